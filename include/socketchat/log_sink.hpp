@@ -1,0 +1,28 @@
+#pragma once
+
+#include <iosfwd>
+
+#include "socketchat/event_sink.hpp"
+
+namespace socketchat {
+
+// The human log, one line an event, in the original SocketChat format:
+//   [CONNECT] new connection from 127.0.0.1:55342
+//   [LOGIN] user=Naman
+//   [MSG] from=Naman text="hi everyone!"
+//   [DM] from=Yudi to=Naman text="hey this is private!"
+//   [DISCONNECT] Naman disconnected
+//   [ERROR] sendq-exceeded user=Naman remote=127.0.0.1:55342
+// Text is quoted, with backslash and double quote escaped, so no user can forge a line.
+class LogSink : public BasicSink {
+ public:
+  explicit LogSink(std::ostream& out) : out_(out) {}
+
+ protected:
+  void handle(const Event& event) override;
+
+ private:
+  std::ostream& out_;
+};
+
+}  // namespace socketchat

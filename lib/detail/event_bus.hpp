@@ -1,0 +1,25 @@
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "socketchat/event_sink.hpp"
+
+namespace socketchat::detail {
+
+// The server's sinks. Publishing takes a snapshot, so sinks may be added while the
+// server runs, and a sink is never called under any lock of the server.
+class EventBus {
+ public:
+  void add(std::shared_ptr<EventSink> sink);
+  bool empty() const noexcept;
+  void publish(Event& event) noexcept;  // stamps event.time
+
+ private:
+  using SinkList = std::vector<std::shared_ptr<EventSink>>;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const SinkList> sinks_ = std::make_shared<const SinkList>();
+};
+
+}  // namespace socketchat::detail

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "detail/payload.hpp"
+#include "detail/protocol.hpp"
+
+namespace socketchat::detail {
+
+// A connection as the Hub sees it: something with a protocol that output can be
+// queued for. The Hub never touches sockets.
+class Peer {
+ public:
+  Peer(std::uint64_t id, std::string remote) : id_(id), remote_(std::move(remote)) {}
+
+  // Queues bytes for the client; callable from any thread, never blocks.
+  virtual void send(Payload payload) = 0;
+  virtual const Protocol& protocol() const noexcept = 0;
+
+  std::uint64_t id() const noexcept { return id_; }
+  const std::string& remote() const noexcept { return remote_; }
+
+  // Set by the Hub at LOGIN, on the peer's own strand and under the Hub's lock.
+  const std::string& name() const noexcept { return name_; }
+  bool logged_in() const noexcept { return !name_.empty(); }
+
+ protected:
+  ~Peer() = default;
+
+ private:
+  friend class Hub;
+  std::uint64_t id_;
+  std::string remote_;
+  std::string name_;  // as spelled at LOGIN
+};
+
+}  // namespace socketchat::detail

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <string_view>
+
+namespace socketchat::detail {
+
+// Every refusal the server can answer with; each Protocol spells them its own way
+// (the line protocol as "ERR <code>").
+enum class ReplyError {
+  line_too_long,
+  invalid_utf8,
+  invalid_username,
+  username_taken,
+  already_logged_in,
+  not_logged_in,
+  unknown_command,
+  missing_argument,
+  empty_message,
+  no_such_user,
+  rate_limited,
+  server_full,
+  too_many_connections,
+};
+
+// The line protocol's code word, e.g. "username-taken".
+std::string_view code_of(ReplyError error) noexcept;
+
+}  // namespace socketchat::detail

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <span>
+#include <string_view>
+
+#include "detail/reply_error.hpp"
+
+namespace socketchat::detail {
+
+// What the Hub sends to clients, before any protocol has spelled it out. Views are
+// valid only while the message is being encoded.
+enum class Notice {
+  ok,                 // a command succeeded
+  error,              // a command was refused: error
+  message,            // public message: user, text
+  direct_message,     // private message: user (sender), text
+  user_list,          // names, in order
+  pong,               // text: the token, possibly empty
+  help,               // the protocol's command list
+  user_disconnected,  // user
+  inactivity,         // the connection is being closed for inactivity
+  shutting_down,      // the server is stopping
+};
+
+struct ServerMessage {
+  Notice notice;
+  ReplyError error{};
+  std::string_view user{};
+  std::string_view text{};
+  std::span<const std::string_view> names{};
+};
+
+}  // namespace socketchat::detail

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace socketchat::detail {
+
+// True when bytes are well-formed UTF-8 (no overlong forms, surrogates or code
+// points past U+10FFFF).
+bool is_valid_utf8(std::string_view bytes) noexcept;
+
+// Text with the C0 controls (except TAB), DEL and the C1 controls (U+0080..U+009F)
+// removed, so that no client can send terminal escapes to another. Expects valid
+// UTF-8. Returns `text` itself when there is nothing to remove, else a view of
+// `scratch`, which it fills.
+std::string_view strip_controls(std::string_view text, std::string& scratch);
+
+inline bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
+
+// Without the leading and trailing spaces and tabs.
+std::string_view trim(std::string_view text) noexcept;
+
+// Splits off the first blank-separated word; `rest` gets what follows, left-trimmed.
+std::string_view take_word(std::string_view text, std::string_view& rest) noexcept;
+
+// ASCII lower case: names are unique and sorted without regard to ASCII case.
+std::string ascii_lower(std::string_view text);
+bool iequals_ascii(std::string_view a, std::string_view b) noexcept;
+
+// A username or room name: 1 to 32 of A-Z a-z 0-9 _ . -, starting with a letter or digit.
+bool is_valid_name(std::string_view name) noexcept;
+
+}  // namespace socketchat::detail

@@ -1,0 +1,60 @@
+#include "socketchat/log_sink.hpp"
+
+#include <ostream>
+
+#include <fmt/format.h>
+
+namespace socketchat {
+
+namespace {
+
+// "text" with backslash, double quote and any control byte escaped: whatever a user
+// sends, it stays inside its quotes on one line.
+std::string quoted(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out.push_back('"');
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (byte < 0x20 || byte == 0x7F) {
+      out += fmt::format("\\x{:02x}", byte);
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::string line_for(const Event& e) {
+  switch (e.kind) {
+    case EventKind::connect: return fmt::format("[CONNECT] new connection from {}\n", e.remote);
+    case EventKind::login: return fmt::format("[LOGIN] user={}\n", e.user);
+    case EventKind::message: return fmt::format("[MSG] from={} text={}\n", e.user, quoted(e.text));
+    case EventKind::direct_message:
+      return fmt::format("[DM] from={} to={} text={}\n", e.user, e.target, quoted(e.text));
+    case EventKind::disconnect:
+      return fmt::format("[DISCONNECT] {} disconnected\n", e.user.empty() ? e.remote : e.user);
+    case EventKind::error: {
+      std::string line = fmt::format("[ERROR] {}", e.detail);
+      if (!e.user.empty()) line += fmt::format(" user={}", e.user);
+      if (!e.remote.empty()) line += fmt::format(" remote={}", e.remote);
+      if (e.reason) line += fmt::format(" reason={}", quoted(e.reason.message()));
+      line.push_back('\n');
+      return line;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+void LogSink::handle(const Event& event) {
+  out_ << line_for(event);
+  out_.flush();
+}
+
+}  // namespace socketchat

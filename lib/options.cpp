@@ -1,0 +1,33 @@
+#include "socketchat/options.hpp"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "socketchat/error.hpp"
+
+namespace socketchat {
+
+ServerOptions& ServerOptions::listen(std::string url) {
+  listeners.push_back(std::move(url));
+  return *this;
+}
+
+void ServerOptions::validate() const {
+  auto fail = [](std::string_view what) { throw config_error(fmt::format("invalid setting: {}", what)); };
+  if (idle_timeout.count() < 0) fail("idle_timeout must not be negative");
+  if (login_timeout.count() < 0) fail("login_timeout must not be negative");
+  if (shutdown_timeout.count() < 0) fail("shutdown_timeout must not be negative");
+  if (max_line_bytes < 16) fail("max_line_bytes must be at least 16");
+  if (max_line_bytes > (64u << 20)) fail("max_line_bytes must be at most 64 MiB");
+  if (sendq_bytes != 0 && sendq_bytes < max_line_bytes + 64) {
+    fail("sendq_bytes must leave room for one full line (max_line_bytes + 64) or be 0");
+  }
+  if (!std::isfinite(rate_per_second) || rate_per_second < 0) fail("rate_per_second must be >= 0");
+  if (rate_per_second > 0 && (!std::isfinite(rate_burst) || rate_burst < 1)) {
+    fail("rate_burst must be at least 1 when rate_per_second is set");
+  }
+  if (threads > 1024) fail("threads must be at most 1024");
+}
+
+}  // namespace socketchat

@@ -1,0 +1,130 @@
+#include "detail/tcp_listener.hpp"
+
+#include <charconv>
+
+#include <asio/post.hpp>
+#include <asio/write.hpp>
+#include <fmt/format.h>
+
+#include "detail/core.hpp"
+#include "detail/session.hpp"
+#include "socketchat/error.hpp"
+
+namespace socketchat::detail {
+
+namespace {
+
+std::string to_string(const asio::ip::tcp::endpoint& endpoint) {
+  const auto address = endpoint.address();
+  return address.is_v6() ? fmt::format("[{}]:{}", address.to_string(), endpoint.port())
+                         : fmt::format("{}:{}", address.to_string(), endpoint.port());
+}
+
+}  // namespace
+
+asio::ip::tcp::endpoint parse_tcp_url(const std::string& url) {
+  constexpr std::string_view scheme = "tcp://";
+  std::string_view rest = url;
+  if (rest.substr(0, scheme.size()) != scheme) {
+    throw config_error(fmt::format("listener '{}': only tcp://host:port is supported", url));
+  }
+  rest.remove_prefix(scheme.size());
+  auto colon = rest.rfind(':');
+  if (colon == std::string_view::npos) {
+    throw config_error(fmt::format("listener '{}': missing :port", url));
+  }
+  std::string_view host = rest.substr(0, colon);
+  std::string_view port_text = rest.substr(colon + 1);
+  unsigned port = 0;
+  auto [end, err] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (err != std::errc{} || end != port_text.data() + port_text.size() || port > 65535) {
+    throw config_error(fmt::format("listener '{}': bad port '{}'", url, port_text));
+  }
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty()) host = "0.0.0.0";
+  if (host == "localhost") host = "127.0.0.1";
+  std::error_code ec;
+  auto address = asio::ip::make_address(std::string(host), ec);
+  if (ec) throw config_error(fmt::format("listener '{}': '{}' is not an IP address", url, host));
+  return {address, static_cast<std::uint16_t>(port)};
+}
+
+TcpListener::TcpListener(Core& core, asio::io_context& context,
+                         const asio::ip::tcp::endpoint& endpoint,
+                         std::vector<asio::io_context*> workers)
+    : core_(core), acceptor_(context), retry_timer_(context), workers_(std::move(workers)) {
+  std::error_code ec;
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    throw config_error(fmt::format("cannot listen on {}: {}", to_string(endpoint), ec.message()));
+  }
+  port_ = acceptor_.local_endpoint().port();
+}
+
+void TcpListener::start() { accept(); }
+
+void TcpListener::stop() {
+  asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    std::error_code ignored;
+    self->acceptor_.close(ignored);
+    self->retry_timer_.cancel();
+  });
+}
+
+void TcpListener::accept() {
+  asio::io_context& worker = *workers_[next_worker_];
+  next_worker_ = (next_worker_ + 1) % workers_.size();
+  acceptor_.async_accept(asio::make_strand(worker),
+                         [self = shared_from_this()](std::error_code ec, TcpSocket socket) {
+                           self->on_accept(ec, std::move(socket));
+                         });
+}
+
+void TcpListener::on_accept(std::error_code ec, TcpSocket socket) {
+  if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+  if (ec) {
+    // Out of descriptors or memory: say so, and try again shortly rather than spin.
+    Event event{.kind = EventKind::error, .time = {}, .detail = "accept-failed", .reason = ec};
+    core_.bus().publish(event);
+    retry_timer_.expires_after(std::chrono::milliseconds(100));
+    retry_timer_.async_wait([self = shared_from_this()](std::error_code wait_ec) {
+      if (!wait_ec) self->accept();
+    });
+    return;
+  }
+  std::error_code endpoint_ec;
+  auto endpoint = socket.remote_endpoint(endpoint_ec);
+  if (endpoint_ec) return accept();  // already gone
+  std::string address = endpoint.address().to_string();
+  if (auto refusal = core_.admit(address)) {
+    reject(std::move(socket), address, *refusal);
+  } else {
+    auto session = std::make_shared<Session>(core_, std::move(socket), core_.next_connection_id(),
+                                             to_string(endpoint), address);
+    if (core_.add(session, address)) {
+      asio::post(session->get_executor(), [session] { session->start(); });
+    }
+  }
+  accept();
+}
+
+void TcpListener::reject(TcpSocket socket, const std::string& address, ReplyError why) {
+  Event event{.kind = EventKind::error, .time = {}, .remote = address,
+              .detail = code_of(why),
+              .reason = why == ReplyError::server_full ? errc::server_full
+                                                       : errc::too_many_connections};
+  core_.bus().publish(event);
+  auto doomed = std::make_shared<TcpSocket>(std::move(socket));
+  auto reply = core_.line_protocol().encode({.notice = Notice::error, .error = why});
+  asio::async_write(*doomed, asio::buffer(reply.data(), reply.size()),
+                    [doomed, reply](std::error_code, std::size_t) {
+                      std::error_code ignored;
+                      doomed->shutdown(asio::socket_base::shutdown_both, ignored);
+                      doomed->close(ignored);
+                    });
+}
+
+}  // namespace socketchat::detail
