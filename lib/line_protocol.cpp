@@ -44,8 +44,8 @@ class LineDecoder final : public Decoder {
 
   void feed(std::string_view bytes, DecodeHandler& handler) override {
     framer_.feed(bytes, [&](LineFramer::Unit unit, std::string_view line) {
+      handler.on_line();  // any line is activity, even one refused below
       if (unit == LineFramer::Unit::too_long) return handler.on_decode_error(ReplyError::line_too_long);
-      handler.on_line();
       if (!is_valid_utf8(line)) return handler.on_decode_error(ReplyError::invalid_utf8);
       if (trim(line).empty()) return true;  // blank lines are ignored
       thread_local std::string scratch;

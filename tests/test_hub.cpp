@@ -1,2 +1,160 @@
+// The Hub with fake peers: routing and refusals, with no sockets.
 #include <doctest/doctest.h>
-TEST_CASE("placeholder") { CHECK(true); }
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "detail/hub.hpp"
+#include "detail/line_protocol.hpp"
+#include "socketchat/event_sink.hpp"
+
+using namespace socketchat;
+using namespace socketchat::detail;
+
+namespace {
+
+const LineProtocol protocol(4096);
+
+// A connection that keeps what it is sent.
+class FakePeer final : public Peer {
+ public:
+  explicit FakePeer(std::uint64_t id) : Peer(id, "127.0.0.1:" + std::to_string(1000 + id)) {}
+  void send(Payload payload) override {
+    received += payload.view();
+    payloads.push_back(std::move(payload));
+  }
+  const Protocol& protocol() const noexcept override { return ::protocol; }
+  std::string take() { return std::exchange(received, {}); }
+
+  std::string received;
+  std::vector<Payload> payloads;
+};
+
+class RecordingSink final : public BasicSink {
+ public:
+  std::vector<std::string> lines;
+
+ protected:
+  void handle(const Event& e) override {
+    lines.push_back(std::string(to_string(e.kind)) + " " + std::string(e.user) + " " +
+                    std::string(e.target) + " " + std::string(e.text));
+  }
+};
+
+struct Fixture {
+  EventBus bus;
+  Hub hub{bus};
+  std::shared_ptr<RecordingSink> sink = std::make_shared<RecordingSink>();
+  FakePeer a{1}, b{2}, c{3};
+
+  Fixture() { bus.add(sink); }
+
+  Hub::After run(FakePeer& from, std::string_view line) {
+    std::string scratch;
+    return hub.handle(from, LineProtocol::parse(line, scratch));
+  }
+  void login_all() {
+    run(a, "LOGIN alice");
+    run(b, "LOGIN Bob");
+    run(c, "LOGIN carol");
+    a.take(), b.take(), c.take();
+  }
+};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Fixture, "LOGIN: OK, taken without regard to case, invalid, already logged in") {
+  run(a, "LOGIN Naman");
+  CHECK(a.take() == "OK\n");
+  run(b, "LOGIN naman");
+  CHECK(b.take() == "ERR username-taken\n");
+  run(b, "LOGIN _bad");
+  CHECK(b.take() == "ERR invalid-username\n");
+  run(b, "LOGIN");
+  CHECK(b.take() == "ERR missing-argument\n");
+  run(b, "LOGIN Yudi");  // a refused LOGIN may be retried
+  CHECK(b.take() == "OK\n");
+  run(b, "LOGIN other");
+  CHECK(b.take() == "ERR already-logged-in\n");
+  CHECK(hub.user_count() == 2);
+  CHECK(sink->lines == std::vector<std::string>{"login Naman  ", "login Yudi  "});
+}
+
+TEST_CASE_FIXTURE(Fixture, "before LOGIN only LOGIN, PING, HELP and QUIT are accepted") {
+  for (auto line : {"MSG hi", "DM bob hi", "WHO", "DM", "MSG"}) {
+    run(a, line);
+    CHECK(a.take() == "ERR not-logged-in\n");
+  }
+  run(a, "PING t");
+  CHECK(a.take() == "PONG t\n");
+  run(a, "FLY");
+  CHECK(a.take() == "ERR unknown-command\n");
+  run(a, "HELP");
+  CHECK(a.take().rfind("HELP LOGIN", 0) == 0);
+  CHECK(run(a, "QUIT") == Hub::After::close);
+}
+
+TEST_CASE_FIXTURE(Fixture, "MSG reaches every other user, serialized once") {
+  login_all();
+  run(a, "MSG hello there");
+  CHECK(a.take().empty());
+  CHECK(b.take() == "MSG alice hello there\n");
+  CHECK(c.take() == "MSG alice hello there\n");
+  // one payload shared by both recipients, not a copy each
+  CHECK(b.payloads.back().data() == c.payloads.back().data());
+  CHECK(sink->lines.back() == "msg alice  hello there");
+}
+
+TEST_CASE_FIXTURE(Fixture, "DM reaches only its recipient, found without regard to case") {
+  login_all();
+  run(a, "DM BOB psst");
+  CHECK(b.take() == "DM alice psst\n");
+  CHECK(a.take().empty());
+  CHECK(c.take().empty());
+  run(a, "DM nobody hi");
+  CHECK(a.take() == "ERR no-such-user\n");
+  run(a, "DM bob");
+  CHECK(a.take() == "ERR empty-message\n");
+  run(a, "DM");
+  CHECK(a.take() == "ERR missing-argument\n");
+  run(a, "MSG");
+  CHECK(a.take() == "ERR empty-message\n");
+  CHECK(sink->lines.back() == "dm alice Bob psst");
+}
+
+TEST_CASE_FIXTURE(Fixture, "WHO lists users sorted by lower-case name, as spelled at LOGIN") {
+  run(c, "LOGIN zed");
+  run(a, "LOGIN Alpha");
+  run(b, "LOGIN beta");
+  a.take();
+  run(a, "WHO");
+  CHECK(a.take() == "USER Alpha\nUSER beta\nUSER zed\nEND\n");
+}
+
+TEST_CASE_FIXTURE(Fixture, "leaving announces the departure once and frees the name") {
+  login_all();
+  hub.leave(a);
+  CHECK(b.take() == "INFO alice disconnected\n");
+  CHECK(c.take() == "INFO alice disconnected\n");
+  hub.leave(a);
+  CHECK(b.take().empty());
+  FakePeer again{4};
+  run(again, "LOGIN ALICE");
+  CHECK(again.take() == "OK\n");
+}
+
+TEST_CASE_FIXTURE(Fixture, "a quiet hub (shutting down) does not announce departures") {
+  login_all();
+  hub.set_quiet(true);
+  hub.leave(a);
+  CHECK(b.take().empty());
+  CHECK(hub.user_count() == 2);
+}
+
+TEST_CASE_FIXTURE(Fixture, "a peer that never logged in leaves without a notice") {
+  login_all();
+  FakePeer stranger{9};
+  hub.leave(stranger);
+  CHECK(a.take().empty());
+}

@@ -1,2 +1,214 @@
+// The line protocol without sockets: framing, parsing, text rules and encoding.
 #include <doctest/doctest.h>
-TEST_CASE("placeholder") { CHECK(true); }
+
+#include <string>
+#include <vector>
+
+#include "detail/line_framer.hpp"
+#include "detail/line_protocol.hpp"
+#include "detail/text.hpp"
+
+using namespace socketchat::detail;
+
+namespace {
+
+// Feeds chunks to a framer; records lines and too-long reports as "!".
+std::vector<std::string> frame(std::size_t max, std::vector<std::string> chunks) {
+  LineFramer framer(max);
+  std::vector<std::string> units;
+  for (const auto& chunk : chunks) {
+    framer.feed(chunk, [&](LineFramer::Unit unit, std::string_view line) {
+      units.push_back(unit == LineFramer::Unit::too_long ? "!" : std::string(line));
+      return true;
+    });
+  }
+  return units;
+}
+
+std::string encode(const ServerMessage& message) {
+  LineProtocol protocol(4096);
+  return std::string(protocol.encode(message).view());
+}
+
+// Records what a decoder reports, in order: commands as "VERB|name|text", errors as "ERR code".
+struct Recorder final : DecodeHandler {
+  std::vector<std::string> seen;
+  int lines = 0;
+  bool on_command(const Command& c) override {
+    seen.push_back(std::to_string(static_cast<int>(c.verb)) + "|" + std::string(c.name) + "|" +
+                   std::string(c.text));
+    return true;
+  }
+  bool on_decode_error(ReplyError e) override {
+    seen.push_back("ERR " + std::string(code_of(e)));
+    return true;
+  }
+  void on_line() override { ++lines; }
+};
+
+}  // namespace
+
+TEST_CASE("lines end with LF; a CR right before it is dropped") {
+  CHECK(frame(100, {"a\nb\r\nc"}) == std::vector<std::string>{"a", "b"});
+  CHECK(frame(100, {"a\r\r\n"}) == std::vector<std::string>{"a\r"});
+  CHECK(frame(100, {"he", "llo", "\n"}) == std::vector<std::string>{"hello"});
+  CHECK(frame(100, {"\n\n"}) == std::vector<std::string>{"", ""});
+}
+
+TEST_CASE("a line of exactly max bytes passes; one more is too long") {
+  std::string max(8, 'x');
+  CHECK(frame(8, {max + "\n"}) == std::vector<std::string>{max});
+  CHECK(frame(8, {max + "\r\n"}) == std::vector<std::string>{max});
+  CHECK(frame(8, {max, "\r", "\n"}) == std::vector<std::string>{max});
+  CHECK(frame(8, {max + "y\n", "ok\n"}) == std::vector<std::string>{"!", "ok"});
+}
+
+TEST_CASE("a too-long line is reported once, before its end arrives, and skipped to its LF") {
+  LineFramer framer(8);
+  std::vector<std::string> units;
+  auto feed = [&](std::string_view bytes) {
+    framer.feed(bytes, [&](LineFramer::Unit unit, std::string_view line) {
+      units.push_back(unit == LineFramer::Unit::too_long ? "!" : std::string(line));
+      return true;
+    });
+  };
+  feed("0123456789");
+  CHECK(units == std::vector<std::string>{"!"});
+  for (int i = 0; i < 1000; ++i) feed("more bytes of the same line ");
+  CHECK(units == std::vector<std::string>{"!"});
+  CHECK(framer.buffered() == 0);  // what is discarded is not kept
+  feed("end\nnext\n");
+  CHECK(units == std::vector<std::string>{"!", "", "next"});
+}
+
+TEST_CASE("the framer holds at most one unfinished line") {
+  LineFramer framer(16);
+  framer.feed("0123456789", [](auto, auto) { return true; });
+  CHECK(framer.buffered() == 10);
+  framer.feed("\n", [](auto, auto) { return true; });
+  CHECK(framer.buffered() == 0);
+}
+
+TEST_CASE("the handler can stop decoding mid-input") {
+  LineFramer framer(100);
+  int calls = 0;
+  framer.feed("a\nb\nc\n", [&](auto, auto) { return ++calls < 2; });
+  CHECK(calls == 2);
+}
+
+TEST_CASE("verbs are case-insensitive; arguments split on runs of spaces and tabs") {
+  std::string scratch;
+  auto login = LineProtocol::parse("login  \tNaman  ", scratch);
+  CHECK(login.verb == Verb::login);
+  CHECK(login.name == "Naman");
+
+  auto dm = LineProtocol::parse("Dm\tbob   hello   there\t ", scratch);
+  CHECK(dm.verb == Verb::dm);
+  CHECK(dm.name == "bob");
+  CHECK(dm.text == "hello   there");  // inner whitespace is kept
+
+  auto msg = LineProtocol::parse("   MSG\t a\tb ", scratch);
+  CHECK(msg.verb == Verb::msg);
+  CHECK(msg.text == "a\tb");
+
+  CHECK(LineProtocol::parse("PING", scratch).text.empty());
+  CHECK(LineProtocol::parse("ping tok en", scratch).text == "tok en");
+  CHECK(LineProtocol::parse("wHo", scratch).verb == Verb::who);
+  CHECK(LineProtocol::parse("QUIT", scratch).verb == Verb::quit);
+  CHECK(LineProtocol::parse("help", scratch).verb == Verb::help);
+  CHECK(LineProtocol::parse("JOIN x", scratch).verb == Verb::unknown);
+  CHECK(LineProtocol::parse("MSGX hi", scratch).verb == Verb::unknown);
+}
+
+TEST_CASE("LOGIN takes the whole rest of the line as the name") {
+  std::string scratch;
+  CHECK(LineProtocol::parse("LOGIN John Smith", scratch).name == "John Smith");
+  CHECK(LineProtocol::parse("LOGIN", scratch).name.empty());
+}
+
+TEST_CASE("control characters are removed from text, then the text is trimmed") {
+  std::string scratch;
+  CHECK(LineProtocol::parse("MSG \x1b[31mred\x1b[0m", scratch).text == "[31mred[0m");
+  CHECK(LineProtocol::parse("MSG a\x07\x7f\x01z", scratch).text == "az");
+  CHECK(LineProtocol::parse("MSG x\xc2\x9b" "y", scratch).text == "xy");    // C1 CSI
+  CHECK(LineProtocol::parse("MSG caf\xc3\xa9", scratch).text == "caf\xc3\xa9");  // é stays
+  CHECK(LineProtocol::parse("MSG \x01 \x02", scratch).text.empty());
+  CHECK(LineProtocol::parse("DM bob \x1b", scratch).text.empty());
+}
+
+TEST_CASE("UTF-8 validation") {
+  CHECK(is_valid_utf8("plain ascii"));
+  CHECK(is_valid_utf8("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"));  // é € 😀
+  CHECK_FALSE(is_valid_utf8("\xff"));
+  CHECK_FALSE(is_valid_utf8("\xc3"));              // truncated
+  CHECK_FALSE(is_valid_utf8("\xc3\x28"));          // bad continuation
+  CHECK_FALSE(is_valid_utf8("\xc0\xaf"));          // overlong '/'
+  CHECK_FALSE(is_valid_utf8("\xe0\x80\xaf"));      // overlong
+  CHECK_FALSE(is_valid_utf8("\xed\xa0\x80"));      // surrogate U+D800
+  CHECK_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+  CHECK(is_valid_utf8("\xf4\x8f\xbf\xbf"));        // U+10FFFF itself
+}
+
+TEST_CASE("names: 1 to 32 of A-Z a-z 0-9 _ . -, starting with a letter or digit") {
+  CHECK(is_valid_name("a"));
+  CHECK(is_valid_name("Naman_1.x-y"));
+  CHECK(is_valid_name("9lives"));
+  CHECK(is_valid_name(std::string(32, 'a')));
+  CHECK_FALSE(is_valid_name(std::string(33, 'a')));
+  CHECK_FALSE(is_valid_name(""));
+  CHECK_FALSE(is_valid_name("_x"));
+  CHECK_FALSE(is_valid_name(".x"));
+  CHECK_FALSE(is_valid_name("-x"));
+  CHECK_FALSE(is_valid_name("a b"));
+  CHECK_FALSE(is_valid_name("caf\xc3\xa9"));
+  CHECK_FALSE(is_valid_name("a@b"));
+  CHECK(ascii_lower("NaMaN") == "naman");
+  CHECK(iequals_ascii("LOGIN", "login"));
+}
+
+TEST_CASE("the decoder refuses bad input, ignores blank lines, and counts every line") {
+  LineProtocol protocol(16);
+  auto decoder = protocol.make_decoder();
+  Recorder r;
+  decoder->feed("   \n\t\nPING x\n\xff\nMSG 0123456789abcdef\nWHO\n", r);
+  CHECK(r.seen == std::vector<std::string>{"4||x", "ERR invalid-utf8", "ERR line-too-long", "3||"});
+  CHECK(r.lines == 6);  // refused and blank lines count as activity too
+}
+
+TEST_CASE("encoding: every notice, byte for byte") {
+  std::string_view names[] = {"alice", "Bob"};
+  CHECK(encode({.notice = Notice::ok}) == "OK\n");
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::username_taken}) ==
+        "ERR username-taken\n");
+  CHECK(encode({.notice = Notice::message, .user = "Naman", .text = "hi all"}) ==
+        "MSG Naman hi all\n");
+  CHECK(encode({.notice = Notice::direct_message, .user = "Yudi", .text = "psst"}) ==
+        "DM Yudi psst\n");
+  CHECK(encode({.notice = Notice::user_list, .names = names}) == "USER alice\nUSER Bob\nEND\n");
+  CHECK(encode({.notice = Notice::user_list}) == "END\n");
+  CHECK(encode({.notice = Notice::pong}) == "PONG\n");
+  CHECK(encode({.notice = Notice::pong, .text = "abc"}) == "PONG abc\n");
+  CHECK(encode({.notice = Notice::user_disconnected, .user = "Naman"}) ==
+        "INFO Naman disconnected\n");
+  CHECK(encode({.notice = Notice::inactivity}) == "INFO disconnected due to inactivity\n");
+  CHECK(encode({.notice = Notice::shutting_down}) == "INFO server shutting down\n");
+  std::string help = encode({.notice = Notice::help});
+  CHECK(help.rfind("HELP LOGIN <username>", 0) == 0);
+  CHECK(help.size() > 4);
+  CHECK(help.substr(help.size() - 4) == "END\n");
+}
+
+TEST_CASE("every refusal has its code word") {
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::line_too_long}) == "ERR line-too-long\n");
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::invalid_utf8}) == "ERR invalid-utf8\n");
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::invalid_username}) == "ERR invalid-username\n");
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::already_logged_in}) == "ERR already-logged-in\n");
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::not_logged_in}) == "ERR not-logged-in\n");
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::unknown_command}) == "ERR unknown-command\n");
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::missing_argument}) == "ERR missing-argument\n");
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::empty_message}) == "ERR empty-message\n");
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::no_such_user}) == "ERR no-such-user\n");
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::rate_limited}) == "ERR rate-limited\n");
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::server_full}) == "ERR server-full\n");
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::too_many_connections}) == "ERR too-many-connections\n");
+}
