@@ -119,8 +119,9 @@ void Session::arm_timer(Clock::time_point deadline) {
 // The timer is not moved on every line: when it fires early it re-arms for the rest.
 void Session::on_timer(std::error_code ec) {
   if (ec == asio::error::operation_aborted || state_ == State::closed) return;
-  if (state_ == State::draining) return abort(reason_);  // the flush took too long
-  auto deadline = idle_deadline();
+  // A wait that had already fired when the timer was moved still completes: check.
+  auto deadline = state_ == State::draining ? drain_deadline_ : idle_deadline();
+  if (state_ == State::draining && Clock::now() >= deadline) return abort(reason_);
   if (Clock::now() < deadline) return arm_timer(deadline);
   auto words = protocol_.encode({.notice = Notice::inactivity});
   bool never_logged_in = !logged_in();
@@ -212,8 +213,8 @@ void Session::finish(std::error_code reason, const Payload* last_words) {
     idle = !write_pending_;
   }
   if (idle) return close_now();
-  timer_.expires_after(core_.options().shutdown_timeout);
-  timer_.async_wait([self = shared_from_this()](std::error_code ec) { self->on_timer(ec); });
+  drain_deadline_ = Clock::now() + core_.options().shutdown_timeout;
+  arm_timer(drain_deadline_);
 }
 
 void Session::abort(std::error_code reason) {

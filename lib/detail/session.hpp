@@ -82,6 +82,7 @@ class Session final : public Peer,
   Clock::time_point connected_at_;
   Clock::time_point last_input_;
   Clock::time_point now_;  // when the chunk being decoded was read
+  Clock::time_point drain_deadline_;
   bool stop_decoding_ = false;
 
   // Shared with send() on other threads, under out_mutex_.

@@ -1,0 +1,118 @@
+#include "socketchat/async_sink.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "socketchat/error.hpp"
+#include "socketchat/owned_event.hpp"
+
+namespace socketchat {
+
+class AsyncSink::Impl {
+ public:
+  Impl(std::shared_ptr<EventSink> inner, std::size_t capacity, OverflowPolicy policy)
+      : inner_(std::move(inner)), capacity_(capacity), policy_(policy) {
+    if (!inner_) throw config_error("AsyncSink: null inner sink");
+    if (capacity_ == 0) throw config_error("AsyncSink: capacity must be at least 1");
+    worker_ = std::thread([this] { run(); });
+  }
+
+  ~Impl() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_worker_.notify_one();
+    worker_.join();
+  }
+
+  void push(const Event& event) noexcept {
+    try {
+      std::unique_lock lock(mutex_);
+      if (queue_.size() >= capacity_) {
+        switch (policy_) {
+          case OverflowPolicy::block:
+            room_.wait(lock, [&] { return queue_.size() < capacity_ || stopping_; });
+            break;
+          case OverflowPolicy::drop_oldest:
+            queue_.pop_front();
+            ++retired_, ++dropped_, ++unreported_;
+            break;
+          case OverflowPolicy::drop_newest:
+            ++dropped_, ++unreported_;
+            return;
+        }
+      }
+      queue_.emplace_back(event);
+      ++accepted_;
+    } catch (...) {  // out of memory: the event is lost, and counted
+      std::lock_guard lock(mutex_);
+      ++dropped_, ++unreported_;
+    }
+    wake_worker_.notify_one();
+  }
+
+  void flush() {
+    std::unique_lock lock(mutex_);
+    std::uint64_t target = accepted_;
+    idle_.wait(lock, [&] { return retired_ >= target; });
+  }
+
+  std::uint64_t dropped() const noexcept {
+    std::lock_guard lock(mutex_);
+    return dropped_;
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_worker_.wait(lock, [&] { return stopping_ || !queue_.empty() || unreported_ != 0; });
+      if (queue_.empty() && unreported_ == 0 && stopping_) return;
+      std::deque<OwnedEvent> batch;
+      batch.swap(queue_);
+      std::uint64_t lost = std::exchange(unreported_, 0);
+      lock.unlock();
+      room_.notify_all();
+      for (const auto& e : batch) inner_->on_event(e.view());
+      if (lost != 0) report_drops(lost);
+      lock.lock();
+      retired_ += batch.size();
+      idle_.notify_all();
+    }
+  }
+
+  void report_drops(std::uint64_t lost) {
+    std::string text = std::to_string(lost) + " events dropped: the sink fell behind";
+    Event event{.kind = EventKind::error, .time = std::chrono::system_clock::now(),
+                .text = text, .detail = "events-dropped"};
+    inner_->on_event(event);
+  }
+
+  std::shared_ptr<EventSink> inner_;
+  const std::size_t capacity_;
+  const OverflowPolicy policy_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_worker_, room_, idle_;
+  std::deque<OwnedEvent> queue_;
+  std::uint64_t accepted_ = 0;  // events queued, ever
+  std::uint64_t retired_ = 0;   // of those, delivered or dropped
+  std::uint64_t dropped_ = 0;
+  std::uint64_t unreported_ = 0;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+AsyncSink::AsyncSink(std::shared_ptr<EventSink> inner, std::size_t capacity, OverflowPolicy policy)
+    : impl_(std::make_unique<Impl>(std::move(inner), capacity, policy)) {}
+AsyncSink::~AsyncSink() = default;
+
+void AsyncSink::on_event(const Event& event) noexcept { impl_->push(event); }
+void AsyncSink::flush() { impl_->flush(); }
+std::uint64_t AsyncSink::dropped() const noexcept { return impl_->dropped(); }
+
+}  // namespace socketchat
