@@ -1,21 +1,42 @@
 #include "detail/core.hpp"
 
-#include "detail/session.hpp"
-
 namespace socketchat::detail {
 
 Core::Core(ServerOptions options)
-    : options_(std::move(options)), line_protocol_(options_.max_line_bytes) {}
+    : options_(with_default_listener(std::move(options))),
+      line_protocol_(options_.max_line_bytes) {}
+
+ServerOptions Core::with_default_listener(ServerOptions options) {
+  options.validate();
+  if (options.listeners.empty()) options.listen(default_listener);
+  return options;
+}
+
+std::vector<std::string> Core::reconfigure(const ServerOptions& next) {
+  next.validate();
+  std::vector<std::string> need_restart;
+  std::vector<std::string> wanted = next.listeners;
+  if (wanted.empty()) wanted.push_back(default_listener);
+  if (wanted != options_.listeners) need_restart.push_back("listeners");
+  if (next.threads != options_.threads) need_restart.push_back("threads");
+  if (next.max_line_bytes != options_.max_line_bytes) need_restart.push_back("max_line_bytes");
+  limits_.apply(next);
+  return need_restart;
+}
+
+asio::io_context& Core::next_worker() noexcept {
+  return *workers_[next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size()];
+}
 
 std::optional<ReplyError> Core::admit(const std::string& address) {
   std::lock_guard lock(mutex_);
   if (stopping_) return ReplyError::server_full;
-  if (options_.max_connections != 0 && admitted_ >= options_.max_connections) {
-    return ReplyError::server_full;
-  }
-  if (options_.max_connections_per_ip != 0) {
+  const std::size_t max_total = limits_.max_connections();
+  const std::size_t max_per_address = limits_.max_connections_per_ip();
+  if (max_total != 0 && admitted_ >= max_total) return ReplyError::server_full;
+  if (max_per_address != 0) {
     auto it = per_address_.find(address);
-    if (it != per_address_.end() && it->second >= options_.max_connections_per_ip) {
+    if (it != per_address_.end() && it->second >= max_per_address) {
       return ReplyError::too_many_connections;
     }
   }
@@ -33,45 +54,49 @@ void Core::release(const std::string& address) {
   drained_if_done_locked(lock);
 }
 
-bool Core::add(std::shared_ptr<Session> session, const std::string& address) {
+bool Core::add(std::shared_ptr<Connection> connection, const std::string& address) {
   std::unique_lock lock(mutex_);
   if (stopping_) {
     lock.unlock();
-    release(address);
+    if (!address.empty()) release(address);
     return false;
   }
-  Session* key = session.get();
-  sessions_.emplace(key, std::move(session));
+  Connection* key = connection.get();
+  connections_.emplace(key, std::move(connection));
   return true;
 }
 
-void Core::remove(Session& session, const std::string& address) {
-  std::shared_ptr<Session> last;  // destroyed after the lock is released
+void Core::remove(Connection& connection, const std::string& address) {
+  std::shared_ptr<Connection> last;  // destroyed after the lock is released
   {
     std::unique_lock lock(mutex_);
-    auto it = sessions_.find(&session);
-    if (it == sessions_.end()) return;
+    auto it = connections_.find(&connection);
+    if (it == connections_.end()) return;
     last = std::move(it->second);
-    sessions_.erase(it);
+    connections_.erase(it);
+    if (address.empty()) {
+      drained_if_done_locked(lock);
+      return;
+    }
   }
   release(address);
 }
 
 void Core::shut_down(std::function<void()> on_drained) {
-  std::vector<std::shared_ptr<Session>> open;
+  std::vector<std::shared_ptr<Connection>> open;
   {
     std::unique_lock lock(mutex_);
     if (stopping_.exchange(true)) return;
     on_drained_ = std::move(on_drained);
     hub_.set_quiet(true);
-    for (const auto& [key, session] : sessions_) open.push_back(session);
+    for (const auto& [key, connection] : connections_) open.push_back(connection);
     drained_if_done_locked(lock);
   }
-  for (const auto& session : open) session->shut_down();
+  for (const auto& connection : open) connection->shut_down();
 }
 
 void Core::drained_if_done_locked(std::unique_lock<std::mutex>& lock) {
-  if (!stopping_ || admitted_ != 0 || !on_drained_) return;
+  if (!stopping_ || admitted_ != 0 || !connections_.empty() || !on_drained_) return;
   auto done = std::move(on_drained_);
   on_drained_ = nullptr;
   lock.unlock();
@@ -80,7 +105,7 @@ void Core::drained_if_done_locked(std::unique_lock<std::mutex>& lock) {
 
 std::size_t Core::connection_count() const {
   std::lock_guard lock(mutex_);
-  return sessions_.size();
+  return connections_.size();
 }
 
 }  // namespace socketchat::detail

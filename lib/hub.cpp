@@ -53,23 +53,50 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
   return After::stay;
 }
 
+std::optional<ReplyError> Hub::try_login(Peer& peer, std::string_view name) {
+  if (peer.logged_in()) return ReplyError::already_logged_in;
+  if (!is_valid_name(name)) return ReplyError::invalid_username;
+  std::unique_lock lock(mutex_);
+  if (!users_.try_emplace(ascii_lower(name), &peer).second) return ReplyError::username_taken;
+  peer.name_ = std::string(name);
+  return std::nullopt;
+}
+
 void Hub::login(Peer& from, std::string_view name) {
-  if (!is_valid_name(name)) return reply_error(from, ReplyError::invalid_username);
-  std::string key = ascii_lower(name);
-  {
-    std::unique_lock lock(mutex_);
-    auto [it, inserted] = users_.try_emplace(std::move(key), &from);
-    if (!inserted) {
-      lock.unlock();
-      return reply_error(from, ReplyError::username_taken);
-    }
-    from.name_ = std::string(name);
-  }
+  if (auto refusal = try_login(from, name)) return reply_error(from, *refusal);
   reply(from, {.notice = Notice::ok});
   publish(EventKind::login, from);
 }
 
+bool Hub::moderate(Peer& from, std::string_view to, std::string_view& text, std::string& storage) {
+  if (!filter_) return true;
+  MessageDraft draft{.from = from.name(), .to = to, .text = std::string(text)};
+  Verdict verdict = Verdict::reject;
+  try {
+    verdict = filter_(draft);
+  } catch (const std::exception& e) {
+    Event event{.kind = EventKind::error, .time = {}, .connection = from.id(),
+                .remote = from.remote(), .user = from.name(), .text = e.what(),
+                .detail = "filter-failed"};
+    bus_.publish(event);
+  } catch (...) {
+    Event event{.kind = EventKind::error, .time = {}, .connection = from.id(),
+                .remote = from.remote(), .user = from.name(), .detail = "filter-failed"};
+    bus_.publish(event);
+  }
+  if (verdict == Verdict::deliver && is_valid_utf8(draft.text)) {
+    std::string scratch;
+    storage = trim(strip_controls(draft.text, scratch));
+    text = storage;
+    if (!text.empty()) return true;
+  }
+  reply_error(from, ReplyError::message_rejected);
+  return false;
+}
+
 void Hub::message(Peer& from, std::string_view text) {
+  std::string rewritten;
+  if (!moderate(from, {}, text, rewritten)) return;
   {
     std::shared_lock lock(mutex_);
     broadcast_locked({.notice = Notice::message, .user = from.name(), .text = text}, &from);
@@ -78,11 +105,21 @@ void Hub::message(Peer& from, std::string_view text) {
 }
 
 void Hub::direct_message(Peer& from, std::string_view to, std::string_view text) {
+  std::string rewritten;
+  if (filter_) {
+    // The filter runs outside the lock, so it learns the recipient's spelling first.
+    std::string target;
+    {
+      std::shared_lock lock(mutex_);
+      if (auto it = users_.find(ascii_lower(to)); it != users_.end()) target = it->second->name();
+    }
+    if (target.empty()) return reply_error(from, ReplyError::no_such_user);
+    if (!moderate(from, target, text, rewritten)) return;
+  }
   std::string target;
   {
     std::shared_lock lock(mutex_);
-    auto it = users_.find(ascii_lower(to));
-    if (it != users_.end()) {
+    if (auto it = users_.find(ascii_lower(to)); it != users_.end()) {
       Peer& recipient = *it->second;
       reply(recipient, {.notice = Notice::direct_message, .user = from.name(), .text = text});
       target = recipient.name();

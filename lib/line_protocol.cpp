@@ -80,6 +80,7 @@ std::string_view code_of(ReplyError error) noexcept {
     case ReplyError::rate_limited: return "rate-limited";
     case ReplyError::server_full: return "server-full";
     case ReplyError::too_many_connections: return "too-many-connections";
+    case ReplyError::message_rejected: return "message-rejected";
   }
   return "internal";
 }
@@ -91,7 +92,7 @@ LineProtocol::LineProtocol(std::size_t max_line_bytes)
       inactivity_(Payload::copy_of("INFO disconnected due to inactivity\n")),
       shutting_down_(Payload::copy_of("INFO server shutting down\n")),
       pong_(Payload::copy_of("PONG\n")) {
-  for (std::size_t i = 0; i <= static_cast<std::size_t>(ReplyError::too_many_connections); ++i) {
+  for (std::size_t i = 0; i <= static_cast<std::size_t>(last_reply_error); ++i) {
     errors_[i] = Payload::copy_of(fmt::format("ERR {}\n", code_of(static_cast<ReplyError>(i))));
   }
 }

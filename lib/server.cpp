@@ -7,6 +7,7 @@
 #include <asio/io_context.hpp>
 
 #include "detail/core.hpp"
+#include "detail/local_session.hpp"
 #include "detail/tcp_listener.hpp"
 #include "socketchat/error.hpp"
 
@@ -15,31 +16,39 @@ namespace socketchat {
 using detail::Core;
 using detail::TcpListener;
 
-// Owns the io_contexts (one per thread, each connection pinned to one) and the
-// threads that run them; Core holds everything the connections share.
+// Runs Core on io_contexts: either its own (one per thread, each connection pinned
+// to one) or the host's, which the host runs on threads of its own.
 class Server::Impl {
  public:
-  explicit Impl(ServerOptions options) : core_(prepare(std::move(options))) {}
+  Impl(ServerOptions options, asio::io_context* host) : core_(std::move(options)), host_(host) {
+    for (const auto& url : core_.options().listeners) detail::parse_tcp_url(url);  // fail early
+  }
 
   ~Impl() {
     stop();
-    wait();
+    if (!host_) join();
   }
 
   void start() {
     std::lock_guard lock(mutex_);
     if (started_) throw config_error("server already started");
-    unsigned count = core_.options().threads;
-    if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
     std::vector<asio::io_context*> workers;
-    for (unsigned i = 0; i < count; ++i) {
-      contexts_.push_back(std::make_unique<asio::io_context>(1));
-      guards_.emplace_back(contexts_.back()->get_executor());
-      workers.push_back(contexts_.back().get());
+    if (host_) {
+      workers.push_back(host_);
+      guards_.emplace_back(host_->get_executor());  // until stop(), even with no client
+    } else {
+      unsigned count = core_.options().threads;
+      if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
+      for (unsigned i = 0; i < count; ++i) {
+        contexts_.push_back(std::make_unique<asio::io_context>(1));
+        guards_.emplace_back(contexts_.back()->get_executor());
+        workers.push_back(contexts_.back().get());
+      }
     }
+    core_.set_workers(workers);
     for (const auto& url : core_.options().listeners) {
-      auto endpoint = detail::parse_tcp_url(url);
-      listeners_.push_back(std::make_shared<TcpListener>(core_, *contexts_.front(), endpoint, workers));
+      listeners_.push_back(
+          std::make_shared<TcpListener>(core_, *workers.front(), detail::parse_tcp_url(url)));
     }
     for (auto& listener : listeners_) listener->start();
     started_ = true;
@@ -52,46 +61,63 @@ class Server::Impl {
   }
 
   void stop() noexcept {
-    std::vector<std::shared_ptr<TcpListener>> listeners;
     {
       std::lock_guard lock(mutex_);
       if (!started_ || stop_requested_) return;
       stop_requested_ = true;
-      listeners = listeners_;
     }
-    for (auto& listener : listeners) listener->stop();
+    for (auto& listener : listeners_) listener->stop();
     core_.shut_down([this] {
       std::lock_guard lock(mutex_);
       for (auto& guard : guards_) guard.reset();  // the contexts end when their work does
+      stopped_ = true;
+      stopped_changed_.notify_all();
     });
   }
 
+  // Waits for the stop to finish. With the server's own threads, joins them; on a
+  // host's context, waits until every connection has closed (the host's threads
+  // must be running for that).
   void wait() {
-    if (current_server == this) return;  // a server thread cannot wait for itself
-    std::unique_lock lock(join_mutex_);
-    for (auto& thread : threads_) {
-      if (thread.joinable()) thread.join();
+    if (on_own_thread()) return;  // a server thread cannot wait for itself
+    if (host_) {
+      std::unique_lock lock(mutex_);
+      stopped_changed_.wait(lock, [&] { return stopped_ || !started_; });
+    } else {
+      join();
     }
   }
 
   bool on_own_thread() const noexcept { return current_server == this; }
+  bool stopped() const {
+    std::lock_guard lock(mutex_);
+    return stopped_;
+  }
+  bool hosted() const noexcept { return host_ != nullptr; }
+  bool started() const {
+    std::lock_guard lock(mutex_);
+    return started_;
+  }
 
   Core core_;
   std::vector<std::shared_ptr<TcpListener>> listeners_;
 
  private:
-  static ServerOptions prepare(ServerOptions options) {
-    options.validate();
-    if (options.listeners.empty()) options.listen("tcp://0.0.0.0:4000");
-    for (const auto& url : options.listeners) detail::parse_tcp_url(url);  // fail early
-    return options;
+  void join() {
+    std::lock_guard lock(join_mutex_);
+    for (auto& thread : threads_) {
+      if (thread.joinable()) thread.join();
+    }
   }
 
   static thread_local const Impl* current_server;
 
-  std::mutex mutex_;
+  asio::io_context* host_;
+  mutable std::mutex mutex_;
+  std::condition_variable stopped_changed_;
   bool started_ = false;
   bool stop_requested_ = false;
+  bool stopped_ = false;
   std::vector<std::unique_ptr<asio::io_context>> contexts_;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
   std::mutex join_mutex_;
@@ -100,7 +126,9 @@ class Server::Impl {
 
 thread_local const Server::Impl* Server::Impl::current_server = nullptr;
 
-Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options), nullptr)) {}
+Server::Server(ServerOptions options, asio::io_context& host)
+    : impl_(std::make_unique<Impl>(std::move(options), &host)) {}
 Server::~Server() = default;
 
 void Server::add_sink(std::shared_ptr<EventSink> sink) {
@@ -111,16 +139,42 @@ void Server::add_sink(std::shared_ptr<EventSink> sink) {
 void Server::start() { impl_->start(); }
 
 void Server::run() {
+  if (impl_->hosted()) throw config_error("run(): the host runs its own io_context; use start()");
   impl_->start();
   impl_->wait();
 }
 
 void Server::stop() noexcept {
   impl_->stop();
-  if (!impl_->on_own_thread()) impl_->wait();
+  if (!impl_->hosted() && !impl_->on_own_thread()) impl_->wait();
 }
 
 void Server::wait() { impl_->wait(); }
+bool Server::stopped() const { return impl_->stopped(); }
+
+void Server::set_message_filter(MessageFilter filter) {
+  if (impl_->started()) throw config_error("set_message_filter: the server has started");
+  impl_->core_.hub().set_filter(std::move(filter));
+}
+
+std::shared_ptr<LocalUser> Server::connect(std::string name, LocalUser::Handler handler) {
+  if (!impl_->started()) throw config_error("connect: start the server first");
+  auto session = std::make_shared<detail::LocalSession>(impl_->core_, std::move(handler));
+  if (!impl_->core_.add(session, {})) throw config_error("connect: the server is stopping");
+  try {
+    session->log_in(name);
+  } catch (...) {
+    impl_->core_.remove(*session, {});
+    throw;
+  }
+  std::shared_ptr<LocalUser> user(new LocalUser(session, std::move(name)));
+  session->set_owner(user);
+  return user;
+}
+
+std::vector<std::string> Server::reconfigure(const ServerOptions& options) {
+  return impl_->core_.reconfigure(options);
+}
 
 std::uint16_t Server::port(std::size_t listener) const {
   if (listener >= impl_->listeners_.size()) throw config_error("no such listener");

@@ -26,7 +26,7 @@ Session::Session(Core& core, TcpSocket socket, std::uint64_t id, std::string rem
       socket_(std::move(socket)),
       timer_(socket_.get_executor()),
       decoder_(protocol_.make_decoder()),
-      rate_(core.options().rate_per_second, core.options().rate_burst, Clock::now()),
+      rate_(core.limits().rate_burst(), Clock::now()),
       address_(std::move(address)),
       connected_at_(Clock::now()),
       last_input_(connected_at_) {}
@@ -73,7 +73,8 @@ void Session::on_readable(std::error_code ec) {
 void Session::on_line() { last_input_ = now_; }
 
 bool Session::rate_allows() {
-  if (rate_.allow(now_)) return true;
+  const auto& limits = core_.limits();
+  if (rate_.allow(now_, limits.rate_per_second(), limits.rate_burst())) return true;
   reply_error(ReplyError::rate_limited);
   return false;
 }
@@ -101,11 +102,11 @@ bool Session::on_decode_error(ReplyError error) {
 // ---- timing --------------------------------------------------------------------
 
 Session::Clock::time_point Session::idle_deadline() const {
-  const auto& options = core_.options();
+  const auto& limits = core_.limits();
   auto deadline = Clock::time_point::max();
-  if (options.idle_timeout.count() > 0) deadline = last_input_ + options.idle_timeout;
-  if (!logged_in() && options.login_timeout.count() > 0) {
-    deadline = std::min(deadline, connected_at_ + options.login_timeout);
+  if (auto idle = limits.idle_timeout(); idle.count() > 0) deadline = last_input_ + idle;
+  if (auto login = limits.login_timeout(); !logged_in() && login.count() > 0) {
+    deadline = std::min(deadline, connected_at_ + login);
   }
   return deadline;
 }
@@ -136,7 +137,7 @@ void Session::send(Payload payload) {
   {
     std::lock_guard lock(out_mutex_);
     if (output_closed_) return;
-    std::size_t limit = core_.options().sendq_bytes;
+    std::size_t limit = core_.limits().sendq_bytes();
     if (limit != 0 && queued_bytes_ + payload.size() > limit) {
       output_closed_ = true;  // nothing more for a reader this far behind
       overflow = true;
@@ -213,7 +214,7 @@ void Session::finish(std::error_code reason, const Payload* last_words) {
     idle = !write_pending_;
   }
   if (idle) return close_now();
-  drain_deadline_ = Clock::now() + core_.options().shutdown_timeout;
+  drain_deadline_ = Clock::now() + core_.limits().shutdown_timeout();
   arm_timer(drain_deadline_);
 }
 

@@ -50,9 +50,8 @@ asio::ip::tcp::endpoint parse_tcp_url(const std::string& url) {
 }
 
 TcpListener::TcpListener(Core& core, asio::io_context& context,
-                         const asio::ip::tcp::endpoint& endpoint,
-                         std::vector<asio::io_context*> workers)
-    : core_(core), acceptor_(context), retry_timer_(context), workers_(std::move(workers)) {
+                         const asio::ip::tcp::endpoint& endpoint)
+    : core_(core), acceptor_(context), retry_timer_(context) {
   std::error_code ec;
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
@@ -75,9 +74,7 @@ void TcpListener::stop() {
 }
 
 void TcpListener::accept() {
-  asio::io_context& worker = *workers_[next_worker_];
-  next_worker_ = (next_worker_ + 1) % workers_.size();
-  acceptor_.async_accept(asio::make_strand(worker),
+  acceptor_.async_accept(asio::make_strand(core_.next_worker()),
                          [self = shared_from_this()](std::error_code ec, TcpSocket socket) {
                            self->on_accept(ec, std::move(socket));
                          });

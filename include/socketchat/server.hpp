@@ -2,9 +2,17 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "socketchat/event_sink.hpp"
+#include "socketchat/local_user.hpp"
+#include "socketchat/moderation.hpp"
 #include "socketchat/options.hpp"
+
+namespace asio {
+class io_context;  // only for hosts that run the server on their own event loop
+}
 
 namespace socketchat {
 
@@ -19,7 +27,11 @@ namespace socketchat {
 //   server.stop();                     // graceful: clients are told and drained
 class Server {
  public:
-  explicit Server(ServerOptions options);  // throws config_error
+  explicit Server(ServerOptions options);  // throws config_error; runs its own threads
+  // Runs on the host's io_context instead: no threads of its own, every handler runs
+  // on the threads that run `host`. The host keeps running it until stopped() after
+  // a stop(), and destroys the Server before the io_context.
+  Server(ServerOptions options, asio::io_context& host);
   ~Server();                               // stops the server if it still runs
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -27,18 +39,35 @@ class Server {
   // Sinks see every event from the moment they are added; safe at any time.
   void add_sink(std::shared_ptr<EventSink> sink);
 
+  // Every MSG and DM passes `filter` before delivery (see moderation.hpp). Set it
+  // before start(); throws config_error afterwards.
+  void set_message_filter(MessageFilter filter);
+
+  // Logs in an in-process user (see local_user.hpp) that `handler` speaks for.
+  // Call after start(); throws config_error if the name is invalid or taken.
+  std::shared_ptr<LocalUser> connect(std::string name, LocalUser::Handler handler);
+
   // Binds every listener and starts the I/O threads; throws config_error if an
   // address cannot be bound. Returns once the server accepts connections.
   void start();
-  // start(), then block until stop() has finished.
+  // start(), then block until stop() has finished. Not for a hosted server.
   void run();
   // Graceful stop: stop accepting, tell every client "INFO server shutting down",
   // flush their output (bounded by shutdown_timeout), close, end the threads.
-  // Blocks until done, except when called on one of the server's own threads,
-  // where it only begins the stop. Safe to call more than once and from any thread.
+  // Blocks until done, except when called on one of the server's own threads or
+  // on a hosted server, where it only begins the stop (see stopped() and wait()).
+  // Safe to call more than once and from any thread.
   void stop() noexcept;
-  // Blocks until the server has stopped.
+  // Blocks until a stop has finished. On a hosted server, the host's threads must
+  // be running meanwhile.
   void wait();
+  bool stopped() const;
+
+  // Applies new settings while running: the limits and timeouts of ServerOptions
+  // take effect at once, for open connections too. Returns the names of settings
+  // that differ but need a restart (listeners, threads, max_line_bytes). Throws
+  // config_error, changing nothing, if the new settings are invalid.
+  std::vector<std::string> reconfigure(const ServerOptions& options);
 
   // The port a listener is bound to (the real one when it was given as 0).
   std::uint16_t port(std::size_t listener = 0) const;

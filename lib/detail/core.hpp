@@ -8,57 +8,79 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
+#include "detail/connection.hpp"
 #include "detail/event_bus.hpp"
 #include "detail/hub.hpp"
 #include "detail/line_protocol.hpp"
+#include "detail/live_limits.hpp"
 #include "detail/reply_error.hpp"
 #include "socketchat/options.hpp"
 
-namespace socketchat::detail {
+namespace asio {
+class io_context;
+}
 
-class Session;
+namespace socketchat::detail {
 
 // What every connection of one server shares: settings, Hub, sinks, protocols and
 // the table of open connections (for the connection limits and for shutdown).
 class Core {
  public:
+  static constexpr const char* default_listener = "tcp://0.0.0.0:4000";
+
   explicit Core(ServerOptions options);
 
+  // The settings as given at start; the ones that may change later are in limits().
   const ServerOptions& options() const noexcept { return options_; }
+  const LiveLimits& limits() const noexcept { return limits_; }
+  // Applies the settings that can change at run time; returns the names of those
+  // that differ but need a restart. Throws config_error if `next` is invalid.
+  std::vector<std::string> reconfigure(const ServerOptions& next);
+
   Hub& hub() noexcept { return hub_; }
   EventBus& bus() noexcept { return bus_; }
   const Protocol& line_protocol() const noexcept { return line_protocol_; }
 
   std::uint64_t next_connection_id() noexcept { return next_id_.fetch_add(1) + 1; }
 
-  // Admits a new connection from `address`, or says which limit refuses it.
+  // The io_contexts connections run on; set once by the server before it starts.
+  void set_workers(std::vector<asio::io_context*> workers) { workers_ = std::move(workers); }
+  asio::io_context& next_worker() noexcept;
+
+  // Admits a new remote connection from `address`, or says which limit refuses it.
   std::optional<ReplyError> admit(const std::string& address);
-  // Registers an admitted session; false if the server is stopping.
-  bool add(std::shared_ptr<Session> session, const std::string& address);
-  void remove(Session& session, const std::string& address);
   // Rolls back admit() for a connection that never became a session.
   void release(const std::string& address);
+  // Registers an admitted connection (`address` set) or an in-process one (empty
+  // address, not counted against the limits); false if the server is stopping.
+  bool add(std::shared_ptr<Connection> connection, const std::string& address);
+  void remove(Connection& connection, const std::string& address);
 
-  // Begins a graceful stop of every session; calls on_drained once none is left.
+  // Begins a graceful stop of every connection; calls on_drained once none is left.
   void shut_down(std::function<void()> on_drained);
   bool stopping() const noexcept { return stopping_.load(); }
 
-  std::size_t connection_count() const;
+  std::size_t connection_count() const;  // remote and in-process
 
  private:
+  static ServerOptions with_default_listener(ServerOptions options);
   void drained_if_done_locked(std::unique_lock<std::mutex>& lock);
 
   ServerOptions options_;
+  LiveLimits limits_{options_};
   EventBus bus_;
   Hub hub_{bus_};
   LineProtocol line_protocol_;
   std::atomic<std::uint64_t> next_id_{0};
   std::atomic<bool> stopping_{false};
+  std::vector<asio::io_context*> workers_;
+  std::atomic<std::size_t> next_worker_{0};
 
   mutable std::mutex mutex_;
-  std::size_t admitted_ = 0;  // includes connections being set up
-  std::unordered_map<Session*, std::shared_ptr<Session>> sessions_;
+  std::size_t admitted_ = 0;  // remote connections, including those being set up
+  std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
   std::unordered_map<std::string, std::size_t> per_address_;
   std::function<void()> on_drained_;
 };

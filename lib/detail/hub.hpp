@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 
@@ -9,6 +10,7 @@
 #include "detail/event_bus.hpp"
 #include "detail/peer.hpp"
 #include "detail/server_message.hpp"
+#include "socketchat/moderation.hpp"
 
 namespace socketchat::detail {
 
@@ -26,6 +28,12 @@ class Hub {
   enum class After { stay, close };
   After handle(Peer& from, const Command& command);
 
+  // Logs `peer` in as `name`, or says why not; replies nothing (handle() does).
+  std::optional<ReplyError> try_login(Peer& peer, std::string_view name);
+
+  // Set before the server starts; called for every MSG and DM.
+  void set_filter(MessageFilter filter) { filter_ = std::move(filter); }
+
   // The peer's connection is ending: free its name and tell everyone, once.
   void leave(Peer& peer);
   // While the server shuts down, departures are not announced.
@@ -41,12 +49,16 @@ class Hub {
   void message(Peer& from, std::string_view text);
   void direct_message(Peer& from, std::string_view to, std::string_view text);
   void who(Peer& from);
+  // Runs the moderation filter; false if the message must not be delivered. A
+  // rewritten text is kept in `storage` and `text` points to it.
+  bool moderate(Peer& from, std::string_view to, std::string_view& text, std::string& storage);
   // Queues `message` for every logged-in user but `except`; call with the lock held.
   void broadcast_locked(const ServerMessage& message, const Peer* except);
   void publish(EventKind kind, const Peer& peer, std::string_view target = {},
                std::string_view text = {});
 
   EventBus& bus_;
+  MessageFilter filter_;
   mutable std::shared_mutex mutex_;
   std::map<std::string, Peer*, std::less<>> users_;  // by ASCII lower-case name: sorted for WHO
   bool quiet_ = false;                                // guarded by mutex_

@@ -24,7 +24,7 @@ class LineProtocol final : public Protocol {
   std::size_t max_line_bytes_;
   // Replies that never change are made once and shared.
   Payload ok_, help_, inactivity_, shutting_down_, pong_;
-  std::array<Payload, 16> errors_;
+  std::array<Payload, static_cast<std::size_t>(last_reply_error) + 1> errors_;
 };
 
 }  // namespace socketchat::detail

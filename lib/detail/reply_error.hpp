@@ -20,7 +20,10 @@ enum class ReplyError {
   rate_limited,
   server_full,
   too_many_connections,
+  message_rejected,  // by the server's moderation hook
 };
+
+inline constexpr auto last_reply_error = ReplyError::message_rejected;
 
 // The line protocol's code word, e.g. "username-taken".
 std::string_view code_of(ReplyError error) noexcept;

@@ -9,6 +9,7 @@
 #include <asio/buffer.hpp>
 
 #include "detail/asio_types.hpp"
+#include "detail/connection.hpp"
 #include "detail/peer.hpp"
 #include "detail/protocol.hpp"
 #include "detail/rate_limiter.hpp"
@@ -25,6 +26,7 @@ class Core;
 // any thread: it appends to the queue under a small mutex and, if no write is in
 // flight, posts one. Each write gathers everything queued into one writev.
 class Session final : public Peer,
+                      public Connection,
                       private DecodeHandler,
                       public std::enable_shared_from_this<Session> {
  public:
@@ -36,8 +38,7 @@ class Session final : public Peer,
 
   // Begins reading and timing; call once, after Core::add().
   void start();
-  // Begins a graceful stop: "INFO server shutting down", drain, close. Any thread.
-  void shut_down();
+  void shut_down() override;
 
   void send(Payload payload) override;
   const Protocol& protocol() const noexcept override { return protocol_; }

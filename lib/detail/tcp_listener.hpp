@@ -16,12 +16,11 @@ class Core;
 
 // The plain-TCP transport: accepts connections on one endpoint, applies the
 // connection limits, and hands each connection to a new Session on the next of the
-// server's io_contexts in turn.
+// server's io_contexts in turn (Core::next_worker).
 class TcpListener : public std::enable_shared_from_this<TcpListener> {
  public:
   // Binds and listens; throws config_error when that fails.
-  TcpListener(Core& core, asio::io_context& context, const asio::ip::tcp::endpoint& endpoint,
-              std::vector<asio::io_context*> workers);
+  TcpListener(Core& core, asio::io_context& context, const asio::ip::tcp::endpoint& endpoint);
 
   void start();
   void stop();  // posts the close to the listener's own context
@@ -35,8 +34,6 @@ class TcpListener : public std::enable_shared_from_this<TcpListener> {
   Core& core_;
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer retry_timer_;
-  std::vector<asio::io_context*> workers_;
-  std::size_t next_worker_ = 0;
   std::uint16_t port_ = 0;
 };
 

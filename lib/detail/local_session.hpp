@@ -1,0 +1,55 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "detail/asio_types.hpp"
+#include "detail/connection.hpp"
+#include "detail/peer.hpp"
+#include "detail/protocol.hpp"
+#include "socketchat/local_user.hpp"
+
+namespace socketchat::detail {
+
+class Core;
+
+// An in-process user: a Peer whose output is handed to a callback instead of a
+// socket. It speaks the line protocol in both directions, so it reaches the Hub by
+// the same path as a remote client and is seen by others exactly like one.
+// Everything runs on its own strand; submit() and send() may come from any thread.
+class LocalSession final : public Peer,
+                           public Connection,
+                           private DecodeHandler,
+                           public std::enable_shared_from_this<LocalSession> {
+ public:
+  LocalSession(Core& core, LocalUser::Handler handler);
+
+  // Logs in at once, on the calling thread; throws config_error if refused.
+  void log_in(std::string_view name);
+  void set_owner(std::weak_ptr<LocalUser> owner) { owner_ = std::move(owner); }
+
+  void submit(std::string line);  // one command line, without LF
+  void close();
+
+  void send(Payload payload) override;
+  const Protocol& protocol() const noexcept override { return protocol_; }
+  void shut_down() override;
+
+ private:
+  bool on_command(const Command& command) override;
+  bool on_decode_error(ReplyError error) override;
+  void on_line() override {}
+
+  void deliver(std::string_view line);
+  void close_on_strand();
+
+  Core& core_;
+  const Protocol& protocol_;
+  Executor strand_;
+  std::unique_ptr<Decoder> decoder_;
+  LocalUser::Handler handler_;
+  std::weak_ptr<LocalUser> owner_;
+  bool open_ = true;  // strand only, after log_in
+};
+
+}  // namespace socketchat::detail

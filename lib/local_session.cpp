@@ -1,0 +1,117 @@
+#include "detail/local_session.hpp"
+
+#include <asio/post.hpp>
+#include <fmt/format.h>
+
+#include "detail/core.hpp"
+#include "detail/text.hpp"
+#include "socketchat/error.hpp"
+
+namespace socketchat::detail {
+
+namespace {
+
+// Splits one line of the line protocol into the parts an embedder wants.
+Incoming parse_incoming(std::string_view line) {
+  Incoming in{.line = line};
+  std::string_view rest;
+  in.kind = take_word(line, rest);
+  if (in.kind == "MSG" || in.kind == "DM") {
+    in.from = take_word(rest, in.text);
+  } else {
+    in.text = rest;
+  }
+  return in;
+}
+
+}  // namespace
+
+LocalSession::LocalSession(Core& core, LocalUser::Handler handler)
+    : Peer(core.next_connection_id(), "local"),
+      core_(core),
+      protocol_(core.line_protocol()),
+      strand_(asio::make_strand(core.next_worker())),
+      decoder_(protocol_.make_decoder()),
+      handler_(std::move(handler)) {}
+
+void LocalSession::log_in(std::string_view name) {
+  if (auto refusal = core_.hub().try_login(*this, name)) {
+    throw config_error(fmt::format("cannot log in as '{}': {}", name, code_of(*refusal)));
+  }
+  Event connect{.kind = EventKind::connect, .time = {}, .connection = id(), .remote = remote()};
+  core_.bus().publish(connect);
+  Event login{.kind = EventKind::login, .time = {}, .connection = id(), .remote = remote(),
+              .user = this->name()};
+  core_.bus().publish(login);
+}
+
+void LocalSession::submit(std::string line) {
+  asio::post(strand_, [self = shared_from_this(), line = std::move(line)] {
+    if (!self->open_) return;
+    self->decoder_->feed(line, *self);
+    self->decoder_->feed("\n", *self);
+  });
+}
+
+bool LocalSession::on_command(const Command& command) {
+  if (core_.hub().handle(*this, command) == Hub::After::close) close_on_strand();
+  return open_;
+}
+
+bool LocalSession::on_decode_error(ReplyError error) {
+  send(protocol_.encode({.notice = Notice::error, .error = error}));
+  return open_;
+}
+
+void LocalSession::send(Payload payload) {
+  asio::post(strand_, [self = shared_from_this(), payload = std::move(payload)] {
+    std::string_view bytes = payload.view();
+    while (!bytes.empty()) {
+      auto lf = bytes.find('\n');
+      self->deliver(bytes.substr(0, lf));
+      if (lf == std::string_view::npos) break;
+      bytes.remove_prefix(lf + 1);
+    }
+  });
+}
+
+// Exceptions from the embedder's handler are reported, never let into the server.
+void LocalSession::deliver(std::string_view line) {
+  auto owner = owner_.lock();
+  if (!owner || !handler_) return;
+  try {
+    handler_(*owner, parse_incoming(line));
+  } catch (const std::exception& e) {
+    Event event{.kind = EventKind::error, .time = {}, .connection = id(), .remote = remote(),
+                .user = name(), .text = e.what(), .detail = "handler-failed"};
+    core_.bus().publish(event);
+  } catch (...) {
+    Event event{.kind = EventKind::error, .time = {}, .connection = id(), .remote = remote(),
+                .user = name(), .detail = "handler-failed"};
+    core_.bus().publish(event);
+  }
+}
+
+void LocalSession::close() {
+  asio::post(strand_, [self = shared_from_this()] { self->close_on_strand(); });
+}
+
+void LocalSession::shut_down() {
+  asio::post(strand_, [self = shared_from_this()] {
+    if (!self->open_) return;
+    self->deliver("INFO server shutting down");
+    self->close_on_strand();
+  });
+}
+
+void LocalSession::close_on_strand() {
+  if (!open_) return;
+  open_ = false;
+  core_.hub().leave(*this);
+  Event event{.kind = EventKind::disconnect, .time = {}, .connection = id(), .remote = remote(),
+              .user = name(), .reason = errc::closed_by_client};
+  core_.bus().publish(event);
+  core_.remove(*this, {});
+}
+
+}  // namespace socketchat::detail
