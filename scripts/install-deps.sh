@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libasio-dev libfmt-dev doctest-dev libcli11-dev nlohmann-json3-dev
-  python3 ncat
+  python3 ncat git
 )
 
 missing=()

@@ -1,0 +1,428 @@
+#!/usr/bin/python3
+"""End-to-end tests: the real socketchatd, driven over loopback the way users drive it.
+
+Usage: /usr/bin/python3 test_socketchatd.py PATH/TO/socketchatd [unittest options]
+   or: SOCKETCHATD=PATH/TO/socketchatd /usr/bin/python3 test_socketchatd.py
+
+Standard library only. Every wait is bounded: sockets and subprocesses have timeouts,
+and the daemon's log is awaited line by line with a deadline, never slept on.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+DAEMON = os.environ.get("SOCKETCHATD", "")
+TIMEOUT = 5.0  # seconds for any single expected reply, log line or exit
+
+# Every setting the daemon must offer, as a flag (and as SOCKETCHAT_<FLAG> in the environment).
+SETTINGS = [
+    "--port", "--host", "--listen", "--idle-timeout", "--login-timeout", "--shutdown-timeout",
+    "--max-line-bytes", "--sendq-bytes", "--rate", "--rate-burst", "--max-connections",
+    "--max-connections-per-ip", "--threads", "--log-format",
+]
+FLAGS = SETTINGS + ["--config", "--check-config", "--help", "--version"]
+SAMPLE_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                             "..", "..", "packaging", "socketchatd.conf")
+
+
+def env_name(flag):
+    return "SOCKETCHAT_" + flag[2:].upper().replace("-", "_")
+
+
+def clean_env(**extra):
+    """The test's environment without any SOCKETCHAT_ variable it did not ask for."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOCKETCHAT_")}
+    env.update(extra)
+    return env
+
+
+def run_daemon(*args, env=None):
+    """Runs a socketchatd that is expected to exit by itself (--help, --check-config...)."""
+    return subprocess.run([DAEMON, *args], stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=TIMEOUT, env=env if env is not None else clean_env())
+
+
+class Daemon:
+    """A running socketchatd on 127.0.0.1 with an ephemeral port, its stderr collected."""
+
+    def __init__(self, *args, env=None):
+        self.proc = subprocess.Popen(
+            [DAEMON, "--host", "127.0.0.1", "--port", "0", *args],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env=env if env is not None else clean_env())
+        self._lines = []
+        self._changed = threading.Condition()
+        self._eof = False
+        self._reader = threading.Thread(target=self._collect, daemon=True)
+        self._reader.start()
+        ready = self.wait_for_log(r"^socketchatd \S+ listening on tcp://127\.0\.0\.1:(\d+)$")
+        self.port = int(re.match(r".*:(\d+)$", ready).group(1))
+
+    def _collect(self):
+        for raw in self.proc.stderr:
+            with self._changed:
+                self._lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+                self._changed.notify_all()
+        with self._changed:
+            self._eof = True
+            self._changed.notify_all()
+
+    def log(self):
+        with self._changed:
+            return list(self._lines)
+
+    def wait_for_log(self, pattern, timeout=TIMEOUT):
+        """The first log line matching the regular expression, waiting for it if need be."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for line in self._lines:
+                    if regex.search(line):
+                        return line
+                left = deadline - time.monotonic()
+                if self._eof or left <= 0:
+                    raise AssertionError(f"no log line matches {pattern!r}; log:\n" + "\n".join(self._lines))
+                self._changed.wait(left)
+
+    def client(self):
+        return Client(self.port)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=TIMEOUT)
+        self._reader.join(TIMEOUT)  # the pipe is at EOF now that the daemon is gone
+        self.proc.stderr.close()
+
+
+class Client:
+    """One line-protocol connection with a bounded wait on every read."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        self.buffer = b""
+
+    def send(self, line):
+        self.sock.sendall(line.encode() + b"\n")
+
+    def line(self):
+        """The next line, or None at end of stream; a timeout raises socket.timeout."""
+        while b"\n" not in self.buffer:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                return None
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line.decode()
+
+    def ask(self, line):
+        self.send(line)
+        return self.line()
+
+    def lines_until_end(self):
+        lines = []
+        while (line := self.line()) not in ("END", None):
+            lines.append(line)
+        return lines
+
+    def login(self, name):
+        reply = self.ask(f"LOGIN {name}")
+        assert reply == "OK", f"LOGIN {name}: {reply!r}"
+        return self
+
+    def close(self):
+        self.sock.close()
+
+
+class DaemonTest(unittest.TestCase):
+    """Starts daemons through start() and kills each one in tearDown."""
+
+    def setUp(self):
+        self.daemons = []
+        self.clients = []
+        self.tmp = tempfile.mkdtemp(prefix="socketchatd-e2e-")
+
+    def tearDown(self):
+        for client in self.clients:
+            client.close()
+        for daemon in self.daemons:
+            daemon.kill()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def start(self, *args, env=None):
+        daemon = Daemon(*args, env=env)
+        self.daemons.append(daemon)
+        return daemon
+
+    def connect(self, daemon):
+        client = daemon.client()
+        self.clients.append(client)
+        return client
+
+    def config_file(self, text):
+        path = os.path.join(self.tmp, "socketchatd.conf")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def assertAlive(self, client, token="alive"):
+        """PING answers PONG as the very next line: nothing else was queued for the client."""
+        self.assertEqual(client.ask(f"PING {token}"), f"PONG {token}")
+
+    def assertRefused(self, daemon, reply):
+        refused = self.connect(daemon)
+        self.assertEqual(refused.line(), reply)
+        self.assertIsNone(refused.line())
+
+
+class ChatTest(DaemonTest):
+    def test_users_chat(self):
+        daemon = self.start()
+        alice = self.connect(daemon).login("alice")
+        bob = self.connect(daemon).login("Bob")
+        carol = self.connect(daemon).login("carol")
+
+        alice.send("MSG hello all")
+        self.assertEqual(bob.line(), "MSG alice hello all")
+        self.assertEqual(carol.line(), "MSG alice hello all")
+        self.assertAlive(alice)  # the sender got nothing back
+
+        alice.send("DM bob psst")  # lookups ignore case
+        self.assertEqual(bob.line(), "DM alice psst")
+        self.assertAlive(carol)  # nobody else saw the DM
+        self.assertAlive(alice)
+        self.assertEqual(alice.ask("DM nobody hi"), "ERR no-such-user")
+
+        carol.send("WHO")
+        self.assertEqual(carol.lines_until_end(), ["USER alice", "USER Bob", "USER carol"])
+
+        self.assertEqual(bob.ask("PING"), "PONG")
+        self.assertEqual(bob.ask("PING 42"), "PONG 42")
+
+        bob.send("QUIT")
+        self.assertIsNone(bob.line())
+        self.assertEqual(alice.line(), "INFO Bob disconnected")
+        self.assertEqual(carol.line(), "INFO Bob disconnected")
+
+    def test_help_lists_the_core_commands(self):
+        daemon = self.start()
+        client = self.connect(daemon)
+        client.send("HELP")
+        lines = client.lines_until_end()
+        self.assertTrue(lines)
+        for line in lines:
+            self.assertTrue(line.startswith("HELP "), line)
+        verbs = {line.split()[1] for line in lines}
+        self.assertLessEqual({"LOGIN", "MSG", "DM", "WHO", "PING", "QUIT", "HELP"}, verbs)
+
+    def test_name_collision(self):
+        daemon = self.start()
+        self.connect(daemon).login("alice")
+        other = self.connect(daemon)
+        self.assertEqual(other.ask("LOGIN ALICE"), "ERR username-taken")  # names ignore case
+        self.assertEqual(other.ask("MSG hi"), "ERR not-logged-in")
+        other.login("alicia")  # a refused LOGIN may be retried
+
+    def test_idle_timeout(self):
+        daemon = self.start("--idle-timeout", "0.5")
+        client = self.connect(daemon).login("sleepy")
+        self.assertEqual(client.line(), "INFO disconnected due to inactivity")
+        self.assertIsNone(client.line())
+        daemon.wait_for_log(r"^\[DISCONNECT\] sleepy disconnected$")
+
+    def test_login_timeout(self):
+        daemon = self.start("--login-timeout", "0.5")
+        client = self.connect(daemon)
+        self.assertEqual(client.line(), "INFO disconnected due to inactivity")
+        self.assertIsNone(client.line())
+
+    def test_ncat_client(self):
+        daemon = self.start()
+        alice = self.connect(daemon).login("alice")
+        ncat = subprocess.run(["ncat", "127.0.0.1", str(daemon.port)],
+                              input="LOGIN carol\nWHO\nQUIT\n", capture_output=True, text=True,
+                              timeout=TIMEOUT)
+        self.assertEqual(ncat.stdout, "OK\nUSER alice\nUSER carol\nEND\n")
+        self.assertEqual(alice.line(), "INFO carol disconnected")
+
+
+class LogTest(DaemonTest):
+    def test_text_log(self):
+        daemon = self.start()
+        alice = self.connect(daemon).login("alice")
+        bob = self.connect(daemon).login("bob")
+        alice.send("MSG hi everyone!")
+        self.assertEqual(bob.line(), "MSG alice hi everyone!")
+        bob.send("DM alice hey this is private!")
+        self.assertEqual(alice.line(), "DM bob hey this is private!")
+        bob.send("QUIT")
+        self.assertIsNone(bob.line())
+
+        daemon.wait_for_log(r"^\[CONNECT\] new connection from 127\.0\.0\.1:\d+$")
+        daemon.wait_for_log(r"^\[LOGIN\] user=alice$")
+        daemon.wait_for_log(r'^\[MSG\] from=alice text="hi everyone!"$')
+        daemon.wait_for_log(r'^\[DM\] from=bob to=alice text="hey this is private!"$')
+        daemon.wait_for_log(r"^\[DISCONNECT\] bob disconnected$")
+
+    def test_log_lines_cannot_be_forged(self):
+        daemon = self.start()
+        mallory = self.connect(daemon).login("mallory")
+        witness = self.connect(daemon).login("witness")
+        mallory.send('MSG hi" text="forged')
+        self.assertEqual(witness.line(), 'MSG mallory hi" text="forged')
+        # A CR inside a line is a control character: removed, so it cannot start a log line.
+        mallory.sock.sendall(b"MSG x\r[LOGIN] user=root\n")
+        self.assertEqual(witness.line(), "MSG mallory x[LOGIN] user=root")
+
+        daemon.wait_for_log(r'^\[MSG\] from=mallory text="hi\\" text=\\"forged"$')
+        daemon.wait_for_log(r'^\[MSG\] from=mallory text="x\[LOGIN\] user=root"$')
+        self.assertNotIn("[LOGIN] user=root", daemon.log())
+
+    def test_json_log(self):
+        daemon = self.start("--log-format", "json")
+        alice = self.connect(daemon).login("alice")
+        bob = self.connect(daemon).login("bob")
+        alice.send('MSG say "hi"')
+        self.assertEqual(bob.line(), 'MSG alice say "hi"')
+        daemon.wait_for_log(r'"event":"msg"')
+
+        events = []
+        for line in daemon.log():
+            if line.startswith(("socketchatd ", "[INFO]")):  # the daemon's own lines
+                continue
+            events.append(json.loads(line))  # anything else must be one JSON object
+        self.assertIn({"event": "login", "user": "alice"},
+                      [{"event": e["event"], "user": e.get("user")} for e in events])
+        message = next(e for e in events if e["event"] == "msg")
+        self.assertEqual((message["user"], message["text"]), ("alice", 'say "hi"'))
+
+
+class SettingsTest(DaemonTest):
+    def test_version(self):
+        result = run_daemon("--version")
+        self.assertEqual(result.returncode, 0)
+        self.assertEqual(result.stdout.strip(), "socketchatd 0.1.0")
+
+    def test_help_mentions_every_flag_and_variable(self):
+        result = run_daemon("--help")
+        self.assertEqual(result.returncode, 0)
+        for flag in FLAGS:
+            self.assertRegex(result.stdout, re.escape(flag) + r"\b")
+        for flag in SETTINGS:
+            self.assertIn(env_name(flag), result.stdout)
+
+    def test_bad_flag_or_value(self):
+        for args in (["--no-such-flag"], ["--log-format", "xml"], ["--port", "70000"],
+                     ["--max-connections", "-1"], ["--idle-timeout", "soon"]):
+            result = run_daemon(*args)
+            self.assertNotEqual(result.returncode, 0, args)
+            self.assertTrue(result.stderr.strip(), args)
+
+    def test_environment_variable(self):
+        daemon = self.start(env=clean_env(SOCKETCHAT_MAX_CONNECTIONS="1"))
+        first = self.connect(daemon)
+        self.assertAlive(first)
+        self.assertRefused(daemon, "ERR server-full")
+
+    def test_config_file_then_flag_overrides_it(self):
+        config = self.config_file("# a small server\nmax-connections = 1\n")
+        daemon = self.start("--config", config)
+        self.assertAlive(self.connect(daemon))
+        self.assertRefused(daemon, "ERR server-full")
+
+        daemon = self.start("--config", config, "--max-connections", "2")
+        self.assertAlive(self.connect(daemon))
+        self.assertAlive(self.connect(daemon))
+        self.assertRefused(daemon, "ERR server-full")
+
+    def test_environment_overrides_config_file_and_flag_overrides_environment(self):
+        config = self.config_file("max-connections = 1\n")
+        env = clean_env(SOCKETCHAT_MAX_CONNECTIONS="2")
+        daemon = self.start("--config", config, env=env)
+        self.assertAlive(self.connect(daemon))
+        self.assertAlive(self.connect(daemon))
+        self.assertRefused(daemon, "ERR server-full")
+
+        daemon = self.start("--config", config, "--max-connections", "1", env=env)
+        self.assertAlive(self.connect(daemon))
+        self.assertRefused(daemon, "ERR server-full")
+
+    def test_check_config(self):
+        good = self.config_file("port = 4000\nidle-timeout = 0.5\nlog-format = json\n")
+        result = run_daemon("--config", good, "--check-config")
+        self.assertEqual((result.returncode, result.stdout), (0, "configuration OK\n"))
+
+        cases = {
+            "max-line-bytes = 8\n": "max_line_bytes",    # ServerOptions::validate()
+            "listen = udp://127.0.0.1:1\n": "udp://",  # a listener URL the server refuses
+            "no-such-key = 1\n": "no-such-key",        # a typo
+            "port = many\n": "port",                   # a value of the wrong type
+        }
+        for text, named in cases.items():
+            bad = self.config_file(text)
+            result = run_daemon("--config", bad, "--check-config")
+            self.assertEqual(result.returncode, 2, text)
+            self.assertNotIn("configuration OK", result.stdout)
+            self.assertIn(named, result.stderr, text)
+
+    def test_sample_config_lists_every_setting_with_its_default(self):
+        with open(SAMPLE_CONFIG) as f:
+            sample = f.read()
+        samples = dict(re.findall(r"^#([a-z-]+) = (.*)$", sample, re.M))
+        self.assertEqual(sorted(samples), sorted(flag[2:] for flag in SETTINGS))
+        helped = dict(re.findall(r"^\s+--([a-z-]+) \S+?=(\S+) \(Env:", run_daemon("--help").stdout, re.M))
+        for key, value in samples.items():
+            if key != "listen":  # an example: it has no default
+                self.assertEqual(value.strip('"'), helped[key], key)
+        # As shipped (all commented out) and with every line uncommented, it is valid.
+        for text in (sample, re.sub(r"^#([a-z-]+ = )", r"\1", sample, flags=re.M)):
+            result = run_daemon("--config", self.config_file(text), "--check-config")
+            self.assertEqual((result.returncode, result.stdout, result.stderr),
+                             (0, "configuration OK\n", ""))
+
+    def test_port_in_use(self):
+        first = self.start()
+        result = run_daemon("--host", "127.0.0.1", "--port", str(first.port))
+        self.assertEqual(result.returncode, 1)
+        lines = result.stderr.splitlines()
+        self.assertEqual(len(lines), 1, result.stderr)
+        self.assertRegex(lines[0], r"^socketchatd: .*" + str(first.port))
+
+
+class SignalTest(DaemonTest):
+    def test_sigterm_and_sigint_drain_and_exit_zero(self):
+        for stop in (signal.SIGTERM, signal.SIGINT):
+            daemon = self.start()
+            client = self.connect(daemon).login("alice")
+            daemon.proc.send_signal(stop)
+            self.assertEqual(client.line(), "INFO server shutting down")
+            self.assertIsNone(client.line())
+            self.assertEqual(daemon.proc.wait(timeout=TIMEOUT), 0)
+
+    def test_sighup_keeps_running(self):
+        daemon = self.start()
+        client = self.connect(daemon).login("alice")
+        daemon.proc.send_signal(signal.SIGHUP)
+        daemon.wait_for_log(r"^\[INFO\] SIGHUP")
+        self.assertAlive(client)
+        self.assertIsNone(daemon.proc.poll())
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
+        DAEMON = sys.argv.pop(1)
+    if not DAEMON or not os.access(DAEMON, os.X_OK):
+        sys.exit("usage: test_socketchatd.py PATH/TO/socketchatd (or set SOCKETCHATD)")
+    DAEMON = os.path.abspath(DAEMON)
+    unittest.main()  # exits non-zero when a test fails
