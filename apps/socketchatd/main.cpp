@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <sstream>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -11,6 +13,7 @@
 #include <socketchat/socketchat.hpp>
 
 #include "settings.hpp"
+#include "switchable_sink.hpp"
 
 namespace {
 
@@ -43,13 +46,66 @@ int check_config(const socketchatd::Settings& settings) {
   return 0;
 }
 
-// Waits for SIGINT or SIGTERM; SIGHUP is reserved for reloading and is only logged.
-void wait_for_stop(const sigset_t& signals) {
+// Parses the command line, the environment and the config file into `settings`.
+// Returns an exit status when the process should end now (help, version, an error).
+std::optional<int> parse(int argc, char** argv, socketchatd::Settings& settings) {
+  CLI::App app{"socketchatd: a chat server speaking the socketchat line protocol", name};
+  app.set_version_flag("--version", std::string(name) + " " + socketchat::version_string);
+  socketchatd::add_settings(app, settings);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int status = app.exit(e);  // prints help, version or the error
+    bool checking = app.get_option("--check-config")->count() > 0;
+    return status != 0 && checking ? 2 : status;
+  }
+  return std::nullopt;
+}
+
+// SIGHUP: reads the settings again, the same way as at start. What can change while
+// running (limits, timeouts, log format) changes; on any error, nothing does.
+void reload(int argc, char** argv, socketchat::Server& server, socketchatd::SwitchableSink& log,
+            std::string& log_format) {
+  socketchatd::Settings next;
+  std::ostringstream errors;
+  auto* saved = std::cerr.rdbuf(errors.rdbuf());  // CLI11 reports parse errors on stderr
+  std::optional<int> status;
+  try {
+    status = parse(argc, argv, next);
+  } catch (...) {
+    std::cerr.rdbuf(saved);
+    throw;
+  }
+  std::cerr.rdbuf(saved);
+  if (status) {
+    say(std::string("[ERROR] reload failed, keeping the current configuration: ") +
+        errors.str().substr(0, errors.str().find('\n')));
+    return;
+  }
+  try {
+    auto pending = server.reconfigure(socketchatd::server_options(next));
+    for (const auto& setting : pending) {
+      say("[INFO] reload: " + setting + " changed; it takes effect at the next start");
+    }
+  } catch (const socketchat::config_error& e) {
+    say(std::string("[ERROR] reload failed, keeping the current configuration: ") + e.what());
+    return;
+  }
+  if (next.log_format != log_format) {
+    log.switch_to(make_sink(next.log_format));
+    log_format = next.log_format;
+  }
+  say("[INFO] reload: configuration applied");
+}
+
+// Serves until SIGINT or SIGTERM; SIGHUP reloads the configuration.
+void serve_until_stopped(socketchat::ShutdownSignals& signals, int argc, char** argv,
+                         socketchat::Server& server, socketchatd::SwitchableSink& log,
+                         std::string log_format) {
   for (;;) {
-    int signal = 0;
-    if (sigwait(&signals, &signal) != 0) continue;
+    int signal = signals.wait();
     if (signal == SIGHUP) {
-      say("[INFO] SIGHUP: nothing to reload");
+      reload(argc, argv, server, log, log_format);
       continue;
     }
     say(std::string("[INFO] ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ": shutting down");
@@ -57,28 +113,24 @@ void wait_for_stop(const sigset_t& signals) {
   }
 }
 
-int serve(const socketchatd::Settings& settings) {
+int serve(const socketchatd::Settings& settings, int argc, char** argv) {
   // Blocked before any server thread exists, so every thread inherits the mask and
-  // the signals reach only sigwait() below.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // the signals reach only the wait below.
+  socketchat::ShutdownSignals signals{SIGINT, SIGTERM, SIGHUP};
   // A closed stderr (say, journald restarting) must not kill the server mid-write.
   signal(SIGPIPE, SIG_IGN);
 
   try {
     auto options = socketchatd::server_options(settings);
     socketchat::Server server{options};
-    server.add_sink(make_sink(settings.log_format));
+    auto log = std::make_shared<socketchatd::SwitchableSink>(make_sink(settings.log_format));
+    server.add_sink(log);
     server.start();
     for (std::size_t i = 0; i < options.listeners.size(); ++i) {
       say(std::string(name) + " " + socketchat::version_string + " listening on " +
           bound_url(options.listeners[i], server.port(i)));
     }
-    wait_for_stop(signals);
+    serve_until_stopped(signals, argc, argv, server, *log, settings.log_format);
     server.stop();
   } catch (const std::exception& e) {  // config_error above all: a bad setting, a busy port
     say(std::string(name) + ": " + e.what());
@@ -90,16 +142,7 @@ int serve(const socketchatd::Settings& settings) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"socketchatd: a chat server speaking the socketchat line protocol", name};
-  app.set_version_flag("--version", std::string(name) + " " + socketchat::version_string);
   socketchatd::Settings settings;
-  socketchatd::add_settings(app, settings);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int status = app.exit(e);  // prints help, version or the error
-    bool checking = app.get_option("--check-config")->count() > 0;
-    return status != 0 && checking ? 2 : status;
-  }
-  return settings.check_config ? check_config(settings) : serve(settings);
+  if (auto status = parse(argc, argv, settings)) return *status;
+  return settings.check_config ? check_config(settings) : serve(settings, argc, argv);
 }

@@ -81,6 +81,11 @@ class Daemon:
         with self._changed:
             return list(self._lines)
 
+    def forget_log(self):
+        """Drops the lines seen so far, so that wait_for_log() sees only what comes next."""
+        with self._changed:
+            self._lines.clear()
+
     def wait_for_log(self, pattern, timeout=TIMEOUT):
         """The first log line matching the regular expression, waiting for it if need be."""
         regex = re.compile(pattern)
@@ -410,14 +415,35 @@ class SignalTest(DaemonTest):
             self.assertIsNone(client.line())
             self.assertEqual(daemon.proc.wait(timeout=TIMEOUT), 0)
 
-    def test_sighup_keeps_running(self):
-        daemon = self.start()
-        client = self.connect(daemon).login("alice")
+    def test_sighup_applies_a_changed_config_to_the_running_server(self):
+        config = self.config_file("max-connections = 5\nlog-format = text\n")
+        daemon = self.start("--config", config)
+        alice = self.connect(daemon).login("alice")
+        bob = self.connect(daemon).login("bob")
+        self.config_file("max-connections = 2\nlog-format = json\n")
         daemon.proc.send_signal(signal.SIGHUP)
-        daemon.wait_for_log(r"^\[INFO\] SIGHUP")
-        self.assertAlive(client)
+        daemon.wait_for_log(r"^\[INFO\] reload: configuration applied$")
+        self.assertRefused(daemon, "ERR server-full")  # two are open, two are allowed now
+        self.assertAlive(alice)
+        alice.send("MSG after the reload")
+        self.assertEqual(bob.line(), "MSG alice after the reload")
+        logged = json.loads(daemon.wait_for_log(r'^\{.*"event":"msg"'))  # the new log format
+        self.assertEqual(logged["text"], "after the reload")
         self.assertIsNone(daemon.proc.poll())
 
+    def test_sighup_with_a_broken_config_keeps_the_old_one(self):
+        config = self.config_file("max-connections = 2\n")
+        daemon = self.start("--config", config)
+        alice = self.connect(daemon).login("alice")
+        for broken in ("max-line-bytes = 8\n", "no-such-key = 1\n", "max-connections = many\n"):
+            self.config_file(broken)
+            daemon.proc.send_signal(signal.SIGHUP)
+            daemon.wait_for_log(r"^\[ERROR\] reload failed, keeping the current configuration")
+            daemon.forget_log()  # the next SIGHUP must log its own failure
+        self.assertAlive(alice)
+        self.assertAlive(self.connect(daemon))  # still max-connections = 2
+        self.assertRefused(daemon, "ERR server-full")
+        self.assertIsNone(daemon.proc.poll())
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
