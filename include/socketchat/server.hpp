@@ -43,8 +43,9 @@ class Server {
   // before start(); throws config_error afterwards.
   void set_message_filter(MessageFilter filter);
 
-  // Logs in an in-process user (see local_user.hpp) that `handler` speaks for.
-  // Call after start(); throws config_error if the name is invalid or taken.
+  // Logs in an in-process user (see local_user.hpp) that `handler` speaks for; an
+  // empty handler makes a user that only speaks. Call after start(); throws
+  // config_error if the name is invalid or taken.
   std::shared_ptr<LocalUser> connect(std::string name, LocalUser::Handler handler);
 
   // Binds every listener and starts the I/O threads; throws config_error if an
