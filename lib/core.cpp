@@ -1,10 +1,42 @@
 #include "detail/core.hpp"
 
+#include "socketchat/memory_history_store.hpp"
+
 namespace socketchat::detail {
 
 Core::Core(ServerOptions options)
     : options_(with_default_listener(std::move(options))),
-      line_protocol_(options_.max_line_bytes) {}
+      line_protocol_(options_.max_line_bytes) {
+  if (options_.history) {
+    history_store_ = options_.history_store ? options_.history_store
+                                            : std::make_shared<MemoryHistoryStore>();
+    if (history_store_->blocking()) {
+      history_writer_ = std::make_unique<HistoryWriter>(*history_store_, bus_);
+    }
+  }
+  hub_.set_history(history_store_.get(), history_writer_.get());
+}
+
+void Core::prune_history() {
+  auto retention = options_.history_retention;
+  if (!history_store_ || retention.count() == 0) return;
+  auto cutoff = std::chrono::system_clock::now() - retention;
+  if (history_writer_) {
+    history_writer_->prune(cutoff);
+    return;
+  }
+  try {
+    history_store_->prune(cutoff);
+  } catch (const std::exception& e) {
+    Event event{.kind = EventKind::error, .time = {}, .text = e.what(),
+                .detail = "history-prune-failed"};
+    bus_.publish(event);
+  }
+}
+
+void Core::stop_history() {
+  if (history_writer_) history_writer_->stop();
+}
 
 ServerOptions Core::with_default_listener(ServerOptions options) {
   options.validate();

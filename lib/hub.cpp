@@ -30,24 +30,35 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
     reply_error(from, ReplyError::not_logged_in);
     return After::stay;
   }
+  // The verbs that name something need it; those that carry text need that too.
+  const bool needs_name = command.verb == Verb::dm || command.verb == Verb::join ||
+                          command.verb == Verb::part || command.verb == Verb::say ||
+                          command.verb == Verb::history;
+  const bool needs_text =
+      command.verb == Verb::msg || command.verb == Verb::dm || command.verb == Verb::say;
+  if (needs_name && command.name.empty()) {
+    reply_error(from, ReplyError::missing_argument);
+    return After::stay;
+  }
+  if (needs_text && command.text.empty()) {
+    reply_error(from, ReplyError::empty_message);
+    return After::stay;
+  }
   switch (command.verb) {
-    case Verb::msg:
-      if (command.text.empty()) {
-        reply_error(from, ReplyError::empty_message);
-      } else {
-        message(from, command.text);
-      }
-      break;
-    case Verb::dm:
+    case Verb::msg: return message(from, command.text);
+    case Verb::dm: return direct_message(from, command.name, command.text);
+    case Verb::say: return say(from, command.name, command.text);
+    case Verb::history: return history(from, command.name, command.text);
+    case Verb::who:
       if (command.name.empty()) {
-        reply_error(from, ReplyError::missing_argument);
-      } else if (command.text.empty()) {
-        reply_error(from, ReplyError::empty_message);
+        who(from);
       } else {
-        direct_message(from, command.name, command.text);
+        who_in_room(from, command.name);
       }
       break;
-    case Verb::who: who(from); break;
+    case Verb::join: join(from, command.name); break;
+    case Verb::part: part(from, command.name); break;
+    case Verb::rooms: list_rooms(from); break;
     default: break;
   }
   return After::stay;
@@ -68,67 +79,6 @@ void Hub::login(Peer& from, std::string_view name) {
   publish(EventKind::login, from);
 }
 
-bool Hub::moderate(Peer& from, std::string_view to, std::string_view& text, std::string& storage) {
-  if (!filter_) return true;
-  MessageDraft draft{.from = from.name(), .to = to, .text = std::string(text)};
-  Verdict verdict = Verdict::reject;
-  try {
-    verdict = filter_(draft);
-  } catch (const std::exception& e) {
-    Event event{.kind = EventKind::error, .time = {}, .connection = from.id(),
-                .remote = from.remote(), .user = from.name(), .text = e.what(),
-                .detail = "filter-failed"};
-    bus_.publish(event);
-  } catch (...) {
-    Event event{.kind = EventKind::error, .time = {}, .connection = from.id(),
-                .remote = from.remote(), .user = from.name(), .detail = "filter-failed"};
-    bus_.publish(event);
-  }
-  if (verdict == Verdict::deliver && is_valid_utf8(draft.text)) {
-    std::string scratch;
-    storage = trim(strip_controls(draft.text, scratch));
-    text = storage;
-    if (!text.empty()) return true;
-  }
-  reply_error(from, ReplyError::message_rejected);
-  return false;
-}
-
-void Hub::message(Peer& from, std::string_view text) {
-  std::string rewritten;
-  if (!moderate(from, {}, text, rewritten)) return;
-  {
-    std::shared_lock lock(mutex_);
-    broadcast_locked({.notice = Notice::message, .user = from.name(), .text = text}, &from);
-  }
-  publish(EventKind::message, from, {}, text);
-}
-
-void Hub::direct_message(Peer& from, std::string_view to, std::string_view text) {
-  std::string rewritten;
-  if (filter_) {
-    // The filter runs outside the lock, so it learns the recipient's spelling first.
-    std::string target;
-    {
-      std::shared_lock lock(mutex_);
-      if (auto it = users_.find(ascii_lower(to)); it != users_.end()) target = it->second->name();
-    }
-    if (target.empty()) return reply_error(from, ReplyError::no_such_user);
-    if (!moderate(from, target, text, rewritten)) return;
-  }
-  std::string target;
-  {
-    std::shared_lock lock(mutex_);
-    if (auto it = users_.find(ascii_lower(to)); it != users_.end()) {
-      Peer& recipient = *it->second;
-      reply(recipient, {.notice = Notice::direct_message, .user = from.name(), .text = text});
-      target = recipient.name();
-    }
-  }
-  if (target.empty()) return reply_error(from, ReplyError::no_such_user);
-  publish(EventKind::direct_message, from, target, text);
-}
-
 void Hub::who(Peer& from) {
   std::vector<std::string_view> names;
   std::shared_lock lock(mutex_);  // the views point into the table: keep it until encoded
@@ -139,13 +89,12 @@ void Hub::who(Peer& from) {
 
 void Hub::leave(Peer& peer) {
   if (!peer.logged_in()) return;
-  {
-    std::unique_lock lock(mutex_);
-    auto it = users_.find(ascii_lower(peer.name()));
-    if (it == users_.end() || it->second != &peer) return;
-    users_.erase(it);
-    if (!quiet_) broadcast_locked({.notice = Notice::user_disconnected, .user = peer.name()}, &peer);
-  }
+  std::unique_lock lock(mutex_);
+  auto it = users_.find(ascii_lower(peer.name()));
+  if (it == users_.end() || it->second != &peer) return;
+  rooms_.part_all(it->first, &peer);
+  users_.erase(it);
+  if (!quiet_) broadcast_locked({.notice = Notice::user_disconnected, .user = peer.name()}, &peer);
 }
 
 void Hub::set_quiet(bool quiet) noexcept {

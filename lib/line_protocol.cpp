@@ -16,7 +16,8 @@ struct VerbName {
 
 constexpr VerbName verbs[] = {
     {"LOGIN", Verb::login}, {"MSG", Verb::msg},   {"DM", Verb::dm},     {"WHO", Verb::who},
-    {"PING", Verb::ping},   {"QUIT", Verb::quit}, {"HELP", Verb::help},
+    {"PING", Verb::ping},   {"QUIT", Verb::quit}, {"HELP", Verb::help},   {"JOIN", Verb::join},
+    {"PART", Verb::part},   {"SAY", Verb::say},   {"ROOMS", Verb::rooms}, {"HISTORY", Verb::history},
 };
 
 // The HELP listing: "HELP <verb> <synopsis>" lines, then END.
@@ -24,7 +25,12 @@ constexpr std::string_view help_text =
     "HELP LOGIN <username> - log in under a unique name\n"
     "HELP MSG <text> - send text to every logged-in user\n"
     "HELP DM <username> <text> - send text to one user\n"
-    "HELP WHO - list the logged-in users\n"
+    "HELP WHO [room] - list the logged-in users, or a room's members\n"
+    "HELP JOIN <room> - join a room, creating it if need be\n"
+    "HELP PART <room> - leave a room\n"
+    "HELP SAY <room> <text> - send text to a room's members\n"
+    "HELP ROOMS - list the rooms and how many are in each\n"
+    "HELP HISTORY <room|*|@user> [n] - the latest n messages (default 50, at most 500)\n"
     "HELP PING [token] - check the connection; answered PONG [token]\n"
     "HELP QUIT - close the connection\n"
     "HELP HELP - list the commands\n"
@@ -42,8 +48,8 @@ class LineDecoder final : public Decoder {
  public:
   explicit LineDecoder(std::size_t max_line_bytes) : framer_(max_line_bytes) {}
 
-  void feed(std::string_view bytes, DecodeHandler& handler) override {
-    framer_.feed(bytes, [&](LineFramer::Unit unit, std::string_view line) {
+  std::size_t feed(std::string_view bytes, DecodeHandler& handler) override {
+    return framer_.feed(bytes, [&](LineFramer::Unit unit, std::string_view line) {
       handler.on_line();  // any line is activity, even one refused below
       if (unit == LineFramer::Unit::too_long) return handler.on_decode_error(ReplyError::line_too_long);
       if (!is_valid_utf8(line)) return handler.on_decode_error(ReplyError::invalid_utf8);
@@ -81,6 +87,12 @@ std::string_view code_of(ReplyError error) noexcept {
     case ReplyError::server_full: return "server-full";
     case ReplyError::too_many_connections: return "too-many-connections";
     case ReplyError::message_rejected: return "message-rejected";
+    case ReplyError::invalid_room: return "invalid-room";
+    case ReplyError::already_in_room: return "already-in-room";
+    case ReplyError::not_in_room: return "not-in-room";
+    case ReplyError::no_such_room: return "no-such-room";
+    case ReplyError::invalid_count: return "invalid-count";
+    case ReplyError::storage_failed: return "storage-failed";
   }
   return "internal";
 }
@@ -107,8 +119,15 @@ Command LineProtocol::parse(std::string_view line, std::string& scratch) {
   command.verb = verb_of(take_word(line, rest));
   switch (command.verb) {
     case Verb::login:
+    case Verb::join:
+    case Verb::part:
+    case Verb::who:
       command.name = rest;  // the whole rest: "LOGIN John Smith" is not a valid name
       break;
+    case Verb::history:
+      command.name = take_word(rest, command.text);
+      break;
+    case Verb::say:
     case Verb::dm: {
       std::string_view text;
       command.name = take_word(rest, text);
@@ -143,6 +162,19 @@ Payload LineProtocol::encode(const ServerMessage& m) const {
     case Notice::message: fmt::format_to(it, "MSG {} {}\n", m.user, m.text); break;
     case Notice::direct_message: fmt::format_to(it, "DM {} {}\n", m.user, m.text); break;
     case Notice::user_disconnected: fmt::format_to(it, "INFO {} disconnected\n", m.user); break;
+    case Notice::joined: fmt::format_to(it, "INFO {} joined {}\n", m.user, m.room); break;
+    case Notice::left: fmt::format_to(it, "INFO {} left {}\n", m.user, m.room); break;
+    case Notice::room_message: fmt::format_to(it, "SAY {} {} {}\n", m.room, m.user, m.text); break;
+    case Notice::history:
+      for (const auto& r : m.history) {
+        fmt::format_to(it, "HIST {} {} {} {}\n", m.room, r.unix_ms, r.from, r.text);
+      }
+      fmt::format_to(it, "END\n");
+      break;
+    case Notice::room_list:
+      for (const auto& room : m.rooms) fmt::format_to(it, "ROOM {} {}\n", room.name, room.members);
+      fmt::format_to(it, "END\n");
+      break;
     case Notice::user_list:
       for (auto name : m.names) fmt::format_to(it, "USER {}\n", name);
       fmt::format_to(it, "END\n");

@@ -46,16 +46,37 @@ void LocalSession::log_in(std::string_view name) {
 }
 
 void LocalSession::submit(std::string line) {
-  asio::post(strand_, [self = shared_from_this(), line = std::move(line)] {
+  line.push_back('\n');
+  asio::post(strand_, [self = shared_from_this(), line = std::move(line)]() mutable {
     if (!self->open_) return;
-    self->decoder_->feed(line, *self);
-    self->decoder_->feed("\n", *self);
+    self->queued_.push_back(std::move(line));
+    self->run_queued();
   });
 }
 
+void LocalSession::run_queued() {
+  while (open_ && !paused_ && !queued_.empty()) {
+    std::string line = std::move(queued_.front());
+    queued_.pop_front();
+    decoder_->feed(line, *this);
+  }
+}
+
 bool LocalSession::on_command(const Command& command) {
-  if (core_.hub().handle(*this, command) == Hub::After::close) close_on_strand();
-  return open_;
+  switch (core_.hub().handle(*this, command)) {
+    case Hub::After::close: close_on_strand(); break;
+    case Hub::After::wait: paused_ = true; break;
+    case Hub::After::stay: break;
+  }
+  return open_ && !paused_;
+}
+
+void LocalSession::defer(std::function<void()> task) {
+  asio::post(strand_, [self = shared_from_this(), task = std::move(task)] {
+    if (self->open_) task();
+    self->paused_ = false;
+    self->run_queued();
+  });
 }
 
 bool LocalSession::on_decode_error(ReplyError error) {

@@ -5,6 +5,8 @@
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 
 #include "detail/core.hpp"
 #include "detail/local_session.hpp"
@@ -27,6 +29,7 @@ class Server::Impl {
   ~Impl() {
     stop();
     if (!host_) join();
+    core_.stop_history();  // its last completions post to the io_contexts: keep them alive
   }
 
   void start() {
@@ -51,6 +54,8 @@ class Server::Impl {
           std::make_shared<TcpListener>(core_, *workers.front(), detail::parse_tcp_url(url)));
     }
     for (auto& listener : listeners_) listener->start();
+    prune_timer_ = std::make_unique<asio::steady_timer>(*workers.front());
+    prune_history();
     started_ = true;
     for (auto& context : contexts_) {
       threads_.emplace_back([this, context = context.get()] {
@@ -67,6 +72,7 @@ class Server::Impl {
       stop_requested_ = true;
     }
     for (auto& listener : listeners_) listener->stop();
+    asio::post(prune_timer_->get_executor(), [this] { prune_timer_->cancel(); });
     core_.shut_down([this] {
       std::lock_guard lock(mutex_);
       for (auto& guard : guards_) guard.reset();  // the contexts end when their work does
@@ -103,6 +109,15 @@ class Server::Impl {
   std::vector<std::shared_ptr<TcpListener>> listeners_;
 
  private:
+  // Prunes now, then every history_prune_interval until the stop.
+  void prune_history() {
+    core_.prune_history();
+    prune_timer_->expires_after(core_.options().history_prune_interval);
+    prune_timer_->async_wait([this](std::error_code ec) {
+      if (!ec && !core_.stopping()) prune_history();
+    });
+  }
+
   void join() {
     std::lock_guard lock(join_mutex_);
     for (auto& thread : threads_) {
@@ -120,6 +135,7 @@ class Server::Impl {
   bool stopped_ = false;
   std::vector<std::unique_ptr<asio::io_context>> contexts_;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
+  std::unique_ptr<asio::steady_timer> prune_timer_;
   std::mutex join_mutex_;
   std::vector<std::thread> threads_;
 };

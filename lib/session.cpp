@@ -37,6 +37,11 @@ void Session::start() {
   std::error_code ignored;
   socket_.non_blocking(true, ignored);
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  // A fixed kernel buffer: otherwise Linux grows it to megabytes for a reader that
+  // does not read, and sendq_bytes would bound only what is queued beyond that.
+  if (int bytes = static_cast<int>(core_.options().send_buffer_bytes); bytes > 0) {
+    socket_.set_option(asio::socket_base::send_buffer_size(bytes), ignored);
+  }
   Event event{.kind = EventKind::connect, .time = {}, .connection = id(), .remote = remote()};
   core_.bus().publish(event);
   arm_timer(idle_deadline());
@@ -59,15 +64,39 @@ void Session::on_readable(std::error_code ec) {
   if (ec) return abort(errc::connection_reset);
 
   now_ = Clock::now();
-  decoder_->feed({read_buffer.data(), n}, *this);
+  decode({read_buffer.data(), n}, n == read_buffer.size());
+}
+
+void Session::decode(std::string_view bytes, bool more_waiting) {
+  std::size_t taken = decoder_->feed(bytes, *this);
+  more_waiting_ = more_waiting;
   if (state_ != State::open) return;
-  if (n == read_buffer.size()) {
+  if (paused_) {
+    stash_.assign(bytes.substr(taken));  // `bytes` may be the thread's read buffer
+    return;
+  }
+  if (more_waiting_) {
     // More may be waiting: yield to other connections, then read again.
-    asio::post(socket_.get_executor(),
-               [self = shared_from_this()] { self->on_readable({}); });
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_readable({}); });
   } else {
     wait_readable();  // a short read drained the socket
   }
+}
+
+void Session::defer(std::function<void()> task) {
+  asio::post(socket_.get_executor(), [self = shared_from_this(), task = std::move(task)] {
+    if (self->state_ == State::open) task();
+    self->resume();
+  });
+}
+
+void Session::resume() {
+  if (!paused_) return;
+  paused_ = false;
+  if (state_ != State::open) return;
+  std::string pending = std::move(stash_);
+  stash_.clear();
+  decode(pending, more_waiting_);
 }
 
 void Session::on_line() { last_input_ = now_; }
@@ -86,9 +115,10 @@ void Session::reply_error(ReplyError error) {
 bool Session::on_command(const Command& command) {
   if (state_ != State::open) return false;
   if (!rate_allows()) return true;
-  if (core_.hub().handle(*this, command) == Hub::After::close) {
-    finish(errc::closed_by_client, nullptr);
-    return false;
+  switch (core_.hub().handle(*this, command)) {
+    case Hub::After::close: finish(errc::closed_by_client, nullptr); return false;
+    case Hub::After::wait: paused_ = true; return false;  // the Hub resumes us (defer)
+    case Hub::After::stay: break;
   }
   return state_ == State::open;
 }

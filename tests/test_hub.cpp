@@ -25,6 +25,9 @@ class FakePeer final : public Peer {
     payloads.push_back(std::move(payload));
   }
   const Protocol& protocol() const noexcept override { return ::protocol; }
+  // The fixture owns the peers: a non-owning pointer is enough.
+  std::shared_ptr<Peer> shared_peer() override { return {std::shared_ptr<Peer>{}, this}; }
+  void defer(std::function<void()> task) override { task(); }
   std::string take() { return std::exchange(received, {}); }
 
   std::string received;

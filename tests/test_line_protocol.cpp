@@ -116,7 +116,8 @@ TEST_CASE("verbs are case-insensitive; arguments split on runs of spaces and tab
   CHECK(LineProtocol::parse("wHo", scratch).verb == Verb::who);
   CHECK(LineProtocol::parse("QUIT", scratch).verb == Verb::quit);
   CHECK(LineProtocol::parse("help", scratch).verb == Verb::help);
-  CHECK(LineProtocol::parse("JOIN x", scratch).verb == Verb::unknown);
+  CHECK(LineProtocol::parse("JOIN x", scratch).verb == Verb::join);
+  CHECK(LineProtocol::parse("FLY x", scratch).verb == Verb::unknown);
   CHECK(LineProtocol::parse("MSGX hi", scratch).verb == Verb::unknown);
 }
 

@@ -2,10 +2,13 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace socketchat {
+
+class HistoryStore;
 
 // Every limit of the protocol, with its default. A value of 0 means "unlimited" or
 // "off" where the comment says so. validate() throws config_error for nonsense.
@@ -21,12 +24,24 @@ struct ServerOptions {
 
   std::size_t max_line_bytes = 4096;     // a line's bytes, without the LF (and CR)
   std::size_t sendq_bytes = 1 << 20;     // output queued for one client; 0 = unlimited
+  // The kernel's send buffer for each connection (SO_SNDBUF): what a slow reader can
+  // hold in the kernel on top of sendq_bytes. 0 = the system's own, which grows to MBs.
+  std::size_t send_buffer_bytes = 64 * 1024;
   double rate_per_second = 20;           // commands per connection per second; 0 = off
   double rate_burst = 40;                // commands allowed in one burst
   std::size_t max_connections = 10000;   // whole server; 0 = unlimited
   std::size_t max_connections_per_ip = 0;  // 0 = off
 
   unsigned threads = 0;  // I/O threads the server runs; 0 = one per core
+
+  // History (HISTORY): false keeps nothing, and HISTORY answers END. The store is
+  // the embedder's choice (SqliteHistoryStore for disk); none given: in memory.
+  bool history = true;
+  std::shared_ptr<HistoryStore> history_store;
+  // Messages older than this are removed, checked every history_prune_interval;
+  // 0 = kept for ever.
+  std::chrono::milliseconds history_retention{std::chrono::hours{24 * 30}};
+  std::chrono::milliseconds history_prune_interval{std::chrono::hours{1}};
 
   // Adds a listener, e.g. options.listen("tcp://127.0.0.1:0").
   ServerOptions& listen(std::string url);

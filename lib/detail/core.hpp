@@ -12,6 +12,7 @@
 
 #include "detail/connection.hpp"
 #include "detail/event_bus.hpp"
+#include "detail/history_writer.hpp"
 #include "detail/hub.hpp"
 #include "detail/line_protocol.hpp"
 #include "detail/live_limits.hpp"
@@ -64,6 +65,11 @@ class Core {
 
   std::size_t connection_count() const;  // remote and in-process
 
+  // Removes history older than the retention setting (if any).
+  void prune_history();
+  // Finishes pending history work and stops its thread: before the io_contexts go.
+  void stop_history();
+
  private:
   static ServerOptions with_default_listener(ServerOptions options);
   void drained_if_done_locked(std::unique_lock<std::mutex>& lock);
@@ -72,6 +78,8 @@ class Core {
   LiveLimits limits_{options_};
   EventBus bus_;
   Hub hub_{bus_};
+  std::shared_ptr<HistoryStore> history_store_;
+  std::unique_ptr<HistoryWriter> history_writer_;
   LineProtocol line_protocol_;
   std::atomic<std::uint64_t> next_id_{0};
   std::atomic<bool> stopping_{false};

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <optional>
 #include <shared_mutex>
@@ -9,32 +10,46 @@
 #include "detail/command.hpp"
 #include "detail/event_bus.hpp"
 #include "detail/peer.hpp"
+#include "detail/room_directory.hpp"
 #include "detail/server_message.hpp"
+#include "socketchat/history_store.hpp"
 #include "socketchat/moderation.hpp"
 
 namespace socketchat::detail {
 
-// The shared state of chat: who is logged in, and where each message goes. It
-// speaks Commands and ServerMessages only; protocols turn those into bytes.
+class HistoryWriter;
+
+// The shared state of chat: who is logged in, which rooms exist, and where each
+// message goes. It speaks Commands and ServerMessages only; protocols turn those
+// into bytes. Files: hub.cpp (commands, users), hub_rooms.cpp, hub_messages.cpp.
 //
 // Threading: handle() and leave() run on the calling peer's strand; any number run
-// at once. The user table is guarded by a reader/writer lock: routing takes it
-// shared and only queues output (Peer::send never blocks), LOGIN and leave() take
-// it exclusively. Sinks are called after the lock is released.
+// at once. The tables are guarded by a reader/writer lock: routing takes it shared
+// and only queues output (Peer::send never blocks), changes take it exclusively.
+// Sinks, the moderation filter and the history store are called without it.
 class Hub {
  public:
   explicit Hub(EventBus& bus) : bus_(bus) {}
 
-  enum class After { stay, close };
+  // What the connection does next: read on, close, or wait until the Hub finishes
+  // the command through Peer::defer (a message being made durable, a history read).
+  enum class After { stay, close, wait };
   After handle(Peer& from, const Command& command);
 
   // Logs `peer` in as `name`, or says why not; replies nothing (handle() does).
   std::optional<ReplyError> try_login(Peer& peer, std::string_view name);
 
-  // Set before the server starts; called for every MSG and DM.
+  // Set before the server starts; called for every MSG, DM and SAY.
   void set_filter(MessageFilter filter) { filter_ = std::move(filter); }
+  // Set before the server starts. No store: nothing is kept and HISTORY answers END.
+  // With a writer, the store is reached through it (group commit, off the I/O threads).
+  void set_history(HistoryStore* store, HistoryWriter* writer) {
+    store_ = store;
+    writer_ = writer;
+  }
 
-  // The peer's connection is ending: free its name and tell everyone, once.
+  // The peer's connection is ending: free its name, leave its rooms, and tell
+  // everyone, once.
   void leave(Peer& peer);
   // While the server shuts down, departures are not announced.
   void set_quiet(bool quiet) noexcept;
@@ -42,26 +57,50 @@ class Hub {
   std::size_t user_count() const;
 
  private:
+  using Delivery = std::function<void(Peer& from, const HistoryRecord& record)>;
+
   static void reply(Peer& to, const ServerMessage& message);
   static void reply_error(Peer& to, ReplyError error);
 
+  // hub.cpp
   void login(Peer& from, std::string_view name);
-  void message(Peer& from, std::string_view text);
-  void direct_message(Peer& from, std::string_view to, std::string_view text);
   void who(Peer& from);
-  // Runs the moderation filter; false if the message must not be delivered. A
-  // rewritten text is kept in `storage` and `text` points to it.
-  bool moderate(Peer& from, std::string_view to, std::string_view& text, std::string& storage);
-  // Queues `message` for every logged-in user but `except`; call with the lock held.
   void broadcast_locked(const ServerMessage& message, const Peer* except);
   void publish(EventKind kind, const Peer& peer, std::string_view target = {},
                std::string_view text = {});
 
+  // hub_rooms.cpp
+  void who_in_room(Peer& from, std::string_view room);
+  void join(Peer& from, std::string_view room);
+  void part(Peer& from, std::string_view room);
+  void list_rooms(Peer& from);
+  void broadcast_room_locked(const RoomDirectory::Room& room, const ServerMessage& message,
+                             const Peer* except);
+  bool is_member(const Peer& peer, std::string_view room_key) const;
+
+  // hub_messages.cpp
+  After message(Peer& from, std::string_view text);
+  After direct_message(Peer& from, std::string_view to, std::string_view text);
+  After say(Peer& from, std::string_view room, std::string_view text);
+  After history(Peer& from, std::string_view target, std::string_view count);
+  void route_message(Peer& from, std::string_view text);
+  void route_direct(Peer& from, std::string_view to, std::string_view text);
+  void route_room(Peer& from, std::string_view room_key, std::string_view text);
+  // Runs the moderation filter; false if the message must not be delivered. A
+  // rewritten text is kept in `storage` and `text` points to it.
+  bool moderate(Peer& from, std::string_view to, std::string_view& text, std::string& storage);
+  // Keeps the record in history, then delivers: at once, or (After::wait) once the
+  // record is durable. Without history it just delivers.
+  After store_then_deliver(Peer& from, HistoryRecord record, Delivery deliver);
+
   EventBus& bus_;
   MessageFilter filter_;
+  HistoryStore* store_ = nullptr;
+  HistoryWriter* writer_ = nullptr;
   mutable std::shared_mutex mutex_;
   std::map<std::string, Peer*, std::less<>> users_;  // by ASCII lower-case name: sorted for WHO
-  bool quiet_ = false;                                // guarded by mutex_
+  RoomDirectory rooms_;
+  bool quiet_ = false;  // guarded by mutex_
 };
 
 }  // namespace socketchat::detail

@@ -17,9 +17,11 @@ class LineFramer {
   enum class Unit { line, too_long };
 
   // Calls on_unit(Unit, std::string_view line) for each line or too-long report, in
-  // order, until it returns false. The view is valid only during the call.
+  // order, until it returns false. The view is valid only during the call. Returns
+  // how many bytes it took: all of them, or those up to the end of the line whose
+  // on_unit returned false (the caller keeps the rest for later).
   template <class OnUnit>
-  void feed(std::string_view bytes, OnUnit&& on_unit);
+  std::size_t feed(std::string_view bytes, OnUnit&& on_unit);
 
   std::size_t buffered() const noexcept { return partial_.size(); }
 
@@ -35,7 +37,9 @@ class LineFramer {
 };
 
 template <class OnUnit>
-void LineFramer::feed(std::string_view bytes, OnUnit&& on_unit) {
+std::size_t LineFramer::feed(std::string_view bytes, OnUnit&& on_unit) {
+  const std::size_t total = bytes.size();
+  auto taken = [&] { return total - bytes.size(); };
   while (!bytes.empty()) {
     std::size_t lf = bytes.find('\n');
     std::string_view piece = bytes.substr(0, lf);  // up to the LF, or all if none
@@ -45,7 +49,7 @@ void LineFramer::feed(std::string_view bytes, OnUnit&& on_unit) {
     if (discarding_) {
       if (complete) {
         discarding_ = false;
-        if (!on_unit(Unit::line, std::string_view{})) return;  // the skipped line's end
+        if (!on_unit(Unit::line, std::string_view{})) return taken();  // the skipped line's end
       }
       continue;
     }
@@ -55,7 +59,7 @@ void LineFramer::feed(std::string_view bytes, OnUnit&& on_unit) {
         partial_.clear();
         partial_.shrink_to_fit();
         discarding_ = true;
-        if (!on_unit(Unit::too_long, std::string_view{})) return;
+        if (!on_unit(Unit::too_long, std::string_view{})) return taken();
       } else {
         partial_.append(piece);
       }
@@ -74,8 +78,9 @@ void LineFramer::feed(std::string_view bytes, OnUnit&& on_unit) {
       partial_.clear();
       if (partial_.capacity() > 1024) partial_.shrink_to_fit();  // idle clients stay small
     }
-    if (!keep_going) return;
+    if (!keep_going) return taken();
   }
+  return total;
 }
 
 }  // namespace socketchat::detail

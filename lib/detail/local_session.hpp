@@ -1,5 +1,6 @@
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <string>
 
@@ -33,6 +34,8 @@ class LocalSession final : public Peer,
 
   void send(Payload payload) override;
   const Protocol& protocol() const noexcept override { return protocol_; }
+  std::shared_ptr<Peer> shared_peer() override { return shared_from_this(); }
+  void defer(std::function<void()> task) override;
   void shut_down() override;
 
  private:
@@ -42,6 +45,7 @@ class LocalSession final : public Peer,
 
   void deliver(std::string_view line);
   void close_on_strand();
+  void run_queued();  // decodes queued lines until one waits for the Hub
 
   Core& core_;
   const Protocol& protocol_;
@@ -49,7 +53,9 @@ class LocalSession final : public Peer,
   std::unique_ptr<Decoder> decoder_;
   LocalUser::Handler handler_;
   std::weak_ptr<LocalUser> owner_;
-  bool open_ = true;  // strand only, after log_in
+  bool open_ = true;    // strand only, after log_in
+  bool paused_ = false;  // a command is waiting for the Hub
+  std::deque<std::string> queued_;  // lines submitted while paused
 };
 
 }  // namespace socketchat::detail

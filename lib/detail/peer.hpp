@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "detail/payload.hpp"
@@ -17,6 +19,12 @@ class Peer {
   // Queues bytes for the client; callable from any thread, never blocks.
   virtual void send(Payload payload) = 0;
   virtual const Protocol& protocol() const noexcept = 0;
+  // Keeps the connection object alive for work that finishes later.
+  virtual std::shared_ptr<Peer> shared_peer() = 0;
+  // Runs `task` on the connection's strand (skipped if the connection has closed
+  // meanwhile), then lets the connection go on with its input: a command that
+  // returned Hub::After::wait is finished this way.
+  virtual void defer(std::function<void()> task) = 0;
 
   std::uint64_t id() const noexcept { return id_; }
   const std::string& remote() const noexcept { return remote_; }

@@ -30,8 +30,9 @@ class Decoder {
  public:
   virtual ~Decoder() = default;
   // Feeds bytes; calls the handler for each complete unit, in order, until the
-  // handler asks to stop.
-  virtual void feed(std::string_view bytes, DecodeHandler& handler) = 0;
+  // handler asks to stop. Returns how many bytes it took; the caller feeds the rest
+  // again later.
+  virtual std::size_t feed(std::string_view bytes, DecodeHandler& handler) = 0;
   // How many bytes are held waiting for the rest of a line.
   virtual std::size_t buffered() const noexcept = 0;
 };

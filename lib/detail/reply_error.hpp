@@ -21,9 +21,15 @@ enum class ReplyError {
   server_full,
   too_many_connections,
   message_rejected,  // by the server's moderation hook
+  invalid_room,
+  already_in_room,
+  not_in_room,
+  no_such_room,
+  invalid_count,
+  storage_failed,  // the history store could not keep a message, so it was not sent
 };
 
-inline constexpr auto last_reply_error = ReplyError::message_rejected;
+inline constexpr auto last_reply_error = ReplyError::storage_failed;
 
 // The line protocol's code word, e.g. "username-taken".
 std::string_view code_of(ReplyError error) noexcept;

@@ -1,9 +1,11 @@
 #pragma once
 
+#include <cstddef>
 #include <span>
 #include <string_view>
 
 #include "detail/reply_error.hpp"
+#include "socketchat/history_store.hpp"
 
 namespace socketchat::detail {
 
@@ -20,6 +22,16 @@ enum class Notice {
   user_disconnected,  // user
   inactivity,         // the connection is being closed for inactivity
   shutting_down,      // the server is stopping
+  joined,             // user joined room
+  left,               // user left room
+  room_message,       // room, user, text
+  room_list,          // rooms, in order
+  history,            // history records of room (the label asked for), oldest first
+};
+
+struct RoomSummary {
+  std::string_view name;
+  std::size_t members;
 };
 
 struct ServerMessage {
@@ -27,7 +39,10 @@ struct ServerMessage {
   ReplyError error{};
   std::string_view user{};
   std::string_view text{};
+  std::string_view room{};
   std::span<const std::string_view> names{};
+  std::span<const RoomSummary> rooms{};
+  std::span<const HistoryRecord> history{};
 };
 
 }  // namespace socketchat::detail

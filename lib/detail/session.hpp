@@ -42,6 +42,8 @@ class Session final : public Peer,
 
   void send(Payload payload) override;
   const Protocol& protocol() const noexcept override { return protocol_; }
+  std::shared_ptr<Peer> shared_peer() override { return shared_from_this(); }
+  void defer(std::function<void()> task) override;
   const std::string& address() const noexcept { return address_; }
   Executor get_executor() noexcept { return socket_.get_executor(); }
 
@@ -54,6 +56,10 @@ class Session final : public Peer,
 
   void wait_readable();
   void on_readable(std::error_code ec);
+  // Decodes `bytes`; what a paused command left unread is kept in stash_. Then reads
+  // on, unless paused or closing.
+  void decode(std::string_view bytes, bool more_waiting);
+  void resume();
   bool rate_allows();
   void reply_error(ReplyError error);
 
@@ -84,7 +90,9 @@ class Session final : public Peer,
   Clock::time_point last_input_;
   Clock::time_point now_;  // when the chunk being decoded was read
   Clock::time_point drain_deadline_;
-  bool stop_decoding_ = false;
+  bool paused_ = false;       // a command is waiting for the Hub (Hub::After::wait)
+  bool more_waiting_ = false;  // the last read filled the buffer: the socket may hold more
+  std::string stash_;          // input received while paused, not yet decoded
 
   // Shared with send() on other threads, under out_mutex_.
   std::mutex out_mutex_;

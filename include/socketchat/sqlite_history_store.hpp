@@ -1,0 +1,48 @@
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+
+#include "socketchat/history_store.hpp"
+
+namespace socketchat {
+
+struct SqliteHistoryOptions {
+  // NORMAL (the default) survives a crash of the process, which is what the server
+  // promises; FULL also survives a power loss, at one more fsync per append().
+  bool sync_full = false;
+  // How long a call waits on a database locked by another process before failing.
+  std::chrono::milliseconds busy_timeout{2000};
+};
+
+// History in an SQLite database file (WAL mode), e.g. "<data-dir>/history.db".
+//
+// The constructor opens or creates the file and brings its schema up to date; it
+// throws config_error, naming the path, when the directory is missing, the file is
+// not a database or is newer than this version understands, or the database cannot
+// be written (read-only, or locked by another process for longer than busy_timeout).
+//
+// Threads: append() and prune() share one write connection under a mutex; latest()
+// has a read connection of its own, so reading history never waits on a commit.
+// All three may be called from any thread. Built when SOCKETCHAT_HAS_SQLITE is 1.
+class SqliteHistoryStore final : public HistoryStore {
+ public:
+  explicit SqliteHistoryStore(const std::filesystem::path& path, SqliteHistoryOptions options = {});
+  ~SqliteHistoryStore() override;
+  SqliteHistoryStore(const SqliteHistoryStore&) = delete;
+  SqliteHistoryStore& operator=(const SqliteHistoryStore&) = delete;
+
+  // One transaction per call: all of `records` or, on failure, none (and it throws
+  // std::runtime_error).
+  void append(std::span<const HistoryRecord> records) override;
+  std::vector<HistoryRecord> latest(const std::string& scope, std::size_t limit) override;
+  std::size_t prune(std::chrono::system_clock::time_point cutoff) override;
+  bool blocking() const noexcept override { return true; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace socketchat

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace socketchat::detail {
+
+class Peer;
+
+// Which rooms exist and who is in each: plain data, guarded by the Hub's lock. A room
+// exists while it has members and is shown as spelled by the JOIN that created it.
+// Keys are ASCII lower-case names, so maps iterate in the protocol's sort order.
+class RoomDirectory {
+ public:
+  using Members = std::map<std::string, Peer*, std::less<>>;  // user key -> peer
+  struct Room {
+    std::string name;
+    Members members;
+  };
+
+  const Room* find(std::string_view room_key) const;
+  // False if the user is in the room already.
+  bool join(std::string_view room_name, const std::string& room_key, const std::string& user_key,
+            Peer* peer);
+  // False if the user was not in the room. An emptied room is removed.
+  bool part(std::string_view room_key, const std::string& user_key, Peer* peer);
+  // Takes the user out of every room, silently (their departure is announced once,
+  // globally). An emptied room is removed.
+  void part_all(const std::string& user_key, Peer* peer);
+
+  const std::map<std::string, Room, std::less<>>& rooms() const noexcept { return rooms_; }
+
+ private:
+  std::map<std::string, Room, std::less<>> rooms_;
+  std::unordered_map<Peer*, std::vector<std::string>> joined_;  // peer -> its room keys
+};
+
+}  // namespace socketchat::detail

@@ -1,0 +1,230 @@
+// The Hub's messages: MSG, DM and SAY (moderated, kept in history, then delivered)
+// and HISTORY.
+#include <charconv>
+#include <chrono>
+#include <mutex>
+
+#include "detail/encode_once.hpp"
+#include "detail/history_writer.hpp"
+#include "detail/hub.hpp"
+#include "detail/text.hpp"
+
+namespace socketchat::detail {
+
+namespace {
+
+constexpr std::size_t default_history_count = 50;
+constexpr std::size_t max_history_count = 500;
+
+std::int64_t now_unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// "n" of HISTORY: a whole number from 1 up; a larger one than the maximum means the
+// maximum. Nothing given means the default.
+std::optional<std::size_t> parse_count(std::string_view text) {
+  if (text.empty()) return default_history_count;
+  if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  std::size_t n = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (error == std::errc::result_out_of_range) return max_history_count;
+  if (error != std::errc{} || n == 0) return std::nullopt;
+  return std::min(n, max_history_count);
+}
+
+}  // namespace
+
+Hub::After Hub::message(Peer& from, std::string_view text) {
+  std::string rewritten;
+  if (!moderate(from, {}, text, rewritten)) return After::stay;
+  if (!store_) {
+    route_message(from, text);
+    return After::stay;
+  }
+  return store_then_deliver(
+      from, {.scope = "*", .unix_ms = now_unix_ms(), .from = from.name(), .text = std::string(text)},
+      [this](Peer& sender, const HistoryRecord& record) { route_message(sender, record.text); });
+}
+
+Hub::After Hub::direct_message(Peer& from, std::string_view to, std::string_view text) {
+  // The recipient's spelling, for the filter and for history's scope.
+  std::string target;
+  {
+    std::shared_lock lock(mutex_);
+    if (auto it = users_.find(ascii_lower(to)); it != users_.end()) target = it->second->name();
+  }
+  if (target.empty()) {
+    reply_error(from, ReplyError::no_such_user);
+    return After::stay;
+  }
+  std::string rewritten;
+  if (!moderate(from, target, text, rewritten)) return After::stay;
+  if (!store_) {
+    route_direct(from, target, text);
+    return After::stay;
+  }
+  HistoryRecord record{.scope = dm_scope(from.name(), target), .unix_ms = now_unix_ms(),
+                       .from = from.name(), .text = std::string(text)};
+  return store_then_deliver(from, std::move(record),
+                            [this, target](Peer& sender, const HistoryRecord& kept) {
+                              route_direct(sender, target, kept.text);
+                            });
+}
+
+Hub::After Hub::say(Peer& from, std::string_view room, std::string_view text) {
+  std::string room_key = ascii_lower(room);
+  if (!is_member(from, room_key)) {
+    reply_error(from, ReplyError::not_in_room);
+    return After::stay;
+  }
+  std::string rewritten;
+  if (!moderate(from, {}, text, rewritten)) return After::stay;
+  if (!store_) {
+    route_room(from, room_key, text);
+    return After::stay;
+  }
+  HistoryRecord record{.scope = "#" + room_key, .unix_ms = now_unix_ms(), .from = from.name(),
+                       .text = std::string(text)};
+  return store_then_deliver(from, std::move(record),
+                            [this, room_key](Peer& sender, const HistoryRecord& kept) {
+                              route_room(sender, room_key, kept.text);
+                            });
+}
+
+void Hub::route_message(Peer& from, std::string_view text) {
+  {
+    std::shared_lock lock(mutex_);
+    broadcast_locked({.notice = Notice::message, .user = from.name(), .text = text}, &from);
+  }
+  publish(EventKind::message, from, {}, text);
+}
+
+void Hub::route_direct(Peer& from, std::string_view to, std::string_view text) {
+  std::string target;
+  {
+    std::shared_lock lock(mutex_);
+    if (auto it = users_.find(ascii_lower(to)); it != users_.end()) {
+      Peer& recipient = *it->second;
+      reply(recipient, {.notice = Notice::direct_message, .user = from.name(), .text = text});
+      target = recipient.name();
+    }
+  }
+  // A recipient gone since the check is no error: the message is in their history.
+  publish(EventKind::direct_message, from, target.empty() ? to : std::string_view(target), text);
+}
+
+void Hub::route_room(Peer& from, std::string_view room_key, std::string_view text) {
+  std::shared_lock lock(mutex_);
+  const auto* room = rooms_.find(room_key);
+  if (!room) return;
+  broadcast_room_locked(*room, {.notice = Notice::room_message, .user = from.name(), .text = text,
+                                .room = room->name},
+                        &from);
+}
+
+bool Hub::moderate(Peer& from, std::string_view to, std::string_view& text, std::string& storage) {
+  if (!filter_) return true;
+  MessageDraft draft{.from = from.name(), .to = to, .text = std::string(text)};
+  Verdict verdict = Verdict::reject;
+  std::string failure;
+  try {
+    verdict = filter_(draft);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  } catch (...) {
+    failure = "unknown exception";
+  }
+  if (!failure.empty()) {
+    Event event{.kind = EventKind::error, .time = {}, .connection = from.id(),
+                .remote = from.remote(), .user = from.name(), .text = failure,
+                .detail = "filter-failed"};
+    bus_.publish(event);
+  }
+  if (verdict == Verdict::deliver && is_valid_utf8(draft.text)) {
+    std::string scratch;
+    storage = trim(strip_controls(draft.text, scratch));
+    text = storage;
+    if (!text.empty()) return true;
+  }
+  reply_error(from, ReplyError::message_rejected);
+  return false;
+}
+
+Hub::After Hub::store_then_deliver(Peer& from, HistoryRecord record, Delivery deliver) {
+  if (!writer_) {  // a store that does not block: keep it right here
+    try {
+      store_->append({&record, 1});
+    } catch (const std::exception& e) {
+      Event event{.kind = EventKind::error, .time = {}, .connection = from.id(),
+                  .remote = from.remote(), .user = from.name(), .text = e.what(),
+                  .detail = "history-write-failed"};
+      bus_.publish(event);
+      reply_error(from, ReplyError::storage_failed);
+      return After::stay;
+    }
+    deliver(from, record);
+    return After::stay;
+  }
+  writer_->append(std::move(record), [peer = from.shared_peer(), deliver = std::move(deliver)](
+                                         bool stored, HistoryRecord& kept) mutable {
+    peer->defer([peer, deliver = std::move(deliver), stored, kept = std::move(kept)] {
+      if (stored) {
+        deliver(*peer, kept);
+      } else {
+        reply_error(*peer, ReplyError::storage_failed);
+      }
+    });
+  });
+  return After::wait;
+}
+
+Hub::After Hub::history(Peer& from, std::string_view target, std::string_view count) {
+  auto limit = parse_count(count);
+  if (!limit) {
+    reply_error(from, ReplyError::invalid_count);
+    return After::stay;
+  }
+  std::string scope;
+  if (target == "*") {
+    scope = "*";
+  } else if (target.front() == '@') {
+    scope = dm_scope(from.name(), target.substr(1));
+  } else {
+    scope = "#" + ascii_lower(target);
+    if (!is_member(from, scope.substr(1))) {
+      reply_error(from, ReplyError::not_in_room);
+      return After::stay;
+    }
+  }
+  if (!store_) {
+    reply(from, {.notice = Notice::history, .room = target});
+    return After::stay;
+  }
+  if (!writer_) {
+    std::vector<HistoryRecord> records;
+    try {
+      records = store_->latest(scope, *limit);
+    } catch (const std::exception& e) {
+      Event event{.kind = EventKind::error, .time = {}, .connection = from.id(),
+                  .remote = from.remote(), .user = from.name(), .text = e.what(),
+                  .detail = "history-read-failed"};
+      bus_.publish(event);
+    }
+    reply(from, {.notice = Notice::history, .room = target, .history = records});
+    return After::stay;
+  }
+  writer_->latest(std::move(scope), *limit,
+                  [peer = from.shared_peer(), label = std::string(target)](
+                      std::vector<HistoryRecord> records) mutable {
+                    peer->defer([peer, label = std::move(label), records = std::move(records)] {
+                      reply(*peer, {.notice = Notice::history, .room = label, .history = records});
+                    });
+                  });
+  return After::wait;
+}
+
+}  // namespace socketchat::detail

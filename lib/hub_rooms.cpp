@@ -1,0 +1,78 @@
+// The Hub's rooms: JOIN, PART, WHO <room> and ROOMS.
+#include <mutex>
+#include <vector>
+
+#include "detail/encode_once.hpp"
+#include "detail/hub.hpp"
+#include "detail/text.hpp"
+
+namespace socketchat::detail {
+
+void Hub::join(Peer& from, std::string_view room) {
+  if (!is_valid_name(room)) return reply_error(from, ReplyError::invalid_room);
+  const std::string room_key = ascii_lower(room);
+  const std::string user_key = ascii_lower(from.name());
+  std::unique_lock lock(mutex_);
+  if (!rooms_.join(room, room_key, user_key, &from)) {
+    lock.unlock();
+    return reply_error(from, ReplyError::already_in_room);
+  }
+  reply(from, {.notice = Notice::ok});
+  const auto& joined = *rooms_.find(room_key);
+  broadcast_room_locked(joined, {.notice = Notice::joined, .user = from.name(), .room = joined.name},
+                        &from);
+}
+
+void Hub::part(Peer& from, std::string_view room) {
+  const std::string room_key = ascii_lower(room);
+  const std::string user_key = ascii_lower(from.name());
+  std::unique_lock lock(mutex_);
+  const auto* found = rooms_.find(room_key);
+  const std::string spelled = found ? found->name : std::string();  // the room may go with us
+  if (!rooms_.part(room_key, user_key, &from)) {
+    lock.unlock();
+    return reply_error(from, ReplyError::not_in_room);
+  }
+  reply(from, {.notice = Notice::ok});
+  if (const auto* remaining = rooms_.find(room_key)) {
+    broadcast_room_locked(*remaining,
+                          {.notice = Notice::left, .user = from.name(), .room = spelled}, nullptr);
+  }
+}
+
+void Hub::who_in_room(Peer& from, std::string_view room) {
+  std::vector<std::string_view> names;
+  std::shared_lock lock(mutex_);
+  const auto* found = rooms_.find(ascii_lower(room));
+  if (!found) {
+    lock.unlock();
+    return reply_error(from, ReplyError::no_such_room);
+  }
+  names.reserve(found->members.size());
+  for (const auto& [key, peer] : found->members) names.push_back(peer->name());
+  reply(from, {.notice = Notice::user_list, .names = names});
+}
+
+void Hub::list_rooms(Peer& from) {
+  std::vector<RoomSummary> rooms;
+  std::shared_lock lock(mutex_);
+  rooms.reserve(rooms_.rooms().size());
+  for (const auto& [key, room] : rooms_.rooms()) rooms.push_back({room.name, room.members.size()});
+  reply(from, {.notice = Notice::room_list, .rooms = rooms});
+}
+
+bool Hub::is_member(const Peer& peer, std::string_view room_key) const {
+  std::shared_lock lock(mutex_);
+  const auto* found = rooms_.find(room_key);
+  return found && found->members.contains(ascii_lower(peer.name()));
+}
+
+void Hub::broadcast_room_locked(const RoomDirectory::Room& room, const ServerMessage& message,
+                                const Peer* except) {
+  EncodeOnce encoded(message);
+  for (const auto& [key, peer] : room.members) {
+    if (peer != except) peer->send(encoded.for_protocol(peer->protocol()));
+  }
+}
+
+}  // namespace socketchat::detail
