@@ -122,6 +122,7 @@ int serve(const socketchatd::Settings& settings, int argc, char** argv) {
 
   try {
     auto options = socketchatd::server_options(settings);
+    socketchatd::open_history(settings, options);
     socketchat::Server server{options};
     auto log = std::make_shared<socketchatd::SwitchableSink>(make_sink(settings.log_format));
     server.add_sink(log);

@@ -4,7 +4,11 @@
 #include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <filesystem>
 #include <sstream>
+
+#include <socketchat/error.hpp>
+#include <socketchat/sqlite_history_store.hpp>
 
 namespace socketchatd {
 
@@ -132,12 +136,29 @@ void add_settings(CLI::App& app, Settings& settings) {
   add_setting(app, "--threads", options.threads, "I/O threads; 0 = one per core")
       ->check(not_negative);
 
+  add_setting(app, "--send-buffer-bytes", options.send_buffer_bytes,
+              "Kernel send buffer per connection (SO_SNDBUF); 0 = the system's own")
+      ->check(not_negative);
+
   add_setting(app, "--log-format", settings.log_format, "Log lines on stderr as text or json")
       ->check(CLI::IsMember({"text", "json"}));
+
+  add_setting(app, "--history", settings.history,
+              "Where HISTORY comes from: sqlite (in --data-dir), memory, or off")
+      ->check(CLI::IsMember({"sqlite", "memory", "off"}));
+  add_setting(app, "--data-dir", settings.data_dir,
+              "Directory for the history database (created if missing)")
+      ->type_name("DIR");
+  add_setting(app, "--history-days", settings.history_days,
+              "Remove history older than this many days (checked hourly); 0 = keep for ever")
+      ->check(CLI::Range(0.0, 1e6).description(""));
 }
 
 socketchat::ServerOptions server_options(const Settings& settings) {
   socketchat::ServerOptions options = settings.options;
+  options.history = settings.history != "off";
+  options.history_retention = std::chrono::round<std::chrono::milliseconds>(
+      std::chrono::duration<double, std::ratio<86400>>(settings.history_days));
   if (!settings.listen.empty()) {
     options.listeners = settings.listen;
   } else {
@@ -146,6 +167,18 @@ socketchat::ServerOptions server_options(const Settings& settings) {
                          std::to_string(settings.port)};
   }
   return options;
+}
+
+void open_history(const Settings& settings, socketchat::ServerOptions& options) {
+  if (settings.history != "sqlite") return;
+  std::error_code ec;
+  std::filesystem::create_directories(settings.data_dir, ec);
+  if (ec) {
+    throw socketchat::config_error("cannot create data directory '" + settings.data_dir +
+                                   "': " + ec.message());
+  }
+  options.history_store = std::make_shared<socketchat::SqliteHistoryStore>(
+      std::filesystem::path(settings.data_dir) / "history.db");
 }
 
 }  // namespace socketchatd

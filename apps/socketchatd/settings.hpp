@@ -18,6 +18,9 @@ struct Settings {
   unsigned port = 4000;
   std::vector<std::string> listen;  // when given, replaces host and port
   std::string log_format = "text";
+  std::string history = "sqlite";              // sqlite, memory or off
+  std::string data_dir = "./socketchat-data";  // where the sqlite history lives
+  double history_days = 30;                    // retention; 0 = for ever
   bool check_config = false;
 };
 
@@ -25,7 +28,12 @@ struct Settings {
 // `settings`, with the defaults of a default-constructed ServerOptions.
 void add_settings(CLI::App& app, Settings& settings);
 
-// The options to start a server with: the parsed limits plus the listeners.
+// The options to start a server with: the parsed limits plus the listeners and the
+// history settings, without opening any store (see open_history()).
 socketchat::ServerOptions server_options(const Settings& settings);
+
+// Creates the data directory and opens the SQLite history in it, when the settings ask
+// for that; throws socketchat::config_error naming what failed.
+void open_history(const Settings& settings, socketchat::ServerOptions& options);
 
 }  // namespace socketchatd

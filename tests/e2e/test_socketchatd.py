@@ -28,7 +28,8 @@ TIMEOUT = 5.0  # seconds for any single expected reply, log line or exit
 SETTINGS = [
     "--port", "--host", "--listen", "--idle-timeout", "--login-timeout", "--shutdown-timeout",
     "--max-line-bytes", "--sendq-bytes", "--rate", "--rate-burst", "--max-connections",
-    "--max-connections-per-ip", "--threads", "--log-format",
+    "--max-connections-per-ip", "--threads", "--log-format", "--send-buffer-bytes",
+    "--history", "--data-dir", "--history-days",
 ]
 FLAGS = SETTINGS + ["--config", "--check-config", "--help", "--version"]
 SAMPLE_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -166,6 +167,8 @@ class DaemonTest(unittest.TestCase):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def start(self, *args, env=None):
+        if "--data-dir" not in args:  # history goes to the test's own directory
+            args = ("--data-dir", os.path.join(self.tmp, "data"), *args)
         daemon = Daemon(*args, env=env)
         self.daemons.append(daemon)
         return daemon
