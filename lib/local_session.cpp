@@ -18,6 +18,9 @@ Incoming parse_incoming(std::string_view line) {
   in.kind = take_word(line, rest);
   if (in.kind == "MSG" || in.kind == "DM") {
     in.from = take_word(rest, in.text);
+  } else if (in.kind == "SAY") {
+    in.room = take_word(rest, rest);
+    in.from = take_word(rest, in.text);
   } else {
     in.text = rest;
   }

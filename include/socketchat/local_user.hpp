@@ -16,9 +16,10 @@ class LocalSession;
 // in-process user receives too. Views are valid during the handler call only.
 struct Incoming {
   std::string_view line{};  // e.g. "DM alice hello there"
-  std::string_view kind{};  // the first word: MSG, DM, INFO, OK, ERR, USER, END, PONG, HELP
-  std::string_view from{};  // MSG, DM: the sender
-  std::string_view text{};  // MSG, DM: the text; ERR: the code; INFO, USER, PONG: the rest
+  std::string_view kind{};  // the first word: MSG, DM, SAY, INFO, OK, ERR, USER, END, PONG, ...
+  std::string_view from{};  // MSG, DM, SAY: the sender
+  std::string_view room{};  // SAY: the room
+  std::string_view text{};  // MSG, DM, SAY: the text; ERR: the code; others: the rest
 };
 
 // A user that lives inside the host program (a bot, a game, a bridge): logged in
