@@ -23,6 +23,8 @@ constexpr const char* migrations[] = {
     "CREATE TABLE messages(id INTEGER PRIMARY KEY, scope TEXT NOT NULL,"
     " unix_ms INTEGER NOT NULL, sender TEXT NOT NULL, text TEXT NOT NULL);"
     "CREATE INDEX messages_by_scope ON messages(scope, id);",
+    // 2: retention deletes by age without scanning the whole table.
+    "CREATE INDEX messages_by_time ON messages(unix_ms);",
 };
 constexpr int schema_version = static_cast<int>(std::size(migrations));
 
@@ -98,21 +100,34 @@ struct SqliteHistoryStore::Impl {
   Statement select_latest;
 
   // `history database "<path>": <action>: <what went wrong, in words> (<SQLite's message>)`
-  std::string failure(std::string_view action, sqlite3* db) const {
-    std::string what;
-    switch (sqlite3_errcode(db) & 0xff) {
-      case SQLITE_BUSY:
-      case SQLITE_LOCKED:
-        what = fmt::format("locked by another process for more than {} ms",
-                           options.busy_timeout.count());
-        break;
-      case SQLITE_NOTADB:
-      case SQLITE_CORRUPT: what = "not a valid SQLite database"; break;
-      case SQLITE_READONLY: what = "the file or its directory is read-only"; break;
-      case SQLITE_CANTOPEN: what = "the file or its directory cannot be opened"; break;
-      case SQLITE_FULL: what = "the disk is full"; break;
-      case SQLITE_IOERR: what = "an I/O error"; break;
-      default: what = "SQLite failed"; break;
+  // `what` replaces the words chosen from SQLite's error code.
+  std::string failure(std::string_view action, sqlite3* db, std::string what = {}) const {
+    if (what.empty()) {
+      switch (sqlite3_errcode(db) & 0xff) {
+        case SQLITE_BUSY:
+          what = fmt::format("locked by another process for more than {} ms",
+                             options.busy_timeout.count());
+          break;
+        case SQLITE_NOTADB:
+        case SQLITE_CORRUPT:
+          what = "not a valid SQLite database";
+          break;
+        case SQLITE_READONLY:
+          what = "the file or its directory is read-only";
+          break;
+        case SQLITE_CANTOPEN:
+          what = "the file or its directory cannot be opened";
+          break;
+        case SQLITE_FULL:
+          what = "the disk is full";
+          break;
+        case SQLITE_IOERR:
+          what = "an I/O error";
+          break;
+        default:
+          what = "SQLite error";
+          break;
+      }
     }
     return fmt::format("history database \"{}\": {}: {} ({})", path.string(), action, what,
                        sqlite3_errmsg(db));
@@ -129,9 +144,10 @@ struct SqliteHistoryStore::Impl {
       std::error_code ec;
       auto directory = path.parent_path();
       if (!directory.empty() && !std::filesystem::is_directory(directory, ec)) {
-        throw config_error(fmt::format("history database \"{}\": cannot open: directory \"{}\" "
-                                       "does not exist",
-                                       path.string(), directory.string()));
+        throw config_error(
+            fmt::format("history database \"{}\": cannot open: directory \"{}\" "
+                        "does not exist",
+                        path.string(), directory.string()));
       }
       fail_open(raw);
     }
@@ -141,11 +157,11 @@ struct SqliteHistoryStore::Impl {
     return db;
   }
 
-  Statement prepare(sqlite3* db, const char* sql) const {
+  Statement prepare(sqlite3* db, const char* sql, std::string what_on_failure = {}) const {
     sqlite3_stmt* statement = nullptr;
     if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &statement, nullptr) !=
         SQLITE_OK) {
-      fail_open(db);
+      throw config_error(failure("cannot open", db, std::move(what_on_failure)));
     }
     return Statement(statement);
   }
@@ -165,9 +181,10 @@ struct SqliteHistoryStore::Impl {
     RollbackGuard rollback(db);
     int version = std::stoi(pragma(db, "PRAGMA user_version"));
     if (version > schema_version) {
-      throw config_error(fmt::format("history database \"{}\": cannot open: its schema version {} "
-                                     "is newer than this socketchat knows ({}); upgrade socketchat",
-                                     path.string(), version, schema_version));
+      throw config_error(
+          fmt::format("history database \"{}\": cannot open: its schema version {} "
+                      "is newer than this socketchat knows ({}); upgrade socketchat",
+                      path.string(), version, schema_version));
     }
     for (int next = version; next < schema_version; ++next) {
       if (exec(db, migrations[next]) != SQLITE_OK) fail_open(db);
@@ -197,21 +214,24 @@ SqliteHistoryStore::SqliteHistoryStore(const std::filesystem::path& path,
   // The first statement that reads the file: garbage shows up here as "not a database".
   // WAL lets latest() read while append() commits.
   if (s.pragma(db, "PRAGMA journal_mode=WAL") != "wal") {
-    throw config_error(fmt::format("history database \"{}\": cannot open: WAL mode refused",
-                                   path.string()));
+    throw config_error(
+        fmt::format("history database \"{}\": cannot open: WAL mode refused", path.string()));
   }
   const char* sync = options.sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
   if (exec(db, sync) != SQLITE_OK) s.fail_open(db);
   s.migrate(db);
   // Prepared now, so a table that is not what this code expects fails here, not later.
-  s.insert = s.prepare(db, "INSERT INTO messages(scope, unix_ms, sender, text) VALUES(?, ?, ?, ?)");
-  s.remove_older = s.prepare(db, "DELETE FROM messages WHERE unix_ms < ?");
+  auto unexpected = fmt::format("its tables are not those of schema version {}", schema_version);
+  s.insert = s.prepare(db, "INSERT INTO messages(scope, unix_ms, sender, text) VALUES(?, ?, ?, ?)",
+                       unexpected);
+  s.remove_older = s.prepare(db, "DELETE FROM messages WHERE unix_ms < ?", unexpected);
 
   s.reader = s.connect(SQLITE_OPEN_READWRITE);
   if (exec(s.reader.get(), "PRAGMA query_only=ON") != SQLITE_OK) s.fail_open(s.reader.get());
   s.select_latest = s.prepare(
       s.reader.get(),
-      "SELECT unix_ms, sender, text FROM messages WHERE scope = ? ORDER BY id DESC LIMIT ?");
+      "SELECT unix_ms, sender, text FROM messages WHERE scope = ? ORDER BY id DESC LIMIT ?",
+      unexpected);
 }
 
 SqliteHistoryStore::~SqliteHistoryStore() = default;
@@ -241,8 +261,7 @@ void SqliteHistoryStore::append(std::span<const HistoryRecord> records) {
   }
 }
 
-std::vector<HistoryRecord> SqliteHistoryStore::latest(const std::string& scope,
-                                                      std::size_t limit) {
+std::vector<HistoryRecord> SqliteHistoryStore::latest(const std::string& scope, std::size_t limit) {
   std::vector<HistoryRecord> records;
   if (limit == 0) return records;
   std::lock_guard lock(impl_->read_mutex);
@@ -259,8 +278,8 @@ std::vector<HistoryRecord> SqliteHistoryStore::latest(const std::string& scope,
   }
   int rc;
   while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
-    records.push_back({scope, sqlite3_column_int64(select, 0), column_text(select, 1),
-                       column_text(select, 2)});
+    records.push_back(
+        {scope, sqlite3_column_int64(select, 0), column_text(select, 1), column_text(select, 2)});
   }
   if (rc != SQLITE_DONE) throw std::runtime_error(impl_->failure("reading history failed", db));
   std::reverse(records.begin(), records.end());  // newest first from the index, oldest first out
@@ -275,7 +294,8 @@ std::size_t SqliteHistoryStore::prune(std::chrono::system_clock::time_point cuto
   sqlite3_stmt* remove = impl_->remove_older.get();
 
   ResetGuard reset(remove);
-  if (sqlite3_bind_int64(remove, 1, cutoff_ms) != SQLITE_OK || sqlite3_step(remove) != SQLITE_DONE) {
+  if (sqlite3_bind_int64(remove, 1, cutoff_ms) != SQLITE_OK ||
+      sqlite3_step(remove) != SQLITE_DONE) {
     throw std::runtime_error(impl_->failure("prune failed", db));
   }
   return static_cast<std::size_t>(sqlite3_changes64(db));

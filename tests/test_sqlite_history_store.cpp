@@ -1,0 +1,418 @@
+// SqliteHistoryStore: order and limits, atomic batches, persistence, exact round-trips,
+// pruning, and a clear config_error for every database it cannot use. A raw sqlite3
+// connection plays "another process" (locks, schema tampering).
+#include <doctest/doctest.h>
+
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "socketchat/error.hpp"
+#include "socketchat/sqlite_history_store.hpp"
+
+using namespace socketchat;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using namespace std::string_literals;
+
+namespace {
+
+// A fresh directory under the system temp dir, removed with everything in it.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::random_device random;
+    path = fs::temp_directory_path() /
+           ("socketchat-sqlite-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
+    fs::create_directory(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
+    fs::remove_all(path, ec);
+  }
+  fs::path db() const { return path / "history.db"; }
+};
+
+HistoryRecord record(std::string scope, std::int64_t unix_ms, std::string from, std::string text) {
+  return {std::move(scope), unix_ms, std::move(from), std::move(text)};
+}
+
+std::vector<std::string> texts(const std::vector<HistoryRecord>& records) {
+  std::vector<std::string> out;
+  for (const auto& r : records) out.push_back(r.text);
+  return out;
+}
+
+// A second connection that bypasses the store: another process, or a tamperer.
+class RawConnection {
+ public:
+  explicit RawConnection(const fs::path& path) {
+    REQUIRE(sqlite3_open(path.c_str(), &db_) == SQLITE_OK);
+  }
+  ~RawConnection() { sqlite3_close(db_); }
+  void exec(const char* sql) { REQUIRE_MESSAGE(try_exec(sql), sqlite3_errmsg(db_)); }
+  bool try_exec(const char* sql) {
+    return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+  }
+  std::string text(const char* sql) {
+    sqlite3_stmt* statement = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db_, sql, -1, &statement, nullptr) == SQLITE_OK);
+    std::string out;
+    if (sqlite3_step(statement) == SQLITE_ROW) {
+      out = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
+    }
+    sqlite3_finalize(statement);
+    return out;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// The message of the config_error that opening `path` throws ("" if it opens).
+std::string open_error(const fs::path& path, SqliteHistoryOptions options = {}) {
+  try {
+    SqliteHistoryStore store(path, options);
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("latest returns the newest records of a scope, oldest first") {
+  TempDir dir;
+  SqliteHistoryStore store(dir.db());
+  CHECK(store.blocking());
+  CHECK(store.latest("*", 10).empty());
+
+  store.append(std::vector{record("*", 1000, "ann", "one"), record("*", 1001, "bob", "two"),
+                           record("*", 1002, "ann", "three")});
+  store.append(std::vector{record("*", 1003, "cy", "four"), record("*", 1004, "ann", "five")});
+
+  CHECK(texts(store.latest("*", 3)) == std::vector<std::string>{"three", "four", "five"});
+  CHECK(texts(store.latest("*", 50)) ==
+        std::vector<std::string>{"one", "two", "three", "four", "five"});
+  CHECK(texts(store.latest("*", 1)) == std::vector<std::string>{"five"});
+  CHECK(store.latest("*", 0).empty());
+  CHECK(store.latest("*", SIZE_MAX).size() == 5);
+
+  auto newest = store.latest("*", 1).at(0);
+  CHECK(newest.scope == "*");
+  CHECK(newest.unix_ms == 1004);
+  CHECK(newest.from == "ann");
+
+  store.append({});  // an empty batch is a no-op
+  CHECK(store.latest("*", 50).size() == 5);
+}
+
+TEST_CASE("scopes are kept apart") {
+  TempDir dir;
+  SqliteHistoryStore store(dir.db());
+  store.append(std::vector{record("*", 1, "ann", "public"), record("#lobby", 2, "ann", "lobby"),
+                           record("@ann|bob", 3, "bob", "dm"), record("#lobby", 4, "cy", "lobby 2"),
+                           record("#Lobby", 5, "cy", "other case")});
+  CHECK(texts(store.latest("*", 10)) == std::vector<std::string>{"public"});
+  CHECK(texts(store.latest("#lobby", 10)) == std::vector<std::string>{"lobby", "lobby 2"});
+  CHECK(texts(store.latest("@ann|bob", 10)) == std::vector<std::string>{"dm"});
+  CHECK(store.latest("@bob|ann", 10).empty());
+  CHECK(store.latest("#lob%", 10).empty());  // no LIKE, no wildcards
+  CHECK(store.latest("", 10).empty());
+}
+
+TEST_CASE("records persist across reopening, and ids keep their order") {
+  TempDir dir;
+  {
+    SqliteHistoryStore store(dir.db());
+    store.append(std::vector{record("#a", 10, "ann", "before")});
+  }
+  {
+    SqliteHistoryStore store(dir.db(), {.sync_full = true});
+    store.append(std::vector{record("#a", 5, "bob", "after, with an older clock")});
+  }
+  SqliteHistoryStore store(dir.db());
+  CHECK(texts(store.latest("#a", 10)) ==
+        std::vector<std::string>{"before", "after, with an older clock"});
+  CHECK(RawConnection(dir.db()).text("PRAGMA journal_mode") == "wal");
+  CHECK(RawConnection(dir.db()).text("PRAGMA user_version") == "2");
+}
+
+TEST_CASE("a version 1 database is migrated to version 2 at open, its messages kept") {
+  TempDir dir;
+  {
+    RawConnection v1(dir.db());
+    v1.exec(
+        "CREATE TABLE messages(id INTEGER PRIMARY KEY, scope TEXT NOT NULL,"
+        " unix_ms INTEGER NOT NULL, sender TEXT NOT NULL, text TEXT NOT NULL);"
+        "CREATE INDEX messages_by_scope ON messages(scope, id);"
+        "INSERT INTO messages(scope, unix_ms, sender, text) VALUES ('*', 1, 'ann', 'old');"
+        "PRAGMA user_version = 1;");
+  }
+  SqliteHistoryStore store(dir.db());
+  CHECK(texts(store.latest("*", 10)) == std::vector<std::string>{"old"});
+  CHECK(RawConnection(dir.db()).text("PRAGMA user_version") == "2");
+  CHECK(RawConnection(dir.db()).text(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'messages_by_time'") == "1");
+}
+
+TEST_CASE("an empty file is an empty database") {
+  TempDir dir;
+  std::ofstream(dir.db()).close();
+  SqliteHistoryStore store(dir.db());
+  store.append(std::vector{record("*", 1, "ann", "hi")});
+  CHECK(store.latest("*", 1).size() == 1);
+}
+
+TEST_CASE("SQL metacharacters and odd bytes round-trip exactly") {
+  TempDir dir;
+  std::vector<HistoryRecord> odd = {
+      record("#x'); DROP TABLE messages; --", -1, "O'Brien\"; --", "'; DELETE FROM messages; --"),
+      record("#pct", 0, "%s%n%%_", "100% _sure_ LIKE '%' ESCAPE '\\'"),
+      record("#utf8", INT64_MAX, "Zoë Ñandú 李",
+             "emoji 👩‍👩‍👧 cafe\u0301 \u202Eright-to-left\u202C ZWJ\u200D"),
+      record("#bytes", INT64_MIN, "\xff\xfe",
+             "invalid \xc0\xaf \xed\xa0\x80 \x80 lone bytes\xf4\x90"),
+      record("#nul", 7, "n\0l"s, "embedded \0 NUL and \x01\x7f control"s),
+      record("#empty", 8, "", ""),
+      record("#long", 9, "ann", std::string(100000, 'x') + "end"),
+  };
+  {
+    SqliteHistoryStore store(dir.db());
+    store.append(odd);
+  }
+  SqliteHistoryStore store(dir.db());  // read back from disk, not from any cache
+  for (const auto& expected : odd) {
+    auto got = store.latest(expected.scope, 10);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].scope == expected.scope);
+    CHECK(got[0].unix_ms == expected.unix_ms);
+    CHECK(got[0].from == expected.from);
+    CHECK(got[0].text == expected.text);
+  }
+}
+
+TEST_CASE("a batch is one transaction: a record refused mid-batch stores none of it") {
+  TempDir dir;
+  SqliteHistoryStore store(dir.db());
+  store.append(std::vector{record("*", 1, "ann", "kept")});
+
+  // A trigger refuses one record in the middle of a 1000-record batch.
+  RawConnection other(dir.db());
+  other.exec(
+      "CREATE TRIGGER poison BEFORE INSERT ON messages WHEN NEW.text = 'poison'"
+      " BEGIN SELECT RAISE(ABORT, 'poisoned record'); END");
+  std::vector<HistoryRecord> batch;
+  for (int i = 0; i < 1000; ++i) batch.push_back(record("*", 100 + i, "bob", std::to_string(i)));
+  batch[600].text = "poison";
+  CHECK_THROWS_WITH_AS(store.append(batch), doctest::Contains("poisoned record"),
+                       std::runtime_error);
+  CHECK(texts(store.latest("*", 2000)) == std::vector<std::string>{"kept"});
+
+  // The store is usable afterwards, and the same batch goes in whole.
+  other.exec("DROP TRIGGER poison");
+  batch[600].text = "600";
+  store.append(batch);
+  auto all = store.latest("*", 2000);
+  REQUIRE(all.size() == 1001);
+  CHECK(all[1].text == "0");
+  CHECK(all[1000].text == "999");
+}
+
+TEST_CASE("append fails cleanly while another connection holds the write lock") {
+  TempDir dir;
+  SqliteHistoryStore store(dir.db(), {.busy_timeout = 50ms});
+  RawConnection other(dir.db());
+  other.exec("BEGIN EXCLUSIVE");
+
+  std::vector<HistoryRecord> batch(1000, record("*", 1, "ann", "lost"));
+  auto start = std::chrono::steady_clock::now();
+  CHECK_THROWS_WITH_AS(store.append(batch), doctest::Contains("locked by another process"),
+                       std::runtime_error);
+  CHECK(std::chrono::steady_clock::now() - start >= 40ms);  // it waited busy_timeout
+  CHECK(store.latest("*", 10).empty());  // WAL: reading works during the other's write
+
+  other.exec("ROLLBACK");
+  store.append(std::vector{record("*", 2, "ann", "stored")});
+  CHECK(texts(store.latest("*", 10)) == std::vector<std::string>{"stored"});
+}
+
+TEST_CASE("prune removes records older than the cutoff and counts them") {
+  TempDir dir;
+  SqliteHistoryStore store(dir.db());
+  store.append(std::vector{record("*", 1000, "ann", "a"), record("#r", 2000, "ann", "b"),
+                           record("@a|b", 2999, "ann", "c"), record("*", 3000, "ann", "d")});
+  auto at = [](auto ms) { return std::chrono::system_clock::time_point(ms); };
+
+  CHECK(store.prune(at(1000ms)) == 0);  // strictly older only
+  CHECK(store.prune(at(2999ms)) == 2);  // across scopes
+  CHECK(store.prune(at(2999ms)) == 0);
+  CHECK(store.prune(at(2999ms + 1us)) == 1);  // 2999 ms is older than 2999.001 ms
+  CHECK(texts(store.latest("*", 10)) == std::vector<std::string>{"d"});
+  CHECK(store.latest("#r", 10).empty());
+  CHECK(store.prune(at(10'000ms)) == 1);
+}
+
+TEST_CASE("latest and prune run alongside append from other threads") {
+  TempDir dir;
+  SqliteHistoryStore store(dir.db());
+  std::atomic<bool> done = false;
+  std::thread writer([&] {
+    for (int i = 0; i < 200; ++i) {
+      store.append(std::vector{record("*", i, "ann", std::to_string(i)),
+                               record("#r", i, "ann", std::to_string(i))});
+    }
+    done = true;
+  });
+  std::thread pruner([&] {
+    while (!done) store.prune(std::chrono::system_clock::time_point(50ms));
+  });
+  bool ordered = true;
+  while (!done) {
+    auto got = store.latest("*", 10);
+    for (std::size_t i = 1; i < got.size(); ++i) ordered &= got[i - 1].unix_ms < got[i].unix_ms;
+  }
+  writer.join();
+  pruner.join();
+  CHECK(ordered);
+  CHECK(store.latest("*", 500).back().text == "199");
+  CHECK(store.latest("#r", 500).size() >= 150);
+}
+
+TEST_CASE("open refuses a database it cannot use, with config_error naming the file") {
+  TempDir dir;
+
+  SUBCASE("missing directory") {
+    auto path = dir.path / "no-such-dir" / "history.db";
+    auto message = open_error(path);
+    CHECK(message.find(path.string()) != std::string::npos);
+    CHECK(message.find("does not exist") != std::string::npos);
+    CHECK_FALSE(fs::exists(path.parent_path()));  // never created behind the daemon's back
+  }
+  SUBCASE("the path is a directory") {
+    fs::create_directory(dir.db());
+    CHECK(open_error(dir.db()).find("cannot be opened") != std::string::npos);
+  }
+  SUBCASE("garbage file") {
+    std::ofstream(dir.db()) << std::string(8192, 'G');
+    auto message = open_error(dir.db());
+    CHECK(message.find(dir.db().string()) != std::string::npos);
+    CHECK(message.find("not a valid SQLite database") != std::string::npos);
+  }
+  SUBCASE("garbage behind a valid SQLite header") {
+    std::string bytes("SQLite format 3\0", 16);
+    bytes += std::string(8192 - bytes.size(), '\xA5');
+    std::ofstream(dir.db(), std::ios::binary) << bytes;
+    CHECK(open_error(dir.db()).find("not a valid SQLite database") != std::string::npos);
+  }
+  SUBCASE("schema version newer than the code") {
+    RawConnection(dir.db()).exec("PRAGMA user_version = 99");
+    auto message = open_error(dir.db());
+    CHECK(message.find(dir.db().string()) != std::string::npos);
+    CHECK(message.find("schema version 99 is newer") != std::string::npos);
+    CHECK(RawConnection(dir.db()).text("PRAGMA user_version") == "99");  // left untouched
+  }
+  SUBCASE("a current version but not our table") {
+    RawConnection(dir.db()).exec("PRAGMA user_version = 2");
+    auto message = open_error(dir.db());
+    CHECK(message.find("not those of schema version 2") != std::string::npos);
+    CHECK(message.find("no such table: messages") != std::string::npos);
+  }
+  SUBCASE("locked by another connection, before and after the switch to WAL") {
+    bool wal = false;
+    SUBCASE("a new database") {}
+    SUBCASE("an existing WAL database") {
+      SqliteHistoryStore(dir.db()).append(std::vector{record("*", 1, "ann", "hi")});
+      wal = true;
+    }
+    CAPTURE(wal);
+    RawConnection other(dir.db());
+    other.exec("BEGIN EXCLUSIVE");
+    other.exec("CREATE TABLE IF NOT EXISTS holding_the_lock(x)");
+    auto start = std::chrono::steady_clock::now();
+    auto message = open_error(dir.db(), {.busy_timeout = 50ms});
+    CHECK(std::chrono::steady_clock::now() - start >= 40ms);
+    CHECK(message.find(dir.db().string()) != std::string::npos);
+    CHECK(message.find("locked by another process for more than 50 ms") != std::string::npos);
+    other.exec("ROLLBACK");
+    CHECK(open_error(dir.db()).empty());
+  }
+}
+
+// File permissions do not bind root, so as root the opening runs in a child process
+// that has given up root for "nobody"; otherwise it runs here.
+namespace {
+
+std::string open_error_unprivileged(const fs::path& path) {
+  if (::geteuid() != 0) return open_error(path);
+  int pipe_fds[2];
+  REQUIRE(::pipe(pipe_fds) == 0);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::close(pipe_fds[0]);
+    std::string message = "(could not drop root)";
+    if (::setgid(65534) == 0 && ::setuid(65534) == 0) message = open_error(path);
+    auto written = ::write(pipe_fds[1], message.data(), message.size());
+    ::_exit(written == static_cast<ssize_t>(message.size()) ? 0 : 1);
+  }
+  ::close(pipe_fds[1]);
+  std::string message;
+  char buffer[512];
+  for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) message.append(buffer, n);
+  ::close(pipe_fds[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  CHECK(WIFEXITED(status));
+  return message;
+}
+
+}  // namespace
+
+TEST_CASE("open refuses a database it cannot write") {
+  TempDir dir;
+  SqliteHistoryStore(dir.db()).append(std::vector{record("*", 1, "ann", "hi")});
+  // Everyone may reach the directory, so only the bits under test stand in the way.
+  fs::permissions(dir.path, fs::perms::all & ~fs::perms::others_write & ~fs::perms::group_write);
+
+  SUBCASE("read-only file") {
+    fs::permissions(dir.db(),
+                    fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+    auto message = open_error_unprivileged(dir.db());
+    CHECK(message.find(dir.db().string()) != std::string::npos);
+    CHECK(message.find("read-only") != std::string::npos);
+  }
+  SUBCASE("writable file in a read-only directory (WAL needs its -wal and -shm files)") {
+    fs::permissions(dir.db(), fs::perms::all);
+    fs::permissions(dir.path,
+                    fs::perms::owner_write | fs::perms::group_write | fs::perms::others_write,
+                    fs::perm_options::remove);
+    auto message = open_error_unprivileged(dir.db());
+    CAPTURE(message);
+    CHECK(message.find(dir.db().string()) != std::string::npos);
+    CHECK((message.find("read-only") != std::string::npos ||
+           message.find("cannot be opened") != std::string::npos));
+  }
+  SUBCASE("new file in a read-only directory") {
+    fs::permissions(dir.path,
+                    fs::perms::owner_write | fs::perms::group_write | fs::perms::others_write,
+                    fs::perm_options::remove);
+    auto path = dir.path / "new.db";
+    auto message = open_error_unprivileged(path);
+    CAPTURE(message);
+    CHECK(message.find(path.string()) != std::string::npos);
+    CHECK(message.find("cannot be opened") != std::string::npos);
+  }
+}
