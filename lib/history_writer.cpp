@@ -91,7 +91,10 @@ void HistoryWriter::write(std::vector<Job>& batch) {
   }
   std::vector<HistoryRecord> records;
   records.reserve(batch.size());
-  for (auto& job : batch) records.push_back(std::move(job.record));
+  for (auto& job : batch) {
+    job.record.unix_ms = clock_.stamp();
+    records.push_back(std::move(job.record));
+  }
   bool stored = true;
   try {
     store_.append(records);

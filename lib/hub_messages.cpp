@@ -16,12 +16,6 @@ namespace {
 constexpr std::size_t default_history_count = 50;
 constexpr std::size_t max_history_count = 500;
 
-std::int64_t now_unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // "n" of HISTORY: a whole number from 1 up; a larger one than the maximum means the
 // maximum. Nothing given means the default.
 std::optional<std::size_t> parse_count(std::string_view text) {
@@ -46,7 +40,7 @@ Hub::After Hub::message(Peer& from, std::string_view text) {
     return After::stay;
   }
   return store_then_deliver(
-      from, {.scope = "*", .unix_ms = now_unix_ms(), .from = from.name(), .text = std::string(text)},
+      from, {.scope = "*", .unix_ms = 0, .from = from.name(), .text = std::string(text)},
       [this](Peer& sender, const HistoryRecord& record) { route_message(sender, record.text); });
 }
 
@@ -67,7 +61,7 @@ Hub::After Hub::direct_message(Peer& from, std::string_view to, std::string_view
     route_direct(from, target, text);
     return After::stay;
   }
-  HistoryRecord record{.scope = dm_scope(from.name(), target), .unix_ms = now_unix_ms(),
+  HistoryRecord record{.scope = dm_scope(from.name(), target), .unix_ms = 0,
                        .from = from.name(), .text = std::string(text)};
   return store_then_deliver(from, std::move(record),
                             [this, target](Peer& sender, const HistoryRecord& kept) {
@@ -87,7 +81,7 @@ Hub::After Hub::say(Peer& from, std::string_view room, std::string_view text) {
     route_room(from, room_key, text);
     return After::stay;
   }
-  HistoryRecord record{.scope = "#" + room_key, .unix_ms = now_unix_ms(), .from = from.name(),
+  HistoryRecord record{.scope = "#" + room_key, .unix_ms = 0, .from = from.name(),
                        .text = std::string(text)};
   return store_then_deliver(from, std::move(record),
                             [this, room_key](Peer& sender, const HistoryRecord& kept) {
@@ -155,8 +149,12 @@ bool Hub::moderate(Peer& from, std::string_view to, std::string_view& text, std:
 }
 
 Hub::After Hub::store_then_deliver(Peer& from, HistoryRecord record, Delivery deliver) {
+  // The record's time is stamped where its place in the store is decided (here under
+  // inline_mutex_, or on the writer's thread), so history is ordered by time too.
   if (!writer_) {  // a store that does not block: keep it right here
     try {
+      std::lock_guard lock(inline_mutex_);
+      record.unix_ms = inline_clock_.stamp();
       store_->append({&record, 1});
     } catch (const std::exception& e) {
       Event event{.kind = EventKind::error, .time = {}, .connection = from.id(),

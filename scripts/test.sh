@@ -27,7 +27,8 @@ run_suite warnings ''
 run_suite asan '' \
   "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
   "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined"
+# -Wno-tsan: GCC 12 warns that TSan does not model atomic_thread_fence, which Asio uses.
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" run_suite tsan 'integration|e2e' \
-  "-DCMAKE_CXX_FLAGS=-fsanitize=thread -fno-omit-frame-pointer" \
+  "-DCMAKE_CXX_FLAGS=-fsanitize=thread -fno-omit-frame-pointer -Wno-tsan" \
   "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread"
 echo "=== all suites passed"

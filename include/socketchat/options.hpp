@@ -34,8 +34,9 @@ struct ServerOptions {
 
   unsigned threads = 0;  // I/O threads the server runs; 0 = one per core
 
-  // History (HISTORY): false keeps nothing, and HISTORY answers END. The store is
-  // the embedder's choice (SqliteHistoryStore for disk); none given: in memory.
+  // History (HISTORY): false keeps nothing, and HISTORY answers END (a store given
+  // with history off is a config_error). The store is the embedder's choice
+  // (SqliteHistoryStore for disk); none given: in memory (MemoryHistoryStore).
   bool history = true;
   std::shared_ptr<HistoryStore> history_store;
   // Messages older than this are removed, checked every history_prune_interval;

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "detail/history_clock.hpp"
 #include "socketchat/history_store.hpp"
 
 namespace socketchat::detail {
@@ -28,6 +29,7 @@ class HistoryWriter {
   HistoryWriter(HistoryStore& store, EventBus& bus);
   ~HistoryWriter();  // finishes what is queued, then stops
 
+  // Stamps record.unix_ms when it is stored.
   void append(HistoryRecord record, Stored stored);
   void latest(std::string scope, std::size_t limit, Found found);
   void prune(std::chrono::system_clock::time_point cutoff);
@@ -49,6 +51,7 @@ class HistoryWriter {
   void write(std::vector<Job>& batch);
   void report(std::string_view detail, std::string_view what);
 
+  HistoryClock clock_;  // this thread's: records are stamped in the order they are stored
   HistoryStore& store_;
   EventBus& bus_;
   std::mutex mutex_;

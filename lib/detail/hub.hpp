@@ -3,11 +3,13 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
 
 #include "detail/command.hpp"
+#include "detail/history_clock.hpp"
 #include "detail/event_bus.hpp"
 #include "detail/peer.hpp"
 #include "detail/room_directory.hpp"
@@ -97,6 +99,8 @@ class Hub {
   MessageFilter filter_;
   HistoryStore* store_ = nullptr;
   HistoryWriter* writer_ = nullptr;
+  std::mutex inline_mutex_;  // stamps and appends to a non-blocking store in one order
+  HistoryClock inline_clock_;
   mutable std::shared_mutex mutex_;
   std::map<std::string, Peer*, std::less<>> users_;  // by ASCII lower-case name: sorted for WHO
   RoomDirectory rooms_;

@@ -1,0 +1,852 @@
+// PROTOCOL.md "History" over real sockets: HISTORY <room> [n], HISTORY * [n] and
+// HISTORY @<username> [n], every row checked as a client sees it, byte for byte;
+// history = false; retention; and "a message is stored before it is delivered".
+//
+// Each test runs against every HistoryStore the build has: the server's default (in
+// memory) and, when built with SQLite, a SqliteHistoryStore in a fresh directory.
+// Another store is one more entry in HISTORY_STORES.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <socketchat/history_store.hpp>
+#include <socketchat/memory_history_store.hpp>
+#include <socketchat/server.hpp>
+#if SOCKETCHAT_HAS_SQLITE
+#include <socketchat/sqlite_history_store.hpp>
+#endif
+
+#include "support/line_client.hpp"
+
+using namespace socketchat;
+using namespace socketchat::test;
+namespace fs = std::filesystem;
+using Where = LineClient::Where;
+using Lines = std::vector<std::string>;
+
+namespace doctest {
+template <>
+struct StringMaker<std::vector<std::string>> {
+  static String convert(const std::vector<std::string>& lines) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      out += (i ? ", \"" : "\"") + escaped(lines[i]) + "\"";
+    }
+    return (out + "}").c_str();
+  }
+};
+}  // namespace doctest
+
+namespace {
+
+std::int64_t now_unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// ---- The stores every test runs against --------------------------------------------
+
+// The server's own default: no store given, history kept in memory.
+struct InMemory {
+  std::shared_ptr<HistoryStore> open() { return nullptr; }
+};
+
+#if SOCKETCHAT_HAS_SQLITE
+// A SqliteHistoryStore in a fresh directory, removed with everything in it.
+struct Sqlite {
+  fs::path dir;
+  Sqlite() {
+    std::random_device random;
+    dir = fs::temp_directory_path() /
+          ("socketchat-history-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
+    fs::create_directory(dir);
+  }
+  ~Sqlite() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  Sqlite(const Sqlite&) = delete;
+  Sqlite& operator=(const Sqlite&) = delete;
+  std::shared_ptr<HistoryStore> open() {
+    return std::make_shared<SqliteHistoryStore>(dir / "history.db");
+  }
+};
+#define HISTORY_STORES InMemory, Sqlite
+#else
+#define HISTORY_STORES InMemory
+#endif
+
+}  // namespace
+
+TYPE_TO_STRING(InMemory);
+#if SOCKETCHAT_HAS_SQLITE
+TYPE_TO_STRING(Sqlite);
+#endif
+
+namespace {
+
+// Loopback on an ephemeral port, rate limit off (tests send bursts; test_server_limits
+// covers the limit), history in `store` (null: the server's in-memory default).
+ServerOptions history_options(std::shared_ptr<HistoryStore> store) {
+  ServerOptions options;
+  options.listen("tcp://127.0.0.1:0");
+  options.rate_per_second = 0;
+  options.threads = 2;  // senders and readers sit on different I/O threads
+  options.shutdown_timeout = milliseconds{500};
+  options.history_store = std::move(store);
+  return options;
+}
+
+// A started server on a store of kind `Kind`; `adjust` may change the options first.
+// Declared before the clients of a test so it outlives them.
+template <class Kind>
+struct HistoryServer {
+  explicit HistoryServer(const std::function<void(ServerOptions&)>& adjust = {})
+      : server(make_options(kind, adjust)) {
+    server.start();
+    port = server.port();
+  }
+  static ServerOptions make_options(Kind& kind, const std::function<void(ServerOptions&)>& adjust) {
+    auto options = history_options(kind.open());
+    if (adjust) adjust(options);
+    return options;
+  }
+  Kind kind;  // first: a database directory outlives the server that uses it
+  Server server;
+  std::uint16_t port = 0;
+};
+
+// A decorator that counts what the server asks of the store it wraps.
+class CountingStore final : public HistoryStore {
+ public:
+  explicit CountingStore(std::shared_ptr<HistoryStore> inner)
+      : inner_(inner ? std::move(inner) : std::make_shared<MemoryHistoryStore>()) {}
+  void append(std::span<const HistoryRecord> records) override {
+    inner_->append(records);
+    appended_ += records.size();
+  }
+  std::vector<HistoryRecord> latest(const std::string& scope, std::size_t limit) override {
+    return inner_->latest(scope, limit);
+  }
+  std::size_t prune(std::chrono::system_clock::time_point cutoff) override {
+    auto removed = inner_->prune(cutoff);
+    pruned_ += removed;
+    ++prunes_;
+    return removed;
+  }
+  bool blocking() const noexcept override { return inner_->blocking(); }
+
+  std::size_t appended() const { return appended_; }
+  std::size_t prunes() const { return prunes_; }
+  std::size_t pruned() const { return pruned_; }
+
+ private:
+  std::shared_ptr<HistoryStore> inner_;
+  std::atomic<std::size_t> appended_{0}, prunes_{0}, pruned_{0};
+};
+
+// Sends `request` and returns the lines of the answer up to END (END excluded). No
+// END within the wait ends the test.
+Lines answer(LineClient& client, const std::string& request, Where where = Where::current()) {
+  client.send(request + "\n", where);
+  Lines lines;
+  for (;;) {
+    auto line = client.read_line();
+    if (!line) {
+      ADD_FAIL_AT(
+          where.file_name(), static_cast<int>(where.line()),
+          "no END after \"" << escaped(request) << "\"; " << lines.size() << " lines before");
+    }
+    if (*line == "END") return lines;
+    lines.push_back(std::move(*line));
+  }
+}
+
+// `request` (a HISTORY command) must be answered by HIST lines for `target` (echoed
+// as written), each with a unix-ms between `since_ms` and now (1 s of slack for the
+// clock) that never decreases, then END. Returns each entry as "<from> <text>": with
+// the target and the time checked, that is every byte of the line.
+Lines history(LineClient& client, const std::string& request, std::string_view target,
+              std::int64_t since_ms, Where where = Where::current()) {
+  const Lines lines = answer(client, request, where);
+  const std::int64_t until_ms = now_unix_ms();
+  const std::string prefix = "HIST " + std::string(target) + " ";
+  Lines entries;
+  std::int64_t previous_ms = 0;
+  for (const auto& line : lines) {
+    auto fail = [&](const std::string& why) {
+      ADD_FAIL_CHECK_AT(
+          where.file_name(), static_cast<int>(where.line()),
+          why << ": \"" << escaped(line) << "\" answering \"" << escaped(request) << "\"");
+    };
+    if (!line.starts_with(prefix)) {
+      fail("not \"" + escaped(prefix) + "...\"");
+      entries.push_back("<malformed> " + line);
+      continue;
+    }
+    const std::string_view rest = std::string_view(line).substr(prefix.size());
+    const auto space = rest.find(' ');
+    const std::string_view ms_text = rest.substr(0, space);
+    if (space == std::string_view::npos || ms_text.empty() ||
+        !std::all_of(ms_text.begin(), ms_text.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+        ms_text.size() > 15) {
+      fail("no unix-ms");
+      entries.push_back("<malformed> " + line);
+      continue;
+    }
+    const std::int64_t ms = std::stoll(std::string(ms_text));
+    if (ms < since_ms - 1000 || ms > until_ms + 1000) {
+      fail("unix-ms " + std::to_string(ms) + " is not between " + std::to_string(since_ms) +
+           " and " + std::to_string(until_ms));
+    }
+    if (ms < previous_ms) {
+      fail("unix-ms " + std::to_string(ms) + " after " + std::to_string(previous_ms) +
+           ": not oldest first");
+    }
+    previous_ms = ms;
+    entries.emplace_back(rest.substr(space + 1));
+  }
+  return entries;
+}
+
+// Three ways to send a message, and where its history is: one kind per row of the
+// History table. alice sends to bob; both are in room "lobby".
+struct Channel {
+  const char* name;
+  std::string send;     // alice's command, before the text
+  std::string arrives;  // what bob receives, before the text
+  std::string target;   // of HISTORY, as alice writes it
+};
+const Channel channels[] = {
+    {"room", "SAY lobby ", "SAY lobby alice ", "lobby"},
+    {"public", "MSG ", "MSG alice ", "*"},
+    {"dm", "DM bob ", "DM alice ", "@bob"},
+};
+
+// alice and bob logged in and both in "lobby".
+struct Pair {
+  LineClient alice, bob;
+};
+Pair pair_in_lobby(std::uint16_t port) {
+  Pair p{logged_in(port, "alice"), logged_in(port, "bob")};
+  p.alice.send("JOIN lobby\n");
+  p.alice.expect_line("OK");
+  p.bob.send("JOIN lobby\n");
+  p.bob.expect_line("OK");
+  p.alice.expect_line("INFO bob joined lobby");
+  return p;
+}
+
+// "<from> m<first>" ... "<from> m<last>"
+Lines numbered(const std::string& from, int first, int last) {
+  Lines out;
+  for (int i = first; i <= last; ++i) out.push_back(from + " m" + std::to_string(i));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE(
+    "HISTORY <room> [n]: the latest n, oldest first, as HIST <room> <unix-ms> <user> <text>", Kind,
+    HISTORY_STORES) {
+  HistoryServer<Kind> s;
+  const auto since = now_unix_ms();
+  auto alice = logged_in(s.port, "Alice");
+  auto bob = logged_in(s.port, "bob");
+  auto outsider = logged_in(s.port, "outsider");
+  alice.send("JOIN General\n");
+  alice.expect_line("OK");
+  bob.send("JOIN general\n");
+  bob.expect_line("OK");
+  alice.expect_line("INFO bob joined General");
+  outsider.send("JOIN other\n");
+  outsider.expect_line("OK");
+
+  alice.send("SAY general one\n");
+  bob.expect_line("SAY General Alice one");
+  bob.send("SAY GENERAL two\n");
+  alice.expect_line("SAY General bob two");
+  alice.send("SAY General three   spaced\tand tabbed  \n");
+  bob.expect_line("SAY General Alice three   spaced\tand tabbed");
+  // Other rooms, the public feed and DMs are not this room's history.
+  outsider.send("SAY other elsewhere\nMSG public\nDM bob private\n");
+  alice.expect_line("MSG outsider public");
+  bob.expect_line("MSG outsider public");
+  bob.expect_line("DM outsider private");
+
+  const Lines all{"Alice one", "bob two", "Alice three   spaced\tand tabbed"};
+  // The target is echoed as the requester wrote it, not as the room is spelled.
+  CHECK(history(bob, "HISTORY general", "general", since) == all);
+  CHECK(history(alice, "HISTORY General", "General", since) == all);
+  CHECK(history(alice, "history gEnErAl", "gEnErAl", since) == all);
+  CHECK(history(bob, "HISTORY GENERAL 2", "GENERAL", since) ==
+        Lines{"bob two", "Alice three   spaced\tand tabbed"});
+  CHECK(history(bob, "HISTORY general 1", "general", since) ==
+        Lines{"Alice three   spaced\tand tabbed"});
+  CHECK(history(bob, "HISTORY general 3", "general", since) == all);
+  CHECK(history(bob, "HISTORY general 500", "general", since) == all);
+  CHECK(history(bob, "  HISTORY \t general \t 2 \t", "general", since) ==
+        Lines{"bob two", "Alice three   spaced\tand tabbed"});
+  CHECK(history(outsider, "HISTORY other", "other", since) == Lines{"outsider elsewhere"});
+  // Asking tells nobody else.
+  alice.expect_quiet();
+  outsider.expect_quiet();
+}
+
+TEST_CASE_TEMPLATE("the default n is 50", Kind, HISTORY_STORES) {
+  HistoryServer<Kind> s;
+  const auto since = now_unix_ms();
+  auto lobby = pair_in_lobby(s.port);
+  auto& alice = lobby.alice;
+  auto& bob = lobby.bob;
+  for (const auto& channel : channels) {
+    CAPTURE(channel.name);
+    std::string burst;
+    for (int i = 0; i < 60; ++i) burst += channel.send + "m" + std::to_string(i) + "\n";
+    alice.send(burst);
+    for (int i = 0; i < 60; ++i) bob.expect_line(channel.arrives + "m" + std::to_string(i));
+    CHECK(history(alice, "HISTORY " + channel.target, channel.target, since) ==
+          numbered("alice", 10, 59));
+  }
+}
+
+TEST_CASE_TEMPLATE("an n larger than 500 is treated as 500", Kind, HISTORY_STORES) {
+  HistoryServer<Kind> s([](ServerOptions& options) {
+    options.rate_per_second = 10000;  // a raised limit, not none: 510 in one burst
+    options.rate_burst = 10000;
+  });
+  const auto since = now_unix_ms();
+  auto lobby = pair_in_lobby(s.port);
+  auto& alice = lobby.alice;
+  auto& bob = lobby.bob;
+  for (const auto& channel : channels) {
+    CAPTURE(channel.name);
+    std::string burst;
+    for (int i = 0; i < 510; ++i) burst += channel.send + "m" + std::to_string(i) + "\n";
+    alice.send(burst);
+    for (int i = 0; i < 510; ++i) bob.expect_line(channel.arrives + "m" + std::to_string(i));
+    const auto latest_500 = numbered("alice", 10, 509);
+    for (const char* n : {"1000", "501", "500", "99999999999999999999", "18446744073709551616"}) {
+      CAPTURE(n);
+      CHECK(history(alice, "HISTORY " + channel.target + " " + n, channel.target, since) ==
+            latest_500);
+    }
+    CHECK(history(alice, "HISTORY " + channel.target + " 499", channel.target, since) ==
+          numbered("alice", 11, 509));
+  }
+}
+
+TEST_CASE_TEMPLATE("invalid-count for an n that is not a whole number from 1 up", Kind,
+                   HISTORY_STORES) {
+  HistoryServer<Kind> s;
+  auto lobby = pair_in_lobby(s.port);
+  auto& alice = lobby.alice;
+  auto& bob = lobby.bob;
+  alice.send("SAY lobby x\nMSG y\nDM bob z\n");
+  bob.expect_line("SAY lobby alice x");
+  bob.expect_line("MSG alice y");
+  bob.expect_line("DM alice z");
+  for (const char* target : {"lobby", "*", "@bob"}) {
+    for (const char* n : {"0", "-1", "abc", "1.5", "2x", "00", "-0", "1e3", "0x10", "x2",
+                          "-99999999999999999999"}) {
+      CAPTURE(target);
+      CAPTURE(n);
+      alice.send("HISTORY " + std::string(target) + " " + n + "\n");
+      alice.expect_line("ERR invalid-count");
+    }
+  }
+  bob.expect_quiet();
+}
+
+TEST_CASE_TEMPLATE("HISTORY <room> needs membership, whether or not the room exists", Kind,
+                   HISTORY_STORES) {
+  HistoryServer<Kind> s;
+  const auto since = now_unix_ms();
+  auto lobby = pair_in_lobby(s.port);
+  auto& alice = lobby.alice;
+  auto& bob = lobby.bob;
+  auto carol = logged_in(s.port, "carol");
+  alice.send("SAY lobby secret\n");
+  bob.expect_line("SAY lobby alice secret");
+
+  // lobby exists; nowhere does not; "bad!" cannot.
+  for (const char* line : {"HISTORY lobby\n", "HISTORY LOBBY 5\n", "HISTORY nowhere\n",
+                           "HISTORY nowhere 1\n", "HISTORY bad!\n"}) {
+    CAPTURE(line);
+    carol.send(line);
+    carol.expect_line("ERR not-in-room");
+  }
+  // A member who leaves loses access; joining again brings it back.
+  bob.send("PART lobby\n");
+  bob.expect_line("OK");
+  alice.expect_line("INFO bob left lobby");
+  bob.send("HISTORY lobby\n");
+  bob.expect_line("ERR not-in-room");
+  carol.send("JOIN lobby\n");
+  carol.expect_line("OK");
+  alice.expect_line("INFO carol joined lobby");
+  CHECK(history(carol, "HISTORY lobby", "lobby", since) == Lines{"alice secret"});
+
+  for (const char* line : {"HISTORY\n", "HISTORY   \n", "history\t\r\n"}) {
+    CAPTURE(escaped(line));
+    carol.send(line);
+    carol.expect_line("ERR missing-argument");
+  }
+}
+
+TEST_CASE_TEMPLATE("a room's history outlives the room and belongs to its name", Kind,
+                   HISTORY_STORES) {
+  HistoryServer<Kind> s;
+  const auto since = now_unix_ms();
+  auto alice = logged_in(s.port, "alice");
+  auto bob = logged_in(s.port, "bob");
+  auto carol = logged_in(s.port, "carol");
+  alice.send("JOIN Lobby\n");
+  alice.expect_line("OK");
+  bob.send("JOIN lobby\n");
+  bob.expect_line("OK");
+  alice.expect_line("INFO bob joined Lobby");
+  alice.send("SAY lobby before\n");
+  bob.expect_line("SAY Lobby alice before");
+  bob.send("SAY lobby also before\n");
+  alice.expect_line("SAY Lobby bob also before");
+
+  alice.send("PART lobby\n");
+  alice.expect_line("OK");
+  bob.expect_line("INFO alice left Lobby");
+  bob.send("PART lobby\n");
+  bob.expect_line("OK");
+  carol.send("ROOMS\n");
+  carol.expect_line("END");  // the room is gone
+  carol.send("WHO lobby\n");
+  carol.expect_line("ERR no-such-room");
+
+  carol.send("JOIN lobby\n");  // a new room of the same name, spelled anew
+  carol.expect_line("OK");
+  CHECK(history(carol, "HISTORY LOBBY", "LOBBY", since) ==
+        Lines{"alice before", "bob also before"});
+  carol.send("SAY lobby after\n");
+  carol.expect_quiet();
+  CHECK(history(carol, "HISTORY lobby", "lobby", since) ==
+        Lines{"alice before", "bob also before", "carol after"});
+  alice.expect_quiet();
+  bob.expect_quiet();
+}
+
+TEST_CASE_TEMPLATE("HISTORY * [n]: the public MSGs, as HIST * <unix-ms> <user> <text>", Kind,
+                   HISTORY_STORES) {
+  HistoryServer<Kind> s;
+  const auto since = now_unix_ms();
+  auto alice = logged_in(s.port, "alice");
+  auto bob = logged_in(s.port, "Bob");
+  auto carol = logged_in(s.port, "carol");
+  carol.send("HISTORY *\n");
+  carol.expect_line("END");  // nothing said yet
+
+  alice.send("MSG first\n");
+  bob.expect_line("MSG alice first");
+  carol.expect_line("MSG alice first");
+  bob.send("MSG second  with\tblanks \n");
+  alice.expect_line("MSG Bob second  with\tblanks");
+  carol.expect_line("MSG Bob second  with\tblanks");
+  // Room messages and DMs are not the public feed.
+  alice.send("JOIN lobby\nSAY lobby in a room\nDM carol just for carol\n");
+  alice.expect_line("OK");
+  carol.expect_line("DM alice just for carol");
+
+  const Lines all{"alice first", "Bob second  with\tblanks"};
+  CHECK(history(carol, "HISTORY *", "*", since) == all);  // no membership needed
+  CHECK(history(alice, "history *", "*", since) == all);
+  CHECK(history(bob, "HISTORY\t*\t2", "*", since) == all);
+  CHECK(history(carol, "HISTORY * 1", "*", since) == Lines{"Bob second  with\tblanks"});
+  CHECK(history(carol, "HISTORY * 500", "*", since) == all);
+  alice.expect_quiet();
+  bob.expect_quiet();
+}
+
+TEST_CASE_TEMPLATE("HISTORY @<username> [n]: the DMs between the two, online or not", Kind,
+                   HISTORY_STORES) {
+  HistoryServer<Kind> s;
+  const auto since = now_unix_ms();
+  auto alice = logged_in(s.port, "alice");
+  auto carol = logged_in(s.port, "carol");
+  {
+    auto bob = logged_in(s.port, "Bob");
+    alice.send("DM bob hi bob\n");
+    bob.expect_line("DM alice hi bob");
+    bob.send("DM ALICE hi  alice\n");
+    alice.expect_line("DM Bob hi  alice");
+    alice.send("DM Bob third\tone\n");
+    bob.expect_line("DM alice third\tone");
+    carol.send("DM alice from carol\n");
+    alice.expect_line("DM carol from carol");
+
+    const Lines conversation{"alice hi bob", "Bob hi  alice", "alice third\tone"};
+    // Both directions, seen alike by both; the target echoed as written.
+    CHECK(history(alice, "HISTORY @Bob", "@Bob", since) == conversation);
+    CHECK(history(alice, "HISTORY @bob", "@bob", since) == conversation);
+    CHECK(history(bob, "HISTORY @aLiCe", "@aLiCe", since) == conversation);
+    CHECK(history(bob, "history @alice 2", "@alice", since) ==
+          Lines{"Bob hi  alice", "alice third\tone"});
+    CHECK(history(alice, "HISTORY @bob 1", "@bob", since) == Lines{"alice third\tone"});
+    // A third user sees only her own conversations.
+    CHECK(history(carol, "HISTORY @Bob", "@Bob", since).empty());
+    CHECK(history(carol, "HISTORY @alice", "@alice", since) == Lines{"carol from carol"});
+    CHECK(history(alice, "HISTORY @carol", "@carol", since) == Lines{"carol from carol"});
+    // DMs are not the public feed.
+    CHECK(history(carol, "HISTORY *", "*", since).empty());
+
+    bob.send("QUIT\n");
+    bob.expect_eof();
+  }
+  alice.expect_line("INFO Bob disconnected");
+  carol.expect_line("INFO Bob disconnected");
+  // bob is offline: the conversation is still there.
+  CHECK(history(alice, "HISTORY @bob", "@bob", since) ==
+        Lines{"alice hi bob", "Bob hi  alice", "alice third\tone"});
+  CHECK(history(carol, "HISTORY @bob", "@bob", since).empty());
+  // Nobody: just END, for a user online, one who never was, and one who left.
+  auto dave = logged_in(s.port, "dave");
+  CHECK(history(dave, "HISTORY @alice", "@alice", since).empty());
+  CHECK(history(dave, "HISTORY @nobody", "@nobody", since).empty());
+  CHECK(history(dave, "HISTORY @bob 5", "@bob", since).empty());
+  // Back again, bob sees it too.
+  auto bob = logged_in(s.port, "Bob");
+  CHECK(history(bob, "HISTORY @alice", "@alice", since) ==
+        Lines{"alice hi bob", "Bob hi  alice", "alice third\tone"});
+}
+
+TEST_CASE_TEMPLATE("texts come back exactly: SQL metacharacters, escapes, unicode", Kind,
+                   HISTORY_STORES) {
+  HistoryServer<Kind> s;
+  const auto since = now_unix_ms();
+  auto lobby = pair_in_lobby(s.port);
+  auto& alice = lobby.alice;
+  auto& bob = lobby.bob;
+  const std::string texts[] = {
+      "'); DROP TABLE messages;--",
+      "Robert'); DROP TABLE history; --",
+      "' OR '1'='1",
+      "100% sure_thing %_ \\% \\_ %%",
+      "%",
+      "_",
+      "*",
+      "\"double\" 'single' `back` ''",
+      "back\\slash \\n \\t \\\\ \\0 end\\",
+      "?1 ?2 :name @param $var",
+      "/* comment */ -- dash ; semicolon",
+      "NULL",
+      "END",
+      "HIST lobby 0 mallory forged",
+      "日本語 café ñ Ω \xF0\x9F\x99\x82 \xE2\x80\x8B zero-width",
+      "tab\tinside  and  doubles",
+  };
+  Lines expected;
+  for (const auto& channel : channels) {
+    CAPTURE(channel.name);
+    for (const auto& text : texts) {
+      alice.send(channel.send + text + "\n");
+      bob.expect_line(channel.arrives + text);
+    }
+    Lines expected_entries;
+    for (const auto& text : texts) expected_entries.push_back("alice " + text);
+    CHECK(history(alice, "HISTORY " + channel.target + " 500", channel.target, since) ==
+          expected_entries);
+    CHECK(history(bob,
+                  "HISTORY " + std::string(channel.target == "@bob" ? "@alice" : channel.target) +
+                      " 500",
+                  channel.target == "@bob" ? "@alice" : channel.target, since) == expected_entries);
+  }
+}
+
+TEST_CASE_TEMPLATE("histories are kept apart: no prefix or wildcard matching of names", Kind,
+                   HISTORY_STORES) {
+  HistoryServer<Kind> s;
+  const auto since = now_unix_ms();
+  auto alice = logged_in(s.port, "alice");
+  // Rooms and users whose names a LIKE pattern or a prefix search would confuse:
+  // '_' matches any one character, "gen" is a prefix of "general".
+  for (const char* room : {"a_b", "axb", "gen", "general", "a_"}) {
+    alice.send("JOIN " + std::string(room) + "\nSAY " + room + " in " + room + "\n");
+    alice.expect_line("OK");
+  }
+  std::vector<LineClient> peers;
+  for (const char* name : {"x_y", "xzy", "x", "x_"}) {
+    peers.push_back(logged_in(s.port, name));
+    alice.send("DM " + std::string(name) + " to " + name + "\n");
+    peers.back().expect_line("DM alice to " + std::string(name));
+  }
+  for (const char* room : {"a_b", "axb", "gen", "general", "a_"}) {
+    CAPTURE(room);
+    CHECK(history(alice, "HISTORY " + std::string(room), room, since) ==
+          Lines{"alice in " + std::string(room)});
+  }
+  for (const char* name : {"x_y", "xzy", "x", "x_"}) {
+    CAPTURE(name);
+    const std::string target = "@" + std::string(name);
+    CHECK(history(alice, "HISTORY " + target, target, since) ==
+          Lines{"alice to " + std::string(name)});
+  }
+  CHECK(history(alice, "HISTORY *", "*", since).empty());
+}
+
+TEST_CASE_TEMPLATE("every message a client received is in HISTORY", Kind, HISTORY_STORES) {
+  HistoryServer<Kind> s;
+  const auto since = now_unix_ms();
+  auto alice = logged_in(s.port, "alice");
+  auto bob = logged_in(s.port, "bob");
+  auto carol = logged_in(s.port, "carol");
+  constexpr int each = 100;
+  std::string from_alice, from_bob;
+  for (int i = 0; i < each; ++i) {
+    from_alice += "MSG a" + std::to_string(i) + "\n";
+    from_bob += "MSG b" + std::to_string(i) + "\n";
+  }
+  alice.send(from_alice);  // both floods at once, from two connections
+  bob.send(from_bob);
+
+  // carol counts what she receives: every line a MSG of one of them, each sender's in order.
+  std::set<std::string> received;
+  int next_a = 0, next_b = 0;
+  for (int n = 0; n < 2 * each; ++n) {
+    auto line = carol.read_line();
+    REQUIRE_MESSAGE(line.has_value(), "carol received only " << n << " of " << 2 * each);
+    if (next_a < each && *line == "MSG alice a" + std::to_string(next_a)) {
+      ++next_a;
+    } else if (next_b < each && *line == "MSG bob b" + std::to_string(next_b)) {
+      ++next_b;
+    } else {
+      FAIL_CHECK("out of order or unexpected: \"" << escaped(*line) << "\"");
+    }
+    received.insert(line->substr(4));  // "alice a7"
+  }
+  CHECK(received.size() == 2 * each);
+  for (int i = 0; i < each; ++i) {
+    bob.expect_line("MSG alice a" + std::to_string(i));
+    alice.expect_line("MSG bob b" + std::to_string(i));
+  }
+
+  const Lines entries = history(carol, "HISTORY * 500", "*", since);
+  CHECK(entries.size() == 2 * each);
+  const std::set<std::string> stored(entries.begin(), entries.end());
+  for (const auto& message : received) {
+    CAPTURE(message);
+    CHECK(stored.contains(message));
+  }
+  // Oldest first: each sender's messages in the order sent.
+  Lines alices, bobs;
+  for (const auto& entry : entries) (entry.starts_with("alice ") ? alices : bobs).push_back(entry);
+  Lines expected_alices, expected_bobs;
+  for (int i = 0; i < each; ++i) {
+    expected_alices.push_back("alice a" + std::to_string(i));
+    expected_bobs.push_back("bob b" + std::to_string(i));
+  }
+  CHECK(alices == expected_alices);
+  CHECK(bobs == expected_bobs);
+}
+
+TEST_CASE_TEMPLATE("oldest first holds for messages from many senders at once", Kind,
+                   HISTORY_STORES) {
+  HistoryServer<Kind> s;
+  const auto since = now_unix_ms();
+  auto reader = logged_in(s.port, "reader");
+  constexpr int senders = 6, each = 80;  // 480: all of them fit in one HISTORY * 500
+  std::vector<LineClient> clients;
+  for (int k = 0; k < senders; ++k) clients.push_back(logged_in(s.port, "s" + std::to_string(k)));
+  for (int k = 0; k < senders; ++k) {
+    std::string burst;
+    for (int i = 0; i < each; ++i) burst += "MSG m" + std::to_string(i) + "\n";
+    clients[static_cast<std::size_t>(k)].send(burst);
+  }
+  for (int n = 0; n < senders * each; ++n) {
+    auto line = reader.read_line();
+    REQUIRE_MESSAGE(line.has_value(), "reader received only " << n << " of " << senders * each);
+  }
+  // history() checks that the unix-ms never decreases down the answer.
+  CHECK(history(reader, "HISTORY * 500", "*", since).size() == senders * each);
+}
+
+TEST_CASE_TEMPLATE("retention: old messages are pruned, young ones kept", Kind, HISTORY_STORES) {
+  SUBCASE("retention 1 ms: eventually nothing is left") {
+    std::shared_ptr<CountingStore> counting;
+    HistoryServer<Kind> s([&](ServerOptions& options) {
+      counting = std::make_shared<CountingStore>(options.history_store);
+      options.history_store = counting;
+      options.history_retention = milliseconds{1};
+      options.history_prune_interval = milliseconds{50};
+    });
+    auto lobby = pair_in_lobby(s.port);
+    auto& alice = lobby.alice;
+    auto& bob = lobby.bob;
+    alice.send("MSG old public\nSAY lobby old room\nDM bob old dm\n");
+    bob.expect_line("MSG alice old public");
+    bob.expect_line("SAY lobby alice old room");
+    bob.expect_line("DM alice old dm");
+    CHECK(counting->appended() == 3);  // stored before delivered: all three are in the store
+
+    const bool emptied = eventually([&] {
+      return answer(alice, "HISTORY *").empty() && answer(alice, "HISTORY lobby").empty() &&
+             answer(alice, "HISTORY @bob").empty();
+    });
+    CHECK(emptied);
+    CHECK(eventually(
+        [&] { return counting->pruned() >= 3; }));  // counted just after the store's prune
+    CHECK(counting->pruned() == 3);
+    // The room and the users are untouched; new messages are stored as before.
+    bob.send("SAY lobby new\n");
+    alice.expect_line("SAY lobby bob new");
+    CHECK(counting->appended() == 4);
+  }
+  SUBCASE("retention 1 hour: several prunes later, everything is there") {
+    std::shared_ptr<CountingStore> counting;
+    HistoryServer<Kind> s([&](ServerOptions& options) {
+      counting = std::make_shared<CountingStore>(options.history_store);
+      options.history_store = counting;
+      options.history_retention = std::chrono::hours{1};
+      options.history_prune_interval = milliseconds{50};
+    });
+    const auto since = now_unix_ms();
+    auto lobby = pair_in_lobby(s.port);
+    auto& alice = lobby.alice;
+    auto& bob = lobby.bob;
+    alice.send("MSG kept public\nSAY lobby kept room\nDM bob kept dm\n");
+    bob.expect_line("MSG alice kept public");
+    bob.expect_line("SAY lobby alice kept room");
+    bob.expect_line("DM alice kept dm");
+    const auto prunes_before = counting->prunes();
+    CHECK(eventually([&] { return counting->prunes() >= prunes_before + 2; }));
+    CHECK(counting->pruned() == 0);
+    CHECK(history(alice, "HISTORY *", "*", since) == Lines{"alice kept public"});
+    CHECK(history(alice, "HISTORY lobby", "lobby", since) == Lines{"alice kept room"});
+    CHECK(history(alice, "HISTORY @bob", "@bob", since) == Lines{"alice kept dm"});
+  }
+}
+
+TEST_CASE("history = false: nothing is kept and HISTORY answers END; membership still counts") {
+  auto options = history_options(nullptr);  // (a store given with history off is a config_error)
+  options.history = false;
+  Server server(options);
+  server.start();
+  auto lobby = pair_in_lobby(server.port());
+  auto& alice = lobby.alice;
+  auto& bob = lobby.bob;
+  auto carol = logged_in(server.port(), "carol");
+  alice.send("SAY lobby in the room\nMSG in public\nDM bob in private\n");
+  bob.expect_line("SAY lobby alice in the room");
+  bob.expect_line("MSG alice in public");
+  carol.expect_line("MSG alice in public");
+  bob.expect_line("DM alice in private");
+
+  for (const char* line : {"HISTORY lobby\n", "HISTORY lobby 5\n", "HISTORY *\n", "HISTORY * 500\n",
+                           "HISTORY @bob\n", "HISTORY @nobody\n"}) {
+    CAPTURE(line);
+    alice.send(line);
+    alice.expect_line("END");
+  }
+  bob.send("HISTORY @alice\n");
+  bob.expect_line("END");
+  for (const char* line : {"HISTORY lobby\n", "HISTORY nowhere\n"}) {
+    CAPTURE(line);
+    carol.send(line);
+    carol.expect_line("ERR not-in-room");
+  }
+  alice.expect_quiet();
+  bob.expect_quiet();
+  server.stop();
+}
+
+namespace {
+
+// An in-memory store that makes the server wait: append() holds each batch until the
+// test lets it through. It says it blocks, so the server calls it from a writer thread
+// of its own and no I/O thread waits.
+class GatedStore final : public HistoryStore {
+ public:
+  void append(std::span<const HistoryRecord> records) override {
+    std::unique_lock lock(mutex_);
+    ++waiting_;
+    changed_.notify_all();
+    // Bounded, so a failing test cannot hang the server's stop.
+    changed_.wait_for(lock, std::chrono::seconds{10}, [&] { return permits_ > 0; });
+    if (permits_ > 0) --permits_;
+    --waiting_;
+    lock.unlock();
+    inner_.append(records);
+  }
+  std::vector<HistoryRecord> latest(const std::string& scope, std::size_t limit) override {
+    return inner_.latest(scope, limit);
+  }
+  std::size_t prune(std::chrono::system_clock::time_point cutoff) override {
+    return inner_.prune(cutoff);
+  }
+  bool blocking() const noexcept override { return true; }
+
+  // True once an append() is held at the gate (bounded wait).
+  bool held() {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, default_wait, [&] { return waiting_ > 0; });
+  }
+  void let_through(int batches) {
+    std::lock_guard lock(mutex_);
+    permits_ += batches;
+    changed_.notify_all();
+  }
+
+ private:
+  MemoryHistoryStore inner_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int waiting_ = 0;
+  int permits_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("a message is stored before it is delivered to anyone") {
+  auto store = std::make_shared<GatedStore>();
+  Server server(history_options(store));
+  server.start();
+  struct Opener {  // whatever happens, nothing stays held when the server stops
+    GatedStore& gate;
+    ~Opener() { gate.let_through(1000); }
+  } opener{*store};
+  auto lobby = pair_in_lobby(server.port());
+  auto& alice = lobby.alice;
+  auto& bob = lobby.bob;
+  struct Case {
+    const char* sent;
+    const char* received;
+    std::string scope;
+  };
+  const Case cases[] = {{"MSG one", "MSG alice one", "*"},
+                        {"SAY lobby two", "SAY lobby alice two", "#lobby"},
+                        {"DM bob three", "DM alice three", dm_scope("alice", "bob")}};
+  for (const auto& c : cases) {
+    CAPTURE(c.sent);
+    alice.send(std::string(c.sent) + "\n");
+    REQUIRE(store->held());
+    bob.expect_quiet();  // held at the store: not delivered
+    CHECK(store->latest(c.scope, 10).empty());
+    store->let_through(1);
+    bob.expect_line(c.received);
+    REQUIRE(store->latest(c.scope, 10).size() == 1);
+  }
+  server.stop();
+}
