@@ -22,7 +22,7 @@ using detail::TcpListener;
 // to one) or the host's, which the host runs on threads of its own.
 class Server::Impl {
  public:
-  Impl(ServerOptions options, asio::io_context* host) : core_(std::move(options)), host_(host) {
+  Impl(ServerOptions options, asio::io_context* host) : host_(host), core_(std::move(options)) {
     for (const auto& url : core_.options().listeners) detail::parse_tcp_url(url);  // fail early
   }
 
@@ -30,6 +30,9 @@ class Server::Impl {
     stop();
     if (!host_) join();
     core_.stop_history();  // its last completions post to the io_contexts: keep them alive
+    // Everything that holds an I/O object goes before the io_contexts do.
+    listeners_.clear();
+    prune_timer_.reset();
   }
 
   void start() {
@@ -105,6 +108,10 @@ class Server::Impl {
     return started_;
   }
 
+  // Declared first, destroyed last: every I/O object below lives on these.
+  asio::io_context* host_;
+  std::vector<std::unique_ptr<asio::io_context>> contexts_;
+
   Core core_;
   std::vector<std::shared_ptr<TcpListener>> listeners_;
 
@@ -127,13 +134,11 @@ class Server::Impl {
 
   static thread_local const Impl* current_server;
 
-  asio::io_context* host_;
   mutable std::mutex mutex_;
   std::condition_variable stopped_changed_;
   bool started_ = false;
   bool stop_requested_ = false;
   bool stopped_ = false;
-  std::vector<std::unique_ptr<asio::io_context>> contexts_;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
   std::unique_ptr<asio::steady_timer> prune_timer_;
   std::mutex join_mutex_;
