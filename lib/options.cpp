@@ -18,6 +18,7 @@ void ServerOptions::validate() const {
   if (idle_timeout.count() < 0) fail("idle_timeout must not be negative");
   if (login_timeout.count() < 0) fail("login_timeout must not be negative");
   if (shutdown_timeout.count() < 0) fail("shutdown_timeout must not be negative");
+  if (handshake_timeout.count() <= 0) fail("handshake_timeout must be positive");
   if (max_line_bytes < 16) fail("max_line_bytes must be at least 16");
   if (max_line_bytes > (64u << 20)) fail("max_line_bytes must be at most 64 MiB");
   if (sendq_bytes != 0 && sendq_bytes < max_line_bytes + 64) {

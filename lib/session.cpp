@@ -1,118 +1,149 @@
 #include "detail/session.hpp"
 
-#include <array>
-
 #include <asio/post.hpp>
-#include <asio/write.hpp>
 
 #include "detail/core.hpp"
+#include "detail/tcp_link.hpp"
 #include "socketchat/error.hpp"
 
 namespace socketchat::detail {
 
-namespace {
-
-// Reads land here, one buffer per thread, so an idle connection holds no read buffer.
-constexpr std::size_t read_chunk = 64 * 1024;
-thread_local std::array<char, read_chunk> read_buffer;
-
-}  // namespace
-
-Session::Session(Core& core, TcpSocket socket, std::uint64_t id, std::string remote,
-                 std::string address)
+template <class Link>
+Session<Link>::Session(Core& core, Link link, std::uint64_t id, std::string remote,
+                       std::string address)
     : Peer(id, std::move(remote)),
       core_(core),
       protocol_(core.line_protocol()),
-      socket_(std::move(socket)),
-      timer_(socket_.get_executor()),
+      link_(std::move(link)),
+      timer_(link_.get_executor()),
       decoder_(protocol_.make_decoder()),
       rate_(core.limits().rate_burst(), Clock::now()),
       address_(std::move(address)),
       connected_at_(Clock::now()),
       last_input_(connected_at_) {}
 
-Session::~Session() = default;
+template <class Link>
+Session<Link>::~Session() = default;
 
-void Session::start() {
+template <class Link>
+void Session<Link>::start() {
+  auto& socket = link_.socket();
   std::error_code ignored;
-  socket_.non_blocking(true, ignored);
-  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  socket.non_blocking(true, ignored);
+  socket.set_option(asio::ip::tcp::no_delay(true), ignored);
   // A fixed kernel buffer: otherwise Linux grows it to megabytes for a reader that
   // does not read, and sendq_bytes would bound only what is queued beyond that.
   if (int bytes = static_cast<int>(core_.options().send_buffer_bytes); bytes > 0) {
-    socket_.set_option(asio::socket_base::send_buffer_size(bytes), ignored);
+    socket.set_option(asio::socket_base::send_buffer_size(bytes), ignored);
   }
+  arm_timer(deadline());
+  link_.open([self = this->shared_from_this()](std::error_code ec) { self->on_opened(ec); });
+}
+
+template <class Link>
+void Session<Link>::on_opened(std::error_code ec) {
+  if (state_ != State::opening) return;
+  if (ec) {
+    // A failed handshake, or a plain HTTP request answered by the link: no chat here.
+    if (ec != asio::error::eof) publish_error(std::string(Link::transport) + "-handshake-failed", ec);
+    state_ = State::draining;  // never open: nothing to announce
+    return close_now();
+  }
+  state_ = State::open;
+  announced_ = true;
+  last_input_ = Clock::now();
   Event event{.kind = EventKind::connect, .time = {}, .connection = id(), .remote = remote()};
   core_.bus().publish(event);
-  arm_timer(idle_deadline());
-  wait_readable();
+  arm_timer(deadline());
+  read(false);
 }
 
 // ---- reading -------------------------------------------------------------------
 
-void Session::wait_readable() {
-  socket_.async_wait(asio::socket_base::wait_read,
-                     [self = shared_from_this()](std::error_code ec) { self->on_readable(ec); });
+template <class Link>
+void Session<Link>::read(bool speculative) {
+  link_.read(speculative, [self = this->shared_from_this()](std::error_code ec, std::string_view bytes,
+                                                           bool more_waiting) {
+    self->on_input(ec, bytes, more_waiting);
+  });
 }
 
-void Session::on_readable(std::error_code ec) {
+template <class Link>
+void Session<Link>::on_input(std::error_code ec, std::string_view bytes, bool more_waiting) {
   if (state_ != State::open) return;
-  if (ec) return abort(errc::connection_reset);
-  std::size_t n = socket_.read_some(asio::buffer(read_buffer), ec);
-  if (ec == asio::error::would_block || ec == asio::error::try_again) return wait_readable();
+  if (!bytes.empty()) {
+    now_ = Clock::now();
+    more_waiting_ = more_waiting;
+    decode(bytes);
+    if (link_.has_control()) kick_flush();  // e.g. a WebSocket pong to send
+  }
+  if (state_ != State::open) return;
   if (ec == asio::error::eof) return finish(errc::closed_by_client, nullptr);
   if (ec) return abort(errc::connection_reset);
-
-  now_ = Clock::now();
-  decode({read_buffer.data(), n}, n == read_buffer.size());
+  if (!paused_) read_on();
 }
 
-void Session::decode(std::string_view bytes, bool more_waiting) {
-  std::size_t taken = decoder_->feed(bytes, *this);
-  more_waiting_ = more_waiting;
-  if (state_ != State::open) return;
-  if (paused_) {
-    stash_.assign(bytes.substr(taken));  // `bytes` may be the thread's read buffer
+template <class Link>
+void Session<Link>::decode(std::string_view bytes) {
+  if (paused_) {  // a command is still waiting: keep the input in order behind it
+    stash_.append(bytes);
     return;
   }
+  std::size_t taken = decoder_->feed(bytes, *this);
+  if (paused_ && state_ == State::open) stash_.assign(bytes.substr(taken));  // `bytes` is not ours
+}
+
+template <class Link>
+void Session<Link>::read_on() {
   if (more_waiting_) {
-    // More may be waiting: yield to other connections, then read again.
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_readable({}); });
+    // More may be waiting: yield to other connections, then read again at once.
+    asio::post(link_.get_executor(), [self = this->shared_from_this()] {
+      if (self->state_ == State::open && !self->paused_) self->read(true);
+    });
   } else {
-    wait_readable();  // a short read drained the socket
+    read(false);
   }
 }
 
-void Session::defer(std::function<void()> task) {
-  asio::post(socket_.get_executor(), [self = shared_from_this(), task = std::move(task)] {
+template <class Link>
+void Session<Link>::defer(std::function<void()> task) {
+  asio::post(link_.get_executor(), [self = this->shared_from_this(), task = std::move(task)] {
     if (self->state_ == State::open) task();
     self->resume();
   });
 }
 
-void Session::resume() {
+template <class Link>
+void Session<Link>::resume() {
   if (!paused_) return;
   paused_ = false;
   if (state_ != State::open) return;
   std::string pending = std::move(stash_);
   stash_.clear();
-  decode(pending, more_waiting_);
+  decode(pending);
+  if (state_ == State::open && !paused_) read_on();
 }
 
-void Session::on_line() { last_input_ = now_; }
+template <class Link>
+void Session<Link>::on_line() {
+  last_input_ = now_;
+}
 
-bool Session::rate_allows() {
+template <class Link>
+bool Session<Link>::rate_allows() {
   const auto& limits = core_.limits();
   if (rate_.allow(now_, limits.rate_per_second(), limits.rate_burst())) return true;
   reply_error(ReplyError::rate_limited);
   return false;
 }
 
-void Session::reply_error(ReplyError error) {
+template <class Link>
+void Session<Link>::reply_error(ReplyError error) {
   send(protocol_.encode({.notice = Notice::error, .error = error}));
 }
 
-bool Session::on_command(const Command& command) {
+template <class Link>
+bool Session<Link>::on_command(const Command& command) {
   if (state_ != State::open) return false;
   if (!rate_allows()) return true;
   switch (core_.hub().handle(*this, command)) {
@@ -123,7 +154,8 @@ bool Session::on_command(const Command& command) {
   return state_ == State::open;
 }
 
-bool Session::on_decode_error(ReplyError error) {
+template <class Link>
+bool Session<Link>::on_decode_error(ReplyError error) {
   if (state_ != State::open) return false;
   if (rate_allows()) reply_error(error);
   return state_ == State::open;
@@ -131,37 +163,49 @@ bool Session::on_decode_error(ReplyError error) {
 
 // ---- timing --------------------------------------------------------------------
 
-Session::Clock::time_point Session::idle_deadline() const {
+template <class Link>
+typename Session<Link>::Clock::time_point Session<Link>::deadline() const {
   const auto& limits = core_.limits();
-  auto deadline = Clock::time_point::max();
-  if (auto idle = limits.idle_timeout(); idle.count() > 0) deadline = last_input_ + idle;
+  if (state_ == State::draining) return drain_deadline_;
+  auto at = Clock::time_point::max();
+  if (auto idle = limits.idle_timeout(); idle.count() > 0) at = last_input_ + idle;
   if (auto login = limits.login_timeout(); !logged_in() && login.count() > 0) {
-    deadline = std::min(deadline, connected_at_ + login);
+    at = std::min(at, connected_at_ + login);
   }
-  return deadline;
+  if (state_ == State::opening) at = std::min(at, connected_at_ + core_.options().handshake_timeout);
+  return at;
 }
 
-void Session::arm_timer(Clock::time_point deadline) {
-  if (deadline == Clock::time_point::max()) return;
-  timer_.expires_at(deadline);
-  timer_.async_wait([self = shared_from_this()](std::error_code ec) { self->on_timer(ec); });
+template <class Link>
+void Session<Link>::arm_timer(Clock::time_point at) {
+  if (at == Clock::time_point::max()) return;
+  timer_.expires_at(at);
+  timer_.async_wait([self = this->shared_from_this()](std::error_code ec) { self->on_timer(ec); });
 }
 
 // The timer is not moved on every line: when it fires early it re-arms for the rest.
-void Session::on_timer(std::error_code ec) {
+// (A wait that had already fired when the timer was moved also lands here: check.)
+template <class Link>
+void Session<Link>::on_timer(std::error_code ec) {
   if (ec == asio::error::operation_aborted || state_ == State::closed) return;
-  // A wait that had already fired when the timer was moved still completes: check.
-  auto deadline = state_ == State::draining ? drain_deadline_ : idle_deadline();
-  if (state_ == State::draining && Clock::now() >= deadline) return abort(reason_);
-  if (Clock::now() < deadline) return arm_timer(deadline);
+  auto at = deadline();
+  if (Clock::now() < at) return arm_timer(at);
+  switch (state_) {
+    case State::opening:
+      publish_error(std::string(Link::transport) + "-handshake-timeout", errc::login_timeout);
+      state_ = State::draining;
+      return close_now();
+    case State::draining: return abort(reason_);  // the flush took too long
+    default: break;
+  }
   auto words = protocol_.encode({.notice = Notice::inactivity});
-  bool never_logged_in = !logged_in();
-  finish(never_logged_in ? errc::login_timeout : errc::idle_timeout, &words);
+  finish(logged_in() ? errc::idle_timeout : errc::login_timeout, &words);
 }
 
 // ---- writing -------------------------------------------------------------------
 
-void Session::send(Payload payload) {
+template <class Link>
+void Session<Link>::send(Payload payload) {
   bool overflow = false;
   bool kick = false;
   {
@@ -179,33 +223,40 @@ void Session::send(Payload payload) {
     }
   }
   if (overflow) {
-    asio::post(socket_.get_executor(),
-               [self = shared_from_this()] { self->abort(errc::sendq_exceeded); });
+    asio::post(link_.get_executor(),
+               [self = this->shared_from_this()] { self->abort(errc::sendq_exceeded); });
   } else if (kick) {
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->flush(); });
+    asio::post(link_.get_executor(), [self = this->shared_from_this()] { self->flush(); });
   }
 }
 
-void Session::flush() {
+// For output of the link's own (control frames): a flush even with an empty queue.
+template <class Link>
+void Session<Link>::kick_flush() {
+  {
+    std::lock_guard lock(out_mutex_);
+    if (write_pending_) return;  // the write in flight takes the control frames along
+    write_pending_ = true;
+  }
+  asio::post(link_.get_executor(), [self = this->shared_from_this()] { self->flush(); });
+}
+
+template <class Link>
+void Session<Link>::flush() {
   if (state_ == State::closed) return;
   {
     std::lock_guard lock(out_mutex_);
     writing_.swap(queued_);
+    if (writing_.empty() && !link_.has_control()) {
+      write_pending_ = false;
+      return;
+    }
   }
-  if (writing_.empty()) {
-    std::lock_guard lock(out_mutex_);
-    write_pending_ = false;
-    return;
-  }
-  buffers_.clear();
-  for (const auto& payload : writing_) buffers_.emplace_back(payload.data(), payload.size());
-  asio::async_write(socket_, buffers_,
-                    [self = shared_from_this()](std::error_code ec, std::size_t) {
-                      self->on_written(ec);
-                    });
+  link_.write(writing_, [self = this->shared_from_this()](std::error_code ec) { self->on_written(ec); });
 }
 
-void Session::on_written(std::error_code ec) {
+template <class Link>
+void Session<Link>::on_written(std::error_code ec) {
   if (state_ == State::closed) return;
   if (ec) return abort(errc::connection_reset);
   std::size_t written = 0;
@@ -215,7 +266,7 @@ void Session::on_written(std::error_code ec) {
   {
     std::lock_guard lock(out_mutex_);
     queued_bytes_ -= written;
-    more = !queued_.empty();
+    more = !queued_.empty() || link_.has_control();
     if (!more) write_pending_ = false;
   }
   if (more) return flush();
@@ -224,20 +275,29 @@ void Session::on_written(std::error_code ec) {
 
 // ---- ending --------------------------------------------------------------------
 
-void Session::shut_down() {
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+template <class Link>
+void Session<Link>::shut_down() {
+  asio::post(link_.get_executor(), [self = this->shared_from_this()] {
+    if (self->state_ == State::opening) {
+      self->state_ = State::draining;
+      return self->close_now();
+    }
     if (self->state_ != State::open) return;
     auto words = self->protocol_.encode({.notice = Notice::shutting_down});
+    self->link_.goodbye(true);
     self->finish(errc::server_shutdown, &words);
   });
 }
 
-void Session::finish(std::error_code reason, const Payload* last_words) {
+template <class Link>
+void Session<Link>::finish(std::error_code reason, const Payload* last_words) {
   if (state_ != State::open) return;
   state_ = State::draining;
   reason_ = reason;
   core_.hub().leave(*this);
   if (last_words) send(*last_words);
+  link_.goodbye(false);
+  if (link_.has_control()) kick_flush();
   bool idle;
   {
     std::lock_guard lock(out_mutex_);
@@ -248,21 +308,19 @@ void Session::finish(std::error_code reason, const Payload* last_words) {
   arm_timer(drain_deadline_);
 }
 
-void Session::abort(std::error_code reason) {
+template <class Link>
+void Session<Link>::abort(std::error_code reason) {
   if (state_ == State::closed) return;
   if (state_ == State::open) {
     reason_ = reason;
     core_.hub().leave(*this);
   }
-  if (reason == errc::sendq_exceeded) {
-    Event event{.kind = EventKind::error, .time = {}, .connection = id(), .remote = remote(),
-                .user = name(), .detail = "sendq-exceeded", .reason = reason};
-    core_.bus().publish(event);
-  }
+  if (reason == errc::sendq_exceeded) publish_error("sendq-exceeded", reason);
   close_now();
 }
 
-void Session::close_now() {
+template <class Link>
+void Session<Link>::close_now() {
   if (state_ == State::closed) return;
   state_ = State::closed;
   {
@@ -270,14 +328,23 @@ void Session::close_now() {
     output_closed_ = true;
     queued_.clear();
   }
-  std::error_code ignored;
-  socket_.shutdown(asio::socket_base::shutdown_both, ignored);
-  socket_.close(ignored);
+  link_.close();
   timer_.cancel();
-  Event event{.kind = EventKind::disconnect, .time = {}, .connection = id(), .remote = remote(),
-              .user = name(), .reason = reason_};
-  core_.bus().publish(event);
+  if (announced_) {
+    Event event{.kind = EventKind::disconnect, .time = {}, .connection = id(), .remote = remote(),
+                .user = name(), .reason = reason_};
+    core_.bus().publish(event);
+  }
   core_.remove(*this, address_);  // may drop the last owning reference but ours
 }
+
+template <class Link>
+void Session<Link>::publish_error(std::string_view detail, std::error_code reason) {
+  Event event{.kind = EventKind::error, .time = {}, .connection = id(), .remote = remote(),
+              .user = name(), .detail = detail, .reason = reason};
+  core_.bus().publish(event);
+}
+
+template class Session<TcpLink>;
 
 }  // namespace socketchat::detail

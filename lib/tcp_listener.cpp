@@ -8,6 +8,7 @@
 
 #include "detail/core.hpp"
 #include "detail/session.hpp"
+#include "detail/tcp_link.hpp"
 #include "socketchat/error.hpp"
 
 namespace socketchat::detail {
@@ -99,8 +100,8 @@ void TcpListener::on_accept(std::error_code ec, TcpSocket socket) {
   if (auto refusal = core_.admit(address)) {
     reject(std::move(socket), address, *refusal);
   } else {
-    auto session = std::make_shared<Session>(core_, std::move(socket), core_.next_connection_id(),
-                                             to_string(endpoint), address);
+    auto session = std::make_shared<Session<TcpLink>>(
+        core_, TcpLink(std::move(socket)), core_.next_connection_id(), to_string(endpoint), address);
     if (core_.add(session, address)) {
       asio::post(session->get_executor(), [session] { session->start(); });
     }

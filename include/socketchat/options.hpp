@@ -19,6 +19,9 @@ struct ServerOptions {
 
   std::chrono::milliseconds idle_timeout{std::chrono::seconds{60}};   // 0 = off
   std::chrono::milliseconds login_timeout{std::chrono::seconds{30}};  // 0 = off
+  // How long a new connection may take to get ready for chat: the TLS handshake, the
+  // WebSocket upgrade request.
+  std::chrono::milliseconds handshake_timeout{std::chrono::seconds{10}};
   // How long a graceful stop waits for each client's queued output to drain.
   std::chrono::milliseconds shutdown_timeout{std::chrono::seconds{5}};
 
