@@ -32,6 +32,12 @@ void ServerOptions::validate() const {
   if (history_retention.count() < 0) fail("history_retention must not be negative");
   if (history_prune_interval.count() <= 0) fail("history_prune_interval must be positive");
   if (history_store && !history) fail("history_store is given but history is off");
+  if (websocket_max_frame_bytes < 125 || websocket_max_message_bytes < 125) {
+    fail("websocket_max_frame_bytes and websocket_max_message_bytes must be at least 125");
+  }
+  if (tls_certificate_file.empty() != tls_private_key_file.empty()) {
+    fail("tls_certificate_file and tls_private_key_file go together");
+  }
 }
 
 }  // namespace socketchat

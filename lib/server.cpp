@@ -6,24 +6,34 @@
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
+#include <asio/ssl/context.hpp>
 #include <asio/steady_timer.hpp>
 
 #include "detail/core.hpp"
 #include "detail/local_session.hpp"
-#include "detail/tcp_listener.hpp"
+#include "detail/listener.hpp"
+#include "detail/tls_context.hpp"
 #include "socketchat/error.hpp"
 
 namespace socketchat {
 
 using detail::Core;
-using detail::TcpListener;
+using detail::Listener;
 
 // Runs Core on io_contexts: either its own (one per thread, each connection pinned
 // to one) or the host's, which the host runs on threads of its own.
 class Server::Impl {
  public:
   Impl(ServerOptions options, asio::io_context* host) : host_(host), core_(std::move(options)) {
-    for (const auto& url : core_.options().listeners) detail::parse_tcp_url(url);  // fail early
+    // Fail early, in the constructor: a bad URL, a missing or mismatched certificate.
+    bool tls_wanted = false;
+    for (const auto& url : core_.options().listeners) {
+      tls_wanted |= detail::parse_listen_url(url).uses_tls();
+    }
+    if (tls_wanted) {
+      tls_ = detail::make_tls_context(core_.options().tls_certificate_file,
+                                      core_.options().tls_private_key_file);
+    }
   }
 
   ~Impl() {
@@ -53,8 +63,9 @@ class Server::Impl {
     }
     core_.set_workers(workers);
     for (const auto& url : core_.options().listeners) {
-      listeners_.push_back(
-          std::make_shared<TcpListener>(core_, *workers.front(), detail::parse_tcp_url(url)));
+      auto parsed = detail::parse_listen_url(url);
+      auto tls = parsed.uses_tls() ? tls_ : nullptr;
+      listeners_.push_back(std::make_shared<Listener>(core_, *workers.front(), std::move(parsed), tls));
     }
     for (auto& listener : listeners_) listener->start();
     prune_timer_ = std::make_unique<asio::steady_timer>(*workers.front());
@@ -113,7 +124,8 @@ class Server::Impl {
   std::vector<std::unique_ptr<asio::io_context>> contexts_;
 
   Core core_;
-  std::vector<std::shared_ptr<TcpListener>> listeners_;
+  std::vector<std::shared_ptr<Listener>> listeners_;
+  std::shared_ptr<asio::ssl::context> tls_;  // for tls:// and wss:// listeners
 
  private:
   // Prunes now, then every history_prune_interval until the stop.
@@ -194,7 +206,19 @@ std::shared_ptr<LocalUser> Server::connect(std::string name, LocalUser::Handler 
 }
 
 std::vector<std::string> Server::reconfigure(const ServerOptions& options) {
-  return impl_->core_.reconfigure(options);
+  // Everything that can fail comes first, so that a failure changes nothing.
+  std::shared_ptr<asio::ssl::context> tls;
+  if (impl_->tls_) {
+    tls = detail::make_tls_context(options.tls_certificate_file, options.tls_private_key_file);
+  }
+  auto pending = impl_->core_.reconfigure(options);
+  if (tls) {
+    impl_->tls_ = tls;
+    for (auto& listener : impl_->listeners_) {
+      if (listener->uses_tls()) listener->set_tls(tls);
+    }
+  }
+  return pending;
 }
 
 std::uint16_t Server::port(std::size_t listener) const {

@@ -4,6 +4,8 @@
 
 #include "detail/core.hpp"
 #include "detail/tcp_link.hpp"
+#include "detail/tls_link.hpp"
+#include "detail/websocket_link.hpp"
 #include "socketchat/error.hpp"
 
 namespace socketchat::detail {
@@ -51,6 +53,7 @@ void Session<Link>::on_opened(std::error_code ec) {
   }
   state_ = State::open;
   announced_ = true;
+  core_.metrics().opened(Metrics::transport_of(Link::transport));
   last_input_ = Clock::now();
   Event event{.kind = EventKind::connect, .time = {}, .connection = id(), .remote = remote()};
   core_.bus().publish(event);
@@ -72,11 +75,12 @@ template <class Link>
 void Session<Link>::on_input(std::error_code ec, std::string_view bytes, bool more_waiting) {
   if (state_ != State::open) return;
   if (!bytes.empty()) {
+    core_.metrics().received(bytes.size());
     now_ = Clock::now();
     more_waiting_ = more_waiting;
     decode(bytes);
-    if (link_.has_control()) kick_flush();  // e.g. a WebSocket pong to send
   }
+  if (link_.has_control()) kick_flush();  // e.g. a WebSocket pong to send
   if (state_ != State::open) return;
   if (ec == asio::error::eof) return finish(errc::closed_by_client, nullptr);
   if (ec) return abort(errc::connection_reset);
@@ -133,6 +137,7 @@ template <class Link>
 bool Session<Link>::rate_allows() {
   const auto& limits = core_.limits();
   if (rate_.allow(now_, limits.rate_per_second(), limits.rate_burst())) return true;
+  core_.metrics().rate_limited();
   reply_error(ReplyError::rate_limited);
   return false;
 }
@@ -145,6 +150,7 @@ void Session<Link>::reply_error(ReplyError error) {
 template <class Link>
 bool Session<Link>::on_command(const Command& command) {
   if (state_ != State::open) return false;
+  core_.metrics().command();
   if (!rate_allows()) return true;
   switch (core_.hub().handle(*this, command)) {
     case Hub::After::close: finish(errc::closed_by_client, nullptr); return false;
@@ -261,6 +267,7 @@ void Session<Link>::on_written(std::error_code ec) {
   if (ec) return abort(errc::connection_reset);
   std::size_t written = 0;
   for (const auto& payload : writing_) written += payload.size();
+  core_.metrics().sent(writing_.size(), written);
   writing_.clear();
   bool more;
   {
@@ -315,7 +322,10 @@ void Session<Link>::abort(std::error_code reason) {
     reason_ = reason;
     core_.hub().leave(*this);
   }
-  if (reason == errc::sendq_exceeded) publish_error("sendq-exceeded", reason);
+  if (reason == errc::sendq_exceeded) {
+    core_.metrics().sendq_drop();
+    publish_error("sendq-exceeded", reason);
+  }
   close_now();
 }
 
@@ -331,6 +341,7 @@ void Session<Link>::close_now() {
   link_.close();
   timer_.cancel();
   if (announced_) {
+    core_.metrics().closed(Metrics::transport_of(Link::transport));
     Event event{.kind = EventKind::disconnect, .time = {}, .connection = id(), .remote = remote(),
                 .user = name(), .reason = reason_};
     core_.bus().publish(event);
@@ -346,5 +357,8 @@ void Session<Link>::publish_error(std::string_view detail, std::error_code reaso
 }
 
 template class Session<TcpLink>;
+template class Session<TlsLink>;
+template class Session<WebSocketLink<TcpLink>>;
+template class Session<WebSocketLink<TlsLink>>;
 
 }  // namespace socketchat::detail

@@ -13,9 +13,21 @@ class HistoryStore;
 // Every limit of the protocol, with its default. A value of 0 means "unlimited" or
 // "off" where the comment says so. validate() throws config_error for nonsense.
 struct ServerOptions {
-  // Listening endpoints as URLs: "tcp://host:port". Port 0 picks a free port
-  // (Server::port() tells which). Empty: tcp://0.0.0.0:4000.
+  // Listening endpoints as URLs: "tcp://host:port", "tls://host:port",
+  // "ws://host:port[/path]", "wss://host:port[/path]" (WebSocket at /path, default
+  // /ws; the same port serves the browser client at /, /healthz and /metrics). Port
+  // 0 picks a free port (Server::port() tells which). Empty: tcp://0.0.0.0:4000.
   std::vector<std::string> listeners;
+
+  // PEM files for tls:// and wss:// listeners (a certificate chain and its key).
+  std::string tls_certificate_file;
+  std::string tls_private_key_file;
+
+  // WebSocket: the Origin headers accepted on the upgrade (empty: any), and the
+  // largest frame and message (text, reassembled) a client may send.
+  std::vector<std::string> websocket_allowed_origins;
+  std::size_t websocket_max_frame_bytes = 1 << 20;
+  std::size_t websocket_max_message_bytes = 1 << 20;
 
   std::chrono::milliseconds idle_timeout{std::chrono::seconds{60}};   // 0 = off
   std::chrono::milliseconds login_timeout{std::chrono::seconds{30}};  // 0 = off

@@ -54,7 +54,14 @@ class TcpLink {
   void write(std::span<const Payload> batch, Done&& done) {
     buffers_.clear();
     for (const auto& payload : batch) buffers_.emplace_back(payload.data(), payload.size());
-    asio::async_write(socket_, buffers_,
+    write_buffers(buffers_, std::forward<Done>(done));
+  }
+
+  // The same for bytes framed by a link on top of this one; they must stay valid
+  // until done.
+  template <class Done>
+  void write_buffers(std::span<const asio::const_buffer> buffers, Done&& done) {
+    asio::async_write(socket_, buffers,
                       [done = std::forward<Done>(done)](std::error_code ec, std::size_t) mutable {
                         done(ec);
                       });

@@ -1,4 +1,4 @@
-#include "detail/tcp_listener.hpp"
+#include "detail/listener.hpp"
 
 #include <charconv>
 
@@ -9,6 +9,8 @@
 #include "detail/core.hpp"
 #include "detail/session.hpp"
 #include "detail/tcp_link.hpp"
+#include "detail/tls_link.hpp"
+#include "detail/websocket_link.hpp"
 #include "socketchat/error.hpp"
 
 namespace socketchat::detail {
@@ -23,13 +25,36 @@ std::string to_string(const asio::ip::tcp::endpoint& endpoint) {
 
 }  // namespace
 
-asio::ip::tcp::endpoint parse_tcp_url(const std::string& url) {
-  constexpr std::string_view scheme = "tcp://";
+ListenUrl parse_listen_url(const std::string& url) {
+  static constexpr std::pair<std::string_view, ListenUrl::Scheme> schemes[] = {
+      {"tcp://", ListenUrl::Scheme::tcp},
+      {"tls://", ListenUrl::Scheme::tls},
+      {"ws://", ListenUrl::Scheme::ws},
+      {"wss://", ListenUrl::Scheme::wss},
+  };
+  ListenUrl parsed;
   std::string_view rest = url;
-  if (rest.substr(0, scheme.size()) != scheme) {
-    throw config_error(fmt::format("listener '{}': only tcp://host:port is supported", url));
+  bool known = false;
+  for (const auto& [prefix, scheme] : schemes) {
+    if (rest.substr(0, prefix.size()) == prefix) {
+      parsed.scheme = scheme;
+      rest.remove_prefix(prefix.size());
+      known = true;
+      break;
+    }
   }
-  rest.remove_prefix(scheme.size());
+  if (!known) {
+    throw config_error(fmt::format(
+        "listener '{}': expected tcp://, tls://, ws:// or wss:// followed by host:port", url));
+  }
+  bool web = parsed.scheme == ListenUrl::Scheme::ws || parsed.scheme == ListenUrl::Scheme::wss;
+  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
+    if (!web) throw config_error(fmt::format("listener '{}': only ws:// and wss:// take a path", url));
+    parsed.path = std::string(rest.substr(slash));
+    rest = rest.substr(0, slash);
+  } else if (web) {
+    parsed.path = "/ws";
+  }
   auto colon = rest.rfind(':');
   if (colon == std::string_view::npos) {
     throw config_error(fmt::format("listener '{}': missing :port", url));
@@ -47,12 +72,14 @@ asio::ip::tcp::endpoint parse_tcp_url(const std::string& url) {
   std::error_code ec;
   auto address = asio::ip::make_address(std::string(host), ec);
   if (ec) throw config_error(fmt::format("listener '{}': '{}' is not an IP address", url, host));
-  return {address, static_cast<std::uint16_t>(port)};
+  parsed.endpoint = {address, static_cast<std::uint16_t>(port)};
+  return parsed;
 }
 
-TcpListener::TcpListener(Core& core, asio::io_context& context,
-                         const asio::ip::tcp::endpoint& endpoint)
-    : core_(core), acceptor_(context), retry_timer_(context) {
+Listener::Listener(Core& core, asio::io_context& context, ListenUrl url,
+                   std::shared_ptr<asio::ssl::context> tls)
+    : core_(core), url_(std::move(url)), acceptor_(context), retry_timer_(context), tls_(std::move(tls)) {
+  const auto& endpoint = url_.endpoint;
   std::error_code ec;
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
@@ -64,9 +91,9 @@ TcpListener::TcpListener(Core& core, asio::io_context& context,
   port_ = acceptor_.local_endpoint().port();
 }
 
-void TcpListener::start() { accept(); }
+void Listener::start() { accept(); }
 
-void TcpListener::stop() {
+void Listener::stop() {
   asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
     std::error_code ignored;
     self->acceptor_.close(ignored);
@@ -74,14 +101,14 @@ void TcpListener::stop() {
   });
 }
 
-void TcpListener::accept() {
+void Listener::accept() {
   acceptor_.async_accept(asio::make_strand(core_.next_worker()),
                          [self = shared_from_this()](std::error_code ec, TcpSocket socket) {
                            self->on_accept(ec, std::move(socket));
                          });
 }
 
-void TcpListener::on_accept(std::error_code ec, TcpSocket socket) {
+void Listener::on_accept(std::error_code ec, TcpSocket socket) {
   if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
   if (ec) {
     // Out of descriptors or memory: say so, and try again shortly rather than spin.
@@ -100,16 +127,53 @@ void TcpListener::on_accept(std::error_code ec, TcpSocket socket) {
   if (auto refusal = core_.admit(address)) {
     reject(std::move(socket), address, *refusal);
   } else {
-    auto session = std::make_shared<Session<TcpLink>>(
-        core_, TcpLink(std::move(socket)), core_.next_connection_id(), to_string(endpoint), address);
-    if (core_.add(session, address)) {
-      asio::post(session->get_executor(), [session] { session->start(); });
-    }
+    open_session(std::move(socket), endpoint, address);
   }
   accept();
 }
 
-void TcpListener::reject(TcpSocket socket, const std::string& address, ReplyError why) {
+void Listener::set_tls(std::shared_ptr<asio::ssl::context> tls) {
+  std::lock_guard lock(tls_mutex_);
+  tls_ = std::move(tls);
+}
+
+namespace {
+
+template <class Link>
+void start_session(Core& core, Link link, const asio::ip::tcp::endpoint& endpoint,
+                   const std::string& address) {
+  auto session = std::make_shared<Session<Link>>(core, std::move(link), core.next_connection_id(),
+                                                 to_string(endpoint), address);
+  if (core.add(session, address)) {
+    asio::post(session->get_executor(), [session] { session->start(); });
+  }
+}
+
+}  // namespace
+
+void Listener::open_session(TcpSocket socket, const asio::ip::tcp::endpoint& endpoint,
+                            const std::string& address) {
+  std::shared_ptr<asio::ssl::context> tls;
+  if (url_.uses_tls()) {
+    std::lock_guard lock(tls_mutex_);
+    tls = tls_;
+  }
+  switch (url_.scheme) {
+    case ListenUrl::Scheme::tcp:
+      return start_session(core_, TcpLink(std::move(socket)), endpoint, address);
+    case ListenUrl::Scheme::tls:
+      return start_session(core_, TlsLink(std::move(socket), std::move(tls)), endpoint, address);
+    case ListenUrl::Scheme::ws:
+      return start_session(core_, WebSocketLink<TcpLink>(core_, TcpLink(std::move(socket)), url_.path),
+                           endpoint, address);
+    case ListenUrl::Scheme::wss:
+      return start_session(
+          core_, WebSocketLink<TlsLink>(core_, TlsLink(std::move(socket), std::move(tls)), url_.path),
+          endpoint, address);
+  }
+}
+
+void Listener::reject(TcpSocket socket, const std::string& address, ReplyError why) {
   Event event{.kind = EventKind::error, .time = {}, .remote = address,
               .detail = code_of(why),
               .reason = why == ReplyError::server_full ? errc::server_full

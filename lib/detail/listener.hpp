@@ -1,0 +1,67 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "detail/asio_types.hpp"
+#include "detail/reply_error.hpp"
+
+namespace asio::ssl {
+class context;
+}
+
+namespace socketchat::detail {
+
+class Core;
+
+// Where and how to listen: "tcp://host:port", "tls://host:port",
+// "ws://host:port[/path]" or "wss://host:port[/path]" (the WebSocket path defaults
+// to /ws; the rest of that port serves HTTP: the browser client, /healthz, /metrics).
+struct ListenUrl {
+  enum class Scheme { tcp, tls, ws, wss } scheme = Scheme::tcp;
+  asio::ip::tcp::endpoint endpoint;
+  std::string path;  // ws and wss only
+  bool uses_tls() const noexcept { return scheme == Scheme::tls || scheme == Scheme::wss; }
+};
+
+// Throws config_error for anything but the forms above.
+ListenUrl parse_listen_url(const std::string& url);
+
+// Accepts connections on one endpoint, applies the connection limits, and hands each
+// connection to a new Session over the listener's transport (its Link), on the next
+// of the server's io_contexts in turn (Core::next_worker).
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  // Binds and listens; throws config_error when that fails.
+  Listener(Core& core, asio::io_context& context, ListenUrl url,
+           std::shared_ptr<asio::ssl::context> tls);
+
+  void start();
+  void stop();  // posts the close to the listener's own context
+  std::uint16_t port() const noexcept { return port_; }
+  bool uses_tls() const noexcept { return url_.uses_tls(); }
+  // New connections use this certificate from now on; open ones keep theirs.
+  void set_tls(std::shared_ptr<asio::ssl::context> tls);
+
+ private:
+  void accept();
+  void on_accept(std::error_code ec, TcpSocket socket);
+  void open_session(TcpSocket socket, const asio::ip::tcp::endpoint& endpoint,
+                    const std::string& address);
+  void reject(TcpSocket socket, const std::string& address, ReplyError why);
+
+  Core& core_;
+  ListenUrl url_;
+  asio::ip::tcp::acceptor acceptor_;
+  asio::steady_timer retry_timer_;
+  std::uint16_t port_ = 0;
+  std::mutex tls_mutex_;
+  std::shared_ptr<asio::ssl::context> tls_;
+};
+
+}  // namespace socketchat::detail

@@ -1,0 +1,196 @@
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include <asio/buffer.hpp>
+#include <asio/error.hpp>
+
+#include "detail/http_request.hpp"
+#include "detail/payload.hpp"
+#include "detail/websocket_frame.hpp"
+
+namespace socketchat::detail {
+
+class Core;
+
+// What the HTTP side of a WebSocket listener answers besides the upgrade: the
+// built-in browser client, /healthz and /metrics. Defined in http_routes.cpp.
+std::string http_response_for(Core& core, const HttpRequest& request);
+bool websocket_path_matches(std::string_view target, std::string_view path);
+const std::vector<std::string>& websocket_allowed_origins(const Core& core);
+std::size_t websocket_max_frame_bytes(const Core& core);
+std::size_t websocket_max_message_bytes(const Core& core);
+
+// WebSocket (RFC 6455) over another link: TcpLink for ws://, TlsLink for wss://.
+// Opening reads one HTTP request: the upgrade at `path` makes a WebSocket; any other
+// request is answered (the browser client, /healthz, /metrics, 404) and the
+// connection ends. Then each text message is one or more lines of the line protocol
+// (a message without a final LF is one line), and each write is sent as text frames
+// of whole lines.
+template <class Inner>
+class WebSocketLink final : private WebSocketHandler {
+ public:
+  static constexpr const char* transport =
+      std::string_view(Inner::transport) == "tcp" ? "ws" : "wss";
+  static constexpr std::size_t max_frame_payload = 64 * 1024;  // what one outgoing frame carries
+
+  WebSocketLink(Core& core, Inner inner, std::string path)
+      : core_(&core),
+        inner_(std::move(inner)),
+        path_(std::move(path)),
+        decoder_(websocket_max_frame_bytes(core), websocket_max_message_bytes(core)) {}
+
+  auto& socket() noexcept { return inner_.socket(); }
+  auto get_executor() { return inner_.get_executor(); }
+
+  template <class Ready>
+  void open(Ready&& ready) {
+    inner_.open([this, ready = std::forward<Ready>(ready)](std::error_code ec) mutable {
+      if (ec) return ready(ec);
+      read_head(std::move(ready));
+    });
+  }
+
+  template <class OnInput>
+  void read(bool speculative, OnInput&& on_input) {
+    if (!leftover_.empty()) {  // frames that came with the upgrade request
+      std::string bytes = std::move(leftover_);
+      leftover_.clear();
+      return take(std::error_code{}, bytes, false, on_input);
+    }
+    inner_.read(speculative, [this, on_input = std::forward<OnInput>(on_input)](
+                                 std::error_code ec, std::string_view bytes, bool more) mutable {
+      take(ec, bytes, more, on_input);
+    });
+  }
+
+  // The batch as text frames of whole payloads (lines), each frame up to
+  // max_frame_payload unless one payload alone is larger; pongs go first, a close
+  // frame last.
+  template <class Done>
+  void write(std::span<const Payload> batch, Done&& done) {
+    headers_.clear();
+    buffers_.clear();
+    sending_control_ = std::move(control_);
+    control_.clear();
+    if (!sending_control_.empty()) buffers_.emplace_back(asio::buffer(sending_control_));
+    headers_.reserve(batch.size());  // buffers_ point into headers_: no reallocation below
+    for (std::size_t first = 0; first < batch.size();) {
+      std::size_t last = first, size = 0;
+      while (last < batch.size() && (last == first || size + batch[last].size() <= max_frame_payload)) {
+        size += batch[last++].size();
+      }
+      headers_.push_back(frame_header(Opcode::text, size));
+      buffers_.emplace_back(headers_.back().bytes.data(), headers_.back().size);
+      for (; first < last; ++first) buffers_.emplace_back(batch[first].data(), batch[first].size());
+    }
+    if (!close_.empty() && !close_sent_) {
+      buffers_.emplace_back(asio::buffer(close_));
+      close_sent_ = true;
+    }
+    inner_.write_buffers(buffers_, std::forward<Done>(done));
+  }
+
+  bool has_control() const noexcept { return !control_.empty() || (!close_.empty() && !close_sent_); }
+
+  // Our side ends the conversation: a close frame goes out after the last lines.
+  void goodbye(bool server_going_away) {
+    if (close_.empty()) {
+      close_ = server_going_away ? close_frame(close_code::going_away, "server shutting down")
+                                 : close_frame(close_code::normal);
+    }
+  }
+
+  void close() { inner_.close(); }
+
+ private:
+  // ---- the HTTP request that opens the connection ----
+  template <class Ready>
+  void read_head(Ready ready) {
+    inner_.read(false, [this, ready = std::move(ready)](std::error_code ec, std::string_view bytes,
+                                                         bool) mutable {
+      if (ec) return ready(ec);
+      std::size_t consumed = 0;
+      switch (http_.feed(bytes, consumed)) {
+        case HttpRequestParser::Status::incomplete: return read_head(std::move(ready));
+        case HttpRequestParser::Status::bad_request:
+          return answer(http_error_response(400, "malformed request"), std::move(ready));
+        case HttpRequestParser::Status::too_large:
+          return answer(http_error_response(431, "request header fields too large"), std::move(ready));
+        case HttpRequestParser::Status::complete: break;
+      }
+      leftover_.assign(bytes.substr(consumed));
+      const HttpRequest& request = http_.request();
+      if (!websocket_path_matches(request.target, path_)) {
+        return answer(http_response_for(*core_, request), std::move(ready));
+      }
+      UpgradeResult upgrade = validate_upgrade(request, websocket_allowed_origins(*core_));
+      if (!upgrade.accepted()) return answer(std::move(upgrade.response), std::move(ready));
+      response_ = std::move(upgrade.response);
+      buffers_.assign(1, asio::buffer(response_));
+      inner_.write_buffers(buffers_, [ready = std::move(ready)](std::error_code write_ec) mutable {
+        ready(write_ec);  // no error: the WebSocket is open
+      });
+    });
+  }
+
+  // Sends a complete HTTP response, then ends the connection (eof: not an error).
+  template <class Ready>
+  void answer(std::string response, Ready ready) {
+    response_ = std::move(response);
+    buffers_.assign(1, asio::buffer(response_));
+    inner_.write_buffers(buffers_, [ready = std::move(ready)](std::error_code) mutable {
+      ready(asio::error::eof);
+    });
+  }
+
+  // ---- WebSocket input ----
+  template <class OnInput>
+  void take(std::error_code ec, std::string_view bytes, bool more, OnInput& on_input) {
+    lines_.clear();
+    if (!bytes.empty()) decoder_.feed(bytes, *this);
+    if (!ec && decoder_.finished()) ec = asio::error::eof;  // closed, or broke the protocol
+    on_input(ec, std::string_view(lines_), more);
+  }
+
+  bool on_text(std::string_view message) override {
+    lines_.append(message);
+    if (message.empty() || message.back() != '\n') lines_.push_back('\n');
+    return true;
+  }
+  bool on_ping(std::string_view payload) override {
+    control_ += encode_frame(Opcode::pong, payload);
+    return true;
+  }
+  bool on_pong(std::string_view) override { return true; }
+  void on_close(std::uint16_t code, std::string_view) override {
+    if (close_.empty()) {
+      close_ = close_frame(code == close_code::no_status ? close_code::normal : code);
+    }
+  }
+  void on_error(std::uint16_t code, std::string_view reason) override {
+    if (close_.empty()) close_ = close_frame(code, reason);
+  }
+
+  Core* core_;
+  Inner inner_;
+  std::string path_;
+  HttpRequestParser http_;
+  WebSocketDecoder decoder_;
+  std::string leftover_;          // bytes that followed the HTTP head
+  std::string response_;          // an HTTP response being written
+  std::string lines_;             // the text of the messages of one read
+  std::string control_;           // pongs waiting for the next write
+  std::string sending_control_;   // pongs being written
+  std::string close_;             // our close frame, once there is one
+  bool close_sent_ = false;
+  std::vector<FrameHeader> headers_;
+  std::vector<asio::const_buffer> buffers_;
+};
+
+}  // namespace socketchat::detail
