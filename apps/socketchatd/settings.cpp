@@ -105,12 +105,26 @@ void add_settings(CLI::App& app, Settings& settings) {
       ->type_name("PORT")
       ->check(CLI::Range(0u, 65535u).description(""));
   add_setting(app, "--listen", settings.listen,
-              "Listener URL tcp://host:port, repeatable (comma-separated in the environment); "
-              "replaces --host and --port")
+              "Listener URL, repeatable (comma-separated in the environment): tcp://host:port, "
+              "tls://host:port, ws://host:port[/path], wss://host:port[/path]; replaces --host "
+              "and --port")
       ->type_name("URL")
       ->delimiter(',')
       ->default_str("");
 
+  add_setting(app, "--tls-cert", options.tls_certificate_file,
+              "PEM certificate (chain) for tls:// and wss:// listeners; re-read on SIGHUP")
+      ->type_name("FILE");
+  add_setting(app, "--tls-key", options.tls_private_key_file,
+              "PEM private key for --tls-cert; re-read on SIGHUP")
+      ->type_name("FILE");
+  add_setting(app, "--ws-allowed-origin", options.websocket_allowed_origins,
+              "Origin accepted on a WebSocket upgrade, repeatable; none given: any")
+      ->type_name("ORIGIN")
+      ->delimiter(',')
+      ->default_str("");
+  add_seconds(app, "--handshake-timeout", options.handshake_timeout,
+              "Time a new connection has for its TLS handshake or WebSocket upgrade");
   add_seconds(app, "--idle-timeout", options.idle_timeout,
               "Disconnect a client silent this many seconds; 0 = off");
   add_seconds(app, "--login-timeout", options.login_timeout,

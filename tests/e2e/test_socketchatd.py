@@ -29,7 +29,8 @@ SETTINGS = [
     "--port", "--host", "--listen", "--idle-timeout", "--login-timeout", "--shutdown-timeout",
     "--max-line-bytes", "--sendq-bytes", "--rate", "--rate-burst", "--max-connections",
     "--max-connections-per-ip", "--threads", "--log-format", "--send-buffer-bytes",
-    "--history", "--data-dir", "--history-days",
+    "--history", "--data-dir", "--history-days", "--tls-cert", "--tls-key", "--ws-allowed-origin",
+    "--handshake-timeout",
 ]
 FLAGS = SETTINGS + ["--config", "--check-config", "--help", "--version"]
 SAMPLE_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -391,7 +392,7 @@ class SettingsTest(DaemonTest):
         self.assertEqual(sorted(samples), sorted(flag[2:] for flag in SETTINGS))
         helped = dict(re.findall(r"^\s+--([a-z-]+) \S+?=(\S+) \(Env:", run_daemon("--help").stdout, re.M))
         for key, value in samples.items():
-            if key != "listen":  # an example: it has no default
+            if key not in ("listen", "tls-cert", "tls-key", "ws-allowed-origin"):  # examples: no default
                 self.assertEqual(value.strip('"'), helped[key], key)
         # As shipped (all commented out) and with every line uncommented, it is valid.
         for text in (sample, re.sub(r"^#([a-z-]+ = )", r"\1", sample, flags=re.M)):
