@@ -68,15 +68,24 @@ bool is_websocket_key(std::string_view key) noexcept {
 
 std::string_view reason_phrase(int status) noexcept {
   switch (status) {
-    case 101: return "Switching Protocols";
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 426: return "Upgrade Required";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
+    case 101:
+      return "Switching Protocols";
+    case 400:
+      return "Bad Request";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 426:
+      return "Upgrade Required";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
   }
   return "Error";
 }
@@ -112,9 +121,8 @@ UpgradeResult refuse_version() {
   UpgradeResult result;
   result.status = 426;
   result.reason = "unsupported WebSocket version";
-  result.response = error_response(426, result.reason,
-                                    "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n",
-                                    "Upgrade, close");
+  result.response = error_response(
+      426, result.reason, "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n", "Upgrade, close");
   return result;
 }
 
@@ -128,8 +136,9 @@ std::optional<std::string_view> HttpRequest::header(std::string_view name) const
 }
 
 std::size_t HttpRequest::header_count(std::string_view name) const {
-  return static_cast<std::size_t>(std::count_if(
-      headers.begin(), headers.end(), [&](const auto& field) { return iequals_ascii(field.first, name); }));
+  return static_cast<std::size_t>(
+      std::count_if(headers.begin(), headers.end(),
+                    [&](const auto& field) { return iequals_ascii(field.first, name); }));
 }
 
 bool HttpRequest::header_has_token(std::string_view name, std::string_view token) const {
@@ -191,7 +200,8 @@ HttpRequestParser::Status HttpRequestParser::feed(std::string_view bytes, std::s
 HttpRequestParser::Status HttpRequestParser::parse_line(std::string_view line) {
   if (std::any_of(line.begin(), line.end(), is_forbidden_control)) return Status::bad_request;
   if (!seen_request_line_) {
-    if (line.empty()) return Status::incomplete;  // RFC 9112 section 2.2: empty lines before it are ignored
+    // RFC 9112 section 2.2: empty lines before the request line are ignored.
+    if (line.empty()) return Status::incomplete;
     seen_request_line_ = true;
     return parse_request_line(line);
   }

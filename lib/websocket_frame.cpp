@@ -11,9 +11,11 @@ namespace {
 
 constexpr std::size_t max_control_payload = 125;
 constexpr std::size_t max_close_reason = max_control_payload - 2;  // after the code
-constexpr std::size_t kept_message_capacity = 4096;  // idle connections stay small
+constexpr std::size_t kept_message_capacity = 4096;                // idle connections stay small
 
-bool is_control(Opcode opcode) noexcept { return (static_cast<std::uint8_t>(opcode) & 0x8) != 0; }
+bool is_control(Opcode opcode) noexcept {
+  return (static_cast<std::uint8_t>(opcode) & 0x8) != 0;
+}
 
 bool is_known_opcode(std::uint8_t opcode) noexcept {
   switch (static_cast<Opcode>(opcode)) {
@@ -22,7 +24,8 @@ bool is_known_opcode(std::uint8_t opcode) noexcept {
     case Opcode::binary:
     case Opcode::close:
     case Opcode::ping:
-    case Opcode::pong: return true;
+    case Opcode::pong:
+      return true;
   }
   return false;
 }
@@ -44,7 +47,8 @@ std::uint64_t read_big_endian(const unsigned char* bytes, std::size_t size) noex
 void unmask(char* data, std::size_t size, const std::array<unsigned char, 4>& mask,
             std::uint64_t payload_offset) noexcept {
   for (std::size_t i = 0; i < size; ++i) {
-    data[i] = static_cast<char>(static_cast<unsigned char>(data[i]) ^ mask[(payload_offset + i) & 3]);
+    data[i] =
+        static_cast<char>(static_cast<unsigned char>(data[i]) ^ mask[(payload_offset + i) & 3]);
   }
 }
 
@@ -96,7 +100,9 @@ WebSocketDecoder::Step WebSocketDecoder::take_header(std::string_view& bytes,
 bool WebSocketDecoder::check_first_bytes(WebSocketHandler& handler) {
   fin_ = (header_[0] & 0x80) != 0;
   // No extension is ever negotiated, so no RSV bit may be set.
-  if ((header_[0] & 0x70) != 0) return fail(handler, close_code::protocol_error, "reserved bits set");
+  if ((header_[0] & 0x70) != 0) {
+    return fail(handler, close_code::protocol_error, "reserved bits set");
+  }
   std::uint8_t opcode = header_[0] & 0x0F;
   if (!is_known_opcode(opcode)) return fail(handler, close_code::protocol_error, "unknown opcode");
   opcode_ = static_cast<Opcode>(opcode);
@@ -148,7 +154,8 @@ bool WebSocketDecoder::check_length(WebSocketHandler& handler) {
 }
 
 void WebSocketDecoder::take_payload(std::string_view& bytes) {
-  auto n = static_cast<std::size_t>(std::min<std::uint64_t>(payload_size_ - payload_taken_, bytes.size()));
+  auto n = static_cast<std::size_t>(
+      std::min<std::uint64_t>(payload_size_ - payload_taken_, bytes.size()));
   if (n == 0) return;  // an empty payload, or no bytes yet: memcpy must not see a null source
   char* destination;
   if (is_control(opcode_)) {
@@ -166,18 +173,19 @@ void WebSocketDecoder::take_payload(std::string_view& bytes) {
 }
 
 bool WebSocketDecoder::deliver_frame(WebSocketHandler& handler) {
-  std::string_view control{control_.data(), static_cast<std::size_t>(payload_size_)};
-  switch (opcode_) {
-    case Opcode::ping: return handler.on_ping(control);
-    case Opcode::pong: return handler.on_pong(control);
-    case Opcode::close: return deliver_close(handler);
-    default: break;
+  if (is_control(opcode_)) {
+    std::string_view payload{control_.data(), static_cast<std::size_t>(payload_size_)};
+    if (opcode_ == Opcode::ping) return handler.on_ping(payload);
+    if (opcode_ == Opcode::pong) return handler.on_pong(payload);
+    return deliver_close(handler);
   }
   in_message_ = !fin_;
   if (in_message_) return true;
   // Validating the whole message when it is complete covers characters split
   // across fragments.
-  if (!is_valid_utf8(message_)) return fail(handler, close_code::invalid_payload, "text is not valid UTF-8");
+  if (!is_valid_utf8(message_)) {
+    return fail(handler, close_code::invalid_payload, "text is not valid UTF-8");
+  }
   // Emptied even if the handler throws, so the next message starts clean.
   struct ClearOnExit {
     std::string& message;
@@ -196,11 +204,15 @@ bool WebSocketDecoder::deliver_close(WebSocketHandler& handler) {
     handler.on_close(close_code::no_status, {});
     return false;
   }
-  if (payload.size() == 1) return fail(handler, close_code::protocol_error, "close payload of one byte");
+  if (payload.size() == 1) {
+    return fail(handler, close_code::protocol_error, "close payload of one byte");
+  }
   auto code = static_cast<std::uint16_t>(
       read_big_endian(reinterpret_cast<const unsigned char*>(payload.data()), 2));
   std::string_view reason = payload.substr(2);
-  if (!is_valid_close_code(code)) return fail(handler, close_code::protocol_error, "invalid close code");
+  if (!is_valid_close_code(code)) {
+    return fail(handler, close_code::protocol_error, "invalid close code");
+  }
   if (!is_valid_utf8(reason)) {
     return fail(handler, close_code::invalid_payload, "close reason is not valid UTF-8");
   }
@@ -209,7 +221,8 @@ bool WebSocketDecoder::deliver_close(WebSocketHandler& handler) {
   return false;
 }
 
-bool WebSocketDecoder::fail(WebSocketHandler& handler, std::uint16_t code, std::string_view reason) {
+bool WebSocketDecoder::fail(WebSocketHandler& handler, std::uint16_t code,
+                            std::string_view reason) {
   finished_ = true;
   in_message_ = false;
   header_size_ = 0;
@@ -234,7 +247,8 @@ FrameHeader frame_header(Opcode opcode, std::uint64_t payload_size) noexcept {
     extended_length = 8;
   }
   for (std::size_t i = 0; i < extended_length; ++i) {
-    header.bytes[2 + i] = static_cast<char>((payload_size >> (8 * (extended_length - 1 - i))) & 0xFF);
+    header.bytes[2 + i] =
+        static_cast<char>((payload_size >> (8 * (extended_length - 1 - i))) & 0xFF);
   }
   header.size = 2 + extended_length;
   return header;

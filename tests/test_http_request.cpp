@@ -35,7 +35,9 @@ Parsed parse(std::string_view bytes, std::size_t max_head_bytes = 8192,
   return {status, consumed, parser.request()};
 }
 
-Status status_of(std::string_view bytes) { return parse(bytes).status; }
+Status status_of(std::string_view bytes) {
+  return parse(bytes).status;
+}
 
 // The upgrade request with one header line replaced (or removed, when `with` is empty).
 std::string upgrade_with(std::string_view header_name, std::string_view with) {
@@ -72,7 +74,8 @@ TEST_CASE("a WebSocket upgrade request is parsed into method, target, version an
 }
 
 TEST_CASE("header values are trimmed of spaces and tabs; inner whitespace and obs-text stay") {
-  Parsed parsed = parse("GET / HTTP/1.1\r\nHost:  \t a  b \t\r\nX-Name:caf\xc3\xa9\r\nX-Empty:\r\n\r\n");
+  Parsed parsed =
+      parse("GET / HTTP/1.1\r\nHost:  \t a  b \t\r\nX-Name:caf\xc3\xa9\r\nX-Empty:\r\n\r\n");
   REQUIRE(parsed.status == Status::complete);
   CHECK(parsed.request.header("Host") == "a  b");
   CHECK(parsed.request.header("X-Name") == "caf\xc3\xa9");
@@ -161,16 +164,16 @@ TEST_CASE("request targets: origin-form, absolute-form and asterisk") {
 
 TEST_CASE("a malformed request line is a bad request") {
   for (std::string_view line : {
-           "GET /\r\n",               // no version
-           "GET\r\n",                 // method only
-           "GET  / HTTP/1.1\r\n",     // two spaces
-           "GET / HTTP/1.1 \r\n",     // trailing space
-           "GET\t/ HTTP/1.1\r\n",     // a tab is not SP
-           " GET / HTTP/1.1\r\n",     // leading space
-           "GET / HTTP/2.0\r\n",      // not HTTP/1.x
-           "GET / HTTP/1.2\r\n",      //
-           "GET / http/1.1\r\n",      // the version is case-sensitive
-           "G(T / HTTP/1.1\r\n",      // not a token
+           "GET /\r\n",                  // no version
+           "GET\r\n",                    // method only
+           "GET  / HTTP/1.1\r\n",        // two spaces
+           "GET / HTTP/1.1 \r\n",        // trailing space
+           "GET\t/ HTTP/1.1\r\n",        // a tab is not SP
+           " GET / HTTP/1.1\r\n",        // leading space
+           "GET / HTTP/2.0\r\n",         // not HTTP/1.x
+           "GET / HTTP/1.2\r\n",         //
+           "GET / http/1.1\r\n",         // the version is case-sensitive
+           "G(T / HTTP/1.1\r\n",         // not a token
            "G\xc3\xa9T / HTTP/1.1\r\n",  //
        }) {
     CAPTURE(line);
@@ -182,12 +185,12 @@ TEST_CASE("header lines must be name:value with a token name; obs-fold is refuse
   for (std::string_view head : {
            "GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n  continued\r\n\r\n",  // obs-fold
            "GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n\tcontinued\r\n\r\n",  // obs-fold
-           "GET / HTTP/1.1\r\n Host: h\r\n\r\n",                           // space first
-           "GET / HTTP/1.1\r\nHost : h\r\n\r\n",                           // space before colon
-           "GET / HTTP/1.1\r\nHost: h\r\nNo colon here\r\n\r\n",           //
-           "GET / HTTP/1.1\r\nHost: h\r\n: empty name\r\n\r\n",            //
-           "GET / HTTP/1.1\r\nHost: h\r\nX(A): 1\r\n\r\n",                 // not a token
-           "GET / HTTP/1.1\r\nHost: h\r\nX\xc3\xa9: 1\r\n\r\n",            //
+           "GET / HTTP/1.1\r\n Host: h\r\n\r\n",                          // space first
+           "GET / HTTP/1.1\r\nHost : h\r\n\r\n",                          // space before colon
+           "GET / HTTP/1.1\r\nHost: h\r\nNo colon here\r\n\r\n",          //
+           "GET / HTTP/1.1\r\nHost: h\r\n: empty name\r\n\r\n",           //
+           "GET / HTTP/1.1\r\nHost: h\r\nX(A): 1\r\n\r\n",                // not a token
+           "GET / HTTP/1.1\r\nHost: h\r\nX\xc3\xa9: 1\r\n\r\n",           //
        }) {
     CAPTURE(head);
     CHECK(status_of(head) == Status::bad_request);
@@ -202,12 +205,14 @@ TEST_CASE("NUL, DEL, a stray CR or any other control byte is a bad request") {
   CHECK(status_of("GET / HTTP/1.1\r\nHost: h\x1b[0m\r\n\r\n") == Status::bad_request);
   CHECK(status_of("GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n") == Status::bad_request);
   CHECK(status_of("GET / HTTP/1.1\r\nHost: h\r\r\n\r\n") == Status::bad_request);
-  CHECK(status_of("GET / HTTP/1.1\r\nHost: h\r\nX: a\tb\r\n\r\n") == Status::complete);  // TAB is fine
+  // TAB is allowed in values.
+  CHECK(status_of("GET / HTTP/1.1\r\nHost: h\r\nX: a\tb\r\n\r\n") == Status::complete);
 }
 
 TEST_CASE("garbage is a bad request as soon as its first line ends") {
   using namespace std::string_literals;
-  CHECK(status_of("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\n"s) == Status::bad_request);  // TLS
+  std::string tls_client_hello = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\n"s;
+  CHECK(status_of(tls_client_hello) == Status::bad_request);
   CHECK(status_of("hello\n") == Status::bad_request);
   CHECK(status_of("SSH-2.0-OpenSSH_9.2\r\n") == Status::bad_request);
   CHECK(status_of("\x81\x85\x37\xfa\x21\x3d\x7f") == Status::incomplete);  // no line end yet
@@ -240,7 +245,7 @@ TEST_CASE("more than max_headers header lines is too large") {
   CHECK(parse(head + "X-Too: many\r\n\r\n", 8192, 10).status == Status::too_large);
 }
 
-TEST_CASE("RFC 6455 section 1.3: the key dGhlIHNhbXBsZSBub25jZQ== is accepted as s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") {
+TEST_CASE("RFC 6455 section 1.3: the sample key's accept value") {
   Parsed parsed = parse(upgrade_request);
   CHECK(websocket_accept_key(parsed.request) == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 }
@@ -300,15 +305,15 @@ TEST_CASE("an upgrade with a body is refused: what follows the head must be fram
 TEST_CASE("Sec-WebSocket-Key must be one base64 value of exactly 16 bytes") {
   for (std::string_view key : {
            "",
-           "dGhlIHNhbXBsZSBub25jZQ=",     // padding cut short
-           "dGhlIHNhbXBsZSBub25jZQ",      // no padding
-           "dGhlIHNhbXBsZSBub25jZQ===",   //
-           "dGhlIHNhbXBsZSBub25jZXg=",    // 17 bytes
-           "dGhlIHNhbXBsZSBub25j",        // 15 bytes
-           "dGhlIHNhbXBsZSBub25jZQAA",    // 18 bytes
-           "dGhlIHNhbXBs ZSBub25jZQ==",   // whitespace inside
-           "dGhlIHNhbXBsZSBub25jZ!==",    // not base64
-           "dGhlIHNhbXBsZSBub25j=Q==",    // padding inside
+           "dGhlIHNhbXBsZSBub25jZQ=",    // padding cut short
+           "dGhlIHNhbXBsZSBub25jZQ",     // no padding
+           "dGhlIHNhbXBsZSBub25jZQ===",  //
+           "dGhlIHNhbXBsZSBub25jZXg=",   // 17 bytes
+           "dGhlIHNhbXBsZSBub25j",       // 15 bytes
+           "dGhlIHNhbXBsZSBub25jZQAA",   // 18 bytes
+           "dGhlIHNhbXBs ZSBub25jZQ==",  // whitespace inside
+           "dGhlIHNhbXBsZSBub25jZ!==",   // not base64
+           "dGhlIHNhbXBsZSBub25j=Q==",   // padding inside
        }) {
     CAPTURE(key);
     std::string text = upgrade_with("Sec-WebSocket-Key", "Sec-WebSocket-Key: " + std::string(key));

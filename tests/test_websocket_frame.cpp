@@ -16,7 +16,9 @@ namespace {
 constexpr std::uint8_t fin = 0x80;
 constexpr std::array<unsigned char, 4> rfc_mask{0x37, 0xfa, 0x21, 0x3d};  // the RFC's examples
 
-std::uint8_t op(Opcode opcode) { return static_cast<std::uint8_t>(opcode); }
+std::uint8_t op(Opcode opcode) {
+  return static_cast<std::uint8_t>(opcode);
+}
 
 // A client frame: `first_byte` is FIN, RSV and opcode; the length is encoded minimally
 // unless `length_bytes` forces 0, 2 or 8 extended bytes.
@@ -30,7 +32,8 @@ std::string client_frame(std::uint8_t first_byte, std::string_view payload, bool
     frame += static_cast<char>(mask_bit | size);
   } else {
     frame += static_cast<char>(mask_bit | (length_bytes == 2 ? 126 : 127));
-    for (int i = length_bytes - 1; i >= 0; --i) frame += static_cast<char>((size >> (8 * i)) & 0xFF);
+    for (int i = length_bytes - 1; i >= 0; --i)
+      frame += static_cast<char>((size >> (8 * i)) & 0xFF);
   }
   if (masked) frame.append(reinterpret_cast<const char*>(mask.data()), 4);
   for (std::size_t i = 0; i < payload.size(); ++i) {
@@ -39,7 +42,9 @@ std::string client_frame(std::uint8_t first_byte, std::string_view payload, bool
   return frame;
 }
 
-std::string text(std::string_view payload) { return client_frame(fin | op(Opcode::text), payload); }
+std::string text(std::string_view payload) {
+  return client_frame(fin | op(Opcode::text), payload);
+}
 
 // Records events as "text:<message>", "ping:<payload>", "pong:<payload>",
 // "close:<code>:<reason>" and "error:<code>".
@@ -91,7 +96,9 @@ std::vector<std::string> decode(std::string_view bytes, std::size_t max_frame = 
 
 using Events = std::vector<std::string>;
 
-std::string error(std::uint16_t code) { return "error:" + std::to_string(code); }
+std::string error(std::uint16_t code) {
+  return "error:" + std::to_string(code);
+}
 
 }  // namespace
 
@@ -100,7 +107,8 @@ TEST_CASE("RFC 6455 section 5.7: a single-frame masked text message") {
   CHECK(text("Hello") == "\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58");
 }
 
-TEST_CASE("RFC 6455 section 5.7: the unmasked \"Hello\" is what a server sends, and a client must not") {
+TEST_CASE(
+    "RFC 6455 section 5.7: the unmasked \"Hello\" is what a server sends, and a client must not") {
   CHECK(encode_frame(Opcode::text, "Hello") == "\x81\x05\x48\x65\x6c\x6c\x6f");
   CHECK(decode("\x81\x05\x48\x65\x6c\x6c\x6f") == Events{error(close_code::protocol_error)});
 }
@@ -139,16 +147,15 @@ TEST_CASE("16-bit and 64-bit lengths decode, whole and byte by byte") {
 }
 
 TEST_CASE("control frames may come between the fragments of a message") {
-  std::string bytes = client_frame(op(Opcode::text), "one ") +
-                      client_frame(fin | op(Opcode::ping), "p1") +
-                      client_frame(op(Opcode::continuation), "two ") +
-                      client_frame(fin | op(Opcode::pong), "") +
-                      client_frame(fin | op(Opcode::ping), "p2") +
-                      client_frame(fin | op(Opcode::continuation), "three") + text("next");
+  std::string bytes =
+      client_frame(op(Opcode::text), "one ") + client_frame(fin | op(Opcode::ping), "p1") +
+      client_frame(op(Opcode::continuation), "two ") + client_frame(fin | op(Opcode::pong), "") +
+      client_frame(fin | op(Opcode::ping), "p2") +
+      client_frame(fin | op(Opcode::continuation), "three") + text("next");
   CHECK(decode(bytes) == Events{"ping:p1", "pong:", "ping:p2", "text:one two three", "text:next"});
   // A close between fragments ends it all.
-  CHECK(decode(client_frame(op(Opcode::text), "a") + client_frame(fin | op(Opcode::close), "\x03\xe8")) ==
-        Events{"close:1000:"});
+  CHECK(decode(client_frame(op(Opcode::text), "a") +
+               client_frame(fin | op(Opcode::close), "\x03\xe8")) == Events{"close:1000:"});
 }
 
 TEST_CASE("UTF-8 is validated across fragments: a character may be split between them") {
@@ -271,8 +278,10 @@ TEST_CASE("close frames: code and reason are checked") {
   };
   CHECK(close("") == Events{"close:1005:"});
   CHECK(close("\x03\xe8") == Events{"close:1000:"});
-  CHECK(close("\x03\xe8" "bye") == Events{"close:1000:bye"});
-  CHECK(close("\x03\xe9" "caf\xc3\xa9") == Events{"close:1001:caf\xc3\xa9"});
+  CHECK(close("\x03\xe8"
+              "bye") == Events{"close:1000:bye"});
+  CHECK(close("\x03\xe9"
+              "caf\xc3\xa9") == Events{"close:1001:caf\xc3\xa9"});
   for (std::uint16_t code : {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014,
                              3000, 3999, 4000, 4999}) {
     CAPTURE(code);
@@ -338,7 +347,9 @@ TEST_CASE("encode_frame: FIN set, never masked; control payloads cut to 125 byte
 
 TEST_CASE("close_frame: the code in network order, the reason cut to fit on a character boundary") {
   CHECK(close_frame(close_code::normal) == "\x88\x02\x03\xe8");
-  CHECK(close_frame(close_code::protocol_error, "bad") == "\x88\x05\x03\xea" "bad");
+  CHECK(close_frame(close_code::protocol_error, "bad") ==
+        "\x88\x05\x03\xea"
+        "bad");
   CHECK(close_frame(close_code::no_status) == "\x88\x00"s);
 
   std::string reason;

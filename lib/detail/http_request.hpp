@@ -73,9 +73,9 @@ std::optional<std::string> websocket_accept_key(const HttpRequest& request);
 
 // The outcome of checking a WebSocket upgrade request (RFC 6455 section 4.2.1).
 struct UpgradeResult {
-  int status = 0;         // 101 when accepted; else 400, 403 or 426
-  std::string reason;     // why it was refused (for the log and the body); empty on 101
-  std::string response;   // the complete response head (and body) to send as is
+  int status = 0;        // 101 when accepted; else 400, 403 or 426
+  std::string reason;    // why it was refused (for the log and the body); empty on 101
+  std::string response;  // the complete response head (and body) to send as is
 
   bool accepted() const noexcept { return status == 101; }
 };
