@@ -4,8 +4,9 @@
 Usage: /usr/bin/python3 test_socketchatd.py PATH/TO/socketchatd [unittest options]
    or: SOCKETCHATD=PATH/TO/socketchatd /usr/bin/python3 test_socketchatd.py
 
-Standard library only. Every wait is bounded: sockets and subprocesses have timeouts,
-and the daemon's log is awaited line by line with a deadline, never slept on.
+Standard library only (the daemon and its client are in daemon.py). Every wait is bounded:
+sockets and subprocesses have timeouts, and the daemon's log is awaited line by line with a
+deadline, never slept on.
 """
 
 import json
@@ -13,16 +14,11 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import threading
-import time
 import unittest
 
-DAEMON = os.environ.get("SOCKETCHATD", "")
-TIMEOUT = 5.0  # seconds for any single expected reply, log line or exit
+from daemon import TIMEOUT, Daemon, clean_env, main, run as run_daemon
 
 # Every setting the daemon must offer, as a flag (and as SOCKETCHAT_<FLAG> in the environment).
 SETTINGS = [
@@ -39,117 +35,6 @@ SAMPLE_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 
 def env_name(flag):
     return "SOCKETCHAT_" + flag[2:].upper().replace("-", "_")
-
-
-def clean_env(**extra):
-    """The test's environment without any SOCKETCHAT_ variable it did not ask for."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SOCKETCHAT_")}
-    env.update(extra)
-    return env
-
-
-def run_daemon(*args, env=None):
-    """Runs a socketchatd that is expected to exit by itself (--help, --check-config...)."""
-    return subprocess.run([DAEMON, *args], stdin=subprocess.DEVNULL, capture_output=True,
-                          text=True, timeout=TIMEOUT, env=env if env is not None else clean_env())
-
-
-class Daemon:
-    """A running socketchatd on 127.0.0.1 with an ephemeral port, its stderr collected."""
-
-    def __init__(self, *args, env=None):
-        self.proc = subprocess.Popen(
-            [DAEMON, "--host", "127.0.0.1", "--port", "0", *args],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            env=env if env is not None else clean_env())
-        self._lines = []
-        self._changed = threading.Condition()
-        self._eof = False
-        self._reader = threading.Thread(target=self._collect, daemon=True)
-        self._reader.start()
-        ready = self.wait_for_log(r"^socketchatd \S+ listening on tcp://127\.0\.0\.1:(\d+)$")
-        self.port = int(re.match(r".*:(\d+)$", ready).group(1))
-
-    def _collect(self):
-        for raw in self.proc.stderr:
-            with self._changed:
-                self._lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
-                self._changed.notify_all()
-        with self._changed:
-            self._eof = True
-            self._changed.notify_all()
-
-    def log(self):
-        with self._changed:
-            return list(self._lines)
-
-    def forget_log(self):
-        """Drops the lines seen so far, so that wait_for_log() sees only what comes next."""
-        with self._changed:
-            self._lines.clear()
-
-    def wait_for_log(self, pattern, timeout=TIMEOUT):
-        """The first log line matching the regular expression, waiting for it if need be."""
-        regex = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                for line in self._lines:
-                    if regex.search(line):
-                        return line
-                left = deadline - time.monotonic()
-                if self._eof or left <= 0:
-                    raise AssertionError(f"no log line matches {pattern!r}; log:\n" + "\n".join(self._lines))
-                self._changed.wait(left)
-
-    def client(self):
-        return Client(self.port)
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(timeout=TIMEOUT)
-        self._reader.join(TIMEOUT)  # the pipe is at EOF now that the daemon is gone
-        self.proc.stderr.close()
-
-
-class Client:
-    """One line-protocol connection with a bounded wait on every read."""
-
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
-        self.buffer = b""
-
-    def send(self, line):
-        self.sock.sendall(line.encode() + b"\n")
-
-    def line(self):
-        """The next line, or None at end of stream; a timeout raises socket.timeout."""
-        while b"\n" not in self.buffer:
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                return None
-            self.buffer += chunk
-        line, self.buffer = self.buffer.split(b"\n", 1)
-        return line.decode()
-
-    def ask(self, line):
-        self.send(line)
-        return self.line()
-
-    def lines_until_end(self):
-        lines = []
-        while (line := self.line()) not in ("END", None):
-            lines.append(line)
-        return lines
-
-    def login(self, name):
-        reply = self.ask(f"LOGIN {name}")
-        assert reply == "OK", f"LOGIN {name}: {reply!r}"
-        return self
-
-    def close(self):
-        self.sock.close()
 
 
 class DaemonTest(unittest.TestCase):
@@ -450,9 +335,4 @@ class SignalTest(DaemonTest):
         self.assertIsNone(daemon.proc.poll())
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
-        DAEMON = sys.argv.pop(1)
-    if not DAEMON or not os.access(DAEMON, os.X_OK):
-        sys.exit("usage: test_socketchatd.py PATH/TO/socketchatd (or set SOCKETCHATD)")
-    DAEMON = os.path.abspath(DAEMON)
-    unittest.main()  # exits non-zero when a test fails
+    main("test_socketchatd.py")
