@@ -232,7 +232,12 @@ void Session<Link>::send(Payload payload) {
     asio::post(link_.get_executor(),
                [self = this->shared_from_this()] { self->abort(errc::sendq_exceeded); });
   } else if (kick) {
-    asio::post(link_.get_executor(), [self = this->shared_from_this()] { self->flush(); });
+    // Posted twice: the flush then runs after every handler that was already queued
+    // when the first post ran (the other connections' reads of this round), so a write
+    // carries everything those reads produced for this reader.
+    asio::post(link_.get_executor(), [self = this->shared_from_this()] {
+      asio::post(self->link_.get_executor(), [self] { self->flush(); });
+    });
   }
 }
 
@@ -276,7 +281,12 @@ void Session<Link>::on_written(std::error_code ec) {
     more = !queued_.empty() || link_.has_control();
     if (!more) write_pending_ = false;
   }
-  if (more) return flush();
+  // A link may finish a write at once, inside flush(): post, so that flushing again
+  // never recurses.
+  if (more) {
+    asio::post(link_.get_executor(), [self = this->shared_from_this()] { self->flush(); });
+    return;
+  }
   if (state_ == State::draining) close_now();
 }
 

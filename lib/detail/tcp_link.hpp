@@ -1,6 +1,10 @@
 #pragma once
 
+#include <sys/uio.h>
+
 #include <array>
+#include <cerrno>
+#include <climits>
 #include <span>
 #include <system_error>
 #include <vector>
@@ -49,16 +53,19 @@ class TcpLink {
                        });
   }
 
-  // Writes the batch in one gather write; calls done(ec) when all is written.
+  // Writes the batch with as few writev calls as the kernel allows (up to IOV_MAX
+  // payloads each, where Asio's gather write stops at 64); waits for the socket only
+  // when it is full. Calls done(ec) when all is written, at once if the socket took it
+  // all. The payloads must stay put until then.
   template <class Done>
   void write(std::span<const Payload> batch, Done&& done) {
-    buffers_.clear();
-    for (const auto& payload : batch) buffers_.emplace_back(payload.data(), payload.size());
-    write_buffers(buffers_, std::forward<Done>(done));
+    batch_ = batch;
+    next_ = 0;
+    offset_ = 0;
+    write_now(std::forward<Done>(done));
   }
 
-  // The same for bytes framed by a link on top of this one; they must stay valid
-  // until done.
+  // Bytes framed by a link on top of this one; they must stay valid until done.
   template <class Done>
   void write_buffers(std::span<const asio::const_buffer> buffers, Done&& done) {
     asio::async_write(socket_, buffers,
@@ -89,8 +96,52 @@ class TcpLink {
     on_input(ec, std::string_view{buffer.data(), ec ? 0 : n}, !ec && n == buffer.size());
   }
 
+  template <class Done>
+  void write_now(Done&& done) {
+    thread_local std::array<iovec, max_iovecs> iov;
+    while (next_ < batch_.size()) {
+      std::size_t count = 0;
+      for (std::size_t i = next_; i < batch_.size() && count < iov.size(); ++i, ++count) {
+        std::size_t skip = i == next_ ? offset_ : 0;
+        iov[count] = {const_cast<char*>(batch_[i].data()) + skip, batch_[i].size() - skip};
+      }
+      ssize_t n = ::writev(socket_.native_handle(), iov.data(), static_cast<int>(count));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          socket_.async_wait(asio::socket_base::wait_write,
+                             [this, done = std::forward<Done>(done)](std::error_code ec) mutable {
+                               if (ec) return done(ec);
+                               write_now(std::move(done));
+                             });
+          return;
+        }
+        return done(std::error_code(errno, std::system_category()));
+      }
+      advance(static_cast<std::size_t>(n));
+    }
+    done(std::error_code{});
+  }
+
+  void advance(std::size_t written) {
+    while (written > 0) {
+      std::size_t left = batch_[next_].size() - offset_;
+      if (written < left) {
+        offset_ += written;
+        return;
+      }
+      written -= left;
+      ++next_;
+      offset_ = 0;
+    }
+  }
+
+  static constexpr std::size_t max_iovecs = IOV_MAX < 1024 ? IOV_MAX : 1024;
+
   TcpSocket socket_;
-  std::vector<asio::const_buffer> buffers_;
+  std::span<const Payload> batch_;  // being written: the session's writing_ batch
+  std::size_t next_ = 0;            // first payload not fully written
+  std::size_t offset_ = 0;          // bytes of it already written
 };
 
 }  // namespace socketchat::detail
