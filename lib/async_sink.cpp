@@ -56,7 +56,7 @@ class AsyncSink::Impl {
     wake_worker_.notify_one();
   }
 
-  void flush() {
+  void drain() {
     std::unique_lock lock(mutex_);
     std::uint64_t target = accepted_;
     idle_.wait(lock, [&] { return retired_ >= target; });
@@ -80,6 +80,7 @@ class AsyncSink::Impl {
       room_.notify_all();
       for (const auto& e : batch) inner_->on_event(e.view());
       if (lost != 0) report_drops(lost);
+      inner_->flush();
       lock.lock();
       retired_ += batch.size();
       idle_.notify_all();
@@ -112,7 +113,7 @@ AsyncSink::AsyncSink(std::shared_ptr<EventSink> inner, std::size_t capacity, Ove
 AsyncSink::~AsyncSink() = default;
 
 void AsyncSink::on_event(const Event& event) noexcept { impl_->push(event); }
-void AsyncSink::flush() { impl_->flush(); }
+void AsyncSink::drain() { impl_->drain(); }
 std::uint64_t AsyncSink::dropped() const noexcept { return impl_->dropped(); }
 
 }  // namespace socketchat

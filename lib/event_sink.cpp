@@ -29,6 +29,21 @@ void BasicSink::on_event(const Event& event) noexcept {
   }
 }
 
+void BasicSink::flush() noexcept {
+  std::lock_guard lock(mutex_);
+  try {
+    flush_buffer();
+  } catch (const std::exception& e) {
+    if (on_error_) {
+      try {
+        on_error_(e);
+      } catch (...) {
+      }
+    }
+  } catch (...) {
+  }
+}
+
 void BasicSink::set_error_handler(ErrorHandler handler) {
   std::lock_guard lock(mutex_);
   on_error_ = std::move(handler);

@@ -35,8 +35,17 @@ void JsonSink::handle(const Event& e) {
   put(object, "detail", e.detail);
   if (e.reason) object["reason"] = e.reason.message();
   // Invalid UTF-8 cannot reach here (the protocol refuses it), but never throw for it.
-  out_ << object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  pending_ += object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  pending_ += '\n';
+  if (buffering_ == Buffering::line) flush_buffer();
+}
+
+void JsonSink::flush_buffer() {
+  if (pending_.empty()) return;
+  out_.write(pending_.data(), static_cast<std::streamsize>(pending_.size()));
   out_.flush();
+  pending_.clear();
+  if (pending_.capacity() > (1 << 20)) pending_.shrink_to_fit();
 }
 
 }  // namespace socketchat

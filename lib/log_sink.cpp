@@ -53,8 +53,16 @@ std::string line_for(const Event& e) {
 }  // namespace
 
 void LogSink::handle(const Event& event) {
-  out_ << line_for(event);
+  pending_ += line_for(event);
+  if (buffering_ == Buffering::line) flush_buffer();
+}
+
+void LogSink::flush_buffer() {
+  if (pending_.empty()) return;
+  out_.write(pending_.data(), static_cast<std::streamsize>(pending_.size()));
   out_.flush();
+  pending_.clear();
+  if (pending_.capacity() > (1 << 20)) pending_.shrink_to_fit();
 }
 
 }  // namespace socketchat

@@ -146,7 +146,7 @@ TEST_CASE("AsyncSink delivers in order on its own thread") {
   });
   AsyncSink async(std::make_shared<FanoutSink>(std::vector<std::shared_ptr<EventSink>>{recorder, check}));
   for (int i = 0; i < 100; ++i) async.on_event(make(EventKind::message, "u", std::to_string(i)));
-  async.flush();
+  async.drain();
   auto events = recorder->events();
   REQUIRE(events.size() == 100);
   for (int i = 0; i < 100; ++i) CHECK(events[i].text == std::to_string(i));
@@ -165,7 +165,7 @@ TEST_CASE("AsyncSink drop_newest and drop_oldest count what they lose, and say s
     for (int i = 0; i < 10; ++i) async.on_event(make(EventKind::message, "u", std::to_string(i)));
     CHECK(async.dropped() == 6);
     gate->open();
-    async.flush();
+    async.drain();
     auto events = recorder->events();
     REQUIRE(events.size() == 1 + 4 + 1);
     CHECK(events[0].text == "held");
@@ -196,7 +196,7 @@ TEST_CASE("AsyncSink block loses nothing: the producer waits for room") {
   CHECK(pushed.load() <= 2);
   gate->open();
   producer.join();
-  async.flush();
+  async.drain();
   CHECK(recorder->events().size() == 6);
   CHECK(async.dropped() == 0);
 }

@@ -26,8 +26,10 @@ void say(const std::string& line) {
 }
 
 std::shared_ptr<socketchat::EventSink> make_sink(const std::string& format) {
-  if (format == "json") return std::make_shared<socketchat::JsonSink>(std::cerr);
-  return std::make_shared<socketchat::LogSink>(std::cerr);
+  using socketchat::JsonSink;
+  using socketchat::LogSink;
+  if (format == "json") return std::make_shared<JsonSink>(std::cerr, JsonSink::Buffering::batch);
+  return std::make_shared<LogSink>(std::cerr, LogSink::Buffering::batch);
 }
 
 // The URL a listener was given with, but naming the port it really got (for port 0).
@@ -124,8 +126,19 @@ int serve(const socketchatd::Settings& settings, int argc, char** argv) {
     auto options = socketchatd::server_options(settings);
     socketchatd::open_history(settings, options);
     socketchat::Server server{options};
+    // The log is written from a thread of its own, a batch of lines at a time, so that
+    // logging never holds up an I/O thread. It blocks rather than drop lines when the
+    // queue is full: a log with holes is worse than a brief stall.
     auto log = std::make_shared<socketchatd::SwitchableSink>(make_sink(settings.log_format));
-    server.add_sink(log);
+    std::shared_ptr<socketchat::EventSink> sink =
+        std::make_shared<socketchat::AsyncSink>(log, 1 << 16, socketchat::OverflowPolicy::block);
+    if (!settings.log_messages) {
+      sink = std::make_shared<socketchat::FilterSink>(sink, [](const socketchat::Event& e) {
+        return e.kind != socketchat::EventKind::message &&
+               e.kind != socketchat::EventKind::direct_message;
+      });
+    }
+    server.add_sink(sink);
     server.start();
     for (std::size_t i = 0; i < options.listeners.size(); ++i) {
       say(std::string(name) + " " + socketchat::version_string + " listening on " +

@@ -157,6 +157,12 @@ void add_settings(CLI::App& app, Settings& settings) {
   add_setting(app, "--log-format", settings.log_format, "Log lines on stderr as text or json")
       ->check(CLI::IsMember({"text", "json"}));
 
+  app.add_option("--log-messages", settings.log_messages,
+                 "Log every MSG and DM with its text (false keeps texts out of the log)")
+      ->envname(env_name("--log-messages"))
+      ->type_name("BOOL")
+      ->default_str(settings.log_messages ? "true" : "false");
+
   add_setting(app, "--history", settings.history,
               "Where HISTORY comes from: sqlite (in --data-dir), memory, or off")
       ->check(CLI::IsMember({"sqlite", "memory", "off"}));

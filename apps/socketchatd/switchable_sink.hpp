@@ -27,6 +27,15 @@ class SwitchableSink final : public socketchat::EventSink {
     if (sink) sink->on_event(event);
   }
 
+  void flush() noexcept override {
+    std::shared_ptr<socketchat::EventSink> sink;
+    {
+      std::lock_guard lock(mutex_);
+      sink = sink_;
+    }
+    if (sink) sink->flush();
+  }
+
  private:
   std::mutex mutex_;
   std::shared_ptr<socketchat::EventSink> sink_;

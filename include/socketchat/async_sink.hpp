@@ -28,7 +28,7 @@ class AsyncSink : public EventSink {
   void on_event(const Event& event) noexcept override;
 
   // Blocks until every event queued so far has reached the inner sink.
-  void flush();
+  void drain();
   std::uint64_t dropped() const noexcept;
 
  private:

@@ -15,6 +15,9 @@ class EventSink {
  public:
   virtual ~EventSink() = default;
   virtual void on_event(const Event& event) noexcept = 0;
+  // The end of a batch: a sink that buffers writes out what it holds. AsyncSink calls
+  // it after each batch it delivers; sinks called directly need not buffer at all.
+  virtual void flush() noexcept {}
 };
 
 // The base to derive sinks from: on_event() serialises calls and catches exceptions,
@@ -25,10 +28,12 @@ class BasicSink : public EventSink {
   using ErrorHandler = std::function<void(const std::exception&)>;
 
   void on_event(const Event& event) noexcept final;
+  void flush() noexcept final;
   void set_error_handler(ErrorHandler handler);
 
  protected:
   virtual void handle(const Event& event) = 0;  // called under the sink's lock
+  virtual void flush_buffer() {}                  // likewise
 
  private:
   std::mutex mutex_;

@@ -25,6 +25,11 @@ class FanoutSink : public EventSink {
     for (const auto& sink : sinks_) sink->on_event(event);  // on_event is noexcept
   }
 
+  void flush() noexcept override {
+    std::lock_guard lock(mutex_);
+    for (const auto& sink : sinks_) sink->flush();
+  }
+
  private:
   std::mutex mutex_;
   std::vector<std::shared_ptr<EventSink>> sinks_;

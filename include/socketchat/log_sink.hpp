@@ -1,6 +1,7 @@
 #pragma once
 
 #include <iosfwd>
+#include <string>
 
 #include "socketchat/event_sink.hpp"
 
@@ -14,15 +15,23 @@ namespace socketchat {
 //   [DISCONNECT] Naman disconnected
 //   [ERROR] sendq-exceeded user=Naman remote=127.0.0.1:55342
 // Text is quoted, with backslash and double quote escaped, so no user can forge a line.
+//
+// Unbuffered (the default), each line is written and flushed as it happens. Buffered,
+// lines wait for flush(): behind an AsyncSink, a batch of events is one write.
 class LogSink : public BasicSink {
  public:
-  explicit LogSink(std::ostream& out) : out_(out) {}
+  enum class Buffering { line, batch };
+  explicit LogSink(std::ostream& out, Buffering buffering = Buffering::line)
+      : out_(out), buffering_(buffering) {}
 
  protected:
   void handle(const Event& event) override;
+  void flush_buffer() override;
 
  private:
   std::ostream& out_;
+  Buffering buffering_;
+  std::string pending_;
 };
 
 }  // namespace socketchat

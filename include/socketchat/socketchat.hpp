@@ -7,6 +7,7 @@
 #include "socketchat/event.hpp"
 #include "socketchat/event_sink.hpp"
 #include "socketchat/fanout_sink.hpp"
+#include "socketchat/filter_sink.hpp"
 #include "socketchat/history_store.hpp"
 #include "socketchat/json_sink.hpp"
 #include "socketchat/local_user.hpp"

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <array>
@@ -53,7 +54,7 @@ class TcpLink {
                        });
   }
 
-  // Writes the batch with as few writev calls as the kernel allows (up to IOV_MAX
+  // Writes the batch with as few gather writes as the kernel allows (up to IOV_MAX
   // payloads each, where Asio's gather write stops at 64); waits for the socket only
   // when it is full. Calls done(ec) when all is written, at once if the socket took it
   // all. The payloads must stay put until then.
@@ -105,7 +106,12 @@ class TcpLink {
         std::size_t skip = i == next_ ? offset_ : 0;
         iov[count] = {const_cast<char*>(batch_[i].data()) + skip, batch_[i].size() - skip};
       }
-      ssize_t n = ::writev(socket_.native_handle(), iov.data(), static_cast<int>(count));
+      msghdr message{};
+      message.msg_iov = iov.data();
+      message.msg_iovlen = count;
+      // sendmsg rather than writev: MSG_NOSIGNAL, so a peer gone away is an error
+      // code, not a SIGPIPE for the whole process.
+      ssize_t n = ::sendmsg(socket_.native_handle(), &message, MSG_NOSIGNAL);
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {

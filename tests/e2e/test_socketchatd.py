@@ -26,7 +26,7 @@ SETTINGS = [
     "--max-line-bytes", "--sendq-bytes", "--rate", "--rate-burst", "--max-connections",
     "--max-connections-per-ip", "--threads", "--log-format", "--send-buffer-bytes",
     "--history", "--data-dir", "--history-days", "--tls-cert", "--tls-key", "--ws-allowed-origin",
-    "--handshake-timeout",
+    "--handshake-timeout", "--log-messages",
 ]
 FLAGS = SETTINGS + ["--config", "--check-config", "--help", "--version"]
 SAMPLE_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)),
