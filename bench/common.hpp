@@ -1,0 +1,42 @@
+#pragma once
+
+// Settings every scenario shares, and the overall deadline they all run under.
+
+#include <string>
+#include <string_view>
+
+#include "event_loop.hpp"
+
+namespace bench {
+
+struct CommonOptions {
+  std::string host = "127.0.0.1";
+  int port = 7000;
+  std::string dialect = "line";
+  double timeout_seconds = 120;   // the whole run, login included
+  int server_pid = 0;             // for its CPU time and memory; 0 = unknown
+  std::size_t concurrency = 200;  // clients connecting or logging in at once
+
+  Endpoint server() const;
+};
+
+// The run's overall time limit: check() throws Failure(exit_timeout) once it passed.
+class Deadline {
+ public:
+  explicit Deadline(double seconds);
+  void check(std::string_view doing) const;
+
+ private:
+  Nanos end_;
+};
+
+// Runs the loop until `done()` holds, checking the deadline between rounds.
+template <typename Done>
+void run_until(EventLoop& loop, const Deadline& deadline, std::string_view doing, Done done) {
+  while (!done()) {
+    deadline.check(doing);
+    loop.run_once(10);
+  }
+}
+
+}  // namespace bench

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# compare.sh [CONNECTIONS]
+#
+# Runs socketchatd, InspIRCd and ngIRCd through the same scenarios, one server at a
+# time, and prints one table with the ratio socketchat / best peer. The server is
+# pinned to CPU 0 and the load generator to CPU 1; each server is stopped by its PID
+# after its scenarios (and started afresh for the connection count, so its memory
+# is measured from a clean start).
+#
+#   CONNECTIONS   idle connections for the conns scenario (default 19000; the
+#                 open-file limit, ulimit -Hn, must exceed it)
+#
+# Environment:
+#   BUILD_DIR     where socketchat is (or gets) built in Release (default build-bench)
+#   SERVERS       which servers to run (default "socketchat inspircd ngircd")
+#   KEEP_WORK=1   keep the working directory (logs, RESULT lines) instead of removing it
+#   SOCKETCHATD_ARGS  more socketchatd flags, e.g. "--history memory" (the default
+#                 is socketchatd's own: SQLite history, here in the working directory)
+#
+# Needs inspircd and ngircd (apt-get install -y inspircd ngircd), taskset and python3.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+connections=${1:-19000}
+build=${BUILD_DIR:-$root/build-bench}
+servers=${SERVERS:-socketchat inspircd ngircd}
+python=/usr/bin/python3
+[[ -x $python ]] || python=python3
+
+work=$(mktemp -d /tmp/socketchat-compare.XXXXXX)
+results=$work/results.tsv
+: > "$results"
+server_pid=
+port=
+dialect=
+concurrency=
+
+cleanup() {
+  if [[ -n $server_pid ]]; then stop_server; fi
+  if [[ ${KEEP_WORK:-0} == 1 ]]; then
+    echo "work directory kept: $work"
+  else
+    rm -rf "$work"
+  fi
+}
+trap cleanup EXIT
+
+# ---- build -------------------------------------------------------------------
+
+daemon=$build/apps/socketchatd/socketchatd
+loadgen=$build/bench/socketchat_loadgen
+build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt" 2> /dev/null || true)
+if [[ $build_type != Release ]]; then
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSOCKETCHAT_BENCH=ON > "$work/cmake.log"
+fi
+cmake --build "$build" -j2 --target socketchat_loadgen socketchatd > "$work/build.log" ||
+  { cat "$work/build.log"; exit 1; }
+
+# ---- servers -----------------------------------------------------------------
+
+free_port() {
+  "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_for_port() {
+  for _ in $(seq 100); do
+    if (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "compare.sh: nothing listens on port $1 after 10 s" >&2
+  return 1
+}
+
+# Logins in flight are kept within the server's listen backlog, so that no SYN is
+# dropped: socketchatd (Asio) and InspIRCd (somaxconn="4096") queue 4096, ngIRCd
+# listens with a backlog of 10, compiled in.
+start_server() {
+  port=$(free_port)
+  case $1 in
+    socketchat)
+      # stderr to /dev/null: socketchatd logs every message, and that costs time.
+      rm -rf "$work/data"
+      # shellcheck disable=SC2086 # SOCKETCHATD_ARGS is a list of flags
+      taskset -c 0 "$daemon" --host 127.0.0.1 --port "$port" --rate 0 --sendq-bytes 67108864 \
+        --max-connections 0 --idle-timeout 0 --login-timeout 0 --data-dir "$work/data" \
+        ${SOCKETCHATD_ARGS:-} 2> /dev/null &
+      server_pid=$!
+      wait_for_port "$port"
+      dialect=line
+      concurrency=4000
+      ;;
+    inspircd | ngircd)
+      server_pid=$(taskset -c 0 "$here/peers/start_peer.sh" "$1" "$port" "$work/$1")
+      dialect=irc
+      concurrency=$([[ $1 == ngircd ]] && echo 10 || echo 4000)
+      ;;
+  esac
+}
+
+# SIGTERM, then SIGKILL if it has not gone within 30 s (a server still busy with a
+# mass disconnect may take a while).
+stop_server() {
+  kill -TERM "$server_pid" 2> /dev/null || true
+  for _ in $(seq 300); do
+    kill -0 "$server_pid" 2> /dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$server_pid" 2> /dev/null; then
+    echo "compare.sh: pid $server_pid ignored SIGTERM for 30 s; killing it" >&2
+    kill -KILL "$server_pid" 2> /dev/null || true
+  fi
+  wait "$server_pid" 2> /dev/null || true
+  server_pid=
+}
+
+# run SERVER LABEL SCENARIO ARGS...: one load generator run; its RESULT line (or its
+# failure) goes into the results file.
+run() {
+  local server=$1 label=$2 status=0
+  shift 2
+  echo "== $server: $label"
+  taskset -c 1 "$loadgen" "$@" --port "$port" --dialect "$dialect" --server-pid "$server_pid" \
+    --concurrency "$concurrency" > "$work/out" 2>&1 || status=$?
+  grep -v '^RESULT ' "$work/out" | sed 's/^/   /'
+  local json
+  json=$(sed -n 's/^RESULT //p' "$work/out" | tail -1)
+  [[ -n $json ]] || json='{}'
+  printf '%s\t%s\t%s\t%s\n' "$server" "$label" "$status" "$json" >> "$results"
+}
+
+# Other work on the machine (a compiler on either core) shows up as noise.
+read -r load _ < /proc/loadavg
+echo "load average before the run: $load"
+if "$python" -c "import sys; sys.exit(0 if float('$load') > 0.7 else 1)"; then
+  echo "warning: the machine is busy; expect noisy numbers (the table is only as quiet as the machine)"
+fi
+
+for server in $servers; do
+  if [[ $server != socketchat ]] && ! command -v "$server" > /dev/null; then
+    echo "== $server: not installed (apt-get install -y $server); skipped"
+    continue
+  fi
+  start_server "$server"
+  echo "== $server: pid $server_pid, port $port"
+  run "$server" fanout100 fanout --users 100 --senders 10 --messages 2000 --window 0 --timeout 120
+  run "$server" fanout100w20 fanout --users 100 --senders 10 --messages 2000 --window 20 --timeout 120
+  run "$server" fanout100w20slow fanout --users 100 --senders 10 --messages 2000 --window 20 \
+    --slow-reader --timeout 120
+  run "$server" fanout500w20 fanout --users 500 --senders 5 --messages 2000 --window 20 --timeout 120
+  run "$server" latency latency --count 5000 --timeout 60
+  run "$server" latencybg latency --count 5000 --background --users 100 --senders 10 --window 20 \
+    --timeout 120
+  stop_server
+
+  start_server "$server"
+  run "$server" conns conns --connections "$connections" --teardown-timeout 60 --timeout 300
+  stop_server
+done
+
+echo
+"$python" "$here/compare_table.py" "$results"

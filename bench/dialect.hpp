@@ -1,0 +1,44 @@
+#pragma once
+
+// What differs between the chat protocols the load generator speaks: how a client
+// logs in, joins the shared feed, broadcasts to it and pings the server, and what
+// each line it receives means. The scenarios know nothing else about a protocol.
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace bench {
+
+enum class LineKind {
+  other,        // anything a scenario does not need
+  welcome,      // logged in (socketchat OK, IRC 001)
+  joined,       // the feed is joined (IRC 366 end of NAMES)
+  refused,      // an error reply (socketchat ERR, IRC 4xx/5xx or ERROR)
+  pong,         // arg: the token
+  server_ping,  // the server checks we are alive; arg: its token
+  feed_text,    // a message from the feed; arg: its text
+};
+
+struct Classified {
+  LineKind kind = LineKind::other;
+  std::string_view arg;
+};
+
+class Dialect {
+ public:
+  virtual ~Dialect() = default;
+  virtual std::string_view name() const = 0;
+  virtual std::string login(std::string_view nick) const = 0;
+  // Empty when logging in already puts a user on the feed.
+  virtual std::string join_feed() const = 0;
+  virtual void append_feed_message(std::string& out, std::string_view text) const = 0;
+  virtual std::string ping(std::string_view token) const = 0;
+  virtual std::string answer_server_ping(std::string_view token) const = 0;
+  virtual Classified classify(std::string_view line) const = 0;
+};
+
+// "line" (socketchat) or "irc"; throws Failure on any other name.
+std::unique_ptr<Dialect> make_dialect(std::string_view name);
+
+}  // namespace bench

@@ -1,0 +1,109 @@
+// socketchat_loadgen: drives a chat server (socketchat's line protocol or IRC) over
+// loopback and reports throughput, latency, memory and correctness.
+
+#include <signal.h>
+
+#include <cstdio>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include "failure.hpp"
+#include "scenarios.hpp"
+
+namespace {
+
+using bench::CommonOptions;
+
+void add_common(CLI::App& app, CommonOptions& common) {
+  app.add_option("--host", common.host, "Server address, in 127.0.0.0/8")->capture_default_str();
+  app.add_option("--port", common.port, "Server port")->required();
+  app.add_option("--dialect", common.dialect, "Protocol: line (socketchat) or irc")
+      ->check(CLI::IsMember({"line", "irc"}))
+      ->capture_default_str();
+  app.add_option("--timeout", common.timeout_seconds,
+                 "Give up (exit 3) after this many seconds in all")
+      ->capture_default_str();
+  app.add_option("--server-pid", common.server_pid,
+                 "The server's pid, to report its CPU time and memory");
+  app.add_option("--concurrency", common.concurrency, "Clients connecting or logging in at once")
+      ->capture_default_str();
+}
+
+void add_fanout(CLI::App& app, bench::FanoutOptions& fanout) {
+  app.add_option("--users", fanout.users, "Clients on the feed")->capture_default_str();
+  app.add_option("--senders", fanout.senders, "Of those, how many send")->capture_default_str();
+  app.add_option("--messages", fanout.messages, "Messages per sender")->capture_default_str();
+  app.add_option("--window", fanout.window,
+                 "Messages in flight per sender (0: as fast as the socket takes them)")
+      ->capture_default_str();
+  app.add_option("--pad", fanout.pad, "Extra bytes of text per message")->capture_default_str();
+  app.add_option("--drain-seconds", fanout.drain_seconds,
+                 "End the run when nothing arrives for this long (then count losses)")
+      ->capture_default_str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  CLI::App app{"socketchat_loadgen: load generator for socketchat and IRC servers"};
+  app.require_subcommand(1);
+
+  CommonOptions common;
+  bench::FanoutOptions fanout;
+  bench::ConnsOptions conns;
+  bench::LatencyOptions latency;
+
+  auto* fanout_app = app.add_subcommand(
+      "fanout", "Users on the shared feed, some sending: deliveries/s, latency, losses");
+  add_common(*fanout_app, common);
+  add_fanout(*fanout_app, fanout);
+  fanout_app->add_flag("--slow-reader", fanout.slow_reader,
+                       "Add one user on the feed that never reads");
+
+  auto* conns_app = app.add_subcommand(
+      "conns", "Many idle logged-in connections: login time, server memory per connection");
+  add_common(*conns_app, common);
+  conns_app->add_option("--connections", conns.connections, "How many")->capture_default_str();
+  conns_app
+      ->add_option("--per-source", conns.per_source,
+                   "Connections per source address (127.0.0.2, .3, ...)")
+      ->capture_default_str();
+  conns_app->add_option("--sample", conns.sample, "Connections that must answer PING afterwards")
+      ->capture_default_str();
+  conns_app
+      ->add_option("--teardown-timeout", conns.teardown_timeout,
+                   "After closing all, wait this long for a new login to work (0: skip)")
+      ->capture_default_str();
+
+  auto* latency_app =
+      app.add_subcommand("latency", "PING/PONG round trips, optionally under a windowed fanout");
+  add_common(*latency_app, common);
+  latency_app->add_option("--count", latency.count, "Round trips measured")->capture_default_str();
+  latency_app->add_option("--warmup", latency.warmup, "Round trips before those, not measured")
+      ->capture_default_str();
+  latency_app
+      ->add_option("--max-seconds", latency.max_seconds,
+                   "Stop pinging after this long, even with fewer round trips done")
+      ->capture_default_str();
+  latency_app->add_flag("--background", latency.background,
+                        "Run a windowed fanout (--users, --senders, --window) meanwhile");
+  add_fanout(*latency_app, latency.fanout);
+
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (fanout_app->parsed()) return bench::run_fanout(common, fanout);
+    if (conns_app->parsed()) return bench::run_conns(common, conns);
+    return bench::run_latency(common, latency);
+  } catch (const bench::Failure& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "socketchat_loadgen: {}\n", e.what());
+    return e.status();
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "socketchat_loadgen: {}\n", e.what());
+    return bench::exit_setup;
+  }
+}

@@ -1,0 +1,141 @@
+// Scenario latency: request/reply round trips (PING/PONG) on one connection, alone or
+// while a windowed fanout loads the server.
+
+#include <optional>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "failure.hpp"
+#include "report.hpp"
+#include "scenarios.hpp"
+
+namespace bench {
+
+namespace {
+
+// One client pinging back to back: the next PING leaves when the last PONG arrives.
+class Probe final : private Swarm::Listener {
+ public:
+  Probe(EventLoop& loop, const Dialect& dialect, const Endpoint& server, std::uint64_t count,
+        std::uint64_t warmup)
+      : dialect_(dialect),
+        swarm_(loop, dialect,
+               SwarmOptions{.nick_prefix = "probe",
+                            .server = server,
+                            .sources = {},
+                            .per_source = 0,
+                            .concurrency = 1,
+                            .join = false,
+                            .sync = true,
+                            .receive_buffer = 0},
+               *this),
+        total_(count + warmup),
+        warmup_(warmup) {}
+
+  void connect() { swarm_.start(1); }
+  bool ready() const noexcept { return swarm_.all_ready(); }
+  bool done() const noexcept { return answered_ == total_; }
+  std::uint64_t answered() const noexcept { return answered_; }
+  const Histogram& round_trips() const noexcept { return round_trips_; }
+
+  void begin() { ping(); }
+
+ private:
+  void ping() {
+    token_ = fmt::format("t{}", answered_);
+    sent_at_ = now_ns();
+    swarm_.send(0, dialect_.ping(token_));
+  }
+
+  void on_line(std::size_t, const Classified& line, Nanos now) override {
+    if (line.kind != LineKind::pong || line.arg != token_) return;
+    if (answered_ >= warmup_) round_trips_.record(now - sent_at_);
+    if (++answered_ < total_) ping();
+  }
+
+  void on_lost(std::size_t, std::string_view why) override {
+    throw Failure(exit_setup, fmt::format("the probe connection ended: {}", why));
+  }
+
+  const Dialect& dialect_;
+  Swarm swarm_;
+  std::uint64_t total_;
+  std::uint64_t warmup_;
+  std::uint64_t answered_ = 0;
+  std::string token_;
+  Nanos sent_at_ = 0;
+  Histogram round_trips_;
+};
+
+}  // namespace
+
+int run_latency(const CommonOptions& common, const LatencyOptions& options) {
+  auto dialect = make_dialect(common.dialect);
+  Deadline deadline(common.timeout_seconds);
+  EventLoop loop;
+  Probe probe(loop, *dialect, common.server(), options.count, options.warmup);
+  std::optional<Fanout> background;
+  if (options.background) {
+    if (options.fanout.window == 0) {
+      throw Failure(exit_setup, "the background fanout needs a --window of 1 or more");
+    }
+    background.emplace(loop, *dialect, common.server(), options.fanout, common.concurrency);
+    background->connect();
+  }
+  probe.connect();
+  run_until(loop, deadline, "logging in",
+            [&] { return probe.ready() && (!background || background->ready()); });
+
+  CpuMeter cpu(common.server_pid);
+  cpu.start();
+  Nanos start = now_ns();
+  if (background) background->begin();
+  probe.begin();
+  bool background_outlasted = true;
+  Nanos stop_pinging = start + static_cast<Nanos>(options.max_seconds * 1e9);
+  run_until(loop, deadline, "pinging", [&] {
+    if (background && background->finished(now_ns())) background_outlasted = false;
+    return probe.done() || now_ns() > stop_pinging;
+  });
+  double probe_wall = static_cast<double>(now_ns() - start) / 1e9;
+  if (background) {
+    background->stop_sending();
+    run_until(loop, deadline, "draining the background fanout",
+              [&] { return background->finished(now_ns()); });
+  }
+  cpu.stop();
+  double wall = static_cast<double>(now_ns() - start) / 1e9;
+
+  Report report(fmt::format(
+      "latency  dialect={} round trips={}{}", dialect->name(), options.count,
+      background ? fmt::format(" with background fanout users={} "
+                               "senders={} window={}",
+                               options.fanout.users, options.fanout.senders, options.fanout.window)
+                 : std::string()));
+  report.json()["scenario"] = options.background ? "latency_background" : "latency";
+  report.json()["dialect"] = dialect->name();
+  report.json()["count"] = options.count;
+  report.latency("round trip", "rtt", probe.round_trips());
+  report.row("round trips/s", human_count(static_cast<double>(probe.answered()) / probe_wall));
+  if (!probe.done()) {
+    report.warn(fmt::format("stopped after --max-seconds {}: {} of {} round trips done",
+                            options.max_seconds, probe.answered(), options.count + options.warmup));
+  }
+  bool correct = true;
+  if (background) {
+    FanoutTotals totals = background->totals();
+    report_fanout(report, options.fanout, totals, background->latency(), "background ");
+    report.json()["background"] = true;
+    correct = totals.correct();
+    if (!background_outlasted) {
+      report.warn("the background fanout ended before the probes: raise --messages");
+    }
+  }
+  report.cpu(cpu, wall);
+  report.json()["ok"] = correct;
+  report.print();
+  return correct ? exit_ok : exit_incorrect;
+}
+
+}  // namespace bench

@@ -1,0 +1,45 @@
+#pragma once
+
+// The three scenarios. Each prints a table and one "RESULT {json}" line and returns
+// the process exit status (see failure.hpp).
+
+#include <cstddef>
+#include <cstdint>
+
+#include "common.hpp"
+#include "fanout.hpp"
+
+namespace bench {
+
+struct ConnsOptions {
+  std::size_t connections = 1000;
+  std::size_t per_source = 4000;  // connections per source address 127.0.0.2, .3, ...
+  std::size_t sample = 100;       // connections that must still answer PING
+  double teardown_timeout = 30;   // after closing all: wait this long for a new login; 0 = skip
+};
+
+struct LatencyOptions {
+  std::uint64_t count = 5000;  // round trips measured
+  std::uint64_t warmup = 200;  // round trips before those, not measured
+  double max_seconds = 20;     // stop pinging after this long even if fewer were done
+  bool background = false;     // run a windowed fanout meanwhile
+  FanoutOptions fanout{.users = 100,
+                       .senders = 10,
+                       .messages = 200000,
+                       .window = 20,
+                       .pad = 0,
+                       .slow_reader = false,
+                       .drain_seconds = 5};
+};
+
+int run_fanout(const CommonOptions& common, const FanoutOptions& options);
+int run_conns(const CommonOptions& common, const ConnsOptions& options);
+int run_latency(const CommonOptions& common, const LatencyOptions& options);
+
+// Shared by fanout and latency: the fanout's rows and json keys.
+class Report;
+// `prefix` starts every row label (e.g. "background ").
+void report_fanout(Report& report, const FanoutOptions& options, const FanoutTotals& totals,
+                   const Histogram& latency, std::string_view prefix = "");
+
+}  // namespace bench
