@@ -53,7 +53,7 @@ struct Recorder final : DecodeHandler {
   bool pause;
   std::string events;
 
-  bool on_command(const Command& command) override {
+  Flow on_command(const Command& command) override {
     for (std::string_view part : {command.name, command.text}) {
       require(is_valid_utf8(part), "command parts are valid UTF-8");
       require(part.find('\n') == std::string_view::npos, "command parts hold no LF");
@@ -78,7 +78,7 @@ struct Recorder final : DecodeHandler {
     events += command.name;
     events += '|' + std::to_string(command.text.size()) + ':';
     events += command.text;
-    return !pause;
+    return pause ? Flow::stop : Flow::next;
   }
   bool on_decode_error(ReplyError error) override {
     require(error == ReplyError::line_too_long || error == ReplyError::invalid_utf8,

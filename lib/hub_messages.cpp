@@ -177,7 +177,7 @@ Hub::After Hub::store_then_deliver(Peer& from, HistoryRecord record, Delivery de
       }
     });
   });
-  return After::wait;
+  return After::pending;
 }
 
 Hub::After Hub::history(Peer& from, std::string_view target, std::string_view count) {

@@ -49,11 +49,14 @@ class LineDecoder final : public Decoder {
   explicit LineDecoder(std::size_t max_line_bytes) : framer_(max_line_bytes) {}
 
   std::size_t feed(std::string_view bytes, DecodeHandler& handler) override {
+    auto refused = [&](ReplyError error) {
+      return handler.on_decode_error(error) ? Flow::next : Flow::stop;
+    };
     return framer_.feed(bytes, [&](LineFramer::Unit unit, std::string_view line) {
       handler.on_line();  // any line is activity, even one refused below
-      if (unit == LineFramer::Unit::too_long) return handler.on_decode_error(ReplyError::line_too_long);
-      if (!is_valid_utf8(line)) return handler.on_decode_error(ReplyError::invalid_utf8);
-      if (trim(line).empty()) return true;  // blank lines are ignored
+      if (unit == LineFramer::Unit::too_long) return refused(ReplyError::line_too_long);
+      if (!is_valid_utf8(line)) return refused(ReplyError::invalid_utf8);
+      if (trim(line).empty()) return Flow::next;  // blank lines are ignored
       thread_local std::string scratch;
       return handler.on_command(LineProtocol::parse(line, scratch));
     });

@@ -65,13 +65,15 @@ void LocalSession::run_queued() {
   }
 }
 
-bool LocalSession::on_command(const Command& command) {
+// One command at a time: an in-process user never has many messages in flight.
+Flow LocalSession::on_command(const Command& command) {
   switch (core_.hub().handle(*this, command)) {
     case Hub::After::close: close_on_strand(); break;
+    case Hub::After::pending:
     case Hub::After::wait: paused_ = true; break;
     case Hub::After::stay: break;
   }
-  return open_ && !paused_;
+  return open_ && !paused_ ? Flow::next : Flow::stop;
 }
 
 void LocalSession::defer(std::function<void()> task) {

@@ -113,13 +113,14 @@ template <class Link>
 void Session<Link>::defer(std::function<void()> task) {
   asio::post(link_.get_executor(), [self = this->shared_from_this(), task = std::move(task)] {
     if (self->state_ == State::open) task();
+    if (--self->in_flight_ == 0) self->blocked_ = false;
     self->resume();
   });
 }
 
 template <class Link>
 void Session<Link>::resume() {
-  if (!paused_) return;
+  if (!paused_ || blocked_) return;
   paused_ = false;
   if (state_ != State::open) return;
   std::string pending = std::move(stash_);
@@ -147,17 +148,37 @@ void Session<Link>::reply_error(ReplyError error) {
   send(protocol_.encode({.notice = Notice::error, .error = error}));
 }
 
+namespace {
+
+// Messages being made durable do not hold up the next message of the same sender (the
+// store keeps their order); anything else waits until they are delivered, so that what
+// others see keeps the order in which it was sent.
+constexpr int max_messages_in_flight = 64;
+
+bool is_message(Verb verb) { return verb == Verb::msg || verb == Verb::dm || verb == Verb::say; }
+
+}  // namespace
+
 template <class Link>
-bool Session<Link>::on_command(const Command& command) {
-  if (state_ != State::open) return false;
+Flow Session<Link>::on_command(const Command& command) {
+  if (state_ != State::open) return Flow::stop;
+  if (blocked_ || (in_flight_ > 0 && (!is_message(command.verb) ||
+                                      in_flight_ >= max_messages_in_flight))) {
+    paused_ = true;
+    return Flow::retry;  // fed again once the Hub has caught up (defer)
+  }
   core_.metrics().command();
-  if (!rate_allows()) return true;
+  if (!rate_allows()) return Flow::next;
   switch (core_.hub().handle(*this, command)) {
-    case Hub::After::close: finish(errc::closed_by_client, nullptr); return false;
-    case Hub::After::wait: paused_ = true; return false;  // the Hub resumes us (defer)
+    case Hub::After::close: finish(errc::closed_by_client, nullptr); return Flow::stop;
+    case Hub::After::pending: ++in_flight_; break;
+    case Hub::After::wait:
+      ++in_flight_;
+      blocked_ = paused_ = true;
+      return Flow::stop;
     case Hub::After::stay: break;
   }
-  return state_ == State::open;
+  return state_ == State::open ? Flow::next : Flow::stop;
 }
 
 template <class Link>

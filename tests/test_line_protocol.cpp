@@ -34,10 +34,10 @@ std::string encode(const ServerMessage& message) {
 struct Recorder final : DecodeHandler {
   std::vector<std::string> seen;
   int lines = 0;
-  bool on_command(const Command& c) override {
+  Flow on_command(const Command& c) override {
     seen.push_back(std::to_string(static_cast<int>(c.verb)) + "|" + std::string(c.name) + "|" +
                    std::string(c.text));
-    return true;
+    return Flow::next;
   }
   bool on_decode_error(ReplyError e) override {
     seen.push_back("ERR " + std::string(code_of(e)));
@@ -212,4 +212,23 @@ TEST_CASE("every refusal has its code word") {
   CHECK(encode({.notice = Notice::error, .error = ReplyError::rate_limited}) == "ERR rate-limited\n");
   CHECK(encode({.notice = Notice::error, .error = ReplyError::server_full}) == "ERR server-full\n");
   CHECK(encode({.notice = Notice::error, .error = ReplyError::too_many_connections}) == "ERR too-many-connections\n");
+}
+
+TEST_CASE("a line the handler does not take (retry) is fed again whole, even one split across reads") {
+  LineFramer framer(100);
+  std::vector<std::string> seen;
+  bool refuse = true;
+  auto on_unit = [&](LineFramer::Unit, std::string_view line) {
+    if (line == "xyz" && refuse) return Flow::retry;
+    seen.emplace_back(line);
+    return Flow::next;
+  };
+  CHECK(framer.feed("a\nxy", on_unit) == 4);
+  std::string_view rest = "z\nq\n";
+  std::size_t taken = framer.feed(rest, on_unit);
+  CHECK(taken == 0);  // "xyz" was not taken: nothing of this read was
+  CHECK(seen == std::vector<std::string>{"a"});
+  refuse = false;
+  CHECK(framer.feed(rest.substr(taken), on_unit) == rest.size());
+  CHECK(seen == std::vector<std::string>{"a", "xyz", "q"});
 }

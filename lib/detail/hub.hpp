@@ -33,9 +33,10 @@ class Hub {
  public:
   explicit Hub(EventBus& bus) : bus_(bus) {}
 
-  // What the connection does next: read on, close, or wait until the Hub finishes
-  // the command through Peer::defer (a message being made durable, a history read).
-  enum class After { stay, close, wait };
+  // What the connection does next: read on; close; go on with more messages while
+  // this one is made durable (pending); or wait with everything until the Hub has
+  // finished the command (a history read). Both pending and wait end in Peer::defer.
+  enum class After { stay, close, pending, wait };
   After handle(Peer& from, const Command& command);
 
   // Logs `peer` in as `name`, or says why not; replies nothing (handle() does).

@@ -3,6 +3,9 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <type_traits>
+
+#include "detail/flow.hpp"
 
 namespace socketchat::detail {
 
@@ -17,9 +20,9 @@ class LineFramer {
   enum class Unit { line, too_long };
 
   // Calls on_unit(Unit, std::string_view line) for each line or too-long report, in
-  // order, until it returns false. The view is valid only during the call. Returns
-  // how many bytes it took: all of them, or those up to the end of the line whose
-  // on_unit returned false (the caller keeps the rest for later).
+  // order, until it returns false or Flow::stop (stop after this unit) or Flow::retry
+  // (stop before this line: it was not taken). The view is valid only during the
+  // call. Returns how many bytes it took; the caller feeds the rest again later.
   template <class OnUnit>
   std::size_t feed(std::string_view bytes, OnUnit&& on_unit);
 
@@ -40,6 +43,13 @@ template <class OnUnit>
 std::size_t LineFramer::feed(std::string_view bytes, OnUnit&& on_unit) {
   const std::size_t total = bytes.size();
   auto taken = [&] { return total - bytes.size(); };
+  auto flow = [&](Unit unit, std::string_view line) {
+    if constexpr (std::is_same_v<decltype(on_unit(unit, line)), bool>) {
+      return on_unit(unit, line) ? Flow::next : Flow::stop;
+    } else {
+      return on_unit(unit, line);
+    }
+  };
   while (!bytes.empty()) {
     std::size_t lf = bytes.find('\n');
     std::string_view piece = bytes.substr(0, lf);  // up to the LF, or all if none
@@ -49,7 +59,7 @@ std::size_t LineFramer::feed(std::string_view bytes, OnUnit&& on_unit) {
     if (discarding_) {
       if (complete) {
         discarding_ = false;
-        if (!on_unit(Unit::line, std::string_view{})) return taken();  // the skipped line's end
+        if (flow(Unit::line, std::string_view{}) != Flow::next) return taken();  // the skipped line's end
       }
       continue;
     }
@@ -59,26 +69,31 @@ std::size_t LineFramer::feed(std::string_view bytes, OnUnit&& on_unit) {
         partial_.clear();
         partial_.shrink_to_fit();
         discarding_ = true;
-        if (!on_unit(Unit::too_long, std::string_view{})) return taken();
+        if (flow(Unit::too_long, std::string_view{}) != Flow::next) return taken();
       } else {
         partial_.append(piece);
       }
       continue;
     }
     std::string_view line;
+    const std::size_t held = partial_.size();
     if (partial_.empty()) {
       line = without_cr(piece);  // the common case: no copy
     } else {
       partial_.append(piece);
       line = without_cr(partial_);
     }
-    bool keep_going = line.size() > max_ ? on_unit(Unit::too_long, std::string_view{})
-                                          : on_unit(Unit::line, line);
+    Flow next = line.size() > max_ ? flow(Unit::too_long, std::string_view{})
+                                   : flow(Unit::line, line);
+    if (next == Flow::retry) {  // not taken: as if this piece had not come yet
+      partial_.resize(held);
+      return taken() - piece.size() - 1;
+    }
     if (!partial_.empty()) {
       partial_.clear();
       if (partial_.capacity() > 1024) partial_.shrink_to_fit();  // idle clients stay small
     }
-    if (!keep_going) return taken();
+    if (next != Flow::next) return taken();
   }
   return total;
 }

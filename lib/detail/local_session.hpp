@@ -39,7 +39,7 @@ class LocalSession final : public Peer,
   void shut_down() override;
 
  private:
-  bool on_command(const Command& command) override;
+  Flow on_command(const Command& command) override;
   bool on_decode_error(ReplyError error) override;
   void on_line() override {}
 

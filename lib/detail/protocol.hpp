@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "detail/command.hpp"
+#include "detail/flow.hpp"
 #include "detail/payload.hpp"
 #include "detail/server_message.hpp"
 
@@ -13,9 +14,9 @@ namespace socketchat::detail {
 // Receives what a decoder makes of incoming bytes.
 class DecodeHandler {
  public:
-  // Each returns false to stop decoding: the rest of the input is then ignored
-  // (after QUIT, or once the connection is closing).
-  virtual bool on_command(const Command& command) = 0;
+  // Flow::stop ends decoding after this command (QUIT, a closing connection, a
+  // command the Hub finishes later); Flow::retry before it (it will come again).
+  virtual Flow on_command(const Command& command) = 0;
   // The input was refused before it became a command (line-too-long, invalid-utf8).
   virtual bool on_decode_error(ReplyError error) = 0;
   // A complete line (or frame) arrived, whatever it held: it counts as activity.

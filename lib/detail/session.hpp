@@ -50,7 +50,7 @@ class Session final : public Peer,
  private:
   enum class State { opening, open, draining, closed };
 
-  bool on_command(const Command& command) override;
+  Flow on_command(const Command& command) override;
   bool on_decode_error(ReplyError error) override;
   void on_line() override;
 
@@ -95,7 +95,9 @@ class Session final : public Peer,
   Clock::time_point now_;  // when the input being decoded was read
   Clock::time_point drain_deadline_;
   bool announced_ = false;     // the connect event went out: the disconnect one will too
-  bool paused_ = false;        // a command is waiting for the Hub (Hub::After::wait)
+  bool paused_ = false;        // input waits in stash_ until the Hub is done (see on_command)
+  bool blocked_ = false;       // a command waits for the Hub with everything after it
+  int in_flight_ = 0;          // commands the Hub has not finished (Hub::After::pending, wait)
   bool more_waiting_ = false;  // the last read filled the buffer: the socket may hold more
   std::string stash_;          // input received while paused, not yet decoded
 
