@@ -14,8 +14,10 @@
 #   BUILD_DIR     where socketchat is (or gets) built in Release (default build-bench)
 #   SERVERS       which servers to run (default "socketchat inspircd ngircd")
 #   KEEP_WORK=1   keep the working directory (logs, RESULT lines) instead of removing it
-#   SOCKETCHATD_ARGS  more socketchatd flags, e.g. "--history memory" (the default
-#                 is socketchatd's own: SQLite history, here in the working directory)
+#   SOCKETCHATD_ARGS  socketchatd's flags beyond the lifted limits (default
+#                 "--threads 1 --history off --log-messages false": like the peers, one
+#                 thread on its one core, no history kept, no message texts logged;
+#                 e.g. "--threads 1 --history sqlite" measures the durable history)
 #
 # Needs inspircd and ngircd (apt-get install -y inspircd ngircd), taskset and python3.
 set -euo pipefail
@@ -84,7 +86,7 @@ start_server() {
       # shellcheck disable=SC2086 # SOCKETCHATD_ARGS is a list of flags
       taskset -c 0 "$daemon" --host 127.0.0.1 --port "$port" --rate 0 --sendq-bytes 67108864 \
         --max-connections 0 --idle-timeout 0 --login-timeout 0 --data-dir "$work/data" \
-        ${SOCKETCHATD_ARGS:-} 2> /dev/null &
+        ${SOCKETCHATD_ARGS:---threads 1 --history off --log-messages false} 2> /dev/null &
       server_pid=$!
       wait_for_port "$port"
       dialect=line

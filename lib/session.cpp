@@ -79,6 +79,9 @@ void Session<Link>::on_input(std::error_code ec, std::string_view bytes, bool mo
     now_ = Clock::now();
     more_waiting_ = more_waiting;
     decode(bytes);
+    // Replies to what was just read go out now, not behind every flush queued for
+    // other connections: a PING is answered in the time it takes to read it.
+    if (state_ == State::open) flush();
   }
   if (link_.has_control()) kick_flush();  // e.g. a WebSocket pong to send
   if (state_ != State::open) return;
@@ -253,12 +256,7 @@ void Session<Link>::send(Payload payload) {
     asio::post(link_.get_executor(),
                [self = this->shared_from_this()] { self->abort(errc::sendq_exceeded); });
   } else if (kick) {
-    // Posted twice: the flush then runs after every handler that was already queued
-    // when the first post ran (the other connections' reads of this round), so a write
-    // carries everything those reads produced for this reader.
-    asio::post(link_.get_executor(), [self = this->shared_from_this()] {
-      asio::post(self->link_.get_executor(), [self] { self->flush(); });
-    });
+    asio::post(link_.get_executor(), [self = this->shared_from_this()] { self->flush(); });
   }
 }
 
@@ -275,7 +273,7 @@ void Session<Link>::kick_flush() {
 
 template <class Link>
 void Session<Link>::flush() {
-  if (state_ == State::closed) return;
+  if (state_ == State::closed || write_in_flight_) return;  // on_written goes on from there
   {
     std::lock_guard lock(out_mutex_);
     writing_.swap(queued_);
@@ -284,11 +282,13 @@ void Session<Link>::flush() {
       return;
     }
   }
+  write_in_flight_ = true;
   link_.write(writing_, [self = this->shared_from_this()](std::error_code ec) { self->on_written(ec); });
 }
 
 template <class Link>
 void Session<Link>::on_written(std::error_code ec) {
+  write_in_flight_ = false;
   if (state_ == State::closed) return;
   if (ec) return abort(errc::connection_reset);
   std::size_t written = 0;

@@ -109,6 +109,7 @@ class Session final : public Peer,
   bool output_closed_ = false;
 
   std::vector<Payload> writing_;  // strand only: the batch being written
+  bool write_in_flight_ = false;  // strand only: the link is writing writing_
 };
 
 }  // namespace socketchat::detail
