@@ -30,6 +30,15 @@ std::optional<std::size_t> parse_count(std::string_view text) {
   return std::min(n, max_history_count);
 }
 
+// "#<room>", built by append: GCC 12 misreads `"#" + string` as overlapping (-Wrestrict).
+std::string room_scope(std::string_view room_key) {
+  std::string scope;
+  scope.reserve(room_key.size() + 1);
+  scope.push_back('#');
+  scope.append(room_key);
+  return scope;
+}
+
 }  // namespace
 
 Hub::After Hub::message(Peer& from, std::string_view text) {
@@ -81,7 +90,7 @@ Hub::After Hub::say(Peer& from, std::string_view room, std::string_view text) {
     route_room(from, room_key, text);
     return After::stay;
   }
-  HistoryRecord record{.scope = "#" + room_key, .unix_ms = 0, .from = from.name(),
+  HistoryRecord record{.scope = room_scope(room_key), .unix_ms = 0, .from = from.name(),
                        .text = std::string(text)};
   return store_then_deliver(from, std::move(record),
                             [this, room_key](Peer& sender, const HistoryRecord& kept) {
@@ -192,7 +201,7 @@ Hub::After Hub::history(Peer& from, std::string_view target, std::string_view co
   } else if (target.front() == '@') {
     scope = dm_scope(from.name(), target.substr(1));
   } else {
-    scope = "#" + ascii_lower(target);
+    scope = room_scope(ascii_lower(target));
     if (!is_member(from, scope.substr(1))) {
       reply_error(from, ReplyError::not_in_room);
       return After::stay;
