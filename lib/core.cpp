@@ -1,5 +1,8 @@
 #include "detail/core.hpp"
 
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+
 #include "socketchat/memory_history_store.hpp"
 
 namespace socketchat::detail {
@@ -15,6 +18,12 @@ Core::Core(ServerOptions options)
     }
   }
   hub_.set_history(history_store_.get(), history_writer_.get());
+  // A task may outlive the server on a host's io_context: it checks that Core still is.
+  hub_.set_scheduler([this, alive = std::weak_ptr<void>(alive_)](std::function<void()> task) {
+    asio::post(next_worker(), [alive, task = std::move(task)] {
+      if (auto still = alive.lock()) task();
+    });
+  });
 }
 
 void Core::prune_history() {

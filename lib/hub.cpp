@@ -68,6 +68,8 @@ std::optional<ReplyError> Hub::try_login(Peer& peer, std::string_view name) {
   if (peer.logged_in()) return ReplyError::already_logged_in;
   if (!is_valid_name(name)) return ReplyError::invalid_username;
   std::unique_lock lock(mutex_);
+  // A name that has just been freed is announced as gone before anyone takes it again.
+  if (!departed_.empty()) announce_departures_locked();
   if (!users_.try_emplace(ascii_lower(name), &peer).second) return ReplyError::username_taken;
   peer.name_ = std::string(name);
   return std::nullopt;
@@ -94,7 +96,27 @@ void Hub::leave(Peer& peer) {
   if (it == users_.end() || it->second != &peer) return;
   rooms_.part_all(it->first, &peer);
   users_.erase(it);
-  if (!quiet_) broadcast_locked({.notice = Notice::user_disconnected, .user = peer.name()}, &peer);
+  if (quiet_) return;
+  if (!schedule_) {
+    broadcast_locked({.notice = Notice::user_disconnected, .user = peer.name()}, &peer);
+    return;
+  }
+  departed_.push_back(peer.name());
+  if (departed_.size() == 1) {
+    schedule_([this] {
+      std::unique_lock later(mutex_);
+      announce_departures_locked();
+    });
+  }
+}
+
+void Hub::announce_departures_locked() {
+  if (departed_.empty()) return;
+  std::vector<std::string> gone = std::move(departed_);
+  departed_.clear();
+  if (quiet_) return;
+  std::vector<std::string_view> names(gone.begin(), gone.end());
+  broadcast_locked({.notice = Notice::user_disconnected, .names = names}, nullptr);
 }
 
 void Hub::set_quiet(bool quiet) noexcept {

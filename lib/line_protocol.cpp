@@ -164,7 +164,13 @@ Payload LineProtocol::encode(const ServerMessage& m) const {
   switch (m.notice) {
     case Notice::message: fmt::format_to(it, "MSG {} {}\n", m.user, m.text); break;
     case Notice::direct_message: fmt::format_to(it, "DM {} {}\n", m.user, m.text); break;
-    case Notice::user_disconnected: fmt::format_to(it, "INFO {} disconnected\n", m.user); break;
+    case Notice::user_disconnected:
+      if (m.names.empty()) {
+        fmt::format_to(it, "INFO {} disconnected\n", m.user);
+      } else {
+        for (auto name : m.names) fmt::format_to(it, "INFO {} disconnected\n", name);
+      }
+      break;
     case Notice::joined: fmt::format_to(it, "INFO {} joined {}\n", m.user, m.room); break;
     case Notice::left: fmt::format_to(it, "INFO {} left {}\n", m.user, m.room); break;
     case Notice::room_message: fmt::format_to(it, "SAY {} {} {}\n", m.room, m.user, m.text); break;

@@ -147,6 +147,37 @@ TEST_CASE_FIXTURE(Fixture, "leaving announces the departure once and frees the n
   CHECK(again.take() == "OK\n");
 }
 
+TEST_CASE_FIXTURE(Fixture, "with a scheduler, departures gathered meanwhile go out in one write") {
+  std::vector<std::function<void()>> later;
+  hub.set_scheduler([&](std::function<void()> task) { later.push_back(std::move(task)); });
+  login_all();
+  FakePeer d{4};
+  run(d, "LOGIN dave");
+  d.take();
+  hub.leave(a);
+  hub.leave(b);
+  CHECK(c.take().empty());  // not yet
+  REQUIRE(later.size() == 1);  // one announcement scheduled for both
+  const auto before = c.payloads.size();
+  later.front()();
+  CHECK(c.payloads.size() == before + 1);
+  CHECK(c.take() == "INFO alice disconnected\nINFO Bob disconnected\n");
+  CHECK(d.take() == "INFO alice disconnected\nINFO Bob disconnected\n");
+}
+
+TEST_CASE_FIXTURE(Fixture, "a freed name is announced as gone before it is taken again") {
+  std::vector<std::function<void()>> later;
+  hub.set_scheduler([&](std::function<void()> task) { later.push_back(std::move(task)); });
+  login_all();
+  hub.leave(a);
+  FakePeer again{5};
+  run(again, "LOGIN Alice");
+  CHECK(again.take() == "OK\n");
+  CHECK(b.take() == "INFO alice disconnected\n");  // before the new Alice can say a word
+  for (auto& task : later) task();  // the scheduled announcement finds nothing left to say
+  CHECK(b.take().empty());
+}
+
 TEST_CASE_FIXTURE(Fixture, "a quiet hub (shutting down) does not announce departures") {
   login_all();
   hub.set_quiet(true);

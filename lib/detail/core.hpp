@@ -94,6 +94,7 @@ class Core {
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
   std::unordered_map<std::string, std::size_t> per_address_;
   std::function<void()> on_drained_;
+  std::shared_ptr<void> alive_ = std::make_shared<int>(0);  // expires with Core
 };
 
 }  // namespace socketchat::detail

@@ -7,6 +7,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <vector>
 
 #include "detail/command.hpp"
 #include "detail/history_clock.hpp"
@@ -57,6 +58,13 @@ class Hub {
   // While the server shuts down, departures are not announced.
   void set_quiet(bool quiet) noexcept;
 
+  // How the Hub runs work a little later, off the caller's stack (the server posts it
+  // to an I/O thread). Departures are announced that way, several in one line batch:
+  // when many users leave at once, each remaining user gets one write for all of them
+  // instead of one per departure. Without a scheduler each is announced at once.
+  using Scheduler = std::function<void(std::function<void()>)>;
+  void set_scheduler(Scheduler scheduler) { schedule_ = std::move(scheduler); }
+
   std::size_t user_count() const;
 
  private:
@@ -69,6 +77,9 @@ class Hub {
   void login(Peer& from, std::string_view name);
   void who(Peer& from);
   void broadcast_locked(const ServerMessage& message, const Peer* except);
+  // Announces the departures gathered since the last call; call with the lock held
+  // exclusively.
+  void announce_departures_locked();
   void publish(EventKind kind, const Peer& peer, std::string_view target = {},
                std::string_view text = {});
 
@@ -106,6 +117,8 @@ class Hub {
   std::map<std::string, Peer*, std::less<>> users_;  // by ASCII lower-case name: sorted for WHO
   RoomDirectory rooms_;
   bool quiet_ = false;  // guarded by mutex_
+  Scheduler schedule_;
+  std::vector<std::string> departed_;  // not yet announced; guarded by mutex_
 };
 
 }  // namespace socketchat::detail

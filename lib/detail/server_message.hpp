@@ -19,7 +19,7 @@ enum class Notice {
   user_list,          // names, in order
   pong,               // text: the token, possibly empty
   help,               // the protocol's command list
-  user_disconnected,  // user
+  user_disconnected,  // user; or, when names is given, each of those users in turn
   inactivity,         // the connection is being closed for inactivity
   shutting_down,      // the server is stopping
   joined,             // user joined room
