@@ -17,6 +17,7 @@ class Category final : public std::error_category {
       case errc::server_full: return "server full";
       case errc::too_many_connections: return "too many connections from one address";
       case errc::server_shutdown: return "server shutting down";
+      case errc::handshake_timeout: return "handshake timeout";
     }
     return "unknown error";
   }

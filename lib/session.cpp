@@ -222,7 +222,7 @@ void Session<Link>::on_timer(std::error_code ec) {
   if (Clock::now() < at) return arm_timer(at);
   switch (state_) {
     case State::opening:
-      publish_error(std::string(Link::transport) + "-handshake-timeout", errc::login_timeout);
+      publish_error(std::string(Link::transport) + "-handshake-timeout", errc::handshake_timeout);
       state_ = State::draining;
       return close_now();
     case State::draining: return abort(reason_);  // the flush took too long

@@ -17,6 +17,7 @@ enum class errc {
   server_full,           // max_connections reached
   too_many_connections,  // max_connections_per_ip reached
   server_shutdown,       // the server is stopping
+  handshake_timeout,     // no TLS handshake or WebSocket upgrade within handshake_timeout
 };
 
 const std::error_category& socketchat_category() noexcept;

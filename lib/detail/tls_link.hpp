@@ -78,8 +78,9 @@ class TlsLink {
   }
 
  public:
-  // Closes the socket without waiting for the peer's close_notify: a peer that never
-  // answers must not hold the connection open.
+  // Closes the socket without a TLS close_notify: Asio sends one only through
+  // async_shutdown, which then waits for the peer's, and a peer that never answers must
+  // not hold the connection open. (Strict clients report an unexpected EOF.)
   void close() {
     std::error_code ignored;
     stream_.next_layer().shutdown(asio::socket_base::shutdown_both, ignored);
