@@ -41,6 +41,7 @@ void LocalSession::log_in(std::string_view name) {
   if (auto refusal = core_.hub().try_login(*this, name)) {
     throw config_error(fmt::format("cannot log in as '{}': {}", name, code_of(*refusal)));
   }
+  core_.metrics().opened(Metrics::local);
   Event connect{.kind = EventKind::connect, .time = {}, .connection = id(), .remote = remote()};
   core_.bus().publish(connect);
   Event login{.kind = EventKind::login, .time = {}, .connection = id(), .remote = remote(),
@@ -133,6 +134,7 @@ void LocalSession::shut_down() {
 void LocalSession::close_on_strand() {
   if (!open_) return;
   open_ = false;
+  core_.metrics().closed(Metrics::local);
   core_.hub().leave(*this);
   Event event{.kind = EventKind::disconnect, .time = {}, .connection = id(), .remote = remote(),
               .user = name(), .reason = errc::closed_by_client};
