@@ -18,6 +18,10 @@ Endpoint CommonOptions::server() const {
   return {address, static_cast<std::uint16_t>(port)};
 }
 
+std::string CommonOptions::transport_label() const {
+  return transport == "tcp" ? std::string() : " transport=" + transport;
+}
+
 Deadline::Deadline(double seconds) : end_(now_ns() + static_cast<Nanos>(seconds * 1e9)) {}
 
 void Deadline::check(std::string_view doing) const {

@@ -13,11 +13,14 @@ struct CommonOptions {
   std::string host = "127.0.0.1";
   int port = 7000;
   std::string dialect = "line";
+  std::string transport = "tcp";  // tcp, tls or ws (transport.hpp)
   double timeout_seconds = 120;   // the whole run, login included
   int server_pid = 0;             // for its CPU time and memory; 0 = unknown
   std::size_t concurrency = 200;  // clients connecting or logging in at once
 
   Endpoint server() const;
+  // " transport=tls" for a report's title; empty for plain TCP.
+  std::string transport_label() const;
 };
 
 // The run's overall time limit: check() throws Failure(exit_timeout) once it passed.

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "failure.hpp"
+#include "transport.hpp"
 
 namespace bench {
 
@@ -43,7 +44,18 @@ in_addr parse_ipv4(const std::string& text) {
   return address;
 }
 
-EventLoop::EventLoop() : epoll_fd_(epoll_create1(EPOLL_CLOEXEC)), read_buffer_(read_chunk) {
+Connection::Connection(std::size_t id, int fd, ConnectionHandler& handler,
+                       std::unique_ptr<Transport> transport)
+    : id_(id), fd_(fd), handler_(&handler), transport_(std::move(transport)) {}
+
+Connection::~Connection() = default;
+
+EventLoop::EventLoop() : EventLoop(nullptr) {}
+
+EventLoop::EventLoop(std::unique_ptr<TransportFactory> transport)
+    : epoll_fd_(epoll_create1(EPOLL_CLOEXEC)),
+      read_buffer_(read_chunk),
+      transport_(std::move(transport)) {
   if (epoll_fd_ < 0) throw Failure(exit_setup, "epoll_create1: " + errno_text(errno));
 }
 
@@ -86,7 +98,15 @@ Connection& EventLoop::connect(std::size_t id, const Endpoint& server, Connectio
     ::close(fd);
     throw Failure(exit_setup, "connect: " + errno_text(error));
   }
-  connections_.push_back(std::unique_ptr<Connection>(new Connection(id, fd, handler)));
+  std::unique_ptr<Transport> transport;
+  try {
+    if (transport_) transport = transport_->make();
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  connections_.push_back(
+      std::unique_ptr<Connection>(new Connection(id, fd, handler, std::move(transport))));
   Connection& connection = *connections_.back();
   ++open_;
   update_interest(connection);
@@ -95,6 +115,7 @@ Connection& EventLoop::connect(std::size_t id, const Endpoint& server, Connectio
 
 void EventLoop::send(Connection& connection, std::string_view bytes) {
   if (!connection.is_open() || bytes.empty()) return;
+  if (connection.transport_) return send_over_transport(connection, bytes);
   if (connection.pending_output() == 0 && connection.connected_) {
     ssize_t n = ::send(connection.fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -130,6 +151,23 @@ void EventLoop::fail(Connection& connection, std::string_view why) {
   connection.handler_->on_closed(connection, why);
 }
 
+// As send() does on plain TCP: written at once if nothing waits ahead of it, but
+// framed or encrypted first (and held back until the handshake is done).
+void EventLoop::send_over_transport(Connection& connection, std::string_view lines) {
+  if (!connection.connected_) {
+    connection.early_.append(lines);
+    return;
+  }
+  bool idle = connection.pending_output() == 0;
+  if (idle) {
+    connection.out_.clear();
+    connection.out_sent_ = 0;
+  }
+  connection.transport_->encode(lines, connection.out_);
+  if (idle && !write_pending(connection)) return;
+  update_interest(connection);
+}
+
 int EventLoop::run_once(int timeout_ms) {
   std::array<epoll_event, max_events> events{};
   int n = epoll_wait(epoll_fd_, events.data(), max_events, timeout_ms);
@@ -145,7 +183,7 @@ int EventLoop::run_once(int timeout_ms) {
 
 void EventLoop::on_event(Connection& connection, std::uint32_t events) {
   if (!connection.is_open()) return;
-  if (!connection.connected_) return finish_connect(connection);
+  if (!connection.tcp_connected_) return finish_connect(connection);
   if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) read_from(connection);
   if (connection.is_open() && (events & EPOLLOUT)) write_to(connection);
 }
@@ -155,6 +193,13 @@ void EventLoop::finish_connect(Connection& connection) {
   socklen_t length = sizeof error;
   getsockopt(connection.fd_, SOL_SOCKET, SO_ERROR, &error, &length);
   if (error != 0) return fail(connection, "connect: " + errno_text(error));
+  connection.tcp_connected_ = true;
+  if (connection.transport_) {
+    // The handler hears on_connected once the handshake is done (take_from_transport).
+    connection.transport_->start(connection.out_);
+    if (write_pending(connection)) update_interest(connection);
+    return;
+  }
   connection.connected_ = true;
   update_interest(connection);
   connection.handler_->on_connected(connection);
@@ -166,11 +211,43 @@ void EventLoop::finish_connect(Connection& connection) {
 void EventLoop::read_from(Connection& connection) {
   ssize_t n = ::read(connection.fd_, read_buffer_.data(), read_buffer_.size());
   if (n > 0) {
-    return split_lines(connection, {read_buffer_.data(), static_cast<std::size_t>(n)}, now_ns());
+    std::string_view bytes(read_buffer_.data(), static_cast<std::size_t>(n));
+    if (connection.transport_) return take_from_transport(connection, bytes, now_ns());
+    return split_lines(connection, bytes, now_ns());
   }
   if (n == 0) return fail(connection, "closed by the server");
   if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
   fail(connection, "read: " + errno_text(errno));
+}
+
+void EventLoop::take_from_transport(Connection& connection, std::string_view bytes, Nanos now) {
+  Transport& transport = *connection.transport_;
+  if (connection.pending_output() == 0) {
+    connection.out_.clear();
+    connection.out_sent_ = 0;
+  }
+  text_.clear();
+  std::string error = transport.decode(bytes, text_, connection.out_);
+  // What the transport answered itself (handshake, pong) goes out now.
+  if (connection.pending_output() > 0) {
+    write_to(connection);
+    if (!connection.is_open()) return;
+  }
+  if (!connection.connected_ && transport.ready()) {
+    connection.connected_ = true;
+    update_interest(connection);
+    connection.handler_->on_connected(connection);
+    if (!connection.is_open()) return;
+    if (!connection.early_.empty()) {
+      std::string early = std::move(connection.early_);
+      connection.early_.clear();
+      send_over_transport(connection, early);
+      if (!connection.is_open()) return;
+    }
+  }
+  // Lines that came before a close or an error are still delivered.
+  if (!text_.empty()) split_lines(connection, text_, now);
+  if (!error.empty()) fail(connection, error);
 }
 
 void EventLoop::split_lines(Connection& connection, std::string_view bytes, Nanos now) {
@@ -201,17 +278,23 @@ void EventLoop::split_lines(Connection& connection, std::string_view bytes, Nano
   }
 }
 
-void EventLoop::write_to(Connection& connection) {
+bool EventLoop::write_pending(Connection& connection) {
   while (connection.pending_output() > 0) {
     ssize_t n = ::send(connection.fd_, connection.out_.data() + connection.out_sent_,
                        connection.pending_output(), MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       if (errno == EINTR) continue;
-      return fail(connection, "send: " + errno_text(errno));
+      fail(connection, "send: " + errno_text(errno));
+      return false;
     }
     connection.out_sent_ += static_cast<std::size_t>(n);
   }
+  return true;
+}
+
+void EventLoop::write_to(Connection& connection) {
+  if (!write_pending(connection)) return;
   if (connection.pending_output() > 0) {
     // Keep the buffer from growing without bound while the socket is slow.
     if (connection.out_sent_ > connection.out_.size() / 2) {
@@ -230,10 +313,11 @@ void EventLoop::write_to(Connection& connection) {
 // set: a hang-up would otherwise be reported to it again and again.
 void EventLoop::update_interest(Connection& connection) {
   std::uint32_t wanted = 0;
-  if (!connection.connected_) {
+  if (!connection.tcp_connected_) {
     wanted = EPOLLOUT;
   } else {
-    if (connection.reading_) wanted |= EPOLLIN;
+    // A handshake is read through even when the handler has paused reading.
+    if (connection.reading_ || !connection.connected_) wanted |= EPOLLIN;
     if (connection.pending_output() > 0) wanted |= EPOLLOUT;
   }
   if (wanted == connection.events_) return;

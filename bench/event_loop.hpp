@@ -2,7 +2,9 @@
 
 // One thread, one epoll instance, many non-blocking TCP client connections. The
 // load generator is this loop plus the scenarios' bookkeeping: no locks, no
-// allocation per message on the hot path.
+// allocation per message on the hot path. A connection may carry the line protocol
+// inside TLS or WebSocket (transport.hpp): the loop still does the socket I/O, and the
+// handlers see the same lines either way.
 
 #include <netinet/in.h>
 
@@ -29,6 +31,8 @@ struct Endpoint {
 in_addr parse_ipv4(const std::string& text);
 
 class Connection;
+class Transport;
+class TransportFactory;
 
 class ConnectionHandler {
  public:
@@ -48,31 +52,43 @@ struct ConnectOptions {
 
 class Connection {
  public:
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
   std::size_t id() const noexcept { return id_; }
   bool is_open() const noexcept { return fd_ >= 0; }
+  // Connected and, over TLS or WebSocket, past the handshake: lines can flow.
   bool is_connected() const noexcept { return connected_; }
+  // Bytes for the wire not yet taken by the socket (framed or encrypted, if so).
   std::size_t pending_output() const noexcept { return out_.size() - out_sent_; }
   int fd() const noexcept { return fd_; }
 
  private:
   friend class EventLoop;
-  Connection(std::size_t id, int fd, ConnectionHandler& handler)
-      : id_(id), fd_(fd), handler_(&handler) {}
+  Connection(std::size_t id, int fd, ConnectionHandler& handler,
+             std::unique_ptr<Transport> transport);
 
   std::size_t id_;
   int fd_;
   ConnectionHandler* handler_;
-  bool connected_ = false;
+  std::unique_ptr<Transport> transport_;  // null: the line protocol straight on TCP
+  bool tcp_connected_ = false;
+  bool connected_ = false;  // the handler has heard on_connected
   bool reading_ = true;
   std::uint32_t events_ = 0;  // what epoll watches now
   std::string partial_;       // an incomplete line carried to the next read
   std::string out_;           // bytes the socket has not taken yet
   std::size_t out_sent_ = 0;
+  std::string early_;  // lines sent before the transport's handshake ended
 };
 
 class EventLoop {
  public:
+  // Plain TCP connections.
   EventLoop();
+  // Every connection over a transport made by `transport` (null: plain TCP).
+  explicit EventLoop(std::unique_ptr<TransportFactory> transport);
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
@@ -98,7 +114,11 @@ class EventLoop {
   void on_event(Connection& connection, std::uint32_t events);
   void finish_connect(Connection& connection);
   void read_from(Connection& connection);
+  void take_from_transport(Connection& connection, std::string_view bytes, Nanos now);
+  void send_over_transport(Connection& connection, std::string_view lines);
   void write_to(Connection& connection);
+  // Writes out_ until the socket is full; false when that failed (and closed it).
+  bool write_pending(Connection& connection);
   void split_lines(Connection& connection, std::string_view bytes, Nanos now);
   void update_interest(Connection& connection);
   void fail(Connection& connection, std::string_view why);
@@ -107,6 +127,8 @@ class EventLoop {
   std::size_t open_ = 0;
   std::vector<std::unique_ptr<Connection>> connections_;
   std::vector<char> read_buffer_;
+  std::unique_ptr<TransportFactory> transport_;
+  std::string text_;  // what a transport decoded from one read
 };
 
 }  // namespace bench

@@ -21,6 +21,11 @@ void add_common(CLI::App& app, CommonOptions& common) {
   app.add_option("--dialect", common.dialect, "Protocol: line (socketchat) or irc")
       ->check(CLI::IsMember({"line", "irc"}))
       ->capture_default_str();
+  app.add_option("--transport", common.transport,
+                 "How each connection carries the protocol: tcp, tls (certificate not verified) "
+                 "or ws (WebSocket upgrade at /ws)")
+      ->check(CLI::IsMember({"tcp", "tls", "ws"}))
+      ->capture_default_str();
   app.add_option("--timeout", common.timeout_seconds,
                  "Give up (exit 3) after this many seconds in all")
       ->capture_default_str();

@@ -14,6 +14,7 @@
 #include "failure.hpp"
 #include "report.hpp"
 #include "scenarios.hpp"
+#include "transport.hpp"
 
 namespace bench {
 
@@ -119,7 +120,7 @@ int run_conns(const CommonOptions& common, const ConnsOptions& options) {
                                           "of {} (ulimit -Hn)",
                                           options.connections, files));
   }
-  EventLoop loop;
+  EventLoop loop(make_transport(common.transport, common.server()));
   Crowd crowd(loop, *dialect,
               SwarmOptions{.nick_prefix = "c",
                            .server = common.server(),
@@ -144,12 +145,14 @@ int run_conns(const CommonOptions& common, const ConnsOptions& options) {
   run_until(loop, deadline, "pinging the sample", [&] { return crowd.sample_answered(); });
   std::size_t dropped = crowd.swarm().lost_count();
 
-  Report report(fmt::format("conns  dialect={} connections={} sources={}", dialect->name(),
+  Report report(fmt::format("conns  dialect={}{} connections={} sources={}", dialect->name(),
+                            common.transport_label(),
                             options.connections,
                             (options.connections + options.per_source - 1) / options.per_source));
   auto& json = report.json();
   json["scenario"] = "conns";
   json["dialect"] = dialect->name();
+  json["transport"] = common.transport;
   json["connections"] = options.connections;
   double seconds = static_cast<double>(login_time) / 1e9;
   report.row("connect + log in, all",

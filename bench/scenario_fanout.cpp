@@ -7,6 +7,7 @@
 #include "failure.hpp"
 #include "report.hpp"
 #include "scenarios.hpp"
+#include "transport.hpp"
 
 namespace bench {
 
@@ -69,7 +70,7 @@ void report_fanout(Report& report, const FanoutOptions& options, const FanoutTot
 int run_fanout(const CommonOptions& common, const FanoutOptions& options) {
   auto dialect = make_dialect(common.dialect);
   Deadline deadline(common.timeout_seconds);
-  EventLoop loop;
+  EventLoop loop(make_transport(common.transport, common.server()));
   Fanout fanout(loop, *dialect, common.server(), options, common.concurrency);
 
   Nanos login_start = now_ns();
@@ -86,11 +87,12 @@ int run_fanout(const CommonOptions& common, const FanoutOptions& options) {
   double wall = static_cast<double>(now_ns() - start) / 1e9;
 
   FanoutTotals totals = fanout.totals();
-  Report report(fmt::format("fanout  dialect={} users={} senders={} messages={} window={}{}",
-                            dialect->name(), options.users, options.senders, options.messages,
+  Report report(fmt::format("fanout  dialect={}{} users={} senders={} messages={} window={}{}",
+                            dialect->name(), common.transport_label(), options.users, options.senders, options.messages,
                             options.window, options.slow_reader ? " +slow-reader" : ""));
   report.json()["scenario"] = "fanout";
   report.json()["dialect"] = dialect->name();
+  report.json()["transport"] = common.transport;
   report.row("login",
              fmt::format("{} users ready in {}", options.users, human_duration(login_time)));
   report_fanout(report, options, totals, fanout.latency());

@@ -9,6 +9,7 @@
 #include "failure.hpp"
 #include "report.hpp"
 #include "scenarios.hpp"
+#include "transport.hpp"
 
 namespace bench {
 
@@ -73,7 +74,7 @@ class Probe final : private Swarm::Listener {
 int run_latency(const CommonOptions& common, const LatencyOptions& options) {
   auto dialect = make_dialect(common.dialect);
   Deadline deadline(common.timeout_seconds);
-  EventLoop loop;
+  EventLoop loop(make_transport(common.transport, common.server()));
   Probe probe(loop, *dialect, common.server(), options.count, options.warmup);
   std::optional<Fanout> background;
   if (options.background) {
@@ -108,13 +109,15 @@ int run_latency(const CommonOptions& common, const LatencyOptions& options) {
   double wall = static_cast<double>(now_ns() - start) / 1e9;
 
   Report report(fmt::format(
-      "latency  dialect={} round trips={}{}", dialect->name(), options.count,
+      "latency  dialect={}{} round trips={}{}", dialect->name(), common.transport_label(),
+      options.count,
       background ? fmt::format(" with background fanout users={} "
                                "senders={} window={}",
                                options.fanout.users, options.fanout.senders, options.fanout.window)
                  : std::string()));
   report.json()["scenario"] = options.background ? "latency_background" : "latency";
   report.json()["dialect"] = dialect->name();
+  report.json()["transport"] = common.transport;
   report.json()["count"] = options.count;
   report.latency("round trip", "rtt", probe.round_trips());
   report.row("round trips/s", human_count(static_cast<double>(probe.answered()) / probe_wall));

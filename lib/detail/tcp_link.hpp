@@ -55,24 +55,20 @@ class TcpLink {
   }
 
   // Writes the batch with as few gather writes as the kernel allows (up to IOV_MAX
-  // payloads each, where Asio's gather write stops at 64); waits for the socket only
+  // pieces each, where Asio's gather write stops at 64); waits for the socket only
   // when it is full. Calls done(ec) when all is written, at once if the socket took it
   // all. The payloads must stay put until then.
   template <class Done>
   void write(std::span<const Payload> batch, Done&& done) {
-    batch_ = batch;
-    next_ = 0;
-    offset_ = 0;
-    write_now(std::forward<Done>(done));
+    next_ = offset_ = 0;
+    write_now(batch, std::forward<Done>(done));
   }
 
-  // Bytes framed by a link on top of this one; they must stay valid until done.
+  // The same for bytes framed by a link on top of this one (WebSocket).
   template <class Done>
   void write_buffers(std::span<const asio::const_buffer> buffers, Done&& done) {
-    asio::async_write(socket_, buffers,
-                      [done = std::forward<Done>(done)](std::error_code ec, std::size_t) mutable {
-                        done(ec);
-                      });
+    next_ = offset_ = 0;
+    write_now(buffers, std::forward<Done>(done));
   }
 
   // Plain TCP has no frames of its own to send, and no goodbye beyond the FIN.
@@ -97,14 +93,19 @@ class TcpLink {
     on_input(ec, std::string_view{buffer.data(), ec ? 0 : n}, !ec && n == buffer.size());
   }
 
-  template <class Done>
-  void write_now(Done&& done) {
+  static std::string_view bytes_of(const Payload& payload) noexcept { return payload.view(); }
+  static std::string_view bytes_of(const asio::const_buffer& buffer) noexcept {
+    return {static_cast<const char*>(buffer.data()), buffer.size()};
+  }
+
+  template <class Item, class Done>
+  void write_now(std::span<const Item> items, Done&& done) {
     thread_local std::array<iovec, max_iovecs> iov;
-    while (next_ < batch_.size()) {
+    while (next_ < items.size()) {
       std::size_t count = 0;
-      for (std::size_t i = next_; i < batch_.size() && count < iov.size(); ++i, ++count) {
-        std::size_t skip = i == next_ ? offset_ : 0;
-        iov[count] = {const_cast<char*>(batch_[i].data()) + skip, batch_[i].size() - skip};
+      for (std::size_t i = next_; i < items.size() && count < iov.size(); ++i, ++count) {
+        std::string_view bytes = bytes_of(items[i]).substr(i == next_ ? offset_ : 0);
+        iov[count] = {const_cast<char*>(bytes.data()), bytes.size()};
       }
       msghdr message{};
       message.msg_iov = iov.data();
@@ -116,22 +117,23 @@ class TcpLink {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
           socket_.async_wait(asio::socket_base::wait_write,
-                             [this, done = std::forward<Done>(done)](std::error_code ec) mutable {
+                             [this, items, done = std::forward<Done>(done)](std::error_code ec) mutable {
                                if (ec) return done(ec);
-                               write_now(std::move(done));
+                               write_now(items, std::move(done));
                              });
           return;
         }
         return done(std::error_code(errno, std::system_category()));
       }
-      advance(static_cast<std::size_t>(n));
+      advance(items, static_cast<std::size_t>(n));
     }
     done(std::error_code{});
   }
 
-  void advance(std::size_t written) {
+  template <class Item>
+  void advance(std::span<const Item> items, std::size_t written) {
     while (written > 0) {
-      std::size_t left = batch_[next_].size() - offset_;
+      std::size_t left = bytes_of(items[next_]).size() - offset_;
       if (written < left) {
         offset_ += written;
         return;
@@ -145,9 +147,8 @@ class TcpLink {
   static constexpr std::size_t max_iovecs = IOV_MAX < 1024 ? IOV_MAX : 1024;
 
   TcpSocket socket_;
-  std::span<const Payload> batch_;  // being written: the session's writing_ batch
-  std::size_t next_ = 0;            // first payload not fully written
-  std::size_t offset_ = 0;          // bytes of it already written
+  std::size_t next_ = 0;    // of the batch being written: the first piece not fully written
+  std::size_t offset_ = 0;  // bytes of it already written
 };
 
 }  // namespace socketchat::detail
