@@ -32,6 +32,7 @@
 #include <socketchat/sqlite_history_store.hpp>
 #endif
 
+#include "support/doctest_lines.hpp"
 #include "support/line_client.hpp"
 
 using namespace socketchat;
@@ -40,18 +41,6 @@ namespace fs = std::filesystem;
 using Where = LineClient::Where;
 using Lines = std::vector<std::string>;
 
-namespace doctest {
-template <>
-struct StringMaker<std::vector<std::string>> {
-  static String convert(const std::vector<std::string>& lines) {
-    std::string out = "{";
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-      out += (i ? ", \"" : "\"") + escaped(lines[i]) + "\"";
-    }
-    return (out + "}").c_str();
-  }
-};
-}  // namespace doctest
 
 namespace {
 

@@ -15,6 +15,7 @@
 #include <socketchat/local_user.hpp>
 #include <socketchat/server.hpp>
 
+#include "support/doctest_lines.hpp"
 #include "support/line_client.hpp"
 
 using namespace socketchat;
@@ -111,18 +112,6 @@ void expect_quiet(LocalUser& user, Inbox& inbox) {
 
 }  // namespace
 
-namespace doctest {
-template <>
-struct StringMaker<std::vector<std::string>> {
-  static String convert(const std::vector<std::string>& lines) {
-    std::string out = "{";
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-      out += (i ? ", \"" : "\"") + escaped(lines[i]) + "\"";
-    }
-    return (out + "}").c_str();
-  }
-};
-}  // namespace doctest
 
 TEST_SUITE("JOIN") {
   TEST_CASE("OK; the other members are told, with the room as its creator spelled it") {
