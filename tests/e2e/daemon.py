@@ -135,7 +135,26 @@ class Daemon:
         self.proc.stderr.close()
 
 
-class Client:
+class Conversation:
+    """What a line-protocol user does, over any connection with send() and line()."""
+
+    def ask(self, line):
+        self.send(line)
+        return self.line()
+
+    def lines_until_end(self):
+        lines = []
+        while (line := self.line()) not in ("END", None):
+            lines.append(line)
+        return lines
+
+    def login(self, name):
+        reply = self.ask(f"LOGIN {name}")
+        assert reply == "OK", f"LOGIN {name}: {reply!r}"
+        return self
+
+
+class Client(Conversation):
     """One line-protocol connection with a bounded wait on every read; over TLS when
     given an ssl.SSLContext (the server's name is then checked as 127.0.0.1)."""
 
@@ -162,20 +181,6 @@ class Client:
         line, self.buffer = self.buffer.split(b"\n", 1)
         return line.decode()
 
-    def ask(self, line):
-        self.send(line)
-        return self.line()
-
-    def lines_until_end(self):
-        lines = []
-        while (line := self.line()) not in ("END", None):
-            lines.append(line)
-        return lines
-
-    def login(self, name):
-        reply = self.ask(f"LOGIN {name}")
-        assert reply == "OK", f"LOGIN {name}: {reply!r}"
-        return self
 
     def close(self):
         self.sock.close()

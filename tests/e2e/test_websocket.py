@@ -32,7 +32,7 @@ import websockets
 import websockets.exceptions
 
 import daemon as e2e
-from daemon import TIMEOUT, Client, Daemon, make_certificate, tls_context
+from daemon import TIMEOUT, Client, Conversation, Daemon, make_certificate, tls_context
 
 MIB = 1024 * 1024  # websocket_max_frame_bytes and websocket_max_message_bytes by default
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -45,7 +45,7 @@ except ImportError:
     websockets_sync = None
 
 
-class WsClient:
+class WsClient(Conversation):
     """A python3-websockets connection driven from the test's thread, every call waiting at
     most TIMEOUT: the library's threading client when it has one (websockets 11+), else its
     asyncio client with the event loop in a thread of its own. Speaks lines like
@@ -124,20 +124,6 @@ class WsClient:
             self.pending.extend(message.split("\n")[:-1])
         return self.pending.pop(0)
 
-    def ask(self, line):
-        self.send(line)
-        return self.line()
-
-    def lines_until_end(self):
-        lines = []
-        while (line := self.line()) not in ("END", None):
-            lines.append(line)
-        return lines
-
-    def login(self, name):
-        reply = self.ask(f"LOGIN {name}")
-        assert reply == "OK", f"LOGIN {name}: {reply!r}"
-        return self
 
     @property
     def close_code(self):
