@@ -7,10 +7,12 @@ is awaited line by line with a deadline, never slept on.
 
 import os
 import re
+import shutil
 import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -185,6 +187,47 @@ class Client(Conversation):
     def close(self):
         self.sock.close()
 
+
+
+class DaemonTestCase(unittest.TestCase):
+    """Daemons and clients a test makes are kept and ended in tearDown; each test has a
+    temporary directory (self.tmp). A class that sets CERTIFICATE_CN gets one certificate
+    for all its tests: cls.cert, cls.key and cls.trusted (a context that trusts it)."""
+
+    CERTIFICATE_CN = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.certificates = None
+        if cls.CERTIFICATE_CN:
+            cls.certificates = tempfile.mkdtemp(prefix="socketchatd-certs-")
+            cls.cert, cls.key = make_certificate(cls.certificates, cls.CERTIFICATE_CN)
+            cls.trusted = tls_context(cls.cert)
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.certificates:
+            shutil.rmtree(cls.certificates, ignore_errors=True)
+
+    def setUp(self):
+        self.daemons = []
+        self.clients = []
+        self.tmp = tempfile.mkdtemp(prefix="socketchatd-e2e-")
+
+    def tearDown(self):
+        for client in self.clients:
+            client.close()
+        for daemon in self.daemons:
+            daemon.kill()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def keep_daemon(self, daemon):
+        self.daemons.append(daemon)
+        return daemon
+
+    def keep(self, client):
+        self.clients.append(client)
+        return client
 
 def main(script):
     """Runs the unittest module `script` with the daemon named by argv[1] (or SOCKETCHATD)."""

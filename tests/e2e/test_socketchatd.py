@@ -12,13 +12,10 @@ deadline, never slept on.
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
-import tempfile
-import unittest
 
-from daemon import TIMEOUT, Daemon, clean_env, main, run as run_daemon
+from daemon import TIMEOUT, Daemon, DaemonTestCase, clean_env, main, run as run_daemon
 
 # Every setting the daemon must offer, as a flag (and as SOCKETCHAT_<FLAG> in the environment).
 SETTINGS = [
@@ -37,32 +34,16 @@ def env_name(flag):
     return "SOCKETCHAT_" + flag[2:].upper().replace("-", "_")
 
 
-class DaemonTest(unittest.TestCase):
-    """Starts daemons through start() and kills each one in tearDown."""
-
-    def setUp(self):
-        self.daemons = []
-        self.clients = []
-        self.tmp = tempfile.mkdtemp(prefix="socketchatd-e2e-")
-
-    def tearDown(self):
-        for client in self.clients:
-            client.close()
-        for daemon in self.daemons:
-            daemon.kill()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+class DaemonTest(DaemonTestCase):
+    """Starts daemons through start(); the base ends them in tearDown."""
 
     def start(self, *args, env=None):
         if "--data-dir" not in args:  # history goes to the test's own directory
             args = ("--data-dir", os.path.join(self.tmp, "data"), *args)
-        daemon = Daemon(*args, env=env)
-        self.daemons.append(daemon)
-        return daemon
+        return self.keep_daemon(Daemon(*args, env=env))
 
     def connect(self, daemon):
-        client = daemon.client()
-        self.clients.append(client)
-        return client
+        return self.keep(daemon.client())
 
     def config_file(self, text):
         path = os.path.join(self.tmp, "socketchatd.conf")

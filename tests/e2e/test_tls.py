@@ -18,11 +18,10 @@ import ssl
 import subprocess
 import tempfile
 import time
-import unittest
 import warnings
 
 import daemon as e2e
-from daemon import TIMEOUT, Client, Daemon, make_certificate, tls_context
+from daemon import TIMEOUT, Client, Daemon, DaemonTestCase, make_certificate, tls_context
 
 RELOADED = r"^\[INFO\] reload: configuration applied$"
 RELOAD_FAILED = r"^\[ERROR\] reload failed, keeping the current configuration"
@@ -67,49 +66,24 @@ def read_to_eof(sock):
     return received
 
 
-class TlsTest(unittest.TestCase):
-    """One certificate for the class (made by the openssl CLI into a temporary directory),
-    a daemon per test through start(), killed in tearDown."""
+class TlsTest(DaemonTestCase):
+    """One certificate for the class (made by the openssl CLI), a daemon per test through
+    start(), ended by the base in tearDown."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.certificates = tempfile.mkdtemp(prefix="socketchatd-tls-")
-        cls.cert, cls.key = make_certificate(cls.certificates, "first.test")
-        cls.trusted = tls_context(cls.cert)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.certificates, ignore_errors=True)
-
-    def setUp(self):
-        self.daemons = []
-        self.clients = []
-        self.tmp = tempfile.mkdtemp(prefix="socketchatd-tls-test-")
-
-    def tearDown(self):
-        for client in self.clients:
-            client.close()
-        for daemon in self.daemons:
-            daemon.kill()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+    CERTIFICATE_CN = "first.test"
 
     def start(self, *args, cert=None, key=None):
         """A daemon listening on tls:// and tcp:// (port 0) with the class's certificate."""
         daemon = Daemon("--history", "memory", "--listen", "tls://127.0.0.1:0",
                         "--listen", "tcp://127.0.0.1:0", "--tls-cert", cert or self.cert,
                         "--tls-key", key or self.key, *args)
-        self.daemons.append(daemon)
-        return daemon
+        return self.keep_daemon(daemon)
 
     def tls(self, daemon, context=None):
-        client = Client(daemon.ports["tls"], tls=context or self.trusted)
-        self.clients.append(client)
-        return client
+        return self.keep(Client(daemon.ports["tls"], tls=context or self.trusted))
 
     def tcp(self, daemon):
-        client = Client(daemon.ports["tcp"])
-        self.clients.append(client)
-        return client
+        return self.keep(Client(daemon.ports["tcp"]))
 
     def raw(self, daemon):
         sock = socket.create_connection(("127.0.0.1", daemon.ports["tls"]), timeout=TIMEOUT)

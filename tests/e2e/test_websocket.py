@@ -19,20 +19,17 @@ import hashlib
 import inspect
 import os
 import re
-import shutil
 import signal
 import socket
 import ssl
-import tempfile
 import threading
 import time
-import unittest
 
 import websockets
 import websockets.exceptions
 
 import daemon as e2e
-from daemon import TIMEOUT, Client, Conversation, Daemon, make_certificate, tls_context
+from daemon import TIMEOUT, Client, Conversation, Daemon, DaemonTestCase, make_certificate, tls_context
 
 MIB = 1024 * 1024  # websocket_max_frame_bytes and websocket_max_message_bytes by default
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -262,29 +259,11 @@ class Raw:
         self.sock.close()
 
 
-class WebSocketTest(unittest.TestCase):
-    """One certificate per class (openssl CLI, temporary directory); a daemon per test
-    through start(), killed in tearDown."""
+class WebSocketTest(DaemonTestCase):
+    """One certificate per class (openssl CLI); a daemon per test through start(),
+    ended by the base in tearDown."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.certificates = tempfile.mkdtemp(prefix="socketchatd-ws-")
-        cls.cert, cls.key = make_certificate(cls.certificates, "ws.test")
-        cls.trusted = tls_context(cls.cert)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.certificates, ignore_errors=True)
-
-    def setUp(self):
-        self.daemons = []
-        self.clients = []
-
-    def tearDown(self):
-        for client in self.clients:
-            client.close()
-        for daemon in self.daemons:
-            daemon.kill()
+    CERTIFICATE_CN = "ws.test"
 
     def start(self, *args, listen=("ws", "tcp")):
         """A daemon on 127.0.0.1 port 0 for each scheme in `listen` ("ws" may carry a path:
@@ -295,13 +274,7 @@ class WebSocketTest(unittest.TestCase):
             urls += ["--listen", f"{scheme}://127.0.0.1:0{path}"]
         if any(scheme.startswith(("tls", "wss")) for scheme in listen):
             urls += ["--tls-cert", self.cert, "--tls-key", self.key]
-        daemon = Daemon("--history", "memory", *urls, *args)
-        self.daemons.append(daemon)
-        return daemon
-
-    def keep(self, client):
-        self.clients.append(client)
-        return client
+        return self.keep_daemon(Daemon("--history", "memory", *urls, *args))
 
     def ws(self, daemon, path="/ws", **options):
         return self.keep(WsClient(f"ws://127.0.0.1:{daemon.ports['ws']}{path}", **options))
