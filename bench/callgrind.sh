@@ -27,20 +27,15 @@ users=20 senders=2 messages=500 window=1
 
 work=$(mktemp -d /tmp/socketchat-callgrind.XXXXXX)
 pid=
-cleanup() {
+callgrind_cleanup() {  # valgrind is killed outright: its profile is not wanted then
   if [[ -n $pid ]]; then kill -KILL "$pid" 2> /dev/null || true; fi
   if [[ ${KEEP_WORK:-0} == 1 ]]; then echo "work directory kept: $work"; else rm -rf "$work"; fi
 }
-trap cleanup EXIT
 
-daemon=$build/apps/socketchatd/socketchatd
-loadgen=$build/bench/socketchat_loadgen
-build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt" 2> /dev/null || true)
-if [[ $build_type != Release ]]; then
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSOCKETCHAT_BENCH=ON > "$work/cmake.log"
-fi
-cmake --build "$build" -j2 --target socketchat_loadgen socketchatd > "$work/build.log" ||
-  { cat "$work/build.log"; exit 1; }
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
+trap callgrind_cleanup EXIT
+build_release
 
 # profile MESSAGES NAME: socketchatd under callgrind, the fanout with MESSAGES per
 # sender, SIGTERM; leaves $work/NAME.out (the profile) and $work/NAME.fanout.
