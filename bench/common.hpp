@@ -13,6 +13,7 @@ struct CommonOptions {
   std::string host = "127.0.0.1";
   int port = 7000;
   std::string dialect = "line";
+  std::string line_feed = "room";  // the line dialect's feed: room or global
   std::string transport = "tcp";  // tcp, tls or ws (transport.hpp)
   double timeout_seconds = 120;   // the whole run, login included
   int server_pid = 0;             // for its CPU time and memory; 0 = unknown

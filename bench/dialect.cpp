@@ -8,8 +8,10 @@
 
 namespace bench {
 
-std::unique_ptr<Dialect> make_dialect(std::string_view name) {
-  if (name == "line") return std::make_unique<LineDialect>();
+std::unique_ptr<Dialect> make_dialect(std::string_view name, std::string_view line_feed) {
+  if (name == "line") {
+    return std::make_unique<LineDialect>(line_feed == "global" ? LineFeed::global : LineFeed::room);
+  }
   if (name == "irc") return std::make_unique<IrcDialect>();
   throw Failure(exit_setup, fmt::format("unknown dialect {} (line or irc)", name));
 }

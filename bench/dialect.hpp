@@ -38,7 +38,8 @@ class Dialect {
   virtual Classified classify(std::string_view line) const = 0;
 };
 
-// "line" (socketchat) or "irc"; throws Failure on any other name.
-std::unique_ptr<Dialect> make_dialect(std::string_view name);
+// "line" (socketchat) or "irc"; throws Failure on any other name. `line_feed` is the
+// line dialect's feed: "room" or "global" (see line_dialect.hpp).
+std::unique_ptr<Dialect> make_dialect(std::string_view name, std::string_view line_feed);
 
 }  // namespace bench

@@ -21,6 +21,11 @@ void add_common(CLI::App& app, CommonOptions& common) {
   app.add_option("--dialect", common.dialect, "Protocol: line (socketchat) or irc")
       ->check(CLI::IsMember({"line", "irc"}))
       ->capture_default_str();
+  app.add_option("--line-feed", common.line_feed,
+                 "The line dialect's feed: room (JOIN bench, SAY: like an IRC channel, which "
+                 "users outside it do not receive) or global (MSG, which every user receives)")
+      ->check(CLI::IsMember({"room", "global"}))
+      ->capture_default_str();
   app.add_option("--transport", common.transport,
                  "How each connection carries the protocol: tcp, tls (certificate not verified) "
                  "or ws (WebSocket upgrade at /ws)")

@@ -112,7 +112,7 @@ class Latecomer final : public Swarm::Listener {
 }  // namespace
 
 int run_conns(const CommonOptions& common, const ConnsOptions& options) {
-  auto dialect = make_dialect(common.dialect);
+  auto dialect = make_dialect(common.dialect, common.line_feed);
   Deadline deadline(common.timeout_seconds);
   long files = raise_file_limit();
   if (static_cast<long>(options.connections) + spare_files > files) {

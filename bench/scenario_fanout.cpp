@@ -68,7 +68,7 @@ void report_fanout(Report& report, const FanoutOptions& options, const FanoutTot
 }
 
 int run_fanout(const CommonOptions& common, const FanoutOptions& options) {
-  auto dialect = make_dialect(common.dialect);
+  auto dialect = make_dialect(common.dialect, common.line_feed);
   Deadline deadline(common.timeout_seconds);
   EventLoop loop(make_transport(common.transport, common.server()));
   Fanout fanout(loop, *dialect, common.server(), options, common.concurrency);

@@ -1,8 +1,11 @@
 // Scenario latency: request/reply round trips (PING/PONG) on one connection, alone or
 // while a windowed fanout loads the server.
 
+#include <atomic>
+#include <exception>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -69,13 +72,81 @@ class Probe final : private Swarm::Listener {
   Histogram round_trips_;
 };
 
+// The probe runs on a thread and an event loop of its own: in the same loop as the
+// background fanout, a PONG would wait for the load generator to read a round of
+// fanout deliveries first, and the figure would be the load generator's delay as much
+// as the server's. The probe thread sleeps in epoll between round trips, so the
+// scheduler wakes it as soon as a PONG arrives, even with the fanout busy on the core.
+class ProbeThread {
+ public:
+  ProbeThread(const CommonOptions& common, const LatencyOptions& options, const Dialect& dialect,
+              const Deadline& deadline)
+      : thread_([this, &common, &options, &dialect, &deadline] {
+          try {
+            run(common, options, dialect, deadline);
+          } catch (...) {
+            failure_ = std::current_exception();
+          }
+          finished_ = true;
+        }) {}
+  ~ProbeThread() {
+    abandon_ = true;
+    thread_.join();
+  }
+
+  bool ready() const noexcept { return ready_ || finished_; }
+  bool finished() const noexcept { return finished_; }
+  void go(Nanos stop_pinging) {
+    stop_pinging_ = stop_pinging;
+    go_ = true;
+  }
+  // After finished(): rethrows what ended the probe early, if anything did.
+  void check() const {
+    if (failure_) std::rethrow_exception(failure_);
+  }
+  const Histogram& round_trips() const noexcept { return round_trips_; }
+  std::uint64_t answered() const noexcept { return answered_; }
+  bool done() const noexcept { return done_; }
+  double wall_seconds() const noexcept { return wall_; }
+
+ private:
+  void run(const CommonOptions& common, const LatencyOptions& options, const Dialect& dialect,
+           const Deadline& deadline) {
+    EventLoop loop(make_transport(common.transport, common.server()));
+    Probe probe(loop, dialect, common.server(), options.count, options.warmup);
+    probe.connect();
+    run_until(loop, deadline, "logging in the probe", [&] { return probe.ready() || abandon_; });
+    ready_ = true;
+    run_until(loop, deadline, "waiting for the background", [&] { return go_ || abandon_; });
+    Nanos start = now_ns();
+    probe.begin();
+    run_until(loop, deadline, "pinging",
+              [&] { return probe.done() || abandon_ || now_ns() > stop_pinging_; });
+    wall_ = static_cast<double>(now_ns() - start) / 1e9;
+    round_trips_ = probe.round_trips();
+    answered_ = probe.answered();
+    done_ = probe.done();
+  }
+
+  std::atomic<bool> ready_ = false;
+  std::atomic<bool> go_ = false;
+  std::atomic<bool> abandon_ = false;
+  std::atomic<bool> finished_ = false;
+  std::atomic<Nanos> stop_pinging_ = 0;
+  std::exception_ptr failure_;
+  Histogram round_trips_;
+  std::uint64_t answered_ = 0;
+  bool done_ = false;
+  double wall_ = 0;
+  std::thread thread_;  // last: starts once everything above is in place
+};
+
 }  // namespace
 
 int run_latency(const CommonOptions& common, const LatencyOptions& options) {
-  auto dialect = make_dialect(common.dialect);
+  auto dialect = make_dialect(common.dialect, common.line_feed);
   Deadline deadline(common.timeout_seconds);
   EventLoop loop(make_transport(common.transport, common.server()));
-  Probe probe(loop, *dialect, common.server(), options.count, options.warmup);
   std::optional<Fanout> background;
   if (options.background) {
     if (options.fanout.window == 0) {
@@ -84,22 +155,22 @@ int run_latency(const CommonOptions& common, const LatencyOptions& options) {
     background.emplace(loop, *dialect, common.server(), options.fanout, common.concurrency);
     background->connect();
   }
-  probe.connect();
+  ProbeThread probe(common, options, *dialect, deadline);
   run_until(loop, deadline, "logging in",
             [&] { return probe.ready() && (!background || background->ready()); });
+  probe.check();
 
   CpuMeter cpu(common.server_pid);
   cpu.start();
   Nanos start = now_ns();
   if (background) background->begin();
-  probe.begin();
+  probe.go(start + static_cast<Nanos>(options.max_seconds * 1e9));
   bool background_outlasted = true;
-  Nanos stop_pinging = start + static_cast<Nanos>(options.max_seconds * 1e9);
   run_until(loop, deadline, "pinging", [&] {
     if (background && background->finished(now_ns())) background_outlasted = false;
-    return probe.done() || now_ns() > stop_pinging;
+    return probe.finished();
   });
-  double probe_wall = static_cast<double>(now_ns() - start) / 1e9;
+  probe.check();
   if (background) {
     background->stop_sending();
     run_until(loop, deadline, "draining the background fanout",
@@ -120,7 +191,8 @@ int run_latency(const CommonOptions& common, const LatencyOptions& options) {
   report.json()["transport"] = common.transport;
   report.json()["count"] = options.count;
   report.latency("round trip", "rtt", probe.round_trips());
-  report.row("round trips/s", human_count(static_cast<double>(probe.answered()) / probe_wall));
+  report.row("round trips/s",
+             human_count(static_cast<double>(probe.answered()) / probe.wall_seconds()));
   if (!probe.done()) {
     report.warn(fmt::format("stopped after --max-seconds {}: {} of {} round trips done",
                             options.max_seconds, probe.answered(), options.count + options.warmup));

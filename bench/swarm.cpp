@@ -86,7 +86,8 @@ void Swarm::advance_login(Client& client, std::size_t id, const Classified& line
       if (line.kind == LineKind::welcome) after_welcome(client, id);
       break;
     case Phase::joining:
-      if (line.kind != LineKind::joined) break;
+      // The line protocol answers JOIN with the same OK as LOGIN.
+      if (line.kind != LineKind::joined && line.kind != LineKind::welcome) break;
       if (!options_.sync) return become_ready(client, id);
       client.phase = Phase::syncing;
       loop_.send(*client.connection, dialect_.ping(sync_token));
