@@ -80,6 +80,10 @@ struct Recorder final : DecodeHandler {
     events += command.text;
     return pause ? Flow::stop : Flow::next;
   }
+  Flow on_reply(Payload) override {
+    require(false, "the line protocol answers everything through the Hub");
+    return Flow::stop;
+  }
   bool on_decode_error(ReplyError error) override {
     require(error == ReplyError::line_too_long || error == ReplyError::invalid_utf8,
             "the decoder refuses only long lines and invalid UTF-8");

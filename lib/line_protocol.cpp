@@ -46,7 +46,8 @@ Verb verb_of(std::string_view word) noexcept {
 // Per-connection state: the framer's remainder.
 class LineDecoder final : public Decoder {
  public:
-  explicit LineDecoder(std::size_t max_line_bytes) : framer_(max_line_bytes) {}
+  LineDecoder(const LineProtocol& protocol, std::size_t max_line_bytes)
+      : protocol_(protocol), framer_(max_line_bytes) {}
 
   std::size_t feed(std::string_view bytes, DecodeHandler& handler) override {
     auto refused = [&](ReplyError error) {
@@ -63,8 +64,10 @@ class LineDecoder final : public Decoder {
   }
 
   std::size_t buffered() const noexcept override { return framer_.buffered(); }
+  const Protocol& encoder() const noexcept override { return protocol_; }
 
  private:
+  const LineProtocol& protocol_;
   LineFramer framer_;
 };
 
@@ -113,7 +116,7 @@ LineProtocol::LineProtocol(std::size_t max_line_bytes)
 }
 
 std::unique_ptr<Decoder> LineProtocol::make_decoder() const {
-  return std::make_unique<LineDecoder>(max_line_bytes_);
+  return std::make_unique<LineDecoder>(*this, max_line_bytes_);
 }
 
 Command LineProtocol::parse(std::string_view line, std::string& scratch) {

@@ -31,6 +31,8 @@ ListenUrl parse_listen_url(const std::string& url) {
       {"tls://", ListenUrl::Scheme::tls},
       {"ws://", ListenUrl::Scheme::ws},
       {"wss://", ListenUrl::Scheme::wss},
+      {"irc://", ListenUrl::Scheme::irc},
+      {"ircs://", ListenUrl::Scheme::ircs},
   };
   ListenUrl parsed;
   std::string_view rest = url;
@@ -45,7 +47,9 @@ ListenUrl parse_listen_url(const std::string& url) {
   }
   if (!known) {
     throw config_error(fmt::format(
-        "listener '{}': expected tcp://, tls://, ws:// or wss:// followed by host:port", url));
+        "listener '{}': expected tcp://, tls://, ws://, wss://, irc:// or ircs:// followed by "
+        "host:port",
+        url));
   }
   bool web = parsed.scheme == ListenUrl::Scheme::ws || parsed.scheme == ListenUrl::Scheme::wss;
   if (auto slash = rest.find('/'); slash != std::string_view::npos) {
@@ -78,7 +82,12 @@ ListenUrl parse_listen_url(const std::string& url) {
 
 Listener::Listener(Core& core, asio::io_context& context, ListenUrl url,
                    std::shared_ptr<asio::ssl::context> tls)
-    : core_(core), url_(std::move(url)), acceptor_(context), retry_timer_(context), tls_(std::move(tls)) {
+    : core_(core),
+      url_(std::move(url)),
+      protocol_(url_.speaks_irc() ? core.irc_protocol() : core.line_protocol()),
+      acceptor_(context),
+      retry_timer_(context),
+      tls_(std::move(tls)) {
   const auto& endpoint = url_.endpoint;
   std::error_code ec;
   acceptor_.open(endpoint.protocol(), ec);
@@ -140,10 +149,11 @@ void Listener::set_tls(std::shared_ptr<asio::ssl::context> tls) {
 namespace {
 
 template <class Link>
-void start_session(Core& core, Link link, const asio::ip::tcp::endpoint& endpoint,
-                   const std::string& address) {
-  auto session = std::make_shared<Session<Link>>(core, std::move(link), core.next_connection_id(),
-                                                 to_string(endpoint), address);
+void start_session(Core& core, const Protocol& protocol, Link link,
+                   const asio::ip::tcp::endpoint& endpoint, const std::string& address) {
+  auto session = std::make_shared<Session<Link>>(core, protocol, std::move(link),
+                                                 core.next_connection_id(), to_string(endpoint),
+                                                 address);
   if (core.add(session, address)) {
     asio::post(session->get_executor(), [session] { session->start(); });
   }
@@ -160,15 +170,20 @@ void Listener::open_session(TcpSocket socket, const asio::ip::tcp::endpoint& end
   }
   switch (url_.scheme) {
     case ListenUrl::Scheme::tcp:
-      return start_session(core_, TcpLink(std::move(socket)), endpoint, address);
+    case ListenUrl::Scheme::irc:
+      return start_session(core_, protocol_, TcpLink(std::move(socket)), endpoint, address);
     case ListenUrl::Scheme::tls:
-      return start_session(core_, TlsLink(std::move(socket), std::move(tls)), endpoint, address);
+    case ListenUrl::Scheme::ircs:
+      return start_session(core_, protocol_, TlsLink(std::move(socket), std::move(tls)), endpoint,
+                           address);
     case ListenUrl::Scheme::ws:
-      return start_session(core_, WebSocketLink<TcpLink>(core_, TcpLink(std::move(socket)), url_.path),
+      return start_session(core_, protocol_,
+                           WebSocketLink<TcpLink>(core_, TcpLink(std::move(socket)), url_.path),
                            endpoint, address);
     case ListenUrl::Scheme::wss:
       return start_session(
-          core_, WebSocketLink<TlsLink>(core_, TlsLink(std::move(socket), std::move(tls)), url_.path),
+          core_, protocol_,
+          WebSocketLink<TlsLink>(core_, TlsLink(std::move(socket), std::move(tls)), url_.path),
           endpoint, address);
   }
 }
@@ -180,7 +195,7 @@ void Listener::reject(TcpSocket socket, const std::string& address, ReplyError w
                                                        : errc::too_many_connections};
   core_.bus().publish(event);
   auto doomed = std::make_shared<TcpSocket>(std::move(socket));
-  auto reply = core_.line_protocol().encode({.notice = Notice::error, .error = why});
+  auto reply = protocol_.encode({.notice = Notice::error, .error = why});
   asio::async_write(*doomed, asio::buffer(reply.data(), reply.size()),
                     [doomed, reply](std::error_code, std::size_t) {
                       std::error_code ignored;

@@ -77,6 +77,12 @@ Flow LocalSession::on_command(const Command& command) {
   return open_ && !paused_ ? Flow::next : Flow::stop;
 }
 
+// The line protocol answers everything through the Hub; kept for the interface.
+Flow LocalSession::on_reply(Payload payload) {
+  send(std::move(payload));
+  return open_ ? Flow::next : Flow::stop;
+}
+
 void LocalSession::defer(std::function<void()> task) {
   asio::post(strand_, [self = shared_from_this(), task = std::move(task)] {
     if (self->open_) task();

@@ -11,14 +11,14 @@
 namespace socketchat::detail {
 
 template <class Link>
-Session<Link>::Session(Core& core, Link link, std::uint64_t id, std::string remote,
-                       std::string address)
+Session<Link>::Session(Core& core, const Protocol& protocol, Link link, std::uint64_t id,
+                       std::string remote, std::string address)
     : Peer(id, std::move(remote)),
       core_(core),
-      protocol_(core.line_protocol()),
+      decoder_(protocol.make_decoder()),
+      protocol_(decoder_->encoder()),
       link_(std::move(link)),
       timer_(link_.get_executor()),
-      decoder_(protocol_.make_decoder()),
       rate_(core.limits().rate_burst(), Clock::now()),
       address_(std::move(address)),
       connected_at_(Clock::now()),
@@ -135,6 +135,7 @@ void Session<Link>::resume() {
 template <class Link>
 void Session<Link>::on_line() {
   last_input_ = now_;
+  probed_ = false;
 }
 
 template <class Link>
@@ -171,7 +172,7 @@ Flow Session<Link>::on_command(const Command& command) {
     return Flow::retry;  // fed again once the Hub has caught up (defer)
   }
   core_.metrics().command();
-  if (!rate_allows()) return Flow::next;
+  if (!command.follow_up && !rate_allows()) return Flow::next;
   switch (core_.hub().handle(*this, command)) {
     case Hub::After::close: finish(errc::closed_by_client, nullptr); return Flow::stop;
     case Hub::After::pending: ++in_flight_; break;
@@ -181,6 +182,18 @@ Flow Session<Link>::on_command(const Command& command) {
       return Flow::stop;
     case Hub::After::stay: break;
   }
+  return state_ == State::open ? Flow::next : Flow::stop;
+}
+
+template <class Link>
+Flow Session<Link>::on_reply(Payload payload) {
+  if (state_ != State::open) return Flow::stop;
+  if (blocked_ || in_flight_ > 0) {  // after what the Hub still owes this client
+    paused_ = true;
+    return Flow::retry;
+  }
+  core_.metrics().command();
+  if (rate_allows()) send(std::move(payload));
   return state_ == State::open ? Flow::next : Flow::stop;
 }
 
@@ -198,7 +211,9 @@ typename Session<Link>::Clock::time_point Session<Link>::deadline() const {
   const auto& limits = core_.limits();
   if (state_ == State::draining) return drain_deadline_;
   auto at = Clock::time_point::max();
-  if (auto idle = limits.idle_timeout(); idle.count() > 0) at = last_input_ + idle;
+  if (auto idle = limits.idle_timeout(); idle.count() > 0) {
+    at = last_input_ + (probed_ ? 2 * idle : idle);  // a probed client gets one more period
+  }
   if (auto login = limits.login_timeout(); !logged_in() && login.count() > 0) {
     at = std::min(at, connected_at_ + login);
   }
@@ -228,6 +243,15 @@ void Session<Link>::on_timer(std::error_code ec) {
     case State::draining: return abort(reason_);  // the flush took too long
     default: break;
   }
+  if (logged_in() && !probed_) {
+    // Idle, not a login timeout: a protocol that can ask the client whether it is
+    // still there (IRC's PING) does so, and any line it sends back counts.
+    if (auto probe = protocol_.keepalive_probe()) {
+      probed_ = true;
+      send(std::move(probe));
+      return arm_timer(deadline());
+    }
+  }
   auto words = protocol_.encode({.notice = Notice::inactivity});
   finish(logged_in() ? errc::idle_timeout : errc::login_timeout, &words);
 }
@@ -236,6 +260,7 @@ void Session<Link>::on_timer(std::error_code ec) {
 
 template <class Link>
 void Session<Link>::send(Payload payload) {
+  if (!payload) return;  // a reply the protocol spells as nothing (IRC: JOIN of a channel one is in)
   bool overflow = false;
   bool kick = false;
   {

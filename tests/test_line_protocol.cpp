@@ -39,6 +39,10 @@ struct Recorder final : DecodeHandler {
                    std::string(c.text));
     return Flow::next;
   }
+  Flow on_reply(Payload payload) override {
+    seen.push_back("REPLY " + std::string(payload.view()));
+    return Flow::next;
+  }
   bool on_decode_error(ReplyError e) override {
     seen.push_back("ERR " + std::string(code_of(e)));
     return true;

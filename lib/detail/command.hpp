@@ -14,6 +14,8 @@ struct Command {
                             // SAY and WHO, HISTORY's target (empty when missing)
   std::string_view text{};  // MSG, DM and SAY text, PING token (trimmed, controls
                             // removed), HISTORY's count
+  bool follow_up = false;   // issued by the protocol for the same line as the command
+                            // before it (IRC's NAMES after JOIN): not rate-counted again
 };
 
 }  // namespace socketchat::detail

@@ -14,6 +14,7 @@
 #include "detail/event_bus.hpp"
 #include "detail/history_writer.hpp"
 #include "detail/hub.hpp"
+#include "detail/irc_protocol.hpp"
 #include "detail/line_protocol.hpp"
 #include "detail/live_limits.hpp"
 #include "detail/metrics.hpp"
@@ -44,6 +45,7 @@ class Core {
   Hub& hub() noexcept { return hub_; }
   EventBus& bus() noexcept { return bus_; }
   const Protocol& line_protocol() const noexcept { return line_protocol_; }
+  const Protocol& irc_protocol() const noexcept { return irc_protocol_; }
   Metrics& metrics() noexcept { return metrics_; }
 
   std::uint64_t next_connection_id() noexcept { return next_id_.fetch_add(1) + 1; }
@@ -83,6 +85,7 @@ class Core {
   std::shared_ptr<HistoryStore> history_store_;
   std::unique_ptr<HistoryWriter> history_writer_;
   LineProtocol line_protocol_;
+  IrcProtocol irc_protocol_;
   Metrics metrics_;
   std::atomic<std::uint64_t> next_id_{0};
   std::atomic<bool> stopping_{false};

@@ -9,6 +9,7 @@
 #include <asio/steady_timer.hpp>
 
 #include "detail/asio_types.hpp"
+#include "detail/protocol.hpp"
 #include "detail/reply_error.hpp"
 
 namespace asio::ssl {
@@ -21,12 +22,17 @@ class Core;
 
 // Where and how to listen: "tcp://host:port", "tls://host:port",
 // "ws://host:port[/path]" or "wss://host:port[/path]" (the WebSocket path defaults
-// to /ws; the rest of that port serves HTTP: the browser client, /healthz, /metrics).
+// to /ws; the rest of that port serves HTTP: the browser client, /healthz, /metrics)
+// speak the line protocol; "irc://host:port" and "ircs://host:port" (over TLS) speak
+// IRC.
 struct ListenUrl {
-  enum class Scheme { tcp, tls, ws, wss } scheme = Scheme::tcp;
+  enum class Scheme { tcp, tls, ws, wss, irc, ircs } scheme = Scheme::tcp;
   asio::ip::tcp::endpoint endpoint;
   std::string path;  // ws and wss only
-  bool uses_tls() const noexcept { return scheme == Scheme::tls || scheme == Scheme::wss; }
+  bool uses_tls() const noexcept {
+    return scheme == Scheme::tls || scheme == Scheme::wss || scheme == Scheme::ircs;
+  }
+  bool speaks_irc() const noexcept { return scheme == Scheme::irc || scheme == Scheme::ircs; }
 };
 
 // Throws config_error for anything but the forms above.
@@ -57,6 +63,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   Core& core_;
   ListenUrl url_;
+  const Protocol& protocol_;  // what the listener's connections speak
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer retry_timer_;
   std::uint16_t port_ = 0;

@@ -40,6 +40,7 @@ class LocalSession final : public Peer,
 
  private:
   Flow on_command(const Command& command) override;
+  Flow on_reply(Payload payload) override;
   bool on_decode_error(ReplyError error) override;
   void on_line() override {}
 

@@ -34,7 +34,10 @@ class Session final : public Peer,
  public:
   using Clock = std::chrono::steady_clock;
 
-  Session(Core& core, Link link, std::uint64_t id, std::string remote, std::string address);
+  // `protocol` is the listener's: it makes this connection's decoder, and that says
+  // which protocol spells the replies (see Decoder::encoder).
+  Session(Core& core, const Protocol& protocol, Link link, std::uint64_t id, std::string remote,
+          std::string address);
   ~Session();
 
   // Opens the link (handshakes), then reads and times; call once, after Core::add().
@@ -51,6 +54,7 @@ class Session final : public Peer,
   enum class State { opening, open, draining, closed };
 
   Flow on_command(const Command& command) override;
+  Flow on_reply(Payload payload) override;
   bool on_decode_error(ReplyError error) override;
   void on_line() override;
 
@@ -82,10 +86,10 @@ class Session final : public Peer,
   void publish_error(std::string_view detail, std::error_code reason);
 
   Core& core_;
-  const Protocol& protocol_;
+  std::unique_ptr<Decoder> decoder_;
+  const Protocol& protocol_;  // decoder_->encoder()
   Link link_;
   Timer timer_;
-  std::unique_ptr<Decoder> decoder_;
   RateLimiter rate_;
   std::string address_;  // the client's IP, for the per-address limit
   State state_ = State::opening;
@@ -95,6 +99,7 @@ class Session final : public Peer,
   Clock::time_point now_;  // when the input being decoded was read
   Clock::time_point drain_deadline_;
   bool announced_ = false;     // the connect event went out: the disconnect one will too
+  bool probed_ = false;        // idle: the protocol's keepalive probe went out, no line since
   bool paused_ = false;        // input waits in stash_ until the Hub is done (see on_command)
   bool blocked_ = false;       // a command waits for the Hub with everything after it
   int in_flight_ = 0;          // commands the Hub has not finished (Hub::After::pending, wait)

@@ -1,0 +1,89 @@
+#include "detail/irc_protocol.hpp"
+
+#include <chrono>
+#include <iterator>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include "detail/irc_connection.hpp"
+
+namespace socketchat::detail {
+
+namespace {
+
+std::string utc_now() {
+  return fmt::format("{:%Y-%m-%d %H:%M:%S} UTC",
+                     std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
+}
+
+}  // namespace
+
+std::string irc_source(std::string_view nick) {
+  return fmt::format("{}!{}@{}", nick, nick, IrcProtocol::server_name);
+}
+
+IrcProtocol::IrcProtocol()
+    : created_(utc_now()), probe_(Payload::copy_of(fmt::format("PING :{}\r\n", server_name))) {}
+
+std::unique_ptr<Decoder> IrcProtocol::make_decoder() const {
+  return std::make_unique<IrcConnection>(*this);
+}
+
+// Only what does not depend on the recipient: the Hub encodes a broadcast once for
+// every IRC connection.
+Payload IrcProtocol::encode(const ServerMessage& m) const {
+  fmt::memory_buffer out;
+  auto it = std::back_inserter(out);
+  auto source = [&](std::string_view nick) { fmt::format_to(it, ":{0}!{0}@{1} ", nick, server_name); };
+  switch (m.notice) {
+    case Notice::message:
+      source(m.user);
+      fmt::format_to(it, "PRIVMSG {} :{}\r\n", public_channel, m.text);
+      break;
+    case Notice::room_message:
+      source(m.user);
+      fmt::format_to(it, "PRIVMSG #{} :{}\r\n", m.room, m.text);
+      break;
+    case Notice::joined:
+      source(m.user);
+      fmt::format_to(it, "JOIN #{}\r\n", m.room);
+      break;
+    case Notice::left:
+      source(m.user);
+      fmt::format_to(it, "PART #{}\r\n", m.room);
+      break;
+    case Notice::user_disconnected:
+      if (m.names.empty()) {
+        source(m.user);
+        fmt::format_to(it, "QUIT :Quit\r\n");
+      } else {
+        for (auto name : m.names) {
+          source(name);
+          fmt::format_to(it, "QUIT :Quit\r\n");
+        }
+      }
+      break;
+    case Notice::direct_message:  // a connection's own encoder names the recipient
+      source(m.user);
+      fmt::format_to(it, "PRIVMSG * :{}\r\n", m.text);
+      break;
+    case Notice::error:
+      if (m.error == ReplyError::server_full || m.error == ReplyError::too_many_connections) {
+        fmt::format_to(it, "ERROR :Closing Link: ({})\r\n",
+                       m.error == ReplyError::server_full ? "Server full"
+                                                          : "Too many connections from your address");
+      } else {
+        fmt::format_to(it, ":{} NOTICE * :{}\r\n", server_name, code_of(m.error));
+      }
+      break;
+    case Notice::inactivity: fmt::format_to(it, "ERROR :Closing Link: (Ping timeout)\r\n"); break;
+    case Notice::shutting_down:
+      fmt::format_to(it, "ERROR :Closing Link: (Server shutting down)\r\n");
+      break;
+    default: return {};  // replies: IrcConnection spells them
+  }
+  return Payload::copy_of({out.data(), out.size()});
+}
+
+}  // namespace socketchat::detail
