@@ -13,7 +13,7 @@ set -euo pipefail
 seconds=${1:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${SOCKETCHAT_FUZZ_BUILD_DIR:-$root/build-fuzz}
-targets=(fuzz_line_decoder fuzz_websocket_frame fuzz_http_request)
+targets=(fuzz_line_decoder fuzz_irc_decoder fuzz_websocket_frame fuzz_http_request)
 
 # Only what the fuzzers need: libFuzzer wants clang, and the rest of the project
 # would cost build time for nothing.

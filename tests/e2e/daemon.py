@@ -21,7 +21,7 @@ PATH = os.environ.get("SOCKETCHATD", "")  # the daemon under test; main() sets i
 TIMEOUT = 5.0  # seconds for any single expected reply, log line or exit
 
 # "socketchatd 0.1.0 listening on wss://127.0.0.1:43123/chat": the scheme and the real port.
-LISTENING = re.compile(r"^socketchatd \S+ listening on (tcp|tls|ws|wss)://(\S+):(\d+)(/\S*)?$")
+LISTENING = re.compile(r"^socketchatd \S+ listening on (tcp|tls|ws|wss|irc|ircs)://(\S+):(\d+)(/\S*)?$")
 
 
 def clean_env(**extra):
