@@ -125,7 +125,7 @@ class Server::Impl {
 
   Core core_;
   std::vector<std::shared_ptr<Listener>> listeners_;
-  std::shared_ptr<asio::ssl::context> tls_;  // for tls:// and wss:// listeners
+  std::shared_ptr<asio::ssl::context> tls_;  // for tls://, wss:// and ircs:// listeners
 
  private:
   // Prunes now, then every history_prune_interval until the stop.

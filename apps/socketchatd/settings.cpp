@@ -106,14 +106,14 @@ void add_settings(CLI::App& app, Settings& settings) {
       ->check(CLI::Range(0u, 65535u).description(""));
   add_setting(app, "--listen", settings.listen,
               "Listener URL, repeatable (comma-separated in the environment): tcp://host:port, "
-              "tls://host:port, ws://host:port[/path], wss://host:port[/path]; replaces --host "
-              "and --port")
+              "tls://host:port, ws://host:port[/path], wss://host:port[/path], and IRC on "
+              "irc://host:port, ircs://host:port; replaces --host and --port")
       ->type_name("URL")
       ->delimiter(',')
       ->default_str("");
 
   add_setting(app, "--tls-cert", options.tls_certificate_file,
-              "PEM certificate (chain) for tls:// and wss:// listeners; re-read on SIGHUP")
+              "PEM certificate (chain) for tls://, wss:// and ircs:// listeners; re-read on SIGHUP")
       ->type_name("FILE");
   add_setting(app, "--tls-key", options.tls_private_key_file,
               "PEM private key for --tls-cert; re-read on SIGHUP")

@@ -15,11 +15,12 @@ class HistoryStore;
 struct ServerOptions {
   // Listening endpoints as URLs: "tcp://host:port", "tls://host:port",
   // "ws://host:port[/path]", "wss://host:port[/path]" (WebSocket at /path, default
-  // /ws; the same port serves the browser client at /, /healthz and /metrics). Port
-  // 0 picks a free port (Server::port() tells which). Empty: tcp://0.0.0.0:4000.
+  // /ws; the same port serves the browser client at /, /healthz and /metrics), and
+  // IRC clients on "irc://host:port" and "ircs://host:port" (docs/IRC.md). Port 0
+  // picks a free port (Server::port() tells which). Empty: tcp://0.0.0.0:4000.
   std::vector<std::string> listeners;
 
-  // PEM files for tls:// and wss:// listeners (a certificate chain and its key).
+  // PEM files for tls://, wss:// and ircs:// listeners (a certificate chain and its key).
   std::string tls_certificate_file;
   std::string tls_private_key_file;
 
