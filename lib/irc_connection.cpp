@@ -171,16 +171,12 @@ Flow IrcConnection::registration(const IrcMessage& m, DecodeHandler& handler) {
   return try_to_register(handler);
 }
 
-// Registration is a LOGIN with the nick; then the user is shown in &public.
+// Registration is a LOGIN with the nick (the welcome burst is the reply to it).
 Flow IrcConnection::try_to_register(DecodeHandler& handler) {
   if (registered_ || nick_.empty() || !user_given_ || negotiating_caps_) return Flow::next;
-  SC_STEP(command_step(handler, Asked::registration, nick_, {.verb = Verb::login, .name = nick_}));
-  if (!registered_) {  // 432 or 433 went out: the client tries another NICK
-    nick_.clear();
-    return Flow::next;
-  }
-  return command_step(handler, Asked::public_names, IrcProtocol::public_channel,
-                      {.verb = Verb::who, .follow_up = true});
+  Flow flow = command_step(handler, Asked::registration, nick_, {.verb = Verb::login, .name = nick_});
+  if (!registered_) nick_.clear();  // 432 or 433 went out: the client tries another NICK
+  return flow;
 }
 
 // Capability negotiation (IRCv3): we offer no capabilities, but answer, and hold

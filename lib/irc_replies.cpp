@@ -70,15 +70,18 @@ void IrcConnection::welcome(fmt::memory_buffer& out) const {
                       "CHANMODES=,,,nt NETWORK={} :are supported by this server",
                       server));
   numeric(out, 422, ":MOTD File is missing");
-  // Every IRC user is in the public feed (the line protocol's MSG).
+  // Every IRC user is in the public feed (the line protocol's MSG). Its names list
+  // shows only the newcomer: everyone's would make N logins cost N^2 bytes (19,000
+  // users: gigabytes); NAMES &public or WHO &public lists them on request.
   fmt::format_to(std::back_inserter(out), ":{} JOIN {}\r\n", irc_source(nick_),
                  IrcProtocol::public_channel);
+  numeric(out, 353, fmt::format("= {} :{}", IrcProtocol::public_channel, nick_));
+  numeric(out, 366, fmt::format("{} :End of /NAMES list.", IrcProtocol::public_channel));
 }
 
 // A list of users answers NAMES (and a JOIN), WHO, WHOIS, TOPIC or MODE.
 void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::string_view> names) const {
   switch (asked_) {
-    case Asked::public_names:
     case Asked::join_names:
     case Asked::names: {
       // 353 lines of as many names as fit in an IRC line.

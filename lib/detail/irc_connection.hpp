@@ -39,7 +39,7 @@ class IrcConnection final : public Decoder, public Protocol {
  private:
   // Which IRC command the Hub is answering, so that encode() spells the reply.
   enum class Asked {
-    none, registration, public_names, join, join_names, part, privmsg, notice, names, who,
+    none, registration, join, join_names, part, privmsg, notice, names, who,
     whois, list, topic, mode, ping, quit,
   };
 
