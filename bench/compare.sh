@@ -12,7 +12,9 @@
 #
 # Environment:
 #   BUILD_DIR     where socketchat is (or gets) built in Release (default build-bench)
-#   SERVERS       which servers to run (default "socketchat inspircd ngircd")
+#   SERVERS       which servers to run (default "socketchat socketchat-irc inspircd
+#                 ngircd"; socketchat-irc is socketchatd on an irc:// listener, driven
+#                 with the same IRC client as the peers)
 #   KEEP_WORK=1   keep the working directory (logs, RESULT lines) instead of removing it
 #   SOCKETCHATD_ARGS  socketchatd's flags beyond the lifted limits (default
 #                 "--threads 1 --history off --log-messages false": like the peers, one
@@ -26,7 +28,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 connections=${1:-19000}
 build=${BUILD_DIR:-$root/build-bench}
-servers=${SERVERS:-socketchat inspircd ngircd}
+servers=${SERVERS:-socketchat socketchat-irc inspircd ngircd}
 python=/usr/bin/python3
 [[ -x $python ]] || python=python3
 
@@ -67,16 +69,21 @@ wait_for_port() {
 start_server() {
   port=$(free_port)
   case $1 in
-    socketchat)
+    socketchat | socketchat-irc)
       # stderr to /dev/null: socketchatd logs every message, and that costs time.
       rm -rf "$work/data"
+      local scheme=tcp
+      dialect=line
+      if [[ $1 == socketchat-irc ]]; then
+        scheme=irc
+        dialect=irc
+      fi
       # shellcheck disable=SC2086 # SOCKETCHATD_ARGS is a list of flags
-      taskset -c 0 "$daemon" --host 127.0.0.1 --port "$port" --rate 0 --sendq-bytes 67108864 \
+      taskset -c 0 "$daemon" --listen "$scheme://127.0.0.1:$port" --rate 0 --sendq-bytes 67108864 \
         --max-connections 0 --idle-timeout 0 --login-timeout 0 --data-dir "$work/data" \
         ${SOCKETCHATD_ARGS:---threads 1 --history off --log-messages false} 2> /dev/null &
       server_pid=$!
       wait_for_port "$port"
-      dialect=line
       concurrency=4000
       ;;
     inspircd | ngircd)
@@ -111,7 +118,7 @@ if "$python" -c "import sys; sys.exit(0 if float('$load') > 0.7 else 1)"; then
 fi
 
 for server in $servers; do
-  if [[ $server != socketchat ]] && ! command -v "$server" > /dev/null; then
+  if [[ $server != socketchat* ]] && ! command -v "$server" > /dev/null; then
     echo "== $server: not installed (apt-get install -y $server); skipped"
     continue
   fi

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Prints compare.sh's results as one table, with the ratio socketchat / best peer.
+"""Prints compare.sh's results as one table, with the ratio socketchat / best peer (and
+socketchat-irc / best peer: socketchatd on its IRC listener, driven like the peers).
 
 Input: lines "server<TAB>label<TAB>exit status<TAB>RESULT json" (see compare.sh).
 """
@@ -64,9 +65,10 @@ def main(path):
             runs[(server, label)] = (int(status), json.loads(text))
             if server not in servers:
                 servers.append(server)
-    peers = [s for s in servers if s != "socketchat"]
+    peers = [s for s in servers if not s.startswith("socketchat")]
+    ours = [s for s in servers if s.startswith("socketchat")] if peers else []
 
-    header = ["metric"] + servers + (["socketchat / best peer"] if peers and "socketchat" in servers else [])
+    header = ["metric"] + servers + [f"{s} / best peer" for s in ours]
     rows = []
     for label, title, key, direction, unit in METRICS:
         cells, values = [title], {}
@@ -78,10 +80,10 @@ def main(path):
             if status not in (0, None):
                 cell += f" FAIL({status})"
             cells.append(cell)
-        if len(header) > len(servers) + 1:
+        known = [values[p] for p in peers if isinstance(values.get(p), (int, float))]
+        for server in ours:
             ratio = "-"
-            mine = values.get("socketchat")
-            known = [values[p] for p in peers if isinstance(values.get(p), (int, float))]
+            mine = values.get(server)
             if direction and isinstance(mine, (int, float)) and known:
                 best = max(known) if direction == HIGH else min(known)
                 if best:
@@ -94,12 +96,11 @@ def main(path):
         bad = [label for (s, label), (status, result) in runs.items()
                if s == server and (status != 0 or result.get("ok") is False)]
         correct.append("yes" if not bad else "NO: " + ",".join(bad))
-    if len(header) > len(servers) + 1:
-        correct.append("")
+    correct += [""] * len(ours)
     rows.append(correct)
     print_table(header, rows)
-    print("ratio: socketchat's value / the best peer's; for deliveries/s above 1 is better, "
-          "for latency, seconds and memory below 1 is better.")
+    print("ratio: socketchat's value (line protocol, or socketchat-irc: IRC) / the best peer's; for "
+          "deliveries/s above 1 is better, for latency, seconds and memory below 1 is better.")
 
     print()
     print("CPU during each run (load generator busy = its CPU time / wall time, pinned to CPU 1;")

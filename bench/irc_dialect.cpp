@@ -16,7 +16,10 @@ std::string_view last_param(std::string_view params) {
   return space == std::string_view::npos ? params : params.substr(space + 1);
 }
 
+// 4xx and 5xx, except 422 (ERR_NOMOTD), which many servers send as part of a normal
+// registration.
 bool is_error_numeric(std::string_view command) {
+  if (command == "422") return false;
   return command.size() == 3 && (command[0] == '4' || command[0] == '5') && command[1] >= '0' &&
          command[1] <= '9' && command[2] >= '0' && command[2] <= '9';
 }
@@ -67,7 +70,14 @@ Classified IrcDialect::classify(std::string_view line) const {
   if (command == "PONG") return {LineKind::pong, last_param(params)};
   if (command == "PING") return {LineKind::server_ping, last_param(params)};
   if (command == "001") return {LineKind::welcome, {}};
-  if (command == "366") return {LineKind::joined, {}};
+  if (command == "366") {
+    // "<nick> <channel> :End of /NAMES list.": ours, not another channel's (a server may
+    // put a client in channels of its own at registration).
+    auto first = params.find(' ');
+    std::string_view rest = first == std::string_view::npos ? "" : params.substr(first + 1);
+    if (rest.substr(0, rest.find(' ')) == channel) return {LineKind::joined, {}};
+    return {};
+  }
   if (command == "ERROR" || is_error_numeric(command)) return {LineKind::refused, params};
   return {};
 }

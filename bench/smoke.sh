@@ -2,7 +2,8 @@
 # smoke.sh BUILD_DIR
 #
 # CI's benchmark smoke test: starts the built socketchatd on a free loopback port and
-# runs a tiny fanout (10 users, 2 senders, 50 messages each), then a few PINGs.
+# runs a tiny fanout (10 users, 2 senders, 50 messages each), then a few PINGs, over
+# the line protocol and over its IRC listener.
 # Exits non-zero if any message is lost, duplicated or reordered, or on a timeout.
 # SOCKETCHATD and LOADGEN, when set, name the two binaries instead of BUILD_DIR.
 set -euo pipefail
@@ -28,21 +29,27 @@ trap cleanup EXIT
 
 # Port 0: the daemon picks a free port and names it in its first log line.
 # Its history database goes to the temporary directory, not the current one.
-"$daemon" --host 127.0.0.1 --port 0 --rate 0 --idle-timeout 0 --login-timeout 0 \
-  --data-dir "$work/data" 2> "$log" &
+"$daemon" --listen tcp://127.0.0.1:0 --listen irc://127.0.0.1:0 --rate 0 --idle-timeout 0 \
+  --login-timeout 0 --data-dir "$work/data" 2> "$log" &
 pid=$!
 port=
+irc_port=
 for _ in $(seq 100); do  # at most 10 s
   port=$(sed -n 's/.*listening on tcp:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -1)
-  [[ -n $port ]] && break
+  irc_port=$(sed -n 's/.*listening on irc:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -1)
+  [[ -n $port && -n $irc_port ]] && break
   kill -0 "$pid" 2> /dev/null || { cat "$log" >&2; exit 2; }
   sleep 0.1
 done
-[[ -n $port ]] || { echo "smoke.sh: socketchatd did not report its port" >&2; exit 2; }
+[[ -n $port && -n $irc_port ]] || { echo "smoke.sh: socketchatd did not report its ports" >&2; exit 2; }
 
 "$loadgen" fanout --port "$port" --server-pid "$pid" --users 10 --senders 2 --messages 50 \
   --timeout 20
 "$loadgen" fanout --port "$port" --server-pid "$pid" --users 10 --senders 2 --messages 50 \
   --window 5 --slow-reader --timeout 20
 "$loadgen" latency --port "$port" --server-pid "$pid" --count 100 --warmup 10 --timeout 20
-echo "bench smoke: 3 passed, 0 failed"
+"$loadgen" fanout --port "$irc_port" --dialect irc --server-pid "$pid" --users 10 --senders 2 \
+  --messages 50 --window 5 --timeout 20
+"$loadgen" latency --port "$irc_port" --dialect irc --server-pid "$pid" --count 100 --warmup 10 \
+  --timeout 20
+echo "bench smoke: 5 passed, 0 failed"
