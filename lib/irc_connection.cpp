@@ -131,6 +131,12 @@ Flow IrcConnection::on_message(const IrcMessage& m, DecodeHandler& handler) {
     nick = nick.substr(0, nick.find(','));
     return command_step(handler, Asked::whois, nick, {.verb = Verb::who});
   }
+  if (is(c, "WHOWAS")) {  // no nick history; clients ask after a WHOIS of an unknown nick
+    if (m.count == 0) return numeric_step(handler, 431, ":No nickname given");
+    std::string_view nick = m.param(0);
+    SC_STEP(numeric_step(handler, 406, fmt::format("{} :There was no such nickname", nick)));
+    return numeric_step(handler, 369, fmt::format("{} :End of WHOWAS", nick));
+  }
   if (is(c, "LIST")) return command_step(handler, Asked::list, {}, {.verb = Verb::rooms});
   if (is(c, "TOPIC")) return topic(m, handler);
   if (is(c, "MODE")) return mode(m, handler);
