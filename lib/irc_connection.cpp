@@ -26,6 +26,7 @@ std::string_view room_of(std::string_view channel) noexcept {
 // Flow::next.
 template <class Each>
 Flow for_each_item(std::string_view list, Each&& each) {
+  list = list.substr(0, list.find(' '));  // a list never holds a space ("JOIN :#a b")
   while (!list.empty()) {
     std::size_t comma = list.find(',');
     std::string_view item = list.substr(0, comma);
@@ -51,6 +52,7 @@ std::size_t IrcConnection::feed(std::string_view bytes, DecodeHandler& handler) 
   return framer_.feed(bytes, [&](LineFramer::Unit unit, std::string_view line) {
     handler.on_line();  // any line is activity, a PONG above all
     asked_ = Asked::none;
+    verb_.assign("*");  // until the line is known to hold a command
     if (unit == LineFramer::Unit::too_long) {
       return handler.on_decode_error(ReplyError::line_too_long) ? Flow::next : Flow::stop;
     }
@@ -85,11 +87,12 @@ Flow IrcConnection::command_step(DecodeHandler& handler, Asked asked, std::strin
   return flow;
 }
 
-Flow IrcConnection::reply_step(DecodeHandler& handler, std::string_view text) {
+Flow IrcConnection::reply_step(DecodeHandler& handler, std::string text) {
   if (step_ < steps_done_) {
     ++step_;
     return Flow::next;
   }
+  scrub_irc_line_breaks(text.data(), text.size());  // it may echo what the client sent
   Flow flow = handler.on_reply(Payload::copy_of(text));
   if (flow != Flow::retry) steps_done_ = ++step_;
   return flow;
@@ -163,6 +166,9 @@ Flow IrcConnection::registration(const IrcMessage& m, DecodeHandler& handler) {
   if (is(c, "NICK")) {
     std::string_view nick = m.param(0);
     if (nick.empty()) return numeric_step(handler, 431, ":No nickname given");
+    if (auto space = nick.find(' '); space != std::string_view::npos) {  // "NICK :a b"
+      return numeric_step(handler, 432, fmt::format("{} :Erroneous nickname", nick.substr(0, space)));
+    }
     if (registered_) {
       if (iequals_ascii(nick, nick_)) return Flow::next;
       return numeric_step(handler, 447, fmt::format("{} :Nick changes are not supported here", nick));

@@ -1,5 +1,6 @@
 #include "detail/irc_protocol.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <iterator>
 
@@ -19,6 +20,23 @@ std::string utc_now() {
 
 }  // namespace
 
+void append_privmsg(fmt::memory_buffer& out, std::string_view nick, std::string_view prefix,
+                    std::string_view target, std::string_view text) {
+  constexpr std::string_view server = IrcProtocol::server_name;
+  // ":" nick "!" nick "@" server " PRIVMSG " prefix target " :" text, without the CR LF.
+  const std::size_t head =
+      1 + nick.size() + 1 + nick.size() + 1 + server.size() + 9 + prefix.size() + target.size() + 2;
+  const std::size_t room = head + 4 < IrcProtocol::max_line_bytes ? IrcProtocol::max_line_bytes - head : 4;
+  do {
+    std::size_t cut = std::min(text.size(), room);
+    while (cut > 0 && cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    if (cut == 0) cut = std::min(text.size(), room);  // not UTF-8 after all: cut anyway
+    fmt::format_to(std::back_inserter(out), ":{0}!{0}@{1} PRIVMSG {2}{3} :{4}\r\n", nick, server,
+                   prefix, target, text.substr(0, cut));
+    text.remove_prefix(cut);
+  } while (!text.empty());
+}
+
 std::string irc_source(std::string_view nick) {
   return fmt::format("{}!{}@{}", nick, nick, IrcProtocol::server_name);
 }
@@ -37,14 +55,8 @@ Payload IrcProtocol::encode(const ServerMessage& m) const {
   auto it = std::back_inserter(out);
   auto source = [&](std::string_view nick) { fmt::format_to(it, ":{0}!{0}@{1} ", nick, server_name); };
   switch (m.notice) {
-    case Notice::message:
-      source(m.user);
-      fmt::format_to(it, "PRIVMSG {} :{}\r\n", public_channel, m.text);
-      break;
-    case Notice::room_message:
-      source(m.user);
-      fmt::format_to(it, "PRIVMSG #{} :{}\r\n", m.room, m.text);
-      break;
+    case Notice::message: append_privmsg(out, m.user, {}, public_channel, m.text); break;
+    case Notice::room_message: append_privmsg(out, m.user, "#", m.room, m.text); break;
     case Notice::joined:
       source(m.user);
       fmt::format_to(it, "JOIN #{}\r\n", m.room);
@@ -65,8 +77,7 @@ Payload IrcProtocol::encode(const ServerMessage& m) const {
       }
       break;
     case Notice::direct_message:  // a connection's own encoder names the recipient
-      source(m.user);
-      fmt::format_to(it, "PRIVMSG * :{}\r\n", m.text);
+      append_privmsg(out, m.user, {}, "*", m.text);
       break;
     case Notice::error:
       if (m.error == ReplyError::server_full || m.error == ReplyError::too_many_connections) {

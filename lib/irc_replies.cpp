@@ -16,6 +16,15 @@ constexpr std::string_view server = IrcProtocol::server_name;
 
 }  // namespace
 
+// RFC 2812 2.3.1: a line holds no NUL, and no CR but the one before its LF. Replies echo
+// what the client sent (a command, a channel, a nick), which may hold either: each is
+// shown as '?'.
+void scrub_irc_line_breaks(char* data, std::size_t size) noexcept {
+  for (std::size_t i = 0; i < size; ++i) {
+    if (data[i] == '\0' || (data[i] == '\r' && (i + 1 == size || data[i + 1] != '\n'))) data[i] = '?';
+  }
+}
+
 void IrcConnection::numeric(fmt::memory_buffer& out, int code, std::string_view rest) const {
   fmt::format_to(std::back_inserter(out), ":{} {:03} {} {}\r\n", server, code, me(), rest);
 }
@@ -25,7 +34,7 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
   auto it = std::back_inserter(out);
   switch (m.notice) {
     case Notice::direct_message:  // from another connection's strand: nick_ only
-      fmt::format_to(it, ":{0}!{0}@{1} PRIVMSG {2} :{3}\r\n", m.user, server, nick_, m.text);
+      append_privmsg(out, m.user, {}, nick_, m.text);
       break;
     case Notice::ok:
       succeeded_ = true;
@@ -49,7 +58,8 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
       fmt::format_to(it, ":{0} PONG {0} :{1}\r\n", server, m.text);
       break;
     case Notice::inactivity:
-      fmt::format_to(it, "ERROR :Closing Link: {} (Ping timeout)\r\n", me());
+      fmt::format_to(it, "ERROR :Closing Link: {} ({})\r\n", me(),
+                     registered_ ? "Ping timeout" : "Registration timed out");
       break;
     case Notice::help:
     case Notice::history:
@@ -57,6 +67,7 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
     default: return shared_.encode(m);  // broadcasts, and the server shutting down
   }
   if (out.size() == 0) return {};
+  scrub_irc_line_breaks(out.data(), out.size());
   return Payload::copy_of({out.data(), out.size()});
 }
 

@@ -13,6 +13,9 @@
 
 namespace socketchat::detail {
 
+// Replaces each NUL, and each CR not right before a LF, with '?' (irc_replies.cpp).
+void scrub_irc_line_breaks(char* data, std::size_t size) noexcept;
+
 // One IRC client's side of the protocol: registration (NICK, USER, CAP), the
 // decoding of its lines into Hub commands, and the spelling of the Hub's replies to
 // it, which depend on its nick and on the command being answered (an OK to JOIN is
@@ -58,7 +61,7 @@ class IrcConnection final : public Decoder, public Protocol {
   Flow mode(const IrcMessage& message, DecodeHandler& handler);
   Flow cap(const IrcMessage& message, DecodeHandler& handler);
   Flow command_step(DecodeHandler& handler, Asked asked, std::string_view target, Command command);
-  Flow reply_step(DecodeHandler& handler, std::string_view text);
+  Flow reply_step(DecodeHandler& handler, std::string text);
   // A numeric reply from the server: ":socketchat <code> <nick> <rest>\r\n".
   Flow numeric_step(DecodeHandler& handler, int code, std::string_view rest);
 

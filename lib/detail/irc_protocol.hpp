@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include <fmt/format.h>
+
 #include "detail/protocol.hpp"
 
 namespace socketchat::detail {
@@ -40,5 +42,12 @@ class IrcProtocol final : public Protocol {
 
 // "nick!nick@socketchat": how a user appears as the source of a message.
 std::string irc_source(std::string_view nick);
+
+// Appends ":nick!nick@socketchat PRIVMSG <prefix><target> :<text>\r\n": as several such
+// lines when one would be over the 512 bytes of RFC 2812 2.3 (a line-protocol user may
+// send up to max_line_bytes, and the source makes an IRC user's 510 bytes longer), the
+// text cut between UTF-8 characters. `prefix` is "#" for a room, else empty.
+void append_privmsg(fmt::memory_buffer& out, std::string_view nick, std::string_view prefix,
+                    std::string_view target, std::string_view text);
 
 }  // namespace socketchat::detail

@@ -1,0 +1,995 @@
+#!/usr/bin/python3
+"""End-to-end tests of the irc:// and ircs:// listeners: the real socketchatd, Debian's
+python3-irc as a real IRC bot, raw sockets for byte-exact lines (and for clients that
+misbehave on purpose), line-protocol users over TCP and python3-websockets users over
+ws://, all in one world.
+
+Usage: /usr/bin/python3 test_irc.py PATH/TO/socketchatd [unittest options]
+   or: SOCKETCHATD=PATH/TO/socketchatd /usr/bin/python3 test_irc.py
+
+Standard library, python3-irc, python3-websockets and the openssl CLI (for the ircs://
+certificate). Every wait is bounded: sockets have timeouts, the bot's reactor runs with a
+deadline, the daemon's log is awaited with a deadline. Nothing sleeps to synchronise:
+"nothing else arrived" is shown by a PING whose PONG is the very next line.
+"""
+
+import re
+import socket
+import time
+import unittest
+
+import irc.client
+import irc.connection
+
+import daemon as e2e
+from daemon import TIMEOUT, Client, Daemon, DaemonTestCase
+from test_websocket import WsClient
+
+SERVER = "socketchat"  # the server's name in every numeric and as every user's host
+MAX_LINE = 512  # RFC 2812 2.3: bytes in one IRC line, CR LF included
+ISUPPORT = ("CHANTYPES=#& NICKLEN=32 CHANNELLEN=33 CASEMAPPING=ascii PREFIX=() CHANMODES=,,,nt "
+            "NETWORK=socketchat :are supported by this server")
+Reactor = getattr(irc.client, "Reactor", None) or irc.client.IRC  # named IRC in older versions (8.5)
+
+
+def source(nick):
+    """How a user appears as the source of what they send: ":nick!nick@socketchat"."""
+    return f":{nick}!{nick}@{SERVER}"
+
+
+def numeric(code, nick, rest):
+    return f":{SERVER} {code:03d} {nick} {rest}"
+
+
+def pong(token):
+    return f":{SERVER} PONG {SERVER} :{token}"
+
+
+def parse(line):
+    """(prefix, command, params) of one IRC line (RFC 2812 2.3.1)."""
+    prefix = None
+    if line.startswith(":"):
+        prefix, _, line = line[1:].partition(" ")
+    head, colon, trailing = line.partition(" :")
+    command, *params = head.split()
+    if colon:
+        params.append(trailing)
+    return prefix, command, params
+
+
+def version_of(daemon):
+    """The daemon's version, from its first "listening on" line."""
+    return re.match(r"^socketchatd (\S+) listening on ", daemon.log()[0]).group(1)
+
+
+class Irc:
+    """One raw IRC connection (plain, or TLS when given an ssl.SSLContext) with a bounded
+    wait on every read. line() is the next line the server sent without its CR LF (and
+    checks that it ended with CR LF), or None at end of stream."""
+
+    def __init__(self, port, tls=None, receive_buffer=None):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            if receive_buffer:  # before connect(), so that the window starts small
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+            self.sock.settimeout(TIMEOUT)
+            self.sock.connect(("127.0.0.1", port))
+            if tls is not None:
+                self.sock = tls.wrap_socket(self.sock, server_hostname="127.0.0.1")
+        except BaseException:
+            self.sock.close()
+            raise
+        self.buffer = b""
+        self.nick = None
+
+    def send(self, *lines):
+        """Lines as one write, each ended with CR LF."""
+        self.sock.sendall(b"".join(line.encode() + b"\r\n" for line in lines))
+
+    def send_bytes(self, data):
+        self.sock.sendall(data)
+
+    def raw_line(self):
+        """The next line as bytes, with its CR LF; None at end of stream."""
+        while b"\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                assert self.buffer == b"", f"the stream ended inside a line: {self.buffer!r}"
+                return None
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line + b"\n"
+
+    def line(self):
+        raw = self.raw_line()
+        if raw is None:
+            return None
+        assert raw.endswith(b"\r\n"), f"a line without CR LF: {raw!r}"
+        return raw[:-2].decode()
+
+    def lines(self, count):
+        return [self.line() for _ in range(count)]
+
+    def until(self, last):
+        """Every line up to and including the line `last`."""
+        lines = []
+        while True:
+            line = self.line()
+            assert line is not None, f"closed before {last!r}; got {lines!r}"
+            lines.append(line)
+            if line == last:
+                return lines
+
+    def ask(self, line, count=1):
+        self.send(line)
+        return self.line() if count == 1 else self.lines(count)
+
+    def register(self, nick):
+        """NICK and USER; the welcome burst up to the end of &public's names."""
+        self.send(f"NICK {nick}", f"USER {nick.lower()} 0 * :{nick} the tester")
+        first = self.line()
+        assert first == numeric(1, nick, f":Welcome to socketchat, {nick}"), first
+        self.nick = nick
+        return [first] + self.until(numeric(366, nick, "&public :End of /NAMES list."))
+
+    def at_eof(self):
+        """True when the server has closed its side and sent nothing more."""
+        while chunk := self.sock.recv(65536):
+            self.buffer += chunk
+        return self.buffer == b""
+
+    def close(self):
+        self.sock.close()
+
+
+class Bot:
+    """A python3-irc client driven from the test's thread: wait() runs the reactor
+    (process_once) until an event that matches comes, or fails at a deadline. The
+    library answers the server's PING itself."""
+
+    def __init__(self, port, nick, tls=None):
+        self.reactor = Reactor()
+        self.events = []  # not yet taken by wait(); raw lines are in self.raw
+        self.raw = []
+        self.sockets = []  # python3-irc does not close its socket when the server has closed it
+        self.reactor.add_global_handler("all_events", self._record, 10)
+
+        def wrap(sock):
+            sock.settimeout(TIMEOUT)
+            if tls is not None:
+                sock = tls.wrap_socket(sock, server_hostname="127.0.0.1")
+            self.sockets.append(sock)
+            return sock
+
+        factory = irc.connection.Factory(wrapper=wrap)
+        self.connection = self.reactor.server().connect("127.0.0.1", port, nick, ircname="python3-irc bot",
+                                                        connect_factory=factory)
+
+    def _record(self, connection, event):
+        if event.type == "all_raw_messages":
+            self.raw.append(event.arguments[0])
+        else:
+            self.events.append(event)
+
+    def wait(self, kind, source=None, target=None, arguments=None, timeout=TIMEOUT):
+        """The first event of type `kind` not yet taken whose source (nick!user@host),
+        target and arguments are the ones given; the events before it stay."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for i, event in enumerate(self.events):
+                if (event.type == kind and (source is None or event.source == source)
+                        and (target is None or event.target == target)
+                        and (arguments is None or list(event.arguments) == arguments)):
+                    del self.events[i]
+                    return event
+            left = deadline - time.monotonic()
+            if left <= 0:
+                seen = [(e.type, e.source, e.target, e.arguments) for e in self.events]
+                raise AssertionError(f"no {kind} event from {source} to {target} {arguments}; "
+                                     f"events: {seen}")
+            self.reactor.process_once(min(left, 0.05))
+
+    def close(self):
+        try:
+            if self.connection.is_connected():
+                self.connection.close()
+        except Exception:
+            pass  # the server closed first
+        for sock in self.sockets:
+            sock.close()
+
+
+class IrcTestCase(DaemonTestCase):
+    """A daemon per test through start(), clients through irc(), line() and ws(): the base
+    ends them all in tearDown."""
+
+    def start(self, *args, listen=("irc", "tcp")):
+        urls = []
+        for scheme in listen:
+            urls += ["--listen", f"{scheme}://127.0.0.1:0" + ("/ws" if scheme == "ws" else "")]
+        if "ircs" in listen:
+            urls += ["--tls-cert", self.cert, "--tls-key", self.key]
+        return self.keep_daemon(Daemon("--history", "memory", *urls, *args))
+
+    def irc(self, daemon, nick=None, scheme="irc", **options):
+        """A raw IRC connection, registered as `nick` when one is given."""
+        tls = self.trusted if scheme == "ircs" else None
+        client = self.keep(Irc(daemon.ports[scheme], tls=tls, **options))
+        if nick:
+            client.register(nick)
+        return client
+
+    def line(self, daemon, name=None):
+        """A line-protocol user over TCP, logged in as `name` when one is given."""
+        client = self.keep(Client(daemon.ports["tcp"]))
+        return client.login(name) if name else client
+
+    def ws(self, daemon, name):
+        return self.keep(WsClient(f"ws://127.0.0.1:{daemon.ports['ws']}/ws")).login(name)
+
+    def bot(self, daemon, nick, scheme="irc"):
+        return self.keep(Bot(daemon.ports[scheme], nick, tls=self.trusted if scheme == "ircs" else None))
+
+    def assertAlive(self, client, token="alive"):
+        """PING answers PONG as the very next line: nothing else was queued for the client."""
+        if isinstance(client, Irc):
+            self.assertEqual(client.ask(f"PING {token}"), pong(token))
+        else:
+            self.assertEqual(client.ask(f"PING {token}"), f"PONG {token}")
+
+    def assertReplies(self, client, lines, expected):
+        """Sends the lines in one write; the replies are exactly `expected`, then nothing."""
+        client.send(*lines, "PING end")
+        self.assertEqual(client.until(pong("end")), [*expected, pong("end")])
+
+    def join(self, client, channel, names):
+        """JOIN as an IRC client: the echo, then the channel's names."""
+        nick = client.nick
+        self.assertEqual(client.ask(f"JOIN {channel}", 3), [
+            f"{source(nick)} JOIN {channel}",
+            numeric(353, nick, f"= {channel} :{names}"),
+            numeric(366, nick, f"{channel} :End of /NAMES list."),
+        ])
+
+
+class BotTest(IrcTestCase):
+    def test_python_irc_bot_chats_with_line_and_websocket_users(self):
+        daemon = self.start(listen=("irc", "tcp", "ws"))
+        lina = self.line(daemon, "lina")
+        webb = self.ws(daemon, "webb")
+        for user in (lina, webb):
+            self.assertEqual(user.ask("JOIN general"), "OK")
+        self.assertEqual(lina.line(), "INFO webb joined general")
+
+        bot = self.bot(daemon, "bot")
+        welcome = bot.wait("welcome", target="bot")
+        self.assertEqual(welcome.arguments, ["Welcome to socketchat, bot"])
+        self.assertEqual(bot.connection.features.network, "socketchat")  # from 005
+        self.assertEqual("".join(bot.connection.features.chantypes), "#&")  # a str or a list, by version
+        bot.wait("join", source="bot!bot@socketchat", target="&public")
+        bot.connection.join("#general")
+        bot.wait("join", source="bot!bot@socketchat", target="#general")
+        names = bot.wait("namreply", arguments=["=", "#general", "bot lina webb"])
+        self.assertEqual(names.target, "bot")
+        for user in (lina, webb):
+            self.assertEqual(user.line(), "INFO bot joined general")
+
+        # Room messages, both ways.
+        lina.send("SAY general hello from a line")
+        bot.wait("pubmsg", source="lina!lina@socketchat", target="#general", arguments=["hello from a line"])
+        self.assertEqual(webb.line(), "SAY general lina hello from a line")
+        webb.send("SAY general hello from the web")
+        bot.wait("pubmsg", source="webb!webb@socketchat", target="#general", arguments=["hello from the web"])
+        self.assertEqual(lina.line(), "SAY general webb hello from the web")
+        bot.connection.privmsg("#general", "hello from irc")
+        for user in (lina, webb):
+            self.assertEqual(user.line(), "SAY general bot hello from irc")
+
+        # Direct messages, both ways.
+        lina.send("DM bot psst from a line")
+        bot.wait("privmsg", source="lina!lina@socketchat", target="bot", arguments=["psst from a line"])
+        webb.send("DM bot psst from the web")
+        bot.wait("privmsg", source="webb!webb@socketchat", target="bot", arguments=["psst from the web"])
+        bot.connection.privmsg("lina", "hi lina")
+        self.assertEqual(lina.line(), "DM bot hi lina")
+        bot.connection.privmsg("webb", "hi webb")
+        self.assertEqual(webb.line(), "DM bot hi webb")
+
+        # The public feed (the line protocol's MSG) is the channel &public.
+        lina.send("MSG hi")
+        bot.wait("pubmsg", source="lina!lina@socketchat", target="&public", arguments=["hi"])
+        self.assertEqual(webb.line(), "MSG lina hi")
+        bot.connection.privmsg("&public", "hi all from irc")
+        for user in (lina, webb):
+            self.assertEqual(user.line(), "MSG bot hi all from irc")
+
+        # What the bot received, byte for byte.
+        self.assertLessEqual({
+            ":lina!lina@socketchat PRIVMSG #general :hello from a line",
+            ":webb!webb@socketchat PRIVMSG bot :psst from the web",
+            ":lina!lina@socketchat PRIVMSG &public :hi",
+        }, set(bot.raw))
+
+        for user in (lina, webb):
+            user.send("WHO")
+            self.assertEqual(user.lines_until_end(), ["USER bot", "USER lina", "USER webb"])
+
+        # Leaving and disconnecting, as the bot sees them.
+        self.assertEqual(lina.ask("PART general"), "OK")
+        bot.wait("part", source="lina!lina@socketchat", target="#general")
+        self.assertEqual(webb.line(), "INFO lina left general")
+        lina.send("QUIT")
+        self.assertIsNone(lina.line())
+        bot.wait("quit", source="lina!lina@socketchat", arguments=["Quit"])
+        self.assertEqual(webb.line(), "INFO lina disconnected")
+
+        # Everything the bot was sent was expected above: no echo of its own messages.
+        self.assertEqual([(e.type, e.source, e.target, e.arguments) for e in bot.events
+                          if e.type in ("pubmsg", "privmsg", "pubnotice", "privnotice")], [])
+
+        bot.connection.quit("done here")
+        bot.wait("error", target="Closing Link: bot (Quit: done here)")  # python3-irc: the text is the target
+        bot.wait("disconnect")
+        self.assertEqual(webb.line(), "INFO bot disconnected")
+        self.assertAlive(webb)
+
+
+class RegistrationTest(IrcTestCase):
+    def test_welcome_burst(self):
+        daemon = self.start()
+        version = version_of(daemon)
+        self.line(daemon, "lina")
+        alice = self.irc(daemon)
+        alice.send("PASS whatever", "NICK alice", "USER alice 0 * :Alice Liddell")
+        burst = alice.lines(9)
+        self.assertEqual(burst[:2], [
+            numeric(1, "alice", ":Welcome to socketchat, alice"),
+            numeric(2, "alice", f":Your host is socketchat, running version {version}"),
+        ])
+        self.assertRegex(burst[2], r"^:socketchat 003 alice :This server was created "
+                                   r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$")
+        self.assertEqual(burst[3:], [
+            numeric(4, "alice", f"socketchat {version} i nt"),
+            numeric(5, "alice", ISUPPORT),
+            numeric(422, "alice", ":MOTD File is missing"),
+            f"{source('alice')} JOIN &public",
+            numeric(353, "alice", "= &public :alice"),  # only the newcomer: NAMES &public lists everyone
+            numeric(366, "alice", "&public :End of /NAMES list."),
+        ])
+        tokens = dict(token.partition("=")[::2] for token in parse(burst[4])[2][1:-1])
+        self.assertEqual(tokens["CHANTYPES"], "#&")
+        self.assertEqual(tokens["NICKLEN"], "32")
+        self.assertEqual(tokens["CASEMAPPING"], "ascii")
+        self.assertAlive(alice)
+        self.assertEqual(self.irc(daemon).register("Bob")[-2], numeric(353, "Bob", "= &public :Bob"))
+        self.assertReplies(alice, ["NAMES &public"], [  # everyone, whatever the protocol, sorted without case
+            numeric(353, "alice", "= &public :alice Bob lina"),
+            numeric(366, "alice", "&public :End of /NAMES list."),
+        ])
+
+    def test_cap_ls_holds_registration_until_cap_end(self):
+        daemon = self.start()
+        carol = self.irc(daemon)
+        self.assertReplies(carol, ["CAP LS 302", "NICK carol", "USER carol 0 * :Carol"],
+                           [f":{SERVER} CAP * LS :"])  # and no 001: registration waits
+        self.assertReplies(carol, ["CAP REQ :multi-prefix sasl", "CAP LIST", "CAP BOGUS"], [
+            f":{SERVER} CAP * NAK :multi-prefix sasl",
+            f":{SERVER} CAP * LIST :",
+            numeric(410, "*", "BOGUS :Invalid CAP command"),
+        ])
+        self.assertEqual(self.line(daemon).ask("LOGIN CAROL"), "OK")  # the nick is not taken yet
+        carol.send("NICK carol2", "CAP END")
+        self.assertEqual(carol.line(), numeric(1, "carol2", ":Welcome to socketchat, carol2"))
+        carol.nick = "carol2"
+        carol.until(numeric(366, "carol2", "&public :End of /NAMES list."))
+        self.assertReplies(carol, ["CAP LS"], [f":{SERVER} CAP carol2 LS :"])  # nothing held now
+
+    def test_nick_errors_then_a_free_nick_registers(self):
+        daemon = self.start()
+        self.line(daemon, "Lina")
+        dave = self.irc(daemon)
+        self.assertReplies(dave, ["NICK", "NICK :", "USER dave 0 * :Dave"],
+                           [numeric(431, "*", ":No nickname given")] * 2)
+        bad = ["9-x!", "-dave", "_dave", "d" * 33, "dav\u00e9", "#dave", "dave@home", "da,ve"]
+        self.assertReplies(dave, [f"NICK {nick}" for nick in bad],
+                           [numeric(432, "*", f"{nick} :Erroneous nickname") for nick in bad])
+        # Names are unique across both protocols, without regard to case.
+        self.assertReplies(dave, ["NICK LINA", "NICK lina"],
+                           [numeric(433, "*", "LINA :Nickname is already in use"),
+                            numeric(433, "*", "lina :Nickname is already in use")])
+        dave.send("NICK dave-2.x_y")
+        self.assertEqual(dave.line(), numeric(1, "dave-2.x_y", ":Welcome to socketchat, dave-2.x_y"))
+        dave.nick = "dave-2.x_y"
+        dave.until(numeric(366, dave.nick, "&public :End of /NAMES list."))
+        self.assertAlive(dave)
+        # NICKLEN=32: 32 characters are a nick, 33 are not.
+        longest = self.irc(daemon)
+        self.assertReplies(longest, ["USER x 0 * :x", "NICK " + "n" * 33],
+                           [numeric(432, "*", "n" * 33 + " :Erroneous nickname")])
+        longest.register("N" * 32)
+        # USER needs its four parameters.
+        self.assertReplies(self.irc(daemon), ["NICK eve", "USER eve 0 *"],
+                           [numeric(461, "*", "USER :Not enough parameters")])
+
+    def test_a_line_user_cannot_take_an_irc_nick(self):
+        daemon = self.start()
+        self.irc(daemon, "Alice")
+        lina = self.line(daemon)
+        self.assertEqual(lina.ask("LOGIN alice"), "ERR username-taken")
+        self.assertEqual(lina.ask("LOGIN ALICE"), "ERR username-taken")
+        self.assertReplies(self.irc(daemon), ["NICK aLiCe", "USER a 0 * :a"],
+                           [numeric(433, "*", "aLiCe :Nickname is already in use")])
+
+    def test_commands_before_registration_get_451(self):
+        daemon = self.start()
+        lina = self.line(daemon, "lina")
+        early = self.irc(daemon)
+        commands = ["JOIN #general", "PRIVMSG lina :hi", "NOTICE lina :hi", "WHO", "WHOIS lina", "LIST",
+                    "NAMES", "TOPIC #general", "MODE lina", "AWAY :gone", "USERHOST lina", "PART #general",
+                    "FOO bar"]
+        self.assertReplies(early, commands, [numeric(451, "*", ":You have not registered")] * len(commands))
+        self.assertAlive(lina)  # nothing reached her
+        self.assertReplies(early, ["PONG :whatever"], [])
+        early.send("QUIT")
+        self.assertEqual(early.line(), "ERROR :Closing Link: * (Quit: Client quit)")
+        self.assertTrue(early.at_eof())
+        self.assertAlive(lina)  # no one had logged in: no one is announced
+
+    def test_462_447_and_nick_unchanged(self):
+        daemon = self.start()
+        alice = self.irc(daemon, "alice")
+        self.assertReplies(alice, ["USER alice 0 * :again", "PASS secret", "NICK other", "NICK ALICE",
+                                   "NICK alice"], [
+            numeric(462, "alice", ":You may not reregister"),
+            numeric(462, "alice", ":You may not reregister"),
+            numeric(447, "alice", "other :Nick changes are not supported here"),
+        ])
+        self.assertEqual(self.line(daemon).ask("LOGIN other"), "OK")  # "other" was never taken
+
+
+class ChannelTest(IrcTestCase):
+    def test_join_echo_names_and_what_others_see(self):
+        daemon = self.start()
+        lina = self.line(daemon, "lina")
+        self.assertEqual(lina.ask("JOIN general"), "OK")
+        alice = self.irc(daemon, "alice")
+        bob = self.irc(daemon, "bob")
+        self.join(alice, "#general", "alice lina")
+        self.assertEqual(lina.line(), "INFO alice joined general")
+        self.join(bob, "#general", "alice bob lina")
+        self.assertEqual(alice.line(), f"{source('bob')} JOIN #general")
+        self.assertEqual(lina.line(), "INFO bob joined general")
+        # Again, and &public (everyone is in it): nothing.
+        self.assertReplies(alice, ["JOIN #general", "JOIN &public", "join #GENERAL"], [])
+        # A list of channels, one created by this JOIN.
+        self.assertReplies(alice, ["JOIN #second,#general,#third"], [
+            f"{source('alice')} JOIN #second", numeric(353, "alice", "= #second :alice"),
+            numeric(366, "alice", "#second :End of /NAMES list."),
+            f"{source('alice')} JOIN #third", numeric(353, "alice", "= #third :alice"),
+            numeric(366, "alice", "#third :End of /NAMES list."),
+        ])
+        self.assertAlive(lina)
+        self.assertEqual(lina.ask("JOIN third"), "OK")
+        self.assertEqual(alice.line(), f"{source('lina')} JOIN #third")
+        # Room messages, every way.
+        lina.send("SAY general from the line")
+        for irc_user in (alice, bob):
+            self.assertEqual(irc_user.line(), f"{source('lina')} PRIVMSG #general :from the line")
+        alice.send("PRIVMSG #general :from irc")
+        self.assertEqual(bob.line(), f"{source('alice')} PRIVMSG #general :from irc")
+        self.assertEqual(lina.line(), "SAY general alice from irc")
+        self.assertAlive(alice)  # no echo of her own message
+
+    def test_join_errors(self):
+        daemon = self.start()
+        alice = self.irc(daemon, "alice")
+        self.assertReplies(alice, ["JOIN general", "JOIN #bad!name", "JOIN #", "JOIN #" + "r" * 33,
+                                   "JOIN &other", "JOIN"], [
+            numeric(403, "alice", "general :No such channel"),
+            numeric(403, "alice", "#bad!name :No such channel"),
+            numeric(403, "alice", "# :No such channel"),
+            numeric(403, "alice", "#" + "r" * 33 + " :No such channel"),
+            numeric(403, "alice", "&other :No such channel"),
+            numeric(461, "alice", "JOIN :Not enough parameters"),
+        ])
+        self.join(alice, "#" + "r" * 32, "alice")  # CHANNELLEN=33
+
+    def test_part_echo_and_errors(self):
+        daemon = self.start()
+        lina = self.line(daemon, "lina")
+        alice = self.irc(daemon, "alice")
+        bob = self.irc(daemon, "bob")
+        self.assertEqual(lina.ask("JOIN general"), "OK")
+        self.join(alice, "#general", "alice lina")
+        self.join(bob, "#general", "alice bob lina")
+        self.assertEqual(alice.line(), f"{source('bob')} JOIN #general")
+        self.assertEqual([lina.line(), lina.line()], ["INFO alice joined general", "INFO bob joined general"])
+
+        self.assertReplies(alice, ["PART #general :see you"], [f"{source('alice')} PART #general"])
+        self.assertEqual(bob.line(), f"{source('alice')} PART #general")
+        self.assertEqual(lina.line(), "INFO alice left general")
+        self.assertReplies(alice, ["PART #general", "PART #nosuch", "PART general", "PART &public", "PART"], [
+            numeric(442, "alice", "#general :You're not on that channel"),
+            numeric(442, "alice", "#nosuch :You're not on that channel"),
+            numeric(403, "alice", "general :No such channel"),
+            f":{SERVER} NOTICE alice :&public is the public feed and cannot be left",
+            numeric(461, "alice", "PART :Not enough parameters"),
+        ])
+        self.assertEqual(lina.ask("PART general"), "OK")
+        self.assertEqual(bob.line(), f"{source('lina')} PART #general")
+        self.assertAlive(alice)  # not in the room any more: told nothing
+
+    def test_privmsg_and_notice_targets_and_errors(self):
+        daemon = self.start()
+        lina = self.line(daemon, "lina")
+        alice = self.irc(daemon, "alice")
+        bob = self.irc(daemon, "bob")
+        self.assertEqual(lina.ask("JOIN general"), "OK")
+        self.assertReplies(alice, [
+            "PRIVMSG #nochan :x", "PRIVMSG #general :x", "PRIVMSG nobody :x", "PRIVMSG", "PRIVMSG lina",
+            "PRIVMSG lina :", "PRIVMSG lina :   ",
+        ], [
+            numeric(404, "alice", "#nochan :Cannot send to channel"),
+            numeric(404, "alice", "#general :Cannot send to channel"),  # not a member
+            numeric(401, "alice", "nobody :No such nick/channel"),
+            numeric(411, "alice", ":No recipient given (PRIVMSG)"),
+            numeric(412, "alice", ":No text to send"),
+            numeric(412, "alice", ":No text to send"),
+            numeric(412, "alice", ":No text to send"),
+        ])
+        # NOTICE is never answered with an error (RFC 2812 3.3.2).
+        self.assertReplies(alice, ["NOTICE nobody :x", "NOTICE", "NOTICE lina", "NOTICE #nochan :x",
+                                   "NOTICE #general :x"], [])
+        self.assertAlive(lina)
+
+        alice.send("PRIVMSG lina :a direct message")
+        self.assertEqual(lina.line(), "DM alice a direct message")
+        alice.send("NOTICE lina :a notice")  # delivered like any message
+        self.assertEqual(lina.line(), "DM alice a notice")
+        alice.send("PRIVMSG &public :to everyone")
+        self.assertEqual(lina.line(), "MSG alice to everyone")
+        self.assertEqual(bob.line(), f"{source('alice')} PRIVMSG &public :to everyone")
+        alice.send("privmsg lina,bob :to both")  # a lower-case command, a list of targets
+        self.assertEqual(lina.line(), "DM alice to both")
+        self.assertEqual(bob.line(), f"{source('alice')} PRIVMSG bob :to both")
+        # A client's own prefix and message tags change nothing.
+        alice.send("@time=2020-01-01T00:00:00Z :bob!bob@elsewhere PRIVMSG lina :not from bob")
+        self.assertEqual(lina.line(), "DM alice not from bob")
+        alice.send("PRIVMSG Lina :  padded text  ")
+        self.assertEqual(lina.line(), "DM alice padded text")
+        self.assertAlive(alice)
+
+        lina.send("DM alice from the line")
+        self.assertEqual(alice.line(), f"{source('lina')} PRIVMSG alice :from the line")
+        lina.send("MSG to the feed")
+        self.assertEqual(alice.line(), f"{source('lina')} PRIVMSG &public :to the feed")
+        self.assertEqual(bob.line(), f"{source('lina')} PRIVMSG &public :to the feed")
+        bob.send("PRIVMSG ALICE :case does not matter")
+        self.assertEqual(alice.line(), f"{source('bob')} PRIVMSG alice :case does not matter")
+
+    def test_names(self):
+        daemon = self.start()
+        lina = self.line(daemon, "lina")
+        self.assertEqual(lina.ask("JOIN general"), "OK")
+        alice = self.irc(daemon, "alice")
+        self.irc(daemon, "Bob")
+        self.assertReplies(alice, ["NAMES #general", "NAMES &public", "NAMES", "NAMES #nochan",
+                                   "NAMES general", "NAMES #general,&public"], [
+            numeric(353, "alice", "= #general :lina"),  # membership is not needed
+            numeric(366, "alice", "#general :End of /NAMES list."),
+            numeric(353, "alice", "= &public :alice Bob lina"),
+            numeric(366, "alice", "&public :End of /NAMES list."),
+            numeric(366, "alice", "* :End of /NAMES list."),
+            numeric(366, "alice", "#nochan :End of /NAMES list."),
+            numeric(366, "alice", "general :End of /NAMES list."),
+            numeric(353, "alice", "= #general :lina"),
+            numeric(366, "alice", "#general :End of /NAMES list."),
+            numeric(353, "alice", "= &public :alice Bob lina"),
+            numeric(366, "alice", "&public :End of /NAMES list."),
+        ])
+
+
+class QueryTest(IrcTestCase):
+    def test_who_whois_list(self):
+        daemon = self.start()
+        lina = self.line(daemon, "lina")
+        self.assertEqual(lina.ask("JOIN general"), "OK")
+        self.assertEqual(lina.ask("JOIN zoo"), "OK")
+        alice = self.irc(daemon, "alice")
+        self.join(alice, "#general", "alice lina")
+
+        def who(channel, nick):
+            return numeric(352, "alice", f"{channel} {nick} socketchat socketchat {nick} H :0 {nick}")
+
+        self.assertReplies(alice, ["WHO #general", "WHO &public", "WHO LINA", "WHO nobody", "WHO #nochan",
+                                   "WHO"], [
+            who("#general", "alice"), who("#general", "lina"),
+            numeric(315, "alice", "#general :End of /WHO list."),
+            who("&public", "alice"), who("&public", "lina"),
+            numeric(315, "alice", "&public :End of /WHO list."),
+            who("*", "lina"), numeric(315, "alice", "LINA :End of /WHO list."),
+            numeric(315, "alice", "nobody :End of /WHO list."),
+            numeric(315, "alice", "#nochan :End of /WHO list."),
+            numeric(315, "alice", "* :End of /WHO list."),
+        ])
+        self.assertReplies(alice, ["WHOIS lina", "WHOIS socketchat alice", "WHOIS nobody", "WHOIS",
+                                   "WHOWAS gone", "WHOWAS"], [
+            numeric(311, "alice", "lina lina socketchat * :lina"),
+            numeric(312, "alice", "lina socketchat :socketchat"),
+            numeric(318, "alice", "lina :End of /WHOIS list."),
+            numeric(311, "alice", "alice alice socketchat * :alice"),
+            numeric(312, "alice", "alice socketchat :socketchat"),
+            numeric(318, "alice", "alice :End of /WHOIS list."),
+            numeric(401, "alice", "nobody :No such nick/channel"),
+            numeric(318, "alice", "nobody :End of /WHOIS list."),
+            numeric(431, "alice", ":No nickname given"),
+            numeric(406, "alice", "gone :There was no such nickname"),  # no nick history is kept
+            numeric(369, "alice", "gone :End of WHOWAS"),
+            numeric(431, "alice", ":No nickname given"),
+        ])
+        self.assertReplies(alice, ["LIST"], [
+            numeric(321, "alice", "Channel :Users  Name"),
+            numeric(322, "alice", "#general 2 :"),
+            numeric(322, "alice", "#zoo 1 :"),
+            numeric(323, "alice", ":End of /LIST"),
+        ])
+
+    def test_topic_mode_away_userhost(self):
+        daemon = self.start()
+        lina = self.line(daemon, "lina")
+        alice = self.irc(daemon, "alice")
+        self.join(alice, "#general", "alice")
+        self.assertReplies(alice, ["TOPIC #general", "TOPIC #general :a new topic", "TOPIC &public",
+                                   "TOPIC #nochan", "TOPIC"], [
+            numeric(331, "alice", "#general :No topic is set"),
+            numeric(482, "alice", "#general :You're not channel operator"),
+            numeric(331, "alice", "&public :No topic is set"),
+            numeric(403, "alice", "#nochan :No such channel"),
+            numeric(461, "alice", "TOPIC :Not enough parameters"),
+        ])
+        self.assertReplies(alice, ["MODE #general", "MODE #general b", "MODE #general +b",
+                                   "MODE #general +o lina", "MODE &public", "MODE #nochan", "MODE alice",
+                                   "MODE alice +i", "MODE lina", "MODE"], [
+            numeric(324, "alice", "#general +nt"),
+            numeric(368, "alice", "#general :End of channel ban list"),
+            numeric(368, "alice", "#general :End of channel ban list"),
+            numeric(482, "alice", "#general :You're not channel operator"),
+            numeric(324, "alice", "&public +nt"),
+            numeric(403, "alice", "#nochan :No such channel"),
+            numeric(221, "alice", "+"),
+            # MODE alice +i: accepted, changes nothing, no reply
+            numeric(502, "alice", ":Cannot change mode for other users"),
+            numeric(461, "alice", "MODE :Not enough parameters"),
+        ])
+        self.assertReplies(alice, ["AWAY :gone fishing", "AWAY", "USERHOST alice", "USERHOST lina"], [
+            numeric(306, "alice", ":You have been marked as being away"),
+            numeric(305, "alice", ":You are no longer marked as being away"),
+            numeric(302, "alice", ":alice=+alice@socketchat"),
+            numeric(302, "alice", ":"),  # only the asker's own host is known
+        ])
+        self.assertAlive(lina)  # none of it reached anyone else
+
+    def test_ping_pong_and_unknown_commands(self):
+        daemon = self.start()
+        alice = self.irc(daemon, "alice")
+        self.assertReplies(alice, ["PING token", "PING :two words", "ping lower", "PING", "PONG :socketchat",
+                                   "PONG", "FOO bar", "foo", "OPER admin secret", "KICK #general bob"], [
+            pong("token"), pong("two words"), pong("lower"),
+            numeric(409, "alice", ":No origin specified"),
+            numeric(421, "alice", "FOO :Unknown command"),
+            numeric(421, "alice", "foo :Unknown command"),
+            numeric(421, "alice", "OPER :Unknown command"),
+            numeric(421, "alice", "KICK :Unknown command"),
+        ])
+        # PING works before registration too.
+        self.assertEqual(self.irc(daemon).ask("PING early"), pong("early"))
+
+
+class QuitTest(IrcTestCase):
+    def test_quit_sends_error_then_closes_and_others_see_it(self):
+        daemon = self.start()
+        lina = self.line(daemon, "lina")
+        alice = self.irc(daemon, "alice")
+        bob = self.irc(daemon, "bob")
+        self.assertEqual(lina.ask("JOIN general"), "OK")
+        self.join(alice, "#general", "alice lina")
+        self.join(bob, "#general", "alice bob lina")
+        self.assertEqual(alice.line(), f"{source('bob')} JOIN #general")
+        self.assertEqual([lina.line(), lina.line()], ["INFO alice joined general", "INFO bob joined general"])
+
+        alice.send("QUIT :see you")
+        self.assertEqual(alice.line(), "ERROR :Closing Link: alice (Quit: see you)")
+        self.assertTrue(alice.at_eof())
+        self.assertEqual(lina.line(), "INFO alice disconnected")  # once, though they shared a room
+        self.assertEqual(bob.line(), f"{source('alice')} QUIT :Quit")
+        self.assertAlive(lina)
+        self.assertAlive(bob)
+        daemon.wait_for_log(r"^\[DISCONNECT\] alice disconnected$")
+
+        again = self.irc(daemon, "alice")  # the nick is free again at once
+        again.send("QUIT")
+        self.assertEqual(again.line(), "ERROR :Closing Link: alice (Quit: Client quit)")
+        self.assertTrue(again.at_eof())
+        self.assertEqual(lina.line(), "INFO alice disconnected")
+
+        # A connection that just ends, without QUIT.
+        carol = self.irc(daemon, "carol")
+        carol.close()
+        self.assertEqual(bob.line(), f"{source('alice')} QUIT :Quit")
+        self.assertEqual(bob.line(), f"{source('carol')} QUIT :Quit")
+        self.assertEqual(lina.line(), "INFO carol disconnected")
+
+    def test_a_line_user_disconnect_is_a_quit(self):
+        daemon = self.start()
+        alice = self.irc(daemon, "alice")
+        lina = self.line(daemon, "lina")
+        lina.send("QUIT")
+        self.assertIsNone(lina.line())
+        self.assertEqual(alice.line(), f"{source('lina')} QUIT :Quit")
+        lena = self.line(daemon, "lena")
+        lena.close()  # no QUIT: the connection ends
+        self.assertEqual(alice.line(), f"{source('lena')} QUIT :Quit")
+        self.assertAlive(alice)
+
+
+class BadInputTest(IrcTestCase):
+    def test_line_length_limit(self):
+        daemon = self.start()
+        lina = self.line(daemon, "lina")
+        alice = self.irc(daemon, "alice")
+        head = "PRIVMSG lina :"
+        longest = head + "x" * (MAX_LINE - 2 - len(head))  # 510 bytes, and the CR LF
+        alice.send(longest)
+        self.assertEqual(lina.line(), "DM alice " + "x" * (MAX_LINE - 2 - len(head)))
+        self.assertReplies(alice, [longest + "y", "PRIVMSG lina :" + "z" * 600], [
+            numeric(417, "alice", ":Input line was too long"),
+            numeric(417, "alice", ":Input line was too long"),
+        ])
+        alice.send_bytes(b"PRIVMSG lina :" + b"w" * 600 + b"\n")  # LF alone ends a line too
+        self.assertEqual(alice.line(), numeric(417, "alice", ":Input line was too long"))
+        self.assertAlive(lina)  # none of the long lines reached her
+        alice.send("PRIVMSG lina :still works")
+        self.assertEqual(lina.line(), "DM alice still works")
+
+    def test_invalid_utf8_gets_a_notice(self):
+        daemon = self.start()
+        lina = self.line(daemon, "lina")
+        alice = self.irc(daemon, "alice")
+        notice = f":{SERVER} NOTICE alice :Line ignored: not valid UTF-8"
+        alice.send_bytes(b"PRIVMSG lina :caf\xc3\r\n"  # cut short
+                         b"PRIVMSG lina :\xff\xfe\r\n"  # never UTF-8
+                         b"\xc0\xaf\r\n"  # an overlong "/"
+                         b"PRIVMSG \xed\xa0\x80 :x\r\n")  # a surrogate
+        self.assertEqual(alice.lines(4), [notice] * 4)
+        self.assertAlive(alice)
+        self.assertAlive(lina)
+        alice.send("PRIVMSG lina :caf\u00e9 \u2603")  # valid UTF-8 goes through as it is
+        self.assertEqual(lina.line(), "DM alice caf\u00e9 \u2603")
+
+    def test_garbage_empty_lines_and_spaces(self):
+        daemon = self.start()
+        lina = self.line(daemon, "lina")
+        alice = self.irc(daemon, "alice")
+        alice.send_bytes(b"\r\n\n\r\n   \r\n \t \r\n:prefix.only\r\n@tags=only\r\n@tag :prefix\r\n"
+                         b"\x80\x81\x82garbage\r\n" + bytes(range(0x80, 0x100)) + b"\r\n")
+        notice = f":{SERVER} NOTICE alice :Line ignored: not valid UTF-8"
+        self.assertEqual(alice.lines(3), [numeric(421, "alice", "\t :Unknown command"), notice, notice])
+        self.assertAlive(alice)
+        alice.send("PRIVMSG lina :after the garbage")
+        self.assertEqual(lina.line(), "DM alice after the garbage")
+        self.assertIsNone(daemon.proc.poll())
+
+    def test_a_megabyte_without_a_newline(self):
+        daemon = self.start()
+        lina = self.line(daemon, "lina")
+        bob = self.irc(daemon, "bob")
+        alice = self.irc(daemon, "alice")
+        alice.send_bytes(b"PRIVMSG lina :" + b"z" * (1024 * 1024))
+        self.assertEqual(alice.line(), numeric(417, "alice", ":Input line was too long"))
+        self.assertAlive(bob)  # others are served meanwhile
+        self.assertAlive(lina)
+        bob.send("PRIVMSG lina :meanwhile")
+        self.assertEqual(lina.line(), "DM bob meanwhile")
+        # The rest of the line is dropped up to its end; then the connection goes on.
+        alice.send_bytes(b"z" * 4096 + b"\r\n")
+        self.assertAlive(alice)
+        alice.send("PRIVMSG lina :after a megabyte")
+        self.assertEqual(lina.line(), "DM alice after a megabyte")
+        self.assertAlive(lina)  # nothing of the megabyte arrived
+
+
+class LimitsTest(IrcTestCase):
+    def test_rate_limit_is_263(self):
+        # A burst of 4 commands and then one every 10 s: none comes back during the test.
+        daemon = self.start("--rate", "0.1", "--rate-burst", "4")
+        lina = self.line(daemon, "lina")  # LOGIN spends one of lina's
+        alice = self.irc(daemon, "alice")  # registration spends one of alice's
+        alice.send("PRIVMSG lina :one", "PRIVMSG &public :two", "PING a", "PRIVMSG lina :three", "PING b",
+                   "JOIN #general")
+        self.assertEqual(alice.lines(4), [
+            pong("a"),
+            numeric(263, "alice", "PRIVMSG :Please wait a while and try again."),
+            numeric(263, "alice", "PING :Please wait a while and try again."),
+            numeric(263, "alice", "JOIN :Please wait a while and try again."),
+        ])
+        self.assertEqual([lina.line(), lina.line()], ["DM alice one", "MSG alice two"])
+        # "three" was dropped: what lina hears next is someone else.
+        marker = self.line(daemon, "mark")
+        marker.send("DM lina marker")
+        self.assertEqual(lina.line(), "DM mark marker")
+
+    def test_idle_client_is_pinged_and_a_pong_keeps_it(self):
+        daemon = self.start("--idle-timeout", "0.5", "--login-timeout", "0")
+        alice = self.irc(daemon, "alice")
+        quiet_since = time.monotonic()
+        self.assertEqual(alice.line(), f"PING :{SERVER}")
+        self.assertGreaterEqual(time.monotonic() - quiet_since, 0.4)  # not before the idle time (timer slack)
+        alice.send(f"PONG :{SERVER}")
+        quiet_since = time.monotonic()
+        self.assertEqual(alice.line(), f"PING :{SERVER}")  # kept, and idle again
+        self.assertGreaterEqual(time.monotonic() - quiet_since, 0.4)
+        alice.send("PING any-line")  # any line answers, not only a PONG
+        self.assertEqual(alice.line(), pong("any-line"))
+        self.assertEqual(alice.line(), f"PING :{SERVER}")
+        pinged = time.monotonic()  # and now silence
+        self.assertEqual(alice.line(), "ERROR :Closing Link: alice (Ping timeout)")
+        self.assertGreaterEqual(time.monotonic() - pinged, 0.4)
+        self.assertTrue(alice.at_eof())
+        daemon.wait_for_log(r"^\[DISCONNECT\] alice disconnected$")
+
+    def test_login_timeout(self):
+        daemon = self.start("--login-timeout", "0.5", "--idle-timeout", "0")
+        alice = self.irc(daemon, "alice")
+        silent = self.irc(daemon)
+        chatty = self.irc(daemon)
+        negotiating = self.irc(daemon)
+        opened = time.monotonic()
+        self.assertReplies(chatty, ["NICK chatty"], [])  # no USER: never registered
+        self.assertEqual(negotiating.ask("CAP LS"), f":{SERVER} CAP * LS :")
+        negotiating.send("NICK neg", "USER neg 0 * :n")  # and never CAP END
+        for client in (silent, chatty, negotiating):
+            self.assertEqual(client.line(), "ERROR :Closing Link: * (Registration timed out)")
+            self.assertTrue(client.at_eof())
+        self.assertGreaterEqual(time.monotonic() - opened, 0.4)
+        self.assertAlive(alice)  # registered in time: no timeout for her
+        self.assertEqual(self.line(daemon).ask("LOGIN chatty"), "OK")  # never taken
+
+    def test_a_reader_too_slow_for_its_sendq_is_dropped(self):
+        daemon = self.start("--rate", "0", "--sendq-bytes", "65536", "--send-buffer-bytes", "4096",
+                            "--log-messages", "false")
+        lina = self.line(daemon, "lina")
+        slow = self.irc(daemon, receive_buffer=4096)
+        slow.register("slow")  # and reads nothing from now on
+        flood = ("MSG " + "f" * 1000 + "\n").encode() * 16
+        deadline = time.monotonic() + 10 * TIMEOUT
+        while not any("sendq-exceeded" in line for line in daemon.log()):
+            self.assertLess(time.monotonic(), deadline, "the slow reader was never dropped")
+            lina.sock.sendall(flood)
+        daemon.wait_for_log(r"^\[ERROR\] sendq-exceeded user=slow ")
+        self.assertEqual(lina.line(), "INFO slow disconnected")
+        self.assertAlive(lina)
+        self.assertAlive(self.irc(daemon, "fast"))
+
+    def test_connection_limits(self):
+        daemon = self.start("--max-connections-per-ip", "2")
+        self.irc(daemon, "alice")
+        self.line(daemon, "lina")
+        refused = self.irc(daemon)
+        self.assertEqual(refused.line(), "ERROR :Closing Link: (Too many connections from your address)")
+        self.assertTrue(refused.at_eof())
+
+        daemon = self.start("--max-connections", "1")
+        alice = self.irc(daemon, "alice")
+        refused = self.irc(daemon)
+        self.assertEqual(refused.line(), "ERROR :Closing Link: (Server full)")
+        self.assertTrue(refused.at_eof())
+        self.assertAlive(alice)
+
+
+class IrcsTest(IrcTestCase):
+    CERTIFICATE_CN = "irc.test"
+
+    def test_ircs_user_chats_with_a_plain_irc_user(self):
+        daemon = self.start(listen=("ircs", "irc", "tcp"))
+        alice = self.irc(daemon, scheme="ircs")
+        self.assertIn(alice.sock.version(), ("TLSv1.2", "TLSv1.3"))
+        alice.register("alice")
+        bob = self.irc(daemon, "bob")
+        lina = self.line(daemon, "lina")
+        self.join(alice, "#general", "alice")
+        self.join(bob, "#general", "alice bob")
+        self.assertEqual(alice.line(), f"{source('bob')} JOIN #general")
+
+        alice.send("PRIVMSG #general :over tls")
+        self.assertEqual(bob.line(), f"{source('alice')} PRIVMSG #general :over tls")
+        bob.send("PRIVMSG #general :in the clear")
+        self.assertEqual(alice.line(), f"{source('bob')} PRIVMSG #general :in the clear")
+        bob.send("PRIVMSG alice :psst")
+        self.assertEqual(alice.line(), f"{source('bob')} PRIVMSG alice :psst")
+        alice.send("PRIVMSG &public :hello all")
+        self.assertEqual(bob.line(), f"{source('alice')} PRIVMSG &public :hello all")
+        self.assertEqual(lina.line(), "MSG alice hello all")
+
+        alice.send("QUIT :bye")
+        self.assertEqual(alice.line(), "ERROR :Closing Link: alice (Quit: bye)")
+        self.assertEqual(bob.line(), f"{source('alice')} QUIT :Quit")
+        self.assertEqual(lina.line(), "INFO alice disconnected")
+
+    def test_python_irc_bot_over_ircs(self):
+        daemon = self.start(listen=("ircs", "irc", "tcp"))
+        bob = self.irc(daemon, "bob")
+        bot = self.bot(daemon, "tlsbot", scheme="ircs")
+        bot.wait("welcome", target="tlsbot")
+        bot.connection.privmsg("bob", "hello over tls")
+        self.assertEqual(bob.line(), f"{source('tlsbot')} PRIVMSG bob :hello over tls")
+        bob.send("PRIVMSG tlsbot :hello in the clear")
+        bot.wait("privmsg", source="bob!bob@socketchat", target="tlsbot", arguments=["hello in the clear"])
+
+    def test_plain_text_on_the_ircs_port_harms_no_one(self):
+        daemon = self.start(listen=("ircs", "irc", "tcp"))
+        alice = self.irc(daemon, "alice", scheme="ircs")
+        plain = self.keep(Irc(daemon.ports["ircs"]))
+        plain.send("NICK mallory", "USER m 0 * :m")
+        received = b""
+        try:
+            while chunk := plain.sock.recv(4096):  # closed: the socket's timeout bounds the wait
+                received += chunk
+        except ConnectionResetError:
+            pass  # closed with our bytes unread: as good
+        self.assertNotIn(b"socketchat", received)  # a TLS alert at most, no IRC
+        daemon.wait_for_log(r"^\[ERROR\] tls-handshake-failed remote=127\.0\.0\.1:\d+ ")
+        self.assertAlive(alice)
+        self.assertReplies(alice, ["WHO &public"], [
+            numeric(352, "alice", "&public alice socketchat socketchat alice H :0 alice"),
+            numeric(315, "alice", "&public :End of /WHO list."),
+        ])  # no mallory
+        self.assertIsNone(daemon.proc.poll())
+
+
+class LongAndOddLinesTest(IrcTestCase):
+    """Every line the server sends is one IRC line: at most 512 bytes, no NUL, no CR but
+    the one before the LF (RFC 2812 2.3 and 2.3.1)."""
+
+    def test_long_line_protocol_messages_arrive_as_several_whole_irc_lines(self):
+        # A line-protocol user may send 4096 bytes; an IRC line holds 512.
+        daemon = self.start()
+        lina = self.line(daemon, "lina")
+        self.assertEqual(lina.ask("JOIN general"), "OK")
+        alice = self.irc(daemon, "alice")
+        self.join(alice, "#general", "alice lina")
+        self.assertEqual(lina.line(), "INFO alice joined general")
+        text = "\u00e9" * 1500  # 3000 bytes of two-byte characters
+        for command, target in ((f"MSG {text}", "&public"), (f"SAY general {text}", "#general"),
+                                (f"DM alice {text}", "alice")):
+            lina.send(command)
+            pieces = []
+            raw = alice.raw_line()  # the first piece: the rest is queued behind it
+            alice.send("PING sync")  # answered after the last piece
+            while raw != pong("sync").encode() + b"\r\n":
+                self.assertIsNotNone(raw)
+                self.assertLessEqual(len(raw), MAX_LINE, f"{len(raw)} bytes to {target}")
+                prefix, verb, params = parse(raw.decode()[:-2])  # each piece is valid UTF-8
+                self.assertEqual((prefix, verb, params[0]), ("lina!lina@socketchat", "PRIVMSG", target))
+                pieces.append(params[1])
+                raw = alice.raw_line()
+            self.assertGreater(len(pieces), 1)
+            self.assertEqual("".join(pieces), text)  # all of it, in order, cut between characters
+
+    def test_replies_never_echo_nul_or_a_bare_cr(self):
+        # Numerics echo the command, channel or nick the client sent.
+        daemon = self.start()
+        alice = self.irc(daemon, "alice")
+        alice.send_bytes(b"FOO\rBAR\r\nX\x00Y\r\nJOIN #a\rb\r\nPRIVMSG #x\x00y :hi\r\nWHOIS no\rbody\r\n"
+                         b"PING end\r\n")
+        replies = []
+        while (raw := alice.raw_line()) != pong("end").encode() + b"\r\n":
+            self.assertIsNotNone(raw)
+            self.assertNotIn(b"\x00", raw)
+            self.assertNotIn(b"\r", raw[:-2])
+            replies.append(raw.decode()[:-2])
+        self.assertEqual(replies[:2], [numeric(421, "alice", "FOO?BAR :Unknown command"),
+                                       numeric(421, "alice", "X?Y :Unknown command")])
+
+
+if __name__ == "__main__":
+    e2e.main("test_irc.py")
