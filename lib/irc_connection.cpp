@@ -52,7 +52,8 @@ std::size_t IrcConnection::feed(std::string_view bytes, DecodeHandler& handler) 
   return framer_.feed(bytes, [&](LineFramer::Unit unit, std::string_view line) {
     handler.on_line();  // any line is activity, a PONG above all
     asked_ = Asked::none;
-    verb_.assign("*");  // until the line is known to hold a command
+    verb_.clear();  // "*" until the line is known to hold a command (push_back: GCC 12
+    verb_.push_back('*');  // misreads assign("*") as an overlapping copy, -Wrestrict)
     if (unit == LineFramer::Unit::too_long) {
       return handler.on_decode_error(ReplyError::line_too_long) ? Flow::next : Flow::stop;
     }
