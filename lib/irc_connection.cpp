@@ -94,6 +94,7 @@ Flow IrcConnection::reply_step(DecodeHandler& handler, std::string text) {
     return Flow::next;
   }
   scrub_irc_line_breaks(text.data(), text.size());  // it may echo what the client sent
+  text.resize(cut_long_irc_lines(text.data(), text.size()));
   Flow flow = handler.on_reply(Payload::copy_of(text));
   if (flow != Flow::retry) steps_done_ = ++step_;
   return flow;
@@ -188,7 +189,9 @@ Flow IrcConnection::registration(const IrcMessage& m, DecodeHandler& handler) {
 Flow IrcConnection::try_to_register(DecodeHandler& handler) {
   if (registered_ || nick_.empty() || !user_given_ || negotiating_caps_) return Flow::next;
   Flow flow = command_step(handler, Asked::registration, nick_, {.verb = Verb::login, .name = nick_});
-  if (!registered_) nick_.clear();  // 432 or 433 went out: the client tries another NICK
+  // 432 or 433 went out: the client tries another NICK. Not when the LOGIN has to wait:
+  // the line comes again, and a USER or CAP END then needs the nick still.
+  if (flow != Flow::retry && !registered_) nick_.clear();
   return flow;
 }
 
@@ -221,9 +224,15 @@ Flow IrcConnection::join(const IrcMessage& m, DecodeHandler& handler) {
     std::string_view room = room_of(channel);
     if (room.empty()) return numeric_step(handler, 403, fmt::format("{} :No such channel", channel));
     SC_STEP(command_step(handler, Asked::join, channel, {.verb = Verb::join, .name = room}));
-    if (!succeeded_) return Flow::next;  // already there, or refused (and told why)
-    return command_step(handler, Asked::join_names, channel,
-                        {.verb = Verb::who, .name = room, .follow_up = true});
+    // The NAMES is a step whether it is asked or not, so that a line fed again after a
+    // retry skips the same steps. succeeded_ tells of the last command answered, which is
+    // this JOIN only if it was not skipped as done before.
+    if (step_ < steps_done_ || succeeded_) {
+      return command_step(handler, Asked::join_names, channel,
+                          {.verb = Verb::who, .name = room, .follow_up = true});
+    }
+    steps_done_ = ++step_;  // no NAMES: already there, or refused (and told why)
+    return Flow::next;
   });
 }
 

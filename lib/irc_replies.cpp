@@ -1,5 +1,7 @@
 // IRC output to one connection: the Hub's replies, spelled for the command they
 // answer (IrcConnection::asked_), and direct messages, addressed to this nick.
+#include <algorithm>
+#include <cstring>
 #include <iterator>
 
 #include <fmt/format.h>
@@ -23,6 +25,31 @@ void scrub_irc_line_breaks(char* data, std::size_t size) noexcept {
   for (std::size_t i = 0; i < size; ++i) {
     if (data[i] == '\0' || (data[i] == '\r' && (i + 1 == size || data[i + 1] != '\n'))) data[i] = '?';
   }
+}
+
+// RFC 2812 2.3: 512 bytes a line with the CR LF. An echo of what the client sent (a
+// 500-byte channel name, a QUIT reason) can make a reply longer: it is cut, between
+// UTF-8 characters.
+std::size_t cut_long_irc_lines(char* data, std::size_t size) noexcept {
+  constexpr std::size_t max = IrcProtocol::max_line_bytes;
+  std::size_t to = 0;
+  for (std::size_t from = 0; from < size;) {
+    const std::string_view rest(data + from, size - from);
+    const std::size_t end = std::min(rest.find("\r\n"), rest.size());
+    const std::size_t crlf = std::min<std::size_t>(2, rest.size() - end);
+    std::size_t keep = end;
+    if (keep > max) {
+      keep = max;
+      while (keep > 0 && (static_cast<unsigned char>(rest[keep]) & 0xC0) == 0x80) --keep;
+    }
+    if (to != from || keep != end) {
+      std::memmove(data + to, data + from, keep);
+      std::memmove(data + to + keep, data + from + end, crlf);
+    }
+    to += keep + crlf;
+    from += end + crlf;
+  }
+  return to;
 }
 
 void IrcConnection::numeric(fmt::memory_buffer& out, int code, std::string_view rest) const {
@@ -68,6 +95,7 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
   }
   if (out.size() == 0) return {};
   scrub_irc_line_breaks(out.data(), out.size());
+  out.resize(cut_long_irc_lines(out.data(), out.size()));
   return Payload::copy_of({out.data(), out.size()});
 }
 

@@ -1,9 +1,284 @@
-// The IRC protocol adapter: parsing, decoding into Hub commands, and the replies.
+// The IRC adapter without sockets: message parsing, the decoding of lines into Hub
+// commands and local replies (registration, channels, messages, the retry rule), and
+// the spelling of the Hub's answers and broadcasts as IRC lines.
 #include <doctest/doctest.h>
 
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "detail/irc_connection.hpp"
 #include "detail/irc_message.hpp"
+#include "detail/irc_protocol.hpp"
+#include "detail/text.hpp"
+#include "socketchat/version.hpp"
+#include "support/doctest_lines.hpp"
 
 using namespace socketchat::detail;
+using Lines = std::vector<std::string>;
+
+namespace {
+
+// ---- parse_irc_message ------------------------------------------------------------
+
+// {command, params...}, or {} when the line holds no command.
+Lines parsed(std::string_view line) {
+  IrcMessage message;
+  if (!parse_irc_message(line, message)) return {};
+  Lines out{std::string(message.command)};
+  for (std::size_t i = 0; i < message.count; ++i) out.emplace_back(message.param(i));
+  return out;
+}
+
+// ---- a fake Hub ---------------------------------------------------------------------
+
+std::string_view verb_name(Verb verb) {
+  switch (verb) {
+    case Verb::login:
+      return "login";
+    case Verb::msg:
+      return "msg";
+    case Verb::dm:
+      return "dm";
+    case Verb::who:
+      return "who";
+    case Verb::ping:
+      return "ping";
+    case Verb::quit:
+      return "quit";
+    case Verb::help:
+      return "help";
+    case Verb::join:
+      return "join";
+    case Verb::part:
+      return "part";
+    case Verb::say:
+      return "say";
+    case Verb::rooms:
+      return "rooms";
+    case Verb::history:
+      return "history";
+    case Verb::unknown:
+      return "unknown";
+  }
+  return "?";
+}
+
+// "join a", "say a :hi there", "who a (follow-up)".
+std::string describe(const Command& command) {
+  std::string out(verb_name(command.verb));
+  if (!command.name.empty()) (out += ' ') += command.name;
+  if (!command.text.empty()) (out += " :") += command.text;
+  if (command.follow_up) out += " (follow-up)";
+  return out;
+}
+
+ServerMessage refusal(ReplyError error) {
+  return {.notice = Notice::error, .error = error};
+}
+
+// Plays the Hub for one IRC connection, as Session and Hub do: each command is
+// answered at once through the connection's own encode(). Records, in order, the
+// commands ("join a"), what the Hub sent back ("hub: <bytes>", nothing for an empty
+// payload), the connection's local replies ("local: <bytes>") and the refused input
+// ("error: line-too-long").
+struct FakeHub final : DecodeHandler {
+  explicit FakeHub(IrcConnection& connection) : irc(connection) {}
+
+  IrcConnection& irc;
+  Lines seen;
+  std::set<std::string> users{"bob"};  // logged in already (lower case): taken, and DM-able
+  std::set<std::string> joined;        // the rooms this user is in (lower case)
+  std::string nick;                    // once logged in
+  bool silent = false;                 // record commands, answer none
+  int retry_at = 0;                    // the call (of on_command, on_reply) that gets Flow::retry
+  int calls = 0;
+  int lines = 0;
+
+  void send(const ServerMessage& message) {
+    if (Payload payload = irc.encode(message))
+      seen.push_back("hub: " + std::string(payload.view()));
+  }
+
+  Flow on_command(const Command& c) override {
+    if (++calls == retry_at) return Flow::retry;  // busy: nothing happened
+    seen.push_back(describe(c));
+    if (silent) return Flow::next;
+    const std::string key = ascii_lower(c.name);
+    if (nick.empty() && c.verb != Verb::login && c.verb != Verb::ping && c.verb != Verb::quit) {
+      send(refusal(ReplyError::not_logged_in));
+      return Flow::next;
+    }
+    switch (c.verb) {
+      case Verb::login:
+        if (!nick.empty()) {
+          send(refusal(ReplyError::already_logged_in));
+        } else if (!is_valid_name(c.name)) {
+          send(refusal(ReplyError::invalid_username));
+        } else if (!users.insert(key).second) {
+          send(refusal(ReplyError::username_taken));
+        } else {
+          nick = c.name;
+          send({.notice = Notice::ok});
+        }
+        break;
+      case Verb::who: {
+        std::vector<std::string_view> names;
+        if (c.name.empty()) {
+          names = {"bob", nick};
+        } else if (joined.contains(key)) {
+          names = {nick};
+        } else {
+          send(refusal(ReplyError::no_such_room));
+          break;
+        }
+        send({.notice = Notice::user_list, .names = names});
+        break;
+      }
+      case Verb::join:
+        if (!is_valid_name(c.name)) {
+          send(refusal(ReplyError::invalid_room));
+        } else if (!joined.insert(key).second) {
+          send(refusal(ReplyError::already_in_room));
+        } else {
+          send({.notice = Notice::ok});
+        }
+        break;
+      case Verb::part:
+        if (joined.erase(key) == 0) {
+          send(refusal(ReplyError::not_in_room));
+        } else {
+          send({.notice = Notice::ok});
+        }
+        break;
+      case Verb::say:
+        if (c.name.empty()) {
+          send(refusal(ReplyError::missing_argument));
+        } else if (!joined.contains(key)) {
+          send(refusal(ReplyError::not_in_room));
+        }
+        break;
+      case Verb::dm:
+        if (!users.contains(key)) send(refusal(ReplyError::no_such_user));
+        break;
+      case Verb::msg:
+        if (c.text.empty()) send(refusal(ReplyError::empty_message));
+        break;
+      case Verb::ping:
+        send({.notice = Notice::pong, .text = c.text});
+        break;
+      case Verb::quit:
+        return Flow::stop;
+      case Verb::rooms: {
+        const RoomSummary rooms[] = {{"a", 2}, {"b", 1}};
+        send({.notice = Notice::room_list, .rooms = rooms});
+        break;
+      }
+      default:
+        send(refusal(ReplyError::unknown_command));
+        break;
+    }
+    return Flow::next;
+  }
+
+  Flow on_reply(Payload payload) override {
+    if (++calls == retry_at) return Flow::retry;
+    seen.push_back("local: " + std::string(payload.view()));
+    return Flow::next;
+  }
+
+  bool on_decode_error(ReplyError error) override {
+    seen.push_back("error: " + std::string(code_of(error)));
+    return true;
+  }
+
+  void on_line() override { ++lines; }
+};
+
+// One IRC connection and its fake Hub; registered as `nick` unless that is empty.
+struct Client {
+  explicit Client(std::string_view nick = "alice") {
+    if (nick.empty()) return;
+    feed("NICK " + std::string(nick) + "\r\nUSER " + std::string(nick) + " 0 * :A User\r\n");
+    REQUIRE(hub.nick == nick);
+    hub.seen.clear();
+    hub.calls = 0;
+    hub.lines = 0;
+  }
+  std::size_t feed(std::string_view bytes) { return irc.feed(bytes, hub); }
+
+  IrcProtocol shared;
+  IrcConnection irc{shared};
+  FakeHub hub{irc};
+};
+
+// The welcome burst a registration gets: RPL 001 to 005, no MOTD, the JOIN of &public
+// with a names list of the newcomer alone (everyone's would cost N^2 bytes over N logins).
+std::string welcome(const IrcProtocol& shared, const std::string& nick) {
+  const std::string v = socketchat::version_string;
+  auto numeric = [&](std::string_view code, const std::string& rest) {
+    return ":socketchat " + std::string(code) + " " + nick + " " + rest + "\r\n";
+  };
+  return numeric("001", ":Welcome to socketchat, " + nick) +
+         numeric("002", ":Your host is socketchat, running version " + v) +
+         numeric("003", ":This server was created " + shared.created()) +
+         numeric("004", "socketchat " + v + " i nt") +
+         numeric("005",
+                 "CHANTYPES=#& NICKLEN=32 CHANNELLEN=33 CASEMAPPING=ascii PREFIX=() "
+                 "CHANMODES=,,,nt NETWORK=socketchat :are supported by this server") +
+         numeric("422", ":MOTD File is missing") + ":" + nick + "!" + nick +
+         "@socketchat JOIN &public\r\n" + numeric("353", "= &public :" + nick) +
+         numeric("366", "&public :End of /NAMES list.");
+}
+
+// What the connection (registered as alice, unless `nick` is empty) spells for the
+// Hub's `message` when it answers the last command of `line`.
+std::string answer(std::string_view line, const ServerMessage& message,
+                   std::string_view nick = "alice") {
+  Client client(nick);
+  client.hub.silent = true;
+  client.feed(std::string(line) + "\r\n");
+  return std::string(client.irc.encode(message).view());
+}
+
+std::string broadcast(const ServerMessage& message) {
+  static const IrcProtocol shared;
+  return std::string(shared.encode(message).view());
+}
+
+// Feeds `setup` to a fresh unregistered client, then `input` with the Hub answering
+// its retry_at-th call (0: none) with Flow::retry, feeding again what was not taken as
+// the Session does. Returns what happened during `input`.
+Lines run(std::string_view setup, std::string_view input, int retry_at, int* calls = nullptr) {
+  Client client("");
+  client.feed(setup);
+  client.hub.seen.clear();
+  client.hub.calls = 0;
+  client.hub.retry_at = retry_at;
+  for (int round = 0; round < 8 && !input.empty(); ++round) input.remove_prefix(client.feed(input));
+  CHECK(input.empty());
+  if (calls) *calls = client.hub.calls;
+  return client.hub.seen;
+}
+
+// A retry at any step of `input` changes nothing: no step lost, none repeated.
+void check_retries(std::string_view setup, std::string_view input) {
+  int calls = 0;
+  const Lines expected = run(setup, input, 0, &calls);
+  REQUIRE(calls > 0);
+  for (int n = 1; n <= calls; ++n) {
+    CAPTURE(n);
+    CHECK(run(setup, input, n) == expected);
+  }
+}
+
+constexpr std::string_view registration = "NICK alice\r\nUSER alice 0 * :Alice A\r\n";
+
+}  // namespace
+
+// ---- parsing ------------------------------------------------------------------------
 
 TEST_CASE("an IRC line splits into its command and parameters, the trailing one whole") {
   IrcMessage m;
@@ -13,4 +288,607 @@ TEST_CASE("an IRC line splits into its command and parameters, the trailing one 
   CHECK(m.param(0) == "#general");
   CHECK(m.param(1) == "hello  there");
   CHECK_FALSE(parse_irc_message("   ", m));
+}
+
+TEST_CASE("parse: tags and prefix are skipped, the command keeps its case") {
+  CHECK(parsed("@time=12:00;x=y :nick!u@h PrivMsg #a :hi") == Lines{"PrivMsg", "#a", "hi"});
+  CHECK(parsed(":prefix NICK alice") == Lines{"NICK", "alice"});
+  CHECK(parsed("@tags-only") == Lines{});
+  CHECK(parsed(":prefix-only") == Lines{});
+  CHECK(parsed("@tags :prefix") == Lines{});
+  CHECK(parsed("") == Lines{});
+  CHECK(parsed("     ") == Lines{});
+}
+
+TEST_CASE("parse: middle params split on runs of spaces; the trailing one keeps everything") {
+  CHECK(parsed("USER a 0 * :Real Name") == Lines{"USER", "a", "0", "*", "Real Name"});
+  CHECK(parsed("   PING    tok   ") == Lines{"PING", "tok"});
+  CHECK(parsed("PRIVMSG  #a  :  spaced  out  ") == Lines{"PRIVMSG", "#a", "  spaced  out  "});
+  CHECK(parsed("PRIVMSG bob ::-) :x") == Lines{"PRIVMSG", "bob", ":-) :x"});
+  CHECK(parsed("PRIVMSG bob :") == Lines{"PRIVMSG", "bob", ""});
+  CHECK(parsed("PRIVMSG bob hi") == Lines{"PRIVMSG", "bob", "hi"});
+  CHECK(parsed("A\tB c") == Lines{"A\tB", "c"});  // only spaces separate
+}
+
+TEST_CASE("parse: at most 15 params, the 15th taking the rest of the line") {
+  CHECK(parsed("X 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17") ==
+        Lines{"X", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14",
+              "15 16 17"});
+  CHECK(parsed("X 1 2 3 4 5 6 7 8 9 10 11 12 13 14 :15 16") == Lines{"X", "1", "2", "3", "4", "5",
+                                                                     "6", "7", "8", "9", "10", "11",
+                                                                     "12", "13", "14", "15 16"});
+  IrcMessage message;
+  REQUIRE(parse_irc_message("X 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16", message));
+  CHECK(message.count == IrcMessage::max_params);
+  CHECK(message.param(15).empty());
+  CHECK(message.param(99).empty());
+}
+
+// ---- registration ---------------------------------------------------------------------
+
+TEST_CASE("NICK and USER, in either order, make one LOGIN; its OK is the welcome burst") {
+  for (std::string_view input :
+       {registration, std::string_view("USER alice 0 * :Alice A\r\nNICK alice\r\n")}) {
+    Client client("");
+    client.feed(input);
+    CHECK(client.hub.seen == Lines{"login alice", "hub: " + welcome(client.shared, "alice")});
+    CHECK(client.hub.lines == 2);
+  }
+}
+
+TEST_CASE("the welcome burst: 003 names when the server started") {
+  IrcProtocol shared;
+  const std::string& created = shared.created();
+  REQUIRE(created.size() == 23);  // "2024-05-01 12:34:56 UTC"
+  CHECK(created.substr(19) == " UTC");
+  CHECK(created[4] == '-');
+  CHECK(created[13] == ':');
+}
+
+TEST_CASE("PASS is accepted, USER needs four params, NICK one") {
+  Client client("");
+  client.feed("PASS secret\r\nUSER alice\r\nNICK\r\nNICK :\r\n");
+  CHECK(client.hub.seen == Lines{"local: :socketchat 461 * USER :Not enough parameters\r\n",
+                                 "local: :socketchat 431 * :No nickname given\r\n",
+                                 "local: :socketchat 431 * :No nickname given\r\n"});
+}
+
+TEST_CASE("CAP LS holds the LOGIN until CAP END") {
+  Client client("");
+  client.feed("CAP LS 302\r\n" + std::string(registration) +
+              "CAP REQ :multi-prefix sasl\r\nCAP LIST\r\n");
+  CHECK(client.hub.seen == Lines{"local: :socketchat CAP * LS :\r\n",
+                                 "local: :socketchat CAP * NAK :multi-prefix sasl\r\n",
+                                 "local: :socketchat CAP * LIST :\r\n"});
+  client.hub.seen.clear();
+  client.feed("CAP END\r\n");
+  CHECK(client.hub.seen == Lines{"login alice", "hub: " + welcome(client.shared, "alice")});
+  client.hub.seen.clear();
+  client.feed("CAP BOGUS\r\nCAP LS\r\n");  // after registration: no hold, and the nick
+  CHECK(client.hub.seen == Lines{"local: :socketchat 410 alice BOGUS :Invalid CAP command\r\n",
+                                 "local: :socketchat CAP alice LS :\r\n"});
+}
+
+TEST_CASE("before registration, other commands get 451 and reach no Hub") {
+  Client client("");
+  client.feed("JOIN #a\r\nPRIVMSG bob :hi\r\nLIST\r\nNICK alice\r\n");
+  CHECK(client.hub.seen == Lines{"local: :socketchat 451 * :You have not registered\r\n",
+                                 "local: :socketchat 451 * :You have not registered\r\n",
+                                 "local: :socketchat 451 * :You have not registered\r\n"});
+  client.hub.seen.clear();
+  client.feed("PING :early\r\n");  // allowed: clients probe the server before registering
+  CHECK(client.hub.seen == Lines{"ping :early", "hub: :socketchat PONG socketchat :early\r\n"});
+}
+
+TEST_CASE("a taken nick gets 433 and the next NICK registers; an invalid one 432") {
+  Client client("");
+  client.feed("NICK Bob\r\nUSER x 0 * :X\r\n");
+  CHECK(client.hub.seen ==
+        Lines{"login Bob", "hub: :socketchat 433 * Bob :Nickname is already in use\r\n"});
+  client.hub.seen.clear();
+  client.feed("NICK _bad\r\n");
+  CHECK(client.hub.seen ==
+        Lines{"login _bad", "hub: :socketchat 432 * _bad :Erroneous nickname\r\n"});
+  client.hub.seen.clear();
+  client.feed("NICK carol\r\n");
+  CHECK(client.hub.seen == Lines{"login carol", "hub: " + welcome(client.shared, "carol")});
+  CHECK(client.hub.nick == "carol");
+}
+
+TEST_CASE("after registration: NICK to the same nick is nothing, another is refused; USER 462") {
+  Client client;
+  client.feed("NICK ALICE\r\nNICK zed\r\nUSER a 0 * :A\r\n");
+  CHECK(client.hub.seen ==
+        Lines{"local: :socketchat 447 alice zed :Nick changes are not supported here\r\n",
+              "local: :socketchat 462 alice :You may not reregister\r\n"});
+}
+
+// ---- channels ---------------------------------------------------------------------------
+
+TEST_CASE("JOIN #a,#b: join a, its NAMES, join b, its NAMES") {
+  Client client;
+  client.feed("JOIN #a,#b\r\n");
+  CHECK(client.hub.seen ==
+        Lines{"join a", "hub: :alice!alice@socketchat JOIN #a\r\n", "who a (follow-up)",
+              "hub: :socketchat 353 alice = #a :alice\r\n"
+              ":socketchat 366 alice #a :End of /NAMES list.\r\n",
+              "join b", "hub: :alice!alice@socketchat JOIN #b\r\n", "who b (follow-up)",
+              "hub: :socketchat 353 alice = #b :alice\r\n"
+              ":socketchat 366 alice #b :End of /NAMES list.\r\n"});
+}
+
+TEST_CASE("JOIN of a channel one is in says nothing and asks no NAMES; &public is skipped") {
+  Client client;
+  client.feed("JOIN #a\r\n");
+  client.hub.seen.clear();
+  client.feed("JOIN #A,&public,&PUBLIC\r\n");
+  CHECK(client.hub.seen == Lines{"join A"});  // already_in_room is spelled as nothing
+}
+
+TEST_CASE("JOIN of what is no # channel is 403 locally; an invalid room 403 from the Hub") {
+  Client client;
+  client.feed("JOIN\r\nJOIN a,#,#b@d\r\n");
+  CHECK(client.hub.seen == Lines{"local: :socketchat 461 alice JOIN :Not enough parameters\r\n",
+                                 "local: :socketchat 403 alice a :No such channel\r\n",
+                                 "local: :socketchat 403 alice # :No such channel\r\n", "join b@d",
+                                 "hub: :socketchat 403 alice #b@d :No such channel\r\n"});
+}
+
+TEST_CASE("PART: the echo, 442 when not in it, &public cannot be left") {
+  Client client;
+  client.feed("JOIN #a\r\n");
+  client.hub.seen.clear();
+  client.feed("PART #a,#a,&public\r\n");
+  CHECK(
+      client.hub.seen ==
+      Lines{"part a", "hub: :alice!alice@socketchat PART #a\r\n", "part a",
+            "hub: :socketchat 442 alice #a :You're not on that channel\r\n",
+            "local: :socketchat NOTICE alice :&public is the public feed and cannot be left\r\n"});
+}
+
+// ---- messages ---------------------------------------------------------------------------
+
+TEST_CASE("PRIVMSG to #room, &public or a nick is SAY, MSG or DM, the text cleaned") {
+  Client client;
+  client.feed("JOIN #a\r\n");
+  client.hub.seen.clear();
+  client.feed(
+      "PRIVMSG #a :  hello\x01 there\x7f  \r\n"
+      "privmsg &Public :to all\r\n"
+      "PRIVMSG bob ::-) \x1b[1mbold\r\n"
+      "PRIVMSG bob one-word\r\n");
+  CHECK(client.hub.seen ==
+        Lines{"say a :hello there", "msg :to all", "dm bob ::-) [1mbold", "dm bob :one-word"});
+}
+
+TEST_CASE("PRIVMSG to several targets: one command each, in order") {
+  Client client;
+  client.feed("JOIN #a\r\n");
+  client.hub.seen.clear();
+  client.feed("PRIVMSG #a,,&public,bob,carol,#b :hi\r\n");
+  CHECK(client.hub.seen == Lines{"say a :hi", "msg :hi", "dm bob :hi", "dm carol :hi",
+                                 "hub: :socketchat 401 alice carol :No such nick/channel\r\n",
+                                 "say b :hi",
+                                 "hub: :socketchat 404 alice #b :Cannot send to channel\r\n"});
+}
+
+TEST_CASE("PRIVMSG without recipient or text is answered locally") {
+  Client client;
+  client.feed("PRIVMSG\r\nPRIVMSG bob\r\nPRIVMSG bob :\x01\x02 \r\n");
+  CHECK(client.hub.seen == Lines{"local: :socketchat 411 alice :No recipient given (PRIVMSG)\r\n",
+                                 "local: :socketchat 412 alice :No text to send\r\n",
+                                 "local: :socketchat 412 alice :No text to send\r\n"});
+}
+
+TEST_CASE("NOTICE is delivered like PRIVMSG, and its errors are spelled as nothing") {
+  Client client;
+  client.feed(
+      "NOTICE\r\nNOTICE carol :hi\r\nNOTICE #nowhere :hi\r\n"
+      "NOTICE &public :\r\nNOTICE bob :yo\r\n");
+  CHECK(client.hub.seen == Lines{"dm carol :hi", "say nowhere :hi", "msg", "dm bob :yo"});
+}
+
+// ---- the rest -----------------------------------------------------------------------------
+
+TEST_CASE("QUIT: the closing ERROR first, then the Hub's quit, and decoding stops") {
+  Client client;
+  std::string_view input = "QUIT :gone fishing\r\nPING x\r\n";
+  CHECK(client.feed(input) == input.find("PING"));
+  CHECK(client.hub.seen ==
+        Lines{"local: ERROR :Closing Link: alice (Quit: gone fishing)\r\n", "quit (follow-up)"});
+  Client plain;
+  plain.feed("QUIT\r\n");
+  CHECK(plain.hub.seen ==
+        Lines{"local: ERROR :Closing Link: alice (Quit: Client quit)\r\n", "quit (follow-up)"});
+}
+
+TEST_CASE("PING goes to the Hub with its token; PONG is only activity") {
+  Client client;
+  client.feed("PING :tok en\r\nPING\r\nPONG :socketchat\r\nPONG\r\n");
+  CHECK(client.hub.seen == Lines{"ping :tok en", "hub: :socketchat PONG socketchat :tok en\r\n",
+                                 "local: :socketchat 409 alice :No origin specified\r\n"});
+  CHECK(client.hub.lines == 4);
+}
+
+TEST_CASE("unknown commands get 421; AWAY, USERHOST, user MODE are answered locally") {
+  Client client;
+  client.feed(
+      "FLY away\r\nAWAY :lunch\r\nAWAY\r\nUSERHOST alice\r\nUSERHOST bob\r\n"
+      "MODE alice\r\nMODE alice +i\r\nMODE bob\r\nMODE &public\r\nMODE #a b\r\nMODE #a +o bob\r\n"
+      "TOPIC #a :new\r\nTOPIC &public\r\n");
+  CHECK(client.hub.seen ==
+        Lines{"local: :socketchat 421 alice FLY :Unknown command\r\n",
+              "local: :socketchat 306 alice :You have been marked as being away\r\n",
+              "local: :socketchat 305 alice :You are no longer marked as being away\r\n",
+              "local: :socketchat 302 alice :alice=+alice@socketchat\r\n",
+              "local: :socketchat 302 alice :\r\n", "local: :socketchat 221 alice +\r\n",
+              "local: :socketchat 502 alice :Cannot change mode for other users\r\n",
+              "local: :socketchat 324 alice &public +nt\r\n",
+              "local: :socketchat 368 alice #a :End of channel ban list\r\n",
+              "local: :socketchat 482 alice #a :You're not channel operator\r\n",
+              "local: :socketchat 482 alice #a :You're not channel operator\r\n",
+              "local: :socketchat 331 alice &public :No topic is set\r\n"});
+}
+
+TEST_CASE("NAMES, WHO, WHOIS, LIST, TOPIC and MODE of a room ask the Hub") {
+  Client client;
+  client.feed("JOIN #a\r\n");
+  client.hub.seen.clear();
+  client.feed(
+      "NAMES #a,&public,x\r\nWHO #a\r\nWHO bob\r\nWHOIS bob\r\nWHOIS srv nobody\r\nLIST\r\n"
+      "TOPIC #a\r\nMODE #a\r\nWHO #zz\r\n");
+  CHECK(client.hub.seen ==
+        Lines{"who a",
+              "hub: :socketchat 353 alice = #a :alice\r\n"
+              ":socketchat 366 alice #a :End of /NAMES list.\r\n",
+              "who",
+              "hub: :socketchat 353 alice = &public :bob alice\r\n"
+              ":socketchat 366 alice &public :End of /NAMES list.\r\n",
+              "local: :socketchat 366 alice x :End of /NAMES list.\r\n",
+              "who a",
+              "hub: :socketchat 352 alice #a alice socketchat socketchat alice H :0 alice\r\n"
+              ":socketchat 315 alice #a :End of /WHO list.\r\n",
+              "who",
+              "hub: :socketchat 352 alice * bob socketchat socketchat bob H :0 bob\r\n"
+              ":socketchat 315 alice bob :End of /WHO list.\r\n",
+              "who",
+              "hub: :socketchat 311 alice bob bob socketchat * :bob\r\n"
+              ":socketchat 312 alice bob socketchat :socketchat\r\n"
+              ":socketchat 318 alice bob :End of /WHOIS list.\r\n",
+              "who",
+              "hub: :socketchat 401 alice nobody :No such nick/channel\r\n"
+              ":socketchat 318 alice nobody :End of /WHOIS list.\r\n",
+              "rooms",
+              "hub: :socketchat 321 alice Channel :Users  Name\r\n:socketchat 322 alice #a 2 :\r\n"
+              ":socketchat 322 alice #b 1 :\r\n:socketchat 323 alice :End of /LIST\r\n",
+              "who a",
+              "hub: :socketchat 331 alice #a :No topic is set\r\n",
+              "who a",
+              "hub: :socketchat 324 alice #a +nt\r\n",
+              "who zz",
+              "hub: :socketchat 315 alice #zz :End of /WHO list.\r\n"});
+}
+
+// ---- framing --------------------------------------------------------------------------------
+
+TEST_CASE("CRLF and bare LF both end a line; a line may come in pieces") {
+  Client client;
+  for (std::string_view piece : {"PING a\nPING b\r", "\nPI", "NG c", "\r\n"}) client.feed(piece);
+  CHECK(client.hub.seen == Lines{"ping :a", "hub: :socketchat PONG socketchat :a\r\n", "ping :b",
+                                 "hub: :socketchat PONG socketchat :b\r\n", "ping :c",
+                                 "hub: :socketchat PONG socketchat :c\r\n"});
+  CHECK(client.irc.buffered() == 0);
+  client.feed("PING partial");
+  CHECK(client.irc.buffered() == 12);
+}
+
+TEST_CASE("a line over 510 bytes is refused once, and the next line works") {
+  Client client;
+  const std::string max = "PING :" + std::string(504, 'x');  // 510 bytes: the most allowed
+  client.feed(max + "\r\n");
+  REQUIRE(client.hub.seen.size() == 2);
+  CHECK(client.hub.seen[0] == "ping :" + std::string(504, 'x'));
+  client.hub.seen.clear();
+
+  client.feed(max + "y\r\nPING ok\r\n");
+  CHECK(client.hub.seen ==
+        Lines{"error: line-too-long", "ping :ok", "hub: :socketchat PONG socketchat :ok\r\n"});
+  client.hub.seen.clear();
+
+  client.feed(max);  // too long known before its end: still one report
+  for (int i = 0; i < 10; ++i) client.feed(std::string(100, 'z'));
+  client.feed("\r\nPING ok\r\n");
+  CHECK(client.hub.seen ==
+        Lines{"error: line-too-long", "ping :ok", "hub: :socketchat PONG socketchat :ok\r\n"});
+}
+
+TEST_CASE("invalid UTF-8 is refused; blank lines are ignored; every line is activity") {
+  Client client;
+  client.feed("PRIVMSG bob :\xff\r\n\r\n   \r\n@tag\r\nPRIVMSG bob :caf\xc3\xa9\r\n");
+  CHECK(client.hub.seen == Lines{"error: invalid-utf8", "dm bob :caf\xc3\xa9"});
+  CHECK(client.hub.lines == 5);
+}
+
+// ---- the retry rule -----------------------------------------------------------------------
+
+TEST_CASE("a retry at any step of a line issues the remaining steps exactly once") {
+  SUBCASE("JOIN of two channels") {
+    check_retries(registration, "JOIN #a,#b\r\n");
+  }
+  SUBCASE("JOIN with a channel one is in first") {
+    check_retries(std::string(registration) + "JOIN #a\r\n", "JOIN #a,#b\r\n");
+  }
+  SUBCASE("JOIN with a channel one is in between") {
+    check_retries(std::string(registration) + "JOIN #b\r\n", "JOIN #a,#b,#c\r\n");
+  }
+  SUBCASE("JOIN with local refusals in between") {
+    check_retries(registration, "JOIN #a,x,#b\r\nPART #a,&public,#b\r\n");
+  }
+  SUBCASE("PRIVMSG to several targets") {
+    check_retries(std::string(registration) + "JOIN #a\r\n", "PRIVMSG #a,#b,bob :hi\r\n");
+  }
+  SUBCASE("lines in a row") {
+    check_retries(registration, "PING 1\r\nJOIN #a\r\nPING 2\r\nFOO\r\n");
+  }
+  SUBCASE("registration, USER last") {
+    check_retries("", registration);
+  }
+  SUBCASE("registration, NICK last") {
+    check_retries("", "USER a 0 * :A\r\nNICK alice\r\nPING x\r\n");
+  }
+  SUBCASE("registration at CAP END") {
+    check_retries("CAP LS\r\nNICK alice\r\nUSER a 0 * :A\r\n", "CAP END\r\n");
+  }
+  SUBCASE("registration after a taken nick") {
+    check_retries("", "NICK bob\r\nUSER a 0 * :A\r\nNICK alice\r\n");
+  }
+}
+
+// ---- encoding: the Hub's answers ------------------------------------------------------------
+
+TEST_CASE("registration refusals are spelled for the nick asked, to '*'") {
+  CHECK(answer("NICK _x\r\nUSER u 0 * :U", refusal(ReplyError::invalid_username), "") ==
+        ":socketchat 432 * _x :Erroneous nickname\r\n");
+  CHECK(answer("NICK Bob\r\nUSER u 0 * :U", refusal(ReplyError::username_taken), "") ==
+        ":socketchat 433 * Bob :Nickname is already in use\r\n");
+  CHECK(answer("NICK a\r\nUSER u 0 * :U", refusal(ReplyError::already_logged_in), "") ==
+        ":socketchat 462 * :You may not reregister\r\n");
+  CHECK(answer("NICK a\r\nUSER u 0 * :U", refusal(ReplyError::missing_argument), "") ==
+        ":socketchat 461 * USER :Not enough parameters\r\n");  // the LOGIN came with USER
+  CHECK(answer("JOIN #a", refusal(ReplyError::not_logged_in), "") ==
+        ":socketchat 451 * :You have not registered\r\n");
+}
+
+TEST_CASE("each refusal, in the context of the commands that get it") {
+  auto no = [](ReplyError error) { return refusal(error); };
+  // PRIVMSG
+  CHECK(answer("PRIVMSG bob :hi", no(ReplyError::no_such_user)) ==
+        ":socketchat 401 alice bob :No such nick/channel\r\n");
+  CHECK(answer("PRIVMSG #a :hi", no(ReplyError::not_in_room)) ==
+        ":socketchat 404 alice #a :Cannot send to channel\r\n");
+  CHECK(answer("PRIVMSG #a :hi", no(ReplyError::message_rejected)) ==
+        ":socketchat 404 alice #a :Cannot send to channel (message rejected)\r\n");
+  CHECK(answer("PRIVMSG &public :hi", no(ReplyError::empty_message)) ==
+        ":socketchat 412 alice :No text to send\r\n");
+  CHECK(answer("PRIVMSG # :hi", no(ReplyError::missing_argument)) ==
+        ":socketchat 461 alice PRIVMSG :Not enough parameters\r\n");
+  CHECK(answer("privmsg bob :hi", no(ReplyError::rate_limited)) ==
+        ":socketchat 263 alice privmsg :Please wait a while and try again.\r\n");
+  CHECK(answer("PRIVMSG #a :hi", no(ReplyError::storage_failed)) ==
+        ":socketchat NOTICE alice :A message could not be stored, so it was not sent\r\n");
+  // JOIN, PART
+  CHECK(answer("JOIN #b@d", no(ReplyError::invalid_room)) ==
+        ":socketchat 403 alice #b@d :No such channel\r\n");
+  CHECK(answer("JOIN #a", no(ReplyError::already_in_room)).empty());
+  CHECK(answer("JOIN #a", no(ReplyError::rate_limited)) ==
+        ":socketchat 263 alice JOIN :Please wait a while and try again.\r\n");
+  CHECK(answer("PART #a", no(ReplyError::not_in_room)) ==
+        ":socketchat 442 alice #a :You're not on that channel\r\n");
+  // NAMES, WHO, TOPIC, MODE of a room that is not there
+  CHECK(answer("NAMES #x", no(ReplyError::no_such_room)) ==
+        ":socketchat 366 alice #x :End of /NAMES list.\r\n");
+  CHECK(answer("WHO #x", no(ReplyError::no_such_room)) ==
+        ":socketchat 315 alice #x :End of /WHO list.\r\n");
+  CHECK(answer("TOPIC #x", no(ReplyError::no_such_room)) ==
+        ":socketchat 403 alice #x :No such channel\r\n");
+  CHECK(answer("MODE #x", no(ReplyError::no_such_room)) ==
+        ":socketchat 403 alice #x :No such channel\r\n");
+  // Any command
+  CHECK(answer("LIST", no(ReplyError::unknown_command)) ==
+        ":socketchat 421 alice LIST :Unknown command\r\n");
+  CHECK(answer("LIST", no(ReplyError::line_too_long)) ==
+        ":socketchat 417 alice :Input line was too long\r\n");
+  CHECK(answer("LIST", no(ReplyError::invalid_utf8)) ==
+        ":socketchat NOTICE alice :Line ignored: not valid UTF-8\r\n");
+  CHECK(answer("LIST", no(ReplyError::already_logged_in)) ==
+        ":socketchat 462 alice :You may not reregister\r\n");
+  CHECK(answer("LIST", no(ReplyError::invalid_count)) ==
+        ":socketchat NOTICE alice :invalid-count\r\n");
+  CHECK(answer("LIST", no(ReplyError::server_full)) == ":socketchat NOTICE alice :server-full\r\n");
+}
+
+TEST_CASE("NOTICE gets no error back, whatever it is") {
+  for (int e = 0; e <= static_cast<int>(last_reply_error); ++e) {
+    CAPTURE(e);
+    CHECK(answer("NOTICE bob :hi", refusal(static_cast<ReplyError>(e))).empty());
+  }
+}
+
+TEST_CASE("OK to JOIN and PART is their echo; to anything else nothing") {
+  CHECK(answer("JOIN #Room", {.notice = Notice::ok}) == ":alice!alice@socketchat JOIN #Room\r\n");
+  CHECK(answer("PART #Room", {.notice = Notice::ok}) == ":alice!alice@socketchat PART #Room\r\n");
+  CHECK(answer("PRIVMSG bob :x", {.notice = Notice::ok}).empty());
+  CHECK(answer("LIST", {.notice = Notice::ok}).empty());
+}
+
+TEST_CASE("pong, help, history, inactivity and a direct message, on the connection") {
+  CHECK(answer("PING :t", {.notice = Notice::pong, .text = "t"}) ==
+        ":socketchat PONG socketchat :t\r\n");
+  CHECK(answer("PING :t", {.notice = Notice::pong}) == ":socketchat PONG socketchat :\r\n");
+  CHECK(answer("LIST", {.notice = Notice::help}).empty());
+  CHECK(answer("LIST", {.notice = Notice::history}).empty());
+  CHECK(answer("LIST", {.notice = Notice::inactivity}) ==
+        "ERROR :Closing Link: alice (Ping timeout)\r\n");
+  CHECK(answer("LIST", {.notice = Notice::direct_message, .user = "bob", .text = "psst"}) ==
+        ":bob!bob@socketchat PRIVMSG alice :psst\r\n");
+  // Broadcasts a connection's encoder is given are spelled as the shared protocol does.
+  CHECK(answer("LIST", {.notice = Notice::joined, .user = "bob", .room = "a"}) ==
+        ":bob!bob@socketchat JOIN #a\r\n");
+  CHECK(answer("LIST", {.notice = Notice::shutting_down}) ==
+        "ERROR :Closing Link: (Server shutting down)\r\n");
+}
+
+// ---- encoding: broadcasts -------------------------------------------------------------------
+
+TEST_CASE("broadcasts, byte for byte, the same for every IRC connection") {
+  std::string_view gone[] = {"bob", "carol", "dave"};
+  CHECK(broadcast(
+            {.notice = Notice::room_message, .user = "bob", .text = "hi all", .room = "room"}) ==
+        ":bob!bob@socketchat PRIVMSG #room :hi all\r\n");
+  CHECK(broadcast({.notice = Notice::message, .user = "bob", .text = "hello"}) ==
+        ":bob!bob@socketchat PRIVMSG &public :hello\r\n");
+  CHECK(broadcast({.notice = Notice::joined, .user = "bob", .room = "Room"}) ==
+        ":bob!bob@socketchat JOIN #Room\r\n");
+  CHECK(broadcast({.notice = Notice::left, .user = "bob", .room = "room"}) ==
+        ":bob!bob@socketchat PART #room\r\n");
+  CHECK(broadcast({.notice = Notice::user_disconnected, .user = "bob"}) ==
+        ":bob!bob@socketchat QUIT :Quit\r\n");
+  CHECK(broadcast({.notice = Notice::user_disconnected, .names = gone}) ==
+        ":bob!bob@socketchat QUIT :Quit\r\n:carol!carol@socketchat QUIT :Quit\r\n"
+        ":dave!dave@socketchat QUIT :Quit\r\n");
+  CHECK(broadcast({.notice = Notice::inactivity}) == "ERROR :Closing Link: (Ping timeout)\r\n");
+  CHECK(broadcast({.notice = Notice::shutting_down}) ==
+        "ERROR :Closing Link: (Server shutting down)\r\n");
+  CHECK(broadcast(refusal(ReplyError::server_full)) == "ERROR :Closing Link: (Server full)\r\n");
+  CHECK(broadcast(refusal(ReplyError::too_many_connections)) ==
+        "ERROR :Closing Link: (Too many connections from your address)\r\n");
+  CHECK(broadcast(refusal(ReplyError::rate_limited)) == ":socketchat NOTICE * :rate-limited\r\n");
+  CHECK(broadcast({.notice = Notice::ok}).empty());  // replies are the connection's to spell
+  CHECK(broadcast({.notice = Notice::pong}).empty());
+  IrcProtocol shared;
+  CHECK(shared.keepalive_probe().view() == "PING :socketchat\r\n");
+  CHECK(shared.id() == IrcProtocol::protocol_id);
+  IrcConnection connection(shared);
+  CHECK(connection.id() == shared.id());
+  CHECK(&connection.encoder() == &connection);
+}
+
+TEST_CASE("353: as many names as fit in 512 bytes a line, each name exactly once") {
+  std::vector<std::string> names;
+  for (int i = 0; i < 300; ++i) {
+    std::string name = "user" + std::to_string(i) + "_";
+    name.resize(32 - i % 7, static_cast<char>('a' + i % 26));
+    names.push_back(std::move(name));
+  }
+  std::vector<std::string_view> views(names.begin(), names.end());
+  const std::string out = answer("NAMES #big", {.notice = Notice::user_list, .names = views});
+
+  const std::string head = ":socketchat 353 alice = #big :";
+  std::vector<std::string> lines;
+  for (std::size_t at = 0; at < out.size();) {
+    std::size_t end = out.find("\r\n", at);
+    REQUIRE(end != std::string::npos);
+    lines.push_back(out.substr(at, end - at));
+    at = end + 2;
+  }
+  REQUIRE(lines.size() >= 3);
+  CHECK(lines.back() == ":socketchat 366 alice #big :End of /NAMES list.");
+  std::vector<std::string> listed;
+  for (std::size_t i = 0; i + 1 < lines.size(); ++i) {
+    const std::string& line = lines[i];
+    CAPTURE(line);
+    CHECK(line.size() <= IrcProtocol::max_line_bytes);
+    CHECK(line.find_first_of(std::string_view("\r\n\0", 3)) == std::string::npos);
+    REQUIRE(line.rfind(head, 0) == 0);
+    std::string_view rest = std::string_view(line).substr(head.size());
+    while (!rest.empty()) {
+      std::size_t space = rest.find(' ');
+      listed.emplace_back(rest.substr(0, space));
+      rest.remove_prefix(space == std::string_view::npos ? rest.size() : space + 1);
+    }
+    if (i + 2 < lines.size()) {  // full: the next name would not have fitted
+      CHECK(line.size() + 1 + names[listed.size()].size() > IrcProtocol::max_line_bytes);
+    }
+  }
+  CHECK(listed == names);  // all, in order, none twice
+
+  // No names: only the end.
+  CHECK(answer("NAMES #none", {.notice = Notice::user_list}) ==
+        ":socketchat 366 alice #none :End of /NAMES list.\r\n");
+}
+
+// ---- what a client sends never breaks the lines it gets back -----------------------------------
+
+namespace {
+
+// Each line of `payload` ends in CR LF, holds no other CR, LF or NUL, and is at most
+// 512 bytes with its CR LF (RFC 2812 2.3).
+bool are_irc_lines(std::string_view payload) {
+  if (payload.empty()) return false;
+  while (!payload.empty()) {
+    std::size_t end = payload.find("\r\n");
+    if (end == std::string_view::npos || end > IrcProtocol::max_line_bytes) return false;
+    if (payload.substr(0, end).find_first_of(std::string_view("\r\n\0", 3)) !=
+        std::string_view::npos) {
+      return false;
+    }
+    payload.remove_prefix(end + 2);
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("a NUL or a bare CR a client sent comes back in replies as '?'") {
+  using namespace std::literals;
+  Client client;
+  client.feed("JOIN #a\0b\r\nFOO\0\r\nWHOIS no\rbody\r\nQUIT :x\ry\r\n"sv);
+  CHECK(client.hub.seen ==
+        Lines{"join a\0b"s, "hub: :socketchat 403 alice #a?b :No such channel\r\n",
+              "local: :socketchat 421 alice FOO? :Unknown command\r\n", "who",
+              "hub: :socketchat 401 alice no?body :No such nick/channel\r\n"
+              ":socketchat 318 alice no?body :End of /WHOIS list.\r\n",
+              "local: ERROR :Closing Link: alice (Quit: x?y)\r\n", "quit (follow-up)"});
+}
+
+TEST_CASE("a reply or broadcast made long by what a client sent still comes in 512-byte lines") {
+  // Replies that echo what the client sent.
+  CHECK(are_irc_lines(answer("JOIN #" + std::string(490, 'c'), refusal(ReplyError::invalid_room))));
+  CHECK(are_irc_lines(
+      answer("PRIVMSG " + std::string(490, 'b') + " :x", refusal(ReplyError::no_such_user))));
+  Client client;
+  client.feed(std::string(500, 'X') + "\r\nQUIT :" + std::string(500, 'r') + "\r\n");
+  REQUIRE(client.hub.seen.size() == 3);
+  CHECK(are_irc_lines(client.hub.seen[0].substr(7)));  // 421 with the command
+  CHECK(are_irc_lines(client.hub.seen[1].substr(7)));  // the closing ERROR with the reason
+
+  // A message with its sender's source before it: as many PRIVMSG lines as it takes,
+  // cut between UTF-8 characters (here where byte 510 falls inside the second "é").
+  const std::string nick(32, 'n');
+  const std::string source = ":" + nick + "!" + nick + "@socketchat PRIVMSG ";
+  const std::string e = "\xc3\xa9";
+  const std::string text = std::string(417, 't') + e + e + e + e;
+  CHECK(broadcast({.notice = Notice::room_message, .user = nick, .text = text, .room = "r"}) ==
+        source + "#r :" + std::string(417, 't') + e + "\r\n" + source + "#r :" + e + e + e +
+            "\r\n");
+  // A line user's 4000 bytes: every byte arrives, in order.
+  const std::string long_text(4000, 'm');
+  for (const auto& [encoded, target] :
+       {std::pair{broadcast({.notice = Notice::message, .user = nick, .text = long_text}),
+                  std::string("&public")},
+        std::pair{
+            answer("LIST", {.notice = Notice::direct_message, .user = nick, .text = long_text}),
+            std::string("alice")}}) {
+    CAPTURE(target);
+    CHECK(are_irc_lines(encoded));
+    std::string joined;
+    const std::string head = source + target + " :";
+    for (std::size_t at = 0; at < encoded.size();) {
+      const std::size_t end = encoded.find("\r\n", at);
+      REQUIRE(encoded.compare(at, head.size(), head) == 0);
+      joined += encoded.substr(at + head.size(), end - at - head.size());
+      at = end + 2;
+    }
+    CHECK(joined == long_text);
+  }
 }

@@ -15,6 +15,9 @@ namespace socketchat::detail {
 
 // Replaces each NUL, and each CR not right before a LF, with '?' (irc_replies.cpp).
 void scrub_irc_line_breaks(char* data, std::size_t size) noexcept;
+// Cuts each line over IrcProtocol::max_line_bytes (without its CR LF) to that, between
+// UTF-8 characters, and moves the rest up; returns the new size (irc_replies.cpp).
+std::size_t cut_long_irc_lines(char* data, std::size_t size) noexcept;
 
 // One IRC client's side of the protocol: registration (NICK, USER, CAP), the
 // decoding of its lines into Hub commands, and the spelling of the Hub's replies to
