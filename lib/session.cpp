@@ -1,5 +1,6 @@
 #include "detail/session.hpp"
 
+#include <asio/dispatch.hpp>
 #include <asio/post.hpp>
 
 #include "detail/core.hpp"
@@ -19,6 +20,7 @@ Session<Link>::Session(Core& core, const Protocol& protocol, Link link, std::uin
       protocol_(decoder_->encoder()),
       link_(std::move(link)),
       timer_(link_.get_executor()),
+      write_turns_(asio::use_service<WriteTurns>(link_.get_executor().get_inner_executor().context())),
       rate_(core.limits().rate_burst(), Clock::now()),
       address_(std::move(address)),
       connected_at_(Clock::now()),
@@ -281,8 +283,19 @@ void Session<Link>::send(Payload payload) {
     asio::post(link_.get_executor(),
                [self = this->shared_from_this()] { self->abort(errc::sendq_exceeded); });
   } else if (kick) {
-    asio::post(link_.get_executor(), [self = this->shared_from_this()] { self->flush(); });
+    schedule_write();
   }
+}
+
+template <class Link>
+void Session<Link>::schedule_write() {
+  auto self = this->shared_from_this();
+  write_turns_.schedule(std::shared_ptr<Writer>(self, static_cast<Writer*>(this)));
+}
+
+template <class Link>
+void Session<Link>::write_turn() {
+  asio::dispatch(link_.get_executor(), [self = this->shared_from_this()] { self->flush(); });
 }
 
 // For output of the link's own (control frames): a flush even with an empty queue.
@@ -293,7 +306,7 @@ void Session<Link>::kick_flush() {
     if (write_pending_) return;  // the write in flight takes the control frames along
     write_pending_ = true;
   }
-  asio::post(link_.get_executor(), [self = this->shared_from_this()] { self->flush(); });
+  schedule_write();
 }
 
 template <class Link>
@@ -327,10 +340,10 @@ void Session<Link>::on_written(std::error_code ec) {
     more = !queued_.empty() || link_.has_control();
     if (!more) write_pending_ = false;
   }
-  // A link may finish a write at once, inside flush(): post, so that flushing again
-  // never recurses.
+  // A link may finish a write at once, inside flush(): the next turn, so that flushing
+  // again never recurses (and others get theirs first).
   if (more) {
-    asio::post(link_.get_executor(), [self = this->shared_from_this()] { self->flush(); });
+    schedule_write();
     return;
   }
   if (state_ == State::draining) close_now();

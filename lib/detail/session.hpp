@@ -12,6 +12,7 @@
 #include "detail/peer.hpp"
 #include "detail/protocol.hpp"
 #include "detail/rate_limiter.hpp"
+#include "detail/write_turns.hpp"
 
 namespace socketchat::detail {
 
@@ -25,11 +26,13 @@ class Core;
 //
 // Everything but send() runs on the session's strand. send() may be called from
 // any thread: it appends to the queue under a small mutex and, if no write is in
-// flight, posts one. Each write gathers everything queued into one writev.
+// flight, asks the io_context's WriteTurns for a turn. Each write gathers everything
+// queued into one gather write.
 template <class Link>
 class Session final : public Peer,
                       public Connection,
                       private DecodeHandler,
+                      private Writer,
                       public std::enable_shared_from_this<Session<Link>> {
  public:
   using Clock = std::chrono::steady_clock;
@@ -74,6 +77,8 @@ class Session final : public Peer,
   Clock::time_point deadline() const;
 
   void kick_flush();
+  void schedule_write();            // a turn in WriteTurns, then flush()
+  void write_turn() override;       // WriteTurns: flush() on the strand
   void flush();
   void on_written(std::error_code ec);
 
@@ -90,6 +95,7 @@ class Session final : public Peer,
   const Protocol& protocol_;  // decoder_->encoder()
   Link link_;
   Timer timer_;
+  WriteTurns& write_turns_;  // of the io_context this connection runs on
   RateLimiter rate_;
   std::string address_;  // the client's IP, for the per-address limit
   State state_ = State::opening;

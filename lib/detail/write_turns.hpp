@@ -1,0 +1,61 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include <asio/execution_context.hpp>
+#include <asio/io_context.hpp>
+
+namespace socketchat::detail {
+
+// Something with output to write on its own strand (a Session).
+class Writer {
+ public:
+  // Writes what is queued, on the writer's strand (dispatched there: at once when
+  // that strand is free).
+  virtual void write_turn() = 0;
+
+ protected:
+  ~Writer() = default;
+};
+
+// The writes of one io_context, taken in turns of a few connections each, with the
+// event loop's other work (reads above all) in between.
+//
+// Why: when one message goes to a hundred readers, a hundred writes are due at once.
+// Posted one handler each, they would all run before the event loop looks for input
+// again, so a PING arriving meanwhile waited for every one of them (the round trip
+// under a saturating fanout was milliseconds). Queued here, they run a few at a time
+// (writes_per_turn) and the event loop polls for input between turns: the PING is
+// read, and answered, after at most a few writes. Batching does not suffer: output
+// that arrives for a connection while it waits for its turn joins the same write.
+//
+// One per io_context (an Asio service), so that it lives exactly as long as the
+// context; the mutex makes it safe for a host that runs its context on several
+// threads (uncontended otherwise).
+class WriteTurns final : public asio::execution_context::service {
+ public:
+  using key_type = WriteTurns;
+  static inline asio::execution_context::id id;
+  static constexpr std::size_t writes_per_turn = 4;
+
+  explicit WriteTurns(asio::execution_context& context);
+
+  // Queues `writer` for a turn; it must not be queued already (the Session keeps
+  // track: its write_pending_ flag).
+  void schedule(std::shared_ptr<Writer> writer);
+
+ private:
+  void shutdown() override;
+  void run_turn();
+
+  asio::io_context& context_;
+  std::mutex mutex_;
+  std::vector<std::shared_ptr<Writer>> waiting_;
+  std::size_t next_ = 0;  // waiting_[next_...] have not had their turn yet
+  bool posted_ = false;   // a turn is posted to the context
+};
+
+}  // namespace socketchat::detail
