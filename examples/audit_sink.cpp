@@ -64,6 +64,11 @@ class AuditSink : public socketchat::BasicSink {
         write("dm " + std::string(event.user) + " -> " + std::string(event.target) + ' ' +
               quoted(event.text));
         break;
+      case EventKind::room_message:
+        count(event.user);
+        write("say " + std::string(event.user) + " #" + std::string(event.target) + ' ' +
+              quoted(event.text));
+        break;
       case EventKind::disconnect:
         if (!event.user.empty()) write("disconnect " + std::string(event.user));  // logged in
         break;

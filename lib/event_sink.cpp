@@ -10,6 +10,9 @@ std::string_view to_string(EventKind kind) noexcept {
     case EventKind::direct_message: return "dm";
     case EventKind::disconnect: return "disconnect";
     case EventKind::error: return "error";
+    case EventKind::room_message: return "say";
+    case EventKind::joined: return "join";
+    case EventKind::left: return "part";
   }
   return "unknown";
 }

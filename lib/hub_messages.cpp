@@ -121,12 +121,17 @@ void Hub::route_direct(Peer& from, std::string_view to, std::string_view text) {
 }
 
 void Hub::route_room(Peer& from, std::string_view room_key, std::string_view text) {
-  std::shared_lock lock(mutex_);
-  const auto* room = rooms_.find(room_key);
-  if (!room) return;
-  broadcast_room_locked(*room, {.notice = Notice::room_message, .user = from.name(), .text = text,
-                                .room = room->name},
-                        &from);
+  std::string spelled;
+  {
+    std::shared_lock lock(mutex_);
+    const auto* room = rooms_.find(room_key);
+    if (!room) return;
+    broadcast_room_locked(*room, {.notice = Notice::room_message, .user = from.name(), .text = text,
+                                  .room = room->name},
+                          &from);
+    spelled = room->name;
+  }
+  publish(EventKind::room_message, from, spelled, text);
 }
 
 bool Hub::moderate(Peer& from, std::string_view to, std::string_view& text, std::string& storage) {

@@ -21,6 +21,9 @@ void Hub::join(Peer& from, std::string_view room) {
   const auto& joined = *rooms_.find(room_key);
   broadcast_room_locked(joined, {.notice = Notice::joined, .user = from.name(), .room = joined.name},
                         &from);
+  const std::string spelled = joined.name;
+  lock.unlock();  // sinks are called outside the Hub's lock
+  publish(EventKind::joined, from, spelled);
 }
 
 void Hub::part(Peer& from, std::string_view room) {
@@ -38,6 +41,8 @@ void Hub::part(Peer& from, std::string_view room) {
     broadcast_room_locked(*remaining,
                           {.notice = Notice::left, .user = from.name(), .room = spelled}, nullptr);
   }
+  lock.unlock();  // sinks are called outside the Hub's lock
+  publish(EventKind::left, from, spelled);
 }
 
 void Hub::who_in_room(Peer& from, std::string_view room) {

@@ -30,8 +30,13 @@ void JsonSink::handle(const Event& e) {
   object["connection"] = e.connection;
   put(object, "remote", e.remote);
   put(object, "user", e.user);
-  put(object, "to", e.target);
-  if (e.kind == EventKind::message || e.kind == EventKind::direct_message) object["text"] = e.text;
+  const bool room = e.kind == EventKind::room_message || e.kind == EventKind::joined ||
+                    e.kind == EventKind::left;
+  put(object, room ? "room" : "to", e.target);
+  if (e.kind == EventKind::message || e.kind == EventKind::direct_message ||
+      e.kind == EventKind::room_message) {
+    object["text"] = e.text;
+  }
   put(object, "detail", e.detail);
   if (e.reason) object["reason"] = e.reason.message();
   // Invalid UTF-8 cannot reach here (the protocol refuses it), but never throw for it.

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <socketchat/local_user.hpp>
+#include <socketchat/recording_sink.hpp>
 #include <socketchat/server.hpp>
 
 #include "support/doctest_lines.hpp"
@@ -728,4 +729,33 @@ TEST_CASE("an in-process member hears of a remote member's disconnect once, with
   CHECK(inbox.next() == "ROOM lobby 1");
   CHECK(inbox.next() == "END");
   s.server.stop();
+}
+
+TEST_CASE("room messages, joins and parts are events, in the order they happened") {
+  RunningServer s;
+  auto sink = std::make_shared<RecordingSink>();
+  s.server.add_sink(sink);
+  auto alice = logged_in(s.port, "alice");
+  auto bob = logged_in(s.port, "bob");
+  alice.send("JOIN General\n");
+  alice.expect_line("OK");
+  bob.send("JOIN general\n");
+  bob.expect_line("OK");
+  alice.expect_line("INFO bob joined General");
+  bob.send("SAY general hello \x1b[31mroom\n");
+  alice.expect_line("SAY General bob hello [31mroom");
+  bob.send("PART general\n");
+  bob.expect_line("OK");
+  alice.expect_line("INFO bob left General");
+
+  // Sinks are called after the room's members were served: wait for the last one.
+  REQUIRE(sink->wait_for([](const Event& e) { return e.kind == EventKind::left; }));
+  Lines seen;
+  for (const auto& e : sink->events()) {
+    if (e.kind == EventKind::joined || e.kind == EventKind::left || e.kind == EventKind::room_message) {
+      seen.push_back(std::string(to_string(e.kind)) + " " + e.user + " " + e.target + " " + e.text);
+    }
+  }
+  CHECK(seen == Lines{"join alice General ", "join bob General ", "say bob General hello [31mroom",
+                      "part bob General "});
 }

@@ -69,6 +69,10 @@ TEST_CASE("LogSink prints the original SocketChat format") {
         "[MSG] from=Naman text=\"hi everyone!\"\n");
   CHECK(log_line(make(EventKind::direct_message, "Yudi", "hey this is private!", "Naman")) ==
         "[DM] from=Yudi to=Naman text=\"hey this is private!\"\n");
+  CHECK(log_line(make(EventKind::room_message, "Yudi", "hello room", "general")) ==
+        "[SAY] from=Yudi room=general text=\"hello room\"\n");
+  CHECK(log_line(make(EventKind::joined, "Yudi", "", "general")) == "[JOIN] user=Yudi room=general\n");
+  CHECK(log_line(make(EventKind::left, "Yudi", "", "general")) == "[PART] user=Yudi room=general\n");
   CHECK(log_line(make(EventKind::disconnect, "Naman")) == "[DISCONNECT] Naman disconnected\n");
   CHECK(log_line(make(EventKind::disconnect)) == "[DISCONNECT] 127.0.0.1:55342 disconnected\n");
   auto error = make(EventKind::error, "Naman");
@@ -104,6 +108,26 @@ TEST_CASE("JsonSink writes one parseable object a line") {
   auto login = nlohmann::json::parse(second);
   CHECK(login["event"] == "login");
   CHECK_FALSE(login.contains("text"));
+}
+
+TEST_CASE("JsonSink names the room of room events, and the text of a room message") {
+  std::ostringstream out;
+  JsonSink sink(out);
+  sink.on_event(make(EventKind::room_message, "Yudi", "hello room", "general"));
+  sink.on_event(make(EventKind::joined, "Naman", "", "general"));
+  std::istringstream lines(out.str());
+  std::string first, second;
+  REQUIRE(std::getline(lines, first));
+  REQUIRE(std::getline(lines, second));
+  auto say = nlohmann::json::parse(first);
+  CHECK(say["event"] == "say");
+  CHECK(say["room"] == "general");
+  CHECK(say["text"] == "hello room");
+  CHECK_FALSE(say.contains("to"));
+  auto join = nlohmann::json::parse(second);
+  CHECK(join["event"] == "join");
+  CHECK(join["room"] == "general");
+  CHECK_FALSE(join.contains("text"));
 }
 
 TEST_CASE("BasicSink catches what handle() throws and reports it") {

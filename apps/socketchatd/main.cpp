@@ -135,7 +135,8 @@ int serve(const socketchatd::Settings& settings, int argc, char** argv) {
     if (!settings.log_messages) {
       sink = std::make_shared<socketchat::FilterSink>(sink, [](const socketchat::Event& e) {
         return e.kind != socketchat::EventKind::message &&
-               e.kind != socketchat::EventKind::direct_message;
+               e.kind != socketchat::EventKind::direct_message &&
+               e.kind != socketchat::EventKind::room_message;
       });
     }
     server.add_sink(sink);

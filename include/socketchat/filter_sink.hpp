@@ -9,7 +9,8 @@ namespace socketchat {
 
 // Passes on only the events a predicate keeps, e.g. a log without message texts:
 //   std::make_shared<FilterSink>(log, [](const Event& e) {
-//     return e.kind != EventKind::message && e.kind != EventKind::direct_message;
+//     return e.kind != EventKind::message && e.kind != EventKind::direct_message &&
+//            e.kind != EventKind::room_message;
 //   });
 class FilterSink : public EventSink {
  public:
