@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "detail/hub.hpp"
+#include "detail/irc_protocol.hpp"
 #include "detail/line_protocol.hpp"
 #include "socketchat/event_sink.hpp"
 
@@ -19,12 +20,13 @@ const LineProtocol protocol(4096);
 // A connection that keeps what it is sent.
 class FakePeer final : public Peer {
  public:
-  explicit FakePeer(std::uint64_t id) : Peer(id, "127.0.0.1:" + std::to_string(1000 + id)) {}
+  explicit FakePeer(std::uint64_t id, const Protocol& speaks = ::protocol)
+      : Peer(id, "127.0.0.1:" + std::to_string(1000 + id)), speaks_(speaks) {}
   void send(Payload payload) override {
     received += payload.view();
     payloads.push_back(std::move(payload));
   }
-  const Protocol& protocol() const noexcept override { return ::protocol; }
+  const Protocol& protocol() const noexcept override { return speaks_; }
   // The fixture owns the peers: a non-owning pointer is enough.
   std::shared_ptr<Peer> shared_peer() override { return {std::shared_ptr<Peer>{}, this}; }
   void defer(std::function<void()> task) override { task(); }
@@ -32,6 +34,9 @@ class FakePeer final : public Peer {
 
   std::string received;
   std::vector<Payload> payloads;
+
+ private:
+  const Protocol& speaks_;
 };
 
 class RecordingSink final : public BasicSink {
@@ -107,6 +112,24 @@ TEST_CASE_FIXTURE(Fixture, "MSG reaches every other user, serialized once") {
   // one payload shared by both recipients, not a copy each
   CHECK(b.payloads.back().data() == c.payloads.back().data());
   CHECK(sink->lines.back() == "msg alice  hello there");
+}
+
+TEST_CASE_FIXTURE(Fixture, "with two protocols, a message is encoded once per protocol") {
+  // Two IRC users, each with the connection's own encoder, as sessions have them.
+  const IrcProtocol irc;
+  auto irc_d = irc.make_decoder(), irc_e = irc.make_decoder();
+  FakePeer d{4, irc_d->encoder()}, e{5, irc_e->encoder()};
+  login_all();
+  CHECK(hub.try_login(d, "dave") == std::nullopt);
+  CHECK(hub.try_login(e, "erin") == std::nullopt);
+  run(a, "MSG hello there");
+  CHECK(b.take() == "MSG alice hello there\n");
+  CHECK(c.take() == "MSG alice hello there\n");
+  CHECK(d.take() == ":alice!alice@socketchat PRIVMSG &public :hello there\r\n");
+  CHECK(e.take() == ":alice!alice@socketchat PRIVMSG &public :hello there\r\n");
+  CHECK(b.payloads.back().data() == c.payloads.back().data());  // one for the line users
+  CHECK(d.payloads.back().data() == e.payloads.back().data());  // one for the IRC users
+  CHECK(b.payloads.back().data() != d.payloads.back().data());
 }
 
 TEST_CASE_FIXTURE(Fixture, "DM reaches only its recipient, found without regard to case") {
