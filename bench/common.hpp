@@ -14,10 +14,10 @@ struct CommonOptions {
   int port = 7000;
   std::string dialect = "line";
   std::string line_feed = "room";  // the line dialect's feed: room or global
-  std::string transport = "tcp";  // tcp, tls or ws (transport.hpp)
-  double timeout_seconds = 120;   // the whole run, login included
-  int server_pid = 0;             // for its CPU time and memory; 0 = unknown
-  std::size_t concurrency = 200;  // clients connecting or logging in at once
+  std::string transport = "tcp";   // tcp, tls or ws (transport.hpp)
+  double timeout_seconds = 120;    // the whole run, login included
+  int server_pid = 0;              // for its CPU time and memory; 0 = unknown
+  std::size_t concurrency = 200;   // clients connecting or logging in at once
 
   Endpoint server() const;
   // " transport=tls" for a report's title; empty for plain TCP.

@@ -146,8 +146,7 @@ int run_conns(const CommonOptions& common, const ConnsOptions& options) {
   std::size_t dropped = crowd.swarm().lost_count();
 
   Report report(fmt::format("conns  dialect={}{} connections={} sources={}", dialect->name(),
-                            common.transport_label(),
-                            options.connections,
+                            common.transport_label(), options.connections,
                             (options.connections + options.per_source - 1) / options.per_source));
   auto& json = report.json();
   json["scenario"] = "conns";

@@ -88,8 +88,9 @@ int run_fanout(const CommonOptions& common, const FanoutOptions& options) {
 
   FanoutTotals totals = fanout.totals();
   Report report(fmt::format("fanout  dialect={}{} users={} senders={} messages={} window={}{}",
-                            dialect->name(), common.transport_label(), options.users, options.senders, options.messages,
-                            options.window, options.slow_reader ? " +slow-reader" : ""));
+                            dialect->name(), common.transport_label(), options.users,
+                            options.senders, options.messages, options.window,
+                            options.slow_reader ? " +slow-reader" : ""));
   report.json()["scenario"] = "fanout";
   report.json()["dialect"] = dialect->name();
   report.json()["transport"] = common.transport;

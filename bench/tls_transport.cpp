@@ -77,7 +77,8 @@ class TlsTransport final : public Transport {
 
  private:
   std::string take(std::string_view bytes, std::string& text) {
-    if (BIO_write(in_, bytes.data(), static_cast<int>(bytes.size())) != static_cast<int>(bytes.size())) {
+    if (BIO_write(in_, bytes.data(), static_cast<int>(bytes.size())) !=
+        static_cast<int>(bytes.size())) {
       return openssl_error("BIO_write");
     }
     if (!ready_) {
@@ -90,9 +91,12 @@ class TlsTransport final : public Transport {
         continue;
       }
       switch (SSL_get_error(ssl_.get(), n)) {
-        case SSL_ERROR_WANT_READ: return {};  // every whole record read
-        case SSL_ERROR_ZERO_RETURN: return "closed by the server (TLS close_notify)";
-        default: return openssl_error("read");
+        case SSL_ERROR_WANT_READ:
+          return {};  // every whole record read
+        case SSL_ERROR_ZERO_RETURN:
+          return "closed by the server (TLS close_notify)";
+        default:
+          return openssl_error("read");
       }
     }
   }

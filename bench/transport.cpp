@@ -26,7 +26,8 @@ std::string host_header(const Endpoint& server) {
 std::unique_ptr<TransportFactory> make_transport(std::string_view name, const Endpoint& server) {
   if (name == "tcp") return nullptr;
   if (name == "tls") return make_tls_transport();
-  if (name == "ws") return make_websocket_transport(host_header(server), std::string(websocket_path));
+  if (name == "ws")
+    return make_websocket_transport(host_header(server), std::string(websocket_path));
   throw Failure(exit_setup, fmt::format("unknown transport {} (tcp, tls or ws)", name));
 }
 

@@ -59,8 +59,8 @@ RandomPool random_pool;
 
 std::string base64(const unsigned char* bytes, std::size_t size) {
   std::string out(4 * ((size + 2) / 3) + 1, '\0');  // and EVP_EncodeBlock's NUL
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes,
-                          static_cast<int>(size));
+  int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes, static_cast<int>(size));
   out.resize(static_cast<std::size_t>(n));
   return out;
 }
@@ -207,7 +207,8 @@ class WebSocketTransport final : public Transport {
         }
         continue;
       }
-      std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(payload_left_, bytes.size()));
+      std::size_t n =
+          static_cast<std::size_t>(std::min<std::uint64_t>(payload_left_, bytes.size()));
       std::string_view chunk = bytes.substr(0, n);
       if (opcode_ == text || opcode_ == continuation) {
         out.append(chunk);
@@ -256,14 +257,16 @@ class WebSocketTransport final : public Transport {
       case continuation:
         if (!in_message_) return "WebSocket: a continuation frame with no message to continue";
         break;
-      case binary: return "WebSocket: a binary frame (the line protocol is text)";
+      case binary:
+        return "WebSocket: a binary frame (the line protocol is text)";
       case close:
       case ping:
       case pong:
         if (!fin_ || size > max_control_payload) return "WebSocket: a malformed control frame";
         control_.clear();
         break;
-      default: return fmt::format("WebSocket: unknown opcode {}", opcode_);
+      default:
+        return fmt::format("WebSocket: unknown opcode {}", opcode_);
     }
     in_payload_ = true;
     payload_left_ = size;
@@ -280,16 +283,20 @@ class WebSocketTransport final : public Transport {
         // A message without a final LF is one line.
         if (message_bytes_ == 0 || last_byte_ != '\n') out.push_back('\n');
         return {};
-      case ping: append_frame(wire, pong, control_); return {};
-      case pong: return {};
+      case ping:
+        append_frame(wire, pong, control_);
+        return {};
+      case pong:
+        return {};
       case close: {
         if (control_.size() < 2) return "closed by the server (WebSocket close)";
-        unsigned code = static_cast<unsigned char>(control_[0]) << 8 |
-                        static_cast<unsigned char>(control_[1]);
+        unsigned code =
+            static_cast<unsigned char>(control_[0]) << 8 | static_cast<unsigned char>(control_[1]);
         return fmt::format("closed by the server (WebSocket close {} {})", code,
                            std::string_view(control_).substr(2));
       }
-      default: return {};
+      default:
+        return {};
     }
   }
 

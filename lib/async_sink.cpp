@@ -89,8 +89,10 @@ class AsyncSink::Impl {
 
   void report_drops(std::uint64_t lost) {
     std::string text = std::to_string(lost) + " events dropped: the sink fell behind";
-    Event event{.kind = EventKind::error, .time = std::chrono::system_clock::now(),
-                .text = text, .detail = "events-dropped"};
+    Event event{.kind = EventKind::error,
+                .time = std::chrono::system_clock::now(),
+                .text = text,
+                .detail = "events-dropped"};
     inner_->on_event(event);
   }
 
@@ -112,8 +114,14 @@ AsyncSink::AsyncSink(std::shared_ptr<EventSink> inner, std::size_t capacity, Ove
     : impl_(std::make_unique<Impl>(std::move(inner), capacity, policy)) {}
 AsyncSink::~AsyncSink() = default;
 
-void AsyncSink::on_event(const Event& event) noexcept { impl_->push(event); }
-void AsyncSink::drain() { impl_->drain(); }
-std::uint64_t AsyncSink::dropped() const noexcept { return impl_->dropped(); }
+void AsyncSink::on_event(const Event& event) noexcept {
+  impl_->push(event);
+}
+void AsyncSink::drain() {
+  impl_->drain();
+}
+std::uint64_t AsyncSink::dropped() const noexcept {
+  return impl_->dropped();
+}
 
 }  // namespace socketchat

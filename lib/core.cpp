@@ -8,11 +8,10 @@
 namespace socketchat::detail {
 
 Core::Core(ServerOptions options)
-    : options_(with_default_listener(std::move(options))),
-      line_protocol_(options_.max_line_bytes) {
+    : options_(with_default_listener(std::move(options))), line_protocol_(options_.max_line_bytes) {
   if (options_.history) {
-    history_store_ = options_.history_store ? options_.history_store
-                                            : std::make_shared<MemoryHistoryStore>();
+    history_store_ =
+        options_.history_store ? options_.history_store : std::make_shared<MemoryHistoryStore>();
     if (history_store_->blocking()) {
       history_writer_ = std::make_unique<HistoryWriter>(*history_store_, bus_);
     }
@@ -37,8 +36,8 @@ void Core::prune_history() {
   try {
     history_store_->prune(cutoff);
   } catch (const std::exception& e) {
-    Event event{.kind = EventKind::error, .time = {}, .text = e.what(),
-                .detail = "history-prune-failed"};
+    Event event{
+        .kind = EventKind::error, .time = {}, .text = e.what(), .detail = "history-prune-failed"};
     bus_.publish(event);
   }
 }

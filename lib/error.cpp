@@ -9,15 +9,24 @@ class Category final : public std::error_category {
   const char* name() const noexcept override { return "socketchat"; }
   std::string message(int value) const override {
     switch (static_cast<errc>(value)) {
-      case errc::closed_by_client: return "closed by client";
-      case errc::connection_reset: return "connection reset";
-      case errc::idle_timeout: return "idle timeout";
-      case errc::login_timeout: return "login timeout";
-      case errc::sendq_exceeded: return "send queue exceeded";
-      case errc::server_full: return "server full";
-      case errc::too_many_connections: return "too many connections from one address";
-      case errc::server_shutdown: return "server shutting down";
-      case errc::handshake_timeout: return "handshake timeout";
+      case errc::closed_by_client:
+        return "closed by client";
+      case errc::connection_reset:
+        return "connection reset";
+      case errc::idle_timeout:
+        return "idle timeout";
+      case errc::login_timeout:
+        return "login timeout";
+      case errc::sendq_exceeded:
+        return "send queue exceeded";
+      case errc::server_full:
+        return "server full";
+      case errc::too_many_connections:
+        return "too many connections from one address";
+      case errc::server_shutdown:
+        return "server shutting down";
+      case errc::handshake_timeout:
+        return "handshake timeout";
     }
     return "unknown error";
   }

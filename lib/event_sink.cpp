@@ -4,15 +4,24 @@ namespace socketchat {
 
 std::string_view to_string(EventKind kind) noexcept {
   switch (kind) {
-    case EventKind::connect: return "connect";
-    case EventKind::login: return "login";
-    case EventKind::message: return "msg";
-    case EventKind::direct_message: return "dm";
-    case EventKind::disconnect: return "disconnect";
-    case EventKind::error: return "error";
-    case EventKind::room_message: return "say";
-    case EventKind::joined: return "join";
-    case EventKind::left: return "part";
+    case EventKind::connect:
+      return "connect";
+    case EventKind::login:
+      return "login";
+    case EventKind::message:
+      return "msg";
+    case EventKind::direct_message:
+      return "dm";
+    case EventKind::disconnect:
+      return "disconnect";
+    case EventKind::error:
+      return "error";
+    case EventKind::room_message:
+      return "say";
+    case EventKind::joined:
+      return "join";
+    case EventKind::left:
+      return "part";
   }
   return "unknown";
 }

@@ -7,7 +7,9 @@ namespace socketchat::detail {
 HistoryWriter::HistoryWriter(HistoryStore& store, EventBus& bus)
     : store_(store), bus_(bus), thread_([this] { run(); }) {}
 
-HistoryWriter::~HistoryWriter() { stop(); }
+HistoryWriter::~HistoryWriter() {
+  stop();
+}
 
 void HistoryWriter::stop() {
   {
@@ -22,7 +24,8 @@ void HistoryWriter::append(HistoryRecord record, Stored stored) {
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
-      jobs_.push_back({.kind = Job::Kind::append, .record = std::move(record), .stored = std::move(stored)});
+      jobs_.push_back(
+          {.kind = Job::Kind::append, .record = std::move(record), .stored = std::move(stored)});
       wake_.notify_one();
       return;
     }
@@ -34,8 +37,10 @@ void HistoryWriter::latest(std::string scope, std::size_t limit, Found found) {
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
-      jobs_.push_back({.kind = Job::Kind::latest, .record = {.scope = std::move(scope)},
-                       .limit = limit, .found = std::move(found)});
+      jobs_.push_back({.kind = Job::Kind::latest,
+                       .record = {.scope = std::move(scope)},
+                       .limit = limit,
+                       .found = std::move(found)});
       wake_.notify_one();
       return;
     }

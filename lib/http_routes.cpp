@@ -28,7 +28,8 @@ bool websocket_path_matches(std::string_view target, std::string_view path) {
 }
 
 std::string http_response_for(Core& core, const HttpRequest& request) {
-  if (request.method != "GET") return http_error_response(405, "only GET is served", "Allow: GET\r\n");
+  if (request.method != "GET")
+    return http_error_response(405, "only GET is served", "Allow: GET\r\n");
   std::string_view path = path_of(request.target);
   if (path == "/healthz") {
     if (core.stopping()) return http_error_response(503, "shutting down");
@@ -38,7 +39,8 @@ std::string http_response_for(Core& core, const HttpRequest& request) {
     return ok_response("text/plain; version=0.0.4; charset=utf-8",
                        core.metrics().render(core.hub().user_count()));
   }
-  if (const WebAsset* asset = find_web_asset(path)) return ok_response(asset->content_type, asset->body);
+  if (const WebAsset* asset = find_web_asset(path))
+    return ok_response(asset->content_type, asset->body);
   return http_error_response(404, "not found");
 }
 

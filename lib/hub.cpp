@@ -10,10 +10,17 @@ namespace socketchat::detail {
 
 Hub::After Hub::handle(Peer& from, const Command& command) {
   switch (command.verb) {
-    case Verb::unknown: reply_error(from, ReplyError::unknown_command); return After::stay;
-    case Verb::quit: return After::close;
-    case Verb::help: reply(from, {.notice = Notice::help}); return After::stay;
-    case Verb::ping: reply(from, {.notice = Notice::pong, .text = command.text}); return After::stay;
+    case Verb::unknown:
+      reply_error(from, ReplyError::unknown_command);
+      return After::stay;
+    case Verb::quit:
+      return After::close;
+    case Verb::help:
+      reply(from, {.notice = Notice::help});
+      return After::stay;
+    case Verb::ping:
+      reply(from, {.notice = Notice::pong, .text = command.text});
+      return After::stay;
     case Verb::login:
       if (from.logged_in()) {
         reply_error(from, ReplyError::already_logged_in);
@@ -45,10 +52,14 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
     return After::stay;
   }
   switch (command.verb) {
-    case Verb::msg: return message(from, command.text);
-    case Verb::dm: return direct_message(from, command.name, command.text);
-    case Verb::say: return say(from, command.name, command.text);
-    case Verb::history: return history(from, command.name, command.text);
+    case Verb::msg:
+      return message(from, command.text);
+    case Verb::dm:
+      return direct_message(from, command.name, command.text);
+    case Verb::say:
+      return say(from, command.name, command.text);
+    case Verb::history:
+      return history(from, command.name, command.text);
     case Verb::who:
       if (command.name.empty()) {
         who(from);
@@ -56,10 +67,17 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
         who_in_room(from, command.name);
       }
       break;
-    case Verb::join: join(from, command.name); break;
-    case Verb::part: part(from, command.name); break;
-    case Verb::rooms: list_rooms(from); break;
-    default: break;
+    case Verb::join:
+      join(from, command.name);
+      break;
+    case Verb::part:
+      part(from, command.name);
+      break;
+    case Verb::rooms:
+      list_rooms(from);
+      break;
+    default:
+      break;
   }
   return After::stay;
 }
@@ -129,7 +147,9 @@ std::size_t Hub::user_count() const {
   return users_.size();
 }
 
-void Hub::reply(Peer& to, const ServerMessage& message) { to.send(to.protocol().encode(message)); }
+void Hub::reply(Peer& to, const ServerMessage& message) {
+  to.send(to.protocol().encode(message));
+}
 
 void Hub::reply_error(Peer& to, ReplyError error) {
   reply(to, {.notice = Notice::error, .error = error});
@@ -142,9 +162,15 @@ void Hub::broadcast_locked(const ServerMessage& message, const Peer* except) {
   }
 }
 
-void Hub::publish(EventKind kind, const Peer& peer, std::string_view target, std::string_view text) {
-  Event event{.kind = kind, .time = {}, .connection = peer.id(), .remote = peer.remote(),
-              .user = peer.name(), .target = target, .text = text};
+void Hub::publish(EventKind kind, const Peer& peer, std::string_view target,
+                  std::string_view text) {
+  Event event{.kind = kind,
+              .time = {},
+              .connection = peer.id(),
+              .remote = peer.remote(),
+              .user = peer.name(),
+              .target = target,
+              .text = text};
   bus_.publish(event);
 }
 

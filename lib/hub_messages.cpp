@@ -70,8 +70,10 @@ Hub::After Hub::direct_message(Peer& from, std::string_view to, std::string_view
     route_direct(from, target, text);
     return After::stay;
   }
-  HistoryRecord record{.scope = dm_scope(from.name(), target), .unix_ms = 0,
-                       .from = from.name(), .text = std::string(text)};
+  HistoryRecord record{.scope = dm_scope(from.name(), target),
+                       .unix_ms = 0,
+                       .from = from.name(),
+                       .text = std::string(text)};
   return store_then_deliver(from, std::move(record),
                             [this, target](Peer& sender, const HistoryRecord& kept) {
                               route_direct(sender, target, kept.text);
@@ -90,8 +92,8 @@ Hub::After Hub::say(Peer& from, std::string_view room, std::string_view text) {
     route_room(from, room_key, text);
     return After::stay;
   }
-  HistoryRecord record{.scope = room_scope(room_key), .unix_ms = 0, .from = from.name(),
-                       .text = std::string(text)};
+  HistoryRecord record{
+      .scope = room_scope(room_key), .unix_ms = 0, .from = from.name(), .text = std::string(text)};
   return store_then_deliver(from, std::move(record),
                             [this, room_key](Peer& sender, const HistoryRecord& kept) {
                               route_room(sender, room_key, kept.text);
@@ -126,9 +128,10 @@ void Hub::route_room(Peer& from, std::string_view room_key, std::string_view tex
     std::shared_lock lock(mutex_);
     const auto* room = rooms_.find(room_key);
     if (!room) return;
-    broadcast_room_locked(*room, {.notice = Notice::room_message, .user = from.name(), .text = text,
-                                  .room = room->name},
-                          &from);
+    broadcast_room_locked(
+        *room,
+        {.notice = Notice::room_message, .user = from.name(), .text = text, .room = room->name},
+        &from);
     spelled = room->name;
   }
   publish(EventKind::room_message, from, spelled, text);
@@ -147,8 +150,12 @@ bool Hub::moderate(Peer& from, std::string_view to, std::string_view& text, std:
     failure = "unknown exception";
   }
   if (!failure.empty()) {
-    Event event{.kind = EventKind::error, .time = {}, .connection = from.id(),
-                .remote = from.remote(), .user = from.name(), .text = failure,
+    Event event{.kind = EventKind::error,
+                .time = {},
+                .connection = from.id(),
+                .remote = from.remote(),
+                .user = from.name(),
+                .text = failure,
                 .detail = "filter-failed"};
     bus_.publish(event);
   }
@@ -171,8 +178,12 @@ Hub::After Hub::store_then_deliver(Peer& from, HistoryRecord record, Delivery de
       record.unix_ms = inline_clock_.stamp();
       store_->append({&record, 1});
     } catch (const std::exception& e) {
-      Event event{.kind = EventKind::error, .time = {}, .connection = from.id(),
-                  .remote = from.remote(), .user = from.name(), .text = e.what(),
+      Event event{.kind = EventKind::error,
+                  .time = {},
+                  .connection = from.id(),
+                  .remote = from.remote(),
+                  .user = from.name(),
+                  .text = e.what(),
                   .detail = "history-write-failed"};
       bus_.publish(event);
       reply_error(from, ReplyError::storage_failed);
@@ -221,8 +232,12 @@ Hub::After Hub::history(Peer& from, std::string_view target, std::string_view co
     try {
       records = store_->latest(scope, *limit);
     } catch (const std::exception& e) {
-      Event event{.kind = EventKind::error, .time = {}, .connection = from.id(),
-                  .remote = from.remote(), .user = from.name(), .text = e.what(),
+      Event event{.kind = EventKind::error,
+                  .time = {},
+                  .connection = from.id(),
+                  .remote = from.remote(),
+                  .user = from.name(),
+                  .text = e.what(),
                   .detail = "history-read-failed"};
       bus_.publish(event);
     }
@@ -230,8 +245,8 @@ Hub::After Hub::history(Peer& from, std::string_view target, std::string_view co
     return After::stay;
   }
   writer_->latest(std::move(scope), *limit,
-                  [peer = from.shared_peer(), label = std::string(target)](
-                      std::vector<HistoryRecord> records) mutable {
+                  [peer = from.shared_peer(),
+                   label = std::string(target)](std::vector<HistoryRecord> records) mutable {
                     peer->defer([peer, label = std::move(label), records = std::move(records)] {
                       reply(*peer, {.notice = Notice::history, .room = label, .history = records});
                     });

@@ -19,8 +19,8 @@ void Hub::join(Peer& from, std::string_view room) {
   }
   reply(from, {.notice = Notice::ok});
   const auto& joined = *rooms_.find(room_key);
-  broadcast_room_locked(joined, {.notice = Notice::joined, .user = from.name(), .room = joined.name},
-                        &from);
+  broadcast_room_locked(
+      joined, {.notice = Notice::joined, .user = from.name(), .room = joined.name}, &from);
   const std::string spelled = joined.name;
   lock.unlock();  // sinks are called outside the Hub's lock
   publish(EventKind::joined, from, spelled);

@@ -38,10 +38,9 @@ Flow for_each_item(std::string_view list, Each&& each) {
 }
 
 // Runs steps in order while each says Flow::next.
-#define SC_STEP(expression)                            \
-  do {                                                  \
-    if (Flow flow_ = (expression); flow_ != Flow::next) \
-      return flow_;                                     \
+#define SC_STEP(expression)                                           \
+  do {                                                                \
+    if (Flow flow_ = (expression); flow_ != Flow::next) return flow_; \
   } while (false)
 
 }  // namespace
@@ -52,8 +51,10 @@ std::size_t IrcConnection::feed(std::string_view bytes, DecodeHandler& handler) 
   return framer_.feed(bytes, [&](LineFramer::Unit unit, std::string_view line) {
     handler.on_line();  // any line is activity, a PONG above all
     asked_ = Asked::none;
-    verb_.clear();  // "*" until the line is known to hold a command (push_back: GCC 12
-    verb_.push_back('*');  // misreads assign("*") as an overlapping copy, -Wrestrict)
+    // "*" until the line is known to hold a command (push_back: GCC 12 misreads
+    // assign("*") as an overlapping copy, -Wrestrict).
+    verb_.clear();
+    verb_.push_back('*');
     if (unit == LineFramer::Unit::too_long) {
       return handler.on_decode_error(ReplyError::line_too_long) ? Flow::next : Flow::stop;
     }
@@ -101,8 +102,8 @@ Flow IrcConnection::reply_step(DecodeHandler& handler, std::string text) {
 }
 
 Flow IrcConnection::numeric_step(DecodeHandler& handler, int code, std::string_view rest) {
-  return reply_step(handler, fmt::format(":{} {:03} {} {}\r\n", IrcProtocol::server_name, code,
-                                         me(), rest));
+  return reply_step(handler,
+                    fmt::format(":{} {:03} {} {}\r\n", IrcProtocol::server_name, code, me(), rest));
 }
 
 Flow IrcConnection::on_message(const IrcMessage& m, DecodeHandler& handler) {
@@ -117,7 +118,8 @@ Flow IrcConnection::on_message(const IrcMessage& m, DecodeHandler& handler) {
   }
   if (is(c, "QUIT")) {
     std::string_view reason = m.count > 0 ? m.param(0) : std::string_view("Client quit");
-    SC_STEP(reply_step(handler, fmt::format("ERROR :Closing Link: {} (Quit: {})\r\n", me(), reason)));
+    SC_STEP(
+        reply_step(handler, fmt::format("ERROR :Closing Link: {} (Quit: {})\r\n", me(), reason)));
     return command_step(handler, Asked::quit, {}, {.verb = Verb::quit, .follow_up = true});
   }
   if (is(c, "CAP")) return cap(m, handler);
@@ -169,11 +171,13 @@ Flow IrcConnection::registration(const IrcMessage& m, DecodeHandler& handler) {
     std::string_view nick = m.param(0);
     if (nick.empty()) return numeric_step(handler, 431, ":No nickname given");
     if (auto space = nick.find(' '); space != std::string_view::npos) {  // "NICK :a b"
-      return numeric_step(handler, 432, fmt::format("{} :Erroneous nickname", nick.substr(0, space)));
+      return numeric_step(handler, 432,
+                          fmt::format("{} :Erroneous nickname", nick.substr(0, space)));
     }
     if (registered_) {
       if (iequals_ascii(nick, nick_)) return Flow::next;
-      return numeric_step(handler, 447, fmt::format("{} :Nick changes are not supported here", nick));
+      return numeric_step(handler, 447,
+                          fmt::format("{} :Nick changes are not supported here", nick));
     }
     nick_.assign(nick);
     return try_to_register(handler);
@@ -188,7 +192,8 @@ Flow IrcConnection::registration(const IrcMessage& m, DecodeHandler& handler) {
 // Registration is a LOGIN with the nick (the welcome burst is the reply to it).
 Flow IrcConnection::try_to_register(DecodeHandler& handler) {
   if (registered_ || nick_.empty() || !user_given_ || negotiating_caps_) return Flow::next;
-  Flow flow = command_step(handler, Asked::registration, nick_, {.verb = Verb::login, .name = nick_});
+  Flow flow =
+      command_step(handler, Asked::registration, nick_, {.verb = Verb::login, .name = nick_});
   // 432 or 433 went out: the client tries another NICK. Not when the LOGIN has to wait:
   // the line comes again, and a USER or CAP END then needs the nick still.
   if (flow != Flow::retry && !registered_) nick_.clear();
@@ -204,11 +209,12 @@ Flow IrcConnection::cap(const IrcMessage& m, DecodeHandler& handler) {
     return reply_step(handler, fmt::format(":{} CAP {} LS :\r\n", IrcProtocol::server_name, me()));
   }
   if (iequals_ascii(sub, "LIST")) {
-    return reply_step(handler, fmt::format(":{} CAP {} LIST :\r\n", IrcProtocol::server_name, me()));
+    return reply_step(handler,
+                      fmt::format(":{} CAP {} LIST :\r\n", IrcProtocol::server_name, me()));
   }
   if (iequals_ascii(sub, "REQ")) {
-    return reply_step(handler, fmt::format(":{} CAP {} NAK :{}\r\n", IrcProtocol::server_name, me(),
-                                           m.param(1)));
+    return reply_step(
+        handler, fmt::format(":{} CAP {} NAK :{}\r\n", IrcProtocol::server_name, me(), m.param(1)));
   }
   if (iequals_ascii(sub, "END")) {
     negotiating_caps_ = false;
@@ -222,7 +228,8 @@ Flow IrcConnection::join(const IrcMessage& m, DecodeHandler& handler) {
   return for_each_item(m.param(0), [&](std::string_view channel) {
     if (is_public(channel)) return Flow::next;  // every IRC user is in it already
     std::string_view room = room_of(channel);
-    if (room.empty()) return numeric_step(handler, 403, fmt::format("{} :No such channel", channel));
+    if (room.empty())
+      return numeric_step(handler, 403, fmt::format("{} :No such channel", channel));
     SC_STEP(command_step(handler, Asked::join, channel, {.verb = Verb::join, .name = room}));
     // The NAMES is a step whether it is asked or not, so that a line fed again after a
     // retry skips the same steps. succeeded_ tells of the last command answered, which is
@@ -240,11 +247,13 @@ Flow IrcConnection::part(const IrcMessage& m, DecodeHandler& handler) {
   if (m.count == 0) return numeric_step(handler, 461, "PART :Not enough parameters");
   return for_each_item(m.param(0), [&](std::string_view channel) {
     if (is_public(channel)) {
-      return reply_step(handler, fmt::format(":{} NOTICE {} :{} is the public feed and cannot be left\r\n",
-                                             IrcProtocol::server_name, me(), channel));
+      return reply_step(handler,
+                        fmt::format(":{} NOTICE {} :{} is the public feed and cannot be left\r\n",
+                                    IrcProtocol::server_name, me(), channel));
     }
     std::string_view room = room_of(channel);
-    if (room.empty()) return numeric_step(handler, 403, fmt::format("{} :No such channel", channel));
+    if (room.empty())
+      return numeric_step(handler, 403, fmt::format("{} :No such channel", channel));
     return command_step(handler, Asked::part, channel, {.verb = Verb::part, .name = room});
   });
 }
@@ -261,7 +270,8 @@ Flow IrcConnection::privmsg(const IrcMessage& m, bool notice, DecodeHandler& han
   if (text.empty() && !notice) return numeric_step(handler, 412, ":No text to send");
   const Asked asked = notice ? Asked::notice : Asked::privmsg;
   return for_each_item(m.param(0), [&](std::string_view target) {
-    if (is_public(target)) return command_step(handler, asked, target, {.verb = Verb::msg, .text = text});
+    if (is_public(target))
+      return command_step(handler, asked, target, {.verb = Verb::msg, .text = text});
     if (target.front() == '#') {
       return command_step(handler, asked, target,
                           {.verb = Verb::say, .name = target.substr(1), .text = text});
@@ -273,9 +283,11 @@ Flow IrcConnection::privmsg(const IrcMessage& m, bool notice, DecodeHandler& han
 Flow IrcConnection::names(const IrcMessage& m, DecodeHandler& handler) {
   if (m.count == 0) return numeric_step(handler, 366, "* :End of /NAMES list.");
   return for_each_item(m.param(0), [&](std::string_view channel) {
-    if (is_public(channel)) return command_step(handler, Asked::names, channel, {.verb = Verb::who});
+    if (is_public(channel))
+      return command_step(handler, Asked::names, channel, {.verb = Verb::who});
     std::string_view room = room_of(channel);
-    if (room.empty()) return numeric_step(handler, 366, fmt::format("{} :End of /NAMES list.", channel));
+    if (room.empty())
+      return numeric_step(handler, 366, fmt::format("{} :End of /NAMES list.", channel));
     return command_step(handler, Asked::names, channel, {.verb = Verb::who, .name = room});
   });
 }
@@ -297,7 +309,8 @@ Flow IrcConnection::topic(const IrcMessage& m, DecodeHandler& handler) {
   if (m.count > 1) {
     return numeric_step(handler, 482, fmt::format("{} :You're not channel operator", channel));
   }
-  if (is_public(channel)) return numeric_step(handler, 331, fmt::format("{} :No topic is set", channel));
+  if (is_public(channel))
+    return numeric_step(handler, 331, fmt::format("{} :No topic is set", channel));
   std::string_view room = room_of(channel);
   if (room.empty()) return numeric_step(handler, 403, fmt::format("{} :No such channel", channel));
   return command_step(handler, Asked::topic, channel, {.verb = Verb::who, .name = room});

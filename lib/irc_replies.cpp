@@ -23,7 +23,8 @@ constexpr std::string_view server = IrcProtocol::server_name;
 // shown as '?'.
 void scrub_irc_line_breaks(char* data, std::size_t size) noexcept {
   for (std::size_t i = 0; i < size; ++i) {
-    if (data[i] == '\0' || (data[i] == '\r' && (i + 1 == size || data[i + 1] != '\n'))) data[i] = '?';
+    if (data[i] == '\0' || (data[i] == '\r' && (i + 1 == size || data[i + 1] != '\n')))
+      data[i] = '?';
   }
 }
 
@@ -74,11 +75,16 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
         fmt::format_to(it, ":{} PART {}\r\n", irc_source(nick_), target_);
       }
       break;
-    case Notice::error: error_reply(out, m.error); break;
-    case Notice::user_list: user_list(out, m.names); break;
+    case Notice::error:
+      error_reply(out, m.error);
+      break;
+    case Notice::user_list:
+      user_list(out, m.names);
+      break;
     case Notice::room_list:
       numeric(out, 321, "Channel :Users  Name");
-      for (const auto& room : m.rooms) numeric(out, 322, fmt::format("#{} {} :", room.name, room.members));
+      for (const auto& room : m.rooms)
+        numeric(out, 322, fmt::format("#{} {} :", room.name, room.members));
       numeric(out, 323, ":End of /LIST");
       break;
     case Notice::pong:
@@ -91,7 +97,8 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
     case Notice::help:
     case Notice::history:
       break;  // no IRC command asks for these
-    default: return shared_.encode(m);  // broadcasts, and the server shutting down
+    default:
+      return shared_.encode(m);  // broadcasts, and the server shutting down
   }
   if (out.size() == 0) return {};
   scrub_irc_line_breaks(out.data(), out.size());
@@ -119,7 +126,8 @@ void IrcConnection::welcome(fmt::memory_buffer& out) const {
 }
 
 // A list of users answers NAMES (and a JOIN), WHO, WHOIS, TOPIC or MODE.
-void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::string_view> names) const {
+void IrcConnection::user_list(fmt::memory_buffer& out,
+                              std::span<const std::string_view> names) const {
   switch (asked_) {
     case Asked::join_names:
     case Asked::names: {
@@ -127,7 +135,8 @@ void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::stri
       const std::string head = fmt::format(":{} 353 {} = {} :", server, me(), target_);
       std::string line = head;
       for (auto name : names) {
-        if (line.size() > head.size() && line.size() + 1 + name.size() > IrcProtocol::max_line_bytes) {
+        if (line.size() > head.size() &&
+            line.size() + 1 + name.size() > IrcProtocol::max_line_bytes) {
           fmt::format_to(std::back_inserter(out), "{}\r\n", line);
           line = head;
         }
@@ -143,8 +152,9 @@ void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::stri
       const bool one_user = target_.front() != '#' && target_.front() != '&';
       for (auto name : names) {
         if (one_user && !iequals_ascii(name, target_)) continue;
-        numeric(out, 352, fmt::format("{} {} {} {} {} H :0 {}", one_user ? "*" : target_, name, server,
-                                      server, name, name));
+        numeric(out, 352,
+                fmt::format("{} {} {} {} {} H :0 {}", one_user ? "*" : target_, name, server,
+                            server, name, name));
       }
       numeric(out, 315, fmt::format("{} :End of /WHO list.", target_));
       break;
@@ -161,16 +171,22 @@ void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::stri
       numeric(out, 318, fmt::format("{} :End of /WHOIS list.", target_));
       break;
     }
-    case Asked::topic: numeric(out, 331, fmt::format("{} :No topic is set", target_)); break;
-    case Asked::mode: numeric(out, 324, fmt::format("{} +nt", target_)); break;
-    default: break;
+    case Asked::topic:
+      numeric(out, 331, fmt::format("{} :No topic is set", target_));
+      break;
+    case Asked::mode:
+      numeric(out, 324, fmt::format("{} +nt", target_));
+      break;
+    default:
+      break;
   }
 }
 
 void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error) const {
   if (asked_ == Asked::notice) return;  // NOTICE is never answered (RFC 2812 3.3.2)
   switch (error) {
-    case ReplyError::line_too_long: return numeric(out, 417, ":Input line was too long");
+    case ReplyError::line_too_long:
+      return numeric(out, 417, ":Input line was too long");
     case ReplyError::invalid_utf8:
       fmt::format_to(std::back_inserter(out), ":{} NOTICE {} :Line ignored: not valid UTF-8\r\n",
                      server, me());
@@ -179,30 +195,37 @@ void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error) const
       return numeric(out, 432, fmt::format("{} :Erroneous nickname", target_));
     case ReplyError::username_taken:
       return numeric(out, 433, fmt::format("{} :Nickname is already in use", target_));
-    case ReplyError::already_logged_in: return numeric(out, 462, ":You may not reregister");
-    case ReplyError::not_logged_in: return numeric(out, 451, ":You have not registered");
+    case ReplyError::already_logged_in:
+      return numeric(out, 462, ":You may not reregister");
+    case ReplyError::not_logged_in:
+      return numeric(out, 451, ":You have not registered");
     case ReplyError::unknown_command:
       return numeric(out, 421, fmt::format("{} :Unknown command", verb_));
     case ReplyError::missing_argument:
       return numeric(out, 461, fmt::format("{} :Not enough parameters", verb_));
-    case ReplyError::empty_message: return numeric(out, 412, ":No text to send");
+    case ReplyError::empty_message:
+      return numeric(out, 412, ":No text to send");
     case ReplyError::no_such_user:
       return numeric(out, 401, fmt::format("{} :No such nick/channel", target_));
     case ReplyError::rate_limited:
       return numeric(out, 263, fmt::format("{} :Please wait a while and try again.", verb_));
     case ReplyError::message_rejected:
-      return numeric(out, 404, fmt::format("{} :Cannot send to channel (message rejected)", target_));
+      return numeric(out, 404,
+                     fmt::format("{} :Cannot send to channel (message rejected)", target_));
     case ReplyError::invalid_room:
       return numeric(out, 403, fmt::format("{} :No such channel", target_));
-    case ReplyError::already_in_room: return;  // JOIN of a channel one is in: nothing
+    case ReplyError::already_in_room:
+      return;  // JOIN of a channel one is in: nothing
     case ReplyError::not_in_room:
       if (asked_ == Asked::part) {
         return numeric(out, 442, fmt::format("{} :You're not on that channel", target_));
       }
       return numeric(out, 404, fmt::format("{} :Cannot send to channel", target_));
     case ReplyError::no_such_room:
-      if (asked_ == Asked::names) return numeric(out, 366, fmt::format("{} :End of /NAMES list.", target_));
-      if (asked_ == Asked::who) return numeric(out, 315, fmt::format("{} :End of /WHO list.", target_));
+      if (asked_ == Asked::names)
+        return numeric(out, 366, fmt::format("{} :End of /NAMES list.", target_));
+      if (asked_ == Asked::who)
+        return numeric(out, 315, fmt::format("{} :End of /WHO list.", target_));
       return numeric(out, 403, fmt::format("{} :No such channel", target_));
     case ReplyError::storage_failed:
       fmt::format_to(std::back_inserter(out),

@@ -30,8 +30,8 @@ void JsonSink::handle(const Event& e) {
   object["connection"] = e.connection;
   put(object, "remote", e.remote);
   put(object, "user", e.user);
-  const bool room = e.kind == EventKind::room_message || e.kind == EventKind::joined ||
-                    e.kind == EventKind::left;
+  const bool room =
+      e.kind == EventKind::room_message || e.kind == EventKind::joined || e.kind == EventKind::left;
   put(object, room ? "room" : "to", e.target);
   if (e.kind == EventKind::message || e.kind == EventKind::direct_message ||
       e.kind == EventKind::room_message) {

@@ -15,9 +15,10 @@ struct VerbName {
 };
 
 constexpr VerbName verbs[] = {
-    {"LOGIN", Verb::login}, {"MSG", Verb::msg},   {"DM", Verb::dm},     {"WHO", Verb::who},
-    {"PING", Verb::ping},   {"QUIT", Verb::quit}, {"HELP", Verb::help},   {"JOIN", Verb::join},
-    {"PART", Verb::part},   {"SAY", Verb::say},   {"ROOMS", Verb::rooms}, {"HISTORY", Verb::history},
+    {"LOGIN", Verb::login}, {"MSG", Verb::msg},     {"DM", Verb::dm},
+    {"WHO", Verb::who},     {"PING", Verb::ping},   {"QUIT", Verb::quit},
+    {"HELP", Verb::help},   {"JOIN", Verb::join},   {"PART", Verb::part},
+    {"SAY", Verb::say},     {"ROOMS", Verb::rooms}, {"HISTORY", Verb::history},
 };
 
 // The HELP listing: "HELP <verb> <synopsis>" lines, then END.
@@ -79,26 +80,46 @@ std::string_view clean_text(std::string_view text, std::string& scratch) {
 
 std::string_view code_of(ReplyError error) noexcept {
   switch (error) {
-    case ReplyError::line_too_long: return "line-too-long";
-    case ReplyError::invalid_utf8: return "invalid-utf8";
-    case ReplyError::invalid_username: return "invalid-username";
-    case ReplyError::username_taken: return "username-taken";
-    case ReplyError::already_logged_in: return "already-logged-in";
-    case ReplyError::not_logged_in: return "not-logged-in";
-    case ReplyError::unknown_command: return "unknown-command";
-    case ReplyError::missing_argument: return "missing-argument";
-    case ReplyError::empty_message: return "empty-message";
-    case ReplyError::no_such_user: return "no-such-user";
-    case ReplyError::rate_limited: return "rate-limited";
-    case ReplyError::server_full: return "server-full";
-    case ReplyError::too_many_connections: return "too-many-connections";
-    case ReplyError::message_rejected: return "message-rejected";
-    case ReplyError::invalid_room: return "invalid-room";
-    case ReplyError::already_in_room: return "already-in-room";
-    case ReplyError::not_in_room: return "not-in-room";
-    case ReplyError::no_such_room: return "no-such-room";
-    case ReplyError::invalid_count: return "invalid-count";
-    case ReplyError::storage_failed: return "storage-failed";
+    case ReplyError::line_too_long:
+      return "line-too-long";
+    case ReplyError::invalid_utf8:
+      return "invalid-utf8";
+    case ReplyError::invalid_username:
+      return "invalid-username";
+    case ReplyError::username_taken:
+      return "username-taken";
+    case ReplyError::already_logged_in:
+      return "already-logged-in";
+    case ReplyError::not_logged_in:
+      return "not-logged-in";
+    case ReplyError::unknown_command:
+      return "unknown-command";
+    case ReplyError::missing_argument:
+      return "missing-argument";
+    case ReplyError::empty_message:
+      return "empty-message";
+    case ReplyError::no_such_user:
+      return "no-such-user";
+    case ReplyError::rate_limited:
+      return "rate-limited";
+    case ReplyError::server_full:
+      return "server-full";
+    case ReplyError::too_many_connections:
+      return "too-many-connections";
+    case ReplyError::message_rejected:
+      return "message-rejected";
+    case ReplyError::invalid_room:
+      return "invalid-room";
+    case ReplyError::already_in_room:
+      return "already-in-room";
+    case ReplyError::not_in_room:
+      return "not-in-room";
+    case ReplyError::no_such_room:
+      return "no-such-room";
+    case ReplyError::invalid_count:
+      return "invalid-count";
+    case ReplyError::storage_failed:
+      return "storage-failed";
   }
   return "internal";
 }
@@ -152,11 +173,16 @@ Command LineProtocol::parse(std::string_view line, std::string& scratch) {
 
 Payload LineProtocol::encode(const ServerMessage& m) const {
   switch (m.notice) {
-    case Notice::ok: return ok_;
-    case Notice::error: return errors_[static_cast<std::size_t>(m.error)];
-    case Notice::help: return help_;
-    case Notice::inactivity: return inactivity_;
-    case Notice::shutting_down: return shutting_down_;
+    case Notice::ok:
+      return ok_;
+    case Notice::error:
+      return errors_[static_cast<std::size_t>(m.error)];
+    case Notice::help:
+      return help_;
+    case Notice::inactivity:
+      return inactivity_;
+    case Notice::shutting_down:
+      return shutting_down_;
     case Notice::pong:
       return m.text.empty() ? pong_ : Payload::copy_of(fmt::format("PONG {}\n", m.text));
     default:
@@ -165,8 +191,12 @@ Payload LineProtocol::encode(const ServerMessage& m) const {
   fmt::memory_buffer out;  // on the stack for all but long texts
   auto it = std::back_inserter(out);
   switch (m.notice) {
-    case Notice::message: fmt::format_to(it, "MSG {} {}\n", m.user, m.text); break;
-    case Notice::direct_message: fmt::format_to(it, "DM {} {}\n", m.user, m.text); break;
+    case Notice::message:
+      fmt::format_to(it, "MSG {} {}\n", m.user, m.text);
+      break;
+    case Notice::direct_message:
+      fmt::format_to(it, "DM {} {}\n", m.user, m.text);
+      break;
     case Notice::user_disconnected:
       if (m.names.empty()) {
         fmt::format_to(it, "INFO {} disconnected\n", m.user);
@@ -174,9 +204,15 @@ Payload LineProtocol::encode(const ServerMessage& m) const {
         for (auto name : m.names) fmt::format_to(it, "INFO {} disconnected\n", name);
       }
       break;
-    case Notice::joined: fmt::format_to(it, "INFO {} joined {}\n", m.user, m.room); break;
-    case Notice::left: fmt::format_to(it, "INFO {} left {}\n", m.user, m.room); break;
-    case Notice::room_message: fmt::format_to(it, "SAY {} {} {}\n", m.room, m.user, m.text); break;
+    case Notice::joined:
+      fmt::format_to(it, "INFO {} joined {}\n", m.user, m.room);
+      break;
+    case Notice::left:
+      fmt::format_to(it, "INFO {} left {}\n", m.user, m.room);
+      break;
+    case Notice::room_message:
+      fmt::format_to(it, "SAY {} {} {}\n", m.room, m.user, m.text);
+      break;
     case Notice::history:
       for (const auto& r : m.history) {
         fmt::format_to(it, "HIST {} {} {} {}\n", m.room, r.unix_ms, r.from, r.text);
@@ -191,7 +227,8 @@ Payload LineProtocol::encode(const ServerMessage& m) const {
       for (auto name : m.names) fmt::format_to(it, "USER {}\n", name);
       fmt::format_to(it, "END\n");
       break;
-    default: break;
+    default:
+      break;
   }
   return Payload::copy_of({out.data(), out.size()});
 }

@@ -2,9 +2,9 @@
 
 #include <charconv>
 
+#include <fmt/format.h>
 #include <asio/post.hpp>
 #include <asio/write.hpp>
-#include <fmt/format.h>
 
 #include "detail/core.hpp"
 #include "detail/session.hpp"
@@ -27,12 +27,9 @@ std::string to_string(const asio::ip::tcp::endpoint& endpoint) {
 
 ListenUrl parse_listen_url(const std::string& url) {
   static constexpr std::pair<std::string_view, ListenUrl::Scheme> schemes[] = {
-      {"tcp://", ListenUrl::Scheme::tcp},
-      {"tls://", ListenUrl::Scheme::tls},
-      {"ws://", ListenUrl::Scheme::ws},
-      {"wss://", ListenUrl::Scheme::wss},
-      {"irc://", ListenUrl::Scheme::irc},
-      {"ircs://", ListenUrl::Scheme::ircs},
+      {"tcp://", ListenUrl::Scheme::tcp}, {"tls://", ListenUrl::Scheme::tls},
+      {"ws://", ListenUrl::Scheme::ws},   {"wss://", ListenUrl::Scheme::wss},
+      {"irc://", ListenUrl::Scheme::irc}, {"ircs://", ListenUrl::Scheme::ircs},
   };
   ListenUrl parsed;
   std::string_view rest = url;
@@ -53,7 +50,8 @@ ListenUrl parse_listen_url(const std::string& url) {
   }
   bool web = parsed.scheme == ListenUrl::Scheme::ws || parsed.scheme == ListenUrl::Scheme::wss;
   if (auto slash = rest.find('/'); slash != std::string_view::npos) {
-    if (!web) throw config_error(fmt::format("listener '{}': only ws:// and wss:// take a path", url));
+    if (!web)
+      throw config_error(fmt::format("listener '{}': only ws:// and wss:// take a path", url));
     parsed.path = std::string(rest.substr(slash));
     rest = rest.substr(0, slash);
   } else if (web) {
@@ -70,7 +68,8 @@ ListenUrl parse_listen_url(const std::string& url) {
   if (err != std::errc{} || end != port_text.data() + port_text.size() || port > 65535) {
     throw config_error(fmt::format("listener '{}': bad port '{}'", url, port_text));
   }
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   if (host.empty()) host = "0.0.0.0";
   if (host == "localhost") host = "127.0.0.1";
   std::error_code ec;
@@ -100,7 +99,9 @@ Listener::Listener(Core& core, asio::io_context& context, ListenUrl url,
   port_ = acceptor_.local_endpoint().port();
 }
 
-void Listener::start() { accept(); }
+void Listener::start() {
+  accept();
+}
 
 void Listener::stop() {
   asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
@@ -151,9 +152,8 @@ namespace {
 template <class Link>
 void start_session(Core& core, const Protocol& protocol, Link link,
                    const asio::ip::tcp::endpoint& endpoint, const std::string& address) {
-  auto session = std::make_shared<Session<Link>>(core, protocol, std::move(link),
-                                                 core.next_connection_id(), to_string(endpoint),
-                                                 address);
+  auto session = std::make_shared<Session<Link>>(
+      core, protocol, std::move(link), core.next_connection_id(), to_string(endpoint), address);
   if (core.add(session, address)) {
     asio::post(session->get_executor(), [session] { session->start(); });
   }
@@ -189,10 +189,12 @@ void Listener::open_session(TcpSocket socket, const asio::ip::tcp::endpoint& end
 }
 
 void Listener::reject(TcpSocket socket, const std::string& address, ReplyError why) {
-  Event event{.kind = EventKind::error, .time = {}, .remote = address,
-              .detail = code_of(why),
-              .reason = why == ReplyError::server_full ? errc::server_full
-                                                       : errc::too_many_connections};
+  Event event{
+      .kind = EventKind::error,
+      .time = {},
+      .remote = address,
+      .detail = code_of(why),
+      .reason = why == ReplyError::server_full ? errc::server_full : errc::too_many_connections};
   core_.bus().publish(event);
   auto doomed = std::make_shared<TcpSocket>(std::move(socket));
   auto reply = protocol_.encode({.notice = Notice::error, .error = why});

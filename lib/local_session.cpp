@@ -1,7 +1,7 @@
 #include "detail/local_session.hpp"
 
-#include <asio/post.hpp>
 #include <fmt/format.h>
+#include <asio/post.hpp>
 
 #include "detail/core.hpp"
 #include "detail/text.hpp"
@@ -44,7 +44,10 @@ void LocalSession::log_in(std::string_view name) {
   core_.metrics().opened(Metrics::local);
   Event connect{.kind = EventKind::connect, .time = {}, .connection = id(), .remote = remote()};
   core_.bus().publish(connect);
-  Event login{.kind = EventKind::login, .time = {}, .connection = id(), .remote = remote(),
+  Event login{.kind = EventKind::login,
+              .time = {},
+              .connection = id(),
+              .remote = remote(),
               .user = this->name()};
   core_.bus().publish(login);
 }
@@ -69,10 +72,15 @@ void LocalSession::run_queued() {
 // One command at a time: an in-process user never has many messages in flight.
 Flow LocalSession::on_command(const Command& command) {
   switch (core_.hub().handle(*this, command)) {
-    case Hub::After::close: close_on_strand(); break;
+    case Hub::After::close:
+      close_on_strand();
+      break;
     case Hub::After::pending:
-    case Hub::After::wait: paused_ = true; break;
-    case Hub::After::stay: break;
+    case Hub::After::wait:
+      paused_ = true;
+      break;
+    case Hub::After::stay:
+      break;
   }
   return open_ && !paused_ ? Flow::next : Flow::stop;
 }
@@ -115,12 +123,21 @@ void LocalSession::deliver(std::string_view line) {
   try {
     handler_(*owner, parse_incoming(line));
   } catch (const std::exception& e) {
-    Event event{.kind = EventKind::error, .time = {}, .connection = id(), .remote = remote(),
-                .user = name(), .text = e.what(), .detail = "handler-failed"};
+    Event event{.kind = EventKind::error,
+                .time = {},
+                .connection = id(),
+                .remote = remote(),
+                .user = name(),
+                .text = e.what(),
+                .detail = "handler-failed"};
     core_.bus().publish(event);
   } catch (...) {
-    Event event{.kind = EventKind::error, .time = {}, .connection = id(), .remote = remote(),
-                .user = name(), .detail = "handler-failed"};
+    Event event{.kind = EventKind::error,
+                .time = {},
+                .connection = id(),
+                .remote = remote(),
+                .user = name(),
+                .detail = "handler-failed"};
     core_.bus().publish(event);
   }
 }
@@ -142,8 +159,12 @@ void LocalSession::close_on_strand() {
   open_ = false;
   core_.metrics().closed(Metrics::local);
   core_.hub().leave(*this);
-  Event event{.kind = EventKind::disconnect, .time = {}, .connection = id(), .remote = remote(),
-              .user = name(), .reason = errc::closed_by_client};
+  Event event{.kind = EventKind::disconnect,
+              .time = {},
+              .connection = id(),
+              .remote = remote(),
+              .user = name(),
+              .reason = errc::closed_by_client};
   core_.bus().publish(event);
   core_.remove(*this, {});
 }

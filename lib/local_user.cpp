@@ -19,15 +19,21 @@ std::string one_line(std::string text) {
 LocalUser::LocalUser(std::weak_ptr<detail::LocalSession> session, std::string name)
     : session_(std::move(session)), name_(std::move(name)) {}
 
-LocalUser::~LocalUser() { disconnect(); }
+LocalUser::~LocalUser() {
+  disconnect();
+}
 
 void LocalUser::submit(std::string line) {
   if (auto session = session_.lock()) session->submit(std::move(line));
 }
 
-void LocalUser::send(std::string_view command) { submit(one_line(std::string(command))); }
+void LocalUser::send(std::string_view command) {
+  submit(one_line(std::string(command)));
+}
 
-void LocalUser::say(std::string_view text) { submit("MSG " + one_line(std::string(text))); }
+void LocalUser::say(std::string_view text) {
+  submit("MSG " + one_line(std::string(text)));
+}
 
 void LocalUser::direct(std::string_view to, std::string_view text) {
   submit("DM " + one_line(std::string(to)) + " " + one_line(std::string(text)));

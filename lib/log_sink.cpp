@@ -31,15 +31,20 @@ std::string quoted(std::string_view text) {
 
 std::string line_for(const Event& e) {
   switch (e.kind) {
-    case EventKind::connect: return fmt::format("[CONNECT] new connection from {}\n", e.remote);
-    case EventKind::login: return fmt::format("[LOGIN] user={}\n", e.user);
-    case EventKind::message: return fmt::format("[MSG] from={} text={}\n", e.user, quoted(e.text));
+    case EventKind::connect:
+      return fmt::format("[CONNECT] new connection from {}\n", e.remote);
+    case EventKind::login:
+      return fmt::format("[LOGIN] user={}\n", e.user);
+    case EventKind::message:
+      return fmt::format("[MSG] from={} text={}\n", e.user, quoted(e.text));
     case EventKind::direct_message:
       return fmt::format("[DM] from={} to={} text={}\n", e.user, e.target, quoted(e.text));
     case EventKind::room_message:
       return fmt::format("[SAY] from={} room={} text={}\n", e.user, e.target, quoted(e.text));
-    case EventKind::joined: return fmt::format("[JOIN] user={} room={}\n", e.user, e.target);
-    case EventKind::left: return fmt::format("[PART] user={} room={}\n", e.user, e.target);
+    case EventKind::joined:
+      return fmt::format("[JOIN] user={} room={}\n", e.user, e.target);
+    case EventKind::left:
+      return fmt::format("[PART] user={} room={}\n", e.user, e.target);
     case EventKind::disconnect:
       return fmt::format("[DISCONNECT] {} disconnected\n", e.user.empty() ? e.remote : e.user);
     case EventKind::error: {

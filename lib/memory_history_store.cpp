@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "socketchat/error.hpp"
 #include "detail/text.hpp"
+#include "socketchat/error.hpp"
 
 namespace socketchat {
 

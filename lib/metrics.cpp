@@ -31,7 +31,8 @@ std::string Metrics::render(std::size_t users) const {
   fmt::format_to(it, "socketchat_commands_total {}\n", load(commands_));
   family("socketchat_received_bytes_total", "counter", "Bytes received from clients.");
   fmt::format_to(it, "socketchat_received_bytes_total {}\n", load(bytes_in_));
-  family("socketchat_sent_messages_total", "counter", "Messages (encoded lines or batches of lines) written to clients.");
+  family("socketchat_sent_messages_total", "counter",
+         "Messages (encoded lines or batches of lines) written to clients.");
   fmt::format_to(it, "socketchat_sent_messages_total {}\n", load(messages_out_));
   family("socketchat_sent_bytes_total", "counter", "Bytes written to clients.");
   fmt::format_to(it, "socketchat_sent_bytes_total {}\n", load(bytes_out_));

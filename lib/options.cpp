@@ -14,7 +14,9 @@ ServerOptions& ServerOptions::listen(std::string url) {
 }
 
 void ServerOptions::validate() const {
-  auto fail = [](std::string_view what) { throw config_error(fmt::format("invalid setting: {}", what)); };
+  auto fail = [](std::string_view what) {
+    throw config_error(fmt::format("invalid setting: {}", what));
+  };
   if (idle_timeout.count() < 0) fail("idle_timeout must not be negative");
   if (login_timeout.count() < 0) fail("login_timeout must not be negative");
   if (shutdown_timeout.count() < 0) fail("shutdown_timeout must not be negative");

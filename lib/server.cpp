@@ -10,8 +10,8 @@
 #include <asio/steady_timer.hpp>
 
 #include "detail/core.hpp"
-#include "detail/local_session.hpp"
 #include "detail/listener.hpp"
+#include "detail/local_session.hpp"
 #include "detail/tls_context.hpp"
 #include "socketchat/error.hpp"
 
@@ -65,7 +65,8 @@ class Server::Impl {
     for (const auto& url : core_.options().listeners) {
       auto parsed = detail::parse_listen_url(url);
       auto tls = parsed.uses_tls() ? tls_ : nullptr;
-      listeners_.push_back(std::make_shared<Listener>(core_, *workers.front(), std::move(parsed), tls));
+      listeners_.push_back(
+          std::make_shared<Listener>(core_, *workers.front(), std::move(parsed), tls));
     }
     for (auto& listener : listeners_) listener->start();
     prune_timer_ = std::make_unique<asio::steady_timer>(*workers.front());
@@ -159,7 +160,8 @@ class Server::Impl {
 
 thread_local const Server::Impl* Server::Impl::current_server = nullptr;
 
-Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options), nullptr)) {}
+Server::Server(ServerOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options), nullptr)) {}
 Server::Server(ServerOptions options, asio::io_context& host)
     : impl_(std::make_unique<Impl>(std::move(options), &host)) {}
 Server::~Server() = default;
@@ -169,7 +171,9 @@ void Server::add_sink(std::shared_ptr<EventSink> sink) {
   impl_->core_.bus().add(std::move(sink));
 }
 
-void Server::start() { impl_->start(); }
+void Server::start() {
+  impl_->start();
+}
 
 void Server::run() {
   if (impl_->hosted()) throw config_error("run(): the host runs its own io_context; use start()");
@@ -182,8 +186,12 @@ void Server::stop() noexcept {
   if (!impl_->hosted() && !impl_->on_own_thread()) impl_->wait();
 }
 
-void Server::wait() { impl_->wait(); }
-bool Server::stopped() const { return impl_->stopped(); }
+void Server::wait() {
+  impl_->wait();
+}
+bool Server::stopped() const {
+  return impl_->stopped();
+}
 
 void Server::set_message_filter(MessageFilter filter) {
   if (impl_->started()) throw config_error("set_message_filter: the server has started");
@@ -226,7 +234,11 @@ std::uint16_t Server::port(std::size_t listener) const {
   return impl_->listeners_[listener]->port();
 }
 
-std::size_t Server::connection_count() const { return impl_->core_.connection_count(); }
-std::size_t Server::user_count() const { return impl_->core_.hub().user_count(); }
+std::size_t Server::connection_count() const {
+  return impl_->core_.connection_count();
+}
+std::size_t Server::user_count() const {
+  return impl_->core_.hub().user_count();
+}
 
 }  // namespace socketchat

@@ -20,7 +20,8 @@ Session<Link>::Session(Core& core, const Protocol& protocol, Link link, std::uin
       protocol_(decoder_->encoder()),
       link_(std::move(link)),
       timer_(link_.get_executor()),
-      write_turns_(asio::use_service<WriteTurns>(link_.get_executor().get_inner_executor().context())),
+      write_turns_(
+          asio::use_service<WriteTurns>(link_.get_executor().get_inner_executor().context())),
       rate_(core.limits().rate_burst(), Clock::now()),
       address_(std::move(address)),
       connected_at_(Clock::now()),
@@ -49,7 +50,8 @@ void Session<Link>::on_opened(std::error_code ec) {
   if (state_ != State::opening) return;
   if (ec) {
     // A failed handshake, or a plain HTTP request answered by the link: no chat here.
-    if (ec != asio::error::eof) publish_error(std::string(Link::transport) + "-handshake-failed", ec);
+    if (ec != asio::error::eof)
+      publish_error(std::string(Link::transport) + "-handshake-failed", ec);
     state_ = State::draining;  // never open: nothing to announce
     return close_now();
   }
@@ -67,8 +69,8 @@ void Session<Link>::on_opened(std::error_code ec) {
 
 template <class Link>
 void Session<Link>::read(bool speculative) {
-  link_.read(speculative, [self = this->shared_from_this()](std::error_code ec, std::string_view bytes,
-                                                           bool more_waiting) {
+  link_.read(speculative, [self = this->shared_from_this()](
+                              std::error_code ec, std::string_view bytes, bool more_waiting) {
     self->on_input(ec, bytes, more_waiting);
   });
 }
@@ -161,28 +163,35 @@ namespace {
 // others see keeps the order in which it was sent.
 constexpr int max_messages_in_flight = 64;
 
-bool is_message(Verb verb) { return verb == Verb::msg || verb == Verb::dm || verb == Verb::say; }
+bool is_message(Verb verb) {
+  return verb == Verb::msg || verb == Verb::dm || verb == Verb::say;
+}
 
 }  // namespace
 
 template <class Link>
 Flow Session<Link>::on_command(const Command& command) {
   if (state_ != State::open) return Flow::stop;
-  if (blocked_ || (in_flight_ > 0 && (!is_message(command.verb) ||
-                                      in_flight_ >= max_messages_in_flight))) {
+  if (blocked_ ||
+      (in_flight_ > 0 && (!is_message(command.verb) || in_flight_ >= max_messages_in_flight))) {
     paused_ = true;
     return Flow::retry;  // fed again once the Hub has caught up (defer)
   }
   core_.metrics().command();
   if (!command.follow_up && !rate_allows()) return Flow::next;
   switch (core_.hub().handle(*this, command)) {
-    case Hub::After::close: finish(errc::closed_by_client, nullptr); return Flow::stop;
-    case Hub::After::pending: ++in_flight_; break;
+    case Hub::After::close:
+      finish(errc::closed_by_client, nullptr);
+      return Flow::stop;
+    case Hub::After::pending:
+      ++in_flight_;
+      break;
     case Hub::After::wait:
       ++in_flight_;
       blocked_ = paused_ = true;
       return Flow::stop;
-    case Hub::After::stay: break;
+    case Hub::After::stay:
+      break;
   }
   return state_ == State::open ? Flow::next : Flow::stop;
 }
@@ -219,7 +228,8 @@ typename Session<Link>::Clock::time_point Session<Link>::deadline() const {
   if (auto login = limits.login_timeout(); !logged_in() && login.count() > 0) {
     at = std::min(at, connected_at_ + login);
   }
-  if (state_ == State::opening) at = std::min(at, connected_at_ + core_.options().handshake_timeout);
+  if (state_ == State::opening)
+    at = std::min(at, connected_at_ + core_.options().handshake_timeout);
   return at;
 }
 
@@ -242,8 +252,10 @@ void Session<Link>::on_timer(std::error_code ec) {
       publish_error(std::string(Link::transport) + "-handshake-timeout", errc::handshake_timeout);
       state_ = State::draining;
       return close_now();
-    case State::draining: return abort(reason_);  // the flush took too long
-    default: break;
+    case State::draining:
+      return abort(reason_);  // the flush took too long
+    default:
+      break;
   }
   if (logged_in() && !probed_) {
     // Idle, not a login timeout: a protocol that can ask the client whether it is
@@ -262,7 +274,8 @@ void Session<Link>::on_timer(std::error_code ec) {
 
 template <class Link>
 void Session<Link>::send(Payload payload) {
-  if (!payload) return;  // a reply the protocol spells as nothing (IRC: JOIN of a channel one is in)
+  if (!payload)
+    return;  // a reply the protocol spells as nothing (IRC: JOIN of a channel one is in)
   bool overflow = false;
   bool kick = false;
   {
@@ -321,7 +334,8 @@ void Session<Link>::flush() {
     }
   }
   write_in_flight_ = true;
-  link_.write(writing_, [self = this->shared_from_this()](std::error_code ec) { self->on_written(ec); });
+  link_.write(writing_,
+              [self = this->shared_from_this()](std::error_code ec) { self->on_written(ec); });
 }
 
 template <class Link>
@@ -411,8 +425,12 @@ void Session<Link>::close_now() {
   timer_.cancel();
   if (announced_) {
     core_.metrics().closed(Metrics::transport_of(Link::transport));
-    Event event{.kind = EventKind::disconnect, .time = {}, .connection = id(), .remote = remote(),
-                .user = name(), .reason = reason_};
+    Event event{.kind = EventKind::disconnect,
+                .time = {},
+                .connection = id(),
+                .remote = remote(),
+                .user = name(),
+                .reason = reason_};
     core_.bus().publish(event);
   }
   core_.remove(*this, address_);  // may drop the last owning reference but ours
@@ -420,8 +438,13 @@ void Session<Link>::close_now() {
 
 template <class Link>
 void Session<Link>::publish_error(std::string_view detail, std::error_code reason) {
-  Event event{.kind = EventKind::error, .time = {}, .connection = id(), .remote = remote(),
-              .user = name(), .detail = detail, .reason = reason};
+  Event event{.kind = EventKind::error,
+              .time = {},
+              .connection = id(),
+              .remote = remote(),
+              .user = name(),
+              .detail = detail,
+              .reason = reason};
   core_.bus().publish(event);
 }
 

@@ -10,7 +10,9 @@ namespace socketchat {
 static_assert(sizeof(sigset_t) <= sizeof(unsigned long[16]), "sigset_t does not fit");
 
 namespace {
-sigset_t* as_set(unsigned long* storage) { return reinterpret_cast<sigset_t*>(storage); }
+sigset_t* as_set(unsigned long* storage) {
+  return reinterpret_cast<sigset_t*>(storage);
+}
 }  // namespace
 
 ShutdownSignals::ShutdownSignals() : ShutdownSignals({SIGINT, SIGTERM}) {}
@@ -23,7 +25,9 @@ ShutdownSignals::ShutdownSignals(std::initializer_list<int> signals) {
   }
 }
 
-ShutdownSignals::~ShutdownSignals() { pthread_sigmask(SIG_SETMASK, as_set(saved_), nullptr); }
+ShutdownSignals::~ShutdownSignals() {
+  pthread_sigmask(SIG_SETMASK, as_set(saved_), nullptr);
+}
 
 int ShutdownSignals::wait() {
   int signal = 0;

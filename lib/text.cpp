@@ -83,7 +83,9 @@ std::string_view take_word(std::string_view text, std::string_view& rest) noexce
 }
 
 namespace {
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+char lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 }  // namespace
 
 std::string ascii_lower(std::string_view text) {
@@ -93,8 +95,8 @@ std::string ascii_lower(std::string_view text) {
 }
 
 bool iequals_ascii(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
 }
 
 bool is_valid_name(std::string_view name) noexcept {

@@ -3,8 +3,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include <asio/ssl/context.hpp>
 #include <fmt/format.h>
+#include <asio/ssl/context.hpp>
 
 #include "socketchat/error.hpp"
 

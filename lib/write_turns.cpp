@@ -7,7 +7,8 @@
 namespace socketchat::detail {
 
 WriteTurns::WriteTurns(asio::execution_context& context)
-    : asio::execution_context::service(context), context_(static_cast<asio::io_context&>(context)) {}
+    : asio::execution_context::service(context),
+      context_(static_cast<asio::io_context&>(context)) {}
 
 void WriteTurns::schedule(std::shared_ptr<Writer> writer) {
   std::lock_guard lock(mutex_);
@@ -22,7 +23,8 @@ void WriteTurns::run_turn() {
   std::size_t count = 0;
   {
     std::lock_guard lock(mutex_);
-    while (count < turn.size() && next_ < waiting_.size()) turn[count++] = std::move(waiting_[next_++]);
+    while (count < turn.size() && next_ < waiting_.size())
+      turn[count++] = std::move(waiting_[next_++]);
   }
   for (std::size_t i = 0; i < count; ++i) turn[i]->write_turn();
   std::lock_guard lock(mutex_);

@@ -35,7 +35,8 @@ class Inbox {
     return [this](LocalUser&, const Incoming& in) {
       std::lock_guard lock(mutex_);
       lines_.emplace_back(in.line);
-      parts_.push_back(std::string(in.kind) + "|" + std::string(in.from) + "|" + std::string(in.text));
+      parts_.push_back(std::string(in.kind) + "|" + std::string(in.from) + "|" +
+                       std::string(in.text));
       changed_.notify_all();
     };
   }
@@ -127,9 +128,8 @@ TEST_CASE("an exception from a handler is reported, and the server carries on") 
   auto sink = std::make_shared<RecordingSink>();
   server.add_sink(sink);
   server.start();
-  auto grumpy = server.connect("grumpy", [](LocalUser&, const Incoming&) {
-    throw std::runtime_error("handler bug");
-  });
+  auto grumpy = server.connect(
+      "grumpy", [](LocalUser&, const Incoming&) { throw std::runtime_error("handler bug"); });
   auto alice = logged_in(server.port(), "alice");
   alice.send("DM grumpy hi\n");
   CHECK(sink->wait_for([](const Event& e) {
@@ -162,7 +162,8 @@ TEST_CASE("the moderation filter rejects, rewrites and cleans messages before de
     if (draft.text == "boom") throw std::runtime_error("filter bug");
     if (draft.text == "inject") draft.text = "x\nWHO\x1b[2J";
     if (draft.text == "erase") draft.text = " \x01 ";
-    if (auto at = draft.text.find("darn"); at != std::string::npos) draft.text.replace(at, 4, "d**n");
+    if (auto at = draft.text.find("darn"); at != std::string::npos)
+      draft.text.replace(at, 4, "d**n");
     if (!draft.to.empty()) draft.text += " (to " + std::string(draft.to) + ")";
     return Verdict::deliver;
   });

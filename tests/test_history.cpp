@@ -41,7 +41,6 @@ namespace fs = std::filesystem;
 using Where = LineClient::Where;
 using Lines = std::vector<std::string>;
 
-
 namespace {
 
 std::int64_t now_unix_ms() {

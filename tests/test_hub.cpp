@@ -179,7 +179,7 @@ TEST_CASE_FIXTURE(Fixture, "with a scheduler, departures gathered meanwhile go o
   d.take();
   hub.leave(a);
   hub.leave(b);
-  CHECK(c.take().empty());  // not yet
+  CHECK(c.take().empty());     // not yet
   REQUIRE(later.size() == 1);  // one announcement scheduled for both
   const auto before = c.payloads.size();
   later.front()();

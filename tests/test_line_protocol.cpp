@@ -135,7 +135,10 @@ TEST_CASE("control characters are removed from text, then the text is trimmed") 
   std::string scratch;
   CHECK(LineProtocol::parse("MSG \x1b[31mred\x1b[0m", scratch).text == "[31mred[0m");
   CHECK(LineProtocol::parse("MSG a\x07\x7f\x01z", scratch).text == "az");
-  CHECK(LineProtocol::parse("MSG x\xc2\x9b" "y", scratch).text == "xy");    // C1 CSI
+  CHECK(LineProtocol::parse("MSG x\xc2\x9b"
+                            "y",
+                            scratch)
+            .text == "xy");                                                      // C1 CSI
   CHECK(LineProtocol::parse("MSG caf\xc3\xa9", scratch).text == "caf\xc3\xa9");  // é stays
   CHECK(LineProtocol::parse("MSG \x01 \x02", scratch).text.empty());
   CHECK(LineProtocol::parse("DM bob \x1b", scratch).text.empty());
@@ -204,21 +207,33 @@ TEST_CASE("encoding: every notice, byte for byte") {
 }
 
 TEST_CASE("every refusal has its code word") {
-  CHECK(encode({.notice = Notice::error, .error = ReplyError::line_too_long}) == "ERR line-too-long\n");
-  CHECK(encode({.notice = Notice::error, .error = ReplyError::invalid_utf8}) == "ERR invalid-utf8\n");
-  CHECK(encode({.notice = Notice::error, .error = ReplyError::invalid_username}) == "ERR invalid-username\n");
-  CHECK(encode({.notice = Notice::error, .error = ReplyError::already_logged_in}) == "ERR already-logged-in\n");
-  CHECK(encode({.notice = Notice::error, .error = ReplyError::not_logged_in}) == "ERR not-logged-in\n");
-  CHECK(encode({.notice = Notice::error, .error = ReplyError::unknown_command}) == "ERR unknown-command\n");
-  CHECK(encode({.notice = Notice::error, .error = ReplyError::missing_argument}) == "ERR missing-argument\n");
-  CHECK(encode({.notice = Notice::error, .error = ReplyError::empty_message}) == "ERR empty-message\n");
-  CHECK(encode({.notice = Notice::error, .error = ReplyError::no_such_user}) == "ERR no-such-user\n");
-  CHECK(encode({.notice = Notice::error, .error = ReplyError::rate_limited}) == "ERR rate-limited\n");
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::line_too_long}) ==
+        "ERR line-too-long\n");
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::invalid_utf8}) ==
+        "ERR invalid-utf8\n");
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::invalid_username}) ==
+        "ERR invalid-username\n");
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::already_logged_in}) ==
+        "ERR already-logged-in\n");
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::not_logged_in}) ==
+        "ERR not-logged-in\n");
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::unknown_command}) ==
+        "ERR unknown-command\n");
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::missing_argument}) ==
+        "ERR missing-argument\n");
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::empty_message}) ==
+        "ERR empty-message\n");
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::no_such_user}) ==
+        "ERR no-such-user\n");
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::rate_limited}) ==
+        "ERR rate-limited\n");
   CHECK(encode({.notice = Notice::error, .error = ReplyError::server_full}) == "ERR server-full\n");
-  CHECK(encode({.notice = Notice::error, .error = ReplyError::too_many_connections}) == "ERR too-many-connections\n");
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::too_many_connections}) ==
+        "ERR too-many-connections\n");
 }
 
-TEST_CASE("a line the handler does not take (retry) is fed again whole, even one split across reads") {
+TEST_CASE(
+    "a line the handler does not take (retry) is fed again whole, even one split across reads") {
   LineFramer framer(100);
   std::vector<std::string> seen;
   bool refuse = true;

@@ -113,7 +113,6 @@ void expect_quiet(LocalUser& user, Inbox& inbox) {
 
 }  // namespace
 
-
 TEST_SUITE("JOIN") {
   TEST_CASE("OK; the other members are told, with the room as its creator spelled it") {
     RunningServer s;
@@ -752,7 +751,8 @@ TEST_CASE("room messages, joins and parts are events, in the order they happened
   REQUIRE(sink->wait_for([](const Event& e) { return e.kind == EventKind::left; }));
   Lines seen;
   for (const auto& e : sink->events()) {
-    if (e.kind == EventKind::joined || e.kind == EventKind::left || e.kind == EventKind::room_message) {
+    if (e.kind == EventKind::joined || e.kind == EventKind::left ||
+        e.kind == EventKind::room_message) {
       seen.push_back(std::string(to_string(e.kind)) + " " + e.user + " " + e.target + " " + e.text);
     }
   }

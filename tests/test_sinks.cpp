@@ -22,8 +22,12 @@ namespace {
 
 Event make(EventKind kind, std::string_view user = {}, std::string_view text = {},
            std::string_view target = {}) {
-  return {.kind = kind, .time = std::chrono::system_clock::time_point{std::chrono::milliseconds{1764324000123}},
-          .connection = 7, .remote = "127.0.0.1:55342", .user = user, .target = target,
+  return {.kind = kind,
+          .time = std::chrono::system_clock::time_point{std::chrono::milliseconds{1764324000123}},
+          .connection = 7,
+          .remote = "127.0.0.1:55342",
+          .user = user,
+          .target = target,
           .text = text};
 }
 
@@ -71,19 +75,23 @@ TEST_CASE("LogSink prints the original SocketChat format") {
         "[DM] from=Yudi to=Naman text=\"hey this is private!\"\n");
   CHECK(log_line(make(EventKind::room_message, "Yudi", "hello room", "general")) ==
         "[SAY] from=Yudi room=general text=\"hello room\"\n");
-  CHECK(log_line(make(EventKind::joined, "Yudi", "", "general")) == "[JOIN] user=Yudi room=general\n");
-  CHECK(log_line(make(EventKind::left, "Yudi", "", "general")) == "[PART] user=Yudi room=general\n");
+  CHECK(log_line(make(EventKind::joined, "Yudi", "", "general")) ==
+        "[JOIN] user=Yudi room=general\n");
+  CHECK(log_line(make(EventKind::left, "Yudi", "", "general")) ==
+        "[PART] user=Yudi room=general\n");
   CHECK(log_line(make(EventKind::disconnect, "Naman")) == "[DISCONNECT] Naman disconnected\n");
   CHECK(log_line(make(EventKind::disconnect)) == "[DISCONNECT] 127.0.0.1:55342 disconnected\n");
   auto error = make(EventKind::error, "Naman");
   error.detail = "sendq-exceeded";
   error.reason = errc::sendq_exceeded;
-  CHECK(log_line(error) ==
-        "[ERROR] sendq-exceeded user=Naman remote=127.0.0.1:55342 reason=\"send queue exceeded\"\n");
+  CHECK(
+      log_line(error) ==
+      "[ERROR] sendq-exceeded user=Naman remote=127.0.0.1:55342 reason=\"send queue exceeded\"\n");
 }
 
 TEST_CASE("LogSink: no text can forge a line or leave its quotes") {
-  auto line = log_line(make(EventKind::message, "eve", "x\" from=admin text=\"\\ \n[LOGIN] user=root"));
+  auto line =
+      log_line(make(EventKind::message, "eve", "x\" from=admin text=\"\\ \n[LOGIN] user=root"));
   CHECK(line == "[MSG] from=eve text=\"x\\\" from=admin text=\\\"\\\\ \\x0a[LOGIN] user=root\"\n");
   CHECK(line.find('\n') == line.size() - 1);
 }
@@ -132,7 +140,8 @@ TEST_CASE("JsonSink names the room of room events, and the text of a room messag
 
 TEST_CASE("BasicSink catches what handle() throws and reports it") {
   std::string reported;
-  auto sink = std::make_shared<CallbackSink>([](const Event&) { throw std::runtime_error("disk full"); });
+  auto sink =
+      std::make_shared<CallbackSink>([](const Event&) { throw std::runtime_error("disk full"); });
   sink->set_error_handler([&](const std::exception& e) { reported = e.what(); });
   sink->on_event(make(EventKind::login, "a"));  // must not throw
   CHECK(reported == "disk full");
@@ -140,7 +149,8 @@ TEST_CASE("BasicSink catches what handle() throws and reports it") {
 
 TEST_CASE("FanoutSink gives each event to every sink, even after one fails") {
   int calls = 0;
-  auto failing = std::make_shared<CallbackSink>([](const Event&) { throw std::runtime_error("x"); });
+  auto failing =
+      std::make_shared<CallbackSink>([](const Event&) { throw std::runtime_error("x"); });
   auto counting = std::make_shared<CallbackSink>([&](const Event&) { ++calls; });
   FanoutSink fanout({failing, counting});
   fanout.on_event(make(EventKind::login, "a"));
@@ -168,7 +178,8 @@ TEST_CASE("AsyncSink delivers in order on its own thread") {
   auto check = std::make_shared<CallbackSink>([&](const Event&) {
     if (std::this_thread::get_id() == caller) other_thread = false;
   });
-  AsyncSink async(std::make_shared<FanoutSink>(std::vector<std::shared_ptr<EventSink>>{recorder, check}));
+  AsyncSink async(
+      std::make_shared<FanoutSink>(std::vector<std::shared_ptr<EventSink>>{recorder, check}));
   for (int i = 0; i < 100; ++i) async.on_event(make(EventKind::message, "u", std::to_string(i)));
   async.drain();
   auto events = recorder->events();
@@ -182,8 +193,9 @@ TEST_CASE("AsyncSink drop_newest and drop_oldest count what they lose, and say s
   for (auto policy : {OverflowPolicy::drop_newest, OverflowPolicy::drop_oldest}) {
     auto gate = std::make_shared<GateSink>();
     auto recorder = std::make_shared<RecordingSink>();
-    AsyncSink async(std::make_shared<FanoutSink>(std::vector<std::shared_ptr<EventSink>>{gate, recorder}),
-                    4, policy);
+    AsyncSink async(
+        std::make_shared<FanoutSink>(std::vector<std::shared_ptr<EventSink>>{gate, recorder}), 4,
+        policy);
     async.on_event(make(EventKind::message, "u", "held"));
     gate->wait_seen(1);  // the worker is now stuck inside the first event
     for (int i = 0; i < 10; ++i) async.on_event(make(EventKind::message, "u", std::to_string(i)));
@@ -203,8 +215,9 @@ TEST_CASE("AsyncSink drop_newest and drop_oldest count what they lose, and say s
 TEST_CASE("AsyncSink block loses nothing: the producer waits for room") {
   auto gate = std::make_shared<GateSink>();
   auto recorder = std::make_shared<RecordingSink>();
-  AsyncSink async(std::make_shared<FanoutSink>(std::vector<std::shared_ptr<EventSink>>{gate, recorder}),
-                  2, OverflowPolicy::block);
+  AsyncSink async(
+      std::make_shared<FanoutSink>(std::vector<std::shared_ptr<EventSink>>{gate, recorder}), 2,
+      OverflowPolicy::block);
   async.on_event(make(EventKind::message, "u", "held"));
   gate->wait_seen(1);
   std::atomic<int> pushed{0};

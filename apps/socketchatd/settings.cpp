@@ -3,8 +3,8 @@
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
-#include <memory>
 #include <filesystem>
+#include <memory>
 #include <sstream>
 
 #include <socketchat/error.hpp>

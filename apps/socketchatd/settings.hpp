@@ -18,7 +18,7 @@ struct Settings {
   unsigned port = 4000;
   std::vector<std::string> listen;  // when given, replaces host and port
   std::string log_format = "text";
-  bool log_messages = true;  // false: MSG, DM and SAY texts stay out of the log
+  bool log_messages = true;                    // false: MSG, DM and SAY texts stay out of the log
   std::string history = "sqlite";              // sqlite, memory or off
   std::string data_dir = "./socketchat-data";  // where the sqlite history lives
   double history_days = 30;                    // retention; 0 = for ever

@@ -26,12 +26,12 @@ struct Event {
   EventKind kind{};
   std::chrono::system_clock::time_point time{};
   std::uint64_t connection = 0;  // a number unique to the connection while the server runs
-  std::string_view remote{};       // "address:port" of the client
-  std::string_view user{};         // who acted (logged-in name), if anyone
-  std::string_view target{};       // DM recipient, or the room (as first spelled)
-  std::string_view text{};         // message text, control characters already removed
-  std::string_view detail{};       // error: a short machine-readable word, e.g. "sendq-exceeded"
-  std::error_code reason{};        // disconnect or error cause, when there is one
+  std::string_view remote{};     // "address:port" of the client
+  std::string_view user{};       // who acted (logged-in name), if anyone
+  std::string_view target{};     // DM recipient, or the room (as first spelled)
+  std::string_view text{};       // message text, control characters already removed
+  std::string_view detail{};     // error: a short machine-readable word, e.g. "sendq-exceeded"
+  std::error_code reason{};      // disconnect or error cause, when there is one
 };
 
 std::string_view to_string(EventKind kind) noexcept;

@@ -33,7 +33,7 @@ class BasicSink : public EventSink {
 
  protected:
   virtual void handle(const Event& event) = 0;  // called under the sink's lock
-  virtual void flush_buffer() {}                  // likewise
+  virtual void flush_buffer() {}                // likewise
 
  private:
   std::mutex mutex_;

@@ -16,7 +16,7 @@ namespace socketchat {
 struct HistoryRecord {
   std::string scope{};
   std::int64_t unix_ms = 0;  // when the server accepted it
-  std::string from{};  // the sender, as spelled at LOGIN
+  std::string from{};        // the sender, as spelled at LOGIN
   std::string text{};
 };
 

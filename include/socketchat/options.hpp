@@ -38,14 +38,14 @@ struct ServerOptions {
   // How long a graceful stop waits for each client's queued output to drain.
   std::chrono::milliseconds shutdown_timeout{std::chrono::seconds{5}};
 
-  std::size_t max_line_bytes = 4096;     // a line's bytes, without the LF (and CR)
-  std::size_t sendq_bytes = 1 << 20;     // output queued for one client; 0 = unlimited
+  std::size_t max_line_bytes = 4096;  // a line's bytes, without the LF (and CR)
+  std::size_t sendq_bytes = 1 << 20;  // output queued for one client; 0 = unlimited
   // The kernel's send buffer for each connection (SO_SNDBUF): what a slow reader can
   // hold in the kernel on top of sendq_bytes. 0 = the system's own, which grows to MBs.
   std::size_t send_buffer_bytes = 64 * 1024;
-  double rate_per_second = 20;           // commands per connection per second; 0 = off
-  double rate_burst = 40;                // commands allowed in one burst
-  std::size_t max_connections = 10000;   // whole server; 0 = unlimited
+  double rate_per_second = 20;             // commands per connection per second; 0 = off
+  double rate_burst = 40;                  // commands allowed in one burst
+  std::size_t max_connections = 10000;     // whole server; 0 = unlimited
   std::size_t max_connections_per_ip = 0;  // 0 = off
 
   unsigned threads = 0;  // I/O threads the server runs; 0 = one per core

@@ -16,13 +16,27 @@ struct OwnedEvent {
 
   OwnedEvent() = default;
   explicit OwnedEvent(const Event& e)
-      : kind(e.kind), time(e.time), connection(e.connection), remote(e.remote), user(e.user),
-        target(e.target), text(e.text), detail(e.detail), reason(e.reason) {}
+      : kind(e.kind),
+        time(e.time),
+        connection(e.connection),
+        remote(e.remote),
+        user(e.user),
+        target(e.target),
+        text(e.text),
+        detail(e.detail),
+        reason(e.reason) {}
 
   // A view of this event, valid while it lives unchanged.
   Event view() const {
-    return {.kind = kind, .time = time, .connection = connection, .remote = remote, .user = user,
-            .target = target, .text = text, .detail = detail, .reason = reason};
+    return {.kind = kind,
+            .time = time,
+            .connection = connection,
+            .remote = remote,
+            .user = user,
+            .target = target,
+            .text = text,
+            .detail = detail,
+            .reason = reason};
   }
 };
 

@@ -32,7 +32,7 @@ class Server {
   // on the threads that run `host`. The host keeps running it until stopped() after
   // a stop(), and destroys the Server before the io_context.
   Server(ServerOptions options, asio::io_context& host);
-  ~Server();                               // stops the server if it still runs
+  ~Server();  // stops the server if it still runs
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 

@@ -26,7 +26,7 @@ class ShutdownSignals {
   int wait();
 
  private:
-  unsigned long set_[16];   // a sigset_t, without <signal.h> in the public header
+  unsigned long set_[16];  // a sigset_t, without <signal.h> in the public header
   unsigned long saved_[16];
 };
 

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "detail/command.hpp"
-#include "detail/history_clock.hpp"
 #include "detail/event_bus.hpp"
+#include "detail/history_clock.hpp"
 #include "detail/peer.hpp"
 #include "detail/room_directory.hpp"
 #include "detail/server_message.hpp"

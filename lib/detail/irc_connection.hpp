@@ -45,8 +45,21 @@ class IrcConnection final : public Decoder, public Protocol {
  private:
   // Which IRC command the Hub is answering, so that encode() spells the reply.
   enum class Asked {
-    none, registration, join, join_names, part, privmsg, notice, names, who,
-    whois, list, topic, mode, ping, quit,
+    none,
+    registration,
+    join,
+    join_names,
+    part,
+    privmsg,
+    notice,
+    names,
+    who,
+    whois,
+    list,
+    topic,
+    mode,
+    ping,
+    quit,
   };
 
   // irc_connection.cpp: one line, as a sequence of steps (Hub commands and local

@@ -35,7 +35,7 @@ class LineFramer {
   }
 
   std::size_t max_;
-  std::string partial_;     // the start of a line whose LF has not come yet
+  std::string partial_;      // the start of a line whose LF has not come yet
   bool discarding_ = false;  // inside a too-long line, waiting for its LF
 };
 
@@ -59,7 +59,8 @@ std::size_t LineFramer::feed(std::string_view bytes, OnUnit&& on_unit) {
     if (discarding_) {
       if (complete) {
         discarding_ = false;
-        if (flow(Unit::line, std::string_view{}) != Flow::next) return taken();  // the skipped line's end
+        if (flow(Unit::line, std::string_view{}) != Flow::next)
+          return taken();  // the skipped line's end
       }
       continue;
     }
@@ -83,8 +84,8 @@ std::size_t LineFramer::feed(std::string_view bytes, OnUnit&& on_unit) {
       partial_.append(piece);
       line = without_cr(partial_);
     }
-    Flow next = line.size() > max_ ? flow(Unit::too_long, std::string_view{})
-                                   : flow(Unit::line, line);
+    Flow next =
+        line.size() > max_ ? flow(Unit::too_long, std::string_view{}) : flow(Unit::line, line);
     if (next == Flow::retry) {  // not taken: as if this piece had not come yet
       partial_.resize(held);
       return taken() - piece.size() - 1;

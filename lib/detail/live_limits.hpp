@@ -31,11 +31,17 @@ class LiveLimits {
 
   ms idle_timeout() const noexcept { return ms{idle_timeout_.load(std::memory_order_relaxed)}; }
   ms login_timeout() const noexcept { return ms{login_timeout_.load(std::memory_order_relaxed)}; }
-  ms shutdown_timeout() const noexcept { return ms{shutdown_timeout_.load(std::memory_order_relaxed)}; }
+  ms shutdown_timeout() const noexcept {
+    return ms{shutdown_timeout_.load(std::memory_order_relaxed)};
+  }
   std::size_t sendq_bytes() const noexcept { return sendq_bytes_.load(std::memory_order_relaxed); }
-  double rate_per_second() const noexcept { return rate_per_second_.load(std::memory_order_relaxed); }
+  double rate_per_second() const noexcept {
+    return rate_per_second_.load(std::memory_order_relaxed);
+  }
   double rate_burst() const noexcept { return rate_burst_.load(std::memory_order_relaxed); }
-  std::size_t max_connections() const noexcept { return max_connections_.load(std::memory_order_relaxed); }
+  std::size_t max_connections() const noexcept {
+    return max_connections_.load(std::memory_order_relaxed);
+  }
   std::size_t max_connections_per_ip() const noexcept {
     return max_connections_per_ip_.load(std::memory_order_relaxed);
   }

@@ -54,8 +54,8 @@ class LocalSession final : public Peer,
   std::unique_ptr<Decoder> decoder_;
   LocalUser::Handler handler_;
   std::weak_ptr<LocalUser> owner_;
-  bool open_ = true;    // strand only, after log_in
-  bool paused_ = false;  // a command is waiting for the Hub
+  bool open_ = true;                // strand only, after log_in
+  bool paused_ = false;             // a command is waiting for the Hub
   std::deque<std::string> queued_;  // lines submitted while paused
 };
 

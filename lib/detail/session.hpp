@@ -77,8 +77,8 @@ class Session final : public Peer,
   Clock::time_point deadline() const;
 
   void kick_flush();
-  void schedule_write();            // a turn in WriteTurns, then flush()
-  void write_turn() override;       // WriteTurns: flush() on the strand
+  void schedule_write();       // a turn in WriteTurns, then flush()
+  void write_turn() override;  // WriteTurns: flush() on the strand
   void flush();
   void on_written(std::error_code ec);
 

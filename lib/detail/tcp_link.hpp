@@ -47,11 +47,12 @@ class TcpLink {
   template <class OnInput>
   void read(bool speculative, OnInput&& on_input) {
     if (speculative) return read_now(std::forward<OnInput>(on_input));
-    socket_.async_wait(asio::socket_base::wait_read,
-                       [this, on_input = std::forward<OnInput>(on_input)](std::error_code ec) mutable {
-                         if (ec) return on_input(ec, std::string_view{}, false);
-                         read_now(std::move(on_input));
-                       });
+    socket_.async_wait(
+        asio::socket_base::wait_read,
+        [this, on_input = std::forward<OnInput>(on_input)](std::error_code ec) mutable {
+          if (ec) return on_input(ec, std::string_view{}, false);
+          read_now(std::move(on_input));
+        });
   }
 
   // Writes the batch with as few gather writes as the kernel allows (up to IOV_MAX
@@ -116,11 +117,12 @@ class TcpLink {
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
-          socket_.async_wait(asio::socket_base::wait_write,
-                             [this, items, done = std::forward<Done>(done)](std::error_code ec) mutable {
-                               if (ec) return done(ec);
-                               write_now(items, std::move(done));
-                             });
+          socket_.async_wait(
+              asio::socket_base::wait_write,
+              [this, items, done = std::forward<Done>(done)](std::error_code ec) mutable {
+                if (ec) return done(ec);
+                write_now(items, std::move(done));
+              });
           return;
         }
         return done(std::error_code(errno, std::system_category()));

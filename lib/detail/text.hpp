@@ -15,7 +15,9 @@ bool is_valid_utf8(std::string_view bytes) noexcept;
 // `scratch`, which it fills.
 std::string_view strip_controls(std::string_view text, std::string& scratch);
 
-inline bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
+inline bool is_blank(char c) noexcept {
+  return c == ' ' || c == '\t';
+}
 
 // Without the leading and trailing spaces and tabs.
 std::string_view trim(std::string_view text) noexcept;

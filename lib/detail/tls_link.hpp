@@ -32,23 +32,22 @@ class TlsLink {
 
   template <class Ready>
   void open(Ready&& ready) {
-    stream_.async_handshake(asio::ssl::stream_base::server,
-                            [ready = std::forward<Ready>(ready)](std::error_code ec) mutable {
-                              ready(ec);
-                            });
+    stream_.async_handshake(
+        asio::ssl::stream_base::server,
+        [ready = std::forward<Ready>(ready)](std::error_code ec) mutable { ready(ec); });
   }
 
   template <class OnInput>
   void read(bool /*speculative*/, OnInput&& on_input) {
     if (!buffer_) buffer_ = std::make_unique<std::array<char, read_chunk>>();
-    stream_.async_read_some(
-        asio::buffer(*buffer_),
-        [this, on_input = std::forward<OnInput>(on_input)](std::error_code ec, std::size_t n) mutable {
-          // A peer that just closes the socket, without TLS's close_notify, has ended
-          // its input all the same.
-          if (ec == asio::ssl::error::stream_truncated) ec = asio::error::eof;
-          on_input(ec, std::string_view{buffer_->data(), n}, false);
-        });
+    stream_.async_read_some(asio::buffer(*buffer_),
+                            [this, on_input = std::forward<OnInput>(on_input)](
+                                std::error_code ec, std::size_t n) mutable {
+                              // A peer that just closes the socket, without TLS's close_notify, has
+                              // ended its input all the same.
+                              if (ec == asio::ssl::error::stream_truncated) ec = asio::error::eof;
+                              on_input(ec, std::string_view{buffer_->data(), n}, false);
+                            });
   }
 
   template <class Done>
@@ -61,7 +60,8 @@ class TlsLink {
   template <class Done>
   void write_buffers(std::span<const asio::const_buffer> buffers, Done&& done) {
     pending_.clear();
-    for (const auto& buffer : buffers) pending_.append(static_cast<const char*>(buffer.data()), buffer.size());
+    for (const auto& buffer : buffers)
+      pending_.append(static_cast<const char*>(buffer.data()), buffer.size());
     write_pending(std::forward<Done>(done));
   }
 
@@ -71,10 +71,9 @@ class TlsLink {
  private:
   template <class Done>
   void write_pending(Done&& done) {
-    asio::async_write(stream_, asio::buffer(pending_),
-                      [done = std::forward<Done>(done)](std::error_code ec, std::size_t) mutable {
-                        done(ec);
-                      });
+    asio::async_write(
+        stream_, asio::buffer(pending_),
+        [done = std::forward<Done>(done)](std::error_code ec, std::size_t) mutable { done(ec); });
   }
 
  public:

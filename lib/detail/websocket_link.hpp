@@ -82,7 +82,8 @@ class WebSocketLink final : private WebSocketHandler {
     headers_.reserve(batch.size());  // buffers_ point into headers_: no reallocation below
     for (std::size_t first = 0; first < batch.size();) {
       std::size_t last = first, size = 0;
-      while (last < batch.size() && (last == first || size + batch[last].size() <= max_frame_payload)) {
+      while (last < batch.size() &&
+             (last == first || size + batch[last].size() <= max_frame_payload)) {
         size += batch[last++].size();
       }
       headers_.push_back(frame_header(Opcode::text, size));
@@ -96,7 +97,9 @@ class WebSocketLink final : private WebSocketHandler {
     inner_.write_buffers(buffers_, std::forward<Done>(done));
   }
 
-  bool has_control() const noexcept { return !control_.empty() || (!close_.empty() && !close_sent_); }
+  bool has_control() const noexcept {
+    return !control_.empty() || (!close_.empty() && !close_sent_);
+  }
 
   // Our side ends the conversation: a close frame goes out after the last lines.
   void goodbye(bool server_going_away) {
@@ -113,16 +116,19 @@ class WebSocketLink final : private WebSocketHandler {
   template <class Ready>
   void read_head(Ready ready) {
     inner_.read(false, [this, ready = std::move(ready)](std::error_code ec, std::string_view bytes,
-                                                         bool) mutable {
+                                                        bool) mutable {
       if (ec) return ready(ec);
       std::size_t consumed = 0;
       switch (http_.feed(bytes, consumed)) {
-        case HttpRequestParser::Status::incomplete: return read_head(std::move(ready));
+        case HttpRequestParser::Status::incomplete:
+          return read_head(std::move(ready));
         case HttpRequestParser::Status::bad_request:
           return answer(http_error_response(400, "malformed request"), std::move(ready));
         case HttpRequestParser::Status::too_large:
-          return answer(http_error_response(431, "request header fields too large"), std::move(ready));
-        case HttpRequestParser::Status::complete: break;
+          return answer(http_error_response(431, "request header fields too large"),
+                        std::move(ready));
+        case HttpRequestParser::Status::complete:
+          break;
       }
       leftover_.assign(bytes.substr(consumed));
       const HttpRequest& request = http_.request();
@@ -144,9 +150,8 @@ class WebSocketLink final : private WebSocketHandler {
   void answer(std::string response, Ready ready) {
     response_ = std::move(response);
     buffers_.assign(1, asio::buffer(response_));
-    inner_.write_buffers(buffers_, [ready = std::move(ready)](std::error_code) mutable {
-      ready(asio::error::eof);
-    });
+    inner_.write_buffers(
+        buffers_, [ready = std::move(ready)](std::error_code) mutable { ready(asio::error::eof); });
   }
 
   // ---- WebSocket input ----
@@ -182,12 +187,12 @@ class WebSocketLink final : private WebSocketHandler {
   std::string path_;
   HttpRequestParser http_;
   WebSocketDecoder decoder_;
-  std::string leftover_;          // bytes that followed the HTTP head
-  std::string response_;          // an HTTP response being written
-  std::string lines_;             // the text of the messages of one read
-  std::string control_;           // pongs waiting for the next write
-  std::string sending_control_;   // pongs being written
-  std::string close_;             // our close frame, once there is one
+  std::string leftover_;         // bytes that followed the HTTP head
+  std::string response_;         // an HTTP response being written
+  std::string lines_;            // the text of the messages of one read
+  std::string control_;          // pongs waiting for the next write
+  std::string sending_control_;  // pongs being written
+  std::string close_;            // our close frame, once there is one
   bool close_sent_ = false;
   std::vector<FrameHeader> headers_;
   std::vector<asio::const_buffer> buffers_;
