@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 checkout to a full test run: installs what is
-# missing, then builds and runs the suite three ways:
+# missing, checks that the C++ sources are formatted (.clang-format), then builds and
+# runs the suite three ways:
 #   1. warnings as errors (-Wall -Wextra -Werror): every test;
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer: every test again, but for the
 #      consumer tests (outside projects that build without the sanitizer flags);
@@ -10,6 +11,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
+
+echo "=== format: clang-format --dry-run"
+{ git ls-files '*.cpp' '*.hpp' 2>/dev/null ||
+    find apps bench examples fuzz include lib tests -name '*.cpp' -o -name '*.hpp'; } |
+  xargs clang-format --dry-run --Werror
 
 jobs=$(nproc)
 run_suite() {  # name, "ctest selection arguments", extra cmake arguments...
