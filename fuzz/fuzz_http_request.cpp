@@ -12,17 +12,13 @@
 
 #include "detail/http_request.hpp"
 
+#include "fuzz_support.hpp"
+
 using namespace socketchat::detail;
+using fuzz::require;
 using Status = HttpRequestParser::Status;
 
 namespace {
-
-void require(bool condition, const char* invariant) {
-  if (!condition) {
-    std::fprintf(stderr, "invariant broken: %s\n", invariant);
-    std::abort();
-  }
-}
 
 bool is_tchar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||

@@ -30,44 +30,13 @@
 #include "detail/irc_protocol.hpp"
 #include "detail/text.hpp"
 
+#include "fuzz_support.hpp"
+
 using namespace socketchat::detail;
+using fuzz::has_control;
+using fuzz::require;
 
 namespace {
-
-void require(bool condition, const char* invariant) {
-  if (!condition) {
-    std::fprintf(stderr, "invariant broken: %s\n", invariant);
-    std::abort();
-  }
-}
-
-void require(bool condition, const char* invariant, std::string_view bytes) {
-  if (!condition) {
-    std::fprintf(stderr, "in: \"");
-    for (char c : bytes) {
-      auto byte = static_cast<unsigned char>(c);
-      if (byte >= 0x20 && byte < 0x7F && c != '\\') {
-        std::fputc(c, stderr);
-      } else {
-        std::fprintf(stderr, "\\x%02X", byte);
-      }
-    }
-    std::fprintf(stderr, "\" (%zu bytes)\n", bytes.size());
-    require(false, invariant);
-  }
-}
-
-bool has_control(std::string_view text) {
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    auto c = static_cast<unsigned char>(text[i]);
-    if ((c < 0x20 && c != '\t') || c == 0x7F) return true;
-    if (c == 0xC2 && i + 1 < text.size()) {
-      auto next = static_cast<unsigned char>(text[i + 1]);
-      if (next >= 0x80 && next <= 0x9F) return true;  // a C1 control
-    }
-  }
-  return false;
-}
 
 bool has_line_break_or_nul(std::string_view text) {
   return text.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;

@@ -13,16 +13,12 @@
 #include "detail/text.hpp"
 #include "detail/websocket_frame.hpp"
 
+#include "fuzz_support.hpp"
+
 using namespace socketchat::detail;
+using fuzz::require;
 
 namespace {
-
-void require(bool condition, const char* invariant) {
-  if (!condition) {
-    std::fprintf(stderr, "invariant broken: %s\n", invariant);
-    std::abort();
-  }
-}
 
 bool is_sendable_close_code(std::uint16_t code) {
   return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||

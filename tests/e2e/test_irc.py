@@ -251,6 +251,20 @@ class IrcTestCase(DaemonTestCase):
             numeric(366, nick, f"{channel} :End of /NAMES list."),
         ])
 
+    def general_of_three(self, daemon):
+        """#general with lina (line protocol), then alice and bob (IRC) in it, every join
+        seen by those already there. Returns (lina, alice, bob)."""
+        lina = self.line(daemon, "lina")
+        self.assertEqual(lina.ask("JOIN general"), "OK")
+        alice = self.irc(daemon, "alice")
+        bob = self.irc(daemon, "bob")
+        self.join(alice, "#general", "alice lina")
+        self.assertEqual(lina.line(), "INFO alice joined general")
+        self.join(bob, "#general", "alice bob lina")
+        self.assertEqual(alice.line(), f"{source('bob')} JOIN #general")
+        self.assertEqual(lina.line(), "INFO bob joined general")
+        return lina, alice, bob
+
 
 class BotTest(IrcTestCase):
     def test_python_irc_bot_chats_with_line_and_websocket_users(self):
@@ -450,15 +464,7 @@ class RegistrationTest(IrcTestCase):
 class ChannelTest(IrcTestCase):
     def test_join_echo_names_and_what_others_see(self):
         daemon = self.start()
-        lina = self.line(daemon, "lina")
-        self.assertEqual(lina.ask("JOIN general"), "OK")
-        alice = self.irc(daemon, "alice")
-        bob = self.irc(daemon, "bob")
-        self.join(alice, "#general", "alice lina")
-        self.assertEqual(lina.line(), "INFO alice joined general")
-        self.join(bob, "#general", "alice bob lina")
-        self.assertEqual(alice.line(), f"{source('bob')} JOIN #general")
-        self.assertEqual(lina.line(), "INFO bob joined general")
+        lina, alice, bob = self.general_of_three(daemon)
         # Again, and &public (everyone is in it): nothing.
         self.assertReplies(alice, ["JOIN #general", "JOIN &public", "join #GENERAL"], [])
         # A list of channels, one created by this JOIN.
@@ -496,14 +502,7 @@ class ChannelTest(IrcTestCase):
 
     def test_part_echo_and_errors(self):
         daemon = self.start()
-        lina = self.line(daemon, "lina")
-        alice = self.irc(daemon, "alice")
-        bob = self.irc(daemon, "bob")
-        self.assertEqual(lina.ask("JOIN general"), "OK")
-        self.join(alice, "#general", "alice lina")
-        self.join(bob, "#general", "alice bob lina")
-        self.assertEqual(alice.line(), f"{source('bob')} JOIN #general")
-        self.assertEqual([lina.line(), lina.line()], ["INFO alice joined general", "INFO bob joined general"])
+        lina, alice, bob = self.general_of_three(daemon)
 
         self.assertReplies(alice, ["PART #general :see you"], [f"{source('alice')} PART #general"])
         self.assertEqual(bob.line(), f"{source('alice')} PART #general")
@@ -688,14 +687,7 @@ class QueryTest(IrcTestCase):
 class QuitTest(IrcTestCase):
     def test_quit_sends_error_then_closes_and_others_see_it(self):
         daemon = self.start()
-        lina = self.line(daemon, "lina")
-        alice = self.irc(daemon, "alice")
-        bob = self.irc(daemon, "bob")
-        self.assertEqual(lina.ask("JOIN general"), "OK")
-        self.join(alice, "#general", "alice lina")
-        self.join(bob, "#general", "alice bob lina")
-        self.assertEqual(alice.line(), f"{source('bob')} JOIN #general")
-        self.assertEqual([lina.line(), lina.line()], ["INFO alice joined general", "INFO bob joined general"])
+        lina, alice, bob = self.general_of_three(daemon)
 
         alice.send("QUIT :see you")
         self.assertEqual(alice.line(), "ERROR :Closing Link: alice (Quit: see you)")
