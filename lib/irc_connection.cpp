@@ -72,10 +72,7 @@ std::size_t IrcConnection::feed(std::string_view bytes, DecodeHandler& handler) 
 
 Flow IrcConnection::command_step(DecodeHandler& handler, Asked asked, std::string_view target,
                                  Command command) {
-  if (step_ < steps_done_) {  // done before this line had to wait
-    ++step_;
-    return Flow::next;
-  }
+  if (skip_done_step()) return Flow::next;
   asked_ = asked;
   target_.assign(target);
   const bool succeeded_before = succeeded_;
@@ -89,14 +86,15 @@ Flow IrcConnection::command_step(DecodeHandler& handler, Asked asked, std::strin
   return flow;
 }
 
+bool IrcConnection::skip_done_step() {
+  if (step_ >= steps_done_) return false;
+  ++step_;  // done before this line had to wait
+  return true;
+}
+
 Flow IrcConnection::reply_step(DecodeHandler& handler, std::string text) {
-  if (step_ < steps_done_) {
-    ++step_;
-    return Flow::next;
-  }
-  scrub_irc_line_breaks(text.data(), text.size());  // it may echo what the client sent
-  text.resize(cut_long_irc_lines(text.data(), text.size()));
-  Flow flow = handler.on_reply(Payload::copy_of(text));
+  if (skip_done_step()) return Flow::next;
+  Flow flow = handler.on_reply(as_irc_lines(text.data(), text.size()));
   if (flow != Flow::retry) steps_done_ = ++step_;
   return flow;
 }

@@ -16,11 +16,7 @@ namespace {
 
 constexpr std::string_view server = IrcProtocol::server_name;
 
-}  // namespace
-
-// RFC 2812 2.3.1: a line holds no NUL, and no CR but the one before its LF. Replies echo
-// what the client sent (a command, a channel, a nick), which may hold either: each is
-// shown as '?'.
+// RFC 2812 2.3.1: a line holds no NUL, and no CR but the one before its LF.
 void scrub_irc_line_breaks(char* data, std::size_t size) noexcept {
   for (std::size_t i = 0; i < size; ++i) {
     if (data[i] == '\0' || (data[i] == '\r' && (i + 1 == size || data[i + 1] != '\n')))
@@ -28,9 +24,8 @@ void scrub_irc_line_breaks(char* data, std::size_t size) noexcept {
   }
 }
 
-// RFC 2812 2.3: 512 bytes a line with the CR LF. An echo of what the client sent (a
-// 500-byte channel name, a QUIT reason) can make a reply longer: it is cut, between
-// UTF-8 characters.
+// RFC 2812 2.3: 512 bytes a line with the CR LF (a 500-byte channel name echoed makes
+// a reply longer). Returns the new size.
 std::size_t cut_long_irc_lines(char* data, std::size_t size) noexcept {
   constexpr std::size_t max = IrcProtocol::max_line_bytes;
   std::size_t to = 0;
@@ -53,6 +48,13 @@ std::size_t cut_long_irc_lines(char* data, std::size_t size) noexcept {
   return to;
 }
 
+}  // namespace
+
+Payload as_irc_lines(char* data, std::size_t size) {
+  scrub_irc_line_breaks(data, size);
+  return Payload::copy_of({data, cut_long_irc_lines(data, size)});
+}
+
 void IrcConnection::numeric(fmt::memory_buffer& out, int code, std::string_view rest) const {
   fmt::format_to(std::back_inserter(out), ":{} {:03} {} {}\r\n", server, code, me(), rest);
 }
@@ -62,8 +64,9 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
   auto it = std::back_inserter(out);
   switch (m.notice) {
     case Notice::direct_message:  // from another connection's strand: nick_ only
+      // A clean text from a registered user: IRC lines as made, no echo to check.
       append_privmsg(out, m.user, {}, nick_, m.text);
-      break;
+      return Payload::copy_of({out.data(), out.size()});
     case Notice::ok:
       succeeded_ = true;
       if (asked_ == Asked::registration) {
@@ -101,9 +104,7 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
       return shared_.encode(m);  // broadcasts, and the server shutting down
   }
   if (out.size() == 0) return {};
-  scrub_irc_line_breaks(out.data(), out.size());
-  out.resize(cut_long_irc_lines(out.data(), out.size()));
-  return Payload::copy_of({out.data(), out.size()});
+  return as_irc_lines(out.data(), out.size());
 }
 
 void IrcConnection::welcome(fmt::memory_buffer& out) const {

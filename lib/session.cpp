@@ -169,14 +169,22 @@ bool is_message(Verb verb) {
 
 }  // namespace
 
+// Pauses the input (fed again once the Hub has caught up: defer) if what comes next must
+// wait: anything while a command blocks, and all but a message while messages are in
+// flight (or when too many are).
+template <class Link>
+bool Session<Link>::must_wait(bool message) {
+  if (!blocked_ && (in_flight_ == 0 || (message && in_flight_ < max_messages_in_flight))) {
+    return false;
+  }
+  paused_ = true;
+  return true;
+}
+
 template <class Link>
 Flow Session<Link>::on_command(const Command& command) {
   if (state_ != State::open) return Flow::stop;
-  if (blocked_ ||
-      (in_flight_ > 0 && (!is_message(command.verb) || in_flight_ >= max_messages_in_flight))) {
-    paused_ = true;
-    return Flow::retry;  // fed again once the Hub has caught up (defer)
-  }
+  if (must_wait(is_message(command.verb))) return Flow::retry;
   core_.metrics().command();
   if (!command.follow_up && !rate_allows()) return Flow::next;
   switch (core_.hub().handle(*this, command)) {
@@ -199,10 +207,7 @@ Flow Session<Link>::on_command(const Command& command) {
 template <class Link>
 Flow Session<Link>::on_reply(Payload payload) {
   if (state_ != State::open) return Flow::stop;
-  if (blocked_ || in_flight_ > 0) {  // after what the Hub still owes this client
-    paused_ = true;
-    return Flow::retry;
-  }
+  if (must_wait(false)) return Flow::retry;  // after what the Hub still owes this client
   core_.metrics().command();
   if (rate_allows()) send(std::move(payload));
   return state_ == State::open ? Flow::next : Flow::stop;

@@ -13,11 +13,11 @@
 
 namespace socketchat::detail {
 
-// Replaces each NUL, and each CR not right before a LF, with '?' (irc_replies.cpp).
-void scrub_irc_line_breaks(char* data, std::size_t size) noexcept;
-// Cuts each line over IrcProtocol::max_line_bytes (without its CR LF) to that, between
-// UTF-8 characters, and moves the rest up; returns the new size (irc_replies.cpp).
-std::size_t cut_long_irc_lines(char* data, std::size_t size) noexcept;
+// Output that may echo what the client sent (a command, a channel, a QUIT reason) as
+// IRC lines (irc_replies.cpp): each NUL, and each CR not right before a LF, becomes
+// '?'; each line over IrcProtocol::max_line_bytes is cut to that, between UTF-8
+// characters. `data` is changed in place.
+Payload as_irc_lines(char* data, std::size_t size);
 
 // One IRC client's side of the protocol: registration (NICK, USER, CAP), the
 // decoding of its lines into Hub commands, and the spelling of the Hub's replies to
@@ -78,6 +78,8 @@ class IrcConnection final : public Decoder, public Protocol {
   Flow cap(const IrcMessage& message, DecodeHandler& handler);
   Flow command_step(DecodeHandler& handler, Asked asked, std::string_view target, Command command);
   Flow reply_step(DecodeHandler& handler, std::string text);
+  // True (and counted) when the next step was done before the line had to wait.
+  bool skip_done_step();
   // A numeric reply from the server: ":socketchat <code> <nick> <rest>\r\n".
   Flow numeric_step(DecodeHandler& handler, int code, std::string_view rest);
 

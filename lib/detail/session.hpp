@@ -58,6 +58,7 @@ class Session final : public Peer,
 
   Flow on_command(const Command& command) override;
   Flow on_reply(Payload payload) override;
+  bool must_wait(bool message);  // and pauses the input if so
   bool on_decode_error(ReplyError error) override;
   void on_line() override;
 
