@@ -20,7 +20,16 @@ namespace socketchat::detail {
 
 // The bytes of one connection over plain TCP, as a Session uses them (the "link"
 // of the transport). Every link offers the same members: open, read, write,
-// has_control, goodbye, close, socket and get_executor.
+// has_control, admit_control, control_bytes, goodbye, close, socket and get_executor.
+//
+// Control frames are a link's own output (WebSocket pongs and its close frame), so the
+// session bounds them through two members, and links without any have trivial ones:
+// - admit_control(admit): the session calls it after each read; for each ping received
+//   since the last call the link calls admit() (bool: the session charges its rate
+//   limiter) and queues the pong only if it returns true, else drops it. Until then the
+//   pongs are held, at most one read's worth.
+// - control_bytes(): the bytes of control frames queued or being written, which the
+//   session counts against sendq_bytes with its own queue.
 //
 // Reads land in a buffer per thread, not per connection: an idle connection holds
 // no read buffer at all. That is why reading waits for readability and then reads
@@ -74,6 +83,9 @@ class TcpLink {
 
   // Plain TCP has no frames of its own to send, and no goodbye beyond the FIN.
   bool has_control() const noexcept { return false; }
+  template <class Admit>
+  void admit_control(Admit&& /*admit*/) {}
+  std::size_t control_bytes() const noexcept { return 0; }
   void goodbye(bool /*server_going_away*/) {}
 
   void close() {

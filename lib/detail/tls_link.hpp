@@ -65,7 +65,11 @@ class TlsLink {
     write_pending(std::forward<Done>(done));
   }
 
+  // No control frames of its own (see TcpLink).
   bool has_control() const noexcept { return false; }
+  template <class Admit>
+  void admit_control(Admit&& /*admit*/) {}
+  std::size_t control_bytes() const noexcept { return 0; }
   void goodbye(bool /*server_going_away*/) {}
 
  private:

@@ -38,6 +38,9 @@ class WebSocketLink final : private WebSocketHandler {
   static constexpr const char* transport =
       std::string_view(Inner::transport) == "tcp" ? "ws" : "wss";
   static constexpr std::size_t max_frame_payload = 64 * 1024;  // what one outgoing frame carries
+  // Pongs held for admit_control: one read's worth (a pong is smaller than its ping).
+  // Pings beyond that, were admit_control never called, get no pong.
+  static constexpr std::size_t max_pending_pongs = Inner::read_chunk;
 
   WebSocketLink(Core& core, Inner inner, std::string path)
       : core_(&core),
@@ -93,12 +96,38 @@ class WebSocketLink final : private WebSocketHandler {
     if (!close_.empty() && !close_sent_) {
       buffers_.emplace_back(asio::buffer(close_));
       close_sent_ = true;
+      writing_close_ = true;
     }
-    inner_.write_buffers(buffers_, std::forward<Done>(done));
+    inner_.write_buffers(buffers_,
+                         [this, done = std::forward<Done>(done)](std::error_code ec) mutable {
+                           sending_control_.clear();
+                           writing_close_ = false;
+                           done(ec);
+                         });
   }
 
   bool has_control() const noexcept {
     return !control_.empty() || (!close_.empty() && !close_sent_);
+  }
+
+  // The pongs for the pings received since the last call: each one that admit()
+  // allows is queued (has_control() then says so), the others are dropped.
+  template <class Admit>
+  void admit_control(Admit&& admit) {
+    std::string_view pending = pending_pongs_;
+    while (!pending.empty()) {
+      // Each is a whole pong frame of our own: a 2-byte header, at most 125 bytes.
+      std::size_t size = 2 + (static_cast<unsigned char>(pending[1]) & 0x7F);
+      if (admit()) control_.append(pending.substr(0, size));
+      pending.remove_prefix(size);
+    }
+    pending_pongs_.clear();
+  }
+
+  // Control frames queued or being written: pongs admitted, our close frame.
+  std::size_t control_bytes() const noexcept {
+    std::size_t close = (!close_sent_ || writing_close_) ? close_.size() : 0;
+    return control_.size() + sending_control_.size() + close;
   }
 
   // Our side ends the conversation: a close frame goes out after the last lines.
@@ -169,7 +198,13 @@ class WebSocketLink final : private WebSocketHandler {
     return true;
   }
   bool on_ping(std::string_view payload) override {
-    control_ += encode_frame(Opcode::pong, payload);
+    // Held until the session admits it (admit_control), so that a client that pings
+    // and never reads cannot make the pongs pile up.
+    payload = payload.substr(0, 125);  // as the decoder ensures: admit_control relies on it
+    if (pending_pongs_.size() < max_pending_pongs) {
+      append_frame_header(pending_pongs_, Opcode::pong, payload.size());
+      pending_pongs_.append(payload);
+    }
     return true;
   }
   bool on_pong(std::string_view) override { return true; }
@@ -190,10 +225,12 @@ class WebSocketLink final : private WebSocketHandler {
   std::string leftover_;         // bytes that followed the HTTP head
   std::string response_;         // an HTTP response being written
   std::string lines_;            // the text of the messages of one read
-  std::string control_;          // pongs waiting for the next write
+  std::string pending_pongs_;    // pongs for pings not yet admitted (admit_control)
+  std::string control_;          // pongs admitted, waiting for the next write
   std::string sending_control_;  // pongs being written
   std::string close_;            // our close frame, once there is one
-  bool close_sent_ = false;
+  bool close_sent_ = false;      // it went into a write
+  bool writing_close_ = false;   // and that write is in flight
   std::vector<FrameHeader> headers_;
   std::vector<asio::const_buffer> buffers_;
 };
