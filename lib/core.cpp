@@ -2,6 +2,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 
 #include "socketchat/memory_history_store.hpp"
 
@@ -123,11 +124,40 @@ void Core::remove(Connection& connection, const std::string& address) {
 }
 
 void Core::shut_down(std::function<void()> on_drained) {
-  std::vector<std::shared_ptr<Connection>> open;
   {
     std::unique_lock lock(mutex_);
     if (stopping_.exchange(true)) return;
     on_drained_ = std::move(on_drained);
+    if (hub_work_.load() != 0 && !workers_.empty()) {
+      // Everyone still online receives the messages already taken; their senders
+      // may even be gone (Session::on_settled). Then the connections are told.
+      auto timer = std::make_shared<asio::steady_timer>(*workers_.front());
+      timer->expires_after(limits_.shutdown_timeout());
+      timer->async_wait([this, alive = std::weak_ptr<void>(alive_)](std::error_code ec) {
+        if (auto still = alive.lock(); still && !ec) tell_connections_to_stop();
+      });
+      stop_timer_ = timer;
+      if (hub_work_.load() != 0) return;
+    }
+  }
+  tell_connections_to_stop();
+}
+
+void Core::hub_work_ended() {
+  if (hub_work_.fetch_sub(1, std::memory_order_acq_rel) == 1 && stopping_.load()) {
+    tell_connections_to_stop();
+  }
+}
+
+void Core::tell_connections_to_stop() {
+  std::vector<std::shared_ptr<Connection>> open;
+  {
+    std::unique_lock lock(mutex_);
+    if (!stopping_ || !on_drained_ || stop_told_.exchange(true)) return;
+    if (stop_timer_) {
+      auto timer = std::static_pointer_cast<asio::steady_timer>(stop_timer_);
+      asio::post(timer->get_executor(), [timer] { timer->cancel(); });
+    }
     hub_.set_quiet(true);
     for (const auto& [key, connection] : connections_) open.push_back(connection);
     drained_if_done_locked(lock);

@@ -67,6 +67,8 @@ void LocalSession::run_queued() {
     queued_.pop_front();
     decoder_->feed(line, *this);
   }
+  // A disconnect cancels nothing submitted before it.
+  if (close_requested_ && !paused_ && queued_.empty()) close_on_strand();
 }
 
 // One command at a time: an in-process user never has many messages in flight.
@@ -77,6 +79,7 @@ Flow LocalSession::on_command(const Command& command) {
       break;
     case Hub::After::pending:
     case Hub::After::wait:
+      core_.hub_work_began();
       paused_ = true;
       break;
     case Hub::After::stay:
@@ -93,7 +96,8 @@ Flow LocalSession::on_reply(Payload payload) {
 
 void LocalSession::defer(std::function<void()> task) {
   asio::post(strand_, [self = shared_from_this(), task = std::move(task)] {
-    if (self->open_) task();
+    task();  // a message is delivered to the others even if this user has gone
+    self->core_.hub_work_ended();
     self->paused_ = false;
     self->run_queued();
   });
@@ -106,6 +110,7 @@ bool LocalSession::on_decode_error(ReplyError error) {
 
 void LocalSession::send(Payload payload) {
   asio::post(strand_, [self = shared_from_this(), payload = std::move(payload)] {
+    if (!self->open_) return;
     std::string_view bytes = payload.view();
     while (!bytes.empty()) {
       auto lf = bytes.find('\n');
@@ -143,20 +148,26 @@ void LocalSession::deliver(std::string_view line) {
 }
 
 void LocalSession::close() {
-  asio::post(strand_, [self = shared_from_this()] { self->close_on_strand(); });
+  asio::post(strand_, [self = shared_from_this()] {
+    self->close_requested_ = true;
+    self->run_queued();
+  });
 }
 
 void LocalSession::shut_down() {
   asio::post(strand_, [self = shared_from_this()] {
     if (!self->open_) return;
     self->deliver("INFO server shutting down");
-    self->close_on_strand();
+    self->queued_.clear();  // what the Hub has taken is still finished (run_queued)
+    self->close_requested_ = true;
+    self->run_queued();
   });
 }
 
 void LocalSession::close_on_strand() {
   if (!open_) return;
   open_ = false;
+  mark_closing();
   core_.metrics().closed(Metrics::local);
   core_.hub().leave(*this);
   Event event{.kind = EventKind::disconnect,

@@ -52,8 +52,7 @@ void Session<Link>::on_opened(std::error_code ec) {
     // A failed handshake, or a plain HTTP request answered by the link: no chat here.
     if (ec != asio::error::eof)
       publish_error(std::string(Link::transport) + "-handshake-failed", ec);
-    state_ = State::draining;  // never open: nothing to announce
-    return close_now();
+    return close_now();  // never open: nothing to announce
   }
   state_ = State::open;
   announced_ = true;
@@ -89,7 +88,15 @@ void Session<Link>::on_input(std::error_code ec, std::string_view bytes, bool mo
   }
   if (link_.has_control()) kick_flush();  // e.g. a WebSocket pong to send
   if (state_ != State::open) return;
-  if (ec == asio::error::eof) return finish(errc::closed_by_client, nullptr);
+  if (ec == asio::error::eof) {
+    // The end of input cancels nothing already read: commands waiting in stash_ are
+    // taken first (resume), then the session finishes.
+    if (paused_) {
+      input_ended_ = true;
+      return;
+    }
+    return finish(errc::closed_by_client, nullptr);
+  }
   if (ec) return abort(errc::connection_reset);
   if (!paused_) read_on();
 }
@@ -119,9 +126,13 @@ void Session<Link>::read_on() {
 template <class Link>
 void Session<Link>::defer(std::function<void()> task) {
   asio::post(link_.get_executor(), [self = this->shared_from_this(), task = std::move(task)] {
-    if (self->state_ == State::open) task();
+    // Whatever became of this connection, a message it sent is delivered to the
+    // others (a reply to a closed connection is dropped by send()).
+    task();
+    self->core_.hub_work_ended();
     if (--self->in_flight_ == 0) self->blocked_ = false;
-    self->resume();
+    if (self->state_ == State::open) return self->resume();
+    if (self->settled()) self->on_settled();
   });
 }
 
@@ -129,11 +140,14 @@ template <class Link>
 void Session<Link>::resume() {
   if (!paused_ || blocked_) return;
   paused_ = false;
+  drain_wait_ = false;
   if (state_ != State::open) return;
   std::string pending = std::move(stash_);
   stash_.clear();
   decode(pending);
-  if (state_ == State::open && !paused_) read_on();
+  if (state_ != State::open || paused_) return;
+  if (input_ended_) return finish(errc::closed_by_client, nullptr);
+  read_on();
 }
 
 template <class Link>
@@ -171,14 +185,25 @@ bool is_message(Verb verb) {
 
 // Pauses the input (fed again once the Hub has caught up: defer) if what comes next must
 // wait: anything while a command blocks, and all but a message while messages are in
-// flight (or when too many are).
+// flight (or when too many are). And anything while the client has not read half of
+// sendq_bytes: its next command waits until it has (on_written), so no reply to its own
+// commands can overflow its queue.
 template <class Link>
 bool Session<Link>::must_wait(bool message) {
   if (!blocked_ && (in_flight_ == 0 || (message && in_flight_ < max_messages_in_flight))) {
-    return false;
+    if (!backlogged()) return false;
+    drain_wait_ = true;
   }
   paused_ = true;
   return true;
+}
+
+template <class Link>
+bool Session<Link>::backlogged() {
+  std::size_t limit = core_.limits().sendq_bytes();
+  if (limit == 0) return false;
+  std::lock_guard lock(out_mutex_);
+  return queued_bytes_ > limit / 2;
 }
 
 template <class Link>
@@ -193,9 +218,11 @@ Flow Session<Link>::on_command(const Command& command) {
       return Flow::stop;
     case Hub::After::pending:
       ++in_flight_;
+      core_.hub_work_began();
       break;
     case Hub::After::wait:
       ++in_flight_;
+      core_.hub_work_began();
       blocked_ = paused_ = true;
       return Flow::stop;
     case Hub::After::stay:
@@ -225,7 +252,7 @@ bool Session<Link>::on_decode_error(ReplyError error) {
 template <class Link>
 typename Session<Link>::Clock::time_point Session<Link>::deadline() const {
   const auto& limits = core_.limits();
-  if (state_ == State::draining) return drain_deadline_;
+  if (state_ == State::draining || state_ == State::closed) return drain_deadline_;
   auto at = Clock::time_point::max();
   if (auto idle = limits.idle_timeout(); idle.count() > 0) {
     at = last_input_ + (probed_ ? 2 * idle : idle);  // a probed client gets one more period
@@ -249,16 +276,17 @@ void Session<Link>::arm_timer(Clock::time_point at) {
 // (A wait that had already fired when the timer was moved also lands here: check.)
 template <class Link>
 void Session<Link>::on_timer(std::error_code ec) {
-  if (ec == asio::error::operation_aborted || state_ == State::closed) return;
+  if (ec == asio::error::operation_aborted || retired_) return;
   auto at = deadline();
   if (Clock::now() < at) return arm_timer(at);
   switch (state_) {
     case State::opening:
       publish_error(std::string(Link::transport) + "-handshake-timeout", errc::handshake_timeout);
-      state_ = State::draining;
       return close_now();
     case State::draining:
       return abort(reason_);  // the flush took too long
+    case State::closed:
+      return retire();  // the Hub did not finish in time: go without waiting longer
     default:
       break;
   }
@@ -353,19 +381,19 @@ void Session<Link>::on_written(std::error_code ec) {
   core_.metrics().sent(writing_.size(), written);
   writing_.clear();
   bool more;
+  bool relieved;
   {
     std::lock_guard lock(out_mutex_);
     queued_bytes_ -= written;
     more = !queued_.empty() || link_.has_control();
     if (!more) write_pending_ = false;
+    relieved = queued_bytes_ <= core_.limits().sendq_bytes() / 2;
   }
   // A link may finish a write at once, inside flush(): the next turn, so that flushing
   // again never recurses (and others get theirs first).
-  if (more) {
-    schedule_write();
-    return;
-  }
-  if (state_ == State::draining) close_now();
+  if (more) schedule_write();
+  if (drain_wait_ && relieved && state_ == State::open) resume();
+  if (!more) close_if_drained();
 }
 
 // ---- ending --------------------------------------------------------------------
@@ -373,13 +401,9 @@ void Session<Link>::on_written(std::error_code ec) {
 template <class Link>
 void Session<Link>::shut_down() {
   asio::post(link_.get_executor(), [self = this->shared_from_this()] {
-    if (self->state_ == State::opening) {
-      self->state_ = State::draining;
-      return self->close_now();
-    }
+    if (self->state_ == State::opening) return self->close_now();
     if (self->state_ != State::open) return;
     auto words = self->protocol_.encode({.notice = Notice::shutting_down});
-    self->link_.goodbye(true);
     self->finish(errc::server_shutdown, &words);
   });
 }
@@ -389,27 +413,46 @@ void Session<Link>::finish(std::error_code reason, const Payload* last_words) {
   if (state_ != State::open) return;
   state_ = State::draining;
   reason_ = reason;
-  core_.hub().leave(*this);
   if (last_words) send(*last_words);
-  link_.goodbye(false);
+  drain_deadline_ = Clock::now() + core_.limits().shutdown_timeout();
+  arm_timer(drain_deadline_);
+  if (settled()) on_settled();
+}
+
+// The departure is announced only after the messages this connection sent before it:
+// an ending connection leaves the Hub once the Hub has finished its commands.
+template <class Link>
+void Session<Link>::on_settled() {
+  if (state_ == State::closed) return retire();
+  if (state_ != State::draining) return;
+  leave_hub();
+  link_.goodbye(reason_ == errc::server_shutdown);  // e.g. a WebSocket close frame, last
   if (link_.has_control()) kick_flush();
+  close_if_drained();
+}
+
+template <class Link>
+void Session<Link>::leave_hub() {
+  if (left_hub_) return;
+  left_hub_ = true;
+  core_.hub().leave(*this);
+}
+
+template <class Link>
+void Session<Link>::close_if_drained() {
+  if (state_ != State::draining || !settled()) return;
   bool idle;
   {
     std::lock_guard lock(out_mutex_);
     idle = !write_pending_;
   }
-  if (idle) return close_now();
-  drain_deadline_ = Clock::now() + core_.limits().shutdown_timeout();
-  arm_timer(drain_deadline_);
+  if (idle) close_now();
 }
 
 template <class Link>
 void Session<Link>::abort(std::error_code reason) {
   if (state_ == State::closed) return;
-  if (state_ == State::open) {
-    reason_ = reason;
-    core_.hub().leave(*this);
-  }
+  if (state_ == State::open) reason_ = reason;
   if (reason == errc::sendq_exceeded) {
     core_.metrics().sendq_drop();
     publish_error("sendq-exceeded", reason);
@@ -421,13 +464,26 @@ template <class Link>
 void Session<Link>::close_now() {
   if (state_ == State::closed) return;
   state_ = State::closed;
+  mark_closing();
   {
     std::lock_guard lock(out_mutex_);
     output_closed_ = true;
     queued_.clear();
   }
   link_.close();
+  if (settled()) return retire();
+  // Messages this connection sent are still being stored: they are delivered, then
+  // the departure announced (defer, on_settled), unless that takes too long.
+  drain_deadline_ = Clock::now() + core_.limits().shutdown_timeout();
+  arm_timer(drain_deadline_);
+}
+
+template <class Link>
+void Session<Link>::retire() {
+  if (retired_) return;
+  retired_ = true;
   timer_.cancel();
+  leave_hub();
   if (announced_) {
     core_.metrics().closed(Metrics::transport_of(Link::transport));
     Event event{.kind = EventKind::disconnect,

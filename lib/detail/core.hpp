@@ -64,8 +64,15 @@ class Core {
   void remove(Connection& connection, const std::string& address);
 
   // Begins a graceful stop of every connection; calls on_drained once none is left.
+  // Messages being stored are delivered first: the connections are told to stop once
+  // none is in flight, or after shutdown_timeout.
   void shut_down(std::function<void()> on_drained);
   bool stopping() const noexcept { return stopping_.load(); }
+
+  // Commands the Hub has taken but not finished (stored and delivered), server-wide:
+  // a connection counts each one from Hub::After::pending or wait to Peer::defer's end.
+  void hub_work_began() noexcept { hub_work_.fetch_add(1, std::memory_order_relaxed); }
+  void hub_work_ended();
 
   std::size_t connection_count() const;  // remote and in-process
 
@@ -77,6 +84,7 @@ class Core {
  private:
   static ServerOptions with_default_listener(ServerOptions options);
   void drained_if_done_locked(std::unique_lock<std::mutex>& lock);
+  void tell_connections_to_stop();  // once, after the Hub's work in flight
 
   ServerOptions options_;
   LiveLimits limits_{options_};
@@ -89,6 +97,9 @@ class Core {
   Metrics metrics_;
   std::atomic<std::uint64_t> next_id_{0};
   std::atomic<bool> stopping_{false};
+  std::atomic<std::int64_t> hub_work_{0};
+  std::atomic<bool> stop_told_{false};
+  std::shared_ptr<void> stop_timer_;  // an asio::steady_timer: shutdown_timeout for the above
   std::vector<asio::io_context*> workers_;
   std::atomic<std::size_t> next_worker_{0};
 

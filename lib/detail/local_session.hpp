@@ -56,6 +56,7 @@ class LocalSession final : public Peer,
   std::weak_ptr<LocalUser> owner_;
   bool open_ = true;                // strand only, after log_in
   bool paused_ = false;             // a command is waiting for the Hub
+  bool close_requested_ = false;    // close() once the lines before it have run
   std::deque<std::string> queued_;  // lines submitted while paused
 };
 

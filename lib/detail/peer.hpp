@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -33,14 +34,20 @@ class Peer {
   const std::string& name() const noexcept { return name_; }
   bool logged_in() const noexcept { return !name_.empty(); }
 
+  // The connection is ending: whatever is sent now is dropped, so the Hub need not
+  // build replies (a long list) for it. Readable from any thread.
+  bool closing() const noexcept { return closing_.load(std::memory_order_relaxed); }
+
  protected:
   ~Peer() = default;
+  void mark_closing() noexcept { closing_.store(true, std::memory_order_relaxed); }
 
  private:
   friend class Hub;
   std::uint64_t id_;
   std::string remote_;
   std::string name_;  // as spelled at LOGIN
+  std::atomic<bool> closing_{false};
 };
 
 }  // namespace socketchat::detail

@@ -83,12 +83,23 @@ class Session final : public Peer,
   void flush();
   void on_written(std::error_code ec);
 
-  // Graceful end: leave the Hub now, send `last_words` if any, then close once the
-  // queue is written or shutdown_timeout has passed.
+  // Graceful end: stop reading, send `last_words` if any; once the Hub has finished
+  // every command already taken (settled), leave it and close when the queue is
+  // written, or when shutdown_timeout has passed.
   void finish(std::error_code reason, const Payload* last_words);
-  // Immediate end: the queue is dropped.
+  // Immediate end: the queue is dropped and the socket closed; the Hub still
+  // delivers the messages already taken before the departure is announced.
   void abort(std::error_code reason);
   void close_now();
+  // The Hub owes this connection nothing more (or it has waited long enough).
+  bool settled() const noexcept { return in_flight_ == 0; }
+  // What an ending connection does once it has settled: leave the Hub (draining),
+  // close when drained, retire (closed).
+  void on_settled();
+  void leave_hub();
+  void close_if_drained();
+  void retire();  // leaves the Hub and Core's table, publishes the disconnect
+  bool backlogged();  // so much output waits that commands should wait for it
   void publish_error(std::string_view detail, std::error_code reason);
 
   Core& core_;
@@ -111,6 +122,10 @@ class Session final : public Peer,
   bool blocked_ = false;       // a command waits for the Hub with everything after it
   int in_flight_ = 0;          // commands the Hub has not finished (Hub::After::pending, wait)
   bool more_waiting_ = false;  // the last read filled the buffer: the socket may hold more
+  bool input_ended_ = false;   // end of input came while paused: finish once the stash is done
+  bool drain_wait_ = false;    // paused until the client reads its backlog (backlogged)
+  bool left_hub_ = false;      // Hub::leave() done
+  bool retired_ = false;       // Core::remove() done
   std::string stash_;          // input received while paused, not yet decoded
 
   // Shared with send() on other threads, under out_mutex_.

@@ -208,6 +208,10 @@ void LineClient::reset() noexcept {
   close_socket();
 }
 
+void LineClient::shutdown_send() noexcept {
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
+}
+
 LineClient logged_in(std::uint16_t port, std::string_view name, ClientOptions options,
                      LineClient::Where where) {
   LineClient client(port, std::move(options), where);

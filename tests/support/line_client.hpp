@@ -60,6 +60,9 @@ class LineClient {
   // must be the very next line.
   void expect_quiet(Where where = Where::current());
 
+  // Ends the sending side (a FIN, as ncat does when its input ends); reading goes on.
+  void shutdown_send() noexcept;
+
   // Ends the connection abruptly: SO_LINGER 0, then close, so the server sees a RST.
   void reset() noexcept;
 
