@@ -98,7 +98,7 @@ class Session final : public Peer,
   void on_settled();
   void leave_hub();
   void close_if_drained();
-  void retire();  // leaves the Hub and Core's table, publishes the disconnect
+  void retire();      // leaves the Hub and Core's table, publishes the disconnect
   bool backlogged();  // so much output waits that commands should wait for it
   void publish_error(std::string_view detail, std::error_code reason);
 
