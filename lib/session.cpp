@@ -86,6 +86,7 @@ void Session<Link>::on_input(std::error_code ec, std::string_view bytes, bool mo
     // other connections: a PING is answered in the time it takes to read it.
     if (state_ == State::open) flush();
   }
+  if (state_ == State::open) admit_control();
   if (link_.has_control()) kick_flush();  // e.g. a WebSocket pong to send
   if (state_ != State::open) return;
   if (ec == asio::error::eof) {
@@ -163,6 +164,28 @@ bool Session<Link>::rate_allows() {
   core_.metrics().rate_limited();
   reply_error(ReplyError::rate_limited);
   return false;
+}
+
+// The link's control frames (WebSocket pings) are commands too: each is charged to the
+// rate limit (no pong for one over it), and what the link queues for them counts
+// against sendq_bytes like any reply, so a client that pings and never reads is
+// dropped like any slow reader.
+template <class Link>
+void Session<Link>::admit_control() {
+  const auto& limits = core_.limits();
+  link_.admit_control([&] {
+    if (rate_.allow(Clock::now(), limits.rate_per_second(), limits.rate_burst())) return true;
+    core_.metrics().rate_limited();
+    return false;
+  });
+  std::size_t limit = limits.sendq_bytes();
+  if (limit == 0 || link_.control_bytes() == 0) return;
+  bool over;
+  {
+    std::lock_guard lock(out_mutex_);
+    over = queued_bytes_ + link_.control_bytes() > limit;
+  }
+  if (over) abort(errc::sendq_exceeded);
 }
 
 template <class Link>

@@ -71,6 +71,7 @@ class Session final : public Peer,
   void read_on();
   void resume();
   bool rate_allows();
+  void admit_control();  // the link's control frames: rate and sendq_bytes
   void reply_error(ReplyError error);
 
   void arm_timer(Clock::time_point deadline);
