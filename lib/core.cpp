@@ -128,7 +128,7 @@ void Core::shut_down(std::function<void()> on_drained) {
     std::unique_lock lock(mutex_);
     if (stopping_.exchange(true)) return;
     on_drained_ = std::move(on_drained);
-    if (hub_work_.load() != 0 && !workers_.empty()) {
+    if (hub_.work_in_flight() != 0 && !workers_.empty()) {
       // Everyone still online receives the messages already taken; their senders
       // may even be gone (Session::on_settled). Then the connections are told.
       auto timer = std::make_shared<asio::steady_timer>(*workers_.front());
@@ -137,14 +137,14 @@ void Core::shut_down(std::function<void()> on_drained) {
         if (auto still = alive.lock(); still && !ec) tell_connections_to_stop();
       });
       stop_timer_ = timer;
-      if (hub_work_.load() != 0) return;
+      if (hub_.work_in_flight() != 0) return;
     }
   }
   tell_connections_to_stop();
 }
 
 void Core::hub_work_ended() {
-  if (hub_work_.fetch_sub(1, std::memory_order_acq_rel) == 1 && stopping_.load()) {
+  if (hub_.end_work() && stopping_.load()) {
     tell_connections_to_stop();
   }
 }

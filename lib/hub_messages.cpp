@@ -192,6 +192,7 @@ Hub::After Hub::store_then_deliver(Peer& from, HistoryRecord record, Delivery de
     deliver(from, record);
     return After::stay;
   }
+  work_.fetch_add(1, std::memory_order_relaxed);
   writer_->append(std::move(record), [peer = from.shared_peer(), deliver = std::move(deliver)](
                                          bool stored, HistoryRecord& kept) mutable {
     peer->defer([peer, deliver = std::move(deliver), stored, kept = std::move(kept)] {
@@ -244,6 +245,7 @@ Hub::After Hub::history(Peer& from, std::string_view target, std::string_view co
     reply(from, {.notice = Notice::history, .room = target, .history = records});
     return After::stay;
   }
+  work_.fetch_add(1, std::memory_order_relaxed);
   writer_->latest(std::move(scope), *limit,
                   [peer = from.shared_peer(),
                    label = std::string(target)](std::vector<HistoryRecord> records) mutable {

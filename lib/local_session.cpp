@@ -79,7 +79,6 @@ Flow LocalSession::on_command(const Command& command) {
       break;
     case Hub::After::pending:
     case Hub::After::wait:
-      core_.hub_work_began();
       paused_ = true;
       break;
     case Hub::After::stay:

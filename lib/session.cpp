@@ -77,6 +77,8 @@ void Session<Link>::read(bool speculative) {
 template <class Link>
 void Session<Link>::on_input(std::error_code ec, std::string_view bytes, bool more_waiting) {
   if (state_ != State::open) return;
+  admit_control();  // the pongs go out first, as their pings came first
+  if (state_ != State::open) return;
   if (!bytes.empty()) {
     core_.metrics().received(bytes.size());
     now_ = Clock::now();
@@ -86,7 +88,6 @@ void Session<Link>::on_input(std::error_code ec, std::string_view bytes, bool mo
     // other connections: a PING is answered in the time it takes to read it.
     if (state_ == State::open) flush();
   }
-  if (state_ == State::open) admit_control();
   if (link_.has_control()) kick_flush();  // e.g. a WebSocket pong to send
   if (state_ != State::open) return;
   if (ec == asio::error::eof) {
@@ -241,11 +242,9 @@ Flow Session<Link>::on_command(const Command& command) {
       return Flow::stop;
     case Hub::After::pending:
       ++in_flight_;
-      core_.hub_work_began();
       break;
     case Hub::After::wait:
       ++in_flight_;
-      core_.hub_work_began();
       blocked_ = paused_ = true;
       return Flow::stop;
     case Hub::After::stay:

@@ -69,9 +69,7 @@ class Core {
   void shut_down(std::function<void()> on_drained);
   bool stopping() const noexcept { return stopping_.load(); }
 
-  // Commands the Hub has taken but not finished (stored and delivered), server-wide:
-  // a connection counts each one from Hub::After::pending or wait to Peer::defer's end.
-  void hub_work_began() noexcept { hub_work_.fetch_add(1, std::memory_order_relaxed); }
+  // A connection's Peer::defer has finished work the Hub handed over (Hub::end_work).
   void hub_work_ended();
 
   std::size_t connection_count() const;  // remote and in-process
@@ -97,7 +95,6 @@ class Core {
   Metrics metrics_;
   std::atomic<std::uint64_t> next_id_{0};
   std::atomic<bool> stopping_{false};
-  std::atomic<std::int64_t> hub_work_{0};
   std::atomic<bool> stop_told_{false};
   std::shared_ptr<void> stop_timer_;  // an asio::steady_timer: shutdown_timeout for the above
   std::vector<asio::io_context*> workers_;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -67,6 +68,12 @@ class Hub {
 
   std::size_t user_count() const;
 
+  // Work handed to the history writer, counted from the hand-over to the end of the
+  // Peer::defer that finishes it (where the peer calls end_work()), so a shutdown can
+  // wait for it. end_work() is true when it was the last.
+  bool end_work() noexcept { return work_.fetch_sub(1, std::memory_order_acq_rel) == 1; }
+  std::int64_t work_in_flight() const noexcept { return work_.load(std::memory_order_acquire); }
+
  private:
   using Delivery = std::function<void(Peer& from, const HistoryRecord& record)>;
 
@@ -117,6 +124,7 @@ class Hub {
   std::map<std::string, Peer*, std::less<>> users_;  // by ASCII lower-case name: sorted for WHO
   RoomDirectory rooms_;
   bool quiet_ = false;  // guarded by mutex_
+  std::atomic<std::int64_t> work_{0};
   Scheduler schedule_;
   std::vector<std::string> departed_;  // not yet announced; guarded by mutex_
 };
