@@ -1,5 +1,6 @@
 #include "socketchat/async_sink.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -11,6 +12,10 @@
 #include "socketchat/owned_event.hpp"
 
 namespace socketchat {
+
+namespace {
+std::atomic<std::uint64_t> dropped_by_every_sink{0};
+}
 
 class AsyncSink::Impl {
  public:
@@ -40,10 +45,11 @@ class AsyncSink::Impl {
             break;
           case OverflowPolicy::drop_oldest:
             queue_.pop_front();
-            ++retired_, ++dropped_, ++unreported_;
+            ++retired_;
+            count_drop();
             break;
           case OverflowPolicy::drop_newest:
-            ++dropped_, ++unreported_;
+            count_drop();
             return;
         }
       }
@@ -51,7 +57,7 @@ class AsyncSink::Impl {
       ++accepted_;
     } catch (...) {  // out of memory: the event is lost, and counted
       std::lock_guard lock(mutex_);
-      ++dropped_, ++unreported_;
+      count_drop();
     }
     wake_worker_.notify_one();
   }
@@ -62,12 +68,23 @@ class AsyncSink::Impl {
     idle_.wait(lock, [&] { return retired_ >= target; });
   }
 
+  bool drain_for(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    std::uint64_t target = accepted_;
+    return idle_.wait_for(lock, timeout, [&] { return retired_ >= target; });
+  }
+
   std::uint64_t dropped() const noexcept {
     std::lock_guard lock(mutex_);
     return dropped_;
   }
 
  private:
+  void count_drop() noexcept {  // under mutex_
+    ++dropped_, ++unreported_;
+    dropped_by_every_sink.fetch_add(1, std::memory_order_relaxed);
+  }
+
   void run() {
     std::unique_lock lock(mutex_);
     for (;;) {
@@ -122,6 +139,12 @@ void AsyncSink::drain() {
 }
 std::uint64_t AsyncSink::dropped() const noexcept {
   return impl_->dropped();
+}
+bool AsyncSink::drain_for(std::chrono::milliseconds timeout) {
+  return impl_->drain_for(timeout);
+}
+std::uint64_t AsyncSink::dropped_in_process() noexcept {
+  return dropped_by_every_sink.load(std::memory_order_relaxed);
 }
 
 }  // namespace socketchat

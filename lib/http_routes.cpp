@@ -5,6 +5,7 @@
 #include "detail/core.hpp"
 #include "detail/web_assets.hpp"
 #include "detail/websocket_link.hpp"
+#include "socketchat/async_sink.hpp"
 
 namespace socketchat::detail {
 
@@ -36,8 +37,9 @@ std::string http_response_for(Core& core, const HttpRequest& request) {
     return ok_response("text/plain; charset=utf-8", "ok\n");
   }
   if (path == "/metrics") {
-    return ok_response("text/plain; version=0.0.4; charset=utf-8",
-                       core.metrics().render(core.hub().user_count()));
+    return ok_response(
+        "text/plain; version=0.0.4; charset=utf-8",
+        core.metrics().render(core.hub().user_count(), AsyncSink::dropped_in_process()));
   }
   if (const WebAsset* asset = find_web_asset(path))
     return ok_response(asset->content_type, asset->body);

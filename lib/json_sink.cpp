@@ -36,6 +36,8 @@ void JsonSink::handle(const Event& e) {
   if (e.kind == EventKind::message || e.kind == EventKind::direct_message ||
       e.kind == EventKind::room_message) {
     object["text"] = e.text;
+  } else if (e.kind == EventKind::error) {
+    put(object, "text", e.text);  // what failed, how ("3 events dropped: ...")
   }
   put(object, "detail", e.detail);
   if (e.reason) object["reason"] = e.reason.message();

@@ -52,6 +52,7 @@ std::string line_for(const Event& e) {
       if (!e.user.empty()) line += fmt::format(" user={}", e.user);
       if (!e.remote.empty()) line += fmt::format(" remote={}", e.remote);
       if (e.reason) line += fmt::format(" reason={}", quoted(e.reason.message()));
+      if (!e.text.empty()) line += fmt::format(" text={}", quoted(e.text));  // what failed, how
       line.push_back('\n');
       return line;
     }

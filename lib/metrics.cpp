@@ -8,7 +8,7 @@ namespace {
 constexpr const char* transport_names[] = {"tcp", "tls", "ws", "wss", "local"};
 }
 
-std::string Metrics::render(std::size_t users) const {
+std::string Metrics::render(std::size_t users, std::uint64_t sink_events_dropped) const {
   auto load = [](const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); };
   fmt::memory_buffer out;
   auto it = std::back_inserter(out);
@@ -40,6 +40,9 @@ std::string Metrics::render(std::size_t users) const {
   fmt::format_to(it, "socketchat_sendq_drops_total {}\n", load(sendq_drops_));
   family("socketchat_rate_limited_total", "counter", "Commands refused by the rate limit.");
   fmt::format_to(it, "socketchat_rate_limited_total {}\n", load(rate_limited_));
+  family("socketchat_sink_events_dropped_total", "counter",
+         "Events (log lines) an AsyncSink dropped because its queue was full.");
+  fmt::format_to(it, "socketchat_sink_events_dropped_total {}\n", sink_events_dropped);
   return {out.data(), out.size()};
 }
 

@@ -1,35 +1,40 @@
 // socketchatd: runs a socketchat Server in the foreground, logging to stderr.
 #include <signal.h>  // POSIX: sigwait, pthread_sigmask
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include <socketchat/socketchat.hpp>
 
 #include "settings.hpp"
+#include "stderr_log.hpp"
 #include "switchable_sink.hpp"
 
 namespace {
 
 constexpr const char* name = "socketchatd";
 
-// Lines of our own go out whole, in one write, so they never interleave with the
-// sink's lines written from the server's threads.
+// Lines of our own go out whole, never mixed with the log's lines, and are dropped
+// rather than waited for when nobody reads stderr (the thread that says them also
+// handles the signals, and must stay free to stop the server).
 void say(const std::string& line) {
-  std::cerr << line + "\n";
+  socketchatd::stderr_log::try_write(line + "\n");
 }
 
-std::shared_ptr<socketchat::EventSink> make_sink(const std::string& format) {
-  using socketchat::JsonSink;
-  using socketchat::LogSink;
-  if (format == "json") return std::make_shared<JsonSink>(std::cerr, JsonSink::Buffering::batch);
-  return std::make_shared<LogSink>(std::cerr, LogSink::Buffering::batch);
+bool is_message(socketchat::EventKind kind) {
+  return kind == socketchat::EventKind::message || kind == socketchat::EventKind::direct_message ||
+         kind == socketchat::EventKind::room_message;
 }
 
 // The URL a listener was given with, but naming the port it really got (for port 0).
@@ -49,65 +54,101 @@ int check_config(const socketchatd::Settings& settings) {
 }
 
 // Parses the command line, the environment and the config file into `settings`.
-// Returns an exit status when the process should end now (help, version, an error).
-std::optional<int> parse(int argc, char** argv, socketchatd::Settings& settings) {
+// Returns an exit status when the process should end now (help, version, an error),
+// which CLI11 has then explained on `out` or `err`.
+std::optional<int> parse(int argc, char** argv, socketchatd::Settings& settings,
+                         std::ostream& out = std::cout, std::ostream& err = std::cerr) {
   CLI::App app{"socketchatd: a chat server speaking the socketchat line protocol", name};
   app.set_version_flag("--version", std::string(name) + " " + socketchat::version_string);
   socketchatd::add_settings(app, settings);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int status = app.exit(e);  // prints help, version or the error
+    int status = app.exit(e, out, err);  // prints help, version or the error
     bool checking = app.get_option("--check-config")->count() > 0;
     return status != 0 && checking ? 2 : status;
   }
   return std::nullopt;
 }
 
-// SIGHUP: reads the settings again, the same way as at start. What can change while
-// running (limits, timeouts, log format) changes; on any error, nothing does.
-void reload(int argc, char** argv, socketchat::Server& server, socketchatd::SwitchableSink& log,
-            std::string& log_format) {
-  socketchatd::Settings next;
-  std::ostringstream errors;
-  auto* saved = std::cerr.rdbuf(errors.rdbuf());  // CLI11 reports parse errors on stderr
-  std::optional<int> status;
-  try {
-    status = parse(argc, argv, next);
-  } catch (...) {
-    std::cerr.rdbuf(saved);
-    throw;
+// What a reload works with besides the server: the settings the daemon started with
+// (what needs a restart keeps those) and the log's settings, which apply at once.
+struct Running {
+  const socketchatd::Settings& started;
+  socketchat::Server& server;
+  socketchatd::SwitchableSink& log;
+  std::string log_format;
+  std::atomic<bool>& log_messages;
+  std::chrono::milliseconds& shutdown_timeout;  // the log's too, once the server has stopped
+};
+
+// The settings, by the daemon's names, that differ from the start but apply only at
+// the next start: those the server names (in its own words) and the daemon's own.
+std::vector<std::string> needing_restart(const socketchatd::Settings& started,
+                                         const socketchatd::Settings& next,
+                                         const std::vector<std::string>& named_by_server) {
+  std::vector<std::string> names;
+  auto add = [&](std::string setting) {
+    if (std::find(names.begin(), names.end(), setting) == names.end()) names.push_back(setting);
+  };
+  for (std::string setting : named_by_server) {
+    if (setting == "listeners") {  // said as --listen, or --host and --port
+      if (next.listen != started.listen) add("listen");
+      if (next.listen.empty() && next.host != started.host) add("host");
+      if (next.listen.empty() && next.port != started.port) add("port");
+    } else if (setting != "history_store") {  // the daemon's is data-dir, below
+      std::replace(setting.begin(), setting.end(), '_', '-');
+      add(setting);
+    }
   }
-  std::cerr.rdbuf(saved);
-  if (status) {
-    say(std::string("[ERROR] reload failed, keeping the current configuration: ") +
-        errors.str().substr(0, errors.str().find('\n')));
+  if (next.history != started.history) add("history");
+  if (next.data_dir != started.data_dir &&
+      (next.history == "sqlite" || started.history == "sqlite")) {
+    add("data-dir");
+  }
+  return names;
+}
+
+std::string first_line(const std::string& text) {
+  return text.substr(0, text.find('\n'));
+}
+
+// SIGHUP: reads the settings again, the same way as at start. What can change while
+// running changes; what cannot is named ("needs a restart") and keeps its value; on
+// any error, nothing changes. Nothing here touches std::cerr, which the log may be
+// writing to at this very moment.
+void reload(int argc, char** argv, Running& running) {
+  socketchatd::Settings next;
+  std::ostringstream out, errors;  // what CLI11 would print
+  if (parse(argc, argv, next, out, errors)) {
+    say("[ERROR] reload failed, keeping the current configuration: " + first_line(errors.str()));
     return;
   }
+  std::vector<std::string> pending;
   try {
-    auto pending = server.reconfigure(socketchatd::server_options(next));
-    for (const auto& setting : pending) {
-      say("[INFO] reload: " + setting + " changed; it takes effect at the next start");
-    }
+    pending = needing_restart(running.started, next,
+                              running.server.reconfigure(socketchatd::server_options(next)));
   } catch (const socketchat::config_error& e) {
     say(std::string("[ERROR] reload failed, keeping the current configuration: ") + e.what());
     return;
   }
-  if (next.log_format != log_format) {
-    log.switch_to(make_sink(next.log_format));
-    log_format = next.log_format;
+  if (next.log_format != running.log_format) {
+    running.log.switch_to(socketchatd::stderr_log::make_sink(next.log_format));
+    running.log_format = next.log_format;
   }
+  running.log_messages.store(next.log_messages, std::memory_order_relaxed);
+  running.shutdown_timeout = next.options.shutdown_timeout;
+  for (const auto& setting : pending) say("[INFO] reload: needs a restart: " + setting);
   say("[INFO] reload: configuration applied");
 }
 
 // Serves until SIGINT or SIGTERM; SIGHUP reloads the configuration.
 void serve_until_stopped(socketchat::ShutdownSignals& signals, int argc, char** argv,
-                         socketchat::Server& server, socketchatd::SwitchableSink& log,
-                         std::string log_format) {
+                         Running& running) {
   for (;;) {
     int signal = signals.wait();
     if (signal == SIGHUP) {
-      reload(argc, argv, server, log, log_format);
+      reload(argc, argv, running);
       continue;
     }
     say(std::string("[INFO] ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ": shutting down");
@@ -122,36 +163,44 @@ int serve(const socketchatd::Settings& settings, int argc, char** argv) {
   // A closed stderr (say, journald restarting) must not kill the server mid-write.
   signal(SIGPIPE, SIG_IGN);
 
+  // The log is written from a thread of its own, a batch of lines at a time, so that
+  // logging never holds up an I/O thread. When stderr stalls (a journald that does not
+  // keep up, a pipe nobody reads), its queue fills and further lines are dropped and
+  // counted (socketchat_sink_events_dropped_total in /metrics, and an
+  // "[ERROR] events-dropped" line once the log moves again): chat never waits for it.
+  auto log = std::make_shared<socketchatd::SwitchableSink>(
+      socketchatd::stderr_log::make_sink(settings.log_format));
+  auto queue = std::make_shared<socketchat::AsyncSink>(log, 1 << 16,
+                                                       socketchat::OverflowPolicy::drop_newest);
+  std::atomic<bool> log_messages{settings.log_messages};  // a reload may change it
+  auto sink =
+      std::make_shared<socketchat::FilterSink>(queue, [&log_messages](const socketchat::Event& e) {
+        return !is_message(e.kind) || log_messages.load(std::memory_order_relaxed);
+      });
+
+  int status = 0;
+  auto shutdown_timeout = settings.options.shutdown_timeout;
   try {
     auto options = socketchatd::server_options(settings);
     socketchatd::open_history(settings, options);
     socketchat::Server server{options};
-    // The log is written from a thread of its own, a batch of lines at a time, so that
-    // logging never holds up an I/O thread. It blocks rather than drop lines when the
-    // queue is full: a log with holes is worse than a brief stall.
-    auto log = std::make_shared<socketchatd::SwitchableSink>(make_sink(settings.log_format));
-    std::shared_ptr<socketchat::EventSink> sink =
-        std::make_shared<socketchat::AsyncSink>(log, 1 << 16, socketchat::OverflowPolicy::block);
-    if (!settings.log_messages) {
-      sink = std::make_shared<socketchat::FilterSink>(sink, [](const socketchat::Event& e) {
-        return e.kind != socketchat::EventKind::message &&
-               e.kind != socketchat::EventKind::direct_message &&
-               e.kind != socketchat::EventKind::room_message;
-      });
-    }
     server.add_sink(sink);
     server.start();
     for (std::size_t i = 0; i < options.listeners.size(); ++i) {
       say(std::string(name) + " " + socketchat::version_string + " listening on " +
           bound_url(options.listeners[i], server.port(i)));
     }
-    serve_until_stopped(signals, argc, argv, server, *log, settings.log_format);
+    Running running{settings, server, *log, settings.log_format, log_messages, shutdown_timeout};
+    serve_until_stopped(signals, argc, argv, running);
     server.stop();
   } catch (const std::exception& e) {  // config_error above all: a bad setting, a busy port
     say(std::string(name) + ": " + e.what());
-    return 1;
+    status = 1;
   }
-  return 0;
+  // The server is gone. The log has as long as clients had to write out what it holds;
+  // if stderr is still stuck, the process ends without waiting for it.
+  if (!queue->drain_for(shutdown_timeout)) std::_Exit(status);
+  return status;
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -17,8 +18,9 @@ enum class OverflowPolicy {
 
 // Hands events to another sink on a thread of its own, through a bounded queue, so
 // a slow sink (a file on a slow disk, a remote collector) never blocks an I/O thread.
-// Dropped events are counted; after a run of drops the inner sink receives an error
-// event with detail "events-dropped" whose text says how many were lost.
+// Dropped events are counted (here and in dropped_in_process()); after a run of drops
+// the inner sink receives an error event with detail "events-dropped" whose text says
+// how many were lost.
 class AsyncSink : public EventSink {
  public:
   AsyncSink(std::shared_ptr<EventSink> inner, std::size_t capacity = 8192,
@@ -29,7 +31,13 @@ class AsyncSink : public EventSink {
 
   // Blocks until every event queued so far has reached the inner sink.
   void drain();
+  // The same, waiting at most `timeout`: false if the inner sink has not taken them
+  // all by then (it is stuck, say on a stderr nobody reads).
+  bool drain_for(std::chrono::milliseconds timeout);
   std::uint64_t dropped() const noexcept;
+  // Events dropped by every AsyncSink of the process so far: what /metrics shows as
+  // socketchat_sink_events_dropped_total.
+  static std::uint64_t dropped_in_process() noexcept;
 
  private:
   class Impl;

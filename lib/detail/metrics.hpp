@@ -32,8 +32,9 @@ class Metrics {
   void sendq_drop() noexcept { add(sendq_drops_, 1); }
   void rate_limited() noexcept { add(rate_limited_, 1); }
 
-  // The Prometheus text exposition format (version 0.0.4).
-  std::string render(std::size_t users) const;
+  // The Prometheus text exposition format (version 0.0.4), with the figures kept
+  // elsewhere: logged-in users and the events AsyncSinks dropped.
+  std::string render(std::size_t users, std::uint64_t sink_events_dropped) const;
 
  private:
   static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept {
