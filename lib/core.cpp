@@ -1,5 +1,7 @@
 #include "detail/core.hpp"
 
+#include <algorithm>
+
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
@@ -75,7 +77,7 @@ std::optional<ReplyError> Core::admit(const std::string& address) {
   const std::size_t max_total = limits_.max_connections();
   const std::size_t max_per_address = limits_.max_connections_per_ip();
   if (max_total != 0 && admitted_ >= max_total) return ReplyError::server_full;
-  if (max_per_address != 0) {
+  if (max_per_address != 0 && !exempt_locked(address)) {
     auto it = per_address_.find(address);
     if (it != per_address_.end() && it->second >= max_per_address) {
       return ReplyError::too_many_connections;
@@ -84,6 +86,23 @@ std::optional<ReplyError> Core::admit(const std::string& address) {
   ++admitted_;
   ++per_address_[address];
   return std::nullopt;
+}
+
+bool Core::exempt_locked(const std::string& address) {
+  const ServerOptions& current = options();
+  if (&current != exempt_of_) {
+    exempt_of_ = &current;
+    exempt_.clear();
+    for (const auto& text : current.connection_limit_exempt) {
+      if (auto range = AddressRange::parse(text)) exempt_.push_back(*range);
+    }
+  }
+  if (exempt_.empty()) return false;
+  std::error_code ec;
+  auto parsed = asio::ip::make_address(address, ec);
+  if (ec) return false;
+  return std::any_of(exempt_.begin(), exempt_.end(),
+                     [&](const AddressRange& range) { return range.contains(parsed); });
 }
 
 void Core::release(const std::string& address) {

@@ -1,9 +1,13 @@
 #include "detail/listener.hpp"
 
+#include <array>
 #include <charconv>
+#include <chrono>
+#include <type_traits>
 
 #include <fmt/format.h>
 #include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
 
 #include "detail/core.hpp"
@@ -23,7 +27,85 @@ std::string to_string(const asio::ip::tcp::endpoint& endpoint) {
                          : fmt::format("{}:{}", address.to_string(), endpoint.port());
 }
 
+// Calls visit(std::type_identity<Link>{}) with the link of the scheme's transport.
+template <class Visit>
+decltype(auto) with_link_type(ListenUrl::Scheme scheme, Visit&& visit) {
+  switch (scheme) {
+    case ListenUrl::Scheme::tcp:
+    case ListenUrl::Scheme::irc:
+      return visit(std::type_identity<TcpLink>{});
+    case ListenUrl::Scheme::tls:
+    case ListenUrl::Scheme::ircs:
+      return visit(std::type_identity<TlsLink>{});
+    case ListenUrl::Scheme::ws:
+      return visit(std::type_identity<WebSocketLink<TcpLink>>{});
+    case ListenUrl::Scheme::wss:
+      break;
+  }
+  return visit(std::type_identity<WebSocketLink<TlsLink>>{});
+}
+
+std::size_t refusal_index(ReplyError why) noexcept {
+  return why == ReplyError::server_full ? 0 : 1;
+}
+
 }  // namespace
+
+// A connection refused at the connection limits: it is sent its refusal (if its
+// transport has one in cleartext), then our FIN; what it sends meanwhile (its request,
+// a TLS ClientHello) is read and dropped until it closes, for `linger` at most. Closing
+// with its bytes unread would reset the connection, and a reset may destroy the
+// refusal before the client reads it (and shows a TLS client an error, not a close).
+class Refusal : public std::enable_shared_from_this<Refusal> {
+ public:
+  static constexpr std::chrono::milliseconds linger{1000};
+  static constexpr std::size_t max_drained = 64 * 1024;  // then it is closed at once
+
+  Refusal(TcpSocket socket, const std::string& words)
+      : socket_(std::move(socket)), timer_(socket_.get_executor()), words_(words) {}
+
+  // `wait`: linger for the client's close; else close once the refusal is written.
+  void start(bool wait) {
+    timer_.expires_after(linger);
+    timer_.async_wait([self = shared_from_this()](std::error_code ec) {
+      if (!ec) self->close();
+    });
+    asio::async_write(socket_, asio::buffer(words_),
+                      [self = shared_from_this(), wait](std::error_code ec, std::size_t) {
+                        if (ec || !wait) return self->close();
+                        std::error_code ignored;
+                        self->socket_.shutdown(asio::socket_base::shutdown_send, ignored);
+                        self->drain();
+                      });
+  }
+
+  // From any thread: closes at once (the listener is stopping).
+  void stop() {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->close(); });
+  }
+
+ private:
+  void drain() {
+    socket_.async_read_some(asio::buffer(buffer_),
+                            [self = shared_from_this()](std::error_code ec, std::size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > max_drained) return self->close();
+                              self->drain();
+                            });
+  }
+
+  void close() {
+    timer_.cancel();
+    std::error_code ignored;
+    socket_.close(ignored);
+  }
+
+  TcpSocket socket_;
+  asio::steady_timer timer_;
+  std::string words_;
+  std::array<char, 1024> buffer_;
+  std::size_t drained_ = 0;
+};
 
 ListenUrl parse_listen_url(const std::string& url) {
   static constexpr std::pair<std::string_view, ListenUrl::Scheme> schemes[] = {
@@ -97,6 +179,12 @@ Listener::Listener(Core& core, asio::io_context& context, ListenUrl url,
     throw config_error(fmt::format("cannot listen on {}: {}", to_string(endpoint), ec.message()));
   }
   port_ = acceptor_.local_endpoint().port();
+  for (ReplyError why : {ReplyError::server_full, ReplyError::too_many_connections}) {
+    auto words = protocol_.encode({.notice = Notice::error, .error = why});
+    refusals_[refusal_index(why)] = with_link_type(url_.scheme, [&](auto link) {
+      return decltype(link)::type::refusal(words.view(), code_of(why));
+    });
+  }
 }
 
 void Listener::start() {
@@ -108,6 +196,12 @@ void Listener::stop() {
     std::error_code ignored;
     self->acceptor_.close(ignored);
     self->retry_timer_.cancel();
+    // After the acceptor (same executor as on_accept): no refusal can come after these.
+    std::lock_guard lock(self->refusals_mutex_);
+    for (const auto& lingering : self->lingering_) {
+      if (auto refusal = lingering.lock()) refusal->stop();
+    }
+    self->lingering_.clear();
   });
 }
 
@@ -196,14 +290,17 @@ void Listener::reject(TcpSocket socket, const std::string& address, ReplyError w
       .detail = code_of(why),
       .reason = why == ReplyError::server_full ? errc::server_full : errc::too_many_connections};
   core_.bus().publish(event);
-  auto doomed = std::make_shared<TcpSocket>(std::move(socket));
-  auto reply = protocol_.encode({.notice = Notice::error, .error = why});
-  asio::async_write(*doomed, asio::buffer(reply.data(), reply.size()),
-                    [doomed, reply](std::error_code, std::size_t) {
-                      std::error_code ignored;
-                      doomed->shutdown(asio::socket_base::shutdown_both, ignored);
-                      doomed->close(ignored);
-                    });
+  auto refusal = std::make_shared<Refusal>(std::move(socket), refusals_[refusal_index(why)]);
+  bool linger;
+  {
+    // Each lingers a second at most; past max_lingering at once (a flood of connections
+    // while full), the newest are closed after their refusal is written, without waiting.
+    std::lock_guard lock(refusals_mutex_);
+    std::erase_if(lingering_, [](const auto& lingering) { return lingering.expired(); });
+    linger = lingering_.size() < max_lingering;
+    if (linger) lingering_.push_back(refusal);
+  }
+  refusal->start(linger);
 }
 
 }  // namespace socketchat::detail

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "detail/address_range.hpp"
 #include "socketchat/error.hpp"
 
 namespace socketchat {
@@ -36,6 +37,12 @@ void ServerOptions::validate() const {
   if (history_store && !history) fail("history_store is given but history is off");
   if (websocket_max_frame_bytes < 125 || websocket_max_message_bytes < 125) {
     fail("websocket_max_frame_bytes and websocket_max_message_bytes must be at least 125");
+  }
+  for (const auto& exempt : connection_limit_exempt) {
+    if (!exempt.empty() && !detail::AddressRange::parse(exempt)) {
+      fail(fmt::format("connection_limit_exempt: '{}' is not an IP address or CIDR network",
+                       exempt));
+    }
   }
   if (tls_certificate_file.empty() != tls_private_key_file.empty()) {
     fail("tls_certificate_file and tls_private_key_file go together");

@@ -55,7 +55,8 @@ TEST_CASE("the defaults of the limits") {
   CHECK(defaults.rate_per_second == 20);
   CHECK(defaults.rate_burst == 40);
   CHECK(defaults.max_connections == 10000);
-  CHECK(defaults.max_connections_per_ip == 0);
+  CHECK(defaults.max_connections_per_ip == 16);
+  CHECK(defaults.connection_limit_exempt == std::vector<std::string>{"127.0.0.0/8", "::1"});
   CHECK(defaults.idle_timeout == 60s);
   CHECK(defaults.login_timeout == 30s);
 }
@@ -420,6 +421,7 @@ TEST_CASE("max_connections: a client that sends LOGIN at once still reads server
 TEST_CASE("max_connections_per_ip: too-many-connections; other addresses are still admitted") {
   auto options = limit_options();
   options.max_connections_per_ip = 2;
+  options.connection_limit_exempt = {};  // loopback is exempt by default
   RunningServer s(options);
   const ClientOptions from_2{.local_address = "127.0.0.2"};
 

@@ -147,6 +147,11 @@ void add_settings(CLI::App& app, Settings& settings) {
   add_setting(app, "--max-connections-per-ip", options.max_connections_per_ip,
               "Connections from one address; 0 = off")
       ->check(not_negative);
+  add_setting(app, "--connection-limit-exempt", options.connection_limit_exempt,
+              "Addresses or CIDR networks --max-connections-per-ip does not apply to, "
+              "repeatable (e.g. a proxy); \"\" for none")
+      ->type_name("CIDR")
+      ->delimiter(',');
   add_setting(app, "--threads", options.threads, "I/O threads; 0 = one per core")
       ->check(not_negative);
 

@@ -46,7 +46,11 @@ struct ServerOptions {
   double rate_per_second = 20;             // commands per connection per second; 0 = off
   double rate_burst = 40;                  // commands allowed in one burst
   std::size_t max_connections = 10000;     // whole server; 0 = unlimited
-  std::size_t max_connections_per_ip = 0;  // 0 = off
+  std::size_t max_connections_per_ip = 16;  // 0 = off
+  // Client addresses max_connections_per_ip does not apply to: IP addresses or CIDR
+  // networks ("10.0.0.0/8", "fd00::/8"), e.g. a proxy that all clients come through.
+  // Loopback by default; empty strings are ignored, so {""} exempts no address.
+  std::vector<std::string> connection_limit_exempt{"127.0.0.0/8", "::1"};
 
   unsigned threads = 0;  // I/O threads the server runs; 0 = one per core
 

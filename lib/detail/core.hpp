@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "detail/address_range.hpp"
 #include "detail/connection.hpp"
 #include "detail/event_bus.hpp"
 #include "detail/history_writer.hpp"
@@ -104,6 +105,10 @@ class Core {
   std::size_t admitted_ = 0;  // remote connections, including those being set up
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
   std::unordered_map<std::string, std::size_t> per_address_;
+  // connection_limit_exempt of the options in effect (parsed again when they change).
+  bool exempt_locked(const std::string& address);
+  const ServerOptions* exempt_of_ = nullptr;
+  std::vector<AddressRange> exempt_;
   std::function<void()> on_drained_;
   std::shared_ptr<void> alive_ = std::make_shared<int>(0);  // expires with Core
 };

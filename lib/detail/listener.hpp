@@ -1,9 +1,11 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
@@ -19,6 +21,7 @@ class context;
 namespace socketchat::detail {
 
 class Core;
+class Refusal;
 
 // Where and how to listen: "tcp://host:port", "tls://host:port",
 // "ws://host:port[/path]" or "wss://host:port[/path]" (the WebSocket path defaults
@@ -64,6 +67,12 @@ class Listener : public std::enable_shared_from_this<Listener> {
   Core& core_;
   ListenUrl url_;
   const Protocol& protocol_;  // what the listener's connections speak
+  // What a refused connection is told, as the listener's link carries it (Link::refusal):
+  // for server_full and too_many_connections.
+  std::array<std::string, 2> refusals_;
+  static constexpr std::size_t max_lingering = 256;
+  std::mutex refusals_mutex_;
+  std::vector<std::weak_ptr<Refusal>> lingering_;  // refused, waiting for the client's close
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer retry_timer_;
   std::uint16_t port_ = 0;

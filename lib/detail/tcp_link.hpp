@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <climits>
 #include <span>
+#include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -30,6 +32,10 @@ namespace socketchat::detail {
 //   pongs are held, at most one read's worth.
 // - control_bytes(): the bytes of control frames queued or being written, which the
 //   session counts against sendq_bytes with its own queue.
+// And one static member for the listener: refusal(words, code), what a connection
+// refused at the connection limits is sent before it is closed, as this transport
+// carries it: `words` is the protocol's own refusal (ERR server-full, IRC's ERROR),
+// `code` its short name (server-full), for a transport with its own way to refuse.
 //
 // Reads land in a buffer per thread, not per connection: an idle connection holds
 // no read buffer at all. That is why reading waits for readability and then reads
@@ -79,6 +85,11 @@ class TcpLink {
   void write_buffers(std::span<const asio::const_buffer> buffers, Done&& done) {
     next_ = offset_ = 0;
     write_now(buffers, std::forward<Done>(done));
+  }
+
+  // The protocol's words, as they are.
+  static std::string refusal(std::string_view words, std::string_view /*code*/) {
+    return std::string(words);
   }
 
   // Plain TCP has no frames of its own to send, and no goodbye beyond the FIN.

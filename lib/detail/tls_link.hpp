@@ -4,6 +4,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 #include <asio/ssl/error.hpp>
@@ -64,6 +65,9 @@ class TlsLink {
       pending_.append(static_cast<const char*>(buffer.data()), buffer.size());
     write_pending(std::forward<Done>(done));
   }
+
+  // Nothing: cleartext would be garbage to a TLS client, which sees the close instead.
+  static std::string refusal(std::string_view /*words*/, std::string_view /*code*/) { return {}; }
 
   // No control frames of its own (see TcpLink).
   bool has_control() const noexcept { return false; }

@@ -48,6 +48,12 @@ class WebSocketLink final : private WebSocketHandler {
         path_(std::move(path)),
         decoder_(websocket_max_frame_bytes(core), websocket_max_message_bytes(core)) {}
 
+  // Before the upgrade this is HTTP: 503 over ws://; nothing over wss:// (see TlsLink).
+  static std::string refusal(std::string_view words, std::string_view code) {
+    if (Inner::refusal(words, code).empty()) return {};
+    return http_error_response(503, code);
+  }
+
   auto& socket() noexcept { return inner_.socket(); }
   auto get_executor() { return inner_.get_executor(); }
 

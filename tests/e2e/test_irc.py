@@ -863,7 +863,7 @@ class LimitsTest(IrcTestCase):
         self.assertAlive(self.irc(daemon, "fast"))
 
     def test_connection_limits(self):
-        daemon = self.start("--max-connections-per-ip", "2")
+        daemon = self.start("--max-connections-per-ip", "2", "--connection-limit-exempt", "")
         self.irc(daemon, "alice")
         self.line(daemon, "lina")
         refused = self.irc(daemon)
