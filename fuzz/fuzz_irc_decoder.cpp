@@ -55,7 +55,8 @@ constexpr ReplyError every_error[] = {
     ReplyError::no_such_user,         ReplyError::rate_limited,      ReplyError::server_full,
     ReplyError::too_many_connections, ReplyError::message_rejected,  ReplyError::invalid_room,
     ReplyError::already_in_room,      ReplyError::not_in_room,       ReplyError::no_such_room,
-    ReplyError::invalid_count,        ReplyError::storage_failed,
+    ReplyError::invalid_count,        ReplyError::storage_failed,    ReplyError::too_many_rooms,
+    ReplyError::server_rooms_full,
 };
 static_assert(std::size(every_error) == static_cast<std::size_t>(last_reply_error) + 1);
 

@@ -20,6 +20,7 @@ Core::Core(ServerOptions options)
     }
   }
   hub_.set_history(history_store_.get(), history_writer_.get());
+  hub_.set_limits(options_);
   // A task may outlive the server on a host's io_context: it checks that Core still is.
   hub_.set_scheduler([this, alive = std::weak_ptr<void>(alive_)](std::function<void()> task) {
     asio::post(next_worker(), [alive, task = std::move(task)] {
@@ -64,6 +65,7 @@ std::vector<std::string> Core::reconfigure(const ServerOptions& next) {
   if (next.threads != options_.threads) need_restart.push_back("threads");
   if (next.max_line_bytes != options_.max_line_bytes) need_restart.push_back("max_line_bytes");
   limits_.apply(next);
+  hub_.set_limits(next);
   return need_restart;
 }
 

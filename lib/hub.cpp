@@ -1,5 +1,6 @@
 #include "detail/hub.hpp"
 
+#include <algorithm>
 #include <mutex>
 #include <vector>
 
@@ -95,16 +96,19 @@ std::optional<ReplyError> Hub::try_login(Peer& peer, std::string_view name) {
 
 void Hub::login(Peer& from, std::string_view name) {
   if (auto refusal = try_login(from, name)) return reply_error(from, *refusal);
-  reply(from, {.notice = Notice::ok});
+  // IRC's welcome tells the room limit (CHANLIMIT).
+  reply(from,
+        {.notice = Notice::ok, .room_limit = max_rooms_per_user_.load(std::memory_order_relaxed)});
   publish(EventKind::login, from);
 }
 
 void Hub::who(Peer& from) {
+  if (from.closing()) return;  // nothing it is sent now would be delivered
   std::vector<std::string_view> names;
   std::shared_lock lock(mutex_);  // the views point into the table: keep it until encoded
   names.reserve(users_.size());
   for (const auto& [key, peer] : users_) names.push_back(peer->name());
-  reply(from, {.notice = Notice::user_list, .names = names});
+  reply_list(from, {.notice = Notice::user_list, .names = names});
 }
 
 void Hub::leave(Peer& peer) {
@@ -147,8 +151,25 @@ std::size_t Hub::user_count() const {
   return users_.size();
 }
 
+void Hub::set_limits(const ServerOptions& options) noexcept {
+  // With the session's own bound (it reads no commands while over half of sendq_bytes
+  // is queued), a quarter leaves a quarter for everything else arriving meanwhile.
+  std::size_t reply_bytes = options.max_reply_bytes;
+  if (options.sendq_bytes != 0) reply_bytes = std::min(reply_bytes, options.sendq_bytes / 4);
+  max_rooms_.store(options.max_rooms, std::memory_order_relaxed);
+  max_rooms_per_user_.store(options.max_rooms_per_user, std::memory_order_relaxed);
+  max_reply_bytes_.store(reply_bytes, std::memory_order_relaxed);
+}
+
 void Hub::reply(Peer& to, const ServerMessage& message) {
+  if (to.closing()) return;  // it would be dropped: do not even encode it
   to.send(to.protocol().encode(message));
+}
+
+void Hub::reply_list(Peer& to, ServerMessage message) const {
+  if (to.closing()) return;
+  message.max_bytes = max_reply_bytes_.load(std::memory_order_relaxed);
+  reply(to, message);
 }
 
 void Hub::reply_error(Peer& to, ReplyError error) {

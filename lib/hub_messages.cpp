@@ -207,6 +207,7 @@ Hub::After Hub::store_then_deliver(Peer& from, HistoryRecord record, Delivery de
 }
 
 Hub::After Hub::history(Peer& from, std::string_view target, std::string_view count) {
+  if (from.closing()) return After::stay;  // nothing it is sent now would be delivered
   auto limit = parse_count(count);
   if (!limit) {
     reply_error(from, ReplyError::invalid_count);
@@ -242,17 +243,18 @@ Hub::After Hub::history(Peer& from, std::string_view target, std::string_view co
                   .detail = "history-read-failed"};
       bus_.publish(event);
     }
-    reply(from, {.notice = Notice::history, .room = target, .history = records});
+    reply_list(from, {.notice = Notice::history, .room = target, .history = records});
     return After::stay;
   }
   work_.fetch_add(1, std::memory_order_relaxed);
-  writer_->latest(std::move(scope), *limit,
-                  [peer = from.shared_peer(),
-                   label = std::string(target)](std::vector<HistoryRecord> records) mutable {
-                    peer->defer([peer, label = std::move(label), records = std::move(records)] {
-                      reply(*peer, {.notice = Notice::history, .room = label, .history = records});
-                    });
-                  });
+  writer_->latest(
+      std::move(scope), *limit,
+      [this, peer = from.shared_peer(),
+       label = std::string(target)](std::vector<HistoryRecord> records) mutable {
+        peer->defer([this, peer, label = std::move(label), records = std::move(records)] {
+          reply_list(*peer, {.notice = Notice::history, .room = label, .history = records});
+        });
+      });
   return After::wait;
 }
 

@@ -12,10 +12,22 @@ void Hub::join(Peer& from, std::string_view room) {
   if (!is_valid_name(room)) return reply_error(from, ReplyError::invalid_room);
   const std::string room_key = ascii_lower(room);
   const std::string user_key = ascii_lower(from.name());
+  const RoomDirectory::Limits limits{
+      .rooms = max_rooms_.load(std::memory_order_relaxed),
+      .rooms_per_user = max_rooms_per_user_.load(std::memory_order_relaxed)};
   std::unique_lock lock(mutex_);
-  if (!rooms_.join(room, room_key, user_key, &from)) {
-    lock.unlock();
-    return reply_error(from, ReplyError::already_in_room);
+  switch (rooms_.join(room, room_key, user_key, &from, limits)) {
+    case RoomDirectory::Joined::ok:
+      break;
+    case RoomDirectory::Joined::already_in:
+      lock.unlock();
+      return reply_error(from, ReplyError::already_in_room);
+    case RoomDirectory::Joined::too_many_for_user:
+      lock.unlock();
+      return reply_error(from, ReplyError::too_many_rooms);
+    case RoomDirectory::Joined::too_many_rooms:
+      lock.unlock();
+      return reply_error(from, ReplyError::server_rooms_full);
   }
   reply(from, {.notice = Notice::ok});
   const auto& joined = *rooms_.find(room_key);
@@ -46,6 +58,7 @@ void Hub::part(Peer& from, std::string_view room) {
 }
 
 void Hub::who_in_room(Peer& from, std::string_view room) {
+  if (from.closing()) return;  // nothing it is sent now would be delivered
   std::vector<std::string_view> names;
   std::shared_lock lock(mutex_);
   const auto* found = rooms_.find(ascii_lower(room));
@@ -55,15 +68,16 @@ void Hub::who_in_room(Peer& from, std::string_view room) {
   }
   names.reserve(found->members.size());
   for (const auto& [key, peer] : found->members) names.push_back(peer->name());
-  reply(from, {.notice = Notice::user_list, .names = names});
+  reply_list(from, {.notice = Notice::user_list, .names = names});
 }
 
 void Hub::list_rooms(Peer& from) {
+  if (from.closing()) return;  // nothing it is sent now would be delivered
   std::vector<RoomSummary> rooms;
   std::shared_lock lock(mutex_);
   rooms.reserve(rooms_.rooms().size());
   for (const auto& [key, room] : rooms_.rooms()) rooms.push_back({room.name, room.members.size()});
-  reply(from, {.notice = Notice::room_list, .rooms = rooms});
+  reply_list(from, {.notice = Notice::room_list, .rooms = rooms});
 }
 
 bool Hub::is_member(const Peer& peer, std::string_view room_key) const {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "detail/irc_connection.hpp"
+#include "detail/list_reply.hpp"
 #include "detail/text.hpp"
 #include "socketchat/version.hpp"
 
@@ -48,6 +49,36 @@ std::size_t cut_long_irc_lines(char* data, std::size_t size) noexcept {
   return to;
 }
 
+// The end of a list reply: 416 ERR_TOOMANYMATCHES when entries were left out (as
+// Hybrid and ratbox answer a WHO too large), then the list's own end numeric.
+class ListEnd {
+ public:
+  ListEnd(std::string_view me, std::string_view command, int code, std::string_view rest)
+      : me_(me),
+        command_(command),
+        end_(fmt::format(":{} {:03} {} {}\r\n", server, code, me, rest)) {}
+
+  std::size_t size(std::size_t left) const {
+    return left == 0
+               ? end_.size()
+               : fmt::formatted_size(":{} 416 {} {} :output too large, truncated ({} more)\r\n",
+                                     server, me_, command_, left) +
+                     end_.size();
+  }
+  void append(fmt::memory_buffer& out, std::size_t left) const {
+    if (left != 0) {
+      fmt::format_to(std::back_inserter(out),
+                     ":{} 416 {} {} :output too large, truncated ({} more)\r\n", server, me_,
+                     command_, left);
+    }
+    out.append(std::string_view(end_));
+  }
+
+ private:
+  std::string_view me_, command_;
+  std::string end_;
+};
+
 }  // namespace
 
 Payload as_irc_lines(char* data, std::size_t size) {
@@ -71,7 +102,7 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
       succeeded_ = true;
       if (asked_ == Asked::registration) {
         registered_ = true;
-        welcome(out);
+        welcome(out, m.room_limit);
       } else if (asked_ == Asked::join) {
         fmt::format_to(it, ":{} JOIN {}\r\n", irc_source(nick_), target_);
       } else if (asked_ == Asked::part) {
@@ -82,13 +113,10 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
       error_reply(out, m.error);
       break;
     case Notice::user_list:
-      user_list(out, m.names);
+      user_list(out, m.names, m.max_bytes);
       break;
     case Notice::room_list:
-      numeric(out, 321, "Channel :Users  Name");
-      for (const auto& room : m.rooms)
-        numeric(out, 322, fmt::format("#{} {} :", room.name, room.members));
-      numeric(out, 323, ":End of /LIST");
+      room_list(out, m.rooms, m.max_bytes);
       break;
     case Notice::pong:
       fmt::format_to(it, ":{0} PONG {0} :{1}\r\n", server, m.text);
@@ -107,15 +135,18 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
   return as_irc_lines(out.data(), out.size());
 }
 
-void IrcConnection::welcome(fmt::memory_buffer& out) const {
+void IrcConnection::welcome(fmt::memory_buffer& out, std::size_t room_limit) const {
   numeric(out, 1, fmt::format(":Welcome to socketchat, {}", nick_));
   numeric(out, 2, fmt::format(":Your host is {}, running version {}", server, version_string));
   numeric(out, 3, fmt::format(":This server was created {}", shared_.created()));
   numeric(out, 4, fmt::format("{} {} i nt", server, version_string));
+  // CHANLIMIT counts # channels only: &public is no room and takes none of them.
+  const std::string chanlimit =
+      room_limit == 0 ? std::string() : fmt::format("CHANLIMIT=#:{} ", room_limit);
   numeric(out, 5,
-          fmt::format("CHANTYPES=#& NICKLEN=32 CHANNELLEN=33 CASEMAPPING=ascii PREFIX=() "
+          fmt::format("CHANTYPES=#& {}NICKLEN=32 CHANNELLEN=33 CASEMAPPING=ascii PREFIX=() "
                       "CHANMODES=,,,nt NETWORK={} :are supported by this server",
-                      server));
+                      chanlimit, server));
   numeric(out, 422, ":MOTD File is missing");
   // Every IRC user is in the public feed (the line protocol's MSG). Its names list
   // shows only the newcomer: everyone's would make N logins cost N^2 bytes (19,000
@@ -127,37 +158,62 @@ void IrcConnection::welcome(fmt::memory_buffer& out) const {
 }
 
 // A list of users answers NAMES (and a JOIN), WHO, WHOIS, TOPIC or MODE.
-void IrcConnection::user_list(fmt::memory_buffer& out,
-                              std::span<const std::string_view> names) const {
+void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::string_view> names,
+                              std::size_t max_bytes) const {
   switch (asked_) {
     case Asked::join_names:
     case Asked::names: {
       // 353 lines of as many names as fit in an IRC line.
-      const std::string head = fmt::format(":{} 353 {} = {} :", server, me(), target_);
-      std::string line = head;
+      const ListEnd end(me(), "NAMES", 366, fmt::format("{} :End of /NAMES list.", target_));
+      const std::size_t start = out.size();
+      ListBudget budget(max_bytes, names.size(), start,
+                        [&end](std::size_t left) { return end.size(left); });
+      std::size_t line = 0;  // bytes of the 353 line being filled (its CR LF to come); 0: none
       for (auto name : names) {
-        if (line.size() > head.size() &&
-            line.size() + 1 + name.size() > IrcProtocol::max_line_bytes) {
-          fmt::format_to(std::back_inserter(out), "{}\r\n", line);
-          line = head;
+        if (line != 0 && line + 1 + name.size() > IrcProtocol::max_line_bytes) {
+          out.append(std::string_view("\r\n"));
+          line = 0;
         }
-        if (line.size() > head.size()) line += ' ';
-        line.append(name);
+        const std::size_t before = out.size();
+        if (line == 0) {
+          fmt::format_to(std::back_inserter(out), ":{} 353 {} = {} :", server, me(), target_);
+        } else {
+          out.push_back(' ');
+        }
+        out.append(name);
+        line += out.size() - before;
+        if (!budget.add(out.size() + 2)) break;  // with the CR LF that ends its line
       }
-      if (line.size() > head.size()) fmt::format_to(std::back_inserter(out), "{}\r\n", line);
-      numeric(out, 366, fmt::format("{} :End of /NAMES list.", target_));
+      // A line is being filled after each name: the cut is inside one, then ended.
+      out.resize(budget.kept() == 0 ? start : budget.kept_bytes() - 2);
+      if (budget.kept() != 0) out.append(std::string_view("\r\n"));
+      end.append(out, budget.left_out());
       break;
     }
     case Asked::who: {
       // WHO #room lists the room; WHO &public everyone; WHO nick that one user.
       const bool one_user = target_.front() != '#' && target_.front() != '&';
-      for (auto name : names) {
-        if (one_user && !iequals_ascii(name, target_)) continue;
-        numeric(out, 352,
-                fmt::format("{} {} {} {} {} H :0 {}", one_user ? "*" : target_, name, server,
-                            server, name, name));
+      const ListEnd end(me(), "WHO", 315, fmt::format("{} :End of /WHO list.", target_));
+      const std::string_view channel = one_user ? std::string_view("*") : target_;
+      auto who_line = [&](std::string_view name) {
+        fmt::format_to(std::back_inserter(out), ":{} 352 {} {} {} {} {} {} H :0 {}\r\n", server,
+                       me(), channel, name, server, server, name, name);
+      };
+      if (one_user) {  // one line at most
+        for (auto name : names) {
+          if (iequals_ascii(name, target_)) who_line(name);
+        }
+        end.append(out, 0);
+        break;
       }
-      numeric(out, 315, fmt::format("{} :End of /WHO list.", target_));
+      ListBudget budget(max_bytes, names.size(), out.size(),
+                        [&end](std::size_t left) { return end.size(left); });
+      for (auto name : names) {
+        who_line(name);
+        if (!budget.add(out.size())) break;
+      }
+      out.resize(budget.kept_bytes());
+      end.append(out, budget.left_out());
       break;
     }
     case Asked::whois: {
@@ -181,6 +237,21 @@ void IrcConnection::user_list(fmt::memory_buffer& out,
     default:
       break;
   }
+}
+
+void IrcConnection::room_list(fmt::memory_buffer& out, std::span<const RoomSummary> rooms,
+                              std::size_t max_bytes) const {
+  numeric(out, 321, "Channel :Users  Name");
+  const ListEnd end(me(), "LIST", 323, ":End of /LIST");
+  ListBudget budget(max_bytes, rooms.size(), out.size(),
+                    [&end](std::size_t left) { return end.size(left); });
+  for (const auto& room : rooms) {
+    fmt::format_to(std::back_inserter(out), ":{} 322 {} #{} {} :\r\n", server, me(), room.name,
+                   room.members);
+    if (!budget.add(out.size())) break;
+  }
+  out.resize(budget.kept_bytes());
+  end.append(out, budget.left_out());
 }
 
 void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error) const {
@@ -228,6 +299,12 @@ void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error) const
       if (asked_ == Asked::who)
         return numeric(out, 315, fmt::format("{} :End of /WHO list.", target_));
       return numeric(out, 403, fmt::format("{} :No such channel", target_));
+    case ReplyError::too_many_rooms:
+      return numeric(out, 405, fmt::format("{} :You have joined too many channels", target_));
+    case ReplyError::server_rooms_full:
+      return numeric(
+          out, 437,
+          fmt::format("{} :Cannot create channel: the server has too many channels", target_));
     case ReplyError::storage_failed:
       fmt::format_to(std::back_inserter(out),
                      ":{} NOTICE {} :A message could not be stored, so it was not sent\r\n", server,

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "detail/line_framer.hpp"
+#include "detail/list_reply.hpp"
 #include "detail/text.hpp"
 
 namespace socketchat::detail {
@@ -76,6 +77,58 @@ std::string_view clean_text(std::string_view text, std::string& scratch) {
   return trim(strip_controls(text, scratch));
 }
 
+constexpr std::string_view end_line = "END\n";
+
+// The bytes of the end of a list that left out `left` entries: "MORE <left>\n" (when
+// left > 0) and "END\n".
+std::size_t tail_size(std::size_t left) noexcept {
+  return left == 0 ? end_line.size() : fmt::formatted_size("MORE {}\n", left) + end_line.size();
+}
+
+void append_tail(fmt::memory_buffer& out, std::size_t left) {
+  if (left != 0) fmt::format_to(std::back_inserter(out), "MORE {}\n", left);
+  out.append(end_line);
+}
+
+// A list in order: the line of each entry (`line(out, entry)` appends it), as many as
+// fit in `max_bytes` (0: all) together with the MORE and END lines, then those.
+template <class Entries, class Line>
+void append_list(fmt::memory_buffer& out, const Entries& entries, std::size_t max_bytes,
+                 Line line) {
+  ListBudget budget(max_bytes, std::size(entries), out.size(), tail_size);
+  for (const auto& entry : entries) {
+    line(out, entry);
+    if (!budget.add(out.size())) break;
+  }
+  out.resize(budget.kept_bytes());
+  append_tail(out, budget.left_out());
+}
+
+// "HIST <room> <unix-ms> <from> <text>", and its size.
+void append_hist(fmt::memory_buffer& out, std::string_view room, const HistoryRecord& r) {
+  fmt::format_to(std::back_inserter(out), "HIST {} {} {} {}\n", room, r.unix_ms, r.from, r.text);
+}
+std::size_t hist_size(std::string_view room, const HistoryRecord& r) {
+  return fmt::formatted_size("HIST {} {} {} {}\n", room, r.unix_ms, r.from, r.text);
+}
+
+// HISTORY: the latest records that fit, oldest first, then MORE (the older ones left
+// out) and END.
+void append_history(fmt::memory_buffer& out, const ServerMessage& m) {
+  std::size_t first = 0;  // the oldest record sent
+  if (m.max_bytes != 0) {
+    ListBudget budget(m.max_bytes, m.history.size(), out.size(), tail_size);
+    std::size_t bytes = out.size();
+    for (auto r = m.history.rbegin(); r != m.history.rend(); ++r) {
+      bytes += hist_size(m.room, *r);
+      if (!budget.add(bytes)) break;
+    }
+    first = budget.left_out();
+  }
+  for (const auto& r : m.history.subspan(first)) append_hist(out, m.room, r);
+  append_tail(out, first);
+}
+
 }  // namespace
 
 std::string_view code_of(ReplyError error) noexcept {
@@ -120,6 +173,9 @@ std::string_view code_of(ReplyError error) noexcept {
       return "invalid-count";
     case ReplyError::storage_failed:
       return "storage-failed";
+    case ReplyError::too_many_rooms:
+    case ReplyError::server_rooms_full:
+      return "too-many-rooms";
   }
   return "internal";
 }
@@ -214,18 +270,17 @@ Payload LineProtocol::encode(const ServerMessage& m) const {
       fmt::format_to(it, "SAY {} {} {}\n", m.room, m.user, m.text);
       break;
     case Notice::history:
-      for (const auto& r : m.history) {
-        fmt::format_to(it, "HIST {} {} {} {}\n", m.room, r.unix_ms, r.from, r.text);
-      }
-      fmt::format_to(it, "END\n");
+      append_history(out, m);
       break;
     case Notice::room_list:
-      for (const auto& room : m.rooms) fmt::format_to(it, "ROOM {} {}\n", room.name, room.members);
-      fmt::format_to(it, "END\n");
+      append_list(out, m.rooms, m.max_bytes, [](fmt::memory_buffer& to, const RoomSummary& room) {
+        fmt::format_to(std::back_inserter(to), "ROOM {} {}\n", room.name, room.members);
+      });
       break;
     case Notice::user_list:
-      for (auto name : m.names) fmt::format_to(it, "USER {}\n", name);
-      fmt::format_to(it, "END\n");
+      append_list(out, m.names, m.max_bytes, [](fmt::memory_buffer& to, std::string_view name) {
+        fmt::format_to(std::back_inserter(to), "USER {}\n", name);
+      });
       break;
     default:
       break;

@@ -32,6 +32,7 @@ void ServerOptions::validate() const {
     fail("rate_burst must be at least 1 when rate_per_second is set");
   }
   if (threads > 1024) fail("threads must be at most 1024");
+  if (max_reply_bytes < 1024) fail("max_reply_bytes must be at least 1024");
   if (history_retention.count() < 0) fail("history_retention must not be negative");
   if (history_prune_interval.count() <= 0) fail("history_prune_interval must be positive");
   if (history_store && !history) fail("history_store is given but history is off");

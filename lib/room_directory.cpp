@@ -9,13 +9,25 @@ const RoomDirectory::Room* RoomDirectory::find(std::string_view room_key) const 
   return it == rooms_.end() ? nullptr : &it->second;
 }
 
-bool RoomDirectory::join(std::string_view room_name, const std::string& room_key,
-                         const std::string& user_key, Peer* peer) {
-  auto [it, created] = rooms_.try_emplace(room_key);
-  if (created) it->second.name = std::string(room_name);
-  if (!it->second.members.try_emplace(user_key, peer).second) return false;
+RoomDirectory::Joined RoomDirectory::join(std::string_view room_name, const std::string& room_key,
+                                          const std::string& user_key, Peer* peer, Limits limits) {
+  auto room = rooms_.find(room_key);
+  if (room != rooms_.end() && room->second.members.contains(user_key)) return Joined::already_in;
+  if (limits.rooms_per_user != 0) {
+    auto mine = joined_.find(peer);
+    if (mine != joined_.end() && mine->second.size() >= limits.rooms_per_user) {
+      return Joined::too_many_for_user;
+    }
+  }
+  if (room == rooms_.end()) {
+    if (limits.rooms != 0 && rooms_.size() >= limits.rooms) return Joined::too_many_rooms;
+    room = rooms_.try_emplace(room_key).first;
+    room->second.name = std::string(room_name);
+  }
+  room->second.members.try_emplace(user_key, peer);
   joined_[peer].push_back(room_key);
-  return true;
+  ++version_;
+  return Joined::ok;
 }
 
 bool RoomDirectory::part(std::string_view room_key, const std::string& user_key, Peer* peer) {
@@ -25,6 +37,7 @@ bool RoomDirectory::part(std::string_view room_key, const std::string& user_key,
   auto& keys = joined_[peer];
   std::erase(keys, room_key);
   if (keys.empty()) joined_.erase(peer);
+  ++version_;
   return true;
 }
 
@@ -38,6 +51,7 @@ void RoomDirectory::part_all(const std::string& user_key, Peer* peer) {
     if (it->second.members.empty()) rooms_.erase(it);
   }
   joined_.erase(mine);
+  ++version_;
 }
 
 }  // namespace socketchat::detail

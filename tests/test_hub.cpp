@@ -9,6 +9,7 @@
 #include "detail/irc_protocol.hpp"
 #include "detail/line_protocol.hpp"
 #include "socketchat/event_sink.hpp"
+#include "socketchat/memory_history_store.hpp"
 
 using namespace socketchat;
 using namespace socketchat::detail;
@@ -214,4 +215,83 @@ TEST_CASE_FIXTURE(Fixture, "a peer that never logged in leaves without a notice"
   FakePeer stranger{9};
   hub.leave(stranger);
   CHECK(a.take().empty());
+}
+
+// ---- the room limits, list sizes, and closing connections ------------------------------
+
+namespace {
+
+// A connection the session has begun to close (Peer::closing).
+class ClosingPeer final : public Peer {
+ public:
+  explicit ClosingPeer(std::uint64_t id) : Peer(id, "127.0.0.1:2000") {}
+  void send(Payload payload) override { received += payload.view(); }
+  const Protocol& protocol() const noexcept override { return ::protocol; }
+  std::shared_ptr<Peer> shared_peer() override { return {std::shared_ptr<Peer>{}, this}; }
+  void defer(std::function<void()> task) override { task(); }
+  void close() noexcept { mark_closing(); }
+  std::string received;
+};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Fixture, "a closing connection is sent nothing: no list is even built for it") {
+  MemoryHistoryStore store;
+  hub.set_history(&store, nullptr);
+  login_all();
+  ClosingPeer dave(4);
+  std::string scratch;
+  auto dave_runs = [&](std::string_view line) {
+    return hub.handle(dave, LineProtocol::parse(line, scratch));
+  };
+  dave_runs("LOGIN dave");
+  dave_runs("JOIN lobby");
+  dave_runs("SAY lobby hello");
+  CHECK(dave.received == "OK\nOK\n");
+  dave.received.clear();
+
+  dave.close();
+  for (auto line : {"WHO", "WHO lobby", "ROOMS", "HISTORY lobby", "HISTORY *", "PING x", "HELP"}) {
+    CAPTURE(line);
+    CHECK(dave_runs(line) == Hub::After::stay);
+    CHECK(dave.received.empty());
+  }
+  // Everyone else is answered as ever, and still sees dave until he has left.
+  run(a, "WHO lobby");
+  CHECK(a.take() == "USER dave\nEND\n");
+  hub.leave(dave);
+}
+
+TEST_CASE_FIXTURE(Fixture, "set_limits: the room limits, and replies of a quarter of sendq_bytes") {
+  ServerOptions options;
+  options.max_rooms = 2;
+  options.max_rooms_per_user = 1;
+  options.max_reply_bytes = 1024;
+  options.sendq_bytes = 100;  // replies of 25 bytes at most
+  hub.set_limits(options);
+  login_all();
+  run(a, "JOIN one");
+  run(a, "JOIN two");  // alice's second room
+  CHECK(a.take() == "OK\nERR too-many-rooms\n");
+  run(b, "JOIN two");
+  run(c, "JOIN three");  // the server's third room
+  run(c, "JOIN ONE");
+  CHECK(b.take() == "OK\n");
+  CHECK(c.take() == "ERR too-many-rooms\nOK\n");
+  CHECK(a.take() == "INFO carol joined one\n");
+
+  // "USER alice\n" and "MORE 2\nEND\n" make 22 bytes; with "USER Bob\n" it would be 31.
+  run(a, "WHO");
+  CHECK(a.take() == "USER alice\nMORE 2\nEND\n");
+  run(a, "ROOMS");  // "ROOM one 2\n" + "ROOM two 1\n" + "END\n": 26 bytes
+  CHECK(a.take() == "ROOM one 2\nMORE 1\nEND\n");
+
+  options.sendq_bytes = 0;  // unlimited: max_reply_bytes alone
+  options.max_rooms_per_user = 0;
+  hub.set_limits(options);
+  run(a, "WHO");
+  CHECK(a.take() == "USER alice\nUSER Bob\nUSER carol\nEND\n");
+  run(a, "JOIN two");
+  CHECK(a.take() == "OK\n");
+  CHECK(b.take() == "INFO alice joined two\n");
 }

@@ -93,6 +93,7 @@ struct FakeHub final : DecodeHandler {
   std::set<std::string> joined;        // the rooms this user is in (lower case)
   std::string nick;                    // once logged in
   bool silent = false;                 // record commands, answer none
+  std::size_t room_limit = 0;          // told with the OK to LOGIN
   int retry_at = 0;                    // the call (of on_command, on_reply) that gets Flow::retry
   int calls = 0;
   int lines = 0;
@@ -121,7 +122,7 @@ struct FakeHub final : DecodeHandler {
           send(refusal(ReplyError::username_taken));
         } else {
           nick = c.name;
-          send({.notice = Notice::ok});
+          send({.notice = Notice::ok, .room_limit = room_limit});
         }
         break;
       case Verb::who: {
@@ -891,4 +892,152 @@ TEST_CASE("a reply or broadcast made long by what a client sent still comes in 5
     }
     CHECK(joined == long_text);
   }
+}
+
+// ---- the room limits and long lists (IRC.md, Limits) ----------------------------------
+
+TEST_CASE("a JOIN past the user's room limit is 405, past the server's 437") {
+  CHECK(answer("JOIN #a", refusal(ReplyError::too_many_rooms)) ==
+        ":socketchat 405 alice #a :You have joined too many channels\r\n");
+  CHECK(answer("JOIN #a", refusal(ReplyError::server_rooms_full)) ==
+        ":socketchat 437 alice #a :Cannot create channel: the server has too many channels\r\n");
+}
+
+TEST_CASE("the welcome's 005 has CHANLIMIT=#:<n> when users have a room limit") {
+  Client client("");
+  client.hub.room_limit = 20;
+  client.feed(registration);
+  std::string expected = welcome(client.shared, "alice");
+  const std::string_view chantypes = "CHANTYPES=#& ";
+  expected.insert(expected.find(chantypes) + chantypes.size(), "CHANLIMIT=#:20 ");
+  CHECK(client.hub.seen == Lines{"login alice", "hub: " + expected});
+}
+
+namespace {
+
+std::string irc_more(std::string_view command, int left) {
+  return ":socketchat 416 alice " + std::string(command) + " :output too large, truncated (" +
+         std::to_string(left) + " more)\r\n";
+}
+
+}  // namespace
+
+TEST_CASE("LIST longer than max_bytes: the first rooms that fit, 416, 323") {
+  const RoomSummary rooms[] = {{"a", 1}, {"b", 2}, {"c", 3}, {"d", 4}, {"e", 5}, {"f", 6}};
+  auto list = [&](std::size_t max_bytes) {
+    return answer("LIST", {.notice = Notice::room_list, .rooms = rooms, .max_bytes = max_bytes});
+  };
+  const std::string head = ":socketchat 321 alice Channel :Users  Name\r\n";  // 44 bytes
+  auto room = [](char name, int members) {                                    // 30 bytes
+    return ":socketchat 322 alice #" + std::string(1, name) + " " + std::to_string(members) +
+           " :\r\n";
+  };
+  const std::string end = ":socketchat 323 alice :End of /LIST\r\n";  // 37 bytes
+  const std::string all = head + room('a', 1) + room('b', 2) + room('c', 3) + room('d', 4) +
+                          room('e', 5) + room('f', 6) + end;
+  REQUIRE(all.size() == 261);
+  REQUIRE(irc_more("LIST", 3).size() == 66);
+  CHECK(list(0) == all);
+  CHECK(list(261) == all);
+  // One byte less: not all. The 416 is longer than two rooms, so three go for it.
+  const std::string three =
+      head + room('a', 1) + room('b', 2) + room('c', 3) + irc_more("LIST", 3) + end;
+  CHECK(three.size() == 237);
+  CHECK(list(260) == three);
+  CHECK(list(237) == three);
+  CHECK(list(236) == head + room('a', 1) + room('b', 2) + irc_more("LIST", 4) + end);
+  // Nothing fits: the head and the end, told how many were left out.
+  CHECK(list(10) == head + irc_more("LIST", 6) + end);
+}
+
+TEST_CASE("NAMES longer than max_bytes is cut inside a 353 line, then 416, 366") {
+  const std::string_view names[] = {"alice", "Bob", "carol"};
+  auto names_reply = [&](std::size_t max_bytes) {
+    return answer("NAMES #r",
+                  {.notice = Notice::user_list, .names = names, .max_bytes = max_bytes});
+  };
+  const std::string end = ":socketchat 366 alice #r :End of /NAMES list.\r\n";  // 47 bytes
+  const std::string all = ":socketchat 353 alice = #r :alice Bob carol\r\n" + end;
+  REQUIRE(all.size() == 92);
+  CHECK(names_reply(92) == all);
+  // Less: the 416 (67 bytes) leaves no room for any name, so it comes alone.
+  CHECK(names_reply(91) == irc_more("NAMES", 3) + end);
+
+  // 20 names of 20 characters: one 353 line of 449 bytes, 496 with the 366.
+  std::vector<std::string> twenty;
+  for (int i = 0; i < 20; ++i) twenty.push_back("name" + std::to_string(100 + i) + "_abcdefghijkl");
+  std::vector<std::string_view> twenty_views(twenty.begin(), twenty.end());
+  auto cut_at = [&](std::size_t kept) {
+    std::string line = ":socketchat 353 alice = #r :";
+    for (std::size_t i = 0; i < kept; ++i) line += (i ? " " : "") + twenty[i];
+    return line + "\r\n" + irc_more("NAMES", static_cast<int>(20 - kept)) + end;
+  };
+  auto twenty_reply = [&](std::size_t max_bytes) {
+    return answer("NAMES #r",
+                  {.notice = Notice::user_list, .names = twenty_views, .max_bytes = max_bytes});
+  };
+  REQUIRE(cut_at(10).size() == 354);
+  REQUIRE(cut_at(17).size() == 500);
+  CHECK(twenty_reply(495) == cut_at(16));
+  CHECK(twenty_reply(354) == cut_at(10));
+  CHECK(twenty_reply(353) == cut_at(9));
+  CHECK(twenty_reply(496).size() == 496);  // whole
+
+  // Hundreds of names over several 353 lines: as many as fit, in order, each once.
+  std::vector<std::string> many;
+  for (int i = 0; i < 300; ++i) many.push_back("user" + std::to_string(1000 + i) + "_abcdefghij");
+  std::vector<std::string_view> views(many.begin(), many.end());
+  const std::string out =
+      answer("NAMES #big", {.notice = Notice::user_list, .names = views, .max_bytes = 2000});
+  CHECK(out.size() <= 2000);
+  Lines lines;
+  for (std::size_t at = 0; at < out.size();) {
+    std::size_t line_end = out.find("\r\n", at);
+    REQUIRE(line_end != std::string::npos);
+    lines.push_back(out.substr(at, line_end - at));
+    at = line_end + 2;
+  }
+  REQUIRE(lines.size() >= 4);
+  std::vector<std::string> listed;
+  const std::string head = ":socketchat 353 alice = #big :";
+  for (std::size_t i = 0; i + 2 < lines.size(); ++i) {
+    REQUIRE(lines[i].rfind(head, 0) == 0);
+    CHECK(lines[i].size() <= IrcProtocol::max_line_bytes);
+    std::string_view rest = std::string_view(lines[i]).substr(head.size());
+    while (!rest.empty()) {
+      std::size_t space = rest.find(' ');
+      listed.emplace_back(rest.substr(0, space));
+      rest.remove_prefix(space == std::string_view::npos ? rest.size() : space + 1);
+    }
+  }
+  CHECK(listed == std::vector<std::string>(many.begin(), many.begin() + listed.size()));
+  const int left = static_cast<int>(many.size() - listed.size());
+  CHECK(lines[lines.size() - 2] + "\r\n" == irc_more("NAMES", left));
+  CHECK(lines.back() == ":socketchat 366 alice #big :End of /NAMES list.");
+  // The next name would not have fitted (it needs at least a space and itself).
+  CHECK(out.size() + 1 + many[listed.size()].size() > 2000);
+}
+
+TEST_CASE("WHO longer than max_bytes: the first users that fit, 416, 315; WHO nick is one line") {
+  const std::string_view names[] = {"alice", "Bob", "carol"};
+  auto who = [&](std::string_view line, std::size_t max_bytes) {
+    return answer(line, {.notice = Notice::user_list, .names = names, .max_bytes = max_bytes});
+  };
+  auto user = [](std::string_view channel, std::string_view name) {
+    return ":socketchat 352 alice " + std::string(channel) + " " + std::string(name) +
+           " socketchat socketchat " + std::string(name) + " H :0 " + std::string(name) + "\r\n";
+  };
+  const std::string end = ":socketchat 315 alice #r :End of /WHO list.\r\n";
+  const std::string all = user("#r", "alice") + user("#r", "Bob") + user("#r", "carol") + end;
+  CHECK(who("WHO #r", 0) == all);
+  CHECK(who("WHO #r", all.size()) == all);
+  // One byte less: the 416 (65 bytes) is shorter than carol's 352 (71), so it takes its place.
+  REQUIRE(irc_more("WHO", 1).size() == 65);
+  REQUIRE(user("#r", "carol").size() == 71);
+  CHECK(who("WHO #r", all.size() - 1) ==
+        user("#r", "alice") + user("#r", "Bob") + irc_more("WHO", 1) + end);
+  CHECK(who("WHO #r", all.size() - 8) == user("#r", "alice") + irc_more("WHO", 2) + end);
+  CHECK(who("WHO #r", 1) == irc_more("WHO", 3) + end);
+  CHECK(who("WHO carol", 1) ==
+        user("*", "carol") + ":socketchat 315 alice carol :End of /WHO list.\r\n");
 }

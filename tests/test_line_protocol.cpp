@@ -251,3 +251,64 @@ TEST_CASE(
   CHECK(framer.feed(rest.substr(taken), on_unit) == rest.size());
   CHECK(seen == std::vector<std::string>{"a", "xyz", "q"});
 }
+
+TEST_CASE("a JOIN past either room limit is too-many-rooms") {
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::too_many_rooms}) ==
+        "ERR too-many-rooms\n");
+  CHECK(encode({.notice = Notice::error, .error = ReplyError::server_rooms_full}) ==
+        "ERR too-many-rooms\n");
+}
+
+TEST_CASE("a list longer than max_bytes: the first entries that fit, MORE <left out>, END") {
+  const std::string_view names[] = {"alice", "Bob", "carol", "dave", "erin"};
+  // "USER alice\n" 11, "USER Bob\n" 9, "USER carol\n" 11, "USER dave\n" 10, "USER erin\n" 10.
+  auto who = [&](std::size_t max_bytes) {
+    return encode({.notice = Notice::user_list, .names = names, .max_bytes = max_bytes});
+  };
+  const std::string all = "USER alice\nUSER Bob\nUSER carol\nUSER dave\nUSER erin\nEND\n";  // 55
+  CHECK(who(0) == all);
+  CHECK(who(55) == all);
+  CHECK(who(1000) == all);
+  // 54: not all; the first four with "MORE 1" take 41 + 7 + 4 = 52.
+  CHECK(who(54) == "USER alice\nUSER Bob\nUSER carol\nUSER dave\nMORE 1\nEND\n");
+  CHECK(who(52) == "USER alice\nUSER Bob\nUSER carol\nUSER dave\nMORE 1\nEND\n");
+  CHECK(who(51) == "USER alice\nUSER Bob\nUSER carol\nMORE 2\nEND\n");
+  CHECK(who(31) == "USER alice\nUSER Bob\nMORE 3\nEND\n");
+  CHECK(who(30) == "USER alice\nMORE 4\nEND\n");
+  CHECK(who(22) == "USER alice\nMORE 4\nEND\n");
+  // Not even one fits: MORE and END alone, whatever the limit.
+  CHECK(who(21) == "MORE 5\nEND\n");
+  CHECK(who(1) == "MORE 5\nEND\n");
+  // An empty list is END, always.
+  CHECK(encode({.notice = Notice::user_list, .max_bytes = 1}) == "END\n");
+
+  const RoomSummary rooms[] = {{"a", 1}, {"b", 22}, {"c", 3}};
+  // "ROOM a 1\n" 9, "ROOM b 22\n" 10, "ROOM c 3\n" 9.
+  CHECK(encode({.notice = Notice::room_list, .rooms = rooms, .max_bytes = 32}) ==
+        "ROOM a 1\nROOM b 22\nROOM c 3\nEND\n");
+  CHECK(encode({.notice = Notice::room_list, .rooms = rooms, .max_bytes = 31}) ==
+        "ROOM a 1\nROOM b 22\nMORE 1\nEND\n");
+  CHECK(encode({.notice = Notice::room_list, .rooms = rooms, .max_bytes = 29}) ==
+        "ROOM a 1\nMORE 2\nEND\n");
+}
+
+TEST_CASE("a HISTORY longer than max_bytes: the latest records that fit, oldest first") {
+  const socketchat::HistoryRecord records[] = {
+      {.scope = "#r", .unix_ms = 1000, .from = "alice", .text = "one"},
+      {.scope = "#r", .unix_ms = 2000, .from = "Bob", .text = "two two"},
+      {.scope = "#r", .unix_ms = 3000, .from = "alice", .text = "three"},
+  };
+  // "HIST r 1000 alice one\n" 22, "HIST r 2000 Bob two two\n" 24, "HIST r 3000 alice three\n" 24.
+  auto history = [&](std::size_t max_bytes) {
+    return encode(
+        {.notice = Notice::history, .room = "r", .history = records, .max_bytes = max_bytes});
+  };
+  const std::string all =
+      "HIST r 1000 alice one\nHIST r 2000 Bob two two\nHIST r 3000 alice three\nEND\n";  // 74
+  CHECK(history(0) == all);
+  CHECK(history(74) == all);
+  CHECK(history(73) == "HIST r 2000 Bob two two\nHIST r 3000 alice three\nMORE 1\nEND\n");
+  CHECK(history(59) == "HIST r 2000 Bob two two\nHIST r 3000 alice three\nMORE 1\nEND\n");
+  CHECK(history(58) == "HIST r 3000 alice three\nMORE 2\nEND\n");
+  CHECK(history(34) == "MORE 3\nEND\n");
+}

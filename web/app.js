@@ -34,6 +34,7 @@
     pending: [],         // commands awaiting their reply, in the order sent
     markers: 0,
     users: new Map(),    // lower-case name -> name as spelled
+    usersMore: 0,        // users the last WHO left out (its MORE line): the list was too long
     rooms: new Map(),    // lower-case room -> { name, feed, tab }
     roomList: [],        // [name, members] from the last ROOMS
     active: '',          // '' for the Everyone feed, else a room's key
@@ -200,6 +201,7 @@
     document.title = `${name} — socketchat`;
     setStatus('online', `connected as ${name}`);
     state.users.clear();
+    state.usersMore = 0;
     addUser(name);
     if (again) {
       notice(ui.feed, 'Reconnected: you are back online.', 'back');
@@ -246,6 +248,7 @@
     ui.logout.hidden = true;
     document.title = 'socketchat';
     state.users.clear();
+    state.usersMore = 0;
     renderUsers();
   }
 
@@ -302,8 +305,9 @@
   }
 
   function refreshLists() {
-    sendList('WHO', 'USER', (items) => {
+    sendList('WHO', 'USER', (items, more) => {
       state.users.clear();
+      state.usersMore = more;
       for (const name of items) state.users.set(key(name), name);
       if (state.me) state.users.set(key(state.me), state.me);
       renderUsers();
@@ -375,7 +379,7 @@
     notice(ui.feed, `Server: ${rest}`, 'server');
   }
 
-  // A reply (OK, ERR, USER, ROOM, HIST, END, PONG) answers the oldest command waiting.
+  // A reply (OK, ERR, USER, ROOM, HIST, MORE, END, PONG) answers the oldest command waiting.
   function handleReply(verb, rest) {
     while (state.pending.length > 0) {
       const head = state.pending[0];
@@ -405,9 +409,13 @@
         head.items.push(rest);
         return;
       }
+      if (head.item && verb === 'MORE') {  // a long list was cut short: this many left out
+        head.more = Number(rest) || 0;
+        return;
+      }
       if (head.item && verb === 'END') {
         state.pending.shift();
-        head.onDone(head.items);
+        head.onDone(head.items, head.more || 0);
         return;
       }
       console.warn('socketchat: unexpected reply', verb, rest);
@@ -548,7 +556,8 @@
       return item;
     });
     ui.users.replaceChildren(...items);
-    ui.userCount.textContent = names.length ? `(${names.length})` : '';
+    const count = names.length + state.usersMore;
+    ui.userCount.textContent = count ? `(${count})` : '';
   }
 
   function setDmTarget(name) {

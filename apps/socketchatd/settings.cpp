@@ -152,6 +152,17 @@ void add_settings(CLI::App& app, Settings& settings) {
               "repeatable (e.g. a proxy); \"\" for none")
       ->type_name("CIDR")
       ->delimiter(',');
+  add_setting(app, "--max-rooms", options.max_rooms,
+              "Rooms on the whole server (a JOIN creating one more gets ERR too-many-rooms); "
+              "0 = unlimited")
+      ->check(not_negative);
+  add_setting(app, "--max-rooms-per-user", options.max_rooms_per_user,
+              "Rooms one user may be in at once (IRC's CHANLIMIT); 0 = unlimited")
+      ->check(not_negative);
+  add_setting(app, "--max-reply-bytes", options.max_reply_bytes,
+              "Longest list reply (WHO, ROOMS, HISTORY, IRC LIST/NAMES/WHO), at most a quarter "
+              "of --sendq-bytes; a longer list is cut short with MORE <n>")
+      ->check(not_negative);
   add_setting(app, "--threads", options.threads, "I/O threads; 0 = one per core")
       ->check(not_negative);
 

@@ -43,10 +43,19 @@ struct ServerOptions {
   // The kernel's send buffer for each connection (SO_SNDBUF): what a slow reader can
   // hold in the kernel on top of sendq_bytes. 0 = the system's own, which grows to MBs.
   std::size_t send_buffer_bytes = 64 * 1024;
-  double rate_per_second = 20;             // commands per connection per second; 0 = off
-  double rate_burst = 40;                  // commands allowed in one burst
-  std::size_t max_connections = 10000;     // whole server; 0 = unlimited
+  double rate_per_second = 20;              // commands per connection per second; 0 = off
+  double rate_burst = 40;                   // commands allowed in one burst
+  std::size_t max_connections = 10000;      // whole server; 0 = unlimited
   std::size_t max_connections_per_ip = 16;  // 0 = off
+  // Rooms that may exist at once on the whole server, and rooms one user may be in at
+  // once (IRC's CHANLIMIT): a JOIN past either is refused (too-many-rooms). 0 = unlimited.
+  std::size_t max_rooms = 1000;
+  std::size_t max_rooms_per_user = 20;
+  // The most bytes one list reply (WHO, ROOMS, HISTORY; IRC's LIST, NAMES, WHO) takes,
+  // its end included: a longer list is cut short and says how much it left out. Never
+  // more than a quarter of sendq_bytes is used (when that is set), so that asking for a
+  // list can never overflow the asker's send queue. At least 1024.
+  std::size_t max_reply_bytes = 256 * 1024;
   // Client addresses max_connections_per_ip does not apply to: IP addresses or CIDR
   // networks ("10.0.0.0/8", "fd00::/8"), e.g. a proxy that all clients come through.
   // Loopback by default; empty strings are ignored, so {""} exempts no address.

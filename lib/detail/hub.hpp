@@ -18,6 +18,7 @@
 #include "detail/server_message.hpp"
 #include "socketchat/history_store.hpp"
 #include "socketchat/moderation.hpp"
+#include "socketchat/options.hpp"
 
 namespace socketchat::detail {
 
@@ -68,6 +69,11 @@ class Hub {
 
   std::size_t user_count() const;
 
+  // The room limits (max_rooms, max_rooms_per_user) and the size of a list reply
+  // (max_reply_bytes, at most a quarter of sendq_bytes): set before the server starts
+  // and again when it is reconfigured. Until then: no limits.
+  void set_limits(const ServerOptions& options) noexcept;
+
   // Work handed to the history writer, counted from the hand-over to the end of the
   // Peer::defer that finishes it (where the peer calls end_work()), so a shutdown can
   // wait for it. end_work() is true when it was the last.
@@ -79,6 +85,9 @@ class Hub {
 
   static void reply(Peer& to, const ServerMessage& message);
   static void reply_error(Peer& to, ReplyError error);
+  // A list (WHO, ROOMS, HISTORY): cut to the size a reply may take, and nothing at all
+  // for a connection that is closing.
+  void reply_list(Peer& to, ServerMessage message) const;
 
   // hub.cpp
   void login(Peer& from, std::string_view name);
@@ -124,6 +133,7 @@ class Hub {
   std::map<std::string, Peer*, std::less<>> users_;  // by ASCII lower-case name: sorted for WHO
   RoomDirectory rooms_;
   bool quiet_ = false;  // guarded by mutex_
+  std::atomic<std::size_t> max_rooms_{0}, max_rooms_per_user_{0}, max_reply_bytes_{0};
   std::atomic<std::int64_t> work_{0};
   Scheduler schedule_;
   std::vector<std::string> departed_;  // not yet announced; guarded by mutex_

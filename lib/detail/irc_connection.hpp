@@ -85,9 +85,13 @@ class IrcConnection final : public Decoder, public Protocol {
 
   // irc_replies.cpp
   std::string_view me() const noexcept { return registered_ ? std::string_view(nick_) : "*"; }
-  void welcome(fmt::memory_buffer& out) const;
+  void welcome(fmt::memory_buffer& out, std::size_t room_limit) const;
   void error_reply(fmt::memory_buffer& out, ReplyError error) const;
-  void user_list(fmt::memory_buffer& out, std::span<const std::string_view> names) const;
+  // Lists stop short of max_bytes (0: no limit) with a 416 before their end numeric.
+  void user_list(fmt::memory_buffer& out, std::span<const std::string_view> names,
+                 std::size_t max_bytes) const;
+  void room_list(fmt::memory_buffer& out, std::span<const RoomSummary> rooms,
+                 std::size_t max_bytes) const;
   void numeric(fmt::memory_buffer& out, int code, std::string_view rest) const;
 
   const IrcProtocol& shared_;

@@ -26,10 +26,12 @@ enum class ReplyError {
   not_in_room,
   no_such_room,
   invalid_count,
-  storage_failed,  // the history store could not keep a message, so it was not sent
+  storage_failed,     // the history store could not keep a message, so it was not sent
+  too_many_rooms,     // a JOIN past the user's room limit (max_rooms_per_user)
+  server_rooms_full,  // a JOIN that would create a room past the server's (max_rooms)
 };
 
-inline constexpr auto last_reply_error = ReplyError::storage_failed;
+inline constexpr auto last_reply_error = ReplyError::server_rooms_full;
 
 // The line protocol's code word, e.g. "username-taken".
 std::string_view code_of(ReplyError error) noexcept;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -22,10 +23,18 @@ class RoomDirectory {
     Members members;
   };
 
+  // How many rooms may exist, and how many one user may be in; 0 = no limit.
+  struct Limits {
+    std::size_t rooms = 0;
+    std::size_t rooms_per_user = 0;
+  };
+  enum class Joined { ok, already_in, too_many_for_user, too_many_rooms };
+
   const Room* find(std::string_view room_key) const;
-  // False if the user is in the room already.
-  bool join(std::string_view room_name, const std::string& room_key, const std::string& user_key,
-            Peer* peer);
+  // Puts the user in the room, creating it if need be, unless they are in it already or
+  // a limit says no (checked in that order: the user's, then the server's for a new room).
+  Joined join(std::string_view room_name, const std::string& room_key, const std::string& user_key,
+              Peer* peer, Limits limits);
   // False if the user was not in the room. An emptied room is removed.
   bool part(std::string_view room_key, const std::string& user_key, Peer* peer);
   // Takes the user out of every room, silently (their departure is announced once,
@@ -33,10 +42,14 @@ class RoomDirectory {
   void part_all(const std::string& user_key, Peer* peer);
 
   const std::map<std::string, Room, std::less<>>& rooms() const noexcept { return rooms_; }
+  // Bumped by every change of a room or its members: a list built at one version holds
+  // as long as the version does.
+  std::uint64_t version() const noexcept { return version_; }
 
  private:
   std::map<std::string, Room, std::less<>> rooms_;
   std::unordered_map<Peer*, std::vector<std::string>> joined_;  // peer -> its room keys
+  std::uint64_t version_ = 0;
 };
 
 }  // namespace socketchat::detail

@@ -43,6 +43,13 @@ struct ServerMessage {
   std::span<const std::string_view> names{};
   std::span<const RoomSummary> rooms{};
   std::span<const HistoryRecord> history{};
+  // A list (user_list, room_list, history): the most bytes its encoding may take, its
+  // end included. A longer list is cut short and says how many entries it left out
+  // (PROTOCOL.md, "Long lists"): user_list and room_list keep their first entries,
+  // history its latest records. 0 = no limit.
+  std::size_t max_bytes = 0;
+  // ok to a LOGIN: how many rooms a user may be in at once (IRC's CHANLIMIT); 0 = no limit.
+  std::size_t room_limit = 0;
 };
 
 }  // namespace socketchat::detail

@@ -27,7 +27,7 @@ from test_websocket import WsClient
 
 SERVER = "socketchat"  # the server's name in every numeric and as every user's host
 MAX_LINE = 512  # RFC 2812 2.3: bytes in one IRC line, CR LF included
-ISUPPORT = ("CHANTYPES=#& NICKLEN=32 CHANNELLEN=33 CASEMAPPING=ascii PREFIX=() CHANMODES=,,,nt "
+ISUPPORT = ("CHANTYPES=#& CHANLIMIT=#:20 NICKLEN=32 CHANNELLEN=33 CASEMAPPING=ascii PREFIX=() CHANMODES=,,,nt "
             "NETWORK=socketchat :are supported by this server")
 Reactor = getattr(irc.client, "Reactor", None) or irc.client.IRC  # named IRC in older versions (8.5)
 
@@ -875,6 +875,79 @@ class LimitsTest(IrcTestCase):
         refused = self.irc(daemon)
         self.assertEqual(refused.line(), "ERROR :Closing Link: (Server full)")
         self.assertTrue(refused.at_eof())
+        self.assertAlive(alice)
+
+
+    def test_room_limits_are_405_and_437_and_chanlimit_tells(self):
+        daemon = self.start("--rate", "0", "--max-rooms", "3", "--max-rooms-per-user", "2")
+        alice = self.irc(daemon)
+        burst = alice.register("alice")
+        self.assertEqual(burst[4], numeric(5, "alice", ISUPPORT.replace("CHANLIMIT=#:20", "CHANLIMIT=#:2")))
+        self.join(alice, "#a", "alice")
+        self.join(alice, "#b", "alice")
+        # Her third: 405, no NAMES; &public is no room and counts for nothing.
+        self.assertReplies(alice, ["JOIN #c", "JOIN &public"], [
+            numeric(405, "alice", "#c :You have joined too many channels"),
+        ])
+        bob = self.irc(daemon, "bob")
+        self.join(bob, "#c", "bob")  # the server's third room
+        self.assertReplies(bob, ["JOIN #d,#A"], [
+            numeric(437, "bob", "#d :Cannot create channel: the server has too many channels"),
+            f"{source('bob')} JOIN #A",  # a room that exists may still be joined
+            numeric(353, "bob", "= #A :alice bob"),
+            numeric(366, "bob", "#A :End of /NAMES list."),
+        ])
+        self.assertEqual(alice.line(), f"{source('bob')} JOIN #a")
+        lina = self.line(daemon, "lina")
+        self.assertEqual(lina.ask("JOIN d"), "ERR too-many-rooms")
+        self.assertReplies(bob, ["PART #c", "JOIN #d"], [
+            f"{source('bob')} PART #c",
+            f"{source('bob')} JOIN #d",
+            numeric(353, "bob", "= #d :bob"),
+            numeric(366, "bob", "#d :End of /NAMES list."),
+        ])
+
+    def test_long_lists_end_with_416_and_the_asker_stays(self):
+        # Replies of at most 2048 bytes: a quarter of --sendq-bytes.
+        daemon = self.start("--rate", "0", "--max-rooms-per-user", "0", "--max-line-bytes", "1024",
+                            "--sendq-bytes", "8192")
+        alice = self.irc(daemon, "alice")
+        rooms = [f"#room{i:04}" for i in range(200)]
+        alice.send(*(f"JOIN {room}" for room in rooms))
+        alice.until(numeric(366, "alice", "#room0199 :End of /NAMES list."))
+
+        # 321 (44 bytes), 322 lines of 37, the 416 (68) and 323 (37): 51 rooms fit.
+        alice.send("LIST")
+        listed = alice.until(numeric(323, "alice", ":End of /LIST"))
+        self.assertEqual(listed, [numeric(321, "alice", "Channel :Users  Name")]
+                         + [numeric(322, "alice", f"{room} 1 :") for room in rooms[:51]]
+                         + [numeric(416, "alice", "LIST :output too large, truncated (149 more)"),
+                            numeric(323, "alice", ":End of /LIST")])
+        self.assertEqual(sum(len(line) + 2 for line in listed), 2036)
+        self.assertAlive(alice)
+
+        # 60 line users of 32-character names in #room0000: NAMES and WHO are cut too.
+        names = [f"user{100 + i}" + "x" * 25 for i in range(60)]
+        for name in names:
+            self.assertEqual(self.line(daemon, name).ask("JOIN room0000"), "OK")
+        while (line := alice.line()) != f"{source(names[-1])} JOIN #room0000":
+            self.assertRegex(line, r" JOIN #room0000$")
+        for command, end in (("NAMES", 366), ("WHO", 315)):
+            alice.send(f"{command} #room0000")
+            got = alice.until(numeric(end, "alice", f"#room0000 :End of /{command} list."))
+            self.assertLessEqual(sum(len(line) + 2 for line in got), 2048)
+            self.assertRegex(got[-2], rf"^:socketchat 416 alice {command} :output too large, "
+                                      r"truncated \(\d+ more\)$")
+            if command == "NAMES":
+                shown = " ".join(line.split(" :", 1)[1] for line in got[:-2]).split(" ")
+                self.assertTrue(all(line.startswith(":socketchat 353 alice = #room0000 :") for line in got[:-2]))
+            else:
+                shown = [line.split(" ")[4] for line in got[:-2]]
+                self.assertTrue(all(line.startswith(":socketchat 352 alice #room0000 ") for line in got[:-2]))
+            everyone = sorted(["alice"] + names, key=str.lower)
+            self.assertEqual(shown, everyone[:len(shown)])
+            self.assertGreater(len(shown), 5)
+            self.assertEqual(got[-2].split("(")[1], f"{len(everyone) - len(shown)} more)")
         self.assertAlive(alice)
 
 

@@ -23,7 +23,8 @@ SETTINGS = [
     "--max-line-bytes", "--sendq-bytes", "--rate", "--rate-burst", "--max-connections",
     "--max-connections-per-ip", "--threads", "--log-format", "--send-buffer-bytes",
     "--history", "--data-dir", "--history-days", "--tls-cert", "--tls-key", "--ws-allowed-origin",
-    "--handshake-timeout", "--log-messages", "--connection-limit-exempt",
+    "--handshake-timeout", "--log-messages", "--max-rooms", "--max-rooms-per-user",
+    "--max-reply-bytes", "--connection-limit-exempt",
 ]
 FLAGS = SETTINGS + ["--config", "--check-config", "--help", "--version"]
 SAMPLE_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)),
