@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "detail/buffer_release.hpp"
 #include "detail/text.hpp"
 
 namespace socketchat::detail {
@@ -11,7 +12,6 @@ namespace {
 
 constexpr std::size_t max_control_payload = 125;
 constexpr std::size_t max_close_reason = max_control_payload - 2;  // after the code
-constexpr std::size_t kept_message_capacity = 4096;                // idle connections stay small
 
 bool is_control(Opcode opcode) noexcept {
   return (static_cast<std::uint8_t>(opcode) & 0x8) != 0;
@@ -186,13 +186,11 @@ bool WebSocketDecoder::deliver_frame(WebSocketHandler& handler) {
   if (!is_valid_utf8(message_)) {
     return fail(handler, close_code::invalid_payload, "text is not valid UTF-8");
   }
-  // Emptied even if the handler throws, so the next message starts clean.
+  // Emptied even if the handler throws, so the next message starts clean; a big one
+  // does not stay allocated on an idle connection.
   struct ClearOnExit {
     std::string& message;
-    ~ClearOnExit() {
-      message.clear();
-      if (message.capacity() > kept_message_capacity) message.shrink_to_fit();
-    }
+    ~ClearOnExit() { reset_buffer(message); }
   } clear_on_exit{message_};
   return handler.on_text(message_);
 }

@@ -1,6 +1,6 @@
 // WebSocketLink over a scripted inner link (no socket): what it writes for the pings it
-// reads, how the session bounds those pongs (admit_control, control_bytes), and that its
-// buffers shrink back once a big message or write is done with.
+// reads, and what the session bounds those pongs with (admit_control, control_bytes).
+// (That its buffers give their peak back: test_connection_memory.)
 #include <doctest/doctest.h>
 
 #include <array>

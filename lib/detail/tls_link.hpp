@@ -12,6 +12,7 @@
 #include <asio/write.hpp>
 
 #include "detail/asio_types.hpp"
+#include "detail/buffer_release.hpp"
 #include "detail/payload.hpp"
 
 namespace socketchat::detail {
@@ -19,7 +20,8 @@ namespace socketchat::detail {
 // The bytes of one connection over TLS (see TcpLink for the members every link has).
 // A TLS connection needs a read buffer of its own (OpenSSL keeps partial records),
 // made when the handshake is done; a write coalesces the batch into one buffer, so it
-// becomes as few TLS records as possible.
+// becomes as few TLS records as possible (given back once written if a big batch made it
+// grow past kept_buffer_bytes).
 class TlsLink {
  public:
   static constexpr const char* transport = "tls";
@@ -81,7 +83,10 @@ class TlsLink {
   void write_pending(Done&& done) {
     asio::async_write(
         stream_, asio::buffer(pending_),
-        [done = std::forward<Done>(done)](std::error_code ec, std::size_t) mutable { done(ec); });
+        [this, done = std::forward<Done>(done)](std::error_code ec, std::size_t) mutable {
+          reset_buffer(pending_);  // an idle connection keeps no big batch
+          done(ec);
+        });
   }
 
  public:

@@ -10,6 +10,7 @@
 #include <asio/buffer.hpp>
 #include <asio/error.hpp>
 
+#include "detail/buffer_release.hpp"
 #include "detail/http_request.hpp"
 #include "detail/payload.hpp"
 #include "detail/websocket_frame.hpp"
@@ -106,7 +107,10 @@ class WebSocketLink final : private WebSocketHandler {
     }
     inner_.write_buffers(buffers_,
                          [this, done = std::forward<Done>(done)](std::error_code ec) mutable {
-                           sending_control_.clear();
+                           // A big batch made these big: an idle connection keeps none of it.
+                           reset_buffer(sending_control_);
+                           reset_buffer(headers_);
+                           reset_buffer(buffers_);
                            writing_close_ = false;
                            done(ec);
                          });
@@ -127,7 +131,7 @@ class WebSocketLink final : private WebSocketHandler {
       if (admit()) control_.append(pending.substr(0, size));
       pending.remove_prefix(size);
     }
-    pending_pongs_.clear();
+    reset_buffer(pending_pongs_);
   }
 
   // Control frames queued or being written: pongs admitted, our close frame.
@@ -174,10 +178,19 @@ class WebSocketLink final : private WebSocketHandler {
       if (!upgrade.accepted()) return answer(std::move(upgrade.response), std::move(ready));
       response_ = std::move(upgrade.response);
       buffers_.assign(1, asio::buffer(response_));
-      inner_.write_buffers(buffers_, [ready = std::move(ready)](std::error_code write_ec) mutable {
-        ready(write_ec);  // no error: the WebSocket is open
-      });
+      inner_.write_buffers(buffers_,
+                           [this, ready = std::move(ready)](std::error_code write_ec) mutable {
+                             forget_head();
+                             ready(write_ec);  // no error: the WebSocket is open
+                           });
     });
+  }
+
+  // An open WebSocket keeps neither the request nor the response.
+  void forget_head() {
+    http_ = HttpRequestParser{};
+    std::string().swap(response_);
+    std::vector<asio::const_buffer>().swap(buffers_);
   }
 
   // Sends a complete HTTP response, then ends the connection (eof: not an error).
@@ -196,6 +209,7 @@ class WebSocketLink final : private WebSocketHandler {
     if (!bytes.empty()) decoder_.feed(bytes, *this);
     if (!ec && decoder_.finished()) ec = asio::error::eof;  // closed, or broke the protocol
     on_input(ec, std::string_view(lines_), more);
+    reset_buffer(lines_);  // the session has taken what it needs: a big message is not kept
   }
 
   bool on_text(std::string_view message) override {

@@ -1,0 +1,320 @@
+// A connection's memory goes back to what it was once a burst is over: a real server
+// in this process, real WebSocket and TLS clients on loopback, and the heap in use
+// (mallinfo2) measured with every client connected and idle, before and after each
+// has sent or received something big.
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <malloc.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <asio/connect.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/read_until.hpp>
+#include <asio/ssl.hpp>
+#include <asio/streambuf.hpp>
+#include <asio/write.hpp>
+
+#include <socketchat/server.hpp>
+
+using namespace socketchat;
+
+namespace {
+
+constexpr std::size_t mib = 1024 * 1024;
+// What one connection may still hold after its burst, over what it held before: far
+// less than the burst (a megabyte), and more than malloc's own noise.
+constexpr std::size_t kept_per_connection = 32 * 1024;
+
+std::size_t heap_in_use() {
+  struct mallinfo2 info = mallinfo2();
+  return info.uordblks + info.hblkhd;  // in the arenas, and mapped on their own
+}
+
+// ---- a raw WebSocket client: blocking POSIX socket, every read bounded ----
+
+class WsClient {
+ public:
+  explicit WsClient(std::uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd_ >= 0);
+    timeval timeout{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    send_all(
+        "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    std::string head;
+    while (head.find("\r\n\r\n") == std::string::npos) head += receive(1);
+    REQUIRE(head.starts_with("HTTP/1.1 101 "));
+  }
+  ~WsClient() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  WsClient(const WsClient&) = delete;
+  WsClient& operator=(const WsClient&) = delete;
+
+  // One masked text frame (the mask is zero: the payload goes as it is).
+  void send_text(std::string_view payload) {
+    std::string frame(1, '\x81');
+    if (payload.size() < 126) {
+      frame += static_cast<char>(0x80 | payload.size());
+    } else if (payload.size() <= 0xFFFF) {
+      frame += static_cast<char>(0x80 | 126);
+      frame += static_cast<char>(payload.size() >> 8);
+      frame += static_cast<char>(payload.size() & 0xFF);
+    } else {
+      frame += static_cast<char>(0x80 | 127);
+      for (int i = 7; i >= 0; --i) frame += static_cast<char>((payload.size() >> (8 * i)) & 0xFF);
+    }
+    frame.append(4, '\0');
+    send_all(frame);
+    send_all(payload);
+  }
+
+  // The payload of the next text frame.
+  std::string text() {
+    std::string header = receive(2);
+    REQUIRE((header[0] & 0x0F) == 0x1);
+    std::size_t size = static_cast<unsigned char>(header[1]) & 0x7F;
+    if (size >= 126) {
+      std::string extended = receive(size == 126 ? 2 : 8);
+      size = 0;
+      for (char c : extended) size = (size << 8) | static_cast<unsigned char>(c);
+    }
+    return receive(size);
+  }
+
+ private:
+  void send_all(std::string_view bytes) {
+    while (!bytes.empty()) {
+      ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      REQUIRE(n > 0);
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+  std::string receive(std::size_t size) {
+    std::string bytes(size, '\0');
+    for (std::size_t got = 0; got < size;) {
+      ssize_t n = ::recv(fd_, bytes.data() + got, size - got, 0);
+      REQUIRE(n > 0);  // not closed, not timed out
+      got += static_cast<std::size_t>(n);
+    }
+    return bytes;
+  }
+
+  int fd_ = -1;
+};
+
+// The text of one ERR or PONG: the frames' payload up to its LF.
+std::string line_of(WsClient& client) {
+  std::string line = client.text();
+  REQUIRE(line.ends_with('\n'));
+  line.pop_back();
+  return line;
+}
+
+// ---- a self-signed certificate for 127.0.0.1, made here ----
+
+struct Certificate {
+  std::filesystem::path directory, certificate, key;
+  Certificate() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "socketchat-test-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    directory = pattern;
+    certificate = directory / "cert.pem";
+    key = directory / "key.pem";
+    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pkey(EVP_EC_gen("P-256"), EVP_PKEY_free);
+    std::unique_ptr<X509, decltype(&X509_free)> x509(X509_new(), X509_free);
+    REQUIRE(pkey);
+    REQUIRE(x509);
+    X509_set_version(x509.get(), 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x509.get()), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x509.get()), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x509.get()), 24 * 3600);
+    X509_set_pubkey(x509.get(), pkey.get());
+    X509_NAME* name = X509_get_subject_name(x509.get());
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+    X509_set_issuer_name(x509.get(), name);
+    REQUIRE(X509_sign(x509.get(), pkey.get(), EVP_sha256()) > 0);
+    std::FILE* file = std::fopen(certificate.c_str(), "w");
+    REQUIRE(file);
+    PEM_write_X509(file, x509.get());
+    std::fclose(file);
+    file = std::fopen(key.c_str(), "w");
+    REQUIRE(file);
+    PEM_write_PrivateKey(file, pkey.get(), nullptr, nullptr, 0, nullptr, nullptr);
+    std::fclose(file);
+  }
+  ~Certificate() {
+    std::error_code ignored;
+    std::filesystem::remove_all(directory, ignored);
+  }
+};
+
+// ---- a line-protocol client over TLS (Asio's OpenSSL stream, blocking) ----
+
+class TlsClient {
+ public:
+  TlsClient(asio::io_context& io, asio::ssl::context& tls, std::uint16_t port) : stream_(io, tls) {
+    stream_.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
+    timeval timeout{5, 0};
+    ::setsockopt(stream_.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout,
+                 sizeof timeout);
+    stream_.handshake(asio::ssl::stream_base::client);
+  }
+  void send(const std::string& line) { asio::write(stream_, asio::buffer(line + "\n")); }
+  std::string line() {
+    std::string next = line_or_end();
+    REQUIRE_FALSE(next.empty());
+    return next;
+  }
+  // The next line, or "" once the server has closed.
+  std::string line_or_end() {
+    std::error_code ec;
+    asio::read_until(stream_, in_, '\n', ec);
+    if (ec) return {};
+    std::string line(asio::buffers_begin(in_.data()),
+                     asio::buffers_begin(in_.data()) + static_cast<std::ptrdiff_t>(in_.size()));
+    line = line.substr(0, line.find('\n'));
+    in_.consume(line.size() + 1);
+    return line;
+  }
+  // Reads lines up to END; returns how many bytes they were.
+  std::size_t lines_until_end() {
+    std::size_t bytes = 0;
+    for (std::string next = line(); next != "END"; next = line()) bytes += next.size() + 1;
+    return bytes;
+  }
+
+ private:
+  asio::ssl::stream<asio::ip::tcp::socket> stream_;
+  asio::streambuf in_;
+};
+
+}  // namespace
+
+TEST_CASE("WebSocket: after a 1 MiB message each, 40 idle connections hold what they did") {
+  for (bool big_lines : {false, true}) {
+    CAPTURE(big_lines);
+    ServerOptions options;
+    options.listen("ws://127.0.0.1:0/ws");
+    options.threads = 2;
+    options.history = false;
+    options.rate_per_second = 0;
+    if (big_lines) {  // the message is a PING the server answers with a 1 MiB PONG
+      options.max_line_bytes = 2 * mib;
+      options.sendq_bytes = 4 * mib;
+    }  // else it is a line too long, refused
+    Server server(options);
+    server.start();
+
+    std::vector<std::unique_ptr<WsClient>> clients;
+    for (int i = 0; i < 40; ++i) {
+      clients.push_back(std::make_unique<WsClient>(server.port()));
+      clients.back()->send_text("PING ready\n");
+      REQUIRE(line_of(*clients.back()) == "PONG ready");
+    }
+    const std::size_t before = heap_in_use();
+    {
+      const std::string token(mib - 5, 't');
+      const std::string message = "PING " + token;  // 1 MiB, no LF: one line
+      for (auto& client : clients) {
+        client->send_text(message);
+        if (big_lines) {
+          REQUIRE(line_of(*client) == "PONG " + token);
+        } else {
+          REQUIRE(line_of(*client) == "ERR line-too-long");
+        }
+      }
+    }
+    for (auto& client : clients) {  // each connection is idle again
+      client->send_text("PING done\n");
+      REQUIRE(line_of(*client) == "PONG done");
+    }
+    const std::size_t after = heap_in_use();
+    const std::size_t kept = after > before ? after - before : 0;
+    MESSAGE("heap in use: ", before, " before, ", after, " after the bursts");
+    CHECK(kept < clients.size() * kept_per_connection);
+  }
+}
+
+TEST_CASE("TLS: after a big HISTORY each, 20 idle connections hold what they did") {
+  Certificate certificate;
+  ServerOptions options;
+  options.listen("tls://127.0.0.1:0");
+  options.tls_certificate_file = certificate.certificate.string();
+  options.tls_private_key_file = certificate.key.string();
+  options.threads = 2;
+  options.rate_per_second = 0;
+  Server server(options);
+  server.start();
+
+  asio::io_context io;
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  tls.set_verify_mode(asio::ssl::verify_none);
+  // The room's history first: 300 messages of 1000 bytes, by a user alone in it.
+  {
+    TlsClient writer(io, tls, server.port());
+    writer.send("LOGIN writer");
+    REQUIRE(writer.line() == "OK");
+    writer.send("JOIN big");
+    REQUIRE(writer.line() == "OK");
+    for (int j = 0; j < 300; ++j) writer.send("SAY big " + std::string(1000, 'h'));
+    writer.send("QUIT");
+    REQUIRE(writer.line_or_end() == "");  // closed: every SAY before the QUIT was taken
+  }
+  std::vector<std::unique_ptr<TlsClient>> clients;
+  for (int i = 0; i < 20; ++i) {
+    clients.push_back(std::make_unique<TlsClient>(io, tls, server.port()));
+    auto& client = *clients.back();
+    client.send("LOGIN user" + std::to_string(i));
+    REQUIRE(client.line() == "OK");
+    client.send("JOIN big");
+    REQUIRE(client.line() == "OK");
+  }
+  for (auto& client : clients) {  // past the news of the others joining: idle
+    client->send("PING idle");
+    for (std::string line = client->line(); line != "PONG idle"; line = client->line()) {
+      REQUIRE(line.starts_with("INFO user"));
+    }
+  }
+  const std::size_t before = heap_in_use();
+  std::size_t reply_bytes = 0;
+  for (auto& client : clients) {
+    client->send("HISTORY big 300");
+    reply_bytes = client->lines_until_end();
+  }
+  for (auto& client : clients) {
+    client->send("PING done");
+    REQUIRE(client->line() == "PONG done");
+  }
+  const std::size_t after = heap_in_use();
+  const std::size_t kept = after > before ? after - before : 0;
+  MESSAGE("HISTORY of ", reply_bytes, " bytes; heap in use: ", before, " before, ", after,
+          " after");
+  REQUIRE(reply_bytes > 4 * kept_per_connection);  // a burst worth measuring
+  CHECK(kept < clients.size() * kept_per_connection);
+}
