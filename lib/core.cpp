@@ -30,7 +30,7 @@ Core::Core(ServerOptions options)
 }
 
 void Core::prune_history() {
-  auto retention = options_.history_retention;
+  auto retention = options().history_retention;
   if (!history_store_ || retention.count() == 0) return;
   auto cutoff = std::chrono::system_clock::now() - retention;
   if (history_writer_) {
@@ -58,14 +58,29 @@ ServerOptions Core::with_default_listener(ServerOptions options) {
 
 std::vector<std::string> Core::reconfigure(const ServerOptions& next) {
   next.validate();
+  std::lock_guard lock(reconfigure_mutex_);
+  const ServerOptions& running = options();
+  // Everything read at run time takes the new value; what was used up at start keeps
+  // the running one, and is named when the new value differs.
+  ServerOptions applied = next;
+  if (applied.listeners.empty()) applied.listen(default_listener);
+  if (!applied.history_store) applied.history_store = running.history_store;  // none: the same
   std::vector<std::string> need_restart;
-  std::vector<std::string> wanted = next.listeners;
-  if (wanted.empty()) wanted.push_back(default_listener);
-  if (wanted != options_.listeners) need_restart.push_back("listeners");
-  if (next.threads != options_.threads) need_restart.push_back("threads");
-  if (next.max_line_bytes != options_.max_line_bytes) need_restart.push_back("max_line_bytes");
-  limits_.apply(next);
-  hub_.set_limits(next);
+  auto keep = [&](const char* name, auto ServerOptions::*setting) {
+    if (applied.*setting != running.*setting) need_restart.emplace_back(name);
+    applied.*setting = running.*setting;
+  };
+  keep("listeners", &ServerOptions::listeners);
+  keep("threads", &ServerOptions::threads);
+  keep("max_line_bytes", &ServerOptions::max_line_bytes);
+  keep("history", &ServerOptions::history);
+  keep("history_store", &ServerOptions::history_store);
+  limits_.apply(applied);
+  hub_.set_limits(applied);
+  if (applied != running) {
+    later_options_.push_back(std::make_unique<const ServerOptions>(std::move(applied)));
+    current_options_.store(later_options_.back().get(), std::memory_order_release);
+  }
   return need_restart;
 }
 

@@ -1,5 +1,6 @@
 #include "socketchat/options.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -8,6 +9,17 @@
 #include "socketchat/error.hpp"
 
 namespace socketchat {
+
+bool is_bearer_token(std::string_view token) noexcept {
+  // RFC 6750's b64token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+  std::size_t end = token.find_last_not_of('=');
+  if (end == std::string_view::npos || token.size() > 256) return false;
+  return std::all_of(
+      token.begin(), token.begin() + static_cast<std::ptrdiff_t>(end) + 1, [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+               std::string_view("-._~+/").find(c) != std::string_view::npos;
+      });
+}
 
 ServerOptions& ServerOptions::listen(std::string url) {
   listeners.push_back(std::move(url));
@@ -47,6 +59,9 @@ void ServerOptions::validate() const {
   }
   if (tls_certificate_file.empty() != tls_private_key_file.empty()) {
     fail("tls_certificate_file and tls_private_key_file go together");
+  }
+  if (!metrics_token.empty() && !is_bearer_token(metrics_token)) {
+    fail("metrics_token must be 1-256 of A-Z a-z 0-9 - . _ ~ + / followed by any '='");
   }
 }
 

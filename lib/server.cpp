@@ -219,6 +219,7 @@ std::vector<std::string> Server::reconfigure(const ServerOptions& options) {
   if (impl_->tls_) {
     tls = detail::make_tls_context(options.tls_certificate_file, options.tls_private_key_file);
   }
+  auto retention = impl_->core_.options().history_retention;
   auto pending = impl_->core_.reconfigure(options);
   if (tls) {
     impl_->tls_ = tls;
@@ -226,6 +227,8 @@ std::vector<std::string> Server::reconfigure(const ServerOptions& options) {
       if (listener->uses_tls()) listener->set_tls(tls);
     }
   }
+  // A new retention is applied now rather than at the next periodic prune.
+  if (impl_->core_.options().history_retention != retention) impl_->core_.prune_history();
   return pending;
 }
 

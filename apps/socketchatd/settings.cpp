@@ -31,6 +31,15 @@ const CLI::Validator not_negative{
     [](std::string& text) { return text.starts_with('-') ? "Value " + text + " is negative" : ""; },
     "", "NOT_NEGATIVE"};
 
+// A secret: the message never repeats the value.
+const CLI::Validator bearer_token{
+    [](std::string& text) {
+      return text.empty() || socketchat::is_bearer_token(text)
+                 ? ""
+                 : "must be 1-256 of A-Z a-z 0-9 - . _ ~ + / followed by any '=' (value not shown)";
+    },
+    "", "BEARER_TOKEN"};
+
 // A setting: a flag, an environment variable and a config file key of the same name.
 template <typename T>
 CLI::Option* add_setting(CLI::App& app, const std::string& flag, T& target,
@@ -123,6 +132,12 @@ void add_settings(CLI::App& app, Settings& settings) {
       ->type_name("ORIGIN")
       ->delimiter(',')
       ->default_str("");
+  add_setting(app, "--metrics-token", options.metrics_token,
+              "Serve /metrics only to requests with \"Authorization: Bearer TOKEN\"; none "
+              "given: to anyone. Better in the environment or the config file than on the "
+              "command line, which other users can see")
+      ->type_name("TOKEN")
+      ->check(bearer_token);
   add_seconds(app, "--handshake-timeout", options.handshake_timeout,
               "Time a new connection has for its TLS handshake or WebSocket upgrade");
   add_seconds(app, "--idle-timeout", options.idle_timeout,

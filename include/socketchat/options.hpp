@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace socketchat {
@@ -63,6 +64,12 @@ struct ServerOptions {
 
   unsigned threads = 0;  // I/O threads the server runs; 0 = one per core
 
+  // GET /metrics (on ws:// and wss:// listeners): when set, only a request with
+  // "Authorization: Bearer <metrics_token>" gets it, any other a 401. Empty: anyone who
+  // can reach the listener. A bearer token (RFC 6750: 1-256 of A-Z a-z 0-9 - . _ ~ + /,
+  // then any "="); it is never logged.
+  std::string metrics_token;
+
   // History (HISTORY): false keeps nothing, and HISTORY answers END (a store given
   // with history off is a config_error). The store is the embedder's choice
   // (SqliteHistoryStore for disk); none given: in memory (MemoryHistoryStore).
@@ -78,6 +85,11 @@ struct ServerOptions {
 
   // Throws config_error naming the first setting that makes no sense.
   void validate() const;
+
+  bool operator==(const ServerOptions&) const = default;
 };
+
+// True for a token metrics_token accepts: RFC 6750's b64token, at most 256 bytes.
+bool is_bearer_token(std::string_view token) noexcept;
 
 }  // namespace socketchat

@@ -64,10 +64,16 @@ class Server {
   void wait();
   bool stopped() const;
 
-  // Applies new settings while running: the limits and timeouts of ServerOptions
-  // take effect at once, for open connections too. Returns the names of settings
-  // that differ but need a restart (listeners, threads, max_line_bytes). Throws
-  // config_error, changing nothing, if the new settings are invalid.
+  // Applies new settings while running. At once, for open connections too: the
+  // idle, login and shutdown timeouts, sendq_bytes, the rate limit, the connection
+  // limits. For what comes next: handshake_timeout, websocket_allowed_origins and the
+  // WebSocket size limits (new connections; an open WebSocket stays open),
+  // send_buffer_bytes (new connections), the TLS certificate and key (re-read; new
+  // connections), metrics_token (the next request), history_retention (prunes at once)
+  // and history_prune_interval. Returns the names of the settings that differ but
+  // need a restart, which keep their running value: listeners, threads,
+  // max_line_bytes, history and history_store (none given: the running one is kept).
+  // Throws config_error, changing nothing, if the new settings are invalid.
   std::vector<std::string> reconfigure(const ServerOptions& options);
 
   // The port a listener is bound to (the real one when it was given as 0).

@@ -36,11 +36,18 @@ class Core {
 
   explicit Core(ServerOptions options);
 
-  // The settings as given at start; the ones that may change later are in limits().
-  const ServerOptions& options() const noexcept { return options_; }
+  // The settings in effect: those given at start, with the ones that can change at run
+  // time as the last reconfigure() left them. Safe from any thread: a reconfigure that
+  // changes something publishes a new snapshot, and every snapshot lives as long as the
+  // Core, so the reference stays valid (a reload costs memory only when it changes
+  // something). The hot numbers are also in limits(), as atomics.
+  const ServerOptions& options() const noexcept {
+    return *current_options_.load(std::memory_order_acquire);
+  }
   const LiveLimits& limits() const noexcept { return limits_; }
   // Applies the settings that can change at run time; returns the names of those
-  // that differ but need a restart. Throws config_error if `next` is invalid.
+  // that differ but need a restart (they keep their running value). Throws
+  // config_error, changing nothing, if `next` is invalid.
   std::vector<std::string> reconfigure(const ServerOptions& next);
 
   Hub& hub() noexcept { return hub_; }
@@ -85,8 +92,11 @@ class Core {
   void drained_if_done_locked(std::unique_lock<std::mutex>& lock);
   void tell_connections_to_stop();  // once, after the Hub's work in flight
 
-  ServerOptions options_;
+  ServerOptions options_;  // as given at start
   LiveLimits limits_{options_};
+  std::atomic<const ServerOptions*> current_options_{&options_};
+  std::mutex reconfigure_mutex_;
+  std::vector<std::unique_ptr<const ServerOptions>> later_options_;  // under reconfigure_mutex_
   EventBus bus_;
   Hub hub_{bus_};
   std::shared_ptr<HistoryStore> history_store_;

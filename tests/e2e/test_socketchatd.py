@@ -24,7 +24,7 @@ SETTINGS = [
     "--max-connections-per-ip", "--threads", "--log-format", "--send-buffer-bytes",
     "--history", "--data-dir", "--history-days", "--tls-cert", "--tls-key", "--ws-allowed-origin",
     "--handshake-timeout", "--log-messages", "--max-rooms", "--max-rooms-per-user",
-    "--max-reply-bytes", "--connection-limit-exempt",
+    "--max-reply-bytes", "--connection-limit-exempt", "--metrics-token",
 ]
 FLAGS = SETTINGS + ["--config", "--check-config", "--help", "--version"]
 SAMPLE_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -260,7 +260,8 @@ class SettingsTest(DaemonTest):
         helped = dict(re.findall(r"^\s+--([a-z-]+) \S+?=(\S+)(?: \.\.\.)? \(Env:",
                                  run_daemon("--help").stdout, re.M))
         for key, value in samples.items():
-            if key not in ("listen", "tls-cert", "tls-key", "ws-allowed-origin"):  # examples: no default
+            if key not in ("listen", "tls-cert", "tls-key", "ws-allowed-origin",
+                           "metrics-token"):  # examples: no default
                 # A list is shown by --help as [a,b]: the same without quotes and spaces.
                 self.assertEqual(re.sub(r'[" ]', "", value), helped[key], key)
         # As shipped (all commented out) and with every line uncommented, it is valid.
