@@ -127,3 +127,19 @@ TEST_CASE("an exempt address still counts against max_connections") {
   refused.expect_line("ERR server-full");
   refused.expect_eof();
 }
+
+TEST_CASE("reconfigure changes the exemptions of new connections") {
+  auto options = options_with({}, 1);
+  Server server(options);
+  server.start();
+  auto one = admitted(server.port(), 1, "127.0.0.1");
+  expect_refused(server.port(), "127.0.0.1");
+
+  options.connection_limit_exempt = {"127.0.0.1"};
+  CHECK(server.reconfigure(options).empty());
+  auto more = admitted(server.port(), 3, "127.0.0.1");
+
+  options.connection_limit_exempt = {};
+  CHECK(server.reconfigure(options).empty());
+  expect_refused(server.port(), "127.0.0.1");
+}
