@@ -55,6 +55,11 @@ void HistoryWriter::prune(std::chrono::system_clock::time_point cutoff) {
   wake_.notify_one();
 }
 
+std::int64_t HistoryWriter::mark() {
+  std::lock_guard lock(clock_mutex_);
+  return clock_.mark();
+}
+
 void HistoryWriter::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
@@ -96,9 +101,12 @@ void HistoryWriter::write(std::vector<Job>& batch) {
   }
   std::vector<HistoryRecord> records;
   records.reserve(batch.size());
-  for (auto& job : batch) {
-    job.record.unix_ms = clock_.stamp();
-    records.push_back(std::move(job.record));
+  {
+    std::lock_guard lock(clock_mutex_);
+    for (auto& job : batch) {
+      job.record.unix_ms = clock_.stamp();
+      records.push_back(std::move(job.record));
+    }
   }
   bool stored = true;
   try {

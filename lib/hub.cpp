@@ -91,6 +91,9 @@ std::optional<ReplyError> Hub::try_login(Peer& peer, std::string_view name) {
   if (!departed_.empty()) announce_departures_locked();
   if (!users_.try_emplace(ascii_lower(name), &peer).second) return ReplyError::username_taken;
   peer.name_ = std::string(name);
+  // After the name is taken, before anyone can DM it: the DMs of this session are
+  // stamped at or after this, those of an earlier user of the name before it.
+  peer.login_unix_ms_ = history_mark();
   return std::nullopt;
 }
 

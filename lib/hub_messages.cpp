@@ -39,6 +39,12 @@ std::string room_scope(std::string_view room_key) {
   return scope;
 }
 
+// Only the records stamped at or after `since_ms`. They come oldest first, stamped in
+// that order, so what is left of the latest n is the latest n of those.
+void drop_older(std::vector<HistoryRecord>& records, std::int64_t since_ms) {
+  std::erase_if(records, [since_ms](const HistoryRecord& r) { return r.unix_ms < since_ms; });
+}
+
 }  // namespace
 
 Hub::After Hub::message(Peer& from, std::string_view text) {
@@ -214,10 +220,14 @@ Hub::After Hub::history(Peer& from, std::string_view target, std::string_view co
     return After::stay;
   }
   std::string scope;
+  // A name has no owner while there are no accounts: whoever logs in as bob may read
+  // the DMs of this session only, never those of an earlier bob (PROTOCOL.md, History).
+  std::int64_t since_ms = 0;
   if (target == "*") {
     scope = "*";
   } else if (target.front() == '@') {
     scope = dm_scope(from.name(), target.substr(1));
+    since_ms = from.login_unix_ms();
   } else {
     scope = room_scope(ascii_lower(target));
     if (!is_member(from, scope.substr(1))) {
@@ -243,19 +253,28 @@ Hub::After Hub::history(Peer& from, std::string_view target, std::string_view co
                   .detail = "history-read-failed"};
       bus_.publish(event);
     }
+    drop_older(records, since_ms);
     reply_list(from, {.notice = Notice::history, .room = target, .history = records});
     return After::stay;
   }
   work_.fetch_add(1, std::memory_order_relaxed);
-  writer_->latest(
-      std::move(scope), *limit,
-      [this, peer = from.shared_peer(),
-       label = std::string(target)](std::vector<HistoryRecord> records) mutable {
-        peer->defer([this, peer, label = std::move(label), records = std::move(records)] {
-          reply_list(*peer, {.notice = Notice::history, .room = label, .history = records});
-        });
-      });
+  writer_->latest(std::move(scope), *limit,
+                  [this, peer = from.shared_peer(), label = std::string(target),
+                   since_ms](std::vector<HistoryRecord> records) mutable {
+                    peer->defer([this, peer, label = std::move(label), since_ms,
+                                 records = std::move(records)]() mutable {
+                      drop_older(records, since_ms);
+                      reply_list(*peer,
+                                 {.notice = Notice::history, .room = label, .history = records});
+                    });
+                  });
   return After::wait;
+}
+
+std::int64_t Hub::history_mark() {
+  if (writer_) return writer_->mark();
+  std::lock_guard lock(inline_mutex_);
+  return inline_clock_.mark();
 }
 
 }  // namespace socketchat::detail

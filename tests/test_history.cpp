@@ -515,10 +515,52 @@ TEST_CASE_TEMPLATE("HISTORY @<username> [n]: the DMs between the two, online or 
   CHECK(history(dave, "HISTORY @alice", "@alice", since).empty());
   CHECK(history(dave, "HISTORY @nobody", "@nobody", since).empty());
   CHECK(history(dave, "HISTORY @bob 5", "@bob", since).empty());
-  // Back again, bob sees it too.
+  // Whoever logs in as bob next is a new session: the earlier one's DMs are not his.
   auto bob = logged_in(s.port, "Bob");
-  CHECK(history(bob, "HISTORY @alice", "@alice", since) ==
-        Lines{"alice hi bob", "Bob hi  alice", "alice third\tone"});
+  CHECK(history(bob, "HISTORY @alice", "@alice", since).empty());
+  CHECK(history(alice, "HISTORY @bob", "@bob", since) ==
+        Lines{"alice hi bob", "Bob hi  alice", "alice third\tone"});  // still alice's
+}
+
+TEST_CASE_TEMPLATE("HISTORY @<username>: a name taken after its user left reads none of its DMs",
+                   Kind, HISTORY_STORES) {
+  HistoryServer<Kind> s;
+  const auto since = now_unix_ms();
+  {
+    auto alice = logged_in(s.port, "alice");
+    auto bob = logged_in(s.port, "bob");
+    alice.send("DM bob the door code is 4711\n");
+    bob.expect_line("DM alice the door code is 4711");
+    bob.send("DM alice thanks\n");
+    alice.expect_line("DM bob thanks");
+    const Lines theirs{"alice the door code is 4711", "bob thanks"};
+    CHECK(history(bob, "HISTORY @alice", "@alice", since) == theirs);
+    CHECK(history(alice, "HISTORY @bob", "@bob", since) == theirs);
+    alice.send("QUIT\n");
+    alice.expect_eof();
+    bob.expect_line("INFO alice disconnected");
+    bob.send("QUIT\n");
+    bob.expect_eof();
+  }
+  // Anyone may take the free names now, and asks for the conversation.
+  auto mallory = logged_in(s.port, "bob");
+  CHECK(history(mallory, "HISTORY @alice", "@alice", since).empty());
+  CHECK(history(mallory, "HISTORY @ALICE 500", "@ALICE", since).empty());
+  auto eve = logged_in(s.port, "Alice");
+  CHECK(history(eve, "HISTORY @bob 500", "@bob", since).empty());
+
+  // Their own sessions' DMs are theirs, the first sent the moment after LOGIN.
+  auto carol = logged_in(s.port, "carol");
+  carol.send("DM bob welcome\n");
+  mallory.expect_line("DM carol welcome");
+  mallory.send("DM alice hello\n");
+  eve.expect_line("DM bob hello");
+  eve.send("DM bob hi\n");
+  mallory.expect_line("DM Alice hi");
+  CHECK(history(mallory, "HISTORY @alice", "@alice", since) == Lines{"bob hello", "Alice hi"});
+  CHECK(history(eve, "HISTORY @bob", "@bob", since) == Lines{"bob hello", "Alice hi"});
+  CHECK(history(mallory, "HISTORY @carol", "@carol", since) == Lines{"carol welcome"});
+  CHECK(history(carol, "HISTORY @bob", "@bob", since) == Lines{"carol welcome"});
 }
 
 TEST_CASE_TEMPLATE("texts come back exactly: SQL metacharacters, escapes, unicode", Kind,

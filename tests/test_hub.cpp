@@ -1,10 +1,15 @@
 // The Hub with fake peers: routing and refusals, with no sockets.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <chrono>
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "detail/history_clock.hpp"
+#include "detail/history_writer.hpp"
 #include "detail/hub.hpp"
 #include "detail/irc_protocol.hpp"
 #include "detail/line_protocol.hpp"
@@ -215,6 +220,107 @@ TEST_CASE_FIXTURE(Fixture, "a peer that never logged in leaves without a notice"
   FakePeer stranger{9};
   hub.leave(stranger);
   CHECK(a.take().empty());
+}
+
+// ---- History: whose DMs a session may read ----------
+
+namespace {
+
+// The HIST lines of an answer, without their unix-ms: "<from> <text>".
+std::vector<std::string> hist_entries(const std::string& answer) {
+  std::vector<std::string> entries;
+  std::size_t at = 0;
+  while (at < answer.size()) {
+    const auto end = answer.find('\n', at);
+    const std::string line = answer.substr(at, end - at);
+    at = end + 1;
+    if (line == "END") break;
+    // "HIST <target> <unix-ms> <from> <text>"
+    const auto ms = line.find(' ', line.find(' ') + 1);
+    entries.push_back(line.substr(line.find(' ', ms + 1) + 1));
+  }
+  return entries;
+}
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Fixture,
+                  "HISTORY @: a name logged in again reads none of the DMs of its earlier "
+                  "session, even within the same millisecond") {
+  MemoryHistoryStore store;
+  hub.set_history(&store, nullptr);
+  login_all();
+  run(a, "DM bob the door code is 4711");
+  CHECK(b.take() == "DM alice the door code is 4711\n");
+  run(b, "HISTORY @alice");
+  CHECK(hist_entries(b.take()) == std::vector<std::string>{"alice the door code is 4711"});
+
+  hub.leave(b);  // all of this well within a millisecond or two
+  a.take(), c.take();
+  FakePeer mallory{4};
+  run(mallory, "LOGIN bob");
+  CHECK(mallory.take() == "OK\n");
+  CHECK(mallory.login_unix_ms() > store.latest(dm_scope("alice", "bob"), 1).front().unix_ms);
+  run(mallory, "HISTORY @alice");
+  CHECK(mallory.take() == "END\n");
+  run(mallory, "HISTORY @alice 500");
+  CHECK(mallory.take() == "END\n");
+
+  // What is sent from now on is this session's, both ways, the moment after LOGIN.
+  run(a, "DM bob for the new bob");
+  CHECK(mallory.take() == "DM alice for the new bob\n");
+  run(mallory, "DM alice thanks");
+  CHECK(a.take() == "DM bob thanks\n");
+  run(mallory, "HISTORY @alice");
+  CHECK(hist_entries(mallory.take()) ==
+        std::vector<std::string>{"alice for the new bob", "bob thanks"});
+  // alice's session covers both: she sees all three.
+  run(a, "HISTORY @bob");
+  CHECK(hist_entries(a.take()) == std::vector<std::string>{"alice the door code is 4711",
+                                                           "alice for the new bob", "bob thanks"});
+  // The latest n are the latest n of this session's.
+  run(mallory, "HISTORY @alice 1");
+  CHECK(hist_entries(mallory.take()) == std::vector<std::string>{"bob thanks"});
+}
+
+TEST_CASE("HistoryClock: a mark is after every stamp before it, and no stamp after it is earlier") {
+  HistoryClock clock;
+  const auto first = clock.stamp();
+  const auto second = clock.stamp();  // most likely the same millisecond
+  CHECK(second >= first);
+  const auto mark = clock.mark();
+  CHECK(mark > second);
+  CHECK(clock.stamp() >= mark);
+  CHECK(clock.mark() > mark - 1);  // marks never go back
+  // Marks alone do not run ahead of the wall clock: a thousand of them move it by 1 ms
+  // at most, past the last stamp.
+  const auto before = clock.stamp();
+  std::int64_t last = 0;
+  for (int i = 0; i < 1000; ++i) last = clock.mark();
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  CHECK(last <= std::max<std::int64_t>(now, before + 1));
+}
+
+TEST_CASE("HistoryWriter: its mark separates what it stamped before from what it stamps after") {
+  EventBus bus;
+  MemoryHistoryStore store;
+  HistoryWriter writer(store, bus);
+  auto stamp_of = [&](std::string text) {
+    std::promise<std::int64_t> stamped;
+    writer.append({.scope = "*", .unix_ms = 0, .from = "alice", .text = std::move(text)},
+                  [&](bool stored, HistoryRecord& record) {
+                    stamped.set_value(stored ? record.unix_ms : -1);
+                  });
+    return stamped.get_future().get();
+  };
+  const auto before = stamp_of("before");
+  const auto mark = writer.mark();
+  const auto after = stamp_of("after");
+  CHECK(before > 0);
+  CHECK(before < mark);
+  CHECK(mark <= after);
 }
 
 // ---- the room limits, list sizes, and closing connections ------------------------------

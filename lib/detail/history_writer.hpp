@@ -33,6 +33,8 @@ class HistoryWriter {
   void append(HistoryRecord record, Stored stored);
   void latest(std::string scope, std::size_t limit, Found found);
   void prune(std::chrono::system_clock::time_point cutoff);
+  // A mark on the clock that stamps the records (HistoryClock::mark); any thread.
+  std::int64_t mark();
   // Finishes what is queued and stops the thread; later calls are refused (Stored
   // gets false, Found gets nothing).
   void stop();
@@ -51,7 +53,8 @@ class HistoryWriter {
   void write(std::vector<Job>& batch);
   void report(std::string_view detail, std::string_view what);
 
-  HistoryClock clock_;  // this thread's: records are stamped in the order they are stored
+  std::mutex clock_mutex_;  // this thread stamps, a LOGIN marks
+  HistoryClock clock_;      // records are stamped in the order they are stored
   HistoryStore& store_;
   EventBus& bus_;
   std::mutex mutex_;

@@ -113,6 +113,8 @@ class Hub {
   After direct_message(Peer& from, std::string_view to, std::string_view text);
   After say(Peer& from, std::string_view room, std::string_view text);
   After history(Peer& from, std::string_view target, std::string_view count);
+  // A LOGIN's time on the clock that stamps history (HistoryClock::mark).
+  std::int64_t history_mark();
   void route_message(Peer& from, std::string_view text);
   void route_direct(Peer& from, std::string_view to, std::string_view text);
   void route_room(Peer& from, std::string_view room_key, std::string_view text);

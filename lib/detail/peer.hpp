@@ -33,6 +33,9 @@ class Peer {
   // Set by the Hub at LOGIN, on the peer's own strand and under the Hub's lock.
   const std::string& name() const noexcept { return name_; }
   bool logged_in() const noexcept { return !name_.empty(); }
+  // Set with the name: when the LOGIN happened on the history clock (unix ms). A name
+  // has no owner, so HISTORY @<user> shows only the DMs stamped from then on.
+  std::int64_t login_unix_ms() const noexcept { return login_unix_ms_; }
 
   // The connection is ending: whatever is sent now is dropped, so the Hub need not
   // build replies (a long list) for it. Readable from any thread.
@@ -47,6 +50,7 @@ class Peer {
   std::uint64_t id_;
   std::string remote_;
   std::string name_;  // as spelled at LOGIN
+  std::int64_t login_unix_ms_ = 0;
   std::atomic<bool> closing_{false};
 };
 
