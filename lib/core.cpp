@@ -13,8 +13,12 @@ namespace socketchat::detail {
 Core::Core(ServerOptions options)
     : options_(with_default_listener(std::move(options))), line_protocol_(options_.max_line_bytes) {
   if (options_.history) {
-    history_store_ =
-        options_.history_store ? options_.history_store : std::make_shared<MemoryHistoryStore>();
+    history_store_ = options_.history_store;
+    if (!history_store_) {
+      history_store_ = std::make_shared<MemoryHistoryStore>(MemoryHistoryStore::default_per_scope,
+                                                            MemoryHistoryStore::default_max_scopes,
+                                                            options_.history_memory_bytes);
+    }
     if (history_store_->blocking()) {
       history_writer_ = std::make_unique<HistoryWriter>(*history_store_, bus_);
     }

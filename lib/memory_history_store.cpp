@@ -13,11 +13,35 @@ std::string dm_scope(std::string_view user_a, std::string_view user_b) {
   return "@" + a + "|" + b;
 }
 
-MemoryHistoryStore::MemoryHistoryStore(std::size_t per_scope, std::size_t max_scopes)
-    : per_scope_(per_scope), max_scopes_(max_scopes) {
-  if (per_scope_ == 0 || max_scopes_ == 0) {
-    throw config_error("MemoryHistoryStore: per_scope and max_scopes must be at least 1");
+MemoryHistoryStore::MemoryHistoryStore(std::size_t per_scope, std::size_t max_scopes,
+                                       std::size_t max_bytes)
+    : per_scope_(per_scope), max_scopes_(max_scopes), max_bytes_(max_bytes) {
+  if (per_scope_ == 0 || max_scopes_ == 0 || max_bytes_ == 0) {
+    throw config_error(
+        "MemoryHistoryStore: per_scope, max_scopes and max_bytes must be at least 1");
   }
+}
+
+std::size_t MemoryHistoryStore::record_bytes(const HistoryRecord& record) noexcept {
+  return sizeof(HistoryRecord) + record.scope.size() + record.from.size() + record.text.size();
+}
+
+std::size_t MemoryHistoryStore::bytes() const {
+  std::lock_guard lock(mutex_);
+  return bytes_;
+}
+
+void MemoryHistoryStore::drop_oldest(std::unordered_map<std::string, Scope>::iterator scope) {
+  auto& kept = scope->second.records;
+  bytes_ -= record_bytes(kept.front());
+  kept.pop_front();
+  if (kept.empty()) drop_scope(scope);
+}
+
+void MemoryHistoryStore::drop_scope(std::unordered_map<std::string, Scope>::iterator scope) {
+  for (const auto& record : scope->second.records) bytes_ -= record_bytes(record);
+  recency_.erase(scope->second.recency);
+  scopes_.erase(scope);
 }
 
 void MemoryHistoryStore::append(std::span<const HistoryRecord> records) {
@@ -30,13 +54,14 @@ void MemoryHistoryStore::append(std::span<const HistoryRecord> records) {
       recency_.splice(recency_.begin(), recency_, it->second.recency);
     }
     it->second.recency = recency_.begin();
-    auto& kept = it->second.records;
-    kept.push_back(record);
-    if (kept.size() > per_scope_) kept.pop_front();
-    if (scopes_.size() > max_scopes_) {
-      scopes_.erase(recency_.back());
-      recency_.pop_back();
-    }
+    it->second.records.push_back(record);
+    bytes_ += record_bytes(record);
+    if (it->second.records.size() > per_scope_) drop_oldest(it);  // never its last
+    if (scopes_.size() > max_scopes_) drop_scope(scopes_.find(recency_.back()));
+    // Over the budget: the history written to least recently gives up its oldest
+    // first, the one just written last of all (a record larger than the whole budget
+    // is not kept either).
+    while (bytes_ > max_bytes_) drop_oldest(scopes_.find(recency_.back()));
   }
 }
 
@@ -57,6 +82,7 @@ std::size_t MemoryHistoryStore::prune(std::chrono::system_clock::time_point cuto
   for (auto it = scopes_.begin(); it != scopes_.end();) {
     auto& kept = it->second.records;
     while (!kept.empty() && kept.front().unix_ms < cutoff_ms) {
+      bytes_ -= record_bytes(kept.front());
       kept.pop_front();
       ++removed;
     }

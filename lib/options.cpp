@@ -48,6 +48,7 @@ void ServerOptions::validate() const {
   if (history_retention.count() < 0) fail("history_retention must not be negative");
   if (history_prune_interval.count() <= 0) fail("history_prune_interval must be positive");
   if (history_store && !history) fail("history_store is given but history is off");
+  if (history_memory_bytes < (64u << 10)) fail("history_memory_bytes must be at least 64 KiB");
   if (websocket_max_frame_bytes < 125 || websocket_max_message_bytes < 125) {
     fail("websocket_max_frame_bytes and websocket_max_message_bytes must be at least 125");
   }

@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include <socketchat/error.hpp>
 #include <socketchat/history_store.hpp>
 #include <socketchat/memory_history_store.hpp>
 #include <socketchat/server.hpp>
@@ -878,5 +879,88 @@ TEST_CASE("a message is stored before it is delivered to anyone") {
     bob.expect_line(c.received);
     REQUIRE(store->latest(c.scope, 10).size() == 1);
   }
+  server.stop();
+}
+
+TEST_CASE("MemoryHistoryStore is bounded in bytes: the least recently written history goes first") {
+  auto record = [](const std::string& scope, int i) {
+    return HistoryRecord{
+        .scope = scope, .unix_ms = i, .from = "alice", .text = "m" + std::to_string(i) + "-----"};
+  };
+  auto texts = [](const std::vector<HistoryRecord>& records) {
+    Lines out;
+    for (const auto& r : records) out.push_back(r.text.substr(0, r.text.find('-')));
+    return out;
+  };
+  auto put = [](MemoryHistoryStore& store, const HistoryRecord& r) { store.append({&r, 1}); };
+  const std::size_t each = MemoryHistoryStore::record_bytes(record("#old", 100));  // all alike
+  CHECK(each == sizeof(HistoryRecord) + 4 + 5 + 9);
+
+  MemoryHistoryStore store(500, 10000, 10 * each);
+  for (int i = 100; i < 104; ++i) put(store, record("#old", i));
+  for (int i = 200; i < 206; ++i) put(store, record("#new", i));
+  CHECK(store.bytes() == 10 * each);  // full, nothing lost yet
+  CHECK(texts(store.latest("#old", 500)) == Lines{"m100", "m101", "m102", "m103"});
+
+  // Over the budget: #old, written to least recently, gives up its oldest first...
+  put(store, record("#new", 206));
+  CHECK(store.bytes() == 10 * each);
+  CHECK(texts(store.latest("#old", 500)) == Lines{"m101", "m102", "m103"});
+  CHECK(store.latest("#new", 500).size() == 7);
+  // ...and goes when it has none left; then #new's own oldest go.
+  for (int i = 207; i < 212; ++i) put(store, record("#new", i));
+  CHECK(store.bytes() == 10 * each);
+  CHECK(store.latest("#old", 500).empty());
+  CHECK(texts(store.latest("#new", 500)) ==
+        Lines{"m202", "m203", "m204", "m205", "m206", "m207", "m208", "m209", "m210", "m211"});
+  // Pruning gives the bytes back.
+  CHECK(store.prune(std::chrono::system_clock::time_point{std::chrono::milliseconds{1000}}) == 10);
+  CHECK(store.bytes() == 0);
+
+  // The worst case that was ~21 GiB: full histories of the longest texts in many
+  // scopes. Here 2000 histories of 10 texts of 4 KiB against a 1 MiB budget.
+  MemoryHistoryStore bounded(500, 10000, 1 << 20);
+  const std::string long_text(4096, 'x');
+  for (int scope = 0; scope < 2000; ++scope) {
+    std::vector<HistoryRecord> batch(10, HistoryRecord{.scope = "#r" + std::to_string(scope),
+                                                       .unix_ms = scope,
+                                                       .from = "alice",
+                                                       .text = long_text});
+    bounded.append(batch);
+    REQUIRE(bounded.bytes() <= std::size_t{1} << 20);
+  }
+  CHECK(bounded.latest("#r1999", 500).size() == 10);  // the newest are kept
+  CHECK(bounded.latest("#r0", 500).empty());          // the oldest are not
+
+  CHECK_THROWS_AS(MemoryHistoryStore(500, 10000, 0), config_error);
+}
+
+TEST_CASE("history_memory_bytes bounds the server's own in-memory history") {
+  auto options = history_options(nullptr);
+  options.history_memory_bytes = 64 << 10;  // the least allowed
+  {
+    auto too_small = options;
+    too_small.history_memory_bytes = (64 << 10) - 1;
+    CHECK_THROWS_AS(too_small.validate(), config_error);
+    CHECK(ServerOptions{}.history_memory_bytes == std::size_t{64} << 20);
+  }
+  Server server(options);
+  server.start();
+  const auto since = now_unix_ms();
+  auto alice = logged_in(server.port(), "alice");
+  auto bob = logged_in(server.port(), "bob");
+  // 40 texts of 4000 bytes: only as many as 64 KiB holds are kept, the latest.
+  auto text = [](int i) { return "m" + std::to_string(100 + i) + std::string(3996, '.'); };
+  std::string burst;
+  for (int i = 0; i < 40; ++i) burst += "MSG " + text(i) + "\n";
+  alice.send(burst);
+  for (int i = 0; i < 40; ++i) bob.expect_line("MSG alice " + text(i));
+  const std::size_t each = MemoryHistoryStore::record_bytes(
+      {.scope = "*", .unix_ms = 0, .from = "alice", .text = text(0)});
+  const int kept = static_cast<int>((std::size_t{64} << 10) / each);
+  REQUIRE(kept < 40);
+  Lines expected;
+  for (int i = 40 - kept; i < 40; ++i) expected.push_back("alice " + text(i));
+  CHECK(history(bob, "HISTORY * 500", "*", since) == expected);
   server.stop();
 }

@@ -203,6 +203,10 @@ void add_settings(CLI::App& app, Settings& settings) {
   add_setting(app, "--history-days", settings.history_days,
               "Remove history older than this many days (checked hourly); 0 = keep for ever")
       ->check(CLI::Range(0.0, 1e6).description(""));
+  add_setting(app, "--history-memory-bytes", options.history_memory_bytes,
+              "With --history memory: the bytes all messages may take; past it the oldest "
+              "messages of the least recently written histories go first")
+      ->check(not_negative);
 }
 
 socketchat::ServerOptions server_options(const Settings& settings) {

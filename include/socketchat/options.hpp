@@ -75,6 +75,10 @@ struct ServerOptions {
   // (SqliteHistoryStore for disk); none given: in memory (MemoryHistoryStore).
   bool history = true;
   std::shared_ptr<HistoryStore> history_store;
+  // The in-memory default store's budget for all messages together: past it, the
+  // history written to least recently loses its oldest messages first
+  // (MemoryHistoryStore). Not used when history_store is given.
+  std::size_t history_memory_bytes = std::size_t{64} << 20;
   // Messages older than this are removed, checked every history_prune_interval;
   // 0 = kept for ever.
   std::chrono::milliseconds history_retention{std::chrono::hours{24 * 30}};

@@ -24,7 +24,7 @@ SETTINGS = [
     "--max-connections-per-ip", "--threads", "--log-format", "--send-buffer-bytes",
     "--history", "--data-dir", "--history-days", "--tls-cert", "--tls-key", "--ws-allowed-origin",
     "--handshake-timeout", "--log-messages", "--max-rooms", "--max-rooms-per-user",
-    "--max-reply-bytes", "--connection-limit-exempt", "--metrics-token",
+    "--max-reply-bytes", "--history-memory-bytes", "--connection-limit-exempt", "--metrics-token",
 ]
 FLAGS = SETTINGS + ["--config", "--check-config", "--help", "--version"]
 SAMPLE_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)),
