@@ -45,7 +45,7 @@ void HistoryWriter::latest(std::string scope, std::size_t limit, Found found) {
       return;
     }
   }
-  found({});
+  found(std::nullopt);
 }
 
 void HistoryWriter::prune(std::chrono::system_clock::time_point cutoff) {
@@ -82,13 +82,15 @@ void HistoryWriter::run() {
 void HistoryWriter::write(std::vector<Job>& batch) {
   Job& first = batch.front();
   if (first.kind == Job::Kind::latest) {
-    std::vector<HistoryRecord> found;
+    std::optional<std::vector<HistoryRecord>> found;
     try {
       found = store_.latest(first.record.scope, first.limit);
     } catch (const std::exception& e) {
       report("history-read-failed", e.what());
+    } catch (...) {
+      report("history-read-failed", "unknown exception");
     }
-    first.found(std::move(found));
+    first.found(std::move(found));  // nothing when the read failed
     return;
   }
   if (first.kind == Job::Kind::prune) {

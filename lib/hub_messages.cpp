@@ -240,32 +240,44 @@ Hub::After Hub::history(Peer& from, std::string_view target, std::string_view co
     return After::stay;
   }
   if (!writer_) {
-    std::vector<HistoryRecord> records;
+    std::optional<std::vector<HistoryRecord>> records;
+    std::string failure;
     try {
       records = store_->latest(scope, *limit);
     } catch (const std::exception& e) {
+      failure = e.what();
+    } catch (...) {
+      failure = "unknown exception";
+    }
+    if (!records) {  // not "no history": the client is told that the store failed
       Event event{.kind = EventKind::error,
                   .time = {},
                   .connection = from.id(),
                   .remote = from.remote(),
                   .user = from.name(),
-                  .text = e.what(),
+                  .text = failure,
                   .detail = "history-read-failed"};
       bus_.publish(event);
+      reply_error(from, ReplyError::storage_failed);
+      return After::stay;
     }
-    drop_older(records, since_ms);
-    reply_list(from, {.notice = Notice::history, .room = target, .history = records});
+    drop_older(*records, since_ms);
+    reply_list(from, {.notice = Notice::history, .room = target, .history = *records});
     return After::stay;
   }
   work_.fetch_add(1, std::memory_order_relaxed);
   writer_->latest(std::move(scope), *limit,
                   [this, peer = from.shared_peer(), label = std::string(target),
-                   since_ms](std::vector<HistoryRecord> records) mutable {
+                   since_ms](std::optional<std::vector<HistoryRecord>> records) mutable {
                     peer->defer([this, peer, label = std::move(label), since_ms,
                                  records = std::move(records)]() mutable {
-                      drop_older(records, since_ms);
+                      if (!records) {  // the writer has reported it
+                        reply_error(*peer, ReplyError::storage_failed);
+                        return;
+                      }
+                      drop_older(*records, since_ms);
                       reply_list(*peer,
-                                 {.notice = Notice::history, .room = label, .history = records});
+                                 {.notice = Notice::history, .room = label, .history = *records});
                     });
                   });
   return After::wait;

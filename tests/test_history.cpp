@@ -21,6 +21,7 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -879,6 +880,61 @@ TEST_CASE("a message is stored before it is delivered to anyone") {
     bob.expect_line(c.received);
     REQUIRE(store->latest(c.scope, 10).size() == 1);
   }
+  server.stop();
+}
+
+namespace {
+
+// A store that keeps what it is given but cannot read it back: latest() throws.
+// `blocking` chooses the server's path to it: inline, or through the writer thread.
+class UnreadableStore final : public HistoryStore {
+ public:
+  explicit UnreadableStore(bool blocking) : blocking_(blocking) {}
+  void append(std::span<const HistoryRecord> records) override { inner_.append(records); }
+  std::vector<HistoryRecord> latest(const std::string&, std::size_t) override {
+    throw std::runtime_error("the disk is gone");
+  }
+  std::size_t prune(std::chrono::system_clock::time_point cutoff) override {
+    return inner_.prune(cutoff);
+  }
+  bool blocking() const noexcept override { return blocking_; }
+
+ private:
+  bool blocking_;
+  MemoryHistoryStore inner_;
+};
+
+}  // namespace
+
+TEST_CASE("a HISTORY the store cannot read is ERR storage-failed, not an empty history") {
+  bool blocking = false;
+  SUBCASE("a store called inline") {
+    blocking = false;
+  }
+  SUBCASE("a store behind the writer thread") {
+    blocking = true;
+  }
+  CAPTURE(blocking);
+  Server server(history_options(std::make_shared<UnreadableStore>(blocking)));
+  server.start();
+  auto lobby = pair_in_lobby(server.port());
+  auto& alice = lobby.alice;
+  auto& bob = lobby.bob;
+  alice.send("SAY lobby kept\nMSG kept\nDM bob kept\n");
+  bob.expect_line("SAY lobby alice kept");
+  bob.expect_line("MSG alice kept");
+  bob.expect_line("DM alice kept");
+  for (const char* request : {"HISTORY lobby\n", "HISTORY * 5\n", "HISTORY @bob\n"}) {
+    CAPTURE(request);
+    alice.send(request);
+    alice.expect_line("ERR storage-failed");
+  }
+  // Nothing else came, and the connection goes on as before.
+  alice.send("PING after\nDM bob still here\n");
+  alice.expect_line("PONG after");
+  bob.expect_line("DM alice still here");
+  alice.expect_quiet();
+  bob.expect_quiet();
   server.stop();
 }
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -222,7 +223,7 @@ TEST_CASE_FIXTURE(Fixture, "a peer that never logged in leaves without a notice"
   CHECK(a.take().empty());
 }
 
-// ---- History: whose DMs a session may read ----------
+// ---- History: whose DMs a session may read, and a store that cannot be read ----------
 
 namespace {
 
@@ -241,6 +242,17 @@ std::vector<std::string> hist_entries(const std::string& answer) {
   }
   return entries;
 }
+
+// Keeps what it is given, but cannot read it back.
+class UnreadableStore final : public HistoryStore {
+ public:
+  void append(std::span<const HistoryRecord>) override {}
+  std::vector<HistoryRecord> latest(const std::string&, std::size_t) override {
+    throw std::runtime_error("the disk is gone");
+  }
+  std::size_t prune(std::chrono::system_clock::time_point) override { return 0; }
+  bool blocking() const noexcept override { return false; }
+};
 
 }  // namespace
 
@@ -283,6 +295,21 @@ TEST_CASE_FIXTURE(Fixture,
   CHECK(hist_entries(mallory.take()) == std::vector<std::string>{"bob thanks"});
 }
 
+TEST_CASE_FIXTURE(Fixture, "a history the store cannot read is ERR storage-failed, and reported") {
+  UnreadableStore store;
+  hub.set_history(&store, nullptr);
+  login_all();
+  run(a, "JOIN lobby");
+  CHECK(a.take() == "OK\n");
+  for (auto line : {"HISTORY *", "HISTORY lobby 3", "HISTORY @bob"}) {
+    CAPTURE(line);
+    CHECK(run(a, line) == Hub::After::stay);
+    CHECK(a.take() == "ERR storage-failed\n");
+    CHECK(sink->lines.back() == "error alice  the disk is gone");
+  }
+  CHECK(b.take().empty());
+}
+
 TEST_CASE("HistoryClock: a mark is after every stamp before it, and no stamp after it is earlier") {
   HistoryClock clock;
   const auto first = clock.stamp();
@@ -321,6 +348,23 @@ TEST_CASE("HistoryWriter: its mark separates what it stamped before from what it
   CHECK(before > 0);
   CHECK(before < mark);
   CHECK(mark <= after);
+}
+
+TEST_CASE("HistoryWriter: a read that fails reports nothing found, not an empty list") {
+  EventBus bus;
+  UnreadableStore store;
+  HistoryWriter writer(store, bus);
+  std::promise<std::optional<std::vector<HistoryRecord>>> answered;
+  writer.latest("*", 10, [&](std::optional<std::vector<HistoryRecord>> records) {
+    answered.set_value(std::move(records));
+  });
+  CHECK_FALSE(answered.get_future().get().has_value());
+  writer.stop();
+  std::optional<std::vector<HistoryRecord>> late{std::vector<HistoryRecord>{}};
+  writer.latest("*", 10, [&](std::optional<std::vector<HistoryRecord>> records) {
+    late = std::move(records);
+  });
+  CHECK_FALSE(late.has_value());  // refused once stopped: not "no history" either
 }
 
 // ---- the room limits, list sizes, and closing connections ------------------------------

@@ -4,6 +4,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,7 +25,8 @@ class HistoryWriter {
  public:
   // Called with the record, once it is stored (true) or could not be (false).
   using Stored = std::function<void(bool stored, HistoryRecord& record)>;
-  using Found = std::function<void(std::vector<HistoryRecord> records)>;
+  // Called with the records found, or with nothing when the store failed to read.
+  using Found = std::function<void(std::optional<std::vector<HistoryRecord>> records)>;
 
   HistoryWriter(HistoryStore& store, EventBus& bus);
   ~HistoryWriter();  // finishes what is queued, then stops
