@@ -40,13 +40,22 @@ bool is_valid_utf8(std::string_view bytes) noexcept {
 
 namespace {
 
-// Length of the control character at `i`, or 0 when there is none.
+// Length of the control or bidi format character at `i`, or 0 when there is none.
 std::size_t control_at(std::string_view text, std::size_t i) noexcept {
   auto c = static_cast<unsigned char>(text[i]);
-  if ((c < 0x20 && c != '\t') || c == 0x7F) return 1;
-  if (c == 0xC2 && i + 1 < text.size()) {
-    auto next = static_cast<unsigned char>(text[i + 1]);
-    if (next >= 0x80 && next <= 0x9F) return 2;  // U+0080..U+009F
+  if (c < 0xC2) return ((c < 0x20 && c != '\t') || c == 0x7F) ? 1 : 0;  // C0, DEL
+  auto byte = [&](std::size_t k) {
+    return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0;
+  };
+  if (c == 0xC2 && byte(1) >= 0x80 && byte(1) <= 0x9F) return 2;  // U+0080..U+009F
+  if (c == 0xD8 && byte(1) == 0x9C) return 2;                     // U+061C ALM
+  if (c == 0xE2 && byte(1) == 0x80) {
+    auto last = byte(2);
+    if (last == 0x8E || last == 0x8F) return 3;  // U+200E LRM, U+200F RLM
+    if (last >= 0xA8 && last <= 0xAE) return 3;  // U+2028 LS, U+2029 PS, U+202A..U+202E
+  }
+  if (c == 0xE2 && byte(1) == 0x81 && byte(2) >= 0xA6 && byte(2) <= 0xA9) {
+    return 3;  // U+2066..U+2069 LRI RLI FSI PDI
   }
   return 0;
 }

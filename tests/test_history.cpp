@@ -938,6 +938,36 @@ TEST_CASE("a HISTORY the store cannot read is ERR storage-failed, not an empty h
   server.stop();
 }
 
+TEST_CASE_TEMPLATE("bidi format characters are removed before a text is delivered and stored", Kind,
+                   HISTORY_STORES) {
+  HistoryServer<Kind> s;
+  const auto since = now_unix_ms();
+  auto lobby = pair_in_lobby(s.port);
+  auto& alice = lobby.alice;
+  auto& bob = lobby.bob;
+  // U+202E (RLO) would show "invoice_exe.pdf" as "invoice_fdp.exe"; U+2066/U+2069 and
+  // U+200F would reorder, U+2028 would break the line in a client.
+  const std::string sent =
+      "invoice_\xE2\x80\xAE"
+      "fdp.exe \xE2\x81\xA6x\xE2\x81\xA9 \xE2\x80\x8Fy\xE2\x80\xA8z";
+  const std::string kept = "invoice_fdp.exe x yz";
+  for (const auto& channel : channels) {
+    CAPTURE(channel.name);
+    alice.send(channel.send + sent + "\n");
+    bob.expect_line(channel.arrives + kept);
+    CHECK(history(alice, "HISTORY " + channel.target + " 1", channel.target, since) ==
+          Lines{"alice " + kept});
+  }
+  // Only format characters: nothing is left to send.
+  alice.send("MSG \xE2\x80\xAE\xE2\x80\xAC\n");
+  alice.expect_line("ERR empty-message");
+  // A name cannot hold one: names are ASCII.
+  LineClient spoof(s.port);
+  spoof.send("LOGIN bob\xE2\x80\xAE\n");
+  spoof.expect_line("ERR invalid-username");
+  bob.expect_quiet();
+}
+
 TEST_CASE("MemoryHistoryStore is bounded in bytes: the least recently written history goes first") {
   auto record = [](const std::string& scope, int i) {
     return HistoryRecord{

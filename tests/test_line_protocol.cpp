@@ -144,6 +144,45 @@ TEST_CASE("control characters are removed from text, then the text is trimmed") 
   CHECK(LineProtocol::parse("DM bob \x1b", scratch).text.empty());
 }
 
+TEST_CASE("bidi and line-breaking format characters are removed from text, like controls") {
+  // Each as UTF-8: U+061C ALM, U+200E LRM, U+200F RLM, U+2028 LS, U+2029 PS, U+202A LRE,
+  // U+202B RLE, U+202C PDF, U+202D LRO, U+202E RLO, U+2066 LRI, U+2067 RLI, U+2068 FSI,
+  // U+2069 PDI.
+  const char* removed[] = {"\xD8\x9C",     "\xE2\x80\x8E", "\xE2\x80\x8F", "\xE2\x80\xA8",
+                           "\xE2\x80\xA9", "\xE2\x80\xAA", "\xE2\x80\xAB", "\xE2\x80\xAC",
+                           "\xE2\x80\xAD", "\xE2\x80\xAE", "\xE2\x81\xA6", "\xE2\x81\xA7",
+                           "\xE2\x81\xA8", "\xE2\x81\xA9"};
+  std::string scratch;
+  for (std::size_t i = 0; i < std::size(removed); ++i) {
+    CAPTURE(i);  // its place in `removed`
+    const char* c = removed[i];
+    CHECK(LineProtocol::parse("MSG a" + std::string(c) + "b" + c, scratch).text == "ab");
+    CHECK(LineProtocol::parse("DM bob " + std::string(c) + c, scratch).text.empty());
+    std::string alone;
+    CHECK(strip_controls(c, alone).empty());
+  }
+  // The spoof they allow: "invoice_" RLO "fdp.exe" shows as "invoice_exe.pdf".
+  CHECK(LineProtocol::parse("MSG invoice_\xE2\x80\xAE"
+                            "fdp.exe",
+                            scratch)
+            .text == "invoice_fdp.exe");
+  CHECK(LineProtocol::parse("MSG \xE2\x81\xA6 x \x1b\xE2\x81\xA9 ", scratch).text == "x");
+  // Their neighbours stay, byte for byte: U+061B, U+061D, U+200B..U+200D (ZWJ joins
+  // emoji), U+2027, U+202F, U+2065, U+206A, U+2030, and a family emoji joined by ZWJ.
+  const std::string kept =
+      "\xD8\x9B \xD8\x9D \xE2\x80\x8B \xE2\x80\x8C \xE2\x80\x8D "
+      "\xE2\x80\xA7 \xE2\x80\xAF \xE2\x81\xA5 \xE2\x81\xAA \xE2\x80\xB0 "
+      "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9";
+  CHECK(LineProtocol::parse("MSG " + kept, scratch).text == kept);
+  std::string untouched;
+  CHECK(strip_controls(kept, untouched).data() == kept.data());  // nothing copied
+  // Names are ASCII, so no format character can be in one.
+  CHECK_FALSE(is_valid_name("bob\xE2\x80\xAE"));
+  CHECK_FALSE(
+      is_valid_name("\xE2\x80\x8F"
+                    "bob"));
+}
+
 TEST_CASE("UTF-8 validation") {
   CHECK(is_valid_utf8("plain ascii"));
   CHECK(is_valid_utf8("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"));  // é € 😀

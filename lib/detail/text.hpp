@@ -10,9 +10,11 @@ namespace socketchat::detail {
 bool is_valid_utf8(std::string_view bytes) noexcept;
 
 // Text with the C0 controls (except TAB), DEL and the C1 controls (U+0080..U+009F)
-// removed, so that no client can send terminal escapes to another. Expects valid
-// UTF-8. Returns `text` itself when there is nothing to remove, else a view of
-// `scratch`, which it fills.
+// removed, so that no client can send terminal escapes to another; and the bidi and
+// line-breaking format characters (U+061C, U+200E, U+200F, U+2028..U+202E,
+// U+2066..U+2069), so that none can reorder what others see of a line, a name or a log
+// entry. Expects valid UTF-8. Returns `text` itself when there is nothing to remove,
+// else a view of `scratch`, which it fills.
 std::string_view strip_controls(std::string_view text, std::string& scratch);
 
 inline bool is_blank(char c) noexcept {
