@@ -29,12 +29,29 @@ void WriteTurns::run_turn() {
   for (std::size_t i = 0; i < count; ++i) turn[i]->write_turn();
   std::lock_guard lock(mutex_);
   if (next_ < waiting_.size()) {  // the rest after the input that came meanwhile
+    if (next_ >= compact_above && next_ * 2 >= waiting_.size()) {
+      // Writers keep coming back before the queue empties: forget the served slots (no
+      // more moves than slots served since the last time, so O(1) a turn on average).
+      waiting_.erase(waiting_.begin(), waiting_.begin() + static_cast<std::ptrdiff_t>(next_));
+      next_ = 0;
+    }
     asio::post(context_, [this] { run_turn(); });
     return;
   }
-  waiting_.clear();  // keeps its capacity: no allocation per round
+  const std::size_t used = waiting_.size();
+  waiting_.clear();  // keeps its capacity: no allocation per round...
+  if (waiting_.capacity() > shrink_above && waiting_.capacity() / 4 > used) {
+    decltype(waiting_) smaller;  // ...unless a burst left it far larger than a round now
+    smaller.reserve(used);
+    waiting_.swap(smaller);
+  }
   next_ = 0;
   posted_ = false;
+}
+
+std::size_t WriteTurns::capacity() const {
+  std::lock_guard lock(mutex_);
+  return waiting_.capacity();
 }
 
 void WriteTurns::shutdown() {

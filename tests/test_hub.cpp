@@ -9,11 +9,14 @@
 #include <string>
 #include <vector>
 
+#include <asio/io_context.hpp>
+
 #include "detail/history_clock.hpp"
 #include "detail/history_writer.hpp"
 #include "detail/hub.hpp"
 #include "detail/irc_protocol.hpp"
 #include "detail/line_protocol.hpp"
+#include "detail/write_turns.hpp"
 #include "socketchat/event_sink.hpp"
 #include "socketchat/memory_history_store.hpp"
 
@@ -365,6 +368,80 @@ TEST_CASE("HistoryWriter: a read that fails reports nothing found, not an empty 
     late = std::move(records);
   });
   CHECK_FALSE(late.has_value());  // refused once stopped: not "no history" either
+}
+
+// ---- WriteTurns: the queue of writes of one io_context ---------------------------------
+
+namespace {
+
+// Takes `more` turns after its first, asking for each during the one before, and
+// notes the largest capacity of the queue it saw.
+class TurnTaker final : public Writer {
+ public:
+  TurnTaker(WriteTurns& turns, int more) : turns_(turns), more_(more) {}
+  void write_turn() override {
+    ++taken;
+    largest_capacity = std::max(largest_capacity, turns_.capacity());
+    if (more_-- > 0) turns_.schedule(self.lock());
+  }
+  static std::shared_ptr<TurnTaker> make(WriteTurns& turns, int more) {
+    auto made = std::make_shared<TurnTaker>(turns, more);
+    made->self = made;
+    return made;
+  }
+
+  int taken = 0;
+  std::size_t largest_capacity = 0;
+  std::weak_ptr<TurnTaker> self;
+
+ private:
+  WriteTurns& turns_;
+  int more_;
+};
+
+}  // namespace
+
+TEST_CASE("WriteTurns: after a burst, the queue gives back what the burst made it allocate") {
+  asio::io_context io;
+  auto& turns = asio::use_service<WriteTurns>(io);
+  std::vector<std::shared_ptr<TurnTaker>> writers;
+  for (int i = 0; i < 5000; ++i) {
+    writers.push_back(TurnTaker::make(turns, 0));
+    turns.schedule(writers.back());
+  }
+  CHECK(turns.capacity() >= 5000);
+  io.run();
+  CHECK(std::all_of(writers.begin(), writers.end(), [](const auto& w) { return w->taken == 1; }));
+  CHECK(turns.capacity() <= WriteTurns::shrink_above);
+
+  // Small rounds after it keep what they have: no allocation per round.
+  for (int i = 0; i < 3; ++i) turns.schedule(writers[static_cast<std::size_t>(i)]);
+  io.restart();
+  io.run();
+  const auto settled = turns.capacity();
+  for (int i = 0; i < 3; ++i) turns.schedule(writers[static_cast<std::size_t>(i)]);
+  io.restart();
+  io.run();
+  CHECK(turns.capacity() == settled);
+}
+
+TEST_CASE("WriteTurns: under sustained load the queue holds the writers waiting, not every turn") {
+  asio::io_context io;
+  auto& turns = asio::use_service<WriteTurns>(io);
+  // 64 writers that each ask for the next turn during their turn, 1000 times: the queue
+  // never empties until all of them are done (64,000 turns).
+  std::vector<std::shared_ptr<TurnTaker>> writers;
+  for (int i = 0; i < 64; ++i) {
+    writers.push_back(TurnTaker::make(turns, 999));
+    turns.schedule(writers.back());
+  }
+  io.run();
+  std::size_t largest = 0;
+  for (const auto& w : writers) {
+    CHECK(w->taken == 1000);
+    largest = std::max(largest, w->largest_capacity);
+  }
+  CHECK(largest <= 4 * 64);  // not tens of thousands of served slots
 }
 
 // ---- the room limits, list sizes, and closing connections ------------------------------

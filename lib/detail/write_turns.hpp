@@ -35,11 +35,19 @@ class Writer {
 // One per io_context (an Asio service), so that it lives exactly as long as the
 // context; the mutex makes it safe for a host that runs its context on several
 // threads (uncontended otherwise).
+//
+// Memory: the queue holds the writers still waiting, not every turn ever taken. Under
+// sustained load it never empties, so the slots already served are dropped once they
+// are half of it (compact_above); when it empties with a capacity far above what that
+// round used (past shrink_above), it gives the rest back. Otherwise it keeps its
+// capacity: steady load does not allocate.
 class WriteTurns final : public asio::execution_context::service {
  public:
   using key_type = WriteTurns;
   static inline asio::execution_context::id id;
   static constexpr std::size_t writes_per_turn = 4;
+  static constexpr std::size_t compact_above = 64;   // served slots
+  static constexpr std::size_t shrink_above = 1024;  // slots of capacity
 
   explicit WriteTurns(asio::execution_context& context);
 
@@ -47,12 +55,15 @@ class WriteTurns final : public asio::execution_context::service {
   // track: its write_pending_ flag).
   void schedule(std::shared_ptr<Writer> writer);
 
+  // The slots the queue has allocated (for tests).
+  std::size_t capacity() const;
+
  private:
   void shutdown() override;
   void run_turn();
 
   asio::io_context& context_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::vector<std::shared_ptr<Writer>> waiting_;
   std::size_t next_ = 0;  // waiting_[next_...] have not had their turn yet
   bool posted_ = false;   // a turn is posted to the context
