@@ -90,6 +90,7 @@ std::optional<ReplyError> Hub::try_login(Peer& peer, std::string_view name) {
   // A name that has just been freed is announced as gone before anyone takes it again.
   if (!departed_.empty()) announce_departures_locked();
   if (!users_.try_emplace(ascii_lower(name), &peer).second) return ReplyError::username_taken;
+  users_version_ = next_list_version();
   peer.name_ = std::string(name);
   // After the name is taken, before anyone can DM it: the DMs of this session are
   // stamped at or after this, those of an earlier user of the name before it.
@@ -107,11 +108,14 @@ void Hub::login(Peer& from, std::string_view name) {
 
 void Hub::who(Peer& from) {
   if (from.closing()) return;  // nothing it is sent now would be delivered
-  std::vector<std::string_view> names;
-  std::shared_lock lock(mutex_);  // the views point into the table: keep it until encoded
-  names.reserve(users_.size());
-  for (const auto& [key, peer] : users_) names.push_back(peer->name());
-  reply_list(from, {.notice = Notice::user_list, .names = names});
+  // The names point into the table: the lock is held until they are encoded.
+  std::shared_lock lock(mutex_);
+  auto list = kept_users_.at(users_version_, [&](std::vector<std::string_view>& names) {
+    names.reserve(users_.size());
+    for (const auto& [key, peer] : users_) names.push_back(peer->name());
+  });
+  reply_list(from,
+             {.notice = Notice::user_list, .names = list->entries, .list_version = list->version});
 }
 
 void Hub::leave(Peer& peer) {
@@ -121,6 +125,7 @@ void Hub::leave(Peer& peer) {
   if (it == users_.end() || it->second != &peer) return;
   rooms_.part_all(it->first, &peer);
   users_.erase(it);
+  users_version_ = next_list_version();
   if (quiet_) return;
   if (!schedule_) {
     broadcast_locked({.notice = Notice::user_disconnected, .user = peer.name()}, &peer);

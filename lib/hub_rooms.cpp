@@ -72,12 +72,15 @@ void Hub::who_in_room(Peer& from, std::string_view room) {
 }
 
 void Hub::list_rooms(Peer& from) {
-  if (from.closing()) return;  // nothing it is sent now would be delivered
-  std::vector<RoomSummary> rooms;
-  std::shared_lock lock(mutex_);
-  rooms.reserve(rooms_.rooms().size());
-  for (const auto& [key, room] : rooms_.rooms()) rooms.push_back({room.name, room.members.size()});
-  reply_list(from, {.notice = Notice::room_list, .rooms = rooms});
+  if (from.closing()) return;     // nothing it is sent now would be delivered
+  std::shared_lock lock(mutex_);  // the names point into the table: keep it until encoded
+  auto list = kept_rooms_.at(rooms_.version(), [&](std::vector<RoomSummary>& rooms) {
+    rooms.reserve(rooms_.rooms().size());
+    for (const auto& [key, room] : rooms_.rooms())
+      rooms.push_back({room.name, room.members.size()});
+  });
+  reply_list(from,
+             {.notice = Notice::room_list, .rooms = list->entries, .list_version = list->version});
 }
 
 bool Hub::is_member(const Peer& peer, std::string_view room_key) const {

@@ -227,6 +227,13 @@ Command LineProtocol::parse(std::string_view line, std::string& scratch) {
   return command;
 }
 
+LineProtocol::KeptList* LineProtocol::kept_slot(const ServerMessage& m) const noexcept {
+  if (m.list_version == 0) return nullptr;
+  if (m.notice == Notice::room_list) return &kept_[0];
+  if (m.notice == Notice::user_list) return &kept_[1];
+  return nullptr;
+}
+
 Payload LineProtocol::encode(const ServerMessage& m) const {
   switch (m.notice) {
     case Notice::ok:
@@ -243,6 +250,11 @@ Payload LineProtocol::encode(const ServerMessage& m) const {
       return m.text.empty() ? pong_ : Payload::copy_of(fmt::format("PONG {}\n", m.text));
     default:
       break;
+  }
+  KeptList* kept = kept_slot(m);
+  if (kept) {
+    std::lock_guard lock(kept_mutex_);
+    if (kept->version == m.list_version && kept->max_bytes == m.max_bytes) return kept->payload;
   }
   fmt::memory_buffer out;  // on the stack for all but long texts
   auto it = std::back_inserter(out);
@@ -285,7 +297,12 @@ Payload LineProtocol::encode(const ServerMessage& m) const {
     default:
       break;
   }
-  return Payload::copy_of({out.data(), out.size()});
+  Payload made = Payload::copy_of({out.data(), out.size()});
+  if (kept) {
+    std::lock_guard lock(kept_mutex_);
+    *kept = {.version = m.list_version, .max_bytes = m.max_bytes, .payload = made};
+  }
+  return made;
 }
 
 }  // namespace socketchat::detail

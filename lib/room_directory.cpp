@@ -1,8 +1,14 @@
 #include "detail/room_directory.hpp"
 
 #include <algorithm>
+#include <atomic>
 
 namespace socketchat::detail {
+
+std::uint64_t next_list_version() noexcept {
+  static std::atomic<std::uint64_t> last{0};
+  return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
 
 const RoomDirectory::Room* RoomDirectory::find(std::string_view room_key) const {
   auto it = rooms_.find(room_key);
@@ -26,7 +32,7 @@ RoomDirectory::Joined RoomDirectory::join(std::string_view room_name, const std:
   }
   room->second.members.try_emplace(user_key, peer);
   joined_[peer].push_back(room_key);
-  ++version_;
+  version_ = next_list_version();
   return Joined::ok;
 }
 
@@ -37,7 +43,7 @@ bool RoomDirectory::part(std::string_view room_key, const std::string& user_key,
   auto& keys = joined_[peer];
   std::erase(keys, room_key);
   if (keys.empty()) joined_.erase(peer);
-  ++version_;
+  version_ = next_list_version();
   return true;
 }
 
@@ -51,7 +57,7 @@ void RoomDirectory::part_all(const std::string& user_key, Peer* peer) {
     if (it->second.members.empty()) rooms_.erase(it);
   }
   joined_.erase(mine);
-  ++version_;
+  version_ = next_list_version();
 }
 
 }  // namespace socketchat::detail

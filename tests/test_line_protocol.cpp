@@ -351,3 +351,33 @@ TEST_CASE("a HISTORY longer than max_bytes: the latest records that fit, oldest 
   CHECK(history(58) == "HIST r 3000 alice three\nMORE 2\nEND\n");
   CHECK(history(34) == "MORE 3\nEND\n");
 }
+
+TEST_CASE("a whole list at the same version is encoded once and its bytes shared") {
+  LineProtocol protocol(4096);
+  const RoomSummary rooms[] = {{"a", 1}, {"b", 2}};
+  const RoomSummary changed[] = {{"a", 1}};
+  const ServerMessage at_7{.notice = Notice::room_list, .rooms = rooms, .list_version = 7};
+  Payload first = protocol.encode(at_7);
+  CHECK(first.view() == "ROOM a 1\nROOM b 2\nEND\n");
+  CHECK(protocol.encode(at_7).data() == first.data());  // the very same bytes
+  // Another version, another size limit, or no version: encoded anew.
+  CHECK(
+      protocol.encode({.notice = Notice::room_list, .rooms = changed, .list_version = 8}).view() ==
+      "ROOM a 1\nEND\n");
+  CHECK(
+      protocol
+          .encode({.notice = Notice::room_list, .rooms = rooms, .max_bytes = 20, .list_version = 8})
+          .view() == "ROOM a 1\nMORE 1\nEND\n");
+  Payload unversioned = protocol.encode({.notice = Notice::room_list, .rooms = rooms});
+  CHECK(unversioned.view() == first.view());
+  CHECK(unversioned.data() != first.data());
+  // WHO is kept apart from ROOMS.
+  const std::string_view names[] = {"alice"};
+  const ServerMessage who{.notice = Notice::user_list, .names = names, .list_version = 9};
+  Payload users = protocol.encode(who);
+  CHECK(users.view() == "USER alice\nEND\n");
+  CHECK(protocol.encode(who).data() == users.data());
+  CHECK(
+      protocol.encode({.notice = Notice::room_list, .rooms = changed, .list_version = 8}).view() ==
+      "ROOM a 1\nEND\n");
+}

@@ -13,6 +13,7 @@
 #include "detail/command.hpp"
 #include "detail/event_bus.hpp"
 #include "detail/history_clock.hpp"
+#include "detail/kept_list.hpp"
 #include "detail/peer.hpp"
 #include "detail/room_directory.hpp"
 #include "detail/server_message.hpp"
@@ -132,8 +133,12 @@ class Hub {
   std::mutex inline_mutex_;  // stamps and appends to a non-blocking store in one order
   HistoryClock inline_clock_;
   mutable std::shared_mutex mutex_;
-  std::map<std::string, Peer*, std::less<>> users_;  // by ASCII lower-case name: sorted for WHO
+  std::map<std::string, Peer*, std::less<>> users_;    // by ASCII lower-case name: sorted for WHO
+  std::uint64_t users_version_ = next_list_version();  // of users_, for WHO's encoding
   RoomDirectory rooms_;
+  // The last ROOMS and WHO lists, until the rooms or the users change.
+  KeptList<RoomSummary> kept_rooms_;
+  KeptList<std::string_view> kept_users_;
   bool quiet_ = false;  // guarded by mutex_
   std::atomic<std::size_t> max_rooms_{0}, max_rooms_per_user_{0}, max_reply_bytes_{0};
   std::atomic<std::int64_t> work_{0};

@@ -2,6 +2,8 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <mutex>
 
 #include "detail/protocol.hpp"
 
@@ -25,6 +27,18 @@ class LineProtocol final : public Protocol {
   // Replies that never change are made once and shared.
   Payload ok_, help_, inactivity_, shutting_down_, pong_;
   std::array<Payload, static_cast<std::size_t>(last_reply_error) + 1> errors_;
+
+  // The last ROOMS and the last WHO (ServerMessage::list_version): while nothing changes
+  // they are the same bytes for everyone (the web client asks for both every 30 s), so
+  // they are encoded once per change, not once per asker.
+  struct KeptList {
+    std::uint64_t version = 0;
+    std::size_t max_bytes = 0;
+    Payload payload;
+  };
+  KeptList* kept_slot(const ServerMessage& message) const noexcept;
+  mutable std::mutex kept_mutex_;
+  mutable std::array<KeptList, 2> kept_;  // room_list, user_list
 };
 
 }  // namespace socketchat::detail

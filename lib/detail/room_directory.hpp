@@ -12,6 +12,10 @@ namespace socketchat::detail {
 
 class Peer;
 
+// A new list version, never handed out before in this process (so no two states of any
+// two Hubs share one): what a list cache is keyed by (ServerMessage::list_version).
+std::uint64_t next_list_version() noexcept;
+
 // Which rooms exist and who is in each: plain data, guarded by the Hub's lock. A room
 // exists while it has members and is shown as spelled by the JOIN that created it.
 // Keys are ASCII lower-case names, so maps iterate in the protocol's sort order.
@@ -42,14 +46,14 @@ class RoomDirectory {
   void part_all(const std::string& user_key, Peer* peer);
 
   const std::map<std::string, Room, std::less<>>& rooms() const noexcept { return rooms_; }
-  // Bumped by every change of a room or its members: a list built at one version holds
-  // as long as the version does.
+  // Changed (next_list_version) by every change of a room or its members: a list of the
+  // rooms made at one version holds as long as the version does.
   std::uint64_t version() const noexcept { return version_; }
 
  private:
   std::map<std::string, Room, std::less<>> rooms_;
   std::unordered_map<Peer*, std::vector<std::string>> joined_;  // peer -> its room keys
-  std::uint64_t version_ = 0;
+  std::uint64_t version_ = next_list_version();
 };
 
 }  // namespace socketchat::detail

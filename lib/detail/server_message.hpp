@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -50,6 +51,11 @@ struct ServerMessage {
   std::size_t max_bytes = 0;
   // ok to a LOGIN: how many rooms a user may be in at once (IRC's CHANLIMIT); 0 = no limit.
   std::size_t room_limit = 0;
+  // user_list (WHO) and room_list (ROOMS) of everything: the version of the Hub's table
+  // the list was made from (next_list_version). An encoder whose output depends on the
+  // message alone may give the same bytes again for the same notice, version and
+  // max_bytes without encoding anew. 0: not to be reused (WHO <room>, and any other).
+  std::uint64_t list_version = 0;
 };
 
 }  // namespace socketchat::detail
