@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <socketchat/error.hpp>
 #include <socketchat/server.hpp>
 
 #include "support/doctest_lines.hpp"
@@ -147,6 +148,17 @@ TEST_SUITE("room limits") {
     late.send("JOIN one.more\nJOIN r0x0000\n");  // room 1001; room 1 again
     late.expect_line("ERR too-many-rooms");
     late.expect_line("OK");
+  }
+
+  TEST_CASE("max_reply_bytes is at least 1024; the room limits may be anything, 0 = unlimited") {
+    auto options = limit_options();
+    options.max_reply_bytes = 1023;
+    CHECK_THROWS_AS(options.validate(), config_error);
+    CHECK_THROWS_AS(Server{options}, config_error);
+    options.max_reply_bytes = 1024;
+    options.max_rooms = 0;
+    options.max_rooms_per_user = 0;
+    CHECK_NOTHROW(options.validate());
   }
 
   TEST_CASE("lowering a limit while the server runs takes no one out of a room") {
