@@ -79,6 +79,7 @@ std::vector<std::string> Core::reconfigure(const ServerOptions& next) {
   keep("max_line_bytes", &ServerOptions::max_line_bytes);
   keep("history", &ServerOptions::history);
   keep("history_store", &ServerOptions::history_store);
+  keep("history_memory_bytes", &ServerOptions::history_memory_bytes);
   limits_.apply(applied);
   hub_.set_limits(applied);
   if (applied != running) {

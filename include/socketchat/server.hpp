@@ -72,8 +72,9 @@ class Server {
   // connections), metrics_token (the next request), history_retention (prunes at once)
   // and history_prune_interval. Returns the names of the settings that differ but
   // need a restart, which keep their running value: listeners, threads,
-  // max_line_bytes, history and history_store (none given: the running one is kept).
-  // Throws config_error, changing nothing, if the new settings are invalid.
+  // max_line_bytes, history, history_store (none given: the running one is kept) and
+  // history_memory_bytes. Throws config_error, changing nothing, if the new settings
+  // are invalid.
   std::vector<std::string> reconfigure(const ServerOptions& options);
 
   // The port a listener is bound to (the real one when it was given as 0).

@@ -159,11 +159,13 @@ class ReloadTest(DaemonTestCase):
         first = self.keep(daemon.client()).login("alice")
 
         changed = (f'threads = 3\nmax-line-bytes = 8192\nhistory = "memory"\n'
-                   f'data-dir = "{data}-elsewhere"\nmax-connections = 1\n')
+                   f'data-dir = "{data}-elsewhere"\nmax-connections = 1\n'
+                   f'history-memory-bytes = 1048576\n')
         self.reload(daemon, changed)
         named = sorted(re.match(r"^\[INFO\] reload: needs a restart: (\S+)$", line).group(1)
                        for line in daemon.log() if "needs a restart" in line)
-        self.assertEqual(named, ["data-dir", "history", "max-line-bytes", "threads"])
+        self.assertEqual(named, ["data-dir", "history", "history-memory-bytes", "max-line-bytes",
+                                 "threads"])
         refused = self.keep(daemon.client())  # max-connections = 1 applied at once
         self.assertEqual(refused.line(), "ERR server-full")
         # max-line-bytes is still the running 4096: a longer line is refused.
