@@ -84,6 +84,7 @@ class WebSocketLink final : private WebSocketHandler {
   // frame last.
   template <class Done>
   void write(std::span<const Payload> batch, Done&& done) {
+    if (close_sent_) batch = {};  // nothing may follow a close frame (RFC 6455, 5.5.1)
     headers_.clear();
     buffers_.clear();
     sending_control_ = std::move(control_);
@@ -140,9 +141,13 @@ class WebSocketLink final : private WebSocketHandler {
     return control_.size() + sending_control_.size() + close;
   }
 
-  // Our side ends the conversation: a close frame goes out after the last lines.
+  // Our side ends the conversation: a close frame goes out after the last lines; the
+  // answer to the client's close (or to its protocol error) if there was one.
   void goodbye(bool server_going_away) {
-    if (close_.empty()) {
+    if (!close_.empty()) return;
+    if (!answer_.empty()) {
+      close_ = std::move(answer_);
+    } else {
       close_ = server_going_away ? close_frame(close_code::going_away, "server shutting down")
                                  : close_frame(close_code::normal);
     }
@@ -228,13 +233,15 @@ class WebSocketLink final : private WebSocketHandler {
     return true;
   }
   bool on_pong(std::string_view) override { return true; }
+  // The answer waits for goodbye(): the replies to what the client sent before its
+  // close still go out first.
   void on_close(std::uint16_t code, std::string_view) override {
-    if (close_.empty()) {
-      close_ = close_frame(code == close_code::no_status ? close_code::normal : code);
+    if (answer_.empty()) {
+      answer_ = close_frame(code == close_code::no_status ? close_code::normal : code);
     }
   }
   void on_error(std::uint16_t code, std::string_view reason) override {
-    if (close_.empty()) close_ = close_frame(code, reason);
+    if (answer_.empty()) answer_ = close_frame(code, reason);
   }
 
   Core* core_;
@@ -248,6 +255,7 @@ class WebSocketLink final : private WebSocketHandler {
   std::string pending_pongs_;    // pongs for pings not yet admitted (admit_control)
   std::string control_;          // pongs admitted, waiting for the next write
   std::string sending_control_;  // pongs being written
+  std::string answer_;           // our answer to the client's close, until goodbye()
   std::string close_;            // our close frame, once there is one
   bool close_sent_ = false;      // it went into a write
   bool writing_close_ = false;   // and that write is in flight

@@ -16,6 +16,7 @@ import websockets
 
 import daemon as e2e
 from daemon import TIMEOUT, Daemon, DaemonTestCase
+from test_websocket import CLOSE, TEXT, Raw, frame
 
 SENDERS = 20
 
@@ -114,6 +115,25 @@ class NothingLostTest(DaemonTestCase):
         self.assertEqual(lines[:4], ["OK", "USER alice", "USER carol", "END"])
         self.assertRegex(lines[4], r"^HIST \* \d+ alice one$")
         self.assertEqual(lines[5:], ["END", ""])
+
+    def test_a_websocket_close_comes_after_the_replies_to_what_came_before_it(self):
+        daemon = self.start()
+        self.watch(daemon, "carol")
+        raw = Raw(daemon.ports["ws"]).upgrade()
+        self.addCleanup(raw.sock.close)
+        raw.send_frame(TEXT, b"LOGIN alice\n")
+        self.assertEqual(raw.frame(), (TEXT, b"OK\n"))
+        # WHO waits for the MSG to be stored; the close frame is already on its way.
+        raw.sock.sendall(frame(TEXT, b"MSG one\nWHO\n") + frame(CLOSE, b"\x03\xe8"))
+        received = b""
+        while True:
+            opcode, payload = raw.frame()
+            if opcode == CLOSE:
+                self.assertEqual(payload, b"\x03\xe8")
+                break
+            self.assertEqual(opcode, TEXT)
+            received += payload
+        self.assertEqual(received, b"USER alice\nUSER carol\nEND\n")
 
 
 def read_until(sock, marker):
