@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <ostream>
@@ -20,10 +21,52 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::timed_mutex& stderr_mutex() {
-  static std::timed_mutex mutex;
-  return mutex;
+// Whose turn it is to write to fd 2: a flag under a mutex and a condition variable
+// rather than std::timed_mutex, whose timed lock ThreadSanitizer does not model.
+class WriterTurn {
+ public:
+  // Takes the turn, waiting at most until `deadline` (none: for ever); false if not.
+  bool take(std::optional<Clock::time_point> deadline) {
+    std::unique_lock lock(mutex_);
+    auto free = [this] { return !busy_; };
+    if (!deadline) {
+      freed_.wait(lock, free);
+    } else if (!freed_.wait_until(lock, *deadline, free)) {
+      return false;
+    }
+    busy_ = true;
+    return true;
+  }
+  void give_back() {
+    {
+      std::lock_guard lock(mutex_);
+      busy_ = false;
+    }
+    freed_.notify_one();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable freed_;
+  bool busy_ = false;
+};
+
+WriterTurn& writer_turn() {
+  static WriterTurn turn;
+  return turn;
 }
+
+// Holds the turn to write until it goes out of scope.
+struct HeldTurn {
+  bool held;
+  explicit HeldTurn(std::optional<Clock::time_point> deadline)
+      : held(writer_turn().take(deadline)) {}
+  ~HeldTurn() {
+    if (held) writer_turn().give_back();
+  }
+  HeldTurn(const HeldTurn&) = delete;
+  HeldTurn& operator=(const HeldTurn&) = delete;
+};
 
 // Waits until fd 2 takes more bytes, or until the deadline (none: for ever). False on
 // timeout or when stderr is gone.
@@ -101,14 +144,14 @@ class StderrSink final : public socketchat::EventSink {
 }  // namespace
 
 void write(std::string_view text) noexcept {
-  std::lock_guard lock(stderr_mutex());
+  HeldTurn turn(std::nullopt);
   write_all(text, std::nullopt);
 }
 
 bool try_write(std::string_view text, std::chrono::milliseconds patience) noexcept {
   auto deadline = Clock::now() + patience;
-  std::unique_lock lock(stderr_mutex(), std::defer_lock);
-  if (!lock.try_lock_until(deadline)) return false;
+  HeldTurn turn(deadline);
+  if (!turn.held) return false;
   return write_all(text, deadline);
 }
 
