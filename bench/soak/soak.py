@@ -624,7 +624,7 @@ class Client:
         if scope.startswith("@"):
             self.dms[sender.lower()].append(mid)
 
-    def resolve(self, line, is_error, is_end=None):
+    def resolve(self, line, is_error):
         """Gives a reply line to the first command waiting; False if none was."""
         tick = self.soak.tick()
         while self.pending:
