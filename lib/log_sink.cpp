@@ -72,7 +72,7 @@ void LogSink::flush_buffer() {
   out_.write(pending_.data(), static_cast<std::streamsize>(pending_.size()));
   out_.flush();
   pending_.clear();
-  if (pending_.capacity() > (1 << 20)) pending_.shrink_to_fit();
+  if (pending_.capacity() > (64 << 10)) pending_.shrink_to_fit();  // a burst leaves no peak
 }
 
 }  // namespace socketchat

@@ -17,6 +17,7 @@
 
 #include <socketchat/socketchat.hpp>
 
+#include "memory_trimmer.hpp"
 #include "settings.hpp"
 #include "stderr_log.hpp"
 #include "switchable_sink.hpp"
@@ -162,6 +163,8 @@ int serve(const socketchatd::Settings& settings, int argc, char** argv) {
   socketchat::ShutdownSignals signals{SIGINT, SIGTERM, SIGHUP};
   // A closed stderr (say, journald restarting) must not kill the server mid-write.
   signal(SIGPIPE, SIG_IGN);
+  // After a burst, memory goes back to the system (started after the signal mask).
+  socketchatd::MemoryTrimmer trimmer{std::chrono::seconds{5}};
 
   // The log is written from a thread of its own, a batch of lines at a time, so that
   // logging never holds up an I/O thread. When stderr stalls (a journald that does not
