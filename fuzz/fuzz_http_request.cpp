@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "detail/http_request.hpp"
+#include "http/http_request.hpp"
 
 #include "fuzz_support.hpp"
 

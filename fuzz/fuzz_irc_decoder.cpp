@@ -26,9 +26,9 @@
 #include <string_view>
 #include <vector>
 
-#include "detail/irc_connection.hpp"
-#include "detail/irc_protocol.hpp"
-#include "detail/text.hpp"
+#include "protocol/irc/irc_connection.hpp"
+#include "protocol/irc/irc_protocol.hpp"
+#include "util/text.hpp"
 
 #include "fuzz_support.hpp"
 

@@ -12,8 +12,8 @@
 #include <string_view>
 #include <utility>
 
-#include "detail/line_protocol.hpp"
-#include "detail/text.hpp"
+#include "protocol/line/line_protocol.hpp"
+#include "util/text.hpp"
 
 #include "fuzz_support.hpp"
 

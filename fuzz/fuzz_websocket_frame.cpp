@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "detail/text.hpp"
-#include "detail/websocket_frame.hpp"
+#include "util/text.hpp"
+#include "transport/websocket/websocket_frame.hpp"
 
 #include "fuzz_support.hpp"
 

@@ -11,7 +11,7 @@
 #include <socketchat/error.hpp>
 #include <socketchat/server.hpp>
 
-#include "detail/address_range.hpp"
+#include "server/address_range.hpp"
 #include "support/line_client.hpp"
 
 using namespace socketchat;

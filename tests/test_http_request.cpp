@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "detail/http_request.hpp"
+#include "http/http_request.hpp"
 
 using namespace socketchat::detail;
 using Status = HttpRequestParser::Status;

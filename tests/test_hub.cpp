@@ -11,12 +11,12 @@
 
 #include <asio/io_context.hpp>
 
-#include "detail/history_clock.hpp"
-#include "detail/history_writer.hpp"
-#include "detail/hub.hpp"
-#include "detail/irc_protocol.hpp"
-#include "detail/line_protocol.hpp"
-#include "detail/write_turns.hpp"
+#include "store/history_clock.hpp"
+#include "store/history_writer.hpp"
+#include "hub/hub.hpp"
+#include "protocol/irc/irc_protocol.hpp"
+#include "protocol/line/line_protocol.hpp"
+#include "session/write_turns.hpp"
 #include "socketchat/event_sink.hpp"
 #include "socketchat/memory_history_store.hpp"
 

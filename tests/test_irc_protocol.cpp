@@ -9,10 +9,10 @@
 #include <string_view>
 #include <vector>
 
-#include "detail/irc_connection.hpp"
-#include "detail/irc_message.hpp"
-#include "detail/irc_protocol.hpp"
-#include "detail/text.hpp"
+#include "protocol/irc/irc_connection.hpp"
+#include "protocol/irc/irc_message.hpp"
+#include "protocol/irc/irc_protocol.hpp"
+#include "util/text.hpp"
 #include "socketchat/version.hpp"
 #include "support/doctest_lines.hpp"
 

@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "detail/line_framer.hpp"
-#include "detail/line_protocol.hpp"
-#include "detail/text.hpp"
+#include "protocol/line_framer.hpp"
+#include "protocol/line/line_protocol.hpp"
+#include "util/text.hpp"
 
 using namespace socketchat::detail;
 

@@ -7,7 +7,7 @@
 #include <set>
 #include <string>
 
-#include "detail/web_assets.hpp"
+#include "http/web_assets.hpp"
 
 using socketchat::detail::find_web_asset;
 using socketchat::detail::web_assets;

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "detail/websocket_frame.hpp"
+#include "transport/websocket/websocket_frame.hpp"
 
 using namespace socketchat::detail;
 using namespace std::string_literals;

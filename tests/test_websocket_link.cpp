@@ -16,9 +16,9 @@
 #include <asio/buffer.hpp>
 #include <asio/error.hpp>
 
-#include "detail/core.hpp"
-#include "detail/payload.hpp"
-#include "detail/websocket_link.hpp"
+#include "server/core.hpp"
+#include "util/payload.hpp"
+#include "transport/websocket/websocket_link.hpp"
 
 using namespace socketchat;
 using namespace socketchat::detail;

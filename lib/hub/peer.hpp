@@ -1,0 +1,57 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "util/payload.hpp"
+#include "protocol/protocol.hpp"
+
+namespace socketchat::detail {
+
+// A connection as the Hub sees it: something with a protocol that output can be
+// queued for. The Hub never touches sockets.
+class Peer {
+ public:
+  Peer(std::uint64_t id, std::string remote) : id_(id), remote_(std::move(remote)) {}
+
+  // Queues bytes for the client; callable from any thread, never blocks.
+  virtual void send(Payload payload) = 0;
+  virtual const Protocol& protocol() const noexcept = 0;
+  // Keeps the connection object alive for work that finishes later.
+  virtual std::shared_ptr<Peer> shared_peer() = 0;
+  // Runs `task` on the connection's strand (skipped if the connection has closed
+  // meanwhile), then lets the connection go on with its input: a command that
+  // returned Hub::After::wait is finished this way.
+  virtual void defer(std::function<void()> task) = 0;
+
+  std::uint64_t id() const noexcept { return id_; }
+  const std::string& remote() const noexcept { return remote_; }
+
+  // Set by the Hub at LOGIN, on the peer's own strand and under the Hub's lock.
+  const std::string& name() const noexcept { return name_; }
+  bool logged_in() const noexcept { return !name_.empty(); }
+  // Set with the name: when the LOGIN happened on the history clock (unix ms). A name
+  // has no owner, so HISTORY @<user> shows only the DMs stamped from then on.
+  std::int64_t login_unix_ms() const noexcept { return login_unix_ms_; }
+
+  // The connection is ending: whatever is sent now is dropped, so the Hub need not
+  // build replies (a long list) for it. Readable from any thread.
+  bool closing() const noexcept { return closing_.load(std::memory_order_relaxed); }
+
+ protected:
+  ~Peer() = default;
+  void mark_closing() noexcept { closing_.store(true, std::memory_order_relaxed); }
+
+ private:
+  friend class Hub;
+  std::uint64_t id_;
+  std::string remote_;
+  std::string name_;  // as spelled at LOGIN
+  std::int64_t login_unix_ms_ = 0;
+  std::atomic<bool> closing_{false};
+};
+
+}  // namespace socketchat::detail

@@ -1,0 +1,63 @@
+#include "hub/room_directory.hpp"
+
+#include <algorithm>
+#include <atomic>
+
+namespace socketchat::detail {
+
+std::uint64_t next_list_version() noexcept {
+  static std::atomic<std::uint64_t> last{0};
+  return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+const RoomDirectory::Room* RoomDirectory::find(std::string_view room_key) const {
+  auto it = rooms_.find(room_key);
+  return it == rooms_.end() ? nullptr : &it->second;
+}
+
+RoomDirectory::Joined RoomDirectory::join(std::string_view room_name, const std::string& room_key,
+                                          const std::string& user_key, Peer* peer, Limits limits) {
+  auto room = rooms_.find(room_key);
+  if (room != rooms_.end() && room->second.members.contains(user_key)) return Joined::already_in;
+  if (limits.rooms_per_user != 0) {
+    auto mine = joined_.find(peer);
+    if (mine != joined_.end() && mine->second.size() >= limits.rooms_per_user) {
+      return Joined::too_many_for_user;
+    }
+  }
+  if (room == rooms_.end()) {
+    if (limits.rooms != 0 && rooms_.size() >= limits.rooms) return Joined::too_many_rooms;
+    room = rooms_.try_emplace(room_key).first;
+    room->second.name = std::string(room_name);
+  }
+  room->second.members.try_emplace(user_key, peer);
+  joined_[peer].push_back(room_key);
+  version_ = next_list_version();
+  return Joined::ok;
+}
+
+bool RoomDirectory::part(std::string_view room_key, const std::string& user_key, Peer* peer) {
+  auto it = rooms_.find(room_key);
+  if (it == rooms_.end() || it->second.members.erase(user_key) == 0) return false;
+  if (it->second.members.empty()) rooms_.erase(it);
+  auto& keys = joined_[peer];
+  std::erase(keys, room_key);
+  if (keys.empty()) joined_.erase(peer);
+  version_ = next_list_version();
+  return true;
+}
+
+void RoomDirectory::part_all(const std::string& user_key, Peer* peer) {
+  auto mine = joined_.find(peer);
+  if (mine == joined_.end()) return;
+  for (const auto& room_key : mine->second) {
+    auto it = rooms_.find(room_key);
+    if (it == rooms_.end()) continue;
+    it->second.members.erase(user_key);
+    if (it->second.members.empty()) rooms_.erase(it);
+  }
+  joined_.erase(mine);
+  version_ = next_list_version();
+}
+
+}  // namespace socketchat::detail

@@ -1,0 +1,344 @@
+// IRC input: registration, then each line as Hub commands and local replies.
+#include "protocol/irc/irc_connection.hpp"
+
+#include <fmt/format.h>
+
+#include "util/text.hpp"
+
+namespace socketchat::detail {
+
+namespace {
+
+bool is(std::string_view command, std::string_view name) noexcept {
+  return iequals_ascii(command, name);
+}
+
+bool is_public(std::string_view target) noexcept {
+  return iequals_ascii(target, IrcProtocol::public_channel);
+}
+
+// "#general" -> "general"; empty for anything that is not a # channel.
+std::string_view room_of(std::string_view channel) noexcept {
+  return channel.size() > 1 && channel.front() == '#' ? channel.substr(1) : std::string_view{};
+}
+
+// Calls each(item) for the comma-separated items of a list, until one does not give
+// Flow::next.
+template <class Each>
+Flow for_each_item(std::string_view list, Each&& each) {
+  list = list.substr(0, list.find(' '));  // a list never holds a space ("JOIN :#a b")
+  while (!list.empty()) {
+    std::size_t comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    list.remove_prefix(comma == std::string_view::npos ? list.size() : comma + 1);
+    if (item.empty()) continue;
+    if (Flow flow = each(item); flow != Flow::next) return flow;
+  }
+  return Flow::next;
+}
+
+// Runs steps in order while each says Flow::next.
+#define SC_STEP(expression)                                           \
+  do {                                                                \
+    if (Flow flow_ = (expression); flow_ != Flow::next) return flow_; \
+  } while (false)
+
+}  // namespace
+
+IrcConnection::IrcConnection(const IrcProtocol& shared) : shared_(shared) {}
+
+std::size_t IrcConnection::feed(std::string_view bytes, DecodeHandler& handler) {
+  return framer_.feed(bytes, [&](LineFramer::Unit unit, std::string_view line) {
+    handler.on_line();  // any line is activity, a PONG above all
+    asked_ = Asked::none;
+    // "*" until the line is known to hold a command (push_back: GCC 12 misreads
+    // assign("*") as an overlapping copy, -Wrestrict).
+    verb_.clear();
+    verb_.push_back('*');
+    if (unit == LineFramer::Unit::too_long) {
+      return handler.on_decode_error(ReplyError::line_too_long) ? Flow::next : Flow::stop;
+    }
+    if (!is_valid_utf8(line)) {
+      return handler.on_decode_error(ReplyError::invalid_utf8) ? Flow::next : Flow::stop;
+    }
+    IrcMessage message;
+    if (!parse_irc_message(line, message)) return Flow::next;  // blank lines are ignored
+    step_ = 0;
+    Flow flow = on_message(message, handler);
+    if (flow != Flow::retry) steps_done_ = 0;  // the line is done with
+    return flow;
+  });
+}
+
+Flow IrcConnection::command_step(DecodeHandler& handler, Asked asked, std::string_view target,
+                                 Command command) {
+  if (skip_done_step()) return Flow::next;
+  asked_ = asked;
+  target_.assign(target);
+  const bool succeeded_before = succeeded_;
+  succeeded_ = false;
+  Flow flow = handler.on_command(command);
+  if (flow == Flow::retry) {
+    succeeded_ = succeeded_before;
+    return flow;
+  }
+  steps_done_ = ++step_;
+  return flow;
+}
+
+bool IrcConnection::skip_done_step() {
+  if (step_ >= steps_done_) return false;
+  ++step_;  // done before this line had to wait
+  return true;
+}
+
+Flow IrcConnection::reply_step(DecodeHandler& handler, std::string text) {
+  if (skip_done_step()) return Flow::next;
+  Flow flow = handler.on_reply(as_irc_lines(text.data(), text.size()));
+  if (flow != Flow::retry) steps_done_ = ++step_;
+  return flow;
+}
+
+Flow IrcConnection::numeric_step(DecodeHandler& handler, int code, std::string_view rest) {
+  return reply_step(handler,
+                    fmt::format(":{} {:03} {} {}\r\n", IrcProtocol::server_name, code, me(), rest));
+}
+
+Flow IrcConnection::on_message(const IrcMessage& m, DecodeHandler& handler) {
+  verb_.assign(m.command);
+  const std::string_view c = m.command;
+  if (is(c, "PONG")) return Flow::next;  // its arrival was the point (on_line)
+  if (is(c, "PING")) {
+    if (m.count == 0) return numeric_step(handler, 409, ":No origin specified");
+    thread_local std::string scratch;
+    return command_step(handler, Asked::ping, {},
+                        {.verb = Verb::ping, .text = trim(strip_controls(m.param(0), scratch))});
+  }
+  if (is(c, "QUIT")) {
+    std::string_view reason = m.count > 0 ? m.param(0) : std::string_view("Client quit");
+    SC_STEP(
+        reply_step(handler, fmt::format("ERROR :Closing Link: {} (Quit: {})\r\n", me(), reason)));
+    return command_step(handler, Asked::quit, {}, {.verb = Verb::quit, .follow_up = true});
+  }
+  if (is(c, "CAP")) return cap(m, handler);
+  if (is(c, "NICK") || is(c, "USER") || is(c, "PASS")) return registration(m, handler);
+  if (!registered_) return numeric_step(handler, 451, ":You have not registered");
+
+  if (is(c, "PRIVMSG")) return privmsg(m, false, handler);
+  if (is(c, "NOTICE")) return privmsg(m, true, handler);
+  if (is(c, "JOIN")) return join(m, handler);
+  if (is(c, "PART")) return part(m, handler);
+  if (is(c, "NAMES")) return names(m, handler);
+  if (is(c, "WHO")) return who(m, handler);
+  if (is(c, "WHOIS")) {
+    if (m.count == 0) return numeric_step(handler, 431, ":No nickname given");
+    std::string_view nick = m.param(m.count - 1);  // WHOIS [server] nick
+    nick = nick.substr(0, nick.find(','));
+    return command_step(handler, Asked::whois, nick, {.verb = Verb::who});
+  }
+  if (is(c, "WHOWAS")) {  // no nick history; clients ask after a WHOIS of an unknown nick
+    if (m.count == 0) return numeric_step(handler, 431, ":No nickname given");
+    std::string_view nick = m.param(0);
+    SC_STEP(numeric_step(handler, 406, fmt::format("{} :There was no such nickname", nick)));
+    return numeric_step(handler, 369, fmt::format("{} :End of WHOWAS", nick));
+  }
+  if (is(c, "LIST")) return command_step(handler, Asked::list, {}, {.verb = Verb::rooms});
+  if (is(c, "TOPIC")) return topic(m, handler);
+  if (is(c, "MODE")) return mode(m, handler);
+  if (is(c, "AWAY")) {
+    if (m.count > 0 && !m.param(0).empty()) {
+      return numeric_step(handler, 306, ":You have been marked as being away");
+    }
+    return numeric_step(handler, 305, ":You are no longer marked as being away");
+  }
+  if (is(c, "USERHOST")) {
+    // Only the asker's own host is known here (clients ask it to learn their address).
+    bool self = false;
+    for (std::size_t i = 0; i < m.count; ++i) self |= iequals_ascii(m.param(i), nick_);
+    return numeric_step(handler, 302,
+                        self ? fmt::format(":{}=+{}@{}", nick_, nick_, IrcProtocol::server_name)
+                             : std::string(":"));
+  }
+  return numeric_step(handler, 421, fmt::format("{} :Unknown command", c));
+}
+
+// NICK, USER and PASS. There are no accounts, so PASS is accepted and not checked.
+Flow IrcConnection::registration(const IrcMessage& m, DecodeHandler& handler) {
+  const std::string_view c = m.command;
+  if (is(c, "NICK")) {
+    std::string_view nick = m.param(0);
+    if (nick.empty()) return numeric_step(handler, 431, ":No nickname given");
+    if (auto space = nick.find(' '); space != std::string_view::npos) {  // "NICK :a b"
+      return numeric_step(handler, 432,
+                          fmt::format("{} :Erroneous nickname", nick.substr(0, space)));
+    }
+    if (registered_) {
+      if (iequals_ascii(nick, nick_)) return Flow::next;
+      return numeric_step(handler, 447,
+                          fmt::format("{} :Nick changes are not supported here", nick));
+    }
+    nick_.assign(nick);
+    return try_to_register(handler);
+  }
+  if (registered_) return numeric_step(handler, 462, ":You may not reregister");
+  if (is(c, "PASS")) return Flow::next;
+  if (m.count < 4) return numeric_step(handler, 461, "USER :Not enough parameters");
+  user_given_ = true;
+  return try_to_register(handler);
+}
+
+// Registration is a LOGIN with the nick (the welcome burst is the reply to it).
+Flow IrcConnection::try_to_register(DecodeHandler& handler) {
+  if (registered_ || nick_.empty() || !user_given_ || negotiating_caps_) return Flow::next;
+  Flow flow =
+      command_step(handler, Asked::registration, nick_, {.verb = Verb::login, .name = nick_});
+  // 432 or 433 went out: the client tries another NICK. Not when the LOGIN has to wait:
+  // the line comes again, and a USER or CAP END then needs the nick still.
+  if (flow != Flow::retry && !registered_) nick_.clear();
+  return flow;
+}
+
+// Capability negotiation (IRCv3): we offer no capabilities, but answer, and hold
+// registration until CAP END as the specification asks.
+Flow IrcConnection::cap(const IrcMessage& m, DecodeHandler& handler) {
+  std::string_view sub = m.param(0);
+  if (iequals_ascii(sub, "LS")) {
+    if (!registered_) negotiating_caps_ = true;
+    return reply_step(handler, fmt::format(":{} CAP {} LS :\r\n", IrcProtocol::server_name, me()));
+  }
+  if (iequals_ascii(sub, "LIST")) {
+    return reply_step(handler,
+                      fmt::format(":{} CAP {} LIST :\r\n", IrcProtocol::server_name, me()));
+  }
+  if (iequals_ascii(sub, "REQ")) {
+    return reply_step(
+        handler, fmt::format(":{} CAP {} NAK :{}\r\n", IrcProtocol::server_name, me(), m.param(1)));
+  }
+  if (iequals_ascii(sub, "END")) {
+    negotiating_caps_ = false;
+    return try_to_register(handler);
+  }
+  return numeric_step(handler, 410, fmt::format("{} :Invalid CAP command", sub));
+}
+
+Flow IrcConnection::join(const IrcMessage& m, DecodeHandler& handler) {
+  if (m.count == 0) return numeric_step(handler, 461, "JOIN :Not enough parameters");
+  return for_each_item(m.param(0), [&](std::string_view channel) {
+    if (is_public(channel)) return Flow::next;  // every IRC user is in it already
+    std::string_view room = room_of(channel);
+    if (room.empty())
+      return numeric_step(handler, 403, fmt::format("{} :No such channel", channel));
+    SC_STEP(command_step(handler, Asked::join, channel, {.verb = Verb::join, .name = room}));
+    // The NAMES is a step whether it is asked or not, so that a line fed again after a
+    // retry skips the same steps. succeeded_ tells of the last command answered, which is
+    // this JOIN only if it was not skipped as done before.
+    if (step_ < steps_done_ || succeeded_) {
+      return command_step(handler, Asked::join_names, channel,
+                          {.verb = Verb::who, .name = room, .follow_up = true});
+    }
+    steps_done_ = ++step_;  // no NAMES: already there, or refused (and told why)
+    return Flow::next;
+  });
+}
+
+Flow IrcConnection::part(const IrcMessage& m, DecodeHandler& handler) {
+  if (m.count == 0) return numeric_step(handler, 461, "PART :Not enough parameters");
+  return for_each_item(m.param(0), [&](std::string_view channel) {
+    if (is_public(channel)) {
+      return reply_step(handler,
+                        fmt::format(":{} NOTICE {} :{} is the public feed and cannot be left\r\n",
+                                    IrcProtocol::server_name, me(), channel));
+    }
+    std::string_view room = room_of(channel);
+    if (room.empty())
+      return numeric_step(handler, 403, fmt::format("{} :No such channel", channel));
+    return command_step(handler, Asked::part, channel, {.verb = Verb::part, .name = room});
+  });
+}
+
+// PRIVMSG and NOTICE: to #room (SAY), &public (MSG) or a nick (DM). A NOTICE is
+// delivered as a message like any other, and never answered with an error.
+Flow IrcConnection::privmsg(const IrcMessage& m, bool notice, DecodeHandler& handler) {
+  if (m.count == 0) {
+    if (notice) return Flow::next;
+    return numeric_step(handler, 411, fmt::format(":No recipient given ({})", m.command));
+  }
+  thread_local std::string scratch;
+  std::string_view text = trim(strip_controls(m.param(1), scratch));
+  if (text.empty() && !notice) return numeric_step(handler, 412, ":No text to send");
+  const Asked asked = notice ? Asked::notice : Asked::privmsg;
+  return for_each_item(m.param(0), [&](std::string_view target) {
+    if (is_public(target))
+      return command_step(handler, asked, target, {.verb = Verb::msg, .text = text});
+    if (target.front() == '#') {
+      return command_step(handler, asked, target,
+                          {.verb = Verb::say, .name = target.substr(1), .text = text});
+    }
+    return command_step(handler, asked, target, {.verb = Verb::dm, .name = target, .text = text});
+  });
+}
+
+Flow IrcConnection::names(const IrcMessage& m, DecodeHandler& handler) {
+  if (m.count == 0) return numeric_step(handler, 366, "* :End of /NAMES list.");
+  return for_each_item(m.param(0), [&](std::string_view channel) {
+    if (is_public(channel))
+      return command_step(handler, Asked::names, channel, {.verb = Verb::who});
+    std::string_view room = room_of(channel);
+    if (room.empty())
+      return numeric_step(handler, 366, fmt::format("{} :End of /NAMES list.", channel));
+    return command_step(handler, Asked::names, channel, {.verb = Verb::who, .name = room});
+  });
+}
+
+// WHO #room, WHO &public, or WHO nick (found in the list of everyone).
+Flow IrcConnection::who(const IrcMessage& m, DecodeHandler& handler) {
+  std::string_view mask = m.param(0);
+  if (mask.empty()) return numeric_step(handler, 315, "* :End of /WHO list.");
+  if (std::string_view room = room_of(mask); !room.empty()) {
+    return command_step(handler, Asked::who, mask, {.verb = Verb::who, .name = room});
+  }
+  return command_step(handler, Asked::who, mask, {.verb = Verb::who});
+}
+
+// Rooms have no topics: asking shows none, setting one is refused.
+Flow IrcConnection::topic(const IrcMessage& m, DecodeHandler& handler) {
+  if (m.count == 0) return numeric_step(handler, 461, "TOPIC :Not enough parameters");
+  std::string_view channel = m.param(0);
+  if (m.count > 1) {
+    return numeric_step(handler, 482, fmt::format("{} :You're not channel operator", channel));
+  }
+  if (is_public(channel))
+    return numeric_step(handler, 331, fmt::format("{} :No topic is set", channel));
+  std::string_view room = room_of(channel);
+  if (room.empty()) return numeric_step(handler, 403, fmt::format("{} :No such channel", channel));
+  return command_step(handler, Asked::topic, channel, {.verb = Verb::who, .name = room});
+}
+
+// Channel modes are fixed (+nt: members only, no topic changes) and user modes are
+// none: the queries clients send on joining are answered, changes refused or
+// ignored.
+Flow IrcConnection::mode(const IrcMessage& m, DecodeHandler& handler) {
+  std::string_view target = m.param(0);
+  if (target.empty()) return numeric_step(handler, 461, "MODE :Not enough parameters");
+  std::string_view modes = m.param(1);
+  const bool channel = is_public(target) || target.front() == '#';
+  if (!channel) {
+    if (!iequals_ascii(target, nick_)) {
+      return numeric_step(handler, 502, ":Cannot change mode for other users");
+    }
+    if (modes.empty()) return numeric_step(handler, 221, "+");
+    return Flow::next;  // +i, +w and the like change nothing here
+  }
+  if (modes == "b" || modes == "+b") {
+    return numeric_step(handler, 368, fmt::format("{} :End of channel ban list", target));
+  }
+  if (!modes.empty()) {
+    return numeric_step(handler, 482, fmt::format("{} :You're not channel operator", target));
+  }
+  if (is_public(target)) return numeric_step(handler, 324, fmt::format("{} +nt", target));
+  std::string_view room = room_of(target);
+  if (room.empty()) return numeric_step(handler, 403, fmt::format("{} :No such channel", target));
+  return command_step(handler, Asked::mode, target, {.verb = Verb::who, .name = room});
+}
+
+}  // namespace socketchat::detail

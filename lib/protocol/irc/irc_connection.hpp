@@ -1,0 +1,114 @@
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "protocol/irc/irc_message.hpp"
+#include "protocol/irc/irc_protocol.hpp"
+#include "protocol/line_framer.hpp"
+
+namespace socketchat::detail {
+
+// Output that may echo what the client sent (a command, a channel, a QUIT reason) as
+// IRC lines (irc_replies.cpp): each NUL, and each CR not right before a LF, becomes
+// '?'; each line over IrcProtocol::max_line_bytes is cut to that, between UTF-8
+// characters. `data` is changed in place.
+Payload as_irc_lines(char* data, std::size_t size);
+
+// One IRC client's side of the protocol: registration (NICK, USER, CAP), the
+// decoding of its lines into Hub commands, and the spelling of the Hub's replies to
+// it, which depend on its nick and on the command being answered (an OK to JOIN is
+// the JOIN echo, a no-such-user to PRIVMSG is 401).
+//
+// Threading: everything runs on the connection's strand, except encode() of a
+// direct message, which the sender's strand calls: that reads only nick_, which is
+// set before the nick is registered with the Hub and never changes after.
+class IrcConnection final : public Decoder, public Protocol {
+ public:
+  explicit IrcConnection(const IrcProtocol& shared);
+
+  // Decoder (irc_connection.cpp)
+  std::size_t feed(std::string_view bytes, DecodeHandler& handler) override;
+  std::size_t buffered() const noexcept override { return framer_.buffered(); }
+  const Protocol& encoder() const noexcept override { return *this; }
+
+  // Protocol (irc_replies.cpp)
+  unsigned id() const noexcept override { return shared_.id(); }
+  std::unique_ptr<Decoder> make_decoder() const override { return shared_.make_decoder(); }
+  Payload encode(const ServerMessage& message) const override;
+  Payload keepalive_probe() const override { return shared_.keepalive_probe(); }
+
+ private:
+  // Which IRC command the Hub is answering, so that encode() spells the reply.
+  enum class Asked {
+    none,
+    registration,
+    join,
+    join_names,
+    part,
+    privmsg,
+    notice,
+    names,
+    who,
+    whois,
+    list,
+    topic,
+    mode,
+    ping,
+    quit,
+  };
+
+  // irc_connection.cpp: one line, as a sequence of steps (Hub commands and local
+  // replies). When a step must wait (Flow::retry), the line is fed again later and
+  // the steps already done are skipped.
+  Flow on_message(const IrcMessage& message, DecodeHandler& handler);
+  Flow registration(const IrcMessage& message, DecodeHandler& handler);
+  Flow try_to_register(DecodeHandler& handler);
+  Flow join(const IrcMessage& message, DecodeHandler& handler);
+  Flow part(const IrcMessage& message, DecodeHandler& handler);
+  Flow privmsg(const IrcMessage& message, bool notice, DecodeHandler& handler);
+  Flow names(const IrcMessage& message, DecodeHandler& handler);
+  Flow who(const IrcMessage& message, DecodeHandler& handler);
+  Flow topic(const IrcMessage& message, DecodeHandler& handler);
+  Flow mode(const IrcMessage& message, DecodeHandler& handler);
+  Flow cap(const IrcMessage& message, DecodeHandler& handler);
+  Flow command_step(DecodeHandler& handler, Asked asked, std::string_view target, Command command);
+  Flow reply_step(DecodeHandler& handler, std::string text);
+  // True (and counted) when the next step was done before the line had to wait.
+  bool skip_done_step();
+  // A numeric reply from the server: ":socketchat <code> <nick> <rest>\r\n".
+  Flow numeric_step(DecodeHandler& handler, int code, std::string_view rest);
+
+  // irc_replies.cpp
+  std::string_view me() const noexcept { return registered_ ? std::string_view(nick_) : "*"; }
+  void welcome(fmt::memory_buffer& out, std::size_t room_limit) const;
+  void error_reply(fmt::memory_buffer& out, ReplyError error) const;
+  // Lists stop short of max_bytes (0: no limit) with a 416 before their end numeric.
+  void user_list(fmt::memory_buffer& out, std::span<const std::string_view> names,
+                 std::size_t max_bytes) const;
+  void room_list(fmt::memory_buffer& out, std::span<const RoomSummary> rooms,
+                 std::size_t max_bytes) const;
+  void numeric(fmt::memory_buffer& out, int code, std::string_view rest) const;
+
+  const IrcProtocol& shared_;
+  LineFramer framer_{IrcProtocol::max_line_bytes};
+  std::string nick_;  // asked for by NICK; registered once registered_
+  bool user_given_ = false;
+  bool negotiating_caps_ = false;  // CAP LS came before registration: wait for CAP END
+  std::size_t step_ = 0;           // of the line being run
+  std::size_t steps_done_ = 0;     // of that line, before it had to wait
+
+  // The command being answered, set before each Hub command (strand only).
+  Asked asked_ = Asked::none;
+  std::string verb_;    // as the client spelled it, for numerics that name it
+  std::string target_;  // channel or nick, as the client spelled it
+  // Set by encode() while the Hub answers (strand only).
+  mutable bool registered_ = false;
+  mutable bool succeeded_ = false;  // the last command was answered OK
+};
+
+}  // namespace socketchat::detail

@@ -1,0 +1,321 @@
+// IRC output to one connection: the Hub's replies, spelled for the command they
+// answer (IrcConnection::asked_), and direct messages, addressed to this nick.
+#include <algorithm>
+#include <cstring>
+#include <iterator>
+
+#include <fmt/format.h>
+
+#include "protocol/irc/irc_connection.hpp"
+#include "protocol/list_reply.hpp"
+#include "util/text.hpp"
+#include "socketchat/version.hpp"
+
+namespace socketchat::detail {
+
+namespace {
+
+constexpr std::string_view server = IrcProtocol::server_name;
+
+// RFC 2812 2.3.1: a line holds no NUL, and no CR but the one before its LF.
+void scrub_irc_line_breaks(char* data, std::size_t size) noexcept {
+  for (std::size_t i = 0; i < size; ++i) {
+    if (data[i] == '\0' || (data[i] == '\r' && (i + 1 == size || data[i + 1] != '\n')))
+      data[i] = '?';
+  }
+}
+
+// RFC 2812 2.3: 512 bytes a line with the CR LF (a 500-byte channel name echoed makes
+// a reply longer). Returns the new size.
+std::size_t cut_long_irc_lines(char* data, std::size_t size) noexcept {
+  constexpr std::size_t max = IrcProtocol::max_line_bytes;
+  std::size_t to = 0;
+  for (std::size_t from = 0; from < size;) {
+    const std::string_view rest(data + from, size - from);
+    const std::size_t end = std::min(rest.find("\r\n"), rest.size());
+    const std::size_t crlf = std::min<std::size_t>(2, rest.size() - end);
+    std::size_t keep = end;
+    if (keep > max) {
+      keep = max;
+      while (keep > 0 && (static_cast<unsigned char>(rest[keep]) & 0xC0) == 0x80) --keep;
+    }
+    if (to != from || keep != end) {
+      std::memmove(data + to, data + from, keep);
+      std::memmove(data + to + keep, data + from + end, crlf);
+    }
+    to += keep + crlf;
+    from += end + crlf;
+  }
+  return to;
+}
+
+// The end of a list reply: 416 ERR_TOOMANYMATCHES when entries were left out (as
+// Hybrid and ratbox answer a WHO too large), then the list's own end numeric.
+class ListEnd {
+ public:
+  ListEnd(std::string_view me, std::string_view command, int code, std::string_view rest)
+      : me_(me),
+        command_(command),
+        end_(fmt::format(":{} {:03} {} {}\r\n", server, code, me, rest)) {}
+
+  std::size_t size(std::size_t left) const {
+    return left == 0
+               ? end_.size()
+               : fmt::formatted_size(":{} 416 {} {} :output too large, truncated ({} more)\r\n",
+                                     server, me_, command_, left) +
+                     end_.size();
+  }
+  void append(fmt::memory_buffer& out, std::size_t left) const {
+    if (left != 0) {
+      fmt::format_to(std::back_inserter(out),
+                     ":{} 416 {} {} :output too large, truncated ({} more)\r\n", server, me_,
+                     command_, left);
+    }
+    out.append(std::string_view(end_));
+  }
+
+ private:
+  std::string_view me_, command_;
+  std::string end_;
+};
+
+}  // namespace
+
+Payload as_irc_lines(char* data, std::size_t size) {
+  scrub_irc_line_breaks(data, size);
+  return Payload::copy_of({data, cut_long_irc_lines(data, size)});
+}
+
+void IrcConnection::numeric(fmt::memory_buffer& out, int code, std::string_view rest) const {
+  fmt::format_to(std::back_inserter(out), ":{} {:03} {} {}\r\n", server, code, me(), rest);
+}
+
+Payload IrcConnection::encode(const ServerMessage& m) const {
+  fmt::memory_buffer out;
+  auto it = std::back_inserter(out);
+  switch (m.notice) {
+    case Notice::direct_message:  // from another connection's strand: nick_ only
+      // A clean text from a registered user: IRC lines as made, no echo to check.
+      append_privmsg(out, m.user, {}, nick_, m.text);
+      return Payload::copy_of({out.data(), out.size()});
+    case Notice::ok:
+      succeeded_ = true;
+      if (asked_ == Asked::registration) {
+        registered_ = true;
+        welcome(out, m.room_limit);
+      } else if (asked_ == Asked::join) {
+        fmt::format_to(it, ":{} JOIN {}\r\n", irc_source(nick_), target_);
+      } else if (asked_ == Asked::part) {
+        fmt::format_to(it, ":{} PART {}\r\n", irc_source(nick_), target_);
+      }
+      break;
+    case Notice::error:
+      error_reply(out, m.error);
+      break;
+    case Notice::user_list:
+      user_list(out, m.names, m.max_bytes);
+      break;
+    case Notice::room_list:
+      room_list(out, m.rooms, m.max_bytes);
+      break;
+    case Notice::pong:
+      fmt::format_to(it, ":{0} PONG {0} :{1}\r\n", server, m.text);
+      break;
+    case Notice::inactivity:
+      fmt::format_to(it, "ERROR :Closing Link: {} ({})\r\n", me(),
+                     registered_ ? "Ping timeout" : "Registration timed out");
+      break;
+    case Notice::help:
+    case Notice::history:
+      break;  // no IRC command asks for these
+    default:
+      return shared_.encode(m);  // broadcasts, and the server shutting down
+  }
+  if (out.size() == 0) return {};
+  return as_irc_lines(out.data(), out.size());
+}
+
+void IrcConnection::welcome(fmt::memory_buffer& out, std::size_t room_limit) const {
+  numeric(out, 1, fmt::format(":Welcome to socketchat, {}", nick_));
+  numeric(out, 2, fmt::format(":Your host is {}, running version {}", server, version_string));
+  numeric(out, 3, fmt::format(":This server was created {}", shared_.created()));
+  numeric(out, 4, fmt::format("{} {} i nt", server, version_string));
+  // CHANLIMIT counts # channels only: &public is no room and takes none of them.
+  const std::string chanlimit =
+      room_limit == 0 ? std::string() : fmt::format("CHANLIMIT=#:{} ", room_limit);
+  numeric(out, 5,
+          fmt::format("CHANTYPES=#& {}NICKLEN=32 CHANNELLEN=33 CASEMAPPING=ascii PREFIX=() "
+                      "CHANMODES=,,,nt NETWORK={} :are supported by this server",
+                      chanlimit, server));
+  numeric(out, 422, ":MOTD File is missing");
+  // Every IRC user is in the public feed (the line protocol's MSG). Its names list
+  // shows only the newcomer: everyone's would make N logins cost N^2 bytes (19,000
+  // users: gigabytes); NAMES &public or WHO &public lists them on request.
+  fmt::format_to(std::back_inserter(out), ":{} JOIN {}\r\n", irc_source(nick_),
+                 IrcProtocol::public_channel);
+  numeric(out, 353, fmt::format("= {} :{}", IrcProtocol::public_channel, nick_));
+  numeric(out, 366, fmt::format("{} :End of /NAMES list.", IrcProtocol::public_channel));
+}
+
+// A list of users answers NAMES (and a JOIN), WHO, WHOIS, TOPIC or MODE.
+void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::string_view> names,
+                              std::size_t max_bytes) const {
+  switch (asked_) {
+    case Asked::join_names:
+    case Asked::names: {
+      // 353 lines of as many names as fit in an IRC line.
+      const ListEnd end(me(), "NAMES", 366, fmt::format("{} :End of /NAMES list.", target_));
+      const std::size_t start = out.size();
+      ListBudget budget(max_bytes, names.size(), start,
+                        [&end](std::size_t left) { return end.size(left); });
+      std::size_t line = 0;  // bytes of the 353 line being filled (its CR LF to come); 0: none
+      for (auto name : names) {
+        if (line != 0 && line + 1 + name.size() > IrcProtocol::max_line_bytes) {
+          out.append(std::string_view("\r\n"));
+          line = 0;
+        }
+        const std::size_t before = out.size();
+        if (line == 0) {
+          fmt::format_to(std::back_inserter(out), ":{} 353 {} = {} :", server, me(), target_);
+        } else {
+          out.push_back(' ');
+        }
+        out.append(name);
+        line += out.size() - before;
+        if (!budget.add(out.size() + 2)) break;  // with the CR LF that ends its line
+      }
+      // A line is being filled after each name: the cut is inside one, then ended.
+      out.resize(budget.kept() == 0 ? start : budget.kept_bytes() - 2);
+      if (budget.kept() != 0) out.append(std::string_view("\r\n"));
+      end.append(out, budget.left_out());
+      break;
+    }
+    case Asked::who: {
+      // WHO #room lists the room; WHO &public everyone; WHO nick that one user.
+      const bool one_user = target_.front() != '#' && target_.front() != '&';
+      const ListEnd end(me(), "WHO", 315, fmt::format("{} :End of /WHO list.", target_));
+      const std::string_view channel = one_user ? std::string_view("*") : target_;
+      auto who_line = [&](std::string_view name) {
+        fmt::format_to(std::back_inserter(out), ":{} 352 {} {} {} {} {} {} H :0 {}\r\n", server,
+                       me(), channel, name, server, server, name, name);
+      };
+      if (one_user) {  // one line at most
+        for (auto name : names) {
+          if (iequals_ascii(name, target_)) who_line(name);
+        }
+        end.append(out, 0);
+        break;
+      }
+      ListBudget budget(max_bytes, names.size(), out.size(),
+                        [&end](std::size_t left) { return end.size(left); });
+      for (auto name : names) {
+        who_line(name);
+        if (!budget.add(out.size())) break;
+      }
+      out.resize(budget.kept_bytes());
+      end.append(out, budget.left_out());
+      break;
+    }
+    case Asked::whois: {
+      bool found = false;
+      for (auto name : names) {
+        if (!iequals_ascii(name, target_)) continue;
+        found = true;
+        numeric(out, 311, fmt::format("{} {} {} * :{}", name, name, server, name));
+        numeric(out, 312, fmt::format("{} {} :socketchat", name, server));
+      }
+      if (!found) numeric(out, 401, fmt::format("{} :No such nick/channel", target_));
+      numeric(out, 318, fmt::format("{} :End of /WHOIS list.", target_));
+      break;
+    }
+    case Asked::topic:
+      numeric(out, 331, fmt::format("{} :No topic is set", target_));
+      break;
+    case Asked::mode:
+      numeric(out, 324, fmt::format("{} +nt", target_));
+      break;
+    default:
+      break;
+  }
+}
+
+void IrcConnection::room_list(fmt::memory_buffer& out, std::span<const RoomSummary> rooms,
+                              std::size_t max_bytes) const {
+  numeric(out, 321, "Channel :Users  Name");
+  const ListEnd end(me(), "LIST", 323, ":End of /LIST");
+  ListBudget budget(max_bytes, rooms.size(), out.size(),
+                    [&end](std::size_t left) { return end.size(left); });
+  for (const auto& room : rooms) {
+    fmt::format_to(std::back_inserter(out), ":{} 322 {} #{} {} :\r\n", server, me(), room.name,
+                   room.members);
+    if (!budget.add(out.size())) break;
+  }
+  out.resize(budget.kept_bytes());
+  end.append(out, budget.left_out());
+}
+
+void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error) const {
+  if (asked_ == Asked::notice) return;  // NOTICE is never answered (RFC 2812 3.3.2)
+  switch (error) {
+    case ReplyError::line_too_long:
+      return numeric(out, 417, ":Input line was too long");
+    case ReplyError::invalid_utf8:
+      fmt::format_to(std::back_inserter(out), ":{} NOTICE {} :Line ignored: not valid UTF-8\r\n",
+                     server, me());
+      return;
+    case ReplyError::invalid_username:
+      return numeric(out, 432, fmt::format("{} :Erroneous nickname", target_));
+    case ReplyError::username_taken:
+      return numeric(out, 433, fmt::format("{} :Nickname is already in use", target_));
+    case ReplyError::already_logged_in:
+      return numeric(out, 462, ":You may not reregister");
+    case ReplyError::not_logged_in:
+      return numeric(out, 451, ":You have not registered");
+    case ReplyError::unknown_command:
+      return numeric(out, 421, fmt::format("{} :Unknown command", verb_));
+    case ReplyError::missing_argument:
+      return numeric(out, 461, fmt::format("{} :Not enough parameters", verb_));
+    case ReplyError::empty_message:
+      return numeric(out, 412, ":No text to send");
+    case ReplyError::no_such_user:
+      return numeric(out, 401, fmt::format("{} :No such nick/channel", target_));
+    case ReplyError::rate_limited:
+      return numeric(out, 263, fmt::format("{} :Please wait a while and try again.", verb_));
+    case ReplyError::message_rejected:
+      return numeric(out, 404,
+                     fmt::format("{} :Cannot send to channel (message rejected)", target_));
+    case ReplyError::invalid_room:
+      return numeric(out, 403, fmt::format("{} :No such channel", target_));
+    case ReplyError::already_in_room:
+      return;  // JOIN of a channel one is in: nothing
+    case ReplyError::not_in_room:
+      if (asked_ == Asked::part) {
+        return numeric(out, 442, fmt::format("{} :You're not on that channel", target_));
+      }
+      return numeric(out, 404, fmt::format("{} :Cannot send to channel", target_));
+    case ReplyError::no_such_room:
+      if (asked_ == Asked::names)
+        return numeric(out, 366, fmt::format("{} :End of /NAMES list.", target_));
+      if (asked_ == Asked::who)
+        return numeric(out, 315, fmt::format("{} :End of /WHO list.", target_));
+      return numeric(out, 403, fmt::format("{} :No such channel", target_));
+    case ReplyError::too_many_rooms:
+      return numeric(out, 405, fmt::format("{} :You have joined too many channels", target_));
+    case ReplyError::server_rooms_full:
+      return numeric(
+          out, 437,
+          fmt::format("{} :Cannot create channel: the server has too many channels", target_));
+    case ReplyError::storage_failed:
+      fmt::format_to(std::back_inserter(out),
+                     ":{} NOTICE {} :A message could not be stored, so it was not sent\r\n", server,
+                     me());
+      return;
+    case ReplyError::server_full:
+    case ReplyError::too_many_connections:
+    case ReplyError::invalid_count:
+      break;
+  }
+  fmt::format_to(std::back_inserter(out), ":{} NOTICE {} :{}\r\n", server, me(), code_of(error));
+}
+
+}  // namespace socketchat::detail

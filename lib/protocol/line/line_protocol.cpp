@@ -1,0 +1,259 @@
+#include "protocol/line/line_protocol.hpp"
+
+#include <fmt/format.h>
+
+#include "protocol/line_framer.hpp"
+#include "protocol/list_reply.hpp"
+#include "util/text.hpp"
+
+namespace socketchat::detail {
+
+namespace {
+
+struct VerbName {
+  std::string_view word;
+  Verb verb;
+};
+
+constexpr VerbName verbs[] = {
+    {"LOGIN", Verb::login}, {"MSG", Verb::msg},     {"DM", Verb::dm},
+    {"WHO", Verb::who},     {"PING", Verb::ping},   {"QUIT", Verb::quit},
+    {"HELP", Verb::help},   {"JOIN", Verb::join},   {"PART", Verb::part},
+    {"SAY", Verb::say},     {"ROOMS", Verb::rooms}, {"HISTORY", Verb::history},
+};
+
+// The HELP listing: "HELP <verb> <synopsis>" lines, then END.
+constexpr std::string_view help_text =
+    "HELP LOGIN <username> - log in under a unique name\n"
+    "HELP MSG <text> - send text to every logged-in user\n"
+    "HELP DM <username> <text> - send text to one user\n"
+    "HELP WHO [room] - list the logged-in users, or a room's members\n"
+    "HELP JOIN <room> - join a room, creating it if need be\n"
+    "HELP PART <room> - leave a room\n"
+    "HELP SAY <room> <text> - send text to a room's members\n"
+    "HELP ROOMS - list the rooms and how many are in each\n"
+    "HELP HISTORY <room|*|@user> [n] - the latest n messages (default 50, at most 500)\n"
+    "HELP PING [token] - check the connection; answered PONG [token]\n"
+    "HELP QUIT - close the connection\n"
+    "HELP HELP - list the commands\n"
+    "END\n";
+
+Verb verb_of(std::string_view word) noexcept {
+  for (const auto& v : verbs) {
+    if (iequals_ascii(word, v.word)) return v.verb;
+  }
+  return Verb::unknown;
+}
+
+// Per-connection state: the framer's remainder.
+class LineDecoder final : public Decoder {
+ public:
+  LineDecoder(const LineProtocol& protocol, std::size_t max_line_bytes)
+      : protocol_(protocol), framer_(max_line_bytes) {}
+
+  std::size_t feed(std::string_view bytes, DecodeHandler& handler) override {
+    auto refused = [&](ReplyError error) {
+      return handler.on_decode_error(error) ? Flow::next : Flow::stop;
+    };
+    return framer_.feed(bytes, [&](LineFramer::Unit unit, std::string_view line) {
+      handler.on_line();  // any line is activity, even one refused below
+      if (unit == LineFramer::Unit::too_long) return refused(ReplyError::line_too_long);
+      if (!is_valid_utf8(line)) return refused(ReplyError::invalid_utf8);
+      if (trim(line).empty()) return Flow::next;  // blank lines are ignored
+      thread_local std::string scratch;
+      return handler.on_command(LineProtocol::parse(line, scratch));
+    });
+  }
+
+  std::size_t buffered() const noexcept override { return framer_.buffered(); }
+  const Protocol& encoder() const noexcept override { return protocol_; }
+
+ private:
+  const LineProtocol& protocol_;
+  LineFramer framer_;
+};
+
+std::string_view clean_text(std::string_view text, std::string& scratch) {
+  return trim(strip_controls(text, scratch));
+}
+
+constexpr std::string_view end_line = "END\n";
+
+// The bytes of the end of a list that left out `left` entries: "MORE <left>\n" (when
+// left > 0) and "END\n".
+std::size_t tail_size(std::size_t left) noexcept {
+  return left == 0 ? end_line.size() : fmt::formatted_size("MORE {}\n", left) + end_line.size();
+}
+
+void append_tail(fmt::memory_buffer& out, std::size_t left) {
+  if (left != 0) fmt::format_to(std::back_inserter(out), "MORE {}\n", left);
+  out.append(end_line);
+}
+
+// A list in order: the line of each entry (`line(out, entry)` appends it), as many as
+// fit in `max_bytes` (0: all) together with the MORE and END lines, then those.
+template <class Entries, class Line>
+void append_list(fmt::memory_buffer& out, const Entries& entries, std::size_t max_bytes,
+                 Line line) {
+  ListBudget budget(max_bytes, std::size(entries), out.size(), tail_size);
+  for (const auto& entry : entries) {
+    line(out, entry);
+    if (!budget.add(out.size())) break;
+  }
+  out.resize(budget.kept_bytes());
+  append_tail(out, budget.left_out());
+}
+
+// "HIST <room> <unix-ms> <from> <text>", and its size.
+void append_hist(fmt::memory_buffer& out, std::string_view room, const HistoryRecord& r) {
+  fmt::format_to(std::back_inserter(out), "HIST {} {} {} {}\n", room, r.unix_ms, r.from, r.text);
+}
+std::size_t hist_size(std::string_view room, const HistoryRecord& r) {
+  return fmt::formatted_size("HIST {} {} {} {}\n", room, r.unix_ms, r.from, r.text);
+}
+
+// HISTORY: the latest records that fit, oldest first, then MORE (the older ones left
+// out) and END.
+void append_history(fmt::memory_buffer& out, const ServerMessage& m) {
+  std::size_t first = 0;  // the oldest record sent
+  if (m.max_bytes != 0) {
+    ListBudget budget(m.max_bytes, m.history.size(), out.size(), tail_size);
+    std::size_t bytes = out.size();
+    for (auto r = m.history.rbegin(); r != m.history.rend(); ++r) {
+      bytes += hist_size(m.room, *r);
+      if (!budget.add(bytes)) break;
+    }
+    first = budget.left_out();
+  }
+  for (const auto& r : m.history.subspan(first)) append_hist(out, m.room, r);
+  append_tail(out, first);
+}
+
+}  // namespace
+
+LineProtocol::LineProtocol(std::size_t max_line_bytes)
+    : max_line_bytes_(max_line_bytes),
+      ok_(Payload::copy_of("OK\n")),
+      help_(Payload::copy_of(help_text)),
+      inactivity_(Payload::copy_of("INFO disconnected due to inactivity\n")),
+      shutting_down_(Payload::copy_of("INFO server shutting down\n")),
+      pong_(Payload::copy_of("PONG\n")) {
+  for (std::size_t i = 0; i <= static_cast<std::size_t>(last_reply_error); ++i) {
+    errors_[i] = Payload::copy_of(fmt::format("ERR {}\n", code_of(static_cast<ReplyError>(i))));
+  }
+}
+
+std::unique_ptr<Decoder> LineProtocol::make_decoder() const {
+  return std::make_unique<LineDecoder>(*this, max_line_bytes_);
+}
+
+Command LineProtocol::parse(std::string_view line, std::string& scratch) {
+  std::string_view rest;
+  Command command;
+  command.verb = verb_of(take_word(line, rest));
+  switch (command.verb) {
+    case Verb::login:
+    case Verb::join:
+    case Verb::part:
+    case Verb::who:
+      command.name = rest;  // the whole rest: "LOGIN John Smith" is not a valid name
+      break;
+    case Verb::history:
+      command.name = take_word(rest, command.text);
+      break;
+    case Verb::say:
+    case Verb::dm: {
+      std::string_view text;
+      command.name = take_word(rest, text);
+      command.text = clean_text(text, scratch);
+      break;
+    }
+    case Verb::msg:
+    case Verb::ping:
+      command.text = clean_text(rest, scratch);
+      break;
+    default:
+      break;
+  }
+  return command;
+}
+
+LineProtocol::KeptList* LineProtocol::kept_slot(const ServerMessage& m) const noexcept {
+  if (m.list_version == 0) return nullptr;
+  if (m.notice == Notice::room_list) return &kept_[0];
+  if (m.notice == Notice::user_list) return &kept_[1];
+  return nullptr;
+}
+
+Payload LineProtocol::encode(const ServerMessage& m) const {
+  switch (m.notice) {
+    case Notice::ok:
+      return ok_;
+    case Notice::error:
+      return errors_[static_cast<std::size_t>(m.error)];
+    case Notice::help:
+      return help_;
+    case Notice::inactivity:
+      return inactivity_;
+    case Notice::shutting_down:
+      return shutting_down_;
+    case Notice::pong:
+      return m.text.empty() ? pong_ : Payload::copy_of(fmt::format("PONG {}\n", m.text));
+    default:
+      break;
+  }
+  KeptList* kept = kept_slot(m);
+  if (kept) {
+    std::lock_guard lock(kept_mutex_);
+    if (kept->version == m.list_version && kept->max_bytes == m.max_bytes) return kept->payload;
+  }
+  fmt::memory_buffer out;  // on the stack for all but long texts
+  auto it = std::back_inserter(out);
+  switch (m.notice) {
+    case Notice::message:
+      fmt::format_to(it, "MSG {} {}\n", m.user, m.text);
+      break;
+    case Notice::direct_message:
+      fmt::format_to(it, "DM {} {}\n", m.user, m.text);
+      break;
+    case Notice::user_disconnected:
+      if (m.names.empty()) {
+        fmt::format_to(it, "INFO {} disconnected\n", m.user);
+      } else {
+        for (auto name : m.names) fmt::format_to(it, "INFO {} disconnected\n", name);
+      }
+      break;
+    case Notice::joined:
+      fmt::format_to(it, "INFO {} joined {}\n", m.user, m.room);
+      break;
+    case Notice::left:
+      fmt::format_to(it, "INFO {} left {}\n", m.user, m.room);
+      break;
+    case Notice::room_message:
+      fmt::format_to(it, "SAY {} {} {}\n", m.room, m.user, m.text);
+      break;
+    case Notice::history:
+      append_history(out, m);
+      break;
+    case Notice::room_list:
+      append_list(out, m.rooms, m.max_bytes, [](fmt::memory_buffer& to, const RoomSummary& room) {
+        fmt::format_to(std::back_inserter(to), "ROOM {} {}\n", room.name, room.members);
+      });
+      break;
+    case Notice::user_list:
+      append_list(out, m.names, m.max_bytes, [](fmt::memory_buffer& to, std::string_view name) {
+        fmt::format_to(std::back_inserter(to), "USER {}\n", name);
+      });
+      break;
+    default:
+      break;
+  }
+  Payload made = Payload::copy_of({out.data(), out.size()});
+  if (kept) {
+    std::lock_guard lock(kept_mutex_);
+    *kept = {.version = m.list_version, .max_bytes = m.max_bytes, .payload = made};
+  }
+  return made;
+}
+
+}  // namespace socketchat::detail

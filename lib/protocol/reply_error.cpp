@@ -1,0 +1,54 @@
+#include "protocol/reply_error.hpp"
+
+namespace socketchat::detail {
+
+std::string_view code_of(ReplyError error) noexcept {
+  switch (error) {
+    case ReplyError::line_too_long:
+      return "line-too-long";
+    case ReplyError::invalid_utf8:
+      return "invalid-utf8";
+    case ReplyError::invalid_username:
+      return "invalid-username";
+    case ReplyError::username_taken:
+      return "username-taken";
+    case ReplyError::already_logged_in:
+      return "already-logged-in";
+    case ReplyError::not_logged_in:
+      return "not-logged-in";
+    case ReplyError::unknown_command:
+      return "unknown-command";
+    case ReplyError::missing_argument:
+      return "missing-argument";
+    case ReplyError::empty_message:
+      return "empty-message";
+    case ReplyError::no_such_user:
+      return "no-such-user";
+    case ReplyError::rate_limited:
+      return "rate-limited";
+    case ReplyError::server_full:
+      return "server-full";
+    case ReplyError::too_many_connections:
+      return "too-many-connections";
+    case ReplyError::message_rejected:
+      return "message-rejected";
+    case ReplyError::invalid_room:
+      return "invalid-room";
+    case ReplyError::already_in_room:
+      return "already-in-room";
+    case ReplyError::not_in_room:
+      return "not-in-room";
+    case ReplyError::no_such_room:
+      return "no-such-room";
+    case ReplyError::invalid_count:
+      return "invalid-count";
+    case ReplyError::storage_failed:
+      return "storage-failed";
+    case ReplyError::too_many_rooms:
+    case ReplyError::server_rooms_full:
+      return "too-many-rooms";
+  }
+  return "internal";
+}
+
+}  // namespace socketchat::detail

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "protocol/reply_error.hpp"
+#include "socketchat/history_store.hpp"
+
+namespace socketchat::detail {
+
+// What the Hub sends to clients, before any protocol has spelled it out. Views are
+// valid only while the message is being encoded.
+enum class Notice {
+  ok,                 // a command succeeded
+  error,              // a command was refused: error
+  message,            // public message: user, text
+  direct_message,     // private message: user (sender), text
+  user_list,          // names, in order
+  pong,               // text: the token, possibly empty
+  help,               // the protocol's command list
+  user_disconnected,  // user; or, when names is given, each of those users in turn
+  inactivity,         // the connection is being closed for inactivity
+  shutting_down,      // the server is stopping
+  joined,             // user joined room
+  left,               // user left room
+  room_message,       // room, user, text
+  room_list,          // rooms, in order
+  history,            // history records of room (the label asked for), oldest first
+};
+
+struct RoomSummary {
+  std::string_view name;
+  std::size_t members;
+};
+
+struct ServerMessage {
+  Notice notice;
+  ReplyError error{};
+  std::string_view user{};
+  std::string_view text{};
+  std::string_view room{};
+  std::span<const std::string_view> names{};
+  std::span<const RoomSummary> rooms{};
+  std::span<const HistoryRecord> history{};
+  // A list (user_list, room_list, history): the most bytes its encoding may take, its
+  // end included. A longer list is cut short and says how many entries it left out
+  // (PROTOCOL.md, "Long lists"): user_list and room_list keep their first entries,
+  // history its latest records. 0 = no limit.
+  std::size_t max_bytes = 0;
+  // ok to a LOGIN: how many rooms a user may be in at once (IRC's CHANLIMIT); 0 = no limit.
+  std::size_t room_limit = 0;
+  // user_list (WHO) and room_list (ROOMS) of everything: the version of the Hub's table
+  // the list was made from (next_list_version). An encoder whose output depends on the
+  // message alone may give the same bytes again for the same notice, version and
+  // max_bytes without encoding anew. 0: not to be reused (WHO <room>, and any other).
+  std::uint64_t list_version = 0;
+};
+
+}  // namespace socketchat::detail

@@ -1,0 +1,222 @@
+#include "server/core.hpp"
+
+#include <algorithm>
+
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "socketchat/memory_history_store.hpp"
+
+namespace socketchat::detail {
+
+Core::Core(ServerOptions options)
+    : options_(with_default_listener(std::move(options))), line_protocol_(options_.max_line_bytes) {
+  if (options_.history) {
+    history_store_ = options_.history_store;
+    if (!history_store_) {
+      history_store_ = std::make_shared<MemoryHistoryStore>(MemoryHistoryStore::default_per_scope,
+                                                            MemoryHistoryStore::default_max_scopes,
+                                                            options_.history_memory_bytes);
+    }
+    if (history_store_->blocking()) {
+      history_writer_ = std::make_unique<HistoryWriter>(*history_store_, bus_);
+    }
+  }
+  hub_.set_history(history_store_.get(), history_writer_.get());
+  hub_.set_limits(options_);
+  // A task may outlive the server on a host's io_context: it checks that Core still is.
+  hub_.set_scheduler([this, alive = std::weak_ptr<void>(alive_)](std::function<void()> task) {
+    asio::post(next_worker(), [alive, task = std::move(task)] {
+      if (auto still = alive.lock()) task();
+    });
+  });
+}
+
+void Core::prune_history() {
+  auto retention = options().history_retention;
+  if (!history_store_ || retention.count() == 0) return;
+  auto cutoff = std::chrono::system_clock::now() - retention;
+  if (history_writer_) {
+    history_writer_->prune(cutoff);
+    return;
+  }
+  try {
+    history_store_->prune(cutoff);
+  } catch (const std::exception& e) {
+    Event event{
+        .kind = EventKind::error, .time = {}, .text = e.what(), .detail = "history-prune-failed"};
+    bus_.publish(event);
+  }
+}
+
+void Core::stop_history() {
+  if (history_writer_) history_writer_->stop();
+}
+
+ServerOptions Core::with_default_listener(ServerOptions options) {
+  options.validate();
+  if (options.listeners.empty()) options.listen(default_listener);
+  return options;
+}
+
+std::vector<std::string> Core::reconfigure(const ServerOptions& next) {
+  next.validate();
+  std::lock_guard lock(reconfigure_mutex_);
+  const ServerOptions& running = options();
+  // Everything read at run time takes the new value; what was used up at start keeps
+  // the running one, and is named when the new value differs.
+  ServerOptions applied = next;
+  if (applied.listeners.empty()) applied.listen(default_listener);
+  if (!applied.history_store) applied.history_store = running.history_store;  // none: the same
+  std::vector<std::string> need_restart;
+  auto keep = [&](const char* name, auto ServerOptions::*setting) {
+    if (applied.*setting != running.*setting) need_restart.emplace_back(name);
+    applied.*setting = running.*setting;
+  };
+  keep("listeners", &ServerOptions::listeners);
+  keep("threads", &ServerOptions::threads);
+  keep("max_line_bytes", &ServerOptions::max_line_bytes);
+  keep("history", &ServerOptions::history);
+  keep("history_store", &ServerOptions::history_store);
+  keep("history_memory_bytes", &ServerOptions::history_memory_bytes);
+  limits_.apply(applied);
+  hub_.set_limits(applied);
+  if (applied != running) {
+    later_options_.push_back(std::make_unique<const ServerOptions>(std::move(applied)));
+    current_options_.store(later_options_.back().get(), std::memory_order_release);
+  }
+  return need_restart;
+}
+
+asio::io_context& Core::next_worker() noexcept {
+  return *workers_[next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size()];
+}
+
+std::optional<ReplyError> Core::admit(const std::string& address) {
+  std::lock_guard lock(mutex_);
+  if (stopping_) return ReplyError::server_full;
+  const std::size_t max_total = limits_.max_connections();
+  const std::size_t max_per_address = limits_.max_connections_per_ip();
+  if (max_total != 0 && admitted_ >= max_total) return ReplyError::server_full;
+  if (max_per_address != 0 && !exempt_locked(address)) {
+    auto it = per_address_.find(address);
+    if (it != per_address_.end() && it->second >= max_per_address) {
+      return ReplyError::too_many_connections;
+    }
+  }
+  ++admitted_;
+  ++per_address_[address];
+  return std::nullopt;
+}
+
+bool Core::exempt_locked(const std::string& address) {
+  const ServerOptions& current = options();
+  if (&current != exempt_of_) {
+    exempt_of_ = &current;
+    exempt_.clear();
+    for (const auto& text : current.connection_limit_exempt) {
+      if (auto range = AddressRange::parse(text)) exempt_.push_back(*range);
+    }
+  }
+  if (exempt_.empty()) return false;
+  std::error_code ec;
+  auto parsed = asio::ip::make_address(address, ec);
+  if (ec) return false;
+  return std::any_of(exempt_.begin(), exempt_.end(),
+                     [&](const AddressRange& range) { return range.contains(parsed); });
+}
+
+void Core::release(const std::string& address) {
+  std::unique_lock lock(mutex_);
+  --admitted_;
+  if (auto it = per_address_.find(address); it != per_address_.end() && --it->second == 0) {
+    per_address_.erase(it);
+  }
+  drained_if_done_locked(lock);
+}
+
+bool Core::add(std::shared_ptr<Connection> connection, const std::string& address) {
+  std::unique_lock lock(mutex_);
+  if (stopping_) {
+    lock.unlock();
+    if (!address.empty()) release(address);
+    return false;
+  }
+  Connection* key = connection.get();
+  connections_.emplace(key, std::move(connection));
+  return true;
+}
+
+void Core::remove(Connection& connection, const std::string& address) {
+  std::shared_ptr<Connection> last;  // destroyed after the lock is released
+  {
+    std::unique_lock lock(mutex_);
+    auto it = connections_.find(&connection);
+    if (it == connections_.end()) return;
+    last = std::move(it->second);
+    connections_.erase(it);
+    if (address.empty()) {
+      drained_if_done_locked(lock);
+      return;
+    }
+  }
+  release(address);
+}
+
+void Core::shut_down(std::function<void()> on_drained) {
+  {
+    std::unique_lock lock(mutex_);
+    if (stopping_.exchange(true)) return;
+    on_drained_ = std::move(on_drained);
+    if (hub_.work_in_flight() != 0 && !workers_.empty()) {
+      // Everyone still online receives the messages already taken; their senders
+      // may even be gone (Session::on_settled). Then the connections are told.
+      auto timer = std::make_shared<asio::steady_timer>(*workers_.front());
+      timer->expires_after(limits_.shutdown_timeout());
+      timer->async_wait([this, alive = std::weak_ptr<void>(alive_)](std::error_code ec) {
+        if (auto still = alive.lock(); still && !ec) tell_connections_to_stop();
+      });
+      stop_timer_ = timer;
+      if (hub_.work_in_flight() != 0) return;
+    }
+  }
+  tell_connections_to_stop();
+}
+
+void Core::hub_work_ended() {
+  if (hub_.end_work() && stopping_.load()) {
+    tell_connections_to_stop();
+  }
+}
+
+void Core::tell_connections_to_stop() {
+  std::vector<std::shared_ptr<Connection>> open;
+  {
+    std::unique_lock lock(mutex_);
+    if (!stopping_ || !on_drained_ || stop_told_.exchange(true)) return;
+    if (stop_timer_) {
+      auto timer = std::static_pointer_cast<asio::steady_timer>(stop_timer_);
+      asio::post(timer->get_executor(), [timer] { timer->cancel(); });
+    }
+    hub_.set_quiet(true);
+    for (const auto& [key, connection] : connections_) open.push_back(connection);
+    drained_if_done_locked(lock);
+  }
+  for (const auto& connection : open) connection->shut_down();
+}
+
+void Core::drained_if_done_locked(std::unique_lock<std::mutex>& lock) {
+  if (!stopping_ || admitted_ != 0 || !connections_.empty() || !on_drained_) return;
+  auto done = std::move(on_drained_);
+  on_drained_ = nullptr;
+  lock.unlock();
+  done();
+}
+
+std::size_t Core::connection_count() const {
+  std::lock_guard lock(mutex_);
+  return connections_.size();
+}
+
+}  // namespace socketchat::detail

@@ -1,0 +1,49 @@
+#include "server/metrics.hpp"
+
+#include <fmt/format.h>
+
+namespace socketchat::detail {
+
+namespace {
+constexpr const char* transport_names[] = {"tcp", "tls", "ws", "wss", "local"};
+}
+
+std::string Metrics::render(std::size_t users, std::uint64_t sink_events_dropped) const {
+  auto load = [](const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); };
+  fmt::memory_buffer out;
+  auto it = std::back_inserter(out);
+  auto family = [&](const char* name, const char* type, const char* help) {
+    fmt::format_to(it, "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  };
+  family("socketchat_connections", "gauge", "Open connections, by transport.");
+  for (int t = 0; t < transport_count; ++t) {
+    fmt::format_to(it, "socketchat_connections{{transport=\"{}\"}} {}\n", transport_names[t],
+                   load(open_[t]));
+  }
+  family("socketchat_connections_accepted_total", "counter", "Connections accepted, by transport.");
+  for (int t = 0; t < transport_count; ++t) {
+    fmt::format_to(it, "socketchat_connections_accepted_total{{transport=\"{}\"}} {}\n",
+                   transport_names[t], load(accepted_[t]));
+  }
+  family("socketchat_users", "gauge", "Logged-in users.");
+  fmt::format_to(it, "socketchat_users {}\n", users);
+  family("socketchat_commands_total", "counter", "Commands received from clients.");
+  fmt::format_to(it, "socketchat_commands_total {}\n", load(commands_));
+  family("socketchat_received_bytes_total", "counter", "Bytes received from clients.");
+  fmt::format_to(it, "socketchat_received_bytes_total {}\n", load(bytes_in_));
+  family("socketchat_sent_messages_total", "counter",
+         "Messages (encoded lines or batches of lines) written to clients.");
+  fmt::format_to(it, "socketchat_sent_messages_total {}\n", load(messages_out_));
+  family("socketchat_sent_bytes_total", "counter", "Bytes written to clients.");
+  fmt::format_to(it, "socketchat_sent_bytes_total {}\n", load(bytes_out_));
+  family("socketchat_sendq_drops_total", "counter", "Slow readers disconnected at sendq_bytes.");
+  fmt::format_to(it, "socketchat_sendq_drops_total {}\n", load(sendq_drops_));
+  family("socketchat_rate_limited_total", "counter", "Commands refused by the rate limit.");
+  fmt::format_to(it, "socketchat_rate_limited_total {}\n", load(rate_limited_));
+  family("socketchat_sink_events_dropped_total", "counter",
+         "Events (log lines) an AsyncSink dropped because its queue was full.");
+  fmt::format_to(it, "socketchat_sink_events_dropped_total {}\n", sink_events_dropped);
+  return {out.data(), out.size()};
+}
+
+}  // namespace socketchat::detail

@@ -1,0 +1,182 @@
+#include "session/local_session.hpp"
+
+#include <fmt/format.h>
+#include <asio/post.hpp>
+
+#include "server/core.hpp"
+#include "util/text.hpp"
+#include "socketchat/error.hpp"
+
+namespace socketchat::detail {
+
+namespace {
+
+// Splits one line of the line protocol into the parts an embedder wants.
+Incoming parse_incoming(std::string_view line) {
+  Incoming in{.line = line};
+  std::string_view rest;
+  in.kind = take_word(line, rest);
+  if (in.kind == "MSG" || in.kind == "DM") {
+    in.from = take_word(rest, in.text);
+  } else if (in.kind == "SAY") {
+    in.room = take_word(rest, rest);
+    in.from = take_word(rest, in.text);
+  } else {
+    in.text = rest;
+  }
+  return in;
+}
+
+}  // namespace
+
+LocalSession::LocalSession(Core& core, LocalUser::Handler handler)
+    : Peer(core.next_connection_id(), "local"),
+      core_(core),
+      protocol_(core.line_protocol()),
+      strand_(asio::make_strand(core.next_worker())),
+      decoder_(protocol_.make_decoder()),
+      handler_(std::move(handler)) {}
+
+void LocalSession::log_in(std::string_view name) {
+  if (auto refusal = core_.hub().try_login(*this, name)) {
+    throw config_error(fmt::format("cannot log in as '{}': {}", name, code_of(*refusal)));
+  }
+  core_.metrics().opened(Metrics::local);
+  Event connect{.kind = EventKind::connect, .time = {}, .connection = id(), .remote = remote()};
+  core_.bus().publish(connect);
+  Event login{.kind = EventKind::login,
+              .time = {},
+              .connection = id(),
+              .remote = remote(),
+              .user = this->name()};
+  core_.bus().publish(login);
+}
+
+void LocalSession::submit(std::string line) {
+  line.push_back('\n');
+  asio::post(strand_, [self = shared_from_this(), line = std::move(line)]() mutable {
+    if (!self->open_) return;
+    self->queued_.push_back(std::move(line));
+    self->run_queued();
+  });
+}
+
+void LocalSession::run_queued() {
+  while (open_ && !paused_ && !queued_.empty()) {
+    std::string line = std::move(queued_.front());
+    queued_.pop_front();
+    decoder_->feed(line, *this);
+  }
+  // A disconnect cancels nothing submitted before it.
+  if (close_requested_ && !paused_ && queued_.empty()) close_on_strand();
+}
+
+// One command at a time: an in-process user never has many messages in flight.
+Flow LocalSession::on_command(const Command& command) {
+  switch (core_.hub().handle(*this, command)) {
+    case Hub::After::close:
+      close_on_strand();
+      break;
+    case Hub::After::pending:
+    case Hub::After::wait:
+      paused_ = true;
+      break;
+    case Hub::After::stay:
+      break;
+  }
+  return open_ && !paused_ ? Flow::next : Flow::stop;
+}
+
+// The line protocol answers everything through the Hub; kept for the interface.
+Flow LocalSession::on_reply(Payload payload) {
+  send(std::move(payload));
+  return open_ ? Flow::next : Flow::stop;
+}
+
+void LocalSession::defer(std::function<void()> task) {
+  asio::post(strand_, [self = shared_from_this(), task = std::move(task)] {
+    task();  // a message is delivered to the others even if this user has gone
+    self->core_.hub_work_ended();
+    self->paused_ = false;
+    self->run_queued();
+  });
+}
+
+bool LocalSession::on_decode_error(ReplyError error) {
+  send(protocol_.encode({.notice = Notice::error, .error = error}));
+  return open_;
+}
+
+void LocalSession::send(Payload payload) {
+  asio::post(strand_, [self = shared_from_this(), payload = std::move(payload)] {
+    if (!self->open_) return;
+    std::string_view bytes = payload.view();
+    while (!bytes.empty()) {
+      auto lf = bytes.find('\n');
+      self->deliver(bytes.substr(0, lf));
+      if (lf == std::string_view::npos) break;
+      bytes.remove_prefix(lf + 1);
+    }
+  });
+}
+
+// Exceptions from the embedder's handler are reported, never let into the server.
+void LocalSession::deliver(std::string_view line) {
+  auto owner = owner_.lock();
+  if (!owner || !handler_) return;
+  try {
+    handler_(*owner, parse_incoming(line));
+  } catch (const std::exception& e) {
+    Event event{.kind = EventKind::error,
+                .time = {},
+                .connection = id(),
+                .remote = remote(),
+                .user = name(),
+                .text = e.what(),
+                .detail = "handler-failed"};
+    core_.bus().publish(event);
+  } catch (...) {
+    Event event{.kind = EventKind::error,
+                .time = {},
+                .connection = id(),
+                .remote = remote(),
+                .user = name(),
+                .detail = "handler-failed"};
+    core_.bus().publish(event);
+  }
+}
+
+void LocalSession::close() {
+  asio::post(strand_, [self = shared_from_this()] {
+    self->close_requested_ = true;
+    self->run_queued();
+  });
+}
+
+void LocalSession::shut_down() {
+  asio::post(strand_, [self = shared_from_this()] {
+    if (!self->open_) return;
+    self->deliver("INFO server shutting down");
+    self->queued_.clear();  // what the Hub has taken is still finished (run_queued)
+    self->close_requested_ = true;
+    self->run_queued();
+  });
+}
+
+void LocalSession::close_on_strand() {
+  if (!open_) return;
+  open_ = false;
+  mark_closing();
+  core_.metrics().closed(Metrics::local);
+  core_.hub().leave(*this);
+  Event event{.kind = EventKind::disconnect,
+              .time = {},
+              .connection = id(),
+              .remote = remote(),
+              .user = name(),
+              .reason = errc::closed_by_client};
+  core_.bus().publish(event);
+  core_.remove(*this, {});
+}
+
+}  // namespace socketchat::detail

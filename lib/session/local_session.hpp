@@ -1,0 +1,63 @@
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "transport/asio_types.hpp"
+#include "server/connection.hpp"
+#include "hub/peer.hpp"
+#include "protocol/protocol.hpp"
+#include "socketchat/local_user.hpp"
+
+namespace socketchat::detail {
+
+class Core;
+
+// An in-process user: a Peer whose output is handed to a callback instead of a
+// socket. It speaks the line protocol in both directions, so it reaches the Hub by
+// the same path as a remote client and is seen by others exactly like one.
+// Everything runs on its own strand; submit() and send() may come from any thread.
+class LocalSession final : public Peer,
+                           public Connection,
+                           private DecodeHandler,
+                           public std::enable_shared_from_this<LocalSession> {
+ public:
+  LocalSession(Core& core, LocalUser::Handler handler);
+
+  // Logs in at once, on the calling thread; throws config_error if refused.
+  void log_in(std::string_view name);
+  void set_owner(std::weak_ptr<LocalUser> owner) { owner_ = std::move(owner); }
+
+  void submit(std::string line);  // one command line, without LF
+  void close();
+
+  void send(Payload payload) override;
+  const Protocol& protocol() const noexcept override { return protocol_; }
+  std::shared_ptr<Peer> shared_peer() override { return shared_from_this(); }
+  void defer(std::function<void()> task) override;
+  void shut_down() override;
+
+ private:
+  Flow on_command(const Command& command) override;
+  Flow on_reply(Payload payload) override;
+  bool on_decode_error(ReplyError error) override;
+  void on_line() override {}
+
+  void deliver(std::string_view line);
+  void close_on_strand();
+  void run_queued();  // decodes queued lines until one waits for the Hub
+
+  Core& core_;
+  const Protocol& protocol_;
+  Executor strand_;
+  std::unique_ptr<Decoder> decoder_;
+  LocalUser::Handler handler_;
+  std::weak_ptr<LocalUser> owner_;
+  bool open_ = true;                // strand only, after log_in
+  bool paused_ = false;             // a command is waiting for the Hub
+  bool close_requested_ = false;    // close() once the lines before it have run
+  std::deque<std::string> queued_;  // lines submitted while paused
+};
+
+}  // namespace socketchat::detail

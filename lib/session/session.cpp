@@ -1,0 +1,539 @@
+#include "session/session.hpp"
+
+#include <asio/dispatch.hpp>
+#include <asio/post.hpp>
+
+#include "server/core.hpp"
+#include "transport/tcp_link.hpp"
+#include "transport/tls_link.hpp"
+#include "transport/websocket/websocket_link.hpp"
+#include "socketchat/error.hpp"
+
+namespace socketchat::detail {
+
+template <class Link>
+Session<Link>::Session(Core& core, const Protocol& protocol, Link link, std::uint64_t id,
+                       std::string remote, std::string address)
+    : Peer(id, std::move(remote)),
+      core_(core),
+      decoder_(protocol.make_decoder()),
+      protocol_(decoder_->encoder()),
+      link_(std::move(link)),
+      timer_(link_.get_executor()),
+      write_turns_(
+          asio::use_service<WriteTurns>(link_.get_executor().get_inner_executor().context())),
+      rate_(core.limits().rate_burst(), Clock::now()),
+      address_(std::move(address)),
+      connected_at_(Clock::now()),
+      last_input_(connected_at_) {}
+
+template <class Link>
+Session<Link>::~Session() = default;
+
+template <class Link>
+void Session<Link>::start() {
+  auto& socket = link_.socket();
+  std::error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+  // A fixed kernel buffer: otherwise Linux grows it to megabytes for a reader that
+  // does not read, and sendq_bytes would bound only what is queued beyond that.
+  if (int bytes = static_cast<int>(core_.options().send_buffer_bytes); bytes > 0) {
+    socket.set_option(asio::socket_base::send_buffer_size(bytes), ignored);
+  }
+  arm_timer(deadline());
+  link_.open([self = this->shared_from_this()](std::error_code ec) { self->on_opened(ec); });
+}
+
+template <class Link>
+void Session<Link>::on_opened(std::error_code ec) {
+  if (state_ != State::opening) return;
+  if (ec) {
+    // A failed handshake, or a plain HTTP request answered by the link: no chat here.
+    if (ec != asio::error::eof)
+      publish_error(std::string(Link::transport) + "-handshake-failed", ec);
+    return close_now();  // never open: nothing to announce
+  }
+  state_ = State::open;
+  announced_ = true;
+  core_.metrics().opened(Metrics::transport_of(Link::transport));
+  last_input_ = Clock::now();
+  Event event{.kind = EventKind::connect, .time = {}, .connection = id(), .remote = remote()};
+  core_.bus().publish(event);
+  arm_timer(deadline());
+  read(false);
+}
+
+// ---- reading -------------------------------------------------------------------
+
+template <class Link>
+void Session<Link>::read(bool speculative) {
+  link_.read(speculative, [self = this->shared_from_this()](
+                              std::error_code ec, std::string_view bytes, bool more_waiting) {
+    self->on_input(ec, bytes, more_waiting);
+  });
+}
+
+template <class Link>
+void Session<Link>::on_input(std::error_code ec, std::string_view bytes, bool more_waiting) {
+  if (state_ != State::open) return;
+  admit_control();  // the pongs go out first, as their pings came first
+  if (state_ != State::open) return;
+  if (!bytes.empty()) {
+    core_.metrics().received(bytes.size());
+    now_ = Clock::now();
+    more_waiting_ = more_waiting;
+    decode(bytes);
+    // Replies to what was just read go out now, not behind every flush queued for
+    // other connections: a PING is answered in the time it takes to read it.
+    if (state_ == State::open) flush();
+  }
+  if (link_.has_control()) kick_flush();  // e.g. a WebSocket pong to send
+  if (state_ != State::open) return;
+  if (ec == asio::error::eof) {
+    // The end of input cancels nothing already read: commands waiting in stash_ are
+    // taken first (resume), then the session finishes.
+    if (paused_) {
+      input_ended_ = true;
+      return;
+    }
+    return finish(errc::closed_by_client, nullptr);
+  }
+  if (ec) return abort(errc::connection_reset);
+  if (!paused_) read_on();
+}
+
+template <class Link>
+void Session<Link>::decode(std::string_view bytes) {
+  if (paused_) {  // a command is still waiting: keep the input in order behind it
+    stash_.append(bytes);
+    return;
+  }
+  std::size_t taken = decoder_->feed(bytes, *this);
+  if (paused_ && state_ == State::open) stash_.assign(bytes.substr(taken));  // `bytes` is not ours
+}
+
+template <class Link>
+void Session<Link>::read_on() {
+  if (more_waiting_) {
+    // More may be waiting: yield to other connections, then read again at once.
+    asio::post(link_.get_executor(), [self = this->shared_from_this()] {
+      if (self->state_ == State::open && !self->paused_) self->read(true);
+    });
+  } else {
+    read(false);
+  }
+}
+
+template <class Link>
+void Session<Link>::defer(std::function<void()> task) {
+  asio::post(link_.get_executor(), [self = this->shared_from_this(), task = std::move(task)] {
+    // Whatever became of this connection, a message it sent is delivered to the
+    // others (a reply to a closed connection is dropped by send()).
+    task();
+    self->core_.hub_work_ended();
+    if (--self->in_flight_ == 0) self->blocked_ = false;
+    if (self->state_ == State::open) return self->resume();
+    if (self->settled()) self->on_settled();
+  });
+}
+
+template <class Link>
+void Session<Link>::resume() {
+  if (!paused_ || blocked_) return;
+  paused_ = false;
+  drain_wait_ = false;
+  if (state_ != State::open) return;
+  std::string pending = std::move(stash_);
+  stash_.clear();
+  decode(pending);
+  if (state_ != State::open || paused_) return;
+  if (input_ended_) return finish(errc::closed_by_client, nullptr);
+  read_on();
+}
+
+template <class Link>
+void Session<Link>::on_line() {
+  last_input_ = now_;
+  probed_ = false;
+}
+
+template <class Link>
+bool Session<Link>::rate_allows() {
+  const auto& limits = core_.limits();
+  if (rate_.allow(now_, limits.rate_per_second(), limits.rate_burst())) return true;
+  core_.metrics().rate_limited();
+  reply_error(ReplyError::rate_limited);
+  return false;
+}
+
+// The link's control frames (WebSocket pings) are commands too: each is charged to the
+// rate limit (no pong for one over it), and what the link queues for them counts
+// against sendq_bytes like any reply, so a client that pings and never reads is
+// dropped like any slow reader.
+template <class Link>
+void Session<Link>::admit_control() {
+  const auto& limits = core_.limits();
+  link_.admit_control([&] {
+    if (rate_.allow(Clock::now(), limits.rate_per_second(), limits.rate_burst())) return true;
+    core_.metrics().rate_limited();
+    return false;
+  });
+  std::size_t limit = limits.sendq_bytes();
+  if (limit == 0 || link_.control_bytes() == 0) return;
+  bool over;
+  {
+    std::lock_guard lock(out_mutex_);
+    over = queued_bytes_ + link_.control_bytes() > limit;
+  }
+  if (over) abort(errc::sendq_exceeded);
+}
+
+template <class Link>
+void Session<Link>::reply_error(ReplyError error) {
+  send(protocol_.encode({.notice = Notice::error, .error = error}));
+}
+
+namespace {
+
+// Messages being made durable do not hold up the next message of the same sender (the
+// store keeps their order); anything else waits until they are delivered, so that what
+// others see keeps the order in which it was sent.
+constexpr int max_messages_in_flight = 64;
+
+bool is_message(Verb verb) {
+  return verb == Verb::msg || verb == Verb::dm || verb == Verb::say;
+}
+
+}  // namespace
+
+// Pauses the input (fed again once the Hub has caught up: defer) if what comes next must
+// wait: anything while a command blocks, and all but a message while messages are in
+// flight (or when too many are). And anything while the client has not read half of
+// sendq_bytes: its next command waits until it has (on_written), so no reply to its own
+// commands can overflow its queue.
+template <class Link>
+bool Session<Link>::must_wait(bool message) {
+  if (!blocked_ && (in_flight_ == 0 || (message && in_flight_ < max_messages_in_flight))) {
+    if (!backlogged()) return false;
+    drain_wait_ = true;
+  }
+  paused_ = true;
+  return true;
+}
+
+template <class Link>
+bool Session<Link>::backlogged() {
+  std::size_t limit = core_.limits().sendq_bytes();
+  if (limit == 0) return false;
+  std::lock_guard lock(out_mutex_);
+  return queued_bytes_ > limit / 2;
+}
+
+template <class Link>
+Flow Session<Link>::on_command(const Command& command) {
+  if (state_ != State::open) return Flow::stop;
+  if (must_wait(is_message(command.verb))) return Flow::retry;
+  core_.metrics().command();
+  if (!command.follow_up && !rate_allows()) return Flow::next;
+  switch (core_.hub().handle(*this, command)) {
+    case Hub::After::close:
+      finish(errc::closed_by_client, nullptr);
+      return Flow::stop;
+    case Hub::After::pending:
+      ++in_flight_;
+      break;
+    case Hub::After::wait:
+      ++in_flight_;
+      blocked_ = paused_ = true;
+      return Flow::stop;
+    case Hub::After::stay:
+      break;
+  }
+  return state_ == State::open ? Flow::next : Flow::stop;
+}
+
+template <class Link>
+Flow Session<Link>::on_reply(Payload payload) {
+  if (state_ != State::open) return Flow::stop;
+  if (must_wait(false)) return Flow::retry;  // after what the Hub still owes this client
+  core_.metrics().command();
+  if (rate_allows()) send(std::move(payload));
+  return state_ == State::open ? Flow::next : Flow::stop;
+}
+
+template <class Link>
+bool Session<Link>::on_decode_error(ReplyError error) {
+  if (state_ != State::open) return false;
+  if (rate_allows()) reply_error(error);
+  return state_ == State::open;
+}
+
+// ---- timing --------------------------------------------------------------------
+
+template <class Link>
+typename Session<Link>::Clock::time_point Session<Link>::deadline() const {
+  const auto& limits = core_.limits();
+  if (state_ == State::draining || state_ == State::closed) return drain_deadline_;
+  auto at = Clock::time_point::max();
+  if (auto idle = limits.idle_timeout(); idle.count() > 0) {
+    at = last_input_ + (probed_ ? 2 * idle : idle);  // a probed client gets one more period
+  }
+  if (auto login = limits.login_timeout(); !logged_in() && login.count() > 0) {
+    at = std::min(at, connected_at_ + login);
+  }
+  if (state_ == State::opening)
+    at = std::min(at, connected_at_ + core_.options().handshake_timeout);
+  return at;
+}
+
+template <class Link>
+void Session<Link>::arm_timer(Clock::time_point at) {
+  if (at == Clock::time_point::max()) return;
+  timer_.expires_at(at);
+  timer_.async_wait([self = this->shared_from_this()](std::error_code ec) { self->on_timer(ec); });
+}
+
+// The timer is not moved on every line: when it fires early it re-arms for the rest.
+// (A wait that had already fired when the timer was moved also lands here: check.)
+template <class Link>
+void Session<Link>::on_timer(std::error_code ec) {
+  if (ec == asio::error::operation_aborted || retired_) return;
+  auto at = deadline();
+  if (Clock::now() < at) return arm_timer(at);
+  switch (state_) {
+    case State::opening:
+      publish_error(std::string(Link::transport) + "-handshake-timeout", errc::handshake_timeout);
+      return close_now();
+    case State::draining:
+      return abort(reason_);  // the flush took too long
+    case State::closed:
+      return retire();  // the Hub did not finish in time: go without waiting longer
+    default:
+      break;
+  }
+  if (logged_in() && !probed_) {
+    // Idle, not a login timeout: a protocol that can ask the client whether it is
+    // still there (IRC's PING) does so, and any line it sends back counts.
+    if (auto probe = protocol_.keepalive_probe()) {
+      probed_ = true;
+      send(std::move(probe));
+      return arm_timer(deadline());
+    }
+  }
+  auto words = protocol_.encode({.notice = Notice::inactivity});
+  finish(logged_in() ? errc::idle_timeout : errc::login_timeout, &words);
+}
+
+// ---- writing -------------------------------------------------------------------
+
+template <class Link>
+void Session<Link>::send(Payload payload) {
+  if (!payload)
+    return;  // a reply the protocol spells as nothing (IRC: JOIN of a channel one is in)
+  bool overflow = false;
+  bool kick = false;
+  {
+    std::lock_guard lock(out_mutex_);
+    if (output_closed_) return;
+    std::size_t limit = core_.limits().sendq_bytes();
+    if (limit != 0 && queued_bytes_ + payload.size() > limit) {
+      output_closed_ = true;  // nothing more for a reader this far behind
+      overflow = true;
+    } else {
+      queued_bytes_ += payload.size();
+      queued_.push_back(std::move(payload));
+      kick = !write_pending_;
+      write_pending_ = true;
+    }
+  }
+  if (overflow) {
+    asio::post(link_.get_executor(),
+               [self = this->shared_from_this()] { self->abort(errc::sendq_exceeded); });
+  } else if (kick) {
+    schedule_write();
+  }
+}
+
+template <class Link>
+void Session<Link>::schedule_write() {
+  auto self = this->shared_from_this();
+  write_turns_.schedule(std::shared_ptr<Writer>(self, static_cast<Writer*>(this)));
+}
+
+template <class Link>
+void Session<Link>::write_turn() {
+  asio::dispatch(link_.get_executor(), [self = this->shared_from_this()] { self->flush(); });
+}
+
+// For output of the link's own (control frames): a flush even with an empty queue.
+template <class Link>
+void Session<Link>::kick_flush() {
+  {
+    std::lock_guard lock(out_mutex_);
+    if (write_pending_) return;  // the write in flight takes the control frames along
+    write_pending_ = true;
+  }
+  schedule_write();
+}
+
+template <class Link>
+void Session<Link>::flush() {
+  if (state_ == State::closed || write_in_flight_) return;  // on_written goes on from there
+  {
+    std::lock_guard lock(out_mutex_);
+    writing_.swap(queued_);
+    if (writing_.empty() && !link_.has_control()) {
+      write_pending_ = false;
+      return;
+    }
+  }
+  write_in_flight_ = true;
+  link_.write(writing_,
+              [self = this->shared_from_this()](std::error_code ec) { self->on_written(ec); });
+}
+
+template <class Link>
+void Session<Link>::on_written(std::error_code ec) {
+  write_in_flight_ = false;
+  if (state_ == State::closed) return;
+  if (ec) return abort(errc::connection_reset);
+  std::size_t written = 0;
+  for (const auto& payload : writing_) written += payload.size();
+  core_.metrics().sent(writing_.size(), written);
+  writing_.clear();
+  bool more;
+  bool relieved;
+  {
+    std::lock_guard lock(out_mutex_);
+    queued_bytes_ -= written;
+    more = !queued_.empty() || link_.has_control();
+    if (!more) write_pending_ = false;
+    relieved = queued_bytes_ <= core_.limits().sendq_bytes() / 2;
+  }
+  // A link may finish a write at once, inside flush(): the next turn, so that flushing
+  // again never recurses (and others get theirs first).
+  if (more) schedule_write();
+  if (drain_wait_ && relieved && state_ == State::open) resume();
+  if (!more) close_if_drained();
+}
+
+// ---- ending --------------------------------------------------------------------
+
+template <class Link>
+void Session<Link>::shut_down() {
+  asio::post(link_.get_executor(), [self = this->shared_from_this()] {
+    if (self->state_ == State::opening) return self->close_now();
+    if (self->state_ != State::open) return;
+    auto words = self->protocol_.encode({.notice = Notice::shutting_down});
+    self->finish(errc::server_shutdown, &words);
+  });
+}
+
+template <class Link>
+void Session<Link>::finish(std::error_code reason, const Payload* last_words) {
+  if (state_ != State::open) return;
+  state_ = State::draining;
+  reason_ = reason;
+  if (last_words) send(*last_words);
+  drain_deadline_ = Clock::now() + core_.limits().shutdown_timeout();
+  arm_timer(drain_deadline_);
+  if (settled()) on_settled();
+}
+
+// The departure is announced only after the messages this connection sent before it:
+// an ending connection leaves the Hub once the Hub has finished its commands.
+template <class Link>
+void Session<Link>::on_settled() {
+  if (state_ == State::closed) return retire();
+  if (state_ != State::draining) return;
+  leave_hub();
+  link_.goodbye(reason_ == errc::server_shutdown);  // e.g. a WebSocket close frame, last
+  if (link_.has_control()) kick_flush();
+  close_if_drained();
+}
+
+template <class Link>
+void Session<Link>::leave_hub() {
+  if (left_hub_) return;
+  left_hub_ = true;
+  core_.hub().leave(*this);
+}
+
+template <class Link>
+void Session<Link>::close_if_drained() {
+  if (state_ != State::draining || !settled()) return;
+  bool idle;
+  {
+    std::lock_guard lock(out_mutex_);
+    idle = !write_pending_;
+  }
+  if (idle) close_now();
+}
+
+template <class Link>
+void Session<Link>::abort(std::error_code reason) {
+  if (state_ == State::closed) return;
+  if (state_ == State::open) reason_ = reason;
+  if (reason == errc::sendq_exceeded) {
+    core_.metrics().sendq_drop();
+    publish_error("sendq-exceeded", reason);
+  }
+  close_now();
+}
+
+template <class Link>
+void Session<Link>::close_now() {
+  if (state_ == State::closed) return;
+  state_ = State::closed;
+  mark_closing();
+  {
+    std::lock_guard lock(out_mutex_);
+    output_closed_ = true;
+    queued_.clear();
+  }
+  link_.close();
+  if (settled()) return retire();
+  // Messages this connection sent are still being stored: they are delivered, then
+  // the departure announced (defer, on_settled), unless that takes too long.
+  drain_deadline_ = Clock::now() + core_.limits().shutdown_timeout();
+  arm_timer(drain_deadline_);
+}
+
+template <class Link>
+void Session<Link>::retire() {
+  if (retired_) return;
+  retired_ = true;
+  timer_.cancel();
+  leave_hub();
+  if (announced_) {
+    core_.metrics().closed(Metrics::transport_of(Link::transport));
+    Event event{.kind = EventKind::disconnect,
+                .time = {},
+                .connection = id(),
+                .remote = remote(),
+                .user = name(),
+                .reason = reason_};
+    core_.bus().publish(event);
+  }
+  core_.remove(*this, address_);  // may drop the last owning reference but ours
+}
+
+template <class Link>
+void Session<Link>::publish_error(std::string_view detail, std::error_code reason) {
+  Event event{.kind = EventKind::error,
+              .time = {},
+              .connection = id(),
+              .remote = remote(),
+              .user = name(),
+              .detail = detail,
+              .reason = reason};
+  core_.bus().publish(event);
+}
+
+template class Session<TcpLink>;
+template class Session<TlsLink>;
+template class Session<WebSocketLink<TcpLink>>;
+template class Session<WebSocketLink<TlsLink>>;
+
+}  // namespace socketchat::detail

@@ -1,0 +1,143 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "transport/asio_types.hpp"
+#include "server/connection.hpp"
+#include "hub/peer.hpp"
+#include "protocol/protocol.hpp"
+#include "session/rate_limiter.hpp"
+#include "session/write_turns.hpp"
+
+namespace socketchat::detail {
+
+class Core;
+
+// One connection's life: its read loop, its bounded write queue, its idle/login
+// timer and its rate limiter, over a Link that moves its bytes (TcpLink, TlsLink,
+// WebSocketLink<...>: see tcp_link.hpp for what a link offers). It owns the link;
+// the Hub holds it only as a Peer while it is logged in, and Core holds it until it
+// has closed.
+//
+// Everything but send() runs on the session's strand. send() may be called from
+// any thread: it appends to the queue under a small mutex and, if no write is in
+// flight, asks the io_context's WriteTurns for a turn. Each write gathers everything
+// queued into one gather write.
+template <class Link>
+class Session final : public Peer,
+                      public Connection,
+                      private DecodeHandler,
+                      private Writer,
+                      public std::enable_shared_from_this<Session<Link>> {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // `protocol` is the listener's: it makes this connection's decoder, and that says
+  // which protocol spells the replies (see Decoder::encoder).
+  Session(Core& core, const Protocol& protocol, Link link, std::uint64_t id, std::string remote,
+          std::string address);
+  ~Session();
+
+  // Opens the link (handshakes), then reads and times; call once, after Core::add().
+  void start();
+  void shut_down() override;
+
+  void send(Payload payload) override;
+  const Protocol& protocol() const noexcept override { return protocol_; }
+  std::shared_ptr<Peer> shared_peer() override { return this->shared_from_this(); }
+  void defer(std::function<void()> task) override;
+  Executor get_executor() { return link_.get_executor(); }
+
+ private:
+  enum class State { opening, open, draining, closed };
+
+  Flow on_command(const Command& command) override;
+  Flow on_reply(Payload payload) override;
+  bool must_wait(bool message);  // and pauses the input if so
+  bool on_decode_error(ReplyError error) override;
+  void on_line() override;
+
+  void on_opened(std::error_code ec);
+  void read(bool speculative);
+  void on_input(std::error_code ec, std::string_view bytes, bool more_waiting);
+  // Decodes `bytes`; what a paused command left unread is kept in stash_. Then reads
+  // on, unless paused or closing.
+  void decode(std::string_view bytes);
+  void read_on();
+  void resume();
+  bool rate_allows();
+  void admit_control();  // the link's control frames: rate and sendq_bytes
+  void reply_error(ReplyError error);
+
+  void arm_timer(Clock::time_point deadline);
+  void on_timer(std::error_code ec);
+  Clock::time_point deadline() const;
+
+  void kick_flush();
+  void schedule_write();       // a turn in WriteTurns, then flush()
+  void write_turn() override;  // WriteTurns: flush() on the strand
+  void flush();
+  void on_written(std::error_code ec);
+
+  // Graceful end: stop reading, send `last_words` if any; once the Hub has finished
+  // every command already taken (settled), leave it and close when the queue is
+  // written, or when shutdown_timeout has passed.
+  void finish(std::error_code reason, const Payload* last_words);
+  // Immediate end: the queue is dropped and the socket closed; the Hub still
+  // delivers the messages already taken before the departure is announced.
+  void abort(std::error_code reason);
+  void close_now();
+  // The Hub owes this connection nothing more (or it has waited long enough).
+  bool settled() const noexcept { return in_flight_ == 0; }
+  // What an ending connection does once it has settled: leave the Hub (draining),
+  // close when drained, retire (closed).
+  void on_settled();
+  void leave_hub();
+  void close_if_drained();
+  void retire();      // leaves the Hub and Core's table, publishes the disconnect
+  bool backlogged();  // so much output waits that commands should wait for it
+  void publish_error(std::string_view detail, std::error_code reason);
+
+  Core& core_;
+  std::unique_ptr<Decoder> decoder_;
+  const Protocol& protocol_;  // decoder_->encoder()
+  Link link_;
+  Timer timer_;
+  WriteTurns& write_turns_;  // of the io_context this connection runs on
+  RateLimiter rate_;
+  std::string address_;  // the client's IP, for the per-address limit
+  State state_ = State::opening;
+  std::error_code reason_;
+  Clock::time_point connected_at_;
+  Clock::time_point last_input_;
+  Clock::time_point now_;  // when the input being decoded was read
+  Clock::time_point drain_deadline_;
+  bool announced_ = false;     // the connect event went out: the disconnect one will too
+  bool probed_ = false;        // idle: the protocol's keepalive probe went out, no line since
+  bool paused_ = false;        // input waits in stash_ until the Hub is done (see on_command)
+  bool blocked_ = false;       // a command waits for the Hub with everything after it
+  int in_flight_ = 0;          // commands the Hub has not finished (Hub::After::pending, wait)
+  bool more_waiting_ = false;  // the last read filled the buffer: the socket may hold more
+  bool input_ended_ = false;   // end of input came while paused: finish once the stash is done
+  bool drain_wait_ = false;    // paused until the client reads its backlog (backlogged)
+  bool left_hub_ = false;      // Hub::leave() done
+  bool retired_ = false;       // Core::remove() done
+  std::string stash_;          // input received while paused, not yet decoded
+
+  // Shared with send() on other threads, under out_mutex_.
+  std::mutex out_mutex_;
+  std::vector<Payload> queued_;
+  std::size_t queued_bytes_ = 0;  // queued plus in flight, against sendq_bytes
+  bool write_pending_ = false;    // a flush is posted or a write is in flight
+  bool output_closed_ = false;
+
+  std::vector<Payload> writing_;  // strand only: the batch being written
+  bool write_in_flight_ = false;  // strand only: the link is writing writing_
+};
+
+}  // namespace socketchat::detail

@@ -1,0 +1,63 @@
+#include "session/write_turns.hpp"
+
+#include <array>
+
+#include <asio/post.hpp>
+
+namespace socketchat::detail {
+
+WriteTurns::WriteTurns(asio::execution_context& context)
+    : asio::execution_context::service(context),
+      context_(static_cast<asio::io_context&>(context)) {}
+
+void WriteTurns::schedule(std::shared_ptr<Writer> writer) {
+  std::lock_guard lock(mutex_);
+  waiting_.push_back(std::move(writer));
+  if (posted_) return;
+  posted_ = true;
+  asio::post(context_, [this] { run_turn(); });
+}
+
+void WriteTurns::run_turn() {
+  std::array<std::shared_ptr<Writer>, writes_per_turn> turn;
+  std::size_t count = 0;
+  {
+    std::lock_guard lock(mutex_);
+    while (count < turn.size() && next_ < waiting_.size())
+      turn[count++] = std::move(waiting_[next_++]);
+  }
+  for (std::size_t i = 0; i < count; ++i) turn[i]->write_turn();
+  std::lock_guard lock(mutex_);
+  if (next_ < waiting_.size()) {  // the rest after the input that came meanwhile
+    if (next_ >= compact_above && next_ * 2 >= waiting_.size()) {
+      // Writers keep coming back before the queue empties: forget the served slots (no
+      // more moves than slots served since the last time, so O(1) a turn on average).
+      waiting_.erase(waiting_.begin(), waiting_.begin() + static_cast<std::ptrdiff_t>(next_));
+      next_ = 0;
+    }
+    asio::post(context_, [this] { run_turn(); });
+    return;
+  }
+  const std::size_t used = waiting_.size();
+  waiting_.clear();  // keeps its capacity: no allocation per round...
+  if (waiting_.capacity() > shrink_above && waiting_.capacity() / 4 > used) {
+    decltype(waiting_) smaller;  // ...unless a burst left it far larger than a round now
+    smaller.reserve(used);
+    waiting_.swap(smaller);
+  }
+  next_ = 0;
+  posted_ = false;
+}
+
+std::size_t WriteTurns::capacity() const {
+  std::lock_guard lock(mutex_);
+  return waiting_.capacity();
+}
+
+void WriteTurns::shutdown() {
+  std::lock_guard lock(mutex_);
+  waiting_.clear();
+  next_ = 0;
+}
+
+}  // namespace socketchat::detail

@@ -1,0 +1,28 @@
+#include "sinks/event_bus.hpp"
+
+namespace socketchat::detail {
+
+void EventBus::add(std::shared_ptr<EventSink> sink) {
+  std::lock_guard lock(mutex_);
+  auto next = std::make_shared<SinkList>(*sinks_);
+  next->push_back(std::move(sink));
+  sinks_ = std::move(next);
+}
+
+bool EventBus::empty() const noexcept {
+  std::lock_guard lock(mutex_);
+  return sinks_->empty();
+}
+
+void EventBus::publish(Event& event) noexcept {
+  std::shared_ptr<const SinkList> sinks;
+  {
+    std::lock_guard lock(mutex_);
+    if (sinks_->empty()) return;
+    sinks = sinks_;
+  }
+  event.time = std::chrono::system_clock::now();
+  for (const auto& sink : *sinks) sink->on_event(event);
+}
+
+}  // namespace socketchat::detail

@@ -1,0 +1,128 @@
+#include "store/history_writer.hpp"
+
+#include "sinks/event_bus.hpp"
+
+namespace socketchat::detail {
+
+HistoryWriter::HistoryWriter(HistoryStore& store, EventBus& bus)
+    : store_(store), bus_(bus), thread_([this] { run(); }) {}
+
+HistoryWriter::~HistoryWriter() {
+  stop();
+}
+
+void HistoryWriter::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void HistoryWriter::append(HistoryRecord record, Stored stored) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      jobs_.push_back(
+          {.kind = Job::Kind::append, .record = std::move(record), .stored = std::move(stored)});
+      wake_.notify_one();
+      return;
+    }
+  }
+  stored(false, record);
+}
+
+void HistoryWriter::latest(std::string scope, std::size_t limit, Found found) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      jobs_.push_back({.kind = Job::Kind::latest,
+                       .record = {.scope = std::move(scope)},
+                       .limit = limit,
+                       .found = std::move(found)});
+      wake_.notify_one();
+      return;
+    }
+  }
+  found(std::nullopt);
+}
+
+void HistoryWriter::prune(std::chrono::system_clock::time_point cutoff) {
+  std::lock_guard lock(mutex_);
+  if (stopping_) return;
+  jobs_.push_back({.kind = Job::Kind::prune, .cutoff = cutoff});
+  wake_.notify_one();
+}
+
+std::int64_t HistoryWriter::mark() {
+  std::lock_guard lock(clock_mutex_);
+  return clock_.mark();
+}
+
+void HistoryWriter::run() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+    if (jobs_.empty()) return;  // stopping, and everything queued is done
+    // Everything that queued up meanwhile: appends go to the store as one batch, up
+    // to the first job of another kind, which keeps its place in the order.
+    std::vector<Job> batch;
+    while (!jobs_.empty() && (batch.empty() || (batch.front().kind == Job::Kind::append &&
+                                                jobs_.front().kind == Job::Kind::append))) {
+      batch.push_back(std::move(jobs_.front()));
+      jobs_.pop_front();
+    }
+    lock.unlock();
+    write(batch);
+    lock.lock();
+  }
+}
+
+void HistoryWriter::write(std::vector<Job>& batch) {
+  Job& first = batch.front();
+  if (first.kind == Job::Kind::latest) {
+    std::optional<std::vector<HistoryRecord>> found;
+    try {
+      found = store_.latest(first.record.scope, first.limit);
+    } catch (const std::exception& e) {
+      report("history-read-failed", e.what());
+    } catch (...) {
+      report("history-read-failed", "unknown exception");
+    }
+    first.found(std::move(found));  // nothing when the read failed
+    return;
+  }
+  if (first.kind == Job::Kind::prune) {
+    try {
+      store_.prune(first.cutoff);
+    } catch (const std::exception& e) {
+      report("history-prune-failed", e.what());
+    }
+    return;
+  }
+  std::vector<HistoryRecord> records;
+  records.reserve(batch.size());
+  {
+    std::lock_guard lock(clock_mutex_);
+    for (auto& job : batch) {
+      job.record.unix_ms = clock_.stamp();
+      records.push_back(std::move(job.record));
+    }
+  }
+  bool stored = true;
+  try {
+    store_.append(records);
+  } catch (const std::exception& e) {
+    stored = false;  // nothing of the batch is delivered: never a message that is not kept
+    report("history-write-failed", e.what());
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].stored(stored, records[i]);
+}
+
+void HistoryWriter::report(std::string_view detail, std::string_view what) {
+  Event event{.kind = EventKind::error, .time = {}, .text = what, .detail = detail};
+  bus_.publish(event);
+}
+
+}  // namespace socketchat::detail

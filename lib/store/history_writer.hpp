@@ -1,0 +1,69 @@
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/history_clock.hpp"
+#include "socketchat/history_store.hpp"
+
+namespace socketchat::detail {
+
+class EventBus;
+
+// The one thread that talks to a store that may block (SQLite): it takes every
+// message queued while the previous batch was being written and appends them all in
+// one call (group commit), then reports each as stored. Queries wait their turn in
+// the same queue, so a reader sees everything queued before it. Completions run on
+// this thread and must only hand work to a connection's strand.
+class HistoryWriter {
+ public:
+  // Called with the record, once it is stored (true) or could not be (false).
+  using Stored = std::function<void(bool stored, HistoryRecord& record)>;
+  // Called with the records found, or with nothing when the store failed to read.
+  using Found = std::function<void(std::optional<std::vector<HistoryRecord>> records)>;
+
+  HistoryWriter(HistoryStore& store, EventBus& bus);
+  ~HistoryWriter();  // finishes what is queued, then stops
+
+  // Stamps record.unix_ms when it is stored.
+  void append(HistoryRecord record, Stored stored);
+  void latest(std::string scope, std::size_t limit, Found found);
+  void prune(std::chrono::system_clock::time_point cutoff);
+  // A mark on the clock that stamps the records (HistoryClock::mark); any thread.
+  std::int64_t mark();
+  // Finishes what is queued and stops the thread; later calls are refused (Stored
+  // gets false, Found gets nothing).
+  void stop();
+
+ private:
+  struct Job {
+    enum class Kind { append, latest, prune } kind;
+    HistoryRecord record{};  // append; for latest, scope holds the scope
+    std::size_t limit = 0;
+    std::chrono::system_clock::time_point cutoff{};
+    Stored stored{};
+    Found found{};
+  };
+
+  void run();
+  void write(std::vector<Job>& batch);
+  void report(std::string_view detail, std::string_view what);
+
+  std::mutex clock_mutex_;  // this thread stamps, a LOGIN marks
+  HistoryClock clock_;      // records are stamped in the order they are stored
+  HistoryStore& store_;
+  EventBus& bus_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Job> jobs_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace socketchat::detail

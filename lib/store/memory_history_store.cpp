@@ -1,0 +1,99 @@
+#include "socketchat/memory_history_store.hpp"
+
+#include <algorithm>
+
+#include "util/text.hpp"
+#include "socketchat/error.hpp"
+
+namespace socketchat {
+
+std::string dm_scope(std::string_view user_a, std::string_view user_b) {
+  std::string a = detail::ascii_lower(user_a), b = detail::ascii_lower(user_b);
+  if (b < a) std::swap(a, b);
+  return "@" + a + "|" + b;
+}
+
+MemoryHistoryStore::MemoryHistoryStore(std::size_t per_scope, std::size_t max_scopes,
+                                       std::size_t max_bytes)
+    : per_scope_(per_scope), max_scopes_(max_scopes), max_bytes_(max_bytes) {
+  if (per_scope_ == 0 || max_scopes_ == 0 || max_bytes_ == 0) {
+    throw config_error(
+        "MemoryHistoryStore: per_scope, max_scopes and max_bytes must be at least 1");
+  }
+}
+
+std::size_t MemoryHistoryStore::record_bytes(const HistoryRecord& record) noexcept {
+  return sizeof(HistoryRecord) + record.scope.size() + record.from.size() + record.text.size();
+}
+
+std::size_t MemoryHistoryStore::bytes() const {
+  std::lock_guard lock(mutex_);
+  return bytes_;
+}
+
+void MemoryHistoryStore::drop_oldest(std::unordered_map<std::string, Scope>::iterator scope) {
+  auto& kept = scope->second.records;
+  bytes_ -= record_bytes(kept.front());
+  kept.pop_front();
+  if (kept.empty()) drop_scope(scope);
+}
+
+void MemoryHistoryStore::drop_scope(std::unordered_map<std::string, Scope>::iterator scope) {
+  for (const auto& record : scope->second.records) bytes_ -= record_bytes(record);
+  recency_.erase(scope->second.recency);
+  scopes_.erase(scope);
+}
+
+void MemoryHistoryStore::append(std::span<const HistoryRecord> records) {
+  std::lock_guard lock(mutex_);
+  for (const auto& record : records) {
+    auto [it, created] = scopes_.try_emplace(record.scope);
+    if (created) {
+      recency_.push_front(record.scope);
+    } else {
+      recency_.splice(recency_.begin(), recency_, it->second.recency);
+    }
+    it->second.recency = recency_.begin();
+    it->second.records.push_back(record);
+    bytes_ += record_bytes(record);
+    if (it->second.records.size() > per_scope_) drop_oldest(it);  // never its last
+    if (scopes_.size() > max_scopes_) drop_scope(scopes_.find(recency_.back()));
+    // Over the budget: the history written to least recently gives up its oldest
+    // first, the one just written last of all (a record larger than the whole budget
+    // is not kept either).
+    while (bytes_ > max_bytes_) drop_oldest(scopes_.find(recency_.back()));
+  }
+}
+
+std::vector<HistoryRecord> MemoryHistoryStore::latest(const std::string& scope, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  auto it = scopes_.find(scope);
+  if (it == scopes_.end()) return {};
+  const auto& kept = it->second.records;
+  std::size_t n = std::min(limit, kept.size());
+  return {kept.end() - static_cast<std::ptrdiff_t>(n), kept.end()};
+}
+
+std::size_t MemoryHistoryStore::prune(std::chrono::system_clock::time_point cutoff) {
+  const auto cutoff_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(cutoff.time_since_epoch()).count();
+  std::lock_guard lock(mutex_);
+  std::size_t removed = 0;
+  for (auto it = scopes_.begin(); it != scopes_.end();) {
+    auto& kept = it->second.records;
+    while (!kept.empty() && kept.front().unix_ms < cutoff_ms) {
+      bytes_ -= record_bytes(kept.front());
+      kept.pop_front();
+      ++removed;
+    }
+    if (kept.empty()) {
+      recency_.erase(it->second.recency);
+      it = scopes_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return removed;
+}
+
+}  // namespace socketchat

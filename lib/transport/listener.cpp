@@ -1,0 +1,306 @@
+#include "transport/listener.hpp"
+
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <type_traits>
+
+#include <fmt/format.h>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/write.hpp>
+
+#include "server/core.hpp"
+#include "session/session.hpp"
+#include "transport/tcp_link.hpp"
+#include "transport/tls_link.hpp"
+#include "transport/websocket/websocket_link.hpp"
+#include "socketchat/error.hpp"
+
+namespace socketchat::detail {
+
+namespace {
+
+std::string to_string(const asio::ip::tcp::endpoint& endpoint) {
+  const auto address = endpoint.address();
+  return address.is_v6() ? fmt::format("[{}]:{}", address.to_string(), endpoint.port())
+                         : fmt::format("{}:{}", address.to_string(), endpoint.port());
+}
+
+// Calls visit(std::type_identity<Link>{}) with the link of the scheme's transport.
+template <class Visit>
+decltype(auto) with_link_type(ListenUrl::Scheme scheme, Visit&& visit) {
+  switch (scheme) {
+    case ListenUrl::Scheme::tcp:
+    case ListenUrl::Scheme::irc:
+      return visit(std::type_identity<TcpLink>{});
+    case ListenUrl::Scheme::tls:
+    case ListenUrl::Scheme::ircs:
+      return visit(std::type_identity<TlsLink>{});
+    case ListenUrl::Scheme::ws:
+      return visit(std::type_identity<WebSocketLink<TcpLink>>{});
+    case ListenUrl::Scheme::wss:
+      break;
+  }
+  return visit(std::type_identity<WebSocketLink<TlsLink>>{});
+}
+
+std::size_t refusal_index(ReplyError why) noexcept {
+  return why == ReplyError::server_full ? 0 : 1;
+}
+
+}  // namespace
+
+// A connection refused at the connection limits: it is sent its refusal (if its
+// transport has one in cleartext), then our FIN; what it sends meanwhile (its request,
+// a TLS ClientHello) is read and dropped until it closes, for `linger` at most. Closing
+// with its bytes unread would reset the connection, and a reset may destroy the
+// refusal before the client reads it (and shows a TLS client an error, not a close).
+class Refusal : public std::enable_shared_from_this<Refusal> {
+ public:
+  static constexpr std::chrono::milliseconds linger{1000};
+  static constexpr std::size_t max_drained = 64 * 1024;  // then it is closed at once
+
+  Refusal(TcpSocket socket, const std::string& words)
+      : socket_(std::move(socket)), timer_(socket_.get_executor()), words_(words) {}
+
+  // `wait`: linger for the client's close; else close once the refusal is written.
+  void start(bool wait) {
+    timer_.expires_after(linger);
+    timer_.async_wait([self = shared_from_this()](std::error_code ec) {
+      if (!ec) self->close();
+    });
+    asio::async_write(socket_, asio::buffer(words_),
+                      [self = shared_from_this(), wait](std::error_code ec, std::size_t) {
+                        if (ec || !wait) return self->close();
+                        std::error_code ignored;
+                        self->socket_.shutdown(asio::socket_base::shutdown_send, ignored);
+                        self->drain();
+                      });
+  }
+
+  // From any thread: closes at once (the listener is stopping).
+  void stop() {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->close(); });
+  }
+
+ private:
+  void drain() {
+    socket_.async_read_some(asio::buffer(buffer_),
+                            [self = shared_from_this()](std::error_code ec, std::size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > max_drained) return self->close();
+                              self->drain();
+                            });
+  }
+
+  void close() {
+    timer_.cancel();
+    std::error_code ignored;
+    socket_.close(ignored);
+  }
+
+  TcpSocket socket_;
+  asio::steady_timer timer_;
+  std::string words_;
+  std::array<char, 1024> buffer_;
+  std::size_t drained_ = 0;
+};
+
+ListenUrl parse_listen_url(const std::string& url) {
+  static constexpr std::pair<std::string_view, ListenUrl::Scheme> schemes[] = {
+      {"tcp://", ListenUrl::Scheme::tcp}, {"tls://", ListenUrl::Scheme::tls},
+      {"ws://", ListenUrl::Scheme::ws},   {"wss://", ListenUrl::Scheme::wss},
+      {"irc://", ListenUrl::Scheme::irc}, {"ircs://", ListenUrl::Scheme::ircs},
+  };
+  ListenUrl parsed;
+  std::string_view rest = url;
+  bool known = false;
+  for (const auto& [prefix, scheme] : schemes) {
+    if (rest.substr(0, prefix.size()) == prefix) {
+      parsed.scheme = scheme;
+      rest.remove_prefix(prefix.size());
+      known = true;
+      break;
+    }
+  }
+  if (!known) {
+    throw config_error(fmt::format(
+        "listener '{}': expected tcp://, tls://, ws://, wss://, irc:// or ircs:// followed by "
+        "host:port",
+        url));
+  }
+  bool web = parsed.scheme == ListenUrl::Scheme::ws || parsed.scheme == ListenUrl::Scheme::wss;
+  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
+    if (!web)
+      throw config_error(fmt::format("listener '{}': only ws:// and wss:// take a path", url));
+    parsed.path = std::string(rest.substr(slash));
+    rest = rest.substr(0, slash);
+  } else if (web) {
+    parsed.path = "/ws";
+  }
+  auto colon = rest.rfind(':');
+  if (colon == std::string_view::npos) {
+    throw config_error(fmt::format("listener '{}': missing :port", url));
+  }
+  std::string_view host = rest.substr(0, colon);
+  std::string_view port_text = rest.substr(colon + 1);
+  unsigned port = 0;
+  auto [end, err] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (err != std::errc{} || end != port_text.data() + port_text.size() || port > 65535) {
+    throw config_error(fmt::format("listener '{}': bad port '{}'", url, port_text));
+  }
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (host.empty()) host = "0.0.0.0";
+  if (host == "localhost") host = "127.0.0.1";
+  std::error_code ec;
+  auto address = asio::ip::make_address(std::string(host), ec);
+  if (ec) throw config_error(fmt::format("listener '{}': '{}' is not an IP address", url, host));
+  parsed.endpoint = {address, static_cast<std::uint16_t>(port)};
+  return parsed;
+}
+
+Listener::Listener(Core& core, asio::io_context& context, ListenUrl url,
+                   std::shared_ptr<asio::ssl::context> tls)
+    : core_(core),
+      url_(std::move(url)),
+      protocol_(url_.speaks_irc() ? core.irc_protocol() : core.line_protocol()),
+      acceptor_(context),
+      retry_timer_(context),
+      tls_(std::move(tls)) {
+  const auto& endpoint = url_.endpoint;
+  std::error_code ec;
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    throw config_error(fmt::format("cannot listen on {}: {}", to_string(endpoint), ec.message()));
+  }
+  port_ = acceptor_.local_endpoint().port();
+  for (ReplyError why : {ReplyError::server_full, ReplyError::too_many_connections}) {
+    auto words = protocol_.encode({.notice = Notice::error, .error = why});
+    refusals_[refusal_index(why)] = with_link_type(url_.scheme, [&](auto link) {
+      return decltype(link)::type::refusal(words.view(), code_of(why));
+    });
+  }
+}
+
+void Listener::start() {
+  accept();
+}
+
+void Listener::stop() {
+  asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    std::error_code ignored;
+    self->acceptor_.close(ignored);
+    self->retry_timer_.cancel();
+    // After the acceptor (same executor as on_accept): no refusal can come after these.
+    std::lock_guard lock(self->refusals_mutex_);
+    for (const auto& lingering : self->lingering_) {
+      if (auto refusal = lingering.lock()) refusal->stop();
+    }
+    self->lingering_.clear();
+  });
+}
+
+void Listener::accept() {
+  acceptor_.async_accept(asio::make_strand(core_.next_worker()),
+                         [self = shared_from_this()](std::error_code ec, TcpSocket socket) {
+                           self->on_accept(ec, std::move(socket));
+                         });
+}
+
+void Listener::on_accept(std::error_code ec, TcpSocket socket) {
+  if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+  if (ec) {
+    // Out of descriptors or memory: say so, and try again shortly rather than spin.
+    Event event{.kind = EventKind::error, .time = {}, .detail = "accept-failed", .reason = ec};
+    core_.bus().publish(event);
+    retry_timer_.expires_after(std::chrono::milliseconds(100));
+    retry_timer_.async_wait([self = shared_from_this()](std::error_code wait_ec) {
+      if (!wait_ec) self->accept();
+    });
+    return;
+  }
+  std::error_code endpoint_ec;
+  auto endpoint = socket.remote_endpoint(endpoint_ec);
+  if (endpoint_ec) return accept();  // already gone
+  std::string address = endpoint.address().to_string();
+  if (auto refusal = core_.admit(address)) {
+    reject(std::move(socket), address, *refusal);
+  } else {
+    open_session(std::move(socket), endpoint, address);
+  }
+  accept();
+}
+
+void Listener::set_tls(std::shared_ptr<asio::ssl::context> tls) {
+  std::lock_guard lock(tls_mutex_);
+  tls_ = std::move(tls);
+}
+
+namespace {
+
+template <class Link>
+void start_session(Core& core, const Protocol& protocol, Link link,
+                   const asio::ip::tcp::endpoint& endpoint, const std::string& address) {
+  auto session = std::make_shared<Session<Link>>(
+      core, protocol, std::move(link), core.next_connection_id(), to_string(endpoint), address);
+  if (core.add(session, address)) {
+    asio::post(session->get_executor(), [session] { session->start(); });
+  }
+}
+
+}  // namespace
+
+void Listener::open_session(TcpSocket socket, const asio::ip::tcp::endpoint& endpoint,
+                            const std::string& address) {
+  std::shared_ptr<asio::ssl::context> tls;
+  if (url_.uses_tls()) {
+    std::lock_guard lock(tls_mutex_);
+    tls = tls_;
+  }
+  switch (url_.scheme) {
+    case ListenUrl::Scheme::tcp:
+    case ListenUrl::Scheme::irc:
+      return start_session(core_, protocol_, TcpLink(std::move(socket)), endpoint, address);
+    case ListenUrl::Scheme::tls:
+    case ListenUrl::Scheme::ircs:
+      return start_session(core_, protocol_, TlsLink(std::move(socket), std::move(tls)), endpoint,
+                           address);
+    case ListenUrl::Scheme::ws:
+      return start_session(core_, protocol_,
+                           WebSocketLink<TcpLink>(core_, TcpLink(std::move(socket)), url_.path),
+                           endpoint, address);
+    case ListenUrl::Scheme::wss:
+      return start_session(
+          core_, protocol_,
+          WebSocketLink<TlsLink>(core_, TlsLink(std::move(socket), std::move(tls)), url_.path),
+          endpoint, address);
+  }
+}
+
+void Listener::reject(TcpSocket socket, const std::string& address, ReplyError why) {
+  Event event{
+      .kind = EventKind::error,
+      .time = {},
+      .remote = address,
+      .detail = code_of(why),
+      .reason = why == ReplyError::server_full ? errc::server_full : errc::too_many_connections};
+  core_.bus().publish(event);
+  auto refusal = std::make_shared<Refusal>(std::move(socket), refusals_[refusal_index(why)]);
+  bool linger;
+  {
+    // Each lingers a second at most; past max_lingering at once (a flood of connections
+    // while full), the newest are closed after their refusal is written, without waiting.
+    std::lock_guard lock(refusals_mutex_);
+    std::erase_if(lingering_, [](const auto& lingering) { return lingering.expired(); });
+    linger = lingering_.size() < max_lingering;
+    if (linger) lingering_.push_back(refusal);
+  }
+  refusal->start(linger);
+}
+
+}  // namespace socketchat::detail

@@ -1,0 +1,266 @@
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include <asio/buffer.hpp>
+#include <asio/error.hpp>
+
+#include "util/buffer_release.hpp"
+#include "http/http_request.hpp"
+#include "util/payload.hpp"
+#include "transport/websocket/websocket_frame.hpp"
+
+namespace socketchat::detail {
+
+class Core;
+
+// What the HTTP side of a WebSocket listener answers besides the upgrade: the
+// built-in browser client, /healthz and /metrics. Defined in http_routes.cpp.
+std::string http_response_for(Core& core, const HttpRequest& request);
+bool websocket_path_matches(std::string_view target, std::string_view path);
+const std::vector<std::string>& websocket_allowed_origins(const Core& core);
+std::size_t websocket_max_frame_bytes(const Core& core);
+std::size_t websocket_max_message_bytes(const Core& core);
+
+// WebSocket (RFC 6455) over another link: TcpLink for ws://, TlsLink for wss://.
+// Opening reads one HTTP request: the upgrade at `path` makes a WebSocket; any other
+// request is answered (the browser client, /healthz, /metrics, 404) and the
+// connection ends. Then each text message is one or more lines of the line protocol
+// (a message without a final LF is one line), and each write is sent as text frames
+// of whole lines.
+template <class Inner>
+class WebSocketLink final : private WebSocketHandler {
+ public:
+  static constexpr const char* transport =
+      std::string_view(Inner::transport) == "tcp" ? "ws" : "wss";
+  static constexpr std::size_t max_frame_payload = 64 * 1024;  // what one outgoing frame carries
+  // Pongs held for admit_control: one read's worth (a pong is smaller than its ping).
+  // Pings beyond that, were admit_control never called, get no pong.
+  static constexpr std::size_t max_pending_pongs = Inner::read_chunk;
+
+  WebSocketLink(Core& core, Inner inner, std::string path)
+      : core_(&core),
+        inner_(std::move(inner)),
+        path_(std::move(path)),
+        decoder_(websocket_max_frame_bytes(core), websocket_max_message_bytes(core)) {}
+
+  // Before the upgrade this is HTTP: 503 over ws://; nothing over wss:// (see TlsLink).
+  static std::string refusal(std::string_view words, std::string_view code) {
+    if (Inner::refusal(words, code).empty()) return {};
+    return http_error_response(503, code);
+  }
+
+  auto& socket() noexcept { return inner_.socket(); }
+  auto get_executor() { return inner_.get_executor(); }
+
+  template <class Ready>
+  void open(Ready&& ready) {
+    inner_.open([this, ready = std::forward<Ready>(ready)](std::error_code ec) mutable {
+      if (ec) return ready(ec);
+      read_head(std::move(ready));
+    });
+  }
+
+  template <class OnInput>
+  void read(bool speculative, OnInput&& on_input) {
+    if (!leftover_.empty()) {  // frames that came with the upgrade request
+      std::string bytes = std::move(leftover_);
+      leftover_.clear();
+      return take(std::error_code{}, bytes, false, on_input);
+    }
+    inner_.read(speculative, [this, on_input = std::forward<OnInput>(on_input)](
+                                 std::error_code ec, std::string_view bytes, bool more) mutable {
+      take(ec, bytes, more, on_input);
+    });
+  }
+
+  // The batch as text frames of whole payloads (lines), each frame up to
+  // max_frame_payload unless one payload alone is larger; pongs go first, a close
+  // frame last.
+  template <class Done>
+  void write(std::span<const Payload> batch, Done&& done) {
+    if (close_sent_) batch = {};  // nothing may follow a close frame (RFC 6455, 5.5.1)
+    headers_.clear();
+    buffers_.clear();
+    sending_control_ = std::move(control_);
+    control_.clear();
+    if (!sending_control_.empty()) buffers_.emplace_back(asio::buffer(sending_control_));
+    headers_.reserve(batch.size());  // buffers_ point into headers_: no reallocation below
+    for (std::size_t first = 0; first < batch.size();) {
+      std::size_t last = first, size = 0;
+      while (last < batch.size() &&
+             (last == first || size + batch[last].size() <= max_frame_payload)) {
+        size += batch[last++].size();
+      }
+      headers_.push_back(frame_header(Opcode::text, size));
+      buffers_.emplace_back(headers_.back().bytes.data(), headers_.back().size);
+      for (; first < last; ++first) buffers_.emplace_back(batch[first].data(), batch[first].size());
+    }
+    if (!close_.empty() && !close_sent_) {
+      buffers_.emplace_back(asio::buffer(close_));
+      close_sent_ = true;
+      writing_close_ = true;
+    }
+    inner_.write_buffers(buffers_,
+                         [this, done = std::forward<Done>(done)](std::error_code ec) mutable {
+                           // A big batch made these big: an idle connection keeps none of it.
+                           reset_buffer(sending_control_);
+                           reset_buffer(headers_);
+                           reset_buffer(buffers_);
+                           writing_close_ = false;
+                           done(ec);
+                         });
+  }
+
+  bool has_control() const noexcept {
+    return !control_.empty() || (!close_.empty() && !close_sent_);
+  }
+
+  // The pongs for the pings received since the last call: each one that admit()
+  // allows is queued (has_control() then says so), the others are dropped.
+  template <class Admit>
+  void admit_control(Admit&& admit) {
+    std::string_view pending = pending_pongs_;
+    while (!pending.empty()) {
+      // Each is a whole pong frame of our own: a 2-byte header, at most 125 bytes.
+      std::size_t size = 2 + (static_cast<unsigned char>(pending[1]) & 0x7F);
+      if (admit()) control_.append(pending.substr(0, size));
+      pending.remove_prefix(size);
+    }
+    reset_buffer(pending_pongs_);
+  }
+
+  // Control frames queued or being written: pongs admitted, our close frame.
+  std::size_t control_bytes() const noexcept {
+    std::size_t close = (!close_sent_ || writing_close_) ? close_.size() : 0;
+    return control_.size() + sending_control_.size() + close;
+  }
+
+  // Our side ends the conversation: a close frame goes out after the last lines; the
+  // answer to the client's close (or to its protocol error) if there was one.
+  void goodbye(bool server_going_away) {
+    if (!close_.empty()) return;
+    if (!answer_.empty()) {
+      close_ = std::move(answer_);
+    } else {
+      close_ = server_going_away ? close_frame(close_code::going_away, "server shutting down")
+                                 : close_frame(close_code::normal);
+    }
+  }
+
+  void close() { inner_.close(); }
+
+ private:
+  // ---- the HTTP request that opens the connection ----
+  template <class Ready>
+  void read_head(Ready ready) {
+    inner_.read(false, [this, ready = std::move(ready)](std::error_code ec, std::string_view bytes,
+                                                        bool) mutable {
+      if (ec) return ready(ec);
+      std::size_t consumed = 0;
+      switch (http_.feed(bytes, consumed)) {
+        case HttpRequestParser::Status::incomplete:
+          return read_head(std::move(ready));
+        case HttpRequestParser::Status::bad_request:
+          return answer(http_error_response(400, "malformed request"), std::move(ready));
+        case HttpRequestParser::Status::too_large:
+          return answer(http_error_response(431, "request header fields too large"),
+                        std::move(ready));
+        case HttpRequestParser::Status::complete:
+          break;
+      }
+      leftover_.assign(bytes.substr(consumed));
+      const HttpRequest& request = http_.request();
+      if (!websocket_path_matches(request.target, path_)) {
+        return answer(http_response_for(*core_, request), std::move(ready));
+      }
+      UpgradeResult upgrade = validate_upgrade(request, websocket_allowed_origins(*core_));
+      if (!upgrade.accepted()) return answer(std::move(upgrade.response), std::move(ready));
+      response_ = std::move(upgrade.response);
+      buffers_.assign(1, asio::buffer(response_));
+      inner_.write_buffers(buffers_,
+                           [this, ready = std::move(ready)](std::error_code write_ec) mutable {
+                             forget_head();
+                             ready(write_ec);  // no error: the WebSocket is open
+                           });
+    });
+  }
+
+  // An open WebSocket keeps neither the request nor the response.
+  void forget_head() {
+    http_ = HttpRequestParser{};
+    std::string().swap(response_);
+    std::vector<asio::const_buffer>().swap(buffers_);
+  }
+
+  // Sends a complete HTTP response, then ends the connection (eof: not an error).
+  template <class Ready>
+  void answer(std::string response, Ready ready) {
+    response_ = std::move(response);
+    buffers_.assign(1, asio::buffer(response_));
+    inner_.write_buffers(
+        buffers_, [ready = std::move(ready)](std::error_code) mutable { ready(asio::error::eof); });
+  }
+
+  // ---- WebSocket input ----
+  template <class OnInput>
+  void take(std::error_code ec, std::string_view bytes, bool more, OnInput& on_input) {
+    lines_.clear();
+    if (!bytes.empty()) decoder_.feed(bytes, *this);
+    if (!ec && decoder_.finished()) ec = asio::error::eof;  // closed, or broke the protocol
+    on_input(ec, std::string_view(lines_), more);
+    reset_buffer(lines_);  // the session has taken what it needs: a big message is not kept
+  }
+
+  bool on_text(std::string_view message) override {
+    lines_.append(message);
+    if (message.empty() || message.back() != '\n') lines_.push_back('\n');
+    return true;
+  }
+  bool on_ping(std::string_view payload) override {
+    // Held until the session admits it (admit_control), so that a client that pings
+    // and never reads cannot make the pongs pile up.
+    payload = payload.substr(0, 125);  // as the decoder ensures: admit_control relies on it
+    if (pending_pongs_.size() < max_pending_pongs) {
+      append_frame_header(pending_pongs_, Opcode::pong, payload.size());
+      pending_pongs_.append(payload);
+    }
+    return true;
+  }
+  bool on_pong(std::string_view) override { return true; }
+  // The answer waits for goodbye(): the replies to what the client sent before its
+  // close still go out first.
+  void on_close(std::uint16_t code, std::string_view) override {
+    if (answer_.empty()) {
+      answer_ = close_frame(code == close_code::no_status ? close_code::normal : code);
+    }
+  }
+  void on_error(std::uint16_t code, std::string_view reason) override {
+    if (answer_.empty()) answer_ = close_frame(code, reason);
+  }
+
+  Core* core_;
+  Inner inner_;
+  std::string path_;
+  HttpRequestParser http_;
+  WebSocketDecoder decoder_;
+  std::string leftover_;         // bytes that followed the HTTP head
+  std::string response_;         // an HTTP response being written
+  std::string lines_;            // the text of the messages of one read
+  std::string pending_pongs_;    // pongs for pings not yet admitted (admit_control)
+  std::string control_;          // pongs admitted, waiting for the next write
+  std::string sending_control_;  // pongs being written
+  std::string answer_;           // our answer to the client's close, until goodbye()
+  std::string close_;            // our close frame, once there is one
+  bool close_sent_ = false;      // it went into a write
+  bool writing_close_ = false;   // and that write is in flight
+  std::vector<FrameHeader> headers_;
+  std::vector<asio::const_buffer> buffers_;
+};
+
+}  // namespace socketchat::detail
