@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "util/text.hpp"
 #include "transport/websocket/websocket_frame.hpp"
+#include "util/text.hpp"
 
 #include "fuzz_support.hpp"
 

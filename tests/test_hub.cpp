@@ -11,14 +11,14 @@
 
 #include <asio/io_context.hpp>
 
-#include "store/history_clock.hpp"
-#include "store/history_writer.hpp"
 #include "hub/hub.hpp"
 #include "protocol/irc/irc_protocol.hpp"
 #include "protocol/line/line_protocol.hpp"
 #include "session/write_turns.hpp"
 #include "socketchat/event_sink.hpp"
 #include "socketchat/memory_history_store.hpp"
+#include "store/history_clock.hpp"
+#include "store/history_writer.hpp"
 
 using namespace socketchat;
 using namespace socketchat::detail;

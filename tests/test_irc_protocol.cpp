@@ -12,9 +12,9 @@
 #include "protocol/irc/irc_connection.hpp"
 #include "protocol/irc/irc_message.hpp"
 #include "protocol/irc/irc_protocol.hpp"
-#include "util/text.hpp"
 #include "socketchat/version.hpp"
 #include "support/doctest_lines.hpp"
+#include "util/text.hpp"
 
 using namespace socketchat::detail;
 using Lines = std::vector<std::string>;

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "protocol/line_framer.hpp"
 #include "protocol/line/line_protocol.hpp"
+#include "protocol/line_framer.hpp"
 #include "util/text.hpp"
 
 using namespace socketchat::detail;

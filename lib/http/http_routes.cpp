@@ -8,10 +8,10 @@
 
 #include <fmt/format.h>
 
-#include "server/core.hpp"
 #include "http/web_assets.hpp"
-#include "transport/websocket/websocket_link.hpp"
+#include "server/core.hpp"
 #include "socketchat/async_sink.hpp"
+#include "transport/websocket/websocket_link.hpp"
 
 namespace socketchat::detail {
 

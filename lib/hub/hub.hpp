@@ -10,16 +10,16 @@
 #include <string>
 #include <vector>
 
-#include "protocol/command.hpp"
-#include "sinks/event_bus.hpp"
-#include "store/history_clock.hpp"
 #include "hub/kept_list.hpp"
 #include "hub/peer.hpp"
 #include "hub/room_directory.hpp"
+#include "protocol/command.hpp"
 #include "protocol/server_message.hpp"
+#include "sinks/event_bus.hpp"
 #include "socketchat/history_store.hpp"
 #include "socketchat/moderation.hpp"
 #include "socketchat/options.hpp"
+#include "store/history_clock.hpp"
 
 namespace socketchat::detail {
 

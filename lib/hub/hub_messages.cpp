@@ -5,8 +5,8 @@
 #include <mutex>
 
 #include "hub/encode_once.hpp"
-#include "store/history_writer.hpp"
 #include "hub/hub.hpp"
+#include "store/history_writer.hpp"
 #include "util/text.hpp"
 
 namespace socketchat::detail {

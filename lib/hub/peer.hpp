@@ -6,8 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "util/payload.hpp"
 #include "protocol/protocol.hpp"
+#include "util/payload.hpp"
 
 namespace socketchat::detail {
 

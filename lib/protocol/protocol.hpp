@@ -6,8 +6,8 @@
 
 #include "protocol/command.hpp"
 #include "protocol/flow.hpp"
-#include "util/payload.hpp"
 #include "protocol/server_message.hpp"
+#include "util/payload.hpp"
 
 namespace socketchat::detail {
 

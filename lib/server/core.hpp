@@ -10,17 +10,17 @@
 #include <unordered_map>
 #include <vector>
 
-#include "server/address_range.hpp"
-#include "server/connection.hpp"
-#include "sinks/event_bus.hpp"
-#include "store/history_writer.hpp"
 #include "hub/hub.hpp"
 #include "protocol/irc/irc_protocol.hpp"
 #include "protocol/line/line_protocol.hpp"
+#include "protocol/reply_error.hpp"
+#include "server/address_range.hpp"
+#include "server/connection.hpp"
 #include "server/live_limits.hpp"
 #include "server/metrics.hpp"
-#include "protocol/reply_error.hpp"
+#include "sinks/event_bus.hpp"
 #include "socketchat/options.hpp"
+#include "store/history_writer.hpp"
 
 namespace asio {
 class io_context;

@@ -10,10 +10,10 @@
 #include <asio/steady_timer.hpp>
 
 #include "server/core.hpp"
-#include "transport/listener.hpp"
 #include "session/local_session.hpp"
-#include "transport/tls_context.hpp"
 #include "socketchat/error.hpp"
+#include "transport/listener.hpp"
+#include "transport/tls_context.hpp"
 
 namespace socketchat {
 

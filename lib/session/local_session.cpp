@@ -4,8 +4,8 @@
 #include <asio/post.hpp>
 
 #include "server/core.hpp"
-#include "util/text.hpp"
 #include "socketchat/error.hpp"
+#include "util/text.hpp"
 
 namespace socketchat::detail {
 

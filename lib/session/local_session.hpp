@@ -4,11 +4,11 @@
 #include <memory>
 #include <string>
 
-#include "transport/asio_types.hpp"
-#include "server/connection.hpp"
 #include "hub/peer.hpp"
 #include "protocol/protocol.hpp"
+#include "server/connection.hpp"
 #include "socketchat/local_user.hpp"
+#include "transport/asio_types.hpp"
 
 namespace socketchat::detail {
 

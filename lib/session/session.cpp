@@ -4,10 +4,10 @@
 #include <asio/post.hpp>
 
 #include "server/core.hpp"
+#include "socketchat/error.hpp"
 #include "transport/tcp_link.hpp"
 #include "transport/tls_link.hpp"
 #include "transport/websocket/websocket_link.hpp"
-#include "socketchat/error.hpp"
 
 namespace socketchat::detail {
 

@@ -7,12 +7,12 @@
 #include <system_error>
 #include <vector>
 
-#include "transport/asio_types.hpp"
-#include "server/connection.hpp"
 #include "hub/peer.hpp"
 #include "protocol/protocol.hpp"
+#include "server/connection.hpp"
 #include "session/rate_limiter.hpp"
 #include "session/write_turns.hpp"
+#include "transport/asio_types.hpp"
 
 namespace socketchat::detail {
 

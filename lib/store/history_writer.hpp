@@ -9,8 +9,8 @@
 #include <thread>
 #include <vector>
 
-#include "store/history_clock.hpp"
 #include "socketchat/history_store.hpp"
+#include "store/history_clock.hpp"
 
 namespace socketchat::detail {
 

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "util/text.hpp"
 #include "socketchat/error.hpp"
+#include "util/text.hpp"
 
 namespace socketchat {
 

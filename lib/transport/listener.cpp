@@ -12,10 +12,10 @@
 
 #include "server/core.hpp"
 #include "session/session.hpp"
+#include "socketchat/error.hpp"
 #include "transport/tcp_link.hpp"
 #include "transport/tls_link.hpp"
 #include "transport/websocket/websocket_link.hpp"
-#include "socketchat/error.hpp"
 
 namespace socketchat::detail {
 

@@ -10,9 +10,9 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
 
-#include "transport/asio_types.hpp"
 #include "protocol/protocol.hpp"
 #include "protocol/reply_error.hpp"
+#include "transport/asio_types.hpp"
 
 namespace asio::ssl {
 class context;

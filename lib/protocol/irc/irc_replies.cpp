@@ -8,8 +8,8 @@
 
 #include "protocol/irc/irc_connection.hpp"
 #include "protocol/list_reply.hpp"
-#include "util/text.hpp"
 #include "socketchat/version.hpp"
+#include "util/text.hpp"
 
 namespace socketchat::detail {
 

@@ -10,10 +10,10 @@
 #include <asio/buffer.hpp>
 #include <asio/error.hpp>
 
-#include "util/buffer_release.hpp"
 #include "http/http_request.hpp"
-#include "util/payload.hpp"
 #include "transport/websocket/websocket_frame.hpp"
+#include "util/buffer_release.hpp"
+#include "util/payload.hpp"
 
 namespace socketchat::detail {
 
