@@ -14,6 +14,7 @@
 
 #include "fuzz_support.hpp"
 
+using namespace socketchat;
 using namespace socketchat::detail;
 using fuzz::require;
 using Status = HttpRequestParser::Status;

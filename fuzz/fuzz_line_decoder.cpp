@@ -17,6 +17,7 @@
 
 #include "fuzz_support.hpp"
 
+using namespace socketchat;
 using namespace socketchat::detail;
 using fuzz::has_control;
 using fuzz::require;

@@ -15,6 +15,7 @@
 
 #include "fuzz_support.hpp"
 
+using namespace socketchat;
 using namespace socketchat::detail;
 using fuzz::require;
 

@@ -6,6 +6,7 @@
 
 #include "http/http_request.hpp"
 
+using namespace socketchat;
 using namespace socketchat::detail;
 using Status = HttpRequestParser::Status;
 

@@ -30,13 +30,17 @@ const LineProtocol protocol(4096);
 // A connection that keeps what it is sent.
 class FakePeer final : public Peer {
  public:
-  explicit FakePeer(std::uint64_t id, const Protocol& speaks = ::protocol)
-      : Peer(id, "127.0.0.1:" + std::to_string(1000 + id)), speaks_(speaks) {}
+  explicit FakePeer(std::uint64_t id, const Protocol& speaks = ::protocol,
+                    const Protocol* replies = nullptr)
+      : Peer(id, "127.0.0.1:" + std::to_string(1000 + id)),
+        speaks_(speaks),
+        replies_(replies ? *replies : speaks) {}
   void send(Payload payload) override {
     received += payload.view();
     payloads.push_back(std::move(payload));
   }
   const Protocol& protocol() const noexcept override { return speaks_; }
+  const Protocol& encoder() const noexcept override { return replies_; }
   // The fixture owns the peers: a non-owning pointer is enough.
   std::shared_ptr<Peer> shared_peer() override { return {std::shared_ptr<Peer>{}, this}; }
   void defer(std::function<void()> task) override { task(); }
@@ -47,6 +51,7 @@ class FakePeer final : public Peer {
 
  private:
   const Protocol& speaks_;
+  const Protocol& replies_;
 };
 
 class RecordingSink final : public BasicSink {
@@ -128,7 +133,7 @@ TEST_CASE_FIXTURE(Fixture, "with two protocols, a message is encoded once per pr
   // Two IRC users, each with the connection's own encoder, as sessions have them.
   const IrcProtocol irc;
   auto irc_d = irc.make_decoder(), irc_e = irc.make_decoder();
-  FakePeer d{4, irc_d->encoder()}, e{5, irc_e->encoder()};
+  FakePeer d{4, irc, &irc_d->encoder()}, e{5, irc, &irc_e->encoder()};
   login_all();
   CHECK(hub.try_login(d, "dave") == std::nullopt);
   CHECK(hub.try_login(e, "erin") == std::nullopt);

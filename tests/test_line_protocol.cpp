@@ -8,6 +8,7 @@
 #include "protocol/line_framer.hpp"
 #include "util/text.hpp"
 
+using namespace socketchat;
 using namespace socketchat::detail;
 
 namespace {

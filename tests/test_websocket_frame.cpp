@@ -8,6 +8,7 @@
 
 #include "transport/websocket/websocket_frame.hpp"
 
+using namespace socketchat;
 using namespace socketchat::detail;
 using namespace std::string_literals;
 

@@ -17,8 +17,8 @@
 #include <asio/error.hpp>
 
 #include "server/core.hpp"
+#include "socketchat/payload.hpp"
 #include "transport/websocket/websocket_link.hpp"
-#include "util/payload.hpp"
 
 using namespace socketchat;
 using namespace socketchat::detail;

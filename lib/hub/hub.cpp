@@ -171,7 +171,7 @@ void Hub::set_limits(const ServerOptions& options) noexcept {
 
 void Hub::reply(Peer& to, const ServerMessage& message) {
   if (to.closing()) return;  // it would be dropped: do not even encode it
-  to.send(to.protocol().encode(message));
+  to.send(to.encoder().encode(message));
 }
 
 void Hub::reply_list(Peer& to, ServerMessage message) const {

@@ -13,12 +13,12 @@
 #include "hub/kept_list.hpp"
 #include "hub/peer.hpp"
 #include "hub/room_directory.hpp"
-#include "protocol/command.hpp"
-#include "protocol/server_message.hpp"
 #include "sinks/event_bus.hpp"
+#include "socketchat/command.hpp"
 #include "socketchat/history_store.hpp"
 #include "socketchat/moderation.hpp"
 #include "socketchat/options.hpp"
+#include "socketchat/server_message.hpp"
 #include "store/history_clock.hpp"
 
 namespace socketchat::detail {

@@ -6,8 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "protocol/protocol.hpp"
-#include "util/payload.hpp"
+#include "socketchat/payload.hpp"
+#include "socketchat/protocol.hpp"
 
 namespace socketchat::detail {
 
@@ -19,7 +19,12 @@ class Peer {
 
   // Queues bytes for the client; callable from any thread, never blocks.
   virtual void send(Payload payload) = 0;
+  // The protocol it speaks, as registered: what spells a broadcast to it (encoded
+  // once for every connection that speaks it).
   virtual const Protocol& protocol() const noexcept = 0;
+  // What spells the replies to it: the protocol, or a connection's own encoder that
+  // knows its state (IRC: its nick, the command being answered).
+  virtual const Protocol& encoder() const noexcept { return protocol(); }
   // Keeps the connection object alive for work that finishes later.
   virtual std::shared_ptr<Peer> shared_peer() = 0;
   // Runs `task` on the connection's strand (skipped if the connection has closed

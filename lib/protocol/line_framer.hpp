@@ -5,7 +5,7 @@
 #include <string_view>
 #include <type_traits>
 
-#include "protocol/flow.hpp"
+#include "socketchat/protocol.hpp"
 
 namespace socketchat::detail {
 

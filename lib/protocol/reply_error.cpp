@@ -1,6 +1,6 @@
-#include "protocol/reply_error.hpp"
+#include "socketchat/reply_error.hpp"
 
-namespace socketchat::detail {
+namespace socketchat {
 
 std::string_view code_of(ReplyError error) noexcept {
   switch (error) {
@@ -51,4 +51,4 @@ std::string_view code_of(ReplyError error) noexcept {
   return "internal";
 }
 
-}  // namespace socketchat::detail
+}  // namespace socketchat

@@ -13,13 +13,13 @@
 #include "hub/hub.hpp"
 #include "protocol/irc/irc_protocol.hpp"
 #include "protocol/line/line_protocol.hpp"
-#include "protocol/reply_error.hpp"
 #include "server/address_range.hpp"
 #include "server/connection.hpp"
 #include "server/live_limits.hpp"
 #include "server/metrics.hpp"
 #include "sinks/event_bus.hpp"
 #include "socketchat/options.hpp"
+#include "socketchat/reply_error.hpp"
 #include "store/history_writer.hpp"
 
 namespace asio {

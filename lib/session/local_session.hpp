@@ -5,9 +5,9 @@
 #include <string>
 
 #include "hub/peer.hpp"
-#include "protocol/protocol.hpp"
 #include "server/connection.hpp"
 #include "socketchat/local_user.hpp"
+#include "socketchat/protocol.hpp"
 #include "transport/asio_types.hpp"
 
 namespace socketchat::detail {

@@ -17,7 +17,8 @@ Session<Link>::Session(Core& core, const Protocol& protocol, Link link, std::uin
     : Peer(id, std::move(remote)),
       core_(core),
       decoder_(protocol.make_decoder()),
-      protocol_(decoder_->encoder()),
+      protocol_(protocol),
+      encoder_(decoder_->encoder()),
       link_(std::move(link)),
       timer_(link_.get_executor()),
       write_turns_(
@@ -191,7 +192,7 @@ void Session<Link>::admit_control() {
 
 template <class Link>
 void Session<Link>::reply_error(ReplyError error) {
-  send(protocol_.encode({.notice = Notice::error, .error = error}));
+  send(encoder_.encode({.notice = Notice::error, .error = error}));
 }
 
 namespace {
@@ -321,7 +322,7 @@ void Session<Link>::on_timer(std::error_code ec) {
       return arm_timer(deadline());
     }
   }
-  auto words = protocol_.encode({.notice = Notice::inactivity});
+  auto words = encoder_.encode({.notice = Notice::inactivity});
   finish(logged_in() ? errc::idle_timeout : errc::login_timeout, &words);
 }
 
@@ -425,7 +426,7 @@ void Session<Link>::shut_down() {
   asio::post(link_.get_executor(), [self = this->shared_from_this()] {
     if (self->state_ == State::opening) return self->close_now();
     if (self->state_ != State::open) return;
-    auto words = self->protocol_.encode({.notice = Notice::shutting_down});
+    auto words = self->encoder_.encode({.notice = Notice::shutting_down});
     self->finish(errc::server_shutdown, &words);
   });
 }

@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "hub/peer.hpp"
-#include "protocol/protocol.hpp"
 #include "server/connection.hpp"
 #include "session/rate_limiter.hpp"
 #include "session/write_turns.hpp"
+#include "socketchat/protocol.hpp"
 #include "transport/asio_types.hpp"
 
 namespace socketchat::detail {
@@ -49,6 +49,7 @@ class Session final : public Peer,
 
   void send(Payload payload) override;
   const Protocol& protocol() const noexcept override { return protocol_; }
+  const Protocol& encoder() const noexcept override { return encoder_; }
   std::shared_ptr<Peer> shared_peer() override { return this->shared_from_this(); }
   void defer(std::function<void()> task) override;
   Executor get_executor() { return link_.get_executor(); }
@@ -105,7 +106,8 @@ class Session final : public Peer,
 
   Core& core_;
   std::unique_ptr<Decoder> decoder_;
-  const Protocol& protocol_;  // decoder_->encoder()
+  const Protocol& protocol_;  // the listener's
+  const Protocol& encoder_;   // decoder_->encoder()
   Link link_;
   Timer timer_;
   WriteTurns& write_turns_;  // of the io_context this connection runs on

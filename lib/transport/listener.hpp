@@ -10,8 +10,8 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
 
-#include "protocol/protocol.hpp"
-#include "protocol/reply_error.hpp"
+#include "socketchat/protocol.hpp"
+#include "socketchat/reply_error.hpp"
 #include "transport/asio_types.hpp"
 
 namespace asio::ssl {

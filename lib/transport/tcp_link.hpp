@@ -15,8 +15,8 @@
 #include <asio/buffer.hpp>
 #include <asio/write.hpp>
 
+#include "socketchat/payload.hpp"
 #include "transport/asio_types.hpp"
-#include "util/payload.hpp"
 
 namespace socketchat::detail {
 

@@ -11,9 +11,9 @@
 #include <asio/ssl/stream.hpp>
 #include <asio/write.hpp>
 
+#include "socketchat/payload.hpp"
 #include "transport/asio_types.hpp"
 #include "util/buffer_release.hpp"
-#include "util/payload.hpp"
 
 namespace socketchat::detail {
 

@@ -33,11 +33,10 @@ class IrcConnection final : public Decoder, public Protocol {
 
   // Decoder (irc_connection.cpp)
   std::size_t feed(std::string_view bytes, DecodeHandler& handler) override;
-  std::size_t buffered() const noexcept override { return framer_.buffered(); }
+  std::size_t buffered() const noexcept { return framer_.buffered(); }
   const Protocol& encoder() const noexcept override { return *this; }
 
   // Protocol (irc_replies.cpp)
-  unsigned id() const noexcept override { return shared_.id(); }
   std::unique_ptr<Decoder> make_decoder() const override { return shared_.make_decoder(); }
   Payload encode(const ServerMessage& message) const override;
   Payload keepalive_probe() const override { return shared_.keepalive_probe(); }

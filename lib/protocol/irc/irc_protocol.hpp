@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "protocol/protocol.hpp"
+#include "socketchat/protocol.hpp"
 
 namespace socketchat::detail {
 
@@ -23,11 +23,9 @@ class IrcProtocol final : public Protocol {
   static constexpr std::string_view server_name = "socketchat";
   static constexpr std::string_view public_channel = "&public";
   static constexpr std::size_t max_line_bytes = 510;  // 512 with the CR LF (RFC 2812 2.3)
-  static constexpr unsigned protocol_id = 1;
 
   IrcProtocol();
 
-  unsigned id() const noexcept override { return protocol_id; }
   std::unique_ptr<Decoder> make_decoder() const override;
   Payload encode(const ServerMessage& message) const override;
   Payload keepalive_probe() const override { return probe_; }

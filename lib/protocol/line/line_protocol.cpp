@@ -65,7 +65,6 @@ class LineDecoder final : public Decoder {
     });
   }
 
-  std::size_t buffered() const noexcept override { return framer_.buffered(); }
   const Protocol& encoder() const noexcept override { return protocol_; }
 
  private:

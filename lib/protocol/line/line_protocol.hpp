@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <mutex>
 
-#include "protocol/protocol.hpp"
+#include "socketchat/protocol.hpp"
 
 namespace socketchat::detail {
 
@@ -14,7 +14,6 @@ class LineProtocol final : public Protocol {
  public:
   explicit LineProtocol(std::size_t max_line_bytes);
 
-  unsigned id() const noexcept override { return 0; }
   std::unique_ptr<Decoder> make_decoder() const override;
   Payload encode(const ServerMessage& message) const override;
 

@@ -11,9 +11,9 @@
 #include <asio/error.hpp>
 
 #include "http/http_request.hpp"
+#include "socketchat/payload.hpp"
 #include "transport/websocket/websocket_frame.hpp"
 #include "util/buffer_release.hpp"
-#include "util/payload.hpp"
 
 namespace socketchat::detail {
 

@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-namespace socketchat::detail {
+namespace socketchat {
 
 // Every refusal the server can answer with; each Protocol spells them its own way
 // (the line protocol as "ERR <code>").
@@ -36,4 +36,4 @@ inline constexpr auto last_reply_error = ReplyError::server_rooms_full;
 // The line protocol's code word, e.g. "username-taken".
 std::string_view code_of(ReplyError error) noexcept;
 
-}  // namespace socketchat::detail
+}  // namespace socketchat

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <utility>
 
-namespace socketchat::detail {
+namespace socketchat {
 
 // Immutable bytes with a shared count, made once and queued for any number of
 // recipients: a message to N users is one allocation, not N copies.
@@ -45,4 +45,4 @@ class Payload {
   Block* block_ = nullptr;
 };
 
-}  // namespace socketchat::detail
+}  // namespace socketchat

@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-namespace socketchat::detail {
+namespace socketchat {
 
 // What a client asks of the Hub, whatever protocol it speaks. Views point into the
 // decoder's buffers and are valid for the duration of one Hub::handle() call.
@@ -18,4 +18,4 @@ struct Command {
                             // before it (IRC's NAMES after JOIN): not rate-counted again
 };
 
-}  // namespace socketchat::detail
+}  // namespace socketchat

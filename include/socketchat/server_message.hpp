@@ -5,10 +5,10 @@
 #include <span>
 #include <string_view>
 
-#include "protocol/reply_error.hpp"
 #include "socketchat/history_store.hpp"
+#include "socketchat/reply_error.hpp"
 
-namespace socketchat::detail {
+namespace socketchat {
 
 // What the Hub sends to clients, before any protocol has spelled it out. Views are
 // valid only while the message is being encoded.
@@ -58,4 +58,4 @@ struct ServerMessage {
   std::uint64_t list_version = 0;
 };
 
-}  // namespace socketchat::detail
+}  // namespace socketchat

@@ -1,10 +1,10 @@
-#include "util/payload.hpp"
+#include "socketchat/payload.hpp"
 
 #include <cstring>
 #include <new>
 #include <stdexcept>
 
-namespace socketchat::detail {
+namespace socketchat {
 
 Payload Payload::copy_of(std::string_view bytes) {
   if (bytes.size() > UINT32_MAX) throw std::length_error("payload too large");
@@ -24,4 +24,4 @@ void Payload::release() noexcept {
   block_ = nullptr;
 }
 
-}  // namespace socketchat::detail
+}  // namespace socketchat

@@ -1,0 +1,92 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "socketchat/command.hpp"
+#include "socketchat/payload.hpp"
+#include "socketchat/server_message.hpp"
+
+namespace socketchat {
+
+// A wire protocol, as the server sees it: bytes in become Commands, ServerMessages
+// become bytes out. The line protocol and IRC are two; an embedder adds one with
+// Server::add_protocol and names it in a listener URL (`?protocol=<name>`).
+//
+// Threading: a Protocol is shared by every connection that speaks it and must be
+// safe to call from any thread (keep it pure: no I/O, no locks on the hot path). A
+// Decoder belongs to one connection and is only ever called on that connection's
+// strand, one call at a time.
+
+class Protocol;
+
+// What a decoder does after handing over one unit (a line, a command).
+enum class Flow {
+  next,   // go on
+  stop,   // stop after this unit
+  retry,  // stop before this unit: it was not taken, and will be fed again
+};
+
+// Receives what a decoder makes of incoming bytes (the connection's session).
+class DecodeHandler {
+ public:
+  // Flow::stop ends decoding after this command (QUIT, a closing connection, a
+  // command the Hub finishes later); Flow::retry before it (it will come again).
+  virtual Flow on_command(const Command& command) = 0;
+  // An answer the protocol gives by itself, with no Hub involved (IRC's CAP, MODE or
+  // AWAY replies): sent in order with the Hub's replies, and rate-limited like a
+  // command. Flow as for on_command.
+  virtual Flow on_reply(Payload payload) = 0;
+  // The input was refused before it became a command (line-too-long, invalid-utf8).
+  // False: the connection is closing, stop decoding.
+  virtual bool on_decode_error(ReplyError error) = 0;
+  // A complete unit (a line, a frame) arrived, whatever it held: it counts as activity.
+  virtual void on_line() = 0;
+
+ protected:
+  ~DecodeHandler() = default;
+};
+
+// One connection's side of a protocol: its framing remainder and whatever else it
+// must remember (IRC: the nick, the command being answered).
+class Decoder {
+ public:
+  virtual ~Decoder() = default;
+  // Feeds bytes; calls the handler for each complete unit, in order, until the
+  // handler asks to stop. Returns how many bytes it took; the caller feeds the rest
+  // again later. `bytes` is valid only during the call: keep what you need.
+  virtual std::size_t feed(std::string_view bytes, DecodeHandler& handler) = 0;
+  // The protocol that spells the replies to this connection: the shared one, or (IRC)
+  // one that knows the connection's nick and which command is being answered.
+  virtual const Protocol& encoder() const noexcept = 0;
+};
+
+// How the protocol is carried over a WebSocket when a browser asks for it by name in
+// Sec-WebSocket-Protocol: one unit (line) per WebSocket message, in text or binary
+// frames (IRCv3's text.ircv3.net and binary.ircv3.net).
+struct WebSocketSubprotocol {
+  std::string name;
+  bool binary = false;
+};
+
+class Protocol {
+ public:
+  virtual ~Protocol() = default;
+  virtual std::unique_ptr<Decoder> make_decoder() const = 0;
+  // The bytes of `message`. A broadcast (message, joined, user_disconnected...) is
+  // encoded once for all the connections that speak this protocol and shared: what
+  // it looks like must not depend on who receives it. Views in `message` are valid
+  // only during the call.
+  virtual Payload encode(const ServerMessage& message) const = 0;
+  // What the server sends an idle client before it gives up on it (IRC's PING); an
+  // empty payload closes the idle connection at once, as the line protocol does.
+  virtual Payload keepalive_probe() const { return {}; }
+  // The WebSocket subprotocols it answers to on ws:// and wss:// listeners; none: it
+  // is reached over WebSocket only as a listener's own protocol.
+  virtual std::vector<WebSocketSubprotocol> websocket_subprotocols() const { return {}; }
+};
+
+}  // namespace socketchat
