@@ -45,7 +45,8 @@ std::string bound_url(const std::string& url, std::uint16_t port) {
 
 int check_config(const socketchatd::Settings& settings) {
   try {
-    socketchat::Server server{socketchatd::server_options(settings)};  // validates, binds nothing
+    socketchat::Server server{socketchatd::server_options(settings)};
+    server.validate();  // binds nothing
   } catch (const socketchat::config_error& e) {
     say(std::string(name) + ": " + e.what());
     return 2;

@@ -16,6 +16,9 @@ class io_context;  // only for hosts that run the server on their own event loop
 
 namespace socketchat {
 
+class Protocol;   // protocol.hpp
+class Transport;  // transport.hpp
+
 // A chat server. Lifecycle: construct, add sinks, start() (or run()), stop().
 //
 //   socketchat::ServerOptions options;
@@ -42,6 +45,19 @@ class Server {
   // Every MSG and DM passes `filter` before delivery (see moderation.hpp). Set it
   // before start(); throws config_error afterwards.
   void set_message_filter(MessageFilter filter);
+
+  // Listens with `transport` at every listener URL of `scheme` ("unix" for
+  // "unix:///run/chat.sock"; see transport.hpp). Before start(); throws config_error
+  // afterwards, or for a built-in or taken scheme.
+  void add_transport(std::string scheme, std::shared_ptr<Transport> transport);
+  // Makes `protocol` (see protocol.hpp) available as `name`: a listener speaks it when
+  // its URL ends in "?protocol=<name>", and a WebSocket client when it asks for one of
+  // its websocket_subprotocols(). Before start(); throws config_error afterwards, or
+  // for a taken name ("line" and "irc" are built in).
+  void add_protocol(std::string name, std::shared_ptr<const Protocol> protocol);
+  // Checks what start() would, without binding anything: every listener URL names a
+  // known transport and protocol. Throws config_error.
+  void validate() const;
 
   // Logs in an in-process user (see local_user.hpp) that `handler` speaks for; an
   // empty handler makes a user that only speaks. Call after start(); throws

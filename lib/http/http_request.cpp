@@ -259,7 +259,8 @@ std::optional<std::string> websocket_accept_key(const HttpRequest& request) {
 }
 
 UpgradeResult validate_upgrade(const HttpRequest& request,
-                               const std::vector<std::string>& allowed_origins) {
+                               const std::vector<std::string>& allowed_origins,
+                               std::string_view subprotocol) {
   if (request.method != "GET") return refuse(400, "a WebSocket upgrade must be a GET");
   if (request.version != "HTTP/1.1") return refuse(400, "a WebSocket upgrade needs HTTP/1.1");
   if (request.header_count("Host") != 1) return refuse(400, "exactly one Host header is required");
@@ -299,7 +300,13 @@ UpgradeResult validate_upgrade(const HttpRequest& request,
       "Upgrade: websocket\r\n"
       "Connection: Upgrade\r\n"
       "Sec-WebSocket-Accept: " +
-      *accept + "\r\n\r\n";
+      *accept + "\r\n";
+  if (!subprotocol.empty()) {
+    result.response += "Sec-WebSocket-Protocol: ";
+    result.response += subprotocol;
+    result.response += "\r\n";
+  }
+  result.response += "\r\n";
   return result;
 }
 

@@ -85,8 +85,10 @@ struct UpgradeResult {
 // 426 naming version 13), no body, and an Origin in allowed_origins (empty = any;
 // compared without regard to ASCII case; a request without Origin comes from no
 // browser and is allowed, since only browsers need protecting from cross-site use).
+// `subprotocol`, if not empty, is the Sec-WebSocket-Protocol the response agrees to.
 UpgradeResult validate_upgrade(const HttpRequest& request,
-                               const std::vector<std::string>& allowed_origins);
+                               const std::vector<std::string>& allowed_origins,
+                               std::string_view subprotocol = {});
 
 // A complete short error response that closes the connection: status line, a
 // text/plain body holding `reason`, and `extra_headers` (each ending in CRLF).

@@ -12,6 +12,7 @@
 #include "server/core.hpp"
 #include "socketchat/async_sink.hpp"
 #include "transport/websocket/websocket_link.hpp"
+#include "util/text.hpp"
 
 namespace socketchat::detail {
 
@@ -95,6 +96,20 @@ std::size_t websocket_max_frame_bytes(const Core& core) {
 }
 std::size_t websocket_max_message_bytes(const Core& core) {
   return core.options().websocket_max_message_bytes;
+}
+
+const Protocols::Subprotocol* websocket_subprotocol(Core& core, const HttpRequest& request) {
+  for (const auto& [name, value] : request.headers) {
+    if (!iequals_ascii(name, "Sec-WebSocket-Protocol")) continue;
+    std::string_view offered = value;
+    while (!offered.empty()) {
+      std::size_t comma = offered.find(',');
+      std::string_view token = trim(offered.substr(0, comma));
+      offered.remove_prefix(comma == std::string_view::npos ? offered.size() : comma + 1);
+      if (auto* subprotocol = core.protocols().find_subprotocol(token)) return subprotocol;
+    }
+  }
+  return nullptr;
 }
 
 }  // namespace socketchat::detail

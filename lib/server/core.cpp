@@ -6,12 +6,12 @@
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "socketchat/error.hpp"
 #include "socketchat/memory_history_store.hpp"
 
 namespace socketchat::detail {
 
-Core::Core(ServerOptions options)
-    : options_(with_default_listener(std::move(options))), line_protocol_(options_.max_line_bytes) {
+Core::Core(ServerOptions options) : options_(with_default_listener(std::move(options))) {
   if (options_.history) {
     history_store_ = options_.history_store;
     if (!history_store_) {
@@ -119,12 +119,22 @@ bool Core::exempt_locked(const std::string& address) {
       if (auto range = AddressRange::parse(text)) exempt_.push_back(*range);
     }
   }
-  if (exempt_.empty()) return false;
   std::error_code ec;
   auto parsed = asio::ip::make_address(address, ec);
-  if (ec) return false;
+  if (ec) return true;  // not an IP address (a Unix socket's clients): no host to limit
+  if (exempt_.empty()) return false;
   return std::any_of(exempt_.begin(), exempt_.end(),
                      [&](const AddressRange& range) { return range.contains(parsed); });
+}
+
+void Core::publish_refusal(const std::string& address, ReplyError why) {
+  Event event{
+      .kind = EventKind::error,
+      .time = {},
+      .remote = address,
+      .detail = code_of(why),
+      .reason = why == ReplyError::server_full ? errc::server_full : errc::too_many_connections};
+  bus_.publish(event);
 }
 
 void Core::release(const std::string& address) {

@@ -11,8 +11,7 @@
 #include <vector>
 
 #include "hub/hub.hpp"
-#include "protocol/irc/irc_protocol.hpp"
-#include "protocol/line/line_protocol.hpp"
+#include "protocol/protocols.hpp"
 #include "server/address_range.hpp"
 #include "server/connection.hpp"
 #include "server/live_limits.hpp"
@@ -21,6 +20,7 @@
 #include "socketchat/options.hpp"
 #include "socketchat/reply_error.hpp"
 #include "store/history_writer.hpp"
+#include "transport/transports.hpp"
 
 namespace asio {
 class io_context;
@@ -52,8 +52,9 @@ class Core {
 
   Hub& hub() noexcept { return hub_; }
   EventBus& bus() noexcept { return bus_; }
-  const Protocol& line_protocol() const noexcept { return line_protocol_; }
-  const Protocol& irc_protocol() const noexcept { return irc_protocol_; }
+  // Added to only before the server starts; read from any thread after.
+  Protocols& protocols() noexcept { return protocols_; }
+  Transports& transports() noexcept { return transports_; }
   Metrics& metrics() noexcept { return metrics_; }
 
   std::uint64_t next_connection_id() noexcept { return next_id_.fetch_add(1) + 1; }
@@ -64,6 +65,8 @@ class Core {
 
   // Admits a new remote connection from `address`, or says which limit refuses it.
   std::optional<ReplyError> admit(const std::string& address);
+  // Tells the sinks of a connection refused by admit().
+  void publish_refusal(const std::string& address, ReplyError why);
   // Rolls back admit() for a connection that never became a session.
   void release(const std::string& address);
   // Registers an admitted connection (`address` set) or an in-process one (empty
@@ -101,8 +104,8 @@ class Core {
   Hub hub_{bus_};
   std::shared_ptr<HistoryStore> history_store_;
   std::unique_ptr<HistoryWriter> history_writer_;
-  LineProtocol line_protocol_;
-  IrcProtocol irc_protocol_;
+  Protocols protocols_{options_.max_line_bytes};
+  Transports transports_;
   Metrics metrics_;
   std::atomic<std::uint64_t> next_id_{0};
   std::atomic<bool> stopping_{false};

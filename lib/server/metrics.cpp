@@ -4,8 +4,16 @@
 
 namespace socketchat::detail {
 
-namespace {
-constexpr const char* transport_names[] = {"tcp", "tls", "ws", "wss", "local"};
+Metrics::Metrics() : names_{"tcp", "tls", "ws", "wss", "local"} {}
+
+std::size_t Metrics::transport_slot(std::string_view name) {
+  std::lock_guard lock(names_mutex_);
+  for (std::size_t i = 0; i < names_.size(); ++i) {
+    if (names_[i] == name) return i;
+  }
+  if (names_.size() == max_transports) return max_transports - 1;
+  names_.emplace_back(name);
+  return names_.size() - 1;
 }
 
 std::string Metrics::render(std::size_t users, std::uint64_t sink_events_dropped) const {
@@ -15,15 +23,19 @@ std::string Metrics::render(std::size_t users, std::uint64_t sink_events_dropped
   auto family = [&](const char* name, const char* type, const char* help) {
     fmt::format_to(it, "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
   };
+  std::vector<std::string> names;
+  {
+    std::lock_guard lock(names_mutex_);
+    names = names_;
+  }
   family("socketchat_connections", "gauge", "Open connections, by transport.");
-  for (int t = 0; t < transport_count; ++t) {
-    fmt::format_to(it, "socketchat_connections{{transport=\"{}\"}} {}\n", transport_names[t],
-                   load(open_[t]));
+  for (std::size_t t = 0; t < names.size(); ++t) {
+    fmt::format_to(it, "socketchat_connections{{transport=\"{}\"}} {}\n", names[t], load(open_[t]));
   }
   family("socketchat_connections_accepted_total", "counter", "Connections accepted, by transport.");
-  for (int t = 0; t < transport_count; ++t) {
-    fmt::format_to(it, "socketchat_connections_accepted_total{{transport=\"{}\"}} {}\n",
-                   transport_names[t], load(accepted_[t]));
+  for (std::size_t t = 0; t < names.size(); ++t) {
+    fmt::format_to(it, "socketchat_connections_accepted_total{{transport=\"{}\"}} {}\n", names[t],
+                   load(accepted_[t]));
   }
   family("socketchat_users", "gauge", "Logged-in users.");
   fmt::format_to(it, "socketchat_users {}\n", users);

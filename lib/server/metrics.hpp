@@ -3,8 +3,10 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace socketchat::detail {
 
@@ -12,18 +14,18 @@ namespace socketchat::detail {
 // write batch (never once per recipient of a message), so they cost nothing that shows.
 class Metrics {
  public:
-  enum Transport { tcp, tls, ws, wss, local, transport_count };
+  // Connections are counted by transport: the built-in ones, "local" (in-process
+  // users), and each scheme an embedder registered, up to max_transports in all (the
+  // rest are counted with the last).
+  static constexpr std::size_t max_transports = 16;
+  static constexpr std::size_t local = 4;  // of the built-in names below
 
-  static Transport transport_of(std::string_view name) noexcept {
-    if (name == "tls") return tls;
-    if (name == "ws") return ws;
-    if (name == "wss") return wss;
-    if (name == "local") return local;
-    return tcp;
-  }
+  Metrics();
+  // The slot of a transport's counters, made on first use; a session asks once.
+  std::size_t transport_slot(std::string_view name);
 
-  void opened(Transport t) noexcept { add(open_[t], 1), add(accepted_[t], 1); }
-  void closed(Transport t) noexcept { open_[t].fetch_sub(1, std::memory_order_relaxed); }
+  void opened(std::size_t t) noexcept { add(open_[t], 1), add(accepted_[t], 1); }
+  void closed(std::size_t t) noexcept { open_[t].fetch_sub(1, std::memory_order_relaxed); }
   void received(std::uint64_t bytes) noexcept { add(bytes_in_, bytes); }
   void command() noexcept { add(commands_, 1); }
   void sent(std::uint64_t messages, std::uint64_t bytes) noexcept {
@@ -41,7 +43,9 @@ class Metrics {
     counter.fetch_add(n, std::memory_order_relaxed);
   }
 
-  std::array<std::atomic<std::uint64_t>, transport_count> open_{}, accepted_{};
+  mutable std::mutex names_mutex_;
+  std::vector<std::string> names_;  // of the slots in use, under names_mutex_
+  std::array<std::atomic<std::uint64_t>, max_transports> open_{}, accepted_{};
   std::atomic<std::uint64_t> bytes_in_{0}, commands_{0}, messages_out_{0}, bytes_out_{0};
   std::atomic<std::uint64_t> sendq_drops_{0}, rate_limited_{0};
 };

@@ -12,6 +12,8 @@
 #include "server/core.hpp"
 #include "session/local_session.hpp"
 #include "socketchat/error.hpp"
+#include "transport/builtin_transports.hpp"
+#include "transport/listen_url.hpp"
 #include "transport/listener.hpp"
 #include "transport/tls_context.hpp"
 
@@ -26,9 +28,15 @@ class Server::Impl {
  public:
   Impl(ServerOptions options, asio::io_context* host) : host_(host), core_(std::move(options)) {
     // Fail early, in the constructor: a bad URL, a missing or mismatched certificate.
+    // An embedder's schemes and protocols are registered after this: those URLs are
+    // checked by validate(), at the latest on start().
     bool tls_wanted = false;
     for (const auto& url : core_.options().listeners) {
-      tls_wanted |= detail::parse_listen_url(url).uses_tls();
+      auto parsed = detail::parse_listen_url(url);
+      if (const auto* builtin = detail::find_builtin_transport(parsed.scheme)) {
+        detail::parse_tcp_address(parsed, builtin->takes_path);
+        tls_wanted |= builtin->tls;
+      }
     }
     if (tls_wanted) {
       tls_ = detail::make_tls_context(core_.options().tls_certificate_file,
@@ -48,6 +56,7 @@ class Server::Impl {
   void start() {
     std::lock_guard lock(mutex_);
     if (started_) throw config_error("server already started");
+    validate();
     std::vector<asio::io_context*> workers;
     if (host_) {
       workers.push_back(host_);
@@ -63,10 +72,8 @@ class Server::Impl {
     }
     core_.set_workers(workers);
     for (const auto& url : core_.options().listeners) {
-      auto parsed = detail::parse_listen_url(url);
-      auto tls = parsed.uses_tls() ? tls_ : nullptr;
       listeners_.push_back(
-          std::make_shared<Listener>(core_, *workers.front(), std::move(parsed), tls));
+          core_.transports().listen(core_, *workers.front(), detail::parse_listen_url(url), tls_));
     }
     for (auto& listener : listeners_) listener->start();
     prune_timer_ = std::make_unique<asio::steady_timer>(*workers.front());
@@ -106,6 +113,12 @@ class Server::Impl {
       stopped_changed_.wait(lock, [&] { return stopped_ || !started_; });
     } else {
       join();
+    }
+  }
+
+  void validate() {
+    for (const auto& url : core_.options().listeners) {
+      core_.transports().protocol_of(detail::parse_listen_url(url), core_.protocols());
     }
   }
 
@@ -198,6 +211,20 @@ void Server::set_message_filter(MessageFilter filter) {
   impl_->core_.hub().set_filter(std::move(filter));
 }
 
+void Server::add_transport(std::string scheme, std::shared_ptr<Transport> transport) {
+  if (impl_->started()) throw config_error("add_transport: the server has started");
+  impl_->core_.transports().add(std::move(scheme), std::move(transport));
+}
+
+void Server::add_protocol(std::string name, std::shared_ptr<const Protocol> protocol) {
+  if (impl_->started()) throw config_error("add_protocol: the server has started");
+  impl_->core_.protocols().add(std::move(name), std::move(protocol));
+}
+
+void Server::validate() const {
+  impl_->validate();
+}
+
 std::shared_ptr<LocalUser> Server::connect(std::string name, LocalUser::Handler handler) {
   if (!impl_->started()) throw config_error("connect: start the server first");
   auto session = std::make_shared<detail::LocalSession>(impl_->core_, std::move(handler));
@@ -223,9 +250,7 @@ std::vector<std::string> Server::reconfigure(const ServerOptions& options) {
   auto pending = impl_->core_.reconfigure(options);
   if (tls) {
     impl_->tls_ = tls;
-    for (auto& listener : impl_->listeners_) {
-      if (listener->uses_tls()) listener->set_tls(tls);
-    }
+    for (auto& listener : impl_->listeners_) listener->set_tls(tls);
   }
   // A new retention is applied now rather than at the next periodic prune.
   if (impl_->core_.options().history_retention != retention) impl_->core_.prune_history();

@@ -32,7 +32,7 @@ Incoming parse_incoming(std::string_view line) {
 LocalSession::LocalSession(Core& core, LocalUser::Handler handler)
     : Peer(core.next_connection_id(), "local"),
       core_(core),
-      protocol_(core.line_protocol()),
+      protocol_(core.protocols().line()),
       strand_(asio::make_strand(core.next_worker())),
       decoder_(protocol_.make_decoder()),
       handler_(std::move(handler)) {}

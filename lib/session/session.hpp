@@ -48,8 +48,8 @@ class Session final : public Peer,
   void shut_down() override;
 
   void send(Payload payload) override;
-  const Protocol& protocol() const noexcept override { return protocol_; }
-  const Protocol& encoder() const noexcept override { return encoder_; }
+  const Protocol& protocol() const noexcept override { return *protocol_; }
+  const Protocol& encoder() const noexcept override { return *encoder_; }
   std::shared_ptr<Peer> shared_peer() override { return this->shared_from_this(); }
   void defer(std::function<void()> task) override;
   Executor get_executor() { return link_.get_executor(); }
@@ -106,9 +106,11 @@ class Session final : public Peer,
 
   Core& core_;
   std::unique_ptr<Decoder> decoder_;
-  const Protocol& protocol_;  // the listener's
-  const Protocol& encoder_;   // decoder_->encoder()
+  // The listener's protocol, or the one a WebSocket client asked for (set on opening).
+  const Protocol* protocol_;
+  const Protocol* encoder_;  // decoder_->encoder()
   Link link_;
+  std::size_t metrics_slot_;  // of the link's transport
   Timer timer_;
   WriteTurns& write_turns_;  // of the io_context this connection runs on
   RateLimiter rate_;

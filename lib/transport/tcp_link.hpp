@@ -43,6 +43,7 @@ namespace socketchat::detail {
 class TcpLink {
  public:
   static constexpr const char* transport = "tcp";
+  std::string_view transport_name() const noexcept { return transport; }
   static constexpr std::size_t read_chunk = 64 * 1024;
 
   explicit TcpLink(TcpSocket socket) : socket_(std::move(socket)) {}

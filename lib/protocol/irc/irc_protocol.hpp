@@ -29,6 +29,11 @@ class IrcProtocol final : public Protocol {
   std::unique_ptr<Decoder> make_decoder() const override;
   Payload encode(const ServerMessage& message) const override;
   Payload keepalive_probe() const override { return probe_; }
+  // IRCv3's WebSocket subprotocols: one IRC line per message, as text or as bytes.
+  std::vector<WebSocketSubprotocol> websocket_subprotocols() const override {
+    return {{.name = "text.ircv3.net", .binary = false},
+            {.name = "binary.ircv3.net", .binary = true}};
+  }
 
   // When the server started, for RPL_CREATED (003).
   const std::string& created() const noexcept { return created_; }

@@ -123,9 +123,10 @@ bool WebSocketDecoder::check_first_bytes(WebSocketHandler& handler) {
     if (in_message_) {
       return fail(handler, close_code::protocol_error, "new message inside a fragmented one");
     }
-    if (opcode_ == Opcode::binary) {
+    if (opcode_ == Opcode::binary && !accept_binary_) {
       return fail(handler, close_code::unsupported_data, "binary messages are not accepted");
     }
+    binary_message_ = opcode_ == Opcode::binary;
   }
   std::size_t extended_length = length7 == 126 ? 2 : length7 == 127 ? 8 : 0;
   header_needed_ = 2 + extended_length + 4;  // and the masking key
@@ -183,7 +184,7 @@ bool WebSocketDecoder::deliver_frame(WebSocketHandler& handler) {
   if (in_message_) return true;
   // Validating the whole message when it is complete covers characters split
   // across fragments.
-  if (!is_valid_utf8(message_)) {
+  if (!binary_message_ && !is_valid_utf8(message_)) {
     return fail(handler, close_code::invalid_payload, "text is not valid UTF-8");
   }
   // Emptied even if the handler throws, so the next message starts clean; a big one

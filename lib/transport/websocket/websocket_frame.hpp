@@ -36,7 +36,8 @@ inline constexpr std::uint16_t internal_error = 1011;
 // during the call.
 class WebSocketHandler {
  public:
-  // A complete text message (fragments reassembled), valid UTF-8. Return false to
+  // A complete text message (fragments reassembled), valid UTF-8; or a binary one, if
+  // the decoder accepts them (accept_binary), as it came. Return false to
   // stop decoding after it: feed() then returns the bytes taken so far.
   virtual bool on_text(std::string_view message) = 0;
   // The caller answers a ping with a pong carrying the same payload (at most 125
@@ -69,6 +70,9 @@ class WebSocketDecoder {
   std::size_t feed(std::string_view bytes, WebSocketHandler& handler);
 
   bool finished() const noexcept { return finished_; }
+  // Binary messages are delivered by on_text from now on, instead of refused (a
+  // subprotocol that carries bytes, as IRCv3's binary.ircv3.net).
+  void accept_binary() noexcept { accept_binary_ = true; }
   // How many bytes are held: a partial header, a control payload, a partial message.
   std::size_t buffered() const noexcept;
 
@@ -101,6 +105,8 @@ class WebSocketDecoder {
   std::array<char, 125> control_{};  // a control payload, kept apart from the message
   std::string message_;              // the text message being reassembled
   bool in_message_ = false;          // a fragmented message awaits its final frame
+  bool binary_message_ = false;      // the message being read is binary
+  bool accept_binary_ = false;
   bool finished_ = false;
 };
 

@@ -11,6 +11,7 @@
 #include <asio/error.hpp>
 
 #include "http/http_request.hpp"
+#include "protocol/protocols.hpp"
 #include "socketchat/payload.hpp"
 #include "transport/websocket/websocket_frame.hpp"
 #include "util/buffer_release.hpp"
@@ -26,18 +27,25 @@ bool websocket_path_matches(std::string_view target, std::string_view path);
 const std::vector<std::string>& websocket_allowed_origins(const Core& core);
 std::size_t websocket_max_frame_bytes(const Core& core);
 std::size_t websocket_max_message_bytes(const Core& core);
+// The first subprotocol the request offers (Sec-WebSocket-Protocol, in the client's
+// order of preference) that one of the server's protocols answers to; null if none.
+const Protocols::Subprotocol* websocket_subprotocol(Core& core, const HttpRequest& request);
 
 // WebSocket (RFC 6455) over another link: TcpLink for ws://, TlsLink for wss://.
 // Opening reads one HTTP request: the upgrade at `path` makes a WebSocket; any other
 // request is answered (the browser client, /healthz, /metrics, 404) and the
-// connection ends. Then each text message is one or more lines of the line protocol
-// (a message without a final LF is one line), and each write is sent as text frames
-// of whole lines.
+// connection ends. Then, by default, the listener's protocol: each text message is
+// one or more lines (a message without a final LF is one line), and each write is
+// sent as text frames of whole lines. A client that asks for a protocol by its
+// subprotocol name (Sec-WebSocket-Protocol: text.ircv3.net) speaks that one instead,
+// one line per message each way (IRCv3's WebSocket specification), in text frames,
+// or binary ones for a binary subprotocol.
 template <class Inner>
 class WebSocketLink final : private WebSocketHandler {
  public:
   static constexpr const char* transport =
       std::string_view(Inner::transport) == "tcp" ? "ws" : "wss";
+  std::string_view transport_name() const noexcept { return transport; }
   static constexpr std::size_t max_frame_payload = 64 * 1024;  // what one outgoing frame carries
   // Pongs held for admit_control: one read's worth (a pong is smaller than its ping).
   // Pings beyond that, were admit_control never called, get no pong.
@@ -56,6 +64,10 @@ class WebSocketLink final : private WebSocketHandler {
   }
 
   auto& socket() noexcept { return inner_.socket(); }
+  // The protocol the client asked for by subprotocol, once open; null: the listener's.
+  const Protocol* negotiated_protocol() const noexcept {
+    return subprotocol_ ? subprotocol_->protocol : nullptr;
+  }
   auto get_executor() { return inner_.get_executor(); }
 
   template <class Ready>
@@ -90,16 +102,10 @@ class WebSocketLink final : private WebSocketHandler {
     sending_control_ = std::move(control_);
     control_.clear();
     if (!sending_control_.empty()) buffers_.emplace_back(asio::buffer(sending_control_));
-    headers_.reserve(batch.size());  // buffers_ point into headers_: no reallocation below
-    for (std::size_t first = 0; first < batch.size();) {
-      std::size_t last = first, size = 0;
-      while (last < batch.size() &&
-             (last == first || size + batch[last].size() <= max_frame_payload)) {
-        size += batch[last++].size();
-      }
-      headers_.push_back(frame_header(Opcode::text, size));
-      buffers_.emplace_back(headers_.back().bytes.data(), headers_.back().size);
-      for (; first < last; ++first) buffers_.emplace_back(batch[first].data(), batch[first].size());
+    if (subprotocol_) {
+      frame_each_line(batch);
+    } else {
+      frame_whole_lines(batch);
     }
     if (!close_.empty() && !close_sent_) {
       buffers_.emplace_back(asio::buffer(close_));
@@ -156,6 +162,49 @@ class WebSocketLink final : private WebSocketHandler {
   void close() { inner_.close(); }
 
  private:
+  // Text frames of whole payloads, each frame up to max_frame_payload unless one
+  // payload alone is larger.
+  void frame_whole_lines(std::span<const Payload> batch) {
+    headers_.reserve(batch.size());  // buffers_ point into headers_: no reallocation below
+    for (std::size_t first = 0; first < batch.size();) {
+      std::size_t last = first, size = 0;
+      while (last < batch.size() &&
+             (last == first || size + batch[last].size() <= max_frame_payload)) {
+        size += batch[last++].size();
+      }
+      headers_.push_back(frame_header(Opcode::text, size));
+      buffers_.emplace_back(headers_.back().bytes.data(), headers_.back().size);
+      for (; first < last; ++first) buffers_.emplace_back(batch[first].data(), batch[first].size());
+    }
+  }
+
+  // One message per line, without its line end (a subprotocol's framing).
+  void frame_each_line(std::span<const Payload> batch) {
+    std::size_t lines = 0;
+    for (const auto& payload : batch) lines += count_lines(payload.view());
+    headers_.reserve(lines);  // buffers_ point into headers_: no reallocation below
+    const Opcode opcode = subprotocol_->binary ? Opcode::binary : Opcode::text;
+    for (const auto& payload : batch) {
+      std::string_view rest = payload.view();
+      while (!rest.empty()) {
+        std::size_t end = rest.find('\n');
+        std::string_view line = rest.substr(0, end);
+        rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (line.empty()) continue;
+        headers_.push_back(frame_header(opcode, line.size()));
+        buffers_.emplace_back(headers_.back().bytes.data(), headers_.back().size);
+        buffers_.emplace_back(line.data(), line.size());
+      }
+    }
+  }
+
+  static std::size_t count_lines(std::string_view bytes) noexcept {
+    std::size_t lines = 0;
+    for (char c : bytes) lines += c == '\n';
+    return lines + (!bytes.empty() && bytes.back() != '\n');
+  }
+
   // ---- the HTTP request that opens the connection ----
   template <class Ready>
   void read_head(Ready ready) {
@@ -179,8 +228,12 @@ class WebSocketLink final : private WebSocketHandler {
       if (!websocket_path_matches(request.target, path_)) {
         return answer(http_response_for(*core_, request), std::move(ready));
       }
-      UpgradeResult upgrade = validate_upgrade(request, websocket_allowed_origins(*core_));
+      subprotocol_ = websocket_subprotocol(*core_, request);
+      UpgradeResult upgrade = validate_upgrade(
+          request, websocket_allowed_origins(*core_),
+          subprotocol_ ? std::string_view(subprotocol_->name) : std::string_view{});
       if (!upgrade.accepted()) return answer(std::move(upgrade.response), std::move(ready));
+      if (subprotocol_ && subprotocol_->binary) decoder_.accept_binary();
       response_ = std::move(upgrade.response);
       buffers_.assign(1, asio::buffer(response_));
       inner_.write_buffers(buffers_,
@@ -246,6 +299,7 @@ class WebSocketLink final : private WebSocketHandler {
 
   Core* core_;
   Inner inner_;
+  const Protocols::Subprotocol* subprotocol_ = nullptr;  // asked for at the upgrade
   std::string path_;
   HttpRequestParser http_;
   WebSocketDecoder decoder_;

@@ -1,4 +1,4 @@
-#include "transport/listener.hpp"
+#include "transport/tcp_listener.hpp"
 
 #include <array>
 #include <charconv>
@@ -25,24 +25,6 @@ std::string to_string(const asio::ip::tcp::endpoint& endpoint) {
   const auto address = endpoint.address();
   return address.is_v6() ? fmt::format("[{}]:{}", address.to_string(), endpoint.port())
                          : fmt::format("{}:{}", address.to_string(), endpoint.port());
-}
-
-// Calls visit(std::type_identity<Link>{}) with the link of the scheme's transport.
-template <class Visit>
-decltype(auto) with_link_type(ListenUrl::Scheme scheme, Visit&& visit) {
-  switch (scheme) {
-    case ListenUrl::Scheme::tcp:
-    case ListenUrl::Scheme::irc:
-      return visit(std::type_identity<TcpLink>{});
-    case ListenUrl::Scheme::tls:
-    case ListenUrl::Scheme::ircs:
-      return visit(std::type_identity<TlsLink>{});
-    case ListenUrl::Scheme::ws:
-      return visit(std::type_identity<WebSocketLink<TcpLink>>{});
-    case ListenUrl::Scheme::wss:
-      break;
-  }
-  return visit(std::type_identity<WebSocketLink<TlsLink>>{});
 }
 
 std::size_t refusal_index(ReplyError why) noexcept {
@@ -107,69 +89,17 @@ class Refusal : public std::enable_shared_from_this<Refusal> {
   std::size_t drained_ = 0;
 };
 
-ListenUrl parse_listen_url(const std::string& url) {
-  static constexpr std::pair<std::string_view, ListenUrl::Scheme> schemes[] = {
-      {"tcp://", ListenUrl::Scheme::tcp}, {"tls://", ListenUrl::Scheme::tls},
-      {"ws://", ListenUrl::Scheme::ws},   {"wss://", ListenUrl::Scheme::wss},
-      {"irc://", ListenUrl::Scheme::irc}, {"ircs://", ListenUrl::Scheme::ircs},
-  };
-  ListenUrl parsed;
-  std::string_view rest = url;
-  bool known = false;
-  for (const auto& [prefix, scheme] : schemes) {
-    if (rest.substr(0, prefix.size()) == prefix) {
-      parsed.scheme = scheme;
-      rest.remove_prefix(prefix.size());
-      known = true;
-      break;
-    }
-  }
-  if (!known) {
-    throw config_error(fmt::format(
-        "listener '{}': expected tcp://, tls://, ws://, wss://, irc:// or ircs:// followed by "
-        "host:port",
-        url));
-  }
-  bool web = parsed.scheme == ListenUrl::Scheme::ws || parsed.scheme == ListenUrl::Scheme::wss;
-  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
-    if (!web)
-      throw config_error(fmt::format("listener '{}': only ws:// and wss:// take a path", url));
-    parsed.path = std::string(rest.substr(slash));
-    rest = rest.substr(0, slash);
-  } else if (web) {
-    parsed.path = "/ws";
-  }
-  auto colon = rest.rfind(':');
-  if (colon == std::string_view::npos) {
-    throw config_error(fmt::format("listener '{}': missing :port", url));
-  }
-  std::string_view host = rest.substr(0, colon);
-  std::string_view port_text = rest.substr(colon + 1);
-  unsigned port = 0;
-  auto [end, err] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (err != std::errc{} || end != port_text.data() + port_text.size() || port > 65535) {
-    throw config_error(fmt::format("listener '{}': bad port '{}'", url, port_text));
-  }
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  if (host.empty()) host = "0.0.0.0";
-  if (host == "localhost") host = "127.0.0.1";
-  std::error_code ec;
-  auto address = asio::ip::make_address(std::string(host), ec);
-  if (ec) throw config_error(fmt::format("listener '{}': '{}' is not an IP address", url, host));
-  parsed.endpoint = {address, static_cast<std::uint16_t>(port)};
-  return parsed;
-}
-
-Listener::Listener(Core& core, asio::io_context& context, ListenUrl url,
-                   std::shared_ptr<asio::ssl::context> tls)
+TcpListener::TcpListener(Core& core, asio::io_context& context, const BuiltinTransport& transport,
+                         const ListenUrl& url, const Protocol& protocol,
+                         std::shared_ptr<asio::ssl::context> tls)
     : core_(core),
-      url_(std::move(url)),
-      protocol_(url_.speaks_irc() ? core.irc_protocol() : core.line_protocol()),
+      transport_(transport),
+      protocol_(protocol),
       acceptor_(context),
       retry_timer_(context),
       tls_(std::move(tls)) {
-  const auto& endpoint = url_.endpoint;
+  auto [endpoint, path] = parse_tcp_address(url, transport.takes_path);
+  path_ = std::move(path);
   std::error_code ec;
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
@@ -181,17 +111,15 @@ Listener::Listener(Core& core, asio::io_context& context, ListenUrl url,
   port_ = acceptor_.local_endpoint().port();
   for (ReplyError why : {ReplyError::server_full, ReplyError::too_many_connections}) {
     auto words = protocol_.encode({.notice = Notice::error, .error = why});
-    refusals_[refusal_index(why)] = with_link_type(url_.scheme, [&](auto link) {
-      return decltype(link)::type::refusal(words.view(), code_of(why));
-    });
+    refusals_[refusal_index(why)] = transport_.refusal(words.view(), code_of(why));
   }
 }
 
-void Listener::start() {
+void TcpListener::start() {
   accept();
 }
 
-void Listener::stop() {
+void TcpListener::stop() {
   asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
     std::error_code ignored;
     self->acceptor_.close(ignored);
@@ -205,14 +133,14 @@ void Listener::stop() {
   });
 }
 
-void Listener::accept() {
+void TcpListener::accept() {
   acceptor_.async_accept(asio::make_strand(core_.next_worker()),
                          [self = shared_from_this()](std::error_code ec, TcpSocket socket) {
                            self->on_accept(ec, std::move(socket));
                          });
 }
 
-void Listener::on_accept(std::error_code ec, TcpSocket socket) {
+void TcpListener::on_accept(std::error_code ec, TcpSocket socket) {
   if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
   if (ec) {
     // Out of descriptors or memory: say so, and try again shortly rather than spin.
@@ -236,60 +164,23 @@ void Listener::on_accept(std::error_code ec, TcpSocket socket) {
   accept();
 }
 
-void Listener::set_tls(std::shared_ptr<asio::ssl::context> tls) {
+void TcpListener::set_tls(std::shared_ptr<asio::ssl::context> tls) {
   std::lock_guard lock(tls_mutex_);
   tls_ = std::move(tls);
 }
 
-namespace {
-
-template <class Link>
-void start_session(Core& core, const Protocol& protocol, Link link,
-                   const asio::ip::tcp::endpoint& endpoint, const std::string& address) {
-  auto session = std::make_shared<Session<Link>>(
-      core, protocol, std::move(link), core.next_connection_id(), to_string(endpoint), address);
-  if (core.add(session, address)) {
-    asio::post(session->get_executor(), [session] { session->start(); });
-  }
-}
-
-}  // namespace
-
-void Listener::open_session(TcpSocket socket, const asio::ip::tcp::endpoint& endpoint,
-                            const std::string& address) {
-  std::shared_ptr<asio::ssl::context> tls;
-  if (url_.uses_tls()) {
+void TcpListener::open_session(TcpSocket socket, const asio::ip::tcp::endpoint& endpoint,
+                               const std::string& address) {
+  LinkSetup setup{.core = core_, .tls = nullptr, .path = path_};
+  if (transport_.tls) {
     std::lock_guard lock(tls_mutex_);
-    tls = tls_;
+    setup.tls = tls_;
   }
-  switch (url_.scheme) {
-    case ListenUrl::Scheme::tcp:
-    case ListenUrl::Scheme::irc:
-      return start_session(core_, protocol_, TcpLink(std::move(socket)), endpoint, address);
-    case ListenUrl::Scheme::tls:
-    case ListenUrl::Scheme::ircs:
-      return start_session(core_, protocol_, TlsLink(std::move(socket), std::move(tls)), endpoint,
-                           address);
-    case ListenUrl::Scheme::ws:
-      return start_session(core_, protocol_,
-                           WebSocketLink<TcpLink>(core_, TcpLink(std::move(socket)), url_.path),
-                           endpoint, address);
-    case ListenUrl::Scheme::wss:
-      return start_session(
-          core_, protocol_,
-          WebSocketLink<TlsLink>(core_, TlsLink(std::move(socket), std::move(tls)), url_.path),
-          endpoint, address);
-  }
+  transport_.open(setup, protocol_, std::move(socket), to_string(endpoint), address);
 }
 
-void Listener::reject(TcpSocket socket, const std::string& address, ReplyError why) {
-  Event event{
-      .kind = EventKind::error,
-      .time = {},
-      .remote = address,
-      .detail = code_of(why),
-      .reason = why == ReplyError::server_full ? errc::server_full : errc::too_many_connections};
-  core_.bus().publish(event);
+void TcpListener::reject(TcpSocket socket, const std::string& address, ReplyError why) {
+  core_.publish_refusal(address, why);
   auto refusal = std::make_shared<Refusal>(std::move(socket), refusals_[refusal_index(why)]);
   bool linger;
   {

@@ -1,3 +1,8 @@
+#pragma once
+
+// The definitions of Session<Link>, for start_session.hpp: each transport's file
+// instantiates the sessions of its own links.
+
 #include "session/session.hpp"
 
 #include <asio/dispatch.hpp>
@@ -5,9 +10,6 @@
 
 #include "server/core.hpp"
 #include "socketchat/error.hpp"
-#include "transport/tcp_link.hpp"
-#include "transport/tls_link.hpp"
-#include "transport/websocket/websocket_link.hpp"
 
 namespace socketchat::detail {
 
@@ -17,9 +19,10 @@ Session<Link>::Session(Core& core, const Protocol& protocol, Link link, std::uin
     : Peer(id, std::move(remote)),
       core_(core),
       decoder_(protocol.make_decoder()),
-      protocol_(protocol),
-      encoder_(decoder_->encoder()),
+      protocol_(&protocol),
+      encoder_(&decoder_->encoder()),
       link_(std::move(link)),
+      metrics_slot_(core.metrics().transport_slot(link_.transport_name())),
       timer_(link_.get_executor()),
       write_turns_(
           asio::use_service<WriteTurns>(link_.get_executor().get_inner_executor().context())),
@@ -33,14 +36,16 @@ Session<Link>::~Session() = default;
 
 template <class Link>
 void Session<Link>::start() {
-  auto& socket = link_.socket();
-  std::error_code ignored;
-  socket.non_blocking(true, ignored);
-  socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-  // A fixed kernel buffer: otherwise Linux grows it to megabytes for a reader that
-  // does not read, and sendq_bytes would bound only what is queued beyond that.
-  if (int bytes = static_cast<int>(core_.options().send_buffer_bytes); bytes > 0) {
-    socket.set_option(asio::socket_base::send_buffer_size(bytes), ignored);
+  if constexpr (requires { link_.socket(); }) {  // a TCP socket of the built-in links
+    auto& socket = link_.socket();
+    std::error_code ignored;
+    socket.non_blocking(true, ignored);
+    socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+    // A fixed kernel buffer: otherwise Linux grows it to megabytes for a reader that
+    // does not read, and sendq_bytes would bound only what is queued beyond that.
+    if (int bytes = static_cast<int>(core_.options().send_buffer_bytes); bytes > 0) {
+      socket.set_option(asio::socket_base::send_buffer_size(bytes), ignored);
+    }
   }
   arm_timer(deadline());
   link_.open([self = this->shared_from_this()](std::error_code ec) { self->on_opened(ec); });
@@ -52,12 +57,20 @@ void Session<Link>::on_opened(std::error_code ec) {
   if (ec) {
     // A failed handshake, or a plain HTTP request answered by the link: no chat here.
     if (ec != asio::error::eof)
-      publish_error(std::string(Link::transport) + "-handshake-failed", ec);
+      publish_error(std::string(link_.transport_name()) + "-handshake-failed", ec);
     return close_now();  // never open: nothing to announce
+  }
+  if constexpr (requires { link_.negotiated_protocol(); }) {
+    // A WebSocket client asked for a protocol by subprotocol name (IRC over WebSocket).
+    if (const Protocol* asked = link_.negotiated_protocol(); asked && asked != protocol_) {
+      decoder_ = asked->make_decoder();
+      protocol_ = asked;
+      encoder_ = &decoder_->encoder();
+    }
   }
   state_ = State::open;
   announced_ = true;
-  core_.metrics().opened(Metrics::transport_of(Link::transport));
+  core_.metrics().opened(metrics_slot_);
   last_input_ = Clock::now();
   Event event{.kind = EventKind::connect, .time = {}, .connection = id(), .remote = remote()};
   core_.bus().publish(event);
@@ -192,21 +205,17 @@ void Session<Link>::admit_control() {
 
 template <class Link>
 void Session<Link>::reply_error(ReplyError error) {
-  send(encoder_.encode({.notice = Notice::error, .error = error}));
+  send(encoder_->encode({.notice = Notice::error, .error = error}));
 }
-
-namespace {
 
 // Messages being made durable do not hold up the next message of the same sender (the
 // store keeps their order); anything else waits until they are delivered, so that what
 // others see keeps the order in which it was sent.
-constexpr int max_messages_in_flight = 64;
+inline constexpr int max_messages_in_flight = 64;
 
-bool is_message(Verb verb) {
+inline bool is_message(Verb verb) {
   return verb == Verb::msg || verb == Verb::dm || verb == Verb::say;
 }
-
-}  // namespace
 
 // Pauses the input (fed again once the Hub has caught up: defer) if what comes next must
 // wait: anything while a command blocks, and all but a message while messages are in
@@ -304,7 +313,8 @@ void Session<Link>::on_timer(std::error_code ec) {
   if (Clock::now() < at) return arm_timer(at);
   switch (state_) {
     case State::opening:
-      publish_error(std::string(Link::transport) + "-handshake-timeout", errc::handshake_timeout);
+      publish_error(std::string(link_.transport_name()) + "-handshake-timeout",
+                    errc::handshake_timeout);
       return close_now();
     case State::draining:
       return abort(reason_);  // the flush took too long
@@ -316,13 +326,13 @@ void Session<Link>::on_timer(std::error_code ec) {
   if (logged_in() && !probed_) {
     // Idle, not a login timeout: a protocol that can ask the client whether it is
     // still there (IRC's PING) does so, and any line it sends back counts.
-    if (auto probe = protocol_.keepalive_probe()) {
+    if (auto probe = protocol_->keepalive_probe()) {
       probed_ = true;
       send(std::move(probe));
       return arm_timer(deadline());
     }
   }
-  auto words = encoder_.encode({.notice = Notice::inactivity});
+  auto words = encoder_->encode({.notice = Notice::inactivity});
   finish(logged_in() ? errc::idle_timeout : errc::login_timeout, &words);
 }
 
@@ -426,7 +436,7 @@ void Session<Link>::shut_down() {
   asio::post(link_.get_executor(), [self = this->shared_from_this()] {
     if (self->state_ == State::opening) return self->close_now();
     if (self->state_ != State::open) return;
-    auto words = self->encoder_.encode({.notice = Notice::shutting_down});
+    auto words = self->encoder_->encode({.notice = Notice::shutting_down});
     self->finish(errc::server_shutdown, &words);
   });
 }
@@ -508,7 +518,7 @@ void Session<Link>::retire() {
   timer_.cancel();
   leave_hub();
   if (announced_) {
-    core_.metrics().closed(Metrics::transport_of(Link::transport));
+    core_.metrics().closed(metrics_slot_);
     Event event{.kind = EventKind::disconnect,
                 .time = {},
                 .connection = id(),
@@ -531,10 +541,5 @@ void Session<Link>::publish_error(std::string_view detail, std::error_code reaso
               .reason = reason};
   core_.bus().publish(event);
 }
-
-template class Session<TcpLink>;
-template class Session<TlsLink>;
-template class Session<WebSocketLink<TcpLink>>;
-template class Session<WebSocketLink<TlsLink>>;
 
 }  // namespace socketchat::detail
