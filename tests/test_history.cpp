@@ -7,19 +7,15 @@
 // Another store is one more entry in HISTORY_STORES.
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -36,10 +32,12 @@
 
 #include "support/doctest_lines.hpp"
 #include "support/line_client.hpp"
+#if SOCKETCHAT_HAS_SQLITE
+#include "support/temp_dir.hpp"
+#endif
 
 using namespace socketchat;
 using namespace socketchat::test;
-namespace fs = std::filesystem;
 using Where = LineClient::Where;
 using Lines = std::vector<std::string>;
 
@@ -61,21 +59,9 @@ struct InMemory {
 #if SOCKETCHAT_HAS_SQLITE
 // A SqliteHistoryStore in a fresh directory, removed with everything in it.
 struct Sqlite {
-  fs::path dir;
-  Sqlite() {
-    std::random_device random;
-    dir = fs::temp_directory_path() /
-          ("socketchat-history-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
-    fs::create_directory(dir);
-  }
-  ~Sqlite() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  Sqlite(const Sqlite&) = delete;
-  Sqlite& operator=(const Sqlite&) = delete;
+  TempDir dir{"socketchat-history"};
   std::shared_ptr<HistoryStore> open() {
-    return std::make_shared<SqliteHistoryStore>(dir / "history.db");
+    return std::make_shared<SqliteHistoryStore>(dir.path / "history.db");
   }
 };
 #define HISTORY_STORES InMemory, Sqlite
