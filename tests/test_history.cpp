@@ -138,30 +138,13 @@ class CountingStore final : public HistoryStore {
   std::atomic<std::size_t> appended_{0}, prunes_{0}, pruned_{0};
 };
 
-// Sends `request` and returns the lines of the answer up to END (END excluded). No
-// END within the wait ends the test.
-Lines answer(LineClient& client, const std::string& request, Where where = Where::current()) {
-  client.send(request + "\n", where);
-  Lines lines;
-  for (;;) {
-    auto line = client.read_line();
-    if (!line) {
-      ADD_FAIL_AT(
-          where.file_name(), static_cast<int>(where.line()),
-          "no END after \"" << escaped(request) << "\"; " << lines.size() << " lines before");
-    }
-    if (*line == "END") return lines;
-    lines.push_back(std::move(*line));
-  }
-}
-
 // `request` (a HISTORY command) must be answered by HIST lines for `target` (echoed
 // as written), each with a unix-ms between `since_ms` and now (1 s of slack for the
 // clock) that never decreases, then END. Returns each entry as "<from> <text>": with
 // the target and the time checked, that is every byte of the line.
 Lines history(LineClient& client, const std::string& request, std::string_view target,
               std::int64_t since_ms, Where where = Where::current()) {
-  const Lines lines = answer(client, request, where);
+  const Lines lines = listing(client, request, where);
   const std::int64_t until_ms = now_unix_ms();
   const std::string prefix = "HIST " + std::string(target) + " ";
   Lines entries;
@@ -720,8 +703,8 @@ TEST_CASE_TEMPLATE("retention: old messages are pruned, young ones kept", Kind, 
     CHECK(counting->appended() == 3);  // stored before delivered: all three are in the store
 
     const bool emptied = eventually([&] {
-      return answer(alice, "HISTORY *").empty() && answer(alice, "HISTORY lobby").empty() &&
-             answer(alice, "HISTORY @bob").empty();
+      return listing(alice, "HISTORY *").empty() && listing(alice, "HISTORY lobby").empty() &&
+             listing(alice, "HISTORY @bob").empty();
     });
     CHECK(emptied);
     CHECK(eventually(

@@ -40,21 +40,13 @@ struct RunningServer {
   std::uint16_t port = 0;
 };
 
-// Sends `request` and returns every line of the answer, END included. No END within
-// the wait ends the test.
+// Every line of the answer to `request`, END included: these tests count the bytes of
+// the whole answer. No END within the wait ends the test.
 Lines reply_to(LineClient& client, const std::string& request,
                LineClient::Where where = LineClient::Where::current()) {
-  client.send(request + "\n", where);
-  Lines lines;
-  for (;;) {
-    auto line = client.read_line();
-    if (!line) {
-      ADD_FAIL_AT(where.file_name(), static_cast<int>(where.line()),
-                  "no END after \"" << escaped(request) << "\"");
-    }
-    lines.push_back(std::move(*line));
-    if (lines.back() == "END") return lines;
-  }
+  Lines lines = listing(client, request, where);
+  lines.push_back("END");
+  return lines;
 }
 
 // The bytes of `lines` on the wire, an LF after each.

@@ -43,23 +43,6 @@ struct RunningServer {
   std::uint16_t port = 0;
 };
 
-// Sends `request` and returns every line of the answer up to END (END excluded).
-// No END within the wait ends the test.
-std::vector<std::string> listing(LineClient& client, const std::string& request,
-                                 LineClient::Where where = LineClient::Where::current()) {
-  client.send(request + "\n", where);
-  std::vector<std::string> lines;
-  for (;;) {
-    auto line = client.read_line();
-    if (!line) {
-      ADD_FAIL_AT(where.file_name(), static_cast<int>(where.line()),
-                  "no END after \"" << escaped(request) << "\"");
-    }
-    if (*line == "END") return lines;
-    lines.push_back(std::move(*line));
-  }
-}
-
 using Lines = std::vector<std::string>;
 
 // Like LineClient::expect_quiet for an in-process user: the PONG to a fresh PING
