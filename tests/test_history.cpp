@@ -32,6 +32,7 @@
 
 #include "support/doctest_lines.hpp"
 #include "support/line_client.hpp"
+#include "support/running_server.hpp"
 #if SOCKETCHAT_HAS_SQLITE
 #include "support/temp_dir.hpp"
 #endif
@@ -78,35 +79,24 @@ TYPE_TO_STRING(Sqlite);
 
 namespace {
 
-// Loopback on an ephemeral port, rate limit off (tests send bursts; test_server_limits
-// covers the limit), history in `store` (null: the server's in-memory default).
+// loopback_options() with history in `store` (null: the server's in-memory default).
 ServerOptions history_options(std::shared_ptr<HistoryStore> store) {
-  ServerOptions options;
-  options.listen("tcp://127.0.0.1:0");
-  options.rate_per_second = 0;
-  options.threads = 2;  // senders and readers sit on different I/O threads
-  options.shutdown_timeout = milliseconds{500};
+  auto options = loopback_options();
   options.history_store = std::move(store);
   return options;
 }
 
 // A started server on a store of kind `Kind`; `adjust` may change the options first.
-// Declared before the clients of a test so it outlives them.
+// Kind is the first base: a database directory outlives the server that uses it.
 template <class Kind>
-struct HistoryServer {
+struct HistoryServer : Kind, RunningServer {
   explicit HistoryServer(const std::function<void(ServerOptions&)>& adjust = {})
-      : server(make_options(kind, adjust)) {
-    server.start();
-    port = server.port();
-  }
+      : RunningServer(make_options(*this, adjust)) {}
   static ServerOptions make_options(Kind& kind, const std::function<void(ServerOptions&)>& adjust) {
     auto options = history_options(kind.open());
     if (adjust) adjust(options);
     return options;
   }
-  Kind kind;  // first: a database directory outlives the server that uses it
-  Server server;
-  std::uint16_t port = 0;
 };
 
 // A decorator that counts what the server asks of the store it wraps.
