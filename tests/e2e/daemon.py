@@ -189,6 +189,15 @@ class Client(Conversation):
 
 
 
+def read_to_eof(sock):
+    """Every byte the peer sends before it closes. A reset raises, and a peer that never
+    closes times out: either fails the test."""
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
+
+
 class DaemonTestCase(unittest.TestCase):
     """Daemons and clients a test makes are kept and ended in tearDown; each test has a
     temporary directory (self.tmp). A class that sets CERTIFICATE_CN gets one certificate
@@ -228,6 +237,13 @@ class DaemonTestCase(unittest.TestCase):
     def keep(self, client):
         self.clients.append(client)
         return client
+
+    def config_file(self, text):
+        """(Re)writes the test's settings file (socketchatd.conf in self.tmp); returns its path."""
+        path = os.path.join(self.tmp, "socketchatd.conf")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
 
 def main(script):
     """Runs the unittest module `script` with the daemon named by argv[1] (or SOCKETCHATD)."""
