@@ -150,6 +150,11 @@ class Conversation:
             lines.append(line)
         return lines
 
+    def expect(self, line):
+        """The next line must be `line`."""
+        got = self.line()
+        assert got == line, f"expected {line!r}, got {got!r}"
+
     def login(self, name):
         reply = self.ask(f"LOGIN {name}")
         assert reply == "OK", f"LOGIN {name}: {reply!r}"
