@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -31,6 +30,8 @@
 #include <asio/write.hpp>
 
 #include <socketchat/server.hpp>
+
+#include "support/temp_dir.hpp"
 
 using namespace socketchat;
 
@@ -137,14 +138,10 @@ std::string line_of(WsClient& client) {
 // ---- a self-signed certificate for 127.0.0.1, made here ----
 
 struct Certificate {
-  std::filesystem::path directory, certificate, key;
+  test::TempDir directory;
+  std::filesystem::path certificate = directory.path / "cert.pem";
+  std::filesystem::path key = directory.path / "key.pem";
   Certificate() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "socketchat-test-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    directory = pattern;
-    certificate = directory / "cert.pem";
-    key = directory / "key.pem";
     std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pkey(EVP_EC_gen("P-256"), EVP_PKEY_free);
     std::unique_ptr<X509, decltype(&X509_free)> x509(X509_new(), X509_free);
     REQUIRE(pkey);
@@ -167,10 +164,6 @@ struct Certificate {
     REQUIRE(file);
     PEM_write_PrivateKey(file, pkey.get(), nullptr, nullptr, 0, nullptr, nullptr);
     std::fclose(file);
-  }
-  ~Certificate() {
-    std::error_code ignored;
-    std::filesystem::remove_all(directory, ignored);
   }
 };
 

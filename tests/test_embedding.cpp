@@ -5,17 +5,17 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <stdexcept>
 #include <thread>
 
 #include "socketchat/error.hpp"
 #include "socketchat/recording_sink.hpp"
 #include "socketchat/server.hpp"
+#include "support/inbox.hpp"
 #include "support/line_client.hpp"
 
 using namespace socketchat;
+using socketchat::test::Inbox;
 using socketchat::test::LineClient;
 using socketchat::test::logged_in;
 
@@ -28,42 +28,14 @@ ServerOptions loopback() {
   return options;
 }
 
-// Collects the lines an in-process user receives; a test waits for one.
-class Inbox {
- public:
-  LocalUser::Handler handler() {
-    return [this](LocalUser&, const Incoming& in) {
-      std::lock_guard lock(mutex_);
-      lines_.emplace_back(in.line);
-      parts_.push_back(std::string(in.kind) + "|" + std::string(in.from) + "|" +
-                       std::string(in.text));
-      changed_.notify_all();
-    };
-  }
-  // Waits for a line equal to `line`; false after five seconds.
-  bool wait_for(const std::string& line) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, std::chrono::seconds{5}, [&] {
-      return std::find(lines_.begin(), lines_.end(), line) != lines_.end();
-    });
-  }
-  std::vector<std::string> parts() {
-    std::lock_guard lock(mutex_);
-    return parts_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<std::string> lines_, parts_;
-};
-
 }  // namespace
 
 TEST_CASE("an in-process user is seen and heard like a remote one") {
   Server server{loopback()};
   server.start();
-  Inbox inbox;
+  Inbox inbox([](const Incoming& in) {  // "<kind>|<from>|<text>": no rooms here
+    return std::string(in.kind) + "|" + std::string(in.from) + "|" + std::string(in.text);
+  });
   auto bot = server.connect("Bot", inbox.handler());
   CHECK(bot->name() == "Bot");
 

@@ -7,19 +7,15 @@
 // Another store is one more entry in HISTORY_STORES.
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -36,10 +32,13 @@
 
 #include "support/doctest_lines.hpp"
 #include "support/line_client.hpp"
+#include "support/running_server.hpp"
+#if SOCKETCHAT_HAS_SQLITE
+#include "support/temp_dir.hpp"
+#endif
 
 using namespace socketchat;
 using namespace socketchat::test;
-namespace fs = std::filesystem;
 using Where = LineClient::Where;
 using Lines = std::vector<std::string>;
 
@@ -61,21 +60,9 @@ struct InMemory {
 #if SOCKETCHAT_HAS_SQLITE
 // A SqliteHistoryStore in a fresh directory, removed with everything in it.
 struct Sqlite {
-  fs::path dir;
-  Sqlite() {
-    std::random_device random;
-    dir = fs::temp_directory_path() /
-          ("socketchat-history-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
-    fs::create_directory(dir);
-  }
-  ~Sqlite() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  Sqlite(const Sqlite&) = delete;
-  Sqlite& operator=(const Sqlite&) = delete;
+  TempDir dir{"socketchat-history"};
   std::shared_ptr<HistoryStore> open() {
-    return std::make_shared<SqliteHistoryStore>(dir / "history.db");
+    return std::make_shared<SqliteHistoryStore>(dir.path / "history.db");
   }
 };
 #define HISTORY_STORES InMemory, Sqlite
@@ -92,35 +79,24 @@ TYPE_TO_STRING(Sqlite);
 
 namespace {
 
-// Loopback on an ephemeral port, rate limit off (tests send bursts; test_server_limits
-// covers the limit), history in `store` (null: the server's in-memory default).
+// loopback_options() with history in `store` (null: the server's in-memory default).
 ServerOptions history_options(std::shared_ptr<HistoryStore> store) {
-  ServerOptions options;
-  options.listen("tcp://127.0.0.1:0");
-  options.rate_per_second = 0;
-  options.threads = 2;  // senders and readers sit on different I/O threads
-  options.shutdown_timeout = milliseconds{500};
+  auto options = loopback_options();
   options.history_store = std::move(store);
   return options;
 }
 
 // A started server on a store of kind `Kind`; `adjust` may change the options first.
-// Declared before the clients of a test so it outlives them.
+// Kind is the first base: a database directory outlives the server that uses it.
 template <class Kind>
-struct HistoryServer {
+struct HistoryServer : Kind, RunningServer {
   explicit HistoryServer(const std::function<void(ServerOptions&)>& adjust = {})
-      : server(make_options(kind, adjust)) {
-    server.start();
-    port = server.port();
-  }
+      : RunningServer(make_options(*this, adjust)) {}
   static ServerOptions make_options(Kind& kind, const std::function<void(ServerOptions&)>& adjust) {
     auto options = history_options(kind.open());
     if (adjust) adjust(options);
     return options;
   }
-  Kind kind;  // first: a database directory outlives the server that uses it
-  Server server;
-  std::uint16_t port = 0;
 };
 
 // A decorator that counts what the server asks of the store it wraps.
@@ -152,30 +128,13 @@ class CountingStore final : public HistoryStore {
   std::atomic<std::size_t> appended_{0}, prunes_{0}, pruned_{0};
 };
 
-// Sends `request` and returns the lines of the answer up to END (END excluded). No
-// END within the wait ends the test.
-Lines answer(LineClient& client, const std::string& request, Where where = Where::current()) {
-  client.send(request + "\n", where);
-  Lines lines;
-  for (;;) {
-    auto line = client.read_line();
-    if (!line) {
-      ADD_FAIL_AT(
-          where.file_name(), static_cast<int>(where.line()),
-          "no END after \"" << escaped(request) << "\"; " << lines.size() << " lines before");
-    }
-    if (*line == "END") return lines;
-    lines.push_back(std::move(*line));
-  }
-}
-
 // `request` (a HISTORY command) must be answered by HIST lines for `target` (echoed
 // as written), each with a unix-ms between `since_ms` and now (1 s of slack for the
 // clock) that never decreases, then END. Returns each entry as "<from> <text>": with
 // the target and the time checked, that is every byte of the line.
 Lines history(LineClient& client, const std::string& request, std::string_view target,
               std::int64_t since_ms, Where where = Where::current()) {
-  const Lines lines = answer(client, request, where);
+  const Lines lines = listing(client, request, where);
   const std::int64_t until_ms = now_unix_ms();
   const std::string prefix = "HIST " + std::string(target) + " ";
   Lines entries;
@@ -734,8 +693,8 @@ TEST_CASE_TEMPLATE("retention: old messages are pruned, young ones kept", Kind, 
     CHECK(counting->appended() == 3);  // stored before delivered: all three are in the store
 
     const bool emptied = eventually([&] {
-      return answer(alice, "HISTORY *").empty() && answer(alice, "HISTORY lobby").empty() &&
-             answer(alice, "HISTORY @bob").empty();
+      return listing(alice, "HISTORY *").empty() && listing(alice, "HISTORY lobby").empty() &&
+             listing(alice, "HISTORY @bob").empty();
     });
     CHECK(emptied);
     CHECK(eventually(

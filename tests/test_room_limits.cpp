@@ -13,6 +13,7 @@
 
 #include "support/doctest_lines.hpp"
 #include "support/line_client.hpp"
+#include "support/running_server.hpp"
 
 using namespace socketchat;
 using namespace socketchat::test;
@@ -21,40 +22,13 @@ namespace {
 
 using Lines = std::vector<std::string>;
 
-// Loopback on an ephemeral port; no rate limit (the tests send bursts of JOINs).
-ServerOptions limit_options() {
-  ServerOptions options;
-  options.listen("tcp://127.0.0.1:0");
-  options.rate_per_second = 0;
-  options.threads = 2;
-  options.shutdown_timeout = milliseconds{500};
-  return options;
-}
-
-struct RunningServer {
-  explicit RunningServer(const ServerOptions& options) : server(options) {
-    server.start();
-    port = server.port();
-  }
-  Server server;
-  std::uint16_t port = 0;
-};
-
-// Sends `request` and returns every line of the answer, END included. No END within
-// the wait ends the test.
+// Every line of the answer to `request`, END included: these tests count the bytes of
+// the whole answer. No END within the wait ends the test.
 Lines reply_to(LineClient& client, const std::string& request,
                LineClient::Where where = LineClient::Where::current()) {
-  client.send(request + "\n", where);
-  Lines lines;
-  for (;;) {
-    auto line = client.read_line();
-    if (!line) {
-      ADD_FAIL_AT(where.file_name(), static_cast<int>(where.line()),
-                  "no END after \"" << escaped(request) << "\"");
-    }
-    lines.push_back(std::move(*line));
-    if (lines.back() == "END") return lines;
-  }
+  Lines lines = listing(client, request, where);
+  lines.push_back("END");
+  return lines;
 }
 
 // The bytes of `lines` on the wire, an LF after each.
@@ -87,7 +61,7 @@ Lines numbered(std::string_view prefix, std::size_t count, std::size_t first = 0
 
 TEST_SUITE("room limits") {
   TEST_CASE("max_rooms_per_user: the JOIN of one room too many is too-many-rooms; PART frees one") {
-    auto options = limit_options();
+    auto options = loopback_options();
     options.max_rooms_per_user = 3;
     RunningServer s(options);
     auto alice = logged_in(s.port, "alice");
@@ -113,7 +87,7 @@ TEST_SUITE("room limits") {
   }
 
   TEST_CASE("max_rooms: a JOIN that would make one room too many is too-many-rooms") {
-    auto options = limit_options();
+    auto options = loopback_options();
     options.max_rooms = 2;
     RunningServer s(options);
     auto alice = logged_in(s.port, "alice");
@@ -136,7 +110,7 @@ TEST_SUITE("room limits") {
   }
 
   TEST_CASE("the defaults: 20 rooms a user, 1000 on the server") {
-    RunningServer s(limit_options());
+    RunningServer s(loopback_options());
     std::vector<LineClient> users;
     for (std::size_t u = 0; u < 50; ++u) {
       users.push_back(logged_in(s.port, "u" + std::to_string(u)));
@@ -151,7 +125,7 @@ TEST_SUITE("room limits") {
   }
 
   TEST_CASE("max_reply_bytes is at least 1024; the room limits may be anything, 0 = unlimited") {
-    auto options = limit_options();
+    auto options = loopback_options();
     options.max_reply_bytes = 1023;
     CHECK_THROWS_AS(options.validate(), config_error);
     CHECK_THROWS_AS(Server{options}, config_error);
@@ -162,7 +136,7 @@ TEST_SUITE("room limits") {
   }
 
   TEST_CASE("lowering a limit while the server runs takes no one out of a room") {
-    auto options = limit_options();
+    auto options = loopback_options();
     options.max_rooms_per_user = 0;
     RunningServer s(options);
     auto alice = logged_in(s.port, "alice");
@@ -182,7 +156,7 @@ TEST_SUITE("long lists") {
   // sendq_bytes 8192 makes replies of at most 2048 bytes (a quarter), where an uncut
   // ROOMS of 1000 rooms (16,000 bytes) would close the connection.
   TEST_CASE("ROOMS with more rooms than fit: the first that fit, MORE <n>, END; still connected") {
-    auto options = limit_options();
+    auto options = loopback_options();
     options.sendq_bytes = 8192;
     options.max_rooms_per_user = 0;
     RunningServer s(options);
@@ -205,7 +179,7 @@ TEST_SUITE("long lists") {
   }
 
   TEST_CASE("max_reply_bytes itself cuts a list, and a list that fits whole has no MORE") {
-    auto options = limit_options();
+    auto options = loopback_options();
     options.max_reply_bytes = 1024;
     options.max_rooms_per_user = 0;
     RunningServer s(options);
@@ -228,7 +202,7 @@ TEST_SUITE("long lists") {
   // sendq_bytes 2048 makes replies of at most 512 bytes; 60 users of 32-character names
   // make an uncut WHO of 2280 bytes, more than the whole queue.
   TEST_CASE("WHO and WHO <room> with more users than fit: MORE <n>, END; still connected") {
-    auto options = limit_options();
+    auto options = loopback_options();
     options.max_line_bytes = 1024;
     options.sendq_bytes = 2048;
     RunningServer s(options);
@@ -266,7 +240,7 @@ TEST_SUITE("long lists") {
   // 40 messages of 300 characters are 13,120 bytes of HIST lines, more than the 8192
   // bytes of the whole queue.
   TEST_CASE("HISTORY with more than fits: the latest that fit, oldest first, MORE <n>, END") {
-    auto options = limit_options();
+    auto options = loopback_options();
     options.sendq_bytes = 8192;
     RunningServer s(options);
     auto alice = logged_in(s.port, "alice");

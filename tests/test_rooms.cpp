@@ -3,11 +3,7 @@
 // the room verbs before LOGIN; and in-process users taking part in rooms.
 #include <doctest/doctest.h>
 
-#include <condition_variable>
-#include <deque>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -17,7 +13,9 @@
 #include <socketchat/server.hpp>
 
 #include "support/doctest_lines.hpp"
+#include "support/inbox.hpp"
 #include "support/line_client.hpp"
+#include "support/running_server.hpp"
 
 using namespace socketchat;
 using namespace socketchat::test;
@@ -25,82 +23,7 @@ using namespace std::string_literals;
 
 namespace {
 
-// Loopback on an ephemeral port. The rate limit is off because several tests send
-// a burst of commands at once; test_server_limits covers it.
-ServerOptions room_options() {
-  ServerOptions options;
-  options.listen("tcp://127.0.0.1:0");
-  options.rate_per_second = 0;
-  options.threads = 2;  // a room's members sit on different I/O threads
-  options.shutdown_timeout = milliseconds{500};
-  return options;
-}
-
-// A started server; declared before the clients of a test so it outlives them.
-struct RunningServer {
-  RunningServer() : server(room_options()) {
-    server.start();
-    port = server.port();
-  }
-  Server server;
-  std::uint16_t port = 0;
-};
-
-// Sends `request` and returns every line of the answer up to END (END excluded).
-// No END within the wait ends the test.
-std::vector<std::string> listing(LineClient& client, const std::string& request,
-                                 LineClient::Where where = LineClient::Where::current()) {
-  client.send(request + "\n", where);
-  std::vector<std::string> lines;
-  for (;;) {
-    auto line = client.read_line();
-    if (!line) {
-      ADD_FAIL_AT(where.file_name(), static_cast<int>(where.line()),
-                  "no END after \"" << escaped(request) << "\"");
-    }
-    if (*line == "END") return lines;
-    lines.push_back(std::move(*line));
-  }
-}
-
 using Lines = std::vector<std::string>;
-
-// The lines an in-process user is sent, read one at a time like a LineClient's.
-class Inbox {
- public:
-  LocalUser::Handler handler() {
-    return [this](LocalUser&, const Incoming& in) {
-      std::lock_guard lock(mutex_);
-      lines_.emplace_back(in.line);
-      parts_.push_back(std::string(in.kind) + "|" + std::string(in.room) + "|" +
-                       std::string(in.from) + "|" + std::string(in.text));
-      changed_.notify_all();
-    };
-  }
-  // The next line, or a marker that none came within the wait.
-  std::string next() {
-    std::unique_lock lock(mutex_);
-    if (!changed_.wait_for(lock, default_wait, [&] { return !lines_.empty(); })) {
-      return "<no line within " + std::to_string(default_wait.count()) + " ms>";
-    }
-    std::string line = std::move(lines_.front());
-    lines_.pop_front();
-    last_parts_ = std::move(parts_.front());
-    parts_.pop_front();
-    return line;
-  }
-  // The line last returned by next(), split: "<kind>|<room>|<from>|<text>".
-  std::string last_parts() {
-    std::lock_guard lock(mutex_);
-    return last_parts_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<std::string> lines_, parts_;
-  std::string last_parts_;
-};
 
 // Like LineClient::expect_quiet for an in-process user: the PONG to a fresh PING
 // must be the very next line.

@@ -9,34 +9,10 @@
 #include <socketchat/server.hpp>
 
 #include "support/line_client.hpp"
+#include "support/running_server.hpp"
 
 using namespace socketchat;
 using namespace socketchat::test;
-
-namespace {
-
-// Loopback on an ephemeral port. The rate limit is off because several tests send
-// a burst of commands at once; test_server_limits covers it.
-ServerOptions core_options() {
-  ServerOptions options;
-  options.listen("tcp://127.0.0.1:0");
-  options.rate_per_second = 0;
-  options.threads = 2;  // routing between connections crosses threads
-  options.shutdown_timeout = milliseconds{500};
-  return options;
-}
-
-// A started server; declared before the clients of a test so it outlives them.
-struct RunningServer {
-  RunningServer() : server(core_options()) {
-    server.start();
-    port = server.port();
-  }
-  Server server;
-  std::uint16_t port = 0;
-};
-
-}  // namespace
 
 TEST_CASE("no banner: the first line is the answer to the first command") {
   RunningServer s;

@@ -6,40 +6,19 @@
 #include <memory>
 #include <string>
 #include <thread>
-#include <utility>
 #include <vector>
 
 #include <socketchat/recording_sink.hpp>
 #include <socketchat/server.hpp>
 
 #include "support/line_client.hpp"
+#include "support/running_server.hpp"
 
 using namespace socketchat;
 using namespace socketchat::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-// Loopback on an ephemeral port; each test then sets the limit it is about. The rate
-// limit is off unless a test is about it, since floods are part of the setup.
-ServerOptions limit_options() {
-  ServerOptions options;
-  options.listen("tcp://127.0.0.1:0");
-  options.rate_per_second = 0;
-  options.threads = 2;
-  options.shutdown_timeout = milliseconds{500};
-  return options;
-}
-
-// A started server; declared before the clients of a test so it outlives them.
-struct RunningServer {
-  explicit RunningServer(ServerOptions options = limit_options()) : server(std::move(options)) {
-    server.start();
-    port = server.port();
-  }
-  Server server;
-  std::uint16_t port = 0;
-};
 
 // The text of the flooder's n-th message: numbered, so order and gaps show.
 std::string numbered(int n, std::size_t padding) {
@@ -64,7 +43,7 @@ TEST_CASE("the defaults of the limits") {
 TEST_SUITE("max_line_bytes") {
   TEST_CASE("a line of exactly max_line_bytes is accepted, with or without CR") {
     for (std::size_t max : {std::size_t{0}, std::size_t{64}}) {  // 0: keep the default, 4096
-      auto options = limit_options();
+      auto options = loopback_options();
       if (max != 0) options.max_line_bytes = max;
       max = options.max_line_bytes;
       CAPTURE(max);
@@ -93,7 +72,7 @@ TEST_SUITE("max_line_bytes") {
   }
 
   TEST_CASE("one byte over: line-too-long, the line is dropped, the connection stays usable") {
-    auto options = limit_options();
+    auto options = loopback_options();
     options.max_line_bytes = 64;
     RunningServer s(options);
     auto alice = logged_in(s.port, "alice");
@@ -119,7 +98,7 @@ TEST_SUITE("max_line_bytes") {
   }
 
   TEST_CASE("the rest of a long line is discarded up to its LF") {
-    auto options = limit_options();
+    auto options = loopback_options();
     options.max_line_bytes = 64;
     RunningServer s(options);
     LineClient client(s.port);
@@ -269,7 +248,7 @@ TEST_SUITE("UTF-8 and control characters") {
 }
 
 TEST_CASE("sendq_bytes: a slow reader is disconnected; nobody else waits for it") {
-  auto options = limit_options();
+  auto options = loopback_options();
   options.sendq_bytes = 64 * 1024;
   RunningServer s(options);
   auto events = std::make_shared<RecordingSink>();
@@ -351,7 +330,7 @@ TEST_CASE("sendq_bytes: a slow reader is disconnected; nobody else waits for it"
 
 TEST_SUITE("rate limit") {
   TEST_CASE("rate 1/s, burst 3: ten PINGs in one write get 3 PONG, then 7 rate-limited") {
-    auto options = limit_options();
+    auto options = loopback_options();
     options.rate_per_second = 1;
     options.rate_burst = 3;
     RunningServer s(options);
@@ -364,7 +343,7 @@ TEST_SUITE("rate limit") {
   }
 
   TEST_CASE("a rate-limited command is dropped; the limit is per connection") {
-    auto options = limit_options();
+    auto options = loopback_options();
     options.rate_per_second = 1;
     options.rate_burst = 3;
     RunningServer s(options);
@@ -381,7 +360,7 @@ TEST_SUITE("rate limit") {
 }
 
 TEST_CASE("max_connections: the extra one gets server-full and is closed; a freed slot is reused") {
-  auto options = limit_options();
+  auto options = loopback_options();
   options.max_connections = 3;
   RunningServer s(options);
   auto alice = logged_in(s.port, "alice");
@@ -407,7 +386,7 @@ TEST_CASE("max_connections: the extra one gets server-full and is closed; a free
 }
 
 TEST_CASE("max_connections: a client that sends LOGIN at once still reads server-full") {
-  auto options = limit_options();
+  auto options = loopback_options();
   options.max_connections = 1;
   RunningServer s(options);
   auto alice = logged_in(s.port, "alice");
@@ -419,7 +398,7 @@ TEST_CASE("max_connections: a client that sends LOGIN at once still reads server
 }
 
 TEST_CASE("max_connections_per_ip: too-many-connections; other addresses are still admitted") {
-  auto options = limit_options();
+  auto options = loopback_options();
   options.max_connections_per_ip = 2;
   options.connection_limit_exempt = {};  // loopback is exempt by default
   RunningServer s(options);
@@ -448,7 +427,7 @@ TEST_CASE("max_connections_per_ip: too-many-connections; other addresses are sti
 
 TEST_SUITE("timeouts") {
   TEST_CASE("idle: told and closed, others told, while a client that PINGs stays") {
-    auto options = limit_options();
+    auto options = loopback_options();
     options.idle_timeout = 300ms;
     RunningServer s(options);
     auto pinger = logged_in(s.port, "pinger");  // older than `idle`: only its PINGs keep it
@@ -479,7 +458,7 @@ TEST_SUITE("timeouts") {
   }
 
   TEST_CASE("idle: any line counts as input: an empty, an invalid or a too-long one") {
-    auto options = limit_options();
+    auto options = loopback_options();
     options.idle_timeout = 300ms;
     options.login_timeout = 0ms;
     options.max_line_bytes = 64;
@@ -517,7 +496,7 @@ TEST_SUITE("timeouts") {
   }
 
   TEST_CASE("login: a client that has not logged in in time is told and closed") {
-    auto options = limit_options();
+    auto options = loopback_options();
     options.login_timeout = 300ms;
     RunningServer s(options);
     auto alice = logged_in(s.port, "alice");  // logged in: the login timeout is over for her
@@ -551,7 +530,7 @@ TEST_SUITE("graceful stop") {
   }
 
   TEST_CASE("queued output is flushed before the close") {
-    auto options = limit_options();
+    auto options = loopback_options();
     options.shutdown_timeout = default_wait;
     options.sendq_bytes = 0;  // unlimited, so the backlog below stays queued
     RunningServer s(options);
@@ -578,7 +557,7 @@ TEST_SUITE("graceful stop") {
   }
 
   TEST_CASE("a client that never reads holds the stop up for shutdown_timeout at most") {
-    auto options = limit_options();
+    auto options = loopback_options();
     options.shutdown_timeout = 200ms;
     options.sendq_bytes = 0;  // unlimited, so the backlog below stays queued
     RunningServer s(options);
@@ -645,7 +624,7 @@ TEST_CASE("abrupt resets, mid-line or not, leave the server serving everyone els
 }
 
 TEST_CASE("many connections: 200 clients log in, one MSG reaches the 199 others") {
-  auto options = limit_options();
+  auto options = loopback_options();
   options.max_connections = 0;  // 0: unlimited
   RunningServer s(options);
   constexpr int count = 200;

@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -20,6 +19,7 @@
 
 #include "socketchat/error.hpp"
 #include "socketchat/sqlite_history_store.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace socketchat;
 namespace fs = std::filesystem;
@@ -28,20 +28,9 @@ using namespace std::string_literals;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed with everything in it.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device random;
-    path = fs::temp_directory_path() /
-           ("socketchat-sqlite-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
-    fs::create_directory(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path, ec);
-  }
+// A fresh directory for the database db() of a test.
+struct DatabaseDir : test::TempDir {
+  DatabaseDir() : TempDir("socketchat-sqlite") {}
   fs::path db() const { return path / "history.db"; }
 };
 
@@ -94,7 +83,7 @@ std::string open_error(const fs::path& path, SqliteHistoryOptions options = {}) 
 }  // namespace
 
 TEST_CASE("latest returns the newest records of a scope, oldest first") {
-  TempDir dir;
+  DatabaseDir dir;
   SqliteHistoryStore store(dir.db());
   CHECK(store.blocking());
   CHECK(store.latest("*", 10).empty());
@@ -120,7 +109,7 @@ TEST_CASE("latest returns the newest records of a scope, oldest first") {
 }
 
 TEST_CASE("scopes are kept apart") {
-  TempDir dir;
+  DatabaseDir dir;
   SqliteHistoryStore store(dir.db());
   store.append(std::vector{record("*", 1, "ann", "public"), record("#lobby", 2, "ann", "lobby"),
                            record("@ann|bob", 3, "bob", "dm"), record("#lobby", 4, "cy", "lobby 2"),
@@ -134,7 +123,7 @@ TEST_CASE("scopes are kept apart") {
 }
 
 TEST_CASE("records persist across reopening, and ids keep their order") {
-  TempDir dir;
+  DatabaseDir dir;
   {
     SqliteHistoryStore store(dir.db());
     store.append(std::vector{record("#a", 10, "ann", "before")});
@@ -151,7 +140,7 @@ TEST_CASE("records persist across reopening, and ids keep their order") {
 }
 
 TEST_CASE("a version 1 database is migrated to version 2 at open, its messages kept") {
-  TempDir dir;
+  DatabaseDir dir;
   {
     RawConnection v1(dir.db());
     v1.exec(
@@ -169,7 +158,7 @@ TEST_CASE("a version 1 database is migrated to version 2 at open, its messages k
 }
 
 TEST_CASE("an empty file is an empty database") {
-  TempDir dir;
+  DatabaseDir dir;
   std::ofstream(dir.db()).close();
   SqliteHistoryStore store(dir.db());
   store.append(std::vector{record("*", 1, "ann", "hi")});
@@ -177,7 +166,7 @@ TEST_CASE("an empty file is an empty database") {
 }
 
 TEST_CASE("SQL metacharacters and odd bytes round-trip exactly") {
-  TempDir dir;
+  DatabaseDir dir;
   std::vector<HistoryRecord> odd = {
       record("#x'); DROP TABLE messages; --", -1, "O'Brien\"; --", "'; DELETE FROM messages; --"),
       record("#pct", 0, "%s%n%%_", "100% _sure_ LIKE '%' ESCAPE '\\'"),
@@ -205,7 +194,7 @@ TEST_CASE("SQL metacharacters and odd bytes round-trip exactly") {
 }
 
 TEST_CASE("a batch is one transaction: a record refused mid-batch stores none of it") {
-  TempDir dir;
+  DatabaseDir dir;
   SqliteHistoryStore store(dir.db());
   store.append(std::vector{record("*", 1, "ann", "kept")});
 
@@ -232,7 +221,7 @@ TEST_CASE("a batch is one transaction: a record refused mid-batch stores none of
 }
 
 TEST_CASE("append fails cleanly while another connection holds the write lock") {
-  TempDir dir;
+  DatabaseDir dir;
   SqliteHistoryStore store(dir.db(), {.busy_timeout = 50ms});
   RawConnection other(dir.db());
   other.exec("BEGIN EXCLUSIVE");
@@ -250,7 +239,7 @@ TEST_CASE("append fails cleanly while another connection holds the write lock") 
 }
 
 TEST_CASE("prune removes records older than the cutoff and counts them") {
-  TempDir dir;
+  DatabaseDir dir;
   SqliteHistoryStore store(dir.db());
   store.append(std::vector{record("*", 1000, "ann", "a"), record("#r", 2000, "ann", "b"),
                            record("@a|b", 2999, "ann", "c"), record("*", 3000, "ann", "d")});
@@ -266,7 +255,7 @@ TEST_CASE("prune removes records older than the cutoff and counts them") {
 }
 
 TEST_CASE("latest and prune run alongside append from other threads") {
-  TempDir dir;
+  DatabaseDir dir;
   SqliteHistoryStore store(dir.db());
   std::atomic<bool> done = false;
   std::thread writer([&] {
@@ -292,7 +281,7 @@ TEST_CASE("latest and prune run alongside append from other threads") {
 }
 
 TEST_CASE("open refuses a database it cannot use, with config_error naming the file") {
-  TempDir dir;
+  DatabaseDir dir;
 
   SUBCASE("missing directory") {
     auto path = dir.path / "no-such-dir" / "history.db";
@@ -382,7 +371,7 @@ std::string open_error_unprivileged(const fs::path& path) {
 }  // namespace
 
 TEST_CASE("open refuses a database it cannot write") {
-  TempDir dir;
+  DatabaseDir dir;
   SqliteHistoryStore(dir.db()).append(std::vector{record("*", 1, "ann", "hi")});
   // Everyone may reach the directory, so only the bits under test stand in the way.
   fs::permissions(dir.path, fs::perms::all & ~fs::perms::others_write & ~fs::perms::group_write);

@@ -50,6 +50,7 @@ import websockets.exceptions
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests", "e2e"))
 import daemon as e2e  # noqa: E402  (make_certificate, clean_env, tls_context, LISTENING)
+import irc_lines  # noqa: E402
 
 # ---- the daemon's defaults (include/socketchat/options.hpp, docs/PROTOCOL.md) ----------
 MAX_LINE_BYTES = 4096
@@ -824,14 +825,10 @@ class LoginRefused(Exception):
 
 
 def irc_parse(line):
-    prefix = ""
-    if line.startswith(":"):
-        prefix, _, line = line[1:].partition(" ")
-    head, colon, trailing = line.partition(" :")
-    command, *params = head.split()
-    if colon:
-        params.append(trailing)
-    return prefix, command.upper() if command else "", params
+    """irc_lines.parse with "" for no prefix and the command in upper case, as the soak
+    compares them."""
+    prefix, command, params = irc_lines.parse(line)
+    return prefix or "", command.upper(), params
 
 
 class IrcClient(Client):

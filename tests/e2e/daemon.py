@@ -150,6 +150,11 @@ class Conversation:
             lines.append(line)
         return lines
 
+    def expect(self, line):
+        """The next line must be `line`."""
+        got = self.line()
+        assert got == line, f"expected {line!r}, got {got!r}"
+
     def login(self, name):
         reply = self.ask(f"LOGIN {name}")
         assert reply == "OK", f"LOGIN {name}: {reply!r}"
@@ -187,6 +192,15 @@ class Client(Conversation):
     def close(self):
         self.sock.close()
 
+
+
+def read_to_eof(sock):
+    """Every byte the peer sends before it closes. A reset raises, and a peer that never
+    closes times out: either fails the test."""
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
 
 
 class DaemonTestCase(unittest.TestCase):
@@ -228,6 +242,13 @@ class DaemonTestCase(unittest.TestCase):
     def keep(self, client):
         self.clients.append(client)
         return client
+
+    def config_file(self, text):
+        """(Re)writes the test's settings file (socketchatd.conf in self.tmp); returns its path."""
+        path = os.path.join(self.tmp, "socketchatd.conf")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
 
 def main(script):
     """Runs the unittest module `script` with the daemon named by argv[1] (or SOCKETCHATD)."""

@@ -9,85 +9,34 @@ Standard library only; every wait is bounded.
 
 import os
 import re
-import shutil
 import signal
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
-import time
-import unittest
 
-DAEMON = ""
+import daemon as e2e
+from daemon import Client, Daemon, DaemonTestCase
+
 RUNS = int(os.environ.get("SOCKETCHAT_DURABILITY_RUNS", "3"))
-TIMEOUT = 10.0
+EXIT_TIMEOUT = 10.0  # seconds for the daemon to exit, and for the flooders to stop
 SENDERS = 6
 PER_SENDER = 400  # below HISTORY's maximum of 500, so each room's history is complete
 KILL_AFTER = 300  # messages received before the kill
 
 
-def start_daemon(data_dir):
-    proc = subprocess.Popen(
-        [DAEMON, "--host", "127.0.0.1", "--port", "0", "--history", "sqlite", "--data-dir", data_dir,
-         "--rate", "0", "--log-format", "json"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline().decode()
-        match = re.match(r"^socketchatd \S+ listening on tcp://127\.0\.0\.1:(\d+)$", line.strip())
-        if match:
-            # Keep draining stderr so the daemon never blocks on a full pipe.
-            threading.Thread(target=lambda: proc.stderr.read(), daemon=True).start()
-            return proc, int(match.group(1))
-        if not line and proc.poll() is not None:
-            break
-    proc.kill()
-    raise AssertionError("socketchatd did not start")
-
-
-class Client:
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
-        self.buffer = b""
-
-    def send(self, text):
-        self.sock.sendall(text.encode() + b"\n")
-
-    def line(self):
-        while b"\n" not in self.buffer:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                return None
-            self.buffer += chunk
-        line, self.buffer = self.buffer.split(b"\n", 1)
-        return line.decode()
-
-    def expect(self, text):
-        got = self.line()
-        assert got == text, f"expected {text!r}, got {got!r}"
-
-
-class DurabilityTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="socketchat-durability-")
-        self.procs = []
-
-    def tearDown(self):
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait(TIMEOUT)
-            proc.stderr.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+class DurabilityTest(DaemonTestCase):
+    def start(self, data_dir):
+        """A daemon with durable history in `data_dir`: its process, and its port."""
+        daemon = self.keep_daemon(Daemon("--history", "sqlite", "--data-dir", data_dir, "--rate", "0",
+                                         "--log-format", "json"))
+        return daemon.proc, daemon.port
 
     def one_run(self, run):
         data_dir = os.path.join(self.tmp, f"data-{run}")
-        proc, port = start_daemon(data_dir)
-        self.procs.append(proc)
+        proc, port = self.start(data_dir)
         rooms = [f"room{i}" for i in range(SENDERS)]
 
-        reader = Client(port)
+        reader = self.keep(Client(port))
         reader.send("LOGIN reader")
         reader.expect("OK")
         for room in rooms:
@@ -95,7 +44,7 @@ class DurabilityTest(unittest.TestCase):
             reader.expect("OK")
         senders = []
         for i, room in enumerate(rooms):
-            sender = Client(port)
+            sender = self.keep(Client(port))
             sender.send(f"LOGIN sender{i}")
             sender.expect("OK")
             sender.send(f"JOIN {room}")
@@ -130,13 +79,12 @@ class DurabilityTest(unittest.TestCase):
                 proc.send_signal(signal.SIGKILL)
                 killed = True
         self.assertTrue(killed, f"the flood ended after {len(received)} messages, before the kill")
-        proc.wait(TIMEOUT)
+        proc.wait(EXIT_TIMEOUT)
         for thread in threads:
-            thread.join(TIMEOUT)
+            thread.join(EXIT_TIMEOUT)
 
-        proc, port = start_daemon(data_dir)
-        self.procs.append(proc)
-        checker = Client(port)
+        proc, port = self.start(data_dir)
+        checker = self.keep(Client(port))
         checker.send("LOGIN checker")
         checker.expect("OK")
         stored = set()
@@ -152,7 +100,7 @@ class DurabilityTest(unittest.TestCase):
         self.assertEqual(missing, [], f"run {run}: received but not stored")
         self.assertGreaterEqual(len(stored), len(received))
         proc.send_signal(signal.SIGTERM)
-        self.assertEqual(proc.wait(TIMEOUT), 0)
+        self.assertEqual(proc.wait(EXIT_TIMEOUT), 0)
         return len(received), len(stored)
 
     def test_every_received_message_survives_sigkill(self):
@@ -163,10 +111,6 @@ class DurabilityTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
-        DAEMON = os.path.abspath(sys.argv.pop(1))
-    if len(sys.argv) > 1 and sys.argv[1].isdigit():
-        RUNS = int(sys.argv.pop(1))
-    if not DAEMON:
-        sys.exit("usage: test_durability.py PATH/TO/socketchatd [runs]")
-    unittest.main()
+    if len(sys.argv) > 2 and sys.argv[2].isdigit():
+        RUNS = int(sys.argv.pop(2))
+    e2e.main(__file__)

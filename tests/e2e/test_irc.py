@@ -23,6 +23,7 @@ import irc.connection
 
 import daemon as e2e
 from daemon import TIMEOUT, Client, Daemon, DaemonTestCase
+from irc_lines import parse
 from test_websocket import WsClient
 
 SERVER = "socketchat"  # the server's name in every numeric and as every user's host
@@ -43,18 +44,6 @@ def numeric(code, nick, rest):
 
 def pong(token):
     return f":{SERVER} PONG {SERVER} :{token}"
-
-
-def parse(line):
-    """(prefix, command, params) of one IRC line (RFC 2812 2.3.1)."""
-    prefix = None
-    if line.startswith(":"):
-        prefix, _, line = line[1:].partition(" ")
-    head, colon, trailing = line.partition(" :")
-    command, *params = head.split()
-    if colon:
-        params.append(trailing)
-    return prefix, command, params
 
 
 def version_of(daemon):

@@ -113,9 +113,7 @@ class MetricsTest(DaemonTestCase):
 
     def test_metrics_behind_a_bearer_token(self):
         token, rotated = "tok-" + os.urandom(12).hex(), "tok-" + os.urandom(12).hex()
-        config = os.path.join(self.tmp, "socketchatd.conf")
-        with open(config, "w") as f:
-            f.write(f'history = "memory"\nmetrics-token = "{token}"\n')
+        config = self.config_file(f'history = "memory"\nmetrics-token = "{token}"\n')
         daemon = self.keep_daemon(Daemon("--config", config, "--listen", "ws://127.0.0.1:0"))
         port = daemon.ports["ws"]
 

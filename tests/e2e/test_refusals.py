@@ -21,17 +21,9 @@ import websockets
 import websockets.exceptions
 
 import daemon as e2e
-from daemon import TIMEOUT, Daemon, DaemonTestCase
+from daemon import TIMEOUT, Daemon, DaemonTestCase, read_to_eof
 
 SCHEMES = ("tcp", "tls", "ws", "wss", "irc", "ircs")
-
-
-def read_to_eof(sock):
-    """Every byte the server sends before it closes; a reset fails the test (raises)."""
-    received = b""
-    while chunk := sock.recv(65536):
-        received += chunk
-    return received
 
 
 def upgrade_request():

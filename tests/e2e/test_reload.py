@@ -44,20 +44,13 @@ class CountingDaemon(Daemon):
 
 
 class ReloadTest(DaemonTestCase):
-    def config(self, text):
-        """(Re)writes the test's settings file; returns its path."""
-        path = os.path.join(self.tmp, "socketchatd.conf")
-        with open(path, "w") as f:
-            f.write(text)
-        return path
-
     def start(self, config_text, *args):
-        return self.keep_daemon(CountingDaemon("--config", self.config(config_text), *args))
+        return self.keep_daemon(CountingDaemon("--config", self.config_file(config_text), *args))
 
     def reload(self, daemon, config_text):
         """Rewrites the settings file, sends SIGHUP and waits for the reload to be done."""
         daemon.forget_log()
-        self.config(config_text)
+        self.config_file(config_text)
         daemon.proc.send_signal(signal.SIGHUP)
         return daemon.wait_for_log(APPLIED)
 
@@ -78,7 +71,7 @@ class ReloadTest(DaemonTestCase):
         for r in range(rounds):
             # Each round: a reload (every fourth one refused) while the log thread writes
             # the previous round's lines, then the next messages, then the reload's answer.
-            self.config(broken if r % 4 == 3 else good)
+            self.config_file(broken if r % 4 == 3 else good)
             daemon.proc.send_signal(signal.SIGHUP)
             alice.sock.sendall("".join(f"MSG m{r * per_round + i}\n" for i in range(per_round)).encode())
             outcomes = daemon.wait_for_count(OUTCOME, r + 1)

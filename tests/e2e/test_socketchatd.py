@@ -46,12 +46,6 @@ class DaemonTest(DaemonTestCase):
     def connect(self, daemon):
         return self.keep(daemon.client())
 
-    def config_file(self, text):
-        path = os.path.join(self.tmp, "socketchatd.conf")
-        with open(path, "w") as f:
-            f.write(text)
-        return path
-
     def assertAlive(self, client, token="alive"):
         """PING answers PONG as the very next line: nothing else was queued for the client."""
         self.assertEqual(client.ask(f"PING {token}"), f"PONG {token}")

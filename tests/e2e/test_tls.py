@@ -21,7 +21,7 @@ import time
 import warnings
 
 import daemon as e2e
-from daemon import TIMEOUT, Client, Daemon, DaemonTestCase, make_certificate, tls_context
+from daemon import TIMEOUT, Client, Daemon, DaemonTestCase, make_certificate, read_to_eof, tls_context
 
 RELOADED = r"^\[INFO\] reload: configuration applied$"
 RELOAD_FAILED = r"^\[ERROR\] reload failed, keeping the current configuration"
@@ -56,14 +56,6 @@ def s_client(port, *args, stdin=""):
     """openssl s_client against 127.0.0.1:port; stdout and stderr together."""
     return subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", *args],
                           input=stdin, capture_output=True, text=True, timeout=TIMEOUT)
-
-
-def read_to_eof(sock):
-    """Everything the peer sends until it closes; a peer that never closes fails the test."""
-    received = b""
-    while chunk := sock.recv(4096):
-        received += chunk
-    return received
 
 
 class TlsTest(DaemonTestCase):

@@ -220,6 +220,22 @@ LineClient logged_in(std::uint16_t port, std::string_view name, ClientOptions op
   return client;
 }
 
+std::vector<std::string> listing(LineClient& client, std::string_view request,
+                                 LineClient::Where where) {
+  client.send(std::string(request) + "\n", where);
+  std::vector<std::string> lines;
+  for (;;) {
+    auto line = client.read_line();
+    if (!line) {
+      fail_at(where, "no END after \"" + escaped(request) + "\"; " + std::to_string(lines.size()) +
+                         " lines before");
+      return lines;  // not reached: the failure ends the test
+    }
+    if (*line == "END") return lines;
+    lines.push_back(std::move(*line));
+  }
+}
+
 std::string escaped(std::string_view bytes) {
   static constexpr char hex[] = "0123456789ABCDEF";
   std::string out;

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 namespace socketchat::test {
 
@@ -83,6 +84,11 @@ class LineClient {
 // Connects and logs in as `name`, expecting OK.
 LineClient logged_in(std::uint16_t port, std::string_view name, ClientOptions options = {},
                      LineClient::Where where = LineClient::Where::current());
+
+// Sends `request` and returns the lines of its answer up to END (END excluded). No END
+// within default_wait ends the test.
+std::vector<std::string> listing(LineClient& client, std::string_view request,
+                                 LineClient::Where where = LineClient::Where::current());
 
 // The bytes with anything but printable ASCII shown as \xNN (and \ as \\), so a
 // failure message shows exactly what was on the wire.
