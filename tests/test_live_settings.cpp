@@ -6,15 +6,20 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <fstream>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include <socketchat/async_sink.hpp>
 #include <socketchat/error.hpp>
+#include <socketchat/memory_history_store.hpp>
 #include <socketchat/server.hpp>
 
+#include "server/core.hpp"
+#include "server/option_table.hpp"
 #include "support/line_client.hpp"
 
 using namespace socketchat;
@@ -59,6 +64,47 @@ class StuckSink final : public EventSink {
   bool released_ = false;
 };
 
+// A valid value for every setting, each different from loopback()'s.
+ServerOptions every_setting_changed() {
+  ServerOptions o;
+  o.listeners = {"tcp://127.0.0.1:1"};
+  o.tls_certificate_file = "other.crt";  // never read: there is no TLS listener
+  o.tls_private_key_file = "other.key";
+  o.websocket_allowed_origins = {"https://chat.example.org"};
+  o.websocket_max_frame_bytes = 4096;
+  o.websocket_max_message_bytes = 8192;
+  o.idle_timeout = 61s;
+  o.login_timeout = 31s;
+  o.handshake_timeout = 11s;
+  o.shutdown_timeout = 6s;
+  o.max_line_bytes = 8192;
+  o.sendq_bytes = 2 << 20;
+  o.send_buffer_bytes = 0;
+  o.rate_per_second = 10;
+  o.rate_burst = 20;
+  o.max_connections = 5;
+  o.max_connections_per_ip = 3;
+  o.max_rooms = 10;
+  o.max_rooms_per_user = 2;
+  o.max_reply_bytes = 4096;
+  o.connection_limit_exempt = {"10.0.0.0/8"};
+  o.threads = 3;
+  o.metrics_token = "secret";
+  o.history = false;
+  o.history_store = std::make_shared<MemoryHistoryStore>();
+  o.history_memory_bytes = 1 << 20;
+  o.history_retention = 1h;
+  o.history_prune_interval = 1min;
+  return o;
+}
+
+std::string source_file(const std::string& path) {
+  std::ifstream in(std::string(SOCKETCHAT_SOURCE_DIR) + "/" + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 Event message(const std::string& text) {
   return Event{.kind = EventKind::message, .time = {}, .user = "u", .text = text};
 }
@@ -91,6 +137,39 @@ TEST_CASE("reconfigure names what needs a restart, keeps its running value, appl
   LineClient admitted(server.port());
   admitted.send("PING back\n");
   admitted.expect_line("PONG back");
+}
+
+TEST_CASE("reconfigure takes every live setting and names every other one, changed alone") {
+  ServerOptions start = loopback();
+  start.history = true;  // so that a history_store may be given
+  start.tls_certificate_file = "unused.crt";
+  start.tls_private_key_file = "unused.key";
+  const ServerOptions changed = every_setting_changed();
+  for (const auto& option : detail::option_table()) {
+    CAPTURE(option.name);
+    detail::Core core{start};
+    ServerOptions next = core.options();
+    option.copy(changed, next);
+    REQUIRE(option.differs(next, core.options()));
+
+    const bool restart = option.change == detail::Change::restart;
+    auto named = core.reconfigure(next);
+    CHECK(named == (restart ? std::vector<std::string>{std::string(option.name)}
+                            : std::vector<std::string>{}));
+    CHECK(option.differs(core.options(), next) == restart);  // kept, or taken
+    CHECK(needs_restart(option.name) == restart);
+  }
+  CHECK_FALSE(needs_restart("no_such_setting"));
+}
+
+TEST_CASE("EMBEDDING.md names every setting that needs a restart") {
+  const std::string embedding = source_file("docs/EMBEDDING.md");
+  for (const auto& option : detail::option_table()) {
+    if (option.change == detail::Change::restart) {
+      CHECK_MESSAGE(embedding.find("`" + std::string(option.name) + "`") != std::string::npos,
+                    option.name);
+    }
+  }
 }
 
 TEST_CASE("a metrics token that is no bearer token is refused without being repeated") {

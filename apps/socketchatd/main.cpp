@@ -1,7 +1,6 @@
 // socketchatd: runs a socketchat Server in the foreground, logging to stderr.
 #include <signal.h>  // POSIX: sigwait, pthread_sigmask
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -84,33 +83,6 @@ struct Running {
   std::chrono::milliseconds& shutdown_timeout;  // the log's too, once the server has stopped
 };
 
-// The settings, by the daemon's names, that differ from the start but apply only at
-// the next start: those the server names (in its own words) and the daemon's own.
-std::vector<std::string> needing_restart(const socketchatd::Settings& started,
-                                         const socketchatd::Settings& next,
-                                         const std::vector<std::string>& named_by_server) {
-  std::vector<std::string> names;
-  auto add = [&](std::string setting) {
-    if (std::find(names.begin(), names.end(), setting) == names.end()) names.push_back(setting);
-  };
-  for (std::string setting : named_by_server) {
-    if (setting == "listeners") {  // said as --listen, or --host and --port
-      if (next.listen != started.listen) add("listen");
-      if (next.listen.empty() && next.host != started.host) add("host");
-      if (next.listen.empty() && next.port != started.port) add("port");
-    } else if (setting != "history_store") {  // the daemon's is data-dir, below
-      std::replace(setting.begin(), setting.end(), '_', '-');
-      add(setting);
-    }
-  }
-  if (next.history != started.history) add("history");
-  if (next.data_dir != started.data_dir &&
-      (next.history == "sqlite" || started.history == "sqlite")) {
-    add("data-dir");
-  }
-  return names;
-}
-
 std::string first_line(const std::string& text) {
   return text.substr(0, text.find('\n'));
 }
@@ -128,8 +100,8 @@ void reload(int argc, char** argv, Running& running) {
   }
   std::vector<std::string> pending;
   try {
-    pending = needing_restart(running.started, next,
-                              running.server.reconfigure(socketchatd::server_options(next)));
+    pending = socketchatd::restart_needed(
+        running.started, next, running.server.reconfigure(socketchatd::server_options(next)));
   } catch (const socketchat::config_error& e) {
     say(std::string("[ERROR] reload failed, keeping the current configuration: ") + e.what());
     return;

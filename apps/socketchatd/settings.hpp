@@ -7,9 +7,12 @@
 
 #include <socketchat/options.hpp>
 
+#include "history_choice.hpp"
+
 namespace socketchatd {
 
 // Everything the daemon can be told, as parsed from flags, environment and config file.
+// Each member is a setting of setting_table.cpp, which says how it is read.
 struct Settings {
   socketchat::ServerOptions options;  // limits and timeouts, bound directly to their flags
   // ServerOptions has these only as its fallback for an empty listener list
@@ -19,22 +22,25 @@ struct Settings {
   std::vector<std::string> listen;  // when given, replaces host and port
   std::string log_format = "text";
   bool log_messages = true;                    // false: MSG, DM and SAY texts stay out of the log
-  std::string history = "sqlite";              // sqlite, memory or off
+  std::string history = default_history();     // sqlite, memory or off
   std::string data_dir = "./socketchat-data";  // where the sqlite history lives
   double history_days = 30;                    // retention; 0 = for ever
   bool check_config = false;
 };
 
-// Defines every flag, its environment variable and config file key on `app`, bound to
-// `settings`, with the defaults of a default-constructed ServerOptions.
+// Defines every setting of setting_table() on `app` (flag, environment variable and
+// config file key), bound to `settings`, whose values are the defaults; and --config,
+// --check-config.
 void add_settings(CLI::App& app, Settings& settings);
 
 // The options to start a server with: the parsed limits plus the listeners and the
 // history settings, without opening any store (see open_history()).
 socketchat::ServerOptions server_options(const Settings& settings);
 
-// Creates the data directory and opens the SQLite history in it, when the settings ask
-// for that; throws socketchat::config_error naming what failed.
-void open_history(const Settings& settings, socketchat::ServerOptions& options);
+// The settings, by key, that a reload from `started` to `next` cannot apply: those the
+// daemon reads only at start, and those feeding what the server named as needing a
+// restart (Server::reconfigure's answer), when they differ.
+std::vector<std::string> restart_needed(const Settings& started, const Settings& next,
+                                        const std::vector<std::string>& named_by_server);
 
 }  // namespace socketchatd

@@ -1,9 +1,8 @@
 #pragma once
 
 #include <iosfwd>
-#include <string>
 
-#include "socketchat/event_sink.hpp"
+#include "socketchat/stream_sink.hpp"
 
 namespace socketchat {
 
@@ -15,23 +14,10 @@ namespace socketchat {
 //   [DISCONNECT] Naman disconnected
 //   [ERROR] sendq-exceeded user=Naman remote=127.0.0.1:55342
 // Text is quoted, with backslash and double quote escaped, so no user can forge a line.
-//
-// Unbuffered (the default), each line is written and flushed as it happens. Buffered,
-// lines wait for flush(): behind an AsyncSink, a batch of events is one write.
-class LogSink : public BasicSink {
+// Buffering as for StreamSink.
+class LogSink : public StreamSink {
  public:
-  enum class Buffering { line, batch };
-  explicit LogSink(std::ostream& out, Buffering buffering = Buffering::line)
-      : out_(out), buffering_(buffering) {}
-
- protected:
-  void handle(const Event& event) override;
-  void flush_buffer() override;
-
- private:
-  std::ostream& out_;
-  Buffering buffering_;
-  std::string pending_;
+  explicit LogSink(std::ostream& out, Buffering buffering = Buffering::line);
 };
 
 }  // namespace socketchat

@@ -96,4 +96,10 @@ struct ServerOptions {
 // True for a token metrics_token accepts: RFC 6750's b64token, at most 256 bytes.
 bool is_bearer_token(std::string_view token) noexcept;
 
+// True for a setting, named as its member ("threads"), that Server::reconfigure()
+// cannot change while the server runs: it keeps its running value and is named in the
+// answer when it differs. Every other setting takes effect (at once or from the next
+// connection on); a name that is no setting is false.
+bool needs_restart(std::string_view setting) noexcept;
+
 }  // namespace socketchat

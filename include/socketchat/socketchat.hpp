@@ -22,4 +22,5 @@
 #if SOCKETCHAT_HAS_SQLITE
 #include "socketchat/sqlite_history_store.hpp"
 #endif
+#include "socketchat/stream_sink.hpp"
 #include "socketchat/version.hpp"

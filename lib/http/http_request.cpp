@@ -157,14 +157,6 @@ bool HttpRequest::header_has_token(std::string_view name, std::string_view token
 HttpRequestParser::HttpRequestParser(std::size_t max_head_bytes, std::size_t max_headers)
     : max_head_bytes_(max_head_bytes), max_headers_(max_headers) {}
 
-void HttpRequestParser::reset() {
-  head_bytes_ = 0;
-  partial_.clear();
-  seen_request_line_ = false;
-  status_ = Status::incomplete;
-  request_ = HttpRequest{};
-}
-
 HttpRequestParser::Status HttpRequestParser::feed(std::string_view bytes, std::size_t& consumed) {
   consumed = 0;
   if (status_ != Status::incomplete) return status_;

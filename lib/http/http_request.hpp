@@ -47,9 +47,6 @@ class HttpRequestParser {
   Status feed(std::string_view bytes, std::size_t& consumed);
 
   const HttpRequest& request() const noexcept { return request_; }
-  Status status() const noexcept { return status_; }
-  // Ready for the next request on the same connection (keep-alive).
-  void reset();
 
  private:
   Status parse_line(std::string_view line);

@@ -6,6 +6,7 @@
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "server/option_table.hpp"
 #include "socketchat/error.hpp"
 #include "socketchat/memory_history_store.hpp"
 
@@ -64,22 +65,17 @@ std::vector<std::string> Core::reconfigure(const ServerOptions& next) {
   next.validate();
   std::lock_guard lock(reconfigure_mutex_);
   const ServerOptions& running = options();
-  // Everything read at run time takes the new value; what was used up at start keeps
-  // the running one, and is named when the new value differs.
+  // Every setting is one or the other (option_table.cpp): read at run time, it takes the
+  // new value; used up at start, it keeps the running one and is named when it differs.
   ServerOptions applied = next;
   if (applied.listeners.empty()) applied.listen(default_listener);
   if (!applied.history_store) applied.history_store = running.history_store;  // none: the same
   std::vector<std::string> need_restart;
-  auto keep = [&](const char* name, auto ServerOptions::*setting) {
-    if (applied.*setting != running.*setting) need_restart.emplace_back(name);
-    applied.*setting = running.*setting;
-  };
-  keep("listeners", &ServerOptions::listeners);
-  keep("threads", &ServerOptions::threads);
-  keep("max_line_bytes", &ServerOptions::max_line_bytes);
-  keep("history", &ServerOptions::history);
-  keep("history_store", &ServerOptions::history_store);
-  keep("history_memory_bytes", &ServerOptions::history_memory_bytes);
+  for (const auto& option : option_table()) {
+    if (option.change == Change::live || !option.differs(applied, running)) continue;
+    need_restart.emplace_back(option.name);
+    option.copy(running, applied);
+  }
   limits_.apply(applied);
   hub_.set_limits(applied);
   if (applied != running) {

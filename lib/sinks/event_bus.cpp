@@ -9,11 +9,6 @@ void EventBus::add(std::shared_ptr<EventSink> sink) {
   sinks_ = std::move(next);
 }
 
-bool EventBus::empty() const noexcept {
-  std::lock_guard lock(mutex_);
-  return sinks_->empty();
-}
-
 void EventBus::publish(Event& event) noexcept {
   std::shared_ptr<const SinkList> sinks;
   {

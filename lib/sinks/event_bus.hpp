@@ -13,12 +13,11 @@ namespace socketchat::detail {
 class EventBus {
  public:
   void add(std::shared_ptr<EventSink> sink);
-  bool empty() const noexcept;
   void publish(Event& event) noexcept;  // stamps event.time
 
  private:
   using SinkList = std::vector<std::shared_ptr<EventSink>>;
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::shared_ptr<const SinkList> sinks_ = std::make_shared<const SinkList>();
 };
 

@@ -1,7 +1,5 @@
 #include "socketchat/log_sink.hpp"
 
-#include <ostream>
-
 #include <fmt/format.h>
 
 namespace socketchat {
@@ -60,19 +58,14 @@ std::string line_for(const Event& e) {
   return {};
 }
 
+class LogFormatter final : public EventFormatter {
+ public:
+  void format(const Event& event, std::string& out) override { out += line_for(event); }
+};
+
 }  // namespace
 
-void LogSink::handle(const Event& event) {
-  pending_ += line_for(event);
-  if (buffering_ == Buffering::line) flush_buffer();
-}
-
-void LogSink::flush_buffer() {
-  if (pending_.empty()) return;
-  out_.write(pending_.data(), static_cast<std::streamsize>(pending_.size()));
-  out_.flush();
-  pending_.clear();
-  if (pending_.capacity() > (64 << 10)) pending_.shrink_to_fit();  // a burst leaves no peak
-}
+LogSink::LogSink(std::ostream& out, Buffering buffering)
+    : StreamSink(out, std::make_unique<LogFormatter>(), buffering) {}
 
 }  // namespace socketchat

@@ -1,0 +1,24 @@
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include <socketchat/options.hpp>
+
+namespace socketchatd {
+
+struct Settings;
+
+// What --history can be in this build. socketchatd keeps history in SQLite by default;
+// built without SQLite (-DSOCKETCHAT_SQLITE=OFF) it keeps it in memory, and refuses
+// --history sqlite and --data-dir with a message saying why.
+std::string default_history();
+CLI::Validator history_kinds();  // sqlite (when built in), memory or off
+CLI::Validator data_dir_allowed();
+
+// Creates the data directory and opens the SQLite history in it, when the settings ask
+// for that; throws socketchat::config_error naming what failed.
+void open_history(const Settings& settings, socketchat::ServerOptions& options);
+
+}  // namespace socketchatd

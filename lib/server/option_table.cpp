@@ -1,0 +1,151 @@
+#include "server/option_table.hpp"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "server/address_range.hpp"
+#include "server/member_count.hpp"
+
+namespace socketchat::detail {
+
+namespace {
+
+using O = ServerOptions;
+using Problem = std::string (*)(const O&, std::string_view);
+
+std::string when(bool bad, std::string_view problem) {
+  return bad ? std::string(problem) : "";
+}
+
+// The checks, each returning why a value makes no sense, or "".
+
+std::string fine(const O&, std::string_view) {
+  return {};
+}
+
+template <auto Duration>
+std::string not_negative(const O& o, std::string_view name) {
+  return (o.*Duration).count() < 0 ? fmt::format("{} must not be negative", name) : "";
+}
+
+template <auto Duration>
+std::string positive(const O& o, std::string_view name) {
+  return (o.*Duration).count() <= 0 ? fmt::format("{} must be positive", name) : "";
+}
+
+std::string tls_files(const O& o, std::string_view) {
+  return when(o.tls_certificate_file.empty() != o.tls_private_key_file.empty(),
+              "tls_certificate_file and tls_private_key_file go together");
+}
+
+std::string websocket_sizes(const O& o, std::string_view) {
+  return when(o.websocket_max_frame_bytes < 125 || o.websocket_max_message_bytes < 125,
+              "websocket_max_frame_bytes and websocket_max_message_bytes must be at least 125");
+}
+
+std::string line_bytes(const O& o, std::string_view) {
+  if (o.max_line_bytes < 16) return "max_line_bytes must be at least 16";
+  return when(o.max_line_bytes > (64u << 20), "max_line_bytes must be at most 64 MiB");
+}
+
+std::string sendq_bytes(const O& o, std::string_view) {
+  return when(o.sendq_bytes != 0 && o.sendq_bytes < o.max_line_bytes + 64,
+              "sendq_bytes must leave room for one full line (max_line_bytes + 64) or be 0");
+}
+
+std::string rate(const O& o, std::string_view) {
+  return when(!std::isfinite(o.rate_per_second) || o.rate_per_second < 0,
+              "rate_per_second must be >= 0");
+}
+
+std::string burst(const O& o, std::string_view) {
+  return when(o.rate_per_second > 0 && (!std::isfinite(o.rate_burst) || o.rate_burst < 1),
+              "rate_burst must be at least 1 when rate_per_second is set");
+}
+
+std::string reply_bytes(const O& o, std::string_view) {
+  return when(o.max_reply_bytes < 1024, "max_reply_bytes must be at least 1024");
+}
+
+std::string exempt(const O& o, std::string_view) {
+  for (const auto& range : o.connection_limit_exempt) {
+    if (!range.empty() && !AddressRange::parse(range)) {
+      return fmt::format("connection_limit_exempt: '{}' is not an IP address or CIDR network",
+                         range);
+    }
+  }
+  return {};
+}
+
+std::string threads(const O& o, std::string_view) {
+  return when(o.threads > 1024, "threads must be at most 1024");
+}
+
+std::string token(const O& o, std::string_view) {  // a secret: never in the message
+  return when(!o.metrics_token.empty() && !is_bearer_token(o.metrics_token),
+              "metrics_token must be 1-256 of A-Z a-z 0-9 - . _ ~ + / followed by any '='");
+}
+
+std::string store(const O& o, std::string_view) {
+  return when(o.history_store && !o.history, "history_store is given but history is off");
+}
+
+std::string memory_bytes(const O& o, std::string_view) {
+  return when(o.history_memory_bytes < (64u << 10), "history_memory_bytes must be at least 64 KiB");
+}
+
+template <auto Member>
+constexpr OptionDescriptor option(std::string_view name, Change change, Problem problem = fine) {
+  return {name, change, [](const O& a, const O& b) { return a.*Member != b.*Member; },
+          [](const O& from, O& to) { to.*Member = from.*Member; }, problem};
+}
+
+constexpr Change live = Change::live;
+constexpr Change restart = Change::restart;
+
+// Restart: what a server uses up at start (the sockets bound, the threads started, the
+// line protocol built for its line length, the history store made). The rest is read
+// while it runs: LiveLimits, Core::options(), the Hub's limits.
+constexpr OptionDescriptor table[] = {
+    option<&O::listeners>("listeners", restart),
+    option<&O::tls_certificate_file>("tls_certificate_file", live),
+    option<&O::tls_private_key_file>("tls_private_key_file", live, tls_files),
+    option<&O::websocket_allowed_origins>("websocket_allowed_origins", live),
+    option<&O::websocket_max_frame_bytes>("websocket_max_frame_bytes", live),
+    option<&O::websocket_max_message_bytes>("websocket_max_message_bytes", live, websocket_sizes),
+    option<&O::idle_timeout>("idle_timeout", live, not_negative<&O::idle_timeout>),
+    option<&O::login_timeout>("login_timeout", live, not_negative<&O::login_timeout>),
+    option<&O::handshake_timeout>("handshake_timeout", live, positive<&O::handshake_timeout>),
+    option<&O::shutdown_timeout>("shutdown_timeout", live, not_negative<&O::shutdown_timeout>),
+    option<&O::max_line_bytes>("max_line_bytes", restart, line_bytes),
+    option<&O::sendq_bytes>("sendq_bytes", live, sendq_bytes),
+    option<&O::send_buffer_bytes>("send_buffer_bytes", live),
+    option<&O::rate_per_second>("rate_per_second", live, rate),
+    option<&O::rate_burst>("rate_burst", live, burst),
+    option<&O::max_connections>("max_connections", live),
+    option<&O::max_connections_per_ip>("max_connections_per_ip", live),
+    option<&O::max_rooms>("max_rooms", live),
+    option<&O::max_rooms_per_user>("max_rooms_per_user", live),
+    option<&O::max_reply_bytes>("max_reply_bytes", live, reply_bytes),
+    option<&O::connection_limit_exempt>("connection_limit_exempt", live, exempt),
+    option<&O::threads>("threads", restart, threads),
+    option<&O::metrics_token>("metrics_token", live, token),
+    option<&O::history>("history", restart),
+    option<&O::history_store>("history_store", restart, store),
+    option<&O::history_memory_bytes>("history_memory_bytes", restart, memory_bytes),
+    option<&O::history_retention>("history_retention", live, not_negative<&O::history_retention>),
+    option<&O::history_prune_interval>("history_prune_interval", live,
+                                       positive<&O::history_prune_interval>),
+};
+
+static_assert(std::size(table) == member_count<ServerOptions>(),
+              "every member of ServerOptions needs its line in this table");
+
+}  // namespace
+
+std::span<const OptionDescriptor> option_table() noexcept {
+  return table;
+}
+
+}  // namespace socketchat::detail
