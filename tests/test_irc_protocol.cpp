@@ -532,6 +532,28 @@ TEST_CASE("unknown commands get 421; AWAY, USERHOST, user MODE are answered loca
               "local: :socketchat 331 alice &public :No topic is set\r\n"});
 }
 
+TEST_CASE("the command table: 451 before registration, 421 unknown, 461 below the minimum") {
+  Client fresh("");
+  fresh.feed("join #a\r\nFLY\r\nUSER a\r\nPASS\r\nping\r\nNICK\r\n");
+  CHECK(fresh.hub.seen == Lines{"local: :socketchat 451 * :You have not registered\r\n",
+                                "local: :socketchat 451 * :You have not registered\r\n",
+                                "local: :socketchat 461 * USER :Not enough parameters\r\n",
+                                "local: :socketchat 409 * :No origin specified\r\n",
+                                "local: :socketchat 431 * :No nickname given\r\n"});
+  // The 461 names the command as the table spells it, however the client did.
+  Client client;
+  client.feed("join\r\nPart\r\nTOPIC\r\nmode\r\nMODE :\r\nFLY\r\nUSER\r\nPASS x\r\nwhois\r\n");
+  CHECK(client.hub.seen == Lines{"local: :socketchat 461 alice JOIN :Not enough parameters\r\n",
+                                 "local: :socketchat 461 alice PART :Not enough parameters\r\n",
+                                 "local: :socketchat 461 alice TOPIC :Not enough parameters\r\n",
+                                 "local: :socketchat 461 alice MODE :Not enough parameters\r\n",
+                                 "local: :socketchat 461 alice MODE :Not enough parameters\r\n",
+                                 "local: :socketchat 421 alice FLY :Unknown command\r\n",
+                                 "local: :socketchat 462 alice :You may not reregister\r\n",
+                                 "local: :socketchat 462 alice :You may not reregister\r\n",
+                                 "local: :socketchat 431 alice :No nickname given\r\n"});
+}
+
 TEST_CASE("NAMES, WHO, WHOIS, LIST, TOPIC and MODE of a room ask the Hub") {
   Client client;
   client.feed("JOIN #a\r\n");

@@ -65,22 +65,53 @@ class IrcConnection final : public Decoder, public Protocol {
   // replies). When a step must wait (Flow::retry), the line is fed again later and
   // the steps already done are skipped.
   Flow on_message(const IrcMessage& message, DecodeHandler& handler);
-  Flow registration(const IrcMessage& message, DecodeHandler& handler);
-  Flow try_to_register(DecodeHandler& handler);
+
+  // The command table: adding an IRC command is a row there and a handler here.
+  using Handler = Flow (IrcConnection::*)(const IrcMessage&, DecodeHandler&);
+  // When a command is taken: `registered` ones get 451 before registration, and
+  // `unregistered` ones (USER, PASS) 462 after it.
+  enum class When { any, registered, unregistered };
+  struct CommandSpec {
+    std::string_view name;  // as numerics name it
+    Handler handler;
+    std::size_t min_params;  // with fewer: 461 (a handler answers what RFC 2812 says
+                             // otherwise, such as WHOIS's 431)
+    When when;
+  };
+  static const CommandSpec* find_command(std::string_view name) noexcept;
+
+  // The handlers, one per row.
+  Flow pong(const IrcMessage& message, DecodeHandler& handler);
+  Flow ping(const IrcMessage& message, DecodeHandler& handler);
+  Flow quit(const IrcMessage& message, DecodeHandler& handler);
+  Flow cap(const IrcMessage& message, DecodeHandler& handler);
+  Flow nick(const IrcMessage& message, DecodeHandler& handler);
+  Flow user(const IrcMessage& message, DecodeHandler& handler);
+  Flow pass(const IrcMessage& message, DecodeHandler& handler);
+  Flow privmsg(const IrcMessage& message, DecodeHandler& handler);
+  Flow notice(const IrcMessage& message, DecodeHandler& handler);
   Flow join(const IrcMessage& message, DecodeHandler& handler);
   Flow part(const IrcMessage& message, DecodeHandler& handler);
-  Flow privmsg(const IrcMessage& message, bool notice, DecodeHandler& handler);
   Flow names(const IrcMessage& message, DecodeHandler& handler);
   Flow who(const IrcMessage& message, DecodeHandler& handler);
+  Flow whois(const IrcMessage& message, DecodeHandler& handler);
+  Flow whowas(const IrcMessage& message, DecodeHandler& handler);
+  Flow list(const IrcMessage& message, DecodeHandler& handler);
   Flow topic(const IrcMessage& message, DecodeHandler& handler);
   Flow mode(const IrcMessage& message, DecodeHandler& handler);
-  Flow cap(const IrcMessage& message, DecodeHandler& handler);
+  Flow away(const IrcMessage& message, DecodeHandler& handler);
+  Flow userhost(const IrcMessage& message, DecodeHandler& handler);
+
+  // PRIVMSG, or NOTICE when `quiet` (never answered with an error).
+  Flow send_text(const IrcMessage& message, bool quiet, DecodeHandler& handler);
+  Flow try_to_register(DecodeHandler& handler);
   Flow command_step(DecodeHandler& handler, Asked asked, std::string_view target, Command command);
   Flow reply_step(DecodeHandler& handler, std::string text);
   // True (and counted) when the next step was done before the line had to wait.
   bool skip_done_step();
   // A numeric reply from the server: ":socketchat <code> <nick> <rest>\r\n".
   Flow numeric_step(DecodeHandler& handler, int code, std::string_view rest);
+  Flow not_enough_params(DecodeHandler& handler, std::string_view command);
 
   // irc_replies.cpp
   std::string_view me() const noexcept { return registered_ ? std::string_view(nick_) : "*"; }
