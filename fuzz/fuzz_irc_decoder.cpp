@@ -184,6 +184,8 @@ struct FakeHub final : DecodeHandler {
       case Verb::join:
       case Verb::part:
       case Verb::rooms:
+      case Verb::user_info:
+      case Verb::room_info:
         require(c.text.empty(), "only messages and PING carry text");
         break;
       default:
@@ -279,6 +281,21 @@ struct FakeHub final : DecodeHandler {
         send({.notice = Notice::room_list, .rooms = rooms});
         break;
       }
+      case Verb::user_info:
+        if (is_valid_name(c.name)) {
+          send({.notice = Notice::user_info, .user = c.name});
+        } else {
+          refuse(ReplyError::no_such_user);
+        }
+        break;
+      case Verb::room_info:
+        if (joined.contains(key)) {
+          const RoomSummary room{c.name, 1};
+          send({.notice = Notice::room_info, .rooms = {&room, 1}});
+        } else {
+          refuse(ReplyError::no_such_room);
+        }
+        break;
       // Messages are not answered; the connection gets what others would see instead.
       case Verb::msg:
         send({.notice = Notice::message, .user = nick, .text = c.text});

@@ -61,6 +61,10 @@ std::string_view verb_name(Verb verb) {
       return "rooms";
     case Verb::history:
       return "history";
+    case Verb::user_info:
+      return "user_info";
+    case Verb::room_info:
+      return "room_info";
     case Verb::unknown:
       return "unknown";
   }
@@ -176,6 +180,16 @@ struct FakeHub final : DecodeHandler {
       case Verb::rooms: {
         const RoomSummary rooms[] = {{"a", 2}, {"b", 1}};
         send({.notice = Notice::room_list, .rooms = rooms});
+        break;
+      }
+      case Verb::user_info:
+        send(users.contains(key) ? ServerMessage{.notice = Notice::user_info, .user = c.name}
+                                 : refusal(ReplyError::no_such_user));
+        break;
+      case Verb::room_info: {
+        const RoomSummary room{c.name, 1};
+        send(joined.contains(key) ? ServerMessage{.notice = Notice::room_info, .rooms = {&room, 1}}
+                                  : refusal(ReplyError::no_such_room));
         break;
       }
       default:
@@ -575,22 +589,33 @@ TEST_CASE("NAMES, WHO, WHOIS, LIST, TOPIC and MODE of a room ask the Hub") {
               "who",
               "hub: :socketchat 352 alice * bob socketchat socketchat bob H :0 bob\r\n"
               ":socketchat 315 alice bob :End of /WHO list.\r\n",
-              "who",
+              "user_info bob",
               "hub: :socketchat 311 alice bob bob socketchat * :bob\r\n"
               ":socketchat 312 alice bob socketchat :socketchat\r\n"
               ":socketchat 318 alice bob :End of /WHOIS list.\r\n",
-              "who",
+              "user_info nobody",
               "hub: :socketchat 401 alice nobody :No such nick/channel\r\n"
               ":socketchat 318 alice nobody :End of /WHOIS list.\r\n",
               "rooms",
               "hub: :socketchat 321 alice Channel :Users  Name\r\n:socketchat 322 alice #a 2 :\r\n"
               ":socketchat 322 alice #b 1 :\r\n:socketchat 323 alice :End of /LIST\r\n",
-              "who a",
+              "room_info a",
               "hub: :socketchat 331 alice #a :No topic is set\r\n",
-              "who a",
+              "room_info a",
               "hub: :socketchat 324 alice #a +nt\r\n",
               "who zz",
               "hub: :socketchat 315 alice #zz :End of /WHO list.\r\n"});
+}
+
+TEST_CASE("WHOIS, TOPIC and MODE look up one nick or room: 401 and 318, or 403") {
+  Client client;
+  client.feed("TOPIC #zz\r\nMODE #ZZ\r\nWHOIS Bob,carol\r\n");
+  CHECK(client.hub.seen ==
+        Lines{"room_info zz", "hub: :socketchat 403 alice #zz :No such channel\r\n", "room_info ZZ",
+              "hub: :socketchat 403 alice #ZZ :No such channel\r\n", "user_info Bob",
+              "hub: :socketchat 311 alice Bob Bob socketchat * :Bob\r\n"
+              ":socketchat 312 alice Bob socketchat :socketchat\r\n"
+              ":socketchat 318 alice Bob :End of /WHOIS list.\r\n"});
 }
 
 // ---- framing --------------------------------------------------------------------------------
@@ -870,7 +895,7 @@ TEST_CASE("a NUL or a bare CR a client sent comes back in replies as '?'") {
   client.feed("JOIN #a\0b\r\nFOO\0\r\nWHOIS no\rbody\r\nQUIT :x\ry\r\n"sv);
   CHECK(client.hub.seen ==
         Lines{"join a\0b"s, "hub: :socketchat 403 alice #a?b :No such channel\r\n",
-              "local: :socketchat 421 alice FOO? :Unknown command\r\n", "who",
+              "local: :socketchat 421 alice FOO? :Unknown command\r\n", "user_info no\rbody"s,
               "hub: :socketchat 401 alice no?body :No such nick/channel\r\n"
               ":socketchat 318 alice no?body :End of /WHOIS list.\r\n",
               "local: ERROR :Closing Link: alice (Quit: x?y)\r\n", "quit (follow-up)"});

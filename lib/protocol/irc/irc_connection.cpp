@@ -319,7 +319,7 @@ Flow IrcConnection::whois(const IrcMessage& m, DecodeHandler& handler) {
   if (m.count == 0) return numeric_step(handler, 431, ":No nickname given");
   std::string_view target = m.param(m.count - 1);  // WHOIS [server] nick
   target = target.substr(0, target.find(','));
-  return command_step(handler, Asked::whois, target, {.verb = Verb::who});
+  return command_step(handler, Asked::whois, target, {.verb = Verb::user_info, .name = target});
 }
 
 // No nick history is kept; clients ask after a WHOIS of an unknown nick.
@@ -344,7 +344,7 @@ Flow IrcConnection::topic(const IrcMessage& m, DecodeHandler& handler) {
     return numeric_step(handler, 331, fmt::format("{} :No topic is set", channel));
   std::string_view room = room_of(channel);
   if (room.empty()) return numeric_step(handler, 403, fmt::format("{} :No such channel", channel));
-  return command_step(handler, Asked::topic, channel, {.verb = Verb::who, .name = room});
+  return command_step(handler, Asked::topic, channel, {.verb = Verb::room_info, .name = room});
 }
 
 // Channel modes are fixed (+nt: members only, no topic changes) and user modes are
@@ -371,7 +371,7 @@ Flow IrcConnection::mode(const IrcMessage& m, DecodeHandler& handler) {
   if (is_public(target)) return numeric_step(handler, 324, fmt::format("{} +nt", target));
   std::string_view room = room_of(target);
   if (room.empty()) return numeric_step(handler, 403, fmt::format("{} :No such channel", target));
-  return command_step(handler, Asked::mode, target, {.verb = Verb::who, .name = room});
+  return command_step(handler, Asked::mode, target, {.verb = Verb::room_info, .name = room});
 }
 
 Flow IrcConnection::away(const IrcMessage& m, DecodeHandler& handler) {

@@ -123,6 +123,7 @@ class IrcConnection final : public Decoder, public Protocol {
   void room_list(fmt::memory_buffer& out, std::span<const RoomSummary> rooms,
                  std::size_t max_bytes) const;
   void numeric(fmt::memory_buffer& out, int code, std::string_view rest) const;
+  void end_of_whois(fmt::memory_buffer& out) const;
 
   const IrcProtocol& shared_;
   LineFramer framer_{IrcProtocol::max_line_bytes};

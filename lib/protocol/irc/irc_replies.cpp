@@ -118,6 +118,15 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
     case Notice::room_list:
       room_list(out, m.rooms, m.max_bytes);
       break;
+    case Notice::user_info:  // WHOIS asks; no such user is 401 (error_reply)
+      numeric(out, 311, fmt::format("{} {} {} * :{}", m.user, m.user, server, m.user));
+      numeric(out, 312, fmt::format("{} {} :socketchat", m.user, server));
+      end_of_whois(out);
+      break;
+    case Notice::room_info:  // TOPIC or MODE asks; no such room is 403 (error_reply)
+      if (asked_ == Asked::topic) numeric(out, 331, fmt::format("{} :No topic is set", target_));
+      if (asked_ == Asked::mode) numeric(out, 324, fmt::format("{} +nt", target_));
+      break;
     case Notice::pong:
       fmt::format_to(it, ":{0} PONG {0} :{1}\r\n", server, m.text);
       break;
@@ -157,7 +166,7 @@ void IrcConnection::welcome(fmt::memory_buffer& out, std::size_t room_limit) con
   numeric(out, 366, fmt::format("{} :End of /NAMES list.", IrcProtocol::public_channel));
 }
 
-// A list of users answers NAMES (and a JOIN), WHO, WHOIS, TOPIC or MODE.
+// A list of users answers NAMES (and a JOIN) or WHO.
 void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::string_view> names,
                               std::size_t max_bytes) const {
   switch (asked_) {
@@ -216,27 +225,13 @@ void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::stri
       end.append(out, budget.left_out());
       break;
     }
-    case Asked::whois: {
-      bool found = false;
-      for (auto name : names) {
-        if (!iequals_ascii(name, target_)) continue;
-        found = true;
-        numeric(out, 311, fmt::format("{} {} {} * :{}", name, name, server, name));
-        numeric(out, 312, fmt::format("{} {} :socketchat", name, server));
-      }
-      if (!found) numeric(out, 401, fmt::format("{} :No such nick/channel", target_));
-      numeric(out, 318, fmt::format("{} :End of /WHOIS list.", target_));
-      break;
-    }
-    case Asked::topic:
-      numeric(out, 331, fmt::format("{} :No topic is set", target_));
-      break;
-    case Asked::mode:
-      numeric(out, 324, fmt::format("{} +nt", target_));
-      break;
     default:
       break;
   }
+}
+
+void IrcConnection::end_of_whois(fmt::memory_buffer& out) const {
+  numeric(out, 318, fmt::format("{} :End of /WHOIS list.", target_));
 }
 
 void IrcConnection::room_list(fmt::memory_buffer& out, std::span<const RoomSummary> rooms,
@@ -278,7 +273,9 @@ void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error) const
     case ReplyError::empty_message:
       return numeric(out, 412, ":No text to send");
     case ReplyError::no_such_user:
-      return numeric(out, 401, fmt::format("{} :No such nick/channel", target_));
+      numeric(out, 401, fmt::format("{} :No such nick/channel", target_));
+      if (asked_ == Asked::whois) end_of_whois(out);
+      return;
     case ReplyError::rate_limited:
       return numeric(out, 263, fmt::format("{} :Please wait a while and try again.", verb_));
     case ReplyError::message_rejected:

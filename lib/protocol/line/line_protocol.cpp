@@ -198,6 +198,9 @@ Payload LineProtocol::encode(const ServerMessage& m) const {
       return shutting_down_;
     case Notice::pong:
       return m.text.empty() ? pong_ : Payload::copy_of(fmt::format("PONG {}\n", m.text));
+    case Notice::user_info:  // answers to lookups no line command makes (IRC's WHOIS)
+    case Notice::room_info:
+      return {};
     default:
       break;
   }
