@@ -85,6 +85,7 @@ struct FakeHub final : DecodeHandler {
   int attempts = 0;  // calls of on_command and on_reply, retried or not
   bool retried_last = false;
   bool closed = false;
+  bool refused_now = false;  // the command being answered was refused
 
   // Busy every third call, never twice in a row: each step is retried at most once.
   bool busy_now() {
@@ -122,6 +123,7 @@ struct FakeHub final : DecodeHandler {
   }
 
   void send(const ServerMessage& message) {
+    refused_now |= message.notice == Notice::error;
     Payload payload = irc.encode(message);
     if (!payload) return;
     check_lines(payload.view());
@@ -199,7 +201,14 @@ struct FakeHub final : DecodeHandler {
     if (c.verb == Verb::login) require(nick.empty(), "LOGIN comes once, until it succeeds");
   }
 
-  Flow on_command(const Command& c) override {
+  // As Session does: refused when the Hub answered with an error.
+  Handled on_command(const Command& c) override {
+    refused_now = false;
+    const Flow flow = respond(c);
+    return {flow, refused_now};
+  }
+
+  Flow respond(const Command& c) {
     require(!closed, "nothing comes after QUIT");
     if (busy_now()) return Flow::retry;
     check_command(c);

@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "protocol/irc/irc_connection.hpp"
@@ -97,21 +98,42 @@ struct FakeHub final : DecodeHandler {
   std::set<std::string> users{"bob"};  // logged in already (lower case): taken, and DM-able
   std::set<std::string> joined;        // the rooms this user is in (lower case)
   std::string nick;                    // once logged in
-  bool silent = false;                 // record commands, answer none
+  bool silent = false;                 // record commands, answer none (but see first_reply)
   std::size_t room_limit = 0;          // told with the OK to LOGIN
   int retry_at = 0;                    // the call (of on_command, on_reply) that gets Flow::retry
   int calls = 0;
   int lines = 0;
 
+  // Silent, the first command is answered with first_reply (then null), spelled as
+  // first_spelled.
+  const ServerMessage* first_reply = nullptr;
+  std::string first_spelled;
+  bool refused = false;       // the command being answered was
+  bool says_refused = false;  // tells of every command that it was, whatever it answered
+
   void send(const ServerMessage& message) {
+    refused |= message.notice == Notice::error;
     if (Payload payload = irc.encode(message))
       seen.push_back("hub: " + std::string(payload.view()));
   }
 
-  Flow on_command(const Command& c) override {
+  // As Session does: refused when the Hub answered with an error.
+  Handled on_command(const Command& c) override {
+    refused = false;
+    const Flow flow = respond(c);
+    return {flow, refused || says_refused};
+  }
+
+  Flow respond(const Command& c) {
     if (++calls == retry_at) return Flow::retry;  // busy: nothing happened
     seen.push_back(describe(c));
-    if (silent) return Flow::next;
+    if (silent) {
+      if (const ServerMessage* reply = std::exchange(first_reply, nullptr)) {
+        refused = reply->notice == Notice::error;
+        first_spelled = std::string(irc.encode(*reply).view());
+      }
+      return Flow::next;
+    }
     const std::string key = ascii_lower(c.name);
     if (nick.empty() && c.verb != Verb::login && c.verb != Verb::ping && c.verb != Verb::quit) {
       send(refusal(ReplyError::not_logged_in));
@@ -250,13 +272,16 @@ std::string welcome(const IrcProtocol& shared, const std::string& nick) {
 }
 
 // What the connection (registered as alice, unless `nick` is empty) spells for the
-// Hub's `message` when it answers the last command of `line`.
+// Hub's `message` when it answers the first command `line` makes, as the Hub does,
+// while handling it (a line that makes none, such as one refused with 451: after it).
 std::string answer(std::string_view line, const ServerMessage& message,
                    std::string_view nick = "alice") {
   Client client(nick);
   client.hub.silent = true;
+  client.hub.first_reply = &message;
   client.feed(std::string(line) + "\r\n");
-  return std::string(client.irc.encode(message).view());
+  if (client.hub.first_reply) return std::string(client.irc.encode(message).view());
+  return client.hub.first_spelled;
 }
 
 std::string broadcast(const ServerMessage& message) {
@@ -417,6 +442,21 @@ TEST_CASE("after registration: NICK to the same nick is nothing, another is refu
   CHECK(client.hub.seen ==
         Lines{"local: :socketchat 447 alice zed :Nick changes are not supported here\r\n",
               "local: :socketchat 462 alice :You may not reregister\r\n"});
+}
+
+TEST_CASE("what on_command says registers the client and asks a JOIN's names, not the replies") {
+  Client fresh("");
+  fresh.hub.says_refused = true;  // the LOGIN is answered OK, but said to be refused
+  fresh.feed(registration);
+  CHECK(fresh.hub.seen == Lines{"login alice", "hub: " + welcome(fresh.shared, "alice")});
+  fresh.hub.seen.clear();
+  fresh.feed("LIST\r\n");
+  CHECK(fresh.hub.seen == Lines{"local: :socketchat 451 * :You have not registered\r\n"});
+
+  Client client;
+  client.hub.says_refused = true;  // the JOIN is answered OK, but said to be refused
+  client.feed("JOIN #a\r\n");
+  CHECK(client.hub.seen == Lines{"join a", "hub: :alice!alice@socketchat JOIN #a\r\n"});
 }
 
 // ---- channels ---------------------------------------------------------------------------

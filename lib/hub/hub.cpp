@@ -187,6 +187,7 @@ void Hub::reply_list(Peer& to, ServerMessage message) const {
 }
 
 void Hub::reply_error(Peer& to, ReplyError error) {
+  ++to.refusals_;  // always the asker, on its strand
   reply(to, {.notice = Notice::error, .error = error});
 }
 

@@ -86,6 +86,7 @@ class Hub {
   using Delivery = std::function<void(Peer& from, const HistoryRecord& record)>;
 
   static void reply(Peer& to, const ServerMessage& message);
+  // Refuses the asker's command: counted in its Peer::refusals().
   static void reply_error(Peer& to, ReplyError error);
   // A list (WHO, ROOMS, HISTORY): cut to the size a reply may take, and nothing at all
   // for a connection that is closing.

@@ -75,15 +75,12 @@ Flow IrcConnection::command_step(DecodeHandler& handler, Asked asked, std::strin
   if (skip_done_step()) return Flow::next;
   asked_ = asked;
   target_.assign(target);
-  const bool succeeded_before = succeeded_;
-  succeeded_ = false;
-  Flow flow = handler.on_command(command);
-  if (flow == Flow::retry) {
-    succeeded_ = succeeded_before;
-    return flow;
-  }
+  const Handled handled = handler.on_command(command);
+  if (handled.flow == Flow::retry) return Flow::retry;
+  succeeded_ = !handled.refused;
+  if (asked == Asked::registration && succeeded_) registered_ = true;  // welcomed
   steps_done_ = ++step_;
-  return flow;
+  return handled.flow;
 }
 
 bool IrcConnection::skip_done_step() {
@@ -238,7 +235,7 @@ Flow IrcConnection::join(const IrcMessage& m, DecodeHandler& handler) {
       return numeric_step(handler, 403, fmt::format("{} :No such channel", channel));
     SC_STEP(command_step(handler, Asked::join, channel, {.verb = Verb::join, .name = room}));
     // The NAMES is a step whether it is asked or not, so that a line fed again after a
-    // retry skips the same steps. succeeded_ tells of the last command answered, which is
+    // retry skips the same steps. succeeded_ tells of the last command handed over, which is
     // this JOIN only if it was not skipped as done before.
     if (step_ < steps_done_ || succeeded_) {
       return command_step(handler, Asked::join_names, channel,

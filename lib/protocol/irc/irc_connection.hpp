@@ -26,7 +26,8 @@ Payload as_irc_lines(char* data, std::size_t size);
 //
 // Threading: everything runs on the connection's strand, except encode() of a
 // direct message, which the sender's strand calls: that reads only nick_, which is
-// set before the nick is registered with the Hub and never changes after.
+// set before the nick is registered with the Hub and never changes after. encode()
+// changes nothing: the decoder learns a command's outcome from on_command().
 class IrcConnection final : public Decoder, public Protocol {
  public:
   explicit IrcConnection(const IrcProtocol& shared);
@@ -122,7 +123,9 @@ class IrcConnection final : public Decoder, public Protocol {
                  std::size_t max_bytes) const;
   void room_list(fmt::memory_buffer& out, std::span<const RoomSummary> rooms,
                  std::size_t max_bytes) const;
+  // ":socketchat <code> <to> <rest>\r\n"; `to` is me() unless given.
   void numeric(fmt::memory_buffer& out, int code, std::string_view rest) const;
+  void numeric(fmt::memory_buffer& out, std::string_view to, int code, std::string_view rest) const;
   void end_of_whois(fmt::memory_buffer& out) const;
 
   const IrcProtocol& shared_;
@@ -137,9 +140,10 @@ class IrcConnection final : public Decoder, public Protocol {
   Asked asked_ = Asked::none;
   std::string verb_;    // as the client spelled it, for numerics that name it
   std::string target_;  // channel or nick, as the client spelled it
-  // Set by encode() while the Hub answers (strand only).
-  mutable bool registered_ = false;
-  mutable bool succeeded_ = false;  // the last command was answered OK
+  // What the handler said of the last command handed over (Handled::refused): encode()
+  // only reads them, so it stays pure.
+  bool registered_ = false;  // the LOGIN was not refused
+  bool succeeded_ = false;   // the last command was not refused
 };
 
 }  // namespace socketchat::detail

@@ -87,7 +87,12 @@ Payload as_irc_lines(char* data, std::size_t size) {
 }
 
 void IrcConnection::numeric(fmt::memory_buffer& out, int code, std::string_view rest) const {
-  fmt::format_to(std::back_inserter(out), ":{} {:03} {} {}\r\n", server, code, me(), rest);
+  numeric(out, me(), code, rest);
+}
+
+void IrcConnection::numeric(fmt::memory_buffer& out, std::string_view to, int code,
+                            std::string_view rest) const {
+  fmt::format_to(std::back_inserter(out), ":{} {:03} {} {}\r\n", server, code, to, rest);
 }
 
 Payload IrcConnection::encode(const ServerMessage& m) const {
@@ -99,9 +104,7 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
       append_privmsg(out, m.user, {}, nick_, m.text);
       return Payload::copy_of({out.data(), out.size()});
     case Notice::ok:
-      succeeded_ = true;
       if (asked_ == Asked::registration) {
-        registered_ = true;
         welcome(out, m.room_limit);
       } else if (asked_ == Asked::join) {
         fmt::format_to(it, ":{} JOIN {}\r\n", irc_source(nick_), target_);
@@ -144,26 +147,28 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
   return as_irc_lines(out.data(), out.size());
 }
 
+// To the nick: it is registered once the Hub's OK, encoded here, has been handed back.
 void IrcConnection::welcome(fmt::memory_buffer& out, std::size_t room_limit) const {
-  numeric(out, 1, fmt::format(":Welcome to socketchat, {}", nick_));
-  numeric(out, 2, fmt::format(":Your host is {}, running version {}", server, version_string));
-  numeric(out, 3, fmt::format(":This server was created {}", shared_.created()));
-  numeric(out, 4, fmt::format("{} {} i nt", server, version_string));
+  numeric(out, nick_, 1, fmt::format(":Welcome to socketchat, {}", nick_));
+  numeric(out, nick_, 2,
+          fmt::format(":Your host is {}, running version {}", server, version_string));
+  numeric(out, nick_, 3, fmt::format(":This server was created {}", shared_.created()));
+  numeric(out, nick_, 4, fmt::format("{} {} i nt", server, version_string));
   // CHANLIMIT counts # channels only: &public is no room and takes none of them.
   const std::string chanlimit =
       room_limit == 0 ? std::string() : fmt::format("CHANLIMIT=#:{} ", room_limit);
-  numeric(out, 5,
+  numeric(out, nick_, 5,
           fmt::format("CHANTYPES=#& {}NICKLEN=32 CHANNELLEN=33 CASEMAPPING=ascii PREFIX=() "
                       "CHANMODES=,,,nt NETWORK={} :are supported by this server",
                       chanlimit, server));
-  numeric(out, 422, ":MOTD File is missing");
+  numeric(out, nick_, 422, ":MOTD File is missing");
   // Every IRC user is in the public feed (the line protocol's MSG). Its names list
   // shows only the newcomer: everyone's would make N logins cost N^2 bytes (19,000
   // users: gigabytes); NAMES &public or WHO &public lists them on request.
   fmt::format_to(std::back_inserter(out), ":{} JOIN {}\r\n", irc_source(nick_),
                  IrcProtocol::public_channel);
-  numeric(out, 353, fmt::format("= {} :{}", IrcProtocol::public_channel, nick_));
-  numeric(out, 366, fmt::format("{} :End of /NAMES list.", IrcProtocol::public_channel));
+  numeric(out, nick_, 353, fmt::format("= {} :{}", IrcProtocol::public_channel, nick_));
+  numeric(out, nick_, 366, fmt::format("{} :End of /NAMES list.", IrcProtocol::public_channel));
 }
 
 // A list of users answers NAMES (and a JOIN) or WHO.

@@ -61,7 +61,7 @@ class LineDecoder final : public Decoder {
       if (!is_valid_utf8(line)) return refused(ReplyError::invalid_utf8);
       if (trim(line).empty()) return Flow::next;  // blank lines are ignored
       thread_local std::string scratch;
-      return handler.on_command(LineProtocol::parse(line, scratch));
+      return handler.on_command(LineProtocol::parse(line, scratch)).flow;
     });
   }
 
