@@ -85,6 +85,7 @@ struct FakeHub final : DecodeHandler {
   int attempts = 0;  // calls of on_command and on_reply, retried or not
   bool retried_last = false;
   bool closed = false;
+  bool refused_now = false;  // the command being answered was refused
 
   // Busy every third call, never twice in a row: each step is retried at most once.
   bool busy_now() {
@@ -122,6 +123,7 @@ struct FakeHub final : DecodeHandler {
   }
 
   void send(const ServerMessage& message) {
+    refused_now |= message.notice == Notice::error;
     Payload payload = irc.encode(message);
     if (!payload) return;
     check_lines(payload.view());
@@ -184,6 +186,8 @@ struct FakeHub final : DecodeHandler {
       case Verb::join:
       case Verb::part:
       case Verb::rooms:
+      case Verb::user_info:
+      case Verb::room_info:
         require(c.text.empty(), "only messages and PING carry text");
         break;
       default:
@@ -197,7 +201,14 @@ struct FakeHub final : DecodeHandler {
     if (c.verb == Verb::login) require(nick.empty(), "LOGIN comes once, until it succeeds");
   }
 
-  Flow on_command(const Command& c) override {
+  // As Session does: refused when the Hub answered with an error.
+  Handled on_command(const Command& c) override {
+    refused_now = false;
+    const Flow flow = respond(c);
+    return {flow, refused_now};
+  }
+
+  Flow respond(const Command& c) {
     require(!closed, "nothing comes after QUIT");
     if (busy_now()) return Flow::retry;
     check_command(c);
@@ -279,6 +290,21 @@ struct FakeHub final : DecodeHandler {
         send({.notice = Notice::room_list, .rooms = rooms});
         break;
       }
+      case Verb::user_info:
+        if (is_valid_name(c.name)) {
+          send({.notice = Notice::user_info, .user = c.name});
+        } else {
+          refuse(ReplyError::no_such_user);
+        }
+        break;
+      case Verb::room_info:
+        if (joined.contains(key)) {
+          const RoomSummary room{c.name, 1};
+          send({.notice = Notice::room_info, .rooms = {&room, 1}});
+        } else {
+          refuse(ReplyError::no_such_room);
+        }
+        break;
       // Messages are not answered; the connection gets what others would see instead.
       case Verb::msg:
         send({.notice = Notice::message, .user = nick, .text = c.text});

@@ -39,7 +39,7 @@ struct Recorder final : DecodeHandler {
   bool pause;
   std::string events;
 
-  Flow on_command(const Command& command) override {
+  Handled on_command(const Command& command) override {
     for (std::string_view part : {command.name, command.text}) {
       require(is_valid_utf8(part), "command parts are valid UTF-8");
       require(part.find('\n') == std::string_view::npos, "command parts hold no LF");

@@ -173,6 +173,63 @@ TEST_CASE_FIXTURE(Fixture, "WHO lists users sorted by lower-case name, as spelle
   CHECK(a.take() == "USER Alpha\nUSER beta\nUSER zed\nEND\n");
 }
 
+namespace {
+
+// Writes down what the Hub answers, before any protocol spells it: "user_info Bob".
+class NoticeRecorder final : public Protocol {
+ public:
+  std::unique_ptr<Decoder> make_decoder() const override { return nullptr; }
+  Payload encode(const ServerMessage& m) const override {
+    if (m.notice == Notice::user_info) {
+      seen.push_back("user_info " + std::string(m.user));
+    } else if (m.notice == Notice::room_info && m.rooms.size() == 1) {
+      seen.push_back("room_info " + std::string(m.rooms[0].name) + " " +
+                     std::to_string(m.rooms[0].members));
+    } else if (m.notice == Notice::error) {
+      seen.push_back("error " + std::string(code_of(m.error)));
+    } else {
+      seen.push_back("notice " + std::to_string(static_cast<int>(m.notice)));
+    }
+    return {};
+  }
+  mutable std::vector<std::string> seen;  // one test thread
+};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Fixture, "user_info and room_info look up one user or room, never a list") {
+  NoticeRecorder recorder;
+  FakePeer dave{4, ::protocol, &recorder};
+  std::vector<std::unique_ptr<FakePeer>> crowd;  // many online: a lookup lists none of them
+  for (int i = 0; i < 2000; ++i) {
+    crowd.push_back(std::make_unique<FakePeer>(10 + i));
+    REQUIRE(hub.try_login(*crowd.back(), "user" + std::to_string(i)) == std::nullopt);
+  }
+  login_all();
+  run(a, "JOIN Lobby");
+  run(b, "JOIN lobby");
+  auto ask = [&](Verb verb, std::string_view name) {
+    recorder.seen.clear();
+    CHECK(hub.handle(dave, {.verb = verb, .name = name}) == Hub::After::stay);
+    return recorder.seen;
+  };
+  using Seen = std::vector<std::string>;
+  CHECK(ask(Verb::user_info, "bob") == Seen{"error not-logged-in"});
+  REQUIRE(hub.try_login(dave, "dave") == std::nullopt);
+  CHECK(ask(Verb::user_info, "BOB") == Seen{"user_info Bob"});  // as spelled at LOGIN
+  CHECK(ask(Verb::user_info, "user1999") == Seen{"user_info user1999"});
+  CHECK(ask(Verb::user_info, "nobody") == Seen{"error no-such-user"});
+  CHECK(ask(Verb::user_info, "") == Seen{"error no-such-user"});
+  CHECK(ask(Verb::room_info, "LOBBY") == Seen{"room_info Lobby 2"});
+  CHECK(ask(Verb::room_info, "nowhere") == Seen{"error no-such-room"});
+  CHECK(ask(Verb::room_info, "") == Seen{"error no-such-room"});
+  // The line protocol has no command that asks: it spells the answers as nothing.
+  CHECK(a.take() == "OK\nINFO Bob joined Lobby\n");
+  hub.handle(a, {.verb = Verb::user_info, .name = "carol"});
+  hub.handle(a, {.verb = Verb::room_info, .name = "lobby"});
+  CHECK(a.take().empty());
+}
+
 TEST_CASE_FIXTURE(Fixture, "leaving announces the departure once and frees the name") {
   login_all();
   hub.leave(a);

@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "protocol/irc/irc_connection.hpp"
@@ -61,6 +62,10 @@ std::string_view verb_name(Verb verb) {
       return "rooms";
     case Verb::history:
       return "history";
+    case Verb::user_info:
+      return "user_info";
+    case Verb::room_info:
+      return "room_info";
     case Verb::unknown:
       return "unknown";
   }
@@ -93,21 +98,42 @@ struct FakeHub final : DecodeHandler {
   std::set<std::string> users{"bob"};  // logged in already (lower case): taken, and DM-able
   std::set<std::string> joined;        // the rooms this user is in (lower case)
   std::string nick;                    // once logged in
-  bool silent = false;                 // record commands, answer none
+  bool silent = false;                 // record commands, answer none (but see first_reply)
   std::size_t room_limit = 0;          // told with the OK to LOGIN
   int retry_at = 0;                    // the call (of on_command, on_reply) that gets Flow::retry
   int calls = 0;
   int lines = 0;
 
+  // Silent, the first command is answered with first_reply (then null), spelled as
+  // first_spelled.
+  const ServerMessage* first_reply = nullptr;
+  std::string first_spelled;
+  bool refused = false;       // the command being answered was
+  bool says_refused = false;  // tells of every command that it was, whatever it answered
+
   void send(const ServerMessage& message) {
+    refused |= message.notice == Notice::error;
     if (Payload payload = irc.encode(message))
       seen.push_back("hub: " + std::string(payload.view()));
   }
 
-  Flow on_command(const Command& c) override {
+  // As Session does: refused when the Hub answered with an error.
+  Handled on_command(const Command& c) override {
+    refused = false;
+    const Flow flow = respond(c);
+    return {flow, refused || says_refused};
+  }
+
+  Flow respond(const Command& c) {
     if (++calls == retry_at) return Flow::retry;  // busy: nothing happened
     seen.push_back(describe(c));
-    if (silent) return Flow::next;
+    if (silent) {
+      if (const ServerMessage* reply = std::exchange(first_reply, nullptr)) {
+        refused = reply->notice == Notice::error;
+        first_spelled = std::string(irc.encode(*reply).view());
+      }
+      return Flow::next;
+    }
     const std::string key = ascii_lower(c.name);
     if (nick.empty() && c.verb != Verb::login && c.verb != Verb::ping && c.verb != Verb::quit) {
       send(refusal(ReplyError::not_logged_in));
@@ -178,6 +204,16 @@ struct FakeHub final : DecodeHandler {
         send({.notice = Notice::room_list, .rooms = rooms});
         break;
       }
+      case Verb::user_info:
+        send(users.contains(key) ? ServerMessage{.notice = Notice::user_info, .user = c.name}
+                                 : refusal(ReplyError::no_such_user));
+        break;
+      case Verb::room_info: {
+        const RoomSummary room{c.name, 1};
+        send(joined.contains(key) ? ServerMessage{.notice = Notice::room_info, .rooms = {&room, 1}}
+                                  : refusal(ReplyError::no_such_room));
+        break;
+      }
       default:
         send(refusal(ReplyError::unknown_command));
         break;
@@ -236,13 +272,16 @@ std::string welcome(const IrcProtocol& shared, const std::string& nick) {
 }
 
 // What the connection (registered as alice, unless `nick` is empty) spells for the
-// Hub's `message` when it answers the last command of `line`.
+// Hub's `message` when it answers the first command `line` makes, as the Hub does,
+// while handling it (a line that makes none, such as one refused with 451: after it).
 std::string answer(std::string_view line, const ServerMessage& message,
                    std::string_view nick = "alice") {
   Client client(nick);
   client.hub.silent = true;
+  client.hub.first_reply = &message;
   client.feed(std::string(line) + "\r\n");
-  return std::string(client.irc.encode(message).view());
+  if (client.hub.first_reply) return std::string(client.irc.encode(message).view());
+  return client.hub.first_spelled;
 }
 
 std::string broadcast(const ServerMessage& message) {
@@ -405,6 +444,21 @@ TEST_CASE("after registration: NICK to the same nick is nothing, another is refu
               "local: :socketchat 462 alice :You may not reregister\r\n"});
 }
 
+TEST_CASE("what on_command says registers the client and asks a JOIN's names, not the replies") {
+  Client fresh("");
+  fresh.hub.says_refused = true;  // the LOGIN is answered OK, but said to be refused
+  fresh.feed(registration);
+  CHECK(fresh.hub.seen == Lines{"login alice", "hub: " + welcome(fresh.shared, "alice")});
+  fresh.hub.seen.clear();
+  fresh.feed("LIST\r\n");
+  CHECK(fresh.hub.seen == Lines{"local: :socketchat 451 * :You have not registered\r\n"});
+
+  Client client;
+  client.hub.says_refused = true;  // the JOIN is answered OK, but said to be refused
+  client.feed("JOIN #a\r\n");
+  CHECK(client.hub.seen == Lines{"join a", "hub: :alice!alice@socketchat JOIN #a\r\n"});
+}
+
 // ---- channels ---------------------------------------------------------------------------
 
 TEST_CASE("JOIN #a,#b: join a, its NAMES, join b, its NAMES") {
@@ -532,6 +586,28 @@ TEST_CASE("unknown commands get 421; AWAY, USERHOST, user MODE are answered loca
               "local: :socketchat 331 alice &public :No topic is set\r\n"});
 }
 
+TEST_CASE("the command table: 451 before registration, 421 unknown, 461 below the minimum") {
+  Client fresh("");
+  fresh.feed("join #a\r\nFLY\r\nUSER a\r\nPASS\r\nping\r\nNICK\r\n");
+  CHECK(fresh.hub.seen == Lines{"local: :socketchat 451 * :You have not registered\r\n",
+                                "local: :socketchat 451 * :You have not registered\r\n",
+                                "local: :socketchat 461 * USER :Not enough parameters\r\n",
+                                "local: :socketchat 409 * :No origin specified\r\n",
+                                "local: :socketchat 431 * :No nickname given\r\n"});
+  // The 461 names the command as the table spells it, however the client did.
+  Client client;
+  client.feed("join\r\nPart\r\nTOPIC\r\nmode\r\nMODE :\r\nFLY\r\nUSER\r\nPASS x\r\nwhois\r\n");
+  CHECK(client.hub.seen == Lines{"local: :socketchat 461 alice JOIN :Not enough parameters\r\n",
+                                 "local: :socketchat 461 alice PART :Not enough parameters\r\n",
+                                 "local: :socketchat 461 alice TOPIC :Not enough parameters\r\n",
+                                 "local: :socketchat 461 alice MODE :Not enough parameters\r\n",
+                                 "local: :socketchat 461 alice MODE :Not enough parameters\r\n",
+                                 "local: :socketchat 421 alice FLY :Unknown command\r\n",
+                                 "local: :socketchat 462 alice :You may not reregister\r\n",
+                                 "local: :socketchat 462 alice :You may not reregister\r\n",
+                                 "local: :socketchat 431 alice :No nickname given\r\n"});
+}
+
 TEST_CASE("NAMES, WHO, WHOIS, LIST, TOPIC and MODE of a room ask the Hub") {
   Client client;
   client.feed("JOIN #a\r\n");
@@ -553,22 +629,33 @@ TEST_CASE("NAMES, WHO, WHOIS, LIST, TOPIC and MODE of a room ask the Hub") {
               "who",
               "hub: :socketchat 352 alice * bob socketchat socketchat bob H :0 bob\r\n"
               ":socketchat 315 alice bob :End of /WHO list.\r\n",
-              "who",
+              "user_info bob",
               "hub: :socketchat 311 alice bob bob socketchat * :bob\r\n"
               ":socketchat 312 alice bob socketchat :socketchat\r\n"
               ":socketchat 318 alice bob :End of /WHOIS list.\r\n",
-              "who",
+              "user_info nobody",
               "hub: :socketchat 401 alice nobody :No such nick/channel\r\n"
               ":socketchat 318 alice nobody :End of /WHOIS list.\r\n",
               "rooms",
               "hub: :socketchat 321 alice Channel :Users  Name\r\n:socketchat 322 alice #a 2 :\r\n"
               ":socketchat 322 alice #b 1 :\r\n:socketchat 323 alice :End of /LIST\r\n",
-              "who a",
+              "room_info a",
               "hub: :socketchat 331 alice #a :No topic is set\r\n",
-              "who a",
+              "room_info a",
               "hub: :socketchat 324 alice #a +nt\r\n",
               "who zz",
               "hub: :socketchat 315 alice #zz :End of /WHO list.\r\n"});
+}
+
+TEST_CASE("WHOIS, TOPIC and MODE look up one nick or room: 401 and 318, or 403") {
+  Client client;
+  client.feed("TOPIC #zz\r\nMODE #ZZ\r\nWHOIS Bob,carol\r\n");
+  CHECK(client.hub.seen ==
+        Lines{"room_info zz", "hub: :socketchat 403 alice #zz :No such channel\r\n", "room_info ZZ",
+              "hub: :socketchat 403 alice #ZZ :No such channel\r\n", "user_info Bob",
+              "hub: :socketchat 311 alice Bob Bob socketchat * :Bob\r\n"
+              ":socketchat 312 alice Bob socketchat :socketchat\r\n"
+              ":socketchat 318 alice Bob :End of /WHOIS list.\r\n"});
 }
 
 // ---- framing --------------------------------------------------------------------------------
@@ -848,7 +935,7 @@ TEST_CASE("a NUL or a bare CR a client sent comes back in replies as '?'") {
   client.feed("JOIN #a\0b\r\nFOO\0\r\nWHOIS no\rbody\r\nQUIT :x\ry\r\n"sv);
   CHECK(client.hub.seen ==
         Lines{"join a\0b"s, "hub: :socketchat 403 alice #a?b :No such channel\r\n",
-              "local: :socketchat 421 alice FOO? :Unknown command\r\n", "who",
+              "local: :socketchat 421 alice FOO? :Unknown command\r\n", "user_info no\rbody"s,
               "hub: :socketchat 401 alice no?body :No such nick/channel\r\n"
               ":socketchat 318 alice no?body :End of /WHOIS list.\r\n",
               "local: ERROR :Closing Link: alice (Quit: x?y)\r\n", "quit (follow-up)"});

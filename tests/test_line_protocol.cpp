@@ -35,7 +35,7 @@ std::string encode(const ServerMessage& message) {
 struct Recorder final : DecodeHandler {
   std::vector<std::string> seen;
   int lines = 0;
-  Flow on_command(const Command& c) override {
+  Handled on_command(const Command& c) override {
     seen.push_back(std::to_string(static_cast<int>(c.verb)) + "|" + std::string(c.name) + "|" +
                    std::string(c.text));
     return Flow::next;

@@ -6,12 +6,31 @@ namespace socketchat {
 
 // What a client asks of the Hub, whatever protocol it speaks. Views point into the
 // decoder's buffers and are valid for the duration of one Hub::handle() call.
-enum class Verb { login, msg, dm, who, ping, quit, help, join, part, say, rooms, history, unknown };
+// user_info and room_info look up one user or one room (IRC's WHOIS, TOPIC and MODE)
+// without listing everyone.
+enum class Verb {
+  login,
+  msg,
+  dm,
+  who,
+  ping,
+  quit,
+  help,
+  join,
+  part,
+  say,
+  rooms,
+  history,
+  user_info,
+  room_info,
+  unknown
+};
 
 struct Command {
   Verb verb = Verb::unknown;
   std::string_view name{};  // LOGIN's username, DM's recipient, the room of JOIN, PART,
-                            // SAY and WHO, HISTORY's target (empty when missing)
+                            // SAY and WHO, HISTORY's target, the user or room looked
+                            // up (empty when missing)
   std::string_view text{};  // MSG, DM and SAY text, PING token (trimmed, controls
                             // removed), HISTORY's count
   bool follow_up = false;   // issued by the protocol for the same line as the command

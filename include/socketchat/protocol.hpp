@@ -30,12 +30,25 @@ enum class Flow {
   retry,  // stop before this unit: it was not taken, and will be fed again
 };
 
+// What became of a command handed to DecodeHandler::on_command: how to go on, and
+// whether it was refused there and then (the Hub answered it with an error, the rate
+// limit stopped it, or the connection is closing), which a decoder that acts on a
+// command's success reads here rather than in the replies it encodes (IRC: its
+// registration after the LOGIN, the names after a JOIN). A Flow alone: not refused.
+struct Handled {
+  constexpr Handled(Flow go_on, bool was_refused = false) noexcept
+      : flow(go_on), refused(was_refused) {}
+  Flow flow;
+  bool refused;
+};
+
 // Receives what a decoder makes of incoming bytes (the connection's session).
 class DecodeHandler {
  public:
   // Flow::stop ends decoding after this command (QUIT, a closing connection, a
-  // command the Hub finishes later); Flow::retry before it (it will come again).
-  virtual Flow on_command(const Command& command) = 0;
+  // command the Hub finishes later); Flow::retry before it (it will come again, and
+  // nothing happened: `refused` means nothing then).
+  virtual Handled on_command(const Command& command) = 0;
   // An answer the protocol gives by itself, with no Hub involved (IRC's CAP, MODE or
   // AWAY replies): sent in order with the Hub's replies, and rate-limited like a
   // command. Flow as for on_command.

@@ -28,6 +28,8 @@ enum class Notice {
   room_message,       // room, user, text
   room_list,          // rooms, in order
   history,            // history records of room (the label asked for), oldest first
+  user_info,          // the user looked up (Verb::user_info): user, as spelled at LOGIN
+  room_info,          // the room looked up (Verb::room_info): rooms holds it alone
 };
 
 struct RoomSummary {

@@ -77,6 +77,12 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
     case Verb::rooms:
       list_rooms(from);
       break;
+    case Verb::user_info:
+      user_info(from, command.name);
+      break;
+    case Verb::room_info:
+      room_info(from, command.name);
+      break;
     default:
       break;
   }
@@ -181,6 +187,7 @@ void Hub::reply_list(Peer& to, ServerMessage message) const {
 }
 
 void Hub::reply_error(Peer& to, ReplyError error) {
+  ++to.refusals_;  // always the asker, on its strand
   reply(to, {.notice = Notice::error, .error = error});
 }
 

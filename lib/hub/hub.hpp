@@ -27,7 +27,8 @@ class HistoryWriter;
 
 // The shared state of chat: who is logged in, which rooms exist, and where each
 // message goes. It speaks Commands and ServerMessages only; protocols turn those
-// into bytes. Files: hub.cpp (commands, users), hub_rooms.cpp, hub_messages.cpp.
+// into bytes. Files: hub.cpp (commands, users), hub_rooms.cpp, hub_messages.cpp,
+// hub_lookup.cpp.
 //
 // Threading: handle() and leave() run on the calling peer's strand; any number run
 // at once. The tables are guarded by a reader/writer lock: routing takes it shared
@@ -85,6 +86,7 @@ class Hub {
   using Delivery = std::function<void(Peer& from, const HistoryRecord& record)>;
 
   static void reply(Peer& to, const ServerMessage& message);
+  // Refuses the asker's command: counted in its Peer::refusals().
   static void reply_error(Peer& to, ReplyError error);
   // A list (WHO, ROOMS, HISTORY): cut to the size a reply may take, and nothing at all
   // for a connection that is closing.
@@ -108,6 +110,10 @@ class Hub {
   void broadcast_room_locked(const RoomDirectory::Room& room, const ServerMessage& message,
                              const Peer* except);
   bool is_member(const Peer& peer, std::string_view room_key) const;
+
+  // hub_lookup.cpp: one user or one room, found without a list of them all.
+  void user_info(Peer& from, std::string_view name);
+  void room_info(Peer& from, std::string_view room);
 
   // hub_messages.cpp
   After message(Peer& from, std::string_view text);

@@ -41,6 +41,10 @@ class Peer {
   // Set with the name: when the LOGIN happened on the history clock (unix ms). A name
   // has no owner, so HISTORY @<user> shows only the DMs stamped from then on.
   std::int64_t login_unix_ms() const noexcept { return login_unix_ms_; }
+  // How many of its commands the Hub has refused (answered with an error), counted on
+  // the peer's own strand: a session tells by it whether the command it has just handed
+  // over was refused (Handled::refused).
+  std::uint64_t refusals() const noexcept { return refusals_; }
 
   // The connection is ending: whatever is sent now is dropped, so the Hub need not
   // build replies (a long list) for it. Readable from any thread.
@@ -56,6 +60,7 @@ class Peer {
   std::string remote_;
   std::string name_;  // as spelled at LOGIN
   std::int64_t login_unix_ms_ = 0;
+  std::uint64_t refusals_ = 0;
   std::atomic<bool> closing_{false};
 };
 

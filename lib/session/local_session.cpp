@@ -72,7 +72,8 @@ void LocalSession::run_queued() {
 }
 
 // One command at a time: an in-process user never has many messages in flight.
-Flow LocalSession::on_command(const Command& command) {
+Handled LocalSession::on_command(const Command& command) {
+  const std::uint64_t refusals_before = refusals();
   switch (core_.hub().handle(*this, command)) {
     case Hub::After::close:
       close_on_strand();
@@ -84,7 +85,7 @@ Flow LocalSession::on_command(const Command& command) {
     case Hub::After::stay:
       break;
   }
-  return open_ && !paused_ ? Flow::next : Flow::stop;
+  return {open_ && !paused_ ? Flow::next : Flow::stop, refusals() != refusals_before};
 }
 
 // The line protocol answers everything through the Hub; kept for the interface.

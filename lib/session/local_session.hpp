@@ -39,7 +39,7 @@ class LocalSession final : public Peer,
   void shut_down() override;
 
  private:
-  Flow on_command(const Command& command) override;
+  Handled on_command(const Command& command) override;
   Flow on_reply(Payload payload) override;
   bool on_decode_error(ReplyError error) override;
   void on_line() override {}

@@ -57,7 +57,7 @@ class Session final : public Peer,
  private:
   enum class State { opening, open, draining, closed };
 
-  Flow on_command(const Command& command) override;
+  Handled on_command(const Command& command) override;
   Flow on_reply(Payload payload) override;
   bool must_wait(bool message);  // and pauses the input if so
   bool on_decode_error(ReplyError error) override;

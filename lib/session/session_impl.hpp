@@ -241,26 +241,29 @@ bool Session<Link>::backlogged() {
 }
 
 template <class Link>
-Flow Session<Link>::on_command(const Command& command) {
-  if (state_ != State::open) return Flow::stop;
+Handled Session<Link>::on_command(const Command& command) {
+  if (state_ != State::open) return {Flow::stop, true};
   if (must_wait(is_message(command.verb))) return Flow::retry;
   core_.metrics().command();
-  if (!command.follow_up && !rate_allows()) return Flow::next;
-  switch (core_.hub().handle(*this, command)) {
+  if (!command.follow_up && !rate_allows()) return {Flow::next, true};
+  const std::uint64_t refusals_before = refusals();
+  const Hub::After after = core_.hub().handle(*this, command);
+  const bool refused = refusals() != refusals_before;
+  switch (after) {
     case Hub::After::close:
       finish(errc::closed_by_client, nullptr);
-      return Flow::stop;
+      return {Flow::stop, refused};
     case Hub::After::pending:
       ++in_flight_;
       break;
     case Hub::After::wait:
       ++in_flight_;
       blocked_ = paused_ = true;
-      return Flow::stop;
+      return {Flow::stop, refused};
     case Hub::After::stay:
       break;
   }
-  return state_ == State::open ? Flow::next : Flow::stop;
+  return {state_ == State::open ? Flow::next : Flow::stop, refused};
 }
 
 template <class Link>

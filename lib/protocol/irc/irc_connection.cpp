@@ -75,15 +75,12 @@ Flow IrcConnection::command_step(DecodeHandler& handler, Asked asked, std::strin
   if (skip_done_step()) return Flow::next;
   asked_ = asked;
   target_.assign(target);
-  const bool succeeded_before = succeeded_;
-  succeeded_ = false;
-  Flow flow = handler.on_command(command);
-  if (flow == Flow::retry) {
-    succeeded_ = succeeded_before;
-    return flow;
-  }
+  const Handled handled = handler.on_command(command);
+  if (handled.flow == Flow::retry) return Flow::retry;
+  succeeded_ = !handled.refused;
+  if (asked == Asked::registration && succeeded_) registered_ = true;  // welcomed
   steps_done_ = ++step_;
-  return flow;
+  return handled.flow;
 }
 
 bool IrcConnection::skip_done_step() {
@@ -104,87 +101,96 @@ Flow IrcConnection::numeric_step(DecodeHandler& handler, int code, std::string_v
                     fmt::format(":{} {:03} {} {}\r\n", IrcProtocol::server_name, code, me(), rest));
 }
 
-Flow IrcConnection::on_message(const IrcMessage& m, DecodeHandler& handler) {
-  verb_.assign(m.command);
-  const std::string_view c = m.command;
-  if (is(c, "PONG")) return Flow::next;  // its arrival was the point (on_line)
-  if (is(c, "PING")) {
-    if (m.count == 0) return numeric_step(handler, 409, ":No origin specified");
-    thread_local std::string scratch;
-    return command_step(handler, Asked::ping, {},
-                        {.verb = Verb::ping, .text = trim(strip_controls(m.param(0), scratch))});
-  }
-  if (is(c, "QUIT")) {
-    std::string_view reason = m.count > 0 ? m.param(0) : std::string_view("Client quit");
-    SC_STEP(
-        reply_step(handler, fmt::format("ERROR :Closing Link: {} (Quit: {})\r\n", me(), reason)));
-    return command_step(handler, Asked::quit, {}, {.verb = Verb::quit, .follow_up = true});
-  }
-  if (is(c, "CAP")) return cap(m, handler);
-  if (is(c, "NICK") || is(c, "USER") || is(c, "PASS")) return registration(m, handler);
-  if (!registered_) return numeric_step(handler, 451, ":You have not registered");
-
-  if (is(c, "PRIVMSG")) return privmsg(m, false, handler);
-  if (is(c, "NOTICE")) return privmsg(m, true, handler);
-  if (is(c, "JOIN")) return join(m, handler);
-  if (is(c, "PART")) return part(m, handler);
-  if (is(c, "NAMES")) return names(m, handler);
-  if (is(c, "WHO")) return who(m, handler);
-  if (is(c, "WHOIS")) {
-    if (m.count == 0) return numeric_step(handler, 431, ":No nickname given");
-    std::string_view nick = m.param(m.count - 1);  // WHOIS [server] nick
-    nick = nick.substr(0, nick.find(','));
-    return command_step(handler, Asked::whois, nick, {.verb = Verb::who});
-  }
-  if (is(c, "WHOWAS")) {  // no nick history; clients ask after a WHOIS of an unknown nick
-    if (m.count == 0) return numeric_step(handler, 431, ":No nickname given");
-    std::string_view nick = m.param(0);
-    SC_STEP(numeric_step(handler, 406, fmt::format("{} :There was no such nickname", nick)));
-    return numeric_step(handler, 369, fmt::format("{} :End of WHOWAS", nick));
-  }
-  if (is(c, "LIST")) return command_step(handler, Asked::list, {}, {.verb = Verb::rooms});
-  if (is(c, "TOPIC")) return topic(m, handler);
-  if (is(c, "MODE")) return mode(m, handler);
-  if (is(c, "AWAY")) {
-    if (m.count > 0 && !m.param(0).empty()) {
-      return numeric_step(handler, 306, ":You have been marked as being away");
-    }
-    return numeric_step(handler, 305, ":You are no longer marked as being away");
-  }
-  if (is(c, "USERHOST")) {
-    // Only the asker's own host is known here (clients ask it to learn their address).
-    bool self = false;
-    for (std::size_t i = 0; i < m.count; ++i) self |= iequals_ascii(m.param(i), nick_);
-    return numeric_step(handler, 302,
-                        self ? fmt::format(":{}=+{}@{}", nick_, nick_, IrcProtocol::server_name)
-                             : std::string(":"));
-  }
-  return numeric_step(handler, 421, fmt::format("{} :Unknown command", c));
+Flow IrcConnection::not_enough_params(DecodeHandler& handler, std::string_view command) {
+  return numeric_step(handler, 461, fmt::format("{} :Not enough parameters", command));
 }
 
-// NICK, USER and PASS. There are no accounts, so PASS is accepted and not checked.
-Flow IrcConnection::registration(const IrcMessage& m, DecodeHandler& handler) {
-  const std::string_view c = m.command;
-  if (is(c, "NICK")) {
-    std::string_view nick = m.param(0);
-    if (nick.empty()) return numeric_step(handler, 431, ":No nickname given");
-    if (auto space = nick.find(' '); space != std::string_view::npos) {  // "NICK :a b"
-      return numeric_step(handler, 432,
-                          fmt::format("{} :Erroneous nickname", nick.substr(0, space)));
-    }
-    if (registered_) {
-      if (iequals_ascii(nick, nick_)) return Flow::next;
-      return numeric_step(handler, 447,
-                          fmt::format("{} :Nick changes are not supported here", nick));
-    }
-    nick_.assign(nick);
-    return try_to_register(handler);
+const IrcConnection::CommandSpec* IrcConnection::find_command(std::string_view name) noexcept {
+  // Searched in order: the commands sent most often come first.
+  static constexpr CommandSpec commands[] = {
+      {"PRIVMSG", &IrcConnection::privmsg, 0, When::registered},  // 411, 412
+      {"PING", &IrcConnection::ping, 0, When::any},               // 409
+      {"PONG", &IrcConnection::pong, 0, When::any},
+      {"NOTICE", &IrcConnection::notice, 0, When::registered},  // never answered
+      {"JOIN", &IrcConnection::join, 1, When::registered},
+      {"PART", &IrcConnection::part, 1, When::registered},
+      {"NAMES", &IrcConnection::names, 0, When::registered},    // 366 alone
+      {"WHO", &IrcConnection::who, 0, When::registered},        // 315 alone
+      {"WHOIS", &IrcConnection::whois, 0, When::registered},    // 431
+      {"WHOWAS", &IrcConnection::whowas, 0, When::registered},  // 431
+      {"LIST", &IrcConnection::list, 0, When::registered},
+      {"TOPIC", &IrcConnection::topic, 1, When::registered},
+      {"MODE", &IrcConnection::mode, 1, When::registered},
+      {"AWAY", &IrcConnection::away, 0, When::registered},
+      {"USERHOST", &IrcConnection::userhost, 0, When::registered},
+      {"CAP", &IrcConnection::cap, 0, When::any},    // 410
+      {"NICK", &IrcConnection::nick, 0, When::any},  // 431
+      {"USER", &IrcConnection::user, 4, When::unregistered},
+      {"PASS", &IrcConnection::pass, 0, When::unregistered},
+      {"QUIT", &IrcConnection::quit, 0, When::any},
+  };
+  for (const auto& command : commands) {
+    if (is(name, command.name)) return &command;
   }
-  if (registered_) return numeric_step(handler, 462, ":You may not reregister");
-  if (is(c, "PASS")) return Flow::next;
-  if (m.count < 4) return numeric_step(handler, 461, "USER :Not enough parameters");
+  return nullptr;
+}
+
+Flow IrcConnection::on_message(const IrcMessage& m, DecodeHandler& handler) {
+  verb_.assign(m.command);
+  const CommandSpec* command = find_command(m.command);
+  // Before registration an unknown command is one not allowed yet, as RFC 2812 has it.
+  if (!registered_ && (!command || command->when == When::registered)) {
+    return numeric_step(handler, 451, ":You have not registered");
+  }
+  if (!command) return numeric_step(handler, 421, fmt::format("{} :Unknown command", m.command));
+  if (registered_ && command->when == When::unregistered) {
+    return numeric_step(handler, 462, ":You may not reregister");
+  }
+  if (m.count < command->min_params) return not_enough_params(handler, command->name);
+  return (this->*command->handler)(m, handler);
+}
+
+Flow IrcConnection::pong(const IrcMessage&, DecodeHandler&) {
+  return Flow::next;  // its arrival was the point (on_line)
+}
+
+Flow IrcConnection::ping(const IrcMessage& m, DecodeHandler& handler) {
+  if (m.count == 0) return numeric_step(handler, 409, ":No origin specified");
+  thread_local std::string scratch;
+  return command_step(handler, Asked::ping, {},
+                      {.verb = Verb::ping, .text = trim(strip_controls(m.param(0), scratch))});
+}
+
+Flow IrcConnection::quit(const IrcMessage& m, DecodeHandler& handler) {
+  std::string_view reason = m.count > 0 ? m.param(0) : std::string_view("Client quit");
+  SC_STEP(reply_step(handler, fmt::format("ERROR :Closing Link: {} (Quit: {})\r\n", me(), reason)));
+  return command_step(handler, Asked::quit, {}, {.verb = Verb::quit, .follow_up = true});
+}
+
+Flow IrcConnection::nick(const IrcMessage& m, DecodeHandler& handler) {
+  std::string_view wanted = m.param(0);
+  if (wanted.empty()) return numeric_step(handler, 431, ":No nickname given");
+  if (auto space = wanted.find(' '); space != std::string_view::npos) {  // "NICK :a b"
+    return numeric_step(handler, 432,
+                        fmt::format("{} :Erroneous nickname", wanted.substr(0, space)));
+  }
+  if (registered_) {
+    if (iequals_ascii(wanted, nick_)) return Flow::next;
+    return numeric_step(handler, 447,
+                        fmt::format("{} :Nick changes are not supported here", wanted));
+  }
+  nick_.assign(wanted);
+  return try_to_register(handler);
+}
+
+Flow IrcConnection::user(const IrcMessage&, DecodeHandler& handler) {
   user_given_ = true;
   return try_to_register(handler);
+}
+
+// There are no accounts, so PASS is accepted and not checked.
+Flow IrcConnection::pass(const IrcMessage&, DecodeHandler&) {
+  return Flow::next;
 }
 
 // Registration is a LOGIN with the nick (the welcome burst is the reply to it).
@@ -222,7 +228,6 @@ Flow IrcConnection::cap(const IrcMessage& m, DecodeHandler& handler) {
 }
 
 Flow IrcConnection::join(const IrcMessage& m, DecodeHandler& handler) {
-  if (m.count == 0) return numeric_step(handler, 461, "JOIN :Not enough parameters");
   return for_each_item(m.param(0), [&](std::string_view channel) {
     if (is_public(channel)) return Flow::next;  // every IRC user is in it already
     std::string_view room = room_of(channel);
@@ -230,7 +235,7 @@ Flow IrcConnection::join(const IrcMessage& m, DecodeHandler& handler) {
       return numeric_step(handler, 403, fmt::format("{} :No such channel", channel));
     SC_STEP(command_step(handler, Asked::join, channel, {.verb = Verb::join, .name = room}));
     // The NAMES is a step whether it is asked or not, so that a line fed again after a
-    // retry skips the same steps. succeeded_ tells of the last command answered, which is
+    // retry skips the same steps. succeeded_ tells of the last command handed over, which is
     // this JOIN only if it was not skipped as done before.
     if (step_ < steps_done_ || succeeded_) {
       return command_step(handler, Asked::join_names, channel,
@@ -242,7 +247,6 @@ Flow IrcConnection::join(const IrcMessage& m, DecodeHandler& handler) {
 }
 
 Flow IrcConnection::part(const IrcMessage& m, DecodeHandler& handler) {
-  if (m.count == 0) return numeric_step(handler, 461, "PART :Not enough parameters");
   return for_each_item(m.param(0), [&](std::string_view channel) {
     if (is_public(channel)) {
       return reply_step(handler,
@@ -258,15 +262,23 @@ Flow IrcConnection::part(const IrcMessage& m, DecodeHandler& handler) {
 
 // PRIVMSG and NOTICE: to #room (SAY), &public (MSG) or a nick (DM). A NOTICE is
 // delivered as a message like any other, and never answered with an error.
-Flow IrcConnection::privmsg(const IrcMessage& m, bool notice, DecodeHandler& handler) {
+Flow IrcConnection::privmsg(const IrcMessage& m, DecodeHandler& handler) {
+  return send_text(m, false, handler);
+}
+
+Flow IrcConnection::notice(const IrcMessage& m, DecodeHandler& handler) {
+  return send_text(m, true, handler);
+}
+
+Flow IrcConnection::send_text(const IrcMessage& m, bool quiet, DecodeHandler& handler) {
   if (m.count == 0) {
-    if (notice) return Flow::next;
+    if (quiet) return Flow::next;
     return numeric_step(handler, 411, fmt::format(":No recipient given ({})", m.command));
   }
   thread_local std::string scratch;
   std::string_view text = trim(strip_controls(m.param(1), scratch));
-  if (text.empty() && !notice) return numeric_step(handler, 412, ":No text to send");
-  const Asked asked = notice ? Asked::notice : Asked::privmsg;
+  if (text.empty() && !quiet) return numeric_step(handler, 412, ":No text to send");
+  const Asked asked = quiet ? Asked::notice : Asked::privmsg;
   return for_each_item(m.param(0), [&](std::string_view target) {
     if (is_public(target))
       return command_step(handler, asked, target, {.verb = Verb::msg, .text = text});
@@ -300,9 +312,27 @@ Flow IrcConnection::who(const IrcMessage& m, DecodeHandler& handler) {
   return command_step(handler, Asked::who, mask, {.verb = Verb::who});
 }
 
+Flow IrcConnection::whois(const IrcMessage& m, DecodeHandler& handler) {
+  if (m.count == 0) return numeric_step(handler, 431, ":No nickname given");
+  std::string_view target = m.param(m.count - 1);  // WHOIS [server] nick
+  target = target.substr(0, target.find(','));
+  return command_step(handler, Asked::whois, target, {.verb = Verb::user_info, .name = target});
+}
+
+// No nick history is kept; clients ask after a WHOIS of an unknown nick.
+Flow IrcConnection::whowas(const IrcMessage& m, DecodeHandler& handler) {
+  if (m.count == 0) return numeric_step(handler, 431, ":No nickname given");
+  std::string_view target = m.param(0);
+  SC_STEP(numeric_step(handler, 406, fmt::format("{} :There was no such nickname", target)));
+  return numeric_step(handler, 369, fmt::format("{} :End of WHOWAS", target));
+}
+
+Flow IrcConnection::list(const IrcMessage&, DecodeHandler& handler) {
+  return command_step(handler, Asked::list, {}, {.verb = Verb::rooms});
+}
+
 // Rooms have no topics: asking shows none, setting one is refused.
 Flow IrcConnection::topic(const IrcMessage& m, DecodeHandler& handler) {
-  if (m.count == 0) return numeric_step(handler, 461, "TOPIC :Not enough parameters");
   std::string_view channel = m.param(0);
   if (m.count > 1) {
     return numeric_step(handler, 482, fmt::format("{} :You're not channel operator", channel));
@@ -311,7 +341,7 @@ Flow IrcConnection::topic(const IrcMessage& m, DecodeHandler& handler) {
     return numeric_step(handler, 331, fmt::format("{} :No topic is set", channel));
   std::string_view room = room_of(channel);
   if (room.empty()) return numeric_step(handler, 403, fmt::format("{} :No such channel", channel));
-  return command_step(handler, Asked::topic, channel, {.verb = Verb::who, .name = room});
+  return command_step(handler, Asked::topic, channel, {.verb = Verb::room_info, .name = room});
 }
 
 // Channel modes are fixed (+nt: members only, no topic changes) and user modes are
@@ -319,7 +349,7 @@ Flow IrcConnection::topic(const IrcMessage& m, DecodeHandler& handler) {
 // ignored.
 Flow IrcConnection::mode(const IrcMessage& m, DecodeHandler& handler) {
   std::string_view target = m.param(0);
-  if (target.empty()) return numeric_step(handler, 461, "MODE :Not enough parameters");
+  if (target.empty()) return not_enough_params(handler, "MODE");  // "MODE :"
   std::string_view modes = m.param(1);
   const bool channel = is_public(target) || target.front() == '#';
   if (!channel) {
@@ -338,7 +368,23 @@ Flow IrcConnection::mode(const IrcMessage& m, DecodeHandler& handler) {
   if (is_public(target)) return numeric_step(handler, 324, fmt::format("{} +nt", target));
   std::string_view room = room_of(target);
   if (room.empty()) return numeric_step(handler, 403, fmt::format("{} :No such channel", target));
-  return command_step(handler, Asked::mode, target, {.verb = Verb::who, .name = room});
+  return command_step(handler, Asked::mode, target, {.verb = Verb::room_info, .name = room});
+}
+
+Flow IrcConnection::away(const IrcMessage& m, DecodeHandler& handler) {
+  if (m.count > 0 && !m.param(0).empty()) {
+    return numeric_step(handler, 306, ":You have been marked as being away");
+  }
+  return numeric_step(handler, 305, ":You are no longer marked as being away");
+}
+
+// Only the asker's own host is known here (clients ask it to learn their address).
+Flow IrcConnection::userhost(const IrcMessage& m, DecodeHandler& handler) {
+  bool self = false;
+  for (std::size_t i = 0; i < m.count; ++i) self |= iequals_ascii(m.param(i), nick_);
+  return numeric_step(
+      handler, 302,
+      self ? fmt::format(":{}=+{}@{}", nick_, nick_, IrcProtocol::server_name) : std::string(":"));
 }
 
 }  // namespace socketchat::detail

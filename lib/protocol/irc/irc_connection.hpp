@@ -26,7 +26,8 @@ Payload as_irc_lines(char* data, std::size_t size);
 //
 // Threading: everything runs on the connection's strand, except encode() of a
 // direct message, which the sender's strand calls: that reads only nick_, which is
-// set before the nick is registered with the Hub and never changes after.
+// set before the nick is registered with the Hub and never changes after. encode()
+// changes nothing: the decoder learns a command's outcome from on_command().
 class IrcConnection final : public Decoder, public Protocol {
  public:
   explicit IrcConnection(const IrcProtocol& shared);
@@ -65,22 +66,53 @@ class IrcConnection final : public Decoder, public Protocol {
   // replies). When a step must wait (Flow::retry), the line is fed again later and
   // the steps already done are skipped.
   Flow on_message(const IrcMessage& message, DecodeHandler& handler);
-  Flow registration(const IrcMessage& message, DecodeHandler& handler);
-  Flow try_to_register(DecodeHandler& handler);
+
+  // The command table: adding an IRC command is a row there and a handler here.
+  using Handler = Flow (IrcConnection::*)(const IrcMessage&, DecodeHandler&);
+  // When a command is taken: `registered` ones get 451 before registration, and
+  // `unregistered` ones (USER, PASS) 462 after it.
+  enum class When { any, registered, unregistered };
+  struct CommandSpec {
+    std::string_view name;  // as numerics name it
+    Handler handler;
+    std::size_t min_params;  // with fewer: 461 (a handler answers what RFC 2812 says
+                             // otherwise, such as WHOIS's 431)
+    When when;
+  };
+  static const CommandSpec* find_command(std::string_view name) noexcept;
+
+  // The handlers, one per row.
+  Flow pong(const IrcMessage& message, DecodeHandler& handler);
+  Flow ping(const IrcMessage& message, DecodeHandler& handler);
+  Flow quit(const IrcMessage& message, DecodeHandler& handler);
+  Flow cap(const IrcMessage& message, DecodeHandler& handler);
+  Flow nick(const IrcMessage& message, DecodeHandler& handler);
+  Flow user(const IrcMessage& message, DecodeHandler& handler);
+  Flow pass(const IrcMessage& message, DecodeHandler& handler);
+  Flow privmsg(const IrcMessage& message, DecodeHandler& handler);
+  Flow notice(const IrcMessage& message, DecodeHandler& handler);
   Flow join(const IrcMessage& message, DecodeHandler& handler);
   Flow part(const IrcMessage& message, DecodeHandler& handler);
-  Flow privmsg(const IrcMessage& message, bool notice, DecodeHandler& handler);
   Flow names(const IrcMessage& message, DecodeHandler& handler);
   Flow who(const IrcMessage& message, DecodeHandler& handler);
+  Flow whois(const IrcMessage& message, DecodeHandler& handler);
+  Flow whowas(const IrcMessage& message, DecodeHandler& handler);
+  Flow list(const IrcMessage& message, DecodeHandler& handler);
   Flow topic(const IrcMessage& message, DecodeHandler& handler);
   Flow mode(const IrcMessage& message, DecodeHandler& handler);
-  Flow cap(const IrcMessage& message, DecodeHandler& handler);
+  Flow away(const IrcMessage& message, DecodeHandler& handler);
+  Flow userhost(const IrcMessage& message, DecodeHandler& handler);
+
+  // PRIVMSG, or NOTICE when `quiet` (never answered with an error).
+  Flow send_text(const IrcMessage& message, bool quiet, DecodeHandler& handler);
+  Flow try_to_register(DecodeHandler& handler);
   Flow command_step(DecodeHandler& handler, Asked asked, std::string_view target, Command command);
   Flow reply_step(DecodeHandler& handler, std::string text);
   // True (and counted) when the next step was done before the line had to wait.
   bool skip_done_step();
   // A numeric reply from the server: ":socketchat <code> <nick> <rest>\r\n".
   Flow numeric_step(DecodeHandler& handler, int code, std::string_view rest);
+  Flow not_enough_params(DecodeHandler& handler, std::string_view command);
 
   // irc_replies.cpp
   std::string_view me() const noexcept { return registered_ ? std::string_view(nick_) : "*"; }
@@ -91,7 +123,10 @@ class IrcConnection final : public Decoder, public Protocol {
                  std::size_t max_bytes) const;
   void room_list(fmt::memory_buffer& out, std::span<const RoomSummary> rooms,
                  std::size_t max_bytes) const;
+  // ":socketchat <code> <to> <rest>\r\n"; `to` is me() unless given.
   void numeric(fmt::memory_buffer& out, int code, std::string_view rest) const;
+  void numeric(fmt::memory_buffer& out, std::string_view to, int code, std::string_view rest) const;
+  void end_of_whois(fmt::memory_buffer& out) const;
 
   const IrcProtocol& shared_;
   LineFramer framer_{IrcProtocol::max_line_bytes};
@@ -105,9 +140,10 @@ class IrcConnection final : public Decoder, public Protocol {
   Asked asked_ = Asked::none;
   std::string verb_;    // as the client spelled it, for numerics that name it
   std::string target_;  // channel or nick, as the client spelled it
-  // Set by encode() while the Hub answers (strand only).
-  mutable bool registered_ = false;
-  mutable bool succeeded_ = false;  // the last command was answered OK
+  // What the handler said of the last command handed over (Handled::refused): encode()
+  // only reads them, so it stays pure.
+  bool registered_ = false;  // the LOGIN was not refused
+  bool succeeded_ = false;   // the last command was not refused
 };
 
 }  // namespace socketchat::detail

@@ -87,7 +87,12 @@ Payload as_irc_lines(char* data, std::size_t size) {
 }
 
 void IrcConnection::numeric(fmt::memory_buffer& out, int code, std::string_view rest) const {
-  fmt::format_to(std::back_inserter(out), ":{} {:03} {} {}\r\n", server, code, me(), rest);
+  numeric(out, me(), code, rest);
+}
+
+void IrcConnection::numeric(fmt::memory_buffer& out, std::string_view to, int code,
+                            std::string_view rest) const {
+  fmt::format_to(std::back_inserter(out), ":{} {:03} {} {}\r\n", server, code, to, rest);
 }
 
 Payload IrcConnection::encode(const ServerMessage& m) const {
@@ -99,9 +104,7 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
       append_privmsg(out, m.user, {}, nick_, m.text);
       return Payload::copy_of({out.data(), out.size()});
     case Notice::ok:
-      succeeded_ = true;
       if (asked_ == Asked::registration) {
-        registered_ = true;
         welcome(out, m.room_limit);
       } else if (asked_ == Asked::join) {
         fmt::format_to(it, ":{} JOIN {}\r\n", irc_source(nick_), target_);
@@ -117,6 +120,15 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
       break;
     case Notice::room_list:
       room_list(out, m.rooms, m.max_bytes);
+      break;
+    case Notice::user_info:  // WHOIS asks; no such user is 401 (error_reply)
+      numeric(out, 311, fmt::format("{} {} {} * :{}", m.user, m.user, server, m.user));
+      numeric(out, 312, fmt::format("{} {} :socketchat", m.user, server));
+      end_of_whois(out);
+      break;
+    case Notice::room_info:  // TOPIC or MODE asks; no such room is 403 (error_reply)
+      if (asked_ == Asked::topic) numeric(out, 331, fmt::format("{} :No topic is set", target_));
+      if (asked_ == Asked::mode) numeric(out, 324, fmt::format("{} +nt", target_));
       break;
     case Notice::pong:
       fmt::format_to(it, ":{0} PONG {0} :{1}\r\n", server, m.text);
@@ -135,29 +147,31 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
   return as_irc_lines(out.data(), out.size());
 }
 
+// To the nick: it is registered once the Hub's OK, encoded here, has been handed back.
 void IrcConnection::welcome(fmt::memory_buffer& out, std::size_t room_limit) const {
-  numeric(out, 1, fmt::format(":Welcome to socketchat, {}", nick_));
-  numeric(out, 2, fmt::format(":Your host is {}, running version {}", server, version_string));
-  numeric(out, 3, fmt::format(":This server was created {}", shared_.created()));
-  numeric(out, 4, fmt::format("{} {} i nt", server, version_string));
+  numeric(out, nick_, 1, fmt::format(":Welcome to socketchat, {}", nick_));
+  numeric(out, nick_, 2,
+          fmt::format(":Your host is {}, running version {}", server, version_string));
+  numeric(out, nick_, 3, fmt::format(":This server was created {}", shared_.created()));
+  numeric(out, nick_, 4, fmt::format("{} {} i nt", server, version_string));
   // CHANLIMIT counts # channels only: &public is no room and takes none of them.
   const std::string chanlimit =
       room_limit == 0 ? std::string() : fmt::format("CHANLIMIT=#:{} ", room_limit);
-  numeric(out, 5,
+  numeric(out, nick_, 5,
           fmt::format("CHANTYPES=#& {}NICKLEN=32 CHANNELLEN=33 CASEMAPPING=ascii PREFIX=() "
                       "CHANMODES=,,,nt NETWORK={} :are supported by this server",
                       chanlimit, server));
-  numeric(out, 422, ":MOTD File is missing");
+  numeric(out, nick_, 422, ":MOTD File is missing");
   // Every IRC user is in the public feed (the line protocol's MSG). Its names list
   // shows only the newcomer: everyone's would make N logins cost N^2 bytes (19,000
   // users: gigabytes); NAMES &public or WHO &public lists them on request.
   fmt::format_to(std::back_inserter(out), ":{} JOIN {}\r\n", irc_source(nick_),
                  IrcProtocol::public_channel);
-  numeric(out, 353, fmt::format("= {} :{}", IrcProtocol::public_channel, nick_));
-  numeric(out, 366, fmt::format("{} :End of /NAMES list.", IrcProtocol::public_channel));
+  numeric(out, nick_, 353, fmt::format("= {} :{}", IrcProtocol::public_channel, nick_));
+  numeric(out, nick_, 366, fmt::format("{} :End of /NAMES list.", IrcProtocol::public_channel));
 }
 
-// A list of users answers NAMES (and a JOIN), WHO, WHOIS, TOPIC or MODE.
+// A list of users answers NAMES (and a JOIN) or WHO.
 void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::string_view> names,
                               std::size_t max_bytes) const {
   switch (asked_) {
@@ -216,27 +230,13 @@ void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::stri
       end.append(out, budget.left_out());
       break;
     }
-    case Asked::whois: {
-      bool found = false;
-      for (auto name : names) {
-        if (!iequals_ascii(name, target_)) continue;
-        found = true;
-        numeric(out, 311, fmt::format("{} {} {} * :{}", name, name, server, name));
-        numeric(out, 312, fmt::format("{} {} :socketchat", name, server));
-      }
-      if (!found) numeric(out, 401, fmt::format("{} :No such nick/channel", target_));
-      numeric(out, 318, fmt::format("{} :End of /WHOIS list.", target_));
-      break;
-    }
-    case Asked::topic:
-      numeric(out, 331, fmt::format("{} :No topic is set", target_));
-      break;
-    case Asked::mode:
-      numeric(out, 324, fmt::format("{} +nt", target_));
-      break;
     default:
       break;
   }
+}
+
+void IrcConnection::end_of_whois(fmt::memory_buffer& out) const {
+  numeric(out, 318, fmt::format("{} :End of /WHOIS list.", target_));
 }
 
 void IrcConnection::room_list(fmt::memory_buffer& out, std::span<const RoomSummary> rooms,
@@ -278,7 +278,9 @@ void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error) const
     case ReplyError::empty_message:
       return numeric(out, 412, ":No text to send");
     case ReplyError::no_such_user:
-      return numeric(out, 401, fmt::format("{} :No such nick/channel", target_));
+      numeric(out, 401, fmt::format("{} :No such nick/channel", target_));
+      if (asked_ == Asked::whois) end_of_whois(out);
+      return;
     case ReplyError::rate_limited:
       return numeric(out, 263, fmt::format("{} :Please wait a while and try again.", verb_));
     case ReplyError::message_rejected:

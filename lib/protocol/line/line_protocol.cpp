@@ -61,7 +61,7 @@ class LineDecoder final : public Decoder {
       if (!is_valid_utf8(line)) return refused(ReplyError::invalid_utf8);
       if (trim(line).empty()) return Flow::next;  // blank lines are ignored
       thread_local std::string scratch;
-      return handler.on_command(LineProtocol::parse(line, scratch));
+      return handler.on_command(LineProtocol::parse(line, scratch)).flow;
     });
   }
 
@@ -198,6 +198,9 @@ Payload LineProtocol::encode(const ServerMessage& m) const {
       return shutting_down_;
     case Notice::pong:
       return m.text.empty() ? pong_ : Payload::copy_of(fmt::format("PONG {}\n", m.text));
+    case Notice::user_info:  // answers to lookups no line command makes (IRC's WHOIS)
+    case Notice::room_info:
+      return {};
     default:
       break;
   }
