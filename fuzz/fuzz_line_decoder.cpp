@@ -84,7 +84,7 @@ struct Recorder final : DecodeHandler {
 template <class NextPiece>
 std::string decode(const LineProtocol& protocol, std::size_t max_line, std::string_view bytes,
                    bool pause, NextPiece next_piece) {
-  std::unique_ptr<Decoder> decoder = protocol.make_decoder();
+  auto decoder = std::make_unique<LineDecoder>(protocol, max_line);
   Recorder recorder(pause);
   while (!bytes.empty()) {
     std::string_view piece = bytes.substr(0, next_piece());

@@ -100,7 +100,7 @@ class ShoutDecoder final : public sc::Decoder {
       sc::Command command{.verb = sc::Verb::unknown, .name = {}, .text = {}};
       if (verb == "iam") command = {.verb = sc::Verb::login, .name = rest};
       if (verb == "shout") command = {.verb = sc::Verb::msg, .text = rest};
-      sc::Flow flow = handler.on_command(command);
+      sc::Flow flow = handler.on_command(command).flow;
       if (flow == sc::Flow::retry) break;
       taken = lf + 1;
       if (flow == sc::Flow::stop) break;

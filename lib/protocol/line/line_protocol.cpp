@@ -45,33 +45,6 @@ Verb verb_of(std::string_view word) noexcept {
   return Verb::unknown;
 }
 
-// Per-connection state: the framer's remainder.
-class LineDecoder final : public Decoder {
- public:
-  LineDecoder(const LineProtocol& protocol, std::size_t max_line_bytes)
-      : protocol_(protocol), framer_(max_line_bytes) {}
-
-  std::size_t feed(std::string_view bytes, DecodeHandler& handler) override {
-    auto refused = [&](ReplyError error) {
-      return handler.on_decode_error(error) ? Flow::next : Flow::stop;
-    };
-    return framer_.feed(bytes, [&](LineFramer::Unit unit, std::string_view line) {
-      handler.on_line();  // any line is activity, even one refused below
-      if (unit == LineFramer::Unit::too_long) return refused(ReplyError::line_too_long);
-      if (!is_valid_utf8(line)) return refused(ReplyError::invalid_utf8);
-      if (trim(line).empty()) return Flow::next;  // blank lines are ignored
-      thread_local std::string scratch;
-      return handler.on_command(LineProtocol::parse(line, scratch)).flow;
-    });
-  }
-
-  const Protocol& encoder() const noexcept override { return protocol_; }
-
- private:
-  const LineProtocol& protocol_;
-  LineFramer framer_;
-};
-
 std::string_view clean_text(std::string_view text, std::string& scratch) {
   return trim(strip_controls(text, scratch));
 }
@@ -140,6 +113,20 @@ LineProtocol::LineProtocol(std::size_t max_line_bytes)
   for (std::size_t i = 0; i <= static_cast<std::size_t>(last_reply_error); ++i) {
     errors_[i] = Payload::copy_of(fmt::format("ERR {}\n", code_of(static_cast<ReplyError>(i))));
   }
+}
+
+std::size_t LineDecoder::feed(std::string_view bytes, DecodeHandler& handler) {
+  auto refused = [&](ReplyError error) {
+    return handler.on_decode_error(error) ? Flow::next : Flow::stop;
+  };
+  return framer_.feed(bytes, [&](LineFramer::Unit unit, std::string_view line) {
+    handler.on_line();  // any line is activity, even one refused below
+    if (unit == LineFramer::Unit::too_long) return refused(ReplyError::line_too_long);
+    if (!is_valid_utf8(line)) return refused(ReplyError::invalid_utf8);
+    if (trim(line).empty()) return Flow::next;  // blank lines are ignored
+    thread_local std::string scratch;
+    return handler.on_command(LineProtocol::parse(line, scratch)).flow;
+  });
 }
 
 std::unique_ptr<Decoder> LineProtocol::make_decoder() const {

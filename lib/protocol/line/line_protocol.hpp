@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <mutex>
 
+#include "protocol/line_framer.hpp"
 #include "socketchat/protocol.hpp"
 
 namespace socketchat::detail {
@@ -38,6 +39,22 @@ class LineProtocol final : public Protocol {
   KeptList* kept_slot(const ServerMessage& message) const noexcept;
   mutable std::mutex kept_mutex_;
   mutable std::array<KeptList, 2> kept_;  // room_list, user_list
+};
+
+// One connection's side of the line protocol: the framer's remainder.
+class LineDecoder final : public Decoder {
+ public:
+  LineDecoder(const LineProtocol& protocol, std::size_t max_line_bytes)
+      : protocol_(protocol), framer_(max_line_bytes) {}
+
+  std::size_t feed(std::string_view bytes, DecodeHandler& handler) override;
+  const Protocol& encoder() const noexcept override { return protocol_; }
+  // Bytes held waiting for the rest of a line (at most max_line_bytes + 1).
+  std::size_t buffered() const noexcept { return framer_.buffered(); }
+
+ private:
+  const LineProtocol& protocol_;
+  LineFramer framer_;
 };
 
 }  // namespace socketchat::detail
