@@ -26,13 +26,15 @@ TIMEOUT = 5.0  # seconds for any one expected line, reply or exit
 
 class Example:
     """A running example on 127.0.0.1 with an ephemeral port; its stdout is collected
-    line by line, its stderr kept in a file for failure messages."""
+    line by line, its stderr kept in a file for failure messages. `args` are its
+    command line (default: a TCP listener on any port); its first "listening on port N"
+    line gives `port`."""
 
-    def __init__(self, name):
+    def __init__(self, name, args=()):
         self.name = name
         self._stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            [os.path.join(EXAMPLES_DIR, "example_" + name), "tcp://127.0.0.1:0"],
+            [os.path.join(EXAMPLES_DIR, "example_" + name), *(args or ["tcp://127.0.0.1:0"])],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr)
         self._lines = []
         self._next = 0  # the first line wait_for_line() has not consumed
@@ -102,10 +104,16 @@ class Example:
 
 
 class Client:
-    """A line-protocol client over a real TCP socket."""
+    """A line-protocol client over a real TCP socket, or a Unix-domain one at
+    `unix_path`."""
 
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    def __init__(self, port=None, unix_path=None):
+        if unix_path is None:
+            self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        else:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(TIMEOUT)
+            self.sock.connect(unix_path)
         self._buffer = b""
 
     def send(self, line):
@@ -157,7 +165,9 @@ class Client:
         self.sock.close()
 
 
-class ExampleTest(unittest.TestCase):
+class ExampleCase(unittest.TestCase):
+    """Starts examples and clients, and ends them all after each test."""
+
     def setUp(self):
         self.examples = []
         self.clients = []
@@ -168,13 +178,15 @@ class ExampleTest(unittest.TestCase):
         for example in self.examples:
             example.close()
 
-    def start(self, name):
-        example = Example(name)
+    def start(self, name, *args):
+        example = Example(name, args)
         self.examples.append(example)
         return example
 
-    def client(self, example, name=None):
-        client = Client(example.port)
+    def client(self, example, name=None, unix_path=None):
+        """A client of `example`'s TCP port, or of its Unix socket at `unix_path`;
+        logged in as `name` if given."""
+        client = Client(example.port) if unix_path is None else Client(unix_path=unix_path)
         self.clients.append(client)
         if name is not None:
             client.login(name)
@@ -183,6 +195,10 @@ class ExampleTest(unittest.TestCase):
     def stop(self, example):
         self.assertEqual(example.terminate_and_wait(), 0,
                          f"example_{example.name} exit code; stderr: {example.stderr()!r}")
+
+
+class ExampleTest(ExampleCase):
+    """The examples of a single file: a server, a sink, a bot, a host, a filter."""
 
     def test_minimal(self):
         server = self.start("minimal")
@@ -293,7 +309,8 @@ class ExampleTest(unittest.TestCase):
 def main():
     global EXAMPLES_DIR
     if len(sys.argv) < 2 or not os.path.isdir(sys.argv[1]):
-        sys.exit("usage: test_examples.py DIR_OF_EXAMPLE_BINARIES [unittest options]")
+        sys.exit(f"usage: {os.path.basename(sys.argv[0])} DIR_OF_EXAMPLE_BINARIES"
+                 " [unittest options]")
     EXAMPLES_DIR = sys.argv.pop(1)
     unittest.main()
 
