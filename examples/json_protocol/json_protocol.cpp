@@ -178,7 +178,7 @@ Flow JsonDecoder::decode(std::string_view line, DecodeHandler& handler) {
   auto request = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (request.is_discarded()) return handler.on_reply(protocol_.invalid_json());
   std::string text;
-  return handler.on_command(command_of(request, text));  // both live until it returns
+  return handler.on_command(command_of(request, text)).flow;  // both live until it returns
 }
 
 // ---- replies -----------------------------------------------------------------
@@ -303,6 +303,12 @@ Payload JsonProtocol::encode(const ServerMessage& m) const {
       return payload_of({{"type", "left"}, {"room", m.room}, {"user", m.user}});
     case Notice::pong:
       return payload_of({{"type", "pong"}, {"token", m.text}});
+    case Notice::user_info:  // answers to lookups this protocol does not make, spelled anyway
+      return payload_of({{"type", "user"}, {"name", m.user}});
+    case Notice::room_info:
+      if (m.rooms.empty()) return payload_of({{"type", "room"}});
+      return payload_of(
+          {{"type", "room"}, {"name", m.rooms[0].name}, {"members", m.rooms[0].members}});
     case Notice::inactivity:
       return payload_of({{"type", "closing"}, {"reason", "inactivity"}});
     case Notice::shutting_down:
