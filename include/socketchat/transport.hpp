@@ -30,7 +30,9 @@ using ConnectionExecutor = asio::strand<asio::io_context::executor_type>;
 
 // One connection's bytes. The server calls it only on its executor, with at most one
 // read and one write in flight; the stream calls each handler exactly once, on the
-// same executor (as Asio's own operations on I/O objects made on it do).
+// same executor (as Asio's own operations on I/O objects made on it do). The server
+// keeps the stream alive until every handler it gave has been called (after close(),
+// with an error), and destroys it on its executor.
 class Stream {
  public:
   using Done = std::function<void(std::error_code)>;
@@ -74,7 +76,9 @@ class Acceptor {
   ~Acceptor() = default;
 };
 
-// A transport listening at one address, until stopped.
+// A transport listening at one address, until stopped. The server stops it before it
+// ends, and destroys it once the server's threads are done (or, on a host's
+// io_context, when the Server is destroyed: a host destroys it after stopped()).
 class Listening {
  public:
   virtual ~Listening() = default;
