@@ -32,7 +32,7 @@ using ConnectionExecutor = asio::strand<asio::io_context::executor_type>;
 // read and one write in flight; the stream calls each handler exactly once, on the
 // same executor (as Asio's own operations on I/O objects made on it do). The server
 // keeps the stream alive until every handler it gave has been called (after close(),
-// with an error), and destroys it on its executor.
+// with an error).
 class Stream {
  public:
   using Done = std::function<void(std::error_code)>;
