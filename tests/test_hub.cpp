@@ -12,6 +12,8 @@
 #include <asio/io_context.hpp>
 
 #include "hub/hub.hpp"
+#include "hub/local_delivery.hpp"
+#include "hub/local_directory.hpp"
 #include "protocol/irc/irc_protocol.hpp"
 #include "protocol/line/line_protocol.hpp"
 #include "session/write_turns.hpp"
@@ -526,4 +528,57 @@ TEST_CASE_FIXTURE(Fixture, "set_limits: the room limits, and replies of a quarte
   run(a, "JOIN two");
   CHECK(a.take() == "OK\n");
   CHECK(b.take() == "INFO alice joined two\n");
+}
+
+// ---- the Hub over another Directory and Delivery -----------------------------------------
+
+namespace {
+
+// Delivery within this process, counting what it is asked to do.
+class CountingDelivery final : public Delivery {
+ public:
+  explicit CountingDelivery(const LocalDirectory& directory) : local_(directory) {}
+  void to_everyone(const ServerMessage& message, const Peer* except) override {
+    ++calls;
+    local_.to_everyone(message, except);
+  }
+  bool to_room(std::string_view room_key, const ServerMessage& message,
+               const Peer* except) override {
+    ++calls;
+    return local_.to_room(room_key, message, except);
+  }
+  std::string_view to_user(std::string_view name, const ServerMessage& message) override {
+    ++calls;
+    return local_.to_user(name, message);
+  }
+  int calls = 0;
+
+ private:
+  LocalDelivery local_;
+};
+
+}  // namespace
+
+TEST_CASE("the Hub takes any Directory and Delivery; a message to many is one delivery") {
+  EventBus bus;
+  auto directory = std::make_unique<LocalDirectory>();
+  auto delivery = std::make_unique<CountingDelivery>(*directory);
+  CountingDelivery& counted = *delivery;
+  Hub hub(bus, std::move(directory), std::move(delivery));
+  FakePeer a{1}, b{2}, c{3};
+  std::string scratch;
+  auto run = [&](FakePeer& from, std::string_view line) {
+    return hub.handle(from, LineProtocol::parse(line, scratch));
+  };
+  run(a, "LOGIN alice"), run(b, "LOGIN bob"), run(c, "LOGIN carol");
+  run(b, "JOIN lobby"), run(c, "JOIN lobby");
+  a.take(), b.take(), c.take();
+  counted.calls = 0;
+  run(a, "MSG hi");
+  run(b, "SAY lobby hello");
+  run(c, "DM alice psst");
+  CHECK(counted.calls == 3);
+  CHECK(a.take() == "DM carol psst\n");
+  CHECK(b.take() == "MSG alice hi\n");
+  CHECK(c.take() == "MSG alice hi\nSAY lobby bob hello\n");
 }

@@ -3,43 +3,52 @@
 #include <atomic>
 #include <cstddef>
 #include <functional>
-#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
 
+#include "hub/delivery.hpp"
+#include "hub/directory.hpp"
+#include "hub/history_access.hpp"
 #include "hub/kept_list.hpp"
 #include "hub/peer.hpp"
-#include "hub/room_directory.hpp"
 #include "sinks/event_bus.hpp"
 #include "socketchat/command.hpp"
 #include "socketchat/history_store.hpp"
 #include "socketchat/moderation.hpp"
 #include "socketchat/options.hpp"
 #include "socketchat/server_message.hpp"
-#include "store/history_clock.hpp"
 
 namespace socketchat::detail {
 
 class HistoryWriter;
 
-// The shared state of chat: who is logged in, which rooms exist, and where each
-// message goes. It speaks Commands and ServerMessages only; protocols turn those
-// into bytes. Files: hub.cpp (commands, users), hub_rooms.cpp, hub_messages.cpp.
+// The commands of chat: who may log in, what each command does, and who hears of it.
+// What it knows (users, names, rooms, members) is a Directory's, and messages reach
+// their recipients through a Delivery: by default this process's own (LocalDirectory,
+// LocalDelivery). It speaks Commands and ServerMessages only; protocols turn those into
+// bytes. Files: hub.cpp (dispatch, replies), hub_login.cpp, hub_users.cpp (WHO,
+// departures), hub_rooms.cpp, hub_messages.cpp (MSG, DM, SAY), hub_history.cpp.
 //
 // Threading: handle() and leave() run on the calling peer's strand; any number run
-// at once. The tables are guarded by a reader/writer lock: routing takes it shared
-// and only queues output (Peer::send never blocks), changes take it exclusively.
-// Sinks, the moderation filter and the history store are called without it.
+// at once. The directory and the delivery are called under a reader/writer lock:
+// routing takes it shared and only queues output (Peer::send never blocks), changes
+// take it exclusively. Sinks, the moderation filter and the history store are called
+// without it.
 class Hub {
  public:
-  explicit Hub(EventBus& bus) : bus_(bus) {}
+  explicit Hub(EventBus& bus);  // with this process's directory and delivery
+  Hub(EventBus& bus, std::unique_ptr<Directory> directory, std::unique_ptr<Delivery> delivery);
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
 
   // What the connection does next: read on; close; go on with more messages while
   // this one is made durable (pending); or wait with everything until the Hub has
-  // finished the command (a history read). Both pending and wait end in Peer::defer.
+  // finished the command (a history read).
+  // Both pending and wait end in Peer::defer.
   enum class After { stay, close, pending, wait };
   After handle(Peer& from, const Command& command);
 
@@ -50,10 +59,7 @@ class Hub {
   void set_filter(MessageFilter filter) { filter_ = std::move(filter); }
   // Set before the server starts. No store: nothing is kept and HISTORY answers END.
   // With a writer, the store is reached through it (group commit, off the I/O threads).
-  void set_history(HistoryStore* store, HistoryWriter* writer) {
-    store_ = store;
-    writer_ = writer;
-  }
+  void set_history(HistoryStore* store, HistoryWriter* writer) { history_.set(store, writer); }
 
   // The peer's connection is ending: free its name, leave its rooms, and tell
   // everyone, once.
@@ -75,67 +81,95 @@ class Hub {
   // and again when it is reconfigured. Until then: no limits.
   void set_limits(const ServerOptions& options) noexcept;
 
-  // Work handed to the history writer, counted from the hand-over to the end of the
-  // Peer::defer that finishes it (where the peer calls end_work()), so a shutdown can
-  // wait for it. end_work() is true when it was the last.
+  // Work finished through Peer::defer, counted until the end of that defer (where the
+  // peer calls end_work()) so that a shutdown can wait for it: from the hand-over to
+  // the history writer. end_work() is true when it was the last.
   bool end_work() noexcept { return work_.fetch_sub(1, std::memory_order_acq_rel) == 1; }
   std::int64_t work_in_flight() const noexcept { return work_.load(std::memory_order_acquire); }
 
  private:
-  using Delivery = std::function<void(Peer& from, const HistoryRecord& record)>;
-
   static void reply(Peer& to, const ServerMessage& message);
   static void reply_error(Peer& to, ReplyError error);
   // A list (WHO, ROOMS, HISTORY): cut to the size a reply may take, and nothing at all
   // for a connection that is closing.
   void reply_list(Peer& to, ServerMessage message) const;
+  void publish(EventKind kind, const Peer& peer, std::string_view target = {},
+               std::string_view text = {});
+  // Runs an embedder's callback; what it threw, if it threw.
+  template <class Call>
+  static std::optional<std::string> failure_of(Call&& call) {
+    try {
+      call();
+    } catch (const std::exception& e) {
+      return e.what();
+    } catch (...) {
+      return "unknown exception";
+    }
+    return std::nullopt;
+  }
 
-  // hub.cpp
+  // Starts work that answers through a callback, start(done), and finishes the command
+  // with the answer, finish(peer, answer...). When `later` is false the answer comes
+  // before start() returns and the command is finished here (After::stay); otherwise
+  // on the peer's strand once the answer has come (Peer::defer), and the command
+  // returns `waiting`, counted as work in flight from now.
+  template <class Start, class Finish>
+  After answered(Peer& from, bool later, After waiting, Start start, Finish finish) {
+    if (!later) {
+      start([&](auto&&... answer) { finish(from, answer...); });
+      return After::stay;
+    }
+    work_.fetch_add(1, std::memory_order_relaxed);
+    start([peer = from.shared_peer(), finish = std::move(finish)](auto&&... answer) mutable {
+      peer->defer([peer, finish = std::move(finish), ... answer = std::move(answer)]() mutable {
+        finish(*peer, answer...);
+      });
+    });
+    return waiting;
+  }
+
+  // hub_login.cpp
   void login(Peer& from, std::string_view name);
+
+  // hub_users.cpp
   void who(Peer& from);
-  void broadcast_locked(const ServerMessage& message, const Peer* except);
   // Announces the departures gathered since the last call; call with the lock held
   // exclusively.
   void announce_departures_locked();
-  void publish(EventKind kind, const Peer& peer, std::string_view target = {},
-               std::string_view text = {});
 
   // hub_rooms.cpp
   void who_in_room(Peer& from, std::string_view room);
   void join(Peer& from, std::string_view room);
   void part(Peer& from, std::string_view room);
   void list_rooms(Peer& from);
-  void broadcast_room_locked(const RoomDirectory::Room& room, const ServerMessage& message,
-                             const Peer* except);
   bool is_member(const Peer& peer, std::string_view room_key) const;
 
   // hub_messages.cpp
   After message(Peer& from, std::string_view text);
   After direct_message(Peer& from, std::string_view to, std::string_view text);
   After say(Peer& from, std::string_view room, std::string_view text);
-  After history(Peer& from, std::string_view target, std::string_view count);
-  // A LOGIN's time on the clock that stamps history (HistoryClock::mark).
-  std::int64_t history_mark();
   void route_message(Peer& from, std::string_view text);
   void route_direct(Peer& from, std::string_view to, std::string_view text);
   void route_room(Peer& from, std::string_view room_key, std::string_view text);
   // Runs the moderation filter; false if the message must not be delivered. A
   // rewritten text is kept in `storage` and `text` points to it.
   bool moderate(Peer& from, std::string_view to, std::string_view& text, std::string& storage);
-  // Keeps the record in history, then delivers: at once, or (After::wait) once the
-  // record is durable. Without history it just delivers.
-  After store_then_deliver(Peer& from, HistoryRecord record, Delivery deliver);
+  // Keeps the message in history under `scope`, then delivers it, deliver(sender, text):
+  // at once, or (After::pending) once the writer has made it durable.
+  template <class Deliver>
+  After keep_then_deliver(Peer& from, std::string scope, std::string_view text, Deliver deliver);
+  // A room's history scope, "#<room key>".
+  static std::string room_scope(std::string_view room_key);
+
+  // hub_history.cpp
+  After history(Peer& from, std::string_view target, std::string_view count);
 
   EventBus& bus_;
   MessageFilter filter_;
-  HistoryStore* store_ = nullptr;
-  HistoryWriter* writer_ = nullptr;
-  std::mutex inline_mutex_;  // stamps and appends to a non-blocking store in one order
-  HistoryClock inline_clock_;
+  HistoryAccess history_{bus_};
   mutable std::shared_mutex mutex_;
-  std::map<std::string, Peer*, std::less<>> users_;    // by ASCII lower-case name: sorted for WHO
-  std::uint64_t users_version_ = next_list_version();  // of users_, for WHO's encoding
-  RoomDirectory rooms_;
+  std::unique_ptr<Directory> directory_;  // guarded by mutex_
+  std::unique_ptr<Delivery> delivery_;    // reads the directory: under mutex_ too
   // The last ROOMS and WHO lists, until the rooms or the users change.
   KeptList<RoomSummary> kept_rooms_;
   KeptList<std::string_view> kept_users_;
