@@ -530,6 +530,55 @@ TEST_CASE_FIXTURE(Fixture, "set_limits: the room limits, and replies of a quarte
   CHECK(b.take() == "INFO alice joined two\n");
 }
 
+// ---- HISTORY's target, typed -------------------------------------------------------------
+
+namespace {
+
+// The labels of the HIST lines of an answer: "HIST <label> ...".
+std::vector<std::string> hist_labels(const std::string& answer) {
+  std::vector<std::string> labels;
+  for (std::size_t at = 0; answer.compare(at, 5, "HIST ") == 0;) {
+    labels.push_back(answer.substr(at + 5, answer.find(' ', at + 5) - at - 5));
+    at = answer.find('\n', at) + 1;
+  }
+  return labels;
+}
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Fixture,
+                  "HISTORY's target comes typed: a room's, the public feed's, a user's DMs") {
+  std::string scratch;
+  const Command room = LineProtocol::parse("HISTORY LoBBy 5", scratch);
+  CHECK((room.history_of == HistoryOf::room && room.name == "LoBBy" && room.text == "5"));
+  const Command everyone = LineProtocol::parse("HISTORY *", scratch);
+  CHECK((everyone.history_of == HistoryOf::everyone && everyone.name.empty()));
+  const Command dms = LineProtocol::parse("HISTORY @BOB", scratch);
+  CHECK((dms.history_of == HistoryOf::user && dms.name == "BOB"));
+
+  MemoryHistoryStore store;
+  hub.set_history(&store, nullptr);
+  login_all();
+  run(a, "JOIN lobby");
+  run(a, "SAY lobby in the lobby");
+  run(a, "MSG to everyone");
+  run(a, "DM bob psst");
+  a.take(), b.take(), c.take();
+  hub.handle(a, room);
+  CHECK(hist_labels(a.take()) == std::vector<std::string>{"LoBBy"});  // as it was asked
+  hub.handle(a, everyone);
+  CHECK(hist_labels(a.take()) == std::vector<std::string>{"*"});
+  hub.handle(a, dms);
+  const std::string answer = a.take();
+  CHECK(hist_labels(answer) == std::vector<std::string>{"@BOB"});
+  CHECK(hist_entries(answer) == std::vector<std::string>{"alice psst"});
+
+  hub.handle(a, {.verb = Verb::history, .history_of = HistoryOf::user});  // "HISTORY @"
+  CHECK(a.take() == "END\n");
+  hub.handle(a, {.verb = Verb::history});  // a room, but which?
+  CHECK(a.take() == "ERR missing-argument\n");
+}
+
 // ---- the Hub over another Directory and Delivery -----------------------------------------
 
 namespace {

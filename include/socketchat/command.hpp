@@ -8,14 +8,22 @@ namespace socketchat {
 // decoder's buffers and are valid for the duration of one Hub::handle() call.
 enum class Verb { login, msg, dm, who, ping, quit, help, join, part, say, rooms, history, unknown };
 
+// Whose messages a HISTORY asks for.
+enum class HistoryOf {
+  room,      // a room's: name
+  everyone,  // the public feed's (MSG)
+  user,      // the DMs between the asker and the user in name
+};
+
 struct Command {
   Verb verb = Verb::unknown;
   std::string_view name{};  // LOGIN's username, DM's recipient, the room of JOIN, PART,
-                            // SAY and WHO, HISTORY's target (empty when missing)
+                            // SAY and WHO, HISTORY's room or user (empty when missing)
   std::string_view text{};  // MSG, DM and SAY text, PING token (trimmed, controls
                             // removed), HISTORY's count
-  bool follow_up = false;   // issued by the protocol for the same line as the command
-                            // before it (IRC's NAMES after JOIN): not rate-counted again
+  HistoryOf history_of = HistoryOf::room;  // HISTORY: whose
+  bool follow_up = false;  // issued by the protocol for the same line as the command
+                           // before it (IRC's NAMES after JOIN): not rate-counted again
 };
 
 }  // namespace socketchat

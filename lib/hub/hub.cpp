@@ -47,10 +47,11 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
     reply_error(from, ReplyError::not_logged_in);
     return After::stay;
   }
-  // The verbs that name something need it; those that carry text need that too.
+  // The verbs that name something need it (HISTORY of the public feed or of the DMs
+  // with a user names its target by itself); those that carry text need that too.
   const bool needs_name = command.verb == Verb::dm || command.verb == Verb::join ||
                           command.verb == Verb::part || command.verb == Verb::say ||
-                          command.verb == Verb::history;
+                          (command.verb == Verb::history && command.history_of == HistoryOf::room);
   const bool needs_text =
       command.verb == Verb::msg || command.verb == Verb::dm || command.verb == Verb::say;
   if (needs_name && command.name.empty()) {
@@ -69,7 +70,7 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
     case Verb::say:
       return say(from, command.name, command.text);
     case Verb::history:
-      return history(from, command.name, command.text);
+      return history(from, command);
     case Verb::who:
       if (command.name.empty()) {
         who(from);

@@ -162,7 +162,7 @@ class Hub {
   static std::string room_scope(std::string_view room_key);
 
   // hub_history.cpp
-  After history(Peer& from, std::string_view target, std::string_view count);
+  After history(Peer& from, const Command& command);
 
   EventBus& bus_;
   MessageFilter filter_;

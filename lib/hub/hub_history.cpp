@@ -33,43 +33,53 @@ void drop_older(std::vector<HistoryRecord>& records, std::int64_t since_ms) {
   std::erase_if(records, [since_ms](const HistoryRecord& r) { return r.unix_ms < since_ms; });
 }
 
+// The answer names what was asked for, as it was spelled: a room, or the user whose
+// DMs they are; neither for the public feed.
+ServerMessage history_answer(HistoryOf of, std::string_view name) {
+  ServerMessage answer{.notice = Notice::history};
+  if (of == HistoryOf::room) answer.room = name;
+  if (of == HistoryOf::user) answer.user = name;
+  return answer;
+}
+
 }  // namespace
 
-Hub::After Hub::history(Peer& from, std::string_view target, std::string_view count) {
+Hub::After Hub::history(Peer& from, const Command& command) {
   if (from.closing()) return After::stay;  // nothing it is sent now would be delivered
-  auto limit = parse_count(count);
+  auto limit = parse_count(command.text);
   if (!limit) {
     reply_error(from, ReplyError::invalid_count);
     return After::stay;
   }
-  std::string scope;
-  // A name has no owner while there are no accounts: whoever logs in as bob may read
-  // the DMs of this session only, never those of an earlier bob (PROTOCOL.md, History).
+  std::string scope = "*";
   std::int64_t since_ms = 0;
-  if (target == "*") {
-    scope = "*";
-  } else if (target.front() == '@') {
-    scope = dm_scope(from.name(), target.substr(1));
+  if (command.history_of == HistoryOf::user) {
+    // A name has no owner while there are no accounts: whoever logs in as bob may read
+    // the DMs of this session only, never those of an earlier bob (PROTOCOL.md, History).
+    scope = dm_scope(from.name(), command.name);
     since_ms = from.login_unix_ms();
-  } else {
-    scope = room_scope(ascii_lower(target));
-    if (!is_member(from, scope.substr(1))) {
+  } else if (command.history_of == HistoryOf::room) {
+    const std::string room_key = ascii_lower(command.name);
+    if (!is_member(from, room_key)) {
       reply_error(from, ReplyError::not_in_room);
       return After::stay;
     }
+    scope = room_scope(room_key);
   }
   if (!history_.enabled()) {
-    reply(from, {.notice = Notice::history, .room = target});
+    reply(from, history_answer(command.history_of, command.name));
     return After::stay;
   }
   return answered(
       from, history_.answers_later(), After::wait,
       [&](auto done) { history_.latest(from, std::move(scope), *limit, std::move(done)); },
-      [this, label = std::string(target), since_ms](
+      [this, of = command.history_of, name = std::string(command.name), since_ms](
           Peer& asker, std::optional<std::vector<HistoryRecord>>& records) {
         if (!records) return reply_error(asker, ReplyError::storage_failed);  // reported
         drop_older(*records, since_ms);
-        reply_list(asker, {.notice = Notice::history, .room = label, .history = *records});
+        ServerMessage answer = history_answer(of, name);
+        answer.history = *records;
+        reply_list(asker, answer);
       });
 }
 
