@@ -631,3 +631,108 @@ TEST_CASE("the Hub takes any Directory and Delivery; a message to many is one de
   CHECK(b.take() == "MSG alice hi\n");
   CHECK(c.take() == "MSG alice hi\nSAY lobby bob hello\n");
 }
+
+// ---- LOGIN through an authenticator ------------------------------------------------------
+
+namespace {
+
+// Keeps each LOGIN's `done` for the test to call.
+class HeldAuthenticator final : public Authenticator {
+ public:
+  void authenticate(const LoginRequest&, Done done) override { held.push_back(std::move(done)); }
+  std::vector<Done> held;
+};
+
+// A connection owned by a shared_ptr, as sessions are; its defer() runs the task at once.
+class SharedPeer final : public Peer, public std::enable_shared_from_this<SharedPeer> {
+ public:
+  explicit SharedPeer(std::uint64_t id) : Peer(id, "127.0.0.1:3000") {}
+  void send(Payload payload) override { received += payload.view(); }
+  const Protocol& protocol() const noexcept override { return ::protocol; }
+  std::shared_ptr<Peer> shared_peer() override { return shared_from_this(); }
+  void defer(std::function<void()> task) override { task(); }
+  void close() noexcept { mark_closing(); }
+  std::string received;
+};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Fixture, "an authenticator's answer finishes the LOGIN when it comes") {
+  auto authenticator = std::make_shared<HeldAuthenticator>();
+  hub.set_authenticator(authenticator);
+  auto dave = std::make_shared<SharedPeer>(4);
+  std::string scratch;
+  CHECK(hub.handle(*dave, LineProtocol::parse("LOGIN dave", scratch)) == Hub::After::wait);
+  CHECK(hub.handle(*dave, LineProtocol::parse("LOGIN no!", scratch)) == Hub::After::stay);
+  CHECK(dave->received == "ERR invalid-username\n");  // not even asked
+  dave->received.clear();
+  REQUIRE(authenticator->held.size() == 1);
+  CHECK(hub.user_count() == 0);
+  CHECK(hub.work_in_flight() == 0);  // a pending LOGIN holds up no shutdown
+
+  authenticator->held[0](LoginResult::accept("Dave"));
+  CHECK(dave->received == "OK\n");
+  CHECK(dave->name() == "Dave");
+  CHECK(hub.work_in_flight() == 1);  // from the answer to the end of the peer's defer
+  CHECK(hub.end_work());
+  CHECK(sink->lines == std::vector<std::string>{"login Dave  "});
+  hub.leave(*dave);
+}
+
+TEST_CASE_FIXTURE(Fixture, "an answer for a connection that closed, or went, logs nobody in") {
+  auto authenticator = std::make_shared<HeldAuthenticator>();
+  hub.set_authenticator(authenticator);
+  auto closing = std::make_shared<SharedPeer>(4);
+  auto gone = std::make_shared<SharedPeer>(5);
+  std::string scratch;
+  hub.handle(*closing, LineProtocol::parse("LOGIN dave", scratch));
+  hub.handle(*gone, LineProtocol::parse("LOGIN erin", scratch));
+  REQUIRE(authenticator->held.size() == 2);
+  closing->close();
+  gone.reset();
+  authenticator->held[0](LoginResult::accept());
+  authenticator->held[1](LoginResult::accept());
+  CHECK(closing->received.empty());
+  CHECK_FALSE(closing->logged_in());
+  CHECK(hub.user_count() == 0);
+  CHECK(sink->lines.empty());
+  hub.end_work();  // the closing one's defer ran, as a session's does
+  CHECK(hub.work_in_flight() == 0);
+}
+
+TEST_CASE("an answer that comes after the Hub has gone is dropped") {
+  auto authenticator = std::make_shared<HeldAuthenticator>();
+  auto dave = std::make_shared<SharedPeer>(4);
+  {
+    EventBus bus;
+    Hub hub{bus};
+    hub.set_authenticator(authenticator);
+    std::string scratch;
+    hub.handle(*dave, LineProtocol::parse("LOGIN dave", scratch));
+  }
+  REQUIRE(authenticator->held.size() == 1);
+  authenticator->held[0](LoginResult::accept());
+  CHECK(dave->received.empty());
+  CHECK_FALSE(dave->logged_in());
+}
+
+TEST_CASE_FIXTURE(Fixture, "an authenticator refuses with its code, or with invalid-username") {
+  auto authenticator = std::make_shared<HeldAuthenticator>();
+  hub.set_authenticator(authenticator);
+  auto dave = std::make_shared<SharedPeer>(4);
+  std::string scratch;
+  auto answer = [&](LoginResult result) {
+    hub.handle(*dave, LineProtocol::parse("LOGIN dave", scratch));
+    authenticator->held.back()(std::move(result));
+    hub.end_work();
+    return std::exchange(dave->received, {});
+  };
+  CHECK(answer(LoginResult::refuse()) == "ERR invalid-username\n");
+  CHECK(answer(LoginResult::refuse(ReplyError::username_taken)) == "ERR username-taken\n");
+  CHECK(answer(LoginResult::refuse(static_cast<ReplyError>(1000))) == "ERR invalid-username\n");
+  CHECK(answer(LoginResult::accept("no way")) == "ERR invalid-username\n");
+  CHECK(hub.try_login(a, "alice") == std::nullopt);  // the host's own: not asked
+  CHECK(answer(LoginResult::accept("ALICE")) == "ERR username-taken\n");
+  CHECK(answer(LoginResult::accept()) == "OK\n");
+  hub.leave(*dave);
+}

@@ -18,6 +18,11 @@ Hub::Hub(EventBus& bus) : bus_(bus) {
 Hub::Hub(EventBus& bus, std::unique_ptr<Directory> directory, std::unique_ptr<Delivery> delivery)
     : bus_(bus), directory_(std::move(directory)), delivery_(std::move(delivery)) {}
 
+Hub::~Hub() {
+  std::lock_guard lock(gate_->mutex);
+  gate_->hub = nullptr;
+}
+
 Hub::After Hub::handle(Peer& from, const Command& command) {
   switch (command.verb) {
     case Verb::unknown:
@@ -37,7 +42,7 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
       } else if (command.name.empty()) {
         reply_error(from, ReplyError::missing_argument);
       } else {
-        login(from, command.name);
+        return login(from, command.name);
       }
       return After::stay;
     default:

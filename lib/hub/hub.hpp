@@ -16,6 +16,7 @@
 #include "hub/kept_list.hpp"
 #include "hub/peer.hpp"
 #include "sinks/event_bus.hpp"
+#include "socketchat/authenticator.hpp"
 #include "socketchat/command.hpp"
 #include "socketchat/history_store.hpp"
 #include "socketchat/moderation.hpp"
@@ -36,27 +37,33 @@ class HistoryWriter;
 // Threading: handle() and leave() run on the calling peer's strand; any number run
 // at once. The directory and the delivery are called under a reader/writer lock:
 // routing takes it shared and only queues output (Peer::send never blocks), changes
-// take it exclusively. Sinks, the moderation filter and the history store are called
-// without it.
+// take it exclusively. Sinks, the moderation filter, the authenticator and the history
+// store are called without it.
 class Hub {
  public:
   explicit Hub(EventBus& bus);  // with this process's directory and delivery
   Hub(EventBus& bus, std::unique_ptr<Directory> directory, std::unique_ptr<Delivery> delivery);
+  ~Hub();  // answers an authenticator gives from now on are dropped
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
 
   // What the connection does next: read on; close; go on with more messages while
   // this one is made durable (pending); or wait with everything until the Hub has
-  // finished the command (a history read).
+  // finished the command (a history read, a LOGIN the authenticator answers later).
   // Both pending and wait end in Peer::defer.
   enum class After { stay, close, pending, wait };
   After handle(Peer& from, const Command& command);
 
-  // Logs `peer` in as `name`, or says why not; replies nothing (handle() does).
+  // Logs `peer` in as `name` at once, or says why not; replies nothing, and asks no
+  // authenticator (an in-process user is the host's own).
   std::optional<ReplyError> try_login(Peer& peer, std::string_view name);
 
   // Set before the server starts; called for every MSG, DM and SAY.
   void set_filter(MessageFilter filter) { filter_ = std::move(filter); }
+  // Set before the server starts; decides every LOGIN. None: any valid free name.
+  void set_authenticator(std::shared_ptr<Authenticator> authenticator) {
+    authenticator_ = std::move(authenticator);
+  }
   // Set before the server starts. No store: nothing is kept and HISTORY answers END.
   // With a writer, the store is reached through it (group commit, off the I/O threads).
   void set_history(HistoryStore* store, HistoryWriter* writer) { history_.set(store, writer); }
@@ -83,11 +90,20 @@ class Hub {
 
   // Work finished through Peer::defer, counted until the end of that defer (where the
   // peer calls end_work()) so that a shutdown can wait for it: from the hand-over to
-  // the history writer. end_work() is true when it was the last.
+  // the history writer, or from an authenticator's answer. end_work() is true when it
+  // was the last.
   bool end_work() noexcept { return work_.fetch_sub(1, std::memory_order_acq_rel) == 1; }
   std::int64_t work_in_flight() const noexcept { return work_.load(std::memory_order_acquire); }
 
  private:
+  // What an authenticator's late answer needs of the Hub: whether it still is.
+  struct AnswerGate {
+    explicit AnswerGate(Hub* of) : hub(of) {}
+    std::mutex mutex;
+    Hub* hub;  // null once the Hub has gone
+  };
+  class PendingLogin;  // hub_login.cpp
+
   static void reply(Peer& to, const ServerMessage& message);
   static void reply_error(Peer& to, ReplyError error);
   // A list (WHO, ROOMS, HISTORY): cut to the size a reply may take, and nothing at all
@@ -129,10 +145,14 @@ class Hub {
   }
 
   // hub_login.cpp
-  void login(Peer& from, std::string_view name);
+  After login(Peer& from, std::string_view name);
+  void log_in(Peer& from, std::string_view name);  // now, with the reply and the event
+  After authenticate(Peer& from, std::string_view name);
+  void finish_login(Peer& peer, std::string_view asked, const LoginResult& result);
 
   // hub_users.cpp
   void who(Peer& from);
+  bool stopping() const;  // set_quiet(true)
   // Announces the departures gathered since the last call; call with the lock held
   // exclusively.
   void announce_departures_locked();
@@ -166,6 +186,7 @@ class Hub {
 
   EventBus& bus_;
   MessageFilter filter_;
+  std::shared_ptr<Authenticator> authenticator_;
   HistoryAccess history_{bus_};
   mutable std::shared_mutex mutex_;
   std::unique_ptr<Directory> directory_;  // guarded by mutex_
@@ -178,6 +199,7 @@ class Hub {
   std::atomic<std::int64_t> work_{0};
   Scheduler schedule_;
   std::vector<std::string> departed_;  // not yet announced; guarded by mutex_
+  std::shared_ptr<AnswerGate> gate_ = std::make_shared<AnswerGate>(this);
 };
 
 }  // namespace socketchat::detail

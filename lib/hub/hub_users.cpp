@@ -53,4 +53,9 @@ void Hub::set_quiet(bool quiet) noexcept {
   quiet_ = quiet;
 }
 
+bool Hub::stopping() const {
+  std::shared_lock lock(mutex_);
+  return quiet_;
+}
+
 }  // namespace socketchat::detail

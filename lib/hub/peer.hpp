@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "socketchat/payload.hpp"
 #include "socketchat/protocol.hpp"
@@ -31,6 +32,9 @@ class Peer {
   // (what it sends then is dropped), then lets the connection go on with its input: a
   // command that returned Hub::After::pending or wait is finished this way.
   virtual void defer(std::function<void()> task) = 0;
+  // What the client came over, for an Authenticator: "tcp", "tls", "ws", "wss", or
+  // "local" for an in-process user; empty where the connection does not say.
+  virtual std::string_view transport() const noexcept { return {}; }
 
   std::uint64_t id() const noexcept { return id_; }
   const std::string& remote() const noexcept { return remote_; }

@@ -36,6 +36,7 @@ class LocalSession final : public Peer,
   const Protocol& protocol() const noexcept override { return protocol_; }
   std::shared_ptr<Peer> shared_peer() override { return shared_from_this(); }
   void defer(std::function<void()> task) override;
+  std::string_view transport() const noexcept override { return "local"; }
   void shut_down() override;
 
  private:
