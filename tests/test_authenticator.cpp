@@ -112,6 +112,18 @@ struct Fixture {
   std::uint16_t line_port() const { return server->port(0); }
   std::uint16_t irc_port() const { return server->port(1); }
 
+  // An IRC client that has registered as `nick` and sent a PING, all of it waiting for
+  // the authenticator (hold), nothing answered yet.
+  LineClient irc_waiting(std::string_view nick) {
+    authenticator->hold = true;
+    LineClient irc(irc_port());
+    irc.send("NICK " + std::string(nick) + "\r\nUSER " + std::string(nick) +
+             " 0 * :" + std::string(nick) + "\r\nPING :after\r\n");
+    REQUIRE(authenticator->holding(1));
+    CHECK_FALSE(irc.read_line(milliseconds{100}).has_value());
+    return irc;
+  }
+
   // A connection has ended and the server has done with it (its disconnect event).
   bool disconnected() {
     return sink->wait_for([](const Event& e) { return e.kind == EventKind::disconnect; });
@@ -336,6 +348,14 @@ TEST_CASE_FIXTURE(Fixture, "over IRC, a refused nick is 432 or 433, and another 
   CHECK(server->user_count() == 0);
 }
 
+TEST_CASE_FIXTURE(Fixture, "over IRC, registration waits for a later answer, then the rest") {
+  LineClient irc = irc_waiting("dave");
+  authenticator->answer_later(LoginResult::refuse(ReplyError::username_taken));
+  CHECK(irc_line(irc) == ":socketchat 433 * dave :Nickname is already in use");
+  CHECK(irc_line(irc) == ":socketchat PONG socketchat :after");
+  CHECK(server->user_count() == 0);
+}
+
 TEST_CASE_FIXTURE(Fixture, "over IRC, a connection reset before the answer leaves no user") {
   authenticator->hold = true;
   {
@@ -357,12 +377,7 @@ TEST_CASE_FIXTURE(Fixture,
                   "over IRC, registration waits for the answer, then the welcome and the rest" *
                       doctest::skip()) {
   auto bob = logged_in(line_port(), "bob");
-  authenticator->hold = true;
-  LineClient irc(irc_port());
-  register_irc(irc, "dave");
-  irc.send("PING :after\r\n");
-  REQUIRE(authenticator->holding(1));
-  CHECK_FALSE(irc.read_line(milliseconds{100}).has_value());
+  LineClient irc = irc_waiting("dave");
   authenticator->answer_later(LoginResult::accept());
   CHECK(irc_line(irc) == ":socketchat 001 dave :Welcome to socketchat, dave");
   std::string line;
