@@ -235,3 +235,46 @@ TEST_CASE("reconfigure() changes limits for open connections, or nothing at all"
   CHECK(server.reconfigure(moved) == std::vector<std::string>{"listeners", "threads"});
   server.stop();
 }
+
+TEST_CASE("an in-process user's typed commands: rooms, lists and history, no lines typed") {
+  Server server{loopback()};
+  server.start();
+  Inbox inbox;
+  auto bot = server.connect("Bot", inbox.handler());
+  auto alice = logged_in(server.port(), "alice");
+  alice.send("JOIN lobby\n");
+  alice.expect_line("OK");
+
+  bot->join("lobby");
+  REQUIRE(inbox.wait_for("OK"));
+  alice.expect_line("INFO Bot joined lobby");
+  bot->say_in("lobby", "  in the lobby\x1b[2J ");  // cleaned as any client's text
+  alice.expect_line("SAY lobby Bot in the lobby[2J");
+  bot->who("LOBBY");
+  REQUIRE(inbox.wait_for("USER Bot"));
+  bot->rooms();
+  REQUIRE(inbox.wait_for("ROOM lobby 2"));
+  bot->history(HistoryOf::room, "lobby", 1);
+  CHECK(inbox.wait_for_start("HIST lobby ", "Bot in the lobby[2J"));
+  bot->direct("alice", "psst");
+  alice.expect_line("DM Bot psst");
+  bot->history(HistoryOf::user, "ALICE");
+  CHECK(inbox.wait_for_start("HIST @ALICE ", "Bot psst"));
+  bot->say("to all");
+  alice.expect_line("MSG Bot to all");
+  bot->history(HistoryOf::everyone);
+  CHECK(inbox.wait_for_start("HIST * ", "Bot to all"));
+  bot->part("lobby");
+  alice.expect_line("INFO Bot left lobby");
+
+  bot->send(Command{.verb = Verb::ping, .text = "typed"});
+  REQUIRE(inbox.wait_for("PONG typed"));
+  bot->direct("alice bob", "hi");  // a name is taken as given: no such user
+  REQUIRE(inbox.wait_for("ERR no-such-user"));
+  bot->say("\xff\xfe");  // not UTF-8: refused, as a client's line would be
+  REQUIRE(inbox.wait_for("ERR invalid-utf8"));
+  bot->say(" \x01 ");  // nothing left once cleaned
+  REQUIRE(inbox.wait_for("ERR empty-message"));
+  alice.expect_quiet();
+  server.stop();
+}

@@ -12,6 +12,8 @@
 #include <asio/io_context.hpp>
 
 #include "hub/hub.hpp"
+#include "hub/local_delivery.hpp"
+#include "hub/local_directory.hpp"
 #include "protocol/irc/irc_protocol.hpp"
 #include "protocol/line/line_protocol.hpp"
 #include "session/write_turns.hpp"
@@ -583,4 +585,211 @@ TEST_CASE_FIXTURE(Fixture, "set_limits: the room limits, and replies of a quarte
   run(a, "JOIN two");
   CHECK(a.take() == "OK\n");
   CHECK(b.take() == "INFO alice joined two\n");
+}
+
+// ---- HISTORY's target, typed -------------------------------------------------------------
+
+namespace {
+
+// The labels of the HIST lines of an answer: "HIST <label> ...".
+std::vector<std::string> hist_labels(const std::string& answer) {
+  std::vector<std::string> labels;
+  for (std::size_t at = 0; answer.compare(at, 5, "HIST ") == 0;) {
+    labels.push_back(answer.substr(at + 5, answer.find(' ', at + 5) - at - 5));
+    at = answer.find('\n', at) + 1;
+  }
+  return labels;
+}
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Fixture,
+                  "HISTORY's target comes typed: a room's, the public feed's, a user's DMs") {
+  std::string scratch;
+  const Command room = LineProtocol::parse("HISTORY LoBBy 5", scratch);
+  CHECK((room.history_of == HistoryOf::room && room.name == "LoBBy" && room.text == "5"));
+  const Command everyone = LineProtocol::parse("HISTORY *", scratch);
+  CHECK((everyone.history_of == HistoryOf::everyone && everyone.name.empty()));
+  const Command dms = LineProtocol::parse("HISTORY @BOB", scratch);
+  CHECK((dms.history_of == HistoryOf::user && dms.name == "BOB"));
+
+  MemoryHistoryStore store;
+  hub.set_history(&store, nullptr);
+  login_all();
+  run(a, "JOIN lobby");
+  run(a, "SAY lobby in the lobby");
+  run(a, "MSG to everyone");
+  run(a, "DM bob psst");
+  a.take(), b.take(), c.take();
+  hub.handle(a, room);
+  CHECK(hist_labels(a.take()) == std::vector<std::string>{"LoBBy"});  // as it was asked
+  hub.handle(a, everyone);
+  CHECK(hist_labels(a.take()) == std::vector<std::string>{"*"});
+  hub.handle(a, dms);
+  const std::string answer = a.take();
+  CHECK(hist_labels(answer) == std::vector<std::string>{"@BOB"});
+  CHECK(hist_entries(answer) == std::vector<std::string>{"alice psst"});
+
+  hub.handle(a, {.verb = Verb::history, .history_of = HistoryOf::user});  // "HISTORY @"
+  CHECK(a.take() == "END\n");
+  hub.handle(a, {.verb = Verb::history});  // a room, but which?
+  CHECK(a.take() == "ERR missing-argument\n");
+}
+
+// ---- the Hub over another Directory and Delivery -----------------------------------------
+
+namespace {
+
+// Delivery within this process, counting what it is asked to do.
+class CountingDelivery final : public Delivery {
+ public:
+  explicit CountingDelivery(const LocalDirectory& directory) : local_(directory) {}
+  void to_everyone(const ServerMessage& message, const Peer* except) override {
+    ++calls;
+    local_.to_everyone(message, except);
+  }
+  bool to_room(std::string_view room_key, const ServerMessage& message,
+               const Peer* except) override {
+    ++calls;
+    return local_.to_room(room_key, message, except);
+  }
+  std::string_view to_user(std::string_view name, const ServerMessage& message) override {
+    ++calls;
+    return local_.to_user(name, message);
+  }
+  int calls = 0;
+
+ private:
+  LocalDelivery local_;
+};
+
+}  // namespace
+
+TEST_CASE("the Hub takes any Directory and Delivery; a message to many is one delivery") {
+  EventBus bus;
+  auto directory = std::make_unique<LocalDirectory>();
+  auto delivery = std::make_unique<CountingDelivery>(*directory);
+  CountingDelivery& counted = *delivery;
+  Hub hub(bus, std::move(directory), std::move(delivery));
+  FakePeer a{1}, b{2}, c{3};
+  std::string scratch;
+  auto run = [&](FakePeer& from, std::string_view line) {
+    return hub.handle(from, LineProtocol::parse(line, scratch));
+  };
+  run(a, "LOGIN alice"), run(b, "LOGIN bob"), run(c, "LOGIN carol");
+  run(b, "JOIN lobby"), run(c, "JOIN lobby");
+  a.take(), b.take(), c.take();
+  counted.calls = 0;
+  run(a, "MSG hi");
+  run(b, "SAY lobby hello");
+  run(c, "DM alice psst");
+  CHECK(counted.calls == 3);
+  CHECK(a.take() == "DM carol psst\n");
+  CHECK(b.take() == "MSG alice hi\n");
+  CHECK(c.take() == "MSG alice hi\nSAY lobby bob hello\n");
+}
+
+// ---- LOGIN through an authenticator ------------------------------------------------------
+
+namespace {
+
+// Keeps each LOGIN's `done` for the test to call.
+class HeldAuthenticator final : public Authenticator {
+ public:
+  void authenticate(const LoginRequest&, Done done) override { held.push_back(std::move(done)); }
+  std::vector<Done> held;
+};
+
+// A connection owned by a shared_ptr, as sessions are; its defer() runs the task at once.
+class SharedPeer final : public Peer, public std::enable_shared_from_this<SharedPeer> {
+ public:
+  explicit SharedPeer(std::uint64_t id) : Peer(id, "127.0.0.1:3000") {}
+  void send(Payload payload) override { received += payload.view(); }
+  const Protocol& protocol() const noexcept override { return ::protocol; }
+  std::shared_ptr<Peer> shared_peer() override { return shared_from_this(); }
+  void defer(std::function<void()> task) override { task(); }
+  void close() noexcept { mark_closing(); }
+  std::string received;
+};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Fixture, "an authenticator's answer finishes the LOGIN when it comes") {
+  auto authenticator = std::make_shared<HeldAuthenticator>();
+  hub.set_authenticator(authenticator);
+  auto dave = std::make_shared<SharedPeer>(4);
+  std::string scratch;
+  CHECK(hub.handle(*dave, LineProtocol::parse("LOGIN dave", scratch)) == Hub::After::wait);
+  CHECK(hub.handle(*dave, LineProtocol::parse("LOGIN no!", scratch)) == Hub::After::stay);
+  CHECK(dave->received == "ERR invalid-username\n");  // not even asked
+  dave->received.clear();
+  REQUIRE(authenticator->held.size() == 1);
+  CHECK(hub.user_count() == 0);
+  CHECK(hub.work_in_flight() == 0);  // a pending LOGIN holds up no shutdown
+
+  authenticator->held[0](LoginResult::accept("Dave"));
+  CHECK(dave->received == "OK\n");
+  CHECK(dave->name() == "Dave");
+  CHECK(hub.work_in_flight() == 1);  // from the answer to the end of the peer's defer
+  CHECK(hub.end_work());
+  CHECK(sink->lines == std::vector<std::string>{"login Dave  "});
+  hub.leave(*dave);
+}
+
+TEST_CASE_FIXTURE(Fixture, "an answer for a connection that closed, or went, logs nobody in") {
+  auto authenticator = std::make_shared<HeldAuthenticator>();
+  hub.set_authenticator(authenticator);
+  auto closing = std::make_shared<SharedPeer>(4);
+  auto gone = std::make_shared<SharedPeer>(5);
+  std::string scratch;
+  hub.handle(*closing, LineProtocol::parse("LOGIN dave", scratch));
+  hub.handle(*gone, LineProtocol::parse("LOGIN erin", scratch));
+  REQUIRE(authenticator->held.size() == 2);
+  closing->close();
+  gone.reset();
+  authenticator->held[0](LoginResult::accept());
+  authenticator->held[1](LoginResult::accept());
+  CHECK(closing->received.empty());
+  CHECK_FALSE(closing->logged_in());
+  CHECK(hub.user_count() == 0);
+  CHECK(sink->lines.empty());
+  hub.end_work();  // the closing one's defer ran, as a session's does
+  CHECK(hub.work_in_flight() == 0);
+}
+
+TEST_CASE("an answer that comes after the Hub has gone is dropped") {
+  auto authenticator = std::make_shared<HeldAuthenticator>();
+  auto dave = std::make_shared<SharedPeer>(4);
+  {
+    EventBus bus;
+    Hub hub{bus};
+    hub.set_authenticator(authenticator);
+    std::string scratch;
+    hub.handle(*dave, LineProtocol::parse("LOGIN dave", scratch));
+  }
+  REQUIRE(authenticator->held.size() == 1);
+  authenticator->held[0](LoginResult::accept());
+  CHECK(dave->received.empty());
+  CHECK_FALSE(dave->logged_in());
+}
+
+TEST_CASE_FIXTURE(Fixture, "an authenticator refuses with its code, or with invalid-username") {
+  auto authenticator = std::make_shared<HeldAuthenticator>();
+  hub.set_authenticator(authenticator);
+  auto dave = std::make_shared<SharedPeer>(4);
+  std::string scratch;
+  auto answer = [&](LoginResult result) {
+    hub.handle(*dave, LineProtocol::parse("LOGIN dave", scratch));
+    authenticator->held.back()(std::move(result));
+    hub.end_work();
+    return std::exchange(dave->received, {});
+  };
+  CHECK(answer(LoginResult::refuse()) == "ERR invalid-username\n");
+  CHECK(answer(LoginResult::refuse(ReplyError::username_taken)) == "ERR username-taken\n");
+  CHECK(answer(LoginResult::refuse(static_cast<ReplyError>(1000))) == "ERR invalid-username\n");
+  CHECK(answer(LoginResult::accept("no way")) == "ERR invalid-username\n");
+  CHECK(hub.try_login(a, "alice") == std::nullopt);  // the host's own: not asked
+  CHECK(answer(LoginResult::accept("ALICE")) == "ERR username-taken\n");
+  CHECK(answer(LoginResult::accept()) == "OK\n");
+  hub.leave(*dave);
 }

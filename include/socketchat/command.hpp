@@ -26,15 +26,23 @@ enum class Verb {
   unknown
 };
 
+// Whose messages a HISTORY asks for.
+enum class HistoryOf {
+  room,      // a room's: name
+  everyone,  // the public feed's (MSG)
+  user,      // the DMs between the asker and the user in name
+};
+
 struct Command {
   Verb verb = Verb::unknown;
   std::string_view name{};  // LOGIN's username, DM's recipient, the room of JOIN, PART,
-                            // SAY and WHO, HISTORY's target, the user or room looked
-                            // up (empty when missing)
+                            // SAY and WHO, HISTORY's room or user, the user or room
+                            // looked up (empty when missing)
   std::string_view text{};  // MSG, DM and SAY text, PING token (trimmed, controls
                             // removed), HISTORY's count
-  bool follow_up = false;   // issued by the protocol for the same line as the command
-                            // before it (IRC's NAMES after JOIN): not rate-counted again
+  HistoryOf history_of = HistoryOf::room;  // HISTORY: whose
+  bool follow_up = false;  // issued by the protocol for the same line as the command
+                           // before it (IRC's NAMES after JOIN): not rate-counted again
 };
 
 }  // namespace socketchat

@@ -35,11 +35,14 @@ enum class Flow {
 // limit stopped it, or the connection is closing), which a decoder that acts on a
 // command's success reads here rather than in the replies it encodes (IRC: its
 // registration after the LOGIN, the names after a JOIN). A Flow alone: not refused.
+// `pending`: the Hub answers later (a LOGIN an Authenticator decides, a HISTORY read);
+// the outcome then comes to Decoder::on_settled, before the next bytes are fed.
 struct Handled {
-  constexpr Handled(Flow go_on, bool was_refused = false) noexcept
-      : flow(go_on), refused(was_refused) {}
+  constexpr Handled(Flow go_on, bool was_refused = false, bool answered_later = false) noexcept
+      : flow(go_on), refused(was_refused), pending(answered_later) {}
   Flow flow;
   bool refused;
+  bool pending;
 };
 
 // Receives what a decoder makes of incoming bytes (the connection's session).
@@ -75,6 +78,8 @@ class Decoder {
   // The protocol that spells the replies to this connection: the shared one, or (IRC)
   // one that knows the connection's nick and which command is being answered.
   virtual const Protocol& encoder() const noexcept = 0;
+  // The command that was Handled::pending has been answered: refused or not.
+  virtual void on_settled(bool /*refused*/) {}
 };
 
 // How the protocol is carried over a WebSocket when a browser asks for it by name in

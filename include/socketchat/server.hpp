@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "socketchat/authenticator.hpp"
 #include "socketchat/event_sink.hpp"
 #include "socketchat/local_user.hpp"
 #include "socketchat/moderation.hpp"
@@ -58,6 +59,11 @@ class Server {
   // Checks what start() would, without binding anything: every listener URL names a
   // known transport and protocol. Throws config_error.
   void validate() const;
+  // Every LOGIN is decided by `authenticator` (see authenticator.hpp); none (the
+  // default): any valid name nobody else has. In-process users (connect()) are the
+  // host's own and are not asked about. Set it before start(); throws config_error
+  // afterwards.
+  void set_authenticator(std::shared_ptr<Authenticator> authenticator);
 
   // Logs in an in-process user (see local_user.hpp) that `handler` speaks for; an
   // empty handler makes a user that only speaks. Call after start(); throws

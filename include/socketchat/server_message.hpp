@@ -13,7 +13,7 @@ namespace socketchat {
 // What the Hub sends to clients, before any protocol has spelled it out. Views are
 // valid only while the message is being encoded.
 enum class Notice {
-  ok,                 // a command succeeded
+  ok,                 // a command succeeded (to a LOGIN: user, the name it gave)
   error,              // a command was refused: error
   message,            // public message: user, text
   direct_message,     // private message: user (sender), text
@@ -27,7 +27,8 @@ enum class Notice {
   left,               // user left room
   room_message,       // room, user, text
   room_list,          // rooms, in order
-  history,            // history records of room (the label asked for), oldest first
+  history,            // history records, oldest first: of room; of the DMs with user;
+                      // of the public feed when neither is set
   user_info,          // the user looked up (Verb::user_info): user, as spelled at LOGIN
   room_info,          // the room looked up (Verb::room_info): rooms holds it alone
 };

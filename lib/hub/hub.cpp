@@ -2,12 +2,26 @@
 
 #include <algorithm>
 #include <mutex>
-#include <vector>
 
-#include "hub/encode_once.hpp"
-#include "util/text.hpp"
+#include "hub/local_delivery.hpp"
+#include "hub/local_directory.hpp"
+#include "hub/peer_events.hpp"
 
 namespace socketchat::detail {
+
+Hub::Hub(EventBus& bus) : bus_(bus) {
+  auto local = std::make_unique<LocalDirectory>();
+  delivery_ = std::make_unique<LocalDelivery>(*local);
+  directory_ = std::move(local);
+}
+
+Hub::Hub(EventBus& bus, std::unique_ptr<Directory> directory, std::unique_ptr<Delivery> delivery)
+    : bus_(bus), directory_(std::move(directory)), delivery_(std::move(delivery)) {}
+
+Hub::~Hub() {
+  std::lock_guard lock(gate_->mutex);
+  gate_->hub = nullptr;
+}
 
 Hub::After Hub::handle(Peer& from, const Command& command) {
   switch (command.verb) {
@@ -28,7 +42,7 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
       } else if (command.name.empty()) {
         reply_error(from, ReplyError::missing_argument);
       } else {
-        login(from, command.name);
+        return login(from, command.name);
       }
       return After::stay;
     default:
@@ -38,10 +52,11 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
     reply_error(from, ReplyError::not_logged_in);
     return After::stay;
   }
-  // The verbs that name something need it; those that carry text need that too.
+  // The verbs that name something need it (HISTORY of the public feed or of the DMs
+  // with a user names its target by itself); those that carry text need that too.
   const bool needs_name = command.verb == Verb::dm || command.verb == Verb::join ||
                           command.verb == Verb::part || command.verb == Verb::say ||
-                          command.verb == Verb::history;
+                          (command.verb == Verb::history && command.history_of == HistoryOf::room);
   const bool needs_text =
       command.verb == Verb::msg || command.verb == Verb::dm || command.verb == Verb::say;
   if (needs_name && command.name.empty()) {
@@ -60,7 +75,7 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
     case Verb::say:
       return say(from, command.name, command.text);
     case Verb::history:
-      return history(from, command.name, command.text);
+      return history(from, command);
     case Verb::who:
       if (command.name.empty()) {
         who(from);
@@ -89,82 +104,6 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
   return After::stay;
 }
 
-std::optional<ReplyError> Hub::try_login(Peer& peer, std::string_view name) {
-  if (peer.logged_in()) return ReplyError::already_logged_in;
-  if (!is_valid_name(name)) return ReplyError::invalid_username;
-  std::unique_lock lock(mutex_);
-  // A name that has just been freed is announced as gone before anyone takes it again.
-  if (!departed_.empty()) announce_departures_locked();
-  if (!users_.try_emplace(ascii_lower(name), &peer).second) return ReplyError::username_taken;
-  users_version_ = next_list_version();
-  peer.name_ = std::string(name);
-  // After the name is taken, before anyone can DM it: the DMs of this session are
-  // stamped at or after this, those of an earlier user of the name before it.
-  peer.login_unix_ms_ = history_mark();
-  return std::nullopt;
-}
-
-void Hub::login(Peer& from, std::string_view name) {
-  if (auto refusal = try_login(from, name)) return reply_error(from, *refusal);
-  // IRC's welcome tells the room limit (CHANLIMIT).
-  reply(from,
-        {.notice = Notice::ok, .room_limit = max_rooms_per_user_.load(std::memory_order_relaxed)});
-  publish(EventKind::login, from);
-}
-
-void Hub::who(Peer& from) {
-  if (from.closing()) return;  // nothing it is sent now would be delivered
-  // The names point into the table: the lock is held until they are encoded.
-  std::shared_lock lock(mutex_);
-  auto list = kept_users_.at(users_version_, [&](std::vector<std::string_view>& names) {
-    names.reserve(users_.size());
-    for (const auto& [key, peer] : users_) names.push_back(peer->name());
-  });
-  reply_list(from,
-             {.notice = Notice::user_list, .names = list->entries, .list_version = list->version});
-}
-
-void Hub::leave(Peer& peer) {
-  if (!peer.logged_in()) return;
-  std::unique_lock lock(mutex_);
-  auto it = users_.find(ascii_lower(peer.name()));
-  if (it == users_.end() || it->second != &peer) return;
-  rooms_.part_all(it->first, &peer);
-  users_.erase(it);
-  users_version_ = next_list_version();
-  if (quiet_) return;
-  if (!schedule_) {
-    broadcast_locked({.notice = Notice::user_disconnected, .user = peer.name()}, &peer);
-    return;
-  }
-  departed_.push_back(peer.name());
-  if (departed_.size() == 1) {
-    schedule_([this] {
-      std::unique_lock later(mutex_);
-      announce_departures_locked();
-    });
-  }
-}
-
-void Hub::announce_departures_locked() {
-  if (departed_.empty()) return;
-  std::vector<std::string> gone = std::move(departed_);
-  departed_.clear();
-  if (quiet_) return;
-  std::vector<std::string_view> names(gone.begin(), gone.end());
-  broadcast_locked({.notice = Notice::user_disconnected, .names = names}, nullptr);
-}
-
-void Hub::set_quiet(bool quiet) noexcept {
-  std::unique_lock lock(mutex_);
-  quiet_ = quiet;
-}
-
-std::size_t Hub::user_count() const {
-  std::shared_lock lock(mutex_);
-  return users_.size();
-}
-
 void Hub::set_limits(const ServerOptions& options) noexcept {
   // With the session's own bound (it reads no commands while over half of sendq_bytes
   // is queued), a quarter leaves a quarter for everything else arriving meanwhile.
@@ -191,22 +130,11 @@ void Hub::reply_error(Peer& to, ReplyError error) {
   reply(to, {.notice = Notice::error, .error = error});
 }
 
-void Hub::broadcast_locked(const ServerMessage& message, const Peer* except) {
-  EncodeOnce encoded(message);
-  for (const auto& [key, peer] : users_) {
-    if (peer != except) peer->send(encoded.for_protocol(peer->protocol()));
-  }
-}
-
 void Hub::publish(EventKind kind, const Peer& peer, std::string_view target,
                   std::string_view text) {
-  Event event{.kind = kind,
-              .time = {},
-              .connection = peer.id(),
-              .remote = peer.remote(),
-              .user = peer.name(),
-              .target = target,
-              .text = text};
+  Event event = event_of(peer, kind);
+  event.target = target;
+  event.text = text;
   bus_.publish(event);
 }
 

@@ -3,58 +3,71 @@
 #include <atomic>
 #include <cstddef>
 #include <functional>
-#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
 
+#include "hub/delivery.hpp"
+#include "hub/directory.hpp"
+#include "hub/history_access.hpp"
 #include "hub/kept_list.hpp"
 #include "hub/peer.hpp"
-#include "hub/room_directory.hpp"
 #include "sinks/event_bus.hpp"
+#include "socketchat/authenticator.hpp"
 #include "socketchat/command.hpp"
 #include "socketchat/history_store.hpp"
 #include "socketchat/moderation.hpp"
 #include "socketchat/options.hpp"
 #include "socketchat/server_message.hpp"
-#include "store/history_clock.hpp"
 
 namespace socketchat::detail {
 
 class HistoryWriter;
 
-// The shared state of chat: who is logged in, which rooms exist, and where each
-// message goes. It speaks Commands and ServerMessages only; protocols turn those
-// into bytes. Files: hub.cpp (commands, users), hub_rooms.cpp, hub_messages.cpp,
-// hub_lookup.cpp.
+// The commands of chat: who may log in, what each command does, and who hears of it.
+// What it knows (users, names, rooms, members) is a Directory's, and messages reach
+// their recipients through a Delivery: by default this process's own (LocalDirectory,
+// LocalDelivery). It speaks Commands and ServerMessages only; protocols turn those into
+// bytes. Files: hub.cpp (dispatch, replies), hub_login.cpp, hub_users.cpp (WHO,
+// departures), hub_rooms.cpp, hub_messages.cpp (MSG, DM, SAY), hub_history.cpp,
+// hub_lookup.cpp (one user, one room).
 //
 // Threading: handle() and leave() run on the calling peer's strand; any number run
-// at once. The tables are guarded by a reader/writer lock: routing takes it shared
-// and only queues output (Peer::send never blocks), changes take it exclusively.
-// Sinks, the moderation filter and the history store are called without it.
+// at once. The directory and the delivery are called under a reader/writer lock:
+// routing takes it shared and only queues output (Peer::send never blocks), changes
+// take it exclusively. Sinks, the moderation filter, the authenticator and the history
+// store are called without it.
 class Hub {
  public:
-  explicit Hub(EventBus& bus) : bus_(bus) {}
+  explicit Hub(EventBus& bus);  // with this process's directory and delivery
+  Hub(EventBus& bus, std::unique_ptr<Directory> directory, std::unique_ptr<Delivery> delivery);
+  ~Hub();  // answers an authenticator gives from now on are dropped
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
 
   // What the connection does next: read on; close; go on with more messages while
   // this one is made durable (pending); or wait with everything until the Hub has
-  // finished the command (a history read). Both pending and wait end in Peer::defer.
+  // finished the command (a history read, a LOGIN the authenticator answers later).
+  // Both pending and wait end in Peer::defer.
   enum class After { stay, close, pending, wait };
   After handle(Peer& from, const Command& command);
 
-  // Logs `peer` in as `name`, or says why not; replies nothing (handle() does).
+  // Logs `peer` in as `name` at once, or says why not; replies nothing, and asks no
+  // authenticator (an in-process user is the host's own).
   std::optional<ReplyError> try_login(Peer& peer, std::string_view name);
 
   // Set before the server starts; called for every MSG, DM and SAY.
   void set_filter(MessageFilter filter) { filter_ = std::move(filter); }
+  // Set before the server starts; decides every LOGIN. None: any valid free name.
+  void set_authenticator(std::shared_ptr<Authenticator> authenticator) {
+    authenticator_ = std::move(authenticator);
+  }
   // Set before the server starts. No store: nothing is kept and HISTORY answers END.
   // With a writer, the store is reached through it (group commit, off the I/O threads).
-  void set_history(HistoryStore* store, HistoryWriter* writer) {
-    store_ = store;
-    writer_ = writer;
-  }
+  void set_history(HistoryStore* store, HistoryWriter* writer) { history_.set(store, writer); }
 
   // The peer's connection is ending: free its name, leave its rooms, and tell
   // everyone, once.
@@ -76,14 +89,21 @@ class Hub {
   // and again when it is reconfigured. Until then: no limits.
   void set_limits(const ServerOptions& options) noexcept;
 
-  // Work handed to the history writer, counted from the hand-over to the end of the
-  // Peer::defer that finishes it (where the peer calls end_work()), so a shutdown can
-  // wait for it. end_work() is true when it was the last.
+  // Work finished through Peer::defer, counted until the end of that defer (where the
+  // peer calls end_work()) so that a shutdown can wait for it: from the hand-over to
+  // the history writer, or from an authenticator's answer. end_work() is true when it
+  // was the last.
   bool end_work() noexcept { return work_.fetch_sub(1, std::memory_order_acq_rel) == 1; }
   std::int64_t work_in_flight() const noexcept { return work_.load(std::memory_order_acquire); }
 
  private:
-  using Delivery = std::function<void(Peer& from, const HistoryRecord& record)>;
+  // What an authenticator's late answer needs of the Hub: whether it still is.
+  struct AnswerGate {
+    explicit AnswerGate(Hub* of) : hub(of) {}
+    std::mutex mutex;
+    Hub* hub;  // null once the Hub has gone
+  };
+  class PendingLogin;  // hub_login.cpp
 
   static void reply(Peer& to, const ServerMessage& message);
   // Refuses the asker's command: counted in its Peer::refusals().
@@ -91,24 +111,59 @@ class Hub {
   // A list (WHO, ROOMS, HISTORY): cut to the size a reply may take, and nothing at all
   // for a connection that is closing.
   void reply_list(Peer& to, ServerMessage message) const;
+  void publish(EventKind kind, const Peer& peer, std::string_view target = {},
+               std::string_view text = {});
+  // Runs an embedder's callback; what it threw, if it threw.
+  template <class Call>
+  static std::optional<std::string> failure_of(Call&& call) {
+    try {
+      call();
+    } catch (const std::exception& e) {
+      return e.what();
+    } catch (...) {
+      return "unknown exception";
+    }
+    return std::nullopt;
+  }
 
-  // hub.cpp
-  void login(Peer& from, std::string_view name);
+  // Starts work that answers through a callback, start(done), and finishes the command
+  // with the answer, finish(peer, answer...). When `later` is false the answer comes
+  // before start() returns and the command is finished here (After::stay); otherwise
+  // on the peer's strand once the answer has come (Peer::defer), and the command
+  // returns `waiting`, counted as work in flight from now.
+  template <class Start, class Finish>
+  After answered(Peer& from, bool later, After waiting, Start start, Finish finish) {
+    if (!later) {
+      start([&](auto&&... answer) { finish(from, answer...); });
+      return After::stay;
+    }
+    work_.fetch_add(1, std::memory_order_relaxed);
+    start([peer = from.shared_peer(), finish = std::move(finish)](auto&&... answer) mutable {
+      peer->defer([peer, finish = std::move(finish), ... answer = std::move(answer)]() mutable {
+        finish(*peer, answer...);
+      });
+    });
+    return waiting;
+  }
+
+  // hub_login.cpp
+  After login(Peer& from, std::string_view name);
+  void log_in(Peer& from, std::string_view name);  // now, with the reply and the event
+  After authenticate(Peer& from, std::string_view name);
+  void finish_login(Peer& peer, std::string_view asked, const LoginResult& result);
+
+  // hub_users.cpp
   void who(Peer& from);
-  void broadcast_locked(const ServerMessage& message, const Peer* except);
+  bool stopping() const;  // set_quiet(true)
   // Announces the departures gathered since the last call; call with the lock held
   // exclusively.
   void announce_departures_locked();
-  void publish(EventKind kind, const Peer& peer, std::string_view target = {},
-               std::string_view text = {});
 
   // hub_rooms.cpp
   void who_in_room(Peer& from, std::string_view room);
   void join(Peer& from, std::string_view room);
   void part(Peer& from, std::string_view room);
   void list_rooms(Peer& from);
-  void broadcast_room_locked(const RoomDirectory::Room& room, const ServerMessage& message,
-                             const Peer* except);
   bool is_member(const Peer& peer, std::string_view room_key) const;
 
   // hub_lookup.cpp: one user or one room, found without a list of them all.
@@ -119,29 +174,29 @@ class Hub {
   After message(Peer& from, std::string_view text);
   After direct_message(Peer& from, std::string_view to, std::string_view text);
   After say(Peer& from, std::string_view room, std::string_view text);
-  After history(Peer& from, std::string_view target, std::string_view count);
-  // A LOGIN's time on the clock that stamps history (HistoryClock::mark).
-  std::int64_t history_mark();
   void route_message(Peer& from, std::string_view text);
   void route_direct(Peer& from, std::string_view to, std::string_view text);
   void route_room(Peer& from, std::string_view room_key, std::string_view text);
   // Runs the moderation filter; false if the message must not be delivered. A
   // rewritten text is kept in `storage` and `text` points to it.
   bool moderate(Peer& from, std::string_view to, std::string_view& text, std::string& storage);
-  // Keeps the record in history, then delivers: at once, or (After::wait) once the
-  // record is durable. Without history it just delivers.
-  After store_then_deliver(Peer& from, HistoryRecord record, Delivery deliver);
+  // Keeps the message in history under `scope`, then delivers it, deliver(sender, text):
+  // at once, or (After::pending) once the writer has made it durable.
+  template <class Deliver>
+  After keep_then_deliver(Peer& from, std::string scope, std::string_view text, Deliver deliver);
+  // A room's history scope, "#<room key>".
+  static std::string room_scope(std::string_view room_key);
+
+  // hub_history.cpp
+  After history(Peer& from, const Command& command);
 
   EventBus& bus_;
   MessageFilter filter_;
-  HistoryStore* store_ = nullptr;
-  HistoryWriter* writer_ = nullptr;
-  std::mutex inline_mutex_;  // stamps and appends to a non-blocking store in one order
-  HistoryClock inline_clock_;
+  std::shared_ptr<Authenticator> authenticator_;
+  HistoryAccess history_{bus_};
   mutable std::shared_mutex mutex_;
-  std::map<std::string, Peer*, std::less<>> users_;    // by ASCII lower-case name: sorted for WHO
-  std::uint64_t users_version_ = next_list_version();  // of users_, for WHO's encoding
-  RoomDirectory rooms_;
+  std::unique_ptr<Directory> directory_;  // guarded by mutex_
+  std::unique_ptr<Delivery> delivery_;    // reads the directory: under mutex_ too
   // The last ROOMS and WHO lists, until the rooms or the users change.
   KeptList<RoomSummary> kept_rooms_;
   KeptList<std::string_view> kept_users_;
@@ -150,6 +205,7 @@ class Hub {
   std::atomic<std::int64_t> work_{0};
   Scheduler schedule_;
   std::vector<std::string> departed_;  // not yet announced; guarded by mutex_
+  std::shared_ptr<AnswerGate> gate_ = std::make_shared<AnswerGate>(this);
 };
 
 }  // namespace socketchat::detail

@@ -8,23 +8,24 @@
 namespace socketchat::detail {
 
 void Hub::user_info(Peer& from, std::string_view name) {
-  std::shared_lock lock(mutex_);  // the name points into the table: keep it until encoded
-  const auto found = users_.find(ascii_lower(name));
-  if (found == users_.end()) {
+  std::shared_lock lock(mutex_);  // the name points into the directory: keep it until encoded
+  const std::string_view found = directory_->find_user(name);
+  if (found.empty()) {
     lock.unlock();
     return reply_error(from, ReplyError::no_such_user);
   }
-  reply(from, {.notice = Notice::user_info, .user = found->second->name()});
+  reply(from, {.notice = Notice::user_info, .user = found});
 }
 
 void Hub::room_info(Peer& from, std::string_view room) {
   std::shared_lock lock(mutex_);  // as above
-  const auto* found = rooms_.find(ascii_lower(room));
-  if (!found) {
+  const std::string key = ascii_lower(room);
+  const std::string_view name = directory_->room_name(key);
+  if (name.empty()) {
     lock.unlock();
     return reply_error(from, ReplyError::no_such_room);
   }
-  const RoomSummary summary{found->name, found->members.size()};
+  const RoomSummary summary{name, directory_->member_count(key)};
   reply(from, {.notice = Notice::room_info, .rooms = {&summary, 1}});
 }
 

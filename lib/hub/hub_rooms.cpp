@@ -2,57 +2,60 @@
 #include <mutex>
 #include <vector>
 
-#include "hub/encode_once.hpp"
 #include "hub/hub.hpp"
 #include "util/text.hpp"
 
 namespace socketchat::detail {
 
+namespace {
+
+std::optional<ReplyError> refusal_of(Joined joined) {
+  switch (joined) {
+    case Joined::ok:
+      break;
+    case Joined::already_in:
+      return ReplyError::already_in_room;
+    case Joined::too_many_for_user:
+      return ReplyError::too_many_rooms;
+    case Joined::too_many_rooms:
+      return ReplyError::server_rooms_full;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+// The joiner's OK and the others' notice go out with the change, under the lock, so
+// that nobody hears of the room's next message before them.
 void Hub::join(Peer& from, std::string_view room) {
   if (!is_valid_name(room)) return reply_error(from, ReplyError::invalid_room);
   const std::string room_key = ascii_lower(room);
-  const std::string user_key = ascii_lower(from.name());
-  const RoomDirectory::Limits limits{
-      .rooms = max_rooms_.load(std::memory_order_relaxed),
-      .rooms_per_user = max_rooms_per_user_.load(std::memory_order_relaxed)};
+  const RoomLimits limits{.rooms = max_rooms_.load(std::memory_order_relaxed),
+                          .rooms_per_user = max_rooms_per_user_.load(std::memory_order_relaxed)};
   std::unique_lock lock(mutex_);
-  switch (rooms_.join(room, room_key, user_key, &from, limits)) {
-    case RoomDirectory::Joined::ok:
-      break;
-    case RoomDirectory::Joined::already_in:
-      lock.unlock();
-      return reply_error(from, ReplyError::already_in_room);
-    case RoomDirectory::Joined::too_many_for_user:
-      lock.unlock();
-      return reply_error(from, ReplyError::too_many_rooms);
-    case RoomDirectory::Joined::too_many_rooms:
-      lock.unlock();
-      return reply_error(from, ReplyError::server_rooms_full);
+  if (auto refusal = refusal_of(directory_->join(from, room, room_key, limits))) {
+    lock.unlock();
+    return reply_error(from, *refusal);
   }
   reply(from, {.notice = Notice::ok});
-  const auto& joined = *rooms_.find(room_key);
-  broadcast_room_locked(
-      joined, {.notice = Notice::joined, .user = from.name(), .room = joined.name}, &from);
-  const std::string spelled = joined.name;
+  const std::string spelled(directory_->room_name(room_key));
+  delivery_->to_room(room_key, {.notice = Notice::joined, .user = from.name(), .room = spelled},
+                     &from);
   lock.unlock();  // sinks are called outside the Hub's lock
   publish(EventKind::joined, from, spelled);
 }
 
 void Hub::part(Peer& from, std::string_view room) {
   const std::string room_key = ascii_lower(room);
-  const std::string user_key = ascii_lower(from.name());
   std::unique_lock lock(mutex_);
-  const auto* found = rooms_.find(room_key);
-  const std::string spelled = found ? found->name : std::string();  // the room may go with us
-  if (!rooms_.part(room_key, user_key, &from)) {
+  const std::string spelled(directory_->room_name(room_key));  // the room may go with us
+  if (!directory_->part(from, room_key)) {
     lock.unlock();
     return reply_error(from, ReplyError::not_in_room);
   }
   reply(from, {.notice = Notice::ok});
-  if (const auto* remaining = rooms_.find(room_key)) {
-    broadcast_room_locked(*remaining,
-                          {.notice = Notice::left, .user = from.name(), .room = spelled}, nullptr);
-  }
+  delivery_->to_room(room_key, {.notice = Notice::left, .user = from.name(), .room = spelled},
+                     nullptr);
   lock.unlock();  // sinks are called outside the Hub's lock
   publish(EventKind::left, from, spelled);
 }
@@ -60,24 +63,19 @@ void Hub::part(Peer& from, std::string_view room) {
 void Hub::who_in_room(Peer& from, std::string_view room) {
   if (from.closing()) return;  // nothing it is sent now would be delivered
   std::vector<std::string_view> names;
-  std::shared_lock lock(mutex_);
-  const auto* found = rooms_.find(ascii_lower(room));
-  if (!found) {
+  std::shared_lock lock(mutex_);  // the names point into the directory: keep it until encoded
+  if (!directory_->list_members(ascii_lower(room), names)) {
     lock.unlock();
     return reply_error(from, ReplyError::no_such_room);
   }
-  names.reserve(found->members.size());
-  for (const auto& [key, peer] : found->members) names.push_back(peer->name());
   reply_list(from, {.notice = Notice::user_list, .names = names});
 }
 
 void Hub::list_rooms(Peer& from) {
   if (from.closing()) return;     // nothing it is sent now would be delivered
-  std::shared_lock lock(mutex_);  // the names point into the table: keep it until encoded
-  auto list = kept_rooms_.at(rooms_.version(), [&](std::vector<RoomSummary>& rooms) {
-    rooms.reserve(rooms_.rooms().size());
-    for (const auto& [key, room] : rooms_.rooms())
-      rooms.push_back({room.name, room.members.size()});
+  std::shared_lock lock(mutex_);  // the names point into the directory: keep it until encoded
+  auto list = kept_rooms_.at(directory_->rooms_version(), [&](std::vector<RoomSummary>& rooms) {
+    directory_->list_rooms(rooms);
   });
   reply_list(from,
              {.notice = Notice::room_list, .rooms = list->entries, .list_version = list->version});
@@ -85,16 +83,7 @@ void Hub::list_rooms(Peer& from) {
 
 bool Hub::is_member(const Peer& peer, std::string_view room_key) const {
   std::shared_lock lock(mutex_);
-  const auto* found = rooms_.find(room_key);
-  return found && found->members.contains(ascii_lower(peer.name()));
-}
-
-void Hub::broadcast_room_locked(const RoomDirectory::Room& room, const ServerMessage& message,
-                                const Peer* except) {
-  EncodeOnce encoded(message);
-  for (const auto& [key, peer] : room.members) {
-    if (peer != except) peer->send(encoded.for_protocol(peer->protocol()));
-  }
+  return directory_->is_member(peer, room_key);
 }
 
 }  // namespace socketchat::detail

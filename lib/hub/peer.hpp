@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "socketchat/payload.hpp"
 #include "socketchat/protocol.hpp"
@@ -27,10 +28,13 @@ class Peer {
   virtual const Protocol& encoder() const noexcept { return protocol(); }
   // Keeps the connection object alive for work that finishes later.
   virtual std::shared_ptr<Peer> shared_peer() = 0;
-  // Runs `task` on the connection's strand (skipped if the connection has closed
-  // meanwhile), then lets the connection go on with its input: a command that
-  // returned Hub::After::wait is finished this way.
+  // Runs `task` on the connection's strand, even if the connection has closed meanwhile
+  // (what it sends then is dropped), then lets the connection go on with its input: a
+  // command that returned Hub::After::pending or wait is finished this way.
   virtual void defer(std::function<void()> task) = 0;
+  // What the client came over, for an Authenticator: "tcp", "tls", "ws", "wss", or
+  // "local" for an in-process user; empty where the connection does not say.
+  virtual std::string_view transport() const noexcept { return {}; }
 
   std::uint64_t id() const noexcept { return id_; }
   const std::string& remote() const noexcept { return remote_; }

@@ -1,22 +1,16 @@
 #include "hub/room_directory.hpp"
 
 #include <algorithm>
-#include <atomic>
 
 namespace socketchat::detail {
-
-std::uint64_t next_list_version() noexcept {
-  static std::atomic<std::uint64_t> last{0};
-  return last.fetch_add(1, std::memory_order_relaxed) + 1;
-}
 
 const RoomDirectory::Room* RoomDirectory::find(std::string_view room_key) const {
   auto it = rooms_.find(room_key);
   return it == rooms_.end() ? nullptr : &it->second;
 }
 
-RoomDirectory::Joined RoomDirectory::join(std::string_view room_name, const std::string& room_key,
-                                          const std::string& user_key, Peer* peer, Limits limits) {
+Joined RoomDirectory::join(std::string_view room_name, const std::string& room_key,
+                           const std::string& user_key, Peer* peer, RoomLimits limits) {
   auto room = rooms_.find(room_key);
   if (room != rooms_.end() && room->second.members.contains(user_key)) return Joined::already_in;
   if (limits.rooms_per_user != 0) {

@@ -225,6 +225,11 @@ void Server::validate() const {
   impl_->validate();
 }
 
+void Server::set_authenticator(std::shared_ptr<Authenticator> authenticator) {
+  if (impl_->started()) throw config_error("set_authenticator: the server has started");
+  impl_->core_.hub().set_authenticator(std::move(authenticator));
+}
+
 std::shared_ptr<LocalUser> Server::connect(std::string name, LocalUser::Handler handler) {
   if (!impl_->started()) throw config_error("connect: start the server first");
   auto session = std::make_shared<detail::LocalSession>(impl_->core_, std::move(handler));

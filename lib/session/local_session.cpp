@@ -54,21 +54,48 @@ void LocalSession::log_in(std::string_view name) {
 
 void LocalSession::submit(std::string line) {
   line.push_back('\n');
-  asio::post(strand_, [self = shared_from_this(), line = std::move(line)]() mutable {
+  enqueue(std::move(line));
+}
+
+void LocalSession::submit(const Command& command) {
+  enqueue(OwnedCommand(command));
+}
+
+void LocalSession::enqueue(Input input) {
+  asio::post(strand_, [self = shared_from_this(), input = std::move(input)]() mutable {
     if (!self->open_) return;
-    self->queued_.push_back(std::move(line));
+    self->queued_.push_back(std::move(input));
     self->run_queued();
   });
 }
 
 void LocalSession::run_queued() {
   while (open_ && !paused_ && !queued_.empty()) {
-    std::string line = std::move(queued_.front());
+    Input input = std::move(queued_.front());
     queued_.pop_front();
-    decoder_->feed(line, *this);
+    if (const auto* line = std::get_if<std::string>(&input)) {
+      decoder_->feed(*line, *this);
+    } else {
+      run_typed(std::get<OwnedCommand>(input));
+    }
   }
   // A disconnect cancels nothing submitted before it.
   if (close_requested_ && !paused_ && queued_.empty()) close_on_strand();
+}
+
+// What the line protocol's decoder would check and clean for a client's line: the text
+// others will read is valid UTF-8, without control characters, trimmed.
+void LocalSession::run_typed(const OwnedCommand& owned) {
+  if (!is_valid_utf8(owned.name) || !is_valid_utf8(owned.text)) {
+    on_decode_error(ReplyError::invalid_utf8);
+    return;
+  }
+  Command command = owned.view();
+  std::string scratch;
+  const bool text = command.verb == Verb::msg || command.verb == Verb::dm ||
+                    command.verb == Verb::say || command.verb == Verb::ping;
+  if (text) command.text = trim(strip_controls(command.text, scratch));
+  on_command(command);
 }
 
 // One command at a time: an in-process user never has many messages in flight.

@@ -3,6 +3,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <variant>
 
 #include "hub/peer.hpp"
 #include "server/connection.hpp"
@@ -14,10 +15,27 @@ namespace socketchat::detail {
 
 class Core;
 
+// A Command that owns what it names, to be handled later on another thread.
+struct OwnedCommand {
+  explicit OwnedCommand(const Command& command)
+      : verb(command.verb),
+        history_of(command.history_of),
+        name(command.name),
+        text(command.text) {}
+  Command view() const noexcept {
+    return {.verb = verb, .name = name, .text = text, .history_of = history_of};
+  }
+
+  Verb verb;
+  HistoryOf history_of;
+  std::string name, text;
+};
+
 // An in-process user: a Peer whose output is handed to a callback instead of a
-// socket. It speaks the line protocol in both directions, so it reaches the Hub by
-// the same path as a remote client and is seen by others exactly like one.
-// Everything runs on its own strand; submit() and send() may come from any thread.
+// socket. Its commands reach the Hub as Commands, typed by the host (or decoded from
+// a line it typed), and it receives the line protocol's lines, so others see it
+// exactly like a remote client. Everything runs on its own strand; submit() and send()
+// may come from any thread.
 class LocalSession final : public Peer,
                            public Connection,
                            private DecodeHandler,
@@ -30,12 +48,14 @@ class LocalSession final : public Peer,
   void set_owner(std::weak_ptr<LocalUser> owner) { owner_ = std::move(owner); }
 
   void submit(std::string line);  // one command line, without LF
+  void submit(const Command& command);
   void close();
 
   void send(Payload payload) override;
   const Protocol& protocol() const noexcept override { return protocol_; }
   std::shared_ptr<Peer> shared_peer() override { return shared_from_this(); }
   void defer(std::function<void()> task) override;
+  std::string_view transport() const noexcept override { return "local"; }
   void shut_down() override;
 
  private:
@@ -44,9 +64,14 @@ class LocalSession final : public Peer,
   bool on_decode_error(ReplyError error) override;
   void on_line() override {}
 
+  // A line to decode, or a command the host gave typed.
+  using Input = std::variant<std::string, OwnedCommand>;
+
+  void enqueue(Input input);
+  void run_typed(const OwnedCommand& command);
   void deliver(std::string_view line);
   void close_on_strand();
-  void run_queued();  // decodes queued lines until one waits for the Hub
+  void run_queued();  // runs queued input until a command waits for the Hub
 
   Core& core_;
   const Protocol& protocol_;
@@ -54,10 +79,10 @@ class LocalSession final : public Peer,
   std::unique_ptr<Decoder> decoder_;
   LocalUser::Handler handler_;
   std::weak_ptr<LocalUser> owner_;
-  bool open_ = true;                // strand only, after log_in
-  bool paused_ = false;             // a command is waiting for the Hub
-  bool close_requested_ = false;    // close() once the lines before it have run
-  std::deque<std::string> queued_;  // lines submitted while paused
+  bool open_ = true;              // strand only, after log_in
+  bool paused_ = false;           // a command is waiting for the Hub
+  bool close_requested_ = false;  // close() once the lines before it have run
+  std::deque<Input> queued_;      // submitted while paused
 };
 
 }  // namespace socketchat::detail

@@ -6,16 +6,6 @@
 
 namespace socketchat {
 
-namespace {
-
-// One call, one command: a line break must not smuggle in a second one.
-std::string one_line(std::string text) {
-  std::erase_if(text, [](char c) { return c == '\n' || c == '\r'; });
-  return text;
-}
-
-}  // namespace
-
 LocalUser::LocalUser(std::weak_ptr<detail::LocalSession> session, std::string name)
     : session_(std::move(session)), name_(std::move(name)) {}
 
@@ -23,20 +13,20 @@ LocalUser::~LocalUser() {
   disconnect();
 }
 
-void LocalUser::submit(std::string line) {
-  if (auto session = session_.lock()) session->submit(std::move(line));
+void LocalUser::history(HistoryOf of, std::string_view name, std::size_t count) {
+  const std::string n = count == 0 ? std::string() : std::to_string(count);
+  send({.verb = Verb::history, .name = name, .text = n, .history_of = of});
+}
+
+void LocalUser::send(const Command& command) {
+  if (auto session = session_.lock()) session->submit(command);
 }
 
 void LocalUser::send(std::string_view command) {
-  submit(one_line(std::string(command)));
-}
-
-void LocalUser::say(std::string_view text) {
-  submit("MSG " + one_line(std::string(text)));
-}
-
-void LocalUser::direct(std::string_view to, std::string_view text) {
-  submit("DM " + one_line(std::string(to)) + " " + one_line(std::string(text)));
+  // One call, one command: a line break must not smuggle in a second one.
+  std::string line(command);
+  std::erase_if(line, [](char c) { return c == '\n' || c == '\r'; });
+  if (auto session = session_.lock()) session->submit(std::move(line));
 }
 
 void LocalUser::disconnect() noexcept {

@@ -50,6 +50,7 @@ class Session final : public Peer,
   void send(Payload payload) override;
   const Protocol& protocol() const noexcept override { return *protocol_; }
   const Protocol& encoder() const noexcept override { return *encoder_; }
+  std::string_view transport() const noexcept override { return link_.transport_name(); }
   std::shared_ptr<Peer> shared_peer() override { return this->shared_from_this(); }
   void defer(std::function<void()> task) override;
   Executor get_executor() { return link_.get_executor(); }

@@ -144,7 +144,10 @@ void Session<Link>::defer(std::function<void()> task) {
   asio::post(link_.get_executor(), [self = this->shared_from_this(), task = std::move(task)] {
     // Whatever became of this connection, a message it sent is delivered to the
     // others (a reply to a closed connection is dropped by send()).
+    const bool waited = self->blocked_;  // only a command that waits is in flight then
+    const std::uint64_t refusals_before = self->refusals();
     task();
+    if (waited) self->decoder_->on_settled(self->refusals() != refusals_before);
     self->core_.hub_work_ended();
     if (--self->in_flight_ == 0) self->blocked_ = false;
     if (self->state_ == State::open) return self->resume();
@@ -259,7 +262,7 @@ Handled Session<Link>::on_command(const Command& command) {
     case Hub::After::wait:
       ++in_flight_;
       blocked_ = paused_ = true;
-      return {Flow::stop, refused};
+      return {Flow::stop, refused, true};
     case Hub::After::stay:
       break;
   }

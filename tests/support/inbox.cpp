@@ -40,6 +40,15 @@ bool Inbox::wait_for(const std::string& line) {
   });
 }
 
+bool Inbox::wait_for_start(const std::string& start, const std::string& end) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, default_wait, [&] {
+    return std::any_of(lines_.begin(), lines_.end(), [&](const std::string& line) {
+      return line.starts_with(start) && line.ends_with(end);
+    });
+  });
+}
+
 std::vector<std::string> Inbox::parts() {
   std::lock_guard lock(mutex_);
   return parts_;

@@ -34,6 +34,9 @@ class Inbox {
 
   // Waits for a line equal to `line` among all that came; false after default_wait.
   bool wait_for(const std::string& line);
+  // Waits for a line that starts with `start` and ends with `end` (its middle varies:
+  // a timestamp); false after default_wait.
+  bool wait_for_start(const std::string& start, const std::string& end);
   // The parts of every line so far, oldest first.
   std::vector<std::string> parts();
 

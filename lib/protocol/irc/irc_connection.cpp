@@ -77,8 +77,12 @@ Flow IrcConnection::command_step(DecodeHandler& handler, Asked asked, std::strin
   target_.assign(target);
   const Handled handled = handler.on_command(command);
   if (handled.flow == Flow::retry) return Flow::retry;
-  succeeded_ = !handled.refused;
-  if (asked == Asked::registration && succeeded_) registered_ = true;  // welcomed
+  if (handled.pending) {
+    awaiting_ = asked;  // the outcome comes to on_settled
+  } else {
+    succeeded_ = !handled.refused;
+    if (asked == Asked::registration && succeeded_) registered_ = true;  // welcomed
+  }
   steps_done_ = ++step_;
   return handled.flow;
 }
@@ -199,9 +203,22 @@ Flow IrcConnection::try_to_register(DecodeHandler& handler) {
   Flow flow =
       command_step(handler, Asked::registration, nick_, {.verb = Verb::login, .name = nick_});
   // 432 or 433 went out: the client tries another NICK. Not when the LOGIN has to wait:
-  // the line comes again, and a USER or CAP END then needs the nick still.
-  if (flow != Flow::retry && !registered_) nick_.clear();
+  // the line comes again, and a USER or CAP END then needs the nick still; nor when
+  // the answer comes later (on_settled).
+  if (flow != Flow::retry && awaiting_ != Asked::registration && !registered_) nick_.clear();
   return flow;
+}
+
+void IrcConnection::on_settled(bool refused) {
+  succeeded_ = !refused;
+  if (awaiting_ == Asked::registration) {
+    if (refused) {
+      nick_.clear();  // as for a refusal at once: the client tries another NICK
+    } else {
+      registered_ = true;
+    }
+  }
+  awaiting_ = Asked::none;
 }
 
 // Capability negotiation (IRCv3): we offer no capabilities, but answer, and hold

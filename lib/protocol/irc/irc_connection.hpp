@@ -36,6 +36,7 @@ class IrcConnection final : public Decoder, public Protocol {
   std::size_t feed(std::string_view bytes, DecodeHandler& handler) override;
   std::size_t buffered() const noexcept { return framer_.buffered(); }
   const Protocol& encoder() const noexcept override { return *this; }
+  void on_settled(bool refused) override;
 
   // Protocol (irc_replies.cpp)
   std::unique_ptr<Decoder> make_decoder() const override { return shared_.make_decoder(); }
@@ -138,8 +139,9 @@ class IrcConnection final : public Decoder, public Protocol {
 
   // The command being answered, set before each Hub command (strand only).
   Asked asked_ = Asked::none;
-  std::string verb_;    // as the client spelled it, for numerics that name it
-  std::string target_;  // channel or nick, as the client spelled it
+  Asked awaiting_ = Asked::none;  // a command the Hub answers later (Handled::pending)
+  std::string verb_;              // as the client spelled it, for numerics that name it
+  std::string target_;            // channel or nick, as the client spelled it
   // What the handler said of the last command handed over (Handled::refused): encode()
   // only reads them, so it stays pure.
   bool registered_ = false;  // the LOGIN was not refused

@@ -76,28 +76,41 @@ void append_list(fmt::memory_buffer& out, const Entries& entries, std::size_t ma
   append_tail(out, budget.left_out());
 }
 
-// "HIST <room> <unix-ms> <from> <text>", and its size.
-void append_hist(fmt::memory_buffer& out, std::string_view room, const HistoryRecord& r) {
-  fmt::format_to(std::back_inserter(out), "HIST {} {} {} {}\n", room, r.unix_ms, r.from, r.text);
+// What a HISTORY asked for, as HISTORY spells it: "<room>", "@<user>" or "*".
+struct HistoryLabel {
+  std::string_view sigil, name;
+};
+HistoryLabel history_label(const ServerMessage& m) noexcept {
+  if (!m.room.empty()) return {"", m.room};
+  if (!m.user.empty()) return {"@", m.user};
+  return {"*", ""};
 }
-std::size_t hist_size(std::string_view room, const HistoryRecord& r) {
-  return fmt::formatted_size("HIST {} {} {} {}\n", room, r.unix_ms, r.from, r.text);
+
+// "HIST <label> <unix-ms> <from> <text>", and its size.
+void append_hist(fmt::memory_buffer& out, HistoryLabel label, const HistoryRecord& r) {
+  fmt::format_to(std::back_inserter(out), "HIST {}{} {} {} {}\n", label.sigil, label.name,
+                 r.unix_ms, r.from, r.text);
+}
+std::size_t hist_size(HistoryLabel label, const HistoryRecord& r) {
+  return fmt::formatted_size("HIST {}{} {} {} {}\n", label.sigil, label.name, r.unix_ms, r.from,
+                             r.text);
 }
 
 // HISTORY: the latest records that fit, oldest first, then MORE (the older ones left
 // out) and END.
 void append_history(fmt::memory_buffer& out, const ServerMessage& m) {
+  const HistoryLabel label = history_label(m);
   std::size_t first = 0;  // the oldest record sent
   if (m.max_bytes != 0) {
     ListBudget budget(m.max_bytes, m.history.size(), out.size(), tail_size);
     std::size_t bytes = out.size();
     for (auto r = m.history.rbegin(); r != m.history.rend(); ++r) {
-      bytes += hist_size(m.room, *r);
+      bytes += hist_size(label, *r);
       if (!budget.add(bytes)) break;
     }
     first = budget.left_out();
   }
-  for (const auto& r : m.history.subspan(first)) append_hist(out, m.room, r);
+  for (const auto& r : m.history.subspan(first)) append_hist(out, label, r);
   append_tail(out, first);
 }
 
@@ -144,9 +157,19 @@ Command LineProtocol::parse(std::string_view line, std::string& scratch) {
     case Verb::who:
       command.name = rest;  // the whole rest: "LOGIN John Smith" is not a valid name
       break;
-    case Verb::history:
-      command.name = take_word(rest, command.text);
+    case Verb::history: {
+      // "<room>", "*" (the public feed) or "@<user>" (the DMs with that user).
+      std::string_view target = take_word(rest, command.text);
+      if (target == "*") {
+        command.history_of = HistoryOf::everyone;
+      } else if (target.starts_with('@')) {
+        command.history_of = HistoryOf::user;
+        command.name = target.substr(1);
+      } else {
+        command.name = target;
+      }
       break;
+    }
     case Verb::say:
     case Verb::dm: {
       std::string_view text;

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <string_view>
+
+#include "socketchat/server_message.hpp"
+
+namespace socketchat::detail {
+
+class Peer;
+
+// Takes a message to its recipients: every user, a room's members, or one user.
+// LocalDelivery queues it for the connections of this process; another implementation
+// (several servers) also hands it to the others.
+//
+// A message for many is encoded once per protocol, whoever receives it (EncodeOnce),
+// and nothing is allocated per recipient. Calls are made under the Hub's lock (shared
+// at least), so the recipients are the directory's as the caller sees it; like
+// Peer::send, they never block.
+class Delivery {
+ public:
+  virtual ~Delivery() = default;
+
+  // To every logged-in user but `except` (none when null).
+  virtual void to_everyone(const ServerMessage& message, const Peer* except) = 0;
+  // To the members of the room with key `room_key` but `except`; false if there is no
+  // such room.
+  virtual bool to_room(std::string_view room_key, const ServerMessage& message,
+                       const Peer* except) = 0;
+  // To the user with `name` (found without regard to case), spelled by that user's own
+  // connection (IRC addresses a direct message to the recipient's nick). Returns the
+  // name as its user spelled it, empty if nobody has it.
+  virtual std::string_view to_user(std::string_view name, const ServerMessage& message) = 0;
+};
+
+}  // namespace socketchat::detail

@@ -1,0 +1,86 @@
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "socketchat/server_message.hpp"
+
+namespace socketchat::detail {
+
+class Peer;
+
+// A new list version, never handed out before in this process (so no two states of any
+// two directories share one): what a list cache is keyed by (ServerMessage::list_version).
+inline std::uint64_t next_list_version() noexcept {
+  static std::atomic<std::uint64_t> last{0};
+  return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+// How many rooms may exist, and how many one user may be in; 0 = no limit.
+struct RoomLimits {
+  std::size_t rooms = 0;
+  std::size_t rooms_per_user = 0;
+};
+
+enum class Joined { ok, already_in, too_many_for_user, too_many_rooms };
+
+// Who is online, which name is whose, which rooms exist and who is in each: the state
+// the Hub's commands read and change. LocalDirectory keeps it in this process; another
+// implementation (shared by several servers) is another class behind this one.
+//
+// Names are unique without regard to ASCII case; a room is found by its key, its ASCII
+// lower-case name, and shown as spelled by the JOIN that created it. Lists come in the
+// protocol's order (by lower-case name).
+//
+// Threading: every call is made under the Hub's lock, shared for the const ones and
+// exclusive for the others, so an implementation needs no lock of its own for what the
+// Hub reads, and must never block (one backed by a remote store keeps what is read
+// here in memory). Views it returns are valid while that lock is held.
+class Directory {
+ public:
+  virtual ~Directory() = default;
+
+  // ---- users
+
+  // Gives `name` to `peer` (the Hub then sets the peer's name to it); false if another
+  // user has it.
+  virtual bool claim(Peer& peer, std::string_view name) = 0;
+  // Frees the peer's name and takes it out of every room, silently; false if the peer
+  // holds no name here.
+  virtual bool release(Peer& peer) = 0;
+  // The name as its user spelled it at LOGIN; empty if nobody has it.
+  virtual std::string_view find_user(std::string_view name) const = 0;
+  virtual std::size_t user_count() const = 0;
+  // Every user's name (presence, for WHO), and the version of that list: it changes
+  // (next_list_version) with every claim and release, so a list made at one version
+  // holds as long as the version does.
+  virtual void list_users(std::vector<std::string_view>& names) const = 0;
+  virtual std::uint64_t users_version() const = 0;
+
+  // ---- rooms
+
+  // Puts the peer in the room (`room` as spelled, `room_key` its key), creating it if
+  // need be, unless it is in it already or a limit says no (checked in that order: the
+  // user's, then the server's for a new room).
+  virtual Joined join(Peer& peer, std::string_view room, const std::string& room_key,
+                      RoomLimits limits) = 0;
+  // False if the peer was not in the room. An emptied room is removed.
+  virtual bool part(Peer& peer, std::string_view room_key) = 0;
+  // The room's name as spelled; empty if there is no such room.
+  virtual std::string_view room_name(std::string_view room_key) const = 0;
+  virtual bool is_member(const Peer& peer, std::string_view room_key) const = 0;
+  // How many are in the room; 0 if there is no such room (an emptied room is removed).
+  virtual std::size_t member_count(std::string_view room_key) const = 0;
+  // The members' names; false if there is no such room.
+  virtual bool list_members(std::string_view room_key,
+                            std::vector<std::string_view>& names) const = 0;
+  // Every room with its member count, and the version of that list (as users_version).
+  virtual void list_rooms(std::vector<RoomSummary>& rooms) const = 0;
+  virtual std::uint64_t rooms_version() const = 0;
+};
+
+}  // namespace socketchat::detail

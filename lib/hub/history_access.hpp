@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "socketchat/history_store.hpp"
+#include "store/history_clock.hpp"
+#include "store/history_writer.hpp"
+
+namespace socketchat::detail {
+
+class EventBus;
+class Peer;
+
+// The one way the Hub reaches history, whatever the store. A store that does not block
+// (in memory) is called right here, on the asking thread, and answers before the call
+// returns; one that may (SQLite) is reached through the HistoryWriter's thread, which
+// groups appends into one commit and answers from that thread later (answers_later()).
+// Either way records are stamped where their place in the store is decided, so history
+// is ordered by time too, and a failure is reported to the sinks and answered as one.
+class HistoryAccess {
+ public:
+  explicit HistoryAccess(EventBus& bus) : bus_(bus) {}
+
+  // Set before the server starts. No store: nothing is kept (enabled() is false).
+  void set(HistoryStore* store, HistoryWriter* writer) {
+    store_ = store;
+    writer_ = writer;
+  }
+  bool enabled() const noexcept { return store_ != nullptr; }
+  bool answers_later() const noexcept { return writer_ != nullptr; }
+
+  // Stamps and keeps `record`, then calls stored(true, record), or stored(false, record)
+  // if the store failed. `from` is who sent it, for the report of a failure.
+  void append(const Peer& from, HistoryRecord record, HistoryWriter::Stored stored);
+  // Up to `limit` of the latest records of `scope`, or nothing if the store failed.
+  void latest(const Peer& from, std::string scope, std::size_t limit, HistoryWriter::Found found);
+  // A mark on the clock that stamps the records (HistoryClock::mark); any thread.
+  std::int64_t mark();
+
+ private:
+  EventBus& bus_;
+  HistoryStore* store_ = nullptr;
+  HistoryWriter* writer_ = nullptr;
+  std::mutex inline_mutex_;  // stamps and appends to a non-blocking store in one order
+  HistoryClock inline_clock_;
+};
+
+}  // namespace socketchat::detail

@@ -1,0 +1,61 @@
+// The Hub's users: WHO, and their departures.
+#include <mutex>
+#include <vector>
+
+#include "hub/hub.hpp"
+
+namespace socketchat::detail {
+
+void Hub::who(Peer& from) {
+  if (from.closing()) return;  // nothing it is sent now would be delivered
+  // The names point into the directory: the lock is held until they are encoded.
+  std::shared_lock lock(mutex_);
+  auto list =
+      kept_users_.at(directory_->users_version(),
+                     [&](std::vector<std::string_view>& names) { directory_->list_users(names); });
+  reply_list(from,
+             {.notice = Notice::user_list, .names = list->entries, .list_version = list->version});
+}
+
+std::size_t Hub::user_count() const {
+  std::shared_lock lock(mutex_);
+  return directory_->user_count();
+}
+
+void Hub::leave(Peer& peer) {
+  if (!peer.logged_in()) return;
+  std::unique_lock lock(mutex_);
+  if (!directory_->release(peer) || quiet_) return;
+  if (!schedule_) {
+    delivery_->to_everyone({.notice = Notice::user_disconnected, .user = peer.name()}, &peer);
+    return;
+  }
+  departed_.push_back(peer.name());
+  if (departed_.size() == 1) {
+    schedule_([this] {
+      std::unique_lock later(mutex_);
+      announce_departures_locked();
+    });
+  }
+}
+
+void Hub::announce_departures_locked() {
+  if (departed_.empty()) return;
+  std::vector<std::string> gone = std::move(departed_);
+  departed_.clear();
+  if (quiet_) return;
+  std::vector<std::string_view> names(gone.begin(), gone.end());
+  delivery_->to_everyone({.notice = Notice::user_disconnected, .names = names}, nullptr);
+}
+
+void Hub::set_quiet(bool quiet) noexcept {
+  std::unique_lock lock(mutex_);
+  quiet_ = quiet;
+}
+
+bool Hub::stopping() const {
+  std::shared_lock lock(mutex_);
+  return quiet_;
+}
+
+}  // namespace socketchat::detail

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "hub/directory.hpp"
+#include "hub/room_directory.hpp"
+
+namespace socketchat::detail {
+
+// The directory of one process: every user is a Peer of this server, held by pointer
+// from LOGIN until it leaves. LocalDelivery routes over the same tables.
+class LocalDirectory final : public Directory {
+ public:
+  using Users = std::map<std::string, Peer*, std::less<>>;  // by key: sorted for WHO
+
+  bool claim(Peer& peer, std::string_view name) override;
+  bool release(Peer& peer) override;
+  std::string_view find_user(std::string_view name) const override;
+  std::size_t user_count() const override { return users_.size(); }
+  void list_users(std::vector<std::string_view>& names) const override;
+  std::uint64_t users_version() const override { return users_version_; }
+
+  Joined join(Peer& peer, std::string_view room, const std::string& room_key,
+              RoomLimits limits) override;
+  bool part(Peer& peer, std::string_view room_key) override;
+  std::string_view room_name(std::string_view room_key) const override;
+  std::size_t member_count(std::string_view room_key) const override;
+  bool is_member(const Peer& peer, std::string_view room_key) const override;
+  bool list_members(std::string_view room_key, std::vector<std::string_view>& names) const override;
+  void list_rooms(std::vector<RoomSummary>& rooms) const override;
+  std::uint64_t rooms_version() const override { return rooms_.version(); }
+
+  // For LocalDelivery: the tables themselves.
+  const Users& users() const noexcept { return users_; }
+  Peer* find_peer(std::string_view name) const;
+  const RoomDirectory::Room* find_room(std::string_view room_key) const {
+    return rooms_.find(room_key);
+  }
+
+ private:
+  Users users_;
+  std::uint64_t users_version_ = next_list_version();
+  RoomDirectory rooms_;
+};
+
+}  // namespace socketchat::detail

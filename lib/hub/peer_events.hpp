@@ -1,0 +1,30 @@
+#pragma once
+
+#include <string_view>
+
+#include "hub/peer.hpp"
+#include "sinks/event_bus.hpp"
+#include "socketchat/event.hpp"
+
+namespace socketchat::detail {
+
+// An event about `peer`: its connection, where it is from, and its name if it has one.
+inline Event event_of(const Peer& peer, EventKind kind) {
+  return {.kind = kind,
+          .time = {},
+          .connection = peer.id(),
+          .remote = peer.remote(),
+          .user = peer.name()};
+}
+
+// Something the server survived failed for `peer` (an embedder's callback, the history
+// store): the sinks are told what (`detail`, e.g. "filter-failed") and why.
+inline void publish_failure(EventBus& bus, const Peer& peer, std::string_view detail,
+                            std::string_view failure) {
+  Event event = event_of(peer, EventKind::error);
+  event.text = failure;
+  event.detail = detail;
+  bus.publish(event);
+}
+
+}  // namespace socketchat::detail
