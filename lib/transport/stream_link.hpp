@@ -10,13 +10,14 @@
 #include "socketchat/payload.hpp"
 #include "socketchat/transport.hpp"
 #include "transport/asio_types.hpp"
+#include "transport/no_control_frames.hpp"
 #include "util/buffer_release.hpp"
 
 namespace socketchat::detail {
 
 // An embedder's Stream as a Session's link (see TcpLink for what a link offers): one
 // virtual call per read and per write batch, never per message.
-class StreamLink {
+class StreamLink : public NoControlFrames {
  public:
   StreamLink(std::unique_ptr<Stream> stream, std::string transport)
       : stream_(std::move(stream)), transport_(std::move(transport)) {}
@@ -50,13 +51,6 @@ class StreamLink {
   static std::string refusal(std::string_view words, std::string_view /*code*/) {
     return std::string(words);
   }
-
-  // No control frames of its own (see TcpLink).
-  bool has_control() const noexcept { return false; }
-  template <class Admit>
-  void admit_control(Admit&& /*admit*/) {}
-  std::size_t control_bytes() const noexcept { return 0; }
-  void goodbye(bool /*server_going_away*/) {}
 
   void close() { stream_->close(); }
 

@@ -17,6 +17,7 @@
 
 #include "socketchat/payload.hpp"
 #include "transport/asio_types.hpp"
+#include "transport/no_control_frames.hpp"
 
 namespace socketchat::detail {
 
@@ -40,7 +41,7 @@ namespace socketchat::detail {
 // Reads land in a buffer per thread, not per connection: an idle connection holds
 // no read buffer at all. That is why reading waits for readability and then reads
 // without blocking, instead of async_read_some into a buffer of its own.
-class TcpLink {
+class TcpLink : public NoControlFrames {
  public:
   static constexpr const char* transport = "tcp";
   std::string_view transport_name() const noexcept { return transport; }
@@ -92,13 +93,6 @@ class TcpLink {
   static std::string refusal(std::string_view words, std::string_view /*code*/) {
     return std::string(words);
   }
-
-  // Plain TCP has no frames of its own to send, and no goodbye beyond the FIN.
-  bool has_control() const noexcept { return false; }
-  template <class Admit>
-  void admit_control(Admit&& /*admit*/) {}
-  std::size_t control_bytes() const noexcept { return 0; }
-  void goodbye(bool /*server_going_away*/) {}
 
   void close() {
     std::error_code ignored;

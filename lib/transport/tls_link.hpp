@@ -13,6 +13,7 @@
 
 #include "socketchat/payload.hpp"
 #include "transport/asio_types.hpp"
+#include "transport/no_control_frames.hpp"
 #include "util/buffer_release.hpp"
 
 namespace socketchat::detail {
@@ -22,7 +23,7 @@ namespace socketchat::detail {
 // made when the handshake is done; a write coalesces the batch into one buffer, so it
 // becomes as few TLS records as possible (given back once written if a big batch made it
 // grow past kept_buffer_bytes).
-class TlsLink {
+class TlsLink : public NoControlFrames {
  public:
   static constexpr const char* transport = "tls";
   std::string_view transport_name() const noexcept { return transport; }
@@ -71,13 +72,6 @@ class TlsLink {
 
   // Nothing: cleartext would be garbage to a TLS client, which sees the close instead.
   static std::string refusal(std::string_view /*words*/, std::string_view /*code*/) { return {}; }
-
-  // No control frames of its own (see TcpLink).
-  bool has_control() const noexcept { return false; }
-  template <class Admit>
-  void admit_control(Admit&& /*admit*/) {}
-  std::size_t control_bytes() const noexcept { return 0; }
-  void goodbye(bool /*server_going_away*/) {}
 
  private:
   template <class Done>

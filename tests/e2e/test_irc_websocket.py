@@ -20,11 +20,11 @@ from test_irssi import Ncat
 from test_websocket import WsClient
 
 
-class IrcOverWebSocket:
+class IrcOverWebSocket(Irc):
     """An IRC client over WebSocket: each line it sends is one message, each message it
-    receives one line (checked: no CR or LF in it)."""
+    receives one line (checked: no CR or LF in it). Registration and the rest as Irc's."""
 
-    def __init__(self, port, subprotocol="text.ircv3.net"):
+    def __init__(self, port, subprotocol="text.ircv3.net"):  # no socket of Irc's own
         self.binary = subprotocol.startswith("binary.")
         self.ws = WsClient(f"ws://127.0.0.1:{port}/ws", subprotocols=[subprotocol])
         self.nick = None
@@ -47,22 +47,6 @@ class IrcOverWebSocket:
             message = message.decode()
         assert "\r" not in message and "\n" not in message, f"not one line: {message!r}"
         return message
-
-    def until(self, last):
-        lines = []
-        while True:
-            line = self.line()
-            assert line is not None, f"closed before {last!r}; got {lines!r}"
-            lines.append(line)
-            if line == last:
-                return lines
-
-    def register(self, nick):
-        self.send(f"NICK {nick}", f"USER {nick} 0 * :{nick} in a browser")
-        first = self.line()
-        assert first == numeric(1, nick, f":Welcome to socketchat, {nick}"), first
-        self.nick = nick
-        return [first] + self.until(numeric(366, nick, "&public :End of /NAMES list."))
 
     def close(self):
         self.ws.close()
