@@ -648,8 +648,8 @@ class CountingDelivery final : public Delivery {
     ++calls;
     local_.to_everyone(message, except);
   }
-  bool to_room(std::string_view room_key, const ServerMessage& message,
-               const Peer* except) override {
+  std::string_view to_room(std::string_view room_key, ServerMessage message,
+                           const Peer* except) override {
     ++calls;
     return local_.to_room(room_key, message, except);
   }

@@ -33,6 +33,9 @@ enum class HistoryOf {
   user,      // the DMs between the asker and the user in name
 };
 
+// A decoder hands over text as its users should see it: no line breaks or other
+// control characters (the built-in protocols remove them), since other protocols put
+// it on their wire as it is.
 struct Command {
   Verb verb = Verb::unknown;
   std::string_view name{};  // LOGIN's username, DM's recipient, the room of JOIN, PART,

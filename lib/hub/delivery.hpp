@@ -22,10 +22,11 @@ class Delivery {
 
   // To every logged-in user but `except` (none when null).
   virtual void to_everyone(const ServerMessage& message, const Peer* except) = 0;
-  // To the members of the room with key `room_key` but `except`; false if there is no
-  // such room.
-  virtual bool to_room(std::string_view room_key, const ServerMessage& message,
-                       const Peer* except) = 0;
+  // To the members of the room with key `room_key` but `except`, the message's room
+  // spelled as the room is (so a message needs one lookup of its room). Returns that
+  // spelling, empty if there is no such room.
+  virtual std::string_view to_room(std::string_view room_key, ServerMessage message,
+                                   const Peer* except) = 0;
   // To the user with `name` (found without regard to case), spelled by that user's own
   // connection (IRC addresses a direct message to the recipient's nick). Returns the
   // name as its user spelled it, empty if nobody has it.

@@ -2,7 +2,6 @@
 
 #include <array>
 #include <cstddef>
-#include <utility>
 
 #include "socketchat/protocol.hpp"
 
@@ -15,19 +14,24 @@ class EncodeOnce {
  public:
   explicit EncodeOnce(const ServerMessage& message) : message_(message) {}
 
-  Payload for_protocol(const Protocol& protocol) {
+  // Valid until the next call (a reference: the recipient copies it into its queue).
+  const Payload& for_protocol(const Protocol& protocol) {
     for (std::size_t i = 0; i < used_; ++i) {
-      if (cache_[i].first == &protocol) return cache_[i].second;
+      if (protocols_[i] == &protocol) return payloads_[i];
     }
-    Payload encoded = protocol.encode(message_);
-    if (used_ < cache_.size()) cache_[used_++] = {&protocol, encoded};
-    return encoded;
+    if (used_ == protocols_.size()) return overflow_ = protocol.encode(message_);
+    protocols_[used_] = &protocol;
+    payloads_[used_] = protocol.encode(message_);
+    return payloads_[used_++];
   }
 
  private:
+  static constexpr std::size_t kept = 8;
   const ServerMessage& message_;
-  std::array<std::pair<const Protocol*, Payload>, 8> cache_{};
   std::size_t used_ = 0;
+  std::array<const Protocol*, kept> protocols_{};
+  std::array<Payload, kept> payloads_{};
+  Payload overflow_;
 };
 
 }  // namespace socketchat::detail

@@ -109,13 +109,10 @@ void Hub::route_room(Peer& from, std::string_view room_key, std::string_view tex
   std::string spelled;
   {
     std::shared_lock lock(mutex_);
-    spelled = directory_->room_name(room_key);
-    if (spelled.empty()) return;
-    delivery_->to_room(
-        room_key,
-        {.notice = Notice::room_message, .user = from.name(), .text = text, .room = spelled},
-        &from);
+    spelled = delivery_->to_room(
+        room_key, {.notice = Notice::room_message, .user = from.name(), .text = text}, &from);
   }
+  if (spelled.empty()) return;  // the room is gone
   publish(EventKind::room_message, from, spelled, text);
 }
 

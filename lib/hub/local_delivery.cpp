@@ -22,12 +22,13 @@ void LocalDelivery::to_everyone(const ServerMessage& message, const Peer* except
   fan_out(directory_.users(), message, except);
 }
 
-bool LocalDelivery::to_room(std::string_view room_key, const ServerMessage& message,
-                            const Peer* except) {
+std::string_view LocalDelivery::to_room(std::string_view room_key, ServerMessage message,
+                                        const Peer* except) {
   const auto* room = directory_.find_room(room_key);
-  if (!room) return false;
+  if (!room) return {};
+  message.room = room->name;
   fan_out(room->members, message, except);
-  return true;
+  return room->name;
 }
 
 std::string_view LocalDelivery::to_user(std::string_view name, const ServerMessage& message) {

@@ -12,8 +12,8 @@ class LocalDelivery final : public Delivery {
   explicit LocalDelivery(const LocalDirectory& directory) : directory_(directory) {}
 
   void to_everyone(const ServerMessage& message, const Peer* except) override;
-  bool to_room(std::string_view room_key, const ServerMessage& message,
-               const Peer* except) override;
+  std::string_view to_room(std::string_view room_key, ServerMessage message,
+                           const Peer* except) override;
   std::string_view to_user(std::string_view name, const ServerMessage& message) override;
 
  private:
