@@ -1,4 +1,4 @@
-// A moderation filter: every MSG and DM passes it before anyone receives it.
+// A moderation filter: every MSG, DM and SAY passes it before anyone receives it.
 //
 //   example_moderation [tcp://0.0.0.0:4000]
 //

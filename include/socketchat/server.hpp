@@ -43,7 +43,7 @@ class Server {
   // Sinks see every event from the moment they are added; safe at any time.
   void add_sink(std::shared_ptr<EventSink> sink);
 
-  // Every MSG and DM passes `filter` before delivery (see moderation.hpp). Set it
+  // Every MSG, DM and SAY passes `filter` before delivery (see moderation.hpp). Set it
   // before start(); throws config_error afterwards.
   void set_message_filter(MessageFilter filter);
 
