@@ -66,6 +66,12 @@ std::string_view verb_name(Verb verb) {
       return "user_info";
     case Verb::room_info:
       return "room_info";
+    case Verb::register_account:
+      return "register";
+    case Verb::token:
+      return "token";
+    case Verb::change_password:
+      return "passwd";
     case Verb::unknown:
       return "unknown";
   }

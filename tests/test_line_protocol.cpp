@@ -126,10 +126,32 @@ TEST_CASE("verbs are case-insensitive; arguments split on runs of spaces and tab
   CHECK(LineProtocol::parse("MSGX hi", scratch).verb == Verb::unknown);
 }
 
-TEST_CASE("LOGIN takes the whole rest of the line as the name") {
+TEST_CASE("LOGIN and REGISTER take a name, then the rest of the line as the password") {
   std::string scratch;
-  CHECK(LineProtocol::parse("LOGIN John Smith", scratch).name == "John Smith");
+  // Without accounts the Hub refuses a second word as part of the name (invalid).
+  Command login = LineProtocol::parse("LOGIN John Smith", scratch);
+  CHECK(login.name == "John");
+  CHECK(login.secret == "Smith");
   CHECK(LineProtocol::parse("LOGIN", scratch).name.empty());
+  CHECK(LineProtocol::parse("LOGIN alice", scratch).secret.empty());
+  // Kept whole, so that a password with blanks is refused, not cut short.
+  Command reg = LineProtocol::parse("register  bob \t correct horse  ", scratch);
+  CHECK(reg.verb == Verb::register_account);
+  CHECK(reg.name == "bob");
+  CHECK(reg.secret == "correct horse");
+}
+
+TEST_CASE("TOKEN takes the rest of the line; PASSWD an old and a new password") {
+  std::string scratch;
+  Command token = LineProtocol::parse("TOKEN  v1.abc.def ", scratch);
+  CHECK(token.verb == Verb::token);
+  CHECK(token.secret == "v1.abc.def");
+  CHECK(LineProtocol::parse("token", scratch).secret.empty());
+  Command passwd = LineProtocol::parse("PASSWD old-one new one", scratch);
+  CHECK(passwd.verb == Verb::change_password);
+  CHECK(passwd.secret == "old-one");
+  CHECK(passwd.new_secret == "new one");
+  CHECK(LineProtocol::parse("PASSWD onlyone", scratch).new_secret.empty());
 }
 
 TEST_CASE("control characters are removed from text, then the text is trimmed") {

@@ -289,6 +289,8 @@ Payload JsonProtocol::encode(const ServerMessage& m) const {
       return ok_;
     case Notice::help:
       return help_;
+    case Notice::token:  // no JSON request asks for one (yet)
+      return payload_of({{"type", "token"}, {"token", m.text}});
     case Notice::error:
       return payload_of({{"type", "error"}, {"code", socketchat::code_of(m.error)}});
     case Notice::message:

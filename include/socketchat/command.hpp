@@ -23,6 +23,9 @@ enum class Verb {
   history,
   user_info,
   room_info,
+  register_account,  // REGISTER <name> <password>
+  token,             // TOKEN <token> before LOGIN; TOKEN alone asks for one after
+  change_password,   // PASSWD <old> <new>
   unknown
 };
 
@@ -43,6 +46,10 @@ struct Command {
                             // looked up (empty when missing)
   std::string_view text{};  // MSG, DM and SAY text, PING token (trimmed, controls
                             // removed), HISTORY's count
+  // A credential, never logged or shown: LOGIN's and REGISTER's password, TOKEN's
+  // token, PASSWD's old password (empty when not given).
+  std::string_view secret{};
+  std::string_view new_secret{};           // PASSWD's new password
   HistoryOf history_of = HistoryOf::room;  // HISTORY: whose
   bool follow_up = false;  // issued by the protocol for the same line as the command
                            // before it (IRC's NAMES after JOIN): not rate-counted again

@@ -29,9 +29,22 @@ enum class ReplyError {
   storage_failed,     // the history store could not keep a message, so it was not sent
   too_many_rooms,     // a JOIN past the user's room limit (max_rooms_per_user)
   server_rooms_full,  // a JOIN that would create a room past the server's (max_rooms)
+  // Accounts (PROTOCOL.md, Accounts).
+  username_registered,  // REGISTER of a name that is an account's already
+  weak_password,        // under 8 bytes
+  password_too_long,    // over 256 bytes
+  invalid_password,     // one with a space or tab in it
+  registration_closed,  // REGISTER while only operators create accounts
+  tls_required,         // a password over a plain transport, from outside loopback
+  bad_credentials,      // unknown name or wrong password: one reply for both
+  password_required,    // LOGIN <name> of an account's name, or any when guests are not let in
+  login_throttled,      // too many failed logins from this address or for this account
+  bad_token,            // TOKEN of a token that is forged, expired, revoked or malformed
+  not_registered,       // an account's command (PASSWD, TOKEN) from a guest
+  server_busy,          // too many password checks wait already: try again later
 };
 
-inline constexpr auto last_reply_error = ReplyError::server_rooms_full;
+inline constexpr auto last_reply_error = ReplyError::server_busy;
 
 // The line protocol's code word, e.g. "username-taken".
 std::string_view code_of(ReplyError error) noexcept;

@@ -13,7 +13,8 @@ namespace socketchat {
 // What the Hub sends to clients, before any protocol has spelled it out. Views are
 // valid only while the message is being encoded.
 enum class Notice {
-  ok,                 // a command succeeded (to a LOGIN: user, the name it gave)
+  ok,                 // a command succeeded (to a LOGIN: user, the name it gave; to a
+                      // TOKEN login also text, that name, which it did not give)
   error,              // a command was refused: error
   message,            // public message: user, text
   direct_message,     // private message: user (sender), text
@@ -31,6 +32,7 @@ enum class Notice {
                       // of the public feed when neither is set
   user_info,          // the user looked up (Verb::user_info): user, as spelled at LOGIN
   room_info,          // the room looked up (Verb::room_info): rooms holds it alone
+  token,              // a session token for the asker's account: text (a secret)
 };
 
 struct RoomSummary {

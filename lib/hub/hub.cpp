@@ -42,9 +42,25 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
       } else if (command.name.empty()) {
         reply_error(from, ReplyError::missing_argument);
       } else {
-        return login(from, command.name);
+        return login(from, command);
       }
       return After::stay;
+    case Verb::register_account:
+    case Verb::token:
+    case Verb::change_password:
+      if (!has_accounts()) {  // without accounts there are no such commands
+        reply_error(from, ReplyError::unknown_command);
+        return After::stay;
+      }
+      if (command.verb == Verb::change_password) break;  // logged in, below
+      if (command.verb == Verb::token && from.logged_in()) {
+        if (!command.secret.empty()) {
+          reply_error(from, ReplyError::already_logged_in);
+          return After::stay;
+        }
+        return account_request(from, command);
+      }
+      return login(from, command);
     default:
       break;
   }
@@ -98,6 +114,8 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
     case Verb::room_info:
       room_info(from, command.name);
       break;
+    case Verb::change_password:
+      return account_request(from, command);
     default:
       break;
   }

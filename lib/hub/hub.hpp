@@ -103,7 +103,8 @@ class Hub {
     std::mutex mutex;
     Hub* hub;  // null once the Hub has gone
   };
-  class PendingLogin;  // hub_login.cpp
+  template <class Result>
+  class PendingAnswer;  // hub_login.cpp
 
   static void reply(Peer& to, const ServerMessage& message);
   // Refuses the asker's command: counted in its Peer::refusals().
@@ -146,11 +147,20 @@ class Hub {
     return waiting;
   }
 
-  // hub_login.cpp
-  After login(Peer& from, std::string_view name);
-  void log_in(Peer& from, std::string_view name);  // now, with the reply and the event
-  After authenticate(Peer& from, std::string_view name);
+  // hub_login.cpp: LOGIN, and with accounts REGISTER and TOKEN <token>
+  After login(Peer& from, const Command& command);
+  // Now, with the reply and the event; as an account's owner when `account` says so,
+  // the name in the OK when `say_name`.
+  void log_in(Peer& from, std::string_view name, const LoginResult* account = nullptr,
+              bool say_name = false);
+  After authenticate(Peer& from, const LoginRequest& request);
   void finish_login(Peer& peer, std::string_view asked, const LoginResult& result);
+  bool has_accounts() const noexcept {
+    return authenticator_ && authenticator_->handles_accounts();
+  }
+
+  // hub_accounts.cpp: an account owner's PASSWD and TOKEN request
+  After account_request(Peer& from, const Command& command);
 
   // hub_users.cpp
   void who(Peer& from);

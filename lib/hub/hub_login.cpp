@@ -1,41 +1,12 @@
-// The Hub's LOGIN: a valid name nobody else has, if the Authenticator (when there is
-// one) agrees; its answer may come later, from another thread.
-#include <atomic>
-#include <mutex>
-
+// The Hub's LOGIN (and, with accounts, REGISTER and TOKEN <token>): a valid name nobody
+// else has, if the Authenticator (when there is one) agrees; its answer may come later,
+// from another thread.
 #include "hub/hub.hpp"
 #include "hub/peer_events.hpp"
+#include "hub/pending_answer.hpp"
 #include "util/text.hpp"
 
 namespace socketchat::detail {
-
-// One LOGIN the authenticator is deciding. Its first answer is handed to the peer's
-// strand, unless the peer or the Hub has gone meanwhile; any further one is ignored.
-// It holds the peer weakly: an answer that never comes keeps no connection alive.
-class Hub::PendingLogin {
- public:
-  PendingLogin(std::shared_ptr<AnswerGate> gate, const std::shared_ptr<Peer>& peer,
-               std::string_view name)
-      : gate_(std::move(gate)), peer_(peer), name_(name) {}
-
-  void answer(LoginResult result) {
-    if (answered_.exchange(true, std::memory_order_acq_rel)) return;
-    std::lock_guard lock(gate_->mutex);  // the Hub stays while the answer is handed over
-    Hub* hub = gate_->hub;
-    auto peer = peer_.lock();
-    if (!hub || !peer) return;
-    hub->work_.fetch_add(1, std::memory_order_relaxed);
-    peer->defer([hub, peer, name = std::move(name_), result = std::move(result)] {
-      hub->finish_login(*peer, name, result);
-    });
-  }
-
- private:
-  std::shared_ptr<AnswerGate> gate_;
-  std::weak_ptr<Peer> peer_;
-  std::string name_;  // as asked
-  std::atomic<bool> answered_{false};
-};
 
 std::optional<ReplyError> Hub::try_login(Peer& peer, std::string_view name) {
   if (peer.logged_in()) return ReplyError::already_logged_in;
@@ -51,31 +22,83 @@ std::optional<ReplyError> Hub::try_login(Peer& peer, std::string_view name) {
   return std::nullopt;
 }
 
-Hub::After Hub::login(Peer& from, std::string_view name) {
-  if (!is_valid_name(name)) {
+Hub::After Hub::login(Peer& from, const Command& command) {
+  LoginRequest request{.remote = from.remote(),
+                       .transport = from.transport(),
+                       .connection = from.id()};
+  switch (command.verb) {
+    case Verb::token:
+      if (command.secret.empty()) {
+        reply_error(from, ReplyError::missing_argument);
+        return After::stay;
+      }
+      request.kind = LoginKind::token;
+      request.token = command.secret;
+      return authenticate(from, request);
+    case Verb::register_account:
+      if (from.logged_in()) {
+        reply_error(from, ReplyError::already_logged_in);
+        return After::stay;
+      }
+      if (command.name.empty() || command.secret.empty()) {
+        reply_error(from, ReplyError::missing_argument);
+        return After::stay;
+      }
+      request.kind = LoginKind::register_account;
+      break;
+    default:
+      // Without accounts a second word is part of the name, which makes it invalid.
+      if (!command.secret.empty() && !has_accounts()) {
+        reply_error(from, ReplyError::invalid_username);
+        return After::stay;
+      }
+      request.kind = command.secret.empty() ? LoginKind::name : LoginKind::password;
+      break;
+  }
+  if (!is_valid_name(command.name)) {
     reply_error(from, ReplyError::invalid_username);
     return After::stay;
   }
-  if (authenticator_) return authenticate(from, name);
-  log_in(from, name);
-  return After::stay;
+  request.name = command.name;
+  request.password = command.secret;
+  if (request.kind == LoginKind::register_account) {
+    // A guest online under the name keeps it: no account is made under it.
+    std::shared_lock lock(mutex_);
+    if (!directory_->find_user(command.name).empty()) {
+      lock.unlock();
+      reply_error(from, ReplyError::username_taken);
+      return After::stay;
+    }
+  }
+  if (!authenticator_) {
+    log_in(from, command.name);
+    return After::stay;
+  }
+  return authenticate(from, request);
 }
 
-void Hub::log_in(Peer& from, std::string_view name) {
+void Hub::log_in(Peer& from, std::string_view name, const LoginResult* account, bool say_name) {
   if (auto refusal = try_login(from, name)) return reply_error(from, *refusal);
-  // IRC's welcome tells the room limit (CHANLIMIT).
+  if (account && account->account) {
+    // Its DMs since the account began are its own (PROTOCOL.md, Accounts).
+    from.account_ = true;
+    from.login_unix_ms_ = account->account_created_unix_ms;
+  }
+  // IRC's welcome tells the room limit (CHANLIMIT). A TOKEN login is told its name,
+  // which it did not give (OK <username>).
   reply(from, {.notice = Notice::ok,
                .user = from.name(),
+               .text = say_name ? std::string_view(from.name()) : std::string_view(),
                .room_limit = max_rooms_per_user_.load(std::memory_order_relaxed)});
   publish(EventKind::login, from);
 }
 
-Hub::After Hub::authenticate(Peer& from, std::string_view name) {
-  auto pending = std::make_shared<PendingLogin>(gate_, from.shared_peer(), name);
-  const LoginRequest request{.name = name,
-                             .remote = from.remote(),
-                             .transport = from.transport(),
-                             .connection = from.id()};
+Hub::After Hub::authenticate(Peer& from, const LoginRequest& request) {
+  auto pending = std::make_shared<PendingAnswer<LoginResult>>(
+      gate_, from.shared_peer(),
+      [asked = std::string(request.name)](Hub& hub, Peer& peer, const LoginResult& result) {
+        hub.finish_login(peer, asked, result);
+      });
   auto failure = failure_of([&] {
     authenticator_->authenticate(
         request, [pending](LoginResult result) { pending->answer(std::move(result)); });
@@ -96,8 +119,11 @@ void Hub::finish_login(Peer& peer, std::string_view asked, const LoginResult& re
         static_cast<std::size_t>(result.error) <= static_cast<std::size_t>(last_reply_error);
     return reply_error(peer, known ? result.error : ReplyError::invalid_username);
   }
+  if (peer.logged_in()) return reply_error(peer, ReplyError::already_logged_in);
   // The name is checked now: it may have been taken meanwhile.
-  log_in(peer, result.name.empty() ? asked : std::string_view(result.name));
+  // A TOKEN asked for no name: it learns the account's.
+  log_in(peer, result.name.empty() ? asked : std::string_view(result.name), &result,
+         asked.empty());
 }
 
 }  // namespace socketchat::detail

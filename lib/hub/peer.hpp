@@ -42,8 +42,11 @@ class Peer {
   // Set by the Hub at LOGIN, on the peer's own strand and under the Hub's lock.
   const std::string& name() const noexcept { return name_; }
   bool logged_in() const noexcept { return !name_.empty(); }
-  // Set with the name: when the LOGIN happened on the history clock (unix ms). A name
-  // has no owner, so HISTORY @<user> shows only the DMs stamped from then on.
+  // Logged in to an account (the name is its owner's), not as a guest.
+  bool account() const noexcept { return account_; }
+  // Set with the name: when the LOGIN happened on the history clock (unix ms); for an
+  // account, when it was created. A guest's name has no owner, so HISTORY @<user>
+  // shows only the DMs stamped from then on.
   std::int64_t login_unix_ms() const noexcept { return login_unix_ms_; }
   // How many of its commands the Hub has refused (answered with an error), counted on
   // the peer's own strand: a session tells by it whether the command it has just handed
@@ -63,6 +66,7 @@ class Peer {
   std::uint64_t id_;
   std::string remote_;
   std::string name_;  // as spelled at LOGIN
+  bool account_ = false;
   std::int64_t login_unix_ms_ = 0;
   std::uint64_t refusals_ = 0;
   std::atomic<bool> closing_{false};

@@ -47,6 +47,30 @@ std::string_view code_of(ReplyError error) noexcept {
     case ReplyError::too_many_rooms:
     case ReplyError::server_rooms_full:
       return "too-many-rooms";
+    case ReplyError::username_registered:
+      return "username-registered";
+    case ReplyError::weak_password:
+      return "weak-password";
+    case ReplyError::password_too_long:
+      return "password-too-long";
+    case ReplyError::invalid_password:
+      return "invalid-password";
+    case ReplyError::registration_closed:
+      return "registration-closed";
+    case ReplyError::tls_required:
+      return "tls-required";
+    case ReplyError::bad_credentials:
+      return "bad-credentials";
+    case ReplyError::password_required:
+      return "password-required";
+    case ReplyError::login_throttled:
+      return "login-throttled";
+    case ReplyError::bad_token:
+      return "bad-token";
+    case ReplyError::not_registered:
+      return "not-registered";
+    case ReplyError::server_busy:
+      return "server-busy";
   }
   return "internal";
 }

@@ -315,6 +315,18 @@ void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error) const
     case ReplyError::server_full:
     case ReplyError::too_many_connections:
     case ReplyError::invalid_count:
+    case ReplyError::username_registered:
+    case ReplyError::weak_password:
+    case ReplyError::password_too_long:
+    case ReplyError::invalid_password:
+    case ReplyError::registration_closed:
+    case ReplyError::tls_required:
+    case ReplyError::bad_credentials:
+    case ReplyError::password_required:
+    case ReplyError::login_throttled:
+    case ReplyError::bad_token:
+    case ReplyError::not_registered:
+    case ReplyError::server_busy:
       break;
   }
   fmt::format_to(std::back_inserter(out), ":{} NOTICE {} :{}\r\n", server, me(), code_of(error));

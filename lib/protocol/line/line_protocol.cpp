@@ -20,11 +20,16 @@ constexpr VerbName verbs[] = {
     {"WHO", Verb::who},     {"PING", Verb::ping},   {"QUIT", Verb::quit},
     {"HELP", Verb::help},   {"JOIN", Verb::join},   {"PART", Verb::part},
     {"SAY", Verb::say},     {"ROOMS", Verb::rooms}, {"HISTORY", Verb::history},
+    {"REGISTER", Verb::register_account}, {"TOKEN", Verb::token},
+    {"PASSWD", Verb::change_password},
 };
 
 // The HELP listing: "HELP <verb> <synopsis>" lines, then END.
 constexpr std::string_view help_text =
-    "HELP LOGIN <username> - log in under a unique name\n"
+    "HELP LOGIN <username> [password] - log in under a unique name, or to an account\n"
+    "HELP REGISTER <username> <password> - create an account and log in to it\n"
+    "HELP TOKEN [token] - log in with a session token, or (logged in) ask for one\n"
+    "HELP PASSWD <old-password> <new-password> - change your account's password\n"
     "HELP MSG <text> - send text to every logged-in user\n"
     "HELP DM <username> <text> - send text to one user\n"
     "HELP WHO [room] - list the logged-in users, or a room's members\n"
@@ -152,6 +157,17 @@ Command LineProtocol::parse(std::string_view line, std::string& scratch) {
   command.verb = verb_of(take_word(line, rest));
   switch (command.verb) {
     case Verb::login:
+    case Verb::register_account:
+      // "LOGIN <name> [password]": a password is one word; one with blanks in it is
+      // the Authenticator's to refuse (invalid-password), so it is kept whole.
+      command.name = take_word(rest, command.secret);
+      break;
+    case Verb::token:
+      command.secret = rest;
+      break;
+    case Verb::change_password:
+      command.secret = take_word(rest, command.new_secret);
+      break;
     case Verb::join:
     case Verb::part:
     case Verb::who:
@@ -196,8 +212,10 @@ LineProtocol::KeptList* LineProtocol::kept_slot(const ServerMessage& m) const no
 
 Payload LineProtocol::encode(const ServerMessage& m) const {
   switch (m.notice) {
-    case Notice::ok:
-      return ok_;
+    case Notice::ok:  // OK <username> to a TOKEN login, which named nobody
+      return m.text.empty() ? ok_ : Payload::copy_of(fmt::format("OK {}\n", m.text));
+    case Notice::token:
+      return Payload::copy_of(fmt::format("TOKEN {}\n", m.text));
     case Notice::error:
       return errors_[static_cast<std::size_t>(m.error)];
     case Notice::help:
