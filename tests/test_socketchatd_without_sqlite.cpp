@@ -35,3 +35,10 @@ TEST_CASE("without SQLite, history is kept in memory and SQLite is refused, sayi
   settings.history = "sqlite";  // only if a check was skipped
   CHECK_THROWS_AS(open_history(settings, options), socketchat::config_error);
 }
+
+TEST_CASE("without SQLite, there are no accounts to open") {
+  CHECK_FALSE(sqlite_built_in());
+  CHECK_THROWS_WITH_AS(open_accounts("/var/lib/socketchat"),
+                       "this socketchatd is built without SQLite: accounts need SQLite",
+                       socketchat::config_error);
+}

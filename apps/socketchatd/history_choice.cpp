@@ -10,6 +10,7 @@
 #include "settings.hpp"
 
 #if SOCKETCHAT_HAS_SQLITE
+#include <socketchat/sqlite_account_store.hpp>
 #include <socketchat/sqlite_history_store.hpp>
 #endif
 
@@ -62,6 +63,20 @@ void open_history(const Settings& settings, [[maybe_unused]] socketchat::ServerO
       std::filesystem::path(settings.data_dir) / "history.db");
 #else
   throw socketchat::config_error(std::string(without_sqlite) + ": history sqlite");
+#endif
+}
+
+bool sqlite_built_in() {
+  return with_sqlite;
+}
+
+std::unique_ptr<socketchat::AccountStore> open_accounts(
+    [[maybe_unused]] const std::string& data_dir) {
+#if SOCKETCHAT_HAS_SQLITE
+  return std::make_unique<socketchat::SqliteAccountStore>(
+      (std::filesystem::path(data_dir) / "accounts.db").string());
+#else
+  throw socketchat::config_error(std::string(without_sqlite) + ": accounts need SQLite");
 #endif
 }
 

@@ -1,9 +1,11 @@
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
+#include <socketchat/account_store.hpp>
 #include <socketchat/options.hpp>
 
 namespace socketchatd {
@@ -20,5 +22,11 @@ CLI::Validator data_dir_allowed();
 // Creates the data directory and opens the SQLite history in it, when the settings ask
 // for that; throws socketchat::config_error naming what failed.
 void open_history(const Settings& settings, socketchat::ServerOptions& options);
+
+// Accounts live in SQLite only: `socketchatd accounts` says so when it is not built in.
+bool sqlite_built_in();
+// Opens <data_dir>/accounts.db (created if missing, in a directory that must exist);
+// throws socketchat::config_error naming what failed, and always without SQLite.
+std::unique_ptr<socketchat::AccountStore> open_accounts(const std::string& data_dir);
 
 }  // namespace socketchatd

@@ -10,12 +10,14 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include <socketchat/socketchat.hpp>
 
+#include "accounts_command.hpp"
 #include "memory_trimmer.hpp"
 #include "settings.hpp"
 #include "stderr_log.hpp"
@@ -62,6 +64,7 @@ std::optional<int> parse(int argc, char** argv, socketchatd::Settings& settings,
   CLI::App app{"socketchatd: a chat server speaking the socketchat line protocol", name};
   app.set_version_flag("--version", std::string(name) + " " + socketchat::version_string);
   socketchatd::add_settings(app, settings);
+  app.footer("Accounts: socketchatd accounts --help");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -182,6 +185,10 @@ int serve(const socketchatd::Settings& settings, int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The admin command reads none of the server's settings: handled before they are parsed.
+  if (argc > 1 && std::string_view(argv[1]) == "accounts") {
+    return socketchatd::accounts_command(argc - 1, argv + 1);
+  }
   socketchatd::Settings settings;
   if (auto status = parse(argc, argv, settings)) return *status;
   return settings.check_config ? check_config(settings) : serve(settings, argc, argv);

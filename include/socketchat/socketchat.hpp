@@ -1,6 +1,7 @@
 #pragma once
 
 // The whole public API in one include.
+#include "socketchat/account_store.hpp"
 #include "socketchat/async_sink.hpp"
 #include "socketchat/callback_sink.hpp"
 #include "socketchat/error.hpp"
@@ -12,6 +13,7 @@
 #include "socketchat/json_sink.hpp"
 #include "socketchat/local_user.hpp"
 #include "socketchat/log_sink.hpp"
+#include "socketchat/memory_account_store.hpp"
 #include "socketchat/memory_history_store.hpp"
 #include "socketchat/moderation.hpp"
 #include "socketchat/options.hpp"
@@ -20,6 +22,7 @@
 #include "socketchat/server.hpp"
 #include "socketchat/signals.hpp"
 #if SOCKETCHAT_HAS_SQLITE
+#include "socketchat/sqlite_account_store.hpp"
 #include "socketchat/sqlite_history_store.hpp"
 #endif
 #include "socketchat/stream_sink.hpp"
