@@ -162,6 +162,7 @@ int serve(const socketchatd::Settings& settings, int argc, char** argv) {
   try {
     auto options = socketchatd::server_options(settings);
     socketchatd::open_history(settings, options);
+    socketchatd::open_accounts_for_server(settings, options);
     socketchat::Server server{options};
     server.add_sink(sink);
     server.start();

@@ -64,6 +64,11 @@ void add_settings(CLI::App& app, Settings& settings) {
 socketchat::ServerOptions server_options(const Settings& settings) {
   socketchat::ServerOptions options = settings.options;
   options.history = settings.history != "off";
+  using Accounts = socketchat::ServerOptions::Accounts;
+  options.accounts = settings.accounts == "off"        ? Accounts::off
+                     : settings.accounts == "required" ? Accounts::required
+                                                       : Accounts::optional;
+  options.registration_open = settings.registration != "closed";
   options.history_retention = std::chrono::round<std::chrono::milliseconds>(
       std::chrono::duration<double, std::ratio<86400>>(settings.history_days));
   if (!settings.listen.empty()) {

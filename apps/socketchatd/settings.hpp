@@ -25,6 +25,8 @@ struct Settings {
   std::string history = default_history();     // sqlite, memory or off
   std::string data_dir = "./socketchat-data";  // where the sqlite history lives
   double history_days = 30;                    // retention; 0 = for ever
+  std::string accounts = "optional";           // off, optional or required
+  std::string registration = "open";           // open or closed
   bool check_config = false;
 };
 

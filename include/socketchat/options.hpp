@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -9,6 +10,7 @@
 
 namespace socketchat {
 
+class AccountStore;
 class HistoryStore;
 
 // Every limit of the protocol, with its default. A value of 0 means "unlimited" or
@@ -83,6 +85,37 @@ struct ServerOptions {
   // 0 = kept for ever.
   std::chrono::milliseconds history_retention{std::chrono::hours{24 * 30}};
   std::chrono::milliseconds history_prune_interval{std::chrono::hours{1}};
+
+  // Accounts (PROTOCOL.md, Accounts): names that belong to someone. off: none, every
+  // name is whoever's has it now; optional: guests take any name nobody registered;
+  // required: no guests. Server::set_authenticator replaces them with the host's own.
+  enum class Accounts { off, optional, required };
+  Accounts accounts = Accounts::optional;
+  bool registration_open = true;  // false: REGISTER is refused, operators create accounts
+  // Passwords over tcp://, ws:// and irc:// from outside loopback (else tls-required).
+  bool allow_plaintext_passwords = false;
+  // Where accounts live (SqliteAccountStore for disk); none given: in memory.
+  std::shared_ptr<AccountStore> account_store;
+  // Argon2id's cost for new hashes (a login with an older cost rehashes): passes, and
+  // memory per hash in KiB. OWASP's minimum by default.
+  std::uint32_t password_hash_passes = 2;
+  std::uint32_t password_hash_memory_kib = 19 * 1024;
+  // Threads that check passwords, off the I/O threads, and how many checks may wait for
+  // them: past that, a login is answered server-busy.
+  unsigned password_hash_threads = 1;
+  std::size_t password_hash_queue = 256;
+  // Failed logins (a wrong password, a bad token) allowed within login_failure_window
+  // from one address, and for one account from anywhere; past them: login-throttled.
+  // 0 = unlimited.
+  std::size_t login_failures_per_address = 20;
+  std::size_t login_failures_per_account = 10;
+  std::chrono::milliseconds login_failure_window{std::chrono::minutes{5}};
+  // How long a session token (TOKEN) is valid.
+  std::chrono::milliseconds session_token_lifetime{std::chrono::hours{24 * 30}};
+  // Keys that sign session tokens, 32 bytes each: the first signs, every one is
+  // accepted (keep the previous key second while rotating). Empty: a random key made
+  // at start, so tokens last as long as the server. Secrets: never logged.
+  std::vector<std::string> session_token_keys;
 
   // Adds a listener, e.g. options.listen("tcp://127.0.0.1:0").
   ServerOptions& listen(std::string url);

@@ -6,6 +6,7 @@
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "accounts/account_authenticator.hpp"
 #include "server/option_table.hpp"
 #include "socketchat/error.hpp"
 #include "socketchat/memory_history_store.hpp"
@@ -25,6 +26,9 @@ Core::Core(ServerOptions options) : options_(with_default_listener(std::move(opt
     }
   }
   hub_.set_history(history_store_.get(), history_writer_.get());
+  if (options_.accounts != ServerOptions::Accounts::off) {
+    hub_.set_authenticator(std::make_shared<AccountAuthenticator>(options_));
+  }
   hub_.set_limits(options_);
   // A task may outlive the server on a host's io_context: it checks that Core still is.
   hub_.set_scheduler([this, alive = std::weak_ptr<void>(alive_)](std::function<void()> task) {

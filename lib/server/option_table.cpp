@@ -95,6 +95,31 @@ std::string memory_bytes(const O& o, std::string_view) {
   return when(o.history_memory_bytes < (64u << 10), "history_memory_bytes must be at least 64 KiB");
 }
 
+std::string account_store(const O& o, std::string_view) {
+  return when(o.account_store && o.accounts == O::Accounts::off,
+              "account_store is given but accounts are off");
+}
+
+std::string hash_cost(const O& o, std::string_view) {
+  if (o.password_hash_passes < 1 || o.password_hash_passes > 1000) {
+    return "password_hash_passes must be 1 to 1000";
+  }
+  return when(o.password_hash_memory_kib < 8 || o.password_hash_memory_kib > (4u << 20),
+              "password_hash_memory_kib must be 8 to 4194304");
+}
+
+std::string hash_threads(const O& o, std::string_view) {
+  return when(o.password_hash_threads < 1 || o.password_hash_threads > 1024,
+              "password_hash_threads must be 1 to 1024");
+}
+
+std::string token_keys(const O& o, std::string_view) {  // secrets: never in the message
+  for (const auto& key : o.session_token_keys) {
+    if (key.size() != 32) return "session_token_keys: every key must be 32 bytes";
+  }
+  return {};
+}
+
 template <auto Member>
 constexpr OptionDescriptor option(std::string_view name, Change change, Problem problem = fine) {
   return {name, change, [](const O& a, const O& b) { return a.*Member != b.*Member; },
@@ -137,6 +162,22 @@ constexpr OptionDescriptor table[] = {
     option<&O::history_retention>("history_retention", live, not_negative<&O::history_retention>),
     option<&O::history_prune_interval>("history_prune_interval", live,
                                        positive<&O::history_prune_interval>),
+    // Accounts: the authenticator is made at start with all of them.
+    option<&O::accounts>("accounts", restart),
+    option<&O::registration_open>("registration_open", restart),
+    option<&O::allow_plaintext_passwords>("allow_plaintext_passwords", restart),
+    option<&O::account_store>("account_store", restart, account_store),
+    option<&O::password_hash_passes>("password_hash_passes", restart),
+    option<&O::password_hash_memory_kib>("password_hash_memory_kib", restart, hash_cost),
+    option<&O::password_hash_threads>("password_hash_threads", restart, hash_threads),
+    option<&O::password_hash_queue>("password_hash_queue", restart),
+    option<&O::login_failures_per_address>("login_failures_per_address", restart),
+    option<&O::login_failures_per_account>("login_failures_per_account", restart),
+    option<&O::login_failure_window>("login_failure_window", restart,
+                                     positive<&O::login_failure_window>),
+    option<&O::session_token_lifetime>("session_token_lifetime", restart,
+                                       positive<&O::session_token_lifetime>),
+    option<&O::session_token_keys>("session_token_keys", restart, token_keys),
 };
 
 static_assert(std::size(table) == member_count<ServerOptions>(),
