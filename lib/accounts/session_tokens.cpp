@@ -5,9 +5,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <limits>
 #include <stdexcept>
-#include <system_error>
 #include <utility>
 
 #include <fcntl.h>
