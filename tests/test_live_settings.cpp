@@ -15,6 +15,7 @@
 
 #include <socketchat/async_sink.hpp>
 #include <socketchat/error.hpp>
+#include <socketchat/memory_account_store.hpp>
 #include <socketchat/memory_history_store.hpp>
 #include <socketchat/server.hpp>
 
@@ -95,6 +96,19 @@ ServerOptions every_setting_changed() {
   o.history_memory_bytes = 1 << 20;
   o.history_retention = 1h;
   o.history_prune_interval = 1min;
+  o.accounts = ServerOptions::Accounts::required;
+  o.registration_open = false;
+  o.allow_plaintext_passwords = true;
+  o.account_store = std::make_shared<MemoryAccountStore>();
+  o.password_hash_passes = 3;
+  o.password_hash_memory_kib = 1024;
+  o.password_hash_threads = 2;
+  o.password_hash_queue = 8;
+  o.login_failures_per_address = 3;
+  o.login_failures_per_account = 2;
+  o.login_failure_window = 1min;
+  o.session_token_lifetime = 1h;
+  o.session_token_keys = {std::string(32, 'k')};
   return o;
 }
 

@@ -58,12 +58,12 @@ TEST_SUITE("LOGIN") {
     RunningServer s;
     LineClient client(s.port);
     // Too long; not starting with a letter or digit; a character outside
-    // A-Z a-z 0-9 _ . - (the whole rest of the line is the name, blanks included;
-    // "café" is valid UTF-8 but not ASCII).
+    // A-Z a-z 0-9 _ . - ("café" is valid UTF-8 but not ASCII). A blank ends the name:
+    // what follows is a password (below).
     const std::string too_long(33, 'a');
-    const std::string names[] = {too_long,  "_alice", ".alice",  "-alice", "al ice",
-                                 "al\tice", "alice!", "al@ice",  "al/ice", "al+ice",
-                                 "ali:ce",  "al,ice", "[alice]", "al'ice", "caf\xC3\xA9"};
+    const std::string names[] = {too_long, "_alice", ".alice",  "-alice", "alice!",
+                                 "al@ice", "al/ice", "al+ice",  "ali:ce", "al,ice",
+                                 "[alice]", "al'ice", "caf\xC3\xA9"};
     for (const auto& name : names) {
       CAPTURE(escaped(name));
       client.send("LOGIN " + name + "\n");
@@ -76,6 +76,23 @@ TEST_SUITE("LOGIN") {
       client.expect_line("ERR missing-argument");
     }
     CHECK(s.server.user_count() == 0);
+  }
+
+  TEST_CASE("a name with a blank in it: invalid without accounts, a password with them") {
+    ServerOptions options = loopback_options();
+    options.accounts = ServerOptions::Accounts::off;
+    RunningServer off(options);
+    LineClient plain(off.port);
+    for (const char* line : {"LOGIN al ice\n", "LOGIN al\tice\n", "LOGIN John Smith\n"}) {
+      CAPTURE(escaped(line));
+      plain.send(line);
+      plain.expect_line("ERR invalid-username");
+    }
+    RunningServer on;  // accounts optional, the default: "ice" is al's password
+    LineClient guessing(on.port);
+    guessing.send("LOGIN al ice\n");
+    guessing.expect_line("ERR bad-credentials");
+    CHECK(off.server.user_count() + on.server.user_count() == 0);
   }
 
   TEST_CASE("every allowed character, and up to 32 of them") {

@@ -7,8 +7,6 @@
 
 #include <socketchat/error.hpp>
 
-#include "accounts/session_tokens.hpp"
-
 #include "settings.hpp"
 
 #if SOCKETCHAT_HAS_SQLITE
@@ -66,23 +64,6 @@ void open_history(const Settings& settings, [[maybe_unused]] socketchat::ServerO
 #else
   throw socketchat::config_error(std::string(without_sqlite) + ": history sqlite");
 #endif
-}
-
-void open_accounts_for_server(const Settings& settings, socketchat::ServerOptions& options) {
-  if (options.accounts == socketchat::ServerOptions::Accounts::off || !with_sqlite) return;
-  std::error_code ec;
-  std::filesystem::create_directories(settings.data_dir, ec);
-  if (ec) {
-    throw socketchat::config_error("cannot create data directory '" + settings.data_dir +
-                                   "': " + ec.message());
-  }
-  options.account_store = open_accounts(settings.data_dir);
-  try {
-    options.session_token_keys = socketchat::detail::SessionTokens::load_or_create_keys(
-        std::filesystem::path(settings.data_dir) / "token-keys");
-  } catch (const std::exception& e) {
-    throw socketchat::config_error(e.what());
-  }
 }
 
 bool sqlite_built_in() {

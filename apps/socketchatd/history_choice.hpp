@@ -23,11 +23,6 @@ CLI::Validator data_dir_allowed();
 // for that; throws socketchat::config_error naming what failed.
 void open_history(const Settings& settings, socketchat::ServerOptions& options);
 
-// With accounts on and SQLite built in: the accounts in <data-dir>/accounts.db and the
-// session token keys in <data-dir>/token-keys (both made if missing, mode 0600), so
-// accounts and tokens outlast a restart. Else they live in memory.
-void open_accounts_for_server(const Settings& settings, socketchat::ServerOptions& options);
-
 // Accounts live in SQLite only: `socketchatd accounts` says so when it is not built in.
 bool sqlite_built_in();
 // Opens <data_dir>/accounts.db (created if missing, in a directory that must exist);

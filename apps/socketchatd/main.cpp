@@ -17,6 +17,7 @@
 
 #include <socketchat/socketchat.hpp>
 
+#include "account_setup.hpp"
 #include "accounts_command.hpp"
 #include "memory_trimmer.hpp"
 #include "settings.hpp"

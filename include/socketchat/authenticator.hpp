@@ -67,7 +67,7 @@ struct AccountRequest {
     issue_token,      // TOKEN: a session token to log back in with
   };
   Kind kind = Kind::issue_token;
-  std::string_view account{};  // the account's name, as logged in
+  std::string_view account{};       // the account's name, as logged in
   std::string_view password{};      // change_password: the old one
   std::string_view new_password{};  // change_password
   std::string_view remote{};

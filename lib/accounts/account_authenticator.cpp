@@ -93,10 +93,9 @@ bool AccountAuthenticator::plaintext_refused(std::string_view transport,
   std::error_code ec;
   auto address = asio::ip::make_address(std::string(address_of(remote)), ec);
   if (ec) return false;  // not an IP peer (a Unix socket's): on this machine
-  return !address.is_loopback() && !(address.is_v6() && address.to_v6().is_v4_mapped() &&
-                                     asio::ip::make_address_v4(asio::ip::v4_mapped,
-                                                               address.to_v6())
-                                         .is_loopback());
+  return !address.is_loopback() &&
+         !(address.is_v6() && address.to_v6().is_v4_mapped() &&
+           asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).is_loopback());
 }
 
 std::optional<ReplyError> AccountAuthenticator::unfit_password(std::string_view password) {
@@ -134,34 +133,34 @@ void AccountAuthenticator::log_in_with_password(const LoginRequest& request, Don
   if (!throttle_.allowed(address, request.name, LoginThrottle::Clock::now())) {
     return done(LoginResult::refuse(ReplyError::login_throttled));
   }
-  const bool posted = hashing_.post([this, address = std::move(address),
-                                     name = std::string(request.name),
-                                     password = std::string(request.password), done] {
-    std::optional<Account> account;
-    try {
-      account = store_->find(name);
-    } catch (const std::exception&) {
-      return done(LoginResult::refuse(ReplyError::storage_failed));
-    }
-    // An unknown name costs a hash too: the reply's timing tells nothing.
-    const bool match = account && password.size() <= max_password_bytes
-                           ? verify_password(account->password_hash, password)
-                           : verify_nothing(password, cost_);
-    if (!match) {
-      throttle_.failed(address, name, LoginThrottle::Clock::now());
-      return done(LoginResult::refuse(ReplyError::bad_credentials));
-    }
-    throttle_.succeeded(address, name);
-    if (needs_rehash(account->password_hash, cost_)) {  // the cost has changed since
-      try {
-        if (auto fresh = hash_password(password, cost_)) {
-          store_->set_password_hash(account->name, *fresh, false);
+  const bool posted =
+      hashing_.post([this, address = std::move(address), name = std::string(request.name),
+                     password = std::string(request.password), done] {
+        std::optional<Account> account;
+        try {
+          account = store_->find(name);
+        } catch (const std::exception&) {
+          return done(LoginResult::refuse(ReplyError::storage_failed));
         }
-      } catch (const std::exception&) {  // the old hash still works: next time, then
-      }
-    }
-    done(accepted(*account));
-  });
+        // An unknown name costs a hash too: the reply's timing tells nothing.
+        const bool match = account && password.size() <= max_password_bytes
+                               ? verify_password(account->password_hash, password)
+                               : verify_nothing(password, cost_);
+        if (!match) {
+          throttle_.failed(address, name, LoginThrottle::Clock::now());
+          return done(LoginResult::refuse(ReplyError::bad_credentials));
+        }
+        throttle_.succeeded(address, name);
+        if (needs_rehash(account->password_hash, cost_)) {  // the cost has changed since
+          try {
+            if (auto fresh = hash_password(password, cost_)) {
+              store_->set_password_hash(account->name, *fresh, false);
+            }
+          } catch (const std::exception&) {  // the old hash still works: next time, then
+          }
+        }
+        done(accepted(*account));
+      });
   if (!posted) done(LoginResult::refuse(ReplyError::server_busy));
 }
 
@@ -177,9 +176,8 @@ void AccountAuthenticator::register_account(const LoginRequest& request, Done do
       if (store_->find(name)) return done(LoginResult::refuse(ReplyError::username_registered));
       auto hash = hash_password(password, cost_);
       if (!hash) return done(LoginResult::refuse(ReplyError::server_busy));
-      const auto now = duration_cast<std::chrono::milliseconds>(
-                           SystemClock::now().time_since_epoch())
-                           .count();
+      const auto now =
+          duration_cast<std::chrono::milliseconds>(SystemClock::now().time_since_epoch()).count();
       Account account{.name = name, .password_hash = *hash, .created_unix_ms = now};
       if (!store_->create(account)) {
         return done(LoginResult::refuse(ReplyError::username_registered));
@@ -207,21 +205,21 @@ void AccountAuthenticator::log_in_with_token(const LoginRequest& request, Done d
     throttle_.failed(address, {}, now);
     return done(LoginResult::refuse(ReplyError::bad_token));
   }
-  const bool posted = lookups_.post([this, address = std::move(address),
-                                     claims = std::move(*claims), done] {
-    std::optional<Account> account;
-    try {
-      account = store_->find(claims.account);
-    } catch (const std::exception&) {
-      return done(LoginResult::refuse(ReplyError::storage_failed));
-    }
-    // Removed, or revoked (PASSWD, an operator) since it was minted.
-    if (!account || account->token_generation != claims.generation) {
-      throttle_.failed(address, claims.account, LoginThrottle::Clock::now());
-      return done(LoginResult::refuse(ReplyError::bad_token));
-    }
-    done(accepted(*account));
-  });
+  const bool posted =
+      lookups_.post([this, address = std::move(address), claims = std::move(*claims), done] {
+        std::optional<Account> account;
+        try {
+          account = store_->find(claims.account);
+        } catch (const std::exception&) {
+          return done(LoginResult::refuse(ReplyError::storage_failed));
+        }
+        // Removed, or revoked (PASSWD, an operator) since it was minted.
+        if (!account || account->token_generation != claims.generation) {
+          throttle_.failed(address, claims.account, LoginThrottle::Clock::now());
+          return done(LoginResult::refuse(ReplyError::bad_token));
+        }
+        done(accepted(*account));
+      });
   if (!posted) done(LoginResult::refuse(ReplyError::server_busy));
 }
 
@@ -248,30 +246,30 @@ void AccountAuthenticator::change_password(const AccountRequest& request, Accoun
   if (!throttle_.allowed(address, request.account, LoginThrottle::Clock::now())) {
     return done({.error = ReplyError::login_throttled});
   }
-  const bool posted = hashing_.post([this, address = std::move(address),
-                                     name = std::string(request.account),
-                                     old_password = std::string(request.password),
-                                     new_password = std::string(request.new_password), done] {
-    try {
-      auto account = store_->find(name);
-      if (!account) return done({.error = ReplyError::not_registered});
-      if (old_password.size() > max_password_bytes ||
-          !verify_password(account->password_hash, old_password)) {
-        throttle_.failed(address, name, LoginThrottle::Clock::now());
-        return done({.error = ReplyError::bad_credentials});
-      }
-      auto hash = hash_password(new_password, cost_);
-      if (!hash) return done({.error = ReplyError::server_busy});
-      // Every token minted so far stops working: whoever had the old password may
-      // have taken one.
-      if (!store_->set_password_hash(account->name, *hash, true)) {
-        return done({.error = ReplyError::not_registered});
-      }
-      done({});
-    } catch (const std::exception&) {
-      done({.error = ReplyError::storage_failed});
-    }
-  });
+  const bool posted =
+      hashing_.post([this, address = std::move(address), name = std::string(request.account),
+                     old_password = std::string(request.password),
+                     new_password = std::string(request.new_password), done] {
+        try {
+          auto account = store_->find(name);
+          if (!account) return done({.error = ReplyError::not_registered});
+          if (old_password.size() > max_password_bytes ||
+              !verify_password(account->password_hash, old_password)) {
+            throttle_.failed(address, name, LoginThrottle::Clock::now());
+            return done({.error = ReplyError::bad_credentials});
+          }
+          auto hash = hash_password(new_password, cost_);
+          if (!hash) return done({.error = ReplyError::server_busy});
+          // Every token minted so far stops working: whoever had the old password may
+          // have taken one.
+          if (!store_->set_password_hash(account->name, *hash, true)) {
+            return done({.error = ReplyError::not_registered});
+          }
+          done({});
+        } catch (const std::exception&) {
+          done({.error = ReplyError::storage_failed});
+        }
+      });
   if (!posted) done({.error = ReplyError::server_busy});
 }
 

@@ -72,7 +72,9 @@ bool LoginThrottle::allowed(std::string_view address, std::string_view account,
   const std::string address_key(address);
   const auto account_key = ascii_lower(account);
   std::lock_guard lock(mutex_);
-  return !addresses_.blocked(address_key, now) && !accounts_.blocked(account_key, now);
+  // No name (a token that named no account): the address alone counts.
+  return !addresses_.blocked(address_key, now) &&
+         (account_key.empty() || !accounts_.blocked(account_key, now));
 }
 
 void LoginThrottle::failed(std::string_view address, std::string_view account,
@@ -81,7 +83,7 @@ void LoginThrottle::failed(std::string_view address, std::string_view account,
   const auto account_key = ascii_lower(account);
   std::lock_guard lock(mutex_);
   addresses_.fail(address_key, now);
-  accounts_.fail(account_key, now);
+  if (!account_key.empty()) accounts_.fail(account_key, now);
 }
 
 void LoginThrottle::succeeded(std::string_view /*address*/, std::string_view account) {

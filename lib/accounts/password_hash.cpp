@@ -22,8 +22,8 @@ std::size_t memory_bytes(const PasswordCost& cost) {
 std::optional<std::string> hash_password(std::string_view password, const PasswordCost& cost) {
   if (!sodium_ready() || password.size() > max_password_bytes) return std::nullopt;
   char out[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str_alg(out, password.data(), password.size(), cost.passes,
-                            memory_bytes(cost), crypto_pwhash_ALG_ARGON2ID13) != 0) {
+  if (crypto_pwhash_str_alg(out, password.data(), password.size(), cost.passes, memory_bytes(cost),
+                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
     return std::nullopt;
   }
   return std::string(out);

@@ -23,9 +23,8 @@ std::optional<ReplyError> Hub::try_login(Peer& peer, std::string_view name) {
 }
 
 Hub::After Hub::login(Peer& from, const Command& command) {
-  LoginRequest request{.remote = from.remote(),
-                       .transport = from.transport(),
-                       .connection = from.id()};
+  LoginRequest request{
+      .remote = from.remote(), .transport = from.transport(), .connection = from.id()};
   switch (command.verb) {
     case Verb::token:
       if (command.secret.empty()) {
@@ -122,8 +121,7 @@ void Hub::finish_login(Peer& peer, std::string_view asked, const LoginResult& re
   if (peer.logged_in()) return reply_error(peer, ReplyError::already_logged_in);
   // The name is checked now: it may have been taken meanwhile.
   // A TOKEN asked for no name: it learns the account's.
-  log_in(peer, result.name.empty() ? asked : std::string_view(result.name), &result,
-         asked.empty());
+  log_in(peer, result.name.empty() ? asked : std::string_view(result.name), &result, asked.empty());
 }
 
 }  // namespace socketchat::detail

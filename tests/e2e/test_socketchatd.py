@@ -25,6 +25,10 @@ SETTINGS = [
     "--history", "--data-dir", "--history-days", "--tls-cert", "--tls-key", "--ws-allowed-origin",
     "--handshake-timeout", "--log-messages", "--max-rooms", "--max-rooms-per-user",
     "--max-reply-bytes", "--history-memory-bytes", "--connection-limit-exempt", "--metrics-token",
+    "--accounts", "--registration", "--allow-plaintext-passwords", "--password-hash-passes",
+    "--password-hash-memory-kib", "--password-hash-threads", "--password-hash-queue",
+    "--login-failures-per-address", "--login-failures-per-account", "--login-failure-window",
+    "--session-token-lifetime",
 ]
 FLAGS = SETTINGS + ["--config", "--check-config", "--help", "--version"]
 SAMPLE_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)),

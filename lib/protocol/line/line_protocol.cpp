@@ -16,11 +16,20 @@ struct VerbName {
 };
 
 constexpr VerbName verbs[] = {
-    {"LOGIN", Verb::login}, {"MSG", Verb::msg},     {"DM", Verb::dm},
-    {"WHO", Verb::who},     {"PING", Verb::ping},   {"QUIT", Verb::quit},
-    {"HELP", Verb::help},   {"JOIN", Verb::join},   {"PART", Verb::part},
-    {"SAY", Verb::say},     {"ROOMS", Verb::rooms}, {"HISTORY", Verb::history},
-    {"REGISTER", Verb::register_account}, {"TOKEN", Verb::token},
+    {"LOGIN", Verb::login},
+    {"MSG", Verb::msg},
+    {"DM", Verb::dm},
+    {"WHO", Verb::who},
+    {"PING", Verb::ping},
+    {"QUIT", Verb::quit},
+    {"HELP", Verb::help},
+    {"JOIN", Verb::join},
+    {"PART", Verb::part},
+    {"SAY", Verb::say},
+    {"ROOMS", Verb::rooms},
+    {"HISTORY", Verb::history},
+    {"REGISTER", Verb::register_account},
+    {"TOKEN", Verb::token},
     {"PASSWD", Verb::change_password},
 };
 
