@@ -61,8 +61,8 @@ TEST_SUITE("LOGIN") {
     // A-Z a-z 0-9 _ . - ("café" is valid UTF-8 but not ASCII). A blank ends the name:
     // what follows is a password (below).
     const std::string too_long(33, 'a');
-    const std::string names[] = {too_long, "_alice", ".alice",  "-alice", "alice!",
-                                 "al@ice", "al/ice", "al+ice",  "ali:ce", "al,ice",
+    const std::string names[] = {too_long,  "_alice", ".alice",     "-alice", "alice!",
+                                 "al@ice",  "al/ice", "al+ice",     "ali:ce", "al,ice",
                                  "[alice]", "al'ice", "caf\xC3\xA9"};
     for (const auto& name : names) {
       CAPTURE(escaped(name));

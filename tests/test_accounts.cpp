@@ -1,0 +1,281 @@
+// Accounts over real sockets (PROTOCOL.md, Accounts): REGISTER, LOGIN with a password,
+// TOKEN, PASSWD, the modes, throttling, DM history of an account, and that no password
+// or token reaches an event.
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <string>
+
+#include <socketchat/memory_account_store.hpp>
+#include <socketchat/recording_sink.hpp>
+#include <socketchat/server.hpp>
+
+#include "support/line_client.hpp"
+#include "support/running_server.hpp"
+
+using namespace socketchat;
+using namespace socketchat::test;
+
+namespace {
+
+// Cheap hashes: the tests are about what clients see, not about Argon2id's cost.
+ServerOptions accounts_options(ServerOptions::Accounts mode = ServerOptions::Accounts::optional) {
+  ServerOptions options = loopback_options();
+  options.accounts = mode;
+  options.password_hash_passes = 1;
+  options.password_hash_memory_kib = 64;
+  return options;
+}
+
+LineClient registered(std::uint16_t port, const std::string& name, const std::string& password) {
+  LineClient client(port);
+  client.send("REGISTER " + name + " " + password + "\n");
+  client.expect_line("OK");
+  return client;
+}
+
+// "TOKEN <t>" from a logged-in account owner: <t>.
+std::string token_of(LineClient& client) {
+  client.send("TOKEN\n");
+  auto line = client.read_line();
+  REQUIRE(line);
+  REQUIRE(line->rfind("TOKEN ", 0) == 0);
+  return line->substr(6);
+}
+
+}  // namespace
+
+TEST_CASE("a registered name belongs to its owner: no guest takes it, the password does") {
+  RunningServer s(accounts_options());
+  {
+    auto bob = registered(s.port, "Bob", "correct-horse");
+    LineClient guest(s.port);
+    guest.send("LOGIN bob\n");  // online or not, any case
+    guest.expect_line("ERR password-required");
+    bob.send("WHO\n");
+    bob.expect_line("USER Bob");
+    bob.expect_line("END");
+  }
+  LineClient thief(s.port);
+  thief.send("LOGIN bob\n");  // Bob has left: still his
+  thief.expect_line("ERR password-required");
+  thief.send("LOGIN bob wrong-password\n");
+  thief.expect_line("ERR bad-credentials");
+  thief.send("LOGIN nobody some-password\n");  // the same reply for an unknown name
+  thief.expect_line("ERR bad-credentials");
+  thief.send("LOGIN BOB correct-horse\nWHO\n");
+  thief.expect_line("OK");
+  thief.expect_line("USER Bob");  // the registration's spelling
+  thief.expect_line("END");
+  // Guests still take any other name.
+  auto carol = logged_in(s.port, "carol");
+}
+
+TEST_CASE("REGISTER says exactly what is wrong") {
+  ServerOptions options = accounts_options();
+  RunningServer s(options);
+  auto guest = logged_in(s.port, "guest");
+  registered(s.port, "taken", "password1");
+  LineClient client(s.port);
+  const std::pair<std::string, std::string> cases[] = {
+      {"REGISTER\n", "ERR missing-argument"},
+      {"REGISTER alice\n", "ERR missing-argument"},
+      {"REGISTER alice short\n", "ERR weak-password"},
+      {"REGISTER alice " + std::string(257, 'p') + "\n", "ERR password-too-long"},
+      {"REGISTER alice two words\n", "ERR invalid-password"},
+      {"REGISTER al!ce password1\n", "ERR invalid-username"},
+      {"REGISTER TAKEN password1\n", "ERR username-registered"},
+      {"REGISTER guest password1\n", "ERR username-taken"},  // a guest online has it
+      {"REGISTER x'); DROP TABLE accounts;-- password1\n", "ERR invalid-username"},
+  };
+  for (const auto& [line, reply] : cases) {
+    CAPTURE(line);
+    client.send(line);
+    client.expect_line(reply);
+  }
+  client.send("REGISTER alice " + std::string(256, 'p') + "\n");  // the longest
+  client.expect_line("OK");
+  client.send("REGISTER other password1\n");
+  client.expect_line("ERR already-logged-in");
+  client.send("PASSWD\n");
+  client.expect_line("ERR missing-argument");
+}
+
+TEST_CASE("a session token logs back in without the password, until PASSWD revokes it") {
+  RunningServer s(accounts_options());
+  auto alice = registered(s.port, "alice", "first-password");
+  const std::string token = token_of(alice);
+  CHECK(token.size() <= 512);
+  CHECK(token.find(' ') == std::string::npos);
+  alice.send("QUIT\n");
+  alice.expect_eof();
+
+  LineClient again(s.port);
+  again.send("TOKEN " + token + "\n");
+  again.expect_line("OK alice");
+  again.send("TOKEN " + token + "\n");
+  again.expect_line("ERR already-logged-in");
+
+  LineClient guest = logged_in(s.port, "guest");
+  guest.send("TOKEN\n");
+  guest.expect_line("ERR not-registered");
+  guest.send("PASSWD first-password second-password\n");
+  guest.expect_line("ERR not-registered");
+
+  // Tampered: every byte flipped in turn is refused (and nothing else is said).
+  ServerOptions lenient = accounts_options();
+  lenient.login_failures_per_address = 0;
+  RunningServer t(lenient);
+  auto owner = registered(t.port, "owner", "owner-password");
+  const std::string good = token_of(owner);
+  LineClient forger(t.port);
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    std::string bad = good;
+    bad[i] = static_cast<char>(bad[i] == 'A' ? 'B' : 'A');
+    CAPTURE(i);
+    forger.send("TOKEN " + bad + "\n");
+    forger.expect_line("ERR bad-token");
+  }
+  forger.send("TOKEN " + good.substr(0, good.size() - 1) + "\n");
+  forger.expect_line("ERR bad-token");
+  forger.send("TOKEN " + std::string(600, 'A') + "\n");
+  forger.expect_line("ERR bad-token");
+  forger.send("TOKEN\n");
+  forger.expect_line("ERR missing-argument");
+
+  // PASSWD: the old password is checked, the new one as at REGISTER; then every token
+  // minted before is refused.
+  again.send("PASSWD wrong-password second-password\n");
+  again.expect_line("ERR bad-credentials");
+  again.send("PASSWD first-password short\n");
+  again.expect_line("ERR weak-password");
+  again.send("PASSWD first-password second-password\n");
+  again.expect_line("OK");
+  again.send("QUIT\n");
+  again.expect_eof();
+  LineClient revoked(s.port);
+  revoked.send("TOKEN " + token + "\n");
+  revoked.expect_line("ERR bad-token");
+  revoked.send("LOGIN alice first-password\n");
+  revoked.expect_line("ERR bad-credentials");
+  revoked.send("LOGIN alice second-password\n");
+  revoked.expect_line("OK");
+}
+
+TEST_CASE("one connection per account") {
+  RunningServer s(accounts_options());
+  auto alice = registered(s.port, "alice", "alice-password");
+  const std::string token = token_of(alice);
+  LineClient second(s.port);
+  second.send("LOGIN alice alice-password\n");
+  second.expect_line("ERR username-taken");
+  second.send("TOKEN " + token + "\n");
+  second.expect_line("ERR username-taken");
+}
+
+TEST_CASE("modes: required lets no guest in; off has no accounts at all") {
+  RunningServer required(accounts_options(ServerOptions::Accounts::required));
+  LineClient guest(required.port);
+  guest.send("LOGIN guest\n");
+  guest.expect_line("ERR password-required");
+  guest.send("REGISTER member password1\n");
+  guest.expect_line("OK");
+
+  RunningServer off(accounts_options(ServerOptions::Accounts::off));
+  LineClient plain(off.port);
+  for (const char* line : {"REGISTER bob password1\n", "TOKEN abc\n", "PASSWD a b\n"}) {
+    CAPTURE(line);
+    plain.send(line);
+    plain.expect_line("ERR unknown-command");
+  }
+  plain.send("LOGIN bob password1\n");
+  plain.expect_line("ERR invalid-username");
+  plain.send("LOGIN bob\n");
+  plain.expect_line("OK");
+}
+
+TEST_CASE("registration closed: only an operator's store makes accounts") {
+  ServerOptions options = accounts_options();
+  options.registration_open = false;
+  RunningServer s(options);
+  LineClient client(s.port);
+  client.send("REGISTER bob password1\n");
+  client.expect_line("ERR registration-closed");
+  client.send("LOGIN bob\n");  // nobody registered it: a guest may take it
+  client.expect_line("OK");
+}
+
+TEST_CASE("failed logins are throttled per account, from any address, and per address") {
+  ServerOptions options = accounts_options();
+  options.login_failures_per_account = 2;
+  options.login_failures_per_address = 4;
+  RunningServer s(options);
+  registered(s.port, "alice", "alice-password");
+  LineClient mallory(s.port);
+  mallory.send("LOGIN alice guess-one\nLOGIN alice guess-two\n");
+  mallory.expect_line("ERR bad-credentials");
+  mallory.expect_line("ERR bad-credentials");
+  mallory.send("LOGIN alice alice-password\n");  // right, but too late
+  mallory.expect_line("ERR login-throttled");
+  LineClient elsewhere(s.port);
+  elsewhere.send("LOGIN alice alice-password\n");
+  elsewhere.expect_line("ERR login-throttled");
+  // The address: two more failures on other names reach its 4.
+  mallory.send("LOGIN nobody guess-three\nLOGIN nobody2 guess-four\nLOGIN someone pass-word5\n");
+  mallory.expect_line("ERR bad-credentials");
+  mallory.expect_line("ERR bad-credentials");
+  mallory.expect_line("ERR login-throttled");
+  mallory.send("TOKEN whatever\n");
+  mallory.expect_line("ERR login-throttled");
+}
+
+TEST_CASE("an account reads its DM history from any session; a guest only its own") {
+  RunningServer s(accounts_options());
+  {
+    auto bob = registered(s.port, "bob", "bob-password");
+    auto alice = logged_in(s.port, "alice");
+    alice.send("DM bob hello bob\n");
+    bob.expect_line("DM alice hello bob");
+  }
+  LineClient bob(s.port);
+  bob.send("LOGIN bob bob-password\n");
+  bob.expect_line("OK");
+  bob.send("HISTORY @alice\n");
+  auto line = bob.read_line();
+  REQUIRE(line);
+  CHECK(line->find(" alice hello bob") != std::string::npos);
+  CHECK(line->rfind("HIST @alice ", 0) == 0);
+  bob.expect_line("END");
+  auto alice = logged_in(s.port, "alice");  // a guest again: a new session
+  alice.send("HISTORY @bob\n");
+  alice.expect_line("END");
+}
+
+TEST_CASE("no password or token ever reaches an event") {
+  auto events = std::make_shared<RecordingSink>();
+  ServerOptions options = accounts_options();
+  Server server{options};
+  server.add_sink(events);
+  server.start();
+  {
+    LineClient alice(server.port());
+    alice.send("REGISTER alice secret-one-1\n");
+    alice.expect_line("OK");
+    const std::string token = token_of(alice);
+    alice.send("PASSWD secret-one-1 secret-two-2\nLOGIN x secret-three-3\n");
+    alice.expect_line("OK");
+    alice.expect_line("ERR already-logged-in");
+    LineClient other(server.port());
+    other.send("LOGIN alice secret-four-4\nTOKEN " + token + "\n");
+    other.expect_line("ERR bad-credentials");
+    other.expect_line("ERR bad-token");
+    for (const auto& e : events->events()) {
+      for (const std::string* field : {&e.remote, &e.user, &e.target, &e.text, &e.detail}) {
+        CAPTURE(*field);
+        CHECK(field->find("secret-") == std::string::npos);
+        CHECK(field->find(token) == std::string::npos);
+      }
+    }
+  }
+  server.stop();
+}
