@@ -1,0 +1,119 @@
+// The server's AccountAuthenticator on its own: passwords refused on a plain transport
+// from outside loopback, and an unknown name costing what a wrong password costs.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <future>
+#include <string>
+
+#include <socketchat/memory_account_store.hpp>
+
+#include "accounts/account_authenticator.hpp"
+#include "accounts/password_hash.hpp"
+
+using namespace socketchat;
+using namespace socketchat::detail;
+
+namespace {
+
+ServerOptions cheap() {
+  ServerOptions options;
+  options.password_hash_passes = 1;
+  options.password_hash_memory_kib = 64;
+  return options;
+}
+
+LoginResult ask(Authenticator& authenticator, LoginRequest request) {
+  std::promise<LoginResult> answer;
+  auto result = answer.get_future();
+  authenticator.authenticate(request, [&answer](LoginResult r) { answer.set_value(r); });
+  REQUIRE(result.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  return result.get();
+}
+
+LoginRequest password_login(std::string_view remote, std::string_view transport) {
+  return {.kind = LoginKind::password,
+          .name = "alice",
+          .password = "alice-password",
+          .remote = remote,
+          .transport = transport};
+}
+
+}  // namespace
+
+TEST_CASE("a password over a plain transport from outside loopback is not looked at") {
+  AccountAuthenticator accounts(cheap());
+  for (const char* remote : {"203.0.113.5:4000", "[2001:db8::1]:4000", "10.0.0.1:1"}) {
+    for (const char* transport : {"tcp", "ws", "irc", "unix-like"}) {
+      CAPTURE(remote);
+      CAPTURE(transport);
+      auto result = ask(accounts, password_login(remote, transport));
+      CHECK_FALSE(result.accepted);
+      CHECK(result.error == ReplyError::tls_required);
+      LoginRequest reg = password_login(remote, transport);
+      reg.kind = LoginKind::register_account;
+      CHECK(ask(accounts, reg).error == ReplyError::tls_required);
+    }
+  }
+  // Encrypted, or from this machine: looked at (and wrong, there is no alice).
+  for (auto [remote, transport] : {std::pair{"203.0.113.5:4000", "tls"},
+                                   {"203.0.113.5:4000", "wss"},
+                                   {"203.0.113.5:4000", "ircs"},
+                                   {"127.0.0.1:4000", "tcp"},
+                                   {"127.1.2.3:4000", "ws"},
+                                   {"[::1]:4000", "irc"},
+                                   {"[::ffff:127.0.0.1]:4000", "tcp"},
+                                   {"/run/chat.sock", "unix"}}) {
+    CAPTURE(remote);
+    CAPTURE(transport);
+    CHECK(ask(accounts, password_login(remote, transport)).error == ReplyError::bad_credentials);
+  }
+  ServerOptions allowed = cheap();
+  allowed.allow_plaintext_passwords = true;
+  AccountAuthenticator lenient(allowed);
+  CHECK(ask(lenient, password_login("203.0.113.5:4000", "tcp")).error ==
+        ReplyError::bad_credentials);
+
+  std::promise<AccountResult> answer;
+  auto result = answer.get_future();
+  accounts.account({.kind = AccountRequest::Kind::change_password,
+                    .account = "alice",
+                    .password = "old-password",
+                    .new_password = "new-password",
+                    .remote = "203.0.113.5:4000",
+                    .transport = "tcp"},
+                   [&answer](AccountResult r) { answer.set_value(r); });
+  REQUIRE(result.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  CHECK(result.get().error == ReplyError::tls_required);
+}
+
+TEST_CASE("an unknown name takes as long as a wrong password (a dummy hash)") {
+  ServerOptions options;  // the default cost: the time is the hash's
+  auto store = std::make_shared<MemoryAccountStore>();
+  options.account_store = store;
+  options.login_failures_per_address = 0;
+  options.login_failures_per_account = 0;
+  auto hash = hash_password("the-right-one", PasswordCost{});
+  REQUIRE(hash);
+  REQUIRE(store->create({.name = "alice", .password_hash = *hash}));
+  AccountAuthenticator accounts(options);
+  auto fastest = [&](std::string_view name) {
+    auto best = std::chrono::steady_clock::duration::max();
+    for (int i = 0; i < 3; ++i) {
+      LoginRequest request = password_login("127.0.0.1:1", "tcp");
+      request.name = name;
+      auto start = std::chrono::steady_clock::now();
+      CHECK(ask(accounts, request).error == ReplyError::bad_credentials);
+      best = std::min(best, std::chrono::steady_clock::now() - start);
+    }
+    return best;
+  };
+  const auto wrong = fastest("alice");
+  const auto unknown = fastest("nobody");
+  const double wrong_ms = std::chrono::duration<double, std::milli>(wrong).count();
+  const double unknown_ms = std::chrono::duration<double, std::milli>(unknown).count();
+  CAPTURE(wrong_ms);
+  CAPTURE(unknown_ms);
+  CHECK(unknown * 2 > wrong);  // without the dummy hash it would be a thousandth
+  CHECK(wrong * 2 > unknown);
+}
