@@ -12,20 +12,21 @@
 
 namespace socketchat::detail {
 
-Core::Core(ServerOptions options) : options_(with_default_listener(std::move(options))) {
-  if (options_.history) {
-    history_store_ = options_.history_store;
+Core::Core(ServerOptions options) : settings_(with_default_listener(std::move(options))) {
+  const ServerOptions& given = settings_.options();
+  if (given.history) {
+    history_store_ = given.history_store;
     if (!history_store_) {
       history_store_ = std::make_shared<MemoryHistoryStore>(MemoryHistoryStore::default_per_scope,
                                                             MemoryHistoryStore::default_max_scopes,
-                                                            options_.history_memory_bytes);
+                                                            given.history_memory_bytes);
     }
     if (history_store_->blocking()) {
       history_writer_ = std::make_unique<HistoryWriter>(*history_store_, bus_);
     }
   }
   hub_.set_history(history_store_.get(), history_writer_.get());
-  hub_.set_limits(options_);
+  hub_.set_limits(given);
   // A task may outlive the server on a host's io_context: it checks that Core still is.
   hub_.set_scheduler([this, alive = std::weak_ptr<void>(alive_)](std::function<void()> task) {
     asio::post(next_worker(), [alive, task = std::move(task)] {
@@ -76,12 +77,8 @@ std::vector<std::string> Core::reconfigure(const ServerOptions& next) {
     need_restart.emplace_back(option.name);
     option.copy(running, applied);
   }
-  limits_.apply(applied);
-  hub_.set_limits(applied);
-  if (applied != running) {
-    later_options_.push_back(std::make_unique<const ServerOptions>(std::move(applied)));
-    current_options_.store(later_options_.back().get(), std::memory_order_release);
-  }
+  settings_.publish(std::move(applied));
+  hub_.set_limits(options());
   return need_restart;
 }
 
@@ -92,8 +89,8 @@ asio::io_context& Core::next_worker() noexcept {
 std::optional<ReplyError> Core::admit(const std::string& address) {
   std::lock_guard lock(mutex_);
   if (stopping_) return ReplyError::server_full;
-  const std::size_t max_total = limits_.max_connections();
-  const std::size_t max_per_address = limits_.max_connections_per_ip();
+  const std::size_t max_total = limits().max_connections();
+  const std::size_t max_per_address = limits().max_connections_per_ip();
   if (max_total != 0 && admitted_ >= max_total) return ReplyError::server_full;
   if (max_per_address != 0 && !exempt_locked(address)) {
     auto it = per_address_.find(address);
@@ -179,7 +176,7 @@ void Core::shut_down(std::function<void()> on_drained) {
       // Everyone still online receives the messages already taken; their senders
       // may even be gone (Session::on_settled). Then the connections are told.
       auto timer = std::make_shared<asio::steady_timer>(*workers_.front());
-      timer->expires_after(limits_.shutdown_timeout());
+      timer->expires_after(limits().shutdown_timeout());
       timer->async_wait([this, alive = std::weak_ptr<void>(alive_)](std::error_code ec) {
         if (auto still = alive.lock(); still && !ec) tell_connections_to_stop();
       });

@@ -16,6 +16,7 @@
 #include "server/connection.hpp"
 #include "server/live_limits.hpp"
 #include "server/metrics.hpp"
+#include "server/settings.hpp"
 #include "sinks/event_bus.hpp"
 #include "socketchat/options.hpp"
 #include "socketchat/reply_error.hpp"
@@ -36,15 +37,9 @@ class Core {
 
   explicit Core(ServerOptions options);
 
-  // The settings in effect: those given at start, with the ones that can change at run
-  // time as the last reconfigure() left them. Safe from any thread: a reconfigure that
-  // changes something publishes a new snapshot, and every snapshot lives as long as the
-  // Core, so the reference stays valid (a reload costs memory only when it changes
-  // something). The hot numbers are also in limits(), as atomics.
-  const ServerOptions& options() const noexcept {
-    return *current_options_.load(std::memory_order_acquire);
-  }
-  const LiveLimits& limits() const noexcept { return limits_; }
+  // The settings in effect (Settings::options) and their hot numbers, as atomics.
+  const ServerOptions& options() const noexcept { return settings_.options(); }
+  const LiveLimits& limits() const noexcept { return settings_.limits(); }
   // Applies the settings that can change at run time; returns the names of those
   // that differ but need a restart (they keep their running value). Throws
   // config_error, changing nothing, if `next` is invalid.
@@ -95,16 +90,13 @@ class Core {
   void drained_if_done_locked(std::unique_lock<std::mutex>& lock);
   void tell_connections_to_stop();  // once, after the Hub's work in flight
 
-  ServerOptions options_;  // as given at start
-  LiveLimits limits_{options_};
-  std::atomic<const ServerOptions*> current_options_{&options_};
+  Settings settings_;
   std::mutex reconfigure_mutex_;
-  std::vector<std::unique_ptr<const ServerOptions>> later_options_;  // under reconfigure_mutex_
   EventBus bus_;
   Hub hub_{bus_};
   std::shared_ptr<HistoryStore> history_store_;
   std::unique_ptr<HistoryWriter> history_writer_;
-  Protocols protocols_{options_.max_line_bytes};
+  Protocols protocols_{settings_.options().max_line_bytes};
   Transports transports_;
   Metrics metrics_;
   std::atomic<std::uint64_t> next_id_{0};
