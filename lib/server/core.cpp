@@ -82,10 +82,6 @@ std::vector<std::string> Core::reconfigure(const ServerOptions& next) {
   return need_restart;
 }
 
-asio::io_context& Core::next_worker() noexcept {
-  return *workers_[next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size()];
-}
-
 std::optional<ReplyError> Core::admit(const std::string& address) {
   std::lock_guard lock(mutex_);
   if (stopping_) return ReplyError::server_full;
@@ -175,7 +171,7 @@ void Core::shut_down(std::function<void()> on_drained) {
     if (hub_.work_in_flight() != 0 && !workers_.empty()) {
       // Everyone still online receives the messages already taken; their senders
       // may even be gone (Session::on_settled). Then the connections are told.
-      auto timer = std::make_shared<asio::steady_timer>(*workers_.front());
+      auto timer = std::make_shared<asio::steady_timer>(workers_.front());
       timer->expires_after(limits().shutdown_timeout());
       timer->async_wait([this, alive = std::weak_ptr<void>(alive_)](std::error_code ec) {
         if (auto still = alive.lock(); still && !ec) tell_connections_to_stop();

@@ -17,6 +17,7 @@
 #include "server/live_limits.hpp"
 #include "server/metrics.hpp"
 #include "server/settings.hpp"
+#include "server/workers.hpp"
 #include "sinks/event_bus.hpp"
 #include "socketchat/options.hpp"
 #include "socketchat/reply_error.hpp"
@@ -55,8 +56,9 @@ class Core {
   std::uint64_t next_connection_id() noexcept { return next_id_.fetch_add(1) + 1; }
 
   // The io_contexts connections run on; set once by the server before it starts.
-  void set_workers(std::vector<asio::io_context*> workers) { workers_ = std::move(workers); }
-  asio::io_context& next_worker() noexcept;
+  Workers& workers() noexcept { return workers_; }
+  void set_workers(std::vector<asio::io_context*> workers) { workers_.set(std::move(workers)); }
+  asio::io_context& next_worker() noexcept { return workers_.next(); }
 
   // Admits a new remote connection from `address`, or says which limit refuses it.
   std::optional<ReplyError> admit(const std::string& address);
@@ -103,8 +105,7 @@ class Core {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> stop_told_{false};
   std::shared_ptr<void> stop_timer_;  // an asio::steady_timer: shutdown_timeout for the above
-  std::vector<asio::io_context*> workers_;
-  std::atomic<std::size_t> next_worker_{0};
+  Workers workers_;
 
   mutable std::mutex mutex_;
   std::size_t admitted_ = 0;  // remote connections, including those being set up
