@@ -11,6 +11,7 @@
 #include "server/metrics.hpp"
 #include "server/settings.hpp"
 #include "server/workers.hpp"
+#include "session/session_context.hpp"
 #include "sinks/event_bus.hpp"
 #include "socketchat/options.hpp"
 #include "store/history_writer.hpp"
@@ -39,35 +40,12 @@ class Core {
   // Added to only before the server starts; read from any thread after.
   Protocols& protocols() noexcept { return protocols_; }
   Transports& transports() noexcept { return transports_; }
-  Metrics& metrics() noexcept { return metrics_; }
   // The io_contexts connections run on; set once by the server before it starts.
   Workers& workers() noexcept { return workers_; }
   ConnectionTable& connections() noexcept { return connections_; }
 
-  // Until the layers take what they use.
-  const LiveLimits& limits() const noexcept { return settings_.limits(); }
-  void set_workers(std::vector<asio::io_context*> workers) { workers_.set(std::move(workers)); }
-  asio::io_context& next_worker() noexcept { return workers_.next(); }
-  std::uint64_t next_connection_id() noexcept { return connections_.next_connection_id(); }
-  std::optional<ReplyError> admit(const std::string& address) {
-    return connections_.admit(address);
-  }
-  void publish_refusal(const std::string& address, ReplyError why) {
-    connections_.publish_refusal(address, why);
-  }
-  void release(const std::string& address) { connections_.release(address); }
-  bool add(std::shared_ptr<Connection> connection, const std::string& address) {
-    return connections_.add(std::move(connection), address);
-  }
-  void remove(Connection& connection, const std::string& address) {
-    connections_.remove(connection, address);
-  }
-  void shut_down(std::function<void()> on_drained) {
-    connections_.shut_down(std::move(on_drained));
-  }
-  bool stopping() const noexcept { return connections_.stopping(); }
-  void hub_work_ended() { connections_.hub_work_ended(); }
-  std::size_t connection_count() const { return connections_.connection_count(); }
+  // What a connection, and a listener making connections, may use of the above.
+  const SessionContext& sessions() const noexcept { return sessions_; }
 
   // Removes history older than the retention setting (if any).
   void prune_history();
@@ -88,6 +66,7 @@ class Core {
   Metrics metrics_;
   Workers workers_;
   ConnectionTable connections_{settings_, hub_, bus_, workers_};
+  SessionContext sessions_{hub_, bus_, metrics_, settings_, connections_, workers_};
   std::shared_ptr<void> alive_ = std::make_shared<int>(0);  // expires with Core
 };
 
