@@ -106,7 +106,7 @@ struct OpenLink {
   Script script;
   std::deque<std::string>& inbox = script.inbox;
   std::string& written = script.written;
-  WebSocketLink<ScriptedLink> link{core, ScriptedLink{&script}, "/ws"};
+  WebSocketLink<ScriptedLink> link{core.sessions(), core.protocols(), ScriptedLink{&script}, "/ws"};
 
   OpenLink() {
     inbox.emplace_back(upgrade_request);

@@ -9,7 +9,11 @@
 #include <fmt/format.h>
 
 #include "http/web_assets.hpp"
-#include "server/core.hpp"
+#include "hub/hub.hpp"
+#include "server/connection_table.hpp"
+#include "server/metrics.hpp"
+#include "server/settings.hpp"
+#include "session/session_context.hpp"
 #include "socketchat/async_sink.hpp"
 #include "transport/websocket/websocket_link.hpp"
 #include "util/text.hpp"
@@ -67,38 +71,39 @@ bool websocket_path_matches(std::string_view target, std::string_view path) {
   return path_of(target) == path;
 }
 
-std::string http_response_for(Core& core, const HttpRequest& request) {
+std::string http_response_for(const SessionContext& sessions, const HttpRequest& request) {
   if (request.method != "GET")
     return http_error_response(405, "only GET is served", "Allow: GET\r\n");
   std::string_view path = path_of(request.target);
   if (path == "/healthz") {
-    if (core.stopping()) return http_error_response(503, "shutting down");
+    if (sessions.connections.stopping()) return http_error_response(503, "shutting down");
     return ok_response("text/plain; charset=utf-8", "ok\n");
   }
   if (path == "/metrics") {
-    const std::string& token = core.options().metrics_token;  // may change on a reload
+    const std::string& token = sessions.settings.options().metrics_token;  // may change on a reload
     if (!token.empty() && !has_bearer_token(request, token)) return unauthorized_response();
     return ok_response(
         "text/plain; version=0.0.4; charset=utf-8",
-        core.metrics().render(core.hub().user_count(), AsyncSink::dropped_in_process()));
+        sessions.metrics.render(sessions.hub.user_count(), AsyncSink::dropped_in_process()));
   }
   if (const WebAsset* asset = find_web_asset(path))
     return ok_response(asset->content_type, asset->body);
   return http_error_response(404, "not found");
 }
 
-// These read the settings in effect (a reload may change them, see Core::options()).
-const std::vector<std::string>& websocket_allowed_origins(const Core& core) {
-  return core.options().websocket_allowed_origins;
+// These read the settings in effect (a reload may change them, see Settings::options()).
+const std::vector<std::string>& websocket_allowed_origins(const SessionContext& sessions) {
+  return sessions.settings.options().websocket_allowed_origins;
 }
-std::size_t websocket_max_frame_bytes(const Core& core) {
-  return core.options().websocket_max_frame_bytes;
+std::size_t websocket_max_frame_bytes(const SessionContext& sessions) {
+  return sessions.settings.options().websocket_max_frame_bytes;
 }
-std::size_t websocket_max_message_bytes(const Core& core) {
-  return core.options().websocket_max_message_bytes;
+std::size_t websocket_max_message_bytes(const SessionContext& sessions) {
+  return sessions.settings.options().websocket_max_message_bytes;
 }
 
-const Protocols::Subprotocol* websocket_subprotocol(Core& core, const HttpRequest& request) {
+const Protocols::Subprotocol* websocket_subprotocol(const Protocols& protocols,
+                                                    const HttpRequest& request) {
   for (const auto& [name, value] : request.headers) {
     if (!iequals_ascii(name, "Sec-WebSocket-Protocol")) continue;
     std::string_view offered = value;
@@ -106,7 +111,7 @@ const Protocols::Subprotocol* websocket_subprotocol(Core& core, const HttpReques
       std::size_t comma = offered.find(',');
       std::string_view token = trim(offered.substr(0, comma));
       offered.remove_prefix(comma == std::string_view::npos ? offered.size() : comma + 1);
-      if (auto* subprotocol = core.protocols().find_subprotocol(token)) return subprotocol;
+      if (auto* subprotocol = protocols.find_subprotocol(token)) return subprotocol;
     }
   }
   return nullptr;

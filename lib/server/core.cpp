@@ -1,10 +1,7 @@
 #include "server/core.hpp"
 
-#include <algorithm>
-
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
-#include <asio/steady_timer.hpp>
 
 #include "accounts/account_authenticator.hpp"
 #include "server/option_table.hpp"
@@ -13,26 +10,27 @@
 
 namespace socketchat::detail {
 
-Core::Core(ServerOptions options) : options_(with_default_listener(std::move(options))) {
-  if (options_.history) {
-    history_store_ = options_.history_store;
+Core::Core(ServerOptions options) : settings_(with_default_listener(std::move(options))) {
+  const ServerOptions& given = settings_.options();
+  if (given.history) {
+    history_store_ = given.history_store;
     if (!history_store_) {
       history_store_ = std::make_shared<MemoryHistoryStore>(MemoryHistoryStore::default_per_scope,
                                                             MemoryHistoryStore::default_max_scopes,
-                                                            options_.history_memory_bytes);
+                                                            given.history_memory_bytes);
     }
     if (history_store_->blocking()) {
       history_writer_ = std::make_unique<HistoryWriter>(*history_store_, bus_);
     }
   }
   hub_.set_history(history_store_.get(), history_writer_.get());
-  if (options_.accounts != ServerOptions::Accounts::off) {
-    hub_.set_authenticator(std::make_shared<AccountAuthenticator>(options_));
+  if (given.accounts != ServerOptions::Accounts::off) {
+    hub_.set_authenticator(std::make_shared<AccountAuthenticator>(given));
   }
-  hub_.set_limits(options_);
+  hub_.set_limits(given);
   // A task may outlive the server on a host's io_context: it checks that Core still is.
   hub_.set_scheduler([this, alive = std::weak_ptr<void>(alive_)](std::function<void()> task) {
-    asio::post(next_worker(), [alive, task = std::move(task)] {
+    asio::post(workers_.next(), [alive, task = std::move(task)] {
       if (auto still = alive.lock()) task();
     });
   });
@@ -80,153 +78,9 @@ std::vector<std::string> Core::reconfigure(const ServerOptions& next) {
     need_restart.emplace_back(option.name);
     option.copy(running, applied);
   }
-  limits_.apply(applied);
-  hub_.set_limits(applied);
-  if (applied != running) {
-    later_options_.push_back(std::make_unique<const ServerOptions>(std::move(applied)));
-    current_options_.store(later_options_.back().get(), std::memory_order_release);
-  }
+  settings_.publish(std::move(applied));
+  hub_.set_limits(options());
   return need_restart;
-}
-
-asio::io_context& Core::next_worker() noexcept {
-  return *workers_[next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size()];
-}
-
-std::optional<ReplyError> Core::admit(const std::string& address) {
-  std::lock_guard lock(mutex_);
-  if (stopping_) return ReplyError::server_full;
-  const std::size_t max_total = limits_.max_connections();
-  const std::size_t max_per_address = limits_.max_connections_per_ip();
-  if (max_total != 0 && admitted_ >= max_total) return ReplyError::server_full;
-  if (max_per_address != 0 && !exempt_locked(address)) {
-    auto it = per_address_.find(address);
-    if (it != per_address_.end() && it->second >= max_per_address) {
-      return ReplyError::too_many_connections;
-    }
-  }
-  ++admitted_;
-  ++per_address_[address];
-  return std::nullopt;
-}
-
-bool Core::exempt_locked(const std::string& address) {
-  const ServerOptions& current = options();
-  if (&current != exempt_of_) {
-    exempt_of_ = &current;
-    exempt_.clear();
-    for (const auto& text : current.connection_limit_exempt) {
-      if (auto range = AddressRange::parse(text)) exempt_.push_back(*range);
-    }
-  }
-  std::error_code ec;
-  auto parsed = asio::ip::make_address(address, ec);
-  if (ec) return true;  // not an IP address (a Unix socket's clients): no host to limit
-  if (exempt_.empty()) return false;
-  return std::any_of(exempt_.begin(), exempt_.end(),
-                     [&](const AddressRange& range) { return range.contains(parsed); });
-}
-
-void Core::publish_refusal(const std::string& address, ReplyError why) {
-  Event event{
-      .kind = EventKind::error,
-      .time = {},
-      .remote = address,
-      .detail = code_of(why),
-      .reason = why == ReplyError::server_full ? errc::server_full : errc::too_many_connections};
-  bus_.publish(event);
-}
-
-void Core::release(const std::string& address) {
-  std::unique_lock lock(mutex_);
-  --admitted_;
-  if (auto it = per_address_.find(address); it != per_address_.end() && --it->second == 0) {
-    per_address_.erase(it);
-  }
-  drained_if_done_locked(lock);
-}
-
-bool Core::add(std::shared_ptr<Connection> connection, const std::string& address) {
-  std::unique_lock lock(mutex_);
-  if (stopping_) {
-    lock.unlock();
-    if (!address.empty()) release(address);
-    return false;
-  }
-  Connection* key = connection.get();
-  connections_.emplace(key, std::move(connection));
-  return true;
-}
-
-void Core::remove(Connection& connection, const std::string& address) {
-  std::shared_ptr<Connection> last;  // destroyed after the lock is released
-  {
-    std::unique_lock lock(mutex_);
-    auto it = connections_.find(&connection);
-    if (it == connections_.end()) return;
-    last = std::move(it->second);
-    connections_.erase(it);
-    if (address.empty()) {
-      drained_if_done_locked(lock);
-      return;
-    }
-  }
-  release(address);
-}
-
-void Core::shut_down(std::function<void()> on_drained) {
-  {
-    std::unique_lock lock(mutex_);
-    if (stopping_.exchange(true)) return;
-    on_drained_ = std::move(on_drained);
-    if (hub_.work_in_flight() != 0 && !workers_.empty()) {
-      // Everyone still online receives the messages already taken; their senders
-      // may even be gone (Session::on_settled). Then the connections are told.
-      auto timer = std::make_shared<asio::steady_timer>(*workers_.front());
-      timer->expires_after(limits_.shutdown_timeout());
-      timer->async_wait([this, alive = std::weak_ptr<void>(alive_)](std::error_code ec) {
-        if (auto still = alive.lock(); still && !ec) tell_connections_to_stop();
-      });
-      stop_timer_ = timer;
-      if (hub_.work_in_flight() != 0) return;
-    }
-  }
-  tell_connections_to_stop();
-}
-
-void Core::hub_work_ended() {
-  if (hub_.end_work() && stopping_.load()) {
-    tell_connections_to_stop();
-  }
-}
-
-void Core::tell_connections_to_stop() {
-  std::vector<std::shared_ptr<Connection>> open;
-  {
-    std::unique_lock lock(mutex_);
-    if (!stopping_ || !on_drained_ || stop_told_.exchange(true)) return;
-    if (stop_timer_) {
-      auto timer = std::static_pointer_cast<asio::steady_timer>(stop_timer_);
-      asio::post(timer->get_executor(), [timer] { timer->cancel(); });
-    }
-    hub_.set_quiet(true);
-    for (const auto& [key, connection] : connections_) open.push_back(connection);
-    drained_if_done_locked(lock);
-  }
-  for (const auto& connection : open) connection->shut_down();
-}
-
-void Core::drained_if_done_locked(std::unique_lock<std::mutex>& lock) {
-  if (!stopping_ || admitted_ != 0 || !connections_.empty() || !on_drained_) return;
-  auto done = std::move(on_drained_);
-  on_drained_ = nullptr;
-  lock.unlock();
-  done();
-}
-
-std::size_t Core::connection_count() const {
-  std::lock_guard lock(mutex_);
-  return connections_.size();
 }
 
 }  // namespace socketchat::detail

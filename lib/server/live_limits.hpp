@@ -13,7 +13,7 @@ namespace socketchat::detail {
 // every connection all the time: each is an atomic, so a reload needs no lock and a
 // reader sees either the old value or the new one. The rest of what may change (the
 // WebSocket origins, the handshake timeout, the metrics token...) is read less often,
-// from Core::options(): an immutable snapshot that a reload replaces as a whole.
+// from Settings::options(): an immutable snapshot that a reload replaces as a whole.
 class LiveLimits {
  public:
   using ms = std::chrono::milliseconds;

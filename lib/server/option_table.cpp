@@ -131,7 +131,7 @@ constexpr Change restart = Change::restart;
 
 // Restart: what a server uses up at start (the sockets bound, the threads started, the
 // line protocol built for its line length, the history store made). The rest is read
-// while it runs: LiveLimits, Core::options(), the Hub's limits.
+// while it runs: LiveLimits, Settings::options(), the Hub's limits.
 constexpr OptionDescriptor table[] = {
     option<&O::listeners>("listeners", restart),
     option<&O::tls_certificate_file>("tls_certificate_file", live),

@@ -70,10 +70,11 @@ class Server::Impl {
         workers.push_back(contexts_.back().get());
       }
     }
-    core_.set_workers(workers);
+    core_.workers().set(workers);
     for (const auto& url : core_.options().listeners) {
-      listeners_.push_back(
-          core_.transports().listen(core_, *workers.front(), detail::parse_listen_url(url), tls_));
+      listeners_.push_back(core_.transports().listen(core_.sessions(), core_.protocols(),
+                                                     *workers.front(),
+                                                     detail::parse_listen_url(url), tls_));
     }
     for (auto& listener : listeners_) listener->start();
     prune_timer_ = std::make_unique<asio::steady_timer>(*workers.front());
@@ -95,7 +96,7 @@ class Server::Impl {
     }
     for (auto& listener : listeners_) listener->stop();
     asio::post(prune_timer_->get_executor(), [this] { prune_timer_->cancel(); });
-    core_.shut_down([this] {
+    core_.connections().shut_down([this] {
       std::lock_guard lock(mutex_);
       for (auto& guard : guards_) guard.reset();  // the contexts end when their work does
       stopped_ = true;
@@ -147,7 +148,7 @@ class Server::Impl {
     core_.prune_history();
     prune_timer_->expires_after(core_.options().history_prune_interval);
     prune_timer_->async_wait([this](std::error_code ec) {
-      if (!ec && !core_.stopping()) prune_history();
+      if (!ec && !core_.connections().stopping()) prune_history();
     });
   }
 
@@ -232,12 +233,14 @@ void Server::set_authenticator(std::shared_ptr<Authenticator> authenticator) {
 
 std::shared_ptr<LocalUser> Server::connect(std::string name, LocalUser::Handler handler) {
   if (!impl_->started()) throw config_error("connect: start the server first");
-  auto session = std::make_shared<detail::LocalSession>(impl_->core_, std::move(handler));
-  if (!impl_->core_.add(session, {})) throw config_error("connect: the server is stopping");
+  auto session = std::make_shared<detail::LocalSession>(
+      impl_->core_.sessions(), impl_->core_.protocols().line(), std::move(handler));
+  if (!impl_->core_.connections().add(session, {}))
+    throw config_error("connect: the server is stopping");
   try {
     session->log_in(name);
   } catch (...) {
-    impl_->core_.remove(*session, {});
+    impl_->core_.connections().remove(*session, {});
     throw;
   }
   std::shared_ptr<LocalUser> user(new LocalUser(session, std::move(name)));
@@ -268,7 +271,7 @@ std::uint16_t Server::port(std::size_t listener) const {
 }
 
 std::size_t Server::connection_count() const {
-  return impl_->core_.connection_count();
+  return impl_->core_.connections().connection_count();
 }
 std::size_t Server::user_count() const {
   return impl_->core_.hub().user_count();

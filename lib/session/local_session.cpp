@@ -3,7 +3,11 @@
 #include <fmt/format.h>
 #include <asio/post.hpp>
 
-#include "server/core.hpp"
+#include "hub/hub.hpp"
+#include "server/connection_table.hpp"
+#include "server/metrics.hpp"
+#include "server/workers.hpp"
+#include "sinks/event_bus.hpp"
 #include "socketchat/error.hpp"
 #include "util/text.hpp"
 
@@ -29,27 +33,28 @@ Incoming parse_incoming(std::string_view line) {
 
 }  // namespace
 
-LocalSession::LocalSession(Core& core, LocalUser::Handler handler)
-    : Peer(core.next_connection_id(), "local"),
-      core_(core),
-      protocol_(core.protocols().line()),
-      strand_(asio::make_strand(core.next_worker())),
+LocalSession::LocalSession(const SessionContext& context, const Protocol& protocol,
+                           LocalUser::Handler handler)
+    : Peer(context.connections.next_connection_id(), "local"),
+      context_(context),
+      protocol_(protocol),
+      strand_(asio::make_strand(context.workers.next())),
       decoder_(protocol_.make_decoder()),
       handler_(std::move(handler)) {}
 
 void LocalSession::log_in(std::string_view name) {
-  if (auto refusal = core_.hub().try_login(*this, name)) {
+  if (auto refusal = context_.hub.try_login(*this, name)) {
     throw config_error(fmt::format("cannot log in as '{}': {}", name, code_of(*refusal)));
   }
-  core_.metrics().opened(Metrics::local);
+  context_.metrics.opened(Metrics::local);
   Event connect{.kind = EventKind::connect, .time = {}, .connection = id(), .remote = remote()};
-  core_.bus().publish(connect);
+  context_.bus.publish(connect);
   Event login{.kind = EventKind::login,
               .time = {},
               .connection = id(),
               .remote = remote(),
               .user = this->name()};
-  core_.bus().publish(login);
+  context_.bus.publish(login);
 }
 
 void LocalSession::submit(std::string line) {
@@ -101,7 +106,7 @@ void LocalSession::run_typed(const OwnedCommand& owned) {
 // One command at a time: an in-process user never has many messages in flight.
 Handled LocalSession::on_command(const Command& command) {
   const std::uint64_t refusals_before = refusals();
-  switch (core_.hub().handle(*this, command)) {
+  switch (context_.hub.handle(*this, command)) {
     case Hub::After::close:
       close_on_strand();
       break;
@@ -124,7 +129,7 @@ Flow LocalSession::on_reply(Payload payload) {
 void LocalSession::defer(std::function<void()> task) {
   asio::post(strand_, [self = shared_from_this(), task = std::move(task)] {
     task();  // a message is delivered to the others even if this user has gone
-    self->core_.hub_work_ended();
+    self->context_.connections.hub_work_ended();
     self->paused_ = false;
     self->run_queued();
   });
@@ -162,7 +167,7 @@ void LocalSession::deliver(std::string_view line) {
                 .user = name(),
                 .text = e.what(),
                 .detail = "handler-failed"};
-    core_.bus().publish(event);
+    context_.bus.publish(event);
   } catch (...) {
     Event event{.kind = EventKind::error,
                 .time = {},
@@ -170,7 +175,7 @@ void LocalSession::deliver(std::string_view line) {
                 .remote = remote(),
                 .user = name(),
                 .detail = "handler-failed"};
-    core_.bus().publish(event);
+    context_.bus.publish(event);
   }
 }
 
@@ -195,16 +200,16 @@ void LocalSession::close_on_strand() {
   if (!open_) return;
   open_ = false;
   mark_closing();
-  core_.metrics().closed(Metrics::local);
-  core_.hub().leave(*this);
+  context_.metrics.closed(Metrics::local);
+  context_.hub.leave(*this);
   Event event{.kind = EventKind::disconnect,
               .time = {},
               .connection = id(),
               .remote = remote(),
               .user = name(),
               .reason = errc::closed_by_client};
-  core_.bus().publish(event);
-  core_.remove(*this, {});
+  context_.bus.publish(event);
+  context_.connections.remove(*this, {});
 }
 
 }  // namespace socketchat::detail

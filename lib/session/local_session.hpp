@@ -7,13 +7,12 @@
 
 #include "hub/peer.hpp"
 #include "server/connection.hpp"
+#include "session/session_context.hpp"
 #include "socketchat/local_user.hpp"
 #include "socketchat/protocol.hpp"
 #include "transport/asio_types.hpp"
 
 namespace socketchat::detail {
-
-class Core;
 
 // A Command that owns what it names, to be handled later on another thread.
 struct OwnedCommand {
@@ -41,7 +40,8 @@ class LocalSession final : public Peer,
                            private DecodeHandler,
                            public std::enable_shared_from_this<LocalSession> {
  public:
-  LocalSession(Core& core, LocalUser::Handler handler);
+  // `protocol`: the line protocol, whose lines the handler receives.
+  LocalSession(const SessionContext& context, const Protocol& protocol, LocalUser::Handler handler);
 
   // Logs in at once, on the calling thread; throws config_error if refused.
   void log_in(std::string_view name);
@@ -73,7 +73,7 @@ class LocalSession final : public Peer,
   void close_on_strand();
   void run_queued();  // runs queued input until a command waits for the Hub
 
-  Core& core_;
+  const SessionContext& context_;
   const Protocol& protocol_;
   Executor strand_;
   std::unique_ptr<Decoder> decoder_;

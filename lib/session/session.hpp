@@ -10,19 +10,18 @@
 #include "hub/peer.hpp"
 #include "server/connection.hpp"
 #include "session/rate_limiter.hpp"
+#include "session/session_context.hpp"
 #include "session/write_turns.hpp"
 #include "socketchat/protocol.hpp"
 #include "transport/asio_types.hpp"
 
 namespace socketchat::detail {
 
-class Core;
-
 // One connection's life: its read loop, its bounded write queue, its idle/login
 // timer and its rate limiter, over a Link that moves its bytes (TcpLink, TlsLink,
 // WebSocketLink<...>: see tcp_link.hpp for what a link offers). It owns the link;
-// the Hub holds it only as a Peer while it is logged in, and Core holds it until it
-// has closed.
+// the Hub holds it only as a Peer while it is logged in, and the ConnectionTable holds
+// it until it has closed.
 //
 // Everything but send() runs on the session's strand. send() may be called from
 // any thread: it appends to the queue under a small mutex and, if no write is in
@@ -39,11 +38,11 @@ class Session final : public Peer,
 
   // `protocol` is the listener's: it makes this connection's decoder, and that says
   // which protocol spells the replies (see Decoder::encoder).
-  Session(Core& core, const Protocol& protocol, Link link, std::uint64_t id, std::string remote,
-          std::string address);
+  Session(const SessionContext& context, const Protocol& protocol, Link link, std::uint64_t id,
+          std::string remote, std::string address);
   ~Session();
 
-  // Opens the link (handshakes), then reads and times; call once, after Core::add().
+  // Opens the link (handshakes), then reads and times; call once, after ConnectionTable::add().
   void start();
   void shut_down() override;
 
@@ -101,11 +100,11 @@ class Session final : public Peer,
   void on_settled();
   void leave_hub();
   void close_if_drained();
-  void retire();      // leaves the Hub and Core's table, publishes the disconnect
+  void retire();      // leaves the Hub and the ConnectionTable, publishes the disconnect
   bool backlogged();  // so much output waits that commands should wait for it
   void publish_error(std::string_view detail, std::error_code reason);
 
-  Core& core_;
+  const SessionContext& context_;
   std::unique_ptr<Decoder> decoder_;
   // The listener's protocol, or the one a WebSocket client asked for (set on opening).
   const Protocol* protocol_;
@@ -131,7 +130,7 @@ class Session final : public Peer,
   bool input_ended_ = false;   // end of input came while paused: finish once the stash is done
   bool drain_wait_ = false;    // paused until the client reads its backlog (backlogged)
   bool left_hub_ = false;      // Hub::leave() done
-  bool retired_ = false;       // Core::remove() done
+  bool retired_ = false;       // ConnectionTable::remove() done
   std::string stash_;          // input received while paused, not yet decoded
 
   // Shared with send() on other threads, under out_mutex_.

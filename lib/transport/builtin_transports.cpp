@@ -20,14 +20,15 @@ TlsLink make_link(std::type_identity<TlsLink>, TcpSocket socket, const LinkSetup
 template <class Inner>
 WebSocketLink<Inner> make_link(std::type_identity<WebSocketLink<Inner>>, TcpSocket socket,
                                const LinkSetup& setup) {
-  return WebSocketLink<Inner>(
-      setup.core, make_link(std::type_identity<Inner>{}, std::move(socket), setup), setup.path);
+  return WebSocketLink<Inner>(setup.sessions, setup.protocols,
+                              make_link(std::type_identity<Inner>{}, std::move(socket), setup),
+                              setup.path);
 }
 
 template <class Link>
 void open(const LinkSetup& setup, const Protocol& protocol, TcpSocket socket, std::string remote,
           std::string address) {
-  start_session(setup.core, protocol,
+  start_session(setup.sessions, protocol,
                 make_link(std::type_identity<Link>{}, std::move(socket), setup), std::move(remote),
                 std::move(address));
 }

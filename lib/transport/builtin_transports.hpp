@@ -13,11 +13,13 @@ class context;
 
 namespace socketchat::detail {
 
-class Core;
+class Protocols;
+struct SessionContext;
 
 // What a built-in link is made with, besides its socket.
 struct LinkSetup {
-  Core& core;
+  const SessionContext& sessions;
+  const Protocols& protocols;  // ws://, wss://: those a client may ask for by subprotocol
   std::shared_ptr<asio::ssl::context> tls;  // tls://, wss://, ircs://
   std::string path;                         // ws://, wss://: where the upgrade is
 };

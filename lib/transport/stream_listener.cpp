@@ -2,35 +2,38 @@
 
 #include <asio/dispatch.hpp>
 
-#include "server/core.hpp"
+#include "server/connection_table.hpp"
+#include "server/workers.hpp"
+#include "session/session_context.hpp"
 #include "session/start_session.hpp"
+#include "sinks/event_bus.hpp"
 #include "transport/stream_link.hpp"
 
 namespace socketchat::detail {
 
-StreamListener::StreamListener(Core& core, asio::io_context& context, Transport& transport,
-                               const ListenUrl& url, const Protocol& protocol)
-    : core_(core), context_(context), scheme_(url.scheme), protocol_(protocol) {
+StreamListener::StreamListener(const SessionContext& sessions, asio::io_context& context,
+                               Transport& transport, const ListenUrl& url, const Protocol& protocol)
+    : sessions_(sessions), context_(context), scheme_(url.scheme), protocol_(protocol) {
   listening_ = transport.listen(url.address, *this);
   if (!listening_) throw config_error("listener '" + url.text + "': the transport did not listen");
 }
 
 ConnectionExecutor StreamListener::next_executor() {
-  return asio::make_strand(core_.next_worker());
+  return asio::make_strand(sessions_.workers.next());
 }
 
 void StreamListener::accept(std::unique_ptr<Stream> stream, std::string remote,
                             std::string address) {
   if (!stream) return;
   // Counted against the server-wide limit in any case, and per address when it is one
-  // (Core::admit); a stream without an address is counted under its transport's name.
+  // (ConnectionTable::admit); a stream without an address is counted under its transport's name.
   if (address.empty()) address = scheme_ + ":";
   if (remote.empty()) remote = address;
-  if (auto refusal = core_.admit(address)) {
-    core_.publish_refusal(address, *refusal);
+  if (auto refusal = sessions_.connections.admit(address)) {
+    sessions_.connections.publish_refusal(address, *refusal);
     return refuse(std::move(stream), *refusal);
   }
-  start_session(core_, protocol_, StreamLink(std::move(stream), scheme_), std::move(remote),
+  start_session(sessions_, protocol_, StreamLink(std::move(stream), scheme_), std::move(remote),
                 address);
 }
 
@@ -53,7 +56,7 @@ void StreamListener::refuse(std::unique_ptr<Stream> stream, ReplyError why) {
 
 void StreamListener::accept_failed(std::error_code error) {
   Event event{.kind = EventKind::error, .time = {}, .detail = "accept-failed", .reason = error};
-  core_.bus().publish(event);
+  sessions_.bus.publish(event);
 }
 
 }  // namespace socketchat::detail

@@ -10,15 +10,15 @@
 
 namespace socketchat::detail {
 
-class Core;
+struct SessionContext;
 
 // A listener URL of an embedder's Transport: the transport listens and accepts; this
 // applies the connection limits and runs each Stream in a Session like any other.
 class StreamListener final : public Listener, private Acceptor {
  public:
   // Listens at once (Transport::listen); throws config_error when it cannot.
-  StreamListener(Core& core, asio::io_context& context, Transport& transport, const ListenUrl& url,
-                 const Protocol& protocol);
+  StreamListener(const SessionContext& sessions, asio::io_context& context, Transport& transport,
+                 const ListenUrl& url, const Protocol& protocol);
 
   void start() override {}
   void stop() override { listening_->stop(); }
@@ -32,7 +32,7 @@ class StreamListener final : public Listener, private Acceptor {
   // Sends the protocol's refusal, then closes.
   void refuse(std::unique_ptr<Stream> stream, ReplyError why);
 
-  Core& core_;
+  const SessionContext& sessions_;
   asio::io_context& context_;
   std::string scheme_;
   const Protocol& protocol_;

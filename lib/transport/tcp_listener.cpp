@@ -10,8 +10,11 @@
 #include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
 
-#include "server/core.hpp"
+#include "server/connection_table.hpp"
+#include "server/workers.hpp"
 #include "session/session.hpp"
+#include "session/session_context.hpp"
+#include "sinks/event_bus.hpp"
 #include "socketchat/error.hpp"
 #include "transport/tcp_link.hpp"
 #include "transport/tls_link.hpp"
@@ -89,10 +92,12 @@ class Refusal : public std::enable_shared_from_this<Refusal> {
   std::size_t drained_ = 0;
 };
 
-TcpListener::TcpListener(Core& core, asio::io_context& context, const BuiltinTransport& transport,
+TcpListener::TcpListener(const SessionContext& sessions, const Protocols& protocols,
+                         asio::io_context& context, const BuiltinTransport& transport,
                          const ListenUrl& url, const Protocol& protocol,
                          std::shared_ptr<asio::ssl::context> tls)
-    : core_(core),
+    : sessions_(sessions),
+      protocols_(protocols),
       transport_(transport),
       protocol_(protocol),
       acceptor_(context),
@@ -134,7 +139,7 @@ void TcpListener::stop() {
 }
 
 void TcpListener::accept() {
-  acceptor_.async_accept(asio::make_strand(core_.next_worker()),
+  acceptor_.async_accept(asio::make_strand(sessions_.workers.next()),
                          [self = shared_from_this()](std::error_code ec, TcpSocket socket) {
                            self->on_accept(ec, std::move(socket));
                          });
@@ -145,7 +150,7 @@ void TcpListener::on_accept(std::error_code ec, TcpSocket socket) {
   if (ec) {
     // Out of descriptors or memory: say so, and try again shortly rather than spin.
     Event event{.kind = EventKind::error, .time = {}, .detail = "accept-failed", .reason = ec};
-    core_.bus().publish(event);
+    sessions_.bus.publish(event);
     retry_timer_.expires_after(std::chrono::milliseconds(100));
     retry_timer_.async_wait([self = shared_from_this()](std::error_code wait_ec) {
       if (!wait_ec) self->accept();
@@ -156,7 +161,7 @@ void TcpListener::on_accept(std::error_code ec, TcpSocket socket) {
   auto endpoint = socket.remote_endpoint(endpoint_ec);
   if (endpoint_ec) return accept();  // already gone
   std::string address = endpoint.address().to_string();
-  if (auto refusal = core_.admit(address)) {
+  if (auto refusal = sessions_.connections.admit(address)) {
     reject(std::move(socket), address, *refusal);
   } else {
     open_session(std::move(socket), endpoint, address);
@@ -171,7 +176,7 @@ void TcpListener::set_tls(std::shared_ptr<asio::ssl::context> tls) {
 
 void TcpListener::open_session(TcpSocket socket, const asio::ip::tcp::endpoint& endpoint,
                                const std::string& address) {
-  LinkSetup setup{.core = core_, .tls = nullptr, .path = path_};
+  LinkSetup setup{.sessions = sessions_, .protocols = protocols_, .tls = nullptr, .path = path_};
   if (transport_.tls) {
     std::lock_guard lock(tls_mutex_);
     setup.tls = tls_;
@@ -180,7 +185,7 @@ void TcpListener::open_session(TcpSocket socket, const asio::ip::tcp::endpoint& 
 }
 
 void TcpListener::reject(TcpSocket socket, const std::string& address, ReplyError why) {
-  core_.publish_refusal(address, why);
+  sessions_.connections.publish_refusal(address, why);
   auto refusal = std::make_shared<Refusal>(std::move(socket), refusals_[refusal_index(why)]);
   bool linger;
   {

@@ -23,18 +23,20 @@ class context;
 
 namespace socketchat::detail {
 
-class Core;
+class Protocols;
 class Refusal;
+struct SessionContext;
 
 // A built-in transport's listener: accepts TCP connections on one endpoint, applies the
 // connection limits, and hands each connection to a new Session over the transport's
 // link (BuiltinTransport::open), on the next of the server's io_contexts in turn
-// (Core::next_worker).
+// (Workers::next).
 class TcpListener final : public Listener, public std::enable_shared_from_this<TcpListener> {
  public:
   // Binds and listens; throws config_error when that fails.
-  TcpListener(Core& core, asio::io_context& context, const BuiltinTransport& transport,
-              const ListenUrl& url, const Protocol& protocol,
+  // `protocols`: those a WebSocket client may ask for by subprotocol.
+  TcpListener(const SessionContext& sessions, const Protocols& protocols, asio::io_context& context,
+              const BuiltinTransport& transport, const ListenUrl& url, const Protocol& protocol,
               std::shared_ptr<asio::ssl::context> tls);
 
   void start() override;
@@ -49,7 +51,8 @@ class TcpListener final : public Listener, public std::enable_shared_from_this<T
                     const std::string& address);
   void reject(TcpSocket socket, const std::string& address, ReplyError why);
 
-  Core& core_;
+  const SessionContext& sessions_;
+  const Protocols& protocols_;
   const BuiltinTransport& transport_;
   std::string path_;          // ws and wss: where the upgrade is
   const Protocol& protocol_;  // what the listener's connections speak

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "protocol/protocols.hpp"
-#include "server/core.hpp"
 #include "socketchat/error.hpp"
 #include "transport/builtin_transports.hpp"
 #include "transport/stream_listener.hpp"
@@ -65,14 +64,16 @@ const Protocol& Transports::protocol_of(const ListenUrl& url, const Protocols& p
   return *protocol;
 }
 
-std::shared_ptr<Listener> Transports::listen(Core& core, asio::io_context& context,
+std::shared_ptr<Listener> Transports::listen(const SessionContext& sessions,
+                                             const Protocols& protocols, asio::io_context& context,
                                              const ListenUrl& url,
                                              std::shared_ptr<asio::ssl::context> tls) const {
-  const Protocol& protocol = protocol_of(url, core.protocols());
+  const Protocol& protocol = protocol_of(url, protocols);
   if (const BuiltinTransport* builtin = find_builtin_transport(url.scheme)) {
-    return std::make_shared<TcpListener>(core, context, *builtin, url, protocol, std::move(tls));
+    return std::make_shared<TcpListener>(sessions, protocols, context, *builtin, url, protocol,
+                                         std::move(tls));
   }
-  return std::make_shared<StreamListener>(core, context, *find(url.scheme), url, protocol);
+  return std::make_shared<StreamListener>(sessions, context, *find(url.scheme), url, protocol);
 }
 
 }  // namespace socketchat::detail

@@ -16,8 +16,8 @@ class context;
 
 namespace socketchat::detail {
 
-class Core;
 class Protocols;
+struct SessionContext;
 
 // The transports a server listens with, by URL scheme: the built-in ones
 // (builtin_transports.cpp) and any an embedder adds (Server::add_transport) before
@@ -31,8 +31,10 @@ class Transports {
   // scheme or protocol is unknown, or a built-in transport's address is malformed.
   const Protocol& protocol_of(const ListenUrl& url, const Protocols& protocols) const;
 
-  // Listens at `url` (throws config_error when it cannot), accepting on `context`.
-  std::shared_ptr<Listener> listen(Core& core, asio::io_context& context, const ListenUrl& url,
+  // Listens at `url` (throws config_error when it cannot), accepting on `context`; its
+  // connections speak one of `protocols` and run with `sessions`.
+  std::shared_ptr<Listener> listen(const SessionContext& sessions, const Protocols& protocols,
+                                   asio::io_context& context, const ListenUrl& url,
                                    std::shared_ptr<asio::ssl::context> tls) const;
 
  private:

@@ -18,18 +18,19 @@
 
 namespace socketchat::detail {
 
-class Core;
+struct SessionContext;
 
 // What the HTTP side of a WebSocket listener answers besides the upgrade: the
 // built-in browser client, /healthz and /metrics. Defined in http_routes.cpp.
-std::string http_response_for(Core& core, const HttpRequest& request);
+std::string http_response_for(const SessionContext& sessions, const HttpRequest& request);
 bool websocket_path_matches(std::string_view target, std::string_view path);
-const std::vector<std::string>& websocket_allowed_origins(const Core& core);
-std::size_t websocket_max_frame_bytes(const Core& core);
-std::size_t websocket_max_message_bytes(const Core& core);
+const std::vector<std::string>& websocket_allowed_origins(const SessionContext& sessions);
+std::size_t websocket_max_frame_bytes(const SessionContext& sessions);
+std::size_t websocket_max_message_bytes(const SessionContext& sessions);
 // The first subprotocol the request offers (Sec-WebSocket-Protocol, in the client's
 // order of preference) that one of the server's protocols answers to; null if none.
-const Protocols::Subprotocol* websocket_subprotocol(Core& core, const HttpRequest& request);
+const Protocols::Subprotocol* websocket_subprotocol(const Protocols& protocols,
+                                                    const HttpRequest& request);
 
 // WebSocket (RFC 6455) over another link: TcpLink for ws://, TlsLink for wss://.
 // Opening reads one HTTP request: the upgrade at `path` makes a WebSocket; any other
@@ -51,11 +52,14 @@ class WebSocketLink final : private WebSocketHandler {
   // Pings beyond that, were admit_control never called, get no pong.
   static constexpr std::size_t max_pending_pongs = Inner::read_chunk;
 
-  WebSocketLink(Core& core, Inner inner, std::string path)
-      : core_(&core),
+  // `protocols`: those a client may ask for by subprotocol.
+  WebSocketLink(const SessionContext& sessions, const Protocols& protocols, Inner inner,
+                std::string path)
+      : sessions_(&sessions),
+        protocols_(&protocols),
         inner_(std::move(inner)),
         path_(std::move(path)),
-        decoder_(websocket_max_frame_bytes(core), websocket_max_message_bytes(core)) {}
+        decoder_(websocket_max_frame_bytes(sessions), websocket_max_message_bytes(sessions)) {}
 
   // Before the upgrade this is HTTP: 503 over ws://; nothing over wss:// (see TlsLink).
   static std::string refusal(std::string_view words, std::string_view code) {
@@ -226,11 +230,11 @@ class WebSocketLink final : private WebSocketHandler {
       leftover_.assign(bytes.substr(consumed));
       const HttpRequest& request = http_.request();
       if (!websocket_path_matches(request.target, path_)) {
-        return answer(http_response_for(*core_, request), std::move(ready));
+        return answer(http_response_for(*sessions_, request), std::move(ready));
       }
-      subprotocol_ = websocket_subprotocol(*core_, request);
+      subprotocol_ = websocket_subprotocol(*protocols_, request);
       UpgradeResult upgrade = validate_upgrade(
-          request, websocket_allowed_origins(*core_),
+          request, websocket_allowed_origins(*sessions_),
           subprotocol_ ? std::string_view(subprotocol_->name) : std::string_view{});
       if (!upgrade.accepted()) return answer(std::move(upgrade.response), std::move(ready));
       if (subprotocol_ && subprotocol_->binary) decoder_.accept_binary();
@@ -297,7 +301,8 @@ class WebSocketLink final : private WebSocketHandler {
     if (answer_.empty()) answer_ = close_frame(code, reason);
   }
 
-  Core* core_;
+  const SessionContext* sessions_;
+  const Protocols* protocols_;
   Inner inner_;
   const Protocols::Subprotocol* subprotocol_ = nullptr;  // asked for at the upgrade
   std::string path_;
