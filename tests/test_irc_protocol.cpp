@@ -72,6 +72,16 @@ std::string_view verb_name(Verb verb) {
       return "token";
     case Verb::change_password:
       return "passwd";
+    case Verb::kick:
+      return "kick";
+    case Verb::ban:
+      return "ban";
+    case Verb::unban:
+      return "unban";
+    case Verb::mute:
+      return "mute";
+    case Verb::unmute:
+      return "unmute";
     case Verb::unknown:
       return "unknown";
   }

@@ -96,6 +96,7 @@ ServerOptions every_setting_changed() {
   o.history_memory_bytes = 1 << 20;
   o.history_retention = 1h;
   o.history_prune_interval = 1min;
+  o.max_bans = 5;
   o.accounts = ServerOptions::Accounts::required;
   o.registration_open = false;
   o.allow_plaintext_passwords = true;

@@ -262,6 +262,14 @@ std::vector<Setting> make_table() {
        .example = "1048576",
        .binding = number(&O::history_memory_bytes)},
 
+      {.key = "max-bans",
+       .unit = "COUNT",
+       .help = "Bans and mutes (BAN, MUTE) that may exist at once; 0 = unlimited",
+       .reload = Reload::server,
+       .feeds = {"max_bans"},
+       .example = "500",
+       .binding = number(&O::max_bans)},
+
       {.key = "accounts",
        .unit = "MODE",
        .help = "Accounts: off (a name is whoever's has it now), optional (guests take names "

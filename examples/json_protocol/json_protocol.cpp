@@ -291,6 +291,11 @@ Payload JsonProtocol::encode(const ServerMessage& m) const {
       return help_;
     case Notice::token:  // no JSON request asks for one (yet)
       return payload_of({{"type", "token"}, {"token", m.text}});
+    case Notice::kicked:
+      return payload_of(
+          {{"type", "kick"}, {"room", m.room}, {"user", m.user}, {"by", m.by}, {"reason", m.text}});
+    case Notice::banned:
+      return payload_of({{"type", "banned"}});
     case Notice::error:
       return payload_of({{"type", "error"}, {"code", socketchat::code_of(m.error)}});
     case Notice::message:

@@ -41,11 +41,14 @@ struct LoginResult {
   }
   // Logs the client in to the account `name` (as spelled at registration), created at
   // `created_unix_ms`: its DM history since then is its own (HISTORY @user).
-  static LoginResult accept_account(std::string name, std::int64_t created_unix_ms) {
+  // An operator may kick, ban and mute anywhere (PROTOCOL.md, Operators).
+  static LoginResult accept_account(std::string name, std::int64_t created_unix_ms,
+                                    bool is_operator = false) {
     return {.accepted = true,
             .name = std::move(name),
             .account = true,
-            .account_created_unix_ms = created_unix_ms};
+            .account_created_unix_ms = created_unix_ms,
+            .is_operator = is_operator};
   }
   // Refuses the LOGIN; the client is told `error` (`ERR invalid-username` unless another
   // code fits better, such as username_taken or bad_credentials) and may try again.
@@ -58,6 +61,7 @@ struct LoginResult {
   ReplyError error = ReplyError::invalid_username;
   bool account = false;  // an account's owner, not a guest
   std::int64_t account_created_unix_ms = 0;
+  bool is_operator = false;
 };
 
 // A logged-in account owner's command about its account.

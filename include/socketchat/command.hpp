@@ -26,6 +26,11 @@ enum class Verb {
   register_account,  // REGISTER <name> <password>
   token,             // TOKEN <token> before LOGIN; TOKEN alone asks for one after
   change_password,   // PASSWD <old> <new>
+  kick,              // KICK <room> <user> [reason]: name, subject, text
+  ban,               // BAN <room|*> <user>: name ("*": server-wide), subject
+  unban,
+  mute,
+  unmute,
   unknown
 };
 
@@ -50,6 +55,7 @@ struct Command {
   // token, PASSWD's old password (empty when not given).
   std::string_view secret{};
   std::string_view new_secret{};           // PASSWD's new password
+  std::string_view subject{};              // the user KICK, BAN, UNBAN, MUTE and UNMUTE are about
   HistoryOf history_of = HistoryOf::room;  // HISTORY: whose
   bool follow_up = false;  // issued by the protocol for the same line as the command
                            // before it (IRC's NAMES after JOIN): not rate-counted again

@@ -18,6 +18,7 @@ enum class errc {
   too_many_connections,  // max_connections_per_ip reached
   server_shutdown,       // the server is stopping
   handshake_timeout,     // no TLS handshake or WebSocket upgrade within handshake_timeout
+  banned,                // an operator banned the user server-wide
 };
 
 const std::error_category& socketchat_category() noexcept;

@@ -117,6 +117,10 @@ struct ServerOptions {
   // at start, so tokens last as long as the server. Secrets: never logged.
   std::vector<std::string> session_token_keys;
 
+  // Bans and mutes (BAN, MUTE; PROTOCOL.md, Operators) that may exist at once, together;
+  // past it, BAN and MUTE are refused (too-many-bans). 0 = unlimited.
+  std::size_t max_bans = 10000;
+
   // Adds a listener, e.g. options.listen("tcp://127.0.0.1:0").
   ServerOptions& listen(std::string url);
 

@@ -42,9 +42,14 @@ enum class ReplyError {
   bad_token,            // TOKEN of a token that is forged, expired, revoked or malformed
   not_registered,       // an account's command (PASSWD, TOKEN) from a guest
   server_busy,          // too many password checks wait already: try again later
+  // Operators and room owners (PROTOCOL.md).
+  not_operator,   // KICK, BAN, MUTE... by a user who may not, or of an operator
+  banned,         // LOGIN of a name banned server-wide, JOIN of a room banned from
+  muted,          // a message from a user muted there
+  too_many_bans,  // max_bans reached
 };
 
-inline constexpr auto last_reply_error = ReplyError::server_busy;
+inline constexpr auto last_reply_error = ReplyError::too_many_bans;
 
 // The line protocol's code word, e.g. "username-taken".
 std::string_view code_of(ReplyError error) noexcept;

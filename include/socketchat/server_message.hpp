@@ -33,6 +33,8 @@ enum class Notice {
   user_info,          // the user looked up (Verb::user_info): user, as spelled at LOGIN
   room_info,          // the room looked up (Verb::room_info): rooms holds it alone
   token,              // a session token for the asker's account: text (a secret)
+  kicked,             // user was kicked from room by `by`; text: the reason, maybe empty
+  banned,             // to a user banned server-wide, before its connection is closed
 };
 
 struct RoomSummary {
@@ -46,6 +48,7 @@ struct ServerMessage {
   std::string_view user{};
   std::string_view text{};
   std::string_view room{};
+  std::string_view by{};  // kicked: who kicked
   std::span<const std::string_view> names{};
   std::span<const RoomSummary> rooms{};
   std::span<const HistoryRecord> history{};

@@ -106,7 +106,7 @@ std::optional<ReplyError> AccountAuthenticator::unfit_password(std::string_view 
 }
 
 LoginResult AccountAuthenticator::accepted(const Account& account) {
-  return LoginResult::accept_account(account.name, account.created_unix_ms);
+  return LoginResult::accept_account(account.name, account.created_unix_ms, account.is_operator);
 }
 
 void AccountAuthenticator::guest(const LoginRequest& request, Done done) {

@@ -54,6 +54,8 @@ class Directory {
   virtual bool release(Peer& peer) = 0;
   // The name as its user spelled it at LOGIN; empty if nobody has it.
   virtual std::string_view find_user(std::string_view name) const = 0;
+  // The connection of the user online under `name` here; null if none.
+  virtual Peer* find_peer(std::string_view name) const = 0;
   virtual std::size_t user_count() const = 0;
   // Every user's name (presence, for WHO), and the version of that list: it changes
   // (next_list_version) with every claim and release, so a list made at one version
@@ -72,6 +74,9 @@ class Directory {
   virtual bool part(Peer& peer, std::string_view room_key) = 0;
   // The room's name as spelled; empty if there is no such room.
   virtual std::string_view room_name(std::string_view room_key) const = 0;
+  // The user key (ASCII lower case) of the account user who created the room; empty
+  // for a room a guest created, or no such room.
+  virtual std::string_view room_owner(std::string_view room_key) const = 0;
   virtual bool is_member(const Peer& peer, std::string_view room_key) const = 0;
   // How many are in the room; 0 if there is no such room (an emptied room is removed).
   virtual std::size_t member_count(std::string_view room_key) const = 0;

@@ -116,6 +116,15 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
       break;
     case Verb::change_password:
       return account_request(from, command);
+    case Verb::kick:
+      kick(from, command);
+      break;
+    case Verb::ban:
+    case Verb::unban:
+    case Verb::mute:
+    case Verb::unmute:
+      moderate_user(from, command);
+      break;
     default:
       break;
   }
@@ -130,6 +139,7 @@ void Hub::set_limits(const ServerOptions& options) noexcept {
   max_rooms_.store(options.max_rooms, std::memory_order_relaxed);
   max_rooms_per_user_.store(options.max_rooms_per_user, std::memory_order_relaxed);
   max_reply_bytes_.store(reply_bytes, std::memory_order_relaxed);
+  max_bans_.store(options.max_bans, std::memory_order_relaxed);
 }
 
 void Hub::reply(Peer& to, const ServerMessage& message) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "hub/delivery.hpp"
@@ -159,6 +160,19 @@ class Hub {
     return authenticator_ && authenticator_->handles_accounts();
   }
 
+  // hub_moderation.cpp: operators and room owners
+  void kick(Peer& from, const Command& command);
+  void moderate_user(Peer& from, const Command& command);  // BAN, UNBAN, MUTE, UNMUTE
+  void kick_locked(const Peer& by, Peer& target, const std::string& room_key,
+                   std::string_view reason);
+  bool may_moderate_locked(const Peer& from, std::string_view scope) const;
+  bool listed_locked(const std::unordered_set<std::string>& list, std::string_view scope,
+                     std::string_view user_key) const;
+  // Whether `name` is banned from `scope` (a room key, or "*" for the server).
+  bool banned_from(std::string_view scope, std::string_view name) const;
+  // Refuses (ERR muted) a message from a user muted server-wide or in `room_key`.
+  bool silenced(Peer& from, std::string_view room_key);
+
   // hub_accounts.cpp: an account owner's PASSWD and TOKEN request
   After account_request(Peer& from, const Command& command);
 
@@ -212,6 +226,11 @@ class Hub {
   KeptList<std::string_view> kept_users_;
   bool quiet_ = false;  // guarded by mutex_
   std::atomic<std::size_t> max_rooms_{0}, max_rooms_per_user_{0}, max_reply_bytes_{0};
+  // Bans and mutes: "<scope>\n<user key>", scope "*" or a room key; under mutex_. Their
+  // count, readable without the lock, spares every message the lookup while there is none.
+  std::unordered_set<std::string> bans_, mutes_;
+  std::atomic<std::size_t> moderated_{0};
+  std::atomic<std::size_t> max_bans_{0};
   std::atomic<std::int64_t> work_{0};
   Scheduler schedule_;
   std::vector<std::string> departed_;  // not yet announced; guarded by mutex_

@@ -77,10 +77,12 @@ Hub::After Hub::login(Peer& from, const Command& command) {
 }
 
 void Hub::log_in(Peer& from, std::string_view name, const LoginResult* account, bool say_name) {
+  if (banned_from("*", name)) return reply_error(from, ReplyError::banned);
   if (auto refusal = try_login(from, name)) return reply_error(from, *refusal);
   if (account && account->account) {
     // Its DMs since the account began are its own (PROTOCOL.md, Accounts).
     from.account_ = true;
+    from.operator_ = account->is_operator;
     from.login_unix_ms_ = account->account_created_unix_ms;
   }
   // IRC's welcome tells the room limit (CHANLIMIT). A TOKEN login is told its name,

@@ -31,6 +31,7 @@ std::string Hub::room_scope(std::string_view room_key) {
 }
 
 Hub::After Hub::message(Peer& from, std::string_view text) {
+  if (silenced(from, {})) return After::stay;
   std::string rewritten;
   if (!moderate(from, {}, text, rewritten)) return After::stay;
   if (!history_.enabled()) {
@@ -43,6 +44,7 @@ Hub::After Hub::message(Peer& from, std::string_view text) {
 }
 
 Hub::After Hub::direct_message(Peer& from, std::string_view to, std::string_view text) {
+  if (silenced(from, {})) return After::stay;
   // The recipient's spelling, for the filter and for history's scope.
   std::string target;
   {
@@ -72,6 +74,7 @@ Hub::After Hub::say(Peer& from, std::string_view room, std::string_view text) {
     reply_error(from, ReplyError::not_in_room);
     return After::stay;
   }
+  if (silenced(from, room_key)) return After::stay;
   std::string rewritten;
   if (!moderate(from, {}, text, rewritten)) return After::stay;
   if (!history_.enabled()) {

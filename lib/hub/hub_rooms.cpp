@@ -32,6 +32,7 @@ void Hub::join(Peer& from, std::string_view room) {
   const std::string room_key = ascii_lower(room);
   const RoomLimits limits{.rooms = max_rooms_.load(std::memory_order_relaxed),
                           .rooms_per_user = max_rooms_per_user_.load(std::memory_order_relaxed)};
+  if (banned_from(room_key, from.name())) return reply_error(from, ReplyError::banned);
   std::unique_lock lock(mutex_);
   if (auto refusal = refusal_of(directory_->join(from, room, room_key, limits))) {
     lock.unlock();

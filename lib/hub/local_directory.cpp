@@ -49,6 +49,11 @@ std::string_view LocalDirectory::room_name(std::string_view room_key) const {
   return room ? std::string_view(room->name) : std::string_view{};
 }
 
+std::string_view LocalDirectory::room_owner(std::string_view room_key) const {
+  const auto* room = rooms_.find(room_key);
+  return room ? std::string_view(room->owner) : std::string_view{};
+}
+
 std::size_t LocalDirectory::member_count(std::string_view room_key) const {
   const auto* room = rooms_.find(room_key);
   return room ? room->members.size() : 0;

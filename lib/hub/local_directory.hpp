@@ -18,6 +18,7 @@ class LocalDirectory final : public Directory {
   bool claim(Peer& peer, std::string_view name) override;
   bool release(Peer& peer) override;
   std::string_view find_user(std::string_view name) const override;
+  Peer* find_peer(std::string_view name) const override;
   std::size_t user_count() const override { return users_.size(); }
   void list_users(std::vector<std::string_view>& names) const override;
   std::uint64_t users_version() const override { return users_version_; }
@@ -26,6 +27,7 @@ class LocalDirectory final : public Directory {
               RoomLimits limits) override;
   bool part(Peer& peer, std::string_view room_key) override;
   std::string_view room_name(std::string_view room_key) const override;
+  std::string_view room_owner(std::string_view room_key) const override;
   std::size_t member_count(std::string_view room_key) const override;
   bool is_member(const Peer& peer, std::string_view room_key) const override;
   bool list_members(std::string_view room_key, std::vector<std::string_view>& names) const override;
@@ -34,7 +36,6 @@ class LocalDirectory final : public Directory {
 
   // For LocalDelivery: the tables themselves.
   const Users& users() const noexcept { return users_; }
-  Peer* find_peer(std::string_view name) const;
   const RoomDirectory::Room* find_room(std::string_view room_key) const {
     return rooms_.find(room_key);
   }

@@ -32,6 +32,9 @@ class Peer {
   // (what it sends then is dropped), then lets the connection go on with its input: a
   // command that returned Hub::After::pending or wait is finished this way.
   virtual void defer(std::function<void()> task) = 0;
+  // Ends the connection for an operator's server-wide ban: `words` (Notice::banned,
+  // encoded) are its last, then it closes as after QUIT. Any thread.
+  virtual void expel(Payload words) { (void)words; }
   // What the client came over, for an Authenticator: "tcp", "tls", "ws", "wss", or
   // "local" for an in-process user; empty where the connection does not say.
   virtual std::string_view transport() const noexcept { return {}; }
@@ -44,6 +47,8 @@ class Peer {
   bool logged_in() const noexcept { return !name_.empty(); }
   // Logged in to an account (the name is its owner's), not as a guest.
   bool account() const noexcept { return account_; }
+  // Logged in to an operator's account.
+  bool is_operator() const noexcept { return operator_; }
   // Set with the name: when the LOGIN happened on the history clock (unix ms); for an
   // account, when it was created. A guest's name has no owner, so HISTORY @<user>
   // shows only the DMs stamped from then on.
@@ -67,6 +72,7 @@ class Peer {
   std::string remote_;
   std::string name_;  // as spelled at LOGIN
   bool account_ = false;
+  bool operator_ = false;
   std::int64_t login_unix_ms_ = 0;
   std::uint64_t refusals_ = 0;
   std::atomic<bool> closing_{false};

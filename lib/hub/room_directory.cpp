@@ -1,5 +1,7 @@
 #include "hub/room_directory.hpp"
 
+#include "hub/peer.hpp"
+
 #include <algorithm>
 
 namespace socketchat::detail {
@@ -23,6 +25,7 @@ Joined RoomDirectory::join(std::string_view room_name, const std::string& room_k
     if (limits.rooms != 0 && rooms_.size() >= limits.rooms) return Joined::too_many_rooms;
     room = rooms_.try_emplace(room_key).first;
     room->second.name = std::string(room_name);
+    if (peer && peer->account()) room->second.owner = user_key;  // a guest's has none
   }
   room->second.members.try_emplace(user_key, peer);
   joined_[peer].push_back(room_key);

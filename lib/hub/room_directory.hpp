@@ -23,6 +23,7 @@ class RoomDirectory {
   struct Room {
     std::string name;
     Members members;
+    std::string owner;  // the user key of the account user who created it; empty: none
   };
 
   const Room* find(std::string_view room_key) const;

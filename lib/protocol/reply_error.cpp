@@ -71,6 +71,14 @@ std::string_view code_of(ReplyError error) noexcept {
       return "not-registered";
     case ReplyError::server_busy:
       return "server-busy";
+    case ReplyError::not_operator:
+      return "not-operator";
+    case ReplyError::banned:
+      return "banned";
+    case ReplyError::muted:
+      return "muted";
+    case ReplyError::too_many_bans:
+      return "too-many-bans";
   }
   return "internal";
 }

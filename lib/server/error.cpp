@@ -27,6 +27,8 @@ class Category final : public std::error_category {
         return "server shutting down";
       case errc::handshake_timeout:
         return "handshake timeout";
+      case errc::banned:
+        return "banned";
     }
     return "unknown error";
   }

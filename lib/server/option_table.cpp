@@ -178,6 +178,7 @@ constexpr OptionDescriptor table[] = {
     option<&O::session_token_lifetime>("session_token_lifetime", restart,
                                        positive<&O::session_token_lifetime>),
     option<&O::session_token_keys>("session_token_keys", restart, token_keys),
+    option<&O::max_bans>("max_bans", live),
 };
 
 static_assert(std::size(table) == member_count<ServerOptions>(),

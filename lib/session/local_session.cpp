@@ -186,6 +186,16 @@ void LocalSession::close() {
   });
 }
 
+void LocalSession::expel(Payload) {
+  asio::post(strand_, [self = shared_from_this()] {
+    if (!self->open_) return;
+    self->deliver("INFO banned");
+    self->queued_.clear();
+    self->close_requested_ = true;
+    self->run_queued();
+  });
+}
+
 void LocalSession::shut_down() {
   asio::post(strand_, [self = shared_from_this()] {
     if (!self->open_) return;

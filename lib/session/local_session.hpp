@@ -57,6 +57,7 @@ class LocalSession final : public Peer,
   void defer(std::function<void()> task) override;
   std::string_view transport() const noexcept override { return "local"; }
   void shut_down() override;
+  void expel(Payload words) override;
 
  private:
   Handled on_command(const Command& command) override;

@@ -45,6 +45,7 @@ class Session final : public Peer,
   // Opens the link (handshakes), then reads and times; call once, after ConnectionTable::add().
   void start();
   void shut_down() override;
+  void expel(Payload words) override;
 
   void send(Payload payload) override;
   const Protocol& protocol() const noexcept override { return *protocol_; }

@@ -452,6 +452,13 @@ void Session<Link>::shut_down() {
 }
 
 template <class Link>
+void Session<Link>::expel(Payload words) {
+  asio::post(link_.get_executor(), [self = this->shared_from_this(), words = std::move(words)] {
+    self->finish(errc::banned, &words);
+  });
+}
+
+template <class Link>
 void Session<Link>::finish(std::error_code reason, const Payload* last_words) {
   if (state_ != State::open) return;
   state_ = State::draining;

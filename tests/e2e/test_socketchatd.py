@@ -28,7 +28,7 @@ SETTINGS = [
     "--accounts", "--registration", "--allow-plaintext-passwords", "--password-hash-passes",
     "--password-hash-memory-kib", "--password-hash-threads", "--password-hash-queue",
     "--login-failures-per-address", "--login-failures-per-account", "--login-failure-window",
-    "--session-token-lifetime",
+    "--session-token-lifetime", "--max-bans",
 ]
 FLAGS = SETTINGS + ["--config", "--check-config", "--help", "--version"]
 SAMPLE_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)),

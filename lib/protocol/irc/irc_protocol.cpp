@@ -97,6 +97,13 @@ Payload IrcProtocol::encode(const ServerMessage& m) const {
         fmt::format_to(it, ":{} NOTICE * :{}\r\n", server_name, code_of(m.error));
       }
       break;
+    case Notice::kicked:
+      source(m.by);
+      fmt::format_to(it, "KICK #{} {} :{}\r\n", m.room, m.user, m.text.empty() ? m.by : m.text);
+      break;
+    case Notice::banned:
+      fmt::format_to(it, "ERROR :Closing Link: (Banned)\r\n");
+      break;
     case Notice::inactivity:
       fmt::format_to(it, "ERROR :Closing Link: (Ping timeout)\r\n");
       break;

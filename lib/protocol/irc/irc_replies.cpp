@@ -327,6 +327,10 @@ void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error) const
     case ReplyError::bad_token:
     case ReplyError::not_registered:
     case ReplyError::server_busy:
+    case ReplyError::not_operator:
+    case ReplyError::banned:
+    case ReplyError::muted:
+    case ReplyError::too_many_bans:
       break;
   }
   fmt::format_to(std::back_inserter(out), ":{} NOTICE {} :{}\r\n", server, me(), code_of(error));

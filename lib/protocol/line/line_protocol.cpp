@@ -31,6 +31,11 @@ constexpr VerbName verbs[] = {
     {"REGISTER", Verb::register_account},
     {"TOKEN", Verb::token},
     {"PASSWD", Verb::change_password},
+    {"KICK", Verb::kick},
+    {"BAN", Verb::ban},
+    {"UNBAN", Verb::unban},
+    {"MUTE", Verb::mute},
+    {"UNMUTE", Verb::unmute},
 };
 
 // The HELP listing: "HELP <verb> <synopsis>" lines, then END.
@@ -47,6 +52,11 @@ constexpr std::string_view help_text =
     "HELP SAY <room> <text> - send text to a room's members\n"
     "HELP ROOMS - list the rooms and how many are in each\n"
     "HELP HISTORY <room|*|@user> [n] - the latest n messages (default 50, at most 500)\n"
+    "HELP KICK <room> <username> [reason] - take a user out of a room (operators, owners)\n"
+    "HELP BAN <room|*> <username> - keep a user out of a room, or the server\n"
+    "HELP UNBAN <room|*> <username> - lift a ban\n"
+    "HELP MUTE <room|*> <username> - silence a user in a room, or everywhere\n"
+    "HELP UNMUTE <room|*> <username> - lift a mute\n"
     "HELP PING [token] - check the connection; answered PONG [token]\n"
     "HELP QUIT - close the connection\n"
     "HELP HELP - list the commands\n"
@@ -177,6 +187,24 @@ Command LineProtocol::parse(std::string_view line, std::string& scratch) {
     case Verb::change_password:
       command.secret = take_word(rest, command.new_secret);
       break;
+    case Verb::kick:
+    case Verb::ban:
+    case Verb::unban:
+    case Verb::mute:
+    case Verb::unmute: {
+      // "<room|*> <user> [reason]": only KICK has a reason; a second word elsewhere
+      // makes the user an invalid name.
+      std::string_view after;
+      command.name = take_word(rest, after);
+      if (command.verb == Verb::kick) {
+        std::string_view reason;
+        command.subject = take_word(after, reason);
+        command.text = clean_text(reason, scratch);
+      } else {
+        command.subject = after;
+      }
+      break;
+    }
     case Verb::join:
     case Verb::part:
     case Verb::who:
@@ -270,6 +298,13 @@ Payload LineProtocol::encode(const ServerMessage& m) const {
       break;
     case Notice::room_message:
       fmt::format_to(it, "SAY {} {} {}\n", m.room, m.user, m.text);
+      break;
+    case Notice::kicked:
+      fmt::format_to(it, "KICK {} {} {}{}{}\n", m.room, m.user, m.by, m.text.empty() ? "" : " ",
+                     m.text);
+      break;
+    case Notice::banned:
+      out.append(std::string_view("INFO banned\n"));
       break;
     case Notice::history:
       append_history(out, m);

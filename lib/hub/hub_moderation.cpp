@@ -1,0 +1,144 @@
+// Operators and room owners (PROTOCOL.md): KICK, BAN, UNBAN, MUTE, UNMUTE, and the
+// checks that make bans and mutes hold at LOGIN, JOIN and on every message.
+#include <mutex>
+
+#include "hub/hub.hpp"
+#include "util/text.hpp"
+
+namespace socketchat::detail {
+
+namespace {
+
+constexpr std::string_view server_wide = "*";
+
+// "<scope>\n<user key>": scope "*" or a room key; neither holds a newline.
+std::string entry_of(std::string_view scope, std::string_view user_key) {
+  std::string entry;
+  entry.reserve(scope.size() + 1 + user_key.size());
+  entry.append(scope).append(1, '\n').append(user_key);
+  return entry;
+}
+
+}  // namespace
+
+bool Hub::may_moderate_locked(const Peer& from, std::string_view scope) const {
+  if (from.is_operator()) return true;
+  if (scope == server_wide || !from.account()) return false;
+  const std::string_view owner = directory_->room_owner(scope);
+  return !owner.empty() && owner == ascii_lower(from.name());
+}
+
+bool Hub::listed_locked(const std::unordered_set<std::string>& list, std::string_view scope,
+                        std::string_view user_key) const {
+  return !list.empty() && list.contains(entry_of(scope, user_key));
+}
+
+bool Hub::banned_from(std::string_view scope, std::string_view name) const {
+  if (moderated_.load(std::memory_order_relaxed) == 0) return false;
+  std::shared_lock lock(mutex_);
+  return listed_locked(bans_, scope, ascii_lower(name));
+}
+
+bool Hub::silenced(Peer& from, std::string_view room_key) {
+  if (moderated_.load(std::memory_order_relaxed) == 0) return false;  // the usual case
+  const std::string user_key = ascii_lower(from.name());
+  bool muted = false;
+  {
+    std::shared_lock lock(mutex_);
+    muted = listed_locked(mutes_, server_wide, user_key) ||
+            (!room_key.empty() && listed_locked(mutes_, room_key, user_key));
+  }
+  if (muted) reply_error(from, ReplyError::muted);
+  return muted;
+}
+
+void Hub::kick(Peer& from, const Command& command) {
+  if (command.name.empty() || command.subject.empty()) {
+    return reply_error(from, ReplyError::missing_argument);
+  }
+  const std::string room_key = ascii_lower(command.name);
+  std::unique_lock lock(mutex_);
+  if (directory_->room_name(room_key).empty()) {
+    lock.unlock();
+    return reply_error(from, ReplyError::no_such_room);
+  }
+  if (!may_moderate_locked(from, room_key)) {
+    lock.unlock();
+    return reply_error(from, ReplyError::not_operator);
+  }
+  Peer* target = directory_->find_peer(command.subject);
+  if (!target || !directory_->is_member(*target, room_key)) {
+    lock.unlock();
+    return reply_error(from, ReplyError::no_such_user);
+  }
+  if (target->is_operator() && !from.is_operator()) {
+    lock.unlock();
+    return reply_error(from, ReplyError::not_operator);
+  }
+  reply(from, {.notice = Notice::ok});
+  kick_locked(from, *target, room_key, command.text);
+}
+
+void Hub::kick_locked(const Peer& by, Peer& target, const std::string& room_key,
+                      std::string_view reason) {
+  const std::string spelled(directory_->room_name(room_key));  // the room may go with it
+  delivery_->to_room(room_key,
+                     {.notice = Notice::kicked,
+                      .user = target.name(),
+                      .text = reason,
+                      .room = spelled,
+                      .by = by.name()},
+                     nullptr);
+  directory_->part(target, room_key);
+}
+
+void Hub::moderate_user(Peer& from, const Command& command) {
+  if (command.name.empty() || command.subject.empty()) {
+    return reply_error(from, ReplyError::missing_argument);
+  }
+  const bool everywhere = command.name == server_wide;
+  if (!everywhere && !is_valid_name(command.name)) {
+    return reply_error(from, ReplyError::invalid_room);
+  }
+  if (!is_valid_name(command.subject)) return reply_error(from, ReplyError::invalid_username);
+  const std::string scope = everywhere ? std::string(server_wide) : ascii_lower(command.name);
+  const std::string user_key = ascii_lower(command.subject);
+  const bool adding = command.verb == Verb::ban || command.verb == Verb::mute;
+  auto& list = (command.verb == Verb::ban || command.verb == Verb::unban) ? bans_ : mutes_;
+
+  std::unique_lock lock(mutex_);
+  if (!may_moderate_locked(from, scope)) {
+    lock.unlock();
+    return reply_error(from, ReplyError::not_operator);
+  }
+  Peer* target = directory_->find_peer(command.subject);
+  if (adding && target && target->is_operator() && !from.is_operator()) {
+    lock.unlock();
+    return reply_error(from, ReplyError::not_operator);
+  }
+  std::string entry = entry_of(scope, user_key);
+  if (!adding) {
+    if (list.erase(entry) != 0) moderated_.fetch_sub(1, std::memory_order_relaxed);
+    lock.unlock();
+    return reply(from, {.notice = Notice::ok});
+  }
+  if (!list.contains(entry)) {
+    const std::size_t max = max_bans_.load(std::memory_order_relaxed);
+    if (max != 0 && bans_.size() + mutes_.size() >= max) {
+      lock.unlock();
+      return reply_error(from, ReplyError::too_many_bans);
+    }
+    list.insert(std::move(entry));
+    moderated_.fetch_add(1, std::memory_order_relaxed);
+  }
+  reply(from, {.notice = Notice::ok});
+  if (command.verb != Verb::ban || !target) return;
+  if (!everywhere) {  // out of the room, if in it
+    if (directory_->is_member(*target, scope)) kick_locked(from, *target, scope, "banned");
+    return;
+  }
+  // Out of the server: its last words, then its connection ends as after QUIT.
+  target->expel(target->encoder().encode({.notice = Notice::banned}));
+}
+
+}  // namespace socketchat::detail
