@@ -105,7 +105,9 @@ class Session final : public Peer,
   bool backlogged();  // so much output waits that commands should wait for it
   void publish_error(std::string_view detail, std::error_code reason);
 
-  const SessionContext& context_;
+  // A copy of the server's: its references are one load away, as Core's parts were
+  // (a reference to it would add a load to every use on the hot path).
+  const SessionContext context_;
   std::unique_ptr<Decoder> decoder_;
   // The listener's protocol, or the one a WebSocket client asked for (set on opening).
   const Protocol* protocol_;
