@@ -1,6 +1,8 @@
 // socketchat's built-in browser client: the line protocol (PROTOCOL.md) over a WebSocket
 // at /ws on the server that served this page. Every text from the network reaches the
-// page through textContent, never as HTML.
+// page through textContent, never as HTML. A password goes to the server once, in the
+// command that needs it, and is kept nowhere; an account's session token (PROTOCOL.md,
+// Accounts) is kept in localStorage, to log back in after a reload or a reconnect.
 'use strict';
 
 (() => {
@@ -9,12 +11,15 @@
   const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
   const MAX_ENTRIES = 1000;     // per feed; the oldest go first
   const HISTORY_COUNT = 50;
+  const TOKEN_KEY = 'socketchat.token';
+  const RESUME_ATTEMPTS = 4;    // logging back in by token on load: tries before the form
 
   const $ = (id) => document.getElementById(id);
   const ui = {
     status: $('status'), logout: $('logout'),
     loginView: $('login-view'), loginForm: $('login-form'), name: $('name'),
-    login: $('login'), loginError: $('login-error'),
+    password: $('password'), guest: $('guest'), login: $('login'), register: $('register'),
+    loginError: $('login-error'), resuming: $('resuming'),
     chatView: $('chat-view'), users: $('users'), userCount: $('user-count'),
     rooms: $('rooms'), joinForm: $('join-form'), roomName: $('room-name'),
     tabs: $('tabs'), feeds: $('feeds'), feed: $('feed'),
@@ -25,9 +30,13 @@
 
   const state = {
     ws: null,
-    wanted: null,        // the name to log in as; kept across reconnects
+    // How to log in on the next connection: { kind: 'guest', name }, { kind: 'token',
+    // token }, or { kind: 'login' | 'register', name, password } until that is sent.
+    wanted: null,
     me: null,            // the name while logged in on the current connection
+    account: false,      // logged in to an account (not as a guest)
     everLoggedIn: false, // since the last log in by hand: reconnects log in again
+    resuming: false,     // logging back in with the stored token, on load
     attempt: 0,          // reconnect attempts since the last successful login
     reconnectTimer: 0,
     intervals: [],
@@ -50,11 +59,27 @@
     'username-taken': 'That name is already taken. Choose another one.',
     'invalid-username': 'That name is not allowed: use 1 to 32 letters, digits, _ . or -, starting with a letter or digit.',
     'already-logged-in': 'You are already logged in.',
-    'password-required': 'That name is registered and needs a password, which this page does not support. Choose another name.',
+    'password-required': 'This name is registered: enter its password, or choose another name to join as a guest.',
+    'bad-credentials': 'Wrong name or password.',
+    'weak-password': 'That password is too short: use at least 8 characters.',
+    'password-too-long': 'That password is too long: use at most 256 bytes.',
+    'invalid-password': 'A password cannot contain spaces or tabs.',
+    'username-registered': 'That name is already registered. Log in with its password, or choose another name.',
+    'registration-closed': 'This server does not let anyone register: an operator creates the accounts.',
+    'tls-required': 'This server accepts passwords only over an encrypted connection (https). Join as a guest, or use the https address.',
+    'login-throttled': 'Too many failed logins. Wait a few minutes, then try again.',
+    'bad-token': 'Your session has ended: log in again.',
+    'not-registered': 'That needs an account; you joined as a guest.',
+    'server-busy': 'The server is busy. Try again in a moment.',
+    'storage-failed': 'The server could not store that. Try again later.',
     'not-logged-in': 'You are not logged in.',
     'server-full': 'The server is full. Try again later.',
     'too-many-connections': 'Too many connections from your address.',
     'rate-limited': 'You are sending too fast; that was not sent.',
+    'message-rejected': 'The server refused that message; it was not sent.',
+    'too-many-rooms': 'You are in too many rooms, or the server has too many: leave one first.',
+    'invalid-count': 'That is not a number of messages.',
+    'internal': 'Something went wrong on the server. Try again.',
     'line-too-long': 'That message is too long; it was not sent.',
     'empty-message': 'Empty messages are not sent.',
     'invalid-utf8': 'That message was not valid text; it was not sent.',
@@ -67,6 +92,35 @@
     'missing-argument': 'Something is missing from that command.',
   };
   const errorText = (code) => ERRORS[code] || `The server said: ${code.replace(/-/g, ' ')}.`;
+  // A LOGIN with a password or a TOKEN is refused username-taken when the account is
+  // online on another connection; for a guest's LOGIN the name is simply in use.
+  const accountInUse = 'This account is logged in on another connection. Log out there first, or try again in a moment.';
+
+  // ---- the session token: the only credential this page keeps ------------------------
+
+  function storedToken() {
+    try {
+      return localStorage.getItem(TOKEN_KEY);
+    } catch {
+      return null;  // storage may be off: then nobody is logged back in
+    }
+  }
+
+  function storeToken(token) {
+    try {
+      localStorage.setItem(TOKEN_KEY, token);
+    } catch {
+      // not kept: the next load shows the form
+    }
+  }
+
+  function forgetToken() {
+    try {
+      localStorage.removeItem(TOKEN_KEY);
+    } catch {
+      // nothing was kept
+    }
+  }
 
   // ---- status --------------------------------------------------------------------------
 
@@ -97,7 +151,8 @@
     }
     state.ws = ws;
     state.pending = [];
-    if (!state.everLoggedIn) setStatus('connecting', 'connecting…');
+    if (state.resuming) setStatus('connecting', 'logging back in…');
+    else if (!state.everLoggedIn) setStatus('connecting', 'connecting…');
     ws.onopen = () => {
       if (state.wanted) sendLogin();
     };
@@ -114,6 +169,10 @@
     };
   }
 
+  // A guest logs in again by name, an account by its token; a password is never kept.
+  const canLogInAgain = () => state.wanted !== null &&
+      (state.wanted.kind === 'guest' || state.wanted.kind === 'token');
+
   function onDisconnected(ws) {
     const wasOnline = state.me !== null;
     state.ws = null;
@@ -121,14 +180,24 @@
     state.pending = [];
     stopTimers();
     ws.onopen = ws.onmessage = ws.onclose = null;
-    if (state.everLoggedIn && state.wanted) {
+    if (state.everLoggedIn && canLogInAgain()) {
       if (wasOnline) notice(ui.feed, 'Disconnected from the server. Reconnecting…', 'error');
       scheduleReconnect();
+    } else if (state.resuming && canLogInAgain() && state.attempt < RESUME_ATTEMPTS) {
+      scheduleReconnect();
     } else {
-      setStatus('idle', 'not connected');
-      if (state.wanted && !ui.loginError.textContent) {
-        ui.loginError.textContent = 'Cannot reach the chat server. Try again in a moment.';
+      const tried = state.wanted !== null;
+      state.wanted = null;  // with any password in it
+      let reason = 'Cannot reach the chat server. Try again in a moment.';
+      if (state.everLoggedIn) {
+        // An account whose token has not arrived yet cannot log in again by itself.
+        state.everLoggedIn = false;
+        reason = 'Disconnected from the server. Log in again.';
+        leaveChat();
       }
+      endResuming();
+      setStatus('idle', 'not connected');
+      if (tried && !ui.loginError.textContent) ui.loginError.textContent = reason;
       setLoginBusy(false);
     }
   }
@@ -137,17 +206,11 @@
     const base = BACKOFF_MS[Math.min(state.attempt, BACKOFF_MS.length - 1)];
     const delay = Math.round(base * (0.75 + Math.random() * 0.5));  // jitter: not all at once
     state.attempt += 1;
-    setStatus('reconnecting', 'disconnected — reconnecting…',
-              `attempt ${state.attempt}, next try in ${(delay / 1000).toFixed(1)} s`);
+    const detail = `attempt ${state.attempt}, next try in ${(delay / 1000).toFixed(1)} s`;
+    if (state.resuming) setStatus('connecting', 'logging back in…', detail);
+    else setStatus('reconnecting', 'disconnected — reconnecting…', detail);
     clearTimeout(state.reconnectTimer);
     state.reconnectTimer = setTimeout(connect, delay);
-  }
-
-  function close() {
-    if (!state.ws) return;
-    const ws = state.ws;
-    ws.close();
-    onDisconnected(ws);
   }
 
   // Sends one command as one text frame; `reply` describes what answers it.
@@ -178,21 +241,60 @@
 
   // ---- login ---------------------------------------------------------------------------
 
-  function setLoginBusy(busy) {
-    ui.login.disabled = busy;
-    ui.login.textContent = busy ? 'Logging in…' : 'Log in';
+  const ACTION_LABELS = { guest: 'Join as guest', login: 'Log in', register: 'Register' };
+  const BUSY_LABELS = { guest: 'Joining…', login: 'Logging in…', register: 'Registering…' };
+  let leaving = null;  // after Log out: settles once the server has ended that session
+
+  function setLoginBusy(busy, action = null) {
+    for (const button of [ui.guest, ui.login, ui.register]) {
+      const which = button.dataset.action;
+      button.disabled = busy;
+      button.textContent = busy && which === action ? BUSY_LABELS[which] : ACTION_LABELS[which];
+    }
   }
 
   function sendLogin() {
-    const name = state.wanted;
-    sendOk(`LOGIN ${name}`, () => onLoggedIn(name), (code) => onLoginRefused(code));
+    const wanted = state.wanted;
+    if (wanted.kind === 'token') {
+      sendOk(`TOKEN ${wanted.token}`, (name) => onLoggedIn(name.trim() || state.me || '', true), onLoginRefused);
+      return;
+    }
+    if (wanted.kind === 'guest') {
+      sendOk(`LOGIN ${wanted.name}`, () => onLoggedIn(wanted.name, false), onLoginRefused);
+      return;
+    }
+    if (!wanted.password) return;  // sent already: it is not kept for another try
+    const { name, password } = wanted;
+    wanted.password = null;
+    const verb = wanted.kind === 'register' ? 'REGISTER' : 'LOGIN';
+    sendOk(`${verb} ${name} ${password}`, () => {
+      requestToken();  // asked first, so that a reload soon after finds it
+      onLoggedIn(name, true);
+    }, onLoginRefused);
   }
 
-  function onLoggedIn(name) {
+  // The token, not the password, logs this account back in: after a reload, a reconnect.
+  function requestToken() {
+    send('TOKEN', {
+      expect: 'TOKEN',
+      onReply: (text) => {
+        const token = text.trim();
+        if (!token || !state.account) return;
+        storeToken(token);
+        state.wanted = { kind: 'token', token };
+      },
+      onError: () => {},  // none to be had: the next visit logs in by hand
+    });
+  }
+
+  function onLoggedIn(name, account) {
     const again = state.everLoggedIn;
     state.me = name;
+    state.account = account;
     state.everLoggedIn = true;
     state.attempt = 0;
+    if (!account) forgetToken();  // a guest keeps no token
+    endResuming();
     setLoginBusy(false);
     ui.loginError.textContent = '';
     ui.loginView.hidden = true;
@@ -218,10 +320,16 @@
     ui.message.focus();
   }
 
+  const PASSWORD_ERRORS = new Set(['bad-credentials', 'weak-password', 'password-too-long', 'invalid-password',
+                                   'password-required', 'tls-required']);
+
   function onLoginRefused(code) {
     setLoginBusy(false);
-    if (state.everLoggedIn && code === 'username-taken') {
-      // The server may not have noticed the old connection end yet: try again later.
+    const kind = state.wanted ? state.wanted.kind : null;
+    if (code === 'username-taken' && canLogInAgain() &&
+        (state.everLoggedIn || (state.resuming && state.attempt < RESUME_ATTEMPTS))) {
+      // The server may not have noticed the old connection end yet (a reconnect, a
+      // reload): try again later.
       const ws = state.ws;
       if (ws) {
         ws.close();
@@ -230,16 +338,24 @@
       ui.status.title = 'the name is still in use on the server; trying again';
       return;
     }
+    if (code === 'bad-token') forgetToken();
     if (state.everLoggedIn) {
       // Logging in again failed for good: back to the form, with the reason.
       state.everLoggedIn = false;
-      showLogin();
+      leaveChat();
     }
+    endResuming();
     state.wanted = null;
+    state.account = false;
     setStatus('idle', 'not logged in');
-    ui.loginError.textContent = errorText(code);
-    ui.name.focus();
-    ui.name.select();
+    const accountRefused = code === 'username-taken' && (kind === 'login' || kind === 'token');
+    ui.loginError.textContent = accountRefused ? accountInUse : errorText(code);
+    if (PASSWORD_ERRORS.has(code) && code !== 'tls-required') {
+      ui.password.focus();
+    } else {
+      ui.name.focus();
+      ui.name.select();
+    }
   }
 
   function showLogin() {
@@ -252,9 +368,29 @@
     renderUsers();
   }
 
-  ui.loginForm.addEventListener('submit', (event) => {
-    event.preventDefault();
+  // Back to the form, with nothing left of the chat: the rooms, the feeds, the DM target.
+  function leaveChat() {
+    for (const room of state.rooms.values()) {
+      room.feed.remove();
+      room.tab.remove();
+    }
+    state.rooms.clear();
+    ui.feed.replaceChildren();
+    setDmTarget(null);
+    activate('');
+    showLogin();
+  }
+
+  function endResuming() {
+    state.resuming = false;
+    ui.resuming.hidden = true;
+    ui.loginForm.hidden = false;
+  }
+
+  function submitLogin(action) {
     const name = ui.name.value.trim();
+    const password = ui.password.value;
+    ui.password.value = '';  // out of the page at once: sent once, kept nowhere
     ui.loginError.textContent = '';
     if (!name) {
       ui.loginError.textContent = 'Enter a name first.';
@@ -266,28 +402,74 @@
       ui.name.focus();
       return;
     }
-    state.wanted = name;
-    setLoginBusy(true);
-    if (state.ws && state.ws.readyState === WebSocket.OPEN) sendLogin();
-    else if (!state.ws) connect();  // a connecting socket logs in when it opens
+    if (action !== 'guest') {
+      if (!password) {
+        ui.loginError.textContent = action === 'register'
+          ? 'Choose a password to register: at least 8 characters, without spaces.'
+          : 'Enter the password of this name to log in, or join as a guest.';
+        ui.password.focus();
+        return;
+      }
+      if (/\s/.test(password)) {
+        ui.loginError.textContent = errorText('invalid-password');
+        ui.password.focus();
+        return;
+      }
+    }
+    state.wanted = action === 'guest' ? { kind: 'guest', name } : { kind: action, name, password };
+    setLoginBusy(true, action);
+    const go = () => {
+      if (state.ws && state.ws.readyState === WebSocket.OPEN) sendLogin();
+      else if (!state.ws) connect();  // a connecting socket logs in when it opens
+    };
+    if (leaving) leaving.then(go);
+    else go();
+  }
+
+  // Enter in a field: Log in when a password was typed, else Join as guest.
+  ui.loginForm.addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter' || event.isComposing || event.target.tagName !== 'INPUT') return;
+    event.preventDefault();
+    if (!ui.guest.disabled) submitLogin(ui.password.value ? 'login' : 'guest');
+  });
+
+  ui.loginForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const action = event.submitter && event.submitter.dataset.action;
+    submitLogin(action || (ui.password.value ? 'login' : 'guest'));
   });
 
   ui.logout.addEventListener('click', () => {
+    forgetToken();
     state.wanted = null;
     state.everLoggedIn = false;
+    state.account = false;
     clearTimeout(state.reconnectTimer);
-    send('QUIT');
-    close();
-    for (const room of state.rooms.values()) {
-      room.feed.remove();
-      room.tab.remove();
+    state.reconnectTimer = 0;
+    const ws = state.ws;
+    if (ws) {
+      // QUIT, then wait for the server to close: the account is free again by then, so
+      // logging straight back in is not refused as in use.
+      send('QUIT');
+      onDisconnected(ws);
+      leaving = new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          ws.close();
+          resolve();
+        }, 3000);
+        ws.addEventListener('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        if (ws.readyState === WebSocket.CLOSED) {
+          clearTimeout(timer);
+          resolve();
+        }
+      }).then(() => { leaving = null; });
     }
-    state.rooms.clear();
-    ui.feed.replaceChildren();
-    setDmTarget(null);
-    activate('');
-    showLogin();
+    leaveChat();
     setStatus('idle', 'not connected');
+    ui.loginError.textContent = '';
     ui.name.focus();
   });
 
@@ -401,6 +583,11 @@
         head.onOk(rest);
         return;
       }
+      if (head.expect && verb === head.expect) {
+        state.pending.shift();
+        head.onReply(rest);
+        return;
+      }
       if (head.pong && verb === 'PONG') {
         state.pending.shift();
         return;
@@ -418,7 +605,7 @@
         head.onDone(head.items, head.more || 0);
         return;
       }
-      console.warn('socketchat: unexpected reply', verb, rest);
+      console.warn('socketchat: unexpected reply', verb);  // not its text: it may hold a token
       return;
     }
     if (verb === 'ERR') notice(currentFeed(), errorText(rest), 'error');
@@ -819,5 +1006,15 @@
     if (state.reconnectTimer) connect();
   });
 
-  ui.name.focus();
+  // A session token from an earlier visit logs straight back in; without one, the form.
+  const token = storedToken();
+  if (token) {
+    state.wanted = { kind: 'token', token };
+    state.resuming = true;
+    ui.loginForm.hidden = true;
+    ui.resuming.hidden = false;
+    connect();
+  } else {
+    ui.name.focus();
+  }
 })();

@@ -1,6 +1,10 @@
 // The built-in browser client end to end: the real socketchatd serves the page and the
 // line protocol over WebSocket; two headless Chromium pages (alice, bob) and one raw TCP
-// client (carol, as a person with ncat would) chat with each other.
+// client (carol, as a person with ncat would) chat with each other as guests. Then, on a
+// daemon of its own, dave registers in the page, is logged back in by his session token
+// after a reload and a restart of the daemon, logs out and in with his password, and the
+// refusals (a wrong password, a guest taking his name, a token the server does not know)
+// are shown in words; the password is never kept by the page.
 //
 //   node --test tests/browser/chat.spec.mjs            (SOCKETCHATD=path/to/socketchatd)
 //   node tests/browser/chat.spec.mjs path/to/socketchatd
@@ -83,13 +87,23 @@ class Lines {
 // ---- the daemon ----------------------------------------------------------------------------
 
 const daemons = [];
+const dataDirs = [];
 
-async function startDaemon(listen) {
-  const args = listen.flatMap((url) => ['--listen', url]).concat(['--history', 'memory']);
+// Each daemon keeps its accounts in a data directory of the test's own (`dataDir`: the
+// same one again for a restart), never in the working directory.
+function newDataDir() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'socketchat-data-'));
+  dataDirs.push(dir);
+  return dir;
+}
+
+async function startDaemon(listen, dataDir = newDataDir()) {
+  const args = listen.flatMap((url) => ['--listen', url])
+    .concat(['--history', 'memory', '--data-dir', dataDir]);
   const child = spawn(daemonPath, args, { stdio: ['ignore', 'inherit', 'pipe'] });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const log = new Lines(child.stderr, 'socketchatd stderr');
-  const daemon = { child, exited, log, ports: {} };
+  const daemon = { child, exited, log, ports: {}, dataDir };
   daemons.push(daemon);
   let spawnError = null;
   child.once('error', (error) => { spawnError = error; });
@@ -143,11 +157,13 @@ async function tcpClient(port, label) {
 let context;
 let userDataDir;
 const pageErrors = [];
+const consoleLines = [];  // everything every page wrote to its console
 
 async function openPage(url, label) {
   const page = context.pages().find((p) => p.url() === 'about:blank') || await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(`${label}: ${error.message}`));
   page.on('console', (message) => {
+    consoleLines.push(`${label}: ${message.text()}`);
     if (message.type() === 'warning' || message.type() === 'error') {
       console.log(`${label} console ${message.type()}: ${message.text()}`);
     }
@@ -165,7 +181,14 @@ async function seen(locator, timeout = WAIT) {
 
 async function loginAs(page, name) {
   await page.locator('#name').fill(name);
-  await page.locator('#login').click();
+  await page.locator('#guest').click();
+}
+
+// `action`: login or register, with the password typed into the form.
+async function withPassword(page, action, name, password) {
+  await page.locator('#name').fill(name);
+  await page.locator('#password').fill(password);
+  await page.locator(`#${action}`).click();
 }
 
 async function online(page, name, timeout = WAIT) {
@@ -178,18 +201,23 @@ let daemon;
 let alice;
 let bob;
 let carol;
-let broken = false;  // after a failed step the rest would only time out: they are skipped
+let dave;   // the page of a registered user
+let olga;   // a raw TCP client watching what dave sends
+// After a failed step the rest of its scenario would only time out: they are skipped.
+const broken = new Set();
+let scenario = 'guests';
 
 function step(name, body) {
+  const mine = scenario;
   test(name, async (t) => {
-    if (broken) {
+    if (broken.has(mine)) {
       t.skip('an earlier step failed');
       return;
     }
     try {
       await body(t);
     } catch (error) {
-      broken = true;
+      broken.add(mine);
       throw error;
     }
   });
@@ -210,12 +238,13 @@ before(async () => {
 });
 
 after(async () => {
-  if (carol) carol.socket.destroy();
+  for (const client of [carol, olga]) if (client) client.socket.destroy();
   if (context) await context.close().catch(() => {});
   for (const d of daemons) {
     if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
   }
   if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+  for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 step('socketchatd listens on TCP and WebSocket ports', async () => {
@@ -350,7 +379,7 @@ step('SIGTERM: the daemon says goodbye, exits 0, and both pages show they are di
 });
 
 step('the daemon comes back on the same port: both pages log in again by themselves', async () => {
-  daemon = await startDaemon([`ws://127.0.0.1:${daemon.ports.ws}`]);
+  daemon = await startDaemon([`ws://127.0.0.1:${daemon.ports.ws}`], daemon.dataDir);
   await online(alice, 'alice', RECONNECT_WAIT);
   await online(bob, 'bob', RECONNECT_WAIT);
   for (const page of [alice, bob]) await seen(page.locator('#feed [data-kind="back"]'));
@@ -360,6 +389,184 @@ step('the daemon comes back on the same port: both pages log in again by themsel
   const { code } = await stopDaemon(daemon);
   assert.equal(code, 0);
 });
+
+step('a guest keeps no session token', async () => {
+  for (const page of [alice, bob]) {
+    assert.equal(await page.evaluate(() => localStorage.getItem('socketchat.token')), null);
+    await page.close();  // done with this daemon: no reconnecting to it later
+  }
+});
+
+// ---- accounts: register, the session token, log out and in, refusals in words ------------
+
+scenario = 'accounts';
+
+const PASSWORD = 'Tr0ub4dor-and-3';
+const TOKEN_KEY = 'socketchat.token';
+const storedToken = (page) => page.evaluate((k) => localStorage.getItem(k), TOKEN_KEY);
+
+// The password is nowhere in the page: not in a field, the markup, the address or storage.
+async function passwordKeptNowhere(page) {
+  const found = await page.evaluate((secret) => {
+    const places = [];
+    for (const input of document.querySelectorAll('input')) {
+      if (input.value.includes(secret)) places.push(`#${input.id}`);
+    }
+    if (document.documentElement.outerHTML.includes(secret)) places.push('the markup');
+    if (location.href.includes(secret)) places.push('the address');
+    for (const store of [localStorage, sessionStorage]) {
+      for (let i = 0; i < store.length; i += 1) {
+        const k = store.key(i);
+        if (k.includes(secret) || store.getItem(k).includes(secret)) places.push(`storage ${k}`);
+      }
+    }
+    return places;
+  }, PASSWORD);
+  assert.deepEqual(found, [], 'the password was kept');
+}
+
+async function tokenStored(page) {
+  await page.waitForFunction((k) => localStorage.getItem(k), TOKEN_KEY, { timeout: WAIT });
+  const token = await storedToken(page);
+  assert.ok(token.length > 0 && !token.includes(PASSWORD));
+  return token;
+}
+
+async function loginError(page, text) {
+  await seen(page.locator('#login-form'));
+  await seen(page.locator('#login-error').filter({ hasText: text }));
+  assert.equal(await page.locator('#password').inputValue(), '');
+}
+
+async function logOut(page) {
+  await page.locator('#logout').click();
+  await seen(page.locator('#login-form'));
+  assert.equal(await page.locator('#chat-view').isHidden(), true);
+  assert.equal(await storedToken(page), null);
+}
+
+async function says(page, text, from = 'dave') {
+  await page.locator('#message').fill(text);
+  await page.locator('#message').press('Enter');
+  await olga.lines.waitFor(`MSG ${from} ${text}`, `olga receiving ${from}'s MSG`);
+}
+
+const tokensSeen = new Set();
+
+step('every error code the server answers has a sentence in the page', async () => {
+  const codes = [...fs.readFileSync(path.resolve(here, '../../lib/protocol/reply_error.cpp'), 'utf8')
+    .matchAll(/return "([a-z0-9-]+)";/g)].map((m) => m[1]);
+  assert.ok(codes.includes('password-required') && codes.includes('bad-token'), 'no codes found');
+  const app = fs.readFileSync(path.join(webDir, 'app.js'), 'utf8');
+  const missing = codes.filter((code) => !app.includes(`'${code}': '`));
+  assert.deepEqual(missing, [], 'codes without a sentence in web/app.js');
+});
+
+step('a daemon with accounts (in its own data directory) and olga on raw TCP', async () => {
+  daemon = await startDaemon(['tcp://127.0.0.1:0', 'ws://127.0.0.1:0']);
+  olga = await tcpClient(daemon.ports.tcp, 'olga');
+  olga.send('LOGIN olga');
+  await olga.lines.waitFor('OK', 'olga LOGIN');
+});
+
+step('dave registers in the page: he chats, the page keeps a token and not the password', async () => {
+  dave = await openPage(`http://127.0.0.1:${daemon.ports.ws}/`, 'dave');
+  assert.equal(await storedToken(dave), null);
+  await seen(dave.locator('#login-form'));
+  await withPassword(dave, 'register', 'dave', PASSWORD);
+  await online(dave, 'dave');
+  await says(dave, 'hello, I have an account now');
+  tokensSeen.add(await tokenStored(dave));
+  await passwordKeptNowhere(dave);
+});
+
+step('a reload logs dave back in by his token, without typing', async () => {
+  await dave.reload({ timeout: WAIT });
+  await online(dave, 'dave', RECONNECT_WAIT);
+  assert.equal(await dave.locator('#login-view').isHidden(), true);
+  assert.equal(await dave.locator('#name').inputValue(), '');
+  await says(dave, 'back after a reload');
+  tokensSeen.add(await tokenStored(dave));
+  await passwordKeptNowhere(dave);
+});
+
+step('Log out forgets the token and shows the form', async () => {
+  await logOut(dave);
+  await olga.lines.waitFor('INFO dave disconnected', 'olga seeing dave leave');
+  await dave.reload({ timeout: WAIT });  // and nobody is logged back in
+  await seen(dave.locator('#login-form'));
+  await seen(dave.locator('#status').filter({ hasText: 'not connected' }));
+});
+
+step('dave logs in with his password', async () => {
+  await withPassword(dave, 'login', 'dave', PASSWORD);
+  await online(dave, 'dave');
+  await says(dave, 'logged in by hand');
+  tokensSeen.add(await tokenStored(dave));
+  await passwordKeptNowhere(dave);
+});
+
+step('the daemon restarts on the same port: dave\'s page logs in again by the token', async () => {
+  const { code } = await stopDaemon(daemon);
+  assert.equal(code, 0);
+  olga.socket.destroy();
+  await seen(dave.locator('#status[data-state="reconnecting"]'));
+  daemon = await startDaemon(['tcp://127.0.0.1:0', `ws://127.0.0.1:${daemon.ports.ws}`], daemon.dataDir);
+  olga = await tcpClient(daemon.ports.tcp, 'olga');
+  olga.send('LOGIN olga');
+  await olga.lines.waitFor('OK', 'olga LOGIN');
+  await online(dave, 'dave', RECONNECT_WAIT);
+  await seen(dave.locator('#feed [data-kind="back"]'));
+  await says(dave, 'still me after the restart');
+});
+
+step('a wrong password is refused in words', async () => {
+  await logOut(dave);
+  await withPassword(dave, 'login', 'dave', 'not-his-password');
+  await loginError(dave, 'Wrong name or password.');
+  assert.equal(await storedToken(dave), null);
+});
+
+step('a guest asking for the registered name is told it needs its password', async () => {
+  await dave.locator('#name').fill('dave');
+  await dave.locator('#guest').click();
+  await loginError(dave, 'This name is registered: enter its password');
+  // Enter with no password joins as a guest, so is refused the same way.
+  await dave.evaluate(() => { document.getElementById('login-error').textContent = ''; });
+  await dave.locator('#name').press('Enter');
+  await loginError(dave, 'This name is registered: enter its password');
+});
+
+step('a token the server does not know is forgotten, and the form is shown', async () => {
+  await dave.evaluate((k) => localStorage.setItem(k, 'not-a-token'), TOKEN_KEY);
+  await dave.reload({ timeout: WAIT });
+  await loginError(dave, 'Your session has ended: log in again.');
+  assert.equal(await storedToken(dave), null);
+});
+
+step('a guest still chats as before, and keeps no token', async () => {
+  await loginAs(dave, 'erin');
+  await online(dave, 'erin');
+  await says(dave, 'just visiting', 'erin');
+  assert.equal(await storedToken(dave), null);
+  await dave.reload({ timeout: WAIT });
+  await seen(dave.locator('#login-form'));
+  const { code } = await stopDaemon(daemon);
+  assert.equal(code, 0);
+});
+
+step('no password and no token reached a log or a console', async () => {
+  assert.ok(tokensSeen.size > 0);
+  const secrets = [PASSWORD, ...tokensSeen];
+  const logs = daemons.flatMap((d) => d.log.all).concat(consoleLines);
+  for (const secret of secrets) {
+    assert.deepEqual(logs.filter((line) => line.includes(secret)), [], 'a secret was logged');
+  }
+});
+
+// ---- both scenarios --------------------------------------------------------------------------
+
+scenario = 'end';
 
 step('no page raised a script error', async () => {
   assert.deepEqual(pageErrors, []);
