@@ -71,6 +71,10 @@
     'bad-token': 'Your session has ended: log in again.',
     'not-registered': 'That needs an account; you joined as a guest.',
     'server-busy': 'The server is busy. Try again in a moment.',
+    'not-operator': 'Only an operator, or the room\'s owner, may do that.',
+    'banned': 'You are banned from there.',
+    'muted': 'You are muted there: that was not sent.',
+    'too-many-bans': 'The server holds as many bans and mutes as it may: lift one first.',
     'storage-failed': 'The server could not store that. Try again later.',
     'not-logged-in': 'You are not logged in.',
     'server-full': 'The server is full. Try again later.',
@@ -536,12 +540,40 @@
       case 'INFO':
         handleInfo(rest);
         return;
+      case 'KICK':
+        handleKick(rest);
+        return;
       default:
         handleReply(verb, rest);
     }
   }
 
+  // "KICK <room> <user> <by> [reason]": an operator or the room's owner took a member out.
+  function handleKick(rest) {
+    const [roomName, tail] = split1(rest);
+    const [user, tail2] = split1(tail);
+    const [by, reason] = split1(tail2);
+    const k = key(roomName);
+    const room = state.rooms.get(k);
+    if (!room) return;
+    const why = reason ? `: ${reason}` : '.';
+    if (state.me && key(user) === key(state.me)) {
+      notice(ui.feed, `${by} removed you from ${room.name}${why}`, 'error');
+      room.feed.remove();
+      room.tab.remove();
+      state.rooms.delete(k);
+      if (state.active === k) activate('');
+      refreshLists();
+      return;
+    }
+    notice(room.feed, `${by} removed ${user} from ${room.name}${why}`, 'info');
+  }
+
   function handleInfo(rest) {
+    if (rest === 'banned') {
+      notice(ui.feed, 'An operator has banned you from this server.', 'error');
+      return;
+    }
     const words = rest.split(' ');
     if (words.length === 2 && words[1] === 'disconnected') {
       removeUser(words[0]);
