@@ -58,6 +58,11 @@ Hub::After Hub::login(Peer& from, const Command& command) {
     reply_error(from, ReplyError::invalid_username);
     return After::stay;
   }
+  // A name banned server-wide costs no password check, and gets no account.
+  if (banned_from("*", command.name)) {
+    reply_error(from, ReplyError::banned);
+    return After::stay;
+  }
   request.name = command.name;
   request.password = command.secret;
   if (request.kind == LoginKind::register_account) {
