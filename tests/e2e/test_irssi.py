@@ -278,7 +278,10 @@ class IrssiTest(DaemonTestCase):
             self.bob = Ncat(daemon.ports["tcp"], os.path.join(self.tmp, "ncat.stderr"))
             self.bob.login("bob")
             registrar = self.keep(e2e.Client(daemon.ports["tcp"]))
-            self.assertEqual(registrar.ask("REGISTER Alice password1"), "OK")
+            reply = registrar.ask("REGISTER Alice password1")
+            if reply == "ERR unknown-command":  # accounts need SQLite
+                self.skipTest("socketchatd built without SQLite: no accounts")
+            self.assertEqual(reply, "OK")
             registrar.send("QUIT")
             self.bob_receives("INFO Alice disconnected")
             # irssi waits for 903 before it sends CAP END, which the welcome waits for.
