@@ -106,6 +106,16 @@ TEST_CASE_FIXTURE(Fixture, "LOGIN: OK, taken without regard to case, invalid, al
   CHECK(sink->lines == std::vector<std::string>{"login Naman  ", "login Yudi  "});
 }
 
+TEST_CASE_FIXTURE(Fixture, "without accounts a LOGIN's secret is refused, unless only offered") {
+  hub.handle(a, {.verb = Verb::login, .name = "alice", .secret = "password1"});
+  CHECK(a.take() == "ERR invalid-username\n");
+  // IRC's PASS: the server has no accounts, so it is not looked at.
+  hub.handle(
+      a, {.verb = Verb::login, .name = "alice", .secret = "password1", .secret_optional = true});
+  CHECK(a.take() == "OK\n");
+  CHECK(hub.user_count() == 1);
+}
+
 TEST_CASE_FIXTURE(Fixture, "before LOGIN only LOGIN, PING, HELP and QUIT are accepted") {
   for (auto line : {"MSG hi", "DM bob hi", "WHO", "DM", "MSG"}) {
     run(a, line);

@@ -3,6 +3,7 @@
 // the spelling of the Hub's answers and broadcasts as IRC lines.
 #include <doctest/doctest.h>
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -93,6 +94,10 @@ std::string describe(const Command& command) {
   std::string out(verb_name(command.verb));
   if (!command.name.empty()) (out += ' ') += command.name;
   if (!command.text.empty()) (out += " :") += command.text;
+  if (!command.secret.empty()) {
+    (out += " secret=") += command.secret;
+    if (command.secret_optional) out += " (optional)";
+  }
   if (command.follow_up) out += " (follow-up)";
   return out;
 }
@@ -114,9 +119,17 @@ struct FakeHub final : DecodeHandler {
   std::set<std::string> users{"bob"};  // logged in already (lower case): taken, and DM-able
   std::set<std::string> joined;        // the rooms this user is in (lower case)
   std::string nick;                    // once logged in
-  bool silent = false;                 // record commands, answer none (but see first_reply)
-  std::size_t room_limit = 0;          // told with the OK to LOGIN
-  int retry_at = 0;                    // the call (of on_command, on_reply) that gets Flow::retry
+  // Registered names (lower case) and their passwords: LOGIN needs it for them, and
+  // fits no other name.
+  std::map<std::string, std::string> accounts{
+      {"dave", "password1"}, {"erin", std::string(294, 'A')}, {"fred", std::string(297, 'A')}};
+  // A LOGIN is answered later (Handled::pending), by settle(), as an Authenticator does.
+  bool later = false;
+  std::optional<ServerMessage> owed;
+  bool pending = false;        // the command being answered was left for later
+  bool silent = false;         // record commands, answer none (but see first_reply)
+  std::size_t room_limit = 0;  // told with the OK to LOGIN
+  int retry_at = 0;            // the call (of on_command, on_reply) that gets Flow::retry
   int calls = 0;
   int lines = 0;
 
@@ -128,6 +141,10 @@ struct FakeHub final : DecodeHandler {
   bool says_refused = false;  // tells of every command that it was, whatever it answered
 
   void send(const ServerMessage& message) {
+    if (pending) {
+      owed = message;
+      return;
+    }
     refused |= message.notice == Notice::error;
     if (Payload payload = irc.encode(message))
       seen.push_back("hub: " + std::string(payload.view()));
@@ -136,8 +153,19 @@ struct FakeHub final : DecodeHandler {
   // As Session does: refused when the Hub answered with an error.
   Handled on_command(const Command& c) override {
     refused = false;
+    pending = later && c.verb == Verb::login;
     const Flow flow = respond(c);
+    if (std::exchange(pending, false) && flow != Flow::retry) return {Flow::stop, false, true};
     return {flow, refused || says_refused};
+  }
+
+  // The answer to a LOGIN left for later, then the outcome, as Session::defer does.
+  void settle() {
+    REQUIRE(owed);
+    ServerMessage answer = *std::exchange(owed, std::nullopt);
+    refused = false;
+    send(answer);
+    irc.on_settled(refused);
   }
 
   Flow respond(const Command& c) {
@@ -161,11 +189,17 @@ struct FakeHub final : DecodeHandler {
           send(refusal(ReplyError::already_logged_in));
         } else if (!is_valid_name(c.name)) {
           send(refusal(ReplyError::invalid_username));
+        } else if (auto account = accounts.find(key);
+                   c.secret.empty() && account != accounts.end()) {
+          send(refusal(ReplyError::password_required));
+        } else if (!c.secret.empty() &&
+                   (account == accounts.end() || account->second != c.secret)) {
+          send(refusal(ReplyError::bad_credentials));
         } else if (!users.insert(key).second) {
           send(refusal(ReplyError::username_taken));
         } else {
           nick = c.name;
-          send({.notice = Notice::ok, .room_limit = room_limit});
+          send({.notice = Notice::ok, .user = nick, .room_limit = room_limit});
         }
         break;
       case Verb::who: {
@@ -414,7 +448,7 @@ TEST_CASE("CAP LS holds the LOGIN until CAP END") {
   Client client("");
   client.feed("CAP LS 302\r\n" + std::string(registration) +
               "CAP REQ :multi-prefix sasl\r\nCAP LIST\r\n");
-  CHECK(client.hub.seen == Lines{"local: :socketchat CAP * LS :\r\n",
+  CHECK(client.hub.seen == Lines{"local: :socketchat CAP * LS :sasl=PLAIN\r\n",
                                  "local: :socketchat CAP * NAK :multi-prefix sasl\r\n",
                                  "local: :socketchat CAP * LIST :\r\n"});
   client.hub.seen.clear();
@@ -423,7 +457,32 @@ TEST_CASE("CAP LS holds the LOGIN until CAP END") {
   client.hub.seen.clear();
   client.feed("CAP BOGUS\r\nCAP LS\r\n");  // after registration: no hold, and the nick
   CHECK(client.hub.seen == Lines{"local: :socketchat 410 alice BOGUS :Invalid CAP command\r\n",
-                                 "local: :socketchat CAP alice LS :\r\n"});
+                                 "local: :socketchat CAP alice LS :sasl\r\n"});
+}
+
+TEST_CASE("CAP: sasl=PLAIN for LS 302, sasl before; REQ is all or nothing; REQ holds too") {
+  Client client("");
+  client.feed("CAP LS\r\nCAP LS 301\r\nCAP LS 302\r\nCAP LS 310\r\n");
+  CHECK(client.hub.seen == Lines{"local: :socketchat CAP * LS :sasl\r\n",
+                                 "local: :socketchat CAP * LS :sasl\r\n",
+                                 "local: :socketchat CAP * LS :sasl=PLAIN\r\n",
+                                 "local: :socketchat CAP * LS :sasl=PLAIN\r\n"});
+  client.hub.seen.clear();
+  client.feed(
+      "CAP REQ :sasl\r\nCAP LIST\r\nCAP REQ :-sasl\r\nCAP LIST\r\nCAP REQ :sasl nope\r\n"
+      "CAP LIST\r\nCAP REQ :\r\nCAP REQ sasl\r\n");
+  CHECK(client.hub.seen ==
+        Lines{"local: :socketchat CAP * ACK :sasl\r\n", "local: :socketchat CAP * LIST :sasl\r\n",
+              "local: :socketchat CAP * ACK :-sasl\r\n", "local: :socketchat CAP * LIST :\r\n",
+              "local: :socketchat CAP * NAK :sasl nope\r\n", "local: :socketchat CAP * LIST :\r\n",
+              "local: :socketchat CAP * NAK :\r\n", "local: :socketchat CAP * ACK :sasl\r\n"});
+  // CAP REQ without CAP LS holds registration until CAP END as well.
+  Client fresh("");
+  fresh.feed("CAP REQ :sasl\r\n" + std::string(registration));
+  CHECK(fresh.hub.seen == Lines{"local: :socketchat CAP * ACK :sasl\r\n"});
+  fresh.hub.seen.clear();
+  fresh.feed("CAP END\r\n");
+  CHECK(fresh.hub.seen == Lines{"login alice", "hub: " + welcome(fresh.shared, "alice")});
 }
 
 TEST_CASE("before registration, other commands get 451 and reach no Hub") {
@@ -608,6 +667,7 @@ TEST_CASE("the command table: 451 before registration, 421 unknown, 461 below th
   CHECK(fresh.hub.seen == Lines{"local: :socketchat 451 * :You have not registered\r\n",
                                 "local: :socketchat 451 * :You have not registered\r\n",
                                 "local: :socketchat 461 * USER :Not enough parameters\r\n",
+                                "local: :socketchat 461 * PASS :Not enough parameters\r\n",
                                 "local: :socketchat 409 * :No origin specified\r\n",
                                 "local: :socketchat 431 * :No nickname given\r\n"});
   // The 461 names the command as the table spells it, however the client did.
@@ -747,6 +807,274 @@ TEST_CASE("a retry at any step of a line issues the remaining steps exactly once
   SUBCASE("registration after a taken nick") {
     check_retries("", "NICK bob\r\nUSER a 0 * :A\r\nNICK alice\r\n");
   }
+}
+
+// ---- accounts: SASL PLAIN and PASS -------------------------------------------------------
+
+namespace {
+
+// What a SASL client sends before AUTHENTICATE: it asks for sasl, NICK and USER.
+constexpr std::string_view sasl_start =
+    "CAP LS 302\r\nNICK dave\r\nUSER dave 0 * :Dave\r\nCAP REQ :sasl\r\n";
+// base64("\0dave\0password1"), and with a wrong password: base64("\0dave\0wrong-pass").
+constexpr std::string_view dave_ok = "AGRhdmUAcGFzc3dvcmQx";
+constexpr std::string_view dave_wrong = "AGRhdmUAd3JvbmctcGFzcw==";
+
+std::string authenticate(std::string_view data) {
+  return "AUTHENTICATE " + std::string(data) + "\r\n";
+}
+
+// 900 and 903 to `nick`, logged in to `account`.
+std::string sasl_success(std::string_view nick, std::string_view account) {
+  const std::string n(nick), a(account);
+  return ":socketchat 900 " + n + " " + n + "!" + n + "@socketchat " + a +
+         " :You are now logged in as " + a + "\r\n:socketchat 903 " + n +
+         " :SASL authentication successful\r\n";
+}
+
+// A client that has asked for sasl, NICK dave and USER.
+Client sasl_client() {
+  Client client("");
+  client.feed(sasl_start);
+  client.hub.seen.clear();
+  return client;
+}
+
+}  // namespace
+
+TEST_CASE("SASL PLAIN: +, the credentials, 900 and 903 at once, the welcome at CAP END") {
+  Client client = sasl_client();
+  client.feed(authenticate("PLAIN") + authenticate(dave_ok));
+  CHECK(client.hub.seen == Lines{"local: AUTHENTICATE +\r\n", "login dave secret=password1",
+                                 "hub: " + sasl_success("dave", "dave")});
+  CHECK(client.hub.nick == "dave");
+  client.hub.seen.clear();
+  client.feed("PRIVMSG bob :early\r\nCAP END\r\nPRIVMSG bob :hi\r\n");
+  CHECK(client.hub.seen == Lines{"local: :socketchat 451 * :You have not registered\r\n",
+                                 "local: " + welcome(client.shared, "dave"), "dm bob :hi"});
+  client.hub.seen.clear();
+  client.feed(authenticate("PLAIN") + "PASS x\r\n");
+  CHECK(client.hub.seen ==
+        Lines{"local: :socketchat 907 dave :You have already authenticated using SASL\r\n",
+              "local: :socketchat 462 dave :You may not reregister\r\n"});
+}
+
+TEST_CASE("SASL: an authzid equal to the authcid is fine; the nick becomes the account's name") {
+  Client client("");
+  client.feed("CAP LS 302\r\nNICK zed\r\nUSER z 0 * :Z\r\nCAP REQ :sasl\r\n" +
+              authenticate("PLAIN") + authenticate("ZGF2ZQBkYXZlAHBhc3N3b3JkMQ==") + "CAP END\r\n");
+  CHECK(client.hub.seen == Lines{"local: :socketchat CAP * LS :sasl=PLAIN\r\n",
+                                 "local: :socketchat CAP * ACK :sasl\r\n",
+                                 "local: AUTHENTICATE +\r\n", "login dave secret=password1",
+                                 "hub: " + sasl_success("dave", "dave"),
+                                 "local: " + welcome(client.shared, "dave")});
+}
+
+TEST_CASE("SASL before NICK: the welcome waits for NICK, and is the account's name's") {
+  Client client("");
+  client.feed("CAP LS 302\r\nCAP REQ :sasl\r\n" + authenticate("PLAIN") + authenticate(dave_ok) +
+              "USER d 0 * :D\r\nCAP END\r\n");
+  CHECK(client.hub.seen == Lines{"local: :socketchat CAP * LS :sasl=PLAIN\r\n",
+                                 "local: :socketchat CAP * ACK :sasl\r\n",
+                                 "local: AUTHENTICATE +\r\n", "login dave secret=password1",
+                                 "hub: " + sasl_success("dave", "dave")});
+  client.hub.seen.clear();
+  client.feed("NICK other\r\n");
+  CHECK(client.hub.seen == Lines{"local: " + welcome(client.shared, "dave")});
+}
+
+TEST_CASE("SASL failure: 904 to the nick asked, unregistered; a retry, or a guest's NICK") {
+  Client client = sasl_client();
+  client.feed(authenticate("PLAIN") + authenticate(dave_wrong));
+  CHECK(client.hub.seen == Lines{"local: AUTHENTICATE +\r\n", "login dave secret=wrong-pass",
+                                 "hub: :socketchat 904 dave :SASL authentication failed\r\n"});
+  CHECK(client.hub.nick.empty());
+  client.hub.seen.clear();
+  client.feed(authenticate("PLAIN") + authenticate(dave_ok));  // again, right
+  CHECK(client.hub.seen == Lines{"local: AUTHENTICATE +\r\n", "login dave secret=password1",
+                                 "hub: " + sasl_success("dave", "dave")});
+
+  // Or, after the 904, CAP END: a guest's LOGIN of the nick, reserved for the account.
+  Client guest = sasl_client();
+  guest.feed(authenticate("PLAIN") + authenticate(dave_wrong) + "CAP END\r\nNICK dave_\r\n");
+  CHECK(guest.hub.seen ==
+        Lines{"local: AUTHENTICATE +\r\n", "login dave secret=wrong-pass",
+              "hub: :socketchat 904 dave :SASL authentication failed\r\n", "login dave",
+              "hub: :socketchat 433 * dave :Nickname is reserved for a registered account\r\n",
+              "login dave_", "hub: " + welcome(guest.shared, "dave_")});
+}
+
+TEST_CASE("SASL answered later: 900 and 903, or 904, when the Hub settles; input waits") {
+  for (bool right : {true, false}) {
+    CAPTURE(right);
+    Client client = sasl_client();
+    client.hub.later = true;
+    const std::string input =
+        authenticate("PLAIN") + authenticate(right ? dave_ok : dave_wrong) + "CAP END\r\n";
+    const std::size_t taken = client.feed(input);
+    CHECK(input.substr(taken) == "CAP END\r\n");  // the Session keeps it until the answer
+    CHECK(client.hub.seen ==
+          Lines{"local: AUTHENTICATE +\r\n",
+                right ? "login dave secret=password1" : "login dave secret=wrong-pass"});
+    client.hub.seen.clear();
+    client.hub.settle();
+    CHECK(client.hub.seen ==
+          Lines{right ? "hub: " + sasl_success("dave", "dave")
+                      : "hub: :socketchat 904 dave :SASL authentication failed\r\n"});
+    client.hub.seen.clear();
+    client.hub.later = false;
+    client.feed("CAP END\r\n");
+    if (right) {
+      CHECK(client.hub.seen == Lines{"local: " + welcome(client.shared, "dave")});
+    } else {  // a guest's LOGIN of the nick asked, which is the account's
+      CHECK(
+          client.hub.seen ==
+          Lines{"login dave",
+                "hub: :socketchat 433 * dave :Nickname is reserved for a registered account\r\n"});
+    }
+  }
+}
+
+TEST_CASE("SASL chunks: 400 bytes each, a shorter one or + ends them") {
+  // base64("\0erin\0" + 294 'A'): 400 bytes exactly, then "+".
+  const std::string erin = "AGVyaW4A" + [] {
+    std::string a;
+    for (int i = 0; i < 98; ++i) a += "QUFB";
+    return a;
+  }();
+  REQUIRE(erin.size() == 400);
+  Client client = sasl_client();
+  client.feed(authenticate("PLAIN") + authenticate(erin));
+  CHECK(client.hub.seen == Lines{"local: AUTHENTICATE +\r\n"});  // more to come
+  client.feed(authenticate("+"));
+  REQUIRE(client.hub.seen.size() == 3);
+  CHECK(client.hub.seen[1] == "login erin secret=" + std::string(294, 'A'));
+  CHECK(client.hub.seen[2] == "hub: " + sasl_success("erin", "erin"));
+
+  // base64("\0fred\0" + 297 'A'): 404 bytes, as 400 and 4.
+  const std::string fred = "AGZyZWQA" + erin.substr(8) + "QUFB";
+  Client other = sasl_client();
+  other.feed(authenticate("PLAIN") + authenticate(fred.substr(0, 400)) +
+             authenticate(fred.substr(400)));
+  REQUIRE(other.hub.seen.size() == 3);
+  CHECK(other.hub.seen[1] == "login fred secret=" + std::string(297, 'A'));
+  CHECK(other.hub.seen[2] == "hub: " + sasl_success("fred", "fred"));
+}
+
+TEST_CASE(
+    "SASL refusals made here: abort 906, other mechanisms 908 904, too long 905, bad data 904") {
+  Client client = sasl_client();
+  client.feed(authenticate("*") + authenticate("PLAIN") + authenticate("*") +
+              authenticate("EXTERNAL") + authenticate("PLAIN") +
+              authenticate(std::string(401, 'A')) + authenticate("PLAIN") +
+              authenticate("not base64!") + authenticate("PLAIN") +
+              authenticate("Y2Fyb2wAZGF2ZQBwYXNzd29yZDE=") +      // "carol\0dave\0password1"
+              authenticate("PLAIN") + authenticate("AGRhdmUA") +  // "\0dave\0": no password
+              authenticate("PLAIN") + authenticate("+"));
+  const std::string failed = "local: :socketchat 904 dave :SASL authentication failed\r\n";
+  CHECK(client.hub.seen ==
+        Lines{"local: :socketchat 906 dave :SASL authentication aborted\r\n",
+              "local: AUTHENTICATE +\r\n",
+              "local: :socketchat 906 dave :SASL authentication aborted\r\n",
+              "local: :socketchat 908 dave PLAIN :are available SASL mechanisms\r\n", failed,
+              "local: AUTHENTICATE +\r\n", "local: :socketchat 905 dave :SASL message too long\r\n",
+              "local: AUTHENTICATE +\r\n", failed, "local: AUTHENTICATE +\r\n", failed,
+              "local: AUTHENTICATE +\r\n", failed, "local: AUTHENTICATE +\r\n", failed});
+  client.hub.seen.clear();
+  // Before NICK, to "*"; AUTHENTICATE needs its parameter; after registration 462.
+  Client early("");
+  early.feed(authenticate("EXTERNAL") + "AUTHENTICATE\r\n");
+  CHECK(early.hub.seen ==
+        Lines{"local: :socketchat 908 * PLAIN :are available SASL mechanisms\r\n",
+              "local: :socketchat 904 * :SASL authentication failed\r\n",
+              "local: :socketchat 461 * AUTHENTICATE :Not enough parameters\r\n"});
+  Client registered;
+  registered.feed(authenticate("PLAIN"));
+  CHECK(registered.hub.seen == Lines{"local: :socketchat 462 alice :You may not reregister\r\n"});
+}
+
+TEST_CASE("SASL: CAP END in the middle of an exchange registers a guest") {
+  Client client = sasl_client();
+  client.feed("NICK carol\r\n" + authenticate("PLAIN") + "CAP END\r\n" + authenticate("*"));
+  CHECK(client.hub.seen == Lines{"local: AUTHENTICATE +\r\n", "login carol",
+                                 "hub: " + welcome(client.shared, "carol"),
+                                 "local: :socketchat 462 carol :You may not reregister\r\n"});
+}
+
+TEST_CASE("a retry at any step of a SASL exchange issues each step once") {
+  check_retries(sasl_start,
+                authenticate("PLAIN") + authenticate(dave_ok) + "NICK x\r\nCAP END\r\nLIST\r\n");
+  check_retries(sasl_start, authenticate("PLAIN") + authenticate(dave_wrong) + "CAP END\r\n");
+  check_retries(sasl_start, authenticate("EXTERNAL") + authenticate("PLAIN") +
+                                authenticate(std::string(400, 'A')) + authenticate("*"));
+}
+
+TEST_CASE("PASS is the password of the registration's LOGIN, for one attempt") {
+  Client client("");
+  client.feed("PASS password1\r\nNICK dave\r\nUSER d 0 * :D\r\n");
+  CHECK(client.hub.seen ==
+        Lines{"login dave secret=password1 (optional)", "hub: " + welcome(client.shared, "dave")});
+
+  Client wrong("");
+  wrong.feed("PASS nope-nope\r\nNICK dave\r\nUSER d 0 * :D\r\nNICK dave\r\n");
+  CHECK(wrong.hub.seen == Lines{"login dave secret=nope-nope (optional)",
+                                "hub: :socketchat 464 * :Password incorrect\r\n", "login dave",
+                                "hub: :socketchat 433 * dave :Nickname is reserved for a "
+                                "registered account\r\n"});
+  wrong.hub.seen.clear();
+  wrong.feed("PASS password1\r\nNICK dave\r\n");
+  CHECK(wrong.hub.seen ==
+        Lines{"login dave secret=password1 (optional)", "hub: " + welcome(wrong.shared, "dave")});
+  CHECK(wrong.hub.nick == "dave");
+
+  // SASL's login wins: the PASS is not used.
+  Client both("");
+  both.feed("PASS nope-nope\r\n" + std::string(sasl_start) + authenticate("PLAIN") +
+            authenticate(dave_ok) + "CAP END\r\n");
+  CHECK(both.hub.seen.back() == "local: " + welcome(both.shared, "dave"));
+  CHECK(both.hub.seen[3] == "login dave secret=password1");
+  CHECK(both.hub.seen.size() == 6);
+  Client empty("");
+  empty.feed("PASS\r\n");
+  CHECK(empty.hub.seen == Lines{"local: :socketchat 461 * PASS :Not enough parameters\r\n"});
+}
+
+TEST_CASE("the refusals of a registration's or a SASL LOGIN") {
+  auto no = [](ReplyError error) { return refusal(error); };
+  const std::string_view reg = "NICK dave\r\nUSER u 0 * :U";
+  CHECK(answer(reg, no(ReplyError::password_required), "") ==
+        ":socketchat 433 * dave :Nickname is reserved for a registered account\r\n");
+  for (auto error : {ReplyError::bad_credentials, ReplyError::invalid_password,
+                     ReplyError::weak_password, ReplyError::password_too_long}) {
+    CHECK(answer(reg, no(error), "") == ":socketchat 464 * :Password incorrect\r\n");
+  }
+  CHECK(answer(reg, no(ReplyError::tls_required), "") ==
+        ":socketchat 464 * :Password refused: a password needs TLS here (ircs://)\r\n");
+  CHECK(answer(reg, no(ReplyError::login_throttled), "") ==
+        ":socketchat 464 * :Password refused: too many failed logins, try again later\r\n");
+  CHECK(answer(reg, no(ReplyError::server_busy), "") ==
+        ":socketchat 263 * USER :Please wait a while and try again.\r\n");
+  CHECK(answer(reg, no(ReplyError::storage_failed), "") ==
+        ":socketchat 263 * USER :Please wait a while and try again.\r\n");
+
+  const std::string sasl =
+      std::string(sasl_start) + authenticate("PLAIN") + "AUTHENTICATE " + std::string(dave_ok);
+  const std::string failed = ":socketchat 904 dave :SASL authentication failed";
+  for (auto error : {ReplyError::bad_credentials, ReplyError::invalid_username,
+                     ReplyError::invalid_password, ReplyError::password_too_long}) {
+    CHECK(answer(sasl, no(error), "") == failed + "\r\n");
+  }
+  CHECK(answer(sasl, no(ReplyError::tls_required), "") ==
+        failed + ": a password needs TLS here (ircs://)\r\n");
+  CHECK(answer(sasl, no(ReplyError::login_throttled), "") ==
+        failed + ": too many failed logins, try again later\r\n");
+  CHECK(answer(sasl, no(ReplyError::server_busy), "") ==
+        failed + ": the server is busy, try again later\r\n");
+  CHECK(answer(sasl, no(ReplyError::username_taken), "") ==
+        failed + ": the account is in use on another connection\r\n");
+  CHECK(answer("AUTHENTICATE PLAIN\r\nAUTHENTICATE " + std::string(dave_ok),
+               no(ReplyError::bad_credentials),
+               "") == ":socketchat 904 * :SASL authentication failed\r\n");  // before NICK
 }
 
 // ---- encoding: the Hub's answers ------------------------------------------------------------

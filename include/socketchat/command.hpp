@@ -54,8 +54,11 @@ struct Command {
   // A credential, never logged or shown: LOGIN's and REGISTER's password, TOKEN's
   // token, PASSWD's old password (empty when not given).
   std::string_view secret{};
-  std::string_view new_secret{};           // PASSWD's new password
-  std::string_view subject{};              // the user KICK, BAN, UNBAN, MUTE and UNMUTE are about
+  std::string_view new_secret{};  // PASSWD's new password
+  // LOGIN's secret is offered, not required (IRC's PASS): without accounts it is
+  // ignored, where the line protocol's second word would be part of the name.
+  bool secret_optional = false;
+  std::string_view subject{};  // the user KICK, BAN, UNBAN, MUTE and UNMUTE are about
   HistoryOf history_of = HistoryOf::room;  // HISTORY: whose
   bool follow_up = false;  // issued by the protocol for the same line as the command
                            // before it (IRC's NAMES after JOIN): not rate-counted again

@@ -25,6 +25,7 @@ std::optional<ReplyError> Hub::try_login(Peer& peer, std::string_view name) {
 Hub::After Hub::login(Peer& from, const Command& command) {
   LoginRequest request{
       .remote = from.remote(), .transport = from.transport(), .connection = from.id()};
+  std::string_view secret = command.secret;
   switch (command.verb) {
     case Verb::token:
       if (command.secret.empty()) {
@@ -46,12 +47,16 @@ Hub::After Hub::login(Peer& from, const Command& command) {
       request.kind = LoginKind::register_account;
       break;
     default:
-      // Without accounts a second word is part of the name, which makes it invalid.
-      if (!command.secret.empty() && !has_accounts()) {
-        reply_error(from, ReplyError::invalid_username);
-        return After::stay;
+      // Without accounts a second word is part of the name, which makes it invalid; a
+      // secret only offered (IRC's PASS) is not looked at.
+      if (!secret.empty() && !has_accounts()) {
+        if (!command.secret_optional) {
+          reply_error(from, ReplyError::invalid_username);
+          return After::stay;
+        }
+        secret = {};
       }
-      request.kind = command.secret.empty() ? LoginKind::name : LoginKind::password;
+      request.kind = secret.empty() ? LoginKind::name : LoginKind::password;
       break;
   }
   if (!is_valid_name(command.name)) {
@@ -64,7 +69,7 @@ Hub::After Hub::login(Peer& from, const Command& command) {
     return After::stay;
   }
   request.name = command.name;
-  request.password = command.secret;
+  request.password = secret;
   if (request.kind == LoginKind::register_account) {
     // A guest online under the name keeps it: no account is made under it.
     std::shared_lock lock(mutex_);

@@ -343,7 +343,7 @@ class RegistrationTest(IrcTestCase):
         version = version_of(daemon)
         self.line(daemon, "lina")
         alice = self.irc(daemon)
-        alice.send("PASS whatever", "NICK alice", "USER alice 0 * :Alice Liddell")
+        alice.send("NICK alice", "USER alice 0 * :Alice Liddell")
         burst = alice.lines(9)
         self.assertEqual(burst[:2], [
             numeric(1, "alice", ":Welcome to socketchat, alice"),
@@ -374,7 +374,7 @@ class RegistrationTest(IrcTestCase):
         daemon = self.start()
         carol = self.irc(daemon)
         self.assertReplies(carol, ["CAP LS 302", "NICK carol", "USER carol 0 * :Carol"],
-                           [f":{SERVER} CAP * LS :"])  # and no 001: registration waits
+                           [f":{SERVER} CAP * LS :sasl=PLAIN"])  # and no 001: registration waits
         self.assertReplies(carol, ["CAP REQ :multi-prefix sasl", "CAP LIST", "CAP BOGUS"], [
             f":{SERVER} CAP * NAK :multi-prefix sasl",
             f":{SERVER} CAP * LIST :",
@@ -385,7 +385,7 @@ class RegistrationTest(IrcTestCase):
         self.assertEqual(carol.line(), numeric(1, "carol2", ":Welcome to socketchat, carol2"))
         carol.nick = "carol2"
         carol.until(numeric(366, "carol2", "&public :End of /NAMES list."))
-        self.assertReplies(carol, ["CAP LS"], [f":{SERVER} CAP carol2 LS :"])  # nothing held now
+        self.assertReplies(carol, ["CAP LS"], [f":{SERVER} CAP carol2 LS :sasl"])  # nothing held now
 
     def test_nick_errors_then_a_free_nick_registers(self):
         daemon = self.start()
@@ -826,7 +826,7 @@ class LimitsTest(IrcTestCase):
         negotiating = self.irc(daemon)
         opened = time.monotonic()
         self.assertReplies(chatty, ["NICK chatty"], [])  # no USER: never registered
-        self.assertEqual(negotiating.ask("CAP LS"), f":{SERVER} CAP * LS :")
+        self.assertEqual(negotiating.ask("CAP LS"), f":{SERVER} CAP * LS :sasl")
         negotiating.send("NICK neg", "USER neg 0 * :n")  # and never CAP END
         for client in (silent, chatty, negotiating):
             self.assertEqual(client.line(), "ERROR :Closing Link: * (Registration timed out)")

@@ -2,7 +2,7 @@
 """End-to-end test of the irc:// listener with a real IRC client: Debian's irssi runs in a
 tmux server of its own, is typed at with `tmux send-keys` and read with `tmux capture-pane`,
 and chats with an `ncat` user of the line protocol in the same room; then a DM each way,
-and /quit.
+and /quit. And irssi logs in to an account with SASL PLAIN, as its users configure it.
 
 Usage: /usr/bin/python3 test_irssi.py PATH/TO/socketchatd [unittest options]
    or: SOCKETCHATD=PATH/TO/socketchatd /usr/bin/python3 test_irssi.py
@@ -107,16 +107,25 @@ class Ncat(Conversation):
 
 class Irssi:
     """irssi connected to 127.0.0.1:<port> as `nick`, alone in a tmux server whose socket
-    is in `directory` (no other tmux is touched), in a 200x50 window."""
+    is in `directory` (no other tmux is touched), in a 200x50 window. With `sasl`, a
+    (username, password) pair, it connects to a network of its configuration that logs
+    in with SASL PLAIN."""
 
     SESSION = "irssi"
 
-    def __init__(self, directory, port, nick):
+    def __init__(self, directory, port, nick, sasl=None):
         self.socket = os.path.join(directory, "tmux.socket")
         home = os.path.join(directory, "irssi")
         os.mkdir(home)
+        config_text = IRSSI_CONFIG
+        if sasl:
+            config_text = config_text.replace("servers = ( );", (
+                f'servers = ( {{ address = "127.0.0.1"; chatnet = "socketchat"; port = "{port}"; '
+                f'autoconnect = "yes"; }} );')).replace("chatnets = { };", (
+                f'chatnets = {{ socketchat = {{ type = "IRC"; sasl_mechanism = "PLAIN"; '
+                f'sasl_username = "{sasl[0]}"; sasl_password = "{sasl[1]}"; }}; }};'))
         with open(os.path.join(home, "config"), "w") as config:
-            config.write(IRSSI_CONFIG)
+            config.write(config_text)
         tmux_config = os.path.join(directory, "tmux.conf")
         with open(tmux_config, "w") as config:
             config.write(TMUX_CONFIG)
@@ -124,7 +133,9 @@ class Irssi:
                     "TERM": "xterm-256color", "LANG": "C.UTF-8"}
         # irssi gets an environment of its own: a clean HOME, a terminal tmux emulates.
         command = ["env", "-i", "HOME=" + home, "TERM=screen", "LANG=C.UTF-8", "PATH=/usr/bin:/bin",
-                   IRSSI, "--home=" + home, "-n", nick, "-c", "127.0.0.1", "-p", str(port)]
+                   IRSSI, "--home=" + home, "-n", nick]
+        if not sasl:
+            command += ["-c", "127.0.0.1", "-p", str(port)]
         self.last_screen = ""
         self.tmux("-f", tmux_config, "new-session", "-d", "-s", self.SESSION, "-x", "200", "-y", "50",
                   *command)
@@ -257,6 +268,32 @@ class IrssiTest(DaemonTestCase):
             irssi.type("/quit")
             self.bob_receives("INFO alice disconnected")
             self.assertTrue(irssi.exited(), "irssi did not exit after /quit")
+
+    def test_irssi_logs_in_to_an_account_with_sasl(self):
+        # Accounts in a data directory of the test's own (the daemon above keeps none).
+        daemon = self.keep_daemon(Daemon("--listen", "irc://127.0.0.1:0", "--listen", "tcp://127.0.0.1:0",
+                                         "--history", "off", "--data-dir", os.path.join(self.tmp, "data")))
+        self.daemon = daemon  # for the report
+        with self.reported():
+            self.bob = Ncat(daemon.ports["tcp"], os.path.join(self.tmp, "ncat.stderr"))
+            self.bob.login("bob")
+            registrar = self.keep(e2e.Client(daemon.ports["tcp"]))
+            reply = registrar.ask("REGISTER Alice password1")
+            if reply == "ERR unknown-command":  # accounts need SQLite
+                self.skipTest("socketchatd built without SQLite: no accounts")
+            self.assertEqual(reply, "OK")
+            registrar.send("QUIT")
+            self.bob_receives("INFO Alice disconnected")
+            # irssi waits for 903 before it sends CAP END, which the welcome waits for.
+            self.irssi = Irssi(self.tmp, daemon.ports["irc"], "alice", sasl=("alice", "password1"))
+            self.irssi.wait_for(r"You are now logged in as Alice")
+            self.irssi.wait_for(r"Welcome to socketchat, alice")
+            self.bob.send("WHO")
+            self.assertEqual(self.bob.lines_until_end(), ["USER Alice", "USER bob"])
+            self.bob.send("DM alice are you the real one?")
+            self.irssi.wait_for(r"Act: .*\b\d+:bob\b")  # a query window opens
+            self.irssi.type("/window goto bob")
+            self.irssi.wait_for(r"<\s*bob> are you the real one\?\s*$")
 
 
 if __name__ == "__main__":

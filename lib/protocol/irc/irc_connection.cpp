@@ -1,7 +1,11 @@
 // IRC input: registration, then each line as Hub commands and local replies.
 #include "protocol/irc/irc_connection.hpp"
 
+#include <charconv>
+#include <optional>
+
 #include <fmt/format.h>
+#include <sodium.h>
 
 #include "util/text.hpp"
 
@@ -36,6 +40,17 @@ Flow for_each_item(std::string_view list, Each&& each) {
   }
   return Flow::next;
 }
+
+// IRCv3 SASL: the client's base64 comes in chunks of at most 400 bytes, a shorter one
+// (or "+") ending it. PLAIN's credentials need far less than this many.
+constexpr std::size_t sasl_chunk_bytes = 400;
+constexpr std::size_t max_sasl_bytes = 3 * sasl_chunk_bytes;
+
+// A string whose bytes are wiped when it goes (a password, decoded).
+struct WipedString {
+  std::string text;
+  ~WipedString() { sodium_memzero(text.data(), text.size()); }
+};
 
 // Runs steps in order while each says Flow::next.
 #define SC_STEP(expression)                                           \
@@ -130,7 +145,8 @@ const IrcConnection::CommandSpec* IrcConnection::find_command(std::string_view n
       {"CAP", &IrcConnection::cap, 0, When::any},    // 410
       {"NICK", &IrcConnection::nick, 0, When::any},  // 431
       {"USER", &IrcConnection::user, 4, When::unregistered},
-      {"PASS", &IrcConnection::pass, 0, When::unregistered},
+      {"PASS", &IrcConnection::pass, 1, When::unregistered},
+      {"AUTHENTICATE", &IrcConnection::authenticate, 1, When::any},  // 907 after it
       {"QUIT", &IrcConnection::quit, 0, When::any},
   };
   for (const auto& command : commands) {
@@ -183,7 +199,8 @@ Flow IrcConnection::nick(const IrcMessage& m, DecodeHandler& handler) {
     return numeric_step(handler, 447,
                         fmt::format("{} :Nick changes are not supported here", wanted));
   }
-  nick_.assign(wanted);
+  // Logged in by SASL: the nick is the account's name, whatever NICK says.
+  (sasl_ == Sasl::logged_in ? nick_asked_ : nick_).assign(wanted);
   return try_to_register(handler);
 }
 
@@ -192,20 +209,43 @@ Flow IrcConnection::user(const IrcMessage&, DecodeHandler& handler) {
   return try_to_register(handler);
 }
 
-// There are no accounts, so PASS is accepted and not checked.
-Flow IrcConnection::pass(const IrcMessage&, DecodeHandler&) {
+// The password of the LOGIN that registration makes (LOGIN <nick> <password>), unless
+// SASL logged the client in. Without accounts the Hub does not look at it.
+Flow IrcConnection::pass(const IrcMessage& m, DecodeHandler&) {
+  sodium_memzero(pass_.data(), pass_.size());
+  pass_.assign(m.param(0));
   return Flow::next;
 }
 
-// Registration is a LOGIN with the nick (the welcome burst is the reply to it).
+// Registration is a LOGIN with the nick (the welcome burst is the reply to it), or,
+// when SASL has logged the client in already, the welcome alone.
 Flow IrcConnection::try_to_register(DecodeHandler& handler) {
-  if (registered_ || nick_.empty() || !user_given_ || negotiating_caps_) return Flow::next;
+  if (registered_ || !user_given_ || negotiating_caps_) return Flow::next;
+  if (sasl_ == Sasl::logged_in) {
+    if (nick_asked_.empty()) return Flow::next;  // NICK has still to come
+    fmt::memory_buffer out;
+    welcome(out, room_limit_);
+    Flow flow = reply_step(handler, fmt::to_string(out));
+    if (flow != Flow::retry) registered_ = true;
+    return flow;
+  }
+  if (nick_.empty()) return Flow::next;
+  if (sasl_ == Sasl::plain) {  // registration ends an unfinished exchange: as a guest
+    sasl_ = Sasl::none;
+    sasl_data_.clear();
+  }
   Flow flow =
-      command_step(handler, Asked::registration, nick_, {.verb = Verb::login, .name = nick_});
+      command_step(handler, Asked::registration, nick_,
+                   {.verb = Verb::login, .name = nick_, .secret = pass_, .secret_optional = true});
+  if (flow == Flow::retry) return flow;
+  // A PASS is for one attempt: after a 433 the next NICK is a guest's, unless PASS
+  // comes again.
+  sodium_memzero(pass_.data(), pass_.size());
+  pass_.clear();
   // 432 or 433 went out: the client tries another NICK. Not when the LOGIN has to wait:
   // the line comes again, and a USER or CAP END then needs the nick still; nor when
   // the answer comes later (on_settled).
-  if (flow != Flow::retry && awaiting_ != Asked::registration && !registered_) nick_.clear();
+  if (awaiting_ != Asked::registration && !registered_) nick_.clear();
   return flow;
 }
 
@@ -217,25 +257,150 @@ void IrcConnection::on_settled(bool refused) {
     } else {
       registered_ = true;
     }
+  } else if (awaiting_ == Asked::sasl) {
+    sasl_settled(refused);
   }
   awaiting_ = Asked::none;
 }
 
-// Capability negotiation (IRCv3): we offer no capabilities, but answer, and hold
-// registration until CAP END as the specification asks.
+// SASL PLAIN (IRCv3 sasl 3.1/3.2): AUTHENTICATE PLAIN, "AUTHENTICATE +", then the
+// base64 of "authzid\0authcid\0password" in 400-byte chunks. Each state change is
+// made once its reply has been taken, so that a line fed again (Flow::retry) does the
+// same.
+Flow IrcConnection::authenticate(const IrcMessage& m, DecodeHandler& handler) {
+  if (sasl_ == Sasl::logged_in) {
+    return sasl_numeric_step(handler, 907, ":You have already authenticated using SASL");
+  }
+  if (registered_) return numeric_step(handler, 462, ":You may not reregister");
+  std::string_view data = m.param(0);
+  if (data == "*") {
+    sasl_ = Sasl::none;
+    sasl_data_.clear();
+    return sasl_numeric_step(handler, 906, ":SASL authentication aborted");
+  }
+  if (sasl_ == Sasl::none) {
+    if (!iequals_ascii(data, "PLAIN")) {
+      SC_STEP(sasl_numeric_step(handler, 908, "PLAIN :are available SASL mechanisms"));
+      return sasl_numeric_step(handler, 904, ":SASL authentication failed");
+    }
+    Flow flow = reply_step(handler, "AUTHENTICATE +\r\n");
+    if (flow != Flow::retry) sasl_ = Sasl::plain;
+    return flow;
+  }
+  if (data.size() > sasl_chunk_bytes || sasl_data_.size() + data.size() > max_sasl_bytes) {
+    Flow flow = sasl_numeric_step(handler, 905, ":SASL message too long");
+    if (flow != Flow::retry) {
+      sasl_ = Sasl::none;
+      sasl_data_.clear();
+    }
+    return flow;
+  }
+  if (data.size() == sasl_chunk_bytes) {  // more to come
+    sasl_data_.append(data);
+    return Flow::next;
+  }
+  if (data == "+") data = {};  // an empty last chunk
+  if (sasl_data_.empty()) return sasl_login(handler, data);
+  WipedString whole{sasl_data_};
+  whole.text.append(data);
+  return sasl_login(handler, whole.text);
+}
+
+Flow IrcConnection::sasl_login(DecodeHandler& handler, std::string_view base64) {
+  // Decoded by libsodium, strictly: padding required, nothing else but base64.
+  WipedString plain{std::string(base64.size() / 4 * 3, '\0')};
+  std::size_t size = 0;
+  const bool decoded = sodium_base642bin(reinterpret_cast<unsigned char*>(plain.text.data()),
+                                         plain.text.size(), base64.data(), base64.size(), nullptr,
+                                         &size, nullptr, sodium_base64_VARIANT_ORIGINAL) == 0;
+  plain.text.resize(decoded ? size : 0);
+  // authzid NUL authcid NUL password: an authzid other than the authcid is refused (no
+  // one logs in as another).
+  const std::string_view text = plain.text;
+  const std::size_t first = text.find('\0');
+  const std::size_t second = first == std::string_view::npos ? first : text.find('\0', first + 1);
+  std::string_view authzid, authcid, password;
+  if (second != std::string_view::npos && text.find('\0', second + 1) == std::string_view::npos) {
+    authzid = text.substr(0, first);
+    authcid = text.substr(first + 1, second - first - 1);
+    password = text.substr(second + 1);
+  }
+  if (authcid.empty() || password.empty() ||
+      (!authzid.empty() && !iequals_ascii(authzid, authcid))) {
+    Flow flow = sasl_numeric_step(handler, 904, ":SASL authentication failed");
+    if (flow != Flow::retry) {
+      sasl_ = Sasl::none;
+      sasl_data_.clear();
+    }
+    return flow;
+  }
+  // The account's name is the nick from now on, unless the Hub refuses.
+  nick_asked_ = std::move(nick_);
+  nick_.assign(authcid);
+  Flow flow = command_step(handler, Asked::sasl, nick_,
+                           {.verb = Verb::login, .name = nick_, .secret = password});
+  if (flow == Flow::retry) {  // nothing happened: the line comes again
+    nick_ = std::move(nick_asked_);
+    return flow;
+  }
+  sasl_data_.clear();
+  if (awaiting_ != Asked::sasl) sasl_settled(!succeeded_);  // else on_settled
+  return flow;
+}
+
+void IrcConnection::sasl_settled(bool refused) {
+  if (refused) {
+    nick_ = std::move(nick_asked_);  // 904 went out: the client may try again
+    nick_asked_.clear();
+    sasl_ = Sasl::none;
+  } else {
+    sasl_ = Sasl::logged_in;
+  }
+}
+
+Flow IrcConnection::sasl_numeric_step(DecodeHandler& handler, int code, std::string_view rest) {
+  if (registered_) return numeric_step(handler, code, rest);
+  return reply_step(handler, fmt::format(":{} {:03} {} {}\r\n", IrcProtocol::server_name, code,
+                                         nick_.empty() ? std::string_view("*") : nick_, rest));
+}
+
+// Capability negotiation (IRCv3): one capability, sasl (PLAIN only). CAP LS or REQ
+// before registration holds it until CAP END, as the specification asks.
 Flow IrcConnection::cap(const IrcMessage& m, DecodeHandler& handler) {
   std::string_view sub = m.param(0);
   if (iequals_ascii(sub, "LS")) {
     if (!registered_) negotiating_caps_ = true;
-    return reply_step(handler, fmt::format(":{} CAP {} LS :\r\n", IrcProtocol::server_name, me()));
+    // CAP LS 302 and later: capabilities have values, sasl's its mechanisms.
+    int version = 0;
+    const std::string_view asked = m.param(1);
+    std::from_chars(asked.data(), asked.data() + asked.size(), version);
+    return reply_step(handler, fmt::format(":{} CAP {} LS :{}\r\n", IrcProtocol::server_name, me(),
+                                           version >= 302 ? "sasl=PLAIN" : "sasl"));
   }
   if (iequals_ascii(sub, "LIST")) {
-    return reply_step(handler,
-                      fmt::format(":{} CAP {} LIST :\r\n", IrcProtocol::server_name, me()));
+    return reply_step(handler, fmt::format(":{} CAP {} LIST :{}\r\n", IrcProtocol::server_name,
+                                           me(), sasl_cap_ ? "sasl" : ""));
   }
   if (iequals_ascii(sub, "REQ")) {
-    return reply_step(
-        handler, fmt::format(":{} CAP {} NAK :{}\r\n", IrcProtocol::server_name, me(), m.param(1)));
+    if (!registered_) negotiating_caps_ = true;
+    // All or nothing: ACK when every capability named is sasl or -sasl.
+    const std::string_view list = trim(m.param(1));
+    std::string_view rest = list;
+    bool known = !list.empty();
+    std::optional<bool> sasl;
+    while (known && !rest.empty()) {
+      std::string_view cap = rest.substr(0, rest.find(' '));
+      rest.remove_prefix(cap.size());
+      while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+      const bool off = !cap.empty() && cap.front() == '-';
+      if (off) cap.remove_prefix(1);
+      known = cap == "sasl";
+      sasl = !off;
+    }
+    Flow flow = reply_step(handler, fmt::format(":{} CAP {} {} :{}\r\n", IrcProtocol::server_name,
+                                                me(), known ? "ACK" : "NAK", list));
+    if (flow != Flow::retry && known) sasl_cap_ = *sasl;
+    return flow;
   }
   if (iequals_ascii(sub, "END")) {
     negotiating_caps_ = false;

@@ -27,7 +27,8 @@ Payload as_irc_lines(char* data, std::size_t size);
 // Threading: everything runs on the connection's strand, except encode() of a
 // direct message, which the sender's strand calls: that reads only nick_, which is
 // set before the nick is registered with the Hub and never changes after. encode()
-// changes nothing: the decoder learns a command's outcome from on_command().
+// changes nothing but room_limit_ (the OK to a SASL LOGIN, on the strand): the decoder
+// learns a command's outcome from on_command() and on_settled().
 class IrcConnection final : public Decoder, public Protocol {
  public:
   explicit IrcConnection(const IrcProtocol& shared);
@@ -61,6 +62,7 @@ class IrcConnection final : public Decoder, public Protocol {
     mode,
     ping,
     quit,
+    sasl,  // the LOGIN of a SASL PLAIN exchange
   };
 
   // irc_connection.cpp: one line, as a sequence of steps (Hub commands and local
@@ -103,10 +105,16 @@ class IrcConnection final : public Decoder, public Protocol {
   Flow mode(const IrcMessage& message, DecodeHandler& handler);
   Flow away(const IrcMessage& message, DecodeHandler& handler);
   Flow userhost(const IrcMessage& message, DecodeHandler& handler);
+  Flow authenticate(const IrcMessage& message, DecodeHandler& handler);
 
   // PRIVMSG, or NOTICE when `quiet` (never answered with an error).
   Flow send_text(const IrcMessage& message, bool quiet, DecodeHandler& handler);
   Flow try_to_register(DecodeHandler& handler);
+  // SASL PLAIN: the decoded credentials ("authzid\0authcid\0password") as a LOGIN.
+  Flow sasl_login(DecodeHandler& handler, std::string_view base64);
+  void sasl_settled(bool refused);
+  // A SASL numeric to the nick asked for, or "*" before one.
+  Flow sasl_numeric_step(DecodeHandler& handler, int code, std::string_view rest);
   Flow command_step(DecodeHandler& handler, Asked asked, std::string_view target, Command command);
   Flow reply_step(DecodeHandler& handler, std::string text);
   // True (and counted) when the next step was done before the line had to wait.
@@ -119,6 +127,8 @@ class IrcConnection final : public Decoder, public Protocol {
   std::string_view me() const noexcept { return registered_ ? std::string_view(nick_) : "*"; }
   void welcome(fmt::memory_buffer& out, std::size_t room_limit) const;
   void error_reply(fmt::memory_buffer& out, ReplyError error) const;
+  // A refused registration or SASL LOGIN (the Accounts table in docs/IRC.md).
+  void login_refusal(fmt::memory_buffer& out, ReplyError error) const;
   // Lists stop short of max_bytes (0: no limit) with a 416 before their end numeric.
   void user_list(fmt::memory_buffer& out, std::span<const std::string_view> names,
                  std::size_t max_bytes) const;
@@ -133,9 +143,29 @@ class IrcConnection final : public Decoder, public Protocol {
   LineFramer framer_{IrcProtocol::max_line_bytes};
   std::string nick_;  // asked for by NICK; registered once registered_
   bool user_given_ = false;
-  bool negotiating_caps_ = false;  // CAP LS came before registration: wait for CAP END
-  std::size_t step_ = 0;           // of the line being run
-  std::size_t steps_done_ = 0;     // of that line, before it had to wait
+  bool negotiating_caps_ = false;  // CAP LS or REQ came before registration: wait for CAP END
+  std::string pass_;               // PASS: the password of the registration's LOGIN
+
+  // SASL (IRCv3 sasl, PLAIN only). A successful exchange logs in to the Hub at once,
+  // so that 900 and 903 come before CAP END as clients expect; the welcome waits for
+  // registration (NICK, USER, CAP END) and is then a local reply.
+  enum class Sasl {
+    none,
+    plain,      // AUTHENTICATE PLAIN was answered "+": the credentials come next
+    logged_in,  // the Hub logged the client in as nick_
+  };
+  bool sasl_cap_ = false;  // CAP REQ :sasl was acknowledged
+  Sasl sasl_ = Sasl::none;
+  std::string sasl_data_;  // the base64 of the 400-byte chunks so far
+  // While a SASL LOGIN is asked and after it succeeded, nick_ is the account's name
+  // (set before the Hub can know it, as for registration) and this the nick NICK asked
+  // for: empty until NICK comes, which registration still needs.
+  std::string nick_asked_;
+  // The room limit the OK to the SASL LOGIN told, for the welcome that comes later:
+  // encode() writes it, on the strand, and nothing on another strand reads it.
+  mutable std::size_t room_limit_ = 0;
+  std::size_t step_ = 0;        // of the line being run
+  std::size_t steps_done_ = 0;  // of that line, before it had to wait
 
   // The command being answered, set before each Hub command (strand only).
   Asked asked_ = Asked::none;

@@ -104,7 +104,15 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
       append_privmsg(out, m.user, {}, nick_, m.text);
       return Payload::copy_of({out.data(), out.size()});
     case Notice::ok:
-      if (asked_ == Asked::registration) {
+      if (asked_ == Asked::sasl) {
+        // Logged in; the welcome comes with registration (NICK, USER, CAP END).
+        room_limit_ = m.room_limit;
+        const std::string_view account = m.user.empty() ? std::string_view(nick_) : m.user;
+        numeric(
+            out, nick_, 900,
+            fmt::format("{} {} :You are now logged in as {}", irc_source(nick_), account, account));
+        numeric(out, nick_, 903, ":SASL authentication successful");
+      } else if (asked_ == Asked::registration) {
         welcome(out, m.room_limit);
       } else if (asked_ == Asked::join) {
         fmt::format_to(it, ":{} JOIN {}\r\n", irc_source(nick_), target_);
@@ -254,8 +262,69 @@ void IrcConnection::room_list(fmt::memory_buffer& out, std::span<const RoomSumma
   end.append(out, budget.left_out());
 }
 
+namespace {
+
+// Why a LOGIN with a password was refused, when it is not the password (or the name):
+// empty for those, which the client is told no more about.
+std::string_view login_refusal_reason(ReplyError error) noexcept {
+  switch (error) {
+    case ReplyError::tls_required:
+      return "a password needs TLS here (ircs://)";
+    case ReplyError::login_throttled:
+      return "too many failed logins, try again later";
+    case ReplyError::server_busy:
+    case ReplyError::storage_failed:
+    case ReplyError::rate_limited:
+      return "the server is busy, try again later";
+    case ReplyError::username_taken:
+      return "the account is in use on another connection";
+    default:
+      return {};
+  }
+}
+
+}  // namespace
+
+void IrcConnection::login_refusal(fmt::memory_buffer& out, ReplyError error) const {
+  const std::string_view reason = login_refusal_reason(error);
+  if (asked_ == Asked::sasl) {  // to the nick asked for: nick_ is the account's name here
+    const std::string_view to = nick_asked_.empty() ? std::string_view("*") : nick_asked_;
+    if (reason.empty()) return numeric(out, to, 904, ":SASL authentication failed");
+    return numeric(out, to, 904, fmt::format(":SASL authentication failed: {}", reason));
+  }
+  switch (error) {  // registration, with PASS or without
+    case ReplyError::password_required:
+      return numeric(out, 433,
+                     fmt::format("{} :Nickname is reserved for a registered account", target_));
+    case ReplyError::server_busy:
+    case ReplyError::storage_failed:
+      return numeric(out, 263, fmt::format("{} :Please wait a while and try again.", verb_));
+    default:
+      break;
+  }
+  if (reason.empty()) return numeric(out, 464, ":Password incorrect");
+  numeric(out, 464, fmt::format(":Password refused: {}", reason));
+}
+
 void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error) const {
   if (asked_ == Asked::notice) return;  // NOTICE is never answered (RFC 2812 3.3.2)
+  if (asked_ == Asked::sasl) return login_refusal(out, error);
+  if (asked_ == Asked::registration) {
+    switch (error) {
+      case ReplyError::password_required:
+      case ReplyError::bad_credentials:
+      case ReplyError::invalid_password:
+      case ReplyError::weak_password:
+      case ReplyError::password_too_long:
+      case ReplyError::tls_required:
+      case ReplyError::login_throttled:
+      case ReplyError::server_busy:
+      case ReplyError::storage_failed:
+        return login_refusal(out, error);
+      default:
+        break;  // 432, 433, 462, 461 as below
+    }
+  }
   switch (error) {
     case ReplyError::line_too_long:
       return numeric(out, 417, ":Input line was too long");

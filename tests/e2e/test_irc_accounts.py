@@ -1,0 +1,201 @@
+#!/usr/bin/python3
+"""Accounts over irc://: the real socketchatd with accounts (its default, `optional`, kept
+in a temporary --data-dir), an account registered through the line protocol, then IRC
+clients logging in to it: SASL PLAIN over raw sockets (byte-exact lines: python3-irc
+has no SASL), PASS through python3-irc, and the nick an account reserves.
+
+Usage: /usr/bin/python3 test_irc_accounts.py PATH/TO/socketchatd [unittest options]
+Standard library and python3-irc. Every wait is bounded: sockets have timeouts, the
+bot's reactor runs with a deadline.
+"""
+
+import base64
+import os
+
+import irc.connection
+
+import daemon as e2e
+from daemon import Client, Daemon, DaemonTestCase
+from test_irc import SERVER, Bot, Irc, Reactor, numeric, pong, source
+
+PASSWORD = "password1"
+
+
+def plain(authcid, password, authzid=""):
+    """The base64 of a SASL PLAIN message: authzid NUL authcid NUL password."""
+    return base64.b64encode(f"{authzid}\0{authcid}\0{password}".encode()).decode()
+
+
+class PassBot(Bot):
+    """python3-irc's client given a password: it sends PASS before NICK and USER."""
+
+    def __init__(self, port, nick, password):
+        self.reactor = Reactor()
+        self.events = []
+        self.raw = []
+        self.sockets = []
+        self.reactor.add_global_handler("all_events", self._record, 10)
+
+        def wrap(sock):
+            sock.settimeout(e2e.TIMEOUT)
+            self.sockets.append(sock)
+            return sock
+
+        self.connection = self.reactor.server().connect(
+            "127.0.0.1", port, nick, password=password, ircname="python3-irc bot",
+            connect_factory=irc.connection.Factory(wrapper=wrap))
+
+
+class IrcAccountsTest(DaemonTestCase):
+    def setUp(self):
+        super().setUp()
+        self.daemon = self.keep_daemon(Daemon(
+            "--history", "memory", "--data-dir", os.path.join(self.tmp, "data"),
+            "--listen", "irc://127.0.0.1:0", "--listen", "tcp://127.0.0.1:0"))
+        # lina watches over the line protocol; bob's account is made by a connection
+        # that then leaves, so that the account is free to log in to.
+        self.lina = self.keep(Client(self.daemon.ports["tcp"])).login("lina")
+        registrar = self.keep(Client(self.daemon.ports["tcp"]))
+        self.assertEqual(registrar.ask(f"REGISTER bob {PASSWORD}"), "OK")
+        registrar.send("QUIT")
+        self.assertEqual(self.lina.line(), "INFO bob disconnected")
+
+    def irc(self):
+        return self.keep(Irc(self.daemon.ports["irc"]))
+
+    def sasl_start(self, client, nick="bob"):
+        """CAP LS 302, NICK, USER, CAP REQ :sasl, AUTHENTICATE PLAIN, up to its "+"."""
+        client.send("CAP LS 302", f"NICK {nick}", f"USER {nick} 0 * :{nick}")
+        self.assertEqual(client.line(), f":{SERVER} CAP * LS :sasl=PLAIN")
+        self.assertEqual(client.ask("CAP REQ :sasl"), f":{SERVER} CAP * ACK :sasl")
+        client.send("AUTHENTICATE PLAIN")
+        self.assertEqual(client.raw_line(), b"AUTHENTICATE +\r\n")
+
+    def welcome(self, client, nick):
+        """The welcome burst after CAP END, from 001 to the end of &public's names."""
+        client.send("CAP END")
+        self.assertEqual(client.line(), numeric(1, nick, f":Welcome to socketchat, {nick}"))
+        client.until(numeric(366, nick, "&public :End of /NAMES list."))
+        client.nick = nick
+
+    def assertSeenAsBob(self, client):
+        """lina sees the IRC user as bob: in WHO, and as the sender of its DM; and bob gets
+        hers."""
+        self.lina.send("WHO")
+        self.assertEqual(self.lina.lines_until_end(), ["USER bob", "USER lina"])
+        self.lina.send("DM bob hello from the line side")
+        self.assertEqual(client.line(), f"{source('lina')} PRIVMSG bob :hello from the line side")
+        client.send("PRIVMSG lina :hello from IRC")
+        self.assertEqual(self.lina.line(), "DM bob hello from IRC")
+
+    def test_sasl_plain_logs_in_then_registration_welcomes(self):
+        bob = self.irc()
+        self.sasl_start(bob)
+        bob.send(f"AUTHENTICATE {plain('bob', PASSWORD)}")
+        self.assertEqual(bob.raw_line(), b":socketchat 900 bob bob!bob@socketchat bob "
+                                         b":You are now logged in as bob\r\n")
+        self.assertEqual(bob.raw_line(), b":socketchat 903 bob :SASL authentication successful\r\n")
+        bob.send("CAP END")
+        self.assertEqual(bob.raw_line(), b":socketchat 001 bob :Welcome to socketchat, bob\r\n")
+        bob.until(numeric(366, "bob", "&public :End of /NAMES list."))
+        self.assertSeenAsBob(bob)
+        # Logged in: another SASL exchange is refused, and the account cannot be had twice.
+        self.assertEqual(bob.ask("AUTHENTICATE PLAIN"),
+                         numeric(907, "bob", ":You have already authenticated using SASL"))
+        other = self.irc()
+        self.sasl_start(other, nick="bobby")
+        other.send(f"AUTHENTICATE {plain('bob', PASSWORD)}")
+        self.assertEqual(other.line(), numeric(904, "bobby", ":SASL authentication failed: "
+                                                             "the account is in use on another connection"))
+
+    def test_sasl_with_a_nick_other_than_the_account(self):
+        client = self.irc()
+        self.sasl_start(client, nick="someone")
+        client.send(f"AUTHENTICATE {plain('bob', PASSWORD, authzid='bob')}")
+        self.assertEqual(client.lines(2), [
+            numeric(900, "bob", f"{source('bob')[1:]} bob :You are now logged in as bob"),
+            numeric(903, "bob", ":SASL authentication successful"),
+        ])
+        self.welcome(client, "bob")
+        self.assertSeenAsBob(client)
+
+    def test_sasl_wrong_password_904_then_the_nick_is_reserved(self):
+        client = self.irc()
+        self.sasl_start(client)
+        client.send(f"AUTHENTICATE {plain('bob', 'not-the-password')}")
+        self.assertEqual(client.raw_line(), b":socketchat 904 bob :SASL authentication failed\r\n")
+        # Unregistered still: CAP END is a guest's registration of a reserved nick.
+        client.send("CAP END")
+        self.assertEqual(client.raw_line(),
+                         b":socketchat 433 * bob :Nickname is reserved for a registered account\r\n")
+        client.send("NICK bob_")
+        self.assertEqual(client.line(), numeric(1, "bob_", ":Welcome to socketchat, bob_"))
+        client.until(numeric(366, "bob_", "&public :End of /NAMES list."))
+        self.lina.send("WHO")
+        self.assertEqual(self.lina.lines_until_end(), ["USER bob_", "USER lina"])
+
+    def test_sasl_retry_after_a_failure_and_an_abort(self):
+        client = self.irc()
+        self.sasl_start(client)
+        client.send("AUTHENTICATE *")
+        self.assertEqual(client.line(), numeric(906, "bob", ":SASL authentication aborted"))
+        client.send("AUTHENTICATE SCRAM-SHA-256")
+        self.assertEqual(client.lines(2), [numeric(908, "bob", "PLAIN :are available SASL mechanisms"),
+                                           numeric(904, "bob", ":SASL authentication failed")])
+        client.send("AUTHENTICATE PLAIN")
+        self.assertEqual(client.line(), "AUTHENTICATE +")
+        client.send(f"AUTHENTICATE {plain('bob', PASSWORD)}")
+        self.assertEqual(client.line(), numeric(900, "bob", "bob!bob@socketchat bob "
+                                                            ":You are now logged in as bob"))
+        self.assertEqual(client.line(), numeric(903, "bob", ":SASL authentication successful"))
+        self.welcome(client, "bob")
+        self.assertSeenAsBob(client)
+
+    def test_guest_nick_of_an_account_is_reserved(self):
+        client = self.irc()
+        client.send("NICK bob", "USER bob 0 * :Bob")
+        self.assertEqual(client.line(),
+                         numeric(433, "*", "bob :Nickname is reserved for a registered account"))
+        client.send("NICK Bob2")
+        self.assertEqual(client.line(), numeric(1, "Bob2", ":Welcome to socketchat, Bob2"))
+
+    def test_pass_logs_in_with_python_irc(self):
+        bot = self.keep(PassBot(self.daemon.ports["irc"], "bob", PASSWORD))
+        bot.wait("welcome", target="bob")
+        self.lina.send("WHO")
+        self.assertEqual(self.lina.lines_until_end(), ["USER bob", "USER lina"])
+        self.lina.send("DM bob hi bot")
+        bot.wait("privmsg", source="lina!lina@socketchat", target="bob", arguments=["hi bot"])
+        bot.connection.privmsg("lina", "hi lina")  # written at once
+        self.assertEqual(self.lina.line(), "DM bob hi lina")
+
+    def test_wrong_pass_is_464_and_a_later_pass_works(self):
+        client = self.irc()
+        client.send("PASS not-the-password", "NICK bob", "USER bob 0 * :Bob")
+        self.assertEqual(client.raw_line(), b":socketchat 464 * :Password incorrect\r\n")
+        client.send(f"PASS {PASSWORD}", "NICK bob")
+        self.assertEqual(client.line(), numeric(1, "bob", ":Welcome to socketchat, bob"))
+        client.until(numeric(366, "bob", "&public :End of /NAMES list."))
+        client.nick = "bob"
+        self.assertSeenAsBob(client)
+        self.assertEqual(client.ask("PING end"), pong("end"))
+
+
+class WithoutAccountsTest(DaemonTestCase):
+    def test_pass_is_not_looked_at_and_sasl_fails(self):
+        daemon = self.keep_daemon(Daemon("--history", "memory", "--accounts", "off",
+                                         "--listen", "irc://127.0.0.1:0"))
+        alice = self.keep(Irc(daemon.ports["irc"]))
+        alice.send("PASS any-server-password", "NICK alice", "USER alice 0 * :Alice")
+        self.assertEqual(alice.line(), numeric(1, "alice", ":Welcome to socketchat, alice"))
+        bob = self.keep(Irc(daemon.ports["irc"]))
+        bob.send("CAP LS 302", "NICK bob", "USER bob 0 * :Bob", "CAP REQ :sasl", "AUTHENTICATE PLAIN")
+        self.assertEqual(bob.lines(3), [f":{SERVER} CAP * LS :sasl=PLAIN", f":{SERVER} CAP * ACK :sasl",
+                                        "AUTHENTICATE +"])
+        bob.send(f"AUTHENTICATE {plain('bob', PASSWORD)}")
+        self.assertEqual(bob.line(), numeric(904, "bob", ":SASL authentication failed"))
+        bob.send("CAP END")  # a guest, then
+        self.assertEqual(bob.line(), numeric(1, "bob", ":Welcome to socketchat, bob"))
+
+if __name__ == "__main__":
+    e2e.main("test_irc_accounts.py")
