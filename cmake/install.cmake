@@ -28,6 +28,7 @@ install(FILES
   "${PROJECT_BINARY_DIR}/socketchatConfigVersion.cmake"
   "${PROJECT_SOURCE_DIR}/cmake/Findasio.cmake"  # for hosts that embed on their own io_context
   "${PROJECT_SOURCE_DIR}/cmake/Findsodium.cmake"  # a static library's users link libsodium
+  "${PROJECT_SOURCE_DIR}/cmake/Findjwt.cmake"  # and libjwt
   DESTINATION ${SOCKETCHAT_CMAKE_DIR})
 
 # A static library needs fmt on every link line; a shared one only privately.

@@ -110,6 +110,11 @@ ServerOptions every_setting_changed() {
   o.login_failure_window = 1min;
   o.session_token_lifetime = 1h;
   o.session_token_keys = {std::string(32, 'k')};
+  o.jwt_algorithm = "HS256";  // with the starting jwt_secret when changed alone
+  o.jwt_secret = std::string(32, 's');
+  o.jwt_public_key_file = "other.pem";  // unused while jwt_algorithm is empty
+  o.jwt_audience = "chat.example.org";
+  o.jwt_issuer = "https://app.example.org";
   return o;
 }
 
@@ -159,6 +164,7 @@ TEST_CASE("reconfigure takes every live setting and names every other one, chang
   start.history = true;  // so that a history_store may be given
   start.tls_certificate_file = "unused.crt";
   start.tls_private_key_file = "unused.key";
+  start.jwt_secret = std::string(32, 'a');  // so that jwt_algorithm HS256 alone is valid
   const ServerOptions changed = every_setting_changed();
   for (const auto& option : detail::option_table()) {
     CAPTURE(option.name);

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include <socketchat/error.hpp>
 #include <socketchat/server.hpp>
 
 #include "setting_table.hpp"
@@ -74,10 +75,13 @@ TEST_CASE("every setting has a flag, an environment variable and a config key, a
 }
 
 TEST_CASE("a reload names exactly the settings it cannot apply, each changed alone") {
-  // History in memory, and a certificate that no listener reads: each setting may change
-  // alone and still be valid.
+  // History in memory, a certificate that no listener reads, and a JWT key that nothing
+  // reads before a restart: each setting may change alone and still be valid.
   const std::vector<std::pair<std::string, std::string>> base{
-      {"history", "memory"}, {"tls-cert", "unused.crt"}, {"tls-key", "unused.key"}};
+      {"history", "memory"},
+      {"tls-cert", "unused.crt"},
+      {"tls-key", "unused.key"},
+      {"jwt-public-key-file", "unused.pem"}};
   auto with = [&](const Setting* changed) {
     std::vector<std::string> args;
     for (const auto& [key, value] : base) {
@@ -103,4 +107,23 @@ TEST_CASE("what the server names and no setting feeds is named all the same") {
   CHECK(restart_needed(settings, settings, {"a_later_setting"}) ==
         std::vector<std::string>{"a_later_setting"});
   CHECK(restart_needed(settings, settings, {"listeners"}).empty());  // host, port, listen alike
+}
+
+TEST_CASE("the JWT secret comes from its file, without a trailing newline, only when used") {
+  const std::string secret(40, 's');
+  ConfigFile file(secret + "\n");  // as `echo` writes it
+  auto options =
+      server_options(parse({"--jwt-algorithm", "HS256", "--jwt-secret-file", file.path()}));
+  CHECK(options.jwt_algorithm == "HS256");
+  CHECK(options.jwt_secret == secret);
+  CHECK_NOTHROW(options.validate());
+
+  // Off (the default): the file is not even read.
+  options = server_options(parse({"--jwt-secret-file", "no-such-file"}));
+  CHECK(options.jwt_algorithm.empty());
+  CHECK(options.jwt_secret.empty());
+
+  CHECK_THROWS_WITH_AS(
+      server_options(parse({"--jwt-algorithm", "HS256", "--jwt-secret-file", "no-such-file"})),
+      "jwt-secret-file \"no-such-file\": cannot be read", socketchat::config_error);
 }

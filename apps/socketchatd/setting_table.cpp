@@ -357,6 +357,50 @@ std::vector<Setting> make_table() {
        .feeds = {"session_token_lifetime"},
        .example = "86400",
        .binding = seconds(&O::session_token_lifetime)},
+      {.key = "jwt-algorithm",
+       .unit = "ALG",
+       .help =
+           "TOKEN also takes a JWT your application's backend signs, its sub the name to "
+           "log in as: off, HS256 (signed with the secret in --jwt-secret-file), RS256 or "
+           "ES256 (signed with the private key of the public key in --jwt-public-key-file). Only "
+           "this algorithm is accepted, whatever a token says",
+       .reload = Reload::restart,
+       .feeds = {"jwt_algorithm"},
+       .example = "RS256",
+       .binding = text(&Settings::jwt_algorithm),
+       .check = CLI::IsMember({"off", "HS256", "RS256", "ES256"})},
+      {.key = "jwt-secret-file",
+       .unit = "FILE",
+       .help = "With --jwt-algorithm HS256: the file holding the shared secret, at least 32 "
+               "bytes (a trailing newline is dropped), e.g. from openssl rand -hex 32; a file "
+               "rather than a value, which the command line would show to other users; never "
+               "logged",
+       .reload = Reload::restart,
+       .feeds = {"jwt_secret"},
+       .example = "/etc/socketchat/jwt-secret",
+       .binding = text(&Settings::jwt_secret_file)},
+      {.key = "jwt-public-key-file",
+       .unit = "FILE",
+       .help = "With --jwt-algorithm RS256 or ES256: the public key (PEM) that JWT signatures "
+               "are checked with",
+       .reload = Reload::restart,
+       .feeds = {"jwt_public_key_file"},
+       .example = "/etc/socketchat/jwt-public.pem",
+       .binding = text(&O::jwt_public_key_file)},
+      {.key = "jwt-audience",
+       .unit = "TEXT",
+       .help = "When set, a JWT's aud must name it",
+       .reload = Reload::restart,
+       .feeds = {"jwt_audience"},
+       .example = "chat.example.org",
+       .binding = text(&O::jwt_audience)},
+      {.key = "jwt-issuer",
+       .unit = "TEXT",
+       .help = "When set, a JWT's iss must be it",
+       .reload = Reload::restart,
+       .feeds = {"jwt_issuer"},
+       .example = "https://app.example.org",
+       .binding = text(&O::jwt_issuer)},
   };
 }
 

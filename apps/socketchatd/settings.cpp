@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <memory>
+
+#include <socketchat/error.hpp>
 
 #include "setting_table.hpp"
 
@@ -35,6 +39,23 @@ class EnvironmentFirstConfig : public CLI::ConfigTOML {
 
   const CLI::App& app_;
 };
+
+// The secret in `path`, without one trailing newline (as `echo` and editors leave it).
+std::string read_secret_file(const std::string& path) {
+  constexpr std::size_t max_bytes = 64 * 1024;
+  std::ifstream in(path, std::ios::binary);
+  std::string secret;
+  if (in) secret.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (!in && !in.eof()) {
+    throw socketchat::config_error("jwt-secret-file \"" + path + "\": cannot be read");
+  }
+  if (secret.size() > max_bytes) {
+    throw socketchat::config_error("jwt-secret-file \"" + path + "\": too large for a secret");
+  }
+  if (secret.ends_with('\n')) secret.pop_back();
+  if (secret.ends_with('\r')) secret.pop_back();
+  return secret;
+}
 
 bool contains(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
@@ -69,6 +90,12 @@ socketchat::ServerOptions server_options(const Settings& settings) {
                      : settings.accounts == "required" ? Accounts::required
                                                        : Accounts::optional;
   options.registration_open = settings.registration != "closed";
+  if (settings.jwt_algorithm != "off") {
+    options.jwt_algorithm = settings.jwt_algorithm;
+    if (!settings.jwt_secret_file.empty()) {
+      options.jwt_secret = read_secret_file(settings.jwt_secret_file);
+    }
+  }
   options.history_retention = std::chrono::round<std::chrono::milliseconds>(
       std::chrono::duration<double, std::ratio<86400>>(settings.history_days));
   if (!settings.listen.empty()) {

@@ -27,6 +27,8 @@ struct Settings {
   double history_days = 30;                    // retention; 0 = for ever
   std::string accounts = "optional";           // off, optional or required
   std::string registration = "open";           // open or closed
+  std::string jwt_algorithm = "off";           // off, HS256, RS256 or ES256
+  std::string jwt_secret_file;                 // HS256: the file holding the secret
   bool check_config = false;
 };
 
@@ -36,7 +38,9 @@ struct Settings {
 void add_settings(CLI::App& app, Settings& settings);
 
 // The options to start a server with: the parsed limits plus the listeners and the
-// history settings, without opening any store (see open_history()).
+// history settings, without opening any store (see open_history()). With a JWT
+// algorithm, reads the JWT secret from its file; throws socketchat::config_error when it
+// cannot.
 socketchat::ServerOptions server_options(const Settings& settings);
 
 // The settings, by key, that a reload from `started` to `next` cannot apply: those the

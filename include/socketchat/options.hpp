@@ -116,6 +116,19 @@ struct ServerOptions {
   // accepted (keep the previous key second while rotating). Empty: a random key made
   // at start, so tokens last as long as the server. Secrets: never logged.
   std::vector<std::string> session_token_keys;
+  // Tokens the host's backend mints (PROTOCOL.md and EMBEDDING.md, Accounts): TOKEN also
+  // takes a JWT signed with jwt_algorithm, whose `sub` is the name to log in as. Empty:
+  // JWTs are off, and the other jwt_ settings unused. "HS256": signed with jwt_secret, a
+  // shared secret of at least 32 bytes (never logged). "RS256", "ES256": signed with the
+  // private key whose public key is in jwt_public_key_file (PEM, read at start). Only
+  // the configured algorithm is ever accepted, whatever a token's header says.
+  std::string jwt_algorithm;
+  std::string jwt_secret;
+  std::string jwt_public_key_file;
+  // When set, a JWT's `aud` (a string, or an array of strings) must name jwt_audience, and
+  // its `iss` must be jwt_issuer. Empty: not checked.
+  std::string jwt_audience;
+  std::string jwt_issuer;
 
   // Bans and mutes (BAN, MUTE; PROTOCOL.md, Operators) that may exist at once, together;
   // past it, BAN and MUTE are refused (too-many-bans). 0 = unlimited.

@@ -52,6 +52,7 @@ AccountAuthenticator::AccountAuthenticator(const ServerOptions& options)
       store_(options.account_store ? options.account_store
                                    : std::make_shared<MemoryAccountStore>()),
       tokens_(keys_of(options)),
+      jwt_(JwtVerifier::from_options(options)),
       throttle_(options.login_failures_per_address, options.login_failures_per_account,
                 std::max(seconds{1}, duration_cast<seconds>(options.login_failure_window)),
                 max_throttled),
@@ -196,6 +197,9 @@ void AccountAuthenticator::log_in_with_token(const LoginRequest& request, Done d
   if (!throttle_.allowed(address, {}, now)) {
     return done(LoginResult::refuse(ReplyError::login_throttled));
   }
+  if (jwt_ && JwtVerifier::looks_like_jwt(request.token)) {
+    return log_in_with_jwt(request.token, std::move(address), std::move(done));
+  }
   // The signature is checked here, at once (a MAC is cheap); only a good one costs a
   // store read, on the lookup thread.
   auto claims = request.token.size() <= max_token_bytes
@@ -220,6 +224,26 @@ void AccountAuthenticator::log_in_with_token(const LoginRequest& request, Done d
         }
         done(accepted(*account));
       });
+  if (!posted) done(LoginResult::refuse(ReplyError::server_busy));
+}
+
+// A token the host minted: it vouches for `sub`, which logs in to its account if one
+// has the name, else as a guest (even when accounts are required).
+void AccountAuthenticator::log_in_with_jwt(std::string_view token, std::string address, Done done) {
+  auto name = jwt_->verify(token, SystemClock::now());
+  if (!name) {
+    throttle_.failed(address, {}, LoginThrottle::Clock::now());
+    return done(LoginResult::refuse(ReplyError::bad_token));
+  }
+  const bool posted = lookups_.post([this, name = std::move(*name), done] {
+    std::optional<Account> account;
+    try {
+      account = store_->find(name);
+    } catch (const std::exception&) {
+      return done(LoginResult::refuse(ReplyError::storage_failed));
+    }
+    done(account ? accepted(*account) : LoginResult::accept(name));
+  });
   if (!posted) done(LoginResult::refuse(ReplyError::server_busy));
 }
 

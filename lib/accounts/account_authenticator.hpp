@@ -2,10 +2,12 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "accounts/jwt_verifier.hpp"
 #include "accounts/login_throttle.hpp"
 #include "accounts/password_hash.hpp"
 #include "accounts/session_tokens.hpp"
@@ -34,6 +36,7 @@ class AccountAuthenticator final : public Authenticator {
   void log_in_with_password(const LoginRequest& request, Done done);
   void register_account(const LoginRequest& request, Done done);
   void log_in_with_token(const LoginRequest& request, Done done);
+  void log_in_with_jwt(std::string_view token, std::string address, Done done);
   void guest(const LoginRequest& request, Done done);
   void change_password(const AccountRequest& request, AccountDone done);
   void issue_token(const AccountRequest& request, AccountDone done);
@@ -52,6 +55,7 @@ class AccountAuthenticator final : public Authenticator {
   std::chrono::seconds token_lifetime_;
   std::shared_ptr<AccountStore> store_;
   SessionTokens tokens_;
+  std::optional<JwtVerifier> jwt_;  // tokens the host mints: none when jwt_algorithm is empty
   LoginThrottle throttle_;
   WorkPool hashing_;  // password hashes: slow, bounded by password_hash_queue
   WorkPool lookups_;  // store reads for guests' LOGIN and TOKEN: quick

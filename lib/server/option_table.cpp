@@ -120,6 +120,28 @@ std::string token_keys(const O& o, std::string_view) {  // secrets: never in the
   return {};
 }
 
+// JWTs (jwt_algorithm): its key, and only its key. Secrets: never in the message.
+std::string jwt(const O& o, std::string_view) {
+  if (o.jwt_algorithm.empty()) return {};  // off: the rest is unused
+  if (o.accounts == O::Accounts::off) return "jwt_algorithm is set but accounts are off";
+  if (o.jwt_algorithm == "HS256") {
+    if (o.jwt_secret.size() < 32) {
+      return "jwt_algorithm HS256 needs a jwt_secret of at least 32 bytes";
+    }
+    return when(!o.jwt_public_key_file.empty(),
+                "jwt_algorithm HS256 takes jwt_secret, not jwt_public_key_file");
+  }
+  if (o.jwt_algorithm != "RS256" && o.jwt_algorithm != "ES256") {
+    return "jwt_algorithm must be HS256, RS256, ES256 or empty";
+  }
+  if (o.jwt_public_key_file.empty()) {
+    return fmt::format("jwt_algorithm {} needs jwt_public_key_file", o.jwt_algorithm);
+  }
+  return when(
+      !o.jwt_secret.empty(),
+      fmt::format("jwt_algorithm {} takes jwt_public_key_file, not jwt_secret", o.jwt_algorithm));
+}
+
 template <auto Member>
 constexpr OptionDescriptor option(std::string_view name, Change change, Problem problem = fine) {
   return {name, change, [](const O& a, const O& b) { return a.*Member != b.*Member; },
@@ -178,6 +200,11 @@ constexpr OptionDescriptor table[] = {
     option<&O::session_token_lifetime>("session_token_lifetime", restart,
                                        positive<&O::session_token_lifetime>),
     option<&O::session_token_keys>("session_token_keys", restart, token_keys),
+    option<&O::jwt_algorithm>("jwt_algorithm", restart),
+    option<&O::jwt_secret>("jwt_secret", restart),
+    option<&O::jwt_public_key_file>("jwt_public_key_file", restart, jwt),
+    option<&O::jwt_audience>("jwt_audience", restart),
+    option<&O::jwt_issuer>("jwt_issuer", restart),
     option<&O::max_bans>("max_bans", live),
 };
 

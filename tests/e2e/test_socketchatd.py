@@ -28,7 +28,8 @@ SETTINGS = [
     "--accounts", "--registration", "--allow-plaintext-passwords", "--password-hash-passes",
     "--password-hash-memory-kib", "--password-hash-threads", "--password-hash-queue",
     "--login-failures-per-address", "--login-failures-per-account", "--login-failure-window",
-    "--session-token-lifetime", "--max-bans",
+    "--session-token-lifetime", "--jwt-algorithm", "--jwt-secret-file", "--jwt-public-key-file",
+    "--jwt-audience", "--jwt-issuer", "--max-bans",
 ]
 FLAGS = SETTINGS + ["--config", "--check-config", "--help", "--version"]
 SAMPLE_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -259,7 +260,8 @@ class SettingsTest(DaemonTest):
                                  run_daemon("--help").stdout, re.M))
         for key, value in samples.items():
             if key not in ("listen", "tls-cert", "tls-key", "ws-allowed-origin",
-                           "metrics-token"):  # examples: no default
+                           "metrics-token", "jwt-secret-file", "jwt-public-key-file",
+                           "jwt-audience", "jwt-issuer"):  # examples: no default
                 # A list is shown by --help as [a,b]: the same without quotes and spaces.
                 self.assertEqual(re.sub(r'[" ]', "", value), helped[key], key)
         # As shipped (all commented out) and with every line uncommented, it is valid.
