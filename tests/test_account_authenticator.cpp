@@ -99,7 +99,7 @@ TEST_CASE("an unknown name takes as long as a wrong password (a dummy hash)") {
   AccountAuthenticator accounts(options);
   auto fastest = [&](std::string_view name) {
     auto best = std::chrono::steady_clock::duration::max();
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < 5; ++i) {
       LoginRequest request = password_login("127.0.0.1:1", "tcp");
       request.name = name;
       auto start = std::chrono::steady_clock::now();
@@ -114,6 +114,9 @@ TEST_CASE("an unknown name takes as long as a wrong password (a dummy hash)") {
   const double unknown_ms = std::chrono::duration<double, std::milli>(unknown).count();
   CAPTURE(wrong_ms);
   CAPTURE(unknown_ms);
-  CHECK(unknown * 2 > wrong);  // without the dummy hash it would be a thousandth
-  CHECK(wrong * 2 > unknown);
+  // Without the dummy hash an unknown name would answer in a thousandth of the time.
+  // The fastest of five, and a factor of 4, leave room for a machine busy with other
+  // work while it runs.
+  CHECK(unknown * 4 > wrong);
+  CHECK(wrong * 4 > unknown);
 }

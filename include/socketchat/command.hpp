@@ -58,7 +58,7 @@ struct Command {
   // LOGIN's secret is offered, not required (IRC's PASS): without accounts it is
   // ignored, where the line protocol's second word would be part of the name.
   bool secret_optional = false;
-  std::string_view subject{};  // the user KICK, BAN, UNBAN, MUTE and UNMUTE are about
+  std::string_view subject{};              // the user KICK, BAN, UNBAN, MUTE and UNMUTE are about
   HistoryOf history_of = HistoryOf::room;  // HISTORY: whose
   bool follow_up = false;  // issued by the protocol for the same line as the command
                            // before it (IRC's NAMES after JOIN): not rate-counted again
