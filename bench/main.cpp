@@ -128,6 +128,11 @@ int main(int argc, char** argv) {
                    "Between a PONG and the probe's next PING (0: back to back)")
       ->capture_default_str();
   logins_app
+      ->add_option("--setup-concurrency", logins.setup_concurrency,
+                   "Registrations at once in the setup (0: --concurrency); past the server's "
+                   "--password-hash-queue they get ERR server-busy and are retried")
+      ->capture_default_str();
+  logins_app
       ->add_option("--per-source", logins.per_source,
                    "Connections per source address (127.0.0.2, .3, ...)")
       ->capture_default_str();

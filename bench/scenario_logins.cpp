@@ -494,7 +494,8 @@ int run_logins(const CommonOptions& common, const LoginsOptions& options) {
     Wave setup(loop, common.server(),
                {.kind = Wave::Kind::register_account,
                 .clients = total_accounts,
-                .concurrency = common.concurrency,
+                .concurrency =
+                    options.setup_concurrency != 0 ? options.setup_concurrency : common.concurrency,
                 .sources = sources(total_accounts),
                 .per_source = options.per_source},
                names, tokens);
@@ -506,6 +507,7 @@ int run_logins(const CommonOptions& common, const LoginsOptions& options) {
     report.row("setup: REGISTER + TOKEN", rate_text(total_accounts, seconds));
     json["setup_s"] = rounded(seconds);
     json["registrations_per_s"] = rounded(static_cast<double>(total_accounts) / seconds, 10);
+    report.row("setup: ERR server-busy (retried)", human_count(setup.busy_replies()));
     json["setup_busy_retries"] = setup.busy_replies();
     server_cpu_row(report, "setup:", "setup", cpu, seconds);
   }

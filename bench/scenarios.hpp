@@ -33,12 +33,13 @@ struct LatencyOptions {
 };
 
 struct LoginsOptions {
-  std::size_t accounts = 1000;      // registered in setup: b0, b1, ...
-  std::size_t password_logins = 0;  // LOGIN <name> <password>, over the accounts in turn
-  std::size_t token_logins = 0;     // TOKEN <t>, each a distinct account, all held open
-  std::uint64_t probe_pings = 0;    // idle round trips of the probe; 0 = no probe
-  double probe_gap_ms = 1;          // between a PONG and the probe's next PING
-  std::size_t per_source = 4000;    // connections per source address 127.0.0.2, .3, ...
+  std::size_t accounts = 1000;        // registered in setup: b0, b1, ...
+  std::size_t password_logins = 0;    // LOGIN <name> <password>, over the accounts in turn
+  std::size_t token_logins = 0;       // TOKEN <t>, each a distinct account, all held open
+  std::uint64_t probe_pings = 0;      // idle round trips of the probe; 0 = no probe
+  double probe_gap_ms = 1;            // between a PONG and the probe's next PING
+  std::size_t per_source = 4000;      // connections per source address 127.0.0.2, .3, ...
+  std::size_t setup_concurrency = 0;  // registrations at once; 0 = --concurrency
 };
 
 int run_fanout(const CommonOptions& common, const FanoutOptions& options);
