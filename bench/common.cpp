@@ -22,6 +22,17 @@ std::string CommonOptions::transport_label() const {
   return transport == "tcp" ? std::string() : " transport=" + transport;
 }
 
+std::vector<in_addr> source_addresses(std::size_t connections, std::size_t per_source) {
+  if (per_source == 0) throw Failure(exit_setup, "--per-source must be 1 or more");
+  std::size_t count = (connections + per_source - 1) / per_source;
+  if (count > 250) throw Failure(exit_setup, "too many source addresses: raise --per-source");
+  std::vector<in_addr> sources;
+  for (std::size_t i = 0; i < count; ++i) {
+    sources.push_back(parse_ipv4(fmt::format("127.0.0.{}", i + 2)));
+  }
+  return sources;
+}
+
 Deadline::Deadline(double seconds) : end_(now_ns() + static_cast<Nanos>(seconds * 1e9)) {}
 
 void Deadline::check(std::string_view doing) const {

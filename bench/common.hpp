@@ -2,8 +2,10 @@
 
 // Settings every scenario shares, and the overall deadline they all run under.
 
+#include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "event_loop.hpp"
 
@@ -23,6 +25,11 @@ struct CommonOptions {
   // " transport=tls" for a report's title; empty for plain TCP.
   std::string transport_label() const;
 };
+
+// 127.0.0.2, 127.0.0.3, ... enough for `connections` at `per_source` each: one
+// source address serves as many connections to the server's port as its ephemeral
+// port range holds. Throws Failure past 250 addresses.
+std::vector<in_addr> source_addresses(std::size_t connections, std::size_t per_source);
 
 // The run's overall time limit: check() throws Failure(exit_timeout) once it passed.
 class Deadline {

@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
   bench::FanoutOptions fanout;
   bench::ConnsOptions conns;
   bench::LatencyOptions latency;
+  bench::LoginsOptions logins;
 
   auto* fanout_app = app.add_subcommand(
       "fanout", "Users on the shared feed, some sending: deliveries/s, latency, losses");
@@ -101,11 +102,47 @@ int main(int argc, char** argv) {
                         "Run a windowed fanout (--users, --senders, --window) meanwhile");
   add_fanout(*latency_app, latency.fanout);
 
+  auto* logins_app = app.add_subcommand(
+      "logins", "Accounts: password logins/s, token logins/s, PING latency during password logins");
+  add_common(*logins_app, common);
+  logins_app
+      ->add_option("--accounts", logins.accounts,
+                   "Accounts registered first (b0, b1, ...; REGISTER, then TOKEN, at the "
+                   "server's password-hash cost)")
+      ->capture_default_str();
+  logins_app
+      ->add_option("--password-logins", logins.password_logins,
+                   "LOGIN <name> <password> connections, over the accounts in turn")
+      ->capture_default_str();
+  logins_app
+      ->add_option("--token-logins", logins.token_logins,
+                   "TOKEN <t> connections, one per account (at most --accounts), held open")
+      ->capture_default_str();
+  logins_app
+      ->add_option("--probe-pings", logins.probe_pings,
+                   "Round trips of a logged-in probe on the idle server, then during the "
+                   "password logins (0: no probe)")
+      ->capture_default_str();
+  logins_app
+      ->add_option("--probe-gap-ms", logins.probe_gap_ms,
+                   "Between a PONG and the probe's next PING (0: back to back)")
+      ->capture_default_str();
+  logins_app
+      ->add_option("--setup-concurrency", logins.setup_concurrency,
+                   "Registrations at once in the setup (0: --concurrency); past the server's "
+                   "--password-hash-queue they get ERR server-busy and are retried")
+      ->capture_default_str();
+  logins_app
+      ->add_option("--per-source", logins.per_source,
+                   "Connections per source address (127.0.0.2, .3, ...)")
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   try {
     if (fanout_app->parsed()) return bench::run_fanout(common, fanout);
     if (conns_app->parsed()) return bench::run_conns(common, conns);
+    if (logins_app->parsed()) return bench::run_logins(common, logins);
     return bench::run_latency(common, latency);
   } catch (const bench::Failure& e) {
     std::fflush(stdout);

@@ -2,8 +2,6 @@
 // log in, what each costs the server in resident memory, and whether a sample of
 // them still answers PING.
 
-#include <arpa/inet.h>
-
 #include <cmath>
 #include <optional>
 #include <string>
@@ -22,17 +20,6 @@ namespace {
 
 // Files the load generator needs besides its connections.
 constexpr long spare_files = 64;
-
-// 127.0.0.2, 127.0.0.3, ... enough for `connections` at `per_source` each.
-std::vector<in_addr> source_addresses(std::size_t connections, std::size_t per_source) {
-  std::size_t count = (connections + per_source - 1) / per_source;
-  if (count > 250) throw Failure(exit_setup, "too many source addresses: raise --per-source");
-  std::vector<in_addr> sources;
-  for (std::size_t i = 0; i < count; ++i) {
-    sources.push_back(parse_ipv4(fmt::format("127.0.0.{}", i + 2)));
-  }
-  return sources;
-}
 
 // The connections, and the PINGs sent to a sample of them.
 class Crowd final : public Swarm::Listener {

@@ -1,6 +1,6 @@
 #pragma once
 
-// The three scenarios. Each prints a table and one "RESULT {json}" line and returns
+// The scenarios. Each prints a table and one "RESULT {json}" line and returns
 // the process exit status (see failure.hpp).
 
 #include <cstddef>
@@ -32,9 +32,20 @@ struct LatencyOptions {
                        .drain_seconds = 5};
 };
 
+struct LoginsOptions {
+  std::size_t accounts = 1000;        // registered in setup: b0, b1, ...
+  std::size_t password_logins = 0;    // LOGIN <name> <password>, over the accounts in turn
+  std::size_t token_logins = 0;       // TOKEN <t>, each a distinct account, all held open
+  std::uint64_t probe_pings = 0;      // idle round trips of the probe; 0 = no probe
+  double probe_gap_ms = 1;            // between a PONG and the probe's next PING
+  std::size_t per_source = 4000;      // connections per source address 127.0.0.2, .3, ...
+  std::size_t setup_concurrency = 0;  // registrations at once; 0 = --concurrency
+};
+
 int run_fanout(const CommonOptions& common, const FanoutOptions& options);
 int run_conns(const CommonOptions& common, const ConnsOptions& options);
 int run_latency(const CommonOptions& common, const LatencyOptions& options);
+int run_logins(const CommonOptions& common, const LoginsOptions& options);
 
 // Shared by fanout and latency: the fanout's rows and json keys.
 class Report;
