@@ -46,7 +46,9 @@ class PassBot(Bot):
             connect_factory=irc.connection.Factory(wrapper=wrap))
 
 
-class IrcAccountsTest(DaemonTestCase):
+class AccountsDaemon(DaemonTestCase):
+    """A daemon with bob's account, lina on the line protocol, and the IRC helpers."""
+
     def setUp(self):
         super().setUp()
         self.daemon = self.keep_daemon(Daemon(
@@ -88,6 +90,8 @@ class IrcAccountsTest(DaemonTestCase):
         client.send("PRIVMSG lina :hello from IRC")
         self.assertEqual(self.lina.line(), "DM bob hello from IRC")
 
+
+class IrcAccountsTest(AccountsDaemon):
     def test_sasl_plain_logs_in_then_registration_welcomes(self):
         bob = self.irc()
         self.sasl_start(bob)
@@ -196,6 +200,53 @@ class WithoutAccountsTest(DaemonTestCase):
         self.assertEqual(bob.line(), numeric(904, "bob", ":SASL authentication failed"))
         bob.send("CAP END")  # a guest, then
         self.assertEqual(bob.line(), numeric(1, "bob", ":Welcome to socketchat, bob"))
+
+class IrcModerationTest(AccountsDaemon):
+    """A room's owner (bob's account created it) kicks and bans from IRC; the line
+    protocol's members see the same KICK."""
+
+    def owner_in_room(self):
+        bob = self.irc()
+        self.sasl_start(bob)
+        bob.send(f"AUTHENTICATE {plain('bob', PASSWORD)}")
+        bob.until(numeric(903, "bob", ":SASL authentication successful"))
+        self.welcome(bob, "bob")
+        bob.send("JOIN #lounge")
+        bob.until(numeric(366, "bob", "#lounge :End of /NAMES list."))
+        self.assertEqual(self.lina.ask("JOIN lounge"), "OK")
+        self.assertEqual(bob.line(), f":lina!lina@{SERVER} JOIN #lounge")
+        return bob
+
+    def test_owner_kicks_a_line_user(self):
+        bob = self.owner_in_room()
+        bob.send("KICK #lounge lina :be nice")
+        self.assertEqual(bob.line(), f":bob!bob@{SERVER} KICK #lounge lina :be nice")
+        self.assertEqual(self.lina.line(), "KICK lounge lina bob be nice")
+        bob.send("KICK #lounge lina", "KICK #nowhere lina")
+        self.assertEqual(bob.line(), numeric(441, "bob", "lina #lounge :They aren't on that channel"))
+        self.assertEqual(bob.line(), numeric(403, "bob", "#nowhere :No such channel"))
+
+    def test_a_guest_may_not_kick(self):
+        self.owner_in_room()
+        guest = self.irc()
+        guest.register("guest")
+        guest.send("KICK #lounge lina")
+        self.assertEqual(guest.line(), numeric(482, "guest", "#lounge :You're not channel operator"))
+
+    def test_owner_bans_by_nick_and_lifts_it(self):
+        bob = self.owner_in_room()
+        bob.send("MODE #lounge +b lina!*@*")
+        self.assertEqual(bob.line(), f":bob!bob@{SERVER} MODE #lounge +b lina")
+        self.assertEqual(bob.line(), f":bob!bob@{SERVER} KICK #lounge lina :banned")
+        self.assertEqual(self.lina.line(), "KICK lounge lina bob banned")
+        self.assertEqual(self.lina.ask("JOIN lounge"), "ERR banned")
+        bob.send("MODE #lounge +b *!*@host.example")
+        self.assertEqual(bob.line(),
+                         numeric(472, "bob", "b :Only bans of a nick (nick or nick!*@*) are known"))
+        bob.send("MODE #lounge -b lina")
+        self.assertEqual(bob.line(), f":bob!bob@{SERVER} MODE #lounge -b lina")
+        self.assertEqual(self.lina.ask("JOIN lounge"), "OK")
+
 
 if __name__ == "__main__":
     e2e.main("test_irc_accounts.py")

@@ -140,6 +140,7 @@ const IrcConnection::CommandSpec* IrcConnection::find_command(std::string_view n
       {"LIST", &IrcConnection::list, 0, When::registered},
       {"TOPIC", &IrcConnection::topic, 1, When::registered},
       {"MODE", &IrcConnection::mode, 1, When::registered},
+      {"KICK", &IrcConnection::kick, 2, When::registered},
       {"AWAY", &IrcConnection::away, 0, When::registered},
       {"USERHOST", &IrcConnection::userhost, 0, When::registered},
       {"CAP", &IrcConnection::cap, 0, When::any},    // 410
@@ -541,6 +542,9 @@ Flow IrcConnection::mode(const IrcMessage& m, DecodeHandler& handler) {
     if (modes.empty()) return numeric_step(handler, 221, "+");
     return Flow::next;  // +i, +w and the like change nothing here
   }
+  if ((modes == "+b" || modes == "-b") && m.count > 2 && !is_public(target)) {
+    return ban(target, modes, m.param(2), handler);
+  }
   if (modes == "b" || modes == "+b") {
     return numeric_step(handler, 368, fmt::format("{} :End of channel ban list", target));
   }
@@ -551,6 +555,36 @@ Flow IrcConnection::mode(const IrcMessage& m, DecodeHandler& handler) {
   std::string_view room = room_of(target);
   if (room.empty()) return numeric_step(handler, 403, fmt::format("{} :No such channel", target));
   return command_step(handler, Asked::mode, target, {.verb = Verb::room_info, .name = room});
+}
+
+// KICK #room nick [:reason]: for an operator or the room's owner (docs/IRC.md).
+Flow IrcConnection::kick(const IrcMessage& m, DecodeHandler& handler) {
+  std::string_view channel = m.param(0);
+  std::string_view room = room_of(channel);
+  if (room.empty()) return numeric_step(handler, 403, fmt::format("{} :No such channel", channel));
+  thread_local std::string scratch;
+  std::string_view reason = m.count > 2 ? trim(strip_controls(m.param(2), scratch)) : "";
+  subject_.assign(m.param(1));
+  return command_step(handler, Asked::kick, channel,
+                      {.verb = Verb::kick, .name = room, .text = reason, .subject = m.param(1)});
+}
+
+// MODE #room +b/-b <nick>[!*@*]: a room ban by name; a mask that names no nick (the
+// server bans names, not hosts) is refused.
+Flow IrcConnection::ban(std::string_view channel, std::string_view change, std::string_view mask,
+                        DecodeHandler& handler) {
+  std::string_view room = room_of(channel);
+  if (room.empty()) return numeric_step(handler, 403, fmt::format("{} :No such channel", channel));
+  std::string_view nick = mask.substr(0, mask.find('!'));
+  if (mask.size() > nick.size() && mask.substr(nick.size()) != "!*@*") nick = {};
+  if (!is_valid_name(nick)) {
+    return numeric_step(handler, 472,
+                        fmt::format("b :Only bans of a nick (nick or nick!*@*) are known"));
+  }
+  subject_ = fmt::format("{} {}", change, nick);
+  return command_step(
+      handler, Asked::ban, channel,
+      {.verb = change == "+b" ? Verb::ban : Verb::unban, .name = room, .subject = nick});
 }
 
 Flow IrcConnection::away(const IrcMessage& m, DecodeHandler& handler) {

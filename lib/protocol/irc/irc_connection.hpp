@@ -63,6 +63,8 @@ class IrcConnection final : public Decoder, public Protocol {
     ping,
     quit,
     sasl,  // the LOGIN of a SASL PLAIN exchange
+    kick,  // subject_: the nick
+    ban,   // MODE #room +b/-b: subject_ holds "+b nick" or "-b nick"
   };
 
   // irc_connection.cpp: one line, as a sequence of steps (Hub commands and local
@@ -103,6 +105,9 @@ class IrcConnection final : public Decoder, public Protocol {
   Flow list(const IrcMessage& message, DecodeHandler& handler);
   Flow topic(const IrcMessage& message, DecodeHandler& handler);
   Flow mode(const IrcMessage& message, DecodeHandler& handler);
+  Flow kick(const IrcMessage& message, DecodeHandler& handler);
+  Flow ban(std::string_view channel, std::string_view change, std::string_view mask,
+           DecodeHandler& handler);
   Flow away(const IrcMessage& message, DecodeHandler& handler);
   Flow userhost(const IrcMessage& message, DecodeHandler& handler);
   Flow authenticate(const IrcMessage& message, DecodeHandler& handler);
@@ -172,6 +177,7 @@ class IrcConnection final : public Decoder, public Protocol {
   Asked awaiting_ = Asked::none;  // a command the Hub answers later (Handled::pending)
   std::string verb_;              // as the client spelled it, for numerics that name it
   std::string target_;            // channel or nick, as the client spelled it
+  std::string subject_;           // KICK's nick, MODE's ban change (Asked::kick, ban)
   // What the handler said of the last command handed over (Handled::refused): encode()
   // only reads them, so it stays pure.
   bool registered_ = false;  // the LOGIN was not refused

@@ -118,6 +118,8 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
         fmt::format_to(it, ":{} JOIN {}\r\n", irc_source(nick_), target_);
       } else if (asked_ == Asked::part) {
         fmt::format_to(it, ":{} PART {}\r\n", irc_source(nick_), target_);
+      } else if (asked_ == Asked::ban) {
+        fmt::format_to(it, ":{} MODE {} {}\r\n", irc_source(nick_), target_, subject_);
       }
       break;
     case Notice::error:
@@ -347,6 +349,10 @@ void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error) const
     case ReplyError::empty_message:
       return numeric(out, 412, ":No text to send");
     case ReplyError::no_such_user:
+      if (asked_ == Asked::kick) {
+        return numeric(out, 441,
+                       fmt::format("{} {} :They aren't on that channel", subject_, target_));
+      }
       numeric(out, 401, fmt::format("{} :No such nick/channel", target_));
       if (asked_ == Asked::whois) end_of_whois(out);
       return;
@@ -396,11 +402,24 @@ void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error) const
     case ReplyError::bad_token:
     case ReplyError::not_registered:
     case ReplyError::server_busy:
-    case ReplyError::not_operator:
-    case ReplyError::banned:
-    case ReplyError::muted:
-    case ReplyError::too_many_bans:
       break;
+    case ReplyError::not_operator:
+      return numeric(out, 482, fmt::format("{} :You're not channel operator", target_));
+    case ReplyError::banned:
+      if (asked_ == Asked::join) {
+        return numeric(out, 474, fmt::format("{} :Cannot join channel (+b)", target_));
+      }
+      if (asked_ == Asked::registration) {
+        return numeric(out, 465, ":You are banned from this server");
+      }
+      break;
+    case ReplyError::muted:
+      if (!target_.empty() && (target_.front() == '#' || target_.front() == '&')) {
+        return numeric(out, 404, fmt::format("{} :Cannot send to channel (muted)", target_));
+      }
+      break;
+    case ReplyError::too_many_bans:
+      return numeric(out, 478, fmt::format("{} :Channel ban list is full", target_));
   }
   fmt::format_to(std::back_inserter(out), ":{} NOTICE {} :{}\r\n", server, me(), code_of(error));
 }
