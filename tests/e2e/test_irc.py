@@ -661,13 +661,13 @@ class QueryTest(IrcTestCase):
         daemon = self.start()
         alice = self.irc(daemon, "alice")
         self.assertReplies(alice, ["PING token", "PING :two words", "ping lower", "PING", "PONG :socketchat",
-                                   "PONG", "FOO bar", "foo", "OPER admin secret", "KICK #general bob"], [
+                                   "PONG", "FOO bar", "foo", "OPER admin secret", "KNOCK #general"], [
             pong("token"), pong("two words"), pong("lower"),
             numeric(409, "alice", ":No origin specified"),
             numeric(421, "alice", "FOO :Unknown command"),
             numeric(421, "alice", "foo :Unknown command"),
             numeric(421, "alice", "OPER :Unknown command"),
-            numeric(421, "alice", "KICK :Unknown command"),
+            numeric(421, "alice", "KNOCK :Unknown command"),
         ])
         # PING works before registration too.
         self.assertEqual(self.irc(daemon).ask("PING early"), pong("early"))
