@@ -83,6 +83,8 @@ std::string_view verb_name(Verb verb) {
       return "mute";
     case Verb::unmute:
       return "unmute";
+    case Verb::oper:
+      return "oper";
     case Verb::unknown:
       return "unknown";
   }

@@ -174,6 +174,27 @@ TEST_CASE_FIXTURE(Fixture, "an operator bans server-wide: out at once, and no LO
   op.expect_line("KICK lounge alice root");
 }
 
+TEST_CASE_FIXTURE(Fixture, "OPER with an operator's account makes any user an operator") {
+  RunningServer s(options);
+  registered(s.port, "root").send("QUIT\n");
+  registered(s.port, "plain").send("QUIT\n");
+  REQUIRE(store->set_operator("root", true));
+  auto guest = logged_in(s.port, "guest");
+  auto bob = logged_in(s.port, "bob");
+  guest.send("BAN * bob\n");
+  guest.expect_line("ERR not-operator");
+  guest.send("OPER root wrong-password\nOPER nobody root-password\nOPER plain plain-password\n");
+  guest.expect_line("ERR bad-credentials");
+  guest.expect_line("ERR bad-credentials");
+  guest.expect_line("ERR not-operator");  // the right password, but no operator's role
+  guest.send("OPER root\nOPER root root-password\nBAN * bob\n");
+  guest.expect_line("ERR missing-argument");
+  guest.expect_line("OK");
+  guest.expect_line("OK");
+  bob.expect_line("INFO banned");
+  bob.expect_eof();
+}
+
 TEST_CASE_FIXTURE(Fixture, "bans and mutes are bounded by max_bans") {
   options.max_bans = 2;
   RunningServer s(options);

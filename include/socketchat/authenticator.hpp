@@ -69,6 +69,8 @@ struct AccountRequest {
   enum class Kind {
     change_password,  // PASSWD <old> <new>
     issue_token,      // TOKEN: a session token to log back in with
+    become_operator,  // OPER <account> <password>: `account` is the operator's account,
+                      // not necessarily the asker's name
   };
   Kind kind = Kind::issue_token;
   std::string_view account{};       // the account's name, as logged in
@@ -114,8 +116,8 @@ class Authenticator {
   // REGISTER, TOKEN and PASSWD are unknown commands).
   virtual bool handles_accounts() const noexcept { return false; }
 
-  // An account owner's PASSWD or TOKEN request, as authenticate(): answer once, now or
-  // later, from any thread.
+  // An account owner's PASSWD or TOKEN request, or anyone's OPER, as authenticate():
+  // answer once, now or later, from any thread.
   virtual void account(const AccountRequest& request, AccountDone done) {
     (void)request;
     done({.error = ReplyError::unknown_command});

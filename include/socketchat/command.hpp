@@ -31,6 +31,7 @@ enum class Verb {
   unban,
   mute,
   unmute,
+  oper,  // OPER <account> <password>: name, secret
   unknown
 };
 

@@ -83,6 +83,9 @@ void AccountAuthenticator::account(const AccountRequest& request, AccountDone do
   if (request.kind == AccountRequest::Kind::change_password) {
     return change_password(request, std::move(done));
   }
+  if (request.kind == AccountRequest::Kind::become_operator) {
+    return become_operator(request, std::move(done));
+  }
   issue_token(request, std::move(done));
 }
 
@@ -257,6 +260,38 @@ void AccountAuthenticator::issue_token(const AccountRequest& request, AccountDon
     } catch (const std::exception&) {
       done({.error = ReplyError::storage_failed});
     }
+  });
+  if (!posted) done({.error = ReplyError::server_busy});
+}
+
+// OPER: the password of an operator's account, checked like a LOGIN's (the same
+// timing for an unknown name, the same throttling), makes the asker an operator.
+void AccountAuthenticator::become_operator(const AccountRequest& request, AccountDone done) {
+  if (plaintext_refused(request.transport, request.remote)) {
+    return done({.error = ReplyError::tls_required});
+  }
+  std::string address(address_of(request.remote));
+  if (!throttle_.allowed(address, request.account, LoginThrottle::Clock::now())) {
+    return done({.error = ReplyError::login_throttled});
+  }
+  const bool posted = hashing_.post([this, address = std::move(address),
+                                     name = std::string(request.account),
+                                     password = std::string(request.password), done] {
+    std::optional<Account> account;
+    try {
+      account = store_->find(name);
+    } catch (const std::exception&) {
+      return done({.error = ReplyError::storage_failed});
+    }
+    const bool match = account && password.size() <= max_password_bytes
+                           ? verify_password(account->password_hash, password)
+                           : verify_nothing(password, cost_);
+    if (!match) {
+      throttle_.failed(address, name, LoginThrottle::Clock::now());
+      return done({.error = ReplyError::bad_credentials});
+    }
+    throttle_.succeeded(address, name);
+    done(account->is_operator ? AccountResult{} : AccountResult{.error = ReplyError::not_operator});
   });
   if (!posted) done({.error = ReplyError::server_busy});
 }

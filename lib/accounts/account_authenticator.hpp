@@ -39,6 +39,7 @@ class AccountAuthenticator final : public Authenticator {
   void log_in_with_jwt(std::string_view token, std::string address, Done done);
   void guest(const LoginRequest& request, Done done);
   void change_password(const AccountRequest& request, AccountDone done);
+  void become_operator(const AccountRequest& request, AccountDone done);
   void issue_token(const AccountRequest& request, AccountDone done);
 
   // Why a password may not even be looked at here: a plain transport from outside

@@ -115,6 +115,7 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
       room_info(from, command.name);
       break;
     case Verb::change_password:
+    case Verb::oper:
       return account_request(from, command);
     case Verb::kick:
       kick(from, command);

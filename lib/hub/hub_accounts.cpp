@@ -20,14 +20,24 @@ Hub::After Hub::account_request(Peer& from, const Command& command) {
     request.password = command.secret;
     request.new_password = command.new_secret;
   }
-  if (!from.account()) {  // a guest has no account to change or log back in to
+  if (command.verb == Verb::oper) {
+    if (command.name.empty() || command.secret.empty()) {
+      reply_error(from, ReplyError::missing_argument);
+      return After::stay;
+    }
+    request.kind = AccountRequest::Kind::become_operator;
+    request.account = command.name;
+    request.password = command.secret;
+  } else if (!from.account()) {  // a guest has no account to change or log back in to
     reply_error(from, ReplyError::not_registered);
     return After::stay;
   }
+  const bool oper = request.kind == AccountRequest::Kind::become_operator;
   auto pending = std::make_shared<PendingAnswer<AccountResult>>(
-      gate_, from.shared_peer(), [](Hub& hub, Peer& peer, const AccountResult& result) {
+      gate_, from.shared_peer(), [oper](Hub& hub, Peer& peer, const AccountResult& result) {
         if (peer.closing() || hub.stopping()) return;
         if (result.error) return reply_error(peer, *result.error);
+        if (oper) peer.operator_.store(true, std::memory_order_relaxed);
         if (!result.token.empty()) {
           return reply(peer, {.notice = Notice::token, .text = result.token});
         }

@@ -92,7 +92,7 @@ void Hub::log_in(Peer& from, std::string_view name, const LoginResult* account, 
   if (account && account->account) {
     // Its DMs since the account began are its own (PROTOCOL.md, Accounts).
     from.account_ = true;
-    from.operator_ = account->is_operator;
+    from.operator_.store(account->is_operator, std::memory_order_relaxed);
     from.login_unix_ms_ = account->account_created_unix_ms;
   }
   // IRC's welcome tells the room limit (CHANLIMIT). A TOKEN login is told its name,

@@ -47,8 +47,9 @@ class Peer {
   bool logged_in() const noexcept { return !name_.empty(); }
   // Logged in to an account (the name is its owner's), not as a guest.
   bool account() const noexcept { return account_; }
-  // Logged in to an operator's account.
-  bool is_operator() const noexcept { return operator_; }
+  // Logged in to an operator's account, or became one (OPER). Set on the peer's strand,
+  // read by others' commands (an owner may not kick an operator): any thread.
+  bool is_operator() const noexcept { return operator_.load(std::memory_order_relaxed); }
   // Set with the name: when the LOGIN happened on the history clock (unix ms); for an
   // account, when it was created. A guest's name has no owner, so HISTORY @<user>
   // shows only the DMs stamped from then on.
@@ -72,7 +73,7 @@ class Peer {
   std::string remote_;
   std::string name_;  // as spelled at LOGIN
   bool account_ = false;
-  bool operator_ = false;
+  std::atomic<bool> operator_{false};
   std::int64_t login_unix_ms_ = 0;
   std::uint64_t refusals_ = 0;
   std::atomic<bool> closing_{false};

@@ -661,12 +661,12 @@ class QueryTest(IrcTestCase):
         daemon = self.start()
         alice = self.irc(daemon, "alice")
         self.assertReplies(alice, ["PING token", "PING :two words", "ping lower", "PING", "PONG :socketchat",
-                                   "PONG", "FOO bar", "foo", "OPER admin secret", "KNOCK #general"], [
+                                   "PONG", "FOO bar", "foo", "KILL bob", "KNOCK #general"], [
             pong("token"), pong("two words"), pong("lower"),
             numeric(409, "alice", ":No origin specified"),
             numeric(421, "alice", "FOO :Unknown command"),
             numeric(421, "alice", "foo :Unknown command"),
-            numeric(421, "alice", "OPER :Unknown command"),
+            numeric(421, "alice", "KILL :Unknown command"),
             numeric(421, "alice", "KNOCK :Unknown command"),
         ])
         # PING works before registration too.

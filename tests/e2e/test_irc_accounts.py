@@ -11,6 +11,7 @@ bot's reactor runs with a deadline.
 
 import base64
 import os
+import subprocess
 
 import irc.connection
 
@@ -246,6 +247,29 @@ class IrcModerationTest(AccountsDaemon):
         bob.send("MODE #lounge -b lina")
         self.assertEqual(bob.line(), f":bob!bob@{SERVER} MODE #lounge -b lina")
         self.assertEqual(self.lina.ask("JOIN lounge"), "OK")
+
+
+class IrcOperTest(AccountsDaemon):
+    """OPER with an operator's account: the role given by the admin command on the
+    running server's data directory."""
+
+    def test_oper_needs_an_operators_account(self):
+        client = self.irc()
+        client.register("guest")
+        client.send("OPER bob wrong-password", f"OPER bob {PASSWORD}", "OPER bob")
+        self.assertEqual(client.line(), numeric(464, "guest", ":Password incorrect"))
+        self.assertEqual(client.line(), numeric(491, "guest", ":No O-lines for your host"))
+        self.assertEqual(client.line(), numeric(461, "guest", "OPER :Not enough parameters"))
+        granted = subprocess.run(
+            [e2e.PATH, "accounts", "grant-op", "bob", "--data-dir", os.path.join(self.tmp, "data")],
+            capture_output=True, text=True, timeout=e2e.TIMEOUT, check=False)
+        self.assertEqual(granted.returncode, 0, granted.stderr)
+        self.assertEqual(client.ask(f"OPER bob {PASSWORD}"),
+                         numeric(381, "guest", ":You are now an IRC operator"))
+        # An operator may kick in any room, though it neither owns it nor is in it.
+        self.assertEqual(self.lina.ask("JOIN den"), "OK")
+        client.send("KICK #den lina :operator's call")
+        self.assertEqual(self.lina.line(), "KICK den lina guest operator's call")
 
 
 if __name__ == "__main__":

@@ -141,6 +141,7 @@ const IrcConnection::CommandSpec* IrcConnection::find_command(std::string_view n
       {"TOPIC", &IrcConnection::topic, 1, When::registered},
       {"MODE", &IrcConnection::mode, 1, When::registered},
       {"KICK", &IrcConnection::kick, 2, When::registered},
+      {"OPER", &IrcConnection::oper, 2, When::registered},
       {"AWAY", &IrcConnection::away, 0, When::registered},
       {"USERHOST", &IrcConnection::userhost, 0, When::registered},
       {"CAP", &IrcConnection::cap, 0, When::any},    // 410
@@ -567,6 +568,13 @@ Flow IrcConnection::kick(const IrcMessage& m, DecodeHandler& handler) {
   subject_.assign(m.param(1));
   return command_step(handler, Asked::kick, channel,
                       {.verb = Verb::kick, .name = room, .text = reason, .subject = m.param(1)});
+}
+
+// OPER <account> <password>: an operator's account's credentials make this
+// connection an operator (docs/IRC.md).
+Flow IrcConnection::oper(const IrcMessage& m, DecodeHandler& handler) {
+  return command_step(handler, Asked::oper, {},
+                      {.verb = Verb::oper, .name = m.param(0), .secret = m.param(1)});
 }
 
 // MODE #room +b/-b <nick>[!*@*]: a room ban by name; a mask that names no nick (the

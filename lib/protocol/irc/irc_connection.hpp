@@ -65,6 +65,7 @@ class IrcConnection final : public Decoder, public Protocol {
     sasl,  // the LOGIN of a SASL PLAIN exchange
     kick,  // subject_: the nick
     ban,   // MODE #room +b/-b: subject_ holds "+b nick" or "-b nick"
+    oper,
   };
 
   // irc_connection.cpp: one line, as a sequence of steps (Hub commands and local
@@ -106,6 +107,7 @@ class IrcConnection final : public Decoder, public Protocol {
   Flow topic(const IrcMessage& message, DecodeHandler& handler);
   Flow mode(const IrcMessage& message, DecodeHandler& handler);
   Flow kick(const IrcMessage& message, DecodeHandler& handler);
+  Flow oper(const IrcMessage& message, DecodeHandler& handler);
   Flow ban(std::string_view channel, std::string_view change, std::string_view mask,
            DecodeHandler& handler);
   Flow away(const IrcMessage& message, DecodeHandler& handler);

@@ -118,6 +118,8 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
         fmt::format_to(it, ":{} JOIN {}\r\n", irc_source(nick_), target_);
       } else if (asked_ == Asked::part) {
         fmt::format_to(it, ":{} PART {}\r\n", irc_source(nick_), target_);
+      } else if (asked_ == Asked::oper) {
+        numeric(out, 381, ":You are now an IRC operator");
       } else if (asked_ == Asked::ban) {
         fmt::format_to(it, ":{} MODE {} {}\r\n", irc_source(nick_), target_, subject_);
       }
@@ -311,7 +313,10 @@ void IrcConnection::login_refusal(fmt::memory_buffer& out, ReplyError error) con
 void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error) const {
   if (asked_ == Asked::notice) return;  // NOTICE is never answered (RFC 2812 3.3.2)
   if (asked_ == Asked::sasl) return login_refusal(out, error);
-  if (asked_ == Asked::registration) {
+  if (asked_ == Asked::oper && error == ReplyError::not_operator) {
+    return numeric(out, 491, ":No O-lines for your host");
+  }
+  if (asked_ == Asked::registration || asked_ == Asked::oper) {
     switch (error) {
       case ReplyError::password_required:
       case ReplyError::bad_credentials:

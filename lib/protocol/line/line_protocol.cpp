@@ -36,6 +36,7 @@ constexpr VerbName verbs[] = {
     {"UNBAN", Verb::unban},
     {"MUTE", Verb::mute},
     {"UNMUTE", Verb::unmute},
+    {"OPER", Verb::oper},
 };
 
 // The HELP listing: "HELP <verb> <synopsis>" lines, then END.
@@ -57,6 +58,7 @@ constexpr std::string_view help_text =
     "HELP UNBAN <room|*> <username> - lift a ban\n"
     "HELP MUTE <room|*> <username> - silence a user in a room, or everywhere\n"
     "HELP UNMUTE <room|*> <username> - lift a mute\n"
+    "HELP OPER <account> <password> - become an operator with an operator's account\n"
     "HELP PING [token] - check the connection; answered PONG [token]\n"
     "HELP QUIT - close the connection\n"
     "HELP HELP - list the commands\n"
@@ -186,6 +188,9 @@ Command LineProtocol::parse(std::string_view line, std::string& scratch) {
       break;
     case Verb::change_password:
       command.secret = take_word(rest, command.new_secret);
+      break;
+    case Verb::oper:
+      command.name = take_word(rest, command.secret);
       break;
     case Verb::kick:
     case Verb::ban:
