@@ -107,7 +107,7 @@ int passwd(socketchat::AccountStore& store, const Request& request) {
   if (!store.find(request.account)) return refuse(no_such_account(request.account));
   auto hash = new_password_hash(request);
   if (!hash) return refused;
-  // A new password signs out every session of the old one.
+  // A new password revokes every session token minted under the old one.
   if (!store.set_password_hash(request.account, *hash, true)) {
     return refuse(no_such_account(request.account));
   }
