@@ -316,8 +316,8 @@ std::string welcome(const IrcProtocol& shared, const std::string& nick) {
          numeric("003", ":This server was created " + shared.created()) +
          numeric("004", "socketchat " + v + " i nt") +
          numeric("005",
-                 "CHANTYPES=#& NICKLEN=32 CHANNELLEN=33 CASEMAPPING=ascii PREFIX=() "
-                 "CHANMODES=,,,nt NETWORK=socketchat :are supported by this server") +
+                 "CHANTYPES=#& NICKLEN=32 CHANNELLEN=33 CASEMAPPING=ascii PREFIX=(o)@ "
+                 "CHANMODES=b,,,nt NETWORK=socketchat :are supported by this server") +
          numeric("422", ":MOTD File is missing") + ":" + nick + "!" + nick +
          "@socketchat JOIN &public\r\n" + numeric("353", "= &public :" + nick) +
          numeric("366", "&public :End of /NAMES list.");

@@ -48,7 +48,8 @@ struct ServerMessage {
   std::string_view user{};
   std::string_view text{};
   std::string_view room{};
-  std::string_view by{};  // kicked: who kicked
+  std::string_view by{};     // kicked: who kicked
+  std::string_view owner{};  // user_list of a room: its owner's ASCII lower-case name, if any
   std::span<const std::string_view> names{};
   std::span<const RoomSummary> rooms{};
   std::span<const HistoryRecord> history{};

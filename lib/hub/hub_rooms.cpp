@@ -65,11 +65,14 @@ void Hub::who_in_room(Peer& from, std::string_view room) {
   if (from.closing()) return;  // nothing it is sent now would be delivered
   std::vector<std::string_view> names;
   std::shared_lock lock(mutex_);  // the names point into the directory: keep it until encoded
-  if (!directory_->list_members(ascii_lower(room), names)) {
+  const std::string room_key = ascii_lower(room);
+  if (!directory_->list_members(room_key, names)) {
     lock.unlock();
     return reply_error(from, ReplyError::no_such_room);
   }
-  reply_list(from, {.notice = Notice::user_list, .names = names});
+  reply_list(
+      from,
+      {.notice = Notice::user_list, .owner = directory_->room_owner(room_key), .names = names});
 }
 
 void Hub::list_rooms(Peer& from) {

@@ -28,7 +28,7 @@ from test_websocket import WsClient
 
 SERVER = "socketchat"  # the server's name in every numeric and as every user's host
 MAX_LINE = 512  # RFC 2812 2.3: bytes in one IRC line, CR LF included
-ISUPPORT = ("CHANTYPES=#& CHANLIMIT=#:20 NICKLEN=32 CHANNELLEN=33 CASEMAPPING=ascii PREFIX=() CHANMODES=,,,nt "
+ISUPPORT = ("CHANTYPES=#& CHANLIMIT=#:20 NICKLEN=32 CHANNELLEN=33 CASEMAPPING=ascii PREFIX=(o)@ CHANMODES=b,,,nt "
             "NETWORK=socketchat :are supported by this server")
 Reactor = getattr(irc.client, "Reactor", None) or irc.client.IRC  # named IRC in older versions (8.5)
 

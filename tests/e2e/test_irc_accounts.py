@@ -227,6 +227,20 @@ class IrcModerationTest(AccountsDaemon):
         self.assertEqual(bob.line(), numeric(441, "bob", "lina #lounge :They aren't on that channel"))
         self.assertEqual(bob.line(), numeric(403, "bob", "#nowhere :No such channel"))
 
+    def test_the_owner_is_marked_at_in_names_and_who(self):
+        self.owner_in_room()
+        guest = self.irc()
+        guest.register("guest")
+        self.assertEqual(guest.ask("NAMES #lounge", 2), [
+            numeric(353, "guest", "= #lounge :@bob lina"),
+            numeric(366, "guest", "#lounge :End of /NAMES list."),
+        ])
+        self.assertEqual(guest.ask("WHO #lounge", 3), [
+            numeric(352, "guest", f"#lounge bob {SERVER} {SERVER} bob H@ :0 bob"),
+            numeric(352, "guest", f"#lounge lina {SERVER} {SERVER} lina H :0 lina"),
+            numeric(315, "guest", "#lounge :End of /WHO list."),
+        ])
+
     def test_a_guest_may_not_kick(self):
         self.owner_in_room()
         guest = self.irc()

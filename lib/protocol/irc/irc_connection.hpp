@@ -137,8 +137,9 @@ class IrcConnection final : public Decoder, public Protocol {
   // A refused registration or SASL LOGIN (the Accounts table in docs/IRC.md).
   void login_refusal(fmt::memory_buffer& out, ReplyError error) const;
   // Lists stop short of max_bytes (0: no limit) with a 416 before their end numeric.
+  // `owner`: the room's owner (lower case), marked @ (PREFIX=(o)@); empty: none.
   void user_list(fmt::memory_buffer& out, std::span<const std::string_view> names,
-                 std::size_t max_bytes) const;
+                 std::string_view owner, std::size_t max_bytes) const;
   void room_list(fmt::memory_buffer& out, std::span<const RoomSummary> rooms,
                  std::size_t max_bytes) const;
   // ":socketchat <code> <to> <rest>\r\n"; `to` is me() unless given.

@@ -128,7 +128,7 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
       error_reply(out, m.error);
       break;
     case Notice::user_list:
-      user_list(out, m.names, m.max_bytes);
+      user_list(out, m.names, m.owner, m.max_bytes);
       break;
     case Notice::room_list:
       room_list(out, m.rooms, m.max_bytes);
@@ -170,8 +170,8 @@ void IrcConnection::welcome(fmt::memory_buffer& out, std::size_t room_limit) con
   const std::string chanlimit =
       room_limit == 0 ? std::string() : fmt::format("CHANLIMIT=#:{} ", room_limit);
   numeric(out, nick_, 5,
-          fmt::format("CHANTYPES=#& {}NICKLEN=32 CHANNELLEN=33 CASEMAPPING=ascii PREFIX=() "
-                      "CHANMODES=,,,nt NETWORK={} :are supported by this server",
+          fmt::format("CHANTYPES=#& {}NICKLEN=32 CHANNELLEN=33 CASEMAPPING=ascii PREFIX=(o)@ "
+                      "CHANMODES=b,,,nt NETWORK={} :are supported by this server",
                       chanlimit, server));
   numeric(out, nick_, 422, ":MOTD File is missing");
   // Every IRC user is in the public feed (the line protocol's MSG). Its names list
@@ -185,7 +185,7 @@ void IrcConnection::welcome(fmt::memory_buffer& out, std::size_t room_limit) con
 
 // A list of users answers NAMES (and a JOIN) or WHO.
 void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::string_view> names,
-                              std::size_t max_bytes) const {
+                              std::string_view owner, std::size_t max_bytes) const {
   switch (asked_) {
     case Asked::join_names:
     case Asked::names: {
@@ -206,6 +206,7 @@ void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::stri
         } else {
           out.push_back(' ');
         }
+        if (!owner.empty() && iequals_ascii(name, owner)) out.push_back('@');  // the room's owner
         out.append(name);
         line += out.size() - before;
         if (!budget.add(out.size() + 2)) break;  // with the CR LF that ends its line
@@ -222,8 +223,9 @@ void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::stri
       const ListEnd end(me(), "WHO", 315, fmt::format("{} :End of /WHO list.", target_));
       const std::string_view channel = one_user ? std::string_view("*") : target_;
       auto who_line = [&](std::string_view name) {
-        fmt::format_to(std::back_inserter(out), ":{} 352 {} {} {} {} {} {} H :0 {}\r\n", server,
-                       me(), channel, name, server, server, name, name);
+        const bool owns = !one_user && !owner.empty() && iequals_ascii(name, owner);
+        fmt::format_to(std::back_inserter(out), ":{} 352 {} {} {} {} {} {} H{} :0 {}\r\n", server,
+                       me(), channel, name, server, server, name, owns ? "@" : "", name);
       };
       if (one_user) {  // one line at most
         for (auto name : names) {
