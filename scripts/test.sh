@@ -5,7 +5,10 @@
 #   1. warnings as errors (-Wall -Wextra -Werror): every test;
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer: every test again, but for the
 #      consumer tests (outside projects that build without the sanitizer flags);
-#   3. ThreadSanitizer: the integration and end-to-end tests.
+#   3. ThreadSanitizer: the integration and end-to-end tests (built without the unit
+#      tests and the benchmark, which it does not run).
+# Debug builds with line tables only (-g1): sanitizer reports keep file and line, and
+# the builds take about a sixth less time than with full debug information.
 # Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +25,8 @@ run_suite() {  # name, "ctest selection arguments", extra cmake arguments...
   local name=$1 select=$2
   shift 2
   echo "=== build: $name"
-  cmake -S . -B "build/$name" -DCMAKE_BUILD_TYPE=Debug -DSOCKETCHAT_WERROR=ON "$@" >/dev/null
+  cmake -S . -B "build/$name" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 \
+    -DSOCKETCHAT_WERROR=ON "$@" >/dev/null
   cmake --build "build/$name" -j"$jobs"
   echo "=== test: $name"
   # shellcheck disable=SC2086  # the selection is a list of arguments
@@ -35,6 +39,7 @@ run_suite asan '-LE consumer' \
   "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined"
 # -Wno-tsan: GCC 12 warns that TSan does not model atomic_thread_fence, which Asio uses.
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" run_suite tsan '-L integration|e2e' \
+  -DSOCKETCHAT_UNIT_TESTS=OFF -DSOCKETCHAT_BENCH=OFF \
   "-DCMAKE_CXX_FLAGS=-fsanitize=thread -fno-omit-frame-pointer -Wno-tsan" \
   "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread"
 echo "=== all suites passed"

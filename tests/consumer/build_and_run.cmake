@@ -2,7 +2,8 @@
 # --build-and-test builds serially, which doubled the suite's time), then runs a command.
 # Run as a script:
 #   cmake -DSOURCE=<project> -DBINARY_DIR=<dir> -DGENERATOR=<generator>
-#         -DBUILD_TYPE=<type> [-DCONFIGURE="-Da=1|-Db=2"] [-DLAUNCHER=<compiler launcher>]
+#         -DBUILD_TYPE=<type> [-DCONFIGURE="-Da=1|-Db=2"] [-DTYPE_FLAGS=<flags>]
+#         [-DLAUNCHER=<compiler launcher>]
 #         -DRUN="<program>|<argument>|..." -P build_and_run.cmake
 # CONFIGURE and RUN separate their words with | so that a word may hold a ; (a list).
 # A RUN program without a / is looked for in BINARY_DIR.
@@ -14,6 +15,10 @@ endforeach()
 
 string(REPLACE "|" ";" configure "${CONFIGURE}")
 string(REPLACE "|" ";" run "${RUN}")
+if(DEFINED TYPE_FLAGS)  # CMAKE_CXX_FLAGS_<BUILD_TYPE>: the flags the project uses
+  string(TOUPPER "${BUILD_TYPE}" type)
+  list(APPEND configure "-DCMAKE_CXX_FLAGS_${type}=${TYPE_FLAGS}")
+endif()
 if(LAUNCHER)
   list(APPEND configure "-DCMAKE_CXX_COMPILER_LAUNCHER=${LAUNCHER}")
 endif()
