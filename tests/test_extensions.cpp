@@ -27,7 +27,7 @@ using Socket = asio::basic_stream_socket<asio::ip::tcp, sc::ConnectionExecutor>;
 
 class TcpStream final : public sc::Stream {
  public:
-  explicit TcpStream(Socket socket) : socket_(std::move(socket)) {}
+  TcpStream(Socket socket, bool encrypted) : socket_(std::move(socket)), encrypted_(encrypted) {}
   sc::ConnectionExecutor get_executor() override { return socket_.get_executor(); }
   void read(Received received) override {
     socket_.async_read_some(asio::buffer(buffer_),
@@ -42,16 +42,27 @@ class TcpStream final : public sc::Stream {
     std::error_code ignored;
     socket_.close(ignored);
   }
+  bool encrypted() const noexcept override { return encrypted_; }
 
  private:
   Socket socket_;
+  bool encrypted_;
   std::array<char, 4096> buffer_;
+};
+
+// How a transport presents its connections: whether they say they are encrypted, and
+// the remote it names them by ("plain:<address>" unless given, as a proxy's transport
+// would name its clients by their own addresses).
+struct Presented {
+  bool encrypted = false;
+  std::string remote{};
 };
 
 class TcpListening final : public sc::Listening {
  public:
-  TcpListening(sc::Acceptor& acceptor)
+  TcpListening(sc::Acceptor& acceptor, Presented presented)
       : acceptor_(acceptor),
+        presented_(std::move(presented)),
         listener_(acceptor.context(), {asio::ip::make_address("127.0.0.1"), 0}) {
     accept();
   }
@@ -66,21 +77,28 @@ class TcpListening final : public sc::Listening {
       if (ec == asio::error::operation_aborted || !listener_.is_open()) return;
       if (ec) return acceptor_.accept_failed(ec);
       std::string address = socket.remote_endpoint().address().to_string();
-      acceptor_.accept(std::make_unique<TcpStream>(std::move(socket)), "plain:" + address, address);
+      std::string remote = presented_.remote.empty() ? "plain:" + address : presented_.remote;
+      acceptor_.accept(std::make_unique<TcpStream>(std::move(socket), presented_.encrypted),
+                       std::move(remote), address);
       accept();
     });
   }
 
   sc::Acceptor& acceptor_;
+  Presented presented_;
   asio::ip::tcp::acceptor listener_;
 };
 
 class PlainTransport final : public sc::Transport {
  public:
+  explicit PlainTransport(Presented presented = {}) : presented_(std::move(presented)) {}
   std::unique_ptr<sc::Listening> listen(std::string_view address, sc::Acceptor& acceptor) override {
     if (address != "loopback") throw sc::config_error("plain:// listens on plain://loopback only");
-    return std::make_unique<TcpListening>(acceptor);
+    return std::make_unique<TcpListening>(acceptor, presented_);
   }
+
+ private:
+  Presented presented_;
 };
 
 // ---- a protocol: "<verb> <rest>" lines in lower case, "<from>: <text>" out ----
@@ -184,6 +202,30 @@ TEST_CASE("a registered transport: its users chat with everyone, and the limits 
   third.expect_eof();
   server.stop();
   over_plain.expect_line("INFO server shutting down");
+}
+
+TEST_CASE("a registered transport says whether its streams are encrypted; passwords follow") {
+  // Both name their clients by an address outside loopback (203.0.113.7, a proxy's
+  // client): only the one whose streams say they are encrypted is given passwords.
+  sc::ServerOptions options;
+  options.listen("plain://loopback");
+  options.listen("sealed://loopback");
+  sc::Server server(options);
+  server.add_transport("plain", std::make_shared<PlainTransport>(
+                                    Presented{.encrypted = false, .remote = "203.0.113.7:5000"}));
+  server.add_transport("sealed", std::make_shared<PlainTransport>(
+                                     Presented{.encrypted = true, .remote = "203.0.113.7:5001"}));
+  server.start();
+  LineClient plain(server.port(0)), sealed(server.port(1));
+  plain.send("REGISTER pat pat-password\n");
+  plain.expect_line("ERR tls-required");
+  sealed.send("REGISTER pat pat-password\n");
+  sealed.expect_line("OK");
+  plain.send("LOGIN pat pat-password\n");
+  plain.expect_line("ERR tls-required");
+  plain.send("LOGIN guest\n");  // no password: a guest is welcome over anything
+  plain.expect_line("OK");
+  server.stop();
 }
 
 TEST_CASE("the line protocol's listeners can speak IRC: tcp://...?protocol=irc") {

@@ -53,6 +53,10 @@ class UnixStream final : public socketchat::Stream {
     socket_.close(ignored);  // the read and write in flight end with operation_aborted
   }
 
+  // Nobody but this machine's users can reach the socket, and the kernel carries the
+  // bytes: the server's accounts take passwords over it as over TLS.
+  bool encrypted() const noexcept override { return true; }
+
  private:
   Socket socket_;
   std::array<char, 16 * 1024> buffer_;  // the bytes read() hands over, until the next read

@@ -27,8 +27,10 @@ struct LoginRequest {
   std::string_view password{};   // with kind password and register_account
   std::string_view token{};      // with kind token
   std::string_view remote{};     // "address:port" of the client, as in events
-  std::string_view transport{};  // "tcp", "tls", "ws", "wss", "irc", "ircs", a scheme
-                                 // an embedder registered, or "local"; may be empty
+  std::string_view transport{};  // "tcp", "tls", "ws", "wss", a scheme an embedder
+                                 // registered, or "local"; may be empty
+  bool encrypted = false;  // nobody on the way reads it: TLS, wss, in-process, or an
+                           // embedder's Stream that says so (Stream::encrypted)
   std::uint64_t connection = 0;  // the connection's number, as in events
 };
 
@@ -78,6 +80,7 @@ struct AccountRequest {
   std::string_view new_password{};  // change_password
   std::string_view remote{};
   std::string_view transport{};
+  bool encrypted = false;  // as in LoginRequest
   std::uint64_t connection = 0;
 };
 

@@ -53,6 +53,10 @@ class Stream {
   virtual void write(std::span<const asio::const_buffer> bytes, Done done) = 0;
   // Closes at once; operations in flight end with an error.
   virtual void close() = 0;
+  // True if nobody between the client and the server can read or alter what it carries
+  // (TLS, a local socket): the server's accounts accept passwords over it from anywhere
+  // (an Authenticator sees it as LoginRequest::encrypted).
+  virtual bool encrypted() const noexcept { return false; }
 };
 
 // What the server offers a transport that listens: the threads to run on, and where

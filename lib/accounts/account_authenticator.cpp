@@ -1,7 +1,5 @@
 #include "accounts/account_authenticator.hpp"
 
-#include <algorithm>
-#include <array>
 
 #include <asio/ip/address.hpp>
 
@@ -89,14 +87,11 @@ void AccountAuthenticator::account(const AccountRequest& request, AccountDone do
   issue_token(request, std::move(done));
 }
 
-bool AccountAuthenticator::plaintext_refused(std::string_view transport,
-                                             std::string_view remote) const {
-  static constexpr std::array<std::string_view, 4> encrypted = {"tls", "wss", "ircs", "local"};
-  if (allow_plaintext_) return false;
-  if (std::find(encrypted.begin(), encrypted.end(), transport) != encrypted.end()) return false;
+bool AccountAuthenticator::plaintext_refused(bool encrypted, std::string_view remote) const {
+  if (allow_plaintext_ || encrypted) return false;
   std::error_code ec;
   auto address = asio::ip::make_address(std::string(address_of(remote)), ec);
-  if (ec) return false;  // not an IP peer (a Unix socket's): on this machine
+  if (ec) return true;  // not an IP address: a transport that could be anywhere
   return !address.is_loopback() &&
          !(address.is_v6() && address.to_v6().is_v4_mapped() &&
            asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).is_loopback());
@@ -130,7 +125,7 @@ void AccountAuthenticator::guest(const LoginRequest& request, Done done) {
 }
 
 void AccountAuthenticator::log_in_with_password(const LoginRequest& request, Done done) {
-  if (plaintext_refused(request.transport, request.remote)) {
+  if (plaintext_refused(request.encrypted, request.remote)) {
     return done(LoginResult::refuse(ReplyError::tls_required));
   }
   std::string address(address_of(request.remote));
@@ -170,7 +165,7 @@ void AccountAuthenticator::log_in_with_password(const LoginRequest& request, Don
 
 void AccountAuthenticator::register_account(const LoginRequest& request, Done done) {
   if (!registration_open_) return done(LoginResult::refuse(ReplyError::registration_closed));
-  if (plaintext_refused(request.transport, request.remote)) {
+  if (plaintext_refused(request.encrypted, request.remote)) {
     return done(LoginResult::refuse(ReplyError::tls_required));
   }
   if (auto unfit = unfit_password(request.password)) return done(LoginResult::refuse(*unfit));
@@ -267,7 +262,7 @@ void AccountAuthenticator::issue_token(const AccountRequest& request, AccountDon
 // OPER: the password of an operator's account, checked like a LOGIN's (the same
 // timing for an unknown name, the same throttling), makes the asker an operator.
 void AccountAuthenticator::become_operator(const AccountRequest& request, AccountDone done) {
-  if (plaintext_refused(request.transport, request.remote)) {
+  if (plaintext_refused(request.encrypted, request.remote)) {
     return done({.error = ReplyError::tls_required});
   }
   std::string address(address_of(request.remote));
@@ -297,7 +292,7 @@ void AccountAuthenticator::become_operator(const AccountRequest& request, Accoun
 }
 
 void AccountAuthenticator::change_password(const AccountRequest& request, AccountDone done) {
-  if (plaintext_refused(request.transport, request.remote)) {
+  if (plaintext_refused(request.encrypted, request.remote)) {
     return done({.error = ReplyError::tls_required});
   }
   if (auto unfit = unfit_password(request.new_password)) return done({.error = *unfit});

@@ -42,9 +42,9 @@ class AccountAuthenticator final : public Authenticator {
   void become_operator(const AccountRequest& request, AccountDone done);
   void issue_token(const AccountRequest& request, AccountDone done);
 
-  // Why a password may not even be looked at here: a plain transport from outside
-  // loopback, unless allowed.
-  bool plaintext_refused(std::string_view transport, std::string_view remote) const;
+  // Why a password may not even be looked at here: a connection that is not encrypted
+  // (Stream::encrypted) from anything but a loopback IP address, unless allowed.
+  bool plaintext_refused(bool encrypted, std::string_view remote) const;
   // Why a new password cannot be an account's (REGISTER, PASSWD), or nullopt.
   static std::optional<ReplyError> unfit_password(std::string_view password);
   LoginResult accepted(const Account& account);

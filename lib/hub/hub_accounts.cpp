@@ -10,6 +10,7 @@ Hub::After Hub::account_request(Peer& from, const Command& command) {
   AccountRequest request{.account = from.name(),
                          .remote = from.remote(),
                          .transport = from.transport(),
+                         .encrypted = from.encrypted(),
                          .connection = from.id()};
   if (command.verb == Verb::change_password) {
     if (command.secret.empty() || command.new_secret.empty()) {

@@ -23,8 +23,10 @@ std::optional<ReplyError> Hub::try_login(Peer& peer, std::string_view name) {
 }
 
 Hub::After Hub::login(Peer& from, const Command& command) {
-  LoginRequest request{
-      .remote = from.remote(), .transport = from.transport(), .connection = from.id()};
+  LoginRequest request{.remote = from.remote(),
+                       .transport = from.transport(),
+                       .encrypted = from.encrypted(),
+                       .connection = from.id()};
   std::string_view secret = command.secret;
   switch (command.verb) {
     case Verb::token:

@@ -38,6 +38,8 @@ class Peer {
   // What the client came over, for an Authenticator: "tcp", "tls", "ws", "wss", or
   // "local" for an in-process user; empty where the connection does not say.
   virtual std::string_view transport() const noexcept { return {}; }
+  // Nobody on the way can read what it sends (TLS, in-process; LoginRequest::encrypted).
+  virtual bool encrypted() const noexcept { return false; }
 
   std::uint64_t id() const noexcept { return id_; }
   const std::string& remote() const noexcept { return remote_; }

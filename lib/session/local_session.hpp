@@ -56,6 +56,7 @@ class LocalSession final : public Peer,
   std::shared_ptr<Peer> shared_peer() override { return shared_from_this(); }
   void defer(std::function<void()> task) override;
   std::string_view transport() const noexcept override { return "local"; }
+  bool encrypted() const noexcept override { return true; }  // never leaves the process
   void shut_down() override;
   void expel(Payload words) override;
 

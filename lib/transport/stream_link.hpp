@@ -23,6 +23,7 @@ class StreamLink : public NoControlFrames {
       : stream_(std::move(stream)), transport_(std::move(transport)) {}
 
   std::string_view transport_name() const noexcept { return transport_; }
+  bool encrypted() const noexcept { return stream_->encrypted(); }
   Executor get_executor() { return stream_->get_executor(); }
 
   template <class Ready>

@@ -45,6 +45,7 @@ class TcpLink : public NoControlFrames {
  public:
   static constexpr const char* transport = "tcp";
   std::string_view transport_name() const noexcept { return transport; }
+  static constexpr bool encrypted() noexcept { return false; }
   static constexpr std::size_t read_chunk = 64 * 1024;
 
   explicit TcpLink(TcpSocket socket) : socket_(std::move(socket)) {}

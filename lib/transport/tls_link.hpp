@@ -27,6 +27,7 @@ class TlsLink : public NoControlFrames {
  public:
   static constexpr const char* transport = "tls";
   std::string_view transport_name() const noexcept { return transport; }
+  static constexpr bool encrypted() noexcept { return true; }
   static constexpr std::size_t read_chunk = 16 * 1024;
 
   TlsLink(TcpSocket socket, std::shared_ptr<asio::ssl::context> context)

@@ -76,6 +76,19 @@ class UnixSocketTest(ChatCase):
         # A Unix client has no address: the transport names it by path and number.
         self.assertIn(f"new connection from unix:{self.path}#1", server.stderr())
 
+    def test_passwords_over_the_socket(self):
+        # Its streams say they are encrypted (nobody on the way reads them): a password
+        # is taken over it, though the client has no loopback address.
+        server = self.start_unix()
+        alice = self.client(server, unix_path=self.path)
+        self.expect_reply(alice, "REGISTER alice alice-password", "OK")
+        alice.send("QUIT")
+        self.assertIsNone(alice.recv_line())  # closed: the name is free again
+        again = self.client(server, unix_path=self.path)
+        self.expect_reply(again, "LOGIN alice wrong-password", "ERR bad-credentials")
+        self.expect_reply(again, "LOGIN alice alice-password", "OK")
+        self.stop(server)
+
     def test_another_server_does_not_take_the_socket(self):
         server = self.start_unix()
         other = self.run_another()

@@ -47,6 +47,7 @@ class WebSocketLink final : private WebSocketHandler {
   static constexpr const char* transport =
       std::string_view(Inner::transport) == "tcp" ? "ws" : "wss";
   std::string_view transport_name() const noexcept { return transport; }
+  static constexpr bool encrypted() noexcept { return Inner::encrypted(); }
   static constexpr std::size_t max_frame_payload = 64 * 1024;  // what one outgoing frame carries
   // Pongs held for admit_control: one read's worth (a pong is smaller than its ping).
   // Pings beyond that, were admit_control never called, get no pong.
