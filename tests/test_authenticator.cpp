@@ -73,7 +73,7 @@ class TestAuthenticator final : public Authenticator {
     }).join();
   }
 
-  // "<name> <remote> <connection> <password>|<token>|<transport>"
+  // "<name> <remote> <connection> <password>|<token>|<transport>|<plain or encrypted>"
   std::vector<std::string> requests() {
     std::lock_guard lock(mutex_);
     return requests_;
@@ -83,7 +83,7 @@ class TestAuthenticator final : public Authenticator {
   static std::string request_of(const LoginRequest& r) {
     return std::string(r.name) + " " + std::string(r.remote) + " " + std::to_string(r.connection) +
            " " + std::string(r.password) + "|" + std::string(r.token) + "|" +
-           std::string(r.transport);
+           std::string(r.transport) + (r.encrypted ? "|encrypted" : "|plain");
   }
 
   std::mutex mutex_;
@@ -189,8 +189,8 @@ TEST_CASE_FIXTURE(Fixture, "a refused LOGIN gets the authenticator's code, and m
   for (const auto& request : asked) {
     CAPTURE(request);
     CHECK(request.find(" 0 ") == std::string::npos);  // a connection number is given
-    // No password or token yet; the transport the connection came over.
-    CHECK(request.ends_with(" ||tcp"));
+    // No password or token yet; the transport the connection came over, not encrypted.
+    CHECK(request.ends_with(" ||tcp|plain"));
   }
 }
 
