@@ -45,8 +45,8 @@ LoginRequest password_login(std::string_view remote, bool encrypted) {
 TEST_CASE("a password over a plain transport from outside loopback is not looked at") {
   AccountAuthenticator accounts(cheap());
   // Not an IP address: it could come from anywhere unless its transport says otherwise.
-  for (const char* remote : {"203.0.113.5:4000", "[2001:db8::1]:4000", "10.0.0.1:1",
-                             "/run/chat.sock", "relay:17"}) {
+  for (const char* remote :
+       {"203.0.113.5:4000", "[2001:db8::1]:4000", "10.0.0.1:1", "/run/chat.sock", "relay:17"}) {
     CAPTURE(remote);
     auto result = ask(accounts, password_login(remote, false));
     CHECK_FALSE(result.accepted);

@@ -3,7 +3,10 @@
 // or token reaches an event.
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include <socketchat/memory_account_store.hpp>
@@ -42,6 +45,44 @@ std::string token_of(LineClient& client) {
   REQUIRE(line->rfind("TOKEN ", 0) == 0);
   return line->substr(6);
 }
+
+// An account store whose lookups wait until the test opens the gate, as a slow disk
+// would; counts the lookups that have begun.
+class GatedStore final : public AccountStore {
+ public:
+  std::optional<Account> find(std::string_view name) override {
+    std::unique_lock lock(mutex_);
+    ++entered_;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return open_; });
+    return accounts_.find(name);
+  }
+  bool create(const Account& a) override { return accounts_.create(a); }
+  bool set_password_hash(std::string_view n, std::string_view h, bool r) override {
+    return accounts_.set_password_hash(n, h, r);
+  }
+  bool set_operator(std::string_view n, bool o) override { return accounts_.set_operator(n, o); }
+  bool revoke_tokens(std::string_view n) override { return accounts_.revoke_tokens(n); }
+  bool remove(std::string_view n) override { return accounts_.remove(n); }
+  std::vector<Account> list() override { return accounts_.list(); }
+
+  bool entered(int n) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, std::chrono::seconds{5}, [&] { return entered_ >= n; });
+  }
+  void open() {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  MemoryAccountStore accounts_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int entered_ = 0;
+  bool open_ = false;
+};
 
 }  // namespace
 
@@ -171,6 +212,46 @@ TEST_CASE("one connection per account") {
   second.expect_line("ERR username-taken");
   second.send("TOKEN " + token + "\n");
   second.expect_line("ERR username-taken");
+}
+
+// Waits of both kinds are bounded: store lookups (a guest's LOGIN asks whether the name
+// is registered) by account_lookup_queue, password checks by password_hash_queue.
+TEST_CASE("the queues for the store and for password checks are bounded: then server-busy") {
+  for (bool passwords : {false, true}) {
+    CAPTURE(passwords);
+    auto store = std::make_shared<GatedStore>();
+    ServerOptions options = accounts_options();
+    options.account_store = store;
+    (passwords ? options.password_hash_queue : options.account_lookup_queue) = 1;
+    const std::string password = passwords ? " some-password" : "";
+    RunningServer server(options);
+    struct OpenAtEnd {  // a failed check must not leave the server's stop waiting on it
+      GatedStore& store;
+      ~OpenAtEnd() { store.open(); }
+    } open_at_end{*store};
+    LineClient first(server.port), second(server.port), third(server.port);
+    first.send("LOGIN first" + password + "\n");  // the store is slow to answer
+    REQUIRE(store->entered(1));
+    second.send("LOGIN second" + password + "\n");  // one waits; the other finds it full
+    third.send("LOGIN third" + password + "\n");
+    // Whichever came second is refused at once; the queued one waits for the store.
+    std::optional<std::string> busy;
+    LineClient* waiting = nullptr;
+    for (int turn = 0; turn < 100 && !busy; ++turn) {
+      if ((busy = second.read_line(std::chrono::milliseconds{50}))) {
+        waiting = &third;
+      } else if ((busy = third.read_line(std::chrono::milliseconds{50}))) {
+        waiting = &second;
+      }
+    }
+    REQUIRE(busy);
+    CHECK(*busy == "ERR server-busy");
+    store->open();
+    // No such accounts: guests are welcome, passwords wrong.
+    const std::string answer = passwords ? "ERR bad-credentials" : "OK";
+    first.expect_line(answer);
+    waiting->expect_line(answer);
+  }
 }
 
 TEST_CASE("modes: required lets no guest in; off has no accounts at all") {

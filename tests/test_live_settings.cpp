@@ -105,9 +105,11 @@ ServerOptions every_setting_changed() {
   o.password_hash_memory_kib = 1024;
   o.password_hash_threads = 2;
   o.password_hash_queue = 8;
+  o.account_lookup_queue = 9;
   o.login_failures_per_address = 3;
   o.login_failures_per_account = 2;
   o.login_failure_window = 1min;
+  o.login_throttle_entries = 10;
   o.session_token_lifetime = 1h;
   o.session_token_keys = {std::string(32, 'k')};
   o.jwt_algorithm = "HS256";  // with the starting jwt_secret when changed alone

@@ -29,8 +29,8 @@ struct LoginRequest {
   std::string_view remote{};     // "address:port" of the client, as in events
   std::string_view transport{};  // "tcp", "tls", "ws", "wss", a scheme an embedder
                                  // registered, or "local"; may be empty
-  bool encrypted = false;  // nobody on the way reads it: TLS, wss, in-process, or an
-                           // embedder's Stream that says so (Stream::encrypted)
+  bool encrypted = false;        // nobody on the way reads it: TLS, wss, in-process, or an
+                                 // embedder's Stream that says so (Stream::encrypted)
   std::uint64_t connection = 0;  // the connection's number, as in events
 };
 

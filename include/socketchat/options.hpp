@@ -92,7 +92,8 @@ struct ServerOptions {
   enum class Accounts { off, optional, required };
   Accounts accounts = Accounts::optional;
   bool registration_open = true;  // false: REGISTER is refused, operators create accounts
-  // Passwords over tcp://, ws:// and irc:// from outside loopback (else tls-required).
+  // Passwords over connections that are not encrypted (tcp://, ws://, irc://; see
+  // Stream::encrypted) from outside loopback (else tls-required).
   bool allow_plaintext_passwords = false;
   // Where accounts live (SqliteAccountStore for disk); none given: in memory.
   std::shared_ptr<AccountStore> account_store;
@@ -104,12 +105,18 @@ struct ServerOptions {
   // them: past that, a login is answered server-busy.
   unsigned password_hash_threads = 1;
   std::size_t password_hash_queue = 256;
+  // Account lookups (a TOKEN's account, a REGISTER's name) that may wait for the thread
+  // that reads the account store: past that, server-busy.
+  std::size_t account_lookup_queue = 10000;
   // Failed logins (a wrong password, a bad token) allowed within login_failure_window
   // from one address, and for one account from anywhere; past them: login-throttled.
   // 0 = unlimited.
   std::size_t login_failures_per_address = 20;
   std::size_t login_failures_per_account = 10;
   std::chrono::milliseconds login_failure_window{std::chrono::minutes{5}};
+  // Addresses, and accounts, whose failures are counted at most (each): a full table
+  // forgets the expired and then the oldest. Its memory bound (about 100 bytes each).
+  std::size_t login_throttle_entries = 100000;
   // How long a session token (TOKEN) is valid.
   std::chrono::milliseconds session_token_lifetime{std::chrono::hours{24 * 30}};
   // Keys that sign session tokens, 32 bytes each: the first signs, every one is

@@ -1,5 +1,6 @@
 #include "accounts/account_authenticator.hpp"
 
+#include <algorithm>
 
 #include <asio/ip/address.hpp>
 
@@ -15,10 +16,6 @@ using SystemClock = std::chrono::system_clock;
 
 constexpr std::size_t min_password_bytes = 8;
 constexpr std::size_t max_token_bytes = 512;
-// Accounts and addresses the throttle keeps counts for, each: its memory bound.
-constexpr std::size_t max_throttled = 100'000;
-// Store reads waiting for the lookup thread: past it, server-busy.
-constexpr std::size_t max_lookups_queued = 10'000;
 
 std::vector<std::string> keys_of(const ServerOptions& options) {
   if (!options.session_token_keys.empty()) return options.session_token_keys;
@@ -53,9 +50,9 @@ AccountAuthenticator::AccountAuthenticator(const ServerOptions& options)
       jwt_(JwtVerifier::from_options(options)),
       throttle_(options.login_failures_per_address, options.login_failures_per_account,
                 std::max(seconds{1}, duration_cast<seconds>(options.login_failure_window)),
-                max_throttled),
+                options.login_throttle_entries),
       hashing_("password-hash", options.password_hash_threads, options.password_hash_queue),
-      lookups_("account-lookup", 1, max_lookups_queued) {}
+      lookups_("account-lookup", 1, options.account_lookup_queue) {}
 
 AccountAuthenticator::~AccountAuthenticator() {
   // Jobs hold `this`: they end before the members they use.

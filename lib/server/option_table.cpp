@@ -34,6 +34,11 @@ std::string positive(const O& o, std::string_view name) {
   return (o.*Duration).count() <= 0 ? fmt::format("{} must be positive", name) : "";
 }
 
+template <auto Count>
+std::string at_least_one(const O& o, std::string_view name) {
+  return o.*Count == 0 ? fmt::format("{} must be at least 1", name) : "";
+}
+
 std::string tls_files(const O& o, std::string_view) {
   return when(o.tls_certificate_file.empty() != o.tls_private_key_file.empty(),
               "tls_certificate_file and tls_private_key_file go together");
@@ -193,10 +198,14 @@ constexpr OptionDescriptor table[] = {
     option<&O::password_hash_memory_kib>("password_hash_memory_kib", restart, hash_cost),
     option<&O::password_hash_threads>("password_hash_threads", restart, hash_threads),
     option<&O::password_hash_queue>("password_hash_queue", restart),
+    option<&O::account_lookup_queue>("account_lookup_queue", restart,
+                                     at_least_one<&O::account_lookup_queue>),
     option<&O::login_failures_per_address>("login_failures_per_address", restart),
     option<&O::login_failures_per_account>("login_failures_per_account", restart),
     option<&O::login_failure_window>("login_failure_window", restart,
                                      positive<&O::login_failure_window>),
+    option<&O::login_throttle_entries>("login_throttle_entries", restart,
+                                       at_least_one<&O::login_throttle_entries>),
     option<&O::session_token_lifetime>("session_token_lifetime", restart,
                                        positive<&O::session_token_lifetime>),
     option<&O::session_token_keys>("session_token_keys", restart, token_keys),

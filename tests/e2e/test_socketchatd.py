@@ -27,7 +27,8 @@ SETTINGS = [
     "--max-reply-bytes", "--history-memory-bytes", "--connection-limit-exempt", "--metrics-token",
     "--accounts", "--registration", "--allow-plaintext-passwords", "--password-hash-passes",
     "--password-hash-memory-kib", "--password-hash-threads", "--password-hash-queue",
-    "--login-failures-per-address", "--login-failures-per-account", "--login-failure-window",
+    "--account-lookup-queue", "--login-failures-per-address", "--login-failures-per-account",
+    "--login-failure-window", "--login-throttle-entries",
     "--session-token-lifetime", "--jwt-algorithm", "--jwt-secret-file", "--jwt-public-key-file",
     "--jwt-audience", "--jwt-issuer", "--max-bans",
 ]
