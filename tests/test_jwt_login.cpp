@@ -4,15 +4,11 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
-#include <cstdlib>
-#include <memory>
 #include <string>
-
-#include <jwt.h>
-#include <sodium.h>
 
 #include <socketchat/server.hpp>
 
+#include "support/jwt_mint.hpp"
 #include "support/line_client.hpp"
 #include "support/running_server.hpp"
 
@@ -41,28 +37,9 @@ long unix_now() {
 
 // What the host's backend does: an HS256 JWT for `sub`, valid for `lifetime` seconds.
 std::string mint(const std::string& sub, long lifetime = 300, const std::string& key = secret) {
-  jwt_t* raw = nullptr;
-  REQUIRE(jwt_new(&raw) == 0);
-  std::unique_ptr<jwt_t, decltype(&jwt_free)> jwt(raw, jwt_free);
-  REQUIRE(jwt_add_grant(jwt.get(), "sub", sub.c_str()) == 0);
-  REQUIRE(jwt_add_grant_int(jwt.get(), "iat", unix_now()) == 0);
-  REQUIRE(jwt_add_grant_int(jwt.get(), "exp", unix_now() + lifetime) == 0);
-  REQUIRE(jwt_set_alg(jwt.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(key.data()),
-                      static_cast<int>(key.size())) == 0);
-  char* text = jwt_encode_str(jwt.get());
-  REQUIRE(text != nullptr);
-  std::string token(text);
-  std::free(text);
-  return token;
-}
-
-std::string base64url(const std::string& bytes) {
-  std::string text(
-      sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-  sodium_bin2base64(text.data(), text.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                    bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  text.resize(text.find('\0'));
-  return text;
+  return mint_jwt(JWT_ALG_HS256, key,
+                  R"({"sub":")" + sub + R"(","iat":)" + std::to_string(unix_now()) + R"(,"exp":)" +
+                      std::to_string(unix_now() + lifetime) + "}");
 }
 
 }  // namespace

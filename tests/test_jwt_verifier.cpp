@@ -18,10 +18,12 @@
 
 #include "accounts/jwt_verifier.hpp"
 #include "socketchat/error.hpp"
+#include "support/jwt_mint.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace socketchat;
 using namespace socketchat::detail;
+using namespace socketchat::test;
 using std::chrono::seconds;
 
 namespace {
@@ -66,21 +68,6 @@ const KeyPair& ec() {
   return pair;
 }
 
-// A token with `claims` (JSON), signed by libjwt with `algorithm` and `key`.
-std::string mint(jwt_alg_t algorithm, const std::string& key, const std::string& claims) {
-  jwt_t* raw = nullptr;
-  REQUIRE(jwt_new(&raw) == 0);
-  std::unique_ptr<jwt_t, decltype(&jwt_free)> jwt(raw, jwt_free);
-  REQUIRE(jwt_add_grants_json(jwt.get(), claims.c_str()) == 0);
-  REQUIRE(jwt_set_alg(jwt.get(), algorithm, reinterpret_cast<const unsigned char*>(key.data()),
-                      static_cast<int>(key.size())) == 0);
-  char* text = jwt_encode_str(jwt.get());
-  REQUIRE(text != nullptr);
-  std::string token(text);
-  std::free(text);
-  return token;
-}
-
 // Claims for `sub` that are valid now, with `more` (JSON members) added.
 std::string claims(const std::string& sub = "alice", const std::string& more = "") {
   return R"({"sub":")" + sub + R"(","exp":)" + std::to_string(now_unix + 300) +
@@ -88,16 +75,7 @@ std::string claims(const std::string& sub = "alice", const std::string& more = "
 }
 
 std::string hs256(const std::string& claims_json = claims()) {
-  return mint(JWT_ALG_HS256, secret, claims_json);
-}
-
-std::string base64url(const std::string& bytes) {
-  std::string text(
-      sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-  sodium_bin2base64(text.data(), text.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                    bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  text.resize(text.find('\0'));
-  return text;
+  return mint_jwt(JWT_ALG_HS256, secret, claims_json);
 }
 
 JwtVerifier hs256_verifier(std::string audience = {}, std::string issuer = {}) {
@@ -115,10 +93,10 @@ JwtVerifier rs256_verifier() {
 
 TEST_CASE("a valid token gives its sub, under each algorithm") {
   CHECK(hs256_verifier().verify(hs256(), now) == "alice");
-  CHECK(rs256_verifier().verify(mint(JWT_ALG_RS256, rsa().private_pem, claims("Bob_2")), now) ==
+  CHECK(rs256_verifier().verify(mint_jwt(JWT_ALG_RS256, rsa().private_pem, claims("Bob_2")), now) ==
         "Bob_2");
   const JwtVerifier es256({.algorithm = "ES256", .key = ec().public_pem});
-  CHECK(es256.verify(mint(JWT_ALG_ES256, ec().private_pem, claims("carol")), now) == "carol");
+  CHECK(es256.verify(mint_jwt(JWT_ALG_ES256, ec().private_pem, claims("carol")), now) == "carol");
   // A NumericDate may have a fraction; a claim nobody asked about is ignored.
   CHECK(hs256_verifier().verify(
             hs256(R"({"sub":"dave","exp":)" + std::to_string(now_unix) + R"(.5,"role":"x"})"),
@@ -186,7 +164,7 @@ TEST_CASE("alg none is refused, though libjwt takes it when given no key") {
 }
 
 TEST_CASE("HS256 signed with the public key as its secret is refused when RS256 is configured") {
-  const std::string forged = mint(JWT_ALG_HS256, rsa().public_pem, claims());
+  const std::string forged = mint_jwt(JWT_ALG_HS256, rsa().public_pem, claims());
   CHECK_FALSE(rs256_verifier().verify(forged, now));
   // What the verifier guards against: libjwt alone, handed the public key, accepts it.
   jwt_t* raw = nullptr;
@@ -198,21 +176,21 @@ TEST_CASE("HS256 signed with the public key as its secret is refused when RS256 
 }
 
 TEST_CASE("only the configured algorithm is accepted") {
-  const std::string rs = mint(JWT_ALG_RS256, rsa().private_pem, claims());
-  const std::string es = mint(JWT_ALG_ES256, ec().private_pem, claims());
+  const std::string rs = mint_jwt(JWT_ALG_RS256, rsa().private_pem, claims());
+  const std::string es = mint_jwt(JWT_ALG_ES256, ec().private_pem, claims());
   CHECK_FALSE(hs256_verifier().verify(rs, now));
   CHECK_FALSE(hs256_verifier().verify(es, now));
   CHECK_FALSE(rs256_verifier().verify(es, now));
   CHECK_FALSE(rs256_verifier().verify(hs256(), now));
   const JwtVerifier es256({.algorithm = "ES256", .key = ec().public_pem});
   CHECK_FALSE(es256.verify(rs, now));
-  CHECK_FALSE(es256.verify(mint(JWT_ALG_HS256, ec().public_pem, claims()), now));
+  CHECK_FALSE(es256.verify(mint_jwt(JWT_ALG_HS256, ec().public_pem, claims()), now));
   // Another key, the same algorithm.
-  CHECK_FALSE(hs256_verifier().verify(mint(JWT_ALG_HS256, secret + "x", claims()), now));
+  CHECK_FALSE(hs256_verifier().verify(mint_jwt(JWT_ALG_HS256, secret + "x", claims()), now));
   CHECK_FALSE(rs256_verifier().verify(
-      mint(JWT_ALG_RS256, make_key_pair("RSA").private_pem, claims()), now));
+      mint_jwt(JWT_ALG_RS256, make_key_pair("RSA").private_pem, claims()), now));
   // HS384 and the like, even with the right secret.
-  CHECK_FALSE(hs256_verifier().verify(mint(JWT_ALG_HS384, secret, claims()), now));
+  CHECK_FALSE(hs256_verifier().verify(mint_jwt(JWT_ALG_HS384, secret, claims()), now));
 }
 
 TEST_CASE("a header extension it does not know of (crit) is refused") {
@@ -238,9 +216,9 @@ TEST_CASE("every changed byte of a valid token is refused") {
   };
   const std::vector<Case> cases{
       {hs256_verifier(), hs256()},
-      {rs256_verifier(), mint(JWT_ALG_RS256, rsa().private_pem, claims())},
+      {rs256_verifier(), mint_jwt(JWT_ALG_RS256, rsa().private_pem, claims())},
       {JwtVerifier({.algorithm = "ES256", .key = ec().public_pem}),
-       mint(JWT_ALG_ES256, ec().private_pem, claims())}};
+       mint_jwt(JWT_ALG_ES256, ec().private_pem, claims())}};
   for (const auto& [verifier, token] : cases) {
     REQUIRE(verifier.verify(token, now));
     for (std::size_t i = 0; i < token.size(); ++i) {
@@ -274,7 +252,7 @@ TEST_CASE("a token over 8 KiB is refused before parsing; one under it is fine") 
 
 TEST_CASE("looks_like_jwt tells a JWT from a session token cheaply") {
   CHECK(JwtVerifier::looks_like_jwt(hs256()));
-  CHECK(JwtVerifier::looks_like_jwt(mint(JWT_ALG_RS256, rsa().private_pem, claims())));
+  CHECK(JwtVerifier::looks_like_jwt(mint_jwt(JWT_ALG_RS256, rsa().private_pem, claims())));
   CHECK_FALSE(JwtVerifier::looks_like_jwt("v1.YWxpY2U.0.1700000300.AAAA.BBBB"));
   CHECK_FALSE(JwtVerifier::looks_like_jwt("a.b.c"));
   CHECK_FALSE(JwtVerifier::looks_like_jwt(base64url(R"({"typ":"JWT"})") + ".e30.x"));  // no alg
@@ -324,7 +302,7 @@ TEST_CASE("from_options: none when off; the public key file is read and checked"
   options.jwt_public_key_file = public_key;
   auto verifier = JwtVerifier::from_options(options);
   REQUIRE(verifier);
-  CHECK(verifier->verify(mint(JWT_ALG_RS256, rsa().private_pem, claims()), now) == "alice");
+  CHECK(verifier->verify(mint_jwt(JWT_ALG_RS256, rsa().private_pem, claims()), now) == "alice");
 
   options.jwt_public_key_file = private_key;
   CHECK_THROWS_WITH_AS(JwtVerifier::from_options(options),
