@@ -3,8 +3,12 @@
 // or token reaches an event.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -253,6 +257,39 @@ TEST_CASE("the queues for the store and for password checks are bounded: then se
     waiting->expect_line(answer);
   }
 }
+
+#if defined(__linux__)
+// The nice values of this process's threads called `name` (from /proc: comm, and the
+// 19th field of stat).
+std::vector<int> nice_of_threads_named(const std::string& name) {
+  std::vector<int> found;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string comm_name;
+    if (!std::getline(comm, comm_name) || comm_name != name) continue;
+    std::ifstream stat_file(task.path() / "stat");
+    std::string stat;
+    std::getline(stat_file, stat);
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));  // after "pid (comm) "
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i) {
+    }
+    found.push_back(std::stoi(field));
+  }
+  return found;
+}
+
+TEST_CASE("password checks run below the I/O threads' priority") {
+  RunningServer s(accounts_options());
+  auto alice = registered(s.port, "alice", "alice-password");  // a hash: its thread is up
+  LineClient guest(s.port);
+  guest.send("LOGIN bob\n");  // a store read: its thread is up
+  guest.expect_line("OK");
+  const int ours = nice_of_threads_named("test_accounts").at(0);  // the main thread's
+  CHECK(nice_of_threads_named("password-hash") == std::vector{std::min(ours + 10, 19)});
+  CHECK(nice_of_threads_named("account-lookup") == std::vector{ours});  // quick: not lowered
+}
+#endif
 
 TEST_CASE("modes: required lets no guest in; off has no accounts at all") {
   RunningServer required(accounts_options(ServerOptions::Accounts::required));

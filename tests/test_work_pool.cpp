@@ -2,7 +2,9 @@
 // Threads are held with latches and promises, never with sleeps.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstddef>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +14,11 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
 
 #include "accounts/work_pool.hpp"
 
@@ -88,6 +95,22 @@ TEST_CASE("the threads start on the first post") {
   REQUIRE(pool.post([&] { ran.set_value(); }));
   ran_future.wait();
   CHECK(threads_named("test-lazy") == 3);
+}
+
+TEST_CASE("a niceness lowers the pool's threads' priority, and only theirs") {
+  errno = 0;
+  const int ours = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  REQUIRE(errno == 0);
+  for (int niceness : {0, 5}) {
+    CAPTURE(niceness);
+    WorkPool pool("test-nice", 1, 10, niceness);
+    std::promise<int> seen;
+    auto seen_future = seen.get_future();
+    REQUIRE(
+        pool.post([&] { seen.set_value(getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()))); }));
+    CHECK(seen_future.get() == std::min(ours + niceness, 19));
+  }
+  CHECK(getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())) == ours);
 }
 #endif
 

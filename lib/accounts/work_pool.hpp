@@ -16,9 +16,11 @@ namespace socketchat::detail {
 // `ERR server-busy`) rather than letting memory grow with every waiting job.
 class WorkPool {
  public:
-  // `name` names the threads (as ps and debuggers show them). Throws
+  // `name` names the threads (as ps and debuggers show them). `niceness` lowers their
+  // scheduling priority below the rest of the process's (Linux's nice: 0 = the same,
+  // 19 = the lowest), so that their work yields the core to the I/O threads. Throws
   // std::invalid_argument when `threads` or `max_queued` is 0.
-  WorkPool(std::string name, unsigned threads, std::size_t max_queued);
+  WorkPool(std::string name, unsigned threads, std::size_t max_queued, int niceness = 0);
   ~WorkPool();  // stop()
   WorkPool(const WorkPool&) = delete;
   WorkPool& operator=(const WorkPool&) = delete;
@@ -40,6 +42,7 @@ class WorkPool {
   const std::string name_;
   const unsigned thread_count_;
   const std::size_t max_queued_;
+  const int niceness_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::function<void()>> jobs_;
