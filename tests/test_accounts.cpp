@@ -8,9 +8,9 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
 
 #include <socketchat/memory_account_store.hpp>
