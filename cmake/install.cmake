@@ -29,6 +29,7 @@ install(FILES
   "${PROJECT_SOURCE_DIR}/cmake/Findasio.cmake"  # for hosts that embed on their own io_context
   "${PROJECT_SOURCE_DIR}/cmake/Findsodium.cmake"  # a static library's users link libsodium
   "${PROJECT_SOURCE_DIR}/cmake/Findjwt.cmake"  # and libjwt
+  "${PROJECT_SOURCE_DIR}/cmake/Findhiredis.cmake"  # and hiredis
   "${PROJECT_SOURCE_DIR}/cmake/pkg_config_package.cmake"  # what those two use
   DESTINATION ${SOCKETCHAT_CMAKE_DIR})
 
