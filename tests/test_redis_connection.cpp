@@ -9,11 +9,9 @@
 #include <string>
 #include <vector>
 
-#include <asio/io_context.hpp>
-#include <asio/strand.hpp>
-
 #include "cluster/redis_connection.hpp"
 #include "support/redis_server.hpp"
+#include "support/redis_test_loop.hpp"
 
 using namespace socketchat::detail;
 using namespace socketchat::test;
@@ -21,22 +19,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// The test's thread runs the event loop until what it waits for has happened.
-struct Loop {
-  asio::io_context io;
-  RedisConnection::Executor strand = asio::make_strand(io);
-
-  template <class Done>
-  bool run_until(Done done, std::chrono::seconds limit = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      io.run_one_for(50ms);  // returns as soon as a handler has run
-      if (io.stopped()) io.restart();
-    }
-    return true;
-  }
-};
+using Loop = RedisTestLoop;
 
 RedisAddress unix_address(const RedisServer& redis) {
   return {.unix_path = redis.unix_path()};
@@ -44,26 +27,6 @@ RedisAddress unix_address(const RedisServer& redis) {
 
 RedisAddress tcp_address(const RedisServer& redis) {
   return {.host = "127.0.0.1", .port = redis.port()};
-}
-
-// connect()'s outcome: "" when connected, else why not.
-std::string connect(Loop& loop, RedisConnection& connection, bool* lost = nullptr) {
-  std::optional<std::string> result;
-  connection.connect([&](std::string error) { result = std::move(error); },
-                     [lost] {
-                       if (lost != nullptr) *lost = true;
-                     });
-  REQUIRE(loop.run_until([&] { return result.has_value(); }));
-  return *result;
-}
-
-// One command's reply, waited for.
-RedisReply ask(Loop& loop, RedisConnection& connection,
-               std::initializer_list<std::string_view> words) {
-  std::optional<RedisReply> reply;
-  REQUIRE(connection.command(words, [&](RedisReply r) { reply = std::move(r); }));
-  REQUIRE(loop.run_until([&] { return reply.has_value(); }));
-  return *reply;
 }
 
 }  // namespace
@@ -74,17 +37,17 @@ TEST_CASE("over a Unix socket and over TCP: replies in order, 10,000 pipelined")
   for (const auto& address : {unix_address(redis), tcp_address(redis)}) {
     CAPTURE(address.unix_path);
     RedisConnection connection(loop.strand, address, 2s);
-    REQUIRE(connect(loop, connection) == "");
+    REQUIRE(loop.connect(connection) == "");
     CHECK(connection.connected());
-    CHECK(ask(loop, connection, {"SET", "greeting", "hello"}).text == "OK");
-    auto got = ask(loop, connection, {"GET", "greeting"});
+    CHECK(loop.ask(connection, {"SET", "greeting", "hello"}).text == "OK");
+    auto got = loop.ask(connection, {"GET", "greeting"});
     CHECK(got.kind == RedisReply::Kind::string);
     CHECK(got.text == "hello");
-    CHECK(ask(loop, connection, {"GET", "nothing-here"}).kind == RedisReply::Kind::nil);
-    CHECK(ask(loop, connection, {"NO-SUCH-COMMAND"}).kind == RedisReply::Kind::error);
+    CHECK(loop.ask(connection, {"GET", "nothing-here"}).kind == RedisReply::Kind::nil);
+    CHECK(loop.ask(connection, {"NO-SUCH-COMMAND"}).kind == RedisReply::Kind::error);
 
     // All queued before any reply is read: one write, replies in the order sent.
-    ask(loop, connection, {"DEL", "counter"});
+    loop.ask(connection, {"DEL", "counter"});
     std::vector<std::int64_t> replies;
     for (int i = 0; i < 10'000; ++i) {
       REQUIRE(connection.command({"INCR", "counter"},
@@ -102,10 +65,10 @@ TEST_CASE("words are binary-safe") {
   RedisServer redis;
   Loop loop;
   RedisConnection connection(loop.strand, unix_address(redis), 2s);
-  REQUIRE(connect(loop, connection) == "");
+  REQUIRE(loop.connect(connection) == "");
   const std::string odd("a\0b\r\nc d", 8);
-  CHECK(ask(loop, connection, {"SET", "odd key\r\n", odd}).text == "OK");
-  CHECK(ask(loop, connection, {"GET", "odd key\r\n"}).text == odd);
+  CHECK(loop.ask(connection, {"SET", "odd key\r\n", odd}).text == "OK");
+  CHECK(loop.ask(connection, {"GET", "odd key\r\n"}).text == odd);
 }
 
 TEST_CASE("AUTH with the address's password, and SELECT its database") {
@@ -114,38 +77,38 @@ TEST_CASE("AUTH with the address's password, and SELECT its database") {
   RedisAddress address = unix_address(redis);
   {
     RedisConnection without(loop.strand, address, 2s);
-    const std::string why = connect(loop, without);
+    const std::string why = loop.connect(without);
     CHECK(why.find("NOAUTH") != std::string::npos);
     CHECK_FALSE(without.connected());
   }
   {
     address.password = "wrong";
     RedisConnection wrong(loop.strand, address, 2s);
-    const std::string why = connect(loop, wrong);
+    const std::string why = loop.connect(wrong);
     CHECK(why.find("WRONGPASS") != std::string::npos);
     CHECK(why.find("wrong") == std::string::npos);  // never the password
   }
   address.password = "the-redis-password";
   address.database = 3;
   RedisConnection in_three(loop.strand, address, 2s);
-  REQUIRE(connect(loop, in_three) == "");
-  ask(loop, in_three, {"SET", "where", "three"});
+  REQUIRE(loop.connect(in_three) == "");
+  loop.ask(in_three, {"SET", "where", "three"});
   address.database = 0;
   RedisConnection in_zero(loop.strand, address, 2s);
-  REQUIRE(connect(loop, in_zero) == "");
-  CHECK(ask(loop, in_zero, {"GET", "where"}).kind == RedisReply::Kind::nil);
-  CHECK(ask(loop, in_three, {"GET", "where"}).text == "three");
+  REQUIRE(loop.connect(in_zero) == "");
+  CHECK(loop.ask(in_zero, {"GET", "where"}).kind == RedisReply::Kind::nil);
+  CHECK(loop.ask(in_three, {"GET", "where"}).text == "three");
 }
 
 TEST_CASE("nobody there: an error at once, not a hang") {
   Loop loop;
   RedisConnection no_socket(loop.strand, {.unix_path = "/nonexistent/redis.sock"}, 2s);
-  CHECK_FALSE(connect(loop, no_socket).empty());
+  CHECK_FALSE(loop.connect(no_socket).empty());
   RedisServer redis;
   const auto port = redis.port();
   redis.stop();
   RedisConnection no_listener(loop.strand, {.host = "127.0.0.1", .port = port}, 2s);
-  CHECK_FALSE(connect(loop, no_listener).empty());
+  CHECK_FALSE(loop.connect(no_listener).empty());
   CHECK_FALSE(no_listener.command({"PING"}, [](RedisReply) {}));
 }
 
@@ -155,7 +118,7 @@ TEST_CASE("a Redis that does not answer: the connect times out") {
   Loop loop;
   RedisConnection connection(loop.strand, tcp_address(redis), 300ms);
   const auto started = std::chrono::steady_clock::now();
-  CHECK(connect(loop, connection) == "timed out");
+  CHECK(loop.connect(connection) == "timed out");
   CHECK(std::chrono::steady_clock::now() - started >= 300ms);
   redis.resume();
 }
@@ -165,8 +128,8 @@ TEST_CASE("published messages reach a subscriber, in the order published") {
   Loop loop;
   RedisConnection subscriber(loop.strand, unix_address(redis), 2s);
   RedisConnection publisher(loop.strand, unix_address(redis), 2s);
-  REQUIRE(connect(loop, subscriber) == "");
-  REQUIRE(connect(loop, publisher) == "");
+  REQUIRE(loop.connect(subscriber) == "");
+  REQUIRE(loop.connect(publisher) == "");
   std::vector<std::string> heard;
   std::optional<std::string> subscribed;
   REQUIRE(subscriber.subscribe(
@@ -194,8 +157,8 @@ TEST_CASE("Redis killed: waiting replies are lost, lost() is called; a restart k
   Loop loop;
   bool lost = false;
   auto connection = std::make_unique<RedisConnection>(loop.strand, unix_address(redis), 2s);
-  REQUIRE(connect(loop, *connection, &lost) == "");
-  CHECK(ask(loop, *connection, {"SET", "kept", "acknowledged"}).text == "OK");
+  REQUIRE(loop.connect(*connection, &lost) == "");
+  CHECK(loop.ask(*connection, {"SET", "kept", "acknowledged"}).text == "OK");
   redis.pause();
   std::optional<RedisReply> waiting;
   REQUIRE(connection->command({"GET", "kept"}, [&](RedisReply r) { waiting = std::move(r); }));
@@ -207,8 +170,8 @@ TEST_CASE("Redis killed: waiting replies are lost, lost() is called; a restart k
 
   redis.restart();  // from its append-only file: what was acknowledged is there
   lost = false;
-  REQUIRE(connect(loop, *connection, &lost) == "");
-  CHECK(ask(loop, *connection, {"GET", "kept"}).text == "acknowledged");
+  REQUIRE(loop.connect(*connection, &lost) == "");
+  CHECK(loop.ask(*connection, {"GET", "kept"}).text == "acknowledged");
   connection.reset();  // close(): not a loss
   CHECK_FALSE(lost);
 }
@@ -218,7 +181,7 @@ TEST_CASE("closed from inside a reply handler: the rest are lost, nothing else r
   Loop loop;
   bool lost = false;
   auto connection = std::make_unique<RedisConnection>(loop.strand, unix_address(redis), 2s);
-  REQUIRE(connect(loop, *connection, &lost) == "");
+  REQUIRE(loop.connect(*connection, &lost) == "");
   std::vector<RedisReply::Kind> kinds;
   REQUIRE(connection->command({"PING"}, [&](RedisReply r) {
     kinds.push_back(r.kind);

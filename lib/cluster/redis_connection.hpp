@@ -45,6 +45,7 @@ class RedisConnection {
   // the connection ends other than by close(). A host name is resolved here, blocking.
   void connect(Done done, std::function<void()> lost);
   bool connected() const noexcept { return connected_; }
+  const Executor& executor() const noexcept { return executor_; }
 
   // Queues a command, its words as given (binary-safe). False, and no call of `reply`,
   // when not connected.

@@ -1,0 +1,47 @@
+// EVALSHA, then EVAL when Redis does not know the script (redis_script.hpp).
+#include "cluster/redis_script.hpp"
+
+#include <memory>
+
+#include <fmt/format.h>
+#include <openssl/sha.h>
+
+namespace socketchat::detail {
+
+RedisScript::RedisScript(std::string text) : text_(std::move(text)) {
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(text_.data()), text_.size(), digest);
+  for (unsigned char byte : digest) sha1_ += fmt::format("{:02x}", byte);
+}
+
+bool RedisScript::run(RedisConnection& connection, std::initializer_list<std::string_view> keys,
+                      std::initializer_list<std::string_view> arguments,
+                      RedisConnection::ReplyHandler reply) const {
+  // EVALSHA sha numkeys key... arg...; the same words with the text for EVAL.
+  auto words = std::make_shared<std::vector<std::string>>();
+  words->reserve(3 + keys.size() + arguments.size());
+  words->push_back("EVALSHA");
+  words->push_back(sha1_);
+  words->push_back(std::to_string(keys.size()));
+  for (auto key : keys) words->emplace_back(key);
+  for (auto argument : arguments) words->emplace_back(argument);
+  auto views = [](const std::vector<std::string>& owned) {
+    return std::vector<std::string_view>(owned.begin(), owned.end());
+  };
+  auto first = views(*words);
+  return connection.command(first, [&connection, words, views, text = &text_,
+                                    reply = std::move(reply)](RedisReply r) mutable {
+    if (r.kind != RedisReply::Kind::error || !r.text.starts_with("NOSCRIPT")) {
+      return reply(std::move(r));
+    }
+    (*words)[0] = "EVAL";
+    (*words)[1] = *text;
+    auto again = views(*words);
+    auto answer = std::make_shared<RedisConnection::ReplyHandler>(std::move(reply));
+    if (!connection.command(again, [answer](RedisReply second) { (*answer)(std::move(second)); })) {
+      (*answer)(RedisReply{});  // the connection ended meanwhile: lost
+    }
+  });
+}
+
+}  // namespace socketchat::detail
