@@ -21,6 +21,7 @@
 #include "socketchat/recording_sink.hpp"
 #include "socketchat/server.hpp"
 #include "socketchat/signals.hpp"
+#include "socketchat/redis_history_store.hpp"
 #if SOCKETCHAT_HAS_SQLITE
 #include "socketchat/sqlite_account_store.hpp"
 #include "socketchat/sqlite_history_store.hpp"

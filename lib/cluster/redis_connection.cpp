@@ -1,17 +1,15 @@
 // hiredis's asynchronous API on Asio (redis_connection.hpp).
 #include "cluster/redis_connection.hpp"
 
-#include <pthread.h>
-#include <signal.h>
-
-#include <ctime>
 #include <list>
 #include <utility>
 #include <vector>
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+
 #include <asio/posix/stream_descriptor.hpp>
+#include "cluster/sigpipe_held.hpp"
 
 namespace socketchat::detail {
 namespace {
@@ -26,40 +24,6 @@ void on_reply(redisAsyncContext*, void* reply, void* privdata) {
   } catch (...) {
   }
 }
-
-// hiredis writes with write(2), and a write to a peer that has gone raises SIGPIPE,
-// which would end the host's process unless the host ignores it (socketchatd does; a
-// library may not assume so). For the duration of a write, SIGPIPE is blocked on this
-// thread, and one the write raised is taken back before it is unblocked.
-class SigpipeHeld {
- public:
-  SigpipeHeld() {
-    sigemptyset(&pipe_);
-    sigaddset(&pipe_, SIGPIPE);
-    sigset_t pending;
-    sigpending(&pending);
-    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
-    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
-  }
-  ~SigpipeHeld() {
-    if (!was_pending_) {
-      sigset_t pending;
-      sigpending(&pending);
-      if (sigismember(&pending, SIGPIPE) == 1) {
-        const timespec now{};
-        sigtimedwait(&pipe_, nullptr, &now);
-      }
-    }
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  SigpipeHeld(const SigpipeHeld&) = delete;
-  SigpipeHeld& operator=(const SigpipeHeld&) = delete;
-
- private:
-  sigset_t pipe_{};
-  sigset_t old_{};
-  bool was_pending_ = false;
-};
 
 bool is_word(const redisReply* reply, std::string_view word) {
   return reply->type == REDIS_REPLY_STRING && std::string_view(reply->str, reply->len) == word;

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "socketchat/history_store.hpp"
+
+namespace socketchat {
+
+struct RedisHistoryOptions {
+  // Where Redis is: "redis://host[:port][/db]" or "redis+unix:///path[?db=N]".
+  std::string url{};
+  // Redis's password (AUTH), if it asks for one. A secret: never logged.
+  std::string password{};
+  // How long connecting, and each call, may wait for Redis before failing.
+  std::chrono::milliseconds timeout{2000};
+};
+
+// History in Redis, one stream per scope (`sc:history:<scope>`; docs/CLUSTER.md): what
+// several servers that share one Redis read and write alike. append() returns once
+// Redis has the records, which with Redis's `appendfsync always` means on its disk. They
+// go in one MULTI/EXEC: a connection lost before it stores none of them (Redis does not
+// undo the others if one fails as it runs, which only a key of another type under the
+// history's names, written by someone else, could make happen).
+//
+// The constructor connects, and throws config_error when the URL is malformed or Redis
+// cannot be reached or refuses the password. Later failures throw std::runtime_error
+// from the call, and the next call connects again.
+//
+// Threads: one connection, under a mutex; every call may come from any thread.
+class RedisHistoryStore final : public HistoryStore {
+ public:
+  explicit RedisHistoryStore(RedisHistoryOptions options);
+  ~RedisHistoryStore() override;
+  RedisHistoryStore(const RedisHistoryStore&) = delete;
+  RedisHistoryStore& operator=(const RedisHistoryStore&) = delete;
+
+  void append(std::span<const HistoryRecord> records) override;
+  std::vector<HistoryRecord> latest(const std::string& scope, std::size_t limit) override;
+  // Trims every scope's stream to the entries Redis stamped at or after `cutoff` (its
+  // own clock, which the servers' should not be far from).
+  std::size_t prune(std::chrono::system_clock::time_point cutoff) override;
+  bool blocking() const noexcept override { return true; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace socketchat

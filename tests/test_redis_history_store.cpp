@@ -1,0 +1,146 @@
+// RedisHistoryStore against a real redis-server: the HistoryStore contract (newest
+// records oldest first, scopes apart, odd bytes exact, prune), one store's history read
+// by another (two nodes), and what Redis's failures do to it (down, killed and
+// restarted from its append-only file, paused, a password).
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <socketchat/error.hpp>
+#include <socketchat/redis_history_store.hpp>
+
+#include "support/redis_server.hpp"
+
+using namespace socketchat;
+using namespace socketchat::test;
+using namespace std::chrono_literals;
+using namespace std::string_literals;
+
+namespace {
+
+HistoryRecord record(std::string scope, std::int64_t ms, std::string from, std::string text) {
+  return {
+      .scope = std::move(scope), .unix_ms = ms, .from = std::move(from), .text = std::move(text)};
+}
+
+std::vector<std::string> texts(const std::vector<HistoryRecord>& records) {
+  std::vector<std::string> out;
+  for (const auto& r : records) out.push_back(r.text);
+  return out;
+}
+
+RedisHistoryOptions options_for(const RedisServer& redis) {
+  return {.url = "redis+unix://" + redis.unix_path()};
+}
+
+}  // namespace
+
+TEST_CASE("latest returns the newest records of a scope, oldest first") {
+  RedisServer redis;
+  RedisHistoryStore store(options_for(redis));
+  CHECK(store.blocking());
+  CHECK(store.latest("*", 10).empty());
+  store.append(std::vector{record("*", 1000, "ann", "one"), record("*", 1001, "bob", "two"),
+                           record("*", 1002, "ann", "three")});
+  store.append(std::vector{record("*", 1003, "cy", "four"), record("*", 1004, "ann", "five")});
+  CHECK(texts(store.latest("*", 3)) == std::vector<std::string>{"three", "four", "five"});
+  CHECK(texts(store.latest("*", 50)) ==
+        std::vector<std::string>{"one", "two", "three", "four", "five"});
+  CHECK(store.latest("*", 0).empty());
+  CHECK(store.latest("*", SIZE_MAX).size() == 5);
+  auto newest = store.latest("*", 1).at(0);
+  CHECK(newest.scope == "*");
+  CHECK(newest.unix_ms == 1004);
+  CHECK(newest.from == "ann");
+  store.append({});
+  CHECK(store.latest("*", 50).size() == 5);
+}
+
+TEST_CASE("scopes are kept apart; odd bytes round-trip exactly") {
+  RedisServer redis;
+  RedisHistoryStore store(options_for(redis));
+  const std::string odd = "nul \0, CR LF \r\n, tab \t, ünïcødé, * ? [x]"s;
+  store.append(std::vector{record("*", 1, "ann", "public"), record("#lobby", 2, "ann", odd),
+                           record("@ann|bob", 3, "bob", "dm"),
+                           record("#Lobby", 5, "cy", "other case")});
+  CHECK(texts(store.latest("*", 10)) == std::vector<std::string>{"public"});
+  CHECK(texts(store.latest("#lobby", 10)) == std::vector<std::string>{odd});
+  CHECK(texts(store.latest("@ann|bob", 10)) == std::vector<std::string>{"dm"});
+  CHECK(store.latest("@bob|ann", 10).empty());
+  CHECK(store.latest("#lob*", 10).empty());  // no patterns
+  CHECK(store.latest("", 10).empty());
+}
+
+TEST_CASE("what one server stores, another reads") {
+  RedisServer redis;
+  RedisHistoryStore one(options_for(redis)), two(options_for(redis));
+  one.append(std::vector{record("#ops", 10, "ann", "from node one")});
+  two.append(std::vector{record("#ops", 11, "bob", "from node two")});
+  CHECK(texts(two.latest("#ops", 10)) ==
+        std::vector<std::string>{"from node one", "from node two"});
+  CHECK(texts(one.latest("#ops", 10)) == texts(two.latest("#ops", 10)));
+}
+
+TEST_CASE("prune trims what Redis stamped before the cutoff") {
+  RedisServer redis;
+  RedisHistoryStore store(options_for(redis));
+  store.append(std::vector{record("*", 1, "ann", "a"), record("#r", 2, "ann", "b"),
+                           record("#r", 3, "ann", "c")});
+  CHECK(store.prune(std::chrono::system_clock::now() - 1h) == 0);
+  CHECK(store.latest("#r", 10).size() == 2);
+  CHECK(store.prune(std::chrono::system_clock::now() + 1h) == 3);
+  CHECK(store.latest("*", 10).empty());
+  CHECK(store.latest("#r", 10).empty());
+}
+
+TEST_CASE("Redis down at start is a config error; killed later, calls fail and then recover") {
+  {
+    RedisServer redis;
+    const auto url = "redis://127.0.0.1:" + std::to_string(redis.port());
+    redis.stop();
+    CHECK_THROWS_AS(RedisHistoryStore({.url = url}), config_error);
+  }
+  CHECK_THROWS_AS(RedisHistoryStore({.url = "http://nowhere"}), config_error);
+
+  RedisServer redis;
+  RedisHistoryStore store(options_for(redis));
+  store.append(std::vector{record("*", 1, "ann", "acknowledged")});
+  redis.kill();
+  CHECK_THROWS_AS(store.append(std::vector{record("*", 2, "ann", "refused")}), std::runtime_error);
+  CHECK_THROWS_AS(store.latest("*", 10), std::runtime_error);
+  redis.restart();  // from its append-only file
+  store.append(std::vector{record("*", 3, "ann", "after")});
+  CHECK(texts(store.latest("*", 10)) == std::vector<std::string>{"acknowledged", "after"});
+}
+
+TEST_CASE("a Redis that does not answer fails the call after the timeout, not never") {
+  RedisServer redis;
+  RedisHistoryStore store({.url = "redis+unix://" + redis.unix_path(), .timeout = 300ms});
+  redis.pause();
+  const auto started = std::chrono::steady_clock::now();
+  CHECK_THROWS_AS(store.append(std::vector{record("*", 1, "ann", "x")}), std::runtime_error);
+  const auto waited = std::chrono::steady_clock::now() - started;
+  CHECK(waited >= 250ms);
+  CHECK(waited < 5s);
+  redis.resume();
+  store.append(std::vector{record("*", 2, "ann", "y")});  // connects again
+  CHECK(texts(store.latest("*", 10)).back() == "y");
+}
+
+TEST_CASE("a password Redis asks for; a wrong one refused without being shown") {
+  RedisServer redis({"--requirepass", "the-redis-password"});
+  CHECK_THROWS_AS(RedisHistoryStore(options_for(redis)), config_error);
+  try {
+    RedisHistoryStore store({.url = "redis+unix://" + redis.unix_path(), .password = "wrong-one"});
+    FAIL("a wrong password was taken");
+  } catch (const config_error& e) {
+    CHECK(std::string(e.what()).find("wrong-one") == std::string::npos);
+  }
+  RedisHistoryStore store(
+      {.url = "redis+unix://" + redis.unix_path(), .password = "the-redis-password"});
+  store.append(std::vector{record("*", 1, "ann", "in")});
+  CHECK(texts(store.latest("*", 1)) == std::vector<std::string>{"in"});
+}
