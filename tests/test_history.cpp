@@ -3,8 +3,9 @@
 // history = false; retention; and "a message is stored before it is delivered".
 //
 // Each test runs against every HistoryStore the build has: the server's default (in
-// memory) and, when built with SQLite, a SqliteHistoryStore in a fresh directory.
-// Another store is one more entry in HISTORY_STORES.
+// memory), when built with SQLite a SqliteHistoryStore in a fresh directory, and a
+// RedisHistoryStore on a redis-server of its own. Another store is one more entry in
+// HISTORY_STORES.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -25,6 +26,7 @@
 #include <socketchat/error.hpp>
 #include <socketchat/history_store.hpp>
 #include <socketchat/memory_history_store.hpp>
+#include <socketchat/redis_history_store.hpp>
 #include <socketchat/server.hpp>
 #if SOCKETCHAT_HAS_SQLITE
 #include <socketchat/sqlite_history_store.hpp>
@@ -32,6 +34,7 @@
 
 #include "support/doctest_lines.hpp"
 #include "support/line_client.hpp"
+#include "support/redis_server.hpp"
 #include "support/running_server.hpp"
 #if SOCKETCHAT_HAS_SQLITE
 #include "support/temp_dir.hpp"
@@ -65,9 +68,21 @@ struct Sqlite {
     return std::make_shared<SqliteHistoryStore>(dir.path / "history.db");
   }
 };
-#define HISTORY_STORES InMemory, Sqlite
+#endif
+
+// A RedisHistoryStore on a redis-server of its own (what a cluster's nodes share).
+struct Redis {
+  RedisServer redis;
+  std::shared_ptr<HistoryStore> open() {
+    return std::make_shared<RedisHistoryStore>(
+        RedisHistoryOptions{.url = "redis+unix://" + redis.unix_path()});
+  }
+};
+
+#if SOCKETCHAT_HAS_SQLITE
+#define HISTORY_STORES InMemory, Sqlite, Redis
 #else
-#define HISTORY_STORES InMemory
+#define HISTORY_STORES InMemory, Redis
 #endif
 
 }  // namespace
@@ -76,6 +91,7 @@ TYPE_TO_STRING(InMemory);
 #if SOCKETCHAT_HAS_SQLITE
 TYPE_TO_STRING(Sqlite);
 #endif
+TYPE_TO_STRING(Redis);
 
 namespace {
 
@@ -428,6 +444,23 @@ TEST_CASE_TEMPLATE("HISTORY * [n]: the public MSGs, as HIST * <unix-ms> <user> <
   CHECK(history(carol, "HISTORY * 500", "*", since) == all);
   alice.expect_quiet();
   bob.expect_quiet();
+}
+
+TEST_CASE("two servers on one Redis: what is said on one is the other's history too") {
+  RedisServer redis;
+  const RedisHistoryOptions shared{.url = "redis+unix://" + redis.unix_path()};
+  RunningServer one(history_options(std::make_shared<RedisHistoryStore>(shared)));
+  RunningServer two(history_options(std::make_shared<RedisHistoryStore>(shared)));
+  const auto since = now_unix_ms();
+  auto alice = logged_in(one.port, "alice");
+  auto bob = logged_in(two.port, "bob");
+  alice.send("MSG said on one\nJOIN ops\nSAY ops in a room on one\n");
+  alice.expect_line("OK");
+  bob.send("MSG said on two\nJOIN ops\n");
+  bob.expect_line("OK");
+  CHECK(history(bob, "HISTORY *", "*", since) == Lines{"alice said on one", "bob said on two"});
+  CHECK(history(alice, "HISTORY *", "*", since) == Lines{"alice said on one", "bob said on two"});
+  CHECK(history(bob, "HISTORY ops", "ops", since) == Lines{"alice in a room on one"});
 }
 
 TEST_CASE_TEMPLATE("HISTORY @<username> [n]: the DMs between the two, online or not", Kind,
