@@ -19,9 +19,9 @@
 #include "socketchat/options.hpp"
 #include "socketchat/owned_event.hpp"
 #include "socketchat/recording_sink.hpp"
+#include "socketchat/redis_history_store.hpp"
 #include "socketchat/server.hpp"
 #include "socketchat/signals.hpp"
-#include "socketchat/redis_history_store.hpp"
 #if SOCKETCHAT_HAS_SQLITE
 #include "socketchat/sqlite_account_store.hpp"
 #include "socketchat/sqlite_history_store.hpp"
