@@ -1,6 +1,7 @@
-// AccountStore: the same cases against MemoryAccountStore and SqliteAccountStore (names
-// without regard to case, exact round trips, token generations); then what only the
-// SQLite file has: persistence, its mode, its schema version, two users of one file.
+// AccountStore: the same cases against MemoryAccountStore, SqliteAccountStore and
+// RedisAccountStore (names without regard to case, exact round trips, token
+// generations); then what only the SQLite file has: persistence, its mode, its schema
+// version, two users of one file; and two servers' stores on one Redis.
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
@@ -14,6 +15,8 @@
 
 #include "socketchat/error.hpp"
 #include "socketchat/memory_account_store.hpp"
+#include "socketchat/redis_account_store.hpp"
+#include "support/redis_server.hpp"
 #include "support/temp_dir.hpp"
 
 #if SOCKETCHAT_HAS_SQLITE
@@ -38,9 +41,18 @@ struct Sqlite {
   SqliteAccountStore store{db()};
   std::string db() const { return (dir.path / "accounts.db").string(); }
 };
-#define ACCOUNT_STORES Memory, Sqlite
+#endif
+
+// A RedisAccountStore on a redis-server of its own (what a cluster's nodes share).
+struct Redis {
+  test::RedisServer redis;
+  RedisAccountStore store{RedisOptions{.url = "redis+unix://" + redis.unix_path()}};
+};
+
+#if SOCKETCHAT_HAS_SQLITE
+#define ACCOUNT_STORES Memory, Sqlite, Redis
 #else
-#define ACCOUNT_STORES Memory
+#define ACCOUNT_STORES Memory, Redis
 #endif
 
 Account account(std::string name, std::string hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
@@ -60,6 +72,7 @@ TYPE_TO_STRING(Memory);
 #if SOCKETCHAT_HAS_SQLITE
 TYPE_TO_STRING(Sqlite);
 #endif
+TYPE_TO_STRING(Redis);
 
 TEST_CASE_TEMPLATE("create then find returns every field as given", Kind, ACCOUNT_STORES) {
   Kind kind;
@@ -361,3 +374,31 @@ TEST_CASE("two stores on one file see each other's writes") {
 }
 
 #endif  // SOCKETCHAT_HAS_SQLITE
+
+TEST_CASE("two stores on one Redis see each other's accounts and changes") {
+  test::RedisServer redis;
+  const RedisOptions shared{.url = "redis+unix://" + redis.unix_path()};
+  RedisAccountStore one(shared), two(shared);
+  REQUIRE(one.create(account("Alice")));
+  CHECK_FALSE(two.create(account("ALICE")));
+  REQUIRE(two.find("alice").has_value());
+  CHECK(two.find("alice")->name == "Alice");
+  CHECK(two.revoke_tokens("alice"));
+  CHECK(one.find("Alice")->token_generation == 1);
+  CHECK(names(one.list()) == std::vector<std::string>{"Alice"});
+  CHECK(one.remove("alice"));
+  CHECK_FALSE(two.find("alice").has_value());
+}
+
+TEST_CASE("a Redis that is gone: calls throw, then work again once it is back") {
+  test::RedisServer redis;
+  RedisAccountStore store(RedisOptions{.url = "redis+unix://" + redis.unix_path()});
+  REQUIRE(store.create(account("kept")));
+  redis.kill();
+  CHECK_THROWS_AS(store.find("kept"), std::runtime_error);
+  CHECK_THROWS_AS(store.create(account("other")), std::runtime_error);
+  redis.restart();  // from its append-only file
+  CHECK(store.find("kept").has_value());
+  CHECK_THROWS_AS(RedisAccountStore(RedisOptions{.url = "redis+unix:///nonexistent.sock"}),
+                  config_error);
+}

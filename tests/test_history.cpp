@@ -75,7 +75,7 @@ struct Redis {
   RedisServer redis;
   std::shared_ptr<HistoryStore> open() {
     return std::make_shared<RedisHistoryStore>(
-        RedisHistoryOptions{.url = "redis+unix://" + redis.unix_path()});
+        RedisOptions{.url = "redis+unix://" + redis.unix_path()});
   }
 };
 
@@ -448,7 +448,7 @@ TEST_CASE_TEMPLATE("HISTORY * [n]: the public MSGs, as HIST * <unix-ms> <user> <
 
 TEST_CASE("two servers on one Redis: what is said on one is the other's history too") {
   RedisServer redis;
-  const RedisHistoryOptions shared{.url = "redis+unix://" + redis.unix_path()};
+  const RedisOptions shared{.url = "redis+unix://" + redis.unix_path()};
   RunningServer one(history_options(std::make_shared<RedisHistoryStore>(shared)));
   RunningServer two(history_options(std::make_shared<RedisHistoryStore>(shared)));
   const auto since = now_unix_ms();

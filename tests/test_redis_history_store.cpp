@@ -32,7 +32,7 @@ std::vector<std::string> texts(const std::vector<HistoryRecord>& records) {
   return out;
 }
 
-RedisHistoryOptions options_for(const RedisServer& redis) {
+RedisOptions options_for(const RedisServer& redis) {
   return {.url = "redis+unix://" + redis.unix_path()};
 }
 

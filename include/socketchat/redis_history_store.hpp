@@ -2,20 +2,11 @@
 
 #include <chrono>
 #include <memory>
-#include <string>
 
 #include "socketchat/history_store.hpp"
+#include "socketchat/redis_options.hpp"
 
 namespace socketchat {
-
-struct RedisHistoryOptions {
-  // Where Redis is: "redis://host[:port][/db]" or "redis+unix:///path[?db=N]".
-  std::string url{};
-  // Redis's password (AUTH), if it asks for one. A secret: never logged.
-  std::string password{};
-  // How long connecting, and each call, may wait for Redis before failing.
-  std::chrono::milliseconds timeout{2000};
-};
 
 // History in Redis, one stream per scope (`sc:history:<scope>`; docs/CLUSTER.md): what
 // several servers that share one Redis read and write alike. append() returns once
@@ -31,7 +22,7 @@ struct RedisHistoryOptions {
 // Threads: one connection, under a mutex; every call may come from any thread.
 class RedisHistoryStore final : public HistoryStore {
  public:
-  explicit RedisHistoryStore(RedisHistoryOptions options);
+  explicit RedisHistoryStore(RedisOptions options);
   ~RedisHistoryStore() override;
   RedisHistoryStore(const RedisHistoryStore&) = delete;
   RedisHistoryStore& operator=(const RedisHistoryStore&) = delete;

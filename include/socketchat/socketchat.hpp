@@ -19,6 +19,7 @@
 #include "socketchat/options.hpp"
 #include "socketchat/owned_event.hpp"
 #include "socketchat/recording_sink.hpp"
+#include "socketchat/redis_account_store.hpp"
 #include "socketchat/redis_history_store.hpp"
 #include "socketchat/server.hpp"
 #include "socketchat/signals.hpp"

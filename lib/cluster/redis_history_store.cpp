@@ -3,8 +3,6 @@
 // thread.
 #include "socketchat/redis_history_store.hpp"
 
-#include <sys/time.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -14,17 +12,14 @@
 #include <utility>
 #include <vector>
 
-#include <hiredis/hiredis.h>
-
 #include "cluster/redis_address.hpp"
+#include "cluster/redis_blocking.hpp"
 #include "cluster/redis_reply.hpp"
-#include "cluster/sigpipe_held.hpp"
 #include "socketchat/error.hpp"
 
 namespace socketchat {
 
 using detail::RedisReply;
-using detail::SigpipeHeld;
 
 namespace {
 
@@ -33,11 +28,6 @@ constexpr std::string_view scopes_key = "sc:history:scopes";  // every scope wri
 
 std::string key_of(std::string_view scope) {
   return std::string(key_prefix) + std::string(scope);
-}
-
-timeval timeval_of(std::chrono::milliseconds timeout) {
-  return {.tv_sec = static_cast<time_t>(timeout.count() / 1000),
-          .tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
 }
 
 // A stream entry's fields, as append() writes them: ms, from, text.
@@ -57,94 +47,19 @@ HistoryRecord record_of(const std::string& scope, const RedisReply& entry) {
 
 }  // namespace
 
-struct RedisHistoryStore::Impl {
-  detail::RedisAddress address;
-  std::chrono::milliseconds timeout;
-  std::mutex mutex;
-  redisContext* context = nullptr;
-
-  ~Impl() { disconnect(); }
-
-  void disconnect() {
-    if (context != nullptr) redisFree(std::exchange(context, nullptr));
-  }
-
-  // The connection, made (again) if need be: AUTH and SELECT answered. Throws.
-  redisContext* connection() {
-    if (context != nullptr) return context;
-    const timeval limit = timeval_of(timeout);
-    context = address.unix_path.empty()
-                  ? redisConnectWithTimeout(address.host.c_str(), address.port, limit)
-                  : redisConnectUnixWithTimeout(address.unix_path.c_str(), limit);
-    if (context == nullptr) throw std::runtime_error("Redis: out of memory");
-    if (context->err != 0) {
-      std::string why = context->errstr;
-      disconnect();
-      throw std::runtime_error("Redis at " + to_string(address) + ": " + why);
-    }
-    redisSetTimeout(context, limit);
-    if (!address.password.empty()) expect_ok(run({"AUTH", address.password}), "AUTH");
-    if (address.database != 0) {
-      expect_ok(run({"SELECT", std::to_string(address.database)}), "SELECT");
-    }
-    expect_ok(run({"PING"}), "PING");  // a Redis that wants a password says so here
-    return context;
-  }
-
-  void expect_ok(const RedisReply& reply, std::string_view what) {
-    if (reply.failed()) {
-      disconnect();
-      throw std::runtime_error("Redis " + std::string(what) + ": " + reply.text);
-    }
-  }
-
-  // Queues a command on the connection (sent with the next read of a reply).
-  void queue(std::initializer_list<std::string_view> words) {
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lengths;
-    for (auto word : words) {
-      argv.push_back(word.data());
-      lengths.push_back(word.size());
-    }
-    if (redisAppendCommandArgv(context, static_cast<int>(argv.size()), argv.data(),
-                               lengths.data()) != REDIS_OK) {
-      fail();
-    }
-  }
-
-  // The next reply; throws (and drops the connection) when none comes.
-  RedisReply next_reply() {
-    SigpipeHeld held;  // the queued commands are written here
-    void* raw = nullptr;
-    if (redisGetReply(context, &raw) != REDIS_OK || raw == nullptr) fail();
-    RedisReply reply = RedisReply::from(static_cast<redisReply*>(raw));
-    freeReplyObject(raw);
-    return reply;
-  }
-
-  RedisReply run(std::initializer_list<std::string_view> words) {
-    queue(words);
-    return next_reply();
-  }
-
-  [[noreturn]] void fail() {
-    std::string why = context != nullptr && context->err != 0 ? context->errstr : "no reply";
-    disconnect();
-    throw std::runtime_error("Redis at " + to_string(address) + ": " + why);
-  }
+struct RedisHistoryStore::Impl : detail::RedisBlocking {
+  using RedisBlocking::RedisBlocking;
 };
 
-RedisHistoryStore::RedisHistoryStore(RedisHistoryOptions options)
-    : impl_(std::make_unique<Impl>()) {
+RedisHistoryStore::RedisHistoryStore(RedisOptions options) {
   std::string why;
   auto address = detail::parse_redis_url(options.url, why);
   if (!address) throw config_error("history in Redis: " + why);
   address->password = std::move(options.password);
-  impl_->address = std::move(*address);
-  impl_->timeout = options.timeout;
+  impl_ = std::make_unique<Impl>(std::move(*address), options.timeout);
   std::lock_guard lock(impl_->mutex);
   try {
-    impl_->connection();
+    impl_->connect();
   } catch (const std::runtime_error& e) {
     throw config_error(std::string("history in Redis: ") + e.what());
   }
@@ -155,7 +70,6 @@ RedisHistoryStore::~RedisHistoryStore() = default;
 void RedisHistoryStore::append(std::span<const HistoryRecord> records) {
   if (records.empty()) return;
   std::lock_guard lock(impl_->mutex);
-  impl_->connection();
   // One round trip: MULTI, an XADD and SADD per record, EXEC; all of them or none.
   impl_->queue({"MULTI"});
   for (const auto& record : records) {
@@ -186,7 +100,6 @@ std::vector<HistoryRecord> RedisHistoryStore::latest(const std::string& scope, s
   std::vector<HistoryRecord> records;
   if (limit == 0) return records;
   std::lock_guard lock(impl_->mutex);
-  impl_->connection();
   const auto count = std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max());
   RedisReply reply =
       impl_->run({"XREVRANGE", key_of(scope), "+", "-", "COUNT", std::to_string(count)});
@@ -204,7 +117,6 @@ std::size_t RedisHistoryStore::prune(std::chrono::system_clock::time_point cutof
   const auto cutoff_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(cutoff.time_since_epoch()).count();
   std::lock_guard lock(impl_->mutex);
-  impl_->connection();
   RedisReply scopes = impl_->run({"SMEMBERS", scopes_key});
   std::size_t removed = 0;
   for (const auto& scope : scopes.elements) {

@@ -1,0 +1,100 @@
+// hiredis's blocking API, reconnecting and bounded in time (redis_blocking.hpp).
+#include "cluster/redis_blocking.hpp"
+
+#include <sys/time.h>
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <hiredis/hiredis.h>
+
+#include "cluster/sigpipe_held.hpp"
+
+namespace socketchat::detail {
+namespace {
+
+timeval timeval_of(std::chrono::milliseconds timeout) {
+  return {.tv_sec = static_cast<time_t>(timeout.count() / 1000),
+          .tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+}
+
+}  // namespace
+
+RedisBlocking::RedisBlocking(RedisAddress address, std::chrono::milliseconds timeout)
+    : address_(std::move(address)), timeout_(timeout) {}
+
+RedisBlocking::~RedisBlocking() {
+  disconnect();
+}
+
+void RedisBlocking::disconnect() {
+  if (context_ != nullptr) redisFree(std::exchange(context_, nullptr));
+}
+
+void RedisBlocking::connect() {
+  if (context_ != nullptr) return;
+  const timeval limit = timeval_of(timeout_);
+  context_ = address_.unix_path.empty()
+                 ? redisConnectWithTimeout(address_.host.c_str(), address_.port, limit)
+                 : redisConnectUnixWithTimeout(address_.unix_path.c_str(), limit);
+  if (context_ == nullptr) throw std::runtime_error("Redis: out of memory");
+  if (context_->err != 0) {
+    std::string why = context_->errstr;
+    disconnect();
+    throw std::runtime_error("Redis at " + to_string(address_) + ": " + why);
+  }
+  redisSetTimeout(context_, limit);
+  if (!address_.password.empty()) expect_ok(run({"AUTH", address_.password}), "AUTH");
+  if (address_.database != 0) {
+    expect_ok(run({"SELECT", std::to_string(address_.database)}), "SELECT");
+  }
+  expect_ok(run({"PING"}), "PING");  // a Redis that wants a password says so here
+}
+
+void RedisBlocking::expect_ok(const RedisReply& reply, std::string_view what) {
+  if (reply.failed()) {
+    disconnect();
+    throw std::runtime_error("Redis " + std::string(what) + ": " + reply.text);
+  }
+}
+
+void RedisBlocking::queue(std::initializer_list<std::string_view> words) {
+  connect();
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lengths;
+  argv.reserve(words.size());
+  lengths.reserve(words.size());
+  for (auto word : words) {
+    argv.push_back(word.data());
+    lengths.push_back(word.size());
+  }
+  if (redisAppendCommandArgv(context_, static_cast<int>(argv.size()), argv.data(),
+                             lengths.data()) != REDIS_OK) {
+    fail();
+  }
+}
+
+RedisReply RedisBlocking::next_reply() {
+  if (context_ == nullptr) throw std::runtime_error("Redis: not connected");
+  SigpipeHeld held;  // the queued commands are written here
+  void* raw = nullptr;
+  if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) fail();
+  RedisReply reply = RedisReply::from(static_cast<redisReply*>(raw));
+  freeReplyObject(raw);
+  return reply;
+}
+
+RedisReply RedisBlocking::run(std::initializer_list<std::string_view> words) {
+  queue(words);
+  return next_reply();
+}
+
+void RedisBlocking::fail() {
+  std::string why = context_ != nullptr && context_->err != 0 ? context_->errstr : "no reply";
+  disconnect();
+  throw std::runtime_error("Redis at " + to_string(address_) + ": " + why);
+}
+
+}  // namespace socketchat::detail
