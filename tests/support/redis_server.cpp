@@ -39,7 +39,9 @@ RedisServer::~RedisServer() {
 }
 
 void RedisServer::start() {
+  // The bundled configuration (packaging/redis.conf), then what is this test's own.
   std::vector<std::string> words = {"redis-server",
+                                    SOCKETCHAT_REDIS_CONF,
                                     "--bind",
                                     "127.0.0.1",
                                     "--port",
@@ -50,12 +52,6 @@ void RedisServer::start() {
                                     "700",
                                     "--dir",
                                     directory_.path.string(),
-                                    "--appendonly",
-                                    "yes",
-                                    "--appendfsync",
-                                    "always",
-                                    "--save",
-                                    "",
                                     "--logfile",
                                     "",
                                     "--daemonize",

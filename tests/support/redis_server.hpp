@@ -1,8 +1,9 @@
 #pragma once
 
-// A real redis-server (Debian's) for the cluster's tests: started on a Unix socket and
-// a loopback TCP port of its own, with its own data directory and an append-only file
-// synced on every write (the bundled configuration's choice), stopped by its PID.
+// A real redis-server (Debian's) for the cluster's tests: started with the bundled
+// configuration (packaging/redis.conf: an append-only file synced on every write) on a
+// Unix socket and a loopback TCP port of its own, with its own data directory, and
+// stopped by its PID.
 
 #include <sys/types.h>
 
