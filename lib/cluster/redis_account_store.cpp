@@ -7,10 +7,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "cluster/redis_address.hpp"
 #include "cluster/redis_blocking.hpp"
 #include "cluster/redis_reply.hpp"
-#include "socketchat/error.hpp"
 #include "util/text.hpp"
 
 namespace socketchat {
@@ -89,19 +87,8 @@ struct RedisAccountStore::Impl : detail::RedisBlocking {
   using RedisBlocking::RedisBlocking;
 };
 
-RedisAccountStore::RedisAccountStore(RedisOptions options) {
-  std::string why;
-  auto address = detail::parse_redis_url(options.url, why);
-  if (!address) throw config_error("accounts in Redis: " + why);
-  address->password = std::move(options.password);
-  impl_ = std::make_unique<Impl>(std::move(*address), options.timeout);
-  std::lock_guard lock(impl_->mutex);
-  try {
-    impl_->connect();
-  } catch (const std::runtime_error& e) {
-    throw config_error(std::string("accounts in Redis: ") + e.what());
-  }
-}
+RedisAccountStore::RedisAccountStore(RedisOptions options)
+    : impl_(std::make_unique<Impl>(options, "accounts in Redis")) {}
 
 RedisAccountStore::~RedisAccountStore() = default;
 

@@ -10,7 +10,9 @@
 
 #include <hiredis/hiredis.h>
 
+#include "cluster/redis_argv.hpp"
 #include "cluster/sigpipe_held.hpp"
+#include "socketchat/error.hpp"
 
 namespace socketchat::detail {
 namespace {
@@ -24,6 +26,20 @@ timeval timeval_of(std::chrono::milliseconds timeout) {
 
 RedisBlocking::RedisBlocking(RedisAddress address, std::chrono::milliseconds timeout)
     : address_(std::move(address)), timeout_(timeout) {}
+
+RedisBlocking::RedisBlocking(const RedisOptions& options, std::string_view what)
+    : timeout_(options.timeout) {
+  std::string why;
+  auto address = parse_redis_url(options.url, why);
+  if (!address) throw config_error(std::string(what) + ": " + why);
+  address_ = std::move(*address);
+  address_.password = options.password;
+  try {
+    connect();
+  } catch (const std::runtime_error& e) {
+    throw config_error(std::string(what) + ": " + e.what());
+  }
+}
 
 RedisBlocking::~RedisBlocking() {
   disconnect();
@@ -62,16 +78,9 @@ void RedisBlocking::expect_ok(const RedisReply& reply, std::string_view what) {
 
 void RedisBlocking::queue(std::initializer_list<std::string_view> words) {
   connect();
-  std::vector<const char*> argv;
-  std::vector<std::size_t> lengths;
-  argv.reserve(words.size());
-  lengths.reserve(words.size());
-  for (auto word : words) {
-    argv.push_back(word.data());
-    lengths.push_back(word.size());
-  }
-  if (redisAppendCommandArgv(context_, static_cast<int>(argv.size()), argv.data(),
-                             lengths.data()) != REDIS_OK) {
+  RedisArgv command(std::span<const std::string_view>(words.begin(), words.size()));
+  if (redisAppendCommandArgv(context_, command.count(), command.argv.data(),
+                             command.lengths.data()) != REDIS_OK) {
     fail();
   }
 }

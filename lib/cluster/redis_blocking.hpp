@@ -7,6 +7,7 @@
 
 #include "cluster/redis_address.hpp"
 #include "cluster/redis_reply.hpp"
+#include "socketchat/redis_options.hpp"
 
 struct redisContext;
 
@@ -20,6 +21,9 @@ namespace socketchat::detail {
 class RedisBlocking {
  public:
   RedisBlocking(RedisAddress address, std::chrono::milliseconds timeout);
+  // A store's connection (`what` says whose): the URL parsed and connected at once;
+  // config_error if the URL is malformed or Redis cannot be had.
+  RedisBlocking(const RedisOptions& options, std::string_view what);
   ~RedisBlocking();
   RedisBlocking(const RedisBlocking&) = delete;
   RedisBlocking& operator=(const RedisBlocking&) = delete;

@@ -9,6 +9,7 @@
 #include <hiredis/hiredis.h>
 
 #include <asio/posix/stream_descriptor.hpp>
+#include "cluster/redis_argv.hpp"
 #include "cluster/sigpipe_held.hpp"
 
 namespace socketchat::detail {
@@ -158,17 +159,10 @@ void RedisConnection::connect(Done done, std::function<void()> lost) {
 
 bool RedisConnection::command(std::span<const std::string_view> words, ReplyHandler reply) {
   if (context_ == nullptr) return false;
-  std::vector<const char*> argv;
-  std::vector<std::size_t> lengths;
-  argv.reserve(words.size());
-  lengths.reserve(words.size());
-  for (auto word : words) {
-    argv.push_back(word.data());
-    lengths.push_back(word.size());
-  }
+  RedisArgv command(words);
   auto handler = std::make_unique<ReplyHandler>(std::move(reply));
-  if (redisAsyncCommandArgv(context_, on_reply, handler.get(), static_cast<int>(argv.size()),
-                            argv.data(), lengths.data()) != REDIS_OK) {
+  if (redisAsyncCommandArgv(context_, on_reply, handler.get(), command.count(), command.argv.data(),
+                            command.lengths.data()) != REDIS_OK) {
     return false;
   }
   handler.release();  // hiredis's now: on_reply frees it

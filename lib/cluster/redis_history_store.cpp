@@ -12,10 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "cluster/redis_address.hpp"
 #include "cluster/redis_blocking.hpp"
 #include "cluster/redis_reply.hpp"
-#include "socketchat/error.hpp"
 
 namespace socketchat {
 
@@ -51,19 +49,8 @@ struct RedisHistoryStore::Impl : detail::RedisBlocking {
   using RedisBlocking::RedisBlocking;
 };
 
-RedisHistoryStore::RedisHistoryStore(RedisOptions options) {
-  std::string why;
-  auto address = detail::parse_redis_url(options.url, why);
-  if (!address) throw config_error("history in Redis: " + why);
-  address->password = std::move(options.password);
-  impl_ = std::make_unique<Impl>(std::move(*address), options.timeout);
-  std::lock_guard lock(impl_->mutex);
-  try {
-    impl_->connect();
-  } catch (const std::runtime_error& e) {
-    throw config_error(std::string("history in Redis: ") + e.what());
-  }
-}
+RedisHistoryStore::RedisHistoryStore(RedisOptions options)
+    : impl_(std::make_unique<Impl>(options, "history in Redis")) {}
 
 RedisHistoryStore::~RedisHistoryStore() = default;
 
