@@ -1913,6 +1913,9 @@ class Chatter:
         """The recipient reads HISTORY @sender: every DM it got from that sender is there."""
         soak, client = self.soak, self.client
         peer = soak.rng.choice(sorted(client.dms))
+        # Only what arrived before the question: a DM that comes while the answer is on
+        # its way may have been stored after the read.
+        received = list(client.dms[peer])
         [answer] = await client.ask([f"HISTORY @{peer} {HISTORY_MAX}"], ["list"])
         if answer and answer[0].startswith("ERR"):
             return self.refused(f"HISTORY @{peer}", answer[0])
@@ -1923,7 +1926,7 @@ class Chatter:
             if match:
                 seen.add(match.group(0))
         soak.counts["DM history checks"] += 1
-        for mid in client.dms[peer]:
+        for mid in received:
             if mid not in seen:
                 soak.fail(2, f"{client.name} received DM {mid} from {peer}, but HISTORY @{peer} does not show it")
 
