@@ -4,6 +4,7 @@
 
 #include <socketchat/account_store.hpp>
 #include <socketchat/error.hpp>
+#include <socketchat/redis_account_store.hpp>
 
 #include "accounts/session_tokens.hpp"
 #include "history_choice.hpp"
@@ -18,7 +19,12 @@ void open_accounts_for_server(const Settings& settings, socketchat::ServerOption
     throw socketchat::config_error("cannot create data directory '" + settings.data_dir +
                                    "': " + ec.message());
   }
-  options.account_store = open_accounts(settings.data_dir);
+  if (options.cluster.empty()) {
+    options.account_store = open_accounts(settings.data_dir);
+  } else {  // one set of accounts for the whole cluster
+    options.account_store = std::make_shared<socketchat::RedisAccountStore>(
+        socketchat::RedisOptions{.url = options.cluster, .password = options.cluster_password});
+  }
   try {
     options.session_token_keys = socketchat::detail::SessionTokens::load_or_create_keys(
         std::filesystem::path(settings.data_dir) / "token-keys");

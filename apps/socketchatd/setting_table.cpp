@@ -417,6 +417,32 @@ std::vector<Setting> make_table() {
        .feeds = {"jwt_issuer"},
        .example = "https://app.example.org",
        .binding = text(&O::jwt_issuer)},
+      {.key = "cluster",
+       .unit = "URL",
+       .help = "Joins the cluster kept in this Redis (docs/CLUSTER.md): every node started "
+               "with the same URL serves one world, and history and accounts live in Redis "
+               "(--history and --data-dir then hold only the session token keys). "
+               "redis://host[:port][/db] or redis+unix:///path[?db=N]; empty: on its own",
+       .reload = Reload::restart,
+       .feeds = {"cluster"},
+       .example = "redis://127.0.0.1:6379/0",
+       .binding = text(&O::cluster)},
+      {.key = "cluster-password-file",
+       .unit = "FILE",
+       .help = "With --cluster: the file holding Redis's password (a trailing newline is "
+               "dropped); never logged",
+       .reload = Reload::restart,
+       .feeds = {"cluster_password"},
+       .example = "/etc/socketchat/redis-password",
+       .binding = text(&Settings::cluster_password_file)},
+      {.key = "cluster-lease",
+       .unit = "SECONDS",
+       .help = "With --cluster: a node that dies has its users' names freed and their "
+               "departures announced within this and a third of it",
+       .reload = Reload::restart,
+       .feeds = {"cluster_lease"},
+       .example = "5",
+       .binding = seconds(&O::cluster_lease)},
   };
 }
 

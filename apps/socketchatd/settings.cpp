@@ -96,6 +96,9 @@ socketchat::ServerOptions server_options(const Settings& settings) {
       options.jwt_secret = read_secret_file(settings.jwt_secret_file);
     }
   }
+  if (!settings.cluster_password_file.empty()) {
+    options.cluster_password = read_secret_file(settings.cluster_password_file);
+  }
   options.history_retention = std::chrono::round<std::chrono::milliseconds>(
       std::chrono::duration<double, std::ratio<86400>>(settings.history_days));
   if (!settings.listen.empty()) {

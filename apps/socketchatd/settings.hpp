@@ -29,6 +29,7 @@ struct Settings {
   std::string registration = "open";           // open or closed
   std::string jwt_algorithm = "off";           // off, HS256, RS256 or ES256
   std::string jwt_secret_file;                 // HS256: the file holding the secret
+  std::string cluster_password_file;           // Redis's password, with --cluster
   bool check_config = false;
 };
 

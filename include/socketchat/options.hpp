@@ -141,6 +141,17 @@ struct ServerOptions {
   // past it, BAN and MUTE are refused (too-many-bans). 0 = unlimited.
   std::size_t max_bans = 10000;
 
+  // Joins this server to a cluster: several servers sharing one Redis serve one world
+  // (docs/CLUSTER.md). "redis://host[:port][/db]" or "redis+unix:///path[?db=N]"; empty:
+  // a server on its own. In a cluster, give history_store a RedisHistoryStore and
+  // account_store a RedisAccountStore of the same Redis, so history and accounts are
+  // shared too. cluster_password: Redis's (AUTH), a secret, never logged.
+  std::string cluster;
+  std::string cluster_password;
+  // How long a node's names outlive it when it dies without leaving: its users'
+  // departures are announced within this and a third of it. Renewed every third.
+  std::chrono::milliseconds cluster_lease{5000};
+
   // Adds a listener, e.g. options.listen("tcp://127.0.0.1:0").
   ServerOptions& listen(std::string url);
 

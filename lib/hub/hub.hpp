@@ -85,6 +85,21 @@ class Hub {
 
   std::size_t user_count() const;
 
+  // What another server of a cluster did, applied here (ClusterLink): `change` runs
+  // under the Hub's lock, held exclusively to change the directory, shared to deliver.
+  template <class Change>
+  void exclusively(Change&& change) {
+    std::unique_lock lock(mutex_);
+    change();
+  }
+  template <class Deliver>
+  void shared(Deliver&& deliver) const {
+    std::shared_lock lock(mutex_);
+    deliver();
+  }
+  // The authenticator set so far, for one that wraps it.
+  std::shared_ptr<Authenticator> authenticator() const { return authenticator_; }
+
   // The room limits (max_rooms, max_rooms_per_user) and the size of a list reply
   // (max_reply_bytes, at most a quarter of sendq_bytes): set before the server starts
   // and again when it is reconfigured. Until then: no limits.

@@ -39,6 +39,7 @@ class LocalDirectory final : public Directory {
   const RoomDirectory::Room* find_room(std::string_view room_key) const {
     return rooms_.find(room_key);
   }
+  const auto& rooms() const noexcept { return rooms_.rooms(); }
 
  private:
   Users users_;

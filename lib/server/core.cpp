@@ -4,14 +4,45 @@
 #include <asio/post.hpp>
 
 #include "accounts/account_authenticator.hpp"
+#include "cluster/cluster_authenticator.hpp"
+#include "cluster/cluster_delivery.hpp"
+#include "cluster/cluster_directory.hpp"
+#include "cluster/cluster_link.hpp"
+#include "hub/local_delivery.hpp"
+#include "hub/local_directory.hpp"
 #include "server/option_table.hpp"
 #include "socketchat/error.hpp"
 #include "socketchat/memory_history_store.hpp"
 
 namespace socketchat::detail {
 
-Core::Core(ServerOptions options) : settings_(with_default_listener(std::move(options))) {
+Core::HubParts Core::hub_parts(ClusterLink* cluster) {
+  if (!cluster) {
+    auto local = std::make_unique<LocalDirectory>();
+    auto delivery = std::make_unique<LocalDelivery>(*local);
+    return {std::move(local), std::move(delivery)};
+  }
+  auto directory = std::make_unique<ClusterDirectory>(cluster->claims(), *cluster);
+  auto delivery = std::make_unique<ClusterDelivery>(*directory, *cluster);
+  cluster->attach(*directory, delivery->local());
+  return {std::move(directory), std::move(delivery)};
+}
+
+namespace {
+
+std::unique_ptr<ClusterLink> cluster_of(const ServerOptions& options) {
+  if (options.cluster.empty()) return nullptr;
+  return std::make_unique<ClusterLink>(
+      RedisOptions{.url = options.cluster, .password = options.cluster_password},
+      options.cluster_lease);
+}
+
+}  // namespace
+
+Core::Core(ServerOptions options)
+    : settings_(with_default_listener(std::move(options))), cluster_(cluster_of(settings_.options())) {
   const ServerOptions& given = settings_.options();
+  if (cluster_) cluster_->attach(hub_);
   if (given.history) {
     history_store_ = given.history_store;
     if (!history_store_) {
@@ -36,6 +67,8 @@ Core::Core(ServerOptions options) : settings_(with_default_listener(std::move(op
   });
 }
 
+Core::~Core() = default;
+
 void Core::prune_history() {
   auto retention = options().history_retention;
   if (!history_store_ || retention.count() == 0) return;
@@ -51,6 +84,22 @@ void Core::prune_history() {
         .kind = EventKind::error, .time = {}, .text = e.what(), .detail = "history-prune-failed"};
     bus_.publish(event);
   }
+}
+
+void Core::start_cluster(asio::io_context& context, std::function<void(std::string)> ready) {
+  if (!cluster_) return ready("");
+  // Whoever decides a LOGIN, the name is then claimed across the cluster.
+  hub_.set_authenticator(std::make_shared<ClusterAuthenticator>(hub_.authenticator(), *cluster_));
+  cluster_->start(context, std::move(ready));
+}
+
+void Core::stop_cluster(std::function<void()> done) {
+  if (!cluster_) return done();
+  cluster_->stop(std::move(done));
+}
+
+void Core::close_cluster() {
+  if (cluster_) cluster_->close();
 }
 
 void Core::stop_history() {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -17,7 +18,13 @@
 #include "store/history_writer.hpp"
 #include "transport/transports.hpp"
 
+namespace asio {
+class io_context;
+}
+
 namespace socketchat::detail {
+
+class ClusterLink;
 
 // What one server is made of: its settings, Hub, sinks, protocols, transports,
 // metrics, io_contexts and the table of open connections. Core makes and owns them;
@@ -27,6 +34,7 @@ class Core {
   static constexpr const char* default_listener = "tcp://0.0.0.0:4000";
 
   explicit Core(ServerOptions options);
+  ~Core();
 
   // The settings in effect (Settings::options).
   const ServerOptions& options() const noexcept { return settings_.options(); }
@@ -52,13 +60,30 @@ class Core {
   // Finishes pending history work and stops its thread: before the io_contexts go.
   void stop_history();
 
+  // A cluster's node joins it (ClusterLink::start) on `context`; `ready` once, with why
+  // not if it could not. At once, ready, for a server on its own.
+  void start_cluster(asio::io_context& context, std::function<void(std::string)> ready);
+  // Leaves the cluster (its names given back), then `done`; at once when there is none.
+  void stop_cluster(std::function<void()> done);
+  // Closes the cluster's connections now: before the io_contexts go.
+  void close_cluster();
+
  private:
   static ServerOptions with_default_listener(ServerOptions options);
 
   Settings settings_;
   std::mutex reconfigure_mutex_;
   EventBus bus_;
-  Hub hub_{bus_};
+  // A cluster's node: its link to Redis (null for a server on its own), made before the
+  // Hub, whose directory and delivery are then the cluster's.
+  std::unique_ptr<ClusterLink> cluster_;
+  struct HubParts {
+    std::unique_ptr<Directory> directory;
+    std::unique_ptr<Delivery> delivery;
+  };
+  static HubParts hub_parts(ClusterLink* cluster);
+  HubParts hub_parts_ = hub_parts(cluster_.get());
+  Hub hub_{bus_, std::move(hub_parts_.directory), std::move(hub_parts_.delivery)};
   std::shared_ptr<HistoryStore> history_store_;
   std::unique_ptr<HistoryWriter> history_writer_;
   Protocols protocols_{settings_.options().max_line_bytes};

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "cluster/redis_address.hpp"
 #include "server/address_range.hpp"
 #include "server/member_count.hpp"
 
@@ -94,6 +95,17 @@ std::string token(const O& o, std::string_view) {  // a secret: never in the mes
 
 std::string store(const O& o, std::string_view) {
   return when(o.history_store && !o.history, "history_store is given but history is off");
+}
+
+std::string cluster_url(const O& o, std::string_view) {
+  if (o.cluster.empty()) return "";
+  std::string why;
+  return parse_redis_url(o.cluster, why) ? "" : "cluster: " + why;
+}
+
+std::string cluster_lease(const O& o, std::string_view) {
+  return when(o.cluster_lease < std::chrono::milliseconds(300),
+              "cluster_lease must be at least 0.3 s");
 }
 
 std::string memory_bytes(const O& o, std::string_view) {
@@ -215,6 +227,10 @@ constexpr OptionDescriptor table[] = {
     option<&O::jwt_audience>("jwt_audience", restart),
     option<&O::jwt_issuer>("jwt_issuer", restart),
     option<&O::max_bans>("max_bans", live),
+    // The cluster: joined at start.
+    option<&O::cluster>("cluster", restart, cluster_url),
+    option<&O::cluster_password>("cluster_password", restart),
+    option<&O::cluster_lease>("cluster_lease", restart, cluster_lease),
 };
 
 static_assert(std::size(table) == member_count<ServerOptions>(),

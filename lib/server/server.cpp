@@ -1,6 +1,8 @@
 #include "socketchat/server.hpp"
 
 #include <condition_variable>
+#include <future>
+#include <stdexcept>
 #include <thread>
 
 #include <asio/executor_work_guard.hpp>
@@ -49,12 +51,13 @@ class Server::Impl {
     if (!host_) join();
     core_.stop_history();  // its last completions post to the io_contexts: keep them alive
     // Everything that holds an I/O object goes before the io_contexts do.
+    core_.close_cluster();
     listeners_.clear();
     prune_timer_.reset();
   }
 
   void start() {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     if (started_) throw config_error("server already started");
     validate();
     std::vector<asio::io_context*> workers;
@@ -76,7 +79,6 @@ class Server::Impl {
                                                      *workers.front(),
                                                      detail::parse_listen_url(url), tls_));
     }
-    for (auto& listener : listeners_) listener->start();
     prune_timer_ = std::make_unique<asio::steady_timer>(*workers.front());
     prune_history();
     started_ = true;
@@ -85,6 +87,38 @@ class Server::Impl {
         current_server = this;
         context->run();
       });
+    }
+    join_cluster_then_listen(*workers.front(), lock);
+  }
+
+  // A cluster's node accepts clients once it has joined (docs/CLUSTER.md). On the
+  // server's own threads, start() waits for that and throws if it could not; on a
+  // host's context, which may not run yet, the listeners start when it has, and an
+  // error event says why they did not.
+  void join_cluster_then_listen(asio::io_context& context, std::unique_lock<std::mutex>& lock) {
+    if (core_.options().cluster.empty()) {
+      for (auto& listener : listeners_) listener->start();
+      return;
+    }
+    auto joined = std::make_shared<std::promise<std::string>>();
+    auto outcome = joined->get_future();
+    core_.start_cluster(context, [this, joined](std::string error) {
+      if (error.empty()) {
+        for (auto& listener : listeners_) listener->start();
+      } else if (host_) {
+        Event event{
+            .kind = EventKind::error, .time = {}, .text = error, .detail = "cluster-failed"};
+        core_.bus().publish(event);
+      }
+      joined->set_value(std::move(error));
+    });
+    if (host_) return;
+    auto error = outcome.get();
+    if (!error.empty()) {
+      lock.unlock();
+      stop();
+      join();
+      throw std::runtime_error("cluster: " + error);
     }
   }
 
@@ -97,10 +131,13 @@ class Server::Impl {
     for (auto& listener : listeners_) listener->stop();
     asio::post(prune_timer_->get_executor(), [this] { prune_timer_->cancel(); });
     core_.connections().shut_down([this] {
-      std::lock_guard lock(mutex_);
-      for (auto& guard : guards_) guard.reset();  // the contexts end when their work does
-      stopped_ = true;
-      stopped_changed_.notify_all();
+      // A cluster's node gives its names back before its io_contexts may end.
+      core_.stop_cluster([this] {
+        std::lock_guard lock(mutex_);
+        for (auto& guard : guards_) guard.reset();  // the contexts end when their work does
+        stopped_ = true;
+        stopped_changed_.notify_all();
+      });
     });
   }
 

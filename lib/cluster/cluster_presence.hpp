@@ -2,22 +2,25 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include <asio/steady_timer.hpp>
+
 #include "cluster/redis_connection.hpp"
-#include "cluster/redis_script.hpp"
 
 namespace socketchat::detail {
 
-// One node's place in the cluster and the names its users hold (docs/CLUSTER.md): the
-// node's lease in `sc:nodes`, renewed every third of `lease`, and each renewal reaps
-// the nodes whose lease has run out, freeing their names and publishing each
-// departure on `sc:feed` ("left\t<name>"). A name is claimed atomically: refused while a
-// live node holds it (in any case), taken over from a dead one.
+// One node's place in the cluster as Redis keeps it (docs/CLUSTER.md, keys): the
+// node's lease in `sc:nodes`, renewed every third of `lease`, its users' names and
+// their rooms. Each renewal reaps the nodes whose lease has run out, freeing their
+// names and memberships. Every change is one script, which also publishes it on
+// `sc:feed` as a ClusterEvent (arrived, departed, joined, parted), so every node hears
+// of every change in the order Redis made them.
 //
 // All calls on the connection's executor; every handler runs there.
-class ClusterNames {
+class ClusterPresence {
  public:
   enum class Claim {
     claimed,
@@ -28,8 +31,8 @@ class ClusterNames {
 
   // `node`: this node's id (16 hex digits). `connection`: connected, not subscribing;
   // it must outlive this object.
-  ClusterNames(RedisConnection& connection, std::string node, std::chrono::milliseconds lease);
-  ~ClusterNames();  // stops renewing; does not free the names (a dying node cannot)
+  ClusterPresence(RedisConnection& connection, std::string node, std::chrono::milliseconds lease);
+  ~ClusterPresence();  // stops renewing; does not free the names (a dying node cannot)
 
   // Takes the lease now, then renews it; `done` once the first renewal is answered
   // (empty, or why not).
@@ -38,9 +41,18 @@ class ClusterNames {
   // departures (a node that stops cleanly).
   void leave(RedisConnection::Done done);
 
+  // `name` as spelled; refused while a live node holds it in any case.
   void claim(std::string_view name, Claimed claimed);
-  // Frees `name` if this node holds it; `done`, if given, once Redis has.
+  // Frees `name` (and its rooms) if this node holds it; `done`, if given, once Redis has.
   void release(std::string_view name, RedisConnection::Done done = nullptr);
+  // The user `user_key` (held by this node) joins or parts the room `room_key`;
+  // `room` is the spelling for a room that is new.
+  void join(std::string_view user_key, std::string_view room_key, std::string_view room);
+  void part(std::string_view user_key, std::string_view room_key);
+
+  // The whole world as Redis has it now: users (pairs of key, "<node> <name>"), then
+  // rooms (each: key, name, then pairs of user key, user name), as one reply.
+  void snapshot(RedisConnection::ReplyHandler reply);
 
   const std::string& node() const noexcept { return node_; }
 

@@ -1,0 +1,46 @@
+#include "cluster/cluster_delivery.hpp"
+
+#include "cluster/cluster_event.hpp"
+
+namespace socketchat::detail {
+
+void ClusterDelivery::to_everyone(const ServerMessage& message, const Peer* except) {
+  local_.to_everyone(message, except);
+  if (message.notice != Notice::message || !directory_.has_remote_users()) return;
+  ClusterEvent event{.kind = ClusterEvent::Kind::message,
+                     .node = publisher_.node(),
+                     .user = message.user,
+                     .text = message.text};
+  publisher_.publish("sc:feed", event.encode());
+}
+
+std::string_view ClusterDelivery::to_room(std::string_view room_key, ServerMessage message,
+                                          const Peer* except) {
+  std::string_view spelled = local_.to_room(room_key, message, except);
+  if (message.notice != Notice::room_message || !directory_.has_remote_members(room_key)) {
+    return spelled;
+  }
+  ClusterEvent event{.kind = ClusterEvent::Kind::room_message,
+                     .node = publisher_.node(),
+                     .user = message.user,
+                     .target = room_key,
+                     .text = message.text};
+  publisher_.publish("sc:feed", event.encode());
+  return spelled.empty() ? directory_.room_name(room_key) : spelled;
+}
+
+std::string_view ClusterDelivery::to_user(std::string_view name, const ServerMessage& message) {
+  if (auto here = local_.to_user(name, message); !here.empty()) return here;
+  const std::string_view node = directory_.node_of(name);
+  if (node.empty() || message.notice != Notice::direct_message) return {};
+  const std::string_view spelled = directory_.find_user(name);
+  ClusterEvent event{.kind = ClusterEvent::Kind::direct,
+                     .node = publisher_.node(),
+                     .user = message.user,
+                     .target = spelled,
+                     .text = message.text};
+  publisher_.publish("sc:node:" + std::string(node), event.encode());
+  return spelled;
+}
+
+}  // namespace socketchat::detail

@@ -1,0 +1,202 @@
+#include "cluster/cluster_directory.hpp"
+
+#include "hub/peer.hpp"
+#include "util/text.hpp"
+
+namespace socketchat::detail {
+
+namespace {
+
+// Walks two maps sorted by the same keys in step: `both` for a key in each, `left` and
+// `right` for a key in one only. What merges this node's users and rooms with the rest.
+template <class Left, class Right, class OnLeft, class OnRight, class OnBoth>
+void merge_by_key(const Left& left, const Right& right, OnLeft on_left, OnRight on_right,
+                  OnBoth on_both) {
+  auto l = left.begin();
+  auto r = right.begin();
+  while (l != left.end() || r != right.end()) {
+    if (r == right.end() || (l != left.end() && l->first < r->first)) {
+      on_left(*l++);
+    } else if (l == left.end() || r->first < l->first) {
+      on_right(*r++);
+    } else {
+      on_both(*l++, *r++);
+    }
+  }
+}
+
+}  // namespace
+
+bool ClusterDirectory::claim(Peer& peer, std::string_view name) {
+  std::string key = ascii_lower(name);
+  // Claimed in Redis for this connection (ClusterAuthenticator): the name is ours, and
+  // another node's user under it, if the mirror still shows one, is gone already.
+  const bool reserved = claims_.adopt(peer.id(), key);
+  auto remote = remote_users_.find(key);
+  if (remote != remote_users_.end()) {
+    if (!reserved) return false;
+    for (const auto& room_key : remote->second.rooms) remove_remote_member(room_key, key);
+    remote_users_.erase(remote);
+  }
+  if (!local_.claim(peer, name)) return false;
+  // An in-process user (Server::connect) asks nobody first: Redis hears of it now.
+  if (!reserved) changes_.claimed(std::string(name));
+  users_version_ = next_list_version();
+  return true;
+}
+
+bool ClusterDirectory::release(Peer& peer) {
+  if (!local_.release(peer)) return false;
+  changes_.released(peer.name());  // its rooms go with it, in Redis as here
+  users_version_ = next_list_version();
+  rooms_version_ = next_list_version();
+  return true;
+}
+
+std::string_view ClusterDirectory::find_user(std::string_view name) const {
+  if (auto here = local_.find_user(name); !here.empty()) return here;
+  auto it = remote_users_.find(ascii_lower(name));
+  return it == remote_users_.end() ? std::string_view{} : std::string_view(it->second.name);
+}
+
+std::string_view ClusterDirectory::node_of(std::string_view name) const {
+  auto it = remote_users_.find(ascii_lower(name));
+  return it == remote_users_.end() ? std::string_view{} : std::string_view(it->second.node);
+}
+
+void ClusterDirectory::list_users(std::vector<std::string_view>& names) const {
+  names.reserve(names.size() + user_count());
+  merge_by_key(
+      local_.users(), remote_users_, [&](const auto& here) { names.push_back(here.second->name()); },
+      [&](const auto& there) { names.push_back(there.second.name); },
+      [&](const auto& here, const auto&) { names.push_back(here.second->name()); });
+}
+
+Joined ClusterDirectory::join(Peer& peer, std::string_view room, const std::string& room_key,
+                              RoomLimits limits) {
+  // A room that exists elsewhere keeps the spelling it has there.
+  std::string_view spelled = room;
+  if (local_.room_name(room_key).empty()) {
+    if (auto it = remote_rooms_.find(room_key); it != remote_rooms_.end()) spelled = it->second.name;
+  }
+  const Joined joined = local_.join(peer, spelled, room_key, limits);
+  if (joined != Joined::ok) return joined;
+  changes_.joined(ascii_lower(peer.name()), room_key, std::string(spelled));
+  rooms_version_ = next_list_version();
+  return joined;
+}
+
+bool ClusterDirectory::part(Peer& peer, std::string_view room_key) {
+  if (!local_.part(peer, room_key)) return false;
+  changes_.parted(ascii_lower(peer.name()), std::string(room_key));
+  rooms_version_ = next_list_version();
+  return true;
+}
+
+std::string_view ClusterDirectory::room_name(std::string_view room_key) const {
+  if (auto here = local_.room_name(room_key); !here.empty()) return here;
+  auto it = remote_rooms_.find(room_key);
+  return it == remote_rooms_.end() ? std::string_view{} : std::string_view(it->second.name);
+}
+
+std::size_t ClusterDirectory::member_count(std::string_view room_key) const {
+  auto it = remote_rooms_.find(room_key);
+  return local_.member_count(room_key) +
+         (it == remote_rooms_.end() ? 0 : it->second.members.size());
+}
+
+bool ClusterDirectory::has_remote_members(std::string_view room_key) const {
+  return remote_rooms_.contains(room_key);
+}
+
+bool ClusterDirectory::list_members(std::string_view room_key,
+                                    std::vector<std::string_view>& names) const {
+  const auto* here = local_.find_room(room_key);
+  auto there = remote_rooms_.find(room_key);
+  if (!here && there == remote_rooms_.end()) return false;
+  static const RoomDirectory::Members no_members;
+  static const std::map<std::string, std::string, std::less<>> no_names;
+  merge_by_key(
+      here ? here->members : no_members,
+      there == remote_rooms_.end() ? no_names : there->second.members,
+      [&](const auto& member) { names.push_back(member.second->name()); },
+      [&](const auto& member) { names.push_back(member.second); },
+      [&](const auto& member, const auto&) { names.push_back(member.second->name()); });
+  return true;
+}
+
+void ClusterDirectory::list_rooms(std::vector<RoomSummary>& rooms) const {
+  merge_by_key(
+      local_.rooms(), remote_rooms_,
+      [&](const auto& here) { rooms.push_back({here.second.name, here.second.members.size()}); },
+      [&](const auto& there) {
+        rooms.push_back({there.second.name, there.second.members.size()});
+      },
+      [&](const auto& here, const auto& there) {
+        rooms.push_back(
+            {here.second.name, here.second.members.size() + there.second.members.size()});
+      });
+}
+
+bool ClusterDirectory::apply_arrived(std::string_view node, std::string_view name) {
+  std::string key = ascii_lower(name);
+  if (local_.find_peer(key)) return false;  // ours: Redis gave it to us later
+  auto& user = remote_users_[std::move(key)];
+  if (user.node == node && user.name == name) return false;
+  user.name = std::string(name);
+  user.node = std::string(node);
+  users_version_ = next_list_version();
+  return true;
+}
+
+bool ClusterDirectory::apply_departed(std::string_view node, std::string_view name) {
+  auto it = remote_users_.find(ascii_lower(name));
+  if (it == remote_users_.end() || it->second.node != node) return false;
+  for (const auto& room_key : it->second.rooms) remove_remote_member(room_key, it->first);
+  remote_users_.erase(it);
+  users_version_ = next_list_version();
+  rooms_version_ = next_list_version();
+  return true;
+}
+
+bool ClusterDirectory::apply_joined(std::string_view node, std::string_view name,
+                                    std::string_view room) {
+  auto user = remote_users_.find(ascii_lower(name));
+  if (user == remote_users_.end() || user->second.node != node) return false;
+  std::string room_key = ascii_lower(room);
+  auto& entry = remote_rooms_[room_key];
+  if (entry.name.empty()) entry.name = std::string(room);
+  if (!entry.members.try_emplace(user->first, user->second.name).second) return false;
+  user->second.rooms.push_back(std::move(room_key));
+  rooms_version_ = next_list_version();
+  return true;
+}
+
+bool ClusterDirectory::apply_parted(std::string_view node, std::string_view name,
+                                    std::string_view room) {
+  auto user = remote_users_.find(ascii_lower(name));
+  if (user == remote_users_.end() || user->second.node != node) return false;
+  const std::string room_key = ascii_lower(room);
+  auto& rooms = user->second.rooms;
+  if (std::erase(rooms, room_key) == 0) return false;
+  remove_remote_member(room_key, user->first);
+  rooms_version_ = next_list_version();
+  return true;
+}
+
+void ClusterDirectory::forget_remote() {
+  remote_users_.clear();
+  remote_rooms_.clear();
+  users_version_ = next_list_version();
+  rooms_version_ = next_list_version();
+}
+
+void ClusterDirectory::remove_remote_member(const std::string& room_key,
+                                            const std::string& user_key) {
+  auto it = remote_rooms_.find(room_key);
+  if (it == remote_rooms_.end()) return;
+  it->second.members.erase(user_key);
+  if (it->second.members.empty()) remote_rooms_.erase(it);
+}
+
+}  // namespace socketchat::detail

@@ -1,0 +1,94 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cluster/cluster_claims.hpp"
+#include "hub/local_directory.hpp"
+
+namespace socketchat::detail {
+
+// What ClusterDirectory tells Redis of its own users' changes (ClusterLink does, later,
+// off the caller's thread: every call only queues).
+class ClusterChanges {
+ public:
+  virtual ~ClusterChanges() = default;
+  virtual void claimed(const std::string& name) = 0;  // not claimed before (in-process)
+  virtual void released(const std::string& name) = 0;
+  virtual void joined(const std::string& user_key, const std::string& room_key,
+                      const std::string& room) = 0;
+  virtual void parted(const std::string& user_key, const std::string& room_key) = 0;
+};
+
+// The Directory of a cluster's node (docs/CLUSTER.md, Inside the node): this node's
+// users and rooms in a LocalDirectory, and a mirror of every other node's, kept
+// current by the events the link hears on Redis (apply_*, called under the Hub's lock
+// held exclusively). Lists, counts and lookups see both; only this node's users have
+// a Peer. Its own users' changes are told to Redis through ClusterChanges.
+class ClusterDirectory final : public Directory {
+ public:
+  ClusterDirectory(ClusterClaims& claims, ClusterChanges& changes)
+      : claims_(claims), changes_(changes) {}
+
+  bool claim(Peer& peer, std::string_view name) override;
+  bool release(Peer& peer) override;
+  std::string_view find_user(std::string_view name) const override;
+  Peer* find_peer(std::string_view name) const override { return local_.find_peer(name); }
+  std::size_t user_count() const override { return local_.user_count() + remote_users_.size(); }
+  void list_users(std::vector<std::string_view>& names) const override;
+  std::uint64_t users_version() const override { return users_version_; }
+
+  Joined join(Peer& peer, std::string_view room, const std::string& room_key,
+              RoomLimits limits) override;
+  bool part(Peer& peer, std::string_view room_key) override;
+  std::string_view room_name(std::string_view room_key) const override;
+  std::string_view room_owner(std::string_view room_key) const override {
+    return local_.room_owner(room_key);
+  }
+  bool is_member(const Peer& peer, std::string_view room_key) const override {
+    return local_.is_member(peer, room_key);
+  }
+  std::size_t member_count(std::string_view room_key) const override;
+  bool list_members(std::string_view room_key, std::vector<std::string_view>& names) const override;
+  void list_rooms(std::vector<RoomSummary>& rooms) const override;
+  std::uint64_t rooms_version() const override { return rooms_version_; }
+
+  // This node's part, for its LocalDelivery.
+  const LocalDirectory& local() const noexcept { return local_; }
+  // The node of the user `name` elsewhere; empty if it is not another node's.
+  std::string_view node_of(std::string_view name) const;
+  bool has_remote_users() const noexcept { return !remote_users_.empty(); }
+  bool has_remote_members(std::string_view room_key) const;
+
+  // ---- what other nodes did (under the Hub's lock, exclusive); false: nothing changed
+  bool apply_arrived(std::string_view node, std::string_view name);
+  bool apply_departed(std::string_view node, std::string_view name);
+  // The room as spelled by the event; what changed is told by the return.
+  bool apply_joined(std::string_view node, std::string_view name, std::string_view room);
+  bool apply_parted(std::string_view node, std::string_view name, std::string_view room);
+  // Forgets every other node's users and rooms (before a snapshot is applied).
+  void forget_remote();
+
+ private:
+  struct RemoteUser {
+    std::string name;
+    std::string node;
+    std::vector<std::string> rooms;  // keys
+  };
+  struct RemoteRoom {
+    std::string name;
+    std::map<std::string, std::string, std::less<>> members;  // user key -> name
+  };
+  void remove_remote_member(const std::string& room_key, const std::string& user_key);
+
+  ClusterClaims& claims_;
+  ClusterChanges& changes_;
+  LocalDirectory local_;
+  std::map<std::string, RemoteUser, std::less<>> remote_users_;
+  std::map<std::string, RemoteRoom, std::less<>> remote_rooms_;
+  std::uint64_t users_version_ = next_list_version();
+  std::uint64_t rooms_version_ = next_list_version();
+};
+
+}  // namespace socketchat::detail

@@ -1,0 +1,89 @@
+#include "cluster/cluster_event.hpp"
+
+namespace socketchat::detail {
+
+namespace {
+
+bool has_target(ClusterEvent::Kind kind) {
+  using K = ClusterEvent::Kind;
+  return kind == K::joined || kind == K::parted || kind == K::room_message || kind == K::direct;
+}
+
+bool has_text(ClusterEvent::Kind kind) {
+  using K = ClusterEvent::Kind;
+  return kind == K::message || kind == K::room_message || kind == K::direct;
+}
+
+// The next tab-separated word of `rest`, taken off it; nothing if there is no tab.
+std::optional<std::string_view> next_word(std::string_view& rest) {
+  auto tab = rest.find('\t');
+  if (tab == std::string_view::npos) return std::nullopt;
+  auto word = rest.substr(0, tab);
+  rest.remove_prefix(tab + 1);
+  return word;
+}
+
+}  // namespace
+
+std::string ClusterEvent::encode() const {
+  std::string out;
+  out.reserve(4 + node.size() + user.size() + target.size() + text.size());
+  out.push_back(static_cast<char>(kind));
+  out.push_back('\t');
+  out.append(node);
+  out.push_back('\t');
+  out.append(user);
+  if (has_target(kind)) {
+    out.push_back('\t');
+    out.append(target);
+  }
+  if (has_text(kind)) {
+    out.push_back('\t');
+    out.append(text);
+  }
+  return out;
+}
+
+std::optional<ClusterEvent> ClusterEvent::decode(std::string_view payload) {
+  if (payload.size() < 2 || payload[1] != '\t') return std::nullopt;
+  ClusterEvent event{.kind = static_cast<Kind>(payload[0])};
+  switch (event.kind) {
+    case Kind::arrived:
+    case Kind::departed:
+    case Kind::joined:
+    case Kind::parted:
+    case Kind::message:
+    case Kind::room_message:
+    case Kind::direct:
+      break;
+    default:
+      return std::nullopt;
+  }
+  std::string_view rest = payload.substr(2);
+  auto node = next_word(rest);
+  if (!node || node->empty()) return std::nullopt;
+  event.node = *node;
+  // The last word runs to the end: the user's, the target's, or the text.
+  const int words_after_user = (has_target(event.kind) ? 1 : 0) + (has_text(event.kind) ? 1 : 0);
+  if (words_after_user == 0) {
+    event.user = rest;
+  } else {
+    auto user = next_word(rest);
+    if (!user) return std::nullopt;
+    event.user = *user;
+    if (has_target(event.kind) && has_text(event.kind)) {
+      auto target = next_word(rest);
+      if (!target) return std::nullopt;
+      event.target = *target;
+      event.text = rest;
+    } else if (has_target(event.kind)) {
+      event.target = rest;
+    } else {
+      event.text = rest;
+    }
+  }
+  if (event.user.empty()) return std::nullopt;
+  return event;
+}
+
+}  // namespace socketchat::detail

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace socketchat::detail {
+
+// What one node tells the others on its Redis channels (docs/CLUSTER.md, Channels):
+// one line of tab-separated words, the text last (it may hold tabs; names never do).
+// The scripts in Redis publish arrivals, departures, joins and parts in the same form.
+struct ClusterEvent {
+  enum class Kind : char {
+    arrived = 'A',       // node, user: logged in (claimed the name)
+    departed = 'D',      // node, user: gone (released, or its node reaped)
+    joined = 'J',        // node, user, target: a room as spelled
+    parted = 'P',        // node, user, target: a room as spelled
+    message = 'M',       // node, user, text: to everyone
+    room_message = 'R',  // node, user, target: the room's key, text
+    direct = 'T',        // node, user, target: the recipient, text
+  };
+
+  Kind kind = Kind::message;
+  std::string_view node{};
+  std::string_view user{};
+  std::string_view target{};
+  std::string_view text{};
+
+  std::string encode() const;
+  // Views into `payload`; nothing if it is not an event of this version.
+  static std::optional<ClusterEvent> decode(std::string_view payload);
+};
+
+}  // namespace socketchat::detail

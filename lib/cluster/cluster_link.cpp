@@ -1,0 +1,269 @@
+#include "cluster/cluster_link.hpp"
+
+#include <random>
+
+#include <asio/post.hpp>
+#include <fmt/format.h>
+
+#include "cluster/cluster_event.hpp"
+#include "cluster/redis_address.hpp"
+#include "hub/hub.hpp"
+#include "socketchat/error.hpp"
+#include "util/text.hpp"
+
+namespace socketchat::detail {
+
+namespace {
+
+// A LOGIN that took longer than this after its name was claimed gives the name back.
+constexpr auto claim_patience = std::chrono::seconds(30);
+
+std::string new_node_id() {
+  std::random_device random;
+  std::uint64_t id = (std::uint64_t{random()} << 32) | random();
+  return fmt::format("{:016x}", id);
+}
+
+RedisAddress address_of(const RedisOptions& redis) {
+  std::string why;
+  auto address = parse_redis_url(redis.url, why);
+  if (!address) throw config_error("cluster: " + why);
+  address->password = redis.password;
+  return *address;
+}
+
+}  // namespace
+
+ClusterLink::ClusterLink(RedisOptions redis, std::chrono::milliseconds lease)
+    : redis_(std::move(redis)), lease_(lease), node_(new_node_id()), claims_(claim_patience) {
+  address_of(redis_);  // a bad URL fails here, at construction
+}
+
+ClusterLink::~ClusterLink() {
+  close();
+}
+
+template <class Task>
+void ClusterLink::on_strand(Task task) {
+  if (!strand_) return;
+  asio::post(*strand_, [alive = std::weak_ptr<char>(alive_), task = std::move(task)]() mutable {
+    if (!alive.expired()) task();
+  });
+}
+
+void ClusterLink::start(asio::io_context& context, Ready ready) {
+  strand_.emplace(asio::make_strand(context));
+  const RedisAddress address = address_of(redis_);
+  commands_ = std::make_unique<RedisConnection>(*strand_, address, redis_.timeout);
+  subscriber_ = std::make_unique<RedisConnection>(*strand_, address, redis_.timeout);
+  presence_ = std::make_unique<ClusterPresence>(*commands_, node_, lease_);
+  on_strand([this, ready = std::move(ready)]() mutable {
+    auto both = std::make_shared<int>(0);
+    auto failed = std::make_shared<bool>(false);
+    auto ready_once = std::make_shared<Ready>(std::move(ready));
+    auto one_connected = [this, both, failed, ready_once](std::string error) {
+      if (*failed) return;
+      if (!error.empty()) {
+        *failed = true;
+        return (*ready_once)("cannot reach Redis: " + error);
+      }
+      if (++*both == 2) connected(std::move(*ready_once));
+    };
+    commands_->connect(one_connected, [] {});
+    subscriber_->connect(one_connected, [] {});
+  });
+}
+
+void ClusterLink::connected(Ready ready) {
+  presence_->start([this, ready = std::move(ready)](std::string error) mutable {
+    if (!error.empty()) return ready("cannot take the node's lease: " + error);
+    subscribed(std::move(ready));
+  });
+}
+
+void ClusterLink::subscribed(Ready ready) {
+  // Subscribed first, then the world read: nothing that happens between is missed.
+  auto count = std::make_shared<int>(0);
+  auto ready_once = std::make_shared<Ready>(std::move(ready));
+  auto hear = [this](std::string_view, std::string_view payload) { heard(payload); };
+  auto done = [this, count, ready_once](std::string error) {
+    if (!*ready_once) return;
+    if (!error.empty()) return std::exchange(*ready_once, nullptr)("cannot subscribe: " + error);
+    if (++*count < 2) return;
+    presence_->snapshot([this, ready_once](RedisReply world) {
+      load(std::exchange(*ready_once, nullptr), world);
+    });
+  };
+  subscriber_->subscribe("sc:feed", hear, done);
+  subscriber_->subscribe("sc:node:" + node_, hear, done);
+}
+
+void ClusterLink::load(Ready ready, const RedisReply& world) {
+  if (world.kind != RedisReply::Kind::array || world.elements.size() != 2) {
+    return ready("cannot read the cluster's users: " +
+                 (world.text.empty() ? std::string("Redis did not answer") : world.text));
+  }
+  hub_->exclusively([&] {
+    directory_->forget_remote();
+    const auto& users = world.elements[0].elements;
+    for (std::size_t i = 0; i + 1 < users.size(); i += 2) {
+      const std::string& held = users[i + 1].text;  // "<node> <name>"
+      auto space = held.find(' ');
+      if (space == std::string::npos || held.compare(0, space, node_) == 0) continue;
+      directory_->apply_arrived(std::string_view(held).substr(0, space),
+                                std::string_view(held).substr(space + 1));
+    }
+    for (const auto& room : world.elements[1].elements) {
+      if (room.elements.size() != 3) continue;
+      const auto& members = room.elements[2].elements;
+      for (std::size_t i = 0; i + 1 < members.size(); i += 2) {
+        const std::string_view node = directory_->node_of(members[i + 1].text);
+        if (!node.empty()) {
+          directory_->apply_joined(std::string(node), members[i + 1].text, room.elements[1].text);
+        }
+      }
+    }
+  });
+  loaded_ = true;
+  for (const auto& payload : std::exchange(early_, {})) apply(payload);
+  sweep_timer_ = std::make_unique<std::remove_reference_t<decltype(*sweep_timer_)>>(*strand_);
+  sweep_claims();
+  ready("");
+}
+
+void ClusterLink::sweep_claims() {
+  for (const auto& name : claims_.expired()) presence_->release(name);
+  sweep_timer_->expires_after(std::chrono::seconds(5));
+  sweep_timer_->async_wait([this, alive = std::weak_ptr<char>(alive_)](std::error_code ec) {
+    if (!ec && !alive.expired()) sweep_claims();
+  });
+}
+
+void ClusterLink::heard(std::string_view payload) {
+  if (!loaded_) {
+    early_.emplace_back(payload);
+    return;
+  }
+  apply(std::string(payload));
+}
+
+void ClusterLink::apply(const std::string& payload) {
+  auto event = ClusterEvent::decode(payload);
+  if (!event || event->node == node_) return;  // ours: done here already
+  using K = ClusterEvent::Kind;
+  switch (event->kind) {
+    case K::arrived:
+      hub_->exclusively([&] { directory_->apply_arrived(event->node, event->user); });
+      break;
+    case K::departed:
+      hub_->exclusively([&] {
+        if (directory_->apply_departed(event->node, event->user)) {
+          local_->to_everyone({.notice = Notice::user_disconnected, .user = event->user}, nullptr);
+        }
+      });
+      break;
+    case K::joined:
+    case K::parted:
+      hub_->exclusively([&] {
+        const bool joined = event->kind == K::joined;
+        const bool changed = joined
+                                 ? directory_->apply_joined(event->node, event->user, event->target)
+                                 : directory_->apply_parted(event->node, event->user, event->target);
+        if (!changed) return;
+        local_->to_room(ascii_lower(event->target),
+                        {.notice = joined ? Notice::joined : Notice::left,
+                         .user = event->user,
+                         .room = event->target},
+                        nullptr);
+      });
+      break;
+    case K::message:
+      hub_->shared([&] {
+        local_->to_everyone({.notice = Notice::message, .user = event->user, .text = event->text},
+                            nullptr);
+      });
+      break;
+    case K::room_message:
+      hub_->shared([&] {
+        local_->to_room(event->target,
+                        {.notice = Notice::room_message, .user = event->user, .text = event->text},
+                        nullptr);
+      });
+      break;
+    case K::direct:
+      hub_->shared([&] {
+        local_->to_user(event->target, {.notice = Notice::direct_message,
+                                        .user = event->user,
+                                        .text = event->text});
+      });
+      break;
+  }
+}
+
+void ClusterLink::stop(std::function<void()> done) {
+  if (!strand_) return done();
+  asio::post(*strand_, [this, done = std::move(done)] {
+    if (!presence_ || !commands_->connected()) {
+      close();
+      return done();
+    }
+    presence_->leave([this, done](std::string) {
+      close();
+      done();
+    });
+  });
+}
+
+void ClusterLink::close() {
+  if (sweep_timer_) sweep_timer_->cancel();
+  presence_.reset();
+  if (subscriber_) subscriber_->close();
+  if (commands_) commands_->close();
+}
+
+void ClusterLink::claim(std::uint64_t connection, std::string name, Claimed claimed) {
+  on_strand([this, connection, name = std::move(name), claimed = std::move(claimed)] {
+    if (!presence_) return claimed(ClusterPresence::Claim::failed);
+    presence_->claim(name, [this, connection, name, claimed](ClusterPresence::Claim result) {
+      if (result == ClusterPresence::Claim::claimed) {
+        if (auto unused = claims_.reserve(connection, ascii_lower(name), name)) {
+          if (presence_) presence_->release(*unused);
+        }
+      }
+      claimed(result);
+    });
+  });
+}
+
+void ClusterLink::publish(std::string channel, std::string payload) {
+  on_strand([this, channel = std::move(channel), payload = std::move(payload)] {
+    if (commands_) commands_->command({"PUBLISH", channel, payload}, [](RedisReply) {});
+  });
+}
+
+void ClusterLink::claimed(const std::string& name) {
+  on_strand([this, name] {
+    if (presence_) presence_->claim(name, [](ClusterPresence::Claim) {});
+  });
+}
+
+void ClusterLink::released(const std::string& name) {
+  on_strand([this, name] {
+    if (presence_) presence_->release(name);
+  });
+}
+
+void ClusterLink::joined(const std::string& user_key, const std::string& room_key,
+                         const std::string& room) {
+  on_strand([this, user_key, room_key, room] {
+    if (presence_) presence_->join(user_key, room_key, room);
+  });
+}
+
+void ClusterLink::parted(const std::string& user_key, const std::string& room_key) {
+  on_strand([this, user_key, room_key] {
+    if (presence_) presence_->part(user_key, room_key);
+  });
+}
+
+}  // namespace socketchat::detail

@@ -1,0 +1,100 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+
+#include "cluster/cluster_claims.hpp"
+#include "cluster/cluster_delivery.hpp"
+#include "cluster/cluster_directory.hpp"
+#include "cluster/cluster_presence.hpp"
+#include "cluster/redis_connection.hpp"
+#include "socketchat/redis_options.hpp"
+
+namespace socketchat::detail {
+
+class Hub;
+
+// A node's link to the cluster (docs/CLUSTER.md): two connections to Redis on one
+// strand of the node's event loop, one for commands and publishes, one subscribed to
+// `sc:feed` and this node's channel. It tells Redis of this node's users' changes
+// (ClusterChanges) and messages (ClusterPublisher), and applies what the other nodes
+// did to the mirror in ClusterDirectory, delivering it to this node's users.
+class ClusterLink final : public ClusterChanges, public ClusterPublisher {
+ public:
+  using Ready = std::function<void(std::string error)>;  // empty: ready
+  using Claimed = std::function<void(ClusterPresence::Claim)>;
+
+  ClusterLink(RedisOptions redis, std::chrono::milliseconds lease);
+  ~ClusterLink() override;
+
+  ClusterClaims& claims() noexcept { return claims_; }
+  // Before start(): where what other nodes do is applied.
+  void attach(ClusterDirectory& directory, Delivery& local) {
+    directory_ = &directory;
+    local_ = &local;
+  }
+  void attach(Hub& hub) { hub_ = &hub; }
+
+  // Connects, takes the lease, subscribes and loads the world; `ready` once.
+  void start(asio::io_context& context, Ready ready);
+  // Gives up the lease and every name of this node (their departures announced), then
+  // closes; `done` once, on the link's strand. Any thread.
+  void stop(std::function<void()> done);
+  // Closes at once, without a word to Redis (what a destructor may still do).
+  void close();
+
+  // Claims `name` in Redis for the LOGIN of `connection` (ClusterAuthenticator). Any thread.
+  void claim(std::uint64_t connection, std::string name, Claimed claimed);
+
+  // ClusterPublisher
+  const std::string& node() const noexcept override { return node_; }
+  void publish(std::string channel, std::string payload) override;
+
+  // ClusterChanges
+  void claimed(const std::string& name) override;
+  void released(const std::string& name) override;
+  void joined(const std::string& user_key, const std::string& room_key,
+              const std::string& room) override;
+  void parted(const std::string& user_key, const std::string& room_key) override;
+
+ private:
+  using Strand = RedisConnection::Executor;
+  template <class Task>
+  void on_strand(Task task);
+  void connected(Ready ready);
+  void subscribed(Ready ready);
+  void load(Ready ready, const RedisReply& world);
+  void heard(std::string_view payload);
+  void apply(const std::string& payload);
+  void sweep_claims();
+
+  RedisOptions redis_;
+  std::chrono::milliseconds lease_;
+  std::string node_;
+  ClusterClaims claims_;
+  Hub* hub_ = nullptr;
+  ClusterDirectory* directory_ = nullptr;
+  Delivery* local_ = nullptr;
+
+  std::optional<Strand> strand_;
+  std::unique_ptr<RedisConnection> commands_;
+  std::unique_ptr<RedisConnection> subscriber_;
+  std::unique_ptr<ClusterPresence> presence_;
+  std::unique_ptr<asio::basic_waitable_timer<std::chrono::steady_clock,
+                                             asio::wait_traits<std::chrono::steady_clock>, Strand>>
+      sweep_timer_;
+  bool loaded_ = false;
+  std::vector<std::string> early_;  // heard before the world was loaded
+  std::shared_ptr<char> alive_ = std::make_shared<char>();
+};
+
+}  // namespace socketchat::detail

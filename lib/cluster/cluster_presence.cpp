@@ -1,0 +1,218 @@
+// The node's lease and its users' names in Redis (cluster_presence.hpp). The scripts are
+// the whole of the logic: each runs atomically in Redis, on Redis's own clock.
+#include "cluster/cluster_presence.hpp"
+
+#include "cluster/redis_script.hpp"
+
+#include "util/text.hpp"
+
+namespace socketchat::detail {
+namespace {
+
+// Redis's clock in ms, in every script: nodes' clocks may differ, Redis's is one.
+#define NOW_MS                     \
+  "local t = redis.call('TIME')\n" \
+  "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+
+// Frees one user held by `node`: its rooms, its name, and says so on sc:feed
+// (ClusterEvent departed). Then every node that frees a node's users.
+#define FREE                                                                        \
+  "local function free_user(node, lc, name)\n"                                      \
+  "  local rooms = 'sc:user:' .. lc .. ':rooms'\n"                                  \
+  "  for _, room in ipairs(redis.call('SMEMBERS', rooms)) do\n"                     \
+  "    local members = 'sc:members:' .. room\n"                                     \
+  "    redis.call('HDEL', members, lc)\n"                                           \
+  "    if redis.call('HLEN', members) == 0 then redis.call('HDEL', 'sc:rooms', room) end\n" \
+  "  end\n"                                                                         \
+  "  redis.call('DEL', rooms)\n"                                                    \
+  "  redis.call('HDEL', 'sc:users', lc)\n"                                          \
+  "  redis.call('SREM', 'sc:node:' .. node .. ':users', lc)\n"                      \
+  "  redis.call('PUBLISH', 'sc:feed', 'D\\t' .. node .. '\\t' .. name)\n"          \
+  "end\n"                                                                           \
+  "local function free_node(node)\n"                                                \
+  "  for _, lc in ipairs(redis.call('SMEMBERS', 'sc:node:' .. node .. ':users')) do\n" \
+  "    local held = redis.call('HGET', 'sc:users', lc)\n"                           \
+  "    if held and string.sub(held, 1, #node + 1) == node .. ' ' then\n"            \
+  "      free_user(node, lc, string.sub(held, #node + 2))\n"                       \
+  "    end\n"                                                                       \
+  "  end\n"                                                                         \
+  "  redis.call('DEL', 'sc:node:' .. node .. ':users')\n"                           \
+  "  redis.call('ZREM', 'sc:nodes', node)\n"                                        \
+  "end\n"
+
+// ARGV: node, lease ms. Renews the node's lease and reaps the nodes whose lease has run
+// out. Returns 1 if the node's lease was still running, 0 if it had lapsed (or is new).
+const RedisScript renew_script(NOW_MS FREE R"lua(
+local was = redis.call('ZSCORE', 'sc:nodes', ARGV[1])
+redis.call('ZADD', 'sc:nodes', now + tonumber(ARGV[2]), ARGV[1])
+for _, node in ipairs(redis.call('ZRANGEBYSCORE', 'sc:nodes', '-inf', '(' .. now)) do
+  free_node(node)
+end
+if was and tonumber(was) >= now then return 1 end
+return 0
+)lua");
+
+// ARGV: node, name in lower case, name as spelled. 1: claimed; 0: a live node holds it;
+// -1: this node's lease has run out (it may claim nothing until it renews).
+const RedisScript claim_script(NOW_MS FREE R"lua(
+local mine = redis.call('ZSCORE', 'sc:nodes', ARGV[1])
+if not mine or tonumber(mine) < now then return -1 end
+local held = redis.call('HGET', 'sc:users', ARGV[2])
+if held then
+  local owner = string.match(held, '^(%S+) ')
+  local lease = redis.call('ZSCORE', 'sc:nodes', owner)
+  if lease and tonumber(lease) >= now then return 0 end
+  free_user(owner, ARGV[2], string.sub(held, #owner + 2))
+end
+redis.call('HSET', 'sc:users', ARGV[2], ARGV[1] .. ' ' .. ARGV[3])
+redis.call('SADD', 'sc:node:' .. ARGV[1] .. ':users', ARGV[2])
+redis.call('PUBLISH', 'sc:feed', 'A\t' .. ARGV[1] .. '\t' .. ARGV[3])
+return 1
+)lua");
+
+// ARGV: node, name in lower case. Frees the name if this node holds it.
+const RedisScript release_script(FREE R"lua(
+local held = redis.call('HGET', 'sc:users', ARGV[2])
+if held and string.sub(held, 1, #ARGV[1] + 1) == ARGV[1] .. ' ' then
+  free_user(ARGV[1], ARGV[2], string.sub(held, #ARGV[1] + 2))
+end
+return 1
+)lua");
+
+// ARGV: node, user key, room key, room as spelled (if new). 0: the user is not this node's.
+const RedisScript join_script(R"lua(
+local held = redis.call('HGET', 'sc:users', ARGV[2])
+if not held or string.sub(held, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' then return 0 end
+local name = string.sub(held, #ARGV[1] + 2)
+redis.call('HSETNX', 'sc:rooms', ARGV[3], ARGV[4])
+local room = redis.call('HGET', 'sc:rooms', ARGV[3])
+if redis.call('HSET', 'sc:members:' .. ARGV[3], ARGV[2], name) == 0 then return 1 end
+redis.call('SADD', 'sc:user:' .. ARGV[2] .. ':rooms', ARGV[3])
+redis.call('PUBLISH', 'sc:feed', 'J\t' .. ARGV[1] .. '\t' .. name .. '\t' .. room)
+return 1
+)lua");
+
+// ARGV: node, user key, room key.
+const RedisScript part_script(R"lua(
+local held = redis.call('HGET', 'sc:users', ARGV[2])
+if not held or string.sub(held, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' then return 0 end
+local members = 'sc:members:' .. ARGV[3]
+if redis.call('HDEL', members, ARGV[2]) == 0 then return 0 end
+local room = redis.call('HGET', 'sc:rooms', ARGV[3]) or ARGV[3]
+if redis.call('HLEN', members) == 0 then redis.call('HDEL', 'sc:rooms', ARGV[3]) end
+redis.call('SREM', 'sc:user:' .. ARGV[2] .. ':rooms', ARGV[3])
+redis.call('PUBLISH', 'sc:feed', 'P\t' .. ARGV[1] .. '\t' .. string.sub(held, #ARGV[1] + 2) ..
+           '\t' .. room)
+return 1
+)lua");
+
+// No arguments. {users, rooms}: users as HGETALL gives them; each room {key, name,
+// members as HGETALL gives them}.
+const RedisScript snapshot_script(R"lua(
+local rooms = {}
+for _, key in ipairs(redis.call('HKEYS', 'sc:rooms')) do
+  rooms[#rooms + 1] = {key, redis.call('HGET', 'sc:rooms', key),
+                       redis.call('HGETALL', 'sc:members:' .. key)}
+end
+return {redis.call('HGETALL', 'sc:users'), rooms}
+)lua");
+
+// ARGV: node. The node leaves: its names freed and announced, its lease gone.
+const RedisScript leave_script(FREE R"lua(
+free_node(ARGV[1])
+return 1
+)lua");
+
+#undef NOW_MS
+#undef FREE
+
+}  // namespace
+
+ClusterPresence::ClusterPresence(RedisConnection& connection, std::string node,
+                           std::chrono::milliseconds lease)
+    : connection_(connection),
+      node_(std::move(node)),
+      lease_(lease),
+      timer_(connection.executor()) {}
+
+ClusterPresence::~ClusterPresence() {
+  alive_.reset();
+  timer_.cancel();
+}
+
+void ClusterPresence::start(RedisConnection::Done done) {
+  started_ = std::move(done);
+  renew();
+}
+
+void ClusterPresence::renew() {
+  const std::string lease = std::to_string(lease_.count());
+  std::weak_ptr<char> alive = alive_;
+  const bool sent =
+      renew_script.run(connection_, {}, {node_, lease}, [this, alive](RedisReply reply) {
+        if (alive.expired()) return;
+        if (auto started = std::exchange(started_, nullptr)) {
+          started(reply.failed() ? (reply.text.empty() ? "Redis did not answer" : reply.text) : "");
+        }
+        // Renewed or not, try again in a third of the lease: a Redis back soon renews in time.
+        timer_.expires_after(lease_ / 3);
+        timer_.async_wait([this, alive](std::error_code ec) {
+          if (!ec && !alive.expired()) renew();
+        });
+      });
+  if (!sent) {
+    if (auto started = std::exchange(started_, nullptr)) started("not connected to Redis");
+    timer_.expires_after(lease_ / 3);
+    timer_.async_wait([this, alive](std::error_code ec) {
+      if (!ec && !alive.expired()) renew();
+    });
+  }
+}
+
+void ClusterPresence::leave(RedisConnection::Done done) {
+  timer_.cancel();
+  alive_ = std::make_shared<char>();  // the pending renewal's reply no longer re-arms
+  const bool sent = leave_script.run(connection_, {}, {node_}, [done](RedisReply reply) {
+    if (done)
+      done(reply.failed() ? (reply.text.empty() ? "Redis did not answer" : reply.text) : "");
+  });
+  if (!sent && done) done("not connected to Redis");
+}
+
+void ClusterPresence::claim(std::string_view name, Claimed claimed) {
+  const std::string lower = ascii_lower(name);
+  const bool sent =
+      claim_script.run(connection_, {}, {node_, lower, name}, [claimed](RedisReply reply) {
+        if (reply.kind != RedisReply::Kind::integer) {
+          return claimed(Claim::failed);
+        }
+        claimed(reply.integer == 1   ? Claim::claimed
+                : reply.integer == 0 ? Claim::taken
+                                     : Claim::failed);
+      });
+  if (!sent) claimed(Claim::failed);
+}
+
+void ClusterPresence::join(std::string_view user_key, std::string_view room_key,
+                           std::string_view room) {
+  join_script.run(connection_, {}, {node_, user_key, room_key, room}, [](RedisReply) {});
+}
+
+void ClusterPresence::part(std::string_view user_key, std::string_view room_key) {
+  part_script.run(connection_, {}, {node_, user_key, room_key}, [](RedisReply) {});
+}
+
+void ClusterPresence::snapshot(RedisConnection::ReplyHandler reply) {
+  if (!snapshot_script.run(connection_, {}, {}, reply)) reply(RedisReply{});
+}
+
+void ClusterPresence::release(std::string_view name, RedisConnection::Done done) {
+  const std::string lower = ascii_lower(name);
+  const bool sent = release_script.run(connection_, {}, {node_, lower}, [done](RedisReply reply) {
+    if (done)
+      done(reply.failed() ? (reply.text.empty() ? "Redis did not answer" : reply.text) : "");
+  });
+  if (!sent && done) done("not connected to Redis");
+}
+
+}  // namespace socketchat::detail
