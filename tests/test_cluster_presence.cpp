@@ -134,8 +134,8 @@ TEST_CASE("a dead node's names are freed, and its users' departures published, a
   CHECK(freed_after < 1500ms);  // within the lease and one renewal, with room for the machine
   auto departed = feed.departures();
   std::sort(departed.begin(), departed.end());
-  CHECK(departed == std::vector<std::string>{"D\t00000000000000c1\tCarol",
-                                             "D\t00000000000000c1\tdave"});
+  CHECK(departed ==
+        std::vector<std::string>{"D\t00000000000000c1\tCarol", "D\t00000000000000c1\tdave"});
   CHECK(survivor.claim("carol") == Claim::claimed);
   CHECK(loop.ask(survivor.connection, {"ZSCORE", "sc:nodes", "00000000000000c1"}).kind ==
         RedisReply::Kind::nil);
@@ -156,7 +156,8 @@ TEST_CASE("a node that leaves frees its names at once; one whose lease lapsed cl
   CHECK(leaving.claim("frank") == Claim::failed);  // no lease: it left
 }
 
-TEST_CASE("rooms: joins and parts are kept, published, freed with their user, and in the snapshot") {
+TEST_CASE(
+    "rooms: joins and parts are kept, published, freed with their user, and in the snapshot") {
   RedisServer redis;
   RedisTestLoop loop;
   FeedListener feed(loop, redis);
@@ -166,7 +167,7 @@ TEST_CASE("rooms: joins and parts are kept, published, freed with their user, an
   // A PING after each change: the replies come in order, so the change is made.
   one.names->join("gina", "lobby", "Lobby");
   one.sync();
-  two.names->join("hal", "lobby", "LOBBY");  // the room keeps its first spelling
+  two.names->join("hal", "lobby", "LOBBY");   // the room keeps its first spelling
   two.names->join("gina", "lobby", "Lobby");  // not two's user: nothing
   two.sync();
   one.names->join("gina", "dev", "dev");
@@ -182,7 +183,7 @@ TEST_CASE("rooms: joins and parts are kept, published, freed with their user, an
   REQUIRE(loop.run_until([&] { return world.has_value(); }));
   REQUIRE(world->kind == RedisReply::Kind::array);
   REQUIRE(world->elements.size() == 2);
-  CHECK(world->elements[0].elements.size() == 4);  // two users, key and value each
+  CHECK(world->elements[0].elements.size() == 4);    // two users, key and value each
   REQUIRE(world->elements[1].elements.size() == 1);  // dev went with its last member
   const auto& lobby = world->elements[1].elements[0];
   REQUIRE(lobby.elements.size() == 3);

@@ -56,6 +56,8 @@ TEST_CASE("a JWT logs in as its sub: a guest name, or the account of that name")
     LineClient owner(s.port);
     owner.send("REGISTER Bob bob-password\n");
     owner.expect_line("OK");
+    owner.send("QUIT\n");
+    owner.expect_eof();  // closed once it has left: the account is free again
   }
   LineClient bob(s.port);
   bob.send("TOKEN " + mint("bob") + "\n");
@@ -72,6 +74,7 @@ TEST_CASE("a JWT logs in as its sub: a guest name, or the account of that name")
   twice.expect_line("ERR username-taken");
   // Session tokens work as before, beside JWTs.
   bob.send("QUIT\n");
+  bob.expect_eof();
   LineClient back(s.port);
   back.send("TOKEN " + session_token + "\n");
   back.expect_line("OK Bob");

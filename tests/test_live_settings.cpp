@@ -117,6 +117,9 @@ ServerOptions every_setting_changed() {
   o.jwt_public_key_file = "other.pem";  // unused while jwt_algorithm is empty
   o.jwt_audience = "chat.example.org";
   o.jwt_issuer = "https://app.example.org";
+  o.cluster = "redis://127.0.0.1:6379/1";
+  o.cluster_password = "redis-secret";
+  o.cluster_lease = 2s;
   return o;
 }
 

@@ -4,7 +4,6 @@
 
 #include <socketchat/account_store.hpp>
 #include <socketchat/error.hpp>
-#include <socketchat/redis_account_store.hpp>
 
 #include "accounts/session_tokens.hpp"
 #include "history_choice.hpp"
@@ -19,12 +18,7 @@ void open_accounts_for_server(const Settings& settings, socketchat::ServerOption
     throw socketchat::config_error("cannot create data directory '" + settings.data_dir +
                                    "': " + ec.message());
   }
-  if (options.cluster.empty()) {
-    options.account_store = open_accounts(settings.data_dir);
-  } else {  // one set of accounts for the whole cluster
-    options.account_store = std::make_shared<socketchat::RedisAccountStore>(
-        socketchat::RedisOptions{.url = options.cluster, .password = options.cluster_password});
-  }
+  if (!options.account_store) options.account_store = open_accounts(settings.data_dir);
   try {
     options.session_token_keys = socketchat::detail::SessionTokens::load_or_create_keys(
         std::filesystem::path(settings.data_dir) / "token-keys");

@@ -6,7 +6,6 @@
 #include <memory>
 
 #include <socketchat/error.hpp>
-#include <socketchat/redis_history_store.hpp>
 
 #include "settings.hpp"
 
@@ -52,13 +51,6 @@ CLI::Validator data_dir_allowed() {
 }
 
 void open_history(const Settings& settings, [[maybe_unused]] socketchat::ServerOptions& options) {
-  if (!options.cluster.empty()) {  // one history for the whole cluster
-    if (options.history) {
-      options.history_store = std::make_shared<socketchat::RedisHistoryStore>(
-          socketchat::RedisOptions{.url = options.cluster, .password = options.cluster_password});
-    }
-    return;
-  }
   if (settings.history != "sqlite") return;
 #if SOCKETCHAT_HAS_SQLITE
   std::error_code ec;

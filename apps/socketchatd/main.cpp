@@ -19,6 +19,7 @@
 
 #include "account_setup.hpp"
 #include "accounts_command.hpp"
+#include "cluster_setup.hpp"
 #include "memory_trimmer.hpp"
 #include "settings.hpp"
 #include "stderr_log.hpp"
@@ -162,7 +163,7 @@ int serve(const socketchatd::Settings& settings, int argc, char** argv) {
   auto shutdown_timeout = settings.options.shutdown_timeout;
   try {
     auto options = socketchatd::server_options(settings);
-    socketchatd::open_history(settings, options);
+    if (!socketchatd::open_cluster_stores(options)) socketchatd::open_history(settings, options);
     socketchatd::open_accounts_for_server(settings, options);
     socketchat::Server server{options};
     server.add_sink(sink);

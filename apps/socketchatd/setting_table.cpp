@@ -441,7 +441,7 @@ std::vector<Setting> make_table() {
                "departures announced within this and a third of it",
        .reload = Reload::restart,
        .feeds = {"cluster_lease"},
-       .example = "5",
+       .example = "2",
        .binding = seconds(&O::cluster_lease)},
   };
 }

@@ -41,16 +41,16 @@ class EnvironmentFirstConfig : public CLI::ConfigTOML {
 };
 
 // The secret in `path`, without one trailing newline (as `echo` and editors leave it).
-std::string read_secret_file(const std::string& path) {
+std::string read_secret_file(std::string_view flag, const std::string& path) {
   constexpr std::size_t max_bytes = 64 * 1024;
   std::ifstream in(path, std::ios::binary);
   std::string secret;
   if (in) secret.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   if (!in && !in.eof()) {
-    throw socketchat::config_error("jwt-secret-file \"" + path + "\": cannot be read");
+    throw socketchat::config_error(std::string(flag) + " \"" + path + "\": cannot be read");
   }
   if (secret.size() > max_bytes) {
-    throw socketchat::config_error("jwt-secret-file \"" + path + "\": too large for a secret");
+    throw socketchat::config_error(std::string(flag) + " \"" + path + "\": too large for a secret");
   }
   if (secret.ends_with('\n')) secret.pop_back();
   if (secret.ends_with('\r')) secret.pop_back();
@@ -93,11 +93,15 @@ socketchat::ServerOptions server_options(const Settings& settings) {
   if (settings.jwt_algorithm != "off") {
     options.jwt_algorithm = settings.jwt_algorithm;
     if (!settings.jwt_secret_file.empty()) {
-      options.jwt_secret = read_secret_file(settings.jwt_secret_file);
+      options.jwt_secret = read_secret_file("jwt-secret-file", settings.jwt_secret_file);
     }
   }
-  if (!settings.cluster_password_file.empty()) {
-    options.cluster_password = read_secret_file(settings.cluster_password_file);
+  // Read when serving in a cluster: --check-config checks the settings, not the
+  // cluster's Redis.
+  if (!options.cluster.empty() && !settings.cluster_password_file.empty() &&
+      !settings.check_config) {
+    options.cluster_password =
+        read_secret_file("cluster-password-file", settings.cluster_password_file);
   }
   options.history_retention = std::chrono::round<std::chrono::milliseconds>(
       std::chrono::duration<double, std::ratio<86400>>(settings.history_days));

@@ -18,9 +18,7 @@ class ClusterAuthenticator final : public Authenticator {
       : inner_(std::move(inner)), link_(link) {}
 
   void authenticate(const LoginRequest& request, Done done) override;
-  bool handles_accounts() const noexcept override {
-    return inner_ && inner_->handles_accounts();
-  }
+  bool handles_accounts() const noexcept override { return inner_ && inner_->handles_accounts(); }
   void account(const AccountRequest& request, AccountDone done) override {
     if (!inner_) return Authenticator::account(request, std::move(done));
     inner_->account(request, std::move(done));

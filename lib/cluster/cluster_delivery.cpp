@@ -6,7 +6,7 @@ namespace socketchat::detail {
 
 void ClusterDelivery::to_everyone(const ServerMessage& message, const Peer* except) {
   local_.to_everyone(message, except);
-  if (message.notice != Notice::message || !directory_.has_remote_users()) return;
+  if (message.notice != Notice::message) return;
   ClusterEvent event{.kind = ClusterEvent::Kind::message,
                      .node = publisher_.node(),
                      .user = message.user,
@@ -17,9 +17,7 @@ void ClusterDelivery::to_everyone(const ServerMessage& message, const Peer* exce
 std::string_view ClusterDelivery::to_room(std::string_view room_key, ServerMessage message,
                                           const Peer* except) {
   std::string_view spelled = local_.to_room(room_key, message, except);
-  if (message.notice != Notice::room_message || !directory_.has_remote_members(room_key)) {
-    return spelled;
-  }
+  if (message.notice != Notice::room_message) return spelled;
   ClusterEvent event{.kind = ClusterEvent::Kind::room_message,
                      .node = publisher_.node(),
                      .user = message.user,

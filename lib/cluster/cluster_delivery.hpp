@@ -18,9 +18,9 @@ class ClusterPublisher {
 
 // The Delivery of a cluster's node: this node's users at once (LocalDelivery), and one
 // publish per message for the other nodes, which deliver it to theirs (ClusterLink):
-// on `sc:feed` for everyone and rooms, on the recipient's node's channel for a DM;
-// nothing when no other node has anyone to give it to. Joins, parts and departures
-// reach the other nodes as Redis's own events (ClusterPresence), not from here.
+// on `sc:feed` for everyone and rooms (always: this node's view of the others' members
+// may be a moment behind theirs), on the recipient's node's channel for a DM. Joins, parts and
+// departures reach the other nodes as Redis's own events (ClusterPresence), not from here.
 class ClusterDelivery final : public Delivery {
  public:
   ClusterDelivery(const ClusterDirectory& directory, ClusterPublisher& publisher)

@@ -46,6 +46,17 @@ bool ClusterDirectory::claim(Peer& peer, std::string_view name) {
 }
 
 bool ClusterDirectory::release(Peer& peer) {
+  // A join still waiting for Redis is answered (to nobody: the connection is ending).
+  const std::string prefix = join_key(ascii_lower(peer.name()), "");
+  for (auto it = pending_joins_.lower_bound(prefix);
+       it != pending_joins_.end() && it->first.starts_with(prefix);) {
+    auto next = std::next(it);
+    if (it->second.peer == &peer) {
+      const std::string room_key = it->first.substr(prefix.size());
+      finish_join(it, Joined::failed, room_key);
+    }
+    it = next;
+  }
   if (!local_.release(peer)) return false;
   changes_.released(peer.name());  // its rooms go with it, in Redis as here
   users_version_ = next_list_version();
@@ -67,23 +78,66 @@ std::string_view ClusterDirectory::node_of(std::string_view name) const {
 void ClusterDirectory::list_users(std::vector<std::string_view>& names) const {
   names.reserve(names.size() + user_count());
   merge_by_key(
-      local_.users(), remote_users_, [&](const auto& here) { names.push_back(here.second->name()); },
+      local_.users(), remote_users_,
+      [&](const auto& here) { names.push_back(here.second->name()); },
       [&](const auto& there) { names.push_back(there.second.name); },
       [&](const auto& here, const auto&) { names.push_back(here.second->name()); });
 }
 
+std::string ClusterDirectory::join_key(std::string_view user_key, std::string_view room_key) {
+  std::string key(user_key);
+  key.push_back('\t');
+  key.append(room_key);
+  return key;
+}
+
 Joined ClusterDirectory::join(Peer& peer, std::string_view room, const std::string& room_key,
                               RoomLimits limits) {
-  // A room that exists elsewhere keeps the spelling it has there.
-  std::string_view spelled = room;
-  if (local_.room_name(room_key).empty()) {
-    if (auto it = remote_rooms_.find(room_key); it != remote_rooms_.end()) spelled = it->second.name;
+  if (local_.is_member(peer, room_key)) return Joined::already_in;
+  std::string user_key = ascii_lower(peer.name());
+  auto [it, added] = pending_joins_.try_emplace(join_key(user_key, room_key));
+  if (!added) return Joined::already_in;  // asked already: one answer
+  it->second = {&peer, limits, ClusterClaims::Clock::now()};
+  changes_.joined(user_key, room_key, std::string(room));
+  return Joined::later;
+}
+
+bool ClusterDirectory::confirm_join(std::string_view name, std::string_view room) {
+  const std::string room_key = ascii_lower(room);
+  auto it = pending_joins_.find(join_key(ascii_lower(name), room_key));
+  if (it == pending_joins_.end()) return false;
+  const Joined joined = local_.join(*it->second.peer, room, room_key, it->second.limits);
+  if (joined == Joined::ok) {
+    rooms_version_ = next_list_version();
+  } else {  // a limit here says no after all: Redis forgets it too
+    changes_.parted(ascii_lower(name), room_key);
   }
-  const Joined joined = local_.join(peer, spelled, room_key, limits);
-  if (joined != Joined::ok) return joined;
-  changes_.joined(ascii_lower(peer.name()), room_key, std::string(spelled));
-  rooms_version_ = next_list_version();
-  return joined;
+  finish_join(it, joined, room_key);
+  return true;
+}
+
+void ClusterDirectory::fail_join(const std::string& user_key, const std::string& room_key) {
+  auto it = pending_joins_.find(join_key(user_key, room_key));
+  if (it != pending_joins_.end()) finish_join(it, Joined::failed, room_key);
+}
+
+void ClusterDirectory::fail_joins_before(ClusterClaims::Clock::time_point cutoff) {
+  for (auto it = pending_joins_.begin(); it != pending_joins_.end();) {
+    auto next = std::next(it);
+    if (it->second.since < cutoff) {
+      const std::string room_key = it->first.substr(it->first.find('\t') + 1);
+      finish_join(it, Joined::failed, room_key);
+    }
+    it = next;
+  }
+}
+
+void ClusterDirectory::finish_join(std::map<std::string, PendingJoin, std::less<>>::iterator it,
+                                   Joined joined, std::string_view room_key) {
+  Peer& peer = *it->second.peer;
+  const std::string key(room_key);
+  pending_joins_.erase(it);
+  if (join_finished_) join_finished_(peer, joined, key);
 }
 
 bool ClusterDirectory::part(Peer& peer, std::string_view room_key) {
@@ -128,7 +182,9 @@ bool ClusterDirectory::list_members(std::string_view room_key,
 void ClusterDirectory::list_rooms(std::vector<RoomSummary>& rooms) const {
   merge_by_key(
       local_.rooms(), remote_rooms_,
-      [&](const auto& here) { rooms.push_back({here.second.name, here.second.members.size()}); },
+      [&](const auto& here) {
+        rooms.push_back({here.second.name, here.second.members.size()});
+      },
       [&](const auto& there) {
         rooms.push_back({there.second.name, there.second.members.size()});
       },

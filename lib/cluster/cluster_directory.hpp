@@ -39,8 +39,12 @@ class ClusterDirectory final : public Directory {
   void list_users(std::vector<std::string_view>& names) const override;
   std::uint64_t users_version() const override { return users_version_; }
 
+  // Later: the join holds once Redis has it and this node has heard it back, after
+  // every change Redis made before it (confirm_join), so that the joiner hears of every
+  // member and message after its join, and of none before.
   Joined join(Peer& peer, std::string_view room, const std::string& room_key,
               RoomLimits limits) override;
+  void on_join_finished(JoinFinished finished) override { join_finished_ = std::move(finished); }
   bool part(Peer& peer, std::string_view room_key) override;
   std::string_view room_name(std::string_view room_key) const override;
   std::string_view room_owner(std::string_view room_key) const override {
@@ -70,6 +74,15 @@ class ClusterDirectory final : public Directory {
   // Forgets every other node's users and rooms (before a snapshot is applied).
   void forget_remote();
 
+  // ---- this node's joins, as Redis answers them (under the Hub's lock, exclusive)
+  // Redis has made the join (its event came back): the user is in the room, as Redis
+  // spells it. False if no join was waiting for it.
+  bool confirm_join(std::string_view name, std::string_view room);
+  // Redis could not make it.
+  void fail_join(const std::string& user_key, const std::string& room_key);
+  // Fails the joins that have waited since before `cutoff`.
+  void fail_joins_before(ClusterClaims::Clock::time_point cutoff);
+
  private:
   struct RemoteUser {
     std::string name;
@@ -81,12 +94,22 @@ class ClusterDirectory final : public Directory {
     std::map<std::string, std::string, std::less<>> members;  // user key -> name
   };
   void remove_remote_member(const std::string& room_key, const std::string& user_key);
+  struct PendingJoin {
+    Peer* peer;
+    RoomLimits limits;
+    ClusterClaims::Clock::time_point since;
+  };
+  static std::string join_key(std::string_view user_key, std::string_view room_key);
+  void finish_join(std::map<std::string, PendingJoin, std::less<>>::iterator it, Joined joined,
+                   std::string_view room_key);
 
   ClusterClaims& claims_;
   ClusterChanges& changes_;
   LocalDirectory local_;
   std::map<std::string, RemoteUser, std::less<>> remote_users_;
   std::map<std::string, RemoteRoom, std::less<>> remote_rooms_;
+  std::map<std::string, PendingJoin, std::less<>> pending_joins_;  // by join_key
+  JoinFinished join_finished_;
   std::uint64_t users_version_ = next_list_version();
   std::uint64_t rooms_version_ = next_list_version();
 };

@@ -2,8 +2,8 @@
 
 #include <random>
 
-#include <asio/post.hpp>
 #include <fmt/format.h>
+#include <asio/post.hpp>
 
 #include "cluster/cluster_event.hpp"
 #include "cluster/redis_address.hpp"
@@ -90,9 +90,8 @@ void ClusterLink::subscribed(Ready ready) {
     if (!*ready_once) return;
     if (!error.empty()) return std::exchange(*ready_once, nullptr)("cannot subscribe: " + error);
     if (++*count < 2) return;
-    presence_->snapshot([this, ready_once](RedisReply world) {
-      load(std::exchange(*ready_once, nullptr), world);
-    });
+    presence_->snapshot(
+        [this, ready_once](RedisReply world) { load(std::exchange(*ready_once, nullptr), world); });
   };
   subscriber_->subscribe("sc:feed", hear, done);
   subscriber_->subscribe("sc:node:" + node_, hear, done);
@@ -133,6 +132,9 @@ void ClusterLink::load(Ready ready, const RedisReply& world) {
 
 void ClusterLink::sweep_claims() {
   for (const auto& name : claims_.expired()) presence_->release(name);
+  // A join whose event never came back (Redis lost meanwhile) is answered all the same.
+  const auto cutoff = ClusterClaims::Clock::now() - redis_.timeout * 2;
+  hub_->exclusively([&] { directory_->fail_joins_before(cutoff); });
   sweep_timer_->expires_after(std::chrono::seconds(5));
   sweep_timer_->async_wait([this, alive = std::weak_ptr<char>(alive_)](std::error_code ec) {
     if (!ec && !alive.expired()) sweep_claims();
@@ -149,7 +151,13 @@ void ClusterLink::heard(std::string_view payload) {
 
 void ClusterLink::apply(const std::string& payload) {
   auto event = ClusterEvent::decode(payload);
-  if (!event || event->node == node_) return;  // ours: done here already
+  if (!event) return;
+  if (event->node == node_) {  // ours: done here already, but for a join
+    if (event->kind == ClusterEvent::Kind::joined) {
+      hub_->exclusively([&] { directory_->confirm_join(event->user, event->target); });
+    }
+    return;
+  }
   using K = ClusterEvent::Kind;
   switch (event->kind) {
     case K::arrived:
@@ -166,9 +174,9 @@ void ClusterLink::apply(const std::string& payload) {
     case K::parted:
       hub_->exclusively([&] {
         const bool joined = event->kind == K::joined;
-        const bool changed = joined
-                                 ? directory_->apply_joined(event->node, event->user, event->target)
-                                 : directory_->apply_parted(event->node, event->user, event->target);
+        const bool changed =
+            joined ? directory_->apply_joined(event->node, event->user, event->target)
+                   : directory_->apply_parted(event->node, event->user, event->target);
         if (!changed) return;
         local_->to_room(ascii_lower(event->target),
                         {.notice = joined ? Notice::joined : Notice::left,
@@ -192,9 +200,9 @@ void ClusterLink::apply(const std::string& payload) {
       break;
     case K::direct:
       hub_->shared([&] {
-        local_->to_user(event->target, {.notice = Notice::direct_message,
-                                        .user = event->user,
-                                        .text = event->text});
+        local_->to_user(
+            event->target,
+            {.notice = Notice::direct_message, .user = event->user, .text = event->text});
       });
       break;
   }
@@ -256,7 +264,20 @@ void ClusterLink::released(const std::string& name) {
 void ClusterLink::joined(const std::string& user_key, const std::string& room_key,
                          const std::string& room) {
   on_strand([this, user_key, room_key, room] {
-    if (presence_) presence_->join(user_key, room_key, room);
+    auto answered = [this, user_key, room_key](ClusterPresence::JoinAnswer answer,
+                                               std::string spelled) {
+      using A = ClusterPresence::JoinAnswer;
+      if (answer == A::joined) return;  // its event, coming back, finishes it
+      hub_->exclusively([&] {
+        if (answer == A::member_already) {
+          directory_->confirm_join(user_key, spelled);
+        } else {
+          directory_->fail_join(user_key, room_key);
+        }
+      });
+    };
+    if (!presence_) return answered(ClusterPresence::JoinAnswer::refused, {});
+    presence_->join(user_key, room_key, room, answered);
   });
 }
 

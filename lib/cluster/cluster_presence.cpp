@@ -16,28 +16,28 @@ namespace {
 
 // Frees one user held by `node`: its rooms, its name, and says so on sc:feed
 // (ClusterEvent departed). Then every node that frees a node's users.
-#define FREE                                                                        \
-  "local function free_user(node, lc, name)\n"                                      \
-  "  local rooms = 'sc:user:' .. lc .. ':rooms'\n"                                  \
-  "  for _, room in ipairs(redis.call('SMEMBERS', rooms)) do\n"                     \
-  "    local members = 'sc:members:' .. room\n"                                     \
-  "    redis.call('HDEL', members, lc)\n"                                           \
+#define FREE                                                                                \
+  "local function free_user(node, lc, name)\n"                                              \
+  "  local rooms = 'sc:user:' .. lc .. ':rooms'\n"                                          \
+  "  for _, room in ipairs(redis.call('SMEMBERS', rooms)) do\n"                             \
+  "    local members = 'sc:members:' .. room\n"                                             \
+  "    redis.call('HDEL', members, lc)\n"                                                   \
   "    if redis.call('HLEN', members) == 0 then redis.call('HDEL', 'sc:rooms', room) end\n" \
-  "  end\n"                                                                         \
-  "  redis.call('DEL', rooms)\n"                                                    \
-  "  redis.call('HDEL', 'sc:users', lc)\n"                                          \
-  "  redis.call('SREM', 'sc:node:' .. node .. ':users', lc)\n"                      \
-  "  redis.call('PUBLISH', 'sc:feed', 'D\\t' .. node .. '\\t' .. name)\n"          \
-  "end\n"                                                                           \
-  "local function free_node(node)\n"                                                \
-  "  for _, lc in ipairs(redis.call('SMEMBERS', 'sc:node:' .. node .. ':users')) do\n" \
-  "    local held = redis.call('HGET', 'sc:users', lc)\n"                           \
-  "    if held and string.sub(held, 1, #node + 1) == node .. ' ' then\n"            \
-  "      free_user(node, lc, string.sub(held, #node + 2))\n"                       \
-  "    end\n"                                                                       \
-  "  end\n"                                                                         \
-  "  redis.call('DEL', 'sc:node:' .. node .. ':users')\n"                           \
-  "  redis.call('ZREM', 'sc:nodes', node)\n"                                        \
+  "  end\n"                                                                                 \
+  "  redis.call('DEL', rooms)\n"                                                            \
+  "  redis.call('HDEL', 'sc:users', lc)\n"                                                  \
+  "  redis.call('SREM', 'sc:node:' .. node .. ':users', lc)\n"                              \
+  "  redis.call('PUBLISH', 'sc:feed', 'D\\t' .. node .. '\\t' .. name)\n"                   \
+  "end\n"                                                                                   \
+  "local function free_node(node)\n"                                                        \
+  "  for _, lc in ipairs(redis.call('SMEMBERS', 'sc:node:' .. node .. ':users')) do\n"      \
+  "    local held = redis.call('HGET', 'sc:users', lc)\n"                                   \
+  "    if held and string.sub(held, 1, #node + 1) == node .. ' ' then\n"                    \
+  "      free_user(node, lc, string.sub(held, #node + 2))\n"                                \
+  "    end\n"                                                                               \
+  "  end\n"                                                                                 \
+  "  redis.call('DEL', 'sc:node:' .. node .. ':users')\n"                                   \
+  "  redis.call('ZREM', 'sc:nodes', node)\n"                                                \
   "end\n"
 
 // ARGV: node, lease ms. Renews the node's lease and reaps the nodes whose lease has run
@@ -79,17 +79,18 @@ end
 return 1
 )lua");
 
-// ARGV: node, user key, room key, room as spelled (if new). 0: the user is not this node's.
+// ARGV: node, user key, room key, room as spelled (if new). {0}: the user is not this
+// node's; {1, room}: joined, and published; {2, room}: a member already.
 const RedisScript join_script(R"lua(
 local held = redis.call('HGET', 'sc:users', ARGV[2])
-if not held or string.sub(held, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' then return 0 end
+if not held or string.sub(held, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' then return {0} end
 local name = string.sub(held, #ARGV[1] + 2)
 redis.call('HSETNX', 'sc:rooms', ARGV[3], ARGV[4])
 local room = redis.call('HGET', 'sc:rooms', ARGV[3])
-if redis.call('HSET', 'sc:members:' .. ARGV[3], ARGV[2], name) == 0 then return 1 end
+if redis.call('HSET', 'sc:members:' .. ARGV[3], ARGV[2], name) == 0 then return {2, room} end
 redis.call('SADD', 'sc:user:' .. ARGV[2] .. ':rooms', ARGV[3])
 redis.call('PUBLISH', 'sc:feed', 'J\t' .. ARGV[1] .. '\t' .. name .. '\t' .. room)
-return 1
+return {1, room}
 )lua");
 
 // ARGV: node, user key, room key.
@@ -129,7 +130,7 @@ return 1
 }  // namespace
 
 ClusterPresence::ClusterPresence(RedisConnection& connection, std::string node,
-                           std::chrono::milliseconds lease)
+                                 std::chrono::milliseconds lease)
     : connection_(connection),
       node_(std::move(node)),
       lease_(lease),
@@ -194,8 +195,19 @@ void ClusterPresence::claim(std::string_view name, Claimed claimed) {
 }
 
 void ClusterPresence::join(std::string_view user_key, std::string_view room_key,
-                           std::string_view room) {
-  join_script.run(connection_, {}, {node_, user_key, room_key, room}, [](RedisReply) {});
+                           std::string_view room, Joined joined) {
+  auto answer = [joined](RedisReply reply) {
+    if (!joined) return;
+    const auto& words = reply.elements;
+    if (reply.kind != RedisReply::Kind::array || words.empty() || words[0].integer == 0) {
+      return joined(JoinAnswer::refused, {});
+    }
+    joined(words[0].integer == 1 ? JoinAnswer::joined : JoinAnswer::member_already,
+           words.size() > 1 ? words[1].text : std::string());
+  };
+  if (!join_script.run(connection_, {}, {node_, user_key, room_key, room}, answer)) {
+    answer(RedisReply{});
+  }
 }
 
 void ClusterPresence::part(std::string_view user_key, std::string_view room_key) {

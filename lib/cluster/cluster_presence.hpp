@@ -47,7 +47,12 @@ class ClusterPresence {
   void release(std::string_view name, RedisConnection::Done done = nullptr);
   // The user `user_key` (held by this node) joins or parts the room `room_key`;
   // `room` is the spelling for a room that is new.
-  void join(std::string_view user_key, std::string_view room_key, std::string_view room);
+  // joined: published (its event comes on sc:feed); member_already: nothing published;
+  // refused: not this node's user, or Redis did not answer. With the room as Redis spells it.
+  enum class JoinAnswer { joined, member_already, refused };
+  using Joined = std::function<void(JoinAnswer answer, std::string room)>;
+  void join(std::string_view user_key, std::string_view room_key, std::string_view room,
+            Joined joined = nullptr);
   void part(std::string_view user_key, std::string_view room_key);
 
   // The whole world as Redis has it now: users (pairs of key, "<node> <name>"), then

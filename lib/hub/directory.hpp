@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,7 +27,9 @@ struct RoomLimits {
   std::size_t rooms_per_user = 0;
 };
 
-enum class Joined { ok, already_in, too_many_for_user, too_many_rooms };
+// later: a directory shared with other servers asks them first (ClusterDirectory) and
+// tells the Hub how it went through its JoinFinished, later. failed: it could not ask.
+enum class Joined { ok, already_in, too_many_for_user, too_many_rooms, later, failed };
 
 // Who is online, which name is whose, which rooms exist and who is in each: the state
 // the Hub's commands read and change. LocalDirectory keeps it in this process; another
@@ -70,6 +73,10 @@ class Directory {
   // user's, then the server's for a new room).
   virtual Joined join(Peer& peer, std::string_view room, const std::string& room_key,
                       RoomLimits limits) = 0;
+  // For a join that answered Joined::later: called once, under the Hub's lock held
+  // exclusively, from any thread, with how it went (the peer is then in the room if ok).
+  using JoinFinished = std::function<void(Peer& peer, Joined joined, const std::string& room_key)>;
+  virtual void on_join_finished(JoinFinished finished) { (void)finished; }
   // False if the peer was not in the room. An emptied room is removed.
   virtual bool part(Peer& peer, std::string_view room_key) = 0;
   // The room's name as spelled; empty if there is no such room.

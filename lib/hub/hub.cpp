@@ -16,7 +16,11 @@ Hub::Hub(EventBus& bus) : bus_(bus) {
 }
 
 Hub::Hub(EventBus& bus, std::unique_ptr<Directory> directory, std::unique_ptr<Delivery> delivery)
-    : bus_(bus), directory_(std::move(directory)), delivery_(std::move(delivery)) {}
+    : bus_(bus), directory_(std::move(directory)), delivery_(std::move(delivery)) {
+  directory_->on_join_finished([this](Peer& peer, Joined joined, const std::string& room_key) {
+    join_finished_locked(peer, joined, room_key);
+  });
+}
 
 Hub::~Hub() {
   std::lock_guard lock(gate_->mutex);
@@ -100,8 +104,7 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
       }
       break;
     case Verb::join:
-      join(from, command.name);
-      break;
+      return join(from, command.name);
     case Verb::part:
       part(from, command.name);
       break;

@@ -200,7 +200,9 @@ class Hub {
 
   // hub_rooms.cpp
   void who_in_room(Peer& from, std::string_view room);
-  void join(Peer& from, std::string_view room);
+  After join(Peer& from, std::string_view room);
+  // A join the directory finished later (Joined::later), under the lock, exclusive.
+  void join_finished_locked(Peer& from, Joined joined, const std::string& room_key);
   void part(Peer& from, std::string_view room);
   void list_rooms(Peer& from);
   bool is_member(const Peer& peer, std::string_view room_key) const;

@@ -12,6 +12,7 @@ namespace {
 std::optional<ReplyError> refusal_of(Joined joined) {
   switch (joined) {
     case Joined::ok:
+    case Joined::later:
       break;
     case Joined::already_in:
       return ReplyError::already_in_room;
@@ -19,6 +20,8 @@ std::optional<ReplyError> refusal_of(Joined joined) {
       return ReplyError::too_many_rooms;
     case Joined::too_many_rooms:
       return ReplyError::server_rooms_full;
+    case Joined::failed:
+      return ReplyError::storage_failed;
   }
   return std::nullopt;
 }
@@ -27,16 +30,28 @@ std::optional<ReplyError> refusal_of(Joined joined) {
 
 // The joiner's OK and the others' notice go out with the change, under the lock, so
 // that nobody hears of the room's next message before them.
-void Hub::join(Peer& from, std::string_view room) {
-  if (!is_valid_name(room)) return reply_error(from, ReplyError::invalid_room);
+Hub::After Hub::join(Peer& from, std::string_view room) {
+  if (!is_valid_name(room)) {
+    reply_error(from, ReplyError::invalid_room);
+    return After::stay;
+  }
   const std::string room_key = ascii_lower(room);
   const RoomLimits limits{.rooms = max_rooms_.load(std::memory_order_relaxed),
                           .rooms_per_user = max_rooms_per_user_.load(std::memory_order_relaxed)};
-  if (banned_from(room_key, from.name())) return reply_error(from, ReplyError::banned);
+  if (banned_from(room_key, from.name())) {
+    reply_error(from, ReplyError::banned);
+    return After::stay;
+  }
   std::unique_lock lock(mutex_);
-  if (auto refusal = refusal_of(directory_->join(from, room, room_key, limits))) {
+  const Joined joined = directory_->join(from, room, room_key, limits);
+  if (joined == Joined::later) {  // join_finished_locked() answers
+    work_.fetch_add(1, std::memory_order_relaxed);
+    return After::wait;
+  }
+  if (auto refusal = refusal_of(joined)) {
     lock.unlock();
-    return reply_error(from, *refusal);
+    reply_error(from, *refusal);
+    return After::stay;
   }
   reply(from, {.notice = Notice::ok});
   const std::string spelled(directory_->room_name(room_key));
@@ -44,6 +59,23 @@ void Hub::join(Peer& from, std::string_view room) {
                      &from);
   lock.unlock();  // sinks are called outside the Hub's lock
   publish(EventKind::joined, from, spelled);
+  return After::stay;
+}
+
+void Hub::join_finished_locked(Peer& from, Joined joined, const std::string& room_key) {
+  // The others hear of it now, with the change; the joiner on its own strand, where its
+  // replies are made, as soon as it gets there.
+  std::string spelled;
+  if (joined == Joined::ok) {
+    spelled = directory_->room_name(room_key);
+    delivery_->to_room(room_key, {.notice = Notice::joined, .user = from.name(), .room = spelled},
+                       &from);
+  }
+  from.defer([this, peer = from.shared_peer(), joined, spelled = std::move(spelled)] {
+    if (auto refusal = refusal_of(joined)) return reply_error(*peer, *refusal);
+    reply(*peer, {.notice = Notice::ok});
+    publish(EventKind::joined, *peer, spelled);
+  });
 }
 
 void Hub::part(Peer& from, std::string_view room) {

@@ -40,7 +40,8 @@ std::unique_ptr<ClusterLink> cluster_of(const ServerOptions& options) {
 }  // namespace
 
 Core::Core(ServerOptions options)
-    : settings_(with_default_listener(std::move(options))), cluster_(cluster_of(settings_.options())) {
+    : settings_(with_default_listener(std::move(options))),
+      cluster_(cluster_of(settings_.options())) {
   const ServerOptions& given = settings_.options();
   if (cluster_) cluster_->attach(hub_);
   if (given.history) {

@@ -19,6 +19,8 @@ import tempfile
 import threading
 import time
 
+import redis
+
 from daemon import TIMEOUT, Client, Daemon, DaemonTestCase
 
 REDIS_SERVER = "/usr/bin/redis-server"
@@ -32,60 +34,6 @@ def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-class RedisError(Exception):
-    """An error reply (-ERR ...) from Redis."""
-
-
-def encode_command(*words):
-    """A command as RESP: an array of bulk strings."""
-    parts = [b"*%d\r\n" % len(words)]
-    for word in words:
-        data = word if isinstance(word, bytes) else str(word).encode()
-        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(parts)
-
-
-class _Reader:
-    """RESP replies off a socket, every read bounded by the socket's timeout."""
-
-    def __init__(self, sock):
-        self.sock = sock
-        self.buffer = b""
-
-    def _fill(self):
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("Redis closed the connection")
-        self.buffer += chunk
-
-    def _line(self):
-        while b"\r\n" not in self.buffer:
-            self._fill()
-        line, self.buffer = self.buffer.split(b"\r\n", 1)
-        return line
-
-    def _bytes(self, count):
-        while len(self.buffer) < count + 2:
-            self._fill()
-        data, self.buffer = self.buffer[:count], self.buffer[count + 2:]
-        return data
-
-    def reply(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind == b"+":
-            return rest.decode()
-        if kind == b"-":
-            raise RedisError(rest.decode())
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            return None if int(rest) < 0 else self._bytes(int(rest))
-        if kind == b"*":
-            return None if int(rest) < 0 else [self.reply() for _ in range(int(rest))]
-        raise ConnectionError(f"not a RESP reply: {line!r}")
 
 
 class RedisServer:
@@ -113,7 +61,7 @@ class RedisServer:
                     break
             if not self.running():
                 raise AssertionError(f"redis-server did not start:\n{self.output()}")
-            if self.command("PING") != "PONG":
+            if self.command("PING") is not True:
                 raise AssertionError(f"redis-server does not answer PING:\n{self.output()}")
         except BaseException:
             self.stop()
@@ -168,11 +116,14 @@ class RedisServer:
         return self.proc is not None and self.proc.poll() is None
 
     def command(self, *words, timeout=TIMEOUT):
-        """One command on a new TCP connection; its reply (str, int, bytes, list or None).
-        An error reply raises RedisError."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as sock:
-            sock.sendall(encode_command(*words))
-            return _Reader(sock).reply()
+        """One command on a new TCP connection (python3-redis), its reply as Redis gave
+        it (bytes for bulk strings, "PONG" as True); an error reply raises redis.ResponseError."""
+        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=timeout,
+                             socket_connect_timeout=timeout)
+        try:
+            return client.execute_command(*words)
+        finally:
+            client.close()
 
     def pause(self):
         """SIGSTOP: the process stops, its connections stay open and unanswered."""

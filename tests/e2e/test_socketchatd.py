@@ -30,7 +30,8 @@ SETTINGS = [
     "--account-lookup-queue", "--login-failures-per-address", "--login-failures-per-account",
     "--login-failure-window", "--login-throttle-entries",
     "--session-token-lifetime", "--jwt-algorithm", "--jwt-secret-file", "--jwt-public-key-file",
-    "--jwt-audience", "--jwt-issuer", "--max-bans",
+    "--jwt-audience", "--jwt-issuer", "--max-bans", "--cluster", "--cluster-password-file",
+    "--cluster-lease",
 ]
 FLAGS = SETTINGS + ["--config", "--check-config", "--help", "--version"]
 SAMPLE_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -262,7 +263,8 @@ class SettingsTest(DaemonTest):
         for key, value in samples.items():
             if key not in ("listen", "tls-cert", "tls-key", "ws-allowed-origin",
                            "metrics-token", "jwt-secret-file", "jwt-public-key-file",
-                           "jwt-audience", "jwt-issuer"):  # examples: no default
+                           "jwt-audience", "jwt-issuer", "cluster",
+                           "cluster-password-file"):  # examples: no default
                 # A list is shown by --help as [a,b]: the same without quotes and spaces.
                 self.assertEqual(re.sub(r'[" ]', "", value), helped[key], key)
         # As shipped (all commented out) and with every line uncommented, it is valid.

@@ -94,6 +94,12 @@ Flow IrcConnection::command_step(DecodeHandler& handler, Asked asked, std::strin
   if (handled.flow == Flow::retry) return Flow::retry;
   if (handled.pending) {
     awaiting_ = asked;  // the outcome comes to on_settled
+    // A JOIN that waits (a cluster asks Redis first) has its NAMES still to come: the
+    // line is fed again once it is answered, and this step is then skipped.
+    if (asked == Asked::join && handled.flow == Flow::stop) {
+      steps_done_ = ++step_;
+      return Flow::retry;
+    }
   } else {
     succeeded_ = !handled.refused;
     if (asked == Asked::registration && succeeded_) registered_ = true;  // welcomed

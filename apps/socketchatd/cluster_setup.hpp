@@ -1,0 +1,11 @@
+#pragma once
+
+#include <socketchat/options.hpp>
+
+namespace socketchatd {
+
+// A cluster's node keeps history and accounts where every node reads them: in the
+// cluster's Redis (docs/CLUSTER.md). False, and nothing opened, without --cluster.
+bool open_cluster_stores(socketchat::ServerOptions& options);
+
+}  // namespace socketchatd
