@@ -159,8 +159,11 @@ std::size_t ClusterDirectory::member_count(std::string_view room_key) const {
          (it == remote_rooms_.end() ? 0 : it->second.members.size());
 }
 
-bool ClusterDirectory::has_remote_members(std::string_view room_key) const {
-  return remote_rooms_.contains(room_key);
+std::vector<std::string> ClusterDirectory::remote_names() const {
+  std::vector<std::string> names;
+  names.reserve(remote_users_.size());
+  for (const auto& [key, user] : remote_users_) names.push_back(user.name);
+  return names;
 }
 
 bool ClusterDirectory::list_members(std::string_view room_key,

@@ -62,8 +62,8 @@ class ClusterDirectory final : public Directory {
   const LocalDirectory& local() const noexcept { return local_; }
   // The node of the user `name` elsewhere; empty if it is not another node's.
   std::string_view node_of(std::string_view name) const;
-  bool has_remote_users() const noexcept { return !remote_users_.empty(); }
-  bool has_remote_members(std::string_view room_key) const;
+  // The names of every other node's users.
+  std::vector<std::string> remote_names() const;
 
   // ---- what other nodes did (under the Hub's lock, exclusive); false: nothing changed
   bool apply_arrived(std::string_view node, std::string_view name);

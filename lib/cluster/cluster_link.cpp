@@ -15,6 +15,9 @@ namespace socketchat::detail {
 
 namespace {
 
+constexpr auto first_backoff = std::chrono::milliseconds(100);
+constexpr auto last_backoff = std::chrono::milliseconds(5000);
+
 // A LOGIN that took longer than this after its name was claimed gives the name back.
 constexpr auto claim_patience = std::chrono::seconds(30);
 
@@ -53,30 +56,74 @@ void ClusterLink::on_strand(Task task) {
 
 void ClusterLink::start(asio::io_context& context, Ready ready) {
   strand_.emplace(asio::make_strand(context));
+  sweep_timer_ = std::make_unique<Timer>(*strand_);
+  retry_timer_ = std::make_unique<Timer>(*strand_);
+  watchdog_ = std::make_unique<Timer>(*strand_);
+  on_strand([this, ready = std::move(ready)]() mutable {
+    connect(std::move(ready));
+    sweep_claims();
+    watch();
+  });
+}
+
+void ClusterLink::connect(Ready ready) {
+  // New connections, and a lease taken again: what the old ones still awaited is lost.
+  close_connections();
   const RedisAddress address = address_of(redis_);
   commands_ = std::make_unique<RedisConnection>(*strand_, address, redis_.timeout);
   subscriber_ = std::make_unique<RedisConnection>(*strand_, address, redis_.timeout);
   presence_ = std::make_unique<ClusterPresence>(*commands_, node_, lease_);
-  on_strand([this, ready = std::move(ready)]() mutable {
-    auto both = std::make_shared<int>(0);
-    auto failed = std::make_shared<bool>(false);
-    auto ready_once = std::make_shared<Ready>(std::move(ready));
-    auto one_connected = [this, both, failed, ready_once](std::string error) {
-      if (*failed) return;
-      if (!error.empty()) {
-        *failed = true;
-        return (*ready_once)("cannot reach Redis: " + error);
-      }
-      if (++*both == 2) connected(std::move(*ready_once));
-    };
-    commands_->connect(one_connected, [] {});
-    subscriber_->connect(one_connected, [] {});
-  });
+  const std::uint64_t attempt = ++attempt_;
+  auto both = std::make_shared<int>(0);
+  auto ready_once = std::make_shared<Ready>(std::move(ready));
+  auto one_connected = [this, both, ready_once](std::string error) {
+    if (!*ready_once) return;
+    if (!error.empty()) return std::exchange(*ready_once, nullptr)("cannot reach Redis: " + error);
+    if (++*both == 2) connected(std::exchange(*ready_once, nullptr));
+  };
+  auto lost = [this, attempt] {
+    if (attempt == attempt_) lose("the connection to Redis was lost");
+  };
+  commands_->connect(one_connected, lost);
+  subscriber_->connect(one_connected, lost);
 }
 
 void ClusterLink::connected(Ready ready) {
   presence_->start([this, ready = std::move(ready)](std::string error) mutable {
     if (!error.empty()) return ready("cannot take the node's lease: " + error);
+    restore(std::move(ready));
+  });
+}
+
+void ClusterLink::restore(Ready ready) {
+  // This node's users and rooms as they are now, in Redis as they were before it was
+  // lost (nothing at the first start): whatever changed meanwhile is made good.
+  std::vector<std::string> words;
+  hub_->shared([&] {
+    const LocalDirectory& local = directory_->local();
+    std::map<std::string_view, std::vector<std::pair<std::string_view, std::string_view>>> rooms;
+    for (const auto& [room_key, room] : local.rooms()) {
+      for (const auto& member : room.members) rooms[member.first].emplace_back(room_key, room.name);
+    }
+    for (const auto& [user_key, peer] : local.users()) {
+      const auto& in = rooms[user_key];
+      words.emplace_back(user_key);
+      words.emplace_back(peer->name());
+      words.push_back(std::to_string(in.size()));
+      for (const auto& [room_key, room] : in) {
+        words.emplace_back(room_key);
+        words.emplace_back(room);
+      }
+    }
+  });
+  presence_->restore(words, [this, ready = std::move(ready)](RedisReply taken) mutable {
+    if (taken.kind != RedisReply::Kind::array) {
+      return ready("cannot restore the node's users: " +
+                   (taken.text.empty() ? std::string("Redis did not answer") : taken.text));
+    }
+    for (const auto& name : taken.elements) {
+      report("cluster-name-taken", "another node took " + name.text + " while Redis was away");
+    }
     subscribed(std::move(ready));
   });
 }
@@ -97,12 +144,59 @@ void ClusterLink::subscribed(Ready ready) {
   subscriber_->subscribe("sc:node:" + node_, hear, done);
 }
 
+void ClusterLink::lose(const std::string& why) {
+  if (!up_) return;  // already trying again
+  up_ = false;
+  loaded_ = false;
+  early_.clear();
+  report("cluster-lost", why + "; trying again");
+  close_connections();  // what waits for Redis is answered now: lost
+  backoff_ = first_backoff;
+  retry();
+}
+
+void ClusterLink::retry() {
+  retry_timer_->expires_after(backoff_);
+  retry_timer_->async_wait([this, alive = std::weak_ptr<char>(alive_)](std::error_code ec) {
+    if (ec || alive.expired() || stopping_) return;
+    connect([this](std::string error) {
+      if (error.empty()) return report("cluster-restored", "back in the cluster");
+      backoff_ = std::min(backoff_ * 2, last_backoff);
+      close_connections();
+      retry();
+    });
+  });
+}
+
+void ClusterLink::watch() {
+  // A Redis that stops answering (stopped, or the network) is lost after `timeout`,
+  // so that what waits for it is answered instead of waiting on.
+  watchdog_->expires_after(redis_.timeout / 2);
+  watchdog_->async_wait([this, alive = std::weak_ptr<char>(alive_)](std::error_code ec) {
+    if (ec || alive.expired() || stopping_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (up_ && ping_sent_ && now - *ping_sent_ > redis_.timeout) {
+      ping_sent_.reset();
+      lose("Redis did not answer for " + std::to_string(redis_.timeout.count()) + " ms");
+    } else if (up_ && !ping_sent_ && commands_) {
+      ping_sent_ = now;
+      const std::uint64_t attempt = attempt_;
+      commands_->command({"PING"}, [this, attempt](RedisReply) {
+        if (attempt == attempt_) ping_sent_.reset();
+      });
+    }
+    watch();
+  });
+}
+
 void ClusterLink::load(Ready ready, const RedisReply& world) {
   if (world.kind != RedisReply::Kind::array || world.elements.size() != 2) {
     return ready("cannot read the cluster's users: " +
                  (world.text.empty() ? std::string("Redis did not answer") : world.text));
   }
   hub_->exclusively([&] {
+    // Who was here before (after Redis came back): those gone meanwhile are told of.
+    std::vector<std::string> before = directory_->remote_names();
     directory_->forget_remote();
     const auto& users = world.elements[0].elements;
     for (std::size_t i = 0; i + 1 < users.size(); i += 2) {
@@ -122,19 +216,26 @@ void ClusterLink::load(Ready ready, const RedisReply& world) {
         }
       }
     }
+    for (const auto& name : before) {
+      if (directory_->node_of(name).empty()) {
+        local_->to_everyone({.notice = Notice::user_disconnected, .user = name}, nullptr);
+      }
+    }
   });
   loaded_ = true;
+  up_ = true;
   for (const auto& payload : std::exchange(early_, {})) apply(payload);
-  sweep_timer_ = std::make_unique<std::remove_reference_t<decltype(*sweep_timer_)>>(*strand_);
-  sweep_claims();
   ready("");
 }
 
 void ClusterLink::sweep_claims() {
-  for (const auto& name : claims_.expired()) presence_->release(name);
+  for (const auto& name : claims_.expired()) {
+    if (presence_) presence_->release(name);
+  }
   // A join whose event never came back (Redis lost meanwhile) is answered all the same.
   const auto cutoff = ClusterClaims::Clock::now() - redis_.timeout * 2;
   hub_->exclusively([&] { directory_->fail_joins_before(cutoff); });
+  if (stopping_) return;
   sweep_timer_->expires_after(std::chrono::seconds(5));
   sweep_timer_->async_wait([this, alive = std::weak_ptr<char>(alive_)](std::error_code ec) {
     if (!ec && !alive.expired()) sweep_claims();
@@ -211,27 +312,46 @@ void ClusterLink::apply(const std::string& payload) {
 void ClusterLink::stop(std::function<void()> done) {
   if (!strand_) return done();
   asio::post(*strand_, [this, done = std::move(done)] {
-    if (!presence_ || !commands_->connected()) {
+    stopping_ = true;
+    if (!up_) {
       close();
       return done();
     }
-    presence_->leave([this, done](std::string) {
+    // The names given back, or, if Redis does not answer in time, left to the lease.
+    auto once = std::make_shared<std::function<void()>>(std::move(done));
+    auto finish = [this, once] {
+      if (!*once) return;
       close();
-      done();
-    });
+      std::exchange(*once, nullptr)();
+    };
+    retry_timer_->expires_after(redis_.timeout);
+    retry_timer_->async_wait([finish](std::error_code) { finish(); });
+    presence_->leave([finish](std::string) { finish(); });
   });
 }
 
 void ClusterLink::close() {
-  if (sweep_timer_) sweep_timer_->cancel();
+  stopping_ = true;
+  for (auto* timer : {sweep_timer_.get(), retry_timer_.get(), watchdog_.get()}) {
+    if (timer) timer->cancel();
+  }
+  close_connections();
+}
+
+void ClusterLink::close_connections() {
+  up_ = false;
   presence_.reset();
   if (subscriber_) subscriber_->close();
   if (commands_) commands_->close();
 }
 
+void ClusterLink::report(std::string_view detail, const std::string& text) {
+  if (reporter_) reporter_(detail, text);
+}
+
 void ClusterLink::claim(std::uint64_t connection, std::string name, Claimed claimed) {
   on_strand([this, connection, name = std::move(name), claimed = std::move(claimed)] {
-    if (!presence_) return claimed(ClusterPresence::Claim::failed);
+    if (!presence_ || !up_) return claimed(ClusterPresence::Claim::failed);
     presence_->claim(name, [this, connection, name, claimed](ClusterPresence::Claim result) {
       if (result == ClusterPresence::Claim::claimed) {
         if (auto unused = claims_.reserve(connection, ascii_lower(name), name)) {
@@ -245,7 +365,7 @@ void ClusterLink::claim(std::uint64_t connection, std::string name, Claimed clai
 
 void ClusterLink::publish(std::string channel, std::string payload) {
   on_strand([this, channel = std::move(channel), payload = std::move(payload)] {
-    if (commands_) commands_->command({"PUBLISH", channel, payload}, [](RedisReply) {});
+    if (up_) commands_->command({"PUBLISH", channel, payload}, [](RedisReply) {});
   });
 }
 
@@ -276,7 +396,7 @@ void ClusterLink::joined(const std::string& user_key, const std::string& room_ke
         }
       });
     };
-    if (!presence_) return answered(ClusterPresence::JoinAnswer::refused, {});
+    if (!presence_ || !up_) return answered(ClusterPresence::JoinAnswer::refused, {});
     presence_->join(user_key, room_key, room, answered);
   });
 }

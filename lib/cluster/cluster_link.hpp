@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +33,8 @@ class ClusterLink final : public ClusterChanges, public ClusterPublisher {
  public:
   using Ready = std::function<void(std::string error)>;  // empty: ready
   using Claimed = std::function<void(ClusterPresence::Claim)>;
+  // Tells the operator (an error event): `detail` names what happened.
+  using Reporter = std::function<void(std::string_view detail, const std::string& text)>;
 
   ClusterLink(RedisOptions redis, std::chrono::milliseconds lease);
   ~ClusterLink() override;
@@ -43,13 +46,16 @@ class ClusterLink final : public ClusterChanges, public ClusterPublisher {
     local_ = &local;
   }
   void attach(Hub& hub) { hub_ = &hub; }
+  void set_reporter(Reporter reporter) { reporter_ = std::move(reporter); }
 
   // Connects, takes the lease, subscribes and loads the world; `ready` once.
   void start(asio::io_context& context, Ready ready);
   // Gives up the lease and every name of this node (their departures announced), then
   // closes; `done` once, on the link's strand. Any thread.
   void stop(std::function<void()> done);
-  // Closes at once, without a word to Redis (what a destructor may still do).
+  // Closes at once, without a word to Redis (what a destructor may still do). After
+  // Redis is lost the link tries again, with a growing pause (0.1 s to 5 s), and then
+  // makes good what changed meanwhile (its users' names and rooms, the others').
   void close();
 
   // Claims `name` in Redis for the LOGIN of `connection` (ClusterAuthenticator). Any thread.
@@ -68,14 +74,25 @@ class ClusterLink final : public ClusterChanges, public ClusterPublisher {
 
  private:
   using Strand = RedisConnection::Executor;
+  using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
+                                           asio::wait_traits<std::chrono::steady_clock>, Strand>;
   template <class Task>
   void on_strand(Task task);
+  // Joining, step by step (again after Redis was lost): connect, take the lease,
+  // restore this node's users, subscribe, load the world.
+  void connect(Ready ready);
   void connected(Ready ready);
+  void restore(Ready ready);
   void subscribed(Ready ready);
   void load(Ready ready, const RedisReply& world);
+  void lose(const std::string& why);
+  void retry();
+  void watch();
+  void close_connections();
   void heard(std::string_view payload);
   void apply(const std::string& payload);
   void sweep_claims();
+  void report(std::string_view detail, const std::string& text);
 
   RedisOptions redis_;
   std::chrono::milliseconds lease_;
@@ -84,15 +101,19 @@ class ClusterLink final : public ClusterChanges, public ClusterPublisher {
   Hub* hub_ = nullptr;
   ClusterDirectory* directory_ = nullptr;
   Delivery* local_ = nullptr;
+  Reporter reporter_;
 
   std::optional<Strand> strand_;
   std::unique_ptr<RedisConnection> commands_;
   std::unique_ptr<RedisConnection> subscriber_;
   std::unique_ptr<ClusterPresence> presence_;
-  std::unique_ptr<asio::basic_waitable_timer<std::chrono::steady_clock,
-                                             asio::wait_traits<std::chrono::steady_clock>, Strand>>
-      sweep_timer_;
+  std::unique_ptr<Timer> sweep_timer_, retry_timer_, watchdog_;
+  std::uint64_t attempt_ = 0;  // which connections the handlers belong to
+  bool up_ = false;            // joined: connected, restored, subscribed, loaded
   bool loaded_ = false;
+  bool stopping_ = false;
+  std::chrono::milliseconds backoff_{100};
+  std::optional<std::chrono::steady_clock::time_point> ping_sent_;
   std::vector<std::string> early_;  // heard before the world was loaded
   std::shared_ptr<char> alive_ = std::make_shared<char>();
 };

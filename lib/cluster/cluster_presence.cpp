@@ -79,32 +79,96 @@ end
 return 1
 )lua");
 
+// A user of `node` joins or parts a room, said on sc:feed (ClusterEvent joined, parted).
+// join_room: 1 joined, 2 a member already; with the room as Redis spells it.
+#define ROOMS                                                                             \
+  "local function join_room(node, lc, name, key, spelled)\n"                              \
+  "  redis.call('HSETNX', 'sc:rooms', key, spelled)\n"                                    \
+  "  local room = redis.call('HGET', 'sc:rooms', key)\n"                                  \
+  "  if redis.call('HSET', 'sc:members:' .. key, lc, name) == 0 then return 2, room end\n" \
+  "  redis.call('SADD', 'sc:user:' .. lc .. ':rooms', key)\n"                             \
+  "  redis.call('PUBLISH', 'sc:feed', 'J\\t' .. node .. '\\t' .. name .. '\\t' .. room)\n"  \
+  "  return 1, room\n"                                                                    \
+  "end\n"                                                                                 \
+  "local function part_room(node, lc, name, key)\n"                                       \
+  "  local members = 'sc:members:' .. key\n"                                              \
+  "  if redis.call('HDEL', members, lc) == 0 then return 0 end\n"                         \
+  "  local room = redis.call('HGET', 'sc:rooms', key) or key\n"                           \
+  "  if redis.call('HLEN', members) == 0 then redis.call('HDEL', 'sc:rooms', key) end\n"  \
+  "  redis.call('SREM', 'sc:user:' .. lc .. ':rooms', key)\n"                             \
+  "  redis.call('PUBLISH', 'sc:feed', 'P\\t' .. node .. '\\t' .. name .. '\\t' .. room)\n"  \
+  "  return 1\n"                                                                          \
+  "end\n"                                                                                 \
+  "local function name_of(node, lc)\n"                                                    \
+  "  local held = redis.call('HGET', 'sc:users', lc)\n"                                   \
+  "  if not held or string.sub(held, 1, #node + 1) ~= node .. ' ' then return nil end\n"  \
+  "  return string.sub(held, #node + 2)\n"                                                \
+  "end\n"
+
 // ARGV: node, user key, room key, room as spelled (if new). {0}: the user is not this
 // node's; {1, room}: joined, and published; {2, room}: a member already.
-const RedisScript join_script(R"lua(
-local held = redis.call('HGET', 'sc:users', ARGV[2])
-if not held or string.sub(held, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' then return {0} end
-local name = string.sub(held, #ARGV[1] + 2)
-redis.call('HSETNX', 'sc:rooms', ARGV[3], ARGV[4])
-local room = redis.call('HGET', 'sc:rooms', ARGV[3])
-if redis.call('HSET', 'sc:members:' .. ARGV[3], ARGV[2], name) == 0 then return {2, room} end
-redis.call('SADD', 'sc:user:' .. ARGV[2] .. ':rooms', ARGV[3])
-redis.call('PUBLISH', 'sc:feed', 'J\t' .. ARGV[1] .. '\t' .. name .. '\t' .. room)
-return {1, room}
+const RedisScript join_script(ROOMS R"lua(
+local name = name_of(ARGV[1], ARGV[2])
+if not name then return {0} end
+local joined, room = join_room(ARGV[1], ARGV[2], name, ARGV[3], ARGV[4])
+return {joined, room}
 )lua");
 
 // ARGV: node, user key, room key.
-const RedisScript part_script(R"lua(
-local held = redis.call('HGET', 'sc:users', ARGV[2])
-if not held or string.sub(held, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' then return 0 end
-local members = 'sc:members:' .. ARGV[3]
-if redis.call('HDEL', members, ARGV[2]) == 0 then return 0 end
-local room = redis.call('HGET', 'sc:rooms', ARGV[3]) or ARGV[3]
-if redis.call('HLEN', members) == 0 then redis.call('HDEL', 'sc:rooms', ARGV[3]) end
-redis.call('SREM', 'sc:user:' .. ARGV[2] .. ':rooms', ARGV[3])
-redis.call('PUBLISH', 'sc:feed', 'P\t' .. ARGV[1] .. '\t' .. string.sub(held, #ARGV[1] + 2) ..
-           '\t' .. room)
-return 1
+const RedisScript part_script(ROOMS R"lua(
+local name = name_of(ARGV[1], ARGV[2])
+if not name then return 0 end
+return part_room(ARGV[1], ARGV[2], name, ARGV[3])
+)lua");
+
+// ARGV: node, then for each of its users: key, name, n, then n pairs of room key and
+// room name. Makes this node's users in Redis exactly these, each in exactly its rooms
+// (after Redis came back: what changed meanwhile, and what Redis lost, if it did),
+// publishing each change. Returns the keys of those a live node holds now.
+const RedisScript restore_script(NOW_MS FREE ROOMS R"lua(
+local node = ARGV[1]
+local users = {}
+local i = 2
+while i <= #ARGV do
+  local n = tonumber(ARGV[i + 2])
+  local rooms = {}
+  for j = 1, n do rooms[ARGV[i + 1 + 2 * j]] = ARGV[i + 2 + 2 * j] end
+  users[ARGV[i]] = {name = ARGV[i + 1], rooms = rooms}
+  i = i + 3 + 2 * n
+end
+local set = 'sc:node:' .. node .. ':users'
+for _, lc in ipairs(redis.call('SMEMBERS', set)) do
+  if not users[lc] then
+    local name = name_of(node, lc)
+    if name then free_user(node, lc, name) else redis.call('SREM', set, lc) end
+  end
+end
+local taken = {}
+for lc, user in pairs(users) do
+  local held = redis.call('HGET', 'sc:users', lc)
+  if held and string.sub(held, 1, #node + 1) ~= node .. ' ' then
+    local owner = string.match(held, '^(%S+) ')
+    local lease = redis.call('ZSCORE', 'sc:nodes', owner)
+    if lease and tonumber(lease) >= now then
+      taken[#taken + 1] = lc
+    else
+      free_user(owner, lc, string.sub(held, #owner + 2))
+      held = nil
+    end
+  end
+  if not held then
+    redis.call('HSET', 'sc:users', lc, node .. ' ' .. user.name)
+    redis.call('SADD', set, lc)
+    redis.call('PUBLISH', 'sc:feed', 'A\t' .. node .. '\t' .. user.name)
+  end
+  if name_of(node, lc) then
+    for _, key in ipairs(redis.call('SMEMBERS', 'sc:user:' .. lc .. ':rooms')) do
+      if not user.rooms[key] then part_room(node, lc, user.name, key) end
+    end
+    for key, spelled in pairs(user.rooms) do join_room(node, lc, user.name, key, spelled) end
+  end
+end
+return taken
 )lua");
 
 // No arguments. {users, rooms}: users as HGETALL gives them; each room {key, name,
@@ -126,6 +190,7 @@ return 1
 
 #undef NOW_MS
 #undef FREE
+#undef ROOMS
 
 }  // namespace
 
@@ -212,6 +277,15 @@ void ClusterPresence::join(std::string_view user_key, std::string_view room_key,
 
 void ClusterPresence::part(std::string_view user_key, std::string_view room_key) {
   part_script.run(connection_, {}, {node_, user_key, room_key}, [](RedisReply) {});
+}
+
+void ClusterPresence::restore(const std::vector<std::string>& words,
+                              RedisConnection::ReplyHandler reply) {
+  std::vector<std::string_view> arguments;
+  arguments.reserve(words.size() + 1);
+  arguments.push_back(node_);
+  arguments.insert(arguments.end(), words.begin(), words.end());
+  if (!restore_script.run(connection_, {}, arguments, reply)) reply(RedisReply{});
 }
 
 void ClusterPresence::snapshot(RedisConnection::ReplyHandler reply) {

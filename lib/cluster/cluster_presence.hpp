@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <asio/steady_timer.hpp>
 
@@ -54,6 +55,11 @@ class ClusterPresence {
   void join(std::string_view user_key, std::string_view room_key, std::string_view room,
             Joined joined = nullptr);
   void part(std::string_view user_key, std::string_view room_key);
+
+  // After Redis came back: this node's users in Redis become exactly those in `words`
+  // (for each: key, name, n, then n pairs of room key and room name), in exactly those
+  // rooms, each change published. The reply: the keys of users a live node holds now.
+  void restore(const std::vector<std::string>& words, RedisConnection::ReplyHandler reply);
 
   // The whole world as Redis has it now: users (pairs of key, "<node> <name>"), then
   // rooms (each: key, name, then pairs of user key, user name), as one reply.

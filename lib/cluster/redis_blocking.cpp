@@ -1,6 +1,8 @@
 // hiredis's blocking API, reconnecting and bounded in time (redis_blocking.hpp).
 #include "cluster/redis_blocking.hpp"
 
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 #include <stdexcept>
@@ -47,9 +49,27 @@ RedisBlocking::~RedisBlocking() {
 
 void RedisBlocking::disconnect() {
   if (context_ != nullptr) redisFree(std::exchange(context_, nullptr));
+  unanswered_ = 0;
 }
 
+namespace {
+
+// Whether Redis has closed an idle connection (it restarted, say): nothing is ever due
+// on one, so anything to read means its end. Checked before a command is sent, so that
+// a command is never sent where it cannot arrive, and never sent twice.
+bool closed_by_peer(int fd) {
+  pollfd watched{.fd = fd, .events = POLLIN, .revents = 0};
+  if (::poll(&watched, 1, 0) <= 0) return false;
+  if ((watched.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) return true;
+  char byte;
+  return ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) <= 0;
+}
+
+}  // namespace
+
 void RedisBlocking::connect() {
+  // Only between commands: one queued after another must go where the first went.
+  if (context_ != nullptr && unanswered_ == 0 && closed_by_peer(context_->fd)) disconnect();
   if (context_ != nullptr) return;
   const timeval limit = timeval_of(timeout_);
   context_ = address_.unix_path.empty()
@@ -83,6 +103,7 @@ void RedisBlocking::queue(std::initializer_list<std::string_view> words) {
                              command.lengths.data()) != REDIS_OK) {
     fail();
   }
+  ++unanswered_;
 }
 
 RedisReply RedisBlocking::next_reply() {
@@ -90,6 +111,7 @@ RedisReply RedisBlocking::next_reply() {
   SigpipeHeld held;  // the queued commands are written here
   void* raw = nullptr;
   if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) fail();
+  if (unanswered_ > 0) --unanswered_;
   RedisReply reply = RedisReply::from(static_cast<redisReply*>(raw));
   freeReplyObject(raw);
   return reply;

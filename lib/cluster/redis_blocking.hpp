@@ -46,6 +46,7 @@ class RedisBlocking {
   RedisAddress address_;
   std::chrono::milliseconds timeout_;
   redisContext* context_ = nullptr;
+  std::size_t unanswered_ = 0;  // commands queued whose replies have not been read
 };
 
 }  // namespace socketchat::detail

@@ -14,8 +14,8 @@ RedisScript::RedisScript(std::string text) : text_(std::move(text)) {
   for (unsigned char byte : digest) sha1_ += fmt::format("{:02x}", byte);
 }
 
-bool RedisScript::run(RedisConnection& connection, std::initializer_list<std::string_view> keys,
-                      std::initializer_list<std::string_view> arguments,
+bool RedisScript::run(RedisConnection& connection, std::span<const std::string_view> keys,
+                      std::span<const std::string_view> arguments,
                       RedisConnection::ReplyHandler reply) const {
   // EVALSHA sha numkeys key... arg...; the same words with the text for EVAL.
   auto words = std::make_shared<std::vector<std::string>>();

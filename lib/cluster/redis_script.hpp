@@ -1,6 +1,7 @@
 #pragma once
 
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,7 +21,13 @@ class RedisScript {
   // False when the connection is not up.
   bool run(RedisConnection& connection, std::initializer_list<std::string_view> keys,
            std::initializer_list<std::string_view> arguments,
-           RedisConnection::ReplyHandler reply) const;
+           RedisConnection::ReplyHandler reply) const {
+    return run(connection, std::span<const std::string_view>(keys.begin(), keys.size()),
+               std::span<const std::string_view>(arguments.begin(), arguments.size()),
+               std::move(reply));
+  }
+  bool run(RedisConnection& connection, std::span<const std::string_view> keys,
+           std::span<const std::string_view> arguments, RedisConnection::ReplyHandler reply) const;
 
   const std::string& sha1() const noexcept { return sha1_; }
 

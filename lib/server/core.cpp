@@ -43,7 +43,13 @@ Core::Core(ServerOptions options)
     : settings_(with_default_listener(std::move(options))),
       cluster_(cluster_of(settings_.options())) {
   const ServerOptions& given = settings_.options();
-  if (cluster_) cluster_->attach(hub_);
+  if (cluster_) {
+    cluster_->attach(hub_);
+    cluster_->set_reporter([this](std::string_view detail, const std::string& text) {
+      Event event{.kind = EventKind::error, .time = {}, .text = text, .detail = detail};
+      bus_.publish(event);
+    });
+  }
   if (given.history) {
     history_store_ = given.history_store;
     if (!history_store_) {

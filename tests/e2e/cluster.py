@@ -132,6 +132,14 @@ class RedisServer:
     def resume(self):
         os.kill(self.proc.pid, signal.SIGCONT)
 
+    def crash_and_restart(self):
+        """SIGKILL, then a new redis-server on the same port and directory: what the old one
+        acknowledged comes back from its append-only file (appendfsync always)."""
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self._end_process()
+        if not self._start():
+            raise AssertionError(f"redis-server did not start again:\n{self.output()}")
+
     def _end_process(self):
         if self.proc is None:
             return

@@ -365,6 +365,47 @@ class RedisPauseTest(ClusterTest):
         self.assertAlive(bob)
 
 
+class RedisRestartTest(ClusterTest):
+    def test_a_redis_killed_and_restarted_loses_nothing_and_the_nodes_catch_up(self):
+        # A lease longer than the outage: nobody is given up for dead, the nodes reconnect.
+        one, two = self.nodes(2, lease=10)
+        alice, bob, carol = self.user(one, "alice"), self.user(two, "bob"), self.user(two, "carol")
+        for user in (alice, bob):
+            self.assertEqual(user.ask("JOIN room"), "OK")
+        self.assertEqual(alice.line(), "INFO bob joined room")
+        alice.send("SAY room before the crash")
+        self.assertEqual(alice.ask("PING stored"), "PONG stored")  # stored, so acknowledged
+        self.assertEqual(bob.line(), "SAY room alice before the crash")
+
+        self.redis.crash_and_restart()
+        carol.send("QUIT")  # gone while her node may not know yet that Redis was lost
+        self.assertIsNone(carol.line())
+        self.assertEqual(bob.line(), "INFO carol disconnected")  # on her node: at once
+
+        # Once the nodes are back, the others hear that carol left, whenever she did.
+        deadline = time.monotonic() + 20  # a reconnection's backoff is at most 5 s
+        self.assertEqual(line_within(alice, deadline - time.monotonic()), "INFO carol disconnected")
+        # Chat works again across the nodes; each refusal is an answer, never a silence.
+        for attempt in range(200):
+            alice.send(f"SAY room after {attempt}")
+            reply = alice.ask(f"PING after {attempt}")
+            if reply == f"PONG after {attempt}":
+                break
+            self.assertEqual(reply, "ERR storage-failed")
+            self.assertEqual(alice.line(), f"PONG after {attempt}")
+            self.assertLess(time.monotonic(), deadline, "no message taken after Redis came back")
+            time.sleep(POLL)  # no event says the node has reconnected
+        self.assertEqual(line_within(bob, deadline - time.monotonic()),
+                         f"SAY room alice after {attempt}")
+        # Nothing acknowledged was lost, and the names are still one user's each.
+        lines = ask_list(bob, "HISTORY room")
+        texts = [line.split(" ", 4)[4] for line in lines if line.startswith("HIST ")]
+        self.assertEqual(texts, ["before the crash", f"after {attempt}"])
+        self.assertEqual(self.user(two).ask("LOGIN Alice"), "ERR username-taken")
+        self.assertListed(bob, "WHO", ["USER alice", "USER bob"])
+        self.assertListed(alice, "WHO room", ["USER alice", "USER bob"])
+
+
 class HarnessTest(ClusterTestCase):
     """The harness itself (cluster.py), which works whether or not the daemon has --cluster."""
 
