@@ -182,7 +182,7 @@ TEST_CASE(
   one.names->snapshot([&](RedisReply reply) { world = std::move(reply); });
   REQUIRE(loop.run_until([&] { return world.has_value(); }));
   REQUIRE(world->kind == RedisReply::Kind::array);
-  REQUIRE(world->elements.size() == 2);
+  REQUIRE(world->elements.size() == 4);              // users, rooms, bans, mutes
   CHECK(world->elements[0].elements.size() == 4);    // two users, key and value each
   REQUIRE(world->elements[1].elements.size() == 1);  // dev went with its last member
   const auto& lobby = world->elements[1].elements[0];

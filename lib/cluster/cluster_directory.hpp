@@ -19,6 +19,8 @@ class ClusterChanges {
   virtual void joined(const std::string& user_key, const std::string& room_key,
                       const std::string& room) = 0;
   virtual void parted(const std::string& user_key, const std::string& room_key) = 0;
+  virtual void moderated(std::string_view by, bool ban, std::string_view scope,
+                         std::string_view user_key, bool added) = 0;
 };
 
 // The Directory of a cluster's node (docs/CLUSTER.md, Inside the node): this node's
@@ -46,6 +48,10 @@ class ClusterDirectory final : public Directory {
               RoomLimits limits) override;
   void on_join_finished(JoinFinished finished) override { join_finished_ = std::move(finished); }
   bool part(Peer& peer, std::string_view room_key) override;
+  void moderated(std::string_view by, bool ban, std::string_view scope, std::string_view user_key,
+                 bool added) override {
+    changes_.moderated(by, ban, scope, user_key, added);
+  }
   std::string_view room_name(std::string_view room_key) const override;
   std::string_view room_owner(std::string_view room_key) const override {
     return local_.room_owner(room_key);

@@ -6,12 +6,13 @@ namespace {
 
 bool has_target(ClusterEvent::Kind kind) {
   using K = ClusterEvent::Kind;
-  return kind == K::joined || kind == K::parted || kind == K::room_message || kind == K::direct;
+  return kind == K::joined || kind == K::parted || kind == K::room_message || kind == K::direct ||
+         kind == K::moderated;
 }
 
 bool has_text(ClusterEvent::Kind kind) {
   using K = ClusterEvent::Kind;
-  return kind == K::message || kind == K::room_message || kind == K::direct;
+  return kind == K::message || kind == K::room_message || kind == K::direct || kind == K::moderated;
 }
 
 // The next tab-separated word of `rest`, taken off it; nothing if there is no tab.
@@ -55,6 +56,7 @@ std::optional<ClusterEvent> ClusterEvent::decode(std::string_view payload) {
     case Kind::message:
     case Kind::room_message:
     case Kind::direct:
+    case Kind::moderated:
       break;
     default:
       return std::nullopt;

@@ -18,6 +18,8 @@ struct ClusterEvent {
     message = 'M',       // node, user, text: to everyone
     room_message = 'R',  // node, user, target: the room's key, text
     direct = 'T',        // node, user, target: the recipient, text
+    moderated = 'X',     // node, user: who did it, target: "*" or a room key, text: what
+                         // ("ban", "unban", "mute" or "unmute"), a space, the user's key
   };
 
   Kind kind = Kind::message;

@@ -190,7 +190,7 @@ void ClusterLink::watch() {
 }
 
 void ClusterLink::load(Ready ready, const RedisReply& world) {
-  if (world.kind != RedisReply::Kind::array || world.elements.size() != 2) {
+  if (world.kind != RedisReply::Kind::array || world.elements.size() != 4) {
     return ready("cannot read the cluster's users: " +
                  (world.text.empty() ? std::string("Redis did not answer") : world.text));
   }
@@ -216,6 +216,12 @@ void ClusterLink::load(Ready ready, const RedisReply& world) {
         }
       }
     }
+    auto texts = [](const RedisReply& list) {
+      std::vector<std::string> entries;
+      for (const auto& entry : list.elements) entries.push_back(entry.text);
+      return entries;
+    };
+    hub_->replace_moderation_locked(texts(world.elements[2]), texts(world.elements[3]));
     for (const auto& name : before) {
       if (directory_->node_of(name).empty()) {
         local_->to_everyone({.notice = Notice::user_disconnected, .user = name}, nullptr);
@@ -299,6 +305,18 @@ void ClusterLink::apply(const std::string& payload) {
                         nullptr);
       });
       break;
+    case K::moderated: {
+      const std::string_view what = event->text.substr(0, event->text.find(' '));
+      const std::string_view user_key =
+          event->text.substr(std::min(event->text.size(), what.size() + 1));
+      if (user_key.empty()) break;
+      const bool ban = what == "ban" || what == "unban";
+      const bool added = what == "ban" || what == "mute";
+      hub_->exclusively([&] {
+        hub_->moderated_elsewhere_locked(event->user, ban, event->target, user_key, added);
+      });
+      break;
+    }
     case K::direct:
       hub_->shared([&] {
         local_->to_user(
@@ -404,6 +422,18 @@ void ClusterLink::joined(const std::string& user_key, const std::string& room_ke
 void ClusterLink::parted(const std::string& user_key, const std::string& room_key) {
   on_strand([this, user_key, room_key] {
     if (presence_) presence_->part(user_key, room_key);
+  });
+}
+
+}  // namespace socketchat::detail
+
+namespace socketchat::detail {
+
+void ClusterLink::moderated(std::string_view by, bool ban, std::string_view scope,
+                            std::string_view user_key, bool added) {
+  on_strand([this, by = std::string(by), ban, scope = std::string(scope),
+             user_key = std::string(user_key), added] {
+    if (presence_ && up_) presence_->moderate(by, ban, scope, user_key, added);
   });
 }
 

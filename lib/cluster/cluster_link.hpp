@@ -71,6 +71,8 @@ class ClusterLink final : public ClusterChanges, public ClusterPublisher {
   void joined(const std::string& user_key, const std::string& room_key,
               const std::string& room) override;
   void parted(const std::string& user_key, const std::string& room_key) override;
+  void moderated(std::string_view by, bool ban, std::string_view scope, std::string_view user_key,
+                 bool added) override;
 
  private:
   using Strand = RedisConnection::Executor;

@@ -81,28 +81,28 @@ return 1
 
 // A user of `node` joins or parts a room, said on sc:feed (ClusterEvent joined, parted).
 // join_room: 1 joined, 2 a member already; with the room as Redis spells it.
-#define ROOMS                                                                             \
-  "local function join_room(node, lc, name, key, spelled)\n"                              \
-  "  redis.call('HSETNX', 'sc:rooms', key, spelled)\n"                                    \
-  "  local room = redis.call('HGET', 'sc:rooms', key)\n"                                  \
+#define ROOMS                                                                              \
+  "local function join_room(node, lc, name, key, spelled)\n"                               \
+  "  redis.call('HSETNX', 'sc:rooms', key, spelled)\n"                                     \
+  "  local room = redis.call('HGET', 'sc:rooms', key)\n"                                   \
   "  if redis.call('HSET', 'sc:members:' .. key, lc, name) == 0 then return 2, room end\n" \
-  "  redis.call('SADD', 'sc:user:' .. lc .. ':rooms', key)\n"                             \
-  "  redis.call('PUBLISH', 'sc:feed', 'J\\t' .. node .. '\\t' .. name .. '\\t' .. room)\n"  \
-  "  return 1, room\n"                                                                    \
-  "end\n"                                                                                 \
-  "local function part_room(node, lc, name, key)\n"                                       \
-  "  local members = 'sc:members:' .. key\n"                                              \
-  "  if redis.call('HDEL', members, lc) == 0 then return 0 end\n"                         \
-  "  local room = redis.call('HGET', 'sc:rooms', key) or key\n"                           \
-  "  if redis.call('HLEN', members) == 0 then redis.call('HDEL', 'sc:rooms', key) end\n"  \
-  "  redis.call('SREM', 'sc:user:' .. lc .. ':rooms', key)\n"                             \
-  "  redis.call('PUBLISH', 'sc:feed', 'P\\t' .. node .. '\\t' .. name .. '\\t' .. room)\n"  \
-  "  return 1\n"                                                                          \
-  "end\n"                                                                                 \
-  "local function name_of(node, lc)\n"                                                    \
-  "  local held = redis.call('HGET', 'sc:users', lc)\n"                                   \
-  "  if not held or string.sub(held, 1, #node + 1) ~= node .. ' ' then return nil end\n"  \
-  "  return string.sub(held, #node + 2)\n"                                                \
+  "  redis.call('SADD', 'sc:user:' .. lc .. ':rooms', key)\n"                              \
+  "  redis.call('PUBLISH', 'sc:feed', 'J\\t' .. node .. '\\t' .. name .. '\\t' .. room)\n" \
+  "  return 1, room\n"                                                                     \
+  "end\n"                                                                                  \
+  "local function part_room(node, lc, name, key)\n"                                        \
+  "  local members = 'sc:members:' .. key\n"                                               \
+  "  if redis.call('HDEL', members, lc) == 0 then return 0 end\n"                          \
+  "  local room = redis.call('HGET', 'sc:rooms', key) or key\n"                            \
+  "  if redis.call('HLEN', members) == 0 then redis.call('HDEL', 'sc:rooms', key) end\n"   \
+  "  redis.call('SREM', 'sc:user:' .. lc .. ':rooms', key)\n"                              \
+  "  redis.call('PUBLISH', 'sc:feed', 'P\\t' .. node .. '\\t' .. name .. '\\t' .. room)\n" \
+  "  return 1\n"                                                                           \
+  "end\n"                                                                                  \
+  "local function name_of(node, lc)\n"                                                     \
+  "  local held = redis.call('HGET', 'sc:users', lc)\n"                                    \
+  "  if not held or string.sub(held, 1, #node + 1) ~= node .. ' ' then return nil end\n"   \
+  "  return string.sub(held, #node + 2)\n"                                                 \
   "end\n"
 
 // ARGV: node, user key, room key, room as spelled (if new). {0}: the user is not this
@@ -171,15 +171,33 @@ end
 return taken
 )lua");
 
-// No arguments. {users, rooms}: users as HGETALL gives them; each room {key, name,
-// members as HGETALL gives them}.
+// No arguments. {users, rooms, bans, mutes}: users as HGETALL gives them; each room
+// {key, name, members as HGETALL gives them}; bans and mutes, "<scope>\n<user key>" each.
 const RedisScript snapshot_script(R"lua(
 local rooms = {}
 for _, key in ipairs(redis.call('HKEYS', 'sc:rooms')) do
   rooms[#rooms + 1] = {key, redis.call('HGET', 'sc:rooms', key),
                        redis.call('HGETALL', 'sc:members:' .. key)}
 end
-return {redis.call('HGETALL', 'sc:users'), rooms}
+return {redis.call('HGETALL', 'sc:users'), rooms, redis.call('SMEMBERS', 'sc:bans'),
+        redis.call('SMEMBERS', 'sc:mutes')}
+)lua");
+
+// ARGV: node, by, "bans" or "mutes", scope, user key, "ban"/"unban"/"mute"/"unmute".
+// Kept in sc:bans or sc:mutes, and said on sc:feed (ClusterEvent moderated).
+const RedisScript moderate_script(R"lua(
+local entry = ARGV[4] .. '\n' .. ARGV[5]
+local changed
+if ARGV[6] == 'ban' or ARGV[6] == 'mute' then
+  changed = redis.call('SADD', 'sc:' .. ARGV[3], entry)
+else
+  changed = redis.call('SREM', 'sc:' .. ARGV[3], entry)
+end
+if changed == 1 then
+  redis.call('PUBLISH', 'sc:feed', 'X\t' .. ARGV[1] .. '\t' .. ARGV[2] .. '\t' .. ARGV[4] ..
+             '\t' .. ARGV[6] .. ' ' .. ARGV[5])
+end
+return changed
 )lua");
 
 // ARGV: node. The node leaves: its names freed and announced, its lease gone.
@@ -286,6 +304,13 @@ void ClusterPresence::restore(const std::vector<std::string>& words,
   arguments.push_back(node_);
   arguments.insert(arguments.end(), words.begin(), words.end());
   if (!restore_script.run(connection_, {}, arguments, reply)) reply(RedisReply{});
+}
+
+void ClusterPresence::moderate(std::string_view by, bool ban, std::string_view scope,
+                               std::string_view user_key, bool added) {
+  const std::string_view what = ban ? (added ? "ban" : "unban") : (added ? "mute" : "unmute");
+  moderate_script.run(connection_, {}, {node_, by, ban ? "bans" : "mutes", scope, user_key, what},
+                      [](RedisReply) {});
 }
 
 void ClusterPresence::snapshot(RedisConnection::ReplyHandler reply) {

@@ -61,8 +61,13 @@ class ClusterPresence {
   // rooms, each change published. The reply: the keys of users a live node holds now.
   void restore(const std::vector<std::string>& words, RedisConnection::ReplyHandler reply);
 
-  // The whole world as Redis has it now: users (pairs of key, "<node> <name>"), then
-  // rooms (each: key, name, then pairs of user key, user name), as one reply.
+  // A ban or mute added or lifted by `by` (PROTOCOL.md, Operators): kept, and published.
+  void moderate(std::string_view by, bool ban, std::string_view scope, std::string_view user_key,
+                bool added);
+
+  // The whole world as Redis has it now: users (pairs of key, "<node> <name>"), rooms
+  // (each: key, name, then pairs of user key, user name), bans and mutes ("<scope>\n<user
+  // key>" each), as one reply.
   void snapshot(RedisConnection::ReplyHandler reply);
 
   const std::string& node() const noexcept { return node_; }

@@ -66,6 +66,14 @@ class Directory {
   virtual void list_users(std::vector<std::string_view>& names) const = 0;
   virtual std::uint64_t users_version() const = 0;
 
+  // Told of every ban and mute added or lifted here (the lists are the Hub's), under
+  // the Hub's lock held exclusively: a directory shared with other servers tells them.
+  // `ban`: a ban, else a mute; `scope`: "*" or a room key.
+  virtual void moderated(std::string_view by, bool ban, std::string_view scope,
+                         std::string_view user_key, bool added) {
+    (void)by, (void)ban, (void)scope, (void)user_key, (void)added;
+  }
+
   // ---- rooms
 
   // Puts the peer in the room (`room` as spelled, `room_key` its key), creating it if

@@ -97,6 +97,15 @@ class Hub {
     std::shared_lock lock(mutex_);
     deliver();
   }
+  // A ban or mute another server of a cluster added or lifted (ClusterLink), under the
+  // lock held exclusively: kept here too, and enforced on this server's user.
+  // `list_entry` is "<scope>\n<user key>".
+  void moderated_elsewhere_locked(std::string_view by, bool ban, std::string_view scope,
+                                  std::string_view user_key, bool added);
+  // Every ban and mute there is, as another store keeps them ("<scope>\n<user key>"
+  // each), in place of those kept here; under the lock held exclusively.
+  void replace_moderation_locked(std::vector<std::string> bans, std::vector<std::string> mutes);
+
   // The authenticator set so far, for one that wraps it.
   std::shared_ptr<Authenticator> authenticator() const { return authenticator_; }
 
@@ -178,8 +187,10 @@ class Hub {
   // hub_moderation.cpp: operators and room owners
   void kick(Peer& from, const Command& command);
   void moderate_user(Peer& from, const Command& command);  // BAN, UNBAN, MUTE, UNMUTE
-  void kick_locked(const Peer& by, Peer& target, const std::string& room_key,
+  void kick_locked(std::string_view by, Peer& target, const std::string& room_key,
                    std::string_view reason);
+  // A ban takes effect on the banned user, if it is here: out of the room, or out.
+  void enforce_ban_locked(std::string_view by, std::string_view scope, std::string_view name);
   bool may_moderate_locked(const Peer& from, std::string_view scope) const;
   bool listed_locked(const std::unordered_set<std::string>& list, std::string_view scope,
                      std::string_view user_key) const;

@@ -76,19 +76,16 @@ void Hub::kick(Peer& from, const Command& command) {
     return reply_error(from, ReplyError::not_operator);
   }
   reply(from, {.notice = Notice::ok});
-  kick_locked(from, *target, room_key, command.text);
+  kick_locked(from.name(), *target, room_key, command.text);
 }
 
-void Hub::kick_locked(const Peer& by, Peer& target, const std::string& room_key,
+void Hub::kick_locked(std::string_view by, Peer& target, const std::string& room_key,
                       std::string_view reason) {
   const std::string spelled(directory_->room_name(room_key));  // the room may go with it
-  delivery_->to_room(room_key,
-                     {.notice = Notice::kicked,
-                      .user = target.name(),
-                      .text = reason,
-                      .room = spelled,
-                      .by = by.name()},
-                     nullptr);
+  delivery_->to_room(
+      room_key,
+      {.notice = Notice::kicked, .user = target.name(), .text = reason, .room = spelled, .by = by},
+      nullptr);
   directory_->part(target, room_key);
 }
 
@@ -118,7 +115,10 @@ void Hub::moderate_user(Peer& from, const Command& command) {
   }
   std::string entry = entry_of(scope, user_key);
   if (!adding) {
-    if (list.erase(entry) != 0) moderated_.fetch_sub(1, std::memory_order_relaxed);
+    if (list.erase(entry) != 0) {
+      moderated_.fetch_sub(1, std::memory_order_relaxed);
+      directory_->moderated(from.name(), &list == &bans_, scope, user_key, false);
+    }
     lock.unlock();
     return reply(from, {.notice = Notice::ok});
   }
@@ -130,15 +130,40 @@ void Hub::moderate_user(Peer& from, const Command& command) {
     }
     list.insert(std::move(entry));
     moderated_.fetch_add(1, std::memory_order_relaxed);
+    directory_->moderated(from.name(), &list == &bans_, scope, user_key, true);
   }
   reply(from, {.notice = Notice::ok});
-  if (command.verb != Verb::ban || !target) return;
-  if (!everywhere) {  // out of the room, if in it
-    if (directory_->is_member(*target, scope)) kick_locked(from, *target, scope, "banned");
+  if (command.verb == Verb::ban) enforce_ban_locked(from.name(), scope, command.subject);
+}
+
+void Hub::enforce_ban_locked(std::string_view by, std::string_view scope, std::string_view name) {
+  Peer* target = directory_->find_peer(name);
+  if (!target) return;
+  if (scope != server_wide) {  // out of the room, if in it
+    const std::string room_key(scope);
+    if (directory_->is_member(*target, room_key)) kick_locked(by, *target, room_key, "banned");
     return;
   }
   // Out of the server: its last words, then its connection ends as after QUIT.
   target->expel(target->encoder().encode({.notice = Notice::banned}));
+}
+
+void Hub::moderated_elsewhere_locked(std::string_view by, bool ban, std::string_view scope,
+                                     std::string_view user_key, bool added) {
+  auto& list = ban ? bans_ : mutes_;
+  std::string entry = entry_of(scope, user_key);
+  if (!added) {
+    if (list.erase(entry) != 0) moderated_.fetch_sub(1, std::memory_order_relaxed);
+    return;
+  }
+  if (list.insert(std::move(entry)).second) moderated_.fetch_add(1, std::memory_order_relaxed);
+  if (ban) enforce_ban_locked(by, scope, user_key);
+}
+
+void Hub::replace_moderation_locked(std::vector<std::string> bans, std::vector<std::string> mutes) {
+  bans_ = {std::make_move_iterator(bans.begin()), std::make_move_iterator(bans.end())};
+  mutes_ = {std::make_move_iterator(mutes.begin()), std::make_move_iterator(mutes.end())};
+  moderated_.store(bans_.size() + mutes_.size(), std::memory_order_relaxed);
 }
 
 }  // namespace socketchat::detail

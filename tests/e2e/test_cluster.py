@@ -210,6 +210,51 @@ class MessagesTest(ClusterTest):
             self.assertAlive(user)
 
 
+class ModerationTest(ClusterTest):
+    def test_bans_and_mutes_made_on_one_node_hold_on_every_node(self):
+        one, two = self.nodes(2)
+        alice = self.user(one)
+        self.assertEqual(alice.ask("REGISTER alice alice-password-1"), "OK")  # an account
+        bob = self.user(two, "bob")
+        self.assertEqual(alice.ask("JOIN lobby"), "OK")  # made by an account: its owner
+        self.assertEqual(bob.ask("JOIN lobby"), "OK")
+        self.assertEqual(alice.line(), "INFO bob joined lobby")
+
+        self.assertEqual(alice.ask("MUTE lobby bob"), "OK")
+        deadline = time.monotonic() + TIMEOUT
+        while True:  # until node 2 knows: each SAY refused, or delivered
+            bob.send("SAY lobby can you hear me")
+            reply = bob.ask("PING mute")
+            if reply == "ERR muted":
+                self.assertEqual(bob.line(), "PONG mute")
+                break
+            self.assertEqual(reply, "PONG mute")
+            self.assertEqual(alice.line(), "SAY lobby bob can you hear me")
+            self.assertLess(time.monotonic(), deadline, "the mute never reached bob's node")
+            time.sleep(POLL)
+        self.assertEqual(alice.ask("UNMUTE lobby bob"), "OK")
+
+        self.assertEqual(alice.ask("BAN lobby bob"), "OK")
+        self.assertEqual(bob.line(), "KICK lobby bob alice banned")  # kicked on its own node
+        self.assertEqual(alice.line(), "INFO bob left lobby")
+        self.assertEqual(bob.ask("JOIN lobby"), "ERR banned")
+        self.assertEqual(alice.ask("UNBAN lobby bob"), "OK")
+        deadline = time.monotonic() + TIMEOUT
+        while (reply := bob.ask("JOIN lobby")) != "OK":  # once node 2 knows
+            self.assertEqual(reply, "ERR banned")
+            self.assertLess(time.monotonic(), deadline, "the unban never reached bob's node")
+            time.sleep(POLL)
+        self.assertEqual(alice.line(), "INFO bob joined lobby")
+
+        # A node that starts later knows the bans made before it.
+        self.assertEqual(alice.ask("BAN lobby carol"), "OK")
+        three = self.nodes(1)[0]
+        carol = self.user(three, "carol")
+        self.assertEqual(carol.ask("JOIN lobby"), "ERR banned")
+        for user in (alice, bob, carol):
+            self.assertAlive(user)
+
+
 class HistoryTest(ClusterTest):
     def assertHistory(self, lines, scope, expected, since, until):
         """HIST lines of `scope` are `expected` ((name, text) pairs), in order, each time
