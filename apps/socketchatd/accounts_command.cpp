@@ -13,10 +13,12 @@
 #include <CLI/CLI.hpp>
 
 #include <socketchat/account_store.hpp>
+#include <socketchat/redis_account_store.hpp>
 
 #include "accounts/password_hash.hpp"
 #include "history_choice.hpp"
 #include "password_input.hpp"
+#include "settings.hpp"
 #include "util/text.hpp"
 
 namespace socketchatd {
@@ -32,6 +34,8 @@ struct Request {
   std::string account;
   bool is_operator = false;
   std::string data_dir;
+  std::string cluster;  // a cluster's Redis: its accounts, not the data directory's
+  std::string cluster_password_file;
   socketchat::detail::PasswordCost cost;
 };
 
@@ -149,8 +153,15 @@ void define(CLI::App& app, Request& request) {
   app.add_option("--data-dir", request.data_dir,
                  "The server's data directory: the accounts are in its accounts.db")
       ->envname("SOCKETCHAT_DATA_DIR")
-      ->required()
       ->type_name("DIR");
+  app.add_option("--cluster", request.cluster,
+                 "A cluster's Redis (as socketchatd --cluster): the accounts are there")
+      ->envname("SOCKETCHAT_CLUSTER")
+      ->type_name("URL");
+  app.add_option("--cluster-password-file", request.cluster_password_file,
+                 "With --cluster: the file holding Redis's password")
+      ->envname("SOCKETCHAT_CLUSTER_PASSWORD_FILE")
+      ->type_name("FILE");
   app.add_option("--password-passes", request.cost.passes,
                  "Argon2id passes for a new password, 1 to 1000")
       ->capture_default_str()
@@ -180,21 +191,42 @@ void define(CLI::App& app, Request& request) {
 
 }  // namespace
 
-int accounts_command(int argc, char** argv) {
-  if (!sqlite_built_in()) {
-    std::cerr << name << ": accounts need SQLite, and this socketchatd is built without it\n";
-    return usage;
+namespace {
+
+// The accounts of a cluster, in its Redis.
+std::unique_ptr<socketchat::AccountStore> open_cluster_accounts(const Request& request) {
+  socketchat::RedisOptions redis{.url = request.cluster};
+  if (!request.cluster_password_file.empty()) {
+    redis.password = read_secret_file("--cluster-password-file", request.cluster_password_file);
   }
+  return std::make_unique<socketchat::RedisAccountStore>(redis);
+}
+
+}  // namespace
+
+int accounts_command(int argc, char** argv) {
   Request request;
-  CLI::App app{"Manage the accounts in <data-dir>/accounts.db, also while the server runs", name};
+  CLI::App app{
+      "Manage the accounts in <data-dir>/accounts.db, or a cluster's in its Redis, also while "
+      "the server runs",
+      name};
   define(app, request);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? done : usage;  // prints the help, or the error
   }
+  if (request.data_dir.empty() && request.cluster.empty()) {
+    std::cerr << name << ": --data-dir is required (or --cluster)\n";
+    return usage;
+  }
 
   try {
+    if (!request.cluster.empty()) return run(*open_cluster_accounts(request), request);
+    if (!sqlite_built_in()) {
+      std::cerr << name << ": accounts need SQLite, and this socketchatd is built without it\n";
+      return usage;
+    }
     if (request.action == "add") {  // the first account makes the directory, as the server does
       std::error_code ec;
       std::filesystem::create_directories(request.data_dir, ec);

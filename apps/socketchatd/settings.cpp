@@ -40,7 +40,13 @@ class EnvironmentFirstConfig : public CLI::ConfigTOML {
   const CLI::App& app_;
 };
 
-// The secret in `path`, without one trailing newline (as `echo` and editors leave it).
+
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+}  // namespace
+
 std::string read_secret_file(std::string_view flag, const std::string& path) {
   constexpr std::size_t max_bytes = 64 * 1024;
   std::ifstream in(path, std::ios::binary);
@@ -56,12 +62,6 @@ std::string read_secret_file(std::string_view flag, const std::string& path) {
   if (secret.ends_with('\r')) secret.pop_back();
   return secret;
 }
-
-bool contains(const std::vector<std::string>& names, const std::string& name) {
-  return std::find(names.begin(), names.end(), name) != names.end();
-}
-
-}  // namespace
 
 void add_settings(CLI::App& app, Settings& settings) {
   app.config_formatter(std::make_shared<EnvironmentFirstConfig>(app));

@@ -44,6 +44,10 @@ void add_settings(CLI::App& app, Settings& settings);
 // cannot.
 socketchat::ServerOptions server_options(const Settings& settings);
 
+// The secret in `path` (at most 64 KiB), without one trailing newline (as `echo` and
+// editors leave it); config_error naming `flag` if it cannot be read.
+std::string read_secret_file(std::string_view flag, const std::string& path);
+
 // The settings, by key, that a reload from `started` to `next` cannot apply: those the
 // daemon reads only at start, and those feeding what the server named as needing a
 // restart (Server::reconfigure's answer), when they differ.

@@ -20,6 +20,7 @@ after Redis came back. The one sleep is the Redis outage itself (RedisPauseTest)
 import os
 import re
 import socket
+import subprocess
 import time
 
 import redis as redis_client
@@ -253,6 +254,27 @@ class ModerationTest(ClusterTest):
         self.assertEqual(carol.ask("JOIN lobby"), "ERR banned")
         for user in (alice, bob, carol):
             self.assertAlive(user)
+
+
+    def test_an_operator_made_in_the_clusters_redis_bans_a_user_of_another_node(self):
+        one, two = self.nodes(2)
+        made = subprocess.run([e2e.PATH, "accounts", "add", "opal", "--operator",
+                               "--cluster", self.redis.url],
+                              input="opal-password-1\n", capture_output=True, text=True,
+                              timeout=TIMEOUT, env=e2e.clean_env())
+        self.assertEqual(made.returncode, 0, made.stderr)
+        listed = subprocess.run([e2e.PATH, "accounts", "list", "--cluster", self.redis.url],
+                                capture_output=True, text=True, timeout=TIMEOUT,
+                                env=e2e.clean_env())
+        self.assertRegex(listed.stdout, r"^opal operator ")
+        bob, watcher = self.user(one, "bob"), self.user(one, "watcher")
+        opal = self.user(two)
+        self.assertEqual(opal.ask("LOGIN opal opal-password-1"), "OK")  # from loopback
+        self.assertEqual(opal.ask("BAN * bob"), "OK")
+        self.assertEqual(bob.line(), "INFO banned")  # on its own node, then out
+        self.assertIsNone(bob.line())
+        self.assertEqual(watcher.line(), "INFO bob disconnected")
+        self.assertEqual(self.user(one).ask("LOGIN bob"), "ERR banned")
 
 
 class HistoryTest(ClusterTest):
