@@ -40,7 +40,6 @@ class EnvironmentFirstConfig : public CLI::ConfigTOML {
   const CLI::App& app_;
 };
 
-
 bool contains(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
