@@ -3,7 +3,6 @@
 #include <memory>
 
 #include <socketchat/redis_account_store.hpp>
-#include <socketchat/redis_history_store.hpp>
 
 namespace socketchatd {
 
@@ -11,9 +10,7 @@ bool open_cluster_stores(socketchat::ServerOptions& options) {
   if (options.cluster.empty()) return false;
   const socketchat::RedisOptions redis{.url = options.cluster,
                                        .password = options.cluster_password};
-  if (options.history) {
-    options.history_store = std::make_shared<socketchat::RedisHistoryStore>(redis);
-  }
+  // (History, unless it is off, is the cluster's too: the server makes that store.)
   if (options.accounts != socketchat::ServerOptions::Accounts::off) {
     options.account_store = std::make_shared<socketchat::RedisAccountStore>(redis);
   }

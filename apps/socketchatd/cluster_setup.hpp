@@ -4,8 +4,9 @@
 
 namespace socketchatd {
 
-// A cluster's node keeps history and accounts where every node reads them: in the
-// cluster's Redis (docs/CLUSTER.md). False, and nothing opened, without --cluster.
+// A cluster's node keeps accounts where every node reads them: in the cluster's Redis
+// (docs/CLUSTER.md; the server keeps history there by itself). False, and nothing
+// opened, without --cluster.
 bool open_cluster_stores(socketchat::ServerOptions& options);
 
 }  // namespace socketchatd

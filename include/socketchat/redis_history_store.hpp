@@ -2,11 +2,19 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
 
 #include "socketchat/history_store.hpp"
 #include "socketchat/redis_options.hpp"
 
 namespace socketchat {
+
+class RedisHistoryStore;
+namespace detail {
+// A cluster's node (docs/CLUSTER.md): each record appended is also published, in the
+// same MULTI/EXEC, for the other nodes to deliver, as sent by `node`.
+void publish_history_as(RedisHistoryStore& store, std::string node);
+}  // namespace detail
 
 // History in Redis, one stream per scope (`sc:history:<scope>`; docs/CLUSTER.md): what
 // several servers that share one Redis read and write alike. append() returns once
@@ -35,6 +43,7 @@ class RedisHistoryStore final : public HistoryStore {
   bool blocking() const noexcept override { return true; }
 
  private:
+  friend void detail::publish_history_as(RedisHistoryStore& store, std::string node);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -4,9 +4,14 @@
 
 namespace socketchat::detail {
 
+// With history, a message comes back from Redis to every node, this one included
+// (ClusterLink delivers it): only what is not a stored message is delivered here.
+
 void ClusterDelivery::to_everyone(const ServerMessage& message, const Peer* except) {
+  const bool chat = message.notice == Notice::message;
+  if (chat && history_publishes_) return;
   local_.to_everyone(message, except);
-  if (message.notice != Notice::message) return;
+  if (!chat) return;
   ClusterEvent event{.kind = ClusterEvent::Kind::message,
                      .node = publisher_.node(),
                      .user = message.user,
@@ -16,8 +21,10 @@ void ClusterDelivery::to_everyone(const ServerMessage& message, const Peer* exce
 
 std::string_view ClusterDelivery::to_room(std::string_view room_key, ServerMessage message,
                                           const Peer* except) {
+  const bool chat = message.notice == Notice::room_message;
+  if (chat && history_publishes_) return directory_.room_name(room_key);
   std::string_view spelled = local_.to_room(room_key, message, except);
-  if (message.notice != Notice::room_message) return spelled;
+  if (!chat) return spelled;
   ClusterEvent event{.kind = ClusterEvent::Kind::room_message,
                      .node = publisher_.node(),
                      .user = message.user,
@@ -28,9 +35,11 @@ std::string_view ClusterDelivery::to_room(std::string_view room_key, ServerMessa
 }
 
 std::string_view ClusterDelivery::to_user(std::string_view name, const ServerMessage& message) {
+  const bool chat = message.notice == Notice::direct_message;
+  if (chat && history_publishes_) return directory_.find_user(name);
   if (auto here = local_.to_user(name, message); !here.empty()) return here;
   const std::string_view node = directory_.node_of(name);
-  if (node.empty() || message.notice != Notice::direct_message) return {};
+  if (node.empty() || !chat) return {};
   const std::string_view spelled = directory_.find_user(name);
   ClusterEvent event{.kind = ClusterEvent::Kind::direct,
                      .node = publisher_.node(),

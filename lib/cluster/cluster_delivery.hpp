@@ -16,15 +16,22 @@ class ClusterPublisher {
   virtual void publish(std::string channel, std::string payload) = 0;
 };
 
-// The Delivery of a cluster's node: this node's users at once (LocalDelivery), and one
-// publish per message for the other nodes, which deliver it to theirs (ClusterLink):
-// on `sc:feed` for everyone and rooms (always: this node's view of the others' members
-// may be a moment behind theirs), on the recipient's node's channel for a DM. Joins, parts and
-// departures reach the other nodes as Redis's own events (ClusterPresence), not from here.
+// The Delivery of a cluster's node. With history, a message reaches every node, this
+// one too, from Redis, which publishes it with the record that stores it
+// (publish_history_as): so every recipient gets it exactly when it is stored, or nobody
+// does, and ClusterLink delivers it to each node's users. Without history (nothing
+// stored) this delivers to this node's users at once and publishes it for the others:
+// on `sc:feed` for everyone and rooms, on the recipient's node's channel for a DM.
+// Joins, parts and departures are delivered here and reach the other nodes as Redis's
+// own events (ClusterPresence).
 class ClusterDelivery final : public Delivery {
  public:
-  ClusterDelivery(const ClusterDirectory& directory, ClusterPublisher& publisher)
-      : directory_(directory), local_(directory.local()), publisher_(publisher) {}
+  ClusterDelivery(const ClusterDirectory& directory, ClusterPublisher& publisher,
+                  bool history_publishes)
+      : directory_(directory),
+        local_(directory.local()),
+        publisher_(publisher),
+        history_publishes_(history_publishes) {}
 
   void to_everyone(const ServerMessage& message, const Peer* except) override;
   std::string_view to_room(std::string_view room_key, ServerMessage message,
@@ -38,6 +45,7 @@ class ClusterDelivery final : public Delivery {
   const ClusterDirectory& directory_;
   LocalDelivery local_;
   ClusterPublisher& publisher_;
+  bool history_publishes_;
 };
 
 }  // namespace socketchat::detail

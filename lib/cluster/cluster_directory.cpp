@@ -105,7 +105,13 @@ Joined ClusterDirectory::join(Peer& peer, std::string_view room, const std::stri
 bool ClusterDirectory::confirm_join(std::string_view name, std::string_view room) {
   const std::string room_key = ascii_lower(room);
   auto it = pending_joins_.find(join_key(ascii_lower(name), room_key));
-  if (it == pending_joins_.end()) return false;
+  if (it == pending_joins_.end()) {
+    // A join answered already (it failed while Redis was away) that Redis made after
+    // all: undone there, so that Redis and this node agree.
+    Peer* peer = local_.find_peer(name);
+    if (peer && !local_.is_member(*peer, room_key)) changes_.parted(ascii_lower(name), room_key);
+    return false;
+  }
   const Joined joined = local_.join(*it->second.peer, room, room_key, it->second.limits);
   if (joined == Joined::ok) {
     rooms_version_ = next_list_version();

@@ -1,5 +1,7 @@
 #include "cluster/cluster_event.hpp"
 
+#include "util/text.hpp"
+
 namespace socketchat::detail {
 
 namespace {
@@ -25,6 +27,28 @@ std::optional<std::string_view> next_word(std::string_view& rest) {
 }
 
 }  // namespace
+
+std::optional<ClusterEvent> ClusterEvent::of_message(std::string_view node,
+                                                     const HistoryRecord& record,
+                                                     std::string& recipient) {
+  std::string_view scope = record.scope;
+  ClusterEvent event{.node = node, .user = record.from, .text = record.text};
+  if (scope == "*") {
+    event.kind = Kind::message;
+  } else if (scope.starts_with('#')) {
+    event.kind = Kind::room_message;
+    event.target = scope.substr(1);
+  } else if (scope.starts_with('@') && scope.find('|') != std::string_view::npos) {
+    event.kind = Kind::direct;
+    const auto bar = scope.find('|');
+    const std::string_view a = scope.substr(1, bar - 1), b = scope.substr(bar + 1);
+    recipient = ascii_lower(record.from) == a ? std::string(b) : std::string(a);
+    event.target = recipient;
+  } else {
+    return std::nullopt;
+  }
+  return event;
+}
 
 std::string ClusterEvent::encode() const {
   std::string out;

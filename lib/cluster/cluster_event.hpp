@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "socketchat/history_store.hpp"
+
 namespace socketchat::detail {
 
 // What one node tells the others on its Redis channels (docs/CLUSTER.md, Channels):
@@ -27,6 +29,12 @@ struct ClusterEvent {
   std::string_view user{};
   std::string_view target{};
   std::string_view text{};
+
+  // The message a history record holds, as sent by `node`: public (scope "*"), to a
+  // room ("#<key>"), or a DM ("@<a>|<b>": to the one of the two who is not its sender,
+  // kept in `recipient`). Nothing for a scope of no such form.
+  static std::optional<ClusterEvent> of_message(std::string_view node, const HistoryRecord& record,
+                                                std::string& recipient);
 
   std::string encode() const;
   // Views into `payload`; nothing if it is not an event of this version.

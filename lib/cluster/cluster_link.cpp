@@ -169,20 +169,29 @@ void ClusterLink::retry() {
 }
 
 void ClusterLink::watch() {
-  // A Redis that stops answering (stopped, or the network) is lost after `timeout`,
-  // so that what waits for it is answered instead of waiting on.
+  // A Redis that stops answering (stopped, or the network) is reported after `timeout`;
+  // what waits for it meanwhile is answered by its own bound (the history store's
+  // timeout, a JOIN's), and the connections end only when Redis or the network ends them.
   watchdog_->expires_after(redis_.timeout / 2);
   watchdog_->async_wait([this, alive = std::weak_ptr<char>(alive_)](std::error_code ec) {
     if (ec || alive.expired() || stopping_) return;
     const auto now = std::chrono::steady_clock::now();
     if (up_ && ping_sent_ && now - *ping_sent_ > redis_.timeout) {
-      ping_sent_.reset();
-      lose("Redis did not answer for " + std::to_string(redis_.timeout.count()) + " ms");
+      // Said once; the connections stay: a Redis that resumes goes on where it stopped,
+      // and its subscription with it, so that nothing published meanwhile is missed.
+      if (!stall_reported_) {
+        stall_reported_ = true;
+        report("cluster-stalled",
+               "Redis has not answered for " + std::to_string(redis_.timeout.count()) + " ms");
+      }
     } else if (up_ && !ping_sent_ && commands_) {
       ping_sent_ = now;
       const std::uint64_t attempt = attempt_;
       commands_->command({"PING"}, [this, attempt](RedisReply) {
-        if (attempt == attempt_) ping_sent_.reset();
+        if (attempt != attempt_) return;
+        ping_sent_.reset();
+        if (std::exchange(stall_reported_, false))
+          report("cluster-restored", "Redis answers again");
       });
     }
     watch();
@@ -259,12 +268,15 @@ void ClusterLink::heard(std::string_view payload) {
 void ClusterLink::apply(const std::string& payload) {
   auto event = ClusterEvent::decode(payload);
   if (!event) return;
-  if (event->node == node_) {  // ours: done here already, but for a join
-    if (event->kind == ClusterEvent::Kind::joined) {
-      hub_->exclusively([&] { directory_->confirm_join(event->user, event->target); });
-    }
-    return;
+  // Ours: done here already, but for a join and a stored message (ClusterDelivery).
+  const bool ours = event->node == node_;
+  if (ours && event->kind == ClusterEvent::Kind::joined) {
+    hub_->exclusively([&] { directory_->confirm_join(event->user, event->target); });
   }
+  const bool chat = event->kind == ClusterEvent::Kind::message ||
+                    event->kind == ClusterEvent::Kind::room_message ||
+                    event->kind == ClusterEvent::Kind::direct;
+  if (ours && !chat) return;
   using K = ClusterEvent::Kind;
   switch (event->kind) {
     case K::arrived:
@@ -294,15 +306,18 @@ void ClusterLink::apply(const std::string& payload) {
       break;
     case K::message:
       hub_->shared([&] {
+        // Not to its sender, if it is ours (and still here).
+        const Peer* sender = ours ? directory_->find_peer(event->user) : nullptr;
         local_->to_everyone({.notice = Notice::message, .user = event->user, .text = event->text},
-                            nullptr);
+                            sender);
       });
       break;
     case K::room_message:
       hub_->shared([&] {
+        const Peer* sender = ours ? directory_->find_peer(event->user) : nullptr;
         local_->to_room(event->target,
                         {.notice = Notice::room_message, .user = event->user, .text = event->text},
-                        nullptr);
+                        sender);
       });
       break;
     case K::moderated: {

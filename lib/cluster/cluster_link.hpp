@@ -116,6 +116,7 @@ class ClusterLink final : public ClusterChanges, public ClusterPublisher {
   bool stopping_ = false;
   std::chrono::milliseconds backoff_{100};
   std::optional<std::chrono::steady_clock::time_point> ping_sent_;
+  bool stall_reported_ = false;
   std::vector<std::string> early_;  // heard before the world was loaded
   std::shared_ptr<char> alive_ = std::make_shared<char>();
 };

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "cluster/cluster_event.hpp"
 #include "cluster/redis_blocking.hpp"
 #include "cluster/redis_reply.hpp"
 
@@ -47,7 +48,13 @@ HistoryRecord record_of(const std::string& scope, const RedisReply& entry) {
 
 struct RedisHistoryStore::Impl : detail::RedisBlocking {
   using RedisBlocking::RedisBlocking;
+  std::string node;  // a cluster's node: publish each record as sent by it
 };
+
+void detail::publish_history_as(RedisHistoryStore& store, std::string node) {
+  std::lock_guard lock(store.impl_->mutex);
+  store.impl_->node = std::move(node);
+}
 
 RedisHistoryStore::RedisHistoryStore(RedisOptions options)
     : impl_(std::make_unique<Impl>(options, "history in Redis")) {}
@@ -57,17 +64,26 @@ RedisHistoryStore::~RedisHistoryStore() = default;
 void RedisHistoryStore::append(std::span<const HistoryRecord> records) {
   if (records.empty()) return;
   std::lock_guard lock(impl_->mutex);
-  // One round trip: MULTI, an XADD and SADD per record, EXEC; all of them or none.
+  // One round trip: MULTI, an XADD and SADD per record (and in a cluster its PUBLISH, so
+  // that the other nodes hear of exactly what is stored), EXEC; all of them or none.
   impl_->queue({"MULTI"});
+  std::size_t queued = 0;
   for (const auto& record : records) {
     const std::string key = key_of(record.scope), ms = std::to_string(record.unix_ms);
     impl_->queue({"XADD", key, "*", "ms", ms, "from", record.from, "text", record.text});
     impl_->queue({"SADD", scopes_key, record.scope});
+    queued += 2;
+    if (impl_->node.empty()) continue;
+    std::string recipient;
+    if (auto event = detail::ClusterEvent::of_message(impl_->node, record, recipient)) {
+      impl_->queue({"PUBLISH", "sc:feed", event->encode()});
+      ++queued;
+    }
   }
   impl_->queue({"EXEC"});
   bool failed = false;
   std::string why;
-  for (std::size_t i = 0; i < 2 * records.size() + 1; ++i) {  // +OK, then QUEUED each
+  for (std::size_t i = 0; i < queued + 1; ++i) {  // +OK, then QUEUED each
     RedisReply reply = impl_->next_reply();
     if (reply.failed() && !failed) {
       failed = true;

@@ -13,17 +13,18 @@
 #include "server/option_table.hpp"
 #include "socketchat/error.hpp"
 #include "socketchat/memory_history_store.hpp"
+#include "socketchat/redis_history_store.hpp"
 
 namespace socketchat::detail {
 
-Core::HubParts Core::hub_parts(ClusterLink* cluster) {
+Core::HubParts Core::hub_parts(ClusterLink* cluster, bool history) {
   if (!cluster) {
     auto local = std::make_unique<LocalDirectory>();
     auto delivery = std::make_unique<LocalDelivery>(*local);
     return {std::move(local), std::move(delivery)};
   }
   auto directory = std::make_unique<ClusterDirectory>(cluster->claims(), *cluster);
-  auto delivery = std::make_unique<ClusterDelivery>(*directory, *cluster);
+  auto delivery = std::make_unique<ClusterDelivery>(*directory, *cluster, history);
   cluster->attach(*directory, delivery->local());
   return {std::move(directory), std::move(delivery)};
 }
@@ -52,6 +53,7 @@ Core::Core(ServerOptions options)
   }
   if (given.history) {
     history_store_ = given.history_store;
+    if (cluster_) use_cluster_history(given);
     if (!history_store_) {
       history_store_ = std::make_shared<MemoryHistoryStore>(MemoryHistoryStore::default_per_scope,
                                                             MemoryHistoryStore::default_max_scopes,
@@ -75,6 +77,25 @@ Core::Core(ServerOptions options)
 }
 
 Core::~Core() = default;
+
+void Core::use_cluster_history(const ServerOptions& given) {
+  // One history for the cluster, in its Redis, whose appends publish what they store.
+  if (!history_store_) {
+    // Appends wait up to 5 s: a Redis that pauses for less stores and delivers what was
+    // sent meanwhile rather than refusing it (a refusal after a timeout is ambiguous: Redis
+    // may still store it when it resumes; docs/CLUSTER.md).
+    history_store_ =
+        std::make_shared<RedisHistoryStore>(RedisOptions{.url = given.cluster,
+                                                         .password = given.cluster_password,
+                                                         .timeout = std::chrono::seconds(5)});
+  }
+  auto* redis = dynamic_cast<RedisHistoryStore*>(history_store_.get());
+  if (!redis) {
+    throw config_error(
+        "cluster: history_store must be a RedisHistoryStore of the cluster's Redis, or none");
+  }
+  publish_history_as(*redis, cluster_->node());
+}
 
 void Core::prune_history() {
   auto retention = options().history_retention;

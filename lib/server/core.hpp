@@ -70,6 +70,7 @@ class Core {
 
  private:
   static ServerOptions with_default_listener(ServerOptions options);
+  void use_cluster_history(const ServerOptions& given);
 
   Settings settings_;
   std::mutex reconfigure_mutex_;
@@ -81,8 +82,8 @@ class Core {
     std::unique_ptr<Directory> directory;
     std::unique_ptr<Delivery> delivery;
   };
-  static HubParts hub_parts(ClusterLink* cluster);
-  HubParts hub_parts_ = hub_parts(cluster_.get());
+  static HubParts hub_parts(ClusterLink* cluster, bool history);
+  HubParts hub_parts_ = hub_parts(cluster_.get(), settings_.options().history);
   Hub hub_{bus_, std::move(hub_parts_.directory), std::move(hub_parts_.delivery)};
   std::shared_ptr<HistoryStore> history_store_;
   std::unique_ptr<HistoryWriter> history_writer_;
