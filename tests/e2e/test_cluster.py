@@ -19,6 +19,7 @@ after Redis came back. The one sleep is the Redis outage itself (RedisPauseTest)
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import time
@@ -337,6 +338,22 @@ class NodeDeathTest(ClusterTest):
         self.user(two, "alice")  # the names are free again, whatever their spelling
         self.user(three, "ALEX")
         self.everyone([bob, carol], ["ALEX", "alice", "bob", "carol"])
+
+
+class NodeStopTest(ClusterTest):
+    def test_a_node_stopped_by_sigterm_gives_its_names_back_at_once_and_exits_zero(self):
+        one, two = self.nodes(2, lease=30)  # a lease far longer than the test: not reaped
+        alice, bob = self.user(one, "alice"), self.user(two, "bob")
+        self.assertEqual(alice.ask("JOIN room"), "OK")
+        self.assertEqual(bob.ask("JOIN room"), "OK")
+        self.assertEqual(alice.line(), "INFO bob joined room")
+        two.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(bob.line(), "INFO server shutting down")
+        self.assertIsNone(bob.line())
+        self.assertEqual(alice.line(), "INFO bob disconnected")  # given back, not reaped
+        self.assertEqual(two.proc.wait(timeout=TIMEOUT), 0)
+        self.assertEqual(self.user(one).ask("LOGIN bob"), "OK")
+        self.assertListed(alice, "WHO room", ["USER alice"])
 
 
 class MixedProtocolsTest(ClusterTest):
