@@ -392,6 +392,20 @@ class MixedProtocolsTest(ClusterTest):
         for user in (lina, alice, webb, watcher):
             self.assertAlive(user)  # no echo to the senders, nothing to a non-member
 
+        # IRC's lookups see the users and rooms of the other nodes.
+        alice.send("WHOIS webb")
+        self.assertEqual(alice.lines(3), [
+            numeric(311, "alice", "webb webb socketchat * :webb"),
+            numeric(312, "alice", "webb socketchat :socketchat"),
+            numeric(318, "alice", "webb :End of /WHOIS list."),
+        ])
+        alice.send("LIST")
+        self.assertEqual(alice.lines(3), [
+            numeric(321, "alice", "Channel :Users  Name"),
+            numeric(322, "alice", "#general 3 :"),
+            numeric(323, "alice", ":End of /LIST"),
+        ])
+
 
 class RedisPauseTest(ClusterTest):
     PAUSE = 2.5  # seconds Redis is stopped (SIGSTOP), well inside the lease
