@@ -153,6 +153,19 @@ bool ClusterDirectory::part(Peer& peer, std::string_view room_key) {
   return true;
 }
 
+bool ClusterDirectory::kick_elsewhere(std::string_view by, bool by_operator, std::string_view name,
+                                      std::string_view room_key, std::string_view reason) {
+  const std::string user_key = ascii_lower(name);
+  auto room = remote_rooms_.find(room_key);
+  auto user = remote_users_.find(user_key);
+  if (room == remote_rooms_.end() || user == remote_users_.end() ||
+      !room->second.members.contains(user_key)) {
+    return false;
+  }
+  changes_.kick(user->second.node, by, by_operator, user->second.name, room_key, reason);
+  return true;
+}
+
 std::string_view ClusterDirectory::room_name(std::string_view room_key) const {
   if (auto here = local_.room_name(room_key); !here.empty()) return here;
   auto it = remote_rooms_.find(room_key);

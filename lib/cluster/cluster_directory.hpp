@@ -21,6 +21,9 @@ class ClusterChanges {
   virtual void parted(const std::string& user_key, const std::string& room_key) = 0;
   virtual void moderated(std::string_view by, bool ban, std::string_view scope,
                          std::string_view user_key, bool added) = 0;
+  // A KICK for the user `name` of node `node`.
+  virtual void kick(std::string_view node, std::string_view by, bool by_operator,
+                    std::string_view name, std::string_view room_key, std::string_view reason) = 0;
 };
 
 // The Directory of a cluster's node (docs/CLUSTER.md, Inside the node): this node's
@@ -52,6 +55,8 @@ class ClusterDirectory final : public Directory {
                  bool added) override {
     changes_.moderated(by, ban, scope, user_key, added);
   }
+  bool kick_elsewhere(std::string_view by, bool by_operator, std::string_view name,
+                      std::string_view room_key, std::string_view reason) override;
   std::string_view room_name(std::string_view room_key) const override;
   std::string_view room_owner(std::string_view room_key) const override {
     return local_.room_owner(room_key);

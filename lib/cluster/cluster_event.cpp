@@ -9,12 +9,13 @@ namespace {
 bool has_target(ClusterEvent::Kind kind) {
   using K = ClusterEvent::Kind;
   return kind == K::joined || kind == K::parted || kind == K::room_message || kind == K::direct ||
-         kind == K::moderated;
+         kind == K::moderated || kind == K::kicked;
 }
 
 bool has_text(ClusterEvent::Kind kind) {
   using K = ClusterEvent::Kind;
-  return kind == K::message || kind == K::room_message || kind == K::direct || kind == K::moderated;
+  return kind == K::message || kind == K::room_message || kind == K::direct ||
+         kind == K::moderated || kind == K::kicked;
 }
 
 // The next tab-separated word of `rest`, taken off it; nothing if there is no tab.
@@ -81,6 +82,7 @@ std::optional<ClusterEvent> ClusterEvent::decode(std::string_view payload) {
     case Kind::room_message:
     case Kind::direct:
     case Kind::moderated:
+    case Kind::kicked:
       break;
     default:
       return std::nullopt;

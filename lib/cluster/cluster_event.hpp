@@ -22,6 +22,8 @@ struct ClusterEvent {
     direct = 'T',        // node, user, target: the recipient, text
     moderated = 'X',     // node, user: who did it, target: "*" or a room key, text: what
                          // ("ban", "unban", "mute" or "unmute"), a space, the user's key
+    kicked = 'K',        // node, user: who kicks, target: the room key, text: "1 " (an
+                         // operator) or "0 ", the kicked user's name, a space, the reason
   };
 
   Kind kind = Kind::message;

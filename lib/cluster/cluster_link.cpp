@@ -332,6 +332,20 @@ void ClusterLink::apply(const std::string& payload) {
       });
       break;
     }
+    case K::kicked: {
+      // "<1|0> <name> <reason>"
+      const std::string_view text = event->text;
+      if (text.size() < 3 || text[1] != ' ') break;
+      const std::string_view rest = text.substr(2);
+      const auto space = rest.find(' ');
+      const std::string_view name = rest.substr(0, space);
+      const std::string_view reason =
+          space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+      hub_->exclusively([&] {
+        hub_->kicked_elsewhere_locked(event->user, text[0] == '1', name, event->target, reason);
+      });
+      break;
+    }
     case K::direct:
       hub_->shared([&] {
         local_->to_user(
@@ -440,16 +454,24 @@ void ClusterLink::parted(const std::string& user_key, const std::string& room_ke
   });
 }
 
-}  // namespace socketchat::detail
-
-namespace socketchat::detail {
-
 void ClusterLink::moderated(std::string_view by, bool ban, std::string_view scope,
                             std::string_view user_key, bool added) {
   on_strand([this, by = std::string(by), ban, scope = std::string(scope),
              user_key = std::string(user_key), added] {
     if (presence_ && up_) presence_->moderate(by, ban, scope, user_key, added);
   });
+}
+
+void ClusterLink::kick(std::string_view node, std::string_view by, bool by_operator,
+                       std::string_view name, std::string_view room_key, std::string_view reason) {
+  std::string text = by_operator ? "1 " : "0 ";
+  text.append(name).append(" ").append(reason);
+  ClusterEvent event{.kind = ClusterEvent::Kind::kicked,
+                     .node = node_,
+                     .user = by,
+                     .target = room_key,
+                     .text = text};
+  publish("sc:node:" + std::string(node), event.encode());
 }
 
 }  // namespace socketchat::detail

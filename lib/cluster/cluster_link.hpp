@@ -73,6 +73,8 @@ class ClusterLink final : public ClusterChanges, public ClusterPublisher {
   void parted(const std::string& user_key, const std::string& room_key) override;
   void moderated(std::string_view by, bool ban, std::string_view scope, std::string_view user_key,
                  bool added) override;
+  void kick(std::string_view node, std::string_view by, bool by_operator, std::string_view name,
+            std::string_view room_key, std::string_view reason) override;
 
  private:
   using Strand = RedisConnection::Executor;

@@ -74,6 +74,15 @@ class Directory {
     (void)by, (void)ban, (void)scope, (void)user_key, (void)added;
   }
 
+  // A KICK of `name`, not this server's user, from the room `room_key` by `by`: true if
+  // it is a member on another server, which is then asked to kick it (ClusterDirectory);
+  // false, the default: no such member.
+  virtual bool kick_elsewhere(std::string_view by, bool by_operator, std::string_view name,
+                              std::string_view room_key, std::string_view reason) {
+    (void)by, (void)by_operator, (void)name, (void)room_key, (void)reason;
+    return false;
+  }
+
   // ---- rooms
 
   // Puts the peer in the room (`room` as spelled, `room_key` its key), creating it if

@@ -102,6 +102,10 @@ class Hub {
   // `list_entry` is "<scope>\n<user key>".
   void moderated_elsewhere_locked(std::string_view by, bool ban, std::string_view scope,
                                   std::string_view user_key, bool added);
+  // A KICK made on another server of a user of this one (ClusterLink), under the lock
+  // held exclusively.
+  void kicked_elsewhere_locked(std::string_view by, bool by_operator, std::string_view name,
+                               std::string_view room_key, std::string_view reason);
   // Every ban and mute there is, as another store keeps them ("<scope>\n<user key>"
   // each), in place of those kept here; under the lock held exclusively.
   void replace_moderation_locked(std::vector<std::string> bans, std::vector<std::string> mutes);

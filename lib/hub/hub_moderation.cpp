@@ -67,6 +67,11 @@ void Hub::kick(Peer& from, const Command& command) {
     return reply_error(from, ReplyError::not_operator);
   }
   Peer* target = directory_->find_peer(command.subject);
+  if (!target && directory_->kick_elsewhere(from.name(), from.is_operator(), command.subject,
+                                            room_key, command.text)) {
+    lock.unlock();
+    return reply(from, {.notice = Notice::ok});
+  }
   if (!target || !directory_->is_member(*target, room_key)) {
     lock.unlock();
     return reply_error(from, ReplyError::no_such_user);
@@ -146,6 +151,15 @@ void Hub::enforce_ban_locked(std::string_view by, std::string_view scope, std::s
   }
   // Out of the server: its last words, then its connection ends as after QUIT.
   target->expel(target->encoder().encode({.notice = Notice::banned}));
+}
+
+void Hub::kicked_elsewhere_locked(std::string_view by, bool by_operator, std::string_view name,
+                                  std::string_view room_key, std::string_view reason) {
+  Peer* target = directory_->find_peer(name);
+  const std::string key(room_key);
+  if (!target || !directory_->is_member(*target, key)) return;  // gone meanwhile
+  if (target->is_operator() && !by_operator) return;            // as a KICK made here
+  kick_locked(by, *target, key, reason);
 }
 
 void Hub::moderated_elsewhere_locked(std::string_view by, bool ban, std::string_view scope,

@@ -248,6 +248,12 @@ class ModerationTest(ClusterTest):
             time.sleep(POLL)
         self.assertEqual(alice.line(), "INFO bob joined lobby")
 
+        # A KICK reaches a member on another node.
+        self.assertEqual(alice.ask("KICK lobby bob not now"), "OK")
+        self.assertEqual(bob.line(), "KICK lobby bob alice not now")
+        self.assertEqual(alice.line(), "INFO bob left lobby")
+        self.assertEqual(alice.ask("KICK lobby bob"), "ERR no-such-user")  # not in it now
+
         # A node that starts later knows the bans made before it.
         self.assertEqual(alice.ask("BAN lobby carol"), "OK")
         three = self.nodes(1)[0]

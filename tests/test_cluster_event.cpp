@@ -1,0 +1,84 @@
+// The words nodes tell each other on Redis (docs/CLUSTER.md, Inside the node): every
+// kind goes through encode and decode unchanged, texts keep their tabs, anything else
+// is refused; and the message a history record holds, as published with it.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "cluster/cluster_event.hpp"
+
+using namespace socketchat::detail;
+using Kind = ClusterEvent::Kind;
+
+namespace {
+
+void check_round_trip(const ClusterEvent& event, std::string_view wire) {
+  CHECK(event.encode() == wire);
+  auto back = ClusterEvent::decode(wire);
+  REQUIRE(back.has_value());
+  CHECK(back->kind == event.kind);
+  CHECK(back->node == event.node);
+  CHECK(back->user == event.user);
+  CHECK(back->target == event.target);
+  CHECK(back->text == event.text);
+}
+
+}  // namespace
+
+TEST_CASE("every kind of event goes through the wire unchanged") {
+  check_round_trip({.kind = Kind::arrived, .node = "n1", .user = "Alice"}, "A\tn1\tAlice");
+  check_round_trip({.kind = Kind::departed, .node = "n1", .user = "Alice"}, "D\tn1\tAlice");
+  check_round_trip({.kind = Kind::joined, .node = "n1", .user = "Alice", .target = "Lobby"},
+                   "J\tn1\tAlice\tLobby");
+  check_round_trip({.kind = Kind::parted, .node = "n1", .user = "Alice", .target = "Lobby"},
+                   "P\tn1\tAlice\tLobby");
+  check_round_trip({.kind = Kind::message, .node = "n1", .user = "Alice", .text = "hi\tall "},
+                   "M\tn1\tAlice\thi\tall ");  // a text keeps its tabs and spaces
+  check_round_trip(
+      {.kind = Kind::room_message, .node = "n1", .user = "Alice", .target = "lobby", .text = "x"},
+      "R\tn1\tAlice\tlobby\tx");
+  check_round_trip(
+      {.kind = Kind::direct, .node = "n1", .user = "Alice", .target = "bob", .text = "psst"},
+      "T\tn1\tAlice\tbob\tpsst");
+  check_round_trip(
+      {.kind = Kind::moderated, .node = "n1", .user = "op", .target = "*", .text = "ban bob"},
+      "X\tn1\top\t*\tban bob");
+  check_round_trip(
+      {.kind = Kind::kicked, .node = "n1", .user = "op", .target = "lobby", .text = "0 bob why"},
+      "K\tn1\top\tlobby\t0 bob why");
+}
+
+TEST_CASE("what is not an event is refused") {
+  for (std::string_view wire :
+       {"", "A", "A\t", "A\tn1", "A\t\tAlice", "A\tn1\t", "Z\tn1\tAlice", "AA\tn1\tAlice",
+        "J\tn1\tAlice", "R\tn1\tAlice\tlobby", "left\tAlice"}) {
+    CAPTURE(wire);
+    CHECK_FALSE(ClusterEvent::decode(wire).has_value());
+  }
+}
+
+TEST_CASE("a history record's message, as its node publishes it") {
+  std::string recipient;
+  auto feed = ClusterEvent::of_message(
+      "n1", {.scope = "*", .unix_ms = 1, .from = "Alice", .text = "hi"}, recipient);
+  REQUIRE(feed.has_value());
+  CHECK(feed->encode() == "M\tn1\tAlice\thi");
+
+  auto room = ClusterEvent::of_message(
+      "n1", {.scope = "#lobby", .unix_ms = 1, .from = "Alice", .text = "hi"}, recipient);
+  REQUIRE(room.has_value());
+  CHECK(room->encode() == "R\tn1\tAlice\tlobby\thi");
+
+  // A DM's scope holds both names in order: the recipient is the one not sending.
+  auto first = ClusterEvent::of_message(
+      "n1", {.scope = "@alice|bob", .unix_ms = 1, .from = "Alice", .text = "psst"}, recipient);
+  REQUIRE(first.has_value());
+  CHECK(first->encode() == "T\tn1\tAlice\tbob\tpsst");
+  auto second = ClusterEvent::of_message(
+      "n1", {.scope = "@alice|bob", .unix_ms = 1, .from = "BOB", .text = "hey"}, recipient);
+  REQUIRE(second.has_value());
+  CHECK(second->encode() == "T\tn1\tBOB\talice\they");
+
+  CHECK_FALSE(ClusterEvent::of_message("n1", {.scope = "odd", .from = "a", .text = "x"}, recipient)
+                  .has_value());
+}
