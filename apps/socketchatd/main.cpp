@@ -48,7 +48,10 @@ std::string bound_url(const std::string& url, std::uint16_t port) {
 
 int check_config(const socketchatd::Settings& settings) {
   try {
-    socketchat::Server server{socketchatd::server_options(settings)};
+    auto options = socketchatd::server_options(settings);
+    options.validate();       // the cluster's URL among the rest, but
+    options.cluster.clear();  // the settings are checked, not the cluster's Redis
+    socketchat::Server server{options};
     server.validate();  // binds nothing
   } catch (const socketchat::config_error& e) {
     say(std::string(name) + ": " + e.what());

@@ -227,9 +227,15 @@ bool ClusterDirectory::apply_arrived(std::string_view node, std::string_view nam
   return true;
 }
 
-bool ClusterDirectory::apply_departed(std::string_view node, std::string_view name) {
+ClusterDirectory::RemoteUsers::iterator ClusterDirectory::remote_of(std::string_view node,
+                                                                    std::string_view name) {
   auto it = remote_users_.find(ascii_lower(name));
-  if (it == remote_users_.end() || it->second.node != node) return false;
+  return it != remote_users_.end() && it->second.node == node ? it : remote_users_.end();
+}
+
+bool ClusterDirectory::apply_departed(std::string_view node, std::string_view name) {
+  auto it = remote_of(node, name);
+  if (it == remote_users_.end()) return false;
   for (const auto& room_key : it->second.rooms) remove_remote_member(room_key, it->first);
   remote_users_.erase(it);
   users_version_ = next_list_version();
@@ -239,8 +245,8 @@ bool ClusterDirectory::apply_departed(std::string_view node, std::string_view na
 
 bool ClusterDirectory::apply_joined(std::string_view node, std::string_view name,
                                     std::string_view room) {
-  auto user = remote_users_.find(ascii_lower(name));
-  if (user == remote_users_.end() || user->second.node != node) return false;
+  auto user = remote_of(node, name);
+  if (user == remote_users_.end()) return false;
   std::string room_key = ascii_lower(room);
   auto& entry = remote_rooms_[room_key];
   if (entry.name.empty()) entry.name = std::string(room);
@@ -252,8 +258,8 @@ bool ClusterDirectory::apply_joined(std::string_view node, std::string_view name
 
 bool ClusterDirectory::apply_parted(std::string_view node, std::string_view name,
                                     std::string_view room) {
-  auto user = remote_users_.find(ascii_lower(name));
-  if (user == remote_users_.end() || user->second.node != node) return false;
+  auto user = remote_of(node, name);
+  if (user == remote_users_.end()) return false;
   const std::string room_key = ascii_lower(room);
   auto& rooms = user->second.rooms;
   if (std::erase(rooms, room_key) == 0) return false;

@@ -117,7 +117,11 @@ class ClusterDirectory final : public Directory {
   ClusterClaims& claims_;
   ClusterChanges& changes_;
   LocalDirectory local_;
-  std::map<std::string, RemoteUser, std::less<>> remote_users_;
+  using RemoteUsers = std::map<std::string, RemoteUser, std::less<>>;
+  // The user `name` if it is node `node`'s; end() if not.
+  RemoteUsers::iterator remote_of(std::string_view node, std::string_view name);
+
+  RemoteUsers remote_users_;
   std::map<std::string, RemoteRoom, std::less<>> remote_rooms_;
   std::map<std::string, PendingJoin, std::less<>> pending_joins_;  // by join_key
   JoinFinished join_finished_;
