@@ -8,7 +8,9 @@
 
 namespace bench {
 
-Endpoint CommonOptions::server() const {
+namespace {
+
+Endpoint loopback_endpoint(const std::string& host, int port) {
   if (port <= 0 || port > 65535) throw Failure(exit_setup, fmt::format("bad port {}", port));
   in_addr address = parse_ipv4(host);
   // A load generator is aimed at servers on this machine only.
@@ -16,6 +18,19 @@ Endpoint CommonOptions::server() const {
     throw Failure(exit_setup, fmt::format("{} is not a loopback address (127.0.0.0/8)", host));
   }
   return {address, static_cast<std::uint16_t>(port)};
+}
+
+}  // namespace
+
+Endpoint CommonOptions::server() const {
+  return loopback_endpoint(host, port);
+}
+
+std::vector<Endpoint> CommonOptions::servers() const {
+  if (ports.empty()) return {server()};
+  std::vector<Endpoint> endpoints;
+  for (int each : ports) endpoints.push_back(loopback_endpoint(host, each));
+  return endpoints;
 }
 
 std::string CommonOptions::transport_label() const {

@@ -14,6 +14,7 @@ namespace bench {
 struct CommonOptions {
   std::string host = "127.0.0.1";
   int port = 7000;
+  std::vector<int> ports;  // fanout: client i connects to ports[i % n]; empty: port
   std::string dialect = "line";
   std::string line_feed = "room";  // the line dialect's feed: room or global
   std::string transport = "tcp";   // tcp, tls or ws (transport.hpp)
@@ -22,6 +23,8 @@ struct CommonOptions {
   std::size_t concurrency = 200;   // clients connecting or logging in at once
 
   Endpoint server() const;
+  // One endpoint per entry of `ports`, or server() alone when it is empty.
+  std::vector<Endpoint> servers() const;
   // " transport=tls" for a report's title; empty for plain TCP.
   std::string transport_label() const;
 };

@@ -63,14 +63,14 @@ class Fanout::SlowReader final : public Swarm::Listener {
   SlowReaderStatus status_;
 };
 
-Fanout::Fanout(EventLoop& loop, const Dialect& dialect, const Endpoint& server,
+Fanout::Fanout(EventLoop& loop, const Dialect& dialect, const std::vector<Endpoint>& servers,
                const FanoutOptions& options, std::size_t concurrency)
     : loop_(loop),
       dialect_(dialect),
       options_(options),
       swarm_(loop, dialect,
              SwarmOptions{.nick_prefix = "u",
-                          .server = server,
+                          .servers = servers,
                           .sources = {},
                           .per_source = 0,
                           .concurrency = concurrency,
@@ -88,7 +88,7 @@ Fanout::Fanout(EventLoop& loop, const Dialect& dialect, const Endpoint& server,
   if (options_.slow_reader) {
     slow_ = std::make_unique<SlowReader>(loop, dialect,
                                          SwarmOptions{.nick_prefix = "slow",
-                                                      .server = server,
+                                                      .servers = servers,
                                                       .sources = {},
                                                       .per_source = 0,
                                                       .concurrency = 1,

@@ -62,7 +62,8 @@ struct SlowReaderStatus {
 
 class Fanout final : private Swarm::Listener {
  public:
-  Fanout(EventLoop& loop, const Dialect& dialect, const Endpoint& server,
+  // Client i connects to servers[i % servers.size()]; the slow reader to servers[0].
+  Fanout(EventLoop& loop, const Dialect& dialect, const std::vector<Endpoint>& servers,
          const FanoutOptions& options, std::size_t concurrency);
   ~Fanout() override;
 

@@ -72,6 +72,15 @@ int main(int argc, char** argv) {
   add_fanout(*fanout_app, fanout);
   fanout_app->add_flag("--slow-reader", fanout.slow_reader,
                        "Add one user on the feed that never reads");
+  // --port, or --ports for several nodes of one world (docs/CLUSTER.md): one of them.
+  auto* fanout_servers = fanout_app->add_option_group("servers", "Where the clients connect");
+  fanout_servers->add_option(fanout_app->get_option("--port")->required(false));
+  fanout_servers
+      ->add_option("--ports", common.ports,
+                   "Several servers' ports, P1,P2,...: client i connects to P[i % n] (the nodes "
+                   "of a cluster); instead of --port")
+      ->delimiter(',');
+  fanout_servers->require_option(1);
 
   auto* conns_app = app.add_subcommand(
       "conns", "Many idle logged-in connections: login time, server memory per connection");

@@ -79,7 +79,7 @@ class Latecomer final : public Swarm::Listener {
   Latecomer(EventLoop& loop, const Dialect& dialect, const Endpoint& server)
       : swarm_(loop, dialect,
                SwarmOptions{.nick_prefix = "late",
-                            .server = server,
+                            .servers = {server},
                             .sources = {},
                             .per_source = 0,
                             .concurrency = 1,
@@ -110,7 +110,7 @@ int run_conns(const CommonOptions& common, const ConnsOptions& options) {
   EventLoop loop(make_transport(common.transport, common.server()));
   Crowd crowd(loop, *dialect,
               SwarmOptions{.nick_prefix = "c",
-                           .server = common.server(),
+                           .servers = {common.server()},
                            .sources = source_addresses(options.connections, options.per_source),
                            .per_source = options.per_source,
                            .concurrency = common.concurrency,

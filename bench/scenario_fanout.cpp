@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "failure.hpp"
 #include "report.hpp"
@@ -70,8 +71,9 @@ void report_fanout(Report& report, const FanoutOptions& options, const FanoutTot
 int run_fanout(const CommonOptions& common, const FanoutOptions& options) {
   auto dialect = make_dialect(common.dialect, common.line_feed);
   Deadline deadline(common.timeout_seconds);
-  EventLoop loop(make_transport(common.transport, common.server()));
-  Fanout fanout(loop, *dialect, common.server(), options, common.concurrency);
+  std::vector<Endpoint> servers = common.servers();
+  EventLoop loop(make_transport(common.transport, servers.front()));
+  Fanout fanout(loop, *dialect, servers, options, common.concurrency);
 
   Nanos login_start = now_ns();
   fanout.connect();
@@ -87,10 +89,12 @@ int run_fanout(const CommonOptions& common, const FanoutOptions& options) {
   double wall = static_cast<double>(now_ns() - start) / 1e9;
 
   FanoutTotals totals = fanout.totals();
-  Report report(fmt::format("fanout  dialect={}{} users={} senders={} messages={} window={}{}",
-                            dialect->name(), common.transport_label(), options.users,
-                            options.senders, options.messages, options.window,
-                            options.slow_reader ? " +slow-reader" : ""));
+  Report report(fmt::format(
+      "fanout  dialect={}{}{} users={} senders={} messages={} window={}{}", dialect->name(),
+      common.transport_label(),
+      common.ports.empty() ? std::string() : fmt::format(" ports={}", fmt::join(common.ports, ",")),
+      options.users, options.senders, options.messages, options.window,
+      options.slow_reader ? " +slow-reader" : ""));
   report.json()["scenario"] = "fanout";
   report.json()["dialect"] = dialect->name();
   report.json()["transport"] = common.transport;

@@ -26,7 +26,7 @@ class Probe final : private Swarm::Listener {
       : dialect_(dialect),
         swarm_(loop, dialect,
                SwarmOptions{.nick_prefix = "probe",
-                            .server = server,
+                            .servers = {server},
                             .sources = {},
                             .per_source = 0,
                             .concurrency = 1,
@@ -152,7 +152,7 @@ int run_latency(const CommonOptions& common, const LatencyOptions& options) {
     if (options.fanout.window == 0) {
       throw Failure(exit_setup, "the background fanout needs a --window of 1 or more");
     }
-    background.emplace(loop, *dialect, common.server(), options.fanout, common.concurrency);
+    background.emplace(loop, *dialect, common.servers(), options.fanout, common.concurrency);
     background->connect();
   }
   ProbeThread probe(common, options, *dialect, deadline);

@@ -15,6 +15,7 @@ constexpr std::string_view sync_token = "sync";
 Swarm::Swarm(EventLoop& loop, const Dialect& dialect, SwarmOptions options, Listener& listener)
     : loop_(loop), dialect_(dialect), options_(std::move(options)), listener_(listener) {
   if (options_.concurrency == 0) options_.concurrency = 1;
+  if (options_.servers.empty()) throw Failure(exit_setup, "no server to connect to");
 }
 
 void Swarm::start(std::size_t count) {
@@ -39,7 +40,8 @@ void Swarm::launch_more() {
     client.phase = Phase::connecting;
     ++in_progress_;
     try {
-      client.connection = &loop_.connect(id, options_.server, *this, connect);
+      const Endpoint& server = options_.servers[id % options_.servers.size()];
+      client.connection = &loop_.connect(id, server, *this, connect);
     } catch (const Failure& e) {
       throw Failure(e.status(),
                     fmt::format("client {} of {}: {}", id + 1, clients_.size(), e.what()));

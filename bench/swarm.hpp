@@ -16,7 +16,7 @@ namespace bench {
 
 struct SwarmOptions {
   std::string nick_prefix = "u";
-  Endpoint server;
+  std::vector<Endpoint> servers;  // client i connects to servers[i % servers.size()]
   std::vector<in_addr> sources;   // bind to these in turn; empty: the kernel picks
   std::size_t per_source = 0;     // clients per source address (0: spread evenly)
   std::size_t concurrency = 200;  // connecting or logging in at once
