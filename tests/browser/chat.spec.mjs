@@ -4,7 +4,8 @@
 // daemon of its own, dave registers in the page, is logged back in by his session token
 // after a reload and a restart of the daemon, logs out and in with his password, and the
 // refusals (a wrong password, a guest taking his name, a token the server does not know)
-// are shown in words; the password is never kept by the page.
+// are shown in words; the password is never kept by the page. Last, the page on one
+// node of a cluster and a raw TCP client on another chat as one server.
 //
 //   node --test tests/browser/chat.spec.mjs            (SOCKETCHATD=path/to/socketchatd)
 //   node tests/browser/chat.spec.mjs path/to/socketchatd
@@ -97,9 +98,9 @@ function newDataDir() {
   return dir;
 }
 
-async function startDaemon(listen, dataDir = newDataDir()) {
+async function startDaemon(listen, dataDir = newDataDir(), extra = []) {
   const args = listen.flatMap((url) => ['--listen', url])
-    .concat(['--history', 'memory', '--data-dir', dataDir]);
+    .concat(['--history', 'memory', '--data-dir', dataDir], extra);
   const child = spawn(daemonPath, args, { stdio: ['ignore', 'inherit', 'pipe'] });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const log = new Lines(child.stderr, 'socketchatd stderr');
@@ -132,6 +133,33 @@ async function stopDaemon(daemon, timeout = WAIT) {
   } finally {
     clearTimeout(timer);
   }
+}
+
+// ---- a redis-server of the test's own, for the cluster (docs/CLUSTER.md) ------------------
+
+const redisServers = [];
+
+async function freePort() {
+  const probe = net.createServer();
+  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+// Debian's redis-server with the bundled configuration, on a free loopback port and in
+// a directory of its own; stopped by its PID in after().
+async function startRedis() {
+  const dir = newDataDir();
+  const port = await freePort();
+  const child = spawn('/usr/bin/redis-server',
+                      [path.resolve(here, '../../packaging/redis.conf'), '--port', String(port),
+                       '--bind', '127.0.0.1', '--dir', dir, '--logfile', '', '--daemonize', 'no'],
+                      { stdio: ['ignore', 'pipe', 'inherit'], cwd: dir });
+  redisServers.push(child);
+  const log = new Lines(child.stdout, 'redis-server');
+  await log.waitFor(/Ready to accept connections/, 'redis-server starting', START_WAIT);
+  return { child, url: `redis://127.0.0.1:${port}` };
 }
 
 // ---- carol: a raw TCP client ---------------------------------------------------------------
@@ -242,6 +270,9 @@ after(async () => {
   if (context) await context.close().catch(() => {});
   for (const d of daemons) {
     if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
+  }
+  for (const redis of redisServers) {
+    if (redis.exitCode === null && redis.signalCode === null) redis.kill('SIGKILL');
   }
   if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
   for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
@@ -564,7 +595,53 @@ step('no password and no token reached a log or a console', async () => {
   }
 });
 
-// ---- both scenarios --------------------------------------------------------------------------
+// ---- a cluster: the page on one node, ncat on another (docs/CLUSTER.md) ----------------------
+
+scenario = 'cluster';
+let nodeTcp;
+let nodeWeb;
+let nick;   // a raw TCP client on the other node
+let wendy;  // the page
+
+step('two nodes of one cluster on a redis-server of the test\'s own', async () => {
+  const redis = await startRedis();
+  nodeTcp = await startDaemon(['tcp://127.0.0.1:0'], newDataDir(), ['--cluster', redis.url]);
+  nodeWeb = await startDaemon(['ws://127.0.0.1:0'], newDataDir(), ['--cluster', redis.url]);
+  nick = await tcpClient(nodeTcp.ports.tcp, 'nick');
+  nick.send('LOGIN nick');
+  await nick.lines.waitFor('OK', 'nick LOGIN');
+});
+
+step('the page on one node and ncat on the other chat as one server', async () => {
+  wendy = await openPage(`http://127.0.0.1:${nodeWeb.ports.ws}/`, 'wendy');
+  await loginAs(wendy, 'NICK');  // names are one world's: taken on the other node
+  await seen(wendy.locator('#login-error').filter({ hasText: 'already taken' }));
+  await loginAs(wendy, 'wendy');
+  await online(wendy, 'wendy');
+  nick.send('MSG hello across nodes');
+  await seen(feedEntry(wendy, '[data-kind="msg"][data-from="nick"]', 'hello across nodes'));
+  await wendy.locator('#message').fill('hi from the browser');
+  await wendy.locator('#message').press('Enter');
+  await nick.lines.waitFor('MSG wendy hi from the browser', 'nick receiving wendy\'s MSG');
+  await wendy.locator('#message').fill('/dm nick just for you');
+  await wendy.locator('#message').press('Enter');
+  await nick.lines.waitFor('DM wendy just for you', 'nick receiving wendy\'s DM');
+  await seen(feedEntry(wendy, '[data-kind="dm-out"][data-to="nick"]', 'just for you'));
+  nick.send('WHO');
+  await nick.lines.waitFor('USER wendy', 'nick\'s WHO listing wendy');
+});
+
+step('ncat leaves its node: the page on the other node is told', async () => {
+  nick.socket.destroy();
+  await seen(wendy.locator('#feed [data-kind="info"]').filter({ hasText: 'nick disconnected' }));
+  for (const node of [nodeTcp, nodeWeb]) {
+    const { code, signal } = await stopDaemon(node);
+    assert.equal(signal, null, `socketchatd died of ${signal}`);
+    assert.equal(code, 0);
+  }
+});
+
+// ---- every scenario --------------------------------------------------------------------------
 
 scenario = 'end';
 
