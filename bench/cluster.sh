@@ -139,15 +139,7 @@ start_node() {
     > "$log" 2>&1 &
   node_pid=$!
   started+=("$node_pid")
-  node_port=
-  for _ in $(seq 100); do  # at most 10 s
-    node_port=$(sed -n 's/.*listening on tcp:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -1)
-    [[ -n $node_port ]] && return
-    kill -0 "$node_pid" 2> /dev/null || { cat "$log" >&2; exit 2; }
-    sleep 0.1
-  done
-  echo "cluster.sh: socketchatd $name did not report its port" >&2
-  exit 2
+  node_port=$(listened_port "$log" "$node_pid" "$name") || exit 2
 }
 
 # CPU seconds (user + system) the processes have used so far: /proc/PID/stat fields 14

@@ -17,6 +17,25 @@ stop_server() {
   server_pid=
 }
 
+# listened_port LOG PID NAME: waits (at most 10 s) for the "listening on tcp://..." line
+# of the socketchatd with PID logging to LOG, and prints its port; fails (status 2),
+# showing the log, if the process ends first or the line does not come: call it as
+# `port=$(listened_port ...) || exit 2`.
+listened_port() {
+  local log=$1 pid=$2 name=$3 port
+  for _ in $(seq 100); do
+    port=$(sed -n 's/.*listening on tcp:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -1)
+    if [[ -n $port ]]; then
+      echo "$port"
+      return
+    fi
+    kill -0 "$pid" 2> /dev/null || { cat "$log" >&2; exit 2; }
+    sleep 0.1
+  done
+  echo "$(basename "$0"): socketchatd $name did not report its port" >&2
+  exit 2
+}
+
 # On exit: no server left running, and the work directory gone unless KEEP_WORK=1.
 cleanup() {
   if [[ -n ${server_pid:-} ]]; then stop_server; fi

@@ -69,15 +69,7 @@ start_server() {
   "$daemon" --listen tcp://127.0.0.1:0 --data-dir "$work/$name-data" --history memory \
     --rate 0 --idle-timeout 0 --login-timeout 0 --max-connections 0 "$@" 2> "$log" &
   server_pid=$!
-  port=
-  for _ in $(seq 100); do  # at most 10 s
-    port=$(sed -n 's/.*listening on tcp:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -1)
-    [[ -n $port ]] && return
-    kill -0 "$server_pid" 2> /dev/null || { cat "$log" >&2; exit 2; }
-    sleep 0.1
-  done
-  echo "logins.sh: socketchatd did not report its port" >&2
-  exit 2
+  port=$(listened_port "$log" "$server_pid" "$name") || exit 2
 }
 
 # Runs the load generator; its output goes to the terminal and $work/<name>.out.
