@@ -8,6 +8,7 @@
 #include "cluster/cluster_event.hpp"
 
 using namespace socketchat::detail;
+using socketchat::HistoryRecord;
 using Kind = ClusterEvent::Kind;
 
 namespace {
@@ -58,27 +59,28 @@ TEST_CASE("what is not an event is refused") {
 }
 
 TEST_CASE("a history record's message, as its node publishes it") {
+  // The event's words are views into the record: it outlives them.
+  const HistoryRecord public_message{.scope = "*", .unix_ms = 1, .from = "Alice", .text = "hi"};
+  const HistoryRecord room_message{.scope = "#lobby", .unix_ms = 1, .from = "Alice", .text = "hi"};
+  const HistoryRecord dm_from_alice{
+      .scope = "@alice|bob", .unix_ms = 1, .from = "Alice", .text = "psst"};
+  const HistoryRecord dm_from_bob{
+      .scope = "@alice|bob", .unix_ms = 1, .from = "BOB", .text = "hey"};
+  const HistoryRecord odd{.scope = "odd", .unix_ms = 1, .from = "a", .text = "x"};
   std::string recipient;
-  auto feed = ClusterEvent::of_message(
-      "n1", {.scope = "*", .unix_ms = 1, .from = "Alice", .text = "hi"}, recipient);
+
+  auto feed = ClusterEvent::of_message("n1", public_message, recipient);
   REQUIRE(feed.has_value());
   CHECK(feed->encode() == "M\tn1\tAlice\thi");
-
-  auto room = ClusterEvent::of_message(
-      "n1", {.scope = "#lobby", .unix_ms = 1, .from = "Alice", .text = "hi"}, recipient);
+  auto room = ClusterEvent::of_message("n1", room_message, recipient);
   REQUIRE(room.has_value());
   CHECK(room->encode() == "R\tn1\tAlice\tlobby\thi");
-
   // A DM's scope holds both names in order: the recipient is the one not sending.
-  auto first = ClusterEvent::of_message(
-      "n1", {.scope = "@alice|bob", .unix_ms = 1, .from = "Alice", .text = "psst"}, recipient);
+  auto first = ClusterEvent::of_message("n1", dm_from_alice, recipient);
   REQUIRE(first.has_value());
   CHECK(first->encode() == "T\tn1\tAlice\tbob\tpsst");
-  auto second = ClusterEvent::of_message(
-      "n1", {.scope = "@alice|bob", .unix_ms = 1, .from = "BOB", .text = "hey"}, recipient);
+  auto second = ClusterEvent::of_message("n1", dm_from_bob, recipient);
   REQUIRE(second.has_value());
   CHECK(second->encode() == "T\tn1\tBOB\talice\they");
-
-  CHECK_FALSE(ClusterEvent::of_message("n1", {.scope = "odd", .from = "a", .text = "x"}, recipient)
-                  .has_value());
+  CHECK_FALSE(ClusterEvent::of_message("n1", odd, recipient).has_value());
 }

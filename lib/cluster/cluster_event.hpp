@@ -34,7 +34,8 @@ struct ClusterEvent {
 
   // The message a history record holds, as sent by `node`: public (scope "*"), to a
   // room ("#<key>"), or a DM ("@<a>|<b>": to the one of the two who is not its sender,
-  // kept in `recipient`). Nothing for a scope of no such form.
+  // kept in `recipient`). Nothing for a scope of no such form. Its words are views into
+  // `node`, `record` and `recipient`, which must outlive it.
   static std::optional<ClusterEvent> of_message(std::string_view node, const HistoryRecord& record,
                                                 std::string& recipient);
 
