@@ -36,7 +36,7 @@ namespace {
 constexpr std::string_view bench_password = "bench-password-1";
 constexpr std::string_view probe_account = "bprobe";
 // Files the load generator needs besides its connections.
-constexpr long spare_files = 64;
+constexpr long spare_login_files = 64;
 // A retried command waits this long times its attempt number, at most max_backoff.
 constexpr Nanos backoff_step = 50'000'000;
 constexpr Nanos max_backoff = 1'000'000'000;
@@ -291,9 +291,10 @@ void run_wave(EventLoop& loop, Wave& wave, const Deadline& deadline, std::string
 // then the next PING at least `gap` later. It runs on a thread and an event loop of
 // its own (as the latency scenario's probe), so a PONG never waits for the load
 // generator's other clients; between round trips it sleeps in epoll.
-class ProbeThread final : private ConnectionHandler {
+class LoginProbeThread final : private ConnectionHandler {
  public:
-  ProbeThread(const CommonOptions& common, std::string token, Nanos gap, const Deadline& deadline)
+  LoginProbeThread(const CommonOptions& common, std::string token, Nanos gap,
+                   const Deadline& deadline)
       : common_(common), token_(std::move(token)), gap_(gap), deadline_(deadline) {
     thread_ = std::thread([this] {
       try {
@@ -304,12 +305,12 @@ class ProbeThread final : private ConnectionHandler {
       finished_ = true;
     });
   }
-  ~ProbeThread() {
+  ~LoginProbeThread() {
     abandon_ = true;
     thread_.join();
   }
-  ProbeThread(const ProbeThread&) = delete;
-  ProbeThread& operator=(const ProbeThread&) = delete;
+  LoginProbeThread(const LoginProbeThread&) = delete;
+  LoginProbeThread& operator=(const LoginProbeThread&) = delete;
 
   // Each of these waits (running nothing else) until the probe has done it, or
   // rethrows what ended the probe.
@@ -462,7 +463,7 @@ int run_logins(const CommonOptions& common, const LoginsOptions& options) {
   Deadline deadline(common.timeout_seconds);
   long files = raise_file_limit();
   std::size_t held = std::max(options.token_logins, common.concurrency);
-  if (static_cast<long>(held) + spare_files > files) {
+  if (static_cast<long>(held) + spare_login_files > files) {
     throw Failure(exit_setup,
                   fmt::format("{} connections need more than the open-file limit of {} (ulimit "
                               "-Hn)",
@@ -512,7 +513,7 @@ int run_logins(const CommonOptions& common, const LoginsOptions& options) {
     server_cpu_row(report, "setup:", "setup", cpu, seconds);
   }
 
-  std::optional<ProbeThread> probe;
+  std::optional<LoginProbeThread> probe;
   if (probing) {
     probe.emplace(common, tokens.back(), static_cast<Nanos>(options.probe_gap_ms * 1'000'000),
                   deadline);

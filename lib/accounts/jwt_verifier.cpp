@@ -29,7 +29,7 @@ namespace {
 using Json = nlohmann::json;
 
 // A key file is a few lines: a larger one is not what it should be.
-constexpr std::size_t max_key_file_bytes = 64 * 1024;
+constexpr std::size_t max_jwt_key_file_bytes = 64 * 1024;
 constexpr unsigned min_rsa_bits = 2048;
 
 // The three parts of a compact JWS: header.payload.signature.
@@ -159,7 +159,7 @@ std::string read_key_file(const std::string& path) {
   if (!in && !in.eof()) {
     throw config_error(fmt::format("jwt_public_key_file \"{}\": cannot be read", path));
   }
-  if (text.size() > max_key_file_bytes) {
+  if (text.size() > max_jwt_key_file_bytes) {
     throw config_error(fmt::format("jwt_public_key_file \"{}\": too large for a key", path));
   }
   return text;

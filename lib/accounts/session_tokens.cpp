@@ -24,7 +24,7 @@ constexpr int token_base64 = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
 constexpr int key_file_base64 = sodium_base64_VARIANT_ORIGINAL;
 constexpr int key_file_base64_unpadded = sodium_base64_VARIANT_ORIGINAL_NO_PADDING;
 // A key file is a few lines: a larger one is not what it should be.
-constexpr std::size_t max_key_file_bytes = 64 * 1024;
+constexpr std::size_t max_token_key_file_bytes = 64 * 1024;
 
 static_assert(SessionTokens::key_bytes == crypto_auth_hmacsha256_KEYBYTES);
 
@@ -237,7 +237,7 @@ std::optional<std::string> read_key_file(const std::filesystem::path& file) {
     fail_errno(file, "cannot open");
   }
   // One buffer, sized beforehand, so that no growth leaves copies of a key behind.
-  std::string text(max_key_file_bytes + 1, '\0');
+  std::string text(max_token_key_file_bytes + 1, '\0');
   std::size_t size = 0;
   ssize_t got = 0;
   while (size < text.size()) {
@@ -248,7 +248,7 @@ std::optional<std::string> read_key_file(const std::filesystem::path& file) {
   }
   const int saved_errno = errno;
   ::close(fd);
-  if (got < 0 || size > max_key_file_bytes) {
+  if (got < 0 || size > max_token_key_file_bytes) {
     const Wipe wipe{text};
     if (got >= 0) fail(file, "larger than a key file should be");
     errno = saved_errno;

@@ -19,7 +19,7 @@ namespace {
 
 constexpr std::string_view index_key = "sc:accounts";  // every account's lower-case name
 
-std::string key_of(std::string_view name) {
+std::string account_key(std::string_view name) {
   return "sc:account:" + detail::ascii_lower(name);
 }
 
@@ -94,11 +94,11 @@ RedisAccountStore::~RedisAccountStore() = default;
 
 std::optional<Account> RedisAccountStore::find(std::string_view name) {
   std::lock_guard lock(impl_->mutex);
-  return account_of(impl_->run({"HGETALL", key_of(name)}));
+  return account_of(impl_->run({"HGETALL", account_key(name)}));
 }
 
 bool RedisAccountStore::create(const Account& account) {
-  const std::string key = key_of(account.name), lower = detail::ascii_lower(account.name);
+  const std::string key = account_key(account.name), lower = detail::ascii_lower(account.name);
   const std::string created = std::to_string(account.created_unix_ms);
   const std::string generation = std::to_string(account.token_generation);
   std::lock_guard lock(impl_->mutex);
@@ -109,26 +109,26 @@ bool RedisAccountStore::create(const Account& account) {
 
 bool RedisAccountStore::set_password_hash(std::string_view name, std::string_view password_hash,
                                           bool revoke_tokens) {
-  const std::string key = key_of(name);
+  const std::string key = account_key(name);
   std::lock_guard lock(impl_->mutex);
   return changed(
       impl_->run({"EVAL", password_script, "1", key, password_hash, revoke_tokens ? "1" : "0"}));
 }
 
 bool RedisAccountStore::set_operator(std::string_view name, bool is_operator) {
-  const std::string key = key_of(name);
+  const std::string key = account_key(name);
   std::lock_guard lock(impl_->mutex);
   return changed(impl_->run({"EVAL", field_script, "1", key, "operator", is_operator ? "1" : "0"}));
 }
 
 bool RedisAccountStore::revoke_tokens(std::string_view name) {
-  const std::string key = key_of(name);
+  const std::string key = account_key(name);
   std::lock_guard lock(impl_->mutex);
   return changed(impl_->run({"EVAL", field_script, "1", key, "generation", ""}));
 }
 
 bool RedisAccountStore::remove(std::string_view name) {
-  const std::string key = key_of(name), lower = detail::ascii_lower(name);
+  const std::string key = account_key(name), lower = detail::ascii_lower(name);
   std::lock_guard lock(impl_->mutex);
   return changed(impl_->run({"EVAL", remove_script, "2", key, index_key, lower}));
 }

@@ -25,7 +25,7 @@ namespace {
 constexpr std::string_view key_prefix = "sc:history:";
 constexpr std::string_view scopes_key = "sc:history:scopes";  // every scope written, for prune()
 
-std::string key_of(std::string_view scope) {
+std::string stream_key(std::string_view scope) {
   return std::string(key_prefix) + std::string(scope);
 }
 
@@ -69,7 +69,7 @@ void RedisHistoryStore::append(std::span<const HistoryRecord> records) {
   impl_->queue({"MULTI"});
   std::size_t queued = 0;
   for (const auto& record : records) {
-    const std::string key = key_of(record.scope), ms = std::to_string(record.unix_ms);
+    const std::string key = stream_key(record.scope), ms = std::to_string(record.unix_ms);
     impl_->queue({"XADD", key, "*", "ms", ms, "from", record.from, "text", record.text});
     impl_->queue({"SADD", scopes_key, record.scope});
     queued += 2;
@@ -105,7 +105,7 @@ std::vector<HistoryRecord> RedisHistoryStore::latest(const std::string& scope, s
   std::lock_guard lock(impl_->mutex);
   const auto count = std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max());
   RedisReply reply =
-      impl_->run({"XREVRANGE", key_of(scope), "+", "-", "COUNT", std::to_string(count)});
+      impl_->run({"XREVRANGE", stream_key(scope), "+", "-", "COUNT", std::to_string(count)});
   if (reply.kind != RedisReply::Kind::array) {
     throw std::runtime_error("Redis history of " + scope + ": " + reply.text);
   }
@@ -123,7 +123,7 @@ std::size_t RedisHistoryStore::prune(std::chrono::system_clock::time_point cutof
   RedisReply scopes = impl_->run({"SMEMBERS", scopes_key});
   std::size_t removed = 0;
   for (const auto& scope : scopes.elements) {
-    RedisReply trimmed = impl_->run({"XTRIM", key_of(scope.text), "MINID",
+    RedisReply trimmed = impl_->run({"XTRIM", stream_key(scope.text), "MINID",
                                      std::to_string(std::max<std::int64_t>(cutoff_ms, 0))});
     if (trimmed.kind == RedisReply::Kind::integer)
       removed += static_cast<std::size_t>(trimmed.integer);

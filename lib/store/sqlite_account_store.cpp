@@ -28,14 +28,14 @@ using detail::SqliteStatement;
 
 // Migration i brings the schema from version i to i + 1 (SqliteOpener::migrate).
 // Append new ones; never edit one that has shipped.
-constexpr const char* migrations[] = {
+constexpr const char* account_migrations[] = {
     // name_key is the ASCII lower-case name: one account per name whatever its case,
     // and the order of list().
     "CREATE TABLE accounts(name_key TEXT PRIMARY KEY, name TEXT NOT NULL,"
     " password_hash TEXT NOT NULL, is_operator INTEGER NOT NULL DEFAULT 0,"
     " created_unix_ms INTEGER NOT NULL, token_generation INTEGER NOT NULL DEFAULT 0);",
 };
-constexpr int schema_version = static_cast<int>(std::size(migrations));
+constexpr int account_schema_version = static_cast<int>(std::size(account_migrations));
 
 // Long enough for the admin command to wait out a server's write, and the reverse.
 constexpr std::chrono::milliseconds busy_timeout{5000};
@@ -100,10 +100,11 @@ SqliteAccountStore::SqliteAccountStore(const std::string& path) : impl_(std::mak
   // WAL: the server reads while the admin command writes. Synchronous stays at SQLite's
   // FULL: account changes are rare, and should survive a power loss.
   s.file.require_writable_wal(db);
-  s.file.migrate(db, migrations);
+  s.file.migrate(db, account_migrations);
 
   // Prepared now, so a table that is not what this code expects fails here, not later.
-  auto unexpected = fmt::format("its tables are not those of schema version {}", schema_version);
+  auto unexpected =
+      fmt::format("its tables are not those of schema version {}", account_schema_version);
   auto prepare = [&](const std::string& sql) {
     return s.file.prepare(db, sql.c_str(), unexpected);
   };

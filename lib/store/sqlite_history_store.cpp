@@ -19,14 +19,14 @@ namespace {
 
 // Migration i brings the schema from version i to i + 1 (SqliteOpener::migrate).
 // Append new ones; never edit one that has shipped.
-constexpr const char* migrations[] = {
+constexpr const char* history_migrations[] = {
     "CREATE TABLE messages(id INTEGER PRIMARY KEY, scope TEXT NOT NULL,"
     " unix_ms INTEGER NOT NULL, sender TEXT NOT NULL, text TEXT NOT NULL);"
     "CREATE INDEX messages_by_scope ON messages(scope, id);",
     // 2: retention deletes by age without scanning the whole table.
     "CREATE INDEX messages_by_time ON messages(unix_ms);",
 };
-constexpr int schema_version = static_cast<int>(std::size(migrations));
+constexpr int history_schema_version = static_cast<int>(std::size(history_migrations));
 
 using Db = detail::SqliteDb;
 using Statement = detail::SqliteStatement;
@@ -65,9 +65,10 @@ SqliteHistoryStore::SqliteHistoryStore(const std::filesystem::path& path,
   s.file.require_writable_wal(db);
   const char* sync = options.sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
   if (sqlite_exec(db, sync) != SQLITE_OK) s.file.fail_open(db);
-  s.file.migrate(db, migrations);
+  s.file.migrate(db, history_migrations);
   // Prepared now, so a table that is not what this code expects fails here, not later.
-  auto unexpected = fmt::format("its tables are not those of schema version {}", schema_version);
+  auto unexpected =
+      fmt::format("its tables are not those of schema version {}", history_schema_version);
   s.insert = s.file.prepare(
       db, "INSERT INTO messages(scope, unix_ms, sender, text) VALUES(?, ?, ?, ?)", unexpected);
   s.remove_older = s.file.prepare(db, "DELETE FROM messages WHERE unix_ms < ?", unexpected);
