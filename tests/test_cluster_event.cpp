@@ -84,3 +84,35 @@ TEST_CASE("a history record's message, as its node publishes it") {
   CHECK(second->encode() == "T\tn1\tBOB\talice\they");
   CHECK_FALSE(ClusterEvent::of_message("n1", odd, recipient).has_value());
 }
+
+TEST_CASE("a stored message's place in the feed's backlog orders, and its payload unwraps") {
+  auto id = FeedId::parse("1733380000123-7");
+  REQUIRE(id.has_value());
+  CHECK(id->ms == 1733380000123u);
+  CHECK(id->seq == 7u);
+  CHECK(id->text() == "1733380000123-7");
+  // Ordered by time, then by sequence within a millisecond (not as text: "9" > "10").
+  CHECK(*FeedId::parse("5-9") < *FeedId::parse("5-10"));
+  CHECK(*FeedId::parse("5-10") < *FeedId::parse("6-0"));
+  CHECK(*FeedId::parse("0-0") == FeedId{});
+  for (std::string_view bad :
+       {"", "5", "5-", "-5", "5-x", "a-1", "5-1-2", "5 -1", "99999999999999999999-0"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(FeedId::parse(bad).has_value());
+  }
+
+  const std::string wire = "S\t17-3\tR\tn1\tAlice\tlobby\thi\tthere";
+  auto entry = FeedEntry::of(wire);
+  REQUIRE(entry.has_value());
+  CHECK(entry->id == FeedId{17, 3});
+  CHECK(entry->event == "R\tn1\tAlice\tlobby\thi\tthere");
+  auto event = ClusterEvent::decode(entry->event);
+  REQUIRE(event.has_value());
+  CHECK(event->text == "hi\tthere");
+  // Anything else is not a stored message: an event as it is, or a broken envelope.
+  for (std::string_view other :
+       {"R\tn1\tAlice\tlobby\thi", "S\t17-3", "S\tx-3\tM\tn\tu\tt", "S17-3\tM"}) {
+    CAPTURE(other);
+    CHECK_FALSE(FeedEntry::of(other).has_value());
+  }
+}

@@ -120,6 +120,7 @@ ServerOptions every_setting_changed() {
   o.cluster = "redis://127.0.0.1:6379/1";
   o.cluster_password = "redis-secret";
   o.cluster_lease = 2s;
+  o.cluster_backlog = 5000;
   return o;
 }
 

@@ -443,6 +443,14 @@ std::vector<Setting> make_table() {
        .feeds = {"cluster_lease"},
        .example = "2",
        .binding = seconds(&O::cluster_lease)},
+      {.key = "cluster-backlog",
+       .unit = "MESSAGES",
+       .help = "With --cluster: the last this many messages are kept in Redis, so that a "
+               "node whose connection to Redis broke delivers what was sent meanwhile",
+       .reload = Reload::restart,
+       .feeds = {"cluster_backlog"},
+       .example = "1000000",
+       .binding = number(&O::cluster_backlog)},
   };
 }
 

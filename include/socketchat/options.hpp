@@ -151,6 +151,11 @@ struct ServerOptions {
   // How long a node's names outlive it when it dies without leaving: its users'
   // departures are announced within this and a third of it. Renewed every third.
   std::chrono::milliseconds cluster_lease{5000};
+  // The feed's backlog in Redis: the last this many messages stored, kept so that a node
+  // whose connection to Redis broke delivers to its users what was sent meanwhile. About
+  // the size of a message each, in Redis's memory; a node away for longer than it takes
+  // the cluster to send this many misses the oldest (they stay in HISTORY).
+  std::size_t cluster_backlog = 100000;
 
   // Adds a listener, e.g. options.listen("tcp://127.0.0.1:0").
   ServerOptions& listen(std::string url);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -12,8 +13,9 @@ namespace socketchat {
 class RedisHistoryStore;
 namespace detail {
 // A cluster's node (docs/CLUSTER.md): each record appended is also published, in the
-// same MULTI/EXEC, for the other nodes to deliver, as sent by `node`.
-void publish_history_as(RedisHistoryStore& store, std::string node);
+// same MULTI/EXEC, for the other nodes to deliver, as sent by `node`, and kept in the
+// feed's backlog of the last `backlog` messages for nodes that were away.
+void publish_history_as(RedisHistoryStore& store, std::string node, std::size_t backlog);
 }  // namespace detail
 
 // History in Redis, one stream per scope (`sc:history:<scope>`; docs/CLUSTER.md): what
@@ -43,7 +45,8 @@ class RedisHistoryStore final : public HistoryStore {
   bool blocking() const noexcept override { return true; }
 
  private:
-  friend void detail::publish_history_as(RedisHistoryStore& store, std::string node);
+  friend void detail::publish_history_as(RedisHistoryStore& store, std::string node,
+                                         std::size_t backlog);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

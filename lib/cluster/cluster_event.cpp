@@ -1,5 +1,7 @@
 #include "cluster/cluster_event.hpp"
 
+#include <charconv>
+
 #include "util/text.hpp"
 
 namespace socketchat::detail {
@@ -112,6 +114,30 @@ std::optional<ClusterEvent> ClusterEvent::decode(std::string_view payload) {
   }
   if (event.user.empty()) return std::nullopt;
   return event;
+}
+
+std::optional<FeedId> FeedId::parse(std::string_view text) {
+  FeedId id;
+  const char* end = text.data() + text.size();
+  auto [dash, ms_error] = std::from_chars(text.data(), end, id.ms);
+  if (ms_error != std::errc{} || dash == end || *dash != '-') return std::nullopt;
+  auto [last, seq_error] = std::from_chars(dash + 1, end, id.seq);
+  if (seq_error != std::errc{} || last != end || dash + 1 == end) return std::nullopt;
+  return id;
+}
+
+std::string FeedId::text() const {
+  return std::to_string(ms) + "-" + std::to_string(seq);
+}
+
+std::optional<FeedEntry> FeedEntry::of(std::string_view payload) {
+  if (!payload.starts_with("S\t")) return std::nullopt;
+  std::string_view rest = payload.substr(2);
+  auto id_text = next_word(rest);
+  if (!id_text) return std::nullopt;
+  auto id = FeedId::parse(*id_text);
+  if (!id) return std::nullopt;
+  return FeedEntry{.id = *id, .event = rest};
 }
 
 }  // namespace socketchat::detail

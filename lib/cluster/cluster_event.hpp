@@ -1,5 +1,7 @@
 #pragma once
 
+#include <compare>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +44,31 @@ struct ClusterEvent {
   std::string encode() const;
   // Views into `payload`; nothing if it is not an event of this version.
   static std::optional<ClusterEvent> decode(std::string_view payload);
+};
+
+// The feed's backlog: every stored message, as published, kept for the last
+// cluster_backlog messages, so that a node whose subscription broke delivers what it
+// missed when it is back (docs/CLUSTER.md, Failures).
+inline constexpr std::string_view feed_backlog_key = "sc:feed:log";
+
+// A message's place in the backlog: its stream entry id, "<ms>-<seq>", in the order Redis
+// stored (and published) them.
+struct FeedId {
+  std::uint64_t ms = 0;
+  std::uint64_t seq = 0;
+
+  auto operator<=>(const FeedId&) const = default;
+  static std::optional<FeedId> parse(std::string_view text);
+  std::string text() const;
+};
+
+// A stored message as the feed carries it: "S\t<feed id>\t<event>" (the event a view
+// into the payload). Nothing for any other payload.
+struct FeedEntry {
+  FeedId id;
+  std::string_view event;
+
+  static std::optional<FeedEntry> of(std::string_view payload);
 };
 
 }  // namespace socketchat::detail

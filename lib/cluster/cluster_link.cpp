@@ -18,6 +18,9 @@ namespace {
 constexpr auto first_backoff = std::chrono::milliseconds(100);
 constexpr auto last_backoff = std::chrono::milliseconds(5000);
 
+// Backlog entries read per round trip while catching up.
+constexpr std::size_t catch_up_page = 512;
+
 // A LOGIN that took longer than this after its name was claimed gives the name back.
 constexpr auto claim_patience = std::chrono::seconds(30);
 
@@ -129,6 +132,24 @@ void ClusterLink::restore(Ready ready) {
 }
 
 void ClusterLink::subscribed(Ready ready) {
+  // Where the feed's backlog stands, the first time: what is stored after it is either
+  // heard or caught up from the backlog (catch_up), whenever this node is away.
+  if (feed_seen_) return subscribe(std::move(ready));
+  commands_->command({"XREVRANGE", feed_backlog_key, "+", "-", "COUNT", "1"},
+                     [this, ready = std::move(ready)](RedisReply last) mutable {
+                       if (last.kind != RedisReply::Kind::array) {
+                         return ready("cannot read the feed's backlog: " + last.text);
+                       }
+                       feed_seen_ = FeedId{};
+                       if (!last.elements.empty() && !last.elements[0].elements.empty()) {
+                         feed_seen_ =
+                             FeedId::parse(last.elements[0].elements[0].text).value_or(FeedId{});
+                       }
+                       subscribe(std::move(ready));
+                     });
+}
+
+void ClusterLink::subscribe(Ready ready) {
   // Subscribed first, then the world read: nothing that happens between is missed.
   auto count = std::make_shared<int>(0);
   auto ready_once = std::make_shared<Ready>(std::move(ready));
@@ -237,10 +258,44 @@ void ClusterLink::load(Ready ready, const RedisReply& world) {
       }
     }
   });
-  loaded_ = true;
-  up_ = true;
-  for (const auto& payload : std::exchange(early_, {})) apply(payload);
-  ready("");
+  catch_up(std::move(ready), true);
+}
+
+void ClusterLink::catch_up(Ready ready, bool first) {
+  // The messages stored since the last one this node delivered, which it did not hear
+  // while its subscription was broken: a page at a time, then what was heard meanwhile
+  // (feed ids say which of those were caught up already). The first page starts at the
+  // last one delivered, to see that the backlog still holds it.
+  const std::string from = first ? feed_seen_->text() : "(" + feed_seen_->text();
+  const std::size_t page = catch_up_page + (first ? 1 : 0);
+  commands_->command(
+      {"XRANGE", feed_backlog_key, from, "+", "COUNT", std::to_string(page)},
+      [this, ready = std::move(ready), first, page](RedisReply entries) mutable {
+        if (entries.kind != RedisReply::Kind::array) {
+          return ready("cannot read the feed's backlog: " + entries.text);
+        }
+        auto entry = entries.elements.begin();
+        const bool seen_kept = entry != entries.elements.end() && !entry->elements.empty() &&
+                               FeedId::parse(entry->elements[0].text) == feed_seen_;
+        if (first && seen_kept) ++entry;
+        if (first && !seen_kept && *feed_seen_ != FeedId{}) {
+          report("cluster-backlog-short",
+                 "the feed's backlog no longer holds the last message this node delivered: "
+                 "messages stored while it was away may not have reached its users (they "
+                 "are in HISTORY); raise cluster_backlog");
+        }
+        for (; entry != entries.elements.end(); ++entry) {
+          if (entry->elements.size() != 2 || entry->elements[1].elements.size() != 2) continue;
+          const std::string& id = entry->elements[0].text;
+          const std::string& event = entry->elements[1].elements[1].text;
+          if (auto feed_id = FeedId::parse(id)) apply_stored(*feed_id, event);
+        }
+        if (entries.elements.size() == page) return catch_up(std::move(ready), false);
+        loaded_ = true;
+        up_ = true;
+        for (const auto& payload : std::exchange(early_, {})) apply(payload);
+        ready("");
+      });
 }
 
 void ClusterLink::sweep_claims() {
@@ -262,10 +317,21 @@ void ClusterLink::heard(std::string_view payload) {
     early_.emplace_back(payload);
     return;
   }
-  apply(std::string(payload));
+  apply(payload);
 }
 
-void ClusterLink::apply(const std::string& payload) {
+void ClusterLink::apply(std::string_view payload) {
+  if (auto stored = FeedEntry::of(payload)) return apply_stored(stored->id, stored->event);
+  apply_event(payload);
+}
+
+void ClusterLink::apply_stored(FeedId id, std::string_view event) {
+  if (feed_seen_ && id <= *feed_seen_) return;  // delivered already (caught up)
+  feed_seen_ = id;
+  apply_event(event);
+}
+
+void ClusterLink::apply_event(std::string_view payload) {
   auto event = ClusterEvent::decode(payload);
   if (!event) return;
   // Ours: done here already, but for a join and a stored message (ClusterDelivery).

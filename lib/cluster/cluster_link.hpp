@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <asio/io_context.hpp>
@@ -16,6 +17,7 @@
 #include "cluster/cluster_claims.hpp"
 #include "cluster/cluster_delivery.hpp"
 #include "cluster/cluster_directory.hpp"
+#include "cluster/cluster_event.hpp"
 #include "cluster/cluster_presence.hpp"
 #include "cluster/redis_connection.hpp"
 #include "socketchat/redis_options.hpp"
@@ -88,13 +90,17 @@ class ClusterLink final : public ClusterChanges, public ClusterPublisher {
   void connected(Ready ready);
   void restore(Ready ready);
   void subscribed(Ready ready);
+  void subscribe(Ready ready);
   void load(Ready ready, const RedisReply& world);
+  void catch_up(Ready ready, bool first);
   void lose(const std::string& why);
   void retry();
   void watch();
   void close_connections();
   void heard(std::string_view payload);
-  void apply(const std::string& payload);
+  void apply(std::string_view payload);
+  void apply_stored(FeedId id, std::string_view event);  // once per id, in order
+  void apply_event(std::string_view payload);
   void sweep_claims();
   void report(std::string_view detail, const std::string& text);
 
@@ -120,6 +126,9 @@ class ClusterLink final : public ClusterChanges, public ClusterPublisher {
   std::optional<std::chrono::steady_clock::time_point> ping_sent_;
   bool stall_reported_ = false;
   std::vector<std::string> early_;  // heard before the world was loaded
+  // The last stored message delivered (or, before any, where the backlog stood when this
+  // node first subscribed): kept across reconnections, to catch up from.
+  std::optional<FeedId> feed_seen_;
   std::shared_ptr<char> alive_ = std::make_shared<char>();
 };
 

@@ -15,6 +15,7 @@
 #include "cluster/cluster_event.hpp"
 #include "cluster/redis_blocking.hpp"
 #include "cluster/redis_reply.hpp"
+#include "cluster/redis_script.hpp"
 
 namespace socketchat {
 
@@ -44,16 +45,33 @@ HistoryRecord record_of(const std::string& scope, const RedisReply& entry) {
   return record;
 }
 
+// A cluster's message: stored in its scope's stream, kept in the feed's backlog (trimmed
+// to about ARGV[6] entries) and published with its place there, atomically.
+// KEYS: the scope's stream, the set of scopes, the backlog. ARGV: ms, from, text, scope,
+// the event (ClusterEvent::encode), the backlog's length.
+const detail::RedisScript& store_and_publish() {
+  static const detail::RedisScript script(R"lua(
+redis.call('XADD', KEYS[1], '*', 'ms', ARGV[1], 'from', ARGV[2], 'text', ARGV[3])
+redis.call('SADD', KEYS[2], ARGV[4])
+local at = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'e', ARGV[5])
+redis.call('PUBLISH', 'sc:feed', 'S\t' .. at .. '\t' .. ARGV[5])
+return at
+)lua");
+  return script;
+}
+
 }  // namespace
 
 struct RedisHistoryStore::Impl : detail::RedisBlocking {
   using RedisBlocking::RedisBlocking;
   std::string node;  // a cluster's node: publish each record as sent by it
+  std::string backlog;
 };
 
-void detail::publish_history_as(RedisHistoryStore& store, std::string node) {
+void detail::publish_history_as(RedisHistoryStore& store, std::string node, std::size_t backlog) {
   std::lock_guard lock(store.impl_->mutex);
   store.impl_->node = std::move(node);
+  store.impl_->backlog = std::to_string(backlog);
 }
 
 RedisHistoryStore::RedisHistoryStore(RedisOptions options)
@@ -64,26 +82,38 @@ RedisHistoryStore::~RedisHistoryStore() = default;
 void RedisHistoryStore::append(std::span<const HistoryRecord> records) {
   if (records.empty()) return;
   std::lock_guard lock(impl_->mutex);
-  // One round trip: MULTI, an XADD and SADD per record (and in a cluster its PUBLISH, so
-  // that the other nodes hear of exactly what is stored), EXEC; all of them or none.
+  // One round trip: MULTI, each record, EXEC; all of them or none. A record is an XADD
+  // and SADD, or in a cluster the script that also keeps it in the feed's backlog and
+  // publishes it, so that the other nodes hear of exactly what is stored. The script is
+  // loaded first in the same round trip: a Redis restarted meanwhile knows it again.
+  const bool cluster = !impl_->node.empty();
+  const auto& script = store_and_publish();
+  std::size_t replies = 0;
+  if (cluster) {
+    impl_->queue({"SCRIPT", "LOAD", script.text()});
+    ++replies;
+  }
   impl_->queue({"MULTI"});
-  std::size_t queued = 0;
+  ++replies;
   for (const auto& record : records) {
     const std::string key = stream_key(record.scope), ms = std::to_string(record.unix_ms);
-    impl_->queue({"XADD", key, "*", "ms", ms, "from", record.from, "text", record.text});
-    impl_->queue({"SADD", scopes_key, record.scope});
-    queued += 2;
-    if (impl_->node.empty()) continue;
     std::string recipient;
-    if (auto event = detail::ClusterEvent::of_message(impl_->node, record, recipient)) {
-      impl_->queue({"PUBLISH", "sc:feed", event->encode()});
-      ++queued;
+    auto event =
+        cluster ? detail::ClusterEvent::of_message(impl_->node, record, recipient) : std::nullopt;
+    if (event) {
+      impl_->queue({"EVALSHA", script.sha1(), "3", key, scopes_key, detail::feed_backlog_key, ms,
+                    record.from, record.text, record.scope, event->encode(), impl_->backlog});
+      ++replies;
+    } else {
+      impl_->queue({"XADD", key, "*", "ms", ms, "from", record.from, "text", record.text});
+      impl_->queue({"SADD", scopes_key, record.scope});
+      replies += 2;
     }
   }
   impl_->queue({"EXEC"});
   bool failed = false;
   std::string why;
-  for (std::size_t i = 0; i < queued + 1; ++i) {  // +OK, then QUEUED each
+  for (std::size_t i = 0; i < replies; ++i) {  // the script's SHA-1, +OK, then QUEUED each
     RedisReply reply = impl_->next_reply();
     if (reply.failed() && !failed) {
       failed = true;

@@ -29,6 +29,7 @@ class RedisScript {
   bool run(RedisConnection& connection, std::span<const std::string_view> keys,
            std::span<const std::string_view> arguments, RedisConnection::ReplyHandler reply) const;
 
+  const std::string& text() const noexcept { return text_; }
   const std::string& sha1() const noexcept { return sha1_; }
 
  private:

@@ -94,7 +94,7 @@ void Core::use_cluster_history(const ServerOptions& given) {
     throw config_error(
         "cluster: history_store must be a RedisHistoryStore of the cluster's Redis, or none");
   }
-  publish_history_as(*redis, cluster_->node());
+  publish_history_as(*redis, cluster_->node(), given.cluster_backlog);
 }
 
 void Core::prune_history() {

@@ -108,6 +108,10 @@ std::string cluster_lease(const O& o, std::string_view) {
               "cluster_lease must be at least 0.3 s");
 }
 
+std::string cluster_backlog(const O& o, std::string_view) {
+  return when(o.cluster_backlog == 0, "cluster_backlog must be at least 1");
+}
+
 std::string memory_bytes(const O& o, std::string_view) {
   return when(o.history_memory_bytes < (64u << 10), "history_memory_bytes must be at least 64 KiB");
 }
@@ -231,6 +235,7 @@ constexpr OptionDescriptor table[] = {
     option<&O::cluster>("cluster", restart, cluster_url),
     option<&O::cluster_password>("cluster_password", restart),
     option<&O::cluster_lease>("cluster_lease", restart, cluster_lease),
+    option<&O::cluster_backlog>("cluster_backlog", restart, cluster_backlog),
 };
 
 static_assert(std::size(table) == member_count<ServerOptions>(),

@@ -164,6 +164,93 @@ class RedisServer:
             self.directory = None
 
 
+class Relay:
+    """A TCP relay from a loopback port of its own to Redis's, standing for the network
+    between one node and Redis: `url` is what that node's --cluster takes. cut() ends every
+    connection through it and refuses new ones (each accepted and closed at once) until
+    mend(); stop() ends it. Its threads end with the sockets they serve."""
+
+    def __init__(self, port):
+        self.target = port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self._lock = threading.Lock()
+        self._sockets = []  # both ends of every connection through it
+        self._cut = False
+        self._stopped = False
+        self._threads = [threading.Thread(target=self._accept, daemon=True)]
+        self._threads[0].start()
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}"
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # stopped
+            with self._lock:
+                refused = self._cut or self._stopped
+            if refused:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target), timeout=TIMEOUT)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._sockets += [client, upstream]
+                for source, sink in ((client, upstream), (upstream, client)):
+                    pump = threading.Thread(target=self._pump, args=(source, sink), daemon=True)
+                    self._threads.append(pump)
+                    pump.start()
+
+    @staticmethod
+    def _pump(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        for end in (source, sink):  # one direction ended: the connection ends
+            try:
+                end.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        """Ends every connection through the relay, and refuses new ones until mend()."""
+        with self._lock:
+            self._cut = True
+            ends, self._sockets = self._sockets, []
+        for end in ends:
+            try:
+                end.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            end.close()
+
+    def mend(self):
+        with self._lock:
+            self._cut = False
+
+    def stop(self):
+        with self._lock:
+            self._stopped = True
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
+        except OSError:
+            pass
+        self.listener.close()
+        self.cut()
+        for thread in self._threads:
+            thread.join(TIMEOUT)
+
+
 def listen_urls(listen):
     """--listen arguments for the schemes given (tcp, irc, ws), each on a free loopback port."""
     urls = []
@@ -173,8 +260,9 @@ def listen_urls(listen):
 
 
 def start_node(redis, data_dir, *args, listen=("tcp",), lease=None):
-    """One socketchatd joined to `redis`'s world (--cluster), or a node of its own when
-    `redis` is None (then with in-memory history). Its data directory is `data_dir`.
+    """One socketchatd joined to `redis`'s world (--cluster `redis.url`: a RedisServer's, or
+    a Relay's to it), or a node of its own when `redis` is None (then with in-memory
+    history). Its data directory is `data_dir`.
     A node that does not start fails the test with the daemon's own words."""
     cluster = []
     if redis is not None:

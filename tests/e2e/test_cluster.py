@@ -27,7 +27,7 @@ import time
 import redis as redis_client
 
 import daemon as e2e
-from cluster import ClusterTestCase, RedisServer, start_node
+from cluster import ClusterTestCase, RedisServer, Relay, start_node
 from daemon import TIMEOUT
 from test_irc import Irc, numeric, pong, source
 from test_websocket import WsClient
@@ -36,6 +36,7 @@ LEASE = 1.0  # --cluster-lease for the SIGKILL test: a dead node's users go with
 POLL = 0.1  # seconds between two questions while a list settles (10/s: under --rate 20)
 RACE_ROUNDS = 40  # concurrent LOGINs of one fresh name on two nodes
 ORDERED = 200  # messages from one sender whose order is checked
+MISSED = 100  # room messages sent while a node is cut off from Redis
 
 
 def line_within(client, seconds):
@@ -508,6 +509,43 @@ class RedisRestartTest(ClusterTest):
         self.assertEqual(self.user(two).ask("LOGIN Alice"), "ERR username-taken")
         self.assertListed(bob, "WHO", ["USER alice", "USER bob"])
         self.assertListed(alice, "WHO room", ["USER alice", "USER bob"])
+
+
+class BacklogTest(ClusterTest):
+    def test_a_node_cut_off_from_redis_delivers_what_was_sent_meanwhile_once_back(self):
+        # Node one reaches Redis through a relay the test cuts; node two directly.
+        relay = Relay(self.redis.port)
+        self.addCleanup(relay.stop)
+        one = self.keep_daemon(start_node(relay, os.path.join(self.tmp, "one"), "--rate", "0",
+                                          lease=30))
+        (two,) = self.nodes(1, "--rate", "0", lease=30)
+        alice, bob = self.user(one, "alice"), self.user(two, "bob")
+        for user in (alice, bob):
+            self.assertEqual(user.ask("JOIN room"), "OK")
+        self.assertEqual(alice.line(), "INFO bob joined room")
+        bob.send("SAY room before")
+        self.assertEqual(alice.line(), "SAY room bob before")
+
+        relay.cut()  # node one's connections to Redis end: it hears nothing from now on
+        for i in range(MISSED):
+            bob.send(f"SAY room missed {i}")
+        bob.send("MSG to everyone meanwhile")
+        bob.send("DM alice meanwhile")
+        self.assertEqual(bob.ask("PING stored"), "PONG stored")  # all stored: acknowledged
+        self.assertEqual(alice.ask("PING away"), "PONG away")  # nothing reached alice
+        relay.mend()
+
+        # Once back, node one delivers what it missed, in order, then what comes after.
+        deadline = time.monotonic() + 20  # its reconnection's backoff is at most 5 s
+        for i in range(MISSED):
+            self.assertEqual(line_within(alice, deadline - time.monotonic()),
+                             f"SAY room bob missed {i}")
+        self.assertEqual(alice.line(), "MSG bob to everyone meanwhile")
+        self.assertEqual(alice.line(), "DM bob meanwhile")
+        bob.send("SAY room after")
+        self.assertEqual(line_within(alice, deadline - time.monotonic()), "SAY room bob after")
+        self.assertAlive(alice)  # each once: nothing delivered twice
+        self.assertAlive(bob)
 
 
 class HarnessTest(ClusterTestCase):

@@ -31,7 +31,7 @@ SETTINGS = [
     "--login-failure-window", "--login-throttle-entries",
     "--session-token-lifetime", "--jwt-algorithm", "--jwt-secret-file", "--jwt-public-key-file",
     "--jwt-audience", "--jwt-issuer", "--max-bans", "--cluster", "--cluster-password-file",
-    "--cluster-lease",
+    "--cluster-lease", "--cluster-backlog",
 ]
 FLAGS = SETTINGS + ["--config", "--check-config", "--help", "--version"]
 SAMPLE_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)),
