@@ -33,6 +33,11 @@
 #   TOKEN_LOGINS          token logins, and accounts of the token run (default 10000;
 #                         0 skips the token run)
 #   TOKEN_CONCURRENCY     token logins at once (default 1000, within the listen backlog)
+#   SERVER_CPUS           pin socketchatd to these CPUs (taskset -c list, e.g. 0);
+#                         default: not pinned
+#   LOADGEN_CPUS          pin the load generator likewise (e.g. 1); with both set, the
+#                         load generator cannot take the server's core, as it could not
+#                         from another machine
 #   KEEP_WORK=1           keep the working directory (server logs, RESULT lines)
 set -euo pipefail
 
@@ -49,6 +54,9 @@ token_logins=${TOKEN_LOGINS:-10000}
 token_concurrency=${TOKEN_CONCURRENCY:-1000}
 python=/usr/bin/python3
 [[ -x $python ]] || python=python3
+server_pin=() loadgen_pin=()
+[[ -n ${SERVER_CPUS:-} ]] && server_pin=(taskset -c "$SERVER_CPUS")
+[[ -n ${LOADGEN_CPUS:-} ]] && loadgen_pin=(taskset -c "$LOADGEN_CPUS")
 
 for binary in "$daemon" "$loadgen"; do
   [[ -x $binary ]] || { echo "logins.sh: $binary is not built" >&2; exit 2; }
@@ -66,7 +74,7 @@ start_server() {
   local name=$1
   shift
   local log=$work/$name.log
-  "$daemon" --listen tcp://127.0.0.1:0 --data-dir "$work/$name-data" --history memory \
+  "${server_pin[@]}" "$daemon" --listen tcp://127.0.0.1:0 --data-dir "$work/$name-data" --history memory \
     --rate 0 --idle-timeout 0 --login-timeout 0 --max-connections 0 "$@" 2> "$log" &
   server_pid=$!
   port=$(listened_port "$log" "$server_pid" "$name") || exit 2
@@ -77,7 +85,7 @@ run_loadgen() {
   local name=$1
   shift
   echo "\$ socketchat_loadgen $*"
-  "$loadgen" "$@" | tee "$work/$name.out"
+  "${loadgen_pin[@]}" "$loadgen" "$@" | tee "$work/$name.out"
 }
 
 if ((password_logins > 0)); then
@@ -100,7 +108,7 @@ if ((token_logins > 0)); then
   stop_server
 fi
 
-echo "== summary ($(nproc) cores, shared by the server and the load generator)"
+echo "== summary ($(nproc) cores; server on CPUs ${SERVER_CPUS:-any}, load generator on ${LOADGEN_CPUS:-any})"
 "$python" - "$work" << 'EOF'
 import json, pathlib, sys
 
