@@ -1192,6 +1192,8 @@ TEST_CASE("broadcasts, byte for byte, the same for every IRC connection") {
         ":bob!bob@socketchat QUIT :Quit\r\n:carol!carol@socketchat QUIT :Quit\r\n"
         ":dave!dave@socketchat QUIT :Quit\r\n");
   CHECK(broadcast({.notice = Notice::inactivity}) == "ERROR :Closing Link: (Ping timeout)\r\n");
+  CHECK(broadcast({.notice = Notice::banned}) == "ERROR :Closing Link: (Banned)\r\n");
+  CHECK(broadcast({.notice = Notice::name_taken}) == "ERROR :Closing Link: (Nick collision)\r\n");
   CHECK(broadcast({.notice = Notice::shutting_down}) ==
         "ERROR :Closing Link: (Server shutting down)\r\n");
   CHECK(broadcast(refusal(ReplyError::server_full)) == "ERROR :Closing Link: (Server full)\r\n");

@@ -262,6 +262,8 @@ TEST_CASE("encoding: every notice, byte for byte") {
         "INFO Naman disconnected\n");
   CHECK(encode({.notice = Notice::inactivity}) == "INFO disconnected due to inactivity\n");
   CHECK(encode({.notice = Notice::shutting_down}) == "INFO server shutting down\n");
+  CHECK(encode({.notice = Notice::banned}) == "INFO banned\n");
+  CHECK(encode({.notice = Notice::name_taken}) == "INFO name-taken\n");
   std::string help = encode({.notice = Notice::help});
   CHECK(help.rfind("HELP LOGIN <username>", 0) == 0);
   CHECK(help.size() > 4);

@@ -574,6 +574,10 @@
       notice(ui.feed, 'An operator has banned you from this server.', 'error');
       return;
     }
+    if (rest === 'name-taken') {
+      notice(ui.feed, 'While this server was cut off from the others, your name was given to someone else.', 'error');
+      return;
+    }
     const words = rest.split(' ');
     if (words.length === 2 && words[1] === 'disconnected') {
       removeUser(words[0]);

@@ -296,6 +296,8 @@ Payload JsonProtocol::encode(const ServerMessage& m) const {
           {{"type", "kick"}, {"room", m.room}, {"user", m.user}, {"by", m.by}, {"reason", m.text}});
     case Notice::banned:
       return payload_of({{"type", "banned"}});
+    case Notice::name_taken:
+      return payload_of({{"type", "name-taken"}});
     case Notice::error:
       return payload_of({{"type", "error"}, {"code", socketchat::code_of(m.error)}});
     case Notice::message:

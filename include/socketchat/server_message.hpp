@@ -35,6 +35,8 @@ enum class Notice {
   token,              // a session token for the asker's account: text (a secret)
   kicked,             // user was kicked from room by `by`; text: the reason, maybe empty
   banned,             // to a user banned server-wide, before its connection is closed
+  name_taken,         // to a user whose name another server of its cluster gave away
+                      // while this one was cut off, before its connection is closed
 };
 
 struct RoomSummary {

@@ -124,8 +124,10 @@ void ClusterLink::restore(Ready ready) {
       return ready("cannot restore the node's users: " +
                    (taken.text.empty() ? std::string("Redis did not answer") : taken.text));
     }
+    // A name is one user's: whoever another node gave it to meanwhile keeps it.
     for (const auto& name : taken.elements) {
       report("cluster-name-taken", "another node took " + name.text + " while Redis was away");
+      hub_->exclusively([&] { hub_->expel_locked(name.text, Notice::name_taken); });
     }
     subscribed(std::move(ready));
   });

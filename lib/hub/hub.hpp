@@ -106,6 +106,10 @@ class Hub {
   // held exclusively.
   void kicked_elsewhere_locked(std::string_view by, bool by_operator, std::string_view name,
                                std::string_view room_key, std::string_view reason);
+  // Ends the connection of this server's user `name`, if here, with `why` as its last
+  // words (Notice::banned, Notice::name_taken), as after QUIT; under the lock held
+  // exclusively.
+  void expel_locked(std::string_view name, Notice why);
   // Every ban and mute there is, as another store keeps them ("<scope>\n<user key>"
   // each), in place of those kept here; under the lock held exclusively.
   void replace_moderation_locked(std::vector<std::string> bans, std::vector<std::string> mutes);

@@ -149,8 +149,13 @@ void Hub::enforce_ban_locked(std::string_view by, std::string_view scope, std::s
     if (directory_->is_member(*target, room_key)) kick_locked(by, *target, room_key, "banned");
     return;
   }
-  // Out of the server: its last words, then its connection ends as after QUIT.
-  target->expel(target->encoder().encode({.notice = Notice::banned}));
+  expel_locked(name, Notice::banned);
+}
+
+void Hub::expel_locked(std::string_view name, Notice why) {
+  // Its last words, then its connection ends as after QUIT.
+  if (Peer* target = directory_->find_peer(name))
+    target->expel(target->encoder().encode({.notice = why}));
 }
 
 void Hub::kicked_elsewhere_locked(std::string_view by, bool by_operator, std::string_view name,

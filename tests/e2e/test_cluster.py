@@ -511,7 +511,9 @@ class RedisRestartTest(ClusterTest):
         self.assertListed(alice, "WHO room", ["USER alice", "USER bob"])
 
 
-class BacklogTest(ClusterTest):
+class CutOffTest(ClusterTest):
+    """A node cut off from Redis (through a Relay) while the others go on."""
+
     def test_a_node_cut_off_from_redis_delivers_what_was_sent_meanwhile_once_back(self):
         # Node one reaches Redis through a relay the test cuts; node two directly.
         relay = Relay(self.redis.port)
@@ -546,6 +548,32 @@ class BacklogTest(ClusterTest):
         self.assertEqual(line_within(alice, deadline - time.monotonic()), "SAY room bob after")
         self.assertAlive(alice)  # each once: nothing delivered twice
         self.assertAlive(bob)
+
+
+    def test_a_name_given_away_while_its_node_was_cut_off_is_taken_from_its_old_holder(self):
+        relay = Relay(self.redis.port)
+        self.addCleanup(relay.stop)
+        one = self.keep_daemon(start_node(relay, os.path.join(self.tmp, "one"), lease=LEASE))
+        (two,) = self.nodes(1, lease=LEASE)
+        old_alice, carol, bob = self.user(one, "alice"), self.user(one, "carol"), self.user(two, "bob")
+        self.everyone([bob, carol], ["alice", "bob", "carol"])
+
+        relay.cut()  # node one's lease runs out: node two frees its names and says so
+        departures = {line_within(bob, LEASE + 5) for _ in range(2)}
+        self.assertEqual(departures, {"INFO alice disconnected", "INFO carol disconnected"})
+        new_alice = self.user(two, "Alice")  # free in the cluster: someone else takes it
+        relay.mend()
+
+        # Back, node one finds alice given away: its own alice goes, carol stays.
+        self.assertEqual(line_within(old_alice, 20), "INFO name-taken")
+        self.assertIsNone(old_alice.line())
+        self.assertEqual(line_within(carol, 20), "INFO alice disconnected")
+        for user in (bob, carol):
+            self.assertListed(user, "WHO", ["USER Alice", "USER bob", "USER carol"])
+        carol.send("DM alice who are you")
+        self.assertEqual(new_alice.line(), "DM carol who are you")
+        for user in (new_alice, bob, carol):
+            self.assertAlive(user)
 
 
 class HarnessTest(ClusterTestCase):

@@ -104,6 +104,9 @@ Payload IrcProtocol::encode(const ServerMessage& m) const {
     case Notice::banned:
       fmt::format_to(it, "ERROR :Closing Link: (Banned)\r\n");
       break;
+    case Notice::name_taken:  // what IRC networks say when two servers had one nick
+      fmt::format_to(it, "ERROR :Closing Link: (Nick collision)\r\n");
+      break;
     case Notice::inactivity:
       fmt::format_to(it, "ERROR :Closing Link: (Ping timeout)\r\n");
       break;

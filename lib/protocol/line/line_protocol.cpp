@@ -311,6 +311,9 @@ Payload LineProtocol::encode(const ServerMessage& m) const {
     case Notice::banned:
       out.append(std::string_view("INFO banned\n"));
       break;
+    case Notice::name_taken:
+      out.append(std::string_view("INFO name-taken\n"));
+      break;
     case Notice::history:
       append_history(out, m);
       break;
