@@ -59,6 +59,7 @@ class RecordedChanges final : public ClusterChanges, public ClusterPublisher {
                    " " + std::string(room_key));
   }
   const std::string& node() const noexcept override { return id; }
+  bool publishing() const noexcept override { return true; }
   void publish(std::string channel, std::string payload) override {
     said.push_back("publish " + channel + " " + payload);
   }

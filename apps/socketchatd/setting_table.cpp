@@ -446,7 +446,8 @@ std::vector<Setting> make_table() {
       {.key = "cluster-backlog",
        .unit = "MESSAGES",
        .help = "With --cluster: the last this many messages are kept in Redis, so that a "
-               "node whose connection to Redis broke delivers what was sent meanwhile",
+               "node whose connection to Redis broke delivers what was sent meanwhile (with "
+               "--history off: how many may wait for Redis before more are refused)",
        .reload = Reload::restart,
        .feeds = {"cluster_backlog"},
        .example = "1000000",

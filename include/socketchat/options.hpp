@@ -154,7 +154,9 @@ struct ServerOptions {
   // The feed's backlog in Redis: the last this many messages stored, kept so that a node
   // whose connection to Redis broke delivers to its users what was sent meanwhile. About
   // the size of a message each, in Redis's memory; a node away for longer than it takes
-  // the cluster to send this many misses the oldest (they stay in HISTORY).
+  // the cluster to send this many misses the oldest (they stay in HISTORY). With history
+  // off (nothing stored), also how many messages may wait for Redis to take them: past
+  // it, or while Redis cannot be reached, messages are refused (storage-failed).
   std::size_t cluster_backlog = 100000;
 
   // Adds a listener, e.g. options.listen("tcp://127.0.0.1:0").

@@ -14,6 +14,9 @@ class ClusterPublisher {
   virtual ~ClusterPublisher() = default;
   virtual const std::string& node() const noexcept = 0;
   virtual void publish(std::string channel, std::string payload) = 0;
+  // Whether what is published now reaches Redis: connected, and not too much waiting.
+  // Any thread.
+  virtual bool publishing() const noexcept = 0;
 };
 
 // The Delivery of a cluster's node. With history, a message reaches every node, this
@@ -37,6 +40,9 @@ class ClusterDelivery final : public Delivery {
   std::string_view to_room(std::string_view room_key, ServerMessage message,
                            const Peer* except) override;
   std::string_view to_user(std::string_view name, const ServerMessage& message) override;
+  // With history, Redis takes a message with its record (or refuses both); without,
+  // only while it can be published.
+  bool accepting() const noexcept override { return history_publishes_ || publisher_.publishing(); }
 
   // For what other nodes send: to this node's users only.
   Delivery& local() noexcept { return local_; }

@@ -40,8 +40,13 @@ RedisAddress address_of(const RedisOptions& redis) {
 
 }  // namespace
 
-ClusterLink::ClusterLink(RedisOptions redis, std::chrono::milliseconds lease)
-    : redis_(std::move(redis)), lease_(lease), node_(new_node_id()), claims_(claim_patience) {
+ClusterLink::ClusterLink(RedisOptions redis, std::chrono::milliseconds lease,
+                         std::size_t max_publishing)
+    : redis_(std::move(redis)),
+      lease_(lease),
+      node_(new_node_id()),
+      claims_(claim_patience),
+      max_publishing_(max_publishing) {
   address_of(redis_);  // a bad URL fails here, at construction
 }
 
@@ -169,7 +174,7 @@ void ClusterLink::subscribe(Ready ready) {
 
 void ClusterLink::lose(const std::string& why) {
   if (!up_) return;  // already trying again
-  up_ = false;
+  set_up(false);
   loaded_ = false;
   early_.clear();
   report("cluster-lost", why + "; trying again");
@@ -294,7 +299,7 @@ void ClusterLink::catch_up(Ready ready, bool first) {
         }
         if (entries.elements.size() == page) return catch_up(std::move(ready), false);
         loaded_ = true;
-        up_ = true;
+        set_up(true);
         for (const auto& payload : std::exchange(early_, {})) apply(payload);
         ready("");
       });
@@ -454,7 +459,7 @@ void ClusterLink::close() {
 }
 
 void ClusterLink::close_connections() {
-  up_ = false;
+  set_up(false);
   presence_.reset();
   if (subscriber_) subscriber_->close();
   if (commands_) commands_->close();
@@ -478,9 +483,29 @@ void ClusterLink::claim(std::uint64_t connection, std::string name, Claimed clai
   });
 }
 
+void ClusterLink::set_up(bool up) {
+  up_ = up;
+  linked_.store(up, std::memory_order_relaxed);
+}
+
+bool ClusterLink::publishing() const noexcept {
+  return linked_.load(std::memory_order_relaxed) &&
+         publishing_.load(std::memory_order_relaxed) < max_publishing_;
+}
+
 void ClusterLink::publish(std::string channel, std::string payload) {
+  // Counted from here to Redis's answer: what waits for a stalled Redis is bounded
+  // (publishing() says no past max_publishing_, and the Hub refuses the message).
+  publishing_.fetch_add(1, std::memory_order_relaxed);
   on_strand([this, channel = std::move(channel), payload = std::move(payload)] {
-    if (up_) commands_->command({"PUBLISH", channel, payload}, [](RedisReply) {});
+    // Accepted the moment the link was lost: the only message that can be lost, said so.
+    auto answered = [this](RedisReply reply) {
+      publishing_.fetch_sub(1, std::memory_order_relaxed);
+      if (reply.kind == RedisReply::Kind::lost && !stopping_) {
+        report("cluster-publish-lost", "a message accepted as Redis was lost was not published");
+      }
+    };
+    if (!up_ || !commands_->command({"PUBLISH", channel, payload}, answered)) answered({});
   });
 }
 

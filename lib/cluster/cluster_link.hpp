@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -38,7 +39,9 @@ class ClusterLink final : public ClusterChanges, public ClusterPublisher {
   // Tells the operator (an error event): `detail` names what happened.
   using Reporter = std::function<void(std::string_view detail, const std::string& text)>;
 
-  ClusterLink(RedisOptions redis, std::chrono::milliseconds lease);
+  // `max_publishing`: with history off, messages that may wait for Redis to publish them
+  // (past it, publishing() says no).
+  ClusterLink(RedisOptions redis, std::chrono::milliseconds lease, std::size_t max_publishing);
   ~ClusterLink() override;
 
   ClusterClaims& claims() noexcept { return claims_; }
@@ -66,6 +69,7 @@ class ClusterLink final : public ClusterChanges, public ClusterPublisher {
   // ClusterPublisher
   const std::string& node() const noexcept override { return node_; }
   void publish(std::string channel, std::string payload) override;
+  bool publishing() const noexcept override;
 
   // ClusterChanges
   void claimed(const std::string& name) override;
@@ -97,6 +101,7 @@ class ClusterLink final : public ClusterChanges, public ClusterPublisher {
   void retry();
   void watch();
   void close_connections();
+  void set_up(bool up);
   void heard(std::string_view payload);
   void apply(std::string_view payload);
   void apply_stored(FeedId id, std::string_view event);  // once per id, in order
@@ -118,8 +123,11 @@ class ClusterLink final : public ClusterChanges, public ClusterPublisher {
   std::unique_ptr<RedisConnection> subscriber_;
   std::unique_ptr<ClusterPresence> presence_;
   std::unique_ptr<Timer> sweep_timer_, retry_timer_, watchdog_;
-  std::uint64_t attempt_ = 0;  // which connections the handlers belong to
-  bool up_ = false;            // joined: connected, restored, subscribed, loaded
+  std::uint64_t attempt_ = 0;        // which connections the handlers belong to
+  bool up_ = false;                  // joined: connected, restored, subscribed, loaded
+  std::atomic<bool> linked_{false};  // up_, for other threads
+  const std::size_t max_publishing_;
+  std::atomic<std::size_t> publishing_{0};  // published, not yet answered
   bool loaded_ = false;
   bool stopping_ = false;
   std::chrono::milliseconds backoff_{100};

@@ -31,6 +31,10 @@ class Delivery {
   // connection (IRC addresses a direct message to the recipient's nick). Returns the
   // name as its user spelled it, empty if nobody has it.
   virtual std::string_view to_user(std::string_view name, const ServerMessage& message) = 0;
+
+  // Whether a message that is not stored can be taken to everyone it is for now. When
+  // not, the Hub refuses it (ERR storage-failed) rather than lose it. Any thread.
+  virtual bool accepting() const noexcept { return true; }
 };
 
 }  // namespace socketchat::detail

@@ -234,6 +234,9 @@ class Hub {
   After message(Peer& from, std::string_view text);
   After direct_message(Peer& from, std::string_view to, std::string_view text);
   After say(Peer& from, std::string_view room, std::string_view text);
+  // Without history: whether a message may go out now; if not, `from` is told
+  // storage-failed.
+  bool may_deliver_unstored(Peer& from);
   void route_message(Peer& from, std::string_view text);
   void route_direct(Peer& from, std::string_view to, std::string_view text);
   void route_room(Peer& from, std::string_view room_key, std::string_view text);

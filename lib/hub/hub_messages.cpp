@@ -35,7 +35,7 @@ Hub::After Hub::message(Peer& from, std::string_view text) {
   std::string rewritten;
   if (!moderate(from, {}, text, rewritten)) return After::stay;
   if (!history_.enabled()) {
-    route_message(from, text);
+    if (may_deliver_unstored(from)) route_message(from, text);
     return After::stay;
   }
   return keep_then_deliver(from, "*", text, [this](Peer& sender, std::string_view kept) {
@@ -58,7 +58,7 @@ Hub::After Hub::direct_message(Peer& from, std::string_view to, std::string_view
   std::string rewritten;
   if (!moderate(from, target, text, rewritten)) return After::stay;
   if (!history_.enabled()) {
-    route_direct(from, target, text);
+    if (may_deliver_unstored(from)) route_direct(from, target, text);
     return After::stay;
   }
   std::string scope = dm_scope(from.name(), target);
@@ -78,7 +78,7 @@ Hub::After Hub::say(Peer& from, std::string_view room, std::string_view text) {
   std::string rewritten;
   if (!moderate(from, {}, text, rewritten)) return After::stay;
   if (!history_.enabled()) {
-    route_room(from, room_key, text);
+    if (may_deliver_unstored(from)) route_room(from, room_key, text);
     return After::stay;
   }
   std::string scope = room_scope(room_key);
@@ -87,6 +87,13 @@ Hub::After Hub::say(Peer& from, std::string_view room, std::string_view text) {
       [this, room_key = std::move(room_key)](Peer& sender, std::string_view kept) {
         route_room(sender, room_key, kept);
       });
+}
+
+bool Hub::may_deliver_unstored(Peer& from) {
+  // Nothing stored, so nothing to deliver later: what cannot go out now is refused.
+  if (delivery_->accepting()) return true;
+  reply_error(from, ReplyError::storage_failed);
+  return false;
 }
 
 void Hub::route_message(Peer& from, std::string_view text) {

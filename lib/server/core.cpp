@@ -35,7 +35,7 @@ std::unique_ptr<ClusterLink> cluster_of(const ServerOptions& options) {
   if (options.cluster.empty()) return nullptr;
   return std::make_unique<ClusterLink>(
       RedisOptions{.url = options.cluster, .password = options.cluster_password},
-      options.cluster_lease);
+      options.cluster_lease, options.cluster_backlog);
 }
 
 }  // namespace

@@ -576,6 +576,35 @@ class CutOffTest(ClusterTest):
             self.assertAlive(user)
 
 
+    def test_with_history_off_a_node_cut_off_refuses_messages_and_takes_them_again_once_back(self):
+        relay = Relay(self.redis.port)
+        self.addCleanup(relay.stop)
+        one = self.keep_daemon(start_node(relay, os.path.join(self.tmp, "one"), "--history", "off",
+                                          lease=30))
+        (two,) = self.nodes(1, "--history", "off", lease=30)
+        alice, bob = self.user(one, "alice"), self.user(two, "bob")
+        self.everyone([alice, bob], ["alice", "bob"])
+        alice.send("MSG hello")
+        self.assertEqual(bob.line(), "MSG alice hello")
+
+        one.forget_log()
+        relay.cut()
+        one.wait_for_log("cluster-lost")
+        # Nothing is stored: what node one cannot pass on is refused, not dropped.
+        self.assertEqual(alice.ask("MSG while cut off"), "ERR storage-failed")
+        self.assertEqual(alice.ask("DM bob psst"), "ERR storage-failed")
+        self.assertEqual(alice.ask("JOIN room"), "ERR storage-failed")
+        relay.mend()
+        one.wait_for_log("cluster-restored", timeout=20)  # its backoff is at most 5 s
+
+        alice.send("MSG back")
+        self.assertEqual(bob.line(), "MSG alice back")  # the very next line: nothing refused came
+        alice.send("DM bob psst")
+        self.assertEqual(bob.line(), "DM alice psst")
+        for user in (alice, bob):
+            self.assertAlive(user)
+
+
 class HarnessTest(ClusterTestCase):
     """The harness itself (cluster.py), which works whether or not the daemon has --cluster."""
 
