@@ -12,6 +12,7 @@
 #include <socketchat/error.hpp>
 #include <socketchat/redis_history_store.hpp>
 
+#include "cluster/redis_blocking.hpp"
 #include "support/redis_server.hpp"
 
 using namespace socketchat;
@@ -143,4 +144,46 @@ TEST_CASE("a password Redis asks for; a wrong one refused without being shown") 
       {.url = "redis+unix://" + redis.unix_path(), .password = "the-redis-password"});
   store.append(std::vector{record("*", 1, "ann", "in")});
   CHECK(texts(store.latest("*", 1)) == std::vector<std::string>{"in"});
+}
+
+TEST_CASE("a cluster's node stores each record, keeps it in the feed's backlog, publishes it") {
+  RedisServer redis;
+  RedisHistoryStore store(options_for(redis));
+  detail::publish_history_as(store, "n1", 1000);
+  detail::RedisBlocking listener(options_for(redis), "the test's subscriber");
+  REQUIRE(listener.run({"SUBSCRIBE", "sc:feed"}).elements.size() == 3);
+  detail::RedisBlocking reader(options_for(redis), "the test's reader");
+
+  auto check_batch = [&](const std::vector<HistoryRecord>& batch,
+                         const std::vector<std::string>& events) {
+    const auto before = reader.run({"XLEN", "sc:feed:log"}).integer;
+    store.append(batch);
+    // Each in the backlog, as its event; published as "S", its backlog id, its event.
+    auto backlog = reader.run({"XRANGE", "sc:feed:log", "-", "+"});
+    REQUIRE(backlog.elements.size() == static_cast<std::size_t>(before) + events.size());
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const auto& entry = backlog.elements[static_cast<std::size_t>(before) + i];
+      const std::string& id = entry.elements[0].text;
+      CHECK(entry.elements[1].elements.size() == 2);
+      CHECK(entry.elements[1].elements[0].text == "e");
+      CHECK(entry.elements[1].elements[1].text == events[i]);
+      auto message = listener.next_reply();  // ["message", channel, payload]
+      REQUIRE(message.elements.size() == 3);
+      CHECK(message.elements[1].text == "sc:feed");
+      CHECK(message.elements[2].text == "S\t" + id + "\t" + events[i]);
+    }
+  };
+  check_batch({record("#ops", 10, "ann", "one"), record("@ann|bob", 11, "Ann", "psst"),
+               record("*", 12, "bob", "to all\tof you")},
+              {"R\tn1\tann\tops\tone", "T\tn1\tAnn\tbob\tpsst", "M\tn1\tbob\tto all\tof you"});
+  CHECK(texts(store.latest("#ops", 10)) == std::vector<std::string>{"one"});
+  CHECK(texts(store.latest("@ann|bob", 10)) == std::vector<std::string>{"psst"});
+  CHECK(texts(store.latest("*", 10)) == std::vector<std::string>{"to all\tof you"});
+
+  // A Redis restarted from its file has forgotten the script: the next batch loads it.
+  redis.kill();
+  redis.restart();
+  listener.run({"SUBSCRIBE", "sc:feed"});  // a new connection: the old one ended
+  check_batch({record("#ops", 13, "ann", "after")}, {"R\tn1\tann\tops\tafter"});
+  CHECK(texts(store.latest("#ops", 10)) == std::vector<std::string>{"one", "after"});
 }

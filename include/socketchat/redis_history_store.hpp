@@ -21,9 +21,10 @@ void publish_history_as(RedisHistoryStore& store, std::string node, std::size_t 
 // History in Redis, one stream per scope (`sc:history:<scope>`; docs/CLUSTER.md): what
 // several servers that share one Redis read and write alike. append() returns once
 // Redis has the records, which with Redis's `appendfsync always` means on its disk. They
-// go in one MULTI/EXEC: a connection lost before it stores none of them (Redis does not
-// undo the others if one fails as it runs, which only a key of another type under the
-// history's names, written by someone else, could make happen).
+// go in one MULTI/EXEC (in a cluster, one script that also publishes them): a connection
+// lost before it stores none of them (Redis does not undo the others if one fails as it
+// runs, which only a key of another type under the history's names, written by someone
+// else, could make happen).
 //
 // The constructor connects, and throws config_error when the URL is malformed or Redis
 // cannot be reached or refuses the password. Later failures throw std::runtime_error
@@ -47,6 +48,8 @@ class RedisHistoryStore final : public HistoryStore {
  private:
   friend void detail::publish_history_as(RedisHistoryStore& store, std::string node,
                                          std::size_t backlog);
+  void append_published(std::span<const HistoryRecord> records);  // with impl_->mutex held
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

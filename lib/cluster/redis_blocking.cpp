@@ -97,8 +97,12 @@ void RedisBlocking::expect_ok(const RedisReply& reply, std::string_view what) {
 }
 
 void RedisBlocking::queue(std::initializer_list<std::string_view> words) {
+  queue(std::span<const std::string_view>(words.begin(), words.size()));
+}
+
+void RedisBlocking::queue(std::span<const std::string_view> words) {
   connect();
-  RedisArgv command(std::span<const std::string_view>(words.begin(), words.size()));
+  RedisArgv command(words);
   if (redisAppendCommandArgv(context_, command.count(), command.argv.data(),
                              command.lengths.data()) != REDIS_OK) {
     fail();

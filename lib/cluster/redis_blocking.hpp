@@ -3,6 +3,7 @@
 #include <chrono>
 #include <initializer_list>
 #include <mutex>
+#include <span>
 #include <string_view>
 
 #include "cluster/redis_address.hpp"
@@ -32,6 +33,7 @@ class RedisBlocking {
   void connect();
   // Queues a command, written with the next next_reply(): several queued, one round trip.
   void queue(std::initializer_list<std::string_view> words);
+  void queue(std::span<const std::string_view> words);
   RedisReply next_reply();
   // queue() and next_reply(): one command, its reply.
   RedisReply run(std::initializer_list<std::string_view> words);

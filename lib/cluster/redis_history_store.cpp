@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <limits>
 #include <mutex>
 #include <stdexcept>
@@ -45,17 +46,25 @@ HistoryRecord record_of(const std::string& scope, const RedisReply& entry) {
   return record;
 }
 
-// A cluster's message: stored in its scope's stream, kept in the feed's backlog (trimmed
-// to about ARGV[6] entries) and published with its place there, atomically.
-// KEYS: the scope's stream, the set of scopes, the backlog. ARGV: ms, from, text, scope,
-// the event (ClusterEvent::encode), the backlog's length.
+// A cluster's messages, each stored in its scope's stream, kept in the feed's backlog
+// (trimmed to about ARGV[1] entries) and published with its place there, all at once:
+// one script for a batch, so that Redis runs it as one command.
+// KEYS: the set of scopes, the backlog, then each record's stream. ARGV: the backlog's
+// length, then for each record: ms, from, text, scope, and its event
+// (ClusterEvent::encode; empty: stored only).
 const detail::RedisScript& store_and_publish() {
   static const detail::RedisScript script(R"lua(
-redis.call('XADD', KEYS[1], '*', 'ms', ARGV[1], 'from', ARGV[2], 'text', ARGV[3])
-redis.call('SADD', KEYS[2], ARGV[4])
-local at = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'e', ARGV[5])
-redis.call('PUBLISH', 'sc:feed', 'S\t' .. at .. '\t' .. ARGV[5])
-return at
+for i = 3, #KEYS do
+  local a = 2 + (i - 3) * 5
+  redis.call('XADD', KEYS[i], '*', 'ms', ARGV[a], 'from', ARGV[a + 1], 'text', ARGV[a + 2])
+  redis.call('SADD', KEYS[1], ARGV[a + 3])
+  local event = ARGV[a + 4]
+  if event ~= '' then
+    local at = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'e', event)
+    redis.call('PUBLISH', 'sc:feed', 'S\t' .. at .. '\t' .. event)
+  end
+end
+return #KEYS - 2
 )lua");
   return script;
 }
@@ -82,38 +91,18 @@ RedisHistoryStore::~RedisHistoryStore() = default;
 void RedisHistoryStore::append(std::span<const HistoryRecord> records) {
   if (records.empty()) return;
   std::lock_guard lock(impl_->mutex);
-  // One round trip: MULTI, each record, EXEC; all of them or none. A record is an XADD
-  // and SADD, or in a cluster the script that also keeps it in the feed's backlog and
-  // publishes it, so that the other nodes hear of exactly what is stored. The script is
-  // loaded first in the same round trip: a Redis restarted meanwhile knows it again.
-  const bool cluster = !impl_->node.empty();
-  const auto& script = store_and_publish();
-  std::size_t replies = 0;
-  if (cluster) {
-    impl_->queue({"SCRIPT", "LOAD", script.text()});
-    ++replies;
-  }
+  if (!impl_->node.empty()) return append_published(records);
+  // One round trip: MULTI, an XADD and SADD per record, EXEC; all of them or none.
   impl_->queue({"MULTI"});
-  ++replies;
   for (const auto& record : records) {
     const std::string key = stream_key(record.scope), ms = std::to_string(record.unix_ms);
-    std::string recipient;
-    auto event =
-        cluster ? detail::ClusterEvent::of_message(impl_->node, record, recipient) : std::nullopt;
-    if (event) {
-      impl_->queue({"EVALSHA", script.sha1(), "3", key, scopes_key, detail::feed_backlog_key, ms,
-                    record.from, record.text, record.scope, event->encode(), impl_->backlog});
-      ++replies;
-    } else {
-      impl_->queue({"XADD", key, "*", "ms", ms, "from", record.from, "text", record.text});
-      impl_->queue({"SADD", scopes_key, record.scope});
-      replies += 2;
-    }
+    impl_->queue({"XADD", key, "*", "ms", ms, "from", record.from, "text", record.text});
+    impl_->queue({"SADD", scopes_key, record.scope});
   }
   impl_->queue({"EXEC"});
   bool failed = false;
   std::string why;
-  for (std::size_t i = 0; i < replies; ++i) {  // the script's SHA-1, +OK, then QUEUED each
+  for (std::size_t i = 0; i < 1 + 2 * records.size(); ++i) {  // +OK, then QUEUED each
     RedisReply reply = impl_->next_reply();
     if (reply.failed() && !failed) {
       failed = true;
@@ -126,6 +115,44 @@ void RedisHistoryStore::append(std::span<const HistoryRecord> records) {
   }
   for (const auto& result : done.elements) {
     if (result.failed()) throw std::runtime_error("Redis refused the history: " + result.text);
+  }
+}
+
+void RedisHistoryStore::append_published(std::span<const HistoryRecord> records) {
+  // A cluster's node: one script stores the batch, keeps it in the feed's backlog and
+  // publishes it, so that the other nodes hear of exactly what is stored. Loaded first
+  // in the same round trip: a Redis restarted meanwhile knows it again.
+  const auto& script = store_and_publish();
+  std::deque<std::string> owned;  // the words the views below point into (never moved)
+  std::vector<std::string_view> keys, arguments;
+  keys.reserve(2 + records.size());
+  arguments.reserve(1 + 5 * records.size());
+  keys.push_back(scopes_key);
+  keys.push_back(detail::feed_backlog_key);
+  arguments.push_back(impl_->backlog);
+  for (const auto& record : records) {
+    std::string recipient;
+    auto event = detail::ClusterEvent::of_message(impl_->node, record, recipient);
+    owned.push_back(stream_key(record.scope));
+    keys.push_back(owned.back());
+    owned.push_back(std::to_string(record.unix_ms));
+    arguments.push_back(owned.back());
+    arguments.push_back(record.from);
+    arguments.push_back(record.text);
+    arguments.push_back(record.scope);
+    owned.push_back(event ? event->encode() : std::string());
+    arguments.push_back(owned.back());
+  }
+  const std::string key_count = std::to_string(keys.size());
+  std::vector<std::string_view> words{"EVALSHA", script.sha1(), key_count};
+  words.insert(words.end(), keys.begin(), keys.end());
+  words.insert(words.end(), arguments.begin(), arguments.end());
+  impl_->queue({"SCRIPT", "LOAD", script.text()});
+  impl_->queue(words);
+  RedisReply loaded = impl_->next_reply();
+  RedisReply done = impl_->next_reply();
+  for (const auto* reply : {&loaded, &done}) {
+    if (reply->failed()) throw std::runtime_error("Redis refused the history: " + reply->text);
   }
 }
 
