@@ -550,6 +550,37 @@ class CutOffTest(ClusterTest):
         self.assertAlive(bob)
 
 
+    def test_a_node_away_for_longer_than_the_backlog_holds_says_so_and_delivers_the_rest(self):
+        # A backlog of 1 message (Redis trims it by whole blocks of 100, so it holds up
+        # to about 100): more than that sent meanwhile, the oldest are only in HISTORY.
+        relay = Relay(self.redis.port)
+        self.addCleanup(relay.stop)
+        args = ("--rate", "0", "--cluster-backlog", "1")
+        one = self.keep_daemon(start_node(relay, os.path.join(self.tmp, "one"), *args, lease=30))
+        (two,) = self.nodes(1, *args, lease=30)
+        alice, bob = self.user(one, "alice"), self.user(two, "bob")
+        for user in (alice, bob):
+            self.assertEqual(user.ask("JOIN room"), "OK")
+        self.assertEqual(alice.line(), "INFO bob joined room")
+        bob.send("SAY room before")
+        self.assertEqual(alice.line(), "SAY room bob before")
+
+        one.forget_log()
+        relay.cut()
+        sent = 3 * MISSED
+        bob.sock.sendall("".join(f"SAY room missed {i}\n" for i in range(sent)).encode())
+        self.assertEqual(bob.ask("PING stored"), "PONG stored")
+        relay.mend()
+        one.wait_for_log("cluster-backlog-short", timeout=20)
+        # What the backlog still held arrives, in order, up to the last one sent.
+        got = []
+        while not got or got[-1] != f"SAY room bob missed {sent - 1}":
+            got.append(line_within(alice, TIMEOUT))
+        numbers = [int(line.rsplit(" ", 1)[1]) for line in got]
+        self.assertEqual(numbers, list(range(numbers[0], sent)))
+        self.assertGreater(numbers[0], 0)  # the oldest were trimmed
+        self.assertAlive(alice)
+
     def test_a_name_given_away_while_its_node_was_cut_off_is_taken_from_its_old_holder(self):
         relay = Relay(self.redis.port)
         self.addCleanup(relay.stop)
