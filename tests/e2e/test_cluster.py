@@ -514,19 +514,28 @@ class RedisRestartTest(ClusterTest):
 class CutOffTest(ClusterTest):
     """A node cut off from Redis (through a Relay) while the others go on."""
 
-    def test_a_node_cut_off_from_redis_delivers_what_was_sent_meanwhile_once_back(self):
-        # Node one reaches Redis through a relay the test cuts; node two directly.
+    def two_nodes(self, *args, lease=30):
+        """(relay, one, two): node one reaches Redis through `relay`, which the test cuts;
+        node two directly. Both with `args`."""
         relay = Relay(self.redis.port)
         self.addCleanup(relay.stop)
-        one = self.keep_daemon(start_node(relay, os.path.join(self.tmp, "one"), "--rate", "0",
-                                          lease=30))
-        (two,) = self.nodes(1, "--rate", "0", lease=30)
-        alice, bob = self.user(one, "alice"), self.user(two, "bob")
+        one = self.keep_daemon(start_node(relay, os.path.join(self.tmp, "one"), *args,
+                                          lease=lease))
+        (two,) = self.nodes(1, *args, lease=lease)
+        return relay, one, two
+
+    def in_one_room(self, alice, bob):
+        """alice (node one) and bob (node two) in `room`, a message from bob seen by alice."""
         for user in (alice, bob):
             self.assertEqual(user.ask("JOIN room"), "OK")
         self.assertEqual(alice.line(), "INFO bob joined room")
         bob.send("SAY room before")
         self.assertEqual(alice.line(), "SAY room bob before")
+
+    def test_a_node_cut_off_from_redis_delivers_what_was_sent_meanwhile_once_back(self):
+        relay, one, two = self.two_nodes("--rate", "0")
+        alice, bob = self.user(one, "alice"), self.user(two, "bob")
+        self.in_one_room(alice, bob)
 
         relay.cut()  # node one's connections to Redis end: it hears nothing from now on
         for i in range(MISSED):
@@ -553,17 +562,9 @@ class CutOffTest(ClusterTest):
     def test_a_node_away_for_longer_than_the_backlog_holds_says_so_and_delivers_the_rest(self):
         # A backlog of 1 message (Redis trims it by whole blocks of 100, so it holds up
         # to about 100): more than that sent meanwhile, the oldest are only in HISTORY.
-        relay = Relay(self.redis.port)
-        self.addCleanup(relay.stop)
-        args = ("--rate", "0", "--cluster-backlog", "1")
-        one = self.keep_daemon(start_node(relay, os.path.join(self.tmp, "one"), *args, lease=30))
-        (two,) = self.nodes(1, *args, lease=30)
+        relay, one, two = self.two_nodes("--rate", "0", "--cluster-backlog", "1")
         alice, bob = self.user(one, "alice"), self.user(two, "bob")
-        for user in (alice, bob):
-            self.assertEqual(user.ask("JOIN room"), "OK")
-        self.assertEqual(alice.line(), "INFO bob joined room")
-        bob.send("SAY room before")
-        self.assertEqual(alice.line(), "SAY room bob before")
+        self.in_one_room(alice, bob)
 
         one.forget_log()
         relay.cut()
@@ -582,10 +583,7 @@ class CutOffTest(ClusterTest):
         self.assertAlive(alice)
 
     def test_a_name_given_away_while_its_node_was_cut_off_is_taken_from_its_old_holder(self):
-        relay = Relay(self.redis.port)
-        self.addCleanup(relay.stop)
-        one = self.keep_daemon(start_node(relay, os.path.join(self.tmp, "one"), lease=LEASE))
-        (two,) = self.nodes(1, lease=LEASE)
+        relay, one, two = self.two_nodes(lease=LEASE)
         old_alice, carol, bob = self.user(one, "alice"), self.user(one, "carol"), self.user(two, "bob")
         self.everyone([bob, carol], ["alice", "bob", "carol"])
 
@@ -606,13 +604,8 @@ class CutOffTest(ClusterTest):
         for user in (new_alice, bob, carol):
             self.assertAlive(user)
 
-
     def test_with_history_off_a_node_cut_off_refuses_messages_and_takes_them_again_once_back(self):
-        relay = Relay(self.redis.port)
-        self.addCleanup(relay.stop)
-        one = self.keep_daemon(start_node(relay, os.path.join(self.tmp, "one"), "--history", "off",
-                                          lease=30))
-        (two,) = self.nodes(1, "--history", "off", lease=30)
+        relay, one, two = self.two_nodes("--history", "off")
         alice, bob = self.user(one, "alice"), self.user(two, "bob")
         self.everyone([alice, bob], ["alice", "bob"])
         alice.send("MSG hello")
