@@ -2,11 +2,14 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <asio/io_context.hpp>
@@ -54,6 +57,27 @@ class FakePeer final : public Peer {
  private:
   const Protocol& speaks_;
   const Protocol& replies_;
+};
+
+// A connection others' threads send to: what it is sent, under a mutex.
+class LockedPeer final : public Peer {
+ public:
+  explicit LockedPeer(std::uint64_t id) : Peer(id, "127.0.0.1:" + std::to_string(1000 + id)) {}
+  void send(Payload payload) override {
+    std::lock_guard lock(mutex_);
+    received_ += payload.view();
+  }
+  const Protocol& protocol() const noexcept override { return ::protocol; }
+  std::shared_ptr<Peer> shared_peer() override { return {std::shared_ptr<Peer>{}, this}; }
+  void defer(std::function<void()> task) override { task(); }
+  std::string first_line() {
+    std::lock_guard lock(mutex_);
+    return received_.substr(0, received_.find('\n'));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::string received_;
 };
 
 class RecordingSink final : public BasicSink {
@@ -802,4 +826,31 @@ TEST_CASE_FIXTURE(Fixture, "an authenticator refuses with its code, or with inva
   CHECK(answer(LoginResult::accept("ALICE")) == "ERR username-taken\n");
   CHECK(answer(LoginResult::accept()) == "OK\n");
   hub.leave(*dave);
+}
+
+TEST_CASE("a new user's first line is its LOGIN's OK, even while others talk") {
+  // A message for everyone is delivered from its sender's thread; a LOGIN on another
+  // thread must not let one through before its OK.
+  EventBus bus;
+  Hub hub{bus};
+  auto run = [&hub](Peer& from, std::string_view line) {
+    std::string scratch;
+    return hub.handle(from, LineProtocol::parse(line, scratch));
+  };
+  FakePeer talker{1};
+  run(talker, "LOGIN talker");
+  std::atomic<bool> done{false};
+  std::thread chatter([&] {
+    while (!done.load()) run(talker, "MSG hi");
+  });
+  std::vector<std::unique_ptr<LockedPeer>> newcomers;
+  for (int i = 0; i < 3000; ++i) {
+    newcomers.push_back(std::make_unique<LockedPeer>(2 + i));
+    run(*newcomers.back(), "LOGIN user" + std::to_string(i));
+  }
+  done.store(true);
+  chatter.join();
+  int early = 0;
+  for (auto& peer : newcomers) early += peer->first_line() != "OK";
+  CHECK(early == 0);
 }

@@ -139,6 +139,8 @@ class Hub {
   template <class Result>
   class PendingAnswer;  // hub_login.cpp
 
+  // try_login's work, with the lock held exclusively.
+  std::optional<ReplyError> claim_name_locked(Peer& peer, std::string_view name);
   static void reply(Peer& to, const ServerMessage& message);
   // Refuses the asker's command: counted in its Peer::refusals().
   static void reply_error(Peer& to, ReplyError error);

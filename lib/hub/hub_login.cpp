@@ -9,9 +9,13 @@
 namespace socketchat::detail {
 
 std::optional<ReplyError> Hub::try_login(Peer& peer, std::string_view name) {
+  std::unique_lock lock(mutex_);
+  return claim_name_locked(peer, name);
+}
+
+std::optional<ReplyError> Hub::claim_name_locked(Peer& peer, std::string_view name) {
   if (peer.logged_in()) return ReplyError::already_logged_in;
   if (!is_valid_name(name)) return ReplyError::invalid_username;
-  std::unique_lock lock(mutex_);
   // A name that has just been freed is announced as gone before anyone takes it again.
   if (!departed_.empty()) announce_departures_locked();
   if (!directory_->claim(peer, name)) return ReplyError::username_taken;
@@ -90,19 +94,26 @@ Hub::After Hub::login(Peer& from, const Command& command) {
 
 void Hub::log_in(Peer& from, std::string_view name, const LoginResult* account, bool say_name) {
   if (banned_from("*", name)) return reply_error(from, ReplyError::banned);
-  if (auto refusal = try_login(from, name)) return reply_error(from, *refusal);
-  if (account && account->account) {
-    // Its DMs since the account began are its own (PROTOCOL.md, Accounts).
-    from.account_ = true;
-    from.operator_.store(account->is_operator, std::memory_order_relaxed);
-    from.login_unix_ms_ = account->account_created_unix_ms;
+  {
+    std::unique_lock lock(mutex_);
+    if (auto refusal = claim_name_locked(from, name)) {
+      lock.unlock();
+      return reply_error(from, *refusal);
+    }
+    if (account && account->account) {
+      // Its DMs since the account began are its own (PROTOCOL.md, Accounts).
+      from.account_ = true;
+      from.operator_.store(account->is_operator, std::memory_order_relaxed);
+      from.login_unix_ms_ = account->account_created_unix_ms;
+    }
+    // Queued before the lock is let go: a message for everyone needs the lock too, so
+    // none reaches the new user before its OK. IRC's welcome tells the room limit
+    // (CHANLIMIT). A TOKEN login is told its name, which it did not give (OK <username>).
+    reply(from, {.notice = Notice::ok,
+                 .user = from.name(),
+                 .text = say_name ? std::string_view(from.name()) : std::string_view(),
+                 .room_limit = max_rooms_per_user_.load(std::memory_order_relaxed)});
   }
-  // IRC's welcome tells the room limit (CHANLIMIT). A TOKEN login is told its name,
-  // which it did not give (OK <username>).
-  reply(from, {.notice = Notice::ok,
-               .user = from.name(),
-               .text = say_name ? std::string_view(from.name()) : std::string_view(),
-               .room_limit = max_rooms_per_user_.load(std::memory_order_relaxed)});
   publish(EventKind::login, from);
 }
 
