@@ -180,7 +180,7 @@ TEST_CASE("a cluster's node stores each record, keeps it in the feed's backlog, 
   CHECK(texts(store.latest("@ann|bob", 10)) == std::vector<std::string>{"psst"});
   CHECK(texts(store.latest("*", 10)) == std::vector<std::string>{"to all\tof you"});
 
-  // A Redis restarted from its file has forgotten the script: the next batch loads it.
+  // A Redis restarted from its file has forgotten the script: the next batch sends it.
   redis.kill();
   redis.restart();
   listener.run({"SUBSCRIBE", "sc:feed"});  // a new connection: the old one ended

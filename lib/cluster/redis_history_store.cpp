@@ -120,9 +120,7 @@ void RedisHistoryStore::append(std::span<const HistoryRecord> records) {
 
 void RedisHistoryStore::append_published(std::span<const HistoryRecord> records) {
   // A cluster's node: one script stores the batch, keeps it in the feed's backlog and
-  // publishes it, so that the other nodes hear of exactly what is stored. Loaded first
-  // in the same round trip: a Redis restarted meanwhile knows it again.
-  const auto& script = store_and_publish();
+  // publishes it, so that the other nodes hear of exactly what is stored.
   std::deque<std::string> owned;  // the words the views below point into (never moved)
   std::vector<std::string_view> keys, arguments;
   keys.reserve(2 + records.size());
@@ -143,17 +141,8 @@ void RedisHistoryStore::append_published(std::span<const HistoryRecord> records)
     owned.push_back(event ? event->encode() : std::string());
     arguments.push_back(owned.back());
   }
-  const std::string key_count = std::to_string(keys.size());
-  std::vector<std::string_view> words{"EVALSHA", script.sha1(), key_count};
-  words.insert(words.end(), keys.begin(), keys.end());
-  words.insert(words.end(), arguments.begin(), arguments.end());
-  impl_->queue({"SCRIPT", "LOAD", script.text()});
-  impl_->queue(words);
-  RedisReply loaded = impl_->next_reply();
-  RedisReply done = impl_->next_reply();
-  for (const auto* reply : {&loaded, &done}) {
-    if (reply->failed()) throw std::runtime_error("Redis refused the history: " + reply->text);
-  }
+  RedisReply done = store_and_publish().run(*impl_, keys, arguments);
+  if (done.failed()) throw std::runtime_error("Redis refused the history: " + done.text);
 }
 
 std::vector<HistoryRecord> RedisHistoryStore::latest(const std::string& scope, std::size_t limit) {

@@ -14,26 +14,40 @@ RedisScript::RedisScript(std::string text) : text_(std::move(text)) {
   for (unsigned char byte : digest) sha1_ += fmt::format("{:02x}", byte);
 }
 
+namespace {
+
+// EVALSHA sha numkeys key... arg...; the same words with the text for EVAL.
+std::vector<std::string> evalsha_words(const std::string& sha1,
+                                       std::span<const std::string_view> keys,
+                                       std::span<const std::string_view> arguments) {
+  std::vector<std::string> words;
+  words.reserve(3 + keys.size() + arguments.size());
+  words.push_back("EVALSHA");
+  words.push_back(sha1);
+  words.push_back(std::to_string(keys.size()));
+  for (auto key : keys) words.emplace_back(key);
+  for (auto argument : arguments) words.emplace_back(argument);
+  return words;
+}
+
+std::vector<std::string_view> views(const std::vector<std::string>& owned) {
+  return std::vector<std::string_view>(owned.begin(), owned.end());
+}
+
+bool unknown_script(const RedisReply& reply) {
+  return reply.kind == RedisReply::Kind::error && reply.text.starts_with("NOSCRIPT");
+}
+
+}  // namespace
+
 bool RedisScript::run(RedisConnection& connection, std::span<const std::string_view> keys,
                       std::span<const std::string_view> arguments,
                       RedisConnection::ReplyHandler reply) const {
-  // EVALSHA sha numkeys key... arg...; the same words with the text for EVAL.
-  auto words = std::make_shared<std::vector<std::string>>();
-  words->reserve(3 + keys.size() + arguments.size());
-  words->push_back("EVALSHA");
-  words->push_back(sha1_);
-  words->push_back(std::to_string(keys.size()));
-  for (auto key : keys) words->emplace_back(key);
-  for (auto argument : arguments) words->emplace_back(argument);
-  auto views = [](const std::vector<std::string>& owned) {
-    return std::vector<std::string_view>(owned.begin(), owned.end());
-  };
+  auto words = std::make_shared<std::vector<std::string>>(evalsha_words(sha1_, keys, arguments));
   auto first = views(*words);
-  return connection.command(first, [&connection, words, views, text = &text_,
+  return connection.command(first, [&connection, words, text = &text_,
                                     reply = std::move(reply)](RedisReply r) mutable {
-    if (r.kind != RedisReply::Kind::error || !r.text.starts_with("NOSCRIPT")) {
-      return reply(std::move(r));
-    }
+    if (!unknown_script(r)) return reply(std::move(r));
     (*words)[0] = "EVAL";
     (*words)[1] = *text;
     auto again = views(*words);
@@ -42,6 +56,19 @@ bool RedisScript::run(RedisConnection& connection, std::span<const std::string_v
       (*answer)(RedisReply{});  // the connection ended meanwhile: lost
     }
   });
+}
+
+RedisReply RedisScript::run(RedisBlocking& connection, std::span<const std::string_view> keys,
+                            std::span<const std::string_view> arguments) const {
+  auto words = evalsha_words(sha1_, keys, arguments);
+  connection.queue(views(words));
+  RedisReply reply = connection.next_reply();
+  if (!unknown_script(reply)) return reply;
+  // Redis does not know it (restarted, say): a script it did not run changed nothing.
+  words[0] = "EVAL";
+  words[1] = text_;
+  connection.queue(views(words));
+  return connection.next_reply();
 }
 
 }  // namespace socketchat::detail

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cluster/redis_blocking.hpp"
 #include "cluster/redis_connection.hpp"
 
 namespace socketchat::detail {
@@ -28,6 +29,10 @@ class RedisScript {
   }
   bool run(RedisConnection& connection, std::span<const std::string_view> keys,
            std::span<const std::string_view> arguments, RedisConnection::ReplyHandler reply) const;
+  // The same on a blocking connection (its user holds its mutex): the reply, or what
+  // RedisBlocking throws.
+  RedisReply run(RedisBlocking& connection, std::span<const std::string_view> keys,
+                 std::span<const std::string_view> arguments) const;
 
   const std::string& text() const noexcept { return text_; }
   const std::string& sha1() const noexcept { return sha1_; }

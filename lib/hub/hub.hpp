@@ -199,6 +199,7 @@ class Hub {
   void moderate_user(Peer& from, const Command& command);  // BAN, UNBAN, MUTE, UNMUTE
   void kick_locked(std::string_view by, Peer& target, const std::string& room_key,
                    std::string_view reason);
+  static void expel(Peer& target, Notice why);  // expel_locked's work
   // A ban takes effect on the banned user, if it is here: out of the room, or out.
   void enforce_ban_locked(std::string_view by, std::string_view scope, std::string_view name);
   bool may_moderate_locked(const Peer& from, std::string_view scope) const;

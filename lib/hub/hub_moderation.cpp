@@ -149,13 +149,16 @@ void Hub::enforce_ban_locked(std::string_view by, std::string_view scope, std::s
     if (directory_->is_member(*target, room_key)) kick_locked(by, *target, room_key, "banned");
     return;
   }
-  expel_locked(name, Notice::banned);
+  expel(*target, Notice::banned);
 }
 
 void Hub::expel_locked(std::string_view name, Notice why) {
+  if (Peer* target = directory_->find_peer(name)) expel(*target, why);
+}
+
+void Hub::expel(Peer& target, Notice why) {
   // Its last words, then its connection ends as after QUIT.
-  if (Peer* target = directory_->find_peer(name))
-    target->expel(target->encoder().encode({.notice = why}));
+  target.expel(target.encoder().encode({.notice = why}));
 }
 
 void Hub::kicked_elsewhere_locked(std::string_view by, bool by_operator, std::string_view name,
