@@ -9,7 +9,11 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#include <sanitizer/allocator_interface.h>
+#endif
 
 #include <cstdio>
 #include <filesystem>
@@ -43,8 +47,12 @@ constexpr std::size_t mib = 1024 * 1024;
 constexpr std::size_t kept_per_connection = 32 * 1024;
 
 std::size_t heap_in_use() {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  return __sanitizer_get_current_allocated_bytes();  // the sanitizer's allocator, not malloc's
+#else
   struct mallinfo2 info = mallinfo2();
   return info.uordblks + info.hblkhd;  // in the arenas, and mapped on their own
+#endif
 }
 
 // ---- a raw WebSocket client: blocking POSIX socket, every read bounded ----
@@ -310,4 +318,90 @@ TEST_CASE("TLS: after a big HISTORY each, 20 idle connections hold what they did
           " after");
   REQUIRE(reply_bytes > 4 * kept_per_connection);  // a burst worth measuring
   CHECK(kept < clients.size() * kept_per_connection);
+}
+
+namespace {
+
+// One byte through a pipe: a child process tells its parent, or the other way round.
+void signal_pipe(int fd, char byte) {
+  REQUIRE(::write(fd, &byte, 1) == 1);
+}
+char await_pipe(int fd) {
+  char byte = 0;
+  return ::read(fd, &byte, 1) == 1 ? byte : '\0';
+}
+
+// In a child process, so that its own TLS state is not counted: `warm` connections,
+// then `more`, each logged in and idle (its PING answered), telling the parent after
+// each lot; exits when the parent says so.
+[[noreturn]] void hold_tls_connections(int from_parent, int to_parent, int warm, int more) {
+  std::uint16_t port = 0;
+  if (::read(from_parent, &port, sizeof port) != sizeof port) ::_exit(2);
+  bool ok = true;
+  try {
+    asio::io_context io;
+    asio::ssl::context tls(asio::ssl::context::tls_client);
+    tls.set_verify_mode(asio::ssl::verify_none);
+    std::vector<std::unique_ptr<TlsClient>> clients;
+    for (int lot : {warm, more}) {
+      for (int i = 0; i < lot; ++i) {
+        clients.push_back(std::make_unique<TlsClient>(io, tls, port));
+        clients.back()->send("LOGIN user" + std::to_string(clients.size()));
+        ok = ok && clients.back()->line_or_end() == "OK";
+        clients.back()->send("PING idle");
+        ok = ok && clients.back()->line_or_end() == "PONG idle";
+      }
+      signal_pipe(to_parent, ok ? 'y' : 'n');
+      await_pipe(from_parent);
+    }
+  } catch (...) {
+    ::_exit(3);
+  }
+  ::_exit(ok ? 0 : 1);
+}
+
+}  // namespace
+
+TEST_CASE("TLS: an idle connection holds its keys, not buffers") {
+  // Asio's SSL stream kept two 17 KiB buffers per connection and OpenSSL two more
+  // (about 79 KiB in all); what is left is OpenSSL's own state of a connection.
+  constexpr std::size_t bound_per_connection = 20 * 1024;
+  constexpr int warm = 20;
+  constexpr int measured = 200;
+  int to_child[2];
+  int to_parent[2];
+  REQUIRE(::pipe(to_child) == 0);
+  REQUIRE(::pipe(to_parent) == 0);
+  pid_t child = ::fork();  // before the server's threads exist
+  REQUIRE(child >= 0);
+  if (child == 0) hold_tls_connections(to_child[0], to_parent[1], warm, measured);
+  ::close(to_child[0]);
+  ::close(to_parent[1]);
+
+  Certificate certificate;
+  ServerOptions options;
+  options.listen("tls://127.0.0.1:0");
+  options.tls_certificate_file = certificate.certificate.string();
+  options.tls_private_key_file = certificate.key.string();
+  options.threads = 1;
+  options.rate_per_second = 0;
+  Server server(options);
+  server.start();
+  const std::uint16_t port = server.port();
+  REQUIRE(::write(to_child[1], &port, sizeof port) == sizeof port);
+  REQUIRE(await_pipe(to_parent[0]) == 'y');  // the warm-up: per-thread buffers and the like
+  const std::size_t before = heap_in_use();
+  signal_pipe(to_child[1], 'g');
+  REQUIRE(await_pipe(to_parent[0]) == 'y');
+  const std::size_t after = heap_in_use();
+  signal_pipe(to_child[1], 'q');
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  ::close(to_child[1]);
+  ::close(to_parent[0]);
+  CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  const std::size_t per_connection = after > before ? (after - before) / measured : 0;
+  MESSAGE("heap per idle TLS connection: ", per_connection, " bytes");
+  CHECK(after > before);
+  CHECK(per_connection <= bound_per_connection);
 }

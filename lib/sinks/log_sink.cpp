@@ -8,7 +8,7 @@ namespace {
 
 // "text" with backslash, double quote and any control byte escaped: whatever a user
 // sends, it stays inside its quotes on one line.
-std::string quoted(std::string_view text) {
+std::string in_quotes(std::string_view text) {
   std::string out;
   out.reserve(text.size() + 2);
   out.push_back('"');
@@ -34,11 +34,11 @@ std::string line_for(const Event& e) {
     case EventKind::login:
       return fmt::format("[LOGIN] user={}\n", e.user);
     case EventKind::message:
-      return fmt::format("[MSG] from={} text={}\n", e.user, quoted(e.text));
+      return fmt::format("[MSG] from={} text={}\n", e.user, in_quotes(e.text));
     case EventKind::direct_message:
-      return fmt::format("[DM] from={} to={} text={}\n", e.user, e.target, quoted(e.text));
+      return fmt::format("[DM] from={} to={} text={}\n", e.user, e.target, in_quotes(e.text));
     case EventKind::room_message:
-      return fmt::format("[SAY] from={} room={} text={}\n", e.user, e.target, quoted(e.text));
+      return fmt::format("[SAY] from={} room={} text={}\n", e.user, e.target, in_quotes(e.text));
     case EventKind::joined:
       return fmt::format("[JOIN] user={} room={}\n", e.user, e.target);
     case EventKind::left:
@@ -49,8 +49,8 @@ std::string line_for(const Event& e) {
       std::string line = fmt::format("[ERROR] {}", e.detail);
       if (!e.user.empty()) line += fmt::format(" user={}", e.user);
       if (!e.remote.empty()) line += fmt::format(" remote={}", e.remote);
-      if (e.reason) line += fmt::format(" reason={}", quoted(e.reason.message()));
-      if (!e.text.empty()) line += fmt::format(" text={}", quoted(e.text));  // what failed, how
+      if (e.reason) line += fmt::format(" reason={}", in_quotes(e.reason.message()));
+      if (!e.text.empty()) line += fmt::format(" text={}", in_quotes(e.text));  // what failed, how
       line.push_back('\n');
       return line;
     }

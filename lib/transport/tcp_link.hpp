@@ -17,6 +17,7 @@
 
 #include "socketchat/payload.hpp"
 #include "transport/asio_types.hpp"
+#include "transport/link_bytes.hpp"
 #include "transport/no_control_frames.hpp"
 
 namespace socketchat::detail {
@@ -111,11 +112,6 @@ class TcpLink : public NoControlFrames {
       return read(false, std::forward<OnInput>(on_input));
     }
     on_input(ec, std::string_view{buffer.data(), ec ? 0 : n}, !ec && n == buffer.size());
-  }
-
-  static std::string_view bytes_of(const Payload& payload) noexcept { return payload.view(); }
-  static std::string_view bytes_of(const asio::const_buffer& buffer) noexcept {
-    return {static_cast<const char*>(buffer.data()), buffer.size()};
   }
 
   template <class Item, class Done>

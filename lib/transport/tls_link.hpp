@@ -1,105 +1,164 @@
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
 
-#include <asio/ssl/error.hpp>
-#include <asio/ssl/stream.hpp>
-#include <asio/write.hpp>
+#include <asio/ssl/context.hpp>
 
 #include "socketchat/payload.hpp"
 #include "transport/asio_types.hpp"
+#include "transport/link_bytes.hpp"
 #include "transport/no_control_frames.hpp"
-#include "util/buffer_release.hpp"
+#include "transport/tls_engine.hpp"
 
 namespace socketchat::detail {
 
 // The bytes of one connection over TLS (see TcpLink for the members every link has).
-// A TLS connection needs a read buffer of its own (OpenSSL keeps partial records),
-// made when the handshake is done; a write coalesces the batch into one buffer, so it
-// becomes as few TLS records as possible (given back once written if a big batch made it
-// grow past kept_buffer_bytes).
+// Like TcpLink it waits for the socket and then reads or writes without blocking, so an
+// idle connection holds no buffer: reads land in a buffer per thread, and TlsEngine gives
+// OpenSSL's back. A write packs the batch into full records (16 KiB of plaintext) and
+// sends a few records per system call.
 class TlsLink : public NoControlFrames {
  public:
   static constexpr const char* transport = "tls";
   std::string_view transport_name() const noexcept { return transport; }
   static constexpr bool encrypted() noexcept { return true; }
-  static constexpr std::size_t read_chunk = 16 * 1024;
+  static constexpr std::size_t read_chunk = TlsEngine::max_record;
 
   TlsLink(TcpSocket socket, std::shared_ptr<asio::ssl::context> context)
-      : context_(std::move(context)), stream_(std::move(socket), *context_) {}
+      : context_(std::move(context)),
+        socket_(std::move(socket)),
+        engine_(context_->native_handle(), socket_.native_handle()) {}
 
-  TcpSocket& socket() noexcept { return stream_.next_layer(); }
-  Executor get_executor() { return stream_.next_layer().get_executor(); }
+  TcpSocket& socket() noexcept { return socket_; }
+  Executor get_executor() { return socket_.get_executor(); }
 
   template <class Ready>
   void open(Ready&& ready) {
-    stream_.async_handshake(
-        asio::ssl::stream_base::server,
-        [ready = std::forward<Ready>(ready)](std::error_code ec) mutable { ready(ec); });
+    std::error_code failed;
+    TlsEngine::Wait wait = engine_.handshake(failed);
+    if (failed || wait == TlsEngine::Wait::none) return ready(failed);
+    socket_.async_wait(as_socket_wait(wait),
+                       [this, ready = std::forward<Ready>(ready)](std::error_code ec) mutable {
+                         if (ec) return ready(ec);
+                         open(std::move(ready));
+                       });
   }
 
   template <class OnInput>
-  void read(bool /*speculative*/, OnInput&& on_input) {
-    if (!buffer_) buffer_ = std::make_unique<std::array<char, read_chunk>>();
-    stream_.async_read_some(asio::buffer(*buffer_),
-                            [this, on_input = std::forward<OnInput>(on_input)](
-                                std::error_code ec, std::size_t n) mutable {
-                              // A peer that just closes the socket, without TLS's close_notify, has
-                              // ended its input all the same.
-                              if (ec == asio::ssl::error::stream_truncated) ec = asio::error::eof;
-                              on_input(ec, std::string_view{buffer_->data(), n}, false);
-                            });
+  void read(bool speculative, OnInput&& on_input) {
+    if (speculative || engine_.has_pending()) return read_now(std::forward<OnInput>(on_input));
+    wait_then_read(TlsEngine::Wait::read, std::forward<OnInput>(on_input));
   }
 
   template <class Done>
   void write(std::span<const Payload> batch, Done&& done) {
-    pending_.clear();
-    for (const auto& payload : batch) pending_.append(payload.view());
-    write_pending(std::forward<Done>(done));
+    next_ = offset_ = 0;
+    write_now(batch, std::forward<Done>(done));
   }
 
   template <class Done>
   void write_buffers(std::span<const asio::const_buffer> buffers, Done&& done) {
-    pending_.clear();
-    for (const auto& buffer : buffers)
-      pending_.append(static_cast<const char*>(buffer.data()), buffer.size());
-    write_pending(std::forward<Done>(done));
+    next_ = offset_ = 0;
+    write_now(buffers, std::forward<Done>(done));
   }
 
   // Nothing: cleartext would be garbage to a TLS client, which sees the close instead.
   static std::string refusal(std::string_view /*words*/, std::string_view /*code*/) { return {}; }
 
- private:
-  template <class Done>
-  void write_pending(Done&& done) {
-    asio::async_write(
-        stream_, asio::buffer(pending_),
-        [this, done = std::forward<Done>(done)](std::error_code ec, std::size_t) mutable {
-          reset_buffer(pending_);  // an idle connection keeps no big batch
-          done(ec);
-        });
-  }
-
- public:
-  // Closes the socket without a TLS close_notify: Asio sends one only through
-  // async_shutdown, which then waits for the peer's, and a peer that never answers must
-  // not hold the connection open. (Strict clients report an unexpected EOF.)
+  // Sends a close_notify (if the socket takes it: nothing waits for the client's), so
+  // strict clients see a clean end, then closes the socket.
   void close() {
+    engine_.close_notify();
     std::error_code ignored;
-    stream_.next_layer().shutdown(asio::socket_base::shutdown_both, ignored);
-    stream_.next_layer().close(ignored);
+    socket_.shutdown(asio::socket_base::shutdown_both, ignored);
+    socket_.close(ignored);
   }
 
  private:
+  static asio::socket_base::wait_type as_socket_wait(TlsEngine::Wait wait) noexcept {
+    return wait == TlsEngine::Wait::write ? asio::socket_base::wait_write
+                                          : asio::socket_base::wait_read;
+  }
+
+  template <class OnInput>
+  void wait_then_read(TlsEngine::Wait wait, OnInput&& on_input) {
+    socket_.async_wait(as_socket_wait(wait), [this, on_input = std::forward<OnInput>(on_input)](
+                                                 std::error_code ec) mutable {
+      if (ec) return on_input(ec, std::string_view{}, false);
+      read_now(std::move(on_input));
+    });
+  }
+
+  template <class OnInput>
+  void read_now(OnInput&& on_input) {
+    thread_local std::array<char, read_chunk> buffer;
+    TlsEngine::Wait wait;
+    std::error_code ec;
+    std::size_t n = engine_.read(buffer, wait, ec);
+    if (n == 0 && !ec) return wait_then_read(wait, std::forward<OnInput>(on_input));
+    on_input(ec, std::string_view{buffer.data(), n}, n > 0 && engine_.has_pending());
+  }
+
+  // Encrypts the batch a few records at a time, each lot sent at once; waits for the
+  // socket only when it is full. Calls done(ec) when all is sent.
+  template <class Item, class Done>
+  void write_now(std::span<const Item> items, Done&& done) {
+    thread_local std::array<char, TlsEngine::max_record> plaintext;
+    std::error_code failed;
+    while (!failed) {
+      if (engine_.has_unsent() || TlsEngine::encrypted_bytes() > 0) {
+        if (!engine_.send(failed)) break;
+      }
+      if (next_ == items.size()) break;
+      while (next_ < items.size() && TlsEngine::encrypted_bytes() < send_after && !failed) {
+        std::size_t filled = pack(items, plaintext);
+        if (filled > 0) failed = engine_.encrypt({plaintext.data(), filled});
+      }
+    }
+    if (failed || !engine_.has_unsent()) {
+      engine_.release_buffers();
+      return done(failed);
+    }
+    socket_.async_wait(asio::socket_base::wait_write,
+                       [this, items, done = std::forward<Done>(done)](std::error_code ec) mutable {
+                         if (ec) return done(ec);
+                         write_now(items, std::move(done));
+                       });
+  }
+
+  // Copies the next bytes of the batch into `into`, as many as fit.
+  template <class Item, std::size_t Size>
+  std::size_t pack(std::span<const Item> items, std::array<char, Size>& into) {
+    std::size_t filled = 0;
+    while (next_ < items.size() && filled < Size) {
+      std::string_view bytes = bytes_of(items[next_]).substr(offset_);
+      std::size_t taken = std::min(bytes.size(), Size - filled);
+      std::memcpy(into.data() + filled, bytes.data(), taken);
+      filled += taken;
+      offset_ += taken;
+      if (offset_ == bytes_of(items[next_]).size()) {
+        ++next_;
+        offset_ = 0;
+      }
+    }
+    return filled;
+  }
+
+  // Ciphertext gathered before a send: four full records per system call.
+  static constexpr std::size_t send_after = 4 * TlsEngine::max_record;
+
   std::shared_ptr<asio::ssl::context> context_;  // the certificate this connection was made with
-  asio::ssl::stream<TcpSocket> stream_;
-  std::unique_ptr<std::array<char, read_chunk>> buffer_;
-  std::string pending_;
+  TcpSocket socket_;
+  TlsEngine engine_;
+  std::size_t next_ = 0;    // of the batch being written: the first piece not fully packed
+  std::size_t offset_ = 0;  // bytes of it already packed
 };
 
 }  // namespace socketchat::detail

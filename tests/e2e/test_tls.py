@@ -142,6 +142,44 @@ class ChatOverTlsTest(TlsTest):
         self.assertAlive(alice)
 
 
+class CloseNotifyTest(TlsTest):
+    """Every close the server makes ends with its TLS close_notify, sent without waiting
+    for the client's: a strict client (Python's ssl with suppress_ragged_eofs=False
+    raises SSLEOFError on a bare EOF) reads a clean end after the last line."""
+
+    def strict(self, daemon):
+        context = tls_context(self.cert)
+        context.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF  # Python sets it by default
+        sock = socket.create_connection(("127.0.0.1", daemon.ports["tls"]), timeout=TIMEOUT)
+        self.addCleanup(sock.close)
+        tls = context.wrap_socket(sock, server_hostname="127.0.0.1", suppress_ragged_eofs=False)
+        self.addCleanup(tls.close)
+        return tls
+
+    def test_after_quit(self):
+        daemon = self.start()
+        client = self.strict(daemon)
+        client.sendall(b"LOGIN alice\nQUIT\n")
+        self.assertEqual(read_to_eof(client), b"OK\n")
+
+    def test_at_shutdown(self):
+        daemon = self.start()
+        client = self.strict(daemon)
+        client.sendall(b"LOGIN alice\nPING up\n")
+        received = b""
+        while not received.endswith(b"PONG up\n"):
+            received += client.recv(4096)
+        daemon.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(read_to_eof(client), b"INFO server shutting down\n")
+        self.assertEqual(daemon.proc.wait(timeout=TIMEOUT), 0)
+
+    def test_at_the_login_timeout(self):
+        daemon = self.start("--login-timeout", "1")
+        client = self.strict(daemon)
+        client.sendall(b"PING before login\n")
+        self.assertEqual(read_to_eof(client), b"PONG before login\nINFO disconnected due to inactivity\n")
+
+
 class TlsVersionTest(TlsTest):
     def test_tls_1_1_fails_the_handshake_and_the_server_goes_on(self):
         daemon = self.start()
