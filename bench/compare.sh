@@ -12,9 +12,12 @@
 #
 # Environment:
 #   BUILD_DIR     where socketchat is (or gets) built in Release (default build-bench)
-#   SERVERS       which servers to run (default "socketchat socketchat-irc inspircd
-#                 ngircd"; socketchat-irc is socketchatd on an irc:// listener, driven
-#                 with the same IRC client as the peers)
+#   SERVERS       which servers to run (default "socketchat socketchat-irc
+#                 socketchat-defaults inspircd ngircd"; socketchat-irc is socketchatd on
+#                 an irc:// listener, driven with the same IRC client as the peers;
+#                 socketchat-defaults is socketchatd as shipped: durable SQLite history,
+#                 message texts logged (to a file), threads = its cores; only the limits
+#                 that every server here has lifted are lifted)
 #   KEEP_WORK=1   keep the working directory (logs, RESULT lines) instead of removing it
 #   SOCKETCHATD_ARGS  socketchatd's flags beyond the lifted limits (default
 #                 "--threads 1 --history off --log-messages false": like the peers, one
@@ -28,7 +31,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 connections=${1:-19000}
 build=${BUILD_DIR:-$root/build-bench}
-servers=${SERVERS:-socketchat socketchat-irc inspircd ngircd}
+servers=${SERVERS:-socketchat socketchat-irc socketchat-defaults inspircd ngircd}
 python=/usr/bin/python3
 [[ -x $python ]] || python=python3
 
@@ -69,19 +72,23 @@ wait_for_port() {
 start_server() {
   port=$(free_port)
   case $1 in
-    socketchat | socketchat-irc)
-      # stderr to /dev/null: socketchatd logs every message, and that costs time.
+    socketchat | socketchat-irc | socketchat-defaults)
       rm -rf "$work/data"
-      local scheme=tcp
+      local scheme=tcp log=/dev/null
       dialect=line
       if [[ $1 == socketchat-irc ]]; then
         scheme=irc
         dialect=irc
       fi
-      # shellcheck disable=SC2086 # SOCKETCHATD_ARGS is a list of flags
+      local flags=${SOCKETCHATD_ARGS:---threads 1 --history off --log-messages false}
+      if [[ $1 == socketchat-defaults ]]; then
+        flags=""
+        log=$work/socketchatd.log  # as a service's journal would: every line written
+      fi
+      # shellcheck disable=SC2086 # the flags are a list
       taskset -c 0 "$daemon" --listen "$scheme://127.0.0.1:$port" --rate 0 --sendq-bytes 67108864 \
         --max-connections 0 --idle-timeout 0 --login-timeout 0 --data-dir "$work/data" \
-        ${SOCKETCHATD_ARGS:---threads 1 --history off --log-messages false} 2> /dev/null &
+        $flags 2> "$log" &
       server_pid=$!
       wait_for_port "$port"
       concurrency=4000

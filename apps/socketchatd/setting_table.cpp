@@ -206,7 +206,7 @@ std::vector<Setting> make_table() {
 
       {.key = "threads",
        .unit = "N",
-       .help = "I/O threads; 0 = one per CPU core",
+       .help = "I/O threads; 0 = one per CPU core it may use (taskset, cpuset)",
        .reload = Reload::server,
        .feeds = {"threads"},
        .example = "2",

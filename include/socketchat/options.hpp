@@ -64,7 +64,7 @@ struct ServerOptions {
   // Loopback by default; empty strings are ignored, so {""} exempts no address.
   std::vector<std::string> connection_limit_exempt{"127.0.0.0/8", "::1"};
 
-  unsigned threads = 0;  // I/O threads the server runs; 0 = one per core
+  unsigned threads = 0;  // I/O threads the server runs; 0 = one per core it may use
 
   // GET /metrics (on ws:// and wss:// listeners): when set, only a request with
   // "Authorization: Bearer <metrics_token>" gets it, any other a 401. Empty: anyone who

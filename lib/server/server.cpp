@@ -1,5 +1,8 @@
 #include "socketchat/server.hpp"
 
+#include <sched.h>
+
+#include <algorithm>
 #include <condition_variable>
 #include <future>
 #include <stdexcept>
@@ -23,6 +26,20 @@ namespace socketchat {
 
 using detail::Core;
 using detail::Listener;
+
+namespace {
+
+// The CPUs this process may run on (taskset, a container's cpuset), not all the
+// machine has: more I/O threads than that only take turns on the same cores.
+unsigned usable_cpus() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    return static_cast<unsigned>(std::max(1, CPU_COUNT(&set)));
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace
 
 // Runs Core on io_contexts: either its own (one per thread, each connection pinned
 // to one) or the host's, which the host runs on threads of its own.
@@ -66,7 +83,7 @@ class Server::Impl {
       guards_.emplace_back(host_->get_executor());  // until stop(), even with no client
     } else {
       unsigned count = core_.options().threads;
-      if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
+      if (count == 0) count = usable_cpus();
       for (unsigned i = 0; i < count; ++i) {
         contexts_.push_back(std::make_unique<asio::io_context>(1));
         guards_.emplace_back(contexts_.back()->get_executor());

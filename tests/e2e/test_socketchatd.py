@@ -282,6 +282,27 @@ class SettingsTest(DaemonTest):
         self.assertRegex(lines[0], r"^socketchatd: .*" + str(first.port))
 
 
+class ThreadsTest(DaemonTest):
+    def threads_on(self, cpus):
+        """How many threads a default socketchatd runs when it may use only `cpus`
+        (inherited from this process, as taskset would set it)."""
+        everything = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, cpus)
+        try:
+            daemon = self.start()
+        finally:
+            os.sched_setaffinity(0, everything)
+        client = self.connect(daemon).login("alice")  # up and serving
+        self.assertAlive(client)
+        return len(os.listdir(f"/proc/{daemon.proc.pid}/task"))
+
+    def test_default_io_threads_are_one_per_cpu_it_may_use(self):
+        cpus = sorted(os.sched_getaffinity(0))
+        # One I/O thread per CPU it may use: on one CPU, as many fewer threads as this
+        # process has other CPUs (on all of them, one per CPU, as before).
+        self.assertEqual(self.threads_on(set(cpus)) - self.threads_on({cpus[0]}), len(cpus) - 1)
+
+
 class SignalTest(DaemonTest):
     def test_sigterm_and_sigint_drain_and_exit_zero(self):
         for stop in (signal.SIGTERM, signal.SIGINT):
