@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 
 #include "hub/hub.hpp"
 #include "hub/local_delivery.hpp"
@@ -24,6 +25,7 @@
 #include "socketchat/memory_history_store.hpp"
 #include "store/history_clock.hpp"
 #include "store/history_writer.hpp"
+#include "util/round_end.hpp"
 
 using namespace socketchat;
 using namespace socketchat::detail;
@@ -466,6 +468,66 @@ TEST_CASE("HistoryWriter: a read that fails reports nothing found, not an empty 
     late = std::move(records);
   });
   CHECK_FALSE(late.has_value());  // refused once stopped: not "no history" either
+}
+
+namespace {
+
+// A store that notes the size of each batch it is given.
+class BatchSizes final : public HistoryStore {
+ public:
+  void append(std::span<const HistoryRecord> records) override {
+    std::lock_guard lock(mutex_);
+    sizes_.push_back(records.size());
+  }
+  std::vector<HistoryRecord> latest(const std::string&, std::size_t) override { return {}; }
+  std::size_t prune(std::chrono::system_clock::time_point) override { return 0; }
+  bool blocking() const noexcept override { return true; }
+  std::vector<std::size_t> sizes() const {
+    std::lock_guard lock(mutex_);
+    return sizes_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::size_t> sizes_;
+};
+
+}  // namespace
+
+TEST_CASE("HistoryWriter: what an I/O thread queues in one round of its loop is one batch") {
+  EventBus bus;
+  BatchSizes store;
+  HistoryWriter writer(store, bus);
+  asio::io_context io;
+  std::atomic<int> stored{0};
+  std::promise<void> first_three;
+  auto append = [&](int i) {
+    writer.append({.scope = "*", .unix_ms = 0, .from = "alice", .text = std::to_string(i)},
+                  [&](bool kept, HistoryRecord&) {
+                    if (kept && ++stored == 3) first_three.set_value();
+                  });
+  };
+  // One handler (one round's reads) appends, works on for a while (the rest of the
+  // round: other connections' input), and appends again; the writer must not take the
+  // first on its own meanwhile. A later round, once those are stored, appends one more.
+  asio::post(io, [&] {
+    append(1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the round goes on
+    append(2);
+    append(3);
+    asio::post(io, [&] {  // behind the round's end
+      first_three.get_future().wait();
+      append(4);
+    });
+  });
+  std::thread thread([&] {
+    bind_round_end(io);
+    io.run();
+  });
+  thread.join();
+  writer.stop();  // everything queued is written first
+  CHECK(stored == 4);
+  CHECK(store.sizes() == std::vector<std::size_t>{3, 1});
 }
 
 // ---- WriteTurns: the queue of writes of one io_context ---------------------------------

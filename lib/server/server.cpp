@@ -21,6 +21,7 @@
 #include "transport/listen_url.hpp"
 #include "transport/listener.hpp"
 #include "transport/tls_context.hpp"
+#include "util/round_end.hpp"
 
 namespace socketchat {
 
@@ -102,6 +103,7 @@ class Server::Impl {
     for (auto& context : contexts_) {
       threads_.emplace_back([this, context = context.get()] {
         current_server = this;
+        detail::bind_round_end(*context);
         context->run();
       });
     }

@@ -1,17 +1,26 @@
 #include "store/history_writer.hpp"
 
+#include <utility>
+
 #include "sinks/event_bus.hpp"
+#include "util/round_end.hpp"
 
 namespace socketchat::detail {
 
 HistoryWriter::HistoryWriter(HistoryStore& store, EventBus& bus)
-    : store_(store), bus_(bus), thread_([this] { run(); }) {}
+    : store_(store), bus_(bus), thread_([this] { run(); }) {
+  kick_->writer = this;
+}
 
 HistoryWriter::~HistoryWriter() {
   stop();
 }
 
 void HistoryWriter::stop() {
+  {
+    std::lock_guard gate(kick_->mutex);
+    kick_->writer = nullptr;
+  }
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -21,16 +30,45 @@ void HistoryWriter::stop() {
 }
 
 void HistoryWriter::append(HistoryRecord record, Stored stored) {
+  bool queued = false;
+  bool kick = false;
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
-      jobs_.push_back(
-          {.kind = Job::Kind::append, .record = std::move(record), .stored = std::move(stored)});
-      wake_.notify_one();
-      return;
+      jobs_.push_back({.kind = Job::Kind::append,
+                       .record = std::move(record),
+                       .stored = std::move(stored),
+                       .number = ++appended_});
+      queued = true;
+      kick = !std::exchange(kick_pending_, true);
     }
   }
-  stored(false, record);
+  if (!queued) return stored(false, record);
+  if (!kick) return;  // this round's end is already on its way
+  std::function<void()> task = [kick = kick_] {
+    std::lock_guard gate(kick->mutex);
+    if (kick->writer) kick->writer->submit();
+  };
+  if (!at_round_end(task)) submit();
+}
+
+void HistoryWriter::submit() {
+  {
+    std::lock_guard lock(mutex_);
+    released_ = appended_;  // what was queued up to this round's end
+    kick_pending_ = false;  // the next append's round needs an end of its own
+  }
+  wake_.notify_one();
+}
+
+bool HistoryWriter::ready_locked() const {
+  if (stopping_) return true;
+  if (jobs_.empty()) return false;
+  return released(jobs_.front());
+}
+
+bool HistoryWriter::released(const Job& job) const {
+  return stopping_ || job.kind != Job::Kind::append || job.number <= released_;
 }
 
 void HistoryWriter::latest(std::string scope, std::size_t limit, Found found) {
@@ -63,13 +101,16 @@ std::int64_t HistoryWriter::mark() {
 void HistoryWriter::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+    // Appends wait for the end of the round that queued them (every round ends: an
+    // io_context stops only after stop() here).
+    wake_.wait(lock, [&] { return ready_locked(); });
     if (jobs_.empty()) return;  // stopping, and everything queued is done
     // Everything that queued up meanwhile: appends go to the store as one batch, up
     // to the first job of another kind, which keeps its place in the order.
     std::vector<Job> batch;
-    while (!jobs_.empty() && (batch.empty() || (batch.front().kind == Job::Kind::append &&
-                                                jobs_.front().kind == Job::Kind::append))) {
+    while (!jobs_.empty() && released(jobs_.front()) &&
+           (batch.empty() ||
+            (batch.front().kind == Job::Kind::append && jobs_.front().kind == Job::Kind::append))) {
       batch.push_back(std::move(jobs_.front()));
       jobs_.pop_front();
     }

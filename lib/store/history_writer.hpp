@@ -1,8 +1,10 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -18,7 +20,9 @@ class EventBus;
 
 // The one thread that talks to a store that may block (SQLite): it takes every
 // message queued while the previous batch was being written and appends them all in
-// one call (group commit), then reports each as stored. Queries wait their turn in
+// one call (group commit), then reports each as stored. Messages queued on an I/O
+// thread are handed over at the end of its event-loop round (util/round_end.hpp): a
+// round's messages make one batch, and this thread wakes once for them. Queries wait their turn in
 // the same queue, so a reader sees everything queued before it. Completions run on
 // this thread and must only hand work to a connection's strand.
 class HistoryWriter {
@@ -49,9 +53,19 @@ class HistoryWriter {
     std::chrono::system_clock::time_point cutoff{};
     Stored stored{};
     Found found{};
+    std::uint64_t number = 0;  // append: the how-manyth
+  };
+
+  // What a round's end calls: it holds the writer only while the writer exists.
+  struct Kick {
+    std::mutex mutex;
+    HistoryWriter* writer = nullptr;
   };
 
   void run();
+  bool ready_locked() const;
+  bool released(const Job& job) const;  // may be written now
+  void submit();
   void write(std::vector<Job>& batch);
   void report(std::string_view detail, std::string_view what);
 
@@ -62,6 +76,10 @@ class HistoryWriter {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Job> jobs_;
+  std::uint64_t appended_ = 0;  // appends queued, ever
+  std::uint64_t released_ = 0;  // of those, the ones whose round has ended
+  bool kick_pending_ = false;   // a round's end is on its way
+  std::shared_ptr<Kick> kick_ = std::make_shared<Kick>();
   bool stopping_ = false;
   std::thread thread_;
 };
