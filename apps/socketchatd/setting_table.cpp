@@ -245,6 +245,16 @@ std::vector<Setting> make_table() {
        .example = "/var/lib/socketchat",
        .binding = text(&Settings::data_dir),
        .check = data_dir_allowed()},
+      {.key = "history-sync",
+       .unit = "LEVEL",
+       .help = "With --history sqlite: normal keeps every delivered message through a crash of "
+               "the process; full also through a power loss or a crash of the machine, at an "
+               "fsync per batch of messages (docs/ARCHITECTURE.md)",
+       .reload = Reload::restart,
+       .feeds = {"history_store"},
+       .example = "full",
+       .binding = text(&Settings::history_sync),
+       .check = CLI::IsMember({"normal", "full"})},
       {.key = "history-days",
        .unit = "DAYS",
        .help = "Remove messages older than this many days (checked hourly); 0 = keep for ever",

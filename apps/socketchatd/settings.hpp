@@ -24,6 +24,7 @@ struct Settings {
   bool log_messages = true;                    // false: MSG, DM and SAY texts stay out of the log
   std::string history = default_history();     // sqlite, memory or off
   std::string data_dir = "./socketchat-data";  // where the sqlite history lives
+  std::string history_sync = "normal";         // normal (a crash) or full (a power loss)
   double history_days = 30;                    // retention; 0 = for ever
   std::string accounts = "optional";           // off, optional or required
   std::string registration = "open";           // open or closed

@@ -67,12 +67,14 @@ class Daemon:
     tcp://127.0.0.1:0; with --listen URLs (give port 0) it waits for one "listening on"
     line per URL. `ports` maps each scheme to the real port of its first listener."""
 
-    def __init__(self, *args, env=None):
+    def __init__(self, *args, env=None, wrapper=()):
+        """`wrapper`: a command that runs the daemon as its child (strace ...); `proc` is
+        then the wrapper's process."""
         listeners = sum(1 for arg in args if arg == "--listen" or arg.startswith("--listen="))
         if listeners == 0:
             args = ("--host", "127.0.0.1", "--port", "0", *args)
         self.proc = subprocess.Popen(
-            [PATH, *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            [*wrapper, PATH, *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE, env=env if env is not None else clean_env())
         self._lines = []
         self._changed = threading.Condition()

@@ -15,13 +15,43 @@ import sys
 import threading
 
 import daemon as e2e
-from daemon import Client, Daemon, DaemonTestCase
+from daemon import TIMEOUT, Client, Daemon, DaemonTestCase
 
 RUNS = int(os.environ.get("SOCKETCHAT_DURABILITY_RUNS", "3"))
 EXIT_TIMEOUT = 10.0  # seconds for the daemon to exit, and for the flooders to stop
 SENDERS = 6
 PER_SENDER = 400  # below HISTORY's maximum of 500, so each room's history is complete
 KILL_AFTER = 300  # messages received before the kill
+
+
+class HistorySyncTest(DaemonTestCase):
+    """--history-sync full makes every commit durable on the disk (an fdatasync of the
+    write-ahead log per batch of messages); normal leaves that to SQLite's checkpoints,
+    none for a few messages. Counted with strace, the daemon its child."""
+
+    def syncs_for(self, level, messages=20):
+        trace = os.path.join(self.tmp, f"strace-{level}")
+        daemon = self.keep_daemon(Daemon(
+            "--history", "sqlite", "--data-dir", os.path.join(self.tmp, f"{level}-{messages}"),
+            "--history-sync", level,
+            wrapper=("strace", "-f", "-qq", "-e", "trace=fsync,fdatasync", "-o", trace)))
+        alice = self.keep(Client(daemon.port)).login("alice")
+        bob = self.keep(Client(daemon.port)).login("bob")
+        for i in range(messages):  # one at a time: a commit each
+            alice.send(f"DM bob m{i}")
+            bob.expect(f"DM alice m{i}")
+        with open(f"/proc/{daemon.proc.pid}/task/{daemon.proc.pid}/children") as children:
+            os.kill(int(children.read().split()[0]), signal.SIGTERM)
+        self.assertEqual(daemon.proc.wait(timeout=TIMEOUT), 0)  # strace ends with its child
+        with open(trace) as lines:
+            return sum(1 for line in lines if "fsync(" in line or "fdatasync(" in line)
+
+    def test_full_syncs_each_commit_and_normal_does_not(self):
+        # Opening and closing the databases syncs too, as many times whatever was sent.
+        normal, normal_more = self.syncs_for("normal", 20), self.syncs_for("normal", 40)
+        full = self.syncs_for("full", 20)
+        self.assertEqual(normal, normal_more)
+        self.assertGreaterEqual(full - normal, 20)
 
 
 class DurabilityTest(DaemonTestCase):
