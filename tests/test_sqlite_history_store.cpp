@@ -136,10 +136,10 @@ TEST_CASE("records persist across reopening, and ids keep their order") {
   CHECK(texts(store.latest("#a", 10)) ==
         std::vector<std::string>{"before", "after, with an older clock"});
   CHECK(RawConnection(dir.db()).text("PRAGMA journal_mode") == "wal");
-  CHECK(RawConnection(dir.db()).text("PRAGMA user_version") == "2");
+  CHECK(RawConnection(dir.db()).text("PRAGMA user_version") == "3");
 }
 
-TEST_CASE("a version 1 database is migrated to version 2 at open, its messages kept") {
+TEST_CASE("a version 1 database is migrated to version 3 at open, its messages kept") {
   DatabaseDir dir;
   {
     RawConnection v1(dir.db());
@@ -152,9 +152,32 @@ TEST_CASE("a version 1 database is migrated to version 2 at open, its messages k
   }
   SqliteHistoryStore store(dir.db());
   CHECK(texts(store.latest("*", 10)) == std::vector<std::string>{"old"});
-  CHECK(RawConnection(dir.db()).text("PRAGMA user_version") == "2");
+  CHECK(RawConnection(dir.db()).text("PRAGMA user_version") == "3");
+  // Version 2's index by time came and went: appends no longer pay for it.
   CHECK(RawConnection(dir.db()).text(
-            "SELECT count(*) FROM sqlite_master WHERE name = 'messages_by_time'") == "1");
+            "SELECT count(*) FROM sqlite_master WHERE name = 'messages_by_time'") == "0");
+}
+
+TEST_CASE("a version 2 database loses its index by time, keeps its messages, and prunes by age") {
+  DatabaseDir dir;
+  {
+    RawConnection v2(dir.db());
+    v2.exec(
+        "CREATE TABLE messages(id INTEGER PRIMARY KEY, scope TEXT NOT NULL,"
+        " unix_ms INTEGER NOT NULL, sender TEXT NOT NULL, text TEXT NOT NULL);"
+        "CREATE INDEX messages_by_scope ON messages(scope, id);"
+        "CREATE INDEX messages_by_time ON messages(unix_ms);"
+        "INSERT INTO messages(scope, unix_ms, sender, text) VALUES ('*', 1000, 'ann', 'old');"
+        "INSERT INTO messages(scope, unix_ms, sender, text) VALUES ('*', 2000, 'ann', 'new');"
+        "PRAGMA user_version = 2;");
+  }
+  SqliteHistoryStore store(dir.db());
+  CHECK(RawConnection(dir.db()).text("PRAGMA user_version") == "3");
+  CHECK(RawConnection(dir.db()).text(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'messages_by_time'") == "0");
+  CHECK(texts(store.latest("*", 10)) == std::vector<std::string>{"old", "new"});
+  CHECK(store.prune(std::chrono::system_clock::time_point(1500ms)) == 1);
+  CHECK(texts(store.latest("*", 10)) == std::vector<std::string>{"new"});
 }
 
 TEST_CASE("an empty file is an empty database") {
@@ -314,9 +337,9 @@ TEST_CASE("open refuses a database it cannot use, with config_error naming the f
     CHECK(RawConnection(dir.db()).text("PRAGMA user_version") == "99");  // left untouched
   }
   SUBCASE("a current version but not our table") {
-    RawConnection(dir.db()).exec("PRAGMA user_version = 2");
+    RawConnection(dir.db()).exec("PRAGMA user_version = 3");
     auto message = open_error(dir.db());
-    CHECK(message.find("not those of schema version 2") != std::string::npos);
+    CHECK(message.find("not those of schema version 3") != std::string::npos);
     CHECK(message.find("no such table: messages") != std::string::npos);
   }
   SUBCASE("locked by another connection, before and after the switch to WAL") {

@@ -37,6 +37,9 @@ class SqliteHistoryStore final : public HistoryStore {
   // std::runtime_error).
   void append(std::span<const HistoryRecord> records) override;
   std::vector<HistoryRecord> latest(const std::string& scope, std::size_t limit) override;
+  // Removes the records before the first one stamped at or after `cutoff`: records
+  // are expected in the order of their stamps, as the server stores them (one stamped
+  // earlier than a record before it waits for that one to go).
   std::size_t prune(std::chrono::system_clock::time_point cutoff) override;
   bool blocking() const noexcept override { return true; }
 
