@@ -77,12 +77,12 @@ SqliteHistoryStore::SqliteHistoryStore(const std::filesystem::path& path,
   // Stamps rise with ids (the HistoryWriter stamps in the order it stores), so the
   // records older than the cutoff are those before the first that is not: found by
   // reading in id order from the oldest, which reads only what is removed (and one more).
-  s.remove_older = s.file.prepare(
-      db,
-      "DELETE FROM messages WHERE id < coalesce("
-      "(SELECT id FROM messages WHERE unix_ms >= ?1 ORDER BY id LIMIT 1),"
-      " (SELECT max(id) + 1 FROM messages))",
-      unexpected);
+  s.remove_older =
+      s.file.prepare(db,
+                     "DELETE FROM messages WHERE id < coalesce("
+                     "(SELECT id FROM messages WHERE unix_ms >= ?1 ORDER BY id LIMIT 1),"
+                     " (SELECT max(id) + 1 FROM messages))",
+                     unexpected);
 
   s.reader = s.file.connect(SQLITE_OPEN_READWRITE);
   if (sqlite_exec(s.reader.get(), "PRAGMA query_only=ON") != SQLITE_OK)
