@@ -175,6 +175,17 @@ struct Certificate {
   }
 };
 
+// A TLS listener on a free port with `certificate`, no rate limit.
+ServerOptions tls_server_options(const Certificate& certificate, unsigned threads) {
+  ServerOptions options;
+  options.listen("tls://127.0.0.1:0");
+  options.tls_certificate_file = certificate.certificate.string();
+  options.tls_private_key_file = certificate.key.string();
+  options.threads = threads;
+  options.rate_per_second = 0;
+  return options;
+}
+
 // ---- a line-protocol client over TLS (Asio's OpenSSL stream, blocking) ----
 
 class TlsClient {
@@ -264,13 +275,7 @@ TEST_CASE("WebSocket: after a 1 MiB message each, 40 idle connections hold what 
 
 TEST_CASE("TLS: after a big HISTORY each, 20 idle connections hold what they did") {
   Certificate certificate;
-  ServerOptions options;
-  options.listen("tls://127.0.0.1:0");
-  options.tls_certificate_file = certificate.certificate.string();
-  options.tls_private_key_file = certificate.key.string();
-  options.threads = 2;
-  options.rate_per_second = 0;
-  Server server(options);
+  Server server(tls_server_options(certificate, 2));
   server.start();
 
   asio::io_context io;
@@ -379,13 +384,7 @@ TEST_CASE("TLS: an idle connection holds its keys, not buffers") {
   ::close(to_parent[1]);
 
   Certificate certificate;
-  ServerOptions options;
-  options.listen("tls://127.0.0.1:0");
-  options.tls_certificate_file = certificate.certificate.string();
-  options.tls_private_key_file = certificate.key.string();
-  options.threads = 1;
-  options.rate_per_second = 0;
-  Server server(options);
+  Server server(tls_server_options(certificate, 1));
   server.start();
   const std::uint16_t port = server.port();
   REQUIRE(::write(to_child[1], &port, sizeof port) == sizeof port);
