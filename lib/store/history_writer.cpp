@@ -8,9 +8,7 @@
 namespace socketchat::detail {
 
 HistoryWriter::HistoryWriter(HistoryStore& store, EventBus& bus)
-    : store_(store), bus_(bus), thread_([this] { run(); }) {
-  kick_->writer = this;
-}
+    : store_(store), bus_(bus), thread_([this] { run(); }) {}
 
 HistoryWriter::~HistoryWriter() {
   stop();

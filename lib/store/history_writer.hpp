@@ -79,7 +79,11 @@ class HistoryWriter {
   std::uint64_t appended_ = 0;  // appends queued, ever
   std::uint64_t released_ = 0;  // of those, the ones whose round has ended
   bool kick_pending_ = false;   // a round's end is on its way
-  std::shared_ptr<Kick> kick_ = std::make_shared<Kick>();
+  std::shared_ptr<Kick> kick_ = [this] {
+    auto kick = std::make_shared<Kick>();
+    kick->writer = this;  // before thread_ starts, like every member above it
+    return kick;
+  }();
   bool stopping_ = false;
   std::thread thread_;
 };
