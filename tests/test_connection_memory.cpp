@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <malloc.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -17,6 +18,7 @@
 extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 #endif
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -27,6 +29,7 @@ extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <asio/connect.hpp>
 #include <asio/io_context.hpp>
@@ -58,6 +61,15 @@ std::size_t heap_in_use() {
 #endif
 }
 
+// Connects `fd` to 127.0.0.1:port; false if it could not.
+bool connect_loopback(int fd, std::uint16_t port) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+}
+
 // ---- a raw WebSocket client: blocking POSIX socket, every read bounded ----
 
 class WsClient {
@@ -68,11 +80,7 @@ class WsClient {
     timeval timeout{5, 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(connect_loopback(fd_, port));
     send_all(
         "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
@@ -408,4 +416,132 @@ TEST_CASE("TLS: an idle connection holds its keys, not buffers") {
   MESSAGE("heap per idle TLS connection: ", per_connection, " bytes");
   CHECK(after > before);
   CHECK(per_connection <= bound_per_connection);
+}
+
+namespace {
+
+// In a child process: one TLS 1.3 connection that logs in, then sends `rounds` key
+// updates (once the parent says so), each asking for the server's in return and
+// followed by an empty line (which the server reads and ignores), then `MSG done`; it
+// never reads. Tells the parent 'a' when all went out, 's' when a send timed out (the
+// server stopped taking them); exits when told.
+[[noreturn]] void flood_key_updates(int from_parent, int to_parent, int rounds) {
+  std::uint16_t port = 0;
+  if (::read(from_parent, &port, sizeof port) != sizeof port) ::_exit(2);
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int small = 4096;  // the server's answers soon fill what the kernel holds for us
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+  timeval timeout{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  if (!connect_loopback(fd, port)) ::_exit(3);
+  SSL_CTX* context = SSL_CTX_new(TLS_client_method());
+  SSL_CTX_set_min_proto_version(context, TLS1_3_VERSION);
+  SSL* ssl = SSL_new(context);
+  SSL_set_fd(ssl, fd);
+  if (SSL_connect(ssl) != 1) ::_exit(4);
+  auto send = [&](std::string_view bytes) {
+    return SSL_write(ssl, bytes.data(), static_cast<int>(bytes.size())) > 0;
+  };
+  char answer[3] = {};
+  if (!send("LOGIN flooder\n")) ::_exit(5);
+  if (SSL_read(ssl, answer, 3) != 3 || std::string_view(answer, 3) != "OK\n") ::_exit(6);
+  signal_pipe(to_parent, 'l');
+  await_pipe(from_parent);
+  bool all_sent = true;
+  for (int round = 0; round < rounds && all_sent; ++round) {
+    all_sent = SSL_key_update(ssl, SSL_KEY_UPDATE_REQUESTED) == 1 && send("\n");
+  }
+  all_sent = all_sent && send("MSG done\n");
+  signal_pipe(to_parent, all_sent ? 'a' : 's');
+  await_pipe(from_parent);
+  ::_exit(0);  // no close_notify, no cleanup: the connection just goes
+}
+
+// Whether a plain TCP line client (logged in as `name`) receives `line` within `wait`.
+class LineWatcher {
+ public:
+  LineWatcher(std::uint16_t port, const std::string& name)
+      : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    REQUIRE(connect_loopback(fd_, port));
+    const std::string login = "LOGIN " + name + "\n";
+    REQUIRE(::write(fd_, login.data(), login.size()) == static_cast<ssize_t>(login.size()));
+    REQUIRE(sees("OK", std::chrono::seconds(5)));
+  }
+  ~LineWatcher() { ::close(fd_); }
+  bool sees(std::string_view line, std::chrono::milliseconds wait) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    for (;;) {
+      for (std::size_t end; (end = in_.find('\n')) != std::string::npos;) {
+        const bool found = std::string_view(in_).substr(0, end) == line;
+        in_.erase(0, end + 1);
+        if (found) return true;
+      }
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      pollfd readable{fd_, POLLIN, 0};
+      if (left.count() <= 0 || ::poll(&readable, 1, static_cast<int>(left.count())) != 1)
+        return false;
+      char buffer[4096];
+      ssize_t n = ::read(fd_, buffer, sizeof buffer);
+      if (n <= 0) return false;
+      in_.append(buffer, static_cast<std::size_t>(n));
+    }
+  }
+
+ private:
+  int fd_;
+  std::string in_;
+};
+
+}  // namespace
+
+TEST_CASE("TLS: a client that asks for key updates and never reads cannot pile them up") {
+  // Each key update asked for is answered with one of the server's (a 27-byte record);
+  // the server stops reading while the socket does not take those answers, so they
+  // cannot pile up beyond what one read brings (OpenSSL holds its record buffers
+  // meanwhile: 34 KiB).
+  constexpr int rounds = 10000;  // 270 KB of answers
+  constexpr std::size_t bound = 64 * 1024;
+  int to_child[2];
+  int to_parent[2];
+  REQUIRE(::pipe(to_child) == 0);
+  REQUIRE(::pipe(to_parent) == 0);
+  std::cout.flush();
+  std::fflush(nullptr);
+  pid_t child = ::fork();  // before the server's threads exist
+  REQUIRE(child >= 0);
+  if (child == 0) flood_key_updates(to_child[0], to_parent[1], rounds);
+  ::close(to_child[0]);
+  ::close(to_parent[1]);
+
+  Certificate certificate;
+  ServerOptions options = tls_server_options(certificate, 1);
+  options.listen("tcp://127.0.0.1:0");
+  Server server(options);
+  server.start();
+  LineWatcher watcher(server.port(1), "watcher");
+  const std::uint16_t port = server.port(0);
+  REQUIRE(::write(to_child[1], &port, sizeof port) == sizeof port);
+  REQUIRE(await_pipe(to_parent[0]) == 'l');  // logged in
+  const std::size_t before = heap_in_use();
+  signal_pipe(to_child[1], 'g');
+  const char flood = await_pipe(to_parent[0]);
+  REQUIRE((flood == 'a' || flood == 's'));
+  // A server that reads it all gets to MSG done (and has its answers piled up by then);
+  // one that stops reading never does, and nothing but the wait can tell that.
+  const bool read_all = watcher.sees("MSG flooder done", std::chrono::seconds(2));
+  const std::size_t after = heap_in_use();
+  signal_pipe(to_child[1], 'q');
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  ::close(to_child[1]);
+  ::close(to_parent[0]);
+  CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  MESSAGE("the flood ", std::string(flood == 'a' ? "went out whole" : "was held up"),
+          "; the server ", std::string(read_all ? "read it all" : "stopped reading"),
+          "; its heap grew by ", after > before ? after - before : 0, " bytes");
+  CHECK_FALSE(read_all);
+  CHECK(after < before + bound);
 }

@@ -51,8 +51,13 @@ class TlsLink : public NoControlFrames {
                        });
   }
 
+  // Records that reading made OpenSSL send (its answer to a key update) and the socket
+  // did not take go out before anything more is read: a client that asks for key
+  // updates and never reads cannot pile them up here.
   template <class OnInput>
   void read(bool speculative, OnInput&& on_input) {
+    if (engine_.has_unsent())
+      return wait_then_read(TlsEngine::Wait::write, std::forward<OnInput>(on_input));
     if (speculative || engine_.has_pending()) return read_now(std::forward<OnInput>(on_input));
     wait_then_read(TlsEngine::Wait::read, std::forward<OnInput>(on_input));
   }
@@ -92,6 +97,10 @@ class TlsLink : public NoControlFrames {
     socket_.async_wait(as_socket_wait(wait), [this, on_input = std::forward<OnInput>(on_input)](
                                                  std::error_code ec) mutable {
       if (ec) return on_input(ec, std::string_view{}, false);
+      if (engine_.has_unsent() && !engine_.send(ec)) {
+        if (ec) return on_input(ec, std::string_view{}, false);
+        return wait_then_read(TlsEngine::Wait::write, std::move(on_input));
+      }
       read_now(std::move(on_input));
     });
   }
