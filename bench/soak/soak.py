@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import base64
 import collections
+import contextlib
 import json
 import logging
 import os
@@ -227,6 +228,39 @@ class Daemon:
 
 # ---- connections ----------------------------------------------------------------------
 
+LOCAL_PORT_NOTE = "local port "
+
+
+@contextlib.asynccontextmanager
+async def connected_socket(port, timeout, rcvbuf=None, sndbuf=None):
+    """A TCP connection to the daemon, for a stream or WebSocket to take over. If what is
+    built on it fails, the socket is closed and the error notes its local port, so that
+    the failure can be found in the daemon's log (remote=127.0.0.1:PORT)."""
+    loop = asyncio.get_running_loop()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    local_port = None
+    try:
+        if rcvbuf:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        if sndbuf:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+        await asyncio.wait_for(loop.sock_connect(sock, ("127.0.0.1", port)), timeout)
+        local_port = sock.getsockname()[1]  # while it is open: a failure may close it
+        yield sock
+    except BaseException as e:
+        if local_port is not None:
+            e.add_note(f"{LOCAL_PORT_NOTE}{local_port}")
+        sock.close()
+        raise
+
+
+def with_local_port(error):
+    """The error as repr() shows it, with the local port if it has one noted."""
+    notes = [n for n in getattr(error, "__notes__", ()) if n.startswith(LOCAL_PORT_NOTE)]
+    return repr(error) + "".join(f" ({n})" for n in notes)
+
+
 class StreamConn:
     """TCP, optionally inside TLS (asyncio streams). Lines in and out as str."""
 
@@ -237,21 +271,10 @@ class StreamConn:
 
     @classmethod
     async def open(cls, port, tls, timeout, rcvbuf=None, sndbuf=None, limit=1 << 20):
-        loop = asyncio.get_running_loop()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setblocking(False)
-        try:
-            if rcvbuf:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-            if sndbuf:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
-            await asyncio.wait_for(loop.sock_connect(sock, ("127.0.0.1", port)), timeout)
+        async with connected_socket(port, timeout, rcvbuf, sndbuf) as sock:
             reader, writer = await asyncio.wait_for(asyncio.open_connection(
                 sock=sock, ssl=TLS_CONTEXT if tls else None, server_hostname="127.0.0.1" if tls else None,
                 limit=limit, ssl_handshake_timeout=timeout if tls else None), timeout)
-        except BaseException:
-            sock.close()
-            raise
         return cls(reader, writer)
 
     def write(self, data):
@@ -324,9 +347,10 @@ class WsConn:
     @classmethod
     async def open(cls, port, tls, timeout):
         url = f"{'wss' if tls else 'ws'}://127.0.0.1:{port}/ws"
-        ws = await asyncio.wait_for(websockets.connect(
-            url, ssl=TLS_CONTEXT if tls else None, max_size=None, ping_interval=None,
-            compression=None, open_timeout=timeout, close_timeout=timeout), timeout + 1)
+        async with connected_socket(port, timeout) as sock:
+            ws = await asyncio.wait_for(websockets.connect(
+                url, sock=sock, ssl=TLS_CONTEXT if tls else None, max_size=None, ping_interval=None,
+                compression=None, open_timeout=timeout, close_timeout=timeout), timeout + 1)
         return cls(ws)
 
     async def send(self, data, timeout=None):
@@ -1037,6 +1061,16 @@ class Soak:
         if len(self.failures[invariant]) < 12:
             self.failures[invariant].append(message)
 
+    def log_lines_of(self, message, most=10):
+        """The daemon's log lines about the connection a failure notes the local port of."""
+        ports = re.findall(LOCAL_PORT_NOTE + r"(\d+)", message)
+        if not ports or not hasattr(self, "log_path"):
+            return []
+        self.log_file.flush()
+        with open(self.log_path, errors="replace") as log:
+            about = re.compile(r"127\.0\.0\.1:(?:" + "|".join(ports) + r")\b")
+            return [line.rstrip("\n")[:300] for line in log if about.search(line)][:most]
+
     def internal(self, where, error):
         if len(self.internal_errors) < 20:
             self.internal_errors.append(f"{where}: " + "".join(
@@ -1560,6 +1594,7 @@ class Soak:
             out.append(f"FAILED invariant {number} ({self.failure_counts[number]} time(s)): {INVARIANTS[number]}")
             for message in self.failures[number]:
                 out.append(f"  - {message}")
+                out.extend(f"      daemon: {line}" for line in self.log_lines_of(message))
         if self.internal_errors:
             out.append("")
             out.append("the soak itself failed (a bug in the soak, not in the daemon):")
@@ -1621,7 +1656,8 @@ class Witness:
             except (Closed, NoAnswer, LoginRefused, OSError, asyncio.TimeoutError, ssl.SSLError,
                     websockets.exceptions.WebSocketException) as e:
                 if soak.epoch == epoch and soak.daemon.alive():
-                    soak.fail(4, f"witness {name} ({self.scheme}) could not connect and log in: {e!r}")
+                    soak.fail(4, f"witness {name} ({self.scheme}) could not connect and log in: "
+                                 f"{with_local_port(e)}")
                 await asyncio.sleep(1)  # pacing before the next try
                 continue
             run = WitnessRun(name, self.scheme, client.epoch)
@@ -1727,7 +1763,8 @@ class Chatter:
         except (Closed, NoAnswer, LoginRefused, OSError, asyncio.TimeoutError, ssl.SSLError,
                 websockets.exceptions.WebSocketException) as e:
             if soak.daemon.alive() and soak.epoch == epoch:
-                soak.fail(4, f"chatter {name} ({scheme}) could not connect and log in: {e!r}")
+                soak.fail(4, f"chatter {name} ({scheme}) could not connect and log in: "
+                          f"{with_local_port(e)}")
             return
         self.client = client
         soak.doing[f"chatter {self.index}"] = f"{name} over {scheme}"
