@@ -349,7 +349,8 @@ class WsConn:
         url = f"{'wss' if tls else 'ws'}://127.0.0.1:{port}/ws"
         async with connected_socket(port, timeout) as sock:
             ws = await asyncio.wait_for(websockets.connect(
-                url, sock=sock, ssl=TLS_CONTEXT if tls else None, max_size=None, ping_interval=None,
+                url, sock=sock, ssl=TLS_CONTEXT if tls else None,
+                server_hostname="127.0.0.1" if tls else None, max_size=None, ping_interval=None,
                 compression=None, open_timeout=timeout, close_timeout=timeout), timeout + 1)
         return cls(ws)
 
