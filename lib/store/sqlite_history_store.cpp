@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "socketchat/error.hpp"
+#include "store/sqlite_checkpointer.hpp"
 #include "store/sqlite_handles.hpp"
 #include "store/sqlite_opener.hpp"
 
@@ -53,6 +54,9 @@ struct SqliteHistoryStore::Impl {
   std::mutex read_mutex;  // latest()
   Db reader;
   Statement select_latest;
+
+  // Last, so it stops before the connections it watches close.
+  std::unique_ptr<detail::SqliteCheckpointer> checkpointer;
 };
 
 SqliteHistoryStore::SqliteHistoryStore(const std::filesystem::path& path,
@@ -91,6 +95,8 @@ SqliteHistoryStore::SqliteHistoryStore(const std::filesystem::path& path,
       s.reader.get(),
       "SELECT unix_ms, sender, text FROM messages WHERE scope = ? ORDER BY id DESC LIMIT ?",
       unexpected);
+  s.checkpointer = std::make_unique<detail::SqliteCheckpointer>(
+      s.file.connect(SQLITE_OPEN_READWRITE), s.writer.get());
 }
 
 SqliteHistoryStore::~SqliteHistoryStore() = default;
