@@ -347,6 +347,47 @@ char await_pipe(int fd) {
   return ::read(fd, &byte, 1) == 1 ? byte : '\0';
 }
 
+// A client in a process of its own, so that its TLS state is not counted with the
+// server's: forked before the server's threads exist, `body(from_parent, to_parent)`
+// (which ends the process) talks with the test a byte at a time; the port comes first.
+class ChildProcess {
+ public:
+  template <class Body>
+  explicit ChildProcess(Body body) {
+    REQUIRE(::pipe(to_child_) == 0);
+    REQUIRE(::pipe(to_parent_) == 0);
+    std::cout.flush();  // what is buffered is the parent's to write, not the child's too
+    std::fflush(nullptr);
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      body(to_child_[0], to_parent_[1]);
+      ::_exit(1);  // a body that returned: not what it should do
+    }
+    ::close(to_child_[0]);
+    ::close(to_parent_[1]);
+  }
+  void send_port(std::uint16_t port) {
+    REQUIRE(::write(to_child_[1], &port, sizeof port) == sizeof port);
+  }
+  void tell(char byte) { signal_pipe(to_child_[1], byte); }
+  char hear() { return await_pipe(to_parent_[0]); }
+  // Tells it to quit and waits for it: true if it exited with status 0.
+  bool finish() {
+    tell('q');
+    int status = 0;
+    REQUIRE(::waitpid(pid_, &status, 0) == pid_);
+    ::close(to_child_[1]);
+    ::close(to_parent_[0]);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }
+
+ private:
+  int to_child_[2];
+  int to_parent_[2];
+  pid_t pid_;
+};
+
 // In a child process, so that its own TLS state is not counted: `warm` connections,
 // then `more`, each logged in and idle (its PING answered), telling the parent after
 // each lot; exits when the parent says so.
@@ -384,34 +425,20 @@ TEST_CASE("TLS: an idle connection holds its keys, not buffers") {
   constexpr std::size_t bound_per_connection = 20 * 1024;
   constexpr int warm = 20;
   constexpr int measured = 200;
-  int to_child[2];
-  int to_parent[2];
-  REQUIRE(::pipe(to_child) == 0);
-  REQUIRE(::pipe(to_parent) == 0);
-  std::cout.flush();  // what is buffered is the parent's to write, not the child's too
-  std::fflush(nullptr);
-  pid_t child = ::fork();  // before the server's threads exist
-  REQUIRE(child >= 0);
-  if (child == 0) hold_tls_connections(to_child[0], to_parent[1], warm, measured);
-  ::close(to_child[0]);
-  ::close(to_parent[1]);
+  ChildProcess child([&](int from_parent, int to_parent) {
+    hold_tls_connections(from_parent, to_parent, warm, measured);
+  });
 
   Certificate certificate;
   Server server(tls_server_options(certificate, 1));
   server.start();
-  const std::uint16_t port = server.port();
-  REQUIRE(::write(to_child[1], &port, sizeof port) == sizeof port);
-  REQUIRE(await_pipe(to_parent[0]) == 'y');  // the warm-up: per-thread buffers and the like
+  child.send_port(server.port());
+  REQUIRE(child.hear() == 'y');  // the warm-up: per-thread buffers and the like
   const std::size_t before = heap_in_use();
-  signal_pipe(to_child[1], 'g');
-  REQUIRE(await_pipe(to_parent[0]) == 'y');
+  child.tell('g');
+  REQUIRE(child.hear() == 'y');
   const std::size_t after = heap_in_use();
-  signal_pipe(to_child[1], 'q');
-  int status = 0;
-  REQUIRE(::waitpid(child, &status, 0) == child);
-  ::close(to_child[1]);
-  ::close(to_parent[0]);
-  CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  CHECK(child.finish());
   const std::size_t per_connection = after > before ? (after - before) / measured : 0;
   MESSAGE("heap per idle TLS connection: ", per_connection, " bytes");
   CHECK(after > before);
@@ -504,17 +531,8 @@ TEST_CASE("TLS: a client that asks for key updates and never reads cannot pile t
   // meanwhile: 34 KiB).
   constexpr int rounds = 10000;  // 270 KB of answers
   constexpr std::size_t bound = 64 * 1024;
-  int to_child[2];
-  int to_parent[2];
-  REQUIRE(::pipe(to_child) == 0);
-  REQUIRE(::pipe(to_parent) == 0);
-  std::cout.flush();
-  std::fflush(nullptr);
-  pid_t child = ::fork();  // before the server's threads exist
-  REQUIRE(child >= 0);
-  if (child == 0) flood_key_updates(to_child[0], to_parent[1], rounds);
-  ::close(to_child[0]);
-  ::close(to_parent[1]);
+  ChildProcess child(
+      [&](int from_parent, int to_parent) { flood_key_updates(from_parent, to_parent, rounds); });
 
   Certificate certificate;
   ServerOptions options = tls_server_options(certificate, 1);
@@ -522,23 +540,17 @@ TEST_CASE("TLS: a client that asks for key updates and never reads cannot pile t
   Server server(options);
   server.start();
   LineWatcher watcher(server.port(1), "watcher");
-  const std::uint16_t port = server.port(0);
-  REQUIRE(::write(to_child[1], &port, sizeof port) == sizeof port);
-  REQUIRE(await_pipe(to_parent[0]) == 'l');  // logged in
+  child.send_port(server.port(0));
+  REQUIRE(child.hear() == 'l');  // logged in
   const std::size_t before = heap_in_use();
-  signal_pipe(to_child[1], 'g');
-  const char flood = await_pipe(to_parent[0]);
+  child.tell('g');
+  const char flood = child.hear();
   REQUIRE((flood == 'a' || flood == 's'));
   // A server that reads it all gets to MSG done (and has its answers piled up by then);
   // one that stops reading never does, and nothing but the wait can tell that.
   const bool read_all = watcher.sees("MSG flooder done", std::chrono::seconds(2));
   const std::size_t after = heap_in_use();
-  signal_pipe(to_child[1], 'q');
-  int status = 0;
-  REQUIRE(::waitpid(child, &status, 0) == child);
-  ::close(to_child[1]);
-  ::close(to_parent[0]);
-  CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  CHECK(child.finish());
   MESSAGE("the flood ", std::string(flood == 'a' ? "went out whole" : "was held up"),
           "; the server ", std::string(read_all ? "read it all" : "stopped reading"),
           "; its heap grew by ", after > before ? after - before : 0, " bytes");
