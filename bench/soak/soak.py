@@ -2404,6 +2404,9 @@ def parse_args(argv):
                                          "(default: all of " + ", ".join(Chaos.KINDS) + ")")
     parser.add_argument("--keep-dir", action="store_true",
                         help="keep the temporary directory (the daemon's log, the data directory)")
+    parser.add_argument("--give-up", type=float, default=0,
+                        help="end a soak that is itself stuck after this many seconds, saying "
+                             "where it was (default: the chaos's length + 120)")
     args = parser.parse_args(argv)
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(1 << 31)
@@ -2433,8 +2436,17 @@ async def amain(args):
     loop.set_exception_handler(lambda loop, context: None)  # aborted TLS transports complain
     soak = Soak(args)
     soak.pad = soak_pad(soak.rng)
+    give_up = args.give_up or args.seconds + 120
     try:
-        return await soak.main()
+        return await asyncio.wait_for(soak.main(), give_up)
+    except asyncio.TimeoutError:
+        # A bug of the soak's own (a task that died and is waited for), not the daemon's:
+        # said so, with what every worker was doing, rather than left to a test timeout.
+        print(f"soak: the soak itself is stuck: gave up after {give_up:.0f} s", flush=True)
+        print("  workers: " + "; ".join(f"{k}: {v}" for k, v in sorted(soak.doing.items())), flush=True)
+        for error in soak.internal_errors[:5]:
+            print("  " + error, flush=True)
+        return 2
     except Exception as e:
         soak.internal("the soak's main sequence", e)
         print("soak: the soak itself failed:\n" + "\n".join(soak.internal_errors), flush=True)
