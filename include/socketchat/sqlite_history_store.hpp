@@ -25,7 +25,10 @@ struct SqliteHistoryOptions {
 //
 // Threads: append() and prune() share one write connection under a mutex; latest()
 // has a read connection of its own, so reading history never waits on a commit.
-// All three may be called from any thread. Built when SOCKETCHAT_HAS_SQLITE is 1.
+// All three may be called from any thread. The store also runs one thread of its own,
+// with a third connection, that copies the WAL back into the file (checkpoints), so
+// that append() does not have to; the destructor stops it. Built when
+// SOCKETCHAT_HAS_SQLITE is 1.
 class SqliteHistoryStore final : public HistoryStore {
  public:
   explicit SqliteHistoryStore(const std::filesystem::path& path, SqliteHistoryOptions options = {});
