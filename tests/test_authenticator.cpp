@@ -101,6 +101,7 @@ struct Fixture {
     ServerOptions options;
     options.listen("tcp://127.0.0.1:0");
     options.listen("irc://127.0.0.1:0");
+    options.server_name = "socketchat";
     options.threads = 2;
     server = std::make_unique<Server>(options);
     server->add_sink(sink);
@@ -356,7 +357,8 @@ TEST_CASE_FIXTURE(Fixture, "over IRC, registration waits for a later answer, the
   // Not registered: another NICK registers, as after a refusal at once.
   authenticator->hold = false;
   irc.send("NICK dan\r\n");
-  CHECK(irc_line(irc) == ":socketchat 001 dan :Welcome to socketchat, dan");
+  CHECK(irc_line(irc) ==
+        ":socketchat 001 dan :Welcome to the socketchat IRC Network dan!~dave@socketchat");
 }
 
 TEST_CASE_FIXTURE(Fixture, "over IRC, a connection reset before the answer leaves no user") {
@@ -379,12 +381,13 @@ TEST_CASE_FIXTURE(Fixture,
   auto bob = logged_in(line_port(), "bob");
   LineClient irc = irc_waiting("dave");
   authenticator->answer_later(LoginResult::accept());
-  CHECK(irc_line(irc) == ":socketchat 001 dave :Welcome to socketchat, dave");
+  CHECK(irc_line(irc) ==
+        ":socketchat 001 dave :Welcome to the socketchat IRC Network dave!~dave@socketchat");
   std::string line;
   do {
     line = irc_line(irc);
   } while (line.find(" 366 ") == std::string::npos);  // the end of the welcome burst
   CHECK(irc_line(irc) == ":socketchat PONG socketchat :after");
   bob.send("DM dave hi\n");
-  CHECK(irc_line(irc) == ":bob!bob@socketchat PRIVMSG dave :hi");
+  CHECK(irc_line(irc) == ":bob!~bob@socketchat PRIVMSG dave :hi");
 }

@@ -229,11 +229,14 @@ TEST_CASE("a registered transport says whether its streams are encrypted; passwo
 }
 
 TEST_CASE("the line protocol's listeners can speak IRC: tcp://...?protocol=irc") {
-  sc::Server server(loopback("tcp://127.0.0.1:0?protocol=irc"));
+  sc::ServerOptions options = loopback("tcp://127.0.0.1:0?protocol=irc");
+  options.server_name = "irc.example.org";
+  sc::Server server(options);
   server.start();
   LineClient irc(server.port(0));
   irc.send("NICK ian\r\nUSER ian 0 * :Ian\r\n");
-  irc.expect_line(":socketchat 001 ian :Welcome to socketchat, ian\r");
+  irc.expect_line(
+      ":irc.example.org 001 ian :Welcome to the socketchat IRC Network ian!~ian@irc.example.org\r");
   server.stop();
 }
 

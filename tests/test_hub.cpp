@@ -169,7 +169,7 @@ TEST_CASE_FIXTURE(Fixture, "MSG reaches every other user, serialized once") {
 
 TEST_CASE_FIXTURE(Fixture, "with two protocols, a message is encoded once per protocol") {
   // Two IRC users, each with the connection's own encoder, as sessions have them.
-  const IrcProtocol irc;
+  const IrcProtocol irc{"socketchat"};
   auto irc_d = irc.make_decoder(), irc_e = irc.make_decoder();
   FakePeer d{4, irc, &irc_d->encoder()}, e{5, irc, &irc_e->encoder()};
   login_all();
@@ -178,8 +178,8 @@ TEST_CASE_FIXTURE(Fixture, "with two protocols, a message is encoded once per pr
   run(a, "MSG hello there");
   CHECK(b.take() == "MSG alice hello there\n");
   CHECK(c.take() == "MSG alice hello there\n");
-  CHECK(d.take() == ":alice!alice@socketchat PRIVMSG &public :hello there\r\n");
-  CHECK(e.take() == ":alice!alice@socketchat PRIVMSG &public :hello there\r\n");
+  CHECK(d.take() == ":alice!~alice@socketchat PRIVMSG &public :hello there\r\n");
+  CHECK(e.take() == ":alice!~alice@socketchat PRIVMSG &public :hello there\r\n");
   CHECK(b.payloads.back().data() == c.payloads.back().data());  // one for the line users
   CHECK(d.payloads.back().data() == e.payloads.back().data());  // one for the IRC users
   CHECK(b.payloads.back().data() != d.payloads.back().data());

@@ -299,28 +299,29 @@ struct Client {
   }
   std::size_t feed(std::string_view bytes) { return irc.feed(bytes, hub); }
 
-  IrcProtocol shared;
+  IrcProtocol shared{"socketchat"};
   IrcConnection irc{shared};
   FakeHub hub{irc};
 };
 
 // The welcome burst a registration gets: RPL 001 to 005, no MOTD, the JOIN of &public
 // with a names list of the newcomer alone (everyone's would cost N^2 bytes over N logins).
-std::string welcome(const IrcProtocol& shared, const std::string& nick) {
+// `user`: USER's user name, if not the nick.
+std::string welcome(const IrcProtocol& shared, const std::string& nick, std::string user = {}) {
   const std::string v = socketchat::version_string;
   auto numeric = [&](std::string_view code, const std::string& rest) {
     return ":socketchat " + std::string(code) + " " + nick + " " + rest + "\r\n";
   };
-  return numeric("001", ":Welcome to socketchat, " + nick) +
+  const std::string source = nick + "!~" + (user.empty() ? nick : user) + "@socketchat";
+  return numeric("001", ":Welcome to the socketchat IRC Network " + source) +
          numeric("002", ":Your host is socketchat, running version " + v) +
          numeric("003", ":This server was created " + shared.created()) +
          numeric("004", "socketchat " + v + " i nt") +
          numeric("005",
-                 "CHANTYPES=#& NICKLEN=32 CHANNELLEN=33 CASEMAPPING=ascii PREFIX=(o)@ "
-                 "CHANMODES=b,,,nt NETWORK=socketchat :are supported by this server") +
-         numeric("422", ":MOTD File is missing") + ":" + nick + "!" + nick +
-         "@socketchat JOIN &public\r\n" + numeric("353", "= &public :" + nick) +
-         numeric("366", "&public :End of /NAMES list.");
+                 "CHANTYPES=#& NICKLEN=32 CHANNELLEN=33 USERLEN=11 CASEMAPPING=ascii "
+                 "PREFIX=(o)@ CHANMODES=b,,,nt NETWORK=socketchat :are supported by this server") +
+         numeric("422", ":MOTD File is missing") + ":" + source + " JOIN &public\r\n" +
+         numeric("353", "= &public :" + nick) + numeric("366", "&public :End of /NAMES list.");
 }
 
 // What the connection (registered as alice, unless `nick` is empty) spells for the
@@ -337,7 +338,7 @@ std::string answer(std::string_view line, const ServerMessage& message,
 }
 
 std::string broadcast(const ServerMessage& message) {
-  static const IrcProtocol shared;
+  static const IrcProtocol shared{"socketchat"};
   return std::string(shared.encode(message).view());
 }
 
@@ -430,7 +431,7 @@ TEST_CASE("NICK and USER, in either order, make one LOGIN; its OK is the welcome
 }
 
 TEST_CASE("the welcome burst: 003 names when the server started") {
-  IrcProtocol shared;
+  IrcProtocol shared{"socketchat"};
   const std::string& created = shared.created();
   REQUIRE(created.size() == 23);  // "2024-05-01 12:34:56 UTC"
   CHECK(created.substr(19) == " UTC");
@@ -509,7 +510,7 @@ TEST_CASE("a taken nick gets 433 and the next NICK registers; an invalid one 432
         Lines{"login _bad", "hub: :socketchat 432 * _bad :Erroneous nickname\r\n"});
   client.hub.seen.clear();
   client.feed("NICK carol\r\n");
-  CHECK(client.hub.seen == Lines{"login carol", "hub: " + welcome(client.shared, "carol")});
+  CHECK(client.hub.seen == Lines{"login carol", "hub: " + welcome(client.shared, "carol", "x")});
   CHECK(client.hub.nick == "carol");
 }
 
@@ -533,7 +534,7 @@ TEST_CASE("what on_command says registers the client and asks a JOIN's names, no
   Client client;
   client.hub.says_refused = true;  // the JOIN is answered OK, but said to be refused
   client.feed("JOIN #a\r\n");
-  CHECK(client.hub.seen == Lines{"join a", "hub: :alice!alice@socketchat JOIN #a\r\n"});
+  CHECK(client.hub.seen == Lines{"join a", "hub: :alice!~alice@socketchat JOIN #a\r\n"});
 }
 
 // ---- channels ---------------------------------------------------------------------------
@@ -542,10 +543,10 @@ TEST_CASE("JOIN #a,#b: join a, its NAMES, join b, its NAMES") {
   Client client;
   client.feed("JOIN #a,#b\r\n");
   CHECK(client.hub.seen ==
-        Lines{"join a", "hub: :alice!alice@socketchat JOIN #a\r\n", "who a (follow-up)",
+        Lines{"join a", "hub: :alice!~alice@socketchat JOIN #a\r\n", "who a (follow-up)",
               "hub: :socketchat 353 alice = #a :alice\r\n"
               ":socketchat 366 alice #a :End of /NAMES list.\r\n",
-              "join b", "hub: :alice!alice@socketchat JOIN #b\r\n", "who b (follow-up)",
+              "join b", "hub: :alice!~alice@socketchat JOIN #b\r\n", "who b (follow-up)",
               "hub: :socketchat 353 alice = #b :alice\r\n"
               ":socketchat 366 alice #b :End of /NAMES list.\r\n"});
 }
@@ -574,7 +575,7 @@ TEST_CASE("PART: the echo, 442 when not in it, &public cannot be left") {
   client.feed("PART #a,#a,&public\r\n");
   CHECK(
       client.hub.seen ==
-      Lines{"part a", "hub: :alice!alice@socketchat PART #a\r\n", "part a",
+      Lines{"part a", "hub: :alice!~alice@socketchat PART #a\r\n", "part a",
             "hub: :socketchat 442 alice #a :You're not on that channel\r\n",
             "local: :socketchat NOTICE alice :&public is the public feed and cannot be left\r\n"});
 }
@@ -653,7 +654,7 @@ TEST_CASE("unknown commands get 421; AWAY, USERHOST, user MODE are answered loca
         Lines{"local: :socketchat 421 alice FLY :Unknown command\r\n",
               "local: :socketchat 306 alice :You have been marked as being away\r\n",
               "local: :socketchat 305 alice :You are no longer marked as being away\r\n",
-              "local: :socketchat 302 alice :alice=+alice@socketchat\r\n",
+              "local: :socketchat 302 alice :alice=+~alice@socketchat\r\n",
               "local: :socketchat 302 alice :\r\n", "local: :socketchat 221 alice +\r\n",
               "local: :socketchat 502 alice :Cannot change mode for other users\r\n",
               "local: :socketchat 324 alice &public +nt\r\n",
@@ -702,13 +703,13 @@ TEST_CASE("NAMES, WHO, WHOIS, LIST, TOPIC and MODE of a room ask the Hub") {
               ":socketchat 366 alice &public :End of /NAMES list.\r\n",
               "local: :socketchat 366 alice x :End of /NAMES list.\r\n",
               "who a",
-              "hub: :socketchat 352 alice #a alice socketchat socketchat alice H :0 alice\r\n"
+              "hub: :socketchat 352 alice #a ~alice socketchat socketchat alice H :0 alice\r\n"
               ":socketchat 315 alice #a :End of /WHO list.\r\n",
-              "who",
-              "hub: :socketchat 352 alice * bob socketchat socketchat bob H :0 bob\r\n"
+              "user_info bob",
+              "hub: :socketchat 352 alice * ~bob socketchat socketchat bob H :0 bob\r\n"
               ":socketchat 315 alice bob :End of /WHO list.\r\n",
               "user_info bob",
-              "hub: :socketchat 311 alice bob bob socketchat * :bob\r\n"
+              "hub: :socketchat 311 alice bob ~bob socketchat * :bob\r\n"
               ":socketchat 312 alice bob socketchat :socketchat\r\n"
               ":socketchat 318 alice bob :End of /WHOIS list.\r\n",
               "user_info nobody",
@@ -731,7 +732,7 @@ TEST_CASE("WHOIS, TOPIC and MODE look up one nick or room: 401 and 318, or 403")
   CHECK(client.hub.seen ==
         Lines{"room_info zz", "hub: :socketchat 403 alice #zz :No such channel\r\n", "room_info ZZ",
               "hub: :socketchat 403 alice #ZZ :No such channel\r\n", "user_info Bob",
-              "hub: :socketchat 311 alice Bob Bob socketchat * :Bob\r\n"
+              "hub: :socketchat 311 alice Bob ~Bob socketchat * :Bob\r\n"
               ":socketchat 312 alice Bob socketchat :socketchat\r\n"
               ":socketchat 318 alice Bob :End of /WHOIS list.\r\n"});
 }
@@ -827,9 +828,11 @@ std::string authenticate(std::string_view data) {
 }
 
 // 900 and 903 to `nick`, logged in to `account`.
-std::string sasl_success(std::string_view nick, std::string_view account) {
-  const std::string n(nick), a(account);
-  return ":socketchat 900 " + n + " " + n + "!" + n + "@socketchat " + a +
+// `user`: USER's user name, if not the nick.
+std::string sasl_success(std::string_view nick, std::string_view account,
+                         std::string_view user = {}) {
+  const std::string n(nick), a(account), u(user.empty() ? nick : user);
+  return ":socketchat 900 " + n + " " + n + "!~" + u + "@socketchat " + a +
          " :You are now logged in as " + a + "\r\n:socketchat 903 " + n +
          " :SASL authentication successful\r\n";
 }
@@ -868,8 +871,8 @@ TEST_CASE("SASL: an authzid equal to the authcid is fine; the nick becomes the a
   CHECK(client.hub.seen == Lines{"local: :socketchat CAP * LS :sasl=PLAIN\r\n",
                                  "local: :socketchat CAP * ACK :sasl\r\n",
                                  "local: AUTHENTICATE +\r\n", "login dave secret=password1",
-                                 "hub: " + sasl_success("dave", "dave"),
-                                 "local: " + welcome(client.shared, "dave")});
+                                 "hub: " + sasl_success("dave", "dave", "z"),
+                                 "local: " + welcome(client.shared, "dave", "z")});
 }
 
 TEST_CASE("SASL before NICK: the welcome waits for NICK, and is the account's name's") {
@@ -882,7 +885,7 @@ TEST_CASE("SASL before NICK: the welcome waits for NICK, and is the account's na
                                  "hub: " + sasl_success("dave", "dave")});
   client.hub.seen.clear();
   client.feed("NICK other\r\n");
-  CHECK(client.hub.seen == Lines{"local: " + welcome(client.shared, "dave")});
+  CHECK(client.hub.seen == Lines{"local: " + welcome(client.shared, "dave", "d")});
 }
 
 TEST_CASE("SASL failure: 904 to the nick asked, unregistered; a retry, or a guest's NICK") {
@@ -903,7 +906,7 @@ TEST_CASE("SASL failure: 904 to the nick asked, unregistered; a retry, or a gues
         Lines{"local: AUTHENTICATE +\r\n", "login dave secret=wrong-pass",
               "hub: :socketchat 904 dave :SASL authentication failed\r\n", "login dave",
               "hub: :socketchat 433 * dave :Nickname is reserved for a registered account\r\n",
-              "login dave_", "hub: " + welcome(guest.shared, "dave_")});
+              "login dave_", "hub: " + welcome(guest.shared, "dave_", "dave")});
 }
 
 TEST_CASE("SASL answered later: 900 and 903, or 904, when the Hub settles; input waits") {
@@ -951,7 +954,7 @@ TEST_CASE("SASL chunks: 400 bytes each, a shorter one or + ends them") {
   client.feed(authenticate("+"));
   REQUIRE(client.hub.seen.size() == 3);
   CHECK(client.hub.seen[1] == "login erin secret=" + std::string(294, 'A'));
-  CHECK(client.hub.seen[2] == "hub: " + sasl_success("erin", "erin"));
+  CHECK(client.hub.seen[2] == "hub: " + sasl_success("erin", "erin", "dave"));
 
   // base64("\0fred\0" + 297 'A'): 404 bytes, as 400 and 4.
   const std::string fred = "AGZyZWQA" + erin.substr(8) + "QUFB";
@@ -960,7 +963,7 @@ TEST_CASE("SASL chunks: 400 bytes each, a shorter one or + ends them") {
              authenticate(fred.substr(400)));
   REQUIRE(other.hub.seen.size() == 3);
   CHECK(other.hub.seen[1] == "login fred secret=" + std::string(297, 'A'));
-  CHECK(other.hub.seen[2] == "hub: " + sasl_success("fred", "fred"));
+  CHECK(other.hub.seen[2] == "hub: " + sasl_success("fred", "fred", "dave"));
 }
 
 TEST_CASE(
@@ -999,7 +1002,7 @@ TEST_CASE("SASL: CAP END in the middle of an exchange registers a guest") {
   Client client = sasl_client();
   client.feed("NICK carol\r\n" + authenticate("PLAIN") + "CAP END\r\n" + authenticate("*"));
   CHECK(client.hub.seen == Lines{"local: AUTHENTICATE +\r\n", "login carol",
-                                 "hub: " + welcome(client.shared, "carol"),
+                                 "hub: " + welcome(client.shared, "carol", "dave"),
                                  "local: :socketchat 462 carol :You may not reregister\r\n"});
 }
 
@@ -1014,8 +1017,8 @@ TEST_CASE("a retry at any step of a SASL exchange issues each step once") {
 TEST_CASE("PASS is the password of the registration's LOGIN, for one attempt") {
   Client client("");
   client.feed("PASS password1\r\nNICK dave\r\nUSER d 0 * :D\r\n");
-  CHECK(client.hub.seen ==
-        Lines{"login dave secret=password1 (optional)", "hub: " + welcome(client.shared, "dave")});
+  CHECK(client.hub.seen == Lines{"login dave secret=password1 (optional)",
+                                 "hub: " + welcome(client.shared, "dave", "d")});
 
   Client wrong("");
   wrong.feed("PASS nope-nope\r\nNICK dave\r\nUSER d 0 * :D\r\nNICK dave\r\n");
@@ -1025,8 +1028,8 @@ TEST_CASE("PASS is the password of the registration's LOGIN, for one attempt") {
                                 "registered account\r\n"});
   wrong.hub.seen.clear();
   wrong.feed("PASS password1\r\nNICK dave\r\n");
-  CHECK(wrong.hub.seen ==
-        Lines{"login dave secret=password1 (optional)", "hub: " + welcome(wrong.shared, "dave")});
+  CHECK(wrong.hub.seen == Lines{"login dave secret=password1 (optional)",
+                                "hub: " + welcome(wrong.shared, "dave", "d")});
   CHECK(wrong.hub.nick == "dave");
 
   // SASL's login wins: the PASS is not used.
@@ -1150,8 +1153,8 @@ TEST_CASE("NOTICE gets no error back, whatever it is") {
 }
 
 TEST_CASE("OK to JOIN and PART is their echo; to anything else nothing") {
-  CHECK(answer("JOIN #Room", {.notice = Notice::ok}) == ":alice!alice@socketchat JOIN #Room\r\n");
-  CHECK(answer("PART #Room", {.notice = Notice::ok}) == ":alice!alice@socketchat PART #Room\r\n");
+  CHECK(answer("JOIN #Room", {.notice = Notice::ok}) == ":alice!~alice@socketchat JOIN #Room\r\n");
+  CHECK(answer("PART #Room", {.notice = Notice::ok}) == ":alice!~alice@socketchat PART #Room\r\n");
   CHECK(answer("PRIVMSG bob :x", {.notice = Notice::ok}).empty());
   CHECK(answer("LIST", {.notice = Notice::ok}).empty());
 }
@@ -1165,10 +1168,10 @@ TEST_CASE("pong, help, history, inactivity and a direct message, on the connecti
   CHECK(answer("LIST", {.notice = Notice::inactivity}) ==
         "ERROR :Closing Link: alice (Ping timeout)\r\n");
   CHECK(answer("LIST", {.notice = Notice::direct_message, .user = "bob", .text = "psst"}) ==
-        ":bob!bob@socketchat PRIVMSG alice :psst\r\n");
+        ":bob!~bob@socketchat PRIVMSG alice :psst\r\n");
   // Broadcasts a connection's encoder is given are spelled as the shared protocol does.
   CHECK(answer("LIST", {.notice = Notice::joined, .user = "bob", .room = "a"}) ==
-        ":bob!bob@socketchat JOIN #a\r\n");
+        ":bob!~bob@socketchat JOIN #a\r\n");
   CHECK(answer("LIST", {.notice = Notice::shutting_down}) ==
         "ERROR :Closing Link: (Server shutting down)\r\n");
 }
@@ -1179,18 +1182,18 @@ TEST_CASE("broadcasts, byte for byte, the same for every IRC connection") {
   std::string_view gone[] = {"bob", "carol", "dave"};
   CHECK(broadcast(
             {.notice = Notice::room_message, .user = "bob", .text = "hi all", .room = "room"}) ==
-        ":bob!bob@socketchat PRIVMSG #room :hi all\r\n");
+        ":bob!~bob@socketchat PRIVMSG #room :hi all\r\n");
   CHECK(broadcast({.notice = Notice::message, .user = "bob", .text = "hello"}) ==
-        ":bob!bob@socketchat PRIVMSG &public :hello\r\n");
+        ":bob!~bob@socketchat PRIVMSG &public :hello\r\n");
   CHECK(broadcast({.notice = Notice::joined, .user = "bob", .room = "Room"}) ==
-        ":bob!bob@socketchat JOIN #Room\r\n");
+        ":bob!~bob@socketchat JOIN #Room\r\n");
   CHECK(broadcast({.notice = Notice::left, .user = "bob", .room = "room"}) ==
-        ":bob!bob@socketchat PART #room\r\n");
+        ":bob!~bob@socketchat PART #room\r\n");
   CHECK(broadcast({.notice = Notice::user_disconnected, .user = "bob"}) ==
-        ":bob!bob@socketchat QUIT :Quit\r\n");
+        ":bob!~bob@socketchat QUIT :Quit\r\n");
   CHECK(broadcast({.notice = Notice::user_disconnected, .names = gone}) ==
-        ":bob!bob@socketchat QUIT :Quit\r\n:carol!carol@socketchat QUIT :Quit\r\n"
-        ":dave!dave@socketchat QUIT :Quit\r\n");
+        ":bob!~bob@socketchat QUIT :Quit\r\n:carol!~carol@socketchat QUIT :Quit\r\n"
+        ":dave!~dave@socketchat QUIT :Quit\r\n");
   CHECK(broadcast({.notice = Notice::inactivity}) == "ERROR :Closing Link: (Ping timeout)\r\n");
   CHECK(broadcast({.notice = Notice::banned}) == "ERROR :Closing Link: (Banned)\r\n");
   CHECK(broadcast({.notice = Notice::name_taken}) == "ERROR :Closing Link: (Nick collision)\r\n");
@@ -1202,7 +1205,7 @@ TEST_CASE("broadcasts, byte for byte, the same for every IRC connection") {
   CHECK(broadcast(refusal(ReplyError::rate_limited)) == ":socketchat NOTICE * :rate-limited\r\n");
   CHECK(broadcast({.notice = Notice::ok}).empty());  // replies are the connection's to spell
   CHECK(broadcast({.notice = Notice::pong}).empty());
-  IrcProtocol shared;
+  IrcProtocol shared{"socketchat"};
   CHECK(shared.keepalive_probe().view() == "PING :socketchat\r\n");
   IrcConnection connection(shared);
   // A connection spells a broadcast exactly as the shared protocol does.
@@ -1303,11 +1306,11 @@ TEST_CASE("a reply or broadcast made long by what a client sent still comes in 5
   // A message with its sender's source before it: as many PRIVMSG lines as it takes,
   // cut between UTF-8 characters (here where byte 510 falls inside the second "é").
   const std::string nick(32, 'n');
-  const std::string source = ":" + nick + "!" + nick + "@socketchat PRIVMSG ";
+  const std::string source = ":" + nick + "!~" + nick.substr(0, 10) + "@socketchat PRIVMSG ";
   const std::string e = "\xc3\xa9";
-  const std::string text = std::string(417, 't') + e + e + e + e;
+  const std::string text = std::string(438, 't') + e + e + e + e;
   CHECK(broadcast({.notice = Notice::room_message, .user = nick, .text = text, .room = "r"}) ==
-        source + "#r :" + std::string(417, 't') + e + "\r\n" + source + "#r :" + e + e + e +
+        source + "#r :" + std::string(438, 't') + e + "\r\n" + source + "#r :" + e + e + e +
             "\r\n");
   // A line user's 4000 bytes: every byte arrives, in order.
   const std::string long_text(4000, 'm');
@@ -1461,20 +1464,21 @@ TEST_CASE("WHO longer than max_bytes: the first users that fit, 416, 315; WHO ni
     return answer(line, {.notice = Notice::user_list, .names = names, .max_bytes = max_bytes});
   };
   auto user = [](std::string_view channel, std::string_view name) {
-    return ":socketchat 352 alice " + std::string(channel) + " " + std::string(name) +
+    return ":socketchat 352 alice " + std::string(channel) + " ~" + std::string(name) +
            " socketchat socketchat " + std::string(name) + " H :0 " + std::string(name) + "\r\n";
   };
   const std::string end = ":socketchat 315 alice #r :End of /WHO list.\r\n";
   const std::string all = user("#r", "alice") + user("#r", "Bob") + user("#r", "carol") + end;
   CHECK(who("WHO #r", 0) == all);
   CHECK(who("WHO #r", all.size()) == all);
-  // One byte less: the 416 (65 bytes) is shorter than carol's 352 (71), so it takes its place.
+  // One byte less: the 416 (65 bytes) is shorter than carol's 352 (72), so it takes its place.
   REQUIRE(irc_more("WHO", 1).size() == 65);
-  REQUIRE(user("#r", "carol").size() == 71);
+  REQUIRE(user("#r", "carol").size() == 72);
   CHECK(who("WHO #r", all.size() - 1) ==
         user("#r", "alice") + user("#r", "Bob") + irc_more("WHO", 1) + end);
   CHECK(who("WHO #r", all.size() - 8) == user("#r", "alice") + irc_more("WHO", 2) + end);
   CHECK(who("WHO #r", 1) == irc_more("WHO", 3) + end);
-  CHECK(who("WHO carol", 1) ==
+  // WHO nick looks the user up (user_info): one 352 at most, whatever the limit.
+  CHECK(answer("WHO carol", {.notice = Notice::user_info, .user = "carol"}) ==
         user("*", "carol") + ":socketchat 315 alice carol :End of /WHO list.\r\n");
 }

@@ -280,6 +280,25 @@ std::vector<Setting> make_table() {
        .example = "500",
        .binding = number(&O::max_bans)},
 
+      {.key = "server-name",
+       .unit = "NAME",
+       .help = "The server's name to IRC clients (the source of its messages, PONG, the "
+               "welcome, WHOIS), also shown as every user's host (no address is shown to "
+               "others); empty: this host's name",
+       .reload = Reload::restart,
+       .feeds = {"server_name"},
+       .example = "irc.example.org",
+       .binding = text(&O::server_name),
+       .section = "IRC"},
+      {.key = "motd",
+       .unit = "FILE",
+       .help = "UTF-8 text file: the message of the day IRC clients get at registration and "
+               "with MOTD (at most 64 KiB); none: no MOTD (422)",
+       .reload = Reload::restart,
+       .feeds = {"motd_file"},
+       .example = "/etc/socketchat/motd.txt",
+       .binding = text(&O::motd_file)},
+
       {.key = "accounts",
        .unit = "MODE",
        .help = "Accounts: off (a name is whoever's has it now), optional (guests take names "

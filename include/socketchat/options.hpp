@@ -141,6 +141,15 @@ struct ServerOptions {
   // past it, BAN and MUTE are refused (too-many-bans). 0 = unlimited.
   std::size_t max_bans = 10000;
 
+  // IRC (docs/IRC.md): the name the server gives itself (the source of its messages,
+  // PONG, the welcome, WHOIS and WHO), which is also the host every user is shown with
+  // (a cloak: no client's address is ever shown to others). 1 to 63 of A-Z a-z 0-9 . -
+  // (a host name); empty: this host's name. motd_file: a UTF-8 text file whose lines are
+  // the message of the day (at registration and MOTD; at most 64 KiB), read at start;
+  // empty: none (422).
+  std::string server_name;
+  std::string motd_file;
+
   // Joins this server to a cluster: several servers sharing one Redis serve one world
   // (docs/CLUSTER.md). "redis://host[:port][/db]" or "redis+unix:///path[?db=N]"; empty:
   // a server on its own. In a cluster, give history_store a RedisHistoryStore and

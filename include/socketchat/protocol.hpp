@@ -80,6 +80,9 @@ class Decoder {
   virtual const Protocol& encoder() const noexcept = 0;
   // The command that was Handled::pending has been answered: refused or not.
   virtual void on_settled(bool /*refused*/) {}
+  // What the client said of itself besides its name (IRC's USER): fixed before its
+  // LOGIN and unchanged after, as other connections' threads read it from then on.
+  virtual UserIdentity identity() const noexcept { return {}; }
 };
 
 // How the protocol is carried over a WebSocket when a browser asks for it by name in

@@ -39,6 +39,13 @@ enum class Notice {
                       // while this one was cut off, before its connection is closed
 };
 
+// What a user said of itself besides its name (IRC's USER): shown by IRC in
+// `nick!~user@host` and WHOIS. Empty: nothing said (a protocol shows the name instead).
+struct UserIdentity {
+  std::string_view user_name{};
+  std::string_view real_name{};
+};
+
 struct RoomSummary {
   std::string_view name;
   std::size_t members;
@@ -52,7 +59,11 @@ struct ServerMessage {
   std::string_view room{};
   std::string_view by{};     // kicked: who kicked
   std::string_view owner{};  // user_list of a room: its owner's ASCII lower-case name, if any
+  // Of the message's source (user; by when kicked), and of user_info's user.
+  UserIdentity identity{};
   std::span<const std::string_view> names{};
+  // One per name when known (user_disconnected, user_list), else empty.
+  std::span<const UserIdentity> identities{};
   std::span<const RoomSummary> rooms{};
   std::span<const HistoryRecord> history{};
   // A list (user_list, room_list, history): the most bytes its encoding may take, its

@@ -230,6 +230,8 @@ class Hub {
   bool is_member(const Peer& peer, std::string_view room_key) const;
 
   // hub_lookup.cpp: one user or one room, found without a list of them all.
+  // What the user online here under `name` said of itself; empty for one elsewhere.
+  UserIdentity identity_locked(std::string_view name) const;
   void user_info(Peer& from, std::string_view name);
   void room_info(Peer& from, std::string_view room);
 
@@ -266,7 +268,8 @@ class Hub {
   // The last ROOMS and WHO lists, until the rooms or the users change.
   KeptList<RoomSummary> kept_rooms_;
   KeptList<std::string_view> kept_users_;
-  bool quiet_ = false;  // guarded by mutex_
+  KeptList<UserIdentity> kept_identities_;  // of kept_users_, at its version
+  bool quiet_ = false;                      // guarded by mutex_
   std::atomic<std::size_t> max_rooms_{0}, max_rooms_per_user_{0}, max_reply_bytes_{0};
   // Bans and mutes: "<scope>\n<user key>", scope "*" or a room key; under mutex_. Their
   // count, readable without the lock, spares every message the lookup while there is none.
@@ -275,7 +278,11 @@ class Hub {
   std::atomic<std::size_t> max_bans_{0};
   std::atomic<std::int64_t> work_{0};
   Scheduler schedule_;
-  std::vector<std::string> departed_;  // not yet announced; guarded by mutex_
+  struct Departure {
+    std::string name;
+    std::string user_name;  // its identity's (IRC's QUIT shows it)
+  };
+  std::vector<Departure> departed_;  // not yet announced; guarded by mutex_
   std::shared_ptr<AnswerGate> gate_ = std::make_shared<AnswerGate>(this);
 };
 

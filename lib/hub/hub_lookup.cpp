@@ -14,7 +14,12 @@ void Hub::user_info(Peer& from, std::string_view name) {
     lock.unlock();
     return reply_error(from, ReplyError::no_such_user);
   }
-  reply(from, {.notice = Notice::user_info, .user = found});
+  reply(from, {.notice = Notice::user_info, .user = found, .identity = identity_locked(found)});
+}
+
+UserIdentity Hub::identity_locked(std::string_view name) const {
+  const Peer* peer = directory_->find_peer(name);
+  return peer ? peer->identity() : UserIdentity{};
 }
 
 void Hub::room_info(Peer& from, std::string_view room) {

@@ -99,7 +99,9 @@ bool Hub::may_deliver_unstored(Peer& from) {
 void Hub::route_message(Peer& from, std::string_view text) {
   {
     std::shared_lock lock(mutex_);
-    delivery_->to_everyone({.notice = Notice::message, .user = from.name(), .text = text}, &from);
+    delivery_->to_everyone(
+        {.notice = Notice::message, .user = from.name(), .text = text, .identity = from.identity()},
+        &from);
   }
   publish(EventKind::message, from, {}, text);
 }
@@ -108,8 +110,10 @@ void Hub::route_direct(Peer& from, std::string_view to, std::string_view text) {
   std::string target;
   {
     std::shared_lock lock(mutex_);
-    target = delivery_->to_user(
-        to, {.notice = Notice::direct_message, .user = from.name(), .text = text});
+    target = delivery_->to_user(to, {.notice = Notice::direct_message,
+                                     .user = from.name(),
+                                     .text = text,
+                                     .identity = from.identity()});
   }
   // A recipient gone since the check is no error: the message is in their history.
   publish(EventKind::direct_message, from, target.empty() ? to : std::string_view(target), text);
@@ -119,8 +123,12 @@ void Hub::route_room(Peer& from, std::string_view room_key, std::string_view tex
   std::string spelled;
   {
     std::shared_lock lock(mutex_);
-    spelled = delivery_->to_room(
-        room_key, {.notice = Notice::room_message, .user = from.name(), .text = text}, &from);
+    spelled = delivery_->to_room(room_key,
+                                 {.notice = Notice::room_message,
+                                  .user = from.name(),
+                                  .text = text,
+                                  .identity = from.identity()},
+                                 &from);
   }
   if (spelled.empty()) return;  // the room is gone
   publish(EventKind::room_message, from, spelled, text);

@@ -87,10 +87,14 @@ void Hub::kick(Peer& from, const Command& command) {
 void Hub::kick_locked(std::string_view by, Peer& target, const std::string& room_key,
                       std::string_view reason) {
   const std::string spelled(directory_->room_name(room_key));  // the room may go with it
-  delivery_->to_room(
-      room_key,
-      {.notice = Notice::kicked, .user = target.name(), .text = reason, .room = spelled, .by = by},
-      nullptr);
+  delivery_->to_room(room_key,
+                     {.notice = Notice::kicked,
+                      .user = target.name(),
+                      .text = reason,
+                      .room = spelled,
+                      .by = by,
+                      .identity = identity_locked(by)},
+                     nullptr);
   directory_->part(target, room_key);
 }
 

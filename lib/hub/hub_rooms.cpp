@@ -55,8 +55,10 @@ Hub::After Hub::join(Peer& from, std::string_view room) {
   }
   reply(from, {.notice = Notice::ok});
   const std::string spelled(directory_->room_name(room_key));
-  delivery_->to_room(room_key, {.notice = Notice::joined, .user = from.name(), .room = spelled},
-                     &from);
+  delivery_->to_room(
+      room_key,
+      {.notice = Notice::joined, .user = from.name(), .room = spelled, .identity = from.identity()},
+      &from);
   lock.unlock();  // sinks are called outside the Hub's lock
   publish(EventKind::joined, from, spelled);
   return After::stay;
@@ -68,7 +70,11 @@ void Hub::join_finished_locked(Peer& from, Joined joined, const std::string& roo
   std::string spelled;
   if (joined == Joined::ok) {
     spelled = directory_->room_name(room_key);
-    delivery_->to_room(room_key, {.notice = Notice::joined, .user = from.name(), .room = spelled},
+    delivery_->to_room(room_key,
+                       {.notice = Notice::joined,
+                        .user = from.name(),
+                        .room = spelled,
+                        .identity = from.identity()},
                        &from);
   }
   from.defer([this, peer = from.shared_peer(), joined, spelled = std::move(spelled)] {
@@ -87,8 +93,10 @@ void Hub::part(Peer& from, std::string_view room) {
     return reply_error(from, ReplyError::not_in_room);
   }
   reply(from, {.notice = Notice::ok});
-  delivery_->to_room(room_key, {.notice = Notice::left, .user = from.name(), .room = spelled},
-                     nullptr);
+  delivery_->to_room(
+      room_key,
+      {.notice = Notice::left, .user = from.name(), .room = spelled, .identity = from.identity()},
+      nullptr);
   lock.unlock();  // sinks are called outside the Hub's lock
   publish(EventKind::left, from, spelled);
 }
@@ -102,9 +110,13 @@ void Hub::who_in_room(Peer& from, std::string_view room) {
     lock.unlock();
     return reply_error(from, ReplyError::no_such_room);
   }
-  reply_list(
-      from,
-      {.notice = Notice::user_list, .owner = directory_->room_owner(room_key), .names = names});
+  std::vector<UserIdentity> identities;
+  identities.reserve(names.size());
+  for (auto name : names) identities.push_back(identity_locked(name));
+  reply_list(from, {.notice = Notice::user_list,
+                    .owner = directory_->room_owner(room_key),
+                    .names = names,
+                    .identities = identities});
 }
 
 void Hub::list_rooms(Peer& from) {

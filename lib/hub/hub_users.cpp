@@ -13,8 +13,14 @@ void Hub::who(Peer& from) {
   auto list =
       kept_users_.at(directory_->users_version(),
                      [&](std::vector<std::string_view>& names) { directory_->list_users(names); });
-  reply_list(from,
-             {.notice = Notice::user_list, .names = list->entries, .list_version = list->version});
+  auto identities = kept_identities_.at(list->version, [&](std::vector<UserIdentity>& made) {
+    made.reserve(list->entries.size());
+    for (auto name : list->entries) made.push_back(identity_locked(name));
+  });
+  reply_list(from, {.notice = Notice::user_list,
+                    .names = list->entries,
+                    .identities = identities->entries,
+                    .list_version = list->version});
 }
 
 std::size_t Hub::user_count() const {
@@ -27,10 +33,12 @@ void Hub::leave(Peer& peer) {
   std::unique_lock lock(mutex_);
   if (!directory_->release(peer) || quiet_) return;
   if (!schedule_) {
-    delivery_->to_everyone({.notice = Notice::user_disconnected, .user = peer.name()}, &peer);
+    delivery_->to_everyone(
+        {.notice = Notice::user_disconnected, .user = peer.name(), .identity = peer.identity()},
+        &peer);
     return;
   }
-  departed_.push_back(peer.name());
+  departed_.push_back({peer.name(), std::string(peer.identity().user_name)});
   if (departed_.size() == 1) {
     schedule_([this] {
       std::unique_lock later(mutex_);
@@ -41,11 +49,19 @@ void Hub::leave(Peer& peer) {
 
 void Hub::announce_departures_locked() {
   if (departed_.empty()) return;
-  std::vector<std::string> gone = std::move(departed_);
+  std::vector<Departure> gone = std::move(departed_);
   departed_.clear();
   if (quiet_) return;
-  std::vector<std::string_view> names(gone.begin(), gone.end());
-  delivery_->to_everyone({.notice = Notice::user_disconnected, .names = names}, nullptr);
+  std::vector<std::string_view> names;
+  std::vector<UserIdentity> identities;
+  names.reserve(gone.size());
+  identities.reserve(gone.size());
+  for (const auto& departure : gone) {
+    names.push_back(departure.name);
+    identities.push_back({.user_name = departure.user_name});
+  }
+  delivery_->to_everyone(
+      {.notice = Notice::user_disconnected, .names = names, .identities = identities}, nullptr);
 }
 
 void Hub::set_quiet(bool quiet) noexcept {

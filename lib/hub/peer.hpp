@@ -40,6 +40,9 @@ class Peer {
   virtual std::string_view transport() const noexcept { return {}; }
   // Nobody on the way can read what it sends (TLS, in-process; LoginRequest::encrypted).
   virtual bool encrypted() const noexcept { return false; }
+  // What its client said of itself besides its name (Decoder::identity): any thread,
+  // once logged in.
+  virtual UserIdentity identity() const noexcept { return {}; }
 
   std::uint64_t id() const noexcept { return id_; }
   const std::string& remote() const noexcept { return remote_; }

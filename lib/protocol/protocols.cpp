@@ -9,9 +9,14 @@
 
 namespace socketchat::detail {
 
-Protocols::Protocols(std::size_t max_line_bytes) {
+Protocols::Protocols(std::size_t max_line_bytes, std::string irc_server_name)
+    : irc_(std::make_shared<IrcProtocol>(std::move(irc_server_name))) {
   add("line", std::make_shared<LineProtocol>(max_line_bytes));
-  add("irc", std::make_shared<IrcProtocol>());
+  add("irc", irc_);
+}
+
+void Protocols::read_irc_motd(const std::string& path) {
+  irc_->read_motd(path);
 }
 
 void Protocols::add(std::string name, std::shared_ptr<const Protocol> protocol) {

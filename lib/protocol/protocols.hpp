@@ -10,12 +10,20 @@
 
 namespace socketchat::detail {
 
+class IrcProtocol;
+
 // The protocols a server speaks, by name: the line protocol ("line") and IRC ("irc")
 // built in, and any an embedder adds (Server::add_protocol) before the server starts.
 // After that it is only read, from any thread, without a lock.
 class Protocols {
  public:
-  explicit Protocols(std::size_t max_line_bytes);
+  // The line protocol for lines of max_line_bytes; IRC with its server's name (empty:
+  // the host's).
+  Protocols(std::size_t max_line_bytes, std::string irc_server_name);
+
+  // Reads what the built-in IRC protocol shows from a file: its MOTD (motd_file). Before
+  // the server starts; throws config_error.
+  void read_irc_motd(const std::string& path);
 
   // Throws config_error for an empty or taken name, or a taken WebSocket subprotocol.
   void add(std::string name, std::shared_ptr<const Protocol> protocol);
@@ -38,6 +46,7 @@ class Protocols {
     std::shared_ptr<const Protocol> protocol;
   };
   std::vector<Entry> entries_;
+  std::shared_ptr<IrcProtocol> irc_;
   std::vector<Subprotocol> subprotocols_;
 };
 

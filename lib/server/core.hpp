@@ -87,7 +87,7 @@ class Core {
   Hub hub_{bus_, std::move(hub_parts_.directory), std::move(hub_parts_.delivery)};
   std::shared_ptr<HistoryStore> history_store_;
   std::unique_ptr<HistoryWriter> history_writer_;
-  Protocols protocols_{settings_.options().max_line_bytes};
+  Protocols protocols_{settings_.options().max_line_bytes, settings_.options().server_name};
   Transports transports_;
   Metrics metrics_;
   Workers workers_;

@@ -7,6 +7,7 @@
 #include "cluster/redis_address.hpp"
 #include "server/address_range.hpp"
 #include "server/member_count.hpp"
+#include "util/text.hpp"
 
 namespace socketchat::detail {
 
@@ -163,6 +164,11 @@ std::string jwt(const O& o, std::string_view) {
       fmt::format("jwt_algorithm {} takes jwt_public_key_file, not jwt_secret", o.jwt_algorithm));
 }
 
+std::string server_name(const O& o, std::string_view) {
+  return when(!o.server_name.empty() && !is_server_name(o.server_name),
+              "server_name must be 1 to 63 of A-Z a-z 0-9 . - (a host name)");
+}
+
 template <auto Member>
 constexpr OptionDescriptor option(std::string_view name, Change change, Problem problem = fine) {
   return {name, change, [](const O& a, const O& b) { return a.*Member != b.*Member; },
@@ -231,6 +237,9 @@ constexpr OptionDescriptor table[] = {
     option<&O::jwt_audience>("jwt_audience", restart),
     option<&O::jwt_issuer>("jwt_issuer", restart),
     option<&O::max_bans>("max_bans", live),
+    // IRC: the protocol is made at start with them.
+    option<&O::server_name>("server_name", restart, server_name),
+    option<&O::motd_file>("motd_file", restart),
     // The cluster: joined at start.
     option<&O::cluster>("cluster", restart, cluster_url),
     option<&O::cluster_password>("cluster_password", restart),

@@ -78,6 +78,9 @@ class Server::Impl {
     std::unique_lock lock(mutex_);
     if (started_) throw config_error("server already started");
     validate();
+    if (const auto& motd = core_.options().motd_file; !motd.empty()) {
+      core_.protocols().read_irc_motd(motd);
+    }
     std::vector<asio::io_context*> workers;
     if (host_) {
       workers.push_back(host_);

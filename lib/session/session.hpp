@@ -52,6 +52,7 @@ class Session final : public Peer,
   const Protocol& encoder() const noexcept override { return *encoder_; }
   std::string_view transport() const noexcept override { return link_.transport_name(); }
   bool encrypted() const noexcept override { return link_.encrypted(); }
+  UserIdentity identity() const noexcept override { return decoder_->identity(); }
   std::shared_ptr<Peer> shared_peer() override { return this->shared_from_this(); }
   void defer(std::function<void()> task) override;
   Executor get_executor() { return link_.get_executor(); }

@@ -108,13 +108,36 @@ bool iequals_ascii(std::string_view a, std::string_view b) noexcept {
                                             [](char x, char y) { return lower(x) == lower(y); });
 }
 
+std::string_view utf8_head(std::string_view text, std::size_t bytes) noexcept {
+  std::size_t cut = std::min(text.size(), bytes);
+  while (cut > 0 && cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+    --cut;
+  if (cut == 0) cut = std::min(text.size(), bytes);  // not UTF-8 after all: cut anyway
+  return text.substr(0, cut);
+}
+
+namespace {
+
+bool is_alnum_ascii(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// 1 to `max` of A-Z a-z 0-9 and `others`, starting with a letter or digit.
+bool is_word(std::string_view name, std::size_t max, std::string_view others) noexcept {
+  if (name.empty() || name.size() > max || !is_alnum_ascii(name.front())) return false;
+  return std::all_of(name.begin(), name.end(), [&](char c) {
+    return is_alnum_ascii(c) || others.find(c) != std::string_view::npos;
+  });
+}
+
+}  // namespace
+
 bool is_valid_name(std::string_view name) noexcept {
-  auto alnum = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  };
-  if (name.empty() || name.size() > 32 || !alnum(name.front())) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [&](char c) { return alnum(c) || c == '_' || c == '.' || c == '-'; });
+  return is_word(name, 32, "_.-");
+}
+
+bool is_server_name(std::string_view name) noexcept {
+  return is_word(name, 63, ".-");
 }
 
 }  // namespace socketchat::detail

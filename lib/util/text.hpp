@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,10 @@ inline bool is_blank(char c) noexcept {
   return c == ' ' || c == '\t';
 }
 
+// The longest head of `text` of at most `bytes` bytes that ends between UTF-8
+// characters; at least one character (cut inside it if it is longer than `bytes`).
+std::string_view utf8_head(std::string_view text, std::size_t bytes) noexcept;
+
 // Without the leading and trailing spaces and tabs.
 std::string_view trim(std::string_view text) noexcept;
 
@@ -33,5 +38,8 @@ bool iequals_ascii(std::string_view a, std::string_view b) noexcept;
 
 // A username or room name: 1 to 32 of A-Z a-z 0-9 _ . -, starting with a letter or digit.
 bool is_valid_name(std::string_view name) noexcept;
+
+// A server's name (IRC): 1 to 63 of A-Z a-z 0-9 . -, starting with a letter or digit.
+bool is_server_name(std::string_view name) noexcept;
 
 }  // namespace socketchat::detail

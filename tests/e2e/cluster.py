@@ -22,6 +22,7 @@ import time
 import redis
 
 from daemon import TIMEOUT, Client, Daemon, DaemonTestCase
+from irc_lines import TEST_SERVER_NAME
 
 REDIS_SERVER = "/usr/bin/redis-server"
 REDIS_CONF = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -271,7 +272,8 @@ def start_node(redis, data_dir, *args, listen=("tcp",), lease=None):
             cluster += ["--cluster-lease", str(lease)]
     else:
         cluster = ["--history", "memory"]
-    argv = [*cluster, "--data-dir", data_dir, *listen_urls(listen), *args]
+    argv = [*cluster, "--data-dir", data_dir, "--server-name", TEST_SERVER_NAME, *listen_urls(listen),
+            *args]
     try:
         return Daemon(*argv)
     except AssertionError as error:

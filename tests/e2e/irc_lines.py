@@ -1,5 +1,9 @@
 """IRC lines as the end-to-end tests and the soak (bench/soak) read them. Standard library only."""
 
+# The server's name the tests give socketchatd (--server-name): in every numeric, and the
+# host of every user.
+TEST_SERVER_NAME = "irc.socketchat.test"
+
 
 def parse(line):
     """(prefix, command, params) of one IRC line without its CR LF (RFC 2812 2.3.1). The

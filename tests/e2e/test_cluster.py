@@ -29,7 +29,7 @@ import redis as redis_client
 import daemon as e2e
 from cluster import ClusterTestCase, RedisServer, Relay, start_node
 from daemon import TIMEOUT
-from test_irc import Irc, numeric, pong, source
+from test_irc import SERVER, Irc, numeric, pong, source
 from test_websocket import WsClient
 
 LEASE = 1.0  # --cluster-lease for the SIGKILL test: a dead node's users go within LEASE + 2 s
@@ -402,8 +402,8 @@ class MixedProtocolsTest(ClusterTest):
         # IRC's lookups see the users and rooms of the other nodes.
         alice.send("WHOIS webb")
         self.assertEqual(alice.lines(3), [
-            numeric(311, "alice", "webb webb socketchat * :webb"),
-            numeric(312, "alice", "webb socketchat :socketchat"),
+            numeric(311, "alice", f"webb ~webb {SERVER} * :webb"),
+            numeric(312, "alice", f"webb {SERVER} :socketchat"),
             numeric(318, "alice", "webb :End of /WHOIS list."),
         ])
         alice.send("LIST")

@@ -13,6 +13,7 @@ deadline, the daemon's log is awaited with a deadline. Nothing sleeps to synchro
 "nothing else arrived" is shown by a PING whose PONG is the very next line.
 """
 
+import os
 import re
 import socket
 import time
@@ -23,19 +24,25 @@ import irc.connection
 
 import daemon as e2e
 from daemon import TIMEOUT, Client, Daemon, DaemonTestCase
-from irc_lines import parse
+from irc_lines import TEST_SERVER_NAME, parse
 from test_websocket import WsClient
 
-SERVER = "socketchat"  # the server's name in every numeric and as every user's host
+SERVER = TEST_SERVER_NAME  # --server-name: in every numeric, and every user's host
 MAX_LINE = 512  # RFC 2812 2.3: bytes in one IRC line, CR LF included
-ISUPPORT = ("CHANTYPES=#& CHANLIMIT=#:20 NICKLEN=32 CHANNELLEN=33 CASEMAPPING=ascii PREFIX=(o)@ CHANMODES=b,,,nt "
+ISUPPORT = ("CHANTYPES=#& CHANLIMIT=#:20 NICKLEN=32 CHANNELLEN=33 USERLEN=11 CASEMAPPING=ascii PREFIX=(o)@ CHANMODES=b,,,nt "
             "NETWORK=socketchat :are supported by this server")
 Reactor = getattr(irc.client, "Reactor", None) or irc.client.IRC  # named IRC in older versions (8.5)
 
 
-def source(nick):
-    """How a user appears as the source of what they send: ":nick!nick@socketchat"."""
-    return f":{nick}!{nick}@{SERVER}"
+def source(nick, user=None):
+    """How a user appears as the source of what they send: ":nick!~user@server", the user
+    name USER's (register() gives the nick in lower case) or a line user's name, cut to 10."""
+    return f":{nick}!~{(user or nick)[:10]}@{SERVER}"
+
+
+def welcome_text(nick, user=None):
+    """The text of 001 to `nick`, registered with USER `user` (default: the nick in lower case)."""
+    return f":Welcome to the socketchat IRC Network {source(nick, user or nick.lower())[1:]}"
 
 
 def numeric(code, nick, rest):
@@ -113,11 +120,16 @@ class Irc:
         self.send(line)
         return self.line() if count == 1 else self.lines(count)
 
-    def register(self, nick):
-        """NICK and USER; the welcome burst up to the end of &public's names."""
-        self.send(f"NICK {nick}", f"USER {nick.lower()} 0 * :{nick} the tester")
+    def register(self, nick, user=None):
+        """NICK and USER (`user`, or the nick in lower case, with the real name "<nick> the
+        tester"); the welcome burst up to the end of &public's names. With `user`, USER has
+        come before."""
+        if user is None:
+            self.send(f"NICK {nick}", f"USER {nick.lower()} 0 * :{nick} the tester")
+        else:
+            self.send(f"NICK {nick}")
         first = self.line()
-        assert first == numeric(1, nick, f":Welcome to socketchat, {nick}"), first
+        assert first == numeric(1, nick, welcome_text(nick, user)), first
         self.nick = nick
         return [first] + self.until(numeric(366, nick, "&public :End of /NAMES list."))
 
@@ -198,7 +210,7 @@ class IrcTestCase(DaemonTestCase):
             urls += ["--listen", f"{scheme}://127.0.0.1:0" + ("/ws" if scheme == "ws" else "")]
         if "ircs" in listen:
             urls += ["--tls-cert", self.cert, "--tls-key", self.key]
-        return self.keep_daemon(Daemon("--history", "memory", *urls, *args))
+        return self.keep_daemon(Daemon("--history", "memory", "--server-name", SERVER, *urls, *args))
 
     def irc(self, daemon, nick=None, scheme="irc", **options):
         """A raw IRC connection, registered as `nick` when one is given."""
@@ -266,12 +278,12 @@ class BotTest(IrcTestCase):
 
         bot = self.bot(daemon, "bot")
         welcome = bot.wait("welcome", target="bot")
-        self.assertEqual(welcome.arguments, ["Welcome to socketchat, bot"])
+        self.assertEqual(welcome.arguments, [welcome_text("bot")[1:]])
         self.assertEqual(bot.connection.features.network, "socketchat")  # from 005
         self.assertEqual("".join(bot.connection.features.chantypes), "#&")  # a str or a list, by version
-        bot.wait("join", source="bot!bot@socketchat", target="&public")
+        bot.wait("join", source=f"bot!~bot@{SERVER}", target="&public")
         bot.connection.join("#general")
-        bot.wait("join", source="bot!bot@socketchat", target="#general")
+        bot.wait("join", source=f"bot!~bot@{SERVER}", target="#general")
         names = bot.wait("namreply", arguments=["=", "#general", "bot lina webb"])
         self.assertEqual(names.target, "bot")
         for user in (lina, webb):
@@ -279,10 +291,10 @@ class BotTest(IrcTestCase):
 
         # Room messages, both ways.
         lina.send("SAY general hello from a line")
-        bot.wait("pubmsg", source="lina!lina@socketchat", target="#general", arguments=["hello from a line"])
+        bot.wait("pubmsg", source=f"lina!~lina@{SERVER}", target="#general", arguments=["hello from a line"])
         self.assertEqual(webb.line(), "SAY general lina hello from a line")
         webb.send("SAY general hello from the web")
-        bot.wait("pubmsg", source="webb!webb@socketchat", target="#general", arguments=["hello from the web"])
+        bot.wait("pubmsg", source=f"webb!~webb@{SERVER}", target="#general", arguments=["hello from the web"])
         self.assertEqual(lina.line(), "SAY general webb hello from the web")
         bot.connection.privmsg("#general", "hello from irc")
         for user in (lina, webb):
@@ -290,9 +302,9 @@ class BotTest(IrcTestCase):
 
         # Direct messages, both ways.
         lina.send("DM bot psst from a line")
-        bot.wait("privmsg", source="lina!lina@socketchat", target="bot", arguments=["psst from a line"])
+        bot.wait("privmsg", source=f"lina!~lina@{SERVER}", target="bot", arguments=["psst from a line"])
         webb.send("DM bot psst from the web")
-        bot.wait("privmsg", source="webb!webb@socketchat", target="bot", arguments=["psst from the web"])
+        bot.wait("privmsg", source=f"webb!~webb@{SERVER}", target="bot", arguments=["psst from the web"])
         bot.connection.privmsg("lina", "hi lina")
         self.assertEqual(lina.line(), "DM bot hi lina")
         bot.connection.privmsg("webb", "hi webb")
@@ -300,7 +312,7 @@ class BotTest(IrcTestCase):
 
         # The public feed (the line protocol's MSG) is the channel &public.
         lina.send("MSG hi")
-        bot.wait("pubmsg", source="lina!lina@socketchat", target="&public", arguments=["hi"])
+        bot.wait("pubmsg", source=f"lina!~lina@{SERVER}", target="&public", arguments=["hi"])
         self.assertEqual(webb.line(), "MSG lina hi")
         bot.connection.privmsg("&public", "hi all from irc")
         for user in (lina, webb):
@@ -308,9 +320,9 @@ class BotTest(IrcTestCase):
 
         # What the bot received, byte for byte.
         self.assertLessEqual({
-            ":lina!lina@socketchat PRIVMSG #general :hello from a line",
-            ":webb!webb@socketchat PRIVMSG bot :psst from the web",
-            ":lina!lina@socketchat PRIVMSG &public :hi",
+            f":lina!~lina@{SERVER} PRIVMSG #general :hello from a line",
+            f":webb!~webb@{SERVER} PRIVMSG bot :psst from the web",
+            f":lina!~lina@{SERVER} PRIVMSG &public :hi",
         }, set(bot.raw))
 
         for user in (lina, webb):
@@ -319,11 +331,11 @@ class BotTest(IrcTestCase):
 
         # Leaving and disconnecting, as the bot sees them.
         self.assertEqual(lina.ask("PART general"), "OK")
-        bot.wait("part", source="lina!lina@socketchat", target="#general")
+        bot.wait("part", source=f"lina!~lina@{SERVER}", target="#general")
         self.assertEqual(webb.line(), "INFO lina left general")
         lina.send("QUIT")
         self.assertIsNone(lina.line())
-        bot.wait("quit", source="lina!lina@socketchat", arguments=["Quit"])
+        bot.wait("quit", source=f"lina!~lina@{SERVER}", arguments=["Quit"])
         self.assertEqual(webb.line(), "INFO lina disconnected")
 
         # Everything the bot was sent was expected above: no echo of its own messages.
@@ -346,13 +358,13 @@ class RegistrationTest(IrcTestCase):
         alice.send("NICK alice", "USER alice 0 * :Alice Liddell")
         burst = alice.lines(9)
         self.assertEqual(burst[:2], [
-            numeric(1, "alice", ":Welcome to socketchat, alice"),
-            numeric(2, "alice", f":Your host is socketchat, running version {version}"),
+            numeric(1, "alice", welcome_text("alice")),
+            numeric(2, "alice", f":Your host is {SERVER}, running version {version}"),
         ])
-        self.assertRegex(burst[2], r"^:socketchat 003 alice :This server was created "
+        self.assertRegex(burst[2], rf"^:{SERVER} 003 alice :This server was created "
                                    r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$")
         self.assertEqual(burst[3:], [
-            numeric(4, "alice", f"socketchat {version} i nt"),
+            numeric(4, "alice", f"{SERVER} {version} i nt"),
             numeric(5, "alice", ISUPPORT),
             numeric(422, "alice", ":MOTD File is missing"),
             f"{source('alice')} JOIN &public",
@@ -382,7 +394,7 @@ class RegistrationTest(IrcTestCase):
         ])
         self.assertEqual(self.line(daemon).ask("LOGIN CAROL"), "OK")  # the nick is not taken yet
         carol.send("NICK carol2", "CAP END")
-        self.assertEqual(carol.line(), numeric(1, "carol2", ":Welcome to socketchat, carol2"))
+        self.assertEqual(carol.line(), numeric(1, "carol2", welcome_text("carol2", "carol")))
         carol.nick = "carol2"
         carol.until(numeric(366, "carol2", "&public :End of /NAMES list."))
         self.assertReplies(carol, ["CAP LS"], [f":{SERVER} CAP carol2 LS :sasl"])  # nothing held now
@@ -401,7 +413,7 @@ class RegistrationTest(IrcTestCase):
                            [numeric(433, "*", "LINA :Nickname is already in use"),
                             numeric(433, "*", "lina :Nickname is already in use")])
         dave.send("NICK dave-2.x_y")
-        self.assertEqual(dave.line(), numeric(1, "dave-2.x_y", ":Welcome to socketchat, dave-2.x_y"))
+        self.assertEqual(dave.line(), numeric(1, "dave-2.x_y", welcome_text("dave-2.x_y", "dave")))
         dave.nick = "dave-2.x_y"
         dave.until(numeric(366, dave.nick, "&public :End of /NAMES list."))
         self.assertAlive(dave)
@@ -409,7 +421,7 @@ class RegistrationTest(IrcTestCase):
         longest = self.irc(daemon)
         self.assertReplies(longest, ["USER x 0 * :x", "NICK " + "n" * 33],
                            [numeric(432, "*", "n" * 33 + " :Erroneous nickname")])
-        longest.register("N" * 32)
+        longest.register("N" * 32, user="x")
         # USER needs its four parameters.
         self.assertReplies(self.irc(daemon), ["NICK eve", "USER eve 0 *"],
                            [numeric(461, "*", "USER :Not enough parameters")])
@@ -586,27 +598,28 @@ class QueryTest(IrcTestCase):
         alice = self.irc(daemon, "alice")
         self.join(alice, "#general", "alice lina")
 
-        def who(channel, nick):
-            return numeric(352, "alice", f"{channel} {nick} socketchat socketchat {nick} H :0 {nick}")
+        def who(channel, nick, real_name=None):
+            return numeric(352, "alice", f"{channel} ~{nick} {SERVER} {SERVER} {nick} H :0 "
+                                         f"{real_name or nick}")
 
         self.assertReplies(alice, ["WHO #general", "WHO &public", "WHO LINA", "WHO nobody", "WHO #nochan",
                                    "WHO"], [
-            who("#general", "alice"), who("#general", "lina"),
+            who("#general", "alice", "alice the tester"), who("#general", "lina"),
             numeric(315, "alice", "#general :End of /WHO list."),
-            who("&public", "alice"), who("&public", "lina"),
+            who("&public", "alice", "alice the tester"), who("&public", "lina"),
             numeric(315, "alice", "&public :End of /WHO list."),
             who("*", "lina"), numeric(315, "alice", "LINA :End of /WHO list."),
             numeric(315, "alice", "nobody :End of /WHO list."),
             numeric(315, "alice", "#nochan :End of /WHO list."),
             numeric(315, "alice", "* :End of /WHO list."),
         ])
-        self.assertReplies(alice, ["WHOIS lina", "WHOIS socketchat alice", "WHOIS nobody", "WHOIS",
+        self.assertReplies(alice, ["WHOIS lina", f"WHOIS {SERVER} alice", "WHOIS nobody", "WHOIS",
                                    "WHOWAS gone", "WHOWAS"], [
-            numeric(311, "alice", "lina lina socketchat * :lina"),
-            numeric(312, "alice", "lina socketchat :socketchat"),
+            numeric(311, "alice", f"lina ~lina {SERVER} * :lina"),
+            numeric(312, "alice", f"lina {SERVER} :socketchat"),
             numeric(318, "alice", "lina :End of /WHOIS list."),
-            numeric(311, "alice", "alice alice socketchat * :alice"),
-            numeric(312, "alice", "alice socketchat :socketchat"),
+            numeric(311, "alice", f"alice ~alice {SERVER} * :alice the tester"),
+            numeric(312, "alice", f"alice {SERVER} :socketchat"),
             numeric(318, "alice", "alice :End of /WHOIS list."),
             numeric(401, "alice", "nobody :No such nick/channel"),
             numeric(318, "alice", "nobody :End of /WHOIS list."),
@@ -652,7 +665,7 @@ class QueryTest(IrcTestCase):
         self.assertReplies(alice, ["AWAY :gone fishing", "AWAY", "USERHOST alice", "USERHOST lina"], [
             numeric(306, "alice", ":You have been marked as being away"),
             numeric(305, "alice", ":You are no longer marked as being away"),
-            numeric(302, "alice", ":alice=+alice@socketchat"),
+            numeric(302, "alice", f":alice=+~alice@{SERVER}"),
             numeric(302, "alice", ":"),  # only the asker's own host is known
         ])
         self.assertAlive(lina)  # none of it reached anyone else
@@ -660,7 +673,7 @@ class QueryTest(IrcTestCase):
     def test_ping_pong_and_unknown_commands(self):
         daemon = self.start()
         alice = self.irc(daemon, "alice")
-        self.assertReplies(alice, ["PING token", "PING :two words", "ping lower", "PING", "PONG :socketchat",
+        self.assertReplies(alice, ["PING token", "PING :two words", "ping lower", "PING", f"PONG :{SERVER}",
                                    "PONG", "FOO bar", "foo", "KILL bob", "KNOCK #general"], [
             pong("token"), pong("two words"), pong("lower"),
             numeric(409, "alice", ":No origin specified"),
@@ -671,6 +684,103 @@ class QueryTest(IrcTestCase):
         ])
         # PING works before registration too.
         self.assertEqual(self.irc(daemon).ask("PING early"), pong("early"))
+
+
+class IdentityTest(IrcTestCase):
+    """The server's name, and what USER says of a user, as other users see them."""
+
+    def test_user_name_and_real_name_are_shown_to_everyone(self):
+        daemon = self.start()
+        lina = self.line(daemon, "lina")
+        self.assertEqual(lina.ask("JOIN general"), "OK")
+        bob = self.irc(daemon, "bob")
+        self.join(bob, "#general", "bob lina")
+        self.assertEqual(lina.line(), "INFO bob joined general")
+        zed = self.irc(daemon)
+        # Only what a name may hold is kept of USER's user name (no '@', no '!'), cut to 10
+        # bytes; the real name is trimmed.
+        zed.send("NICK Zed", "USER z@e!d_x.y-1234567 0 * :  Zed Zebra  ")
+        self.assertEqual(zed.line(), numeric(1, "Zed", welcome_text("Zed", "zed_x.y-12")))
+        zed.until(numeric(366, "Zed", "&public :End of /NAMES list."))
+        zed.nick = "Zed"
+        me = source("Zed", "zed_x.y-12")
+        self.assertEqual(zed.ask("JOIN #general", 3)[0], f"{me} JOIN #general")
+        self.assertEqual(bob.line(), f"{me} JOIN #general")
+        self.assertEqual(lina.line(), "INFO Zed joined general")
+        zed.send("PRIVMSG #general :hi", "PRIVMSG bob :psst", "PART #general")
+        self.assertEqual(bob.lines(3), [f"{me} PRIVMSG #general :hi", f"{me} PRIVMSG bob :psst",
+                                        f"{me} PART #general"])
+        self.assertEqual([lina.line(), lina.line()], ["SAY general Zed hi", "INFO Zed left general"])
+        self.assertReplies(bob, ["WHOIS zed", "WHO Zed", "WHO #general"], [
+            numeric(311, "bob", f"Zed ~zed_x.y-12 {SERVER} * :Zed Zebra"),
+            numeric(312, "bob", f"Zed {SERVER} :socketchat"),
+            numeric(318, "bob", "zed :End of /WHOIS list."),
+            numeric(352, "bob", f"* ~zed_x.y-12 {SERVER} {SERVER} Zed H :0 Zed Zebra"),
+            numeric(315, "bob", "Zed :End of /WHO list."),
+            numeric(352, "bob", f"#general ~bob {SERVER} {SERVER} bob H :0 bob the tester"),
+            numeric(352, "bob", f"#general ~lina {SERVER} {SERVER} lina H :0 lina"),
+            numeric(315, "bob", "#general :End of /WHO list."),
+        ])
+        self.assertReplies(zed, ["USERHOST Zed"], [
+            f"{me} PART #general",  # its own PART's echo, from before
+            numeric(302, "Zed", f":Zed=+~zed_x.y-12@{SERVER}"),
+        ])
+        zed.send("QUIT")
+        zed.until("ERROR :Closing Link: Zed (Quit: Client quit)")
+        self.assertEqual(bob.line(), f"{me} QUIT :Quit")
+        self.assertEqual(lina.line(), "INFO Zed disconnected")
+
+    def test_user_without_a_real_name_is_461(self):
+        daemon = self.start()
+        eve = self.irc(daemon)
+        self.assertReplies(eve, ["NICK eve", "USER eve 0 * :", "USER eve 0 * :   ", "USER eve 0 *"],
+                           [numeric(461, "*", "USER :Not enough parameters")] * 3)
+        eve.register("eve")  # then a full USER registers
+
+    def test_server_name_is_the_hosts_unless_given(self):
+        daemon = self.keep_daemon(Daemon("--history", "memory", "--listen", "irc://127.0.0.1:0"))
+        host = socket.gethostname()
+        expected = host if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]{0,62}", host) else "socketchat"
+        client = self.keep(Irc(daemon.ports["irc"]))
+        self.assertEqual(client.ask("PING x"), f":{expected} PONG {expected} :x")
+        client.send("NICK amy", "USER amy 0 * :Amy")
+        self.assertEqual(client.line(), f":{expected} 001 amy :Welcome to the socketchat IRC Network "
+                                        f"amy!~amy@{expected}")
+
+    def test_motd_version_time_admin_info(self):
+        motd = os.path.join(self.tmp, "motd.txt")
+        with open(motd, "w", encoding="utf-8") as f:
+            f.write("Welcome to the test server.\r\n\nBe kind: \u00e9t\u00e9 \x1b[31mred\n" + "x" * 100)
+        daemon = self.start("--motd", motd)
+        alice = self.irc(daemon)
+        alice.send("NICK alice", "USER alice 0 * :Alice")
+        burst = alice.until(numeric(366, "alice", "&public :End of /NAMES list."))
+        shown = [
+            numeric(375, "alice", f":- {SERVER} Message of the Day -"),
+            numeric(372, "alice", ":- Welcome to the test server."),
+            numeric(372, "alice", ":- "),
+            numeric(372, "alice", ":- Be kind: \u00e9t\u00e9 [31mred"),  # no escape character
+            numeric(372, "alice", ":- " + "x" * 80),  # lines wrapped at 80 bytes
+            numeric(372, "alice", ":- " + "x" * 20),
+            numeric(376, "alice", ":End of /MOTD command."),
+        ]
+        self.assertEqual(burst[5:12], shown)
+        alice.nick = "alice"
+        self.assertReplies(alice, ["MOTD"], shown)
+        version = version_of(daemon)
+        alice.send("VERSION", "TIME", "ADMIN", "INFO")
+        self.assertEqual(alice.lines(2), [numeric(351, "alice", f"socketchat-{version}. {SERVER} :"),
+                                          numeric(5, "alice", ISUPPORT)])
+        self.assertRegex(alice.line(), rf"^:{re.escape(SERVER)} 391 alice {re.escape(SERVER)} "
+                                       r":\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$")
+        self.assertEqual(alice.line(), numeric(423, "alice", f"{SERVER} :No administrative info available"))
+        info = alice.until(numeric(374, "alice", ":End of /INFO list"))
+        self.assertTrue(all(line.startswith(f":{SERVER} 371 alice :") for line in info[:-1]))
+        self.assertIn(version, info[0])
+        # Without --motd: 422, at registration (RegistrationTest) and to MOTD.
+        plain = self.start()
+        bob = self.irc(plain, "bob")
+        self.assertReplies(bob, ["MOTD"], [numeric(422, "bob", ":MOTD File is missing")])
 
 
 class QuitTest(IrcTestCase):
@@ -905,14 +1015,14 @@ class LimitsTest(IrcTestCase):
         alice.send(*(f"JOIN {room}" for room in rooms))
         alice.until(numeric(366, "alice", "#room0199 :End of /NAMES list."))
 
-        # 321 (44 bytes), 322 lines of 37, the 416 (68) and 323 (37): 51 rooms fit.
+        # 321 (53 bytes), 322 lines of 46, the 416 (77) and 323 (46): 40 rooms fit.
         alice.send("LIST")
         listed = alice.until(numeric(323, "alice", ":End of /LIST"))
         self.assertEqual(listed, [numeric(321, "alice", "Channel :Users  Name")]
-                         + [numeric(322, "alice", f"{room} 1 :") for room in rooms[:51]]
-                         + [numeric(416, "alice", "LIST :output too large, truncated (149 more)"),
+                         + [numeric(322, "alice", f"{room} 1 :") for room in rooms[:40]]
+                         + [numeric(416, "alice", "LIST :output too large, truncated (160 more)"),
                             numeric(323, "alice", ":End of /LIST")])
-        self.assertEqual(sum(len(line) + 2 for line in listed), 2036)
+        self.assertEqual(sum(len(line) + 2 for line in listed), 2016)
         self.assertAlive(alice)
 
         # 60 line users of 32-character names in #room0000: NAMES and WHO are cut too.
@@ -925,14 +1035,14 @@ class LimitsTest(IrcTestCase):
             alice.send(f"{command} #room0000")
             got = alice.until(numeric(end, "alice", f"#room0000 :End of /{command} list."))
             self.assertLessEqual(sum(len(line) + 2 for line in got), 2048)
-            self.assertRegex(got[-2], rf"^:socketchat 416 alice {command} :output too large, "
+            self.assertRegex(got[-2], rf"^:{SERVER} 416 alice {command} :output too large, "
                                       r"truncated \(\d+ more\)$")
             if command == "NAMES":
                 shown = " ".join(line.split(" :", 1)[1] for line in got[:-2]).split(" ")
-                self.assertTrue(all(line.startswith(":socketchat 353 alice = #room0000 :") for line in got[:-2]))
+                self.assertTrue(all(line.startswith(f":{SERVER} 353 alice = #room0000 :") for line in got[:-2]))
             else:
-                shown = [line.split(" ")[4] for line in got[:-2]]
-                self.assertTrue(all(line.startswith(":socketchat 352 alice #room0000 ") for line in got[:-2]))
+                shown = [line.split(" ")[7] for line in got[:-2]]
+                self.assertTrue(all(line.startswith(f":{SERVER} 352 alice #room0000 ") for line in got[:-2]))
             everyone = sorted(["alice"] + names, key=str.lower)
             self.assertEqual(shown, everyone[:len(shown)])
             self.assertGreater(len(shown), 5)
@@ -977,7 +1087,7 @@ class IrcsTest(IrcTestCase):
         bot.connection.privmsg("bob", "hello over tls")
         self.assertEqual(bob.line(), f"{source('tlsbot')} PRIVMSG bob :hello over tls")
         bob.send("PRIVMSG tlsbot :hello in the clear")
-        bot.wait("privmsg", source="bob!bob@socketchat", target="tlsbot", arguments=["hello in the clear"])
+        bot.wait("privmsg", source=f"bob!~bob@{SERVER}", target="tlsbot", arguments=["hello in the clear"])
 
     def test_plain_text_on_the_ircs_port_harms_no_one(self):
         daemon = self.start(listen=("ircs", "irc", "tcp"))
@@ -994,7 +1104,7 @@ class IrcsTest(IrcTestCase):
         daemon.wait_for_log(r"^\[ERROR\] tls-handshake-failed remote=127\.0\.0\.1:\d+ ")
         self.assertAlive(alice)
         self.assertReplies(alice, ["WHO &public"], [
-            numeric(352, "alice", "&public alice socketchat socketchat alice H :0 alice"),
+            numeric(352, "alice", f"&public ~alice {SERVER} {SERVER} alice H :0 alice the tester"),
             numeric(315, "alice", "&public :End of /WHO list."),
         ])  # no mallory
         self.assertIsNone(daemon.proc.poll())
@@ -1023,7 +1133,7 @@ class LongAndOddLinesTest(IrcTestCase):
                 self.assertIsNotNone(raw)
                 self.assertLessEqual(len(raw), MAX_LINE, f"{len(raw)} bytes to {target}")
                 prefix, verb, params = parse(raw.decode()[:-2])  # each piece is valid UTF-8
-                self.assertEqual((prefix, verb, params[0]), ("lina!lina@socketchat", "PRIVMSG", target))
+                self.assertEqual((prefix, verb, params[0]), (f"lina!~lina@{SERVER}", "PRIVMSG", target))
                 pieces.append(params[1])
                 raw = alice.raw_line()
             self.assertGreater(len(pieces), 1)

@@ -17,7 +17,7 @@ import irc.connection
 
 import daemon as e2e
 from daemon import Client, Daemon, DaemonTestCase
-from test_irc import SERVER, Bot, Irc, Reactor, numeric, pong, source
+from test_irc import SERVER, Bot, Irc, Reactor, numeric, pong, source, welcome_text
 
 PASSWORD = "password1"
 
@@ -53,7 +53,7 @@ class AccountsDaemon(DaemonTestCase):
     def setUp(self):
         super().setUp()
         self.daemon = self.keep_daemon(Daemon(
-            "--history", "memory", "--data-dir", os.path.join(self.tmp, "data"),
+            "--history", "memory", "--data-dir", os.path.join(self.tmp, "data"), "--server-name", SERVER,
             "--listen", "irc://127.0.0.1:0", "--listen", "tcp://127.0.0.1:0"))
         # lina watches over the line protocol; bob's account is made by a connection
         # that then leaves, so that the account is free to log in to.
@@ -74,10 +74,11 @@ class AccountsDaemon(DaemonTestCase):
         client.send("AUTHENTICATE PLAIN")
         self.assertEqual(client.raw_line(), b"AUTHENTICATE +\r\n")
 
-    def welcome(self, client, nick):
-        """The welcome burst after CAP END, from 001 to the end of &public's names."""
+    def welcome(self, client, nick, user=None):
+        """The welcome burst after CAP END, from 001 to the end of &public's names; `user`:
+        USER's user name, if not the nick."""
         client.send("CAP END")
-        self.assertEqual(client.line(), numeric(1, nick, f":Welcome to socketchat, {nick}"))
+        self.assertEqual(client.line(), numeric(1, nick, welcome_text(nick, user or nick)))
         client.until(numeric(366, nick, "&public :End of /NAMES list."))
         client.nick = nick
 
@@ -97,11 +98,11 @@ class IrcAccountsTest(AccountsDaemon):
         bob = self.irc()
         self.sasl_start(bob)
         bob.send(f"AUTHENTICATE {plain('bob', PASSWORD)}")
-        self.assertEqual(bob.raw_line(), b":socketchat 900 bob bob!bob@socketchat bob "
-                                         b":You are now logged in as bob\r\n")
-        self.assertEqual(bob.raw_line(), b":socketchat 903 bob :SASL authentication successful\r\n")
+        self.assertEqual(bob.raw_line(), f":{SERVER} 900 bob bob!~bob@{SERVER} bob "
+                                         ":You are now logged in as bob\r\n".encode())
+        self.assertEqual(bob.raw_line(), f":{SERVER} 903 bob :SASL authentication successful\r\n".encode())
         bob.send("CAP END")
-        self.assertEqual(bob.raw_line(), b":socketchat 001 bob :Welcome to socketchat, bob\r\n")
+        self.assertEqual(bob.raw_line(), f":{SERVER} 001 bob {welcome_text('bob')}\r\n".encode())
         bob.until(numeric(366, "bob", "&public :End of /NAMES list."))
         self.assertSeenAsBob(bob)
         # Logged in: another SASL exchange is refused, and the account cannot be had twice.
@@ -118,23 +119,23 @@ class IrcAccountsTest(AccountsDaemon):
         self.sasl_start(client, nick="someone")
         client.send(f"AUTHENTICATE {plain('bob', PASSWORD, authzid='bob')}")
         self.assertEqual(client.lines(2), [
-            numeric(900, "bob", f"{source('bob')[1:]} bob :You are now logged in as bob"),
+            numeric(900, "bob", f"{source('bob', 'someone')[1:]} bob :You are now logged in as bob"),
             numeric(903, "bob", ":SASL authentication successful"),
         ])
-        self.welcome(client, "bob")
+        self.welcome(client, "bob", "someone")
         self.assertSeenAsBob(client)
 
     def test_sasl_wrong_password_904_then_the_nick_is_reserved(self):
         client = self.irc()
         self.sasl_start(client)
         client.send(f"AUTHENTICATE {plain('bob', 'not-the-password')}")
-        self.assertEqual(client.raw_line(), b":socketchat 904 bob :SASL authentication failed\r\n")
+        self.assertEqual(client.raw_line(), f":{SERVER} 904 bob :SASL authentication failed\r\n".encode())
         # Unregistered still: CAP END is a guest's registration of a reserved nick.
         client.send("CAP END")
         self.assertEqual(client.raw_line(),
-                         b":socketchat 433 * bob :Nickname is reserved for a registered account\r\n")
+                         f":{SERVER} 433 * bob :Nickname is reserved for a registered account\r\n".encode())
         client.send("NICK bob_")
-        self.assertEqual(client.line(), numeric(1, "bob_", ":Welcome to socketchat, bob_"))
+        self.assertEqual(client.line(), numeric(1, "bob_", welcome_text("bob_", "bob")))
         client.until(numeric(366, "bob_", "&public :End of /NAMES list."))
         self.lina.send("WHO")
         self.assertEqual(self.lina.lines_until_end(), ["USER bob_", "USER lina"])
@@ -150,7 +151,7 @@ class IrcAccountsTest(AccountsDaemon):
         client.send("AUTHENTICATE PLAIN")
         self.assertEqual(client.line(), "AUTHENTICATE +")
         client.send(f"AUTHENTICATE {plain('bob', PASSWORD)}")
-        self.assertEqual(client.line(), numeric(900, "bob", "bob!bob@socketchat bob "
+        self.assertEqual(client.line(), numeric(900, "bob", f"bob!~bob@{SERVER} bob "
                                                             ":You are now logged in as bob"))
         self.assertEqual(client.line(), numeric(903, "bob", ":SASL authentication successful"))
         self.welcome(client, "bob")
@@ -162,7 +163,7 @@ class IrcAccountsTest(AccountsDaemon):
         self.assertEqual(client.line(),
                          numeric(433, "*", "bob :Nickname is reserved for a registered account"))
         client.send("NICK Bob2")
-        self.assertEqual(client.line(), numeric(1, "Bob2", ":Welcome to socketchat, Bob2"))
+        self.assertEqual(client.line(), numeric(1, "Bob2", welcome_text("Bob2", "bob")))
 
     def test_pass_logs_in_with_python_irc(self):
         bot = self.keep(PassBot(self.daemon.ports["irc"], "bob", PASSWORD))
@@ -170,16 +171,16 @@ class IrcAccountsTest(AccountsDaemon):
         self.lina.send("WHO")
         self.assertEqual(self.lina.lines_until_end(), ["USER bob", "USER lina"])
         self.lina.send("DM bob hi bot")
-        bot.wait("privmsg", source="lina!lina@socketchat", target="bob", arguments=["hi bot"])
+        bot.wait("privmsg", source=f"lina!~lina@{SERVER}", target="bob", arguments=["hi bot"])
         bot.connection.privmsg("lina", "hi lina")  # written at once
         self.assertEqual(self.lina.line(), "DM bob hi lina")
 
     def test_wrong_pass_is_464_and_a_later_pass_works(self):
         client = self.irc()
         client.send("PASS not-the-password", "NICK bob", "USER bob 0 * :Bob")
-        self.assertEqual(client.raw_line(), b":socketchat 464 * :Password incorrect\r\n")
+        self.assertEqual(client.raw_line(), f":{SERVER} 464 * :Password incorrect\r\n".encode())
         client.send(f"PASS {PASSWORD}", "NICK bob")
-        self.assertEqual(client.line(), numeric(1, "bob", ":Welcome to socketchat, bob"))
+        self.assertEqual(client.line(), numeric(1, "bob", welcome_text("bob")))
         client.until(numeric(366, "bob", "&public :End of /NAMES list."))
         client.nick = "bob"
         self.assertSeenAsBob(client)
@@ -188,11 +189,11 @@ class IrcAccountsTest(AccountsDaemon):
 
 class WithoutAccountsTest(DaemonTestCase):
     def test_pass_is_not_looked_at_and_sasl_fails(self):
-        daemon = self.keep_daemon(Daemon("--history", "memory", "--accounts", "off",
+        daemon = self.keep_daemon(Daemon("--history", "memory", "--accounts", "off", "--server-name", SERVER,
                                          "--listen", "irc://127.0.0.1:0"))
         alice = self.keep(Irc(daemon.ports["irc"]))
         alice.send("PASS any-server-password", "NICK alice", "USER alice 0 * :Alice")
-        self.assertEqual(alice.line(), numeric(1, "alice", ":Welcome to socketchat, alice"))
+        self.assertEqual(alice.line(), numeric(1, "alice", welcome_text("alice")))
         bob = self.keep(Irc(daemon.ports["irc"]))
         bob.send("CAP LS 302", "NICK bob", "USER bob 0 * :Bob", "CAP REQ :sasl", "AUTHENTICATE PLAIN")
         self.assertEqual(bob.lines(3), [f":{SERVER} CAP * LS :sasl=PLAIN", f":{SERVER} CAP * ACK :sasl",
@@ -200,7 +201,7 @@ class WithoutAccountsTest(DaemonTestCase):
         bob.send(f"AUTHENTICATE {plain('bob', PASSWORD)}")
         self.assertEqual(bob.line(), numeric(904, "bob", ":SASL authentication failed"))
         bob.send("CAP END")  # a guest, then
-        self.assertEqual(bob.line(), numeric(1, "bob", ":Welcome to socketchat, bob"))
+        self.assertEqual(bob.line(), numeric(1, "bob", welcome_text("bob")))
 
 class IrcModerationTest(AccountsDaemon):
     """A room's owner (bob's account created it) kicks and bans from IRC; the line
@@ -215,13 +216,13 @@ class IrcModerationTest(AccountsDaemon):
         bob.send("JOIN #lounge")
         bob.until(numeric(366, "bob", "#lounge :End of /NAMES list."))
         self.assertEqual(self.lina.ask("JOIN lounge"), "OK")
-        self.assertEqual(bob.line(), f":lina!lina@{SERVER} JOIN #lounge")
+        self.assertEqual(bob.line(), f":lina!~lina@{SERVER} JOIN #lounge")
         return bob
 
     def test_owner_kicks_a_line_user(self):
         bob = self.owner_in_room()
         bob.send("KICK #lounge lina :be nice")
-        self.assertEqual(bob.line(), f":bob!bob@{SERVER} KICK #lounge lina :be nice")
+        self.assertEqual(bob.line(), f":bob!~bob@{SERVER} KICK #lounge lina :be nice")
         self.assertEqual(self.lina.line(), "KICK lounge lina bob be nice")
         bob.send("KICK #lounge lina", "KICK #nowhere lina")
         self.assertEqual(bob.line(), numeric(441, "bob", "lina #lounge :They aren't on that channel"))
@@ -236,8 +237,8 @@ class IrcModerationTest(AccountsDaemon):
             numeric(366, "guest", "#lounge :End of /NAMES list."),
         ])
         self.assertEqual(guest.ask("WHO #lounge", 3), [
-            numeric(352, "guest", f"#lounge bob {SERVER} {SERVER} bob H@ :0 bob"),
-            numeric(352, "guest", f"#lounge lina {SERVER} {SERVER} lina H :0 lina"),
+            numeric(352, "guest", f"#lounge ~bob {SERVER} {SERVER} bob H@ :0 bob"),
+            numeric(352, "guest", f"#lounge ~lina {SERVER} {SERVER} lina H :0 lina"),
             numeric(315, "guest", "#lounge :End of /WHO list."),
         ])
 
@@ -251,15 +252,15 @@ class IrcModerationTest(AccountsDaemon):
     def test_owner_bans_by_nick_and_lifts_it(self):
         bob = self.owner_in_room()
         bob.send("MODE #lounge +b lina!*@*")
-        self.assertEqual(bob.line(), f":bob!bob@{SERVER} MODE #lounge +b lina")
-        self.assertEqual(bob.line(), f":bob!bob@{SERVER} KICK #lounge lina :banned")
+        self.assertEqual(bob.line(), f":bob!~bob@{SERVER} MODE #lounge +b lina")
+        self.assertEqual(bob.line(), f":bob!~bob@{SERVER} KICK #lounge lina :banned")
         self.assertEqual(self.lina.line(), "KICK lounge lina bob banned")
         self.assertEqual(self.lina.ask("JOIN lounge"), "ERR banned")
         bob.send("MODE #lounge +b *!*@host.example")
         self.assertEqual(bob.line(),
                          numeric(472, "bob", "b :Only bans of a nick (nick or nick!*@*) are known"))
         bob.send("MODE #lounge -b lina")
-        self.assertEqual(bob.line(), f":bob!bob@{SERVER} MODE #lounge -b lina")
+        self.assertEqual(bob.line(), f":bob!~bob@{SERVER} MODE #lounge -b lina")
         self.assertEqual(self.lina.ask("JOIN lounge"), "OK")
 
 

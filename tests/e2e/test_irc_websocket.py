@@ -15,7 +15,7 @@ import os
 
 import daemon as e2e
 from daemon import Daemon, DaemonTestCase
-from test_irc import Irc, numeric, pong, source
+from test_irc import SERVER, Irc, numeric, pong, source
 from test_irssi import Ncat
 from test_websocket import WsClient
 
@@ -55,7 +55,7 @@ class IrcOverWebSocket(Irc):
 class IrcOverWebSocketTest(DaemonTestCase):
     def setUp(self):
         super().setUp()
-        self.daemon = self.keep_daemon(Daemon("--listen", "tcp://127.0.0.1:0", "--listen",
+        self.daemon = self.keep_daemon(Daemon("--server-name", SERVER, "--listen", "tcp://127.0.0.1:0", "--listen",
                                               "irc://127.0.0.1:0", "--listen",
                                               "ws://127.0.0.1:0/ws"))
 

@@ -195,7 +195,7 @@ class IrssiTest(DaemonTestCase):
         for program in (IRSSI, TMUX, NCAT):
             self.assertTrue(os.access(program, os.X_OK), f"{program} is not installed")
         super().setUp()
-        self.daemon = self.keep_daemon(Daemon("--listen", "irc://127.0.0.1:0", "--listen", "tcp://127.0.0.1:0",
+        self.daemon = self.keep_daemon(Daemon("--server-name", "irc.socketchat.test", "--listen", "irc://127.0.0.1:0", "--listen", "tcp://127.0.0.1:0",
                                               "--history", "off"))
         self.irssi = None
         self.bob = None
@@ -233,7 +233,7 @@ class IrssiTest(DaemonTestCase):
             self.irssi = Irssi(self.tmp, self.daemon.ports["irc"], "alice")
             irssi = self.irssi
             # Registration (irssi asks CAP LS 302 first, and registers after CAP END).
-            irssi.wait_for(r"Welcome to socketchat, alice")
+            irssi.wait_for(r"Welcome to the socketchat IRC Network alice")
 
             self.bob = Ncat(self.daemon.ports["tcp"], os.path.join(self.tmp, "ncat.stderr"))
             bob = self.bob
@@ -242,7 +242,7 @@ class IrssiTest(DaemonTestCase):
 
             # irssi joins the room: it says so, lists its names, and bob is told.
             irssi.type("/join #general")
-            irssi.wait_for(r"alice \[alice@socketchat\] has joined #general")
+            irssi.wait_for(r"alice \[~alice@irc\.socketchat\.test\] has joined #general")
             irssi.wait_for(r"\[Users #general\]")
             irssi.wait_for(r"\[\s*[@%+]?bob\s*\]")
             self.bob_receives("INFO alice joined general")
@@ -271,7 +271,7 @@ class IrssiTest(DaemonTestCase):
 
     def test_irssi_logs_in_to_an_account_with_sasl(self):
         # Accounts in a data directory of the test's own (the daemon above keeps none).
-        daemon = self.keep_daemon(Daemon("--listen", "irc://127.0.0.1:0", "--listen", "tcp://127.0.0.1:0",
+        daemon = self.keep_daemon(Daemon("--server-name", "irc.socketchat.test", "--listen", "irc://127.0.0.1:0", "--listen", "tcp://127.0.0.1:0",
                                          "--history", "off", "--data-dir", os.path.join(self.tmp, "data")))
         self.daemon = daemon  # for the report
         with self.reported():
@@ -287,7 +287,7 @@ class IrssiTest(DaemonTestCase):
             # irssi waits for 903 before it sends CAP END, which the welcome waits for.
             self.irssi = Irssi(self.tmp, daemon.ports["irc"], "alice", sasl=("alice", "password1"))
             self.irssi.wait_for(r"You are now logged in as Alice")
-            self.irssi.wait_for(r"Welcome to socketchat, alice")
+            self.irssi.wait_for(r"Welcome to the socketchat IRC Network alice")
             self.bob.send("WHO")
             self.assertEqual(self.bob.lines_until_end(), ["USER Alice", "USER bob"])
             self.bob.send("DM alice are you the real one?")

@@ -30,7 +30,7 @@ SETTINGS = [
     "--account-lookup-queue", "--login-failures-per-address", "--login-failures-per-account",
     "--login-failure-window", "--login-throttle-entries",
     "--session-token-lifetime", "--jwt-algorithm", "--jwt-secret-file", "--jwt-public-key-file",
-    "--jwt-audience", "--jwt-issuer", "--max-bans", "--cluster", "--cluster-password-file",
+    "--jwt-audience", "--jwt-issuer", "--max-bans", "--server-name", "--motd", "--cluster", "--cluster-password-file",
     "--cluster-lease", "--cluster-backlog",
 ]
 FLAGS = SETTINGS + ["--config", "--check-config", "--help", "--version"]
@@ -206,6 +206,17 @@ class SettingsTest(DaemonTest):
             self.assertNotEqual(result.returncode, 0, args)
             self.assertTrue(result.stderr.strip(), args)
 
+    def test_irc_server_name_and_motd_are_checked(self):
+        bad = run_daemon("--server-name", "irc example", "--check-config")
+        self.assertEqual((bad.returncode, bad.stderr),
+                         (2, "socketchatd: invalid setting: server_name must be 1 to 63 of A-Z a-z 0-9 . - "
+                          "(a host name)\n"))
+        self.assertEqual(run_daemon("--server-name", "irc.example.org", "--check-config").returncode, 0)
+        missing = os.path.join(self.tmp, "no-such-motd.txt")
+        result = run_daemon("--port", "0", "--motd", missing)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn(f"motd_file: cannot read {missing}", result.stderr)
+
     def test_environment_variable(self):
         daemon = self.start(env=clean_env(SOCKETCHAT_MAX_CONNECTIONS="1"))
         first = self.connect(daemon)
@@ -264,7 +275,7 @@ class SettingsTest(DaemonTest):
             if key not in ("listen", "tls-cert", "tls-key", "ws-allowed-origin",
                            "metrics-token", "jwt-secret-file", "jwt-public-key-file",
                            "jwt-audience", "jwt-issuer", "cluster",
-                           "cluster-password-file"):  # examples: no default
+                           "cluster-password-file", "server-name", "motd"):  # no default
                 # A list is shown by --help as [a,b]: the same without quotes and spaces.
                 self.assertEqual(re.sub(r'[" ]', "", value), helped[key], key)
         # As shipped (all commented out) and with every line uncommented, it is valid.

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <sodium.h>
 
+#include "socketchat/version.hpp"
 #include "util/text.hpp"
 
 namespace socketchat::detail {
@@ -122,8 +123,7 @@ Flow IrcConnection::reply_step(DecodeHandler& handler, std::string text) {
 }
 
 Flow IrcConnection::numeric_step(DecodeHandler& handler, int code, std::string_view rest) {
-  return reply_step(handler,
-                    fmt::format(":{} {:03} {} {}\r\n", IrcProtocol::server_name, code, me(), rest));
+  return reply_step(handler, fmt::format(":{} {:03} {} {}\r\n", server(), code, me(), rest));
 }
 
 Flow IrcConnection::not_enough_params(DecodeHandler& handler, std::string_view command) {
@@ -150,6 +150,11 @@ const IrcConnection::CommandSpec* IrcConnection::find_command(std::string_view n
       {"OPER", &IrcConnection::oper, 2, When::registered},
       {"AWAY", &IrcConnection::away, 0, When::registered},
       {"USERHOST", &IrcConnection::userhost, 0, When::registered},
+      {"MOTD", &IrcConnection::motd, 0, When::registered},
+      {"VERSION", &IrcConnection::version, 0, When::registered},
+      {"TIME", &IrcConnection::time, 0, When::registered},
+      {"ADMIN", &IrcConnection::admin, 0, When::registered},
+      {"INFO", &IrcConnection::info, 0, When::registered},
       {"CAP", &IrcConnection::cap, 0, When::any},    // 410
       {"NICK", &IrcConnection::nick, 0, When::any},  // 431
       {"USER", &IrcConnection::user, 4, When::unregistered},
@@ -212,7 +217,19 @@ Flow IrcConnection::nick(const IrcMessage& m, DecodeHandler& handler) {
   return try_to_register(handler);
 }
 
-Flow IrcConnection::user(const IrcMessage&, DecodeHandler& handler) {
+// USER <user> <mode> <unused> :<real name>. The user name keeps only what a name may
+// hold (no ident lookup: it is shown with a '~'); the real name is a text.
+Flow IrcConnection::user(const IrcMessage& m, DecodeHandler& handler) {
+  thread_local std::string scratch;
+  const std::string_view real_name = trim(strip_controls(m.param(3), scratch));
+  if (real_name.empty()) return not_enough_params(handler, "USER");
+  user_name_.clear();
+  for (char c : m.param(0)) {
+    const bool kept = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '.' || c == '-';
+    if (kept && user_name_.size() < IrcProtocol::max_user_name_bytes) user_name_.push_back(c);
+  }
+  real_name_.assign(utf8_head(real_name, IrcProtocol::max_real_name_bytes));
   user_given_ = true;
   return try_to_register(handler);
 }
@@ -368,7 +385,7 @@ void IrcConnection::sasl_settled(bool refused) {
 
 Flow IrcConnection::sasl_numeric_step(DecodeHandler& handler, int code, std::string_view rest) {
   if (registered_) return numeric_step(handler, code, rest);
-  return reply_step(handler, fmt::format(":{} {:03} {} {}\r\n", IrcProtocol::server_name, code,
+  return reply_step(handler, fmt::format(":{} {:03} {} {}\r\n", server(), code,
                                          nick_.empty() ? std::string_view("*") : nick_, rest));
 }
 
@@ -382,12 +399,12 @@ Flow IrcConnection::cap(const IrcMessage& m, DecodeHandler& handler) {
     int version = 0;
     const std::string_view asked = m.param(1);
     std::from_chars(asked.data(), asked.data() + asked.size(), version);
-    return reply_step(handler, fmt::format(":{} CAP {} LS :{}\r\n", IrcProtocol::server_name, me(),
+    return reply_step(handler, fmt::format(":{} CAP {} LS :{}\r\n", server(), me(),
                                            version >= 302 ? "sasl=PLAIN" : "sasl"));
   }
   if (iequals_ascii(sub, "LIST")) {
-    return reply_step(handler, fmt::format(":{} CAP {} LIST :{}\r\n", IrcProtocol::server_name,
-                                           me(), sasl_cap_ ? "sasl" : ""));
+    return reply_step(
+        handler, fmt::format(":{} CAP {} LIST :{}\r\n", server(), me(), sasl_cap_ ? "sasl" : ""));
   }
   if (iequals_ascii(sub, "REQ")) {
     if (!registered_) negotiating_caps_ = true;
@@ -405,8 +422,8 @@ Flow IrcConnection::cap(const IrcMessage& m, DecodeHandler& handler) {
       known = cap == "sasl";
       sasl = !off;
     }
-    Flow flow = reply_step(handler, fmt::format(":{} CAP {} {} :{}\r\n", IrcProtocol::server_name,
-                                                me(), known ? "ACK" : "NAK", list));
+    Flow flow = reply_step(
+        handler, fmt::format(":{} CAP {} {} :{}\r\n", server(), me(), known ? "ACK" : "NAK", list));
     if (flow != Flow::retry && known) sasl_cap_ = *sasl;
     return flow;
   }
@@ -441,7 +458,7 @@ Flow IrcConnection::part(const IrcMessage& m, DecodeHandler& handler) {
     if (is_public(channel)) {
       return reply_step(handler,
                         fmt::format(":{} NOTICE {} :{} is the public feed and cannot be left\r\n",
-                                    IrcProtocol::server_name, me(), channel));
+                                    server(), me(), channel));
     }
     std::string_view room = room_of(channel);
     if (room.empty())
@@ -492,14 +509,18 @@ Flow IrcConnection::names(const IrcMessage& m, DecodeHandler& handler) {
   });
 }
 
-// WHO #room, WHO &public, or WHO nick (found in the list of everyone).
+// WHO #room, WHO &public (everyone), or WHO nick (that user, looked up).
 Flow IrcConnection::who(const IrcMessage& m, DecodeHandler& handler) {
   std::string_view mask = m.param(0);
   if (mask.empty()) return numeric_step(handler, 315, "* :End of /WHO list.");
   if (std::string_view room = room_of(mask); !room.empty()) {
     return command_step(handler, Asked::who, mask, {.verb = Verb::who, .name = room});
   }
-  return command_step(handler, Asked::who, mask, {.verb = Verb::who});
+  if (is_public(mask)) return command_step(handler, Asked::who, mask, {.verb = Verb::who});
+  if (!is_valid_name(mask)) {
+    return numeric_step(handler, 315, fmt::format("{} :End of /WHO list.", mask));
+  }
+  return command_step(handler, Asked::who, mask, {.verb = Verb::user_info, .name = mask});
 }
 
 Flow IrcConnection::whois(const IrcMessage& m, DecodeHandler& handler) {
@@ -612,9 +633,44 @@ Flow IrcConnection::away(const IrcMessage& m, DecodeHandler& handler) {
 Flow IrcConnection::userhost(const IrcMessage& m, DecodeHandler& handler) {
   bool self = false;
   for (std::size_t i = 0; i < m.count; ++i) self |= iequals_ascii(m.param(i), nick_);
-  return numeric_step(
-      handler, 302,
-      self ? fmt::format(":{}=+{}@{}", nick_, nick_, IrcProtocol::server_name) : std::string(":"));
+  return numeric_step(handler, 302,
+                      self ? fmt::format(":{}=+~{}@{}", nick_,
+                                         IrcProtocol::user_name_of(nick_, identity()), server())
+                           : std::string(":"));
+}
+
+Flow IrcConnection::motd(const IrcMessage&, DecodeHandler& handler) {
+  fmt::memory_buffer out;
+  motd(out, nick_);
+  return reply_step(handler, fmt::to_string(out));
+}
+
+// 351 and the ISUPPORT tokens, as RFC 2812 and modern servers answer VERSION.
+Flow IrcConnection::version(const IrcMessage&, DecodeHandler& handler) {
+  fmt::memory_buffer out;
+  numeric(out, 351, fmt::format("socketchat-{}. {} :", version_string, server()));
+  isupport(out, nick_, room_limit_);
+  return reply_step(handler, fmt::to_string(out));
+}
+
+Flow IrcConnection::time(const IrcMessage&, DecodeHandler& handler) {
+  return numeric_step(handler, 391, fmt::format("{} :{}", server(), utc_time_now()));
+}
+
+// No administrator is configured: 423, as RFC 2812 allows.
+Flow IrcConnection::admin(const IrcMessage&, DecodeHandler& handler) {
+  return numeric_step(handler, 423, fmt::format("{} :No administrative info available", server()));
+}
+
+Flow IrcConnection::info(const IrcMessage&, DecodeHandler& handler) {
+  fmt::memory_buffer out;
+  numeric(
+      out, 371,
+      fmt::format(":socketchat {}, a chat server for line, IRC and browser users", version_string));
+  numeric(out, 371, ":Free software under the MIT licence");
+  numeric(out, 371, fmt::format(":Up since {}", shared_.created()));
+  numeric(out, 374, ":End of /INFO list");
+  return reply_step(handler, fmt::to_string(out));
 }
 
 }  // namespace socketchat::detail

@@ -25,9 +25,10 @@ Payload as_irc_lines(char* data, std::size_t size);
 // the JOIN echo, a no-such-user to PRIVMSG is 401).
 //
 // Threading: everything runs on the connection's strand, except encode() of a
-// direct message, which the sender's strand calls: that reads only nick_, which is
-// set before the nick is registered with the Hub and never changes after. encode()
-// changes nothing but room_limit_ (the OK to a SASL LOGIN, on the strand): the decoder
+// direct message, which the sender's strand calls, and identity(), which other
+// connections' commands call: those read only nick_, user_name_ and real_name_, which
+// are set before the nick is registered with the Hub and never change after. encode()
+// changes nothing but room_limit_ (the OK to a LOGIN, on the strand): the decoder
 // learns a command's outcome from on_command() and on_settled().
 class IrcConnection final : public Decoder, public Protocol {
  public:
@@ -38,6 +39,8 @@ class IrcConnection final : public Decoder, public Protocol {
   std::size_t buffered() const noexcept { return framer_.buffered(); }
   const Protocol& encoder() const noexcept override { return *this; }
   void on_settled(bool refused) override;
+  // USER's user name and real name: set before registration, never after.
+  UserIdentity identity() const noexcept override { return {user_name_, real_name_}; }
 
   // Protocol (irc_replies.cpp)
   std::unique_ptr<Decoder> make_decoder() const override { return shared_.make_decoder(); }
@@ -112,6 +115,11 @@ class IrcConnection final : public Decoder, public Protocol {
            DecodeHandler& handler);
   Flow away(const IrcMessage& message, DecodeHandler& handler);
   Flow userhost(const IrcMessage& message, DecodeHandler& handler);
+  Flow motd(const IrcMessage& message, DecodeHandler& handler);
+  Flow version(const IrcMessage& message, DecodeHandler& handler);
+  Flow time(const IrcMessage& message, DecodeHandler& handler);
+  Flow admin(const IrcMessage& message, DecodeHandler& handler);
+  Flow info(const IrcMessage& message, DecodeHandler& handler);
   Flow authenticate(const IrcMessage& message, DecodeHandler& handler);
 
   // PRIVMSG, or NOTICE when `quiet` (never answered with an error).
@@ -132,14 +140,26 @@ class IrcConnection final : public Decoder, public Protocol {
 
   // irc_replies.cpp
   std::string_view me() const noexcept { return registered_ ? std::string_view(nick_) : "*"; }
+  std::string_view server() const noexcept { return shared_.server_name(); }
   void welcome(fmt::memory_buffer& out, std::size_t room_limit) const;
+  // 005 RPL_ISUPPORT (the welcome's, and VERSION's).
+  void isupport(fmt::memory_buffer& out, std::string_view to, std::size_t room_limit) const;
+  // 375, 372..., 376; or 422 when the server has no MOTD.
+  void motd(fmt::memory_buffer& out, std::string_view to) const;
+  // WHOIS (311, 312, 318) or WHO <nick> (352, 315) of one user.
+  void user_info(fmt::memory_buffer& out, std::string_view nick, UserIdentity identity) const;
+  // A 352 line of WHO; `flags` after its H: "@" for a room's owner, or none.
+  void who_line(fmt::memory_buffer& out, std::string_view channel, std::string_view nick,
+                UserIdentity identity, std::string_view flags) const;
+  static std::string_view real_name_of(std::string_view nick, UserIdentity identity);
   void error_reply(fmt::memory_buffer& out, ReplyError error) const;
   // A refused registration or SASL LOGIN (the Accounts table in docs/IRC.md).
   void login_refusal(fmt::memory_buffer& out, ReplyError error) const;
   // Lists stop short of max_bytes (0: no limit) with a 416 before their end numeric.
   // `owner`: the room's owner (lower case), marked @ (PREFIX=(o)@); empty: none.
   void user_list(fmt::memory_buffer& out, std::span<const std::string_view> names,
-                 std::string_view owner, std::size_t max_bytes) const;
+                 std::span<const UserIdentity> identities, std::string_view owner,
+                 std::size_t max_bytes) const;
   void room_list(fmt::memory_buffer& out, std::span<const RoomSummary> rooms,
                  std::size_t max_bytes) const;
   // ":socketchat <code> <to> <rest>\r\n"; `to` is me() unless given.
@@ -151,6 +171,11 @@ class IrcConnection final : public Decoder, public Protocol {
   LineFramer framer_{IrcProtocol::max_line_bytes};
   std::string nick_;  // asked for by NICK; registered once registered_
   bool user_given_ = false;
+  // USER's user name (A-Z a-z 0-9 _ . - only, at most IrcProtocol::max_user_name_bytes;
+  // the nick when none of it is left) and real name; read by other connections' strands
+  // once registered, so set only before.
+  std::string user_name_;
+  std::string real_name_;
   bool negotiating_caps_ = false;  // CAP LS or REQ came before registration: wait for CAP END
   std::string pass_;               // PASS: the password of the registration's LOGIN
 
@@ -169,8 +194,8 @@ class IrcConnection final : public Decoder, public Protocol {
   // (set before the Hub can know it, as for registration) and this the nick NICK asked
   // for: empty until NICK comes, which registration still needs.
   std::string nick_asked_;
-  // The room limit the OK to the SASL LOGIN told, for the welcome that comes later:
-  // encode() writes it, on the strand, and nothing on another strand reads it.
+  // The room limit the OK to the LOGIN told, for a welcome that comes later (SASL) and
+  // VERSION: encode() writes it, on the strand, and nothing on another strand reads it.
   mutable std::size_t room_limit_ = 0;
   std::size_t step_ = 0;        // of the line being run
   std::size_t steps_done_ = 0;  // of that line, before it had to wait

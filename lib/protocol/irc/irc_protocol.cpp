@@ -2,49 +2,100 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <iterator>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <asio/ip/host_name.hpp>
 
 #include "protocol/irc/irc_connection.hpp"
+#include "socketchat/error.hpp"
+#include "util/text.hpp"
 
 namespace socketchat::detail {
 
-namespace {
+namespace {}  // namespace
 
-std::string utc_now() {
+std::string utc_time_now() {
   return fmt::format("{:%Y-%m-%d %H:%M:%S} UTC",
                      std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
 }
 
+namespace {
+
+// The host's name when it is a valid server name (an IRC server's name is a host's).
+std::string default_server_name() {
+  std::error_code error;
+  std::string host = asio::ip::host_name(error);
+  return !error && is_server_name(host) ? host : std::string("socketchat");
+}
+
 }  // namespace
 
-void append_privmsg(fmt::memory_buffer& out, std::string_view nick, std::string_view prefix,
-                    std::string_view target, std::string_view text) {
-  constexpr std::string_view server = IrcProtocol::server_name;
-  // ":" nick "!" nick "@" server " PRIVMSG " prefix target " :" text, without the CR LF.
+IrcProtocol::IrcProtocol(std::string server_name)
+    : server_name_(server_name.empty() ? default_server_name() : std::move(server_name)),
+      created_(utc_time_now()),
+      probe_(Payload::copy_of(fmt::format("PING :{}\r\n", server_name_))) {}
+
+void IrcProtocol::read_motd(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::string text;
+  if (file) {
+    text.resize(max_motd_bytes + 1);
+    file.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(file.gcount()));
+  }
+  if (!file && !file.eof()) throw config_error(fmt::format("motd_file: cannot read {}", path));
+  if (text.size() > max_motd_bytes) {
+    throw config_error(fmt::format("motd_file: {} is over {} bytes", path, max_motd_bytes));
+  }
+  if (!is_valid_utf8(text)) throw config_error(fmt::format("motd_file: {} is not UTF-8", path));
+  motd_.clear();
+  std::string clean;
+  for (std::string_view rest = text; !rest.empty();) {
+    const std::size_t end = std::min(rest.find('\n'), rest.size());
+    std::string_view line = strip_controls(rest.substr(0, end), clean);  // a CR too
+    rest.remove_prefix(std::min(rest.size(), end + 1));
+    do {  // wrapped at 80 bytes: "372 <nick> :- <line>" stays far below 512
+      const std::string_view head = utf8_head(line, 80);
+      motd_.emplace_back(head);
+      line.remove_prefix(head.size());
+    } while (!line.empty());
+  }
+  if (motd_.empty()) motd_.emplace_back();  // an empty file: a MOTD of one empty line
+}
+
+std::string_view IrcProtocol::user_name_of(std::string_view nick, UserIdentity identity) noexcept {
+  const std::string_view user = identity.user_name.empty() ? nick : identity.user_name;
+  return user.substr(0, max_user_name_bytes);
+}
+
+std::string IrcProtocol::source(std::string_view nick, UserIdentity identity) const {
+  return fmt::format("{}!~{}@{}", nick, user_name_of(nick, identity), server_name_);
+}
+
+void IrcProtocol::append_source(fmt::memory_buffer& out, std::string_view nick,
+                                UserIdentity identity) const {
+  fmt::format_to(std::back_inserter(out), ":{}!~{}@{} ", nick, user_name_of(nick, identity),
+                 server_name_);
+}
+
+void IrcProtocol::append_privmsg(fmt::memory_buffer& out, std::string_view nick,
+                                 UserIdentity identity, std::string_view prefix,
+                                 std::string_view target, std::string_view text) const {
+  // ":" source " PRIVMSG " prefix target " :" text, without the CR LF.
   const std::size_t head =
-      1 + nick.size() + 1 + nick.size() + 1 + server.size() + 9 + prefix.size() + target.size() + 2;
+      1 + source(nick, identity).size() + 9 + prefix.size() + target.size() + 2;
   const std::size_t room =
       head + 4 < IrcProtocol::max_line_bytes ? IrcProtocol::max_line_bytes - head : 4;
   do {
-    std::size_t cut = std::min(text.size(), room);
-    while (cut > 0 && cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
-      --cut;
-    if (cut == 0) cut = std::min(text.size(), room);  // not UTF-8 after all: cut anyway
-    fmt::format_to(std::back_inserter(out), ":{0}!{0}@{1} PRIVMSG {2}{3} :{4}\r\n", nick, server,
-                   prefix, target, text.substr(0, cut));
-    text.remove_prefix(cut);
+    const std::string_view piece = utf8_head(text, room);
+    append_source(out, nick, identity);
+    fmt::format_to(std::back_inserter(out), "PRIVMSG {}{} :{}\r\n", prefix, target, piece);
+    text.remove_prefix(piece.size());
   } while (!text.empty());
 }
-
-std::string irc_source(std::string_view nick) {
-  return fmt::format("{}!{}@{}", nick, nick, IrcProtocol::server_name);
-}
-
-IrcProtocol::IrcProtocol()
-    : created_(utc_now()), probe_(Payload::copy_of(fmt::format("PING :{}\r\n", server_name))) {}
 
 std::unique_ptr<Decoder> IrcProtocol::make_decoder() const {
   return std::make_unique<IrcConnection>(*this);
@@ -55,37 +106,35 @@ std::unique_ptr<Decoder> IrcProtocol::make_decoder() const {
 Payload IrcProtocol::encode(const ServerMessage& m) const {
   fmt::memory_buffer out;
   auto it = std::back_inserter(out);
-  auto source = [&](std::string_view nick) {
-    fmt::format_to(it, ":{0}!{0}@{1} ", nick, server_name);
-  };
   switch (m.notice) {
     case Notice::message:
-      append_privmsg(out, m.user, {}, public_channel, m.text);
+      append_privmsg(out, m.user, m.identity, {}, public_channel, m.text);
       break;
     case Notice::room_message:
-      append_privmsg(out, m.user, "#", m.room, m.text);
+      append_privmsg(out, m.user, m.identity, "#", m.room, m.text);
       break;
     case Notice::joined:
-      source(m.user);
+      append_source(out, m.user, m.identity);
       fmt::format_to(it, "JOIN #{}\r\n", m.room);
       break;
     case Notice::left:
-      source(m.user);
+      append_source(out, m.user, m.identity);
       fmt::format_to(it, "PART #{}\r\n", m.room);
       break;
     case Notice::user_disconnected:
       if (m.names.empty()) {
-        source(m.user);
+        append_source(out, m.user, m.identity);
         fmt::format_to(it, "QUIT :Quit\r\n");
       } else {
-        for (auto name : m.names) {
-          source(name);
+        for (std::size_t i = 0; i < m.names.size(); ++i) {
+          append_source(out, m.names[i],
+                        i < m.identities.size() ? m.identities[i] : UserIdentity{});
           fmt::format_to(it, "QUIT :Quit\r\n");
         }
       }
       break;
     case Notice::direct_message:  // a connection's own encoder names the recipient
-      append_privmsg(out, m.user, {}, "*", m.text);
+      append_privmsg(out, m.user, m.identity, {}, "*", m.text);
       break;
     case Notice::error:
       if (m.error == ReplyError::server_full || m.error == ReplyError::too_many_connections) {
@@ -94,11 +143,11 @@ Payload IrcProtocol::encode(const ServerMessage& m) const {
                            ? "Server full"
                            : "Too many connections from your address");
       } else {
-        fmt::format_to(it, ":{} NOTICE * :{}\r\n", server_name, code_of(m.error));
+        fmt::format_to(it, ":{} NOTICE * :{}\r\n", server_name_, code_of(m.error));
       }
       break;
     case Notice::kicked:
-      source(m.by);
+      append_source(out, m.by, m.identity);
       fmt::format_to(it, "KICK #{} {} :{}\r\n", m.room, m.user, m.text.empty() ? m.by : m.text);
       break;
     case Notice::banned:

@@ -1,8 +1,10 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -20,11 +22,24 @@ namespace socketchat::detail {
 // spells the replies: those need the connection's nick and the command answered.
 class IrcProtocol final : public Protocol {
  public:
-  static constexpr std::string_view server_name = "socketchat";
   static constexpr std::string_view public_channel = "&public";
   static constexpr std::size_t max_line_bytes = 510;  // 512 with the CR LF (RFC 2812 2.3)
+  // A user name's bytes after its '~' (USERLEN); longer ones are cut.
+  static constexpr std::size_t max_user_name_bytes = 10;
+  static constexpr std::size_t max_real_name_bytes = 100;
+  static constexpr std::size_t max_motd_bytes = 64 * 1024;
 
-  IrcProtocol();
+  // `server_name`: its name (is_server_name), also every user's host; empty: this
+  // host's name, or "socketchat" when that is not a valid one.
+  explicit IrcProtocol(std::string server_name = {});
+
+  const std::string& server_name() const noexcept { return server_name_; }
+
+  // Reads the message of the day from a UTF-8 text file; throws config_error if it
+  // cannot. Before the server starts: connections read it without a lock.
+  void read_motd(const std::string& path);
+  // Its lines, each at most 80 bytes (longer ones wrapped); empty: no MOTD.
+  std::span<const std::string> motd() const noexcept { return motd_; }
 
   std::unique_ptr<Decoder> make_decoder() const override;
   Payload encode(const ServerMessage& message) const override;
@@ -38,19 +53,31 @@ class IrcProtocol final : public Protocol {
   // When the server started, for RPL_CREATED (003).
   const std::string& created() const noexcept { return created_; }
 
+  // A user's user name without its '~': what its USER said, or its nick (a user of
+  // another protocol), cut to max_user_name_bytes.
+  static std::string_view user_name_of(std::string_view nick, UserIdentity identity) noexcept;
+  // "nick!~user@server": how a user appears as the source of a message; the host is
+  // the server's name, a cloak.
+  std::string source(std::string_view nick, UserIdentity identity) const;
+  // Appends ":<source> " (with the space).
+  void append_source(fmt::memory_buffer& out, std::string_view nick, UserIdentity identity) const;
+
+  // Appends ":<source> PRIVMSG <prefix><target> :<text>\r\n": as several such lines when
+  // one would be over the 512 bytes of RFC 2812 2.3 (a line-protocol user may send up to
+  // max_line_bytes, and the source makes an IRC user's 510 bytes longer), the text cut
+  // between UTF-8 characters. `prefix` is "#" for a room, else empty.
+  void append_privmsg(fmt::memory_buffer& out, std::string_view nick, UserIdentity identity,
+                      std::string_view prefix, std::string_view target,
+                      std::string_view text) const;
+
  private:
+  std::string server_name_;
   std::string created_;
   Payload probe_;
+  std::vector<std::string> motd_;
 };
 
-// "nick!nick@socketchat": how a user appears as the source of a message.
-std::string irc_source(std::string_view nick);
-
-// Appends ":nick!nick@socketchat PRIVMSG <prefix><target> :<text>\r\n": as several such
-// lines when one would be over the 512 bytes of RFC 2812 2.3 (a line-protocol user may
-// send up to max_line_bytes, and the source makes an IRC user's 510 bytes longer), the
-// text cut between UTF-8 characters. `prefix` is "#" for a room, else empty.
-void append_privmsg(fmt::memory_buffer& out, std::string_view nick, std::string_view prefix,
-                    std::string_view target, std::string_view text);
+// Now, as "2026-12-05 16:30:00 UTC" (RPL_CREATED, TIME).
+std::string utc_time_now();
 
 }  // namespace socketchat::detail

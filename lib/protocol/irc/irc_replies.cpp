@@ -15,8 +15,6 @@ namespace socketchat::detail {
 
 namespace {
 
-constexpr std::string_view server = IrcProtocol::server_name;
-
 // RFC 2812 2.3.1: a line holds no NUL, and no CR but the one before its LF.
 void scrub_irc_line_breaks(char* data, std::size_t size) noexcept {
   for (std::size_t i = 0; i < size; ++i) {
@@ -53,8 +51,10 @@ std::size_t cut_long_irc_lines(char* data, std::size_t size) noexcept {
 // Hybrid and ratbox answer a WHO too large), then the list's own end numeric.
 class ListEnd {
  public:
-  ListEnd(std::string_view me, std::string_view command, int code, std::string_view rest)
-      : me_(me),
+  ListEnd(std::string_view server, std::string_view me, std::string_view command, int code,
+          std::string_view rest)
+      : server_(server),
+        me_(me),
         command_(command),
         end_(fmt::format(":{} {:03} {} {}\r\n", server, code, me, rest)) {}
 
@@ -62,20 +62,20 @@ class ListEnd {
     return left == 0
                ? end_.size()
                : fmt::formatted_size(":{} 416 {} {} :output too large, truncated ({} more)\r\n",
-                                     server, me_, command_, left) +
+                                     server_, me_, command_, left) +
                      end_.size();
   }
   void append(fmt::memory_buffer& out, std::size_t left) const {
     if (left != 0) {
       fmt::format_to(std::back_inserter(out),
-                     ":{} 416 {} {} :output too large, truncated ({} more)\r\n", server, me_,
+                     ":{} 416 {} {} :output too large, truncated ({} more)\r\n", server_, me_,
                      command_, left);
     }
     out.append(std::string_view(end_));
   }
 
  private:
-  std::string_view me_, command_;
+  std::string_view server_, me_, command_;
   std::string end_;
 };
 
@@ -92,7 +92,7 @@ void IrcConnection::numeric(fmt::memory_buffer& out, int code, std::string_view 
 
 void IrcConnection::numeric(fmt::memory_buffer& out, std::string_view to, int code,
                             std::string_view rest) const {
-  fmt::format_to(std::back_inserter(out), ":{} {:03} {} {}\r\n", server, code, to, rest);
+  fmt::format_to(std::back_inserter(out), ":{} {:03} {} {}\r\n", server(), code, to, rest);
 }
 
 Payload IrcConnection::encode(const ServerMessage& m) const {
@@ -101,49 +101,51 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
   switch (m.notice) {
     case Notice::direct_message:  // from another connection's strand: nick_ only
       // A clean text from a registered user: IRC lines as made, no echo to check.
-      append_privmsg(out, m.user, {}, nick_, m.text);
+      shared_.append_privmsg(out, m.user, m.identity, {}, nick_, m.text);
       return Payload::copy_of({out.data(), out.size()});
     case Notice::ok:
       if (asked_ == Asked::sasl) {
         // Logged in; the welcome comes with registration (NICK, USER, CAP END).
         room_limit_ = m.room_limit;
         const std::string_view account = m.user.empty() ? std::string_view(nick_) : m.user;
-        numeric(
-            out, nick_, 900,
-            fmt::format("{} {} :You are now logged in as {}", irc_source(nick_), account, account));
+        numeric(out, nick_, 900,
+                fmt::format("{} {} :You are now logged in as {}", shared_.source(nick_, identity()),
+                            account, account));
         numeric(out, nick_, 903, ":SASL authentication successful");
       } else if (asked_ == Asked::registration) {
+        room_limit_ = m.room_limit;  // for VERSION's ISUPPORT
         welcome(out, m.room_limit);
       } else if (asked_ == Asked::join) {
-        fmt::format_to(it, ":{} JOIN {}\r\n", irc_source(nick_), target_);
+        shared_.append_source(out, nick_, identity());
+        fmt::format_to(it, "JOIN {}\r\n", target_);
       } else if (asked_ == Asked::part) {
-        fmt::format_to(it, ":{} PART {}\r\n", irc_source(nick_), target_);
+        shared_.append_source(out, nick_, identity());
+        fmt::format_to(it, "PART {}\r\n", target_);
       } else if (asked_ == Asked::oper) {
         numeric(out, 381, ":You are now an IRC operator");
       } else if (asked_ == Asked::ban) {
-        fmt::format_to(it, ":{} MODE {} {}\r\n", irc_source(nick_), target_, subject_);
+        shared_.append_source(out, nick_, identity());
+        fmt::format_to(it, "MODE {} {}\r\n", target_, subject_);
       }
       break;
     case Notice::error:
       error_reply(out, m.error);
       break;
     case Notice::user_list:
-      user_list(out, m.names, m.owner, m.max_bytes);
+      user_list(out, m.names, m.identities, m.owner, m.max_bytes);
       break;
     case Notice::room_list:
       room_list(out, m.rooms, m.max_bytes);
       break;
-    case Notice::user_info:  // WHOIS asks; no such user is 401 (error_reply)
-      numeric(out, 311, fmt::format("{} {} {} * :{}", m.user, m.user, server, m.user));
-      numeric(out, 312, fmt::format("{} {} :socketchat", m.user, server));
-      end_of_whois(out);
+    case Notice::user_info:  // WHOIS or WHO <nick> asks; no such user is 401 (error_reply)
+      user_info(out, m.user, m.identity);
       break;
     case Notice::room_info:  // TOPIC or MODE asks; no such room is 403 (error_reply)
       if (asked_ == Asked::topic) numeric(out, 331, fmt::format("{} :No topic is set", target_));
       if (asked_ == Asked::mode) numeric(out, 324, fmt::format("{} +nt", target_));
       break;
     case Notice::pong:
-      fmt::format_to(it, ":{0} PONG {0} :{1}\r\n", server, m.text);
+      fmt::format_to(it, ":{0} PONG {0} :{1}\r\n", server(), m.text);
       break;
     case Notice::inactivity:
       fmt::format_to(it, "ERROR :Closing Link: {} ({})\r\n", me(),
@@ -161,36 +163,81 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
 
 // To the nick: it is registered once the Hub's OK, encoded here, has been handed back.
 void IrcConnection::welcome(fmt::memory_buffer& out, std::size_t room_limit) const {
-  numeric(out, nick_, 1, fmt::format(":Welcome to socketchat, {}", nick_));
+  numeric(
+      out, nick_, 1,
+      fmt::format(":Welcome to the socketchat IRC Network {}", shared_.source(nick_, identity())));
   numeric(out, nick_, 2,
-          fmt::format(":Your host is {}, running version {}", server, version_string));
+          fmt::format(":Your host is {}, running version {}", server(), version_string));
   numeric(out, nick_, 3, fmt::format(":This server was created {}", shared_.created()));
-  numeric(out, nick_, 4, fmt::format("{} {} i nt", server, version_string));
-  // CHANLIMIT counts # channels only: &public is no room and takes none of them.
-  const std::string chanlimit =
-      room_limit == 0 ? std::string() : fmt::format("CHANLIMIT=#:{} ", room_limit);
-  numeric(out, nick_, 5,
-          fmt::format("CHANTYPES=#& {}NICKLEN=32 CHANNELLEN=33 CASEMAPPING=ascii PREFIX=(o)@ "
-                      "CHANMODES=b,,,nt NETWORK={} :are supported by this server",
-                      chanlimit, server));
-  numeric(out, nick_, 422, ":MOTD File is missing");
+  numeric(out, nick_, 4, fmt::format("{} {} i nt", server(), version_string));
+  isupport(out, nick_, room_limit);
+  motd(out, nick_);
   // Every IRC user is in the public feed (the line protocol's MSG). Its names list
   // shows only the newcomer: everyone's would make N logins cost N^2 bytes (19,000
   // users: gigabytes); NAMES &public or WHO &public lists them on request.
-  fmt::format_to(std::back_inserter(out), ":{} JOIN {}\r\n", irc_source(nick_),
-                 IrcProtocol::public_channel);
+  shared_.append_source(out, nick_, identity());
+  fmt::format_to(std::back_inserter(out), "JOIN {}\r\n", IrcProtocol::public_channel);
   numeric(out, nick_, 353, fmt::format("= {} :{}", IrcProtocol::public_channel, nick_));
   numeric(out, nick_, 366, fmt::format("{} :End of /NAMES list.", IrcProtocol::public_channel));
 }
 
+void IrcConnection::isupport(fmt::memory_buffer& out, std::string_view to,
+                             std::size_t room_limit) const {
+  // CHANLIMIT counts # channels only: &public is no room and takes none of them.
+  const std::string chanlimit =
+      room_limit == 0 ? std::string() : fmt::format("CHANLIMIT=#:{} ", room_limit);
+  numeric(out, to, 5,
+          fmt::format("CHANTYPES=#& {}NICKLEN=32 CHANNELLEN=33 USERLEN={} CASEMAPPING=ascii "
+                      "PREFIX=(o)@ CHANMODES=b,,,nt NETWORK=socketchat :are supported by this "
+                      "server",
+                      chanlimit, IrcProtocol::max_user_name_bytes + 1));
+}
+
+void IrcConnection::motd(fmt::memory_buffer& out, std::string_view to) const {
+  const auto lines = shared_.motd();
+  if (lines.empty()) return numeric(out, to, 422, ":MOTD File is missing");
+  numeric(out, to, 375, fmt::format(":- {} Message of the Day -", server()));
+  for (const auto& line : lines) numeric(out, to, 372, fmt::format(":- {}", line));
+  numeric(out, to, 376, ":End of /MOTD command.");
+}
+
+// WHOIS (311, 312, 318) or WHO <nick> (352, 315) of one user.
+void IrcConnection::user_info(fmt::memory_buffer& out, std::string_view nick,
+                              UserIdentity identity) const {
+  if (asked_ == Asked::who) {
+    who_line(out, "*", nick, identity, {});
+    numeric(out, 315, fmt::format("{} :End of /WHO list.", target_));
+    return;
+  }
+  numeric(out, 311,
+          fmt::format("{} ~{} {} * :{}", nick, IrcProtocol::user_name_of(nick, identity), server(),
+                      real_name_of(nick, identity)));
+  numeric(out, 312, fmt::format("{} {} :socketchat", nick, server()));
+  end_of_whois(out);
+}
+
+void IrcConnection::who_line(fmt::memory_buffer& out, std::string_view channel,
+                             std::string_view nick, UserIdentity identity,
+                             std::string_view flags) const {
+  fmt::format_to(std::back_inserter(out), ":{0} 352 {1} {2} ~{3} {0} {0} {4} H{5} :0 {6}\r\n",
+                 server(), me(), channel, IrcProtocol::user_name_of(nick, identity), nick, flags,
+                 real_name_of(nick, identity));
+}
+
+std::string_view IrcConnection::real_name_of(std::string_view nick, UserIdentity identity) {
+  return identity.real_name.empty() ? nick : identity.real_name;
+}
+
 // A list of users answers NAMES (and a JOIN) or WHO.
 void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::string_view> names,
-                              std::string_view owner, std::size_t max_bytes) const {
+                              std::span<const UserIdentity> identities, std::string_view owner,
+                              std::size_t max_bytes) const {
   switch (asked_) {
     case Asked::join_names:
     case Asked::names: {
       // 353 lines of as many names as fit in an IRC line.
-      const ListEnd end(me(), "NAMES", 366, fmt::format("{} :End of /NAMES list.", target_));
+      const ListEnd end(server(), me(), "NAMES", 366,
+                        fmt::format("{} :End of /NAMES list.", target_));
       const std::size_t start = out.size();
       ListBudget budget(max_bytes, names.size(), start,
                         [&end](std::size_t left) { return end.size(left); });
@@ -202,7 +249,7 @@ void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::stri
         }
         const std::size_t before = out.size();
         if (line == 0) {
-          fmt::format_to(std::back_inserter(out), ":{} 353 {} = {} :", server, me(), target_);
+          fmt::format_to(std::back_inserter(out), ":{} 353 {} = {} :", server(), me(), target_);
         } else {
           out.push_back(' ');
         }
@@ -217,27 +264,14 @@ void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::stri
       end.append(out, budget.left_out());
       break;
     }
-    case Asked::who: {
-      // WHO #room lists the room; WHO &public everyone; WHO nick that one user.
-      const bool one_user = target_.front() != '#' && target_.front() != '&';
-      const ListEnd end(me(), "WHO", 315, fmt::format("{} :End of /WHO list.", target_));
-      const std::string_view channel = one_user ? std::string_view("*") : target_;
-      auto who_line = [&](std::string_view name) {
-        const bool owns = !one_user && !owner.empty() && iequals_ascii(name, owner);
-        fmt::format_to(std::back_inserter(out), ":{} 352 {} {} {} {} {} {} H{} :0 {}\r\n", server,
-                       me(), channel, name, server, server, name, owns ? "@" : "", name);
-      };
-      if (one_user) {  // one line at most
-        for (auto name : names) {
-          if (iequals_ascii(name, target_)) who_line(name);
-        }
-        end.append(out, 0);
-        break;
-      }
+    case Asked::who: {  // WHO #room lists the room, WHO &public everyone
+      const ListEnd end(server(), me(), "WHO", 315, fmt::format("{} :End of /WHO list.", target_));
       ListBudget budget(max_bytes, names.size(), out.size(),
                         [&end](std::size_t left) { return end.size(left); });
-      for (auto name : names) {
-        who_line(name);
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        const bool owns = !owner.empty() && iequals_ascii(names[i], owner);
+        who_line(out, target_, names[i], i < identities.size() ? identities[i] : UserIdentity{},
+                 owns ? "@" : "");
         if (!budget.add(out.size())) break;
       }
       out.resize(budget.kept_bytes());
@@ -256,11 +290,11 @@ void IrcConnection::end_of_whois(fmt::memory_buffer& out) const {
 void IrcConnection::room_list(fmt::memory_buffer& out, std::span<const RoomSummary> rooms,
                               std::size_t max_bytes) const {
   numeric(out, 321, "Channel :Users  Name");
-  const ListEnd end(me(), "LIST", 323, ":End of /LIST");
+  const ListEnd end(server(), me(), "LIST", 323, ":End of /LIST");
   ListBudget budget(max_bytes, rooms.size(), out.size(),
                     [&end](std::size_t left) { return end.size(left); });
   for (const auto& room : rooms) {
-    fmt::format_to(std::back_inserter(out), ":{} 322 {} #{} {} :\r\n", server, me(), room.name,
+    fmt::format_to(std::back_inserter(out), ":{} 322 {} #{} {} :\r\n", server(), me(), room.name,
                    room.members);
     if (!budget.add(out.size())) break;
   }
@@ -339,7 +373,7 @@ void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error) const
       return numeric(out, 417, ":Input line was too long");
     case ReplyError::invalid_utf8:
       fmt::format_to(std::back_inserter(out), ":{} NOTICE {} :Line ignored: not valid UTF-8\r\n",
-                     server, me());
+                     server(), me());
       return;
     case ReplyError::invalid_username:
       return numeric(out, 432, fmt::format("{} :Erroneous nickname", target_));
@@ -359,6 +393,9 @@ void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error) const
       if (asked_ == Asked::kick) {
         return numeric(out, 441,
                        fmt::format("{} {} :They aren't on that channel", subject_, target_));
+      }
+      if (asked_ == Asked::who) {  // WHO nick: an empty list
+        return numeric(out, 315, fmt::format("{} :End of /WHO list.", target_));
       }
       numeric(out, 401, fmt::format("{} :No such nick/channel", target_));
       if (asked_ == Asked::whois) end_of_whois(out);
@@ -391,8 +428,8 @@ void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error) const
           fmt::format("{} :Cannot create channel: the server has too many channels", target_));
     case ReplyError::storage_failed:
       fmt::format_to(std::back_inserter(out),
-                     ":{} NOTICE {} :A message could not be stored, so it was not sent\r\n", server,
-                     me());
+                     ":{} NOTICE {} :A message could not be stored, so it was not sent\r\n",
+                     server(), me());
       return;
     case ReplyError::server_full:
     case ReplyError::too_many_connections:
@@ -428,7 +465,7 @@ void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error) const
     case ReplyError::too_many_bans:
       return numeric(out, 478, fmt::format("{} :Channel ban list is full", target_));
   }
-  fmt::format_to(std::back_inserter(out), ":{} NOTICE {} :{}\r\n", server, me(), code_of(error));
+  fmt::format_to(std::back_inserter(out), ":{} NOTICE {} :{}\r\n", server(), me(), code_of(error));
 }
 
 }  // namespace socketchat::detail
