@@ -91,7 +91,7 @@ std::string_view verb_name(Verb verb) {
   return "?";
 }
 
-// "join a", "say a :hi there", "who a (follow-up)".
+// "join a", "say a :hi there", "dm bob :hi [notice]", "who a (follow-up)".
 std::string describe(const Command& command) {
   std::string out(verb_name(command.verb));
   if (!command.name.empty()) (out += ' ') += command.name;
@@ -100,6 +100,8 @@ std::string describe(const Command& command) {
     (out += " secret=") += command.secret;
     if (command.secret_optional) out += " (optional)";
   }
+  constexpr std::string_view kinds[] = {"", " [notice]", " [ctcp]", " [ctcp reply]"};
+  out += kinds[static_cast<std::size_t>(command.kind)];
   if (command.follow_up) out += " (follow-up)";
   return out;
 }
@@ -614,12 +616,81 @@ TEST_CASE("PRIVMSG without recipient or text is answered locally") {
                                  "local: :socketchat 412 alice :No text to send\r\n"});
 }
 
-TEST_CASE("NOTICE is delivered like PRIVMSG, and its errors are spelled as nothing") {
+TEST_CASE("NOTICE is delivered as a notice, and its errors are spelled as nothing") {
   Client client;
   client.feed(
       "NOTICE\r\nNOTICE carol :hi\r\nNOTICE #nowhere :hi\r\n"
       "NOTICE &public :\r\nNOTICE bob :yo\r\n");
-  CHECK(client.hub.seen == Lines{"dm carol :hi", "say nowhere :hi", "msg", "dm bob :yo"});
+  // A NOTICE without text is nothing (and never answered).
+  CHECK(client.hub.seen ==
+        Lines{"dm carol :hi [notice]", "say nowhere :hi [notice]", "dm bob :yo [notice]"});
+}
+
+TEST_CASE("CTCP: ACTION is the action \"/me ...\", others are CTCP queries and replies") {
+  Client client;
+  client.feed(
+      "PRIVMSG #a :\x01"
+      "ACTION waves \x02hello\x02\x01\r\n"
+      "PRIVMSG bob :\x01"
+      "action  shrugs\r\n"  // no closing \x01, any case
+      "PRIVMSG bob :\x01"
+      "ACTION\x01\r\n"  // an action of nothing: 412
+      "PRIVMSG bob :\x01VERSION\x01\r\n"
+      "NOTICE alice :\x01VERSION irssi \x1b[1m1.4\x01\r\n"
+      "PRIVMSG &public :\x01PING 123\x01\r\n"
+      "PRIVMSG bob :/me types it\r\n");
+  CHECK(client.hub.seen ==
+        Lines{"say a :/me waves hello", "hub: :socketchat 404 alice #a :Cannot send to channel\r\n",
+              "dm bob :/me shrugs", "local: :socketchat 412 alice :No text to send\r\n",
+              "dm bob :VERSION [ctcp]", "dm alice :VERSION irssi [1m1.4 [ctcp reply]",
+              "msg :PING 123 [ctcp]", "dm bob :/me types it"});
+}
+
+TEST_CASE("IRC spells kinds: NOTICE, CTCP between \\x01s, an action as CTCP ACTION") {
+  const IrcProtocol shared{"socketchat"};
+  auto spelled = [&](Notice notice, MessageKind kind, std::string_view text) {
+    return std::string(shared
+                           .encode({.notice = notice,
+                                    .user = "bob",
+                                    .text = text,
+                                    .room = "r",
+                                    .identity = {.user_name = "b"},
+                                    .kind = kind})
+                           .view());
+  };
+  CHECK(spelled(Notice::room_message, MessageKind::text, "/me waves") ==
+        ":bob!~b@socketchat PRIVMSG #r :\x01"
+        "ACTION waves\x01\r\n");
+  CHECK(spelled(Notice::message, MessageKind::notice, "/me waves") ==
+        ":bob!~b@socketchat NOTICE &public :\x01"
+        "ACTION waves\x01\r\n");
+  CHECK(spelled(Notice::message, MessageKind::notice, "hear ye") ==
+        ":bob!~b@socketchat NOTICE &public :hear ye\r\n");
+  CHECK(spelled(Notice::room_message, MessageKind::ctcp, "PING 1") ==
+        ":bob!~b@socketchat PRIVMSG #r :\x01PING 1\x01\r\n");
+  CHECK(spelled(Notice::room_message, MessageKind::ctcp_reply, "PING 1") ==
+        ":bob!~b@socketchat NOTICE #r :\x01PING 1\x01\r\n");
+  CHECK(spelled(Notice::room_message, MessageKind::text, "/me") ==
+        ":bob!~b@socketchat PRIVMSG #r :/me\r\n");  // no action without words
+  // A long action is cut into several, each an ACTION of at most 512 bytes.
+  const std::string long_action = "/me " + std::string(1000, 'w');
+  const std::string out = spelled(Notice::room_message, MessageKind::text, long_action);
+  std::size_t lines = 0, ws = 0;
+  for (std::size_t at = 0; at < out.size();) {
+    const std::size_t end = out.find("\r\n", at);
+    const std::string line = out.substr(at, end - at);
+    CHECK(line.size() + 2 <= 512);
+    const std::string head =
+        ":bob!~b@socketchat PRIVMSG #r :\x01"
+        "ACTION ";
+    CHECK(line.starts_with(head));
+    CHECK(line.ends_with("\x01"));
+    ws += line.size() - head.size() - 1;
+    ++lines;
+    at = end + 2;
+  }
+  CHECK(lines == 3);
+  CHECK(ws == 1000);
 }
 
 // ---- the rest -----------------------------------------------------------------------------
@@ -628,8 +699,8 @@ TEST_CASE("QUIT: the closing ERROR first, then the Hub's quit, and decoding stop
   Client client;
   std::string_view input = "QUIT :gone fishing\r\nPING x\r\n";
   CHECK(client.feed(input) == input.find("PING"));
-  CHECK(client.hub.seen ==
-        Lines{"local: ERROR :Closing Link: alice (Quit: gone fishing)\r\n", "quit (follow-up)"});
+  CHECK(client.hub.seen == Lines{"local: ERROR :Closing Link: alice (Quit: gone fishing)\r\n",
+                                 "quit :gone fishing (follow-up)"});
   Client plain;
   plain.feed("QUIT\r\n");
   CHECK(plain.hub.seen ==
@@ -1289,7 +1360,7 @@ TEST_CASE("a NUL or a bare CR a client sent comes back in replies as '?'") {
               "local: :socketchat 421 alice FOO? :Unknown command\r\n", "user_info no\rbody"s,
               "hub: :socketchat 401 alice no?body :No such nick/channel\r\n"
               ":socketchat 318 alice no?body :End of /WHOIS list.\r\n",
-              "local: ERROR :Closing Link: alice (Quit: x?y)\r\n", "quit (follow-up)"});
+              "local: ERROR :Closing Link: alice (Quit: x?y)\r\n", "quit :xy (follow-up)"});
 }
 
 TEST_CASE("a reply or broadcast made long by what a client sent still comes in 512-byte lines") {

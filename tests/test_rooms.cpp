@@ -191,7 +191,7 @@ TEST_SUITE("PART") {
     alice.expect_line("OK");
 
     // lobby exists, bob is not in it; nowhere does not exist; "bad!" cannot exist;
-    // "lobby extra" is a whole (invalid) name, not lobby.
+    // "lobby extra" is lobby with a reason.
     for (const char* line :
          {"PART lobby\n", "PART LOBBY\n", "PART nowhere\n", "PART bad!\n", "PART lobby extra\n"}) {
       CAPTURE(line);
@@ -211,6 +211,14 @@ TEST_SUITE("PART") {
     bob.expect_line("ERR not-in-room");
     alice.expect_quiet();
     CHECK(listing(bob, "ROOMS") == Lines{"ROOM lobby 1"});
+
+    // A reason, after the room, reaches the others cleaned (PROTOCOL.md, Rooms).
+    bob.send("JOIN lobby\n");
+    bob.expect_line("OK");
+    alice.expect_line("INFO bob joined lobby");
+    bob.send("PART lobby \t gone \x07home  \n");
+    bob.expect_line("OK");
+    alice.expect_line("INFO bob left lobby gone home");
   }
 
   TEST_CASE("the last one out removes the room; the next JOIN makes it anew") {

@@ -584,10 +584,12 @@
       notice(ui.feed, `${words[0]} disconnected.`, 'info');
       return;
     }
-    if (words.length === 3 && (words[1] === 'joined' || words[1] === 'left')) {
+    // "INFO <user> joined <room>", "INFO <user> left <room> [reason]".
+    if ((words.length === 3 && words[1] === 'joined') || (words.length >= 3 && words[1] === 'left')) {
       const room = state.rooms.get(key(words[2]));
       if (words[1] === 'joined') addUser(words[0]);
-      if (room) notice(room.feed, `${words[0]} ${words[1]} ${room.name}.`, 'info');
+      const reason = words.slice(3).join(' ');
+      if (room) notice(room.feed, `${words[0]} ${words[1]} ${room.name}${reason ? `: ${reason}` : ''}.`, 'info');
       const listed = state.roomList.find(([n]) => key(n) === key(words[2]));
       if (listed) listed[1] = String(Math.max(0, Number(listed[1]) + (words[1] === 'joined' ? 1 : -1)));
       renderRooms();
@@ -667,6 +669,8 @@
     return item;
   }
 
+  const ACTION = '/me ';
+
   function makeEntry({ kind, from = '', to = '', text, own = false, when = new Date(), history = false }) {
     const item = document.createElement('li');
     item.className = `entry ${kind}${own ? ' own' : ''}${history ? ' history' : ''}`;
@@ -678,14 +682,21 @@
     time.title = when.toLocaleString();
     time.textContent = formatTime(when);
     item.append(time);
-    if (kind === 'dm-in') {
-      item.append(span('tag', 'DM'), span('who', `${from} → you`));
-    } else if (kind === 'dm-out') {
-      item.append(span('tag', 'DM'), span('who', `you → ${to}`));
-    } else {
-      item.append(span('who', from));
+    // An action ("/me waves", PROTOCOL.md): "* alice waves", in italics.
+    const action = text.startsWith(ACTION) && text.length > ACTION.length;
+    if (action) {
+      item.classList.add('action');
+      item.dataset.action = 'true';
     }
-    item.append(span('text', text));
+    const star = action ? '* ' : '';
+    if (kind === 'dm-in') {
+      item.append(span('tag', 'DM'), span('who', `${star}${from} → you`));
+    } else if (kind === 'dm-out') {
+      item.append(span('tag', 'DM'), span('who', `${star}you → ${to}`));
+    } else {
+      item.append(span('who', `${star}${from}`));
+    }
+    item.append(span('text', action ? text.slice(ACTION.length) : text));
     return item;
   }
 
@@ -945,7 +956,8 @@
 
   const HELP = [
     'Enter sends to everyone, to the room you are looking at, or as a DM after you click a name.',
-    '/dm name text: a direct message.  /join room, /part [room]: rooms.  /who: refresh the list.',
+    '/dm name text: a direct message.  /me text: an action, shown in italics.',
+    '/join room, /part [room]: rooms.  /who: refresh the list.',
     'Esc stops sending direct messages.',
   ];
 
@@ -956,8 +968,10 @@
       notice(currentFeed(), 'Not connected: the message was not sent.', 'error');
       return false;
     }
-    if (text.startsWith('/') && !text.startsWith('//')) return runCommand(text);
-    const body = text.startsWith('//') ? text.slice(1) : text;
+    // "/me waves" is an action: sent as it is (PROTOCOL.md), everyone else's client shows it so.
+    const action = /^\/me\s+(\S.*)$/i.exec(text);
+    if (!action && text.startsWith('/') && !text.startsWith('//')) return runCommand(text);
+    const body = action ? `/me ${action[1]}` : text.startsWith('//') ? text.slice(1) : text;
     if (state.dmTarget) return sendDm(state.dmTarget, body);
     if (state.active) {
       const room = state.rooms.get(state.active);

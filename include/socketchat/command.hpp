@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "socketchat/server_message.hpp"
+
 namespace socketchat {
 
 // What a client asks of the Hub, whatever protocol it speaks. Views point into the
@@ -51,7 +53,8 @@ struct Command {
                             // SAY and WHO, HISTORY's room or user, the user or room
                             // looked up (empty when missing)
   std::string_view text{};  // MSG, DM and SAY text, PING token (trimmed, controls
-                            // removed), HISTORY's count
+                            // removed), HISTORY's count, PART's and QUIT's reason
+  MessageKind kind = MessageKind::text;  // MSG, DM and SAY
   // A credential, never logged or shown: LOGIN's and REGISTER's password, TOKEN's
   // token, PASSWD's old password (empty when not given).
   std::string_view secret{};

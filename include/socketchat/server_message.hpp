@@ -21,11 +21,12 @@ enum class Notice {
   user_list,          // names, in order
   pong,               // text: the token, possibly empty
   help,               // the protocol's command list
-  user_disconnected,  // user; or, when names is given, each of those users in turn
+  user_disconnected,  // user; or, when names is given, each of those users in turn;
+                      // text: the reason given (QUIT), for user only
   inactivity,         // the connection is being closed for inactivity
   shutting_down,      // the server is stopping
   joined,             // user joined room
-  left,               // user left room
+  left,               // user left room; text: the reason given, maybe empty
   room_message,       // room, user, text
   room_list,          // rooms, in order
   history,            // history records, oldest first: of room; of the DMs with user;
@@ -38,6 +39,24 @@ enum class Notice {
   name_taken,         // to a user whose name another server of its cluster gave away
                       // while this one was cut off, before its connection is closed
 };
+
+// What kind of text a message (MSG, DM, SAY) carries: IRC's NOTICE and CTCP. An action
+// (IRC's /me, CTCP ACTION) is no kind of its own: it is a text that starts with "/me ".
+enum class MessageKind {
+  text,
+  notice,      // IRC's NOTICE (never answered automatically); the line protocol shows a text
+  ctcp,        // a CTCP query between IRC clients (VERSION, PING...): the text is what lies
+               // between its \x01s. Not kept in history; the line protocol shows nothing
+  ctcp_reply,  // a CTCP reply (IRC sends it as a NOTICE): as ctcp
+};
+
+// An action (IRC's /me) is a text that starts with this, whatever protocol sent it.
+inline constexpr std::string_view action_prefix = "/me ";
+
+// A kind of message that history keeps and every protocol shows.
+constexpr bool is_stored_kind(MessageKind kind) noexcept {
+  return kind == MessageKind::text || kind == MessageKind::notice;
+}
 
 // What a user said of itself besides its name (IRC's USER): shown by IRC in
 // `nick!~user@host` and WHOIS. Empty: nothing said (a protocol shows the name instead).
@@ -61,9 +80,12 @@ struct ServerMessage {
   std::string_view owner{};  // user_list of a room: its owner's ASCII lower-case name, if any
   // Of the message's source (user; by when kicked), and of user_info's user.
   UserIdentity identity{};
+  MessageKind kind{};  // message, room_message, direct_message
   std::span<const std::string_view> names{};
   // One per name when known (user_disconnected, user_list), else empty.
   std::span<const UserIdentity> identities{};
+  // user_disconnected with names: one per name, each one's reason (maybe empty), or none.
+  std::span<const std::string_view> reasons{};
   std::span<const RoomSummary> rooms{};
   std::span<const HistoryRecord> history{};
   // A list (user_list, room_list, history): the most bytes its encoding may take, its

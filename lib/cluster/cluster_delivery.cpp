@@ -5,10 +5,11 @@
 namespace socketchat::detail {
 
 // With history, a message comes back from Redis to every node, this one included
-// (ClusterLink delivers it): only what is not a stored message is delivered here.
+// (ClusterLink delivers it): only what is not a stored message is delivered here. A
+// CTCP (not stored: MessageKind) reaches this node's users only.
 
 void ClusterDelivery::to_everyone(const ServerMessage& message, const Peer* except) {
-  const bool chat = message.notice == Notice::message;
+  const bool chat = message.notice == Notice::message && is_stored_kind(message.kind);
   if (chat && history_publishes_) return;
   local_.to_everyone(message, except);
   if (!chat) return;
@@ -21,7 +22,7 @@ void ClusterDelivery::to_everyone(const ServerMessage& message, const Peer* exce
 
 std::string_view ClusterDelivery::to_room(std::string_view room_key, ServerMessage message,
                                           const Peer* except) {
-  const bool chat = message.notice == Notice::room_message;
+  const bool chat = message.notice == Notice::room_message && is_stored_kind(message.kind);
   if (chat && history_publishes_) return directory_.room_name(room_key);
   std::string_view spelled = local_.to_room(room_key, message, except);
   if (!chat) return spelled;
@@ -35,7 +36,7 @@ std::string_view ClusterDelivery::to_room(std::string_view room_key, ServerMessa
 }
 
 std::string_view ClusterDelivery::to_user(std::string_view name, const ServerMessage& message) {
-  const bool chat = message.notice == Notice::direct_message;
+  const bool chat = message.notice == Notice::direct_message && is_stored_kind(message.kind);
   if (chat && history_publishes_) return directory_.find_user(name);
   if (auto here = local_.to_user(name, message); !here.empty()) return here;
   const std::string_view node = directory_.node_of(name);

@@ -33,6 +33,7 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
       reply_error(from, ReplyError::unknown_command);
       return After::stay;
     case Verb::quit:
+      if (!command.text.empty()) from.quit_reason_ = std::make_unique<std::string>(command.text);
       return After::close;
     case Verb::help:
       reply(from, {.notice = Notice::help});
@@ -89,11 +90,11 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
   }
   switch (command.verb) {
     case Verb::msg:
-      return message(from, command.text);
+      return message(from, command.text, command.kind);
     case Verb::dm:
-      return direct_message(from, command.name, command.text);
+      return direct_message(from, command.name, command.text, command.kind);
     case Verb::say:
-      return say(from, command.name, command.text);
+      return say(from, command.name, command.text, command.kind);
     case Verb::history:
       return history(from, command);
     case Verb::who:
@@ -106,7 +107,7 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
     case Verb::join:
       return join(from, command.name);
     case Verb::part:
-      part(from, command.name);
+      part(from, command.name, command.text);
       break;
     case Verb::rooms:
       list_rooms(from);

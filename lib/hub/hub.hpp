@@ -225,7 +225,7 @@ class Hub {
   After join(Peer& from, std::string_view room);
   // A join the directory finished later (Joined::later), under the lock, exclusive.
   void join_finished_locked(Peer& from, Joined joined, const std::string& room_key);
-  void part(Peer& from, std::string_view room);
+  void part(Peer& from, std::string_view room, std::string_view reason);
   void list_rooms(Peer& from);
   bool is_member(const Peer& peer, std::string_view room_key) const;
 
@@ -236,15 +236,15 @@ class Hub {
   void room_info(Peer& from, std::string_view room);
 
   // hub_messages.cpp
-  After message(Peer& from, std::string_view text);
-  After direct_message(Peer& from, std::string_view to, std::string_view text);
-  After say(Peer& from, std::string_view room, std::string_view text);
+  After message(Peer& from, std::string_view text, MessageKind kind);
+  After direct_message(Peer& from, std::string_view to, std::string_view text, MessageKind kind);
+  After say(Peer& from, std::string_view room, std::string_view text, MessageKind kind);
   // Without history: whether a message may go out now; if not, `from` is told
   // storage-failed.
   bool may_deliver_unstored(Peer& from);
-  void route_message(Peer& from, std::string_view text);
-  void route_direct(Peer& from, std::string_view to, std::string_view text);
-  void route_room(Peer& from, std::string_view room_key, std::string_view text);
+  void route_message(Peer& from, std::string_view text, MessageKind kind);
+  void route_direct(Peer& from, std::string_view to, std::string_view text, MessageKind kind);
+  void route_room(Peer& from, std::string_view room_key, std::string_view text, MessageKind kind);
   // Runs the moderation filter; false if the message must not be delivered. A
   // rewritten text is kept in `storage` and `text` points to it.
   bool moderate(Peer& from, std::string_view to, std::string_view& text, std::string& storage);
@@ -281,6 +281,7 @@ class Hub {
   struct Departure {
     std::string name;
     std::string user_name;  // its identity's (IRC's QUIT shows it)
+    std::string reason;     // what its QUIT said
   };
   std::vector<Departure> departed_;  // not yet announced; guarded by mutex_
   std::shared_ptr<AnswerGate> gate_ = std::make_shared<AnswerGate>(this);

@@ -30,20 +30,21 @@ std::string Hub::room_scope(std::string_view room_key) {
   return scope;
 }
 
-Hub::After Hub::message(Peer& from, std::string_view text) {
+Hub::After Hub::message(Peer& from, std::string_view text, MessageKind kind) {
   if (silenced(from, {})) return After::stay;
   std::string rewritten;
   if (!moderate(from, {}, text, rewritten)) return After::stay;
-  if (!history_.enabled()) {
-    if (may_deliver_unstored(from)) route_message(from, text);
+  if (!history_.enabled() || !is_stored_kind(kind)) {
+    if (may_deliver_unstored(from)) route_message(from, text, kind);
     return After::stay;
   }
-  return keep_then_deliver(from, "*", text, [this](Peer& sender, std::string_view kept) {
-    route_message(sender, kept);
+  return keep_then_deliver(from, "*", text, [this, kind](Peer& sender, std::string_view kept) {
+    route_message(sender, kept, kind);
   });
 }
 
-Hub::After Hub::direct_message(Peer& from, std::string_view to, std::string_view text) {
+Hub::After Hub::direct_message(Peer& from, std::string_view to, std::string_view text,
+                               MessageKind kind) {
   if (silenced(from, {})) return After::stay;
   // The recipient's spelling, for the filter and for history's scope.
   std::string target;
@@ -57,18 +58,19 @@ Hub::After Hub::direct_message(Peer& from, std::string_view to, std::string_view
   }
   std::string rewritten;
   if (!moderate(from, target, text, rewritten)) return After::stay;
-  if (!history_.enabled()) {
-    if (may_deliver_unstored(from)) route_direct(from, target, text);
+  if (!history_.enabled() || !is_stored_kind(kind)) {
+    if (may_deliver_unstored(from)) route_direct(from, target, text, kind);
     return After::stay;
   }
   std::string scope = dm_scope(from.name(), target);
-  return keep_then_deliver(from, std::move(scope), text,
-                           [this, target = std::move(target)](Peer& sender, std::string_view kept) {
-                             route_direct(sender, target, kept);
-                           });
+  return keep_then_deliver(
+      from, std::move(scope), text,
+      [this, target = std::move(target), kind](Peer& sender, std::string_view kept) {
+        route_direct(sender, target, kept, kind);
+      });
 }
 
-Hub::After Hub::say(Peer& from, std::string_view room, std::string_view text) {
+Hub::After Hub::say(Peer& from, std::string_view room, std::string_view text, MessageKind kind) {
   std::string room_key = ascii_lower(room);
   if (!is_member(from, room_key)) {
     reply_error(from, ReplyError::not_in_room);
@@ -77,15 +79,15 @@ Hub::After Hub::say(Peer& from, std::string_view room, std::string_view text) {
   if (silenced(from, room_key)) return After::stay;
   std::string rewritten;
   if (!moderate(from, {}, text, rewritten)) return After::stay;
-  if (!history_.enabled()) {
-    if (may_deliver_unstored(from)) route_room(from, room_key, text);
+  if (!history_.enabled() || !is_stored_kind(kind)) {
+    if (may_deliver_unstored(from)) route_room(from, room_key, text, kind);
     return After::stay;
   }
   std::string scope = room_scope(room_key);
   return keep_then_deliver(
       from, std::move(scope), text,
-      [this, room_key = std::move(room_key)](Peer& sender, std::string_view kept) {
-        route_room(sender, room_key, kept);
+      [this, room_key = std::move(room_key), kind](Peer& sender, std::string_view kept) {
+        route_room(sender, room_key, kept, kind);
       });
 }
 
@@ -96,30 +98,35 @@ bool Hub::may_deliver_unstored(Peer& from) {
   return false;
 }
 
-void Hub::route_message(Peer& from, std::string_view text) {
+void Hub::route_message(Peer& from, std::string_view text, MessageKind kind) {
   {
     std::shared_lock lock(mutex_);
-    delivery_->to_everyone(
-        {.notice = Notice::message, .user = from.name(), .text = text, .identity = from.identity()},
-        &from);
+    delivery_->to_everyone({.notice = Notice::message,
+                            .user = from.name(),
+                            .text = text,
+                            .identity = from.identity(),
+                            .kind = kind},
+                           &from);
   }
   publish(EventKind::message, from, {}, text);
 }
 
-void Hub::route_direct(Peer& from, std::string_view to, std::string_view text) {
+void Hub::route_direct(Peer& from, std::string_view to, std::string_view text, MessageKind kind) {
   std::string target;
   {
     std::shared_lock lock(mutex_);
     target = delivery_->to_user(to, {.notice = Notice::direct_message,
                                      .user = from.name(),
                                      .text = text,
-                                     .identity = from.identity()});
+                                     .identity = from.identity(),
+                                     .kind = kind});
   }
   // A recipient gone since the check is no error: the message is in their history.
   publish(EventKind::direct_message, from, target.empty() ? to : std::string_view(target), text);
 }
 
-void Hub::route_room(Peer& from, std::string_view room_key, std::string_view text) {
+void Hub::route_room(Peer& from, std::string_view room_key, std::string_view text,
+                     MessageKind kind) {
   std::string spelled;
   {
     std::shared_lock lock(mutex_);
@@ -127,7 +134,8 @@ void Hub::route_room(Peer& from, std::string_view room_key, std::string_view tex
                                  {.notice = Notice::room_message,
                                   .user = from.name(),
                                   .text = text,
-                                  .identity = from.identity()},
+                                  .identity = from.identity(),
+                                  .kind = kind},
                                  &from);
   }
   if (spelled.empty()) return;  // the room is gone

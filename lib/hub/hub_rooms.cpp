@@ -84,7 +84,7 @@ void Hub::join_finished_locked(Peer& from, Joined joined, const std::string& roo
   });
 }
 
-void Hub::part(Peer& from, std::string_view room) {
+void Hub::part(Peer& from, std::string_view room, std::string_view reason) {
   const std::string room_key = ascii_lower(room);
   std::unique_lock lock(mutex_);
   const std::string spelled(directory_->room_name(room_key));  // the room may go with us
@@ -93,10 +93,13 @@ void Hub::part(Peer& from, std::string_view room) {
     return reply_error(from, ReplyError::not_in_room);
   }
   reply(from, {.notice = Notice::ok});
-  delivery_->to_room(
-      room_key,
-      {.notice = Notice::left, .user = from.name(), .room = spelled, .identity = from.identity()},
-      nullptr);
+  delivery_->to_room(room_key,
+                     {.notice = Notice::left,
+                      .user = from.name(),
+                      .text = reason,
+                      .room = spelled,
+                      .identity = from.identity()},
+                     nullptr);
   lock.unlock();  // sinks are called outside the Hub's lock
   publish(EventKind::left, from, spelled);
 }

@@ -32,13 +32,16 @@ void Hub::leave(Peer& peer) {
   if (!peer.logged_in()) return;
   std::unique_lock lock(mutex_);
   if (!directory_->release(peer) || quiet_) return;
+  const std::string_view reason = peer.quit_reason_ ? *peer.quit_reason_ : std::string_view();
   if (!schedule_) {
-    delivery_->to_everyone(
-        {.notice = Notice::user_disconnected, .user = peer.name(), .identity = peer.identity()},
-        &peer);
+    delivery_->to_everyone({.notice = Notice::user_disconnected,
+                            .user = peer.name(),
+                            .text = reason,
+                            .identity = peer.identity()},
+                           &peer);
     return;
   }
-  departed_.push_back({peer.name(), std::string(peer.identity().user_name)});
+  departed_.push_back({peer.name(), std::string(peer.identity().user_name), std::string(reason)});
   if (departed_.size() == 1) {
     schedule_([this] {
       std::unique_lock later(mutex_);
@@ -52,16 +55,21 @@ void Hub::announce_departures_locked() {
   std::vector<Departure> gone = std::move(departed_);
   departed_.clear();
   if (quiet_) return;
-  std::vector<std::string_view> names;
+  std::vector<std::string_view> names, reasons;
   std::vector<UserIdentity> identities;
   names.reserve(gone.size());
+  reasons.reserve(gone.size());
   identities.reserve(gone.size());
   for (const auto& departure : gone) {
     names.push_back(departure.name);
+    reasons.push_back(departure.reason);
     identities.push_back({.user_name = departure.user_name});
   }
-  delivery_->to_everyone(
-      {.notice = Notice::user_disconnected, .names = names, .identities = identities}, nullptr);
+  delivery_->to_everyone({.notice = Notice::user_disconnected,
+                          .names = names,
+                          .identities = identities,
+                          .reasons = reasons},
+                         nullptr);
 }
 
 void Hub::set_quiet(bool quiet) noexcept {

@@ -82,6 +82,8 @@ class Peer {
   std::int64_t login_unix_ms_ = 0;
   std::uint64_t refusals_ = 0;
   std::atomic<bool> closing_{false};
+  // What its QUIT said (null: nothing), for the departure's announcement; on its strand.
+  std::unique_ptr<std::string> quit_reason_;
 };
 
 }  // namespace socketchat::detail

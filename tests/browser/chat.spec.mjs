@@ -340,6 +340,21 @@ step('carol (ncat) sends a message: both pages show it', async () => {
   }
 });
 
+step('/me is an action: ncat gets "/me ...", the pages show it in italics, both ways', async () => {
+  await alice.locator('#message').fill('/me waves hello');
+  await alice.locator('#message').press('Enter');
+  await carol.lines.waitFor('MSG alice /me waves hello', 'carol receiving alice\'s action');
+  carol.send('MSG /me nods');
+  for (const [page, from, text] of [[bob, 'alice', 'waves hello'], [alice, 'carol', 'nods'],
+                                    [bob, 'carol', 'nods']]) {
+    const entry = feedEntry(page, `[data-kind="msg"][data-from="${from}"][data-action="true"]`, text);
+    await seen(entry);
+    assert.equal(await entry.locator('.text').textContent(), text);
+    assert.equal(await entry.locator('.who').textContent(), `* ${from}`);
+    assert.equal(await entry.locator('.text').evaluate((e) => getComputedStyle(e).fontStyle), 'italic');
+  }
+});
+
 step('bob DMs alice by clicking her name: alice sees a DM, bob sees it sent', async () => {
   await bob.locator('#users [data-user="alice"] button').click();
   await seen(bob.locator('#dm-target').filter({ hasText: 'alice' }));

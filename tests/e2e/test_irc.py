@@ -505,9 +505,11 @@ class ChannelTest(IrcTestCase):
         daemon = self.start()
         lina, alice, bob = self.general_of_three(daemon)
 
-        self.assertReplies(alice, ["PART #general :see you"], [f"{source('alice')} PART #general"])
-        self.assertEqual(bob.line(), f"{source('alice')} PART #general")
-        self.assertEqual(lina.line(), "INFO alice left general")
+        # The reason reaches everyone: IRC users in the PART, line users after the room.
+        self.assertReplies(alice, ["PART #general :see \x02you\x02"],
+                           [f"{source('alice')} PART #general :see you"])
+        self.assertEqual(bob.line(), f"{source('alice')} PART #general :see you")
+        self.assertEqual(lina.line(), "INFO alice left general see you")
         self.assertReplies(alice, ["PART #general", "PART #nosuch", "PART general", "PART &public", "PART"], [
             numeric(442, "alice", "#general :You're not on that channel"),
             numeric(442, "alice", "#nosuch :You're not on that channel"),
@@ -515,8 +517,8 @@ class ChannelTest(IrcTestCase):
             f":{SERVER} NOTICE alice :&public is the public feed and cannot be left",
             numeric(461, "alice", "PART :Not enough parameters"),
         ])
-        self.assertEqual(lina.ask("PART general"), "OK")
-        self.assertEqual(bob.line(), f"{source('lina')} PART #general")
+        self.assertEqual(lina.ask("PART general  off to lunch "), "OK")
+        self.assertEqual(bob.line(), f"{source('lina')} PART #general :off to lunch")
         self.assertAlive(alice)  # not in the room any more: told nothing
 
     def test_privmsg_and_notice_targets_and_errors(self):
@@ -686,6 +688,55 @@ class QueryTest(IrcTestCase):
         self.assertEqual(self.irc(daemon).ask("PING early"), pong("early"))
 
 
+class KindsTest(IrcTestCase):
+    """NOTICE, CTCP and /me between IRC, line and browser users."""
+
+    def test_notice_action_and_ctcp(self):
+        daemon = self.start()
+        lina, alice, bob = self.general_of_three(daemon)
+        # An action: CTCP ACTION to IRC users, "/me ..." to line users, both ways.
+        alice.send("PRIVMSG #general :\x01ACTION waves\x01")
+        self.assertEqual(bob.line(), f"{source('alice')} PRIVMSG #general :\x01ACTION waves\x01")
+        self.assertEqual(lina.line(), "SAY general alice /me waves")
+        lina.send("SAY general /me nods")
+        self.assertEqual(alice.line(), f"{source('lina')} PRIVMSG #general :\x01ACTION nods\x01")
+        self.assertEqual(bob.line(), f"{source('lina')} PRIVMSG #general :\x01ACTION nods\x01")
+        # A NOTICE stays a NOTICE for IRC users, and is a message to line users.
+        alice.send("NOTICE #general :heads up", "NOTICE lina :psst")
+        self.assertEqual(bob.line(), f"{source('alice')} NOTICE #general :heads up")
+        self.assertEqual(lina.line(), "SAY general alice heads up")
+        self.assertEqual(lina.line(), "DM alice psst")
+        # CTCP queries and replies pass between IRC users unchanged, and to nobody else.
+        alice.send("PRIVMSG bob :\x01VERSION\x01", "PRIVMSG #general :\x01PING 42\x01")
+        self.assertEqual(bob.line(), f"{source('alice')} PRIVMSG bob :\x01VERSION\x01")
+        self.assertEqual(bob.line(), f"{source('alice')} PRIVMSG #general :\x01PING 42\x01")
+        bob.send("NOTICE alice :\x01VERSION HexChat 2.16\x01")
+        self.assertEqual(alice.line(), f"{source('bob')} NOTICE alice :\x01VERSION HexChat 2.16\x01")
+        alice.send("PRIVMSG lina :\x01VERSION\x01")  # a line user gets no CTCP
+        self.assertAlive(lina)
+        # History keeps the messages as line users saw them, and no CTCP.
+        lina.send("HISTORY general")
+        self.assertEqual([line.split(" ", 3)[3] for line in lina.lines_until_end()],
+                         ["alice /me waves", "lina /me nods", "alice heads up"])
+
+    def test_a_maximal_privmsg_arrives_whole_in_lines_of_512_bytes(self):
+        daemon = self.start()
+        lina, alice, bob = self.general_of_three(daemon)
+        head = "PRIVMSG #general :"
+        text = "\u00e9" * ((MAX_LINE - 2 - len(head)) // 2)  # 2-byte characters, up to 510 bytes
+        alice.send(head + text)
+        got = ""
+        prefix = f"{source('alice')} {head}"
+        while len(got) < len(text):
+            line = bob.raw_line()
+            self.assertLessEqual(len(line), MAX_LINE)
+            decoded = line.decode("utf-8")  # cut between characters
+            self.assertTrue(decoded.startswith(prefix) and decoded.endswith("\r\n"), decoded)
+            got += decoded[len(prefix):-2]
+        self.assertEqual(got, text)
+        self.assertEqual(lina.line(), f"SAY general alice {text}")
+
+
 class IdentityTest(IrcTestCase):
     """The server's name, and what USER says of a user, as other users see them."""
 
@@ -792,7 +843,7 @@ class QuitTest(IrcTestCase):
         self.assertEqual(alice.line(), "ERROR :Closing Link: alice (Quit: see you)")
         self.assertTrue(alice.at_eof())
         self.assertEqual(lina.line(), "INFO alice disconnected")  # once, though they shared a room
-        self.assertEqual(bob.line(), f"{source('alice')} QUIT :Quit")
+        self.assertEqual(bob.line(), f"{source('alice')} QUIT :Quit: see you")
         self.assertAlive(lina)
         self.assertAlive(bob)
         daemon.wait_for_log(r"^\[DISCONNECT\] alice disconnected$")
@@ -809,6 +860,12 @@ class QuitTest(IrcTestCase):
         self.assertEqual(bob.line(), f"{source('alice')} QUIT :Quit")
         self.assertEqual(bob.line(), f"{source('carol')} QUIT :Quit")
         self.assertEqual(lina.line(), "INFO carol disconnected")
+
+        # A line user's QUIT reason reaches IRC users; line users see the seed's line.
+        lena = self.line(daemon, "lena")
+        lena.send("QUIT lunch time")
+        self.assertEqual(bob.line(), f"{source('lena')} QUIT :Quit: lunch time")
+        self.assertEqual(lina.line(), "INFO lena disconnected")
 
     def test_a_line_user_disconnect_is_a_quit(self):
         daemon = self.start()
@@ -1076,7 +1133,7 @@ class IrcsTest(IrcTestCase):
 
         alice.send("QUIT :bye")
         self.assertEqual(alice.line(), "ERROR :Closing Link: alice (Quit: bye)")
-        self.assertEqual(bob.line(), f"{source('alice')} QUIT :Quit")
+        self.assertEqual(bob.line(), f"{source('alice')} QUIT :Quit: bye")
         self.assertEqual(lina.line(), "INFO alice disconnected")
 
     def test_python_irc_bot_over_ircs(self):

@@ -59,6 +59,31 @@ struct WipedString {
     if (Flow flow_ = (expression); flow_ != Flow::next) return flow_; \
   } while (false)
 
+// A PART's or QUIT's reason as others see it: without control characters, trimmed.
+std::string_view reason_of(std::string_view given, std::string& scratch) {
+  return trim(strip_controls(given, scratch));
+}
+
+// A PRIVMSG's or NOTICE's text as the Hub takes it (controls removed, trimmed), and its
+// kind: CTCP ("\x01VERSION\x01", the closing \x01 optional) is a CTCP query, or reply in
+// a NOTICE, of the text between the \x01s; CTCP ACTION is the action "/me <text>".
+std::string_view text_of(std::string_view given, MessageKind& kind, std::string& scratch) {
+  if (!given.starts_with('\x01')) return trim(strip_controls(given, scratch));
+  given.remove_prefix(1);
+  if (given.ends_with('\x01')) given.remove_suffix(1);
+  constexpr std::string_view action = "ACTION";
+  if (given.size() >= action.size() && iequals_ascii(given.substr(0, action.size()), action) &&
+      (given.size() == action.size() || given[action.size()] == ' ')) {
+    std::string clean;
+    const std::string_view what = trim(strip_controls(given.substr(action.size()), clean));
+    if (what.empty()) return {};
+    scratch.assign(action_prefix).append(what);
+    return scratch;
+  }
+  kind = kind == MessageKind::notice ? MessageKind::ctcp_reply : MessageKind::ctcp;
+  return trim(strip_controls(given, scratch));
+}
+
 }  // namespace
 
 IrcConnection::IrcConnection(const IrcProtocol& shared) : shared_(shared) {}
@@ -194,10 +219,14 @@ Flow IrcConnection::ping(const IrcMessage& m, DecodeHandler& handler) {
                       {.verb = Verb::ping, .text = trim(strip_controls(m.param(0), scratch))});
 }
 
+// QUIT [:reason]: others see the reason (cleaned) in their QUIT.
 Flow IrcConnection::quit(const IrcMessage& m, DecodeHandler& handler) {
   std::string_view reason = m.count > 0 ? m.param(0) : std::string_view("Client quit");
   SC_STEP(reply_step(handler, fmt::format("ERROR :Closing Link: {} (Quit: {})\r\n", me(), reason)));
-  return command_step(handler, Asked::quit, {}, {.verb = Verb::quit, .follow_up = true});
+  thread_local std::string scratch;
+  return command_step(
+      handler, Asked::quit, {},
+      {.verb = Verb::quit, .text = reason_of(m.param(0), scratch), .follow_up = true});
 }
 
 Flow IrcConnection::nick(const IrcMessage& m, DecodeHandler& handler) {
@@ -454,6 +483,9 @@ Flow IrcConnection::join(const IrcMessage& m, DecodeHandler& handler) {
 }
 
 Flow IrcConnection::part(const IrcMessage& m, DecodeHandler& handler) {
+  thread_local std::string scratch;
+  const std::string_view reason = reason_of(m.param(1), scratch);
+  subject_.assign(reason);  // for the echo
   return for_each_item(m.param(0), [&](std::string_view channel) {
     if (is_public(channel)) {
       return reply_step(handler,
@@ -463,7 +495,8 @@ Flow IrcConnection::part(const IrcMessage& m, DecodeHandler& handler) {
     std::string_view room = room_of(channel);
     if (room.empty())
       return numeric_step(handler, 403, fmt::format("{} :No such channel", channel));
-    return command_step(handler, Asked::part, channel, {.verb = Verb::part, .name = room});
+    return command_step(handler, Asked::part, channel,
+                        {.verb = Verb::part, .name = room, .text = reason});
   });
 }
 
@@ -483,17 +516,21 @@ Flow IrcConnection::send_text(const IrcMessage& m, bool quiet, DecodeHandler& ha
     return numeric_step(handler, 411, fmt::format(":No recipient given ({})", m.command));
   }
   thread_local std::string scratch;
-  std::string_view text = trim(strip_controls(m.param(1), scratch));
-  if (text.empty() && !quiet) return numeric_step(handler, 412, ":No text to send");
+  MessageKind kind = quiet ? MessageKind::notice : MessageKind::text;
+  std::string_view text = text_of(m.param(1), kind, scratch);
+  if (text.empty()) return quiet ? Flow::next : numeric_step(handler, 412, ":No text to send");
   const Asked asked = quiet ? Asked::notice : Asked::privmsg;
   return for_each_item(m.param(0), [&](std::string_view target) {
-    if (is_public(target))
-      return command_step(handler, asked, target, {.verb = Verb::msg, .text = text});
-    if (target.front() == '#') {
-      return command_step(handler, asked, target,
-                          {.verb = Verb::say, .name = target.substr(1), .text = text});
+    if (is_public(target)) {
+      return command_step(handler, asked, target, {.verb = Verb::msg, .text = text, .kind = kind});
     }
-    return command_step(handler, asked, target, {.verb = Verb::dm, .name = target, .text = text});
+    if (target.front() == '#') {
+      return command_step(
+          handler, asked, target,
+          {.verb = Verb::say, .name = target.substr(1), .text = text, .kind = kind});
+    }
+    return command_step(handler, asked, target,
+                        {.verb = Verb::dm, .name = target, .text = text, .kind = kind});
   });
 }
 

@@ -66,6 +66,23 @@ void IrcProtocol::read_motd(const std::string& path) {
   if (motd_.empty()) motd_.emplace_back();  // an empty file: a MOTD of one empty line
 }
 
+void append_part(fmt::memory_buffer& out, std::string_view prefix, std::string_view channel,
+                 std::string_view reason) {
+  if (reason.empty()) {
+    fmt::format_to(std::back_inserter(out), "PART {}{}\r\n", prefix, channel);
+  } else {
+    fmt::format_to(std::back_inserter(out), "PART {}{} :{}\r\n", prefix, channel, reason);
+  }
+}
+
+void append_quit(fmt::memory_buffer& out, std::string_view reason) {
+  if (reason.empty()) {
+    out.append(std::string_view("QUIT :Quit\r\n"));
+  } else {
+    fmt::format_to(std::back_inserter(out), "QUIT :Quit: {}\r\n", reason);
+  }
+}
+
 std::string_view IrcProtocol::user_name_of(std::string_view nick, UserIdentity identity) noexcept {
   const std::string_view user = identity.user_name.empty() ? nick : identity.user_name;
   return user.substr(0, max_user_name_bytes);
@@ -81,18 +98,33 @@ void IrcProtocol::append_source(fmt::memory_buffer& out, std::string_view nick,
                  server_name_);
 }
 
-void IrcProtocol::append_privmsg(fmt::memory_buffer& out, std::string_view nick,
-                                 UserIdentity identity, std::string_view prefix,
+void IrcProtocol::append_message(fmt::memory_buffer& out, std::string_view nick,
+                                 UserIdentity identity, MessageKind kind, std::string_view prefix,
                                  std::string_view target, std::string_view text) const {
-  // ":" source " PRIVMSG " prefix target " :" text, without the CR LF.
-  const std::size_t head =
-      1 + source(nick, identity).size() + 9 + prefix.size() + target.size() + 2;
+  const bool notice = kind == MessageKind::notice || kind == MessageKind::ctcp_reply;
+  const std::string_view verb = notice ? "NOTICE" : "PRIVMSG";
+  // Each line's text is wrapped in these: a CTCP's \x01s, an action's CTCP ACTION.
+  std::string_view open, close;
+  if (kind == MessageKind::ctcp || kind == MessageKind::ctcp_reply) {
+    open = "\x01", close = "\x01";
+  } else if (text.starts_with(socketchat::action_prefix) &&
+             text.size() > socketchat::action_prefix.size()) {
+    open =
+        "\x01"
+        "ACTION ",
+    close = "\x01";
+    text.remove_prefix(socketchat::action_prefix.size());
+  }
+  // ":" source " " verb " " prefix target " :" open text close, without the CR LF.
+  const std::size_t head = 1 + source(nick, identity).size() + 1 + verb.size() + 1 + prefix.size() +
+                           target.size() + 2 + open.size() + close.size();
   const std::size_t room =
       head + 4 < IrcProtocol::max_line_bytes ? IrcProtocol::max_line_bytes - head : 4;
   do {
     const std::string_view piece = utf8_head(text, room);
     append_source(out, nick, identity);
-    fmt::format_to(std::back_inserter(out), "PRIVMSG {}{} :{}\r\n", prefix, target, piece);
+    fmt::format_to(std::back_inserter(out), "{} {}{} :{}{}{}\r\n", verb, prefix, target, open,
+                   piece, close);
     text.remove_prefix(piece.size());
   } while (!text.empty());
 }
@@ -108,10 +140,10 @@ Payload IrcProtocol::encode(const ServerMessage& m) const {
   auto it = std::back_inserter(out);
   switch (m.notice) {
     case Notice::message:
-      append_privmsg(out, m.user, m.identity, {}, public_channel, m.text);
+      append_message(out, m.user, m.identity, m.kind, {}, public_channel, m.text);
       break;
     case Notice::room_message:
-      append_privmsg(out, m.user, m.identity, "#", m.room, m.text);
+      append_message(out, m.user, m.identity, m.kind, "#", m.room, m.text);
       break;
     case Notice::joined:
       append_source(out, m.user, m.identity);
@@ -119,22 +151,22 @@ Payload IrcProtocol::encode(const ServerMessage& m) const {
       break;
     case Notice::left:
       append_source(out, m.user, m.identity);
-      fmt::format_to(it, "PART #{}\r\n", m.room);
+      append_part(out, "#", m.room, m.text);
       break;
     case Notice::user_disconnected:
       if (m.names.empty()) {
         append_source(out, m.user, m.identity);
-        fmt::format_to(it, "QUIT :Quit\r\n");
+        append_quit(out, m.text);
       } else {
         for (std::size_t i = 0; i < m.names.size(); ++i) {
           append_source(out, m.names[i],
                         i < m.identities.size() ? m.identities[i] : UserIdentity{});
-          fmt::format_to(it, "QUIT :Quit\r\n");
+          append_quit(out, i < m.reasons.size() ? m.reasons[i] : std::string_view());
         }
       }
       break;
     case Notice::direct_message:  // a connection's own encoder names the recipient
-      append_privmsg(out, m.user, m.identity, {}, "*", m.text);
+      append_message(out, m.user, m.identity, m.kind, {}, "*", m.text);
       break;
     case Notice::error:
       if (m.error == ReplyError::server_full || m.error == ReplyError::too_many_connections) {

@@ -62,12 +62,13 @@ class IrcProtocol final : public Protocol {
   // Appends ":<source> " (with the space).
   void append_source(fmt::memory_buffer& out, std::string_view nick, UserIdentity identity) const;
 
-  // Appends ":<source> PRIVMSG <prefix><target> :<text>\r\n": as several such lines when
-  // one would be over the 512 bytes of RFC 2812 2.3 (a line-protocol user may send up to
-  // max_line_bytes, and the source makes an IRC user's 510 bytes longer), the text cut
-  // between UTF-8 characters. `prefix` is "#" for a room, else empty.
-  void append_privmsg(fmt::memory_buffer& out, std::string_view nick, UserIdentity identity,
-                      std::string_view prefix, std::string_view target,
+  // Appends ":<source> PRIVMSG <prefix><target> :<text>\r\n" (NOTICE for a notice or a
+  // CTCP reply; a CTCP's text between \x01s, an action's "/me <text>" as CTCP ACTION): as
+  // several such lines when one would be over the 512 bytes of RFC 2812 2.3 (a line
+  // user may send up to max_line_bytes, and the source makes an IRC user's 510 bytes
+  // longer), the text cut between UTF-8 characters. `prefix` is "#" for a room, else empty.
+  void append_message(fmt::memory_buffer& out, std::string_view nick, UserIdentity identity,
+                      MessageKind kind, std::string_view prefix, std::string_view target,
                       std::string_view text) const;
 
  private:
@@ -76,6 +77,13 @@ class IrcProtocol final : public Protocol {
   Payload probe_;
   std::vector<std::string> motd_;
 };
+
+// "PART <prefix><channel>[ :<reason>]\r\n", after a source.
+void append_part(fmt::memory_buffer& out, std::string_view prefix, std::string_view channel,
+                 std::string_view reason);
+// "QUIT :Quit[: <reason>]\r\n", after a source: "Quit: " tells a user's words from the
+// server's (as InspIRCd and others do).
+void append_quit(fmt::memory_buffer& out, std::string_view reason);
 
 // Now, as "2026-12-05 16:30:00 UTC" (RPL_CREATED, TIME).
 std::string utc_time_now();

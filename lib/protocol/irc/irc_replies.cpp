@@ -101,7 +101,7 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
   switch (m.notice) {
     case Notice::direct_message:  // from another connection's strand: nick_ only
       // A clean text from a registered user: IRC lines as made, no echo to check.
-      shared_.append_privmsg(out, m.user, m.identity, {}, nick_, m.text);
+      shared_.append_message(out, m.user, m.identity, m.kind, {}, nick_, m.text);
       return Payload::copy_of({out.data(), out.size()});
     case Notice::ok:
       if (asked_ == Asked::sasl) {
@@ -120,7 +120,7 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
         fmt::format_to(it, "JOIN {}\r\n", target_);
       } else if (asked_ == Asked::part) {
         shared_.append_source(out, nick_, identity());
-        fmt::format_to(it, "PART {}\r\n", target_);
+        append_part(out, {}, target_, subject_);  // subject_: the reason
       } else if (asked_ == Asked::oper) {
         numeric(out, 381, ":You are now an IRC operator");
       } else if (asked_ == Asked::ban) {

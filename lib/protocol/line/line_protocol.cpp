@@ -49,7 +49,7 @@ constexpr std::string_view help_text =
     "HELP DM <username> <text> - send text to one user\n"
     "HELP WHO [room] - list the logged-in users, or a room's members\n"
     "HELP JOIN <room> - join a room, creating it if need be\n"
-    "HELP PART <room> - leave a room\n"
+    "HELP PART <room> [reason] - leave a room\n"
     "HELP SAY <room> <text> - send text to a room's members\n"
     "HELP ROOMS - list the rooms and how many are in each\n"
     "HELP HISTORY <room|*|@user> [n] - the latest n messages (default 50, at most 500)\n"
@@ -60,7 +60,7 @@ constexpr std::string_view help_text =
     "HELP UNMUTE <room|*> <username> - lift a mute\n"
     "HELP OPER <account> <password> - become an operator with an operator's account\n"
     "HELP PING [token] - check the connection; answered PONG [token]\n"
-    "HELP QUIT - close the connection\n"
+    "HELP QUIT [reason] - close the connection\n"
     "HELP HELP - list the commands\n"
     "END\n";
 
@@ -211,9 +211,17 @@ Command LineProtocol::parse(std::string_view line, std::string& scratch) {
       break;
     }
     case Verb::join:
-    case Verb::part:
     case Verb::who:
       command.name = rest;  // the whole rest: "LOGIN John Smith" is not a valid name
+      break;
+    case Verb::part: {  // "PART <room> [reason]"
+      std::string_view reason;
+      command.name = take_word(rest, reason);
+      command.text = clean_text(reason, scratch);
+      break;
+    }
+    case Verb::quit:  // "QUIT [reason]": IRC users see it
+      command.text = clean_text(rest, scratch);
       break;
     case Verb::history: {
       // "<room>", "*" (the public feed) or "@<user>" (the DMs with that user).
@@ -271,6 +279,11 @@ Payload LineProtocol::encode(const ServerMessage& m) const {
     case Notice::user_info:  // answers to lookups no line command makes (IRC's WHOIS)
     case Notice::room_info:
       return {};
+    case Notice::message:
+    case Notice::room_message:
+    case Notice::direct_message:
+      if (!is_stored_kind(m.kind)) return {};  // CTCP: between IRC clients only
+      break;
     default:
       break;
   }
@@ -298,8 +311,9 @@ Payload LineProtocol::encode(const ServerMessage& m) const {
     case Notice::joined:
       fmt::format_to(it, "INFO {} joined {}\n", m.user, m.room);
       break;
-    case Notice::left:
-      fmt::format_to(it, "INFO {} left {}\n", m.user, m.room);
+    case Notice::left:  // the reason, if given, after the room
+      fmt::format_to(it, "INFO {} left {}{}{}\n", m.user, m.room, m.text.empty() ? "" : " ",
+                     m.text);
       break;
     case Notice::room_message:
       fmt::format_to(it, "SAY {} {} {}\n", m.room, m.user, m.text);
