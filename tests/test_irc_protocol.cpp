@@ -85,6 +85,12 @@ std::string_view verb_name(Verb verb) {
       return "unmute";
     case Verb::oper:
       return "oper";
+    case Verb::away:
+      return "away";
+    case Verb::part_all:
+      return "part_all";
+    case Verb::counts:
+      return "counts";
     case Verb::unknown:
       return "unknown";
   }
@@ -120,9 +126,10 @@ struct FakeHub final : DecodeHandler {
 
   IrcConnection& irc;
   Lines seen;
-  std::set<std::string> users{"bob"};  // logged in already (lower case): taken, and DM-able
-  std::set<std::string> joined;        // the rooms this user is in (lower case)
-  std::string nick;                    // once logged in
+  std::set<std::string> users{"bob"};       // logged in already (lower case): taken, and DM-able
+  std::map<std::string, std::string> away;  // by user key: AWAY's message
+  std::set<std::string> joined;             // the rooms this user is in (lower case)
+  std::string nick;                         // once logged in
   // Registered names (lower case) and their passwords: LOGIN needs it for them, and
   // fits no other name.
   std::map<std::string, std::string> accounts{
@@ -259,8 +266,15 @@ struct FakeHub final : DecodeHandler {
         break;
       }
       case Verb::user_info:
-        send(users.contains(key) ? ServerMessage{.notice = Notice::user_info, .user = c.name}
-                                 : refusal(ReplyError::no_such_user));
+        send(users.contains(key) || key == ascii_lower(nick)
+                 ? ServerMessage{.notice = Notice::user_info,
+                                 .user = c.name,
+                                 .identity = {.away = away[key]}}
+                 : refusal(ReplyError::no_such_user));
+        break;
+      case Verb::away:
+        away[ascii_lower(nick)] = c.text;
+        send({.notice = Notice::ok});
         break;
       case Verb::room_info: {
         const RoomSummary room{c.name, 1};
@@ -715,24 +729,47 @@ TEST_CASE("PING goes to the Hub with its token; PONG is only activity") {
   CHECK(client.hub.lines == 4);
 }
 
-TEST_CASE("unknown commands get 421; AWAY, USERHOST, user MODE are answered locally") {
+TEST_CASE("unknown commands get 421; AWAY, USERHOST, user MODE are answered") {
   Client client;
   client.feed(
-      "FLY away\r\nAWAY :lunch\r\nAWAY\r\nUSERHOST alice\r\nUSERHOST bob\r\n"
+      "FLY away\r\nAWAY :lunch\r\nAWAY\r\nUSERHOST alice\r\nUSERHOST nobody\r\n"
       "MODE alice\r\nMODE alice +i\r\nMODE bob\r\nMODE &public\r\nMODE #a b\r\nMODE #a +o bob\r\n"
       "TOPIC #a :new\r\nTOPIC &public\r\n");
   CHECK(client.hub.seen ==
-        Lines{"local: :socketchat 421 alice FLY :Unknown command\r\n",
-              "local: :socketchat 306 alice :You have been marked as being away\r\n",
-              "local: :socketchat 305 alice :You are no longer marked as being away\r\n",
-              "local: :socketchat 302 alice :alice=+~alice@socketchat\r\n",
-              "local: :socketchat 302 alice :\r\n", "local: :socketchat 221 alice +\r\n",
+        Lines{"local: :socketchat 421 alice FLY :Unknown command\r\n", "away :lunch",
+              "hub: :socketchat 306 alice :You have been marked as being away\r\n", "away",
+              "hub: :socketchat 305 alice :You are no longer marked as being away\r\n",
+              "user_info alice", "local: :socketchat 302 alice :alice=+~alice@socketchat\r\n",
+              "user_info nobody", "local: :socketchat 302 alice :\r\n",
+              "local: :socketchat 221 alice +\r\n",
               "local: :socketchat 502 alice :Cannot change mode for other users\r\n",
               "local: :socketchat 324 alice &public +nt\r\n",
               "local: :socketchat 368 alice #a :End of channel ban list\r\n",
               "local: :socketchat 482 alice #a :You're not channel operator\r\n",
               "local: :socketchat 482 alice #a :You're not channel operator\r\n",
               "local: :socketchat 331 alice &public :No topic is set\r\n"});
+}
+
+TEST_CASE("USERHOST and ISON look up each nick and answer in one line; away is '-'") {
+  Client client;
+  client.hub.users.insert("carol");
+  client.hub.away["carol"] = "out";
+  client.feed("USERHOST alice nobody bob carol 9bad! x y z\r\nISON :carol nobody  Bob\r\n");
+  CHECK(client.hub.seen ==
+        Lines{"user_info alice", "user_info nobody (follow-up)", "user_info bob (follow-up)",
+              "user_info carol (follow-up)", "user_info x (follow-up)",  // 5 at most
+              "local: :socketchat 302 alice :alice=+~alice@socketchat bob=+~bob@socketchat "
+              "carol=-~carol@socketchat\r\n",
+              "user_info carol", "user_info nobody (follow-up)", "user_info Bob (follow-up)",
+              "local: :socketchat 303 alice :carol Bob\r\n"});
+  // Fed again after a wait (the send queue was full): what was gathered stays, once.
+  Client again;
+  again.hub.retry_at = again.hub.calls + 3;  // the 302 must wait
+  again.feed("USERHOST bob alice\r\n");
+  again.feed("USERHOST bob alice\r\n");
+  CHECK(again.hub.seen == Lines{"user_info bob", "user_info alice (follow-up)",
+                                "local: :socketchat 302 alice :bob=+~bob@socketchat "
+                                "alice=+~alice@socketchat\r\n"});
 }
 
 TEST_CASE("the command table: 451 before registration, 421 unknown, 461 below the minimum") {

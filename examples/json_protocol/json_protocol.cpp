@@ -284,6 +284,8 @@ std::unique_ptr<socketchat::Decoder> JsonProtocol::make_decoder() const {
 // Called on any thread, for a broadcast once for all who speak JSON: it depends on the
 // message alone. Every Notice has its object; none is left unanswered.
 Payload JsonProtocol::encode(const ServerMessage& m) const {
+  // CTCP passes between IRC clients only (socketchat::MessageKind).
+  if (!socketchat::is_stored_kind(m.kind)) return {};
   switch (m.notice) {
     case Notice::ok:
       return ok_;
@@ -298,6 +300,9 @@ Payload JsonProtocol::encode(const ServerMessage& m) const {
       return payload_of({{"type", "banned"}});
     case Notice::name_taken:
       return payload_of({{"type", "name-taken"}});
+    case Notice::away:  // answers to what only IRC asks (AWAY, LUSERS): nothing here
+    case Notice::counts:
+      return {};
     case Notice::error:
       return payload_of({{"type", "error"}, {"code", socketchat::code_of(m.error)}});
     case Notice::message:

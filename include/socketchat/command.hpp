@@ -33,7 +33,10 @@ enum class Verb {
   unban,
   mute,
   unmute,
-  oper,  // OPER <account> <password>: name, secret
+  oper,      // OPER <account> <password>: name, secret
+  away,      // IRC's AWAY [message]: text, the message; empty: back
+  part_all,  // IRC's JOIN 0: out of every room
+  counts,    // IRC's LUSERS: how many users and rooms there are
   unknown
 };
 

@@ -38,6 +38,8 @@ enum class Notice {
   banned,             // to a user banned server-wide, before its connection is closed
   name_taken,         // to a user whose name another server of its cluster gave away
                       // while this one was cut off, before its connection is closed
+  away,               // to the sender of a DM: its recipient, user, is away; text: why
+  counts,             // Verb::counts answered: counts
 };
 
 // What kind of text a message (MSG, DM, SAY) carries: IRC's NOTICE and CTCP. An action
@@ -63,6 +65,15 @@ constexpr bool is_stored_kind(MessageKind kind) noexcept {
 struct UserIdentity {
   std::string_view user_name{};
   std::string_view real_name{};
+  std::string_view away{};  // why it is away (IRC's AWAY); empty: it is not
+};
+
+// How many there are (Notice::counts): users online, the most there were at once since
+// the server started, and rooms.
+struct ServerCounts {
+  std::size_t users = 0;
+  std::size_t most_users = 0;
+  std::size_t rooms = 0;
 };
 
 struct RoomSummary {
@@ -81,6 +92,7 @@ struct ServerMessage {
   // Of the message's source (user; by when kicked), and of user_info's user.
   UserIdentity identity{};
   MessageKind kind{};  // message, room_message, direct_message
+  ServerCounts counts{};
   std::span<const std::string_view> names{};
   // One per name when known (user_disconnected, user_list), else empty.
   std::span<const UserIdentity> identities{};

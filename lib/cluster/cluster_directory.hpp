@@ -64,6 +64,9 @@ class ClusterDirectory final : public Directory {
   bool is_member(const Peer& peer, std::string_view room_key) const override {
     return local_.is_member(peer, room_key);
   }
+  void rooms_of(const Peer& peer, std::vector<std::string>& room_keys) const override {
+    local_.rooms_of(peer, room_keys);
+  }
   std::size_t member_count(std::string_view room_key) const override;
   bool list_members(std::string_view room_key, std::vector<std::string_view>& names) const override;
   void list_rooms(std::vector<RoomSummary>& rooms) const override;

@@ -102,6 +102,8 @@ class Directory {
   // for a room a guest created, or no such room.
   virtual std::string_view room_owner(std::string_view room_key) const = 0;
   virtual bool is_member(const Peer& peer, std::string_view room_key) const = 0;
+  // The keys of the rooms the peer is in.
+  virtual void rooms_of(const Peer& peer, std::vector<std::string>& room_keys) const = 0;
   // How many are in the room; 0 if there is no such room (an emptied room is removed).
   virtual std::size_t member_count(std::string_view room_key) const = 0;
   // The members' names; false if there is no such room.

@@ -109,6 +109,15 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
     case Verb::part:
       part(from, command.name, command.text);
       break;
+    case Verb::part_all:
+      part_all(from);
+      break;
+    case Verb::away:
+      set_away(from, command.text);
+      break;
+    case Verb::counts:
+      counts(from);
+      break;
     case Verb::rooms:
       list_rooms(from);
       break;

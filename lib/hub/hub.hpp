@@ -8,6 +8,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -226,6 +227,15 @@ class Hub {
   // A join the directory finished later (Joined::later), under the lock, exclusive.
   void join_finished_locked(Peer& from, Joined joined, const std::string& room_key);
   void part(Peer& from, std::string_view room, std::string_view reason);
+  // Tells the room's members that `from` has left it (with the lock held exclusively).
+  void announce_part_locked(Peer& from, std::string_view room_key, std::string_view spelled,
+                            std::string_view reason);
+  // JOIN 0: out of every room, each PART sent to the asker too.
+  void part_all(Peer& from);
+  // AWAY [message], and LUSERS's counts. An away message is cut to max_away_bytes.
+  static constexpr std::size_t max_away_bytes = 200;
+  void set_away(Peer& from, std::string_view message);
+  void counts(Peer& from);
   void list_rooms(Peer& from);
   bool is_member(const Peer& peer, std::string_view room_key) const;
 
@@ -242,6 +252,8 @@ class Hub {
   // Without history: whether a message may go out now; if not, `from` is told
   // storage-failed.
   bool may_deliver_unstored(Peer& from);
+  // A DM's sender is told when its recipient is away (IRC's 301).
+  void tell_if_away(Peer& from, std::string_view to);
   void route_message(Peer& from, std::string_view text, MessageKind kind);
   void route_direct(Peer& from, std::string_view to, std::string_view text, MessageKind kind);
   void route_room(Peer& from, std::string_view room_key, std::string_view text, MessageKind kind);
@@ -284,6 +296,10 @@ class Hub {
     std::string reason;     // what its QUIT said
   };
   std::vector<Departure> departed_;  // not yet announced; guarded by mutex_
+  // Why a user is away (IRC's AWAY), by user key; guarded by mutex_. A change forgets
+  // kept_identities_, which shows it.
+  std::unordered_map<std::string, std::string> away_;
+  std::atomic<std::size_t> most_users_{0};
   std::shared_ptr<AnswerGate> gate_ = std::make_shared<AnswerGate>(this);
 };
 

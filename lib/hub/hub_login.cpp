@@ -20,6 +20,10 @@ std::optional<ReplyError> Hub::claim_name_locked(Peer& peer, std::string_view na
   if (!departed_.empty()) announce_departures_locked();
   if (!directory_->claim(peer, name)) return ReplyError::username_taken;
   peer.name_ = std::string(name);
+  if (const std::size_t users = directory_->user_count();
+      users > most_users_.load(std::memory_order_relaxed)) {
+    most_users_.store(users, std::memory_order_relaxed);  // changed under the lock held exclusively
+  }
   // After the name is taken, before anyone can DM it: the DMs of this session are
   // stamped at or after this, those of an earlier user of the name before it.
   peer.login_unix_ms_ = history_.mark();

@@ -19,7 +19,12 @@ void Hub::user_info(Peer& from, std::string_view name) {
 
 UserIdentity Hub::identity_locked(std::string_view name) const {
   const Peer* peer = directory_->find_peer(name);
-  return peer ? peer->identity() : UserIdentity{};
+  UserIdentity identity = peer ? peer->identity() : UserIdentity{};
+  if (!away_.empty()) {
+    if (auto away = away_.find(ascii_lower(name)); away != away_.end())
+      identity.away = away->second;
+  }
+  return identity;
 }
 
 void Hub::room_info(Peer& from, std::string_view room) {

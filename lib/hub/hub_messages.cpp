@@ -58,6 +58,7 @@ Hub::After Hub::direct_message(Peer& from, std::string_view to, std::string_view
   }
   std::string rewritten;
   if (!moderate(from, target, text, rewritten)) return After::stay;
+  tell_if_away(from, target);
   if (!history_.enabled() || !is_stored_kind(kind)) {
     if (may_deliver_unstored(from)) route_direct(from, target, text, kind);
     return After::stay;
@@ -89,6 +90,14 @@ Hub::After Hub::say(Peer& from, std::string_view room, std::string_view text, Me
       [this, room_key = std::move(room_key), kind](Peer& sender, std::string_view kept) {
         route_room(sender, room_key, kept, kind);
       });
+}
+
+void Hub::tell_if_away(Peer& from, std::string_view to) {
+  std::shared_lock lock(mutex_);
+  if (away_.empty()) return;  // the usual case
+  if (auto away = away_.find(ascii_lower(to)); away != away_.end()) {
+    reply(from, {.notice = Notice::away, .user = to, .text = away->second});
+  }
 }
 
 bool Hub::may_deliver_unstored(Peer& from) {

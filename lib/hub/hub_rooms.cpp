@@ -93,6 +93,13 @@ void Hub::part(Peer& from, std::string_view room, std::string_view reason) {
     return reply_error(from, ReplyError::not_in_room);
   }
   reply(from, {.notice = Notice::ok});
+  announce_part_locked(from, room_key, spelled, reason);
+  lock.unlock();  // sinks are called outside the Hub's lock
+  publish(EventKind::left, from, spelled);
+}
+
+void Hub::announce_part_locked(Peer& from, std::string_view room_key, std::string_view spelled,
+                               std::string_view reason) {
   delivery_->to_room(room_key,
                      {.notice = Notice::left,
                       .user = from.name(),
@@ -100,8 +107,25 @@ void Hub::part(Peer& from, std::string_view room, std::string_view reason) {
                       .room = spelled,
                       .identity = from.identity()},
                      nullptr);
+}
+
+void Hub::part_all(Peer& from) {
+  std::vector<std::string> keys, parted;
+  std::unique_lock lock(mutex_);
+  directory_->rooms_of(from, keys);
+  for (const auto& key : keys) {
+    std::string spelled(directory_->room_name(key));
+    if (!directory_->part(from, key)) continue;
+    // The asker sees its own PART of each, as the others do.
+    reply(from, {.notice = Notice::left,
+                 .user = from.name(),
+                 .room = spelled,
+                 .identity = from.identity()});
+    announce_part_locked(from, key, spelled, {});
+    parted.push_back(std::move(spelled));
+  }
   lock.unlock();  // sinks are called outside the Hub's lock
-  publish(EventKind::left, from, spelled);
+  for (const auto& room : parted) publish(EventKind::left, from, room);
 }
 
 void Hub::who_in_room(Peer& from, std::string_view room) {

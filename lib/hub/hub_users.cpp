@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "hub/hub.hpp"
+#include "util/text.hpp"
 
 namespace socketchat::detail {
 
@@ -23,6 +24,35 @@ void Hub::who(Peer& from) {
                     .list_version = list->version});
 }
 
+// AWAY: kept by the Hub, so that others see it (WHOIS, WHO, a DM's answer); at most
+// max_away_bytes of it.
+void Hub::set_away(Peer& from, std::string_view message) {
+  {
+    std::unique_lock lock(mutex_);
+    if (message.empty()) {
+      away_.erase(ascii_lower(from.name()));
+    } else {
+      away_.insert_or_assign(ascii_lower(from.name()),
+                             std::string(utf8_head(message, max_away_bytes)));
+    }
+    kept_identities_.forget();
+  }
+  reply(from, {.notice = Notice::ok});
+}
+
+void Hub::counts(Peer& from) {
+  std::shared_lock lock(mutex_);
+  auto rooms = kept_rooms_.at(directory_->rooms_version(), [&](std::vector<RoomSummary>& made) {
+    directory_->list_rooms(made);
+  });
+  const std::size_t users = directory_->user_count();
+  reply(from,
+        {.notice = Notice::counts,
+         .counts = {.users = users,
+                    .most_users = std::max(users, most_users_.load(std::memory_order_relaxed)),
+                    .rooms = rooms->entries.size()}});
+}
+
 std::size_t Hub::user_count() const {
   std::shared_lock lock(mutex_);
   return directory_->user_count();
@@ -31,7 +61,9 @@ std::size_t Hub::user_count() const {
 void Hub::leave(Peer& peer) {
   if (!peer.logged_in()) return;
   std::unique_lock lock(mutex_);
-  if (!directory_->release(peer) || quiet_) return;
+  if (!directory_->release(peer)) return;
+  if (!away_.empty()) away_.erase(ascii_lower(peer.name()));
+  if (quiet_) return;
   const std::string_view reason = peer.quit_reason_ ? *peer.quit_reason_ : std::string_view();
   if (!schedule_) {
     delivery_->to_everyone({.notice = Notice::user_disconnected,

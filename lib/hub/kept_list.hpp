@@ -35,6 +35,12 @@ class KeptList {
     return fresh;
   }
 
+  // What was kept is no longer right at its version: make it anew next time.
+  void forget() {
+    std::lock_guard lock(mutex_);
+    made_.reset();
+  }
+
  private:
   std::mutex mutex_;
   std::shared_ptr<const Made> made_;

@@ -30,6 +30,9 @@ class LocalDirectory final : public Directory {
   std::string_view room_owner(std::string_view room_key) const override;
   std::size_t member_count(std::string_view room_key) const override;
   bool is_member(const Peer& peer, std::string_view room_key) const override;
+  void rooms_of(const Peer& peer, std::vector<std::string>& room_keys) const override {
+    rooms_.rooms_of(peer, room_keys);
+  }
   bool list_members(std::string_view room_key, std::vector<std::string_view>& names) const override;
   void list_rooms(std::vector<RoomSummary>& rooms) const override;
   std::uint64_t rooms_version() const override { return rooms_.version(); }

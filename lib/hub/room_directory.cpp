@@ -44,6 +44,12 @@ bool RoomDirectory::part(std::string_view room_key, const std::string& user_key,
   return true;
 }
 
+void RoomDirectory::rooms_of(const Peer& peer, std::vector<std::string>& room_keys) const {
+  if (auto mine = joined_.find(&peer); mine != joined_.end()) {
+    room_keys.insert(room_keys.end(), mine->second.begin(), mine->second.end());
+  }
+}
+
 void RoomDirectory::part_all(const std::string& user_key, Peer* peer) {
   auto mine = joined_.find(peer);
   if (mine == joined_.end()) return;

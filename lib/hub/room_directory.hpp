@@ -36,6 +36,7 @@ class RoomDirectory {
   // Takes the user out of every room, silently (their departure is announced once,
   // globally). An emptied room is removed.
   void part_all(const std::string& user_key, Peer* peer);
+  void rooms_of(const Peer& peer, std::vector<std::string>& room_keys) const;
 
   const std::map<std::string, Room, std::less<>>& rooms() const noexcept { return rooms_; }
   // Changed (next_list_version) by every change of a room or its members: a list of the
@@ -44,7 +45,7 @@ class RoomDirectory {
 
  private:
   std::map<std::string, Room, std::less<>> rooms_;
-  std::unordered_map<Peer*, std::vector<std::string>> joined_;  // peer -> its room keys
+  std::unordered_map<const Peer*, std::vector<std::string>> joined_;  // peer -> its room keys
   std::uint64_t version_ = next_list_version();
 };
 

@@ -664,13 +664,76 @@ class QueryTest(IrcTestCase):
             numeric(502, "alice", ":Cannot change mode for other users"),
             numeric(461, "alice", "MODE :Not enough parameters"),
         ])
-        self.assertReplies(alice, ["AWAY :gone fishing", "AWAY", "USERHOST alice", "USERHOST lina"], [
-            numeric(306, "alice", ":You have been marked as being away"),
-            numeric(305, "alice", ":You are no longer marked as being away"),
-            numeric(302, "alice", f":alice=+~alice@{SERVER}"),
-            numeric(302, "alice", ":"),  # only the asker's own host is known
+        self.assertReplies(alice, ["USERHOST alice nobody lina", "ISON :LINA nobody alice"], [
+            numeric(302, "alice", f":alice=+~alice@{SERVER} lina=+~lina@{SERVER}"),
+            numeric(303, "alice", ":lina alice"),  # as each spelled its name
         ])
         self.assertAlive(lina)  # none of it reached anyone else
+
+    def test_away_is_shown_to_others(self):
+        daemon = self.start()
+        lina, alice, bob = self.general_of_three(daemon)
+        self.assertReplies(bob, ["AWAY :gone \x02fishing\x02"],
+                           [numeric(306, "bob", ":You have been marked as being away")])
+        alice.send("PRIVMSG bob :are you there?")
+        self.assertEqual(alice.line(), numeric(301, "alice", "bob :gone fishing"))
+        self.assertEqual(bob.line(), f"{source('alice')} PRIVMSG bob :are you there?")
+        self.assertReplies(alice, ["WHOIS bob", "WHO #general", "USERHOST bob alice"], [
+            numeric(311, "alice", f"bob ~bob {SERVER} * :bob the tester"),
+            numeric(312, "alice", f"bob {SERVER} :socketchat"),
+            numeric(301, "alice", "bob :gone fishing"),
+            numeric(318, "alice", "bob :End of /WHOIS list."),
+            numeric(352, "alice", f"#general ~alice {SERVER} {SERVER} alice H :0 alice the tester"),
+            numeric(352, "alice", f"#general ~bob {SERVER} {SERVER} bob G :0 bob the tester"),
+            numeric(352, "alice", f"#general ~lina {SERVER} {SERVER} lina H :0 lina"),
+            numeric(315, "alice", "#general :End of /WHO list."),
+            numeric(302, "alice", f":bob=-~bob@{SERVER} alice=+~alice@{SERVER}"),
+        ])
+        self.assertReplies(bob, ["AWAY"], [numeric(305, "bob", ":You are no longer marked as being away")])
+        self.assertReplies(alice, ["PRIVMSG bob :back?", "WHO bob"], [
+            numeric(352, "alice", f"* ~bob {SERVER} {SERVER} bob H :0 bob the tester"),
+            numeric(315, "alice", "bob :End of /WHO list."),
+        ])  # no 301 now
+        self.assertEqual(bob.line(), f"{source('alice')} PRIVMSG bob :back?")
+        # An away user that leaves is not away when the name comes back.
+        self.assertReplies(bob, ["AWAY :bye"], [numeric(306, "bob", ":You have been marked as being away")])
+        bob.send("QUIT")
+        self.assertEqual(alice.line(), f"{source('bob')} QUIT :Quit")
+        again = self.irc(daemon, "bob")
+        self.assertReplies(alice, ["WHO bob"], [
+            numeric(352, "alice", f"* ~bob {SERVER} {SERVER} bob H :0 bob the tester"),
+            numeric(315, "alice", "bob :End of /WHO list."),
+        ])
+        self.assertAlive(again)
+        self.assertEqual(lina.line(), "INFO bob disconnected")
+        self.assertAlive(lina)
+
+    def test_lusers_and_join_0(self):
+        daemon = self.start()
+        lina, alice, bob = self.general_of_three(daemon)
+        self.join(alice, "#second", "alice")
+        self.assertReplies(alice, ["LUSERS"], [
+            numeric(251, "alice", ":There are 3 users and 0 invisible on 1 servers"),
+            numeric(254, "alice", "2 :channels formed"),
+            numeric(255, "alice", ":I have 3 clients and 0 servers"),
+            numeric(265, "alice", "3 3 :Current local users 3, max 3"),
+            numeric(266, "alice", "3 3 :Current global users 3, max 3"),
+        ])
+        # JOIN 0: out of every channel, each PART seen by its members (and the leaver).
+        self.assertReplies(alice, ["JOIN 0"], [f"{source('alice')} PART #general",
+                                               f"{source('alice')} PART #second"])
+        self.assertEqual(bob.line(), f"{source('alice')} PART #general")
+        self.assertEqual(lina.line(), "INFO alice left general")
+        self.assertReplies(alice, ["JOIN 0"], [])  # in none: nothing
+        lina.send("QUIT")
+        self.assertEqual(alice.line(), f"{source('lina')} QUIT :Quit")
+        self.assertReplies(alice, ["LUSERS"], [
+            numeric(251, "alice", ":There are 2 users and 0 invisible on 1 servers"),
+            numeric(254, "alice", "1 :channels formed"),
+            numeric(255, "alice", ":I have 2 clients and 0 servers"),
+            numeric(265, "alice", "2 3 :Current local users 2, max 3"),
+            numeric(266, "alice", "2 3 :Current global users 2, max 3"),
+        ])
 
     def test_ping_pong_and_unknown_commands(self):
         daemon = self.start()

@@ -174,7 +174,9 @@ const IrcConnection::CommandSpec* IrcConnection::find_command(std::string_view n
       {"KICK", &IrcConnection::kick, 2, When::registered},
       {"OPER", &IrcConnection::oper, 2, When::registered},
       {"AWAY", &IrcConnection::away, 0, When::registered},
-      {"USERHOST", &IrcConnection::userhost, 0, When::registered},
+      {"USERHOST", &IrcConnection::userhost, 1, When::registered},
+      {"ISON", &IrcConnection::ison, 1, When::registered},
+      {"LUSERS", &IrcConnection::lusers, 0, When::registered},
       {"MOTD", &IrcConnection::motd, 0, When::registered},
       {"VERSION", &IrcConnection::version, 0, When::registered},
       {"TIME", &IrcConnection::time, 0, When::registered},
@@ -464,6 +466,9 @@ Flow IrcConnection::cap(const IrcMessage& m, DecodeHandler& handler) {
 }
 
 Flow IrcConnection::join(const IrcMessage& m, DecodeHandler& handler) {
+  if (m.param(0) == "0") {  // JOIN 0: out of every channel (but &public)
+    return command_step(handler, Asked::part_all, {}, {.verb = Verb::part_all});
+  }
   return for_each_item(m.param(0), [&](std::string_view channel) {
     if (is_public(channel)) return Flow::next;  // every IRC user is in it already
     std::string_view room = room_of(channel);
@@ -659,21 +664,48 @@ Flow IrcConnection::ban(std::string_view channel, std::string_view change, std::
       {.verb = change == "+b" ? Verb::ban : Verb::unban, .name = room, .subject = nick});
 }
 
+// AWAY [:message]: the Hub keeps it, for WHOIS (301), WHO (G) and a DM's answer (301).
 Flow IrcConnection::away(const IrcMessage& m, DecodeHandler& handler) {
-  if (m.count > 0 && !m.param(0).empty()) {
-    return numeric_step(handler, 306, ":You have been marked as being away");
-  }
-  return numeric_step(handler, 305, ":You are no longer marked as being away");
+  thread_local std::string scratch;
+  const std::string_view message = reason_of(m.param(0), scratch);
+  subject_.assign(message);
+  return command_step(handler, Asked::away, {}, {.verb = Verb::away, .text = message});
 }
 
-// Only the asker's own host is known here (clients ask it to learn their address).
+// USERHOST <nick>{ <nick>}: up to 5, as RFC 2812 says; ISON <nick>{ <nick>}: up to 32.
 Flow IrcConnection::userhost(const IrcMessage& m, DecodeHandler& handler) {
-  bool self = false;
-  for (std::size_t i = 0; i < m.count; ++i) self |= iequals_ascii(m.param(i), nick_);
-  return numeric_step(handler, 302,
-                      self ? fmt::format(":{}=+~{}@{}", nick_,
-                                         IrcProtocol::user_name_of(nick_, identity()), server())
-                           : std::string(":"));
+  return look_up_each(m, Asked::userhost, 5, 302, handler);
+}
+
+Flow IrcConnection::ison(const IrcMessage& m, DecodeHandler& handler) {
+  return look_up_each(m, Asked::ison, 32, 303, handler);
+}
+
+Flow IrcConnection::look_up_each(const IrcMessage& m, Asked asked, std::size_t most, int code,
+                                 DecodeHandler& handler) {
+  if (steps_done_ == 0) gathered_.clear();  // a new line, not one fed again
+  // The nicks: the parameters, and the words of each (ISON :a b c).
+  std::size_t looked_up = 0;
+  for (std::size_t i = 0; i < m.count && looked_up < most; ++i) {
+    std::string_view rest = m.param(i);
+    while (looked_up < most) {
+      while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+      if (rest.empty()) break;
+      const std::string_view nick = rest.substr(0, rest.find(' '));
+      rest.remove_prefix(nick.size());
+      if (!is_valid_name(nick)) continue;
+      SC_STEP(command_step(handler, asked, nick,
+                           {.verb = Verb::user_info, .name = nick, .follow_up = looked_up > 0}));
+      ++looked_up;
+    }
+  }
+  Flow flow = numeric_step(handler, code, fmt::format(":{}", gathered_));
+  if (flow != Flow::retry) gathered_.clear();
+  return flow;
+}
+
+Flow IrcConnection::lusers(const IrcMessage&, DecodeHandler& handler) {
+  return command_step(handler, Asked::lusers, {}, {.verb = Verb::counts});
 }
 
 Flow IrcConnection::motd(const IrcMessage&, DecodeHandler& handler) {

@@ -69,6 +69,11 @@ class IrcConnection final : public Decoder, public Protocol {
     kick,  // subject_: the nick
     ban,   // MODE #room +b/-b: subject_ holds "+b nick" or "-b nick"
     oper,
+    away,      // subject_: the message, empty when back
+    userhost,  // each nick looked up adds to gathered_
+    ison,      // as userhost
+    lusers,
+    part_all,  // JOIN 0
   };
 
   // irc_connection.cpp: one line, as a sequence of steps (Hub commands and local
@@ -115,6 +120,8 @@ class IrcConnection final : public Decoder, public Protocol {
            DecodeHandler& handler);
   Flow away(const IrcMessage& message, DecodeHandler& handler);
   Flow userhost(const IrcMessage& message, DecodeHandler& handler);
+  Flow ison(const IrcMessage& message, DecodeHandler& handler);
+  Flow lusers(const IrcMessage& message, DecodeHandler& handler);
   Flow motd(const IrcMessage& message, DecodeHandler& handler);
   Flow version(const IrcMessage& message, DecodeHandler& handler);
   Flow time(const IrcMessage& message, DecodeHandler& handler);
@@ -155,6 +162,10 @@ class IrcConnection final : public Decoder, public Protocol {
   void error_reply(fmt::memory_buffer& out, ReplyError error) const;
   // A refused registration or SASL LOGIN (the Accounts table in docs/IRC.md).
   void login_refusal(fmt::memory_buffer& out, ReplyError error) const;
+  // USERHOST and ISON: their nicks looked up one by one, then one 302 or 303 line.
+  Flow look_up_each(const IrcMessage& message, Asked asked, std::size_t most, int code,
+                    DecodeHandler& handler);
+  void gather(const ServerMessage& message) const;
   // Lists stop short of max_bytes (0: no limit) with a 416 before their end numeric.
   // `owner`: the room's owner (lower case), marked @ (PREFIX=(o)@); empty: none.
   void user_list(fmt::memory_buffer& out, std::span<const std::string_view> names,
@@ -206,6 +217,9 @@ class IrcConnection final : public Decoder, public Protocol {
   std::string verb_;              // as the client spelled it, for numerics that name it
   std::string target_;            // channel or nick, as the client spelled it
   std::string subject_;           // KICK's nick, MODE's ban change (Asked::kick, ban)
+  // USERHOST's and ISON's answer, gathered over the lookups of their nicks (encode()
+  // writes it, on the strand), then sent in one line.
+  mutable std::string gathered_;
   // What the handler said of the last command handed over (Handled::refused): encode()
   // only reads them, so it stays pure.
   bool registered_ = false;  // the LOGIN was not refused

@@ -123,6 +123,12 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
         append_part(out, {}, target_, subject_);  // subject_: the reason
       } else if (asked_ == Asked::oper) {
         numeric(out, 381, ":You are now an IRC operator");
+      } else if (asked_ == Asked::away) {
+        if (subject_.empty()) {
+          numeric(out, 305, ":You are no longer marked as being away");
+        } else {
+          numeric(out, 306, ":You have been marked as being away");
+        }
       } else if (asked_ == Asked::ban) {
         shared_.append_source(out, nick_, identity());
         fmt::format_to(it, "MODE {} {}\r\n", target_, subject_);
@@ -137,8 +143,27 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
     case Notice::room_list:
       room_list(out, m.rooms, m.max_bytes);
       break;
-    case Notice::user_info:  // WHOIS or WHO <nick> asks; no such user is 401 (error_reply)
+    case Notice::user_info:  // WHOIS, WHO <nick>, USERHOST, ISON; no such user: error_reply
+      if (asked_ == Asked::userhost || asked_ == Asked::ison) {
+        gather(m);
+        return {};
+      }
       user_info(out, m.user, m.identity);
+      break;
+    case Notice::away:  // a DM's recipient is away
+      numeric(out, 301, fmt::format("{} :{}", m.user, m.text));
+      break;
+    case Notice::counts:  // LUSERS: one server, no invisible users, no services
+      numeric(out, 251,
+              fmt::format(":There are {} users and 0 invisible on 1 servers", m.counts.users));
+      numeric(out, 254, fmt::format("{} :channels formed", m.counts.rooms));
+      numeric(out, 255, fmt::format(":I have {} clients and 0 servers", m.counts.users));
+      numeric(out, 265,
+              fmt::format("{0} {1} :Current local users {0}, max {1}", m.counts.users,
+                          m.counts.most_users));
+      numeric(out, 266,
+              fmt::format("{0} {1} :Current global users {0}, max {1}", m.counts.users,
+                          m.counts.most_users));
       break;
     case Notice::room_info:  // TOPIC or MODE asks; no such room is 403 (error_reply)
       if (asked_ == Asked::topic) numeric(out, 331, fmt::format("{} :No topic is set", target_));
@@ -205,7 +230,7 @@ void IrcConnection::motd(fmt::memory_buffer& out, std::string_view to) const {
 void IrcConnection::user_info(fmt::memory_buffer& out, std::string_view nick,
                               UserIdentity identity) const {
   if (asked_ == Asked::who) {
-    who_line(out, "*", nick, identity, {});
+    who_line(out, "*", nick, identity, {});  // H or G: who_line
     numeric(out, 315, fmt::format("{} :End of /WHO list.", target_));
     return;
   }
@@ -213,15 +238,16 @@ void IrcConnection::user_info(fmt::memory_buffer& out, std::string_view nick,
           fmt::format("{} ~{} {} * :{}", nick, IrcProtocol::user_name_of(nick, identity), server(),
                       real_name_of(nick, identity)));
   numeric(out, 312, fmt::format("{} {} :socketchat", nick, server()));
+  if (!identity.away.empty()) numeric(out, 301, fmt::format("{} :{}", nick, identity.away));
   end_of_whois(out);
 }
 
 void IrcConnection::who_line(fmt::memory_buffer& out, std::string_view channel,
                              std::string_view nick, UserIdentity identity,
                              std::string_view flags) const {
-  fmt::format_to(std::back_inserter(out), ":{0} 352 {1} {2} ~{3} {0} {0} {4} H{5} :0 {6}\r\n",
-                 server(), me(), channel, IrcProtocol::user_name_of(nick, identity), nick, flags,
-                 real_name_of(nick, identity));
+  fmt::format_to(std::back_inserter(out), ":{0} 352 {1} {2} ~{3} {0} {0} {4} {5}{6} :0 {7}\r\n",
+                 server(), me(), channel, IrcProtocol::user_name_of(nick, identity), nick,
+                 identity.away.empty() ? 'H' : 'G', flags, real_name_of(nick, identity));
 }
 
 std::string_view IrcConnection::real_name_of(std::string_view nick, UserIdentity identity) {
@@ -281,6 +307,18 @@ void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::stri
     default:
       break;
   }
+}
+
+// "nick=+~user@host" (USERHOST; '-' when away) or "nick" (ISON), after a space.
+void IrcConnection::gather(const ServerMessage& m) const {
+  if (!gathered_.empty()) gathered_.push_back(' ');
+  if (asked_ == Asked::ison) {
+    gathered_.append(m.user);
+    return;
+  }
+  fmt::format_to(std::back_inserter(gathered_), "{}={}~{}@{}", m.user,
+                 m.identity.away.empty() ? '+' : '-', IrcProtocol::user_name_of(m.user, m.identity),
+                 server());
 }
 
 void IrcConnection::end_of_whois(fmt::memory_buffer& out) const {
@@ -390,6 +428,7 @@ void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error) const
     case ReplyError::empty_message:
       return numeric(out, 412, ":No text to send");
     case ReplyError::no_such_user:
+      if (asked_ == Asked::userhost || asked_ == Asked::ison) return;  // left out of the line
       if (asked_ == Asked::kick) {
         return numeric(out, 441,
                        fmt::format("{} {} :They aren't on that channel", subject_, target_));
