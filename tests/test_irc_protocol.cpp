@@ -91,6 +91,8 @@ std::string_view verb_name(Verb verb) {
       return "part_all";
     case Verb::counts:
       return "counts";
+    case Verb::rename:
+      return "rename";
     case Verb::unknown:
       return "unknown";
   }
@@ -128,6 +130,7 @@ struct FakeHub final : DecodeHandler {
   Lines seen;
   std::set<std::string> users{"bob"};       // logged in already (lower case): taken, and DM-able
   std::map<std::string, std::string> away;  // by user key: AWAY's message
+  std::optional<ReplyError> refuse_rename;  // how a rename is refused, if it is
   std::set<std::string> joined;             // the rooms this user is in (lower case)
   std::string nick;                         // once logged in
   // Registered names (lower case) and their passwords: LOGIN needs it for them, and
@@ -275,6 +278,20 @@ struct FakeHub final : DecodeHandler {
       case Verb::away:
         away[ascii_lower(nick)] = c.text;
         send({.notice = Notice::ok});
+        break;
+      case Verb::rename:
+        if (refuse_rename) {
+          send(refusal(*refuse_rename));
+        } else if (!is_valid_name(c.name)) {
+          send(refusal(ReplyError::invalid_username));
+        } else if (users.contains(key) && key != ascii_lower(nick)) {
+          send(refusal(ReplyError::username_taken));
+        } else {
+          users.erase(ascii_lower(nick));
+          users.insert(key);
+          nick = std::string(c.name);
+          send({.notice = Notice::ok, .user = nick});
+        }
         break;
       case Verb::room_info: {
         const RoomSummary room{c.name, 1};
@@ -530,12 +547,34 @@ TEST_CASE("a taken nick gets 433 and the next NICK registers; an invalid one 432
   CHECK(client.hub.nick == "carol");
 }
 
-TEST_CASE("after registration: NICK to the same nick is nothing, another is refused; USER 462") {
+TEST_CASE("after registration: NICK is a rename; the same nick is nothing; USER 462") {
   Client client;
-  client.feed("NICK ALICE\r\nNICK zed\r\nUSER a 0 * :A\r\n");
-  CHECK(client.hub.seen ==
-        Lines{"local: :socketchat 447 alice zed :Nick changes are not supported here\r\n",
-              "local: :socketchat 462 alice :You may not reregister\r\n"});
+  client.feed("NICK alice\r\nNICK ALICE\r\nNICK zed\r\nNICK bob\r\nNICK 9!\r\nUSER a 0 * :A\r\n");
+  CHECK(client.hub.seen == Lines{"rename ALICE", "hub: :alice!~alice@socketchat NICK :ALICE\r\n",
+                                 "rename zed", "hub: :ALICE!~alice@socketchat NICK :zed\r\n",
+                                 "rename bob",
+                                 "hub: :socketchat 433 zed bob :Nickname is already in use\r\n",
+                                 "rename 9!", "hub: :socketchat 432 zed 9! :Erroneous nickname\r\n",
+                                 "local: :socketchat 462 zed :You may not reregister\r\n"});
+  // Refusals of a rename in IRC's words.
+  for (const auto& [error, line] :
+       {std::pair{ReplyError::rate_limited,
+                  ":socketchat 438 zed eve :Nick change too fast. Please wait a while.\r\n"},
+        std::pair{ReplyError::cannot_rename,
+                  ":socketchat 447 zed :Cannot change nickname: it is an account's, or on a "
+                  "cluster\r\n"},
+        std::pair{ReplyError::muted,
+                  ":socketchat 447 zed :Cannot change nickname while muted or banned\r\n"},
+        std::pair{ReplyError::password_required,
+                  ":socketchat 433 zed eve :Nickname is reserved for a registered account\r\n"},
+        std::pair{ReplyError::banned,
+                  ":socketchat 432 zed eve :Erroneous nickname (banned)\r\n"}}) {
+    CAPTURE(code_of(error));
+    client.hub.seen.clear();
+    client.hub.refuse_rename = error;
+    client.feed("NICK eve\r\n");
+    CHECK(client.hub.seen == Lines{"rename eve", "hub: " + std::string(line)});
+  }
 }
 
 TEST_CASE("what on_command says registers the client and asks a JOIN's names, not the replies") {

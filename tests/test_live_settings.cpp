@@ -97,6 +97,7 @@ ServerOptions every_setting_changed() {
   o.history_retention = 1h;
   o.history_prune_interval = 1min;
   o.max_bans = 5;
+  o.rename_interval = std::chrono::seconds(1);
   o.server_name = "irc.example.org";
   o.motd_file = "motd.txt";  // read at start, never here
   o.accounts = ServerOptions::Accounts::required;

@@ -75,6 +75,7 @@
     'banned': 'You are banned from there.',
     'muted': 'You are muted there: that was not sent.',
     'too-many-bans': 'The server holds as many bans and mutes as it may: lift one first.',
+    'cannot-rename': 'Your name cannot change here: it is your account\'s, or the server does not allow it.',
     'storage-failed': 'The server could not store that. Try again later.',
     'not-logged-in': 'You are not logged in.',
     'server-full': 'The server is full. Try again later.',
@@ -579,6 +580,10 @@
       return;
     }
     const words = rest.split(' ');
+    if (words.length === 3 && words[1] === 'renamed') {
+      renamed(words[0], words[2]);
+      return;
+    }
     if (words.length === 2 && words[1] === 'disconnected') {
       removeUser(words[0]);
       notice(ui.feed, `${words[0]} disconnected.`, 'info');
@@ -766,6 +771,23 @@
 
   function removeUser(name) {
     if (state.users.delete(key(name))) renderUsers();
+  }
+
+  // "INFO <old> renamed <new>", or our own RENAME's OK.
+  function renamed(old, now) {
+    state.users.delete(key(old));
+    state.users.set(key(now), now);
+    if (state.me && key(old) === key(state.me)) {
+      state.me = now;
+      if (state.wanted && state.wanted.kind === 'guest') state.wanted.name = now;  // to log back in
+      document.title = `${now} — socketchat`;
+      setStatus('online', `connected as ${now}`);
+      notice(ui.feed, `You are now known as ${now}.`, 'info');
+    } else {
+      if (state.dmTarget && key(state.dmTarget) === key(old)) setDmTarget(now);
+      notice(ui.feed, `${old} is now known as ${now}.`, 'info');
+    }
+    renderUsers();
   }
 
   function renderUsers() {
@@ -957,7 +979,7 @@
   const HELP = [
     'Enter sends to everyone, to the room you are looking at, or as a DM after you click a name.',
     '/dm name text: a direct message.  /me text: an action, shown in italics.',
-    '/join room, /part [room]: rooms.  /who: refresh the list.',
+    '/join room, /part [room]: rooms.  /who: refresh the list.  /nick name: a new name.',
     'Esc stops sending direct messages.',
   ];
 
@@ -1031,6 +1053,13 @@
       case 'who':
         refreshLists();
         return true;
+      case 'nick':
+        if (!arg) {
+          notice(currentFeed(), 'Usage: /nick name', 'error');
+          return false;
+        }
+        return sendOk(`RENAME ${arg}`, () => renamed(state.me, arg),
+                      (code) => notice(currentFeed(), errorText(code), 'error'));
       case 'help':
         for (const line of HELP) notice(currentFeed(), line, 'info');
         return true;

@@ -279,6 +279,14 @@ std::vector<Setting> make_table() {
        .feeds = {"max_bans"},
        .example = "500",
        .binding = number(&O::max_bans)},
+      {.key = "rename-interval",
+       .unit = "SECONDS",
+       .help = "How soon after a rename a user may change its name again (RENAME, IRC's "
+               "NICK); 0 = any time",
+       .reload = Reload::server,
+       .feeds = {"rename_interval"},
+       .example = "60",
+       .binding = seconds(&O::rename_interval)},
 
       {.key = "server-name",
        .unit = "NAME",

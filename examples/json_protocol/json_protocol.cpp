@@ -300,6 +300,8 @@ Payload JsonProtocol::encode(const ServerMessage& m) const {
       return payload_of({{"type", "banned"}});
     case Notice::name_taken:
       return payload_of({{"type", "name-taken"}});
+    case Notice::renamed:
+      return payload_of({{"type", "renamed"}, {"user", m.user}, {"name", m.text}});
     case Notice::away:  // answers to what only IRC asks (AWAY, LUSERS): nothing here
     case Notice::counts:
       return {};

@@ -37,6 +37,7 @@ enum class Verb {
   away,      // IRC's AWAY [message]: text, the message; empty: back
   part_all,  // IRC's JOIN 0: out of every room
   counts,    // IRC's LUSERS: how many users and rooms there are
+  rename,    // RENAME <name> (IRC's NICK after registration): name
   unknown
 };
 

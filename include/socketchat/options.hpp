@@ -140,6 +140,9 @@ struct ServerOptions {
   // Bans and mutes (BAN, MUTE; PROTOCOL.md, Operators) that may exist at once, together;
   // past it, BAN and MUTE are refused (too-many-bans). 0 = unlimited.
   std::size_t max_bans = 10000;
+  // How soon after its last change a user may change its name again (RENAME, IRC's
+  // NICK; the first change is never too soon); sooner is refused (rate-limited). 0 = any time.
+  std::chrono::milliseconds rename_interval{std::chrono::seconds{10}};
 
   // IRC (docs/IRC.md): the name the server gives itself (the source of its messages,
   // PONG, the welcome, WHOIS and WHO), which is also the host every user is shown with

@@ -47,9 +47,12 @@ enum class ReplyError {
   banned,         // LOGIN of a name banned server-wide, JOIN of a room banned from
   muted,          // a message from a user muted there
   too_many_bans,  // max_bans reached
+  // RENAME (IRC's NICK) of an account's user, whose name is its account's, or on a
+  // cluster, whose names are claimed in Redis.
+  cannot_rename,
 };
 
-inline constexpr auto last_reply_error = ReplyError::too_many_bans;
+inline constexpr auto last_reply_error = ReplyError::cannot_rename;
 
 // The line protocol's code word, e.g. "username-taken".
 std::string_view code_of(ReplyError error) noexcept;

@@ -64,6 +64,9 @@ class ClusterDirectory final : public Directory {
   bool is_member(const Peer& peer, std::string_view room_key) const override {
     return local_.is_member(peer, room_key);
   }
+  // Names are claimed in Redis, across the cluster: not renamed (yet).
+  bool rename(Peer&, std::string_view) override { return false; }
+  bool renames() const noexcept override { return false; }
   void rooms_of(const Peer& peer, std::vector<std::string>& room_keys) const override {
     local_.rooms_of(peer, room_keys);
   }

@@ -55,6 +55,11 @@ class Directory {
   // Frees the peer's name and takes it out of every room, silently; false if the peer
   // holds no name here.
   virtual bool release(Peer& peer) = 0;
+  // Gives the peer `name` in place of its own (it stays in its rooms); false if another
+  // user has it. The Hub then sets the peer's name. A change of case only is always fine.
+  virtual bool rename(Peer& peer, std::string_view name) = 0;
+  // Whether rename() may be called (a cluster's names are claimed in Redis: not yet).
+  virtual bool renames() const noexcept { return true; }
   // The name as its user spelled it at LOGIN; empty if nobody has it.
   virtual std::string_view find_user(std::string_view name) const = 0;
   // The connection of the user online under `name` here; null if none.

@@ -76,7 +76,8 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
   // The verbs that name something need it (HISTORY of the public feed or of the DMs
   // with a user names its target by itself); those that carry text need that too.
   const bool needs_name = command.verb == Verb::dm || command.verb == Verb::join ||
-                          command.verb == Verb::part || command.verb == Verb::say ||
+                          command.verb == Verb::rename || command.verb == Verb::part ||
+                          command.verb == Verb::say ||
                           (command.verb == Verb::history && command.history_of == HistoryOf::room);
   const bool needs_text =
       command.verb == Verb::msg || command.verb == Verb::dm || command.verb == Verb::say;
@@ -115,6 +116,8 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
     case Verb::away:
       set_away(from, command.text);
       break;
+    case Verb::rename:
+      return rename(from, command.name);
     case Verb::counts:
       counts(from);
       break;
@@ -154,6 +157,7 @@ void Hub::set_limits(const ServerOptions& options) noexcept {
   max_rooms_per_user_.store(options.max_rooms_per_user, std::memory_order_relaxed);
   max_reply_bytes_.store(reply_bytes, std::memory_order_relaxed);
   max_bans_.store(options.max_bans, std::memory_order_relaxed);
+  rename_interval_ms_.store(options.rename_interval.count(), std::memory_order_relaxed);
 }
 
 void Hub::reply(Peer& to, const ServerMessage& message) {

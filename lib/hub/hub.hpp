@@ -211,6 +211,12 @@ class Hub {
   // Refuses (ERR muted) a message from a user muted server-wide or in `room_key`.
   bool silenced(Peer& from, std::string_view room_key);
 
+  // hub_rename.cpp: RENAME (IRC's NICK after registration)
+  After rename(Peer& from, std::string_view name);
+  void finish_rename(Peer& peer, std::string_view name);
+  // A user muted or banned anywhere keeps its name (or a new one would escape it).
+  bool moderated_anywhere_locked(const Peer& peer) const;
+
   // hub_accounts.cpp: an account owner's PASSWD and TOKEN request
   After account_request(Peer& from, const Command& command);
 
@@ -288,6 +294,7 @@ class Hub {
   std::unordered_set<std::string> bans_, mutes_;
   std::atomic<std::size_t> moderated_{0};
   std::atomic<std::size_t> max_bans_{0};
+  std::atomic<std::int64_t> rename_interval_ms_{0};
   std::atomic<std::int64_t> work_{0};
   Scheduler schedule_;
   struct Departure {

@@ -20,6 +20,19 @@ bool LocalDirectory::release(Peer& peer) {
   return true;
 }
 
+bool LocalDirectory::rename(Peer& peer, std::string_view name) {
+  const std::string old_key = ascii_lower(peer.name()), new_key = ascii_lower(name);
+  if (new_key != old_key) {
+    auto it = users_.find(old_key);
+    if (it == users_.end() || it->second != &peer) return false;  // not this peer's name
+    if (!users_.try_emplace(new_key, &peer).second) return false;
+    users_.erase(it);
+    rooms_.rename_member(peer, old_key, new_key);
+  }
+  users_version_ = next_list_version();  // lists show the new spelling
+  return true;
+}
+
 Peer* LocalDirectory::find_peer(std::string_view name) const {
   auto it = users_.find(ascii_lower(name));
   return it == users_.end() ? nullptr : it->second;

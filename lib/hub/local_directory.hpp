@@ -17,6 +17,7 @@ class LocalDirectory final : public Directory {
 
   bool claim(Peer& peer, std::string_view name) override;
   bool release(Peer& peer) override;
+  bool rename(Peer& peer, std::string_view name) override;
   std::string_view find_user(std::string_view name) const override;
   Peer* find_peer(std::string_view name) const override;
   std::size_t user_count() const override { return users_.size(); }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -80,6 +81,7 @@ class Peer {
   bool account_ = false;
   std::atomic<bool> operator_{false};
   std::int64_t login_unix_ms_ = 0;
+  std::chrono::steady_clock::time_point renamed_at_{};  // its last rename; none: the epoch
   std::uint64_t refusals_ = 0;
   std::atomic<bool> closing_{false};
   // What its QUIT said (null: nothing), for the departure's announcement; on its strand.

@@ -50,6 +50,21 @@ void RoomDirectory::rooms_of(const Peer& peer, std::vector<std::string>& room_ke
   }
 }
 
+void RoomDirectory::rename_member(const Peer& peer, const std::string& old_key,
+                                  const std::string& new_key) {
+  auto mine = joined_.find(&peer);
+  if (mine == joined_.end()) return;
+  for (const auto& room_key : mine->second) {
+    auto it = rooms_.find(room_key);
+    if (it == rooms_.end()) continue;
+    auto member = it->second.members.extract(old_key);
+    if (member.empty()) continue;
+    member.key() = new_key;
+    it->second.members.insert(std::move(member));
+  }
+  version_ = next_list_version();
+}
+
 void RoomDirectory::part_all(const std::string& user_key, Peer* peer) {
   auto mine = joined_.find(peer);
   if (mine == joined_.end()) return;

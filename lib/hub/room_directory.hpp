@@ -37,6 +37,8 @@ class RoomDirectory {
   // globally). An emptied room is removed.
   void part_all(const std::string& user_key, Peer* peer);
   void rooms_of(const Peer& peer, std::vector<std::string>& room_keys) const;
+  // The user's key in each of its rooms becomes `new_key`.
+  void rename_member(const Peer& peer, const std::string& old_key, const std::string& new_key);
 
   const std::map<std::string, Room, std::less<>>& rooms() const noexcept { return rooms_; }
   // Changed (next_list_version) by every change of a room or its members: a list of the

@@ -79,6 +79,8 @@ std::string_view code_of(ReplyError error) noexcept {
       return "muted";
     case ReplyError::too_many_bans:
       return "too-many-bans";
+    case ReplyError::cannot_rename:
+      return "cannot-rename";
   }
   return "internal";
 }

@@ -237,6 +237,7 @@ constexpr OptionDescriptor table[] = {
     option<&O::jwt_audience>("jwt_audience", restart),
     option<&O::jwt_issuer>("jwt_issuer", restart),
     option<&O::max_bans>("max_bans", live),
+    option<&O::rename_interval>("rename_interval", live, not_negative<&O::rename_interval>),
     // IRC: the protocol is made at start with them.
     option<&O::server_name>("server_name", restart, server_name),
     option<&O::motd_file>("motd_file", restart),

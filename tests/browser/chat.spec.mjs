@@ -400,13 +400,27 @@ step('both pages list all three users', async () => {
   assert.ok(!carol.lines.all.some((line) => line.includes('psst')), 'carol received a DM meant for alice');
 });
 
+step('bob renames himself with /nick: alice\'s page and ncat are told, and DMs follow the name', async () => {
+  await bob.locator('#message').fill('/nick bobby');
+  await bob.locator('#message').press('Enter');
+  await carol.lines.waitFor('INFO bob renamed bobby', 'carol told of the rename');
+  await seen(alice.locator('#feed [data-kind="info"]').filter({ hasText: 'bob is now known as bobby' }));
+  await seen(bob.locator('#feed [data-kind="info"]').filter({ hasText: 'You are now known as bobby' }));
+  for (const page of [alice, bob]) {
+    await seen(page.locator('#users [data-user="bobby"]'));
+    await page.locator('#users [data-user="bob"]').waitFor({ state: 'detached', timeout: WAIT });
+  }
+  carol.send('DM bobby still you?');
+  await seen(feedEntry(bob, '[data-kind="dm-in"][data-from="carol"]', 'still you?'));
+});
+
 step('carol\'s connection ends: both pages drop her from the list', async () => {
   carol.socket.destroy();
   for (const page of [alice, bob]) {
     await page.locator('#users [data-user="carol"]').waitFor({ state: 'detached', timeout: WAIT });
     await seen(page.locator('#feed [data-kind="info"]').filter({ hasText: 'carol disconnected' }));
     await seen(page.locator('#users [data-user="alice"]'));
-    await seen(page.locator('#users [data-user="bob"]'));
+    await seen(page.locator('#users [data-user="bobby"]'));
   }
 });
 
@@ -427,7 +441,7 @@ step('SIGTERM: the daemon says goodbye, exits 0, and both pages show they are di
 step('the daemon comes back on the same port: both pages log in again by themselves', async () => {
   daemon = await startDaemon([`ws://127.0.0.1:${daemon.ports.ws}`], daemon.dataDir);
   await online(alice, 'alice', RECONNECT_WAIT);
-  await online(bob, 'bob', RECONNECT_WAIT);
+  await online(bob, 'bobby', RECONNECT_WAIT);  // under the name it took
   for (const page of [alice, bob]) await seen(page.locator('#feed [data-kind="back"]'));
   await alice.locator('#message').fill('back again');
   await alice.locator('#message').press('Enter');

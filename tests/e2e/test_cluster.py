@@ -354,6 +354,8 @@ class NodeStopTest(ClusterTest):
         self.assertEqual(alice.ask("JOIN room"), "OK")
         self.assertEqual(bob.ask("JOIN room"), "OK")
         self.assertEqual(alice.line(), "INFO bob joined room")
+        # Names are claimed across the cluster: not renamed (docs/CLUSTER.md).
+        self.assertEqual(bob.ask("RENAME robert"), "ERR cannot-rename")
         two.proc.send_signal(signal.SIGTERM)
         self.assertEqual(bob.line(), "INFO server shutting down")
         self.assertIsNone(bob.line())

@@ -450,16 +450,13 @@ class RegistrationTest(IrcTestCase):
         self.assertTrue(early.at_eof())
         self.assertAlive(lina)  # no one had logged in: no one is announced
 
-    def test_462_447_and_nick_unchanged(self):
+    def test_462_after_registration_and_the_same_nick_is_nothing(self):
         daemon = self.start()
         alice = self.irc(daemon, "alice")
-        self.assertReplies(alice, ["USER alice 0 * :again", "PASS secret", "NICK other", "NICK ALICE",
-                                   "NICK alice"], [
+        self.assertReplies(alice, ["USER alice 0 * :again", "PASS secret", "NICK alice"], [
             numeric(462, "alice", ":You may not reregister"),
             numeric(462, "alice", ":You may not reregister"),
-            numeric(447, "alice", "other :Nick changes are not supported here"),
         ])
-        self.assertEqual(self.line(daemon).ask("LOGIN other"), "OK")  # "other" was never taken
 
 
 class ChannelTest(IrcTestCase):
@@ -798,6 +795,61 @@ class KindsTest(IrcTestCase):
             got += decoded[len(prefix):-2]
         self.assertEqual(got, text)
         self.assertEqual(lina.line(), f"SAY general alice {text}")
+
+
+class RenameTest(IrcTestCase):
+    """NICK after registration, and the line protocol's RENAME: one name each, across both."""
+
+    def test_nick_renames_and_everyone_is_told(self):
+        daemon = self.start("--rename-interval", "0")
+        lina, alice, bob = self.general_of_three(daemon)
+        self.assertReplies(alice, ["NICK alice"], [])  # the same nick: nothing
+        alice.send("NICK Alicia")
+        self.assertEqual(alice.line(), f"{source('alice')} NICK :Alicia")  # to the user itself
+        self.assertEqual(bob.line(), f"{source('alice')} NICK :Alicia")
+        self.assertEqual(lina.line(), "INFO alice renamed Alicia")
+        alice.nick = "Alicia"
+        me = source("Alicia", "alice")
+        # The new name is the user's everywhere: its rooms, DMs, lists; the old one is free.
+        alice.send("PRIVMSG #general :still here")
+        self.assertEqual(bob.line(), f"{me} PRIVMSG #general :still here")
+        self.assertEqual(lina.line(), "SAY general Alicia still here")
+        lina.send("DM alicia hi")
+        self.assertEqual(alice.line(), f"{source('lina')} PRIVMSG Alicia :hi")
+        lina.send("WHO general")
+        self.assertEqual(lina.lines_until_end(), ["USER Alicia", "USER bob", "USER lina"])
+        self.assertEqual(self.line(daemon).ask("LOGIN alice"), "OK")
+        # Taken, invalid: 433, 432; a change of case only is a rename too.
+        self.assertReplies(alice, ["NICK BOB", "NICK alice", "NICK 9!"], [
+            numeric(433, "Alicia", "BOB :Nickname is already in use"),
+            numeric(433, "Alicia", "alice :Nickname is already in use"),
+            numeric(432, "Alicia", "9! :Erroneous nickname"),
+        ])
+        alice.send("NICK ALICIA")
+        self.assertEqual(bob.line(), f"{me} NICK :ALICIA")
+        self.assertEqual(lina.line(), "INFO Alicia renamed ALICIA")
+        # A line user renames with RENAME; IRC users see its NICK.
+        self.assertEqual(lina.ask("RENAME lena"), "OK")
+        self.assertEqual(bob.line(), f"{source('lina')} NICK :lena")
+        self.assertEqual(lina.ask("RENAME bob"), "ERR username-taken")
+        self.assertEqual(lina.ask("RENAME"), "ERR missing-argument")
+        self.assertEqual(lina.ask("RENAME l n"), "ERR invalid-username")
+
+    def test_renames_are_rate_limited(self):
+        daemon = self.start("--rename-interval", "30")
+        lina, alice, bob = self.general_of_three(daemon)
+        # The first rename at once; the next within 30 s of it is too fast.
+        alice.send("NICK zed")
+        self.assertEqual(alice.line(), f"{source('alice')} NICK :zed")
+        self.assertEqual(bob.line(), f"{source('alice')} NICK :zed")
+        alice.nick = "zed"
+        self.assertReplies(alice, ["NICK ned"],
+                           [numeric(438, "zed", "ned :Nick change too fast. Please wait a while.")])
+        self.assertEqual(lina.line(), "INFO alice renamed zed")
+        self.assertEqual(lina.ask("RENAME lena"), "OK")
+        self.assertEqual(lina.ask("RENAME lina"), "ERR rate-limited")
+        self.assertEqual(bob.line(), f"{source('lina')} NICK :lena")
+        self.assertAlive(bob)
 
 
 class IdentityTest(IrcTestCase):

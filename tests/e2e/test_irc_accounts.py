@@ -165,6 +165,25 @@ class IrcAccountsTest(AccountsDaemon):
         client.send("NICK Bob2")
         self.assertEqual(client.line(), numeric(1, "Bob2", welcome_text("Bob2", "bob")))
 
+    def test_a_guest_may_not_rename_to_an_account_nor_an_account_user_at_all(self):
+        guest = self.irc()
+        guest.register("guest")
+        # As for its registration: an account's nick is reserved (asked of the account store).
+        self.assertEqual(guest.ask("NICK BOB"),
+                         numeric(433, "guest", "BOB :Nickname is reserved for a registered account"))
+        self.assertEqual(self.lina.ask("RENAME bob"), "ERR password-required")
+        bob = self.irc()
+        self.sasl_start(bob)
+        bob.send(f"AUTHENTICATE {plain('bob', PASSWORD)}")
+        bob.until(numeric(903, "bob", ":SASL authentication successful"))
+        self.welcome(bob, "bob")
+        self.assertEqual(bob.ask("NICK bobby"),
+                         numeric(447, "bob", ":Cannot change nickname: it is an account's, or on a cluster"))
+        # A guest's rename to a free name goes through the account store too, and is fine.
+        guest.send("NICK visitor")
+        self.assertEqual(guest.line(), f"{source('guest')} NICK :visitor")
+        self.assertEqual(self.lina.line(), "INFO guest renamed visitor")
+
     def test_pass_logs_in_with_python_irc(self):
         bot = self.keep(PassBot(self.daemon.ports["irc"], "bob", PASSWORD))
         bot.wait("welcome", target="bob")

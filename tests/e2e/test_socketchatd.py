@@ -30,7 +30,7 @@ SETTINGS = [
     "--account-lookup-queue", "--login-failures-per-address", "--login-failures-per-account",
     "--login-failure-window", "--login-throttle-entries",
     "--session-token-lifetime", "--jwt-algorithm", "--jwt-secret-file", "--jwt-public-key-file",
-    "--jwt-audience", "--jwt-issuer", "--max-bans", "--server-name", "--motd", "--cluster", "--cluster-password-file",
+    "--jwt-audience", "--jwt-issuer", "--max-bans", "--rename-interval", "--server-name", "--motd", "--cluster", "--cluster-password-file",
     "--cluster-lease", "--cluster-backlog",
 ]
 FLAGS = SETTINGS + ["--config", "--check-config", "--help", "--version"]

@@ -238,10 +238,9 @@ Flow IrcConnection::nick(const IrcMessage& m, DecodeHandler& handler) {
     return numeric_step(handler, 432,
                         fmt::format("{} :Erroneous nickname", wanted.substr(0, space)));
   }
-  if (registered_) {
-    if (iequals_ascii(wanted, nick_)) return Flow::next;
-    return numeric_step(handler, 447,
-                        fmt::format("{} :Nick changes are not supported here", wanted));
+  if (registered_) {  // a rename, as the Hub allows it; the same nick is nothing
+    if (wanted == nick_) return Flow::next;
+    return command_step(handler, Asked::rename, wanted, {.verb = Verb::rename, .name = wanted});
   }
   // Logged in by SASL: the nick is the account's name, whatever NICK says.
   (sasl_ == Sasl::logged_in ? nick_asked_ : nick_).assign(wanted);

@@ -74,6 +74,7 @@ class IrcConnection final : public Decoder, public Protocol {
     ison,      // as userhost
     lusers,
     part_all,  // JOIN 0
+    rename,    // NICK after registration
   };
 
   // irc_connection.cpp: one line, as a sequence of steps (Hub commands and local
@@ -180,7 +181,10 @@ class IrcConnection final : public Decoder, public Protocol {
 
   const IrcProtocol& shared_;
   LineFramer framer_{IrcProtocol::max_line_bytes};
-  std::string nick_;  // asked for by NICK; registered once registered_
+  // Asked for by NICK; registered once registered_. A NICK after registration changes
+  // it in encode() of the Hub's answer, made under the Hub's lock held exclusively, so
+  // that other strands (which read it under that lock, shared) never see it change.
+  mutable std::string nick_;
   bool user_given_ = false;
   // USER's user name (A-Z a-z 0-9 _ . - only, at most IrcProtocol::max_user_name_bytes;
   // the nick when none of it is left) and real name; read by other connections' strands

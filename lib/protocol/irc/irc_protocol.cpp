@@ -178,6 +178,10 @@ Payload IrcProtocol::encode(const ServerMessage& m) const {
         fmt::format_to(it, ":{} NOTICE * :{}\r\n", server_name_, code_of(m.error));
       }
       break;
+    case Notice::renamed:
+      append_source(out, m.user, m.identity);
+      fmt::format_to(it, "NICK :{}\r\n", m.text);
+      break;
     case Notice::kicked:
       append_source(out, m.by, m.identity);
       fmt::format_to(it, "KICK #{} {} :{}\r\n", m.room, m.user, m.text.empty() ? m.by : m.text);

@@ -123,6 +123,10 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
         append_part(out, {}, target_, subject_);  // subject_: the reason
       } else if (asked_ == Asked::oper) {
         numeric(out, 381, ":You are now an IRC operator");
+      } else if (asked_ == Asked::rename) {  // under the Hub's lock: see nick_
+        shared_.append_source(out, nick_, identity());
+        fmt::format_to(it, "NICK :{}\r\n", m.user);
+        nick_.assign(m.user);
       } else if (asked_ == Asked::away) {
         if (subject_.empty()) {
           numeric(out, 305, ":You are no longer marked as being away");
@@ -387,6 +391,20 @@ void IrcConnection::login_refusal(fmt::memory_buffer& out, ReplyError error) con
 void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error) const {
   if (asked_ == Asked::notice) return;  // NOTICE is never answered (RFC 2812 3.3.2)
   if (asked_ == Asked::sasl) return login_refusal(out, error);
+  if (asked_ == Asked::rename) {  // a guest's NICK: as its registration's LOGIN would be
+    switch (error) {
+      case ReplyError::password_required:
+        return numeric(out, 433,
+                       fmt::format("{} :Nickname is reserved for a registered account", target_));
+      case ReplyError::banned:
+        return numeric(out, 432, fmt::format("{} :Erroneous nickname (banned)", target_));
+      case ReplyError::server_busy:
+      case ReplyError::storage_failed:
+        return numeric(out, 263, fmt::format("{} :Please wait a while and try again.", verb_));
+      default:
+        break;  // 432, 433, 438, 447 below
+    }
+  }
   if (asked_ == Asked::oper && error == ReplyError::not_operator) {
     return numeric(out, 491, ":No O-lines for your host");
   }
@@ -440,6 +458,10 @@ void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error) const
       if (asked_ == Asked::whois) end_of_whois(out);
       return;
     case ReplyError::rate_limited:
+      if (asked_ == Asked::rename) {  // ERR_NICKTOOFAST, as Hybrid and ratbox send it
+        return numeric(out, 438,
+                       fmt::format("{} :Nick change too fast. Please wait a while.", target_));
+      }
       return numeric(out, 263, fmt::format("{} :Please wait a while and try again.", verb_));
     case ReplyError::message_rejected:
       return numeric(out, 404,
@@ -497,12 +519,17 @@ void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error) const
       }
       break;
     case ReplyError::muted:
+      if (asked_ == Asked::rename) {
+        return numeric(out, 447, ":Cannot change nickname while muted or banned");
+      }
       if (!target_.empty() && (target_.front() == '#' || target_.front() == '&')) {
         return numeric(out, 404, fmt::format("{} :Cannot send to channel (muted)", target_));
       }
       break;
     case ReplyError::too_many_bans:
       return numeric(out, 478, fmt::format("{} :Channel ban list is full", target_));
+    case ReplyError::cannot_rename:  // ERR_NONICKCHANGE
+      return numeric(out, 447, ":Cannot change nickname: it is an account's, or on a cluster");
   }
   fmt::format_to(std::back_inserter(out), ":{} NOTICE {} :{}\r\n", server(), me(), code_of(error));
 }

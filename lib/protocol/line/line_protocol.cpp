@@ -37,6 +37,7 @@ constexpr VerbName verbs[] = {
     {"MUTE", Verb::mute},
     {"UNMUTE", Verb::unmute},
     {"OPER", Verb::oper},
+    {"RENAME", Verb::rename},
 };
 
 // The HELP listing: "HELP <verb> <synopsis>" lines, then END.
@@ -47,6 +48,7 @@ constexpr std::string_view help_text =
     "HELP PASSWD <old-password> <new-password> - change your account's password\n"
     "HELP MSG <text> - send text to every logged-in user\n"
     "HELP DM <username> <text> - send text to one user\n"
+    "HELP RENAME <username> - change your name (not an account's)\n"
     "HELP WHO [room] - list the logged-in users, or a room's members\n"
     "HELP JOIN <room> - join a room, creating it if need be\n"
     "HELP PART <room> [reason] - leave a room\n"
@@ -212,6 +214,7 @@ Command LineProtocol::parse(std::string_view line, std::string& scratch) {
     }
     case Verb::join:
     case Verb::who:
+    case Verb::rename:
       command.name = rest;  // the whole rest: "LOGIN John Smith" is not a valid name
       break;
     case Verb::part: {  // "PART <room> [reason]"
@@ -317,6 +320,9 @@ Payload LineProtocol::encode(const ServerMessage& m) const {
       break;
     case Notice::room_message:
       fmt::format_to(it, "SAY {} {} {}\n", m.room, m.user, m.text);
+      break;
+    case Notice::renamed:
+      fmt::format_to(it, "INFO {} renamed {}\n", m.user, m.text);
       break;
     case Notice::kicked:
       fmt::format_to(it, "KICK {} {} {}{}{}\n", m.room, m.user, m.by, m.text.empty() ? "" : " ",
