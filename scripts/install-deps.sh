@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config clang-format
   libasio-dev libfmt-dev doctest-dev libcli11-dev nlohmann-json3-dev libsqlite3-dev libssl-dev
   libsodium-dev libjwt-dev libhiredis-dev redis-server
-  python3 python3-websockets python3-irc python3-redis irssi tmux openssl ncat git strace
+  python3 python3-websockets python3-irc python3-redis irssi weechat-headless tmux openssl ncat git strace
 )
 
 missing=()

@@ -221,8 +221,8 @@ std::vector<Setting> make_table() {
        .check = CLI::IsMember({"text", "json"})},
       {.key = "log-messages",
        .unit = "BOOL",
-       .help = "Log each MSG, DM and SAY with its text; false keeps message texts out of the log "
-               "(and costs less under heavy traffic)",
+       .help = "Log each MSG and SAY with its text (a DM's text never is); false keeps them out "
+               "of the log (and costs less under heavy traffic)",
        .reload = Reload::daemon,
        .example = "false",
        .binding = boolean(&Settings::log_messages)},

@@ -28,7 +28,8 @@ Hub::After Hub::rename(Peer& from, std::string_view name) {
     reply(from, {.notice = Notice::ok, .user = from.name()});
     return After::stay;
   }
-  const auto interval = std::chrono::milliseconds(rename_interval_ms_.load(std::memory_order_relaxed));
+  const auto interval =
+      std::chrono::milliseconds(rename_interval_ms_.load(std::memory_order_relaxed));
   if (interval.count() > 0 && from.renamed_at_ != std::chrono::steady_clock::time_point{} &&
       std::chrono::steady_clock::now() - from.renamed_at_ < interval) {
     reply_error(from, ReplyError::rate_limited);
@@ -62,8 +63,8 @@ Hub::After Hub::rename(Peer& from, std::string_view name) {
       [asked = std::string(name)](Hub& hub, Peer& peer, const LoginResult& result) {
         if (peer.closing() || hub.stopping()) return;
         if (!result.accepted) {
-          const bool known = static_cast<std::size_t>(result.error) <=
-                             static_cast<std::size_t>(last_reply_error);
+          const bool known =
+              static_cast<std::size_t>(result.error) <= static_cast<std::size_t>(last_reply_error);
           return reply_error(peer, known ? result.error : ReplyError::invalid_username);
         }
         hub.finish_rename(peer, asked);

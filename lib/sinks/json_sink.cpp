@@ -32,8 +32,8 @@ class JsonFormatter final : public EventFormatter {
     const bool room = e.kind == EventKind::room_message || e.kind == EventKind::joined ||
                       e.kind == EventKind::left;
     put(object, room ? "room" : "to", e.target);
-    if (e.kind == EventKind::message || e.kind == EventKind::direct_message ||
-        e.kind == EventKind::room_message) {
+    // A DM's text is private: its recipient's only, never a log's.
+    if (e.kind == EventKind::message || e.kind == EventKind::room_message) {
       object["text"] = e.text;
     } else if (e.kind == EventKind::error) {
       put(object, "text", e.text);  // what failed, how ("3 events dropped: ...")

@@ -35,8 +35,8 @@ std::string line_for(const Event& e) {
       return fmt::format("[LOGIN] user={}\n", e.user);
     case EventKind::message:
       return fmt::format("[MSG] from={} text={}\n", e.user, in_quotes(e.text));
-    case EventKind::direct_message:
-      return fmt::format("[DM] from={} to={} text={}\n", e.user, e.target, in_quotes(e.text));
+    case EventKind::direct_message:  // private: its text reaches its recipient only, never a log
+      return fmt::format("[DM] from={} to={}\n", e.user, e.target);
     case EventKind::room_message:
       return fmt::format("[SAY] from={} room={} text={}\n", e.user, e.target, in_quotes(e.text));
     case EventKind::joined:
