@@ -352,7 +352,8 @@ std::string welcome(const IrcProtocol& shared, const std::string& nick, std::str
          numeric("004", "socketchat " + v + " i nt") +
          numeric("005",
                  "CHANTYPES=#& NICKLEN=32 CHANNELLEN=33 USERLEN=11 CASEMAPPING=ascii "
-                 "PREFIX=(o)@ CHANMODES=b,,,nt NETWORK=socketchat :are supported by this server") +
+                 "PREFIX=(o)@ CHANMODES=b,,,nt NETWORK=socketchat WHOX ELIST=MU :are supported by "
+                 "this server") +
          numeric("422", ":MOTD File is missing") + ":" + source + " JOIN &public\r\n" +
          numeric("353", "= &public :" + nick) + numeric("366", "&public :End of /NAMES list.");
 }
@@ -809,6 +810,19 @@ TEST_CASE("USERHOST and ISON look up each nick and answer in one line; away is '
   CHECK(again.hub.seen == Lines{"user_info bob", "user_info alice (follow-up)",
                                 "local: :socketchat 302 alice :bob=+~bob@socketchat "
                                 "alice=+~alice@socketchat\r\n"});
+}
+
+TEST_CASE("IRC masks: * for any run, ? for one byte, without regard to ASCII case") {
+  CHECK(matches_mask("*", ""));
+  CHECK(matches_mask("a*", "Alice"));
+  CHECK(matches_mask("*ce", "alice"));
+  CHECK(matches_mask("a?i*e", "ALICE"));
+  CHECK(matches_mask("*l*c*", "alice"));
+  CHECK(matches_mask("a**e", "ae"));
+  CHECK_FALSE(matches_mask("a?", "a"));
+  CHECK_FALSE(matches_mask("*x*", "alice"));
+  CHECK_FALSE(matches_mask("alic", "alice"));
+  CHECK_FALSE(matches_mask("", "a"));
 }
 
 TEST_CASE("the command table: 451 before registration, 421 unknown, 461 below the minimum") {

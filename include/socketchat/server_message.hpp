@@ -62,12 +62,14 @@ constexpr bool is_stored_kind(MessageKind kind) noexcept {
   return kind == MessageKind::text || kind == MessageKind::notice;
 }
 
-// What a user said of itself besides its name (IRC's USER): shown by IRC in
-// `nick!~user@host` and WHOIS. Empty: nothing said (a protocol shows the name instead).
+// What IRC shows of a user besides its name: what it said of itself (IRC's USER: in
+// `nick!~user@host` and WHOIS; empty: nothing said, the name stands in) and its state.
 struct UserIdentity {
   std::string_view user_name{};
   std::string_view real_name{};
-  std::string_view away{};  // why it is away (IRC's AWAY); empty: it is not
+  std::string_view away{};     // why it is away (IRC's AWAY); empty: it is not
+  std::string_view account{};  // its account's name when logged in to one; empty: a guest
+  bool is_operator = false;
 };
 
 // How many there are (Notice::counts): users online, the most there were at once since

@@ -38,7 +38,10 @@ Hub::After Hub::account_request(Peer& from, const Command& command) {
       gate_, from.shared_peer(), [oper](Hub& hub, Peer& peer, const AccountResult& result) {
         if (peer.closing() || hub.stopping()) return;
         if (result.error) return reply_error(peer, *result.error);
-        if (oper) peer.operator_.store(true, std::memory_order_relaxed);
+        if (oper) {
+          peer.operator_.store(true, std::memory_order_relaxed);
+          hub.kept_identities_.forget();  // WHO shows operators
+        }
         if (!result.token.empty()) {
           return reply(peer, {.notice = Notice::token, .text = result.token});
         }

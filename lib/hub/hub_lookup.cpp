@@ -20,6 +20,10 @@ void Hub::user_info(Peer& from, std::string_view name) {
 UserIdentity Hub::identity_locked(std::string_view name) const {
   const Peer* peer = directory_->find_peer(name);
   UserIdentity identity = peer ? peer->identity() : UserIdentity{};
+  if (peer) {
+    if (peer->account()) identity.account = peer->name();
+    identity.is_operator = peer->is_operator();
+  }
   if (!away_.empty()) {
     if (auto away = away_.find(ascii_lower(name)); away != away_.end())
       identity.away = away->second;

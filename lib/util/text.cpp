@@ -132,6 +132,26 @@ bool is_word(std::string_view name, std::size_t max, std::string_view others) no
 
 }  // namespace
 
+bool matches_mask(std::string_view mask, std::string_view text) noexcept {
+  // Greedy with one point of return: the last '*' and where its match would grow next.
+  std::size_t m = 0, t = 0, star = std::string_view::npos, resume = 0;
+  while (t < text.size()) {
+    if (m < mask.size() && (mask[m] == '?' || lower(mask[m]) == lower(text[t]))) {
+      ++m, ++t;
+    } else if (m < mask.size() && mask[m] == '*') {
+      star = m++;
+      resume = t;
+    } else if (star != std::string_view::npos) {
+      m = star + 1;
+      t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (m < mask.size() && mask[m] == '*') ++m;
+  return m == mask.size();
+}
+
 bool is_valid_name(std::string_view name) noexcept {
   return is_word(name, 32, "_.-");
 }

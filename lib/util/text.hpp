@@ -39,6 +39,10 @@ bool iequals_ascii(std::string_view a, std::string_view b) noexcept;
 // A username or room name: 1 to 32 of A-Z a-z 0-9 _ . -, starting with a letter or digit.
 bool is_valid_name(std::string_view name) noexcept;
 
+// Whether `text` matches `mask` without regard to ASCII case: '*' stands for any run of
+// characters, '?' for any one byte (IRC's masks).
+bool matches_mask(std::string_view mask, std::string_view text) noexcept;
+
 // A server's name (IRC): 1 to 63 of A-Z a-z 0-9 . -, starting with a letter or digit.
 bool is_server_name(std::string_view name) noexcept;
 

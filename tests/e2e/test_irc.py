@@ -30,7 +30,7 @@ from test_websocket import WsClient
 SERVER = TEST_SERVER_NAME  # --server-name: in every numeric, and every user's host
 MAX_LINE = 512  # RFC 2812 2.3: bytes in one IRC line, CR LF included
 ISUPPORT = ("CHANTYPES=#& CHANLIMIT=#:20 NICKLEN=32 CHANNELLEN=33 USERLEN=11 CASEMAPPING=ascii PREFIX=(o)@ CHANMODES=b,,,nt "
-            "NETWORK=socketchat :are supported by this server")
+            "NETWORK=socketchat WHOX ELIST=MU :are supported by this server")
 Reactor = getattr(irc.client, "Reactor", None) or irc.client.IRC  # named IRC in older versions (8.5)
 
 
@@ -666,6 +666,45 @@ class QueryTest(IrcTestCase):
             numeric(303, "alice", ":lina alice"),  # as each spelled its name
         ])
         self.assertAlive(lina)  # none of it reached anyone else
+
+    def test_who_masks_whox_and_list_masks(self):
+        daemon = self.start()
+        lina, alice, bob = self.general_of_three(daemon)
+        self.assertEqual(self.line(daemon, "linus").ask("JOIN lounge"), "OK")
+
+        def who(channel, nick, real_name=None, flags="H"):
+            return numeric(352, "alice", f"{channel} ~{nick} {SERVER} {SERVER} {nick} {flags} :0 "
+                                         f"{real_name or nick}")
+
+        # Masks of nicks (* and ?), "*" for everyone; "o": operators only (none here).
+        self.assertReplies(alice, ["WHO LIN*", "WHO ?ob", "WHO * o", "WHO *"], [
+            who("*", "lina"), who("*", "linus"), numeric(315, "alice", "LIN* :End of /WHO list."),
+            who("*", "bob", "bob the tester"), numeric(315, "alice", "?ob :End of /WHO list."),
+            numeric(315, "alice", "* :End of /WHO list."),
+            who("*", "alice", "alice the tester"), who("*", "bob", "bob the tester"), who("*", "lina"),
+            who("*", "linus"), numeric(315, "alice", "* :End of /WHO list."),
+        ])
+        # WHOX, as WeeChat and HexChat ask it: the fields in WHOX's order, whatever was asked.
+        self.assertReplies(alice, ["WHO #general %tnuhsraf,123", "WHO bob %na", "WHO nobody %n"], [
+            numeric(354, "alice", f"123 ~alice {SERVER} {SERVER} alice H 0 :alice the tester"),
+            numeric(354, "alice", f"123 ~bob {SERVER} {SERVER} bob H 0 :bob the tester"),
+            numeric(354, "alice", f"123 ~lina {SERVER} {SERVER} lina H 0 :lina"),
+            numeric(315, "alice", "#general :End of /WHO list."),
+            numeric(354, "alice", "bob 0"),
+            numeric(315, "alice", "bob :End of /WHO list."),
+            numeric(315, "alice", "nobody :End of /WHO list."),
+        ])
+        # LIST with masks and ELIST's member bounds.
+        self.assertReplies(alice, ["LIST #gen*", "LIST >2", "LIST <2", "LIST #lounge,#nothing"], [
+            numeric(321, "alice", "Channel :Users  Name"), numeric(322, "alice", "#general 3 :"),
+            numeric(323, "alice", ":End of /LIST"),
+            numeric(321, "alice", "Channel :Users  Name"), numeric(322, "alice", "#general 3 :"),
+            numeric(323, "alice", ":End of /LIST"),
+            numeric(321, "alice", "Channel :Users  Name"), numeric(322, "alice", "#lounge 1 :"),
+            numeric(323, "alice", ":End of /LIST"),
+            numeric(321, "alice", "Channel :Users  Name"), numeric(322, "alice", "#lounge 1 :"),
+            numeric(323, "alice", ":End of /LIST"),
+        ])
 
     def test_away_is_shown_to_others(self):
         daemon = self.start()

@@ -550,14 +550,34 @@ Flow IrcConnection::names(const IrcMessage& m, DecodeHandler& handler) {
   });
 }
 
-// WHO #room, WHO &public (everyone), or WHO nick (that user, looked up).
+// WHO #room, WHO &public or * or 0 (everyone), WHO nick (that user, looked up), or a
+// mask of nicks (* and ?, matched against everyone); "o" after it: operators only;
+// "%<fields>[,<token>]" after it: WHOX (354 lines of those fields).
 Flow IrcConnection::who(const IrcMessage& m, DecodeHandler& handler) {
   std::string_view mask = m.param(0);
   if (mask.empty()) return numeric_step(handler, 315, "* :End of /WHO list.");
+  const std::string_view options = m.param(1);
+  const std::size_t percent = options.find('%');
+  who_operators_ = options.substr(0, percent).find('o') != std::string_view::npos;
+  whox_fields_.clear();
+  whox_token_.clear();
+  if (percent != std::string_view::npos) {
+    const std::string_view whox = options.substr(percent + 1);
+    const std::size_t comma = whox.find(',');
+    whox_fields_.assign(whox.substr(0, comma));
+    if (comma != std::string_view::npos) whox_token_.assign(whox.substr(comma + 1, 3));
+  }
+  who_mask_.clear();
   if (std::string_view room = room_of(mask); !room.empty()) {
     return command_step(handler, Asked::who, mask, {.verb = Verb::who, .name = room});
   }
-  if (is_public(mask)) return command_step(handler, Asked::who, mask, {.verb = Verb::who});
+  if (is_public(mask) || mask == "*" || mask == "0") {
+    return command_step(handler, Asked::who, mask, {.verb = Verb::who});
+  }
+  if (mask.find_first_of("*?") != std::string_view::npos) {
+    who_mask_.assign(mask);
+    return command_step(handler, Asked::who, mask, {.verb = Verb::who});
+  }
   if (!is_valid_name(mask)) {
     return numeric_step(handler, 315, fmt::format("{} :End of /WHO list.", mask));
   }
@@ -579,7 +599,24 @@ Flow IrcConnection::whowas(const IrcMessage& m, DecodeHandler& handler) {
   return numeric_step(handler, 369, fmt::format("{} :End of WHOWAS", target));
 }
 
-Flow IrcConnection::list(const IrcMessage&, DecodeHandler& handler) {
+// LIST [<channel or mask>{,...}] with ELIST's M and U: masks of channel names, and
+// ">n" / "<n" for rooms of more or fewer than n members.
+Flow IrcConnection::list(const IrcMessage& m, DecodeHandler& handler) {
+  list_masks_.clear();
+  list_more_than_ = list_fewer_than_ = 0;
+  for_each_item(m.param(0), [&](std::string_view item) {
+    std::size_t n = 0;
+    const bool bound =
+        item.size() > 1 && (item.front() == '>' || item.front() == '<') &&
+        std::from_chars(item.data() + 1, item.data() + item.size(), n).ec == std::errc{};
+    if (bound) {
+      (item.front() == '>' ? list_more_than_ : list_fewer_than_) = n;
+    } else {
+      if (!list_masks_.empty()) list_masks_.push_back(',');
+      list_masks_.append(item);
+    }
+    return Flow::next;
+  });
   return command_step(handler, Asked::list, {}, {.verb = Verb::rooms});
 }
 

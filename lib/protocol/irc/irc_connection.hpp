@@ -156,7 +156,10 @@ class IrcConnection final : public Decoder, public Protocol {
   void motd(fmt::memory_buffer& out, std::string_view to) const;
   // WHOIS (311, 312, 318) or WHO <nick> (352, 315) of one user.
   void user_info(fmt::memory_buffer& out, std::string_view nick, UserIdentity identity) const;
-  // A 352 line of WHO; `flags` after its H: "@" for a room's owner, or none.
+  // Whether WHO's mask and flags take this user.
+  bool who_takes(std::string_view nick, UserIdentity identity) const;
+  bool list_takes(const RoomSummary& room) const;
+  // A 352 line of WHO (354 for WHOX); `flags` after its H or G: "@" for a room's owner.
   void who_line(fmt::memory_buffer& out, std::string_view channel, std::string_view nick,
                 UserIdentity identity, std::string_view flags) const;
   static std::string_view real_name_of(std::string_view nick, UserIdentity identity);
@@ -224,6 +227,16 @@ class IrcConnection final : public Decoder, public Protocol {
   // USERHOST's and ISON's answer, gathered over the lookups of their nicks (encode()
   // writes it, on the strand), then sent in one line.
   mutable std::string gathered_;
+  // The WHO being answered: the nicks it lists (a mask with * and ?; empty: all),
+  // operators only (WHO <mask> o), and WHOX's fields and token (WHO <mask> %tn,42;
+  // empty fields: a plain WHO, 352). Set before the command, read by encode().
+  std::string who_mask_;
+  bool who_operators_ = false;
+  std::string whox_fields_, whox_token_;
+  // The LIST being answered: its channel masks ("#a*,#b"; empty: all) and its ELIST
+  // bounds on the member count (>n, <n).
+  std::string list_masks_;
+  std::size_t list_more_than_ = 0, list_fewer_than_ = 0;
   // What the handler said of the last command handed over (Handled::refused): encode()
   // only reads them, so it stays pure.
   bool registered_ = false;  // the LOGIN was not refused

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <iterator>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -217,8 +218,8 @@ void IrcConnection::isupport(fmt::memory_buffer& out, std::string_view to,
       room_limit == 0 ? std::string() : fmt::format("CHANLIMIT=#:{} ", room_limit);
   numeric(out, to, 5,
           fmt::format("CHANTYPES=#& {}NICKLEN=32 CHANNELLEN=33 USERLEN={} CASEMAPPING=ascii "
-                      "PREFIX=(o)@ CHANMODES=b,,,nt NETWORK=socketchat :are supported by this "
-                      "server",
+                      "PREFIX=(o)@ CHANMODES=b,,,nt NETWORK=socketchat WHOX ELIST=MU :are "
+                      "supported by this server",
                       chanlimit, IrcProtocol::max_user_name_bytes + 1));
 }
 
@@ -234,7 +235,7 @@ void IrcConnection::motd(fmt::memory_buffer& out, std::string_view to) const {
 void IrcConnection::user_info(fmt::memory_buffer& out, std::string_view nick,
                               UserIdentity identity) const {
   if (asked_ == Asked::who) {
-    who_line(out, "*", nick, identity, {});  // H or G: who_line
+    if (who_takes(nick, identity)) who_line(out, "*", nick, identity, {});
     numeric(out, 315, fmt::format("{} :End of /WHO list.", target_));
     return;
   }
@@ -249,9 +250,33 @@ void IrcConnection::user_info(fmt::memory_buffer& out, std::string_view nick,
 void IrcConnection::who_line(fmt::memory_buffer& out, std::string_view channel,
                              std::string_view nick, UserIdentity identity,
                              std::string_view flags) const {
-  fmt::format_to(std::back_inserter(out), ":{0} 352 {1} {2} ~{3} {0} {0} {4} {5}{6} :0 {7}\r\n",
-                 server(), me(), channel, IrcProtocol::user_name_of(nick, identity), nick,
-                 identity.away.empty() ? 'H' : 'G', flags, real_name_of(nick, identity));
+  const std::string_view away = identity.away.empty() ? "H" : "G";
+  const std::string_view oper = identity.is_operator ? "*" : "";
+  const std::string_view user = IrcProtocol::user_name_of(nick, identity);
+  if (whox_fields_.empty()) {
+    fmt::format_to(std::back_inserter(out),
+                   ":{0} 352 {1} {2} ~{3} {0} {0} {4} {5}{6}{7} :0 {8}\r\n", server(), me(),
+                   channel, user, nick, away, oper, flags, real_name_of(nick, identity));
+    return;
+  }
+  // WHOX: the fields asked for, in this order whatever the order asked (IRCv3's WHOX).
+  auto it = std::back_inserter(out);
+  fmt::format_to(it, ":{} 354 {}", server(), me());
+  auto asked = [&](char field) { return whox_fields_.find(field) != std::string::npos; };
+  if (asked('t')) fmt::format_to(it, " {}", whox_token_.empty() ? "0" : whox_token_);
+  if (asked('c')) fmt::format_to(it, " {}", channel);
+  if (asked('u')) fmt::format_to(it, " ~{}", user);
+  if (asked('i')) fmt::format_to(it, " 255.255.255.255");  // addresses are never shown
+  if (asked('h')) fmt::format_to(it, " {}", server());
+  if (asked('s')) fmt::format_to(it, " {}", server());
+  if (asked('n')) fmt::format_to(it, " {}", nick);
+  if (asked('f')) fmt::format_to(it, " {}{}{}", away, oper, flags);
+  if (asked('d')) fmt::format_to(it, " 0");
+  if (asked('l')) fmt::format_to(it, " 0");
+  if (asked('a')) fmt::format_to(it, " {}", identity.account.empty() ? "0" : identity.account);
+  if (asked('o')) fmt::format_to(it, " n/a");
+  if (asked('r')) fmt::format_to(it, " :{}", real_name_of(nick, identity));
+  out.append(std::string_view("\r\n"));
 }
 
 std::string_view IrcConnection::real_name_of(std::string_view nick, UserIdentity identity) {
@@ -294,14 +319,23 @@ void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::stri
       end.append(out, budget.left_out());
       break;
     }
-    case Asked::who: {  // WHO #room lists the room, WHO &public everyone
+    case Asked::who: {  // WHO #room lists the room, WHO &public (or a mask) everyone
       const ListEnd end(server(), me(), "WHO", 315, fmt::format("{} :End of /WHO list.", target_));
-      ListBudget budget(max_bytes, names.size(), out.size(),
-                        [&end](std::size_t left) { return end.size(left); });
+      auto identity_of = [&](std::size_t i) {
+        return i < identities.size() ? identities[i] : UserIdentity{};
+      };
+      std::vector<std::size_t> taken;  // those the mask and flags take
+      taken.reserve(names.size());
       for (std::size_t i = 0; i < names.size(); ++i) {
+        if (who_takes(names[i], identity_of(i))) taken.push_back(i);
+      }
+      const std::string_view channel =
+          target_.front() == '#' || target_.front() == '&' ? std::string_view(target_) : "*";
+      ListBudget budget(max_bytes, taken.size(), out.size(),
+                        [&end](std::size_t left) { return end.size(left); });
+      for (std::size_t i : taken) {
         const bool owns = !owner.empty() && iequals_ascii(names[i], owner);
-        who_line(out, target_, names[i], i < identities.size() ? identities[i] : UserIdentity{},
-                 owns ? "@" : "");
+        who_line(out, channel, names[i], identity_of(i), owns ? "@" : "");
         if (!budget.add(out.size())) break;
       }
       out.resize(budget.kept_bytes());
@@ -325,6 +359,26 @@ void IrcConnection::gather(const ServerMessage& m) const {
                  server());
 }
 
+bool IrcConnection::who_takes(std::string_view nick, UserIdentity identity) const {
+  return (who_mask_.empty() || matches_mask(who_mask_, nick)) &&
+         (!who_operators_ || identity.is_operator);
+}
+
+bool IrcConnection::list_takes(const RoomSummary& room) const {
+  if (list_more_than_ != 0 && room.members <= list_more_than_) return false;
+  if (list_fewer_than_ != 0 && room.members >= list_fewer_than_) return false;
+  if (list_masks_.empty()) return true;
+  for (std::string_view masks = list_masks_; !masks.empty();) {
+    const std::string_view mask = masks.substr(0, masks.find(','));
+    masks.remove_prefix(std::min(masks.size(), mask.size() + 1));
+    // "#general" or "#gen*": the room's name after the '#'.
+    if (mask.size() > 1 && mask.front() == '#' && matches_mask(mask.substr(1), room.name)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void IrcConnection::end_of_whois(fmt::memory_buffer& out) const {
   numeric(out, 318, fmt::format("{} :End of /WHOIS list.", target_));
 }
@@ -333,9 +387,12 @@ void IrcConnection::room_list(fmt::memory_buffer& out, std::span<const RoomSumma
                               std::size_t max_bytes) const {
   numeric(out, 321, "Channel :Users  Name");
   const ListEnd end(server(), me(), "LIST", 323, ":End of /LIST");
-  ListBudget budget(max_bytes, rooms.size(), out.size(),
+  const std::size_t listed = static_cast<std::size_t>(std::count_if(
+      rooms.begin(), rooms.end(), [&](const RoomSummary& r) { return list_takes(r); }));
+  ListBudget budget(max_bytes, listed, out.size(),
                     [&end](std::size_t left) { return end.size(left); });
   for (const auto& room : rooms) {
+    if (!list_takes(room)) continue;
     fmt::format_to(std::back_inserter(out), ":{} 322 {} #{} {} :\r\n", server(), me(), room.name,
                    room.members);
     if (!budget.add(out.size())) break;
