@@ -190,6 +190,10 @@ class Hub {
   void log_in(Peer& from, std::string_view name, const LoginResult* account = nullptr,
               bool say_name = false);
   After authenticate(Peer& from, const LoginRequest& request);
+  // Asks the authenticator, then finish(hub, peer, answer) on the peer's strand; it fails
+  // closed (a refusal) if the authenticator throws. Returns After::wait.
+  After ask_authenticator(Peer& from, const LoginRequest& request,
+                          std::function<void(Hub&, Peer&, const LoginResult&)> finish);
   void finish_login(Peer& peer, std::string_view asked, const LoginResult& result);
   bool has_accounts() const noexcept {
     return authenticator_ && authenticator_->handles_accounts();

@@ -122,11 +122,17 @@ void Hub::log_in(Peer& from, std::string_view name, const LoginResult* account, 
 }
 
 Hub::After Hub::authenticate(Peer& from, const LoginRequest& request) {
-  auto pending = std::make_shared<PendingAnswer<LoginResult>>(
-      gate_, from.shared_peer(),
+  return ask_authenticator(
+      from, request,
       [asked = std::string(request.name)](Hub& hub, Peer& peer, const LoginResult& result) {
         hub.finish_login(peer, asked, result);
       });
+}
+
+Hub::After Hub::ask_authenticator(Peer& from, const LoginRequest& request,
+                                  std::function<void(Hub&, Peer&, const LoginResult&)> finish) {
+  auto pending =
+      std::make_shared<PendingAnswer<LoginResult>>(gate_, from.shared_peer(), std::move(finish));
   auto failure = failure_of([&] {
     authenticator_->authenticate(
         request, [pending](LoginResult result) { pending->answer(std::move(result)); });
@@ -135,7 +141,7 @@ Hub::After Hub::authenticate(Peer& from, const LoginRequest& request) {
     publish_failure(bus_, from, "authenticator-failed", *failure);
     pending->answer(LoginResult::refuse());
   }
-  return After::wait;  // until the answer: Peer::defer, finish_login
+  return After::wait;  // until the answer: Peer::defer, then finish
 }
 
 void Hub::finish_login(Peer& peer, std::string_view asked, const LoginResult& result) {

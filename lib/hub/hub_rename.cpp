@@ -3,8 +3,6 @@
 #include <mutex>
 
 #include "hub/hub.hpp"
-#include "hub/peer_events.hpp"
-#include "hub/pending_answer.hpp"
 #include "util/text.hpp"
 
 namespace socketchat::detail {
@@ -58,9 +56,8 @@ Hub::After Hub::rename(Peer& from, std::string_view name) {
                              .transport = from.transport(),
                              .encrypted = from.encrypted(),
                              .connection = from.id()};
-  auto pending = std::make_shared<PendingAnswer<LoginResult>>(
-      gate_, from.shared_peer(),
-      [asked = std::string(name)](Hub& hub, Peer& peer, const LoginResult& result) {
+  return ask_authenticator(
+      from, request, [asked = std::string(name)](Hub& hub, Peer& peer, const LoginResult& result) {
         if (peer.closing() || hub.stopping()) return;
         if (!result.accepted) {
           const bool known =
@@ -69,15 +66,6 @@ Hub::After Hub::rename(Peer& from, std::string_view name) {
         }
         hub.finish_rename(peer, asked);
       });
-  auto failure = failure_of([&] {
-    authenticator_->authenticate(
-        request, [pending](LoginResult result) { pending->answer(std::move(result)); });
-  });
-  if (failure) {  // it fails closed
-    publish_failure(bus_, from, "authenticator-failed", *failure);
-    pending->answer(LoginResult::refuse());
-  }
-  return After::wait;  // until the answer: Peer::defer
 }
 
 void Hub::finish_rename(Peer& peer, std::string_view name) {
