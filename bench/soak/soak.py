@@ -886,8 +886,8 @@ class IrcClient(Client):
             if target.startswith("#"):
                 return self.chat("#" + target[1:].lower(), nick, text)
             return self.chat(dm_scope(nick, self.name), nick, text)
-        if nick and nick.lower() != self.name.lower() and command in ("JOIN", "PART", "QUIT"):
-            return  # others coming and going
+        if nick and nick.lower() != self.name.lower() and command in ("JOIN", "PART", "QUIT", "NICK"):
+            return  # others coming, going and renaming
         if command == "ERROR":
             self.notices.append(line)
         if not self.resolve((prefix, command, params, line), self.is_error) and command != "ERROR" \
@@ -2087,8 +2087,9 @@ class Chaos:
         client = await connect(soak, scheme, self.name, "chaos", raw_ws=True, login=False)
         if client.protocol == "irc":
             before = ["PRIVMSG #x :hi", "JOIN #soak-a", "FOO", "CAP LS 302", "CAP END"]
-            after = ["FOO bar", "JOIN 0", "JOIN #bad/room", "PART #nowhere", "PRIVMSG", "PRIVMSG nobody-here :x",
-                     "NICK other", "USER a b c d", "MODE " + self.name + " +i", "WHOIS nobody-here", "TOPIC #soak-a",
+            # (No NICK to a valid nick, nor JOIN 0: a rename or leaving every room is no junk.)
+            after = ["FOO bar", "JOIN &nope", "JOIN #bad/room", "PART #nowhere", "PRIVMSG", "PRIVMSG nobody-here :x",
+                     "NICK bad!nick", "USER a b c d", "MODE " + self.name + " +i", "WHOIS nobody-here", "TOPIC #soak-a",
                      "TOPIC #soak-a :new", "MODE #soak-a +k key", "AWAY :gone", "AWAY", "USERHOST " + self.name,
                      "ISON a b", "KICK #soak-a x", "NAMES", "WHOWAS x", "PING", "NOTICE nobody-here :x"]
         else:
