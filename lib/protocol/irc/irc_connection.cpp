@@ -253,6 +253,10 @@ Flow IrcConnection::user(const IrcMessage& m, DecodeHandler& handler) {
   thread_local std::string scratch;
   const std::string_view real_name = trim(strip_controls(m.param(3), scratch));
   if (real_name.empty()) return not_enough_params(handler, "USER");
+  user_given_ = true;
+  // Logged in by SASL already, the user is online: others may read its identity from
+  // now on, so it stays as it is (its nick stands in for both).
+  if (sasl_ == Sasl::logged_in) return try_to_register(handler);
   user_name_.clear();
   for (char c : m.param(0)) {
     const bool kept = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -260,7 +264,6 @@ Flow IrcConnection::user(const IrcMessage& m, DecodeHandler& handler) {
     if (kept && user_name_.size() < IrcProtocol::max_user_name_bytes) user_name_.push_back(c);
   }
   real_name_.assign(utf8_head(real_name, IrcProtocol::max_real_name_bytes));
-  user_given_ = true;
   return try_to_register(handler);
 }
 
