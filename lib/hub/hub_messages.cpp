@@ -58,7 +58,8 @@ Hub::After Hub::direct_message(Peer& from, std::string_view to, std::string_view
   }
   std::string rewritten;
   if (!moderate(from, target, text, rewritten)) return After::stay;
-  tell_if_away(from, target);
+  // A NOTICE (and a CTCP reply, which is one) is never answered automatically.
+  if (kind == MessageKind::text || kind == MessageKind::ctcp) tell_if_away(from, target);
   if (!history_.enabled() || !is_stored_kind(kind)) {
     if (may_deliver_unstored(from)) route_direct(from, target, text, kind);
     return After::stay;

@@ -711,8 +711,9 @@ class QueryTest(IrcTestCase):
         lina, alice, bob = self.general_of_three(daemon)
         self.assertReplies(bob, ["AWAY :gone \x02fishing\x02"],
                            [numeric(306, "bob", ":You have been marked as being away")])
-        alice.send("PRIVMSG bob :are you there?")
-        self.assertEqual(alice.line(), numeric(301, "alice", "bob :gone fishing"))
+        alice.send("NOTICE bob :no answer to this", "PRIVMSG bob :are you there?")
+        self.assertEqual(alice.line(), numeric(301, "alice", "bob :gone fishing"))  # to the PRIVMSG
+        self.assertEqual(bob.line(), f"{source('alice')} NOTICE bob :no answer to this")
         self.assertEqual(bob.line(), f"{source('alice')} PRIVMSG bob :are you there?")
         self.assertReplies(alice, ["WHOIS bob", "WHO #general", "USERHOST bob alice"], [
             numeric(311, "alice", f"bob ~bob {SERVER} * :bob the tester"),
