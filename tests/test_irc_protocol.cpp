@@ -802,6 +802,37 @@ TEST_CASE("USERHOST and ISON look up each nick and answer in one line; away is '
               "carol=-~carol@socketchat\r\n",
               "user_info carol", "user_info nobody (follow-up)", "user_info Bob (follow-up)",
               "local: :socketchat 303 alice :carol Bob\r\n"});
+  // More than one line holds: several lines, each of at most 512 bytes, cut between nicks.
+  Client many;
+  std::string ison = "ISON :";
+  std::vector<std::string> nicks;
+  for (int i = 0; i < 15; ++i) {  // a 500-byte ISON: its answer, with its head, is longer
+    nicks.push_back(fmt::format("n{:02}", i) + std::string(29, 'x'));
+    many.hub.users.insert(nicks.back());
+    ison += (i == 0 ? "" : " ") + nicks.back();
+  }
+  REQUIRE(ison.size() == 500);
+  many.feed(ison + "\r\n");
+  const std::string& answer = many.hub.seen.back();
+  REQUIRE(answer.starts_with("local: "));
+  std::vector<std::string> listed;
+  std::size_t lines = 0;
+  for (std::string_view rest = std::string_view(answer).substr(7); !rest.empty();) {
+    const std::size_t end = rest.find("\r\n");
+    const std::string_view line = rest.substr(0, end);
+    CHECK(line.size() + 2 <= 512);
+    REQUIRE(line.starts_with(":socketchat 303 alice :"));
+    std::string_view words = line.substr(std::string_view(":socketchat 303 alice :").size());
+    while (!words.empty()) {
+      const std::size_t space = words.find(' ');
+      listed.emplace_back(words.substr(0, space));
+      words.remove_prefix(space == std::string_view::npos ? words.size() : space + 1);
+    }
+    ++lines;
+    rest.remove_prefix(end + 2);
+  }
+  CHECK(lines == 2);
+  CHECK(listed == nicks);
   // Fed again after a wait (the send queue was full): what was gathered stays, once.
   Client again;
   again.hub.retry_at = again.hub.calls + 3;  // the 302 must wait

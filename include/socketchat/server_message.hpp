@@ -40,8 +40,8 @@ enum class Notice {
                       // while this one was cut off, before its connection is closed
   away,               // to the sender of a DM: its recipient, user, is away; text: why
   counts,             // Verb::counts answered: counts
-  renamed,            // user is now called text (to everyone; to the renamed user, its
-                      // RENAME's answer: an ok that some protocols spell so)
+  renamed,            // user is now called text (to everyone else: the renamed user's
+                      // RENAME is answered ok, with user its new name)
 };
 
 // What kind of text a message (MSG, DM, SAY) carries: IRC's NOTICE and CTCP. An action

@@ -738,7 +738,23 @@ Flow IrcConnection::look_up_each(const IrcMessage& m, Asked asked, std::size_t m
       ++looked_up;
     }
   }
-  Flow flow = numeric_step(handler, code, fmt::format(":{}", gathered_));
+  // One line, or as many as the answers take (32 ISON nicks, or 5 long USERHOST entries,
+  // pass 512 bytes), each cut between two answers.
+  const std::string head = fmt::format(":{} {:03} {} :", server(), code, me());
+  const std::size_t room = IrcProtocol::max_line_bytes - head.size();
+  std::string lines;
+  std::string_view rest = gathered_;
+  do {
+    std::size_t take = rest.size();
+    if (take > room) {
+      take = rest.rfind(' ', room);
+      if (take == std::string_view::npos || take == 0) take = room;  // one answer too long
+    }
+    lines.append(head).append(rest.substr(0, take)).append("\r\n");
+    rest.remove_prefix(take);
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  } while (!rest.empty());
+  Flow flow = reply_step(handler, std::move(lines));
   if (flow != Flow::retry) gathered_.clear();
   return flow;
 }

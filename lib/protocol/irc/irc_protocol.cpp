@@ -111,13 +111,15 @@ void IrcProtocol::append_message(fmt::memory_buffer& out, std::string_view nick,
              text.size() > socketchat::action_prefix.size()) {
     open =
         "\x01"
-        "ACTION ",
+        "ACTION ";
     close = "\x01";
     text.remove_prefix(socketchat::action_prefix.size());
   }
   // ":" source " " verb " " prefix target " :" open text close, without the CR LF.
-  const std::size_t head = 1 + source(nick, identity).size() + 1 + verb.size() + 1 + prefix.size() +
-                           target.size() + 2 + open.size() + close.size();
+  const std::size_t source_bytes =
+      nick.size() + 2 + user_name_of(nick, identity).size() + 1 + server_name_.size();
+  const std::size_t head = 1 + source_bytes + 1 + verb.size() + 1 + prefix.size() + target.size() +
+                           2 + open.size() + close.size();
   const std::size_t room =
       head + 4 < IrcProtocol::max_line_bytes ? IrcProtocol::max_line_bytes - head : 4;
   do {
