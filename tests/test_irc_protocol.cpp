@@ -93,6 +93,14 @@ std::string_view verb_name(Verb verb) {
       return "counts";
     case Verb::rename:
       return "rename";
+    case Verb::topic:
+      return "topic";
+    case Verb::set_topic:
+      return "set_topic";
+    case Verb::mode:
+      return "mode";
+    case Verb::invite:
+      return "invite";
     case Verb::unknown:
       return "unknown";
   }
@@ -128,11 +136,12 @@ struct FakeHub final : DecodeHandler {
 
   IrcConnection& irc;
   Lines seen;
-  std::set<std::string> users{"bob"};       // logged in already (lower case): taken, and DM-able
-  std::map<std::string, std::string> away;  // by user key: AWAY's message
-  std::optional<ReplyError> refuse_rename;  // how a rename is refused, if it is
-  std::set<std::string> joined;             // the rooms this user is in (lower case)
-  std::string nick;                         // once logged in
+  std::set<std::string> users{"bob"};         // logged in already (lower case): taken, and DM-able
+  std::map<std::string, std::string> away;    // by user key: AWAY's message
+  std::optional<ReplyError> refuse_rename;    // how a rename is refused, if it is
+  std::set<std::string> joined;               // the rooms this user is in (lower case)
+  std::map<std::string, std::string> topics;  // by room key
+  std::string nick;                           // once logged in
   // Registered names (lower case) and their passwords: LOGIN needs it for them, and
   // fits no other name.
   std::map<std::string, std::string> accounts{
@@ -293,12 +302,39 @@ struct FakeHub final : DecodeHandler {
           send({.notice = Notice::ok, .user = nick});
         }
         break;
-      case Verb::room_info: {
-        const RoomSummary room{c.name, 1};
-        send(joined.contains(key) ? ServerMessage{.notice = Notice::room_info, .rooms = {&room, 1}}
-                                  : refusal(ReplyError::no_such_room));
+      case Verb::topic:  // a room it is in has a topic when one was set here
+        if (!joined.contains(key)) {
+          send(refusal(ReplyError::no_such_room));
+        } else {
+          send({.notice = Notice::topic,
+                .text = topics[key],
+                .room = c.name,
+                .by = "bob",
+                .time_ms = 1700000000123});
+        }
         break;
-      }
+      case Verb::set_topic:
+        if (!joined.contains(key)) {
+          send(refusal(ReplyError::not_in_room));
+        } else {
+          topics[key] = c.text;
+          send({.notice = Notice::ok});
+        }
+        break;
+      case Verb::mode:  // the modes of a new room; its ban list empty; changes: not an op
+        if (!joined.contains(key)) {
+          send(refusal(ReplyError::no_such_room));
+        } else if (c.text.empty()) {
+          send({.notice = Notice::room_modes,
+                .text = "+nt",
+                .room = c.name,
+                .time_ms = 1700000000999});
+        } else if (c.text == "b") {
+          send({.notice = Notice::ban_list, .room = c.name});
+        } else {
+          send(refusal(ReplyError::not_operator));
+        }
+        break;
       default:
         send(refusal(ReplyError::unknown_command));
         break;
@@ -598,13 +634,14 @@ TEST_CASE("what on_command says registers the client and asks a JOIN's names, no
 TEST_CASE("JOIN #a,#b: join a, its NAMES, join b, its NAMES") {
   Client client;
   client.feed("JOIN #a,#b\r\n");
-  CHECK(client.hub.seen ==
-        Lines{"join a", "hub: :alice!~alice@socketchat JOIN #a\r\n", "who a (follow-up)",
-              "hub: :socketchat 353 alice = #a :alice\r\n"
-              ":socketchat 366 alice #a :End of /NAMES list.\r\n",
-              "join b", "hub: :alice!~alice@socketchat JOIN #b\r\n", "who b (follow-up)",
-              "hub: :socketchat 353 alice = #b :alice\r\n"
-              ":socketchat 366 alice #b :End of /NAMES list.\r\n"});
+  CHECK(client.hub.seen == Lines{"join a", "hub: :alice!~alice@socketchat JOIN #a\r\n",
+                                 "topic a (follow-up)", "who a (follow-up)",
+                                 "hub: :socketchat 353 alice = #a :alice\r\n"
+                                 ":socketchat 366 alice #a :End of /NAMES list.\r\n",
+                                 "join b", "hub: :alice!~alice@socketchat JOIN #b\r\n",
+                                 "topic b (follow-up)", "who b (follow-up)",
+                                 "hub: :socketchat 353 alice = #b :alice\r\n"
+                                 ":socketchat 366 alice #b :End of /NAMES list.\r\n"});
 }
 
 TEST_CASE("JOIN of a channel one is in says nothing and asks no NAMES; &public is skipped") {
@@ -783,10 +820,10 @@ TEST_CASE("unknown commands get 421; AWAY, USERHOST, user MODE are answered") {
               "user_info nobody", "local: :socketchat 302 alice :\r\n",
               "local: :socketchat 221 alice +\r\n",
               "local: :socketchat 502 alice :Cannot change mode for other users\r\n",
-              "local: :socketchat 324 alice &public +nt\r\n",
-              "local: :socketchat 368 alice #a :End of channel ban list\r\n",
-              "local: :socketchat 482 alice #a :You're not channel operator\r\n",
-              "local: :socketchat 482 alice #a :You're not channel operator\r\n",
+              "local: :socketchat 324 alice &public +nt\r\n", "mode a :b",
+              "hub: :socketchat 403 alice #a :No such channel\r\n", "mode a :+o bob",
+              "hub: :socketchat 403 alice #a :No such channel\r\n", "set_topic a :new",
+              "hub: :socketchat 442 alice #a :You're not on that channel\r\n",
               "local: :socketchat 331 alice &public :No topic is set\r\n"});
 }
 
@@ -910,10 +947,10 @@ TEST_CASE("NAMES, WHO, WHOIS, LIST, TOPIC and MODE of a room ask the Hub") {
               "rooms",
               "hub: :socketchat 321 alice Channel :Users  Name\r\n:socketchat 322 alice #a 2 :\r\n"
               ":socketchat 322 alice #b 1 :\r\n:socketchat 323 alice :End of /LIST\r\n",
-              "room_info a",
+              "topic a",
               "hub: :socketchat 331 alice #a :No topic is set\r\n",
-              "room_info a",
-              "hub: :socketchat 324 alice #a +nt\r\n",
+              "mode a",
+              "hub: :socketchat 324 alice #a +nt\r\n:socketchat 329 alice #a 1700000000\r\n",
               "who zz",
               "hub: :socketchat 315 alice #zz :End of /WHO list.\r\n"});
 }
@@ -921,12 +958,12 @@ TEST_CASE("NAMES, WHO, WHOIS, LIST, TOPIC and MODE of a room ask the Hub") {
 TEST_CASE("WHOIS, TOPIC and MODE look up one nick or room: 401 and 318, or 403") {
   Client client;
   client.feed("TOPIC #zz\r\nMODE #ZZ\r\nWHOIS Bob,carol\r\n");
-  CHECK(client.hub.seen ==
-        Lines{"room_info zz", "hub: :socketchat 403 alice #zz :No such channel\r\n", "room_info ZZ",
-              "hub: :socketchat 403 alice #ZZ :No such channel\r\n", "user_info Bob",
-              "hub: :socketchat 311 alice Bob ~Bob socketchat * :Bob\r\n"
-              ":socketchat 312 alice Bob socketchat :socketchat\r\n"
-              ":socketchat 318 alice Bob :End of /WHOIS list.\r\n"});
+  CHECK(client.hub.seen == Lines{"topic zz", "hub: :socketchat 403 alice #zz :No such channel\r\n",
+                                 "mode ZZ", "hub: :socketchat 403 alice #ZZ :No such channel\r\n",
+                                 "user_info Bob",
+                                 "hub: :socketchat 311 alice Bob ~Bob socketchat * :Bob\r\n"
+                                 ":socketchat 312 alice Bob socketchat :socketchat\r\n"
+                                 ":socketchat 318 alice Bob :End of /WHOIS list.\r\n"});
 }
 
 // ---- framing --------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-// Operators and room owners over real sockets (PROTOCOL.md): KICK, BAN, UNBAN, MUTE,
+// Operators and room operators over real sockets (PROTOCOL.md): KICK, BAN, UNBAN, MUTE,
 // UNMUTE, and that bans and mutes hold at LOGIN, JOIN and on every message.
 #include <doctest/doctest.h>
 
@@ -61,9 +61,9 @@ void expect_nothing_more(LineClient& client) {
 
 }  // namespace
 
-TEST_CASE_FIXTURE(Fixture, "a room's owner kicks; everyone in it, the kicked too, is told") {
+TEST_CASE_FIXTURE(Fixture, "a room's operator kicks; everyone in it, the kicked too, is told") {
   RunningServer s(options);
-  auto alice = registered(s.port, "alice");  // an account: her room is hers
+  auto alice = registered(s.port, "alice");  // her JOIN creates the room: its operator
   join(alice, "lounge");
   auto bob = logged_in(s.port, "bob");
   join(bob, "lounge");
@@ -73,7 +73,7 @@ TEST_CASE_FIXTURE(Fixture, "a room's owner kicks; everyone in it, the kicked too
   alice.expect_line("INFO carol joined lounge");
   bob.expect_line("INFO carol joined lounge");
 
-  carol.send("KICK lounge bob\n");  // a guest, not the owner
+  carol.send("KICK lounge bob\n");  // a member, not its operator
   carol.expect_line("ERR not-operator");
   alice.send("KICK lounge bob spamming the room\n");
   alice.expect_line("OK");
@@ -92,12 +92,16 @@ TEST_CASE_FIXTURE(Fixture, "a room's owner kicks; everyone in it, the kicked too
   alice.expect_line("ERR no-such-user");
   alice.expect_line("ERR missing-argument");
 
-  auto dave = logged_in(s.port, "dave");  // a guest's room has no owner
+  auto dave = logged_in(s.port, "dave");  // a guest's room is its creator's too
   join(dave, "den");
   join(bob, "den");
   dave.expect_line("INFO bob joined den");
+  bob.send("KICK den dave\n");
+  bob.expect_line("ERR not-operator");
   dave.send("KICK den bob\n");
-  dave.expect_line("ERR not-operator");
+  dave.expect_line("OK");
+  dave.expect_line("KICK den bob dave");
+  bob.expect_line("KICK den bob dave");
   expect_nothing_more(bob);
 }
 

@@ -305,6 +305,17 @@ Payload JsonProtocol::encode(const ServerMessage& m) const {
     case Notice::away:  // answers to what only IRC asks (AWAY, LUSERS): nothing here
     case Notice::counts:
       return {};
+    case Notice::topic:  // a room's topic, told as its members see it change
+    case Notice::topic_changed:
+      return payload_of({{"type", "topic"}, {"room", m.room}, {"by", m.by}, {"topic", m.text}});
+    case Notice::room_modes:
+      return payload_of({{"type", "modes"}, {"room", m.room}, {"modes", m.text}});
+    case Notice::modes_changed:
+      return payload_of({{"type", "modes"}, {"room", m.room}, {"by", m.by}, {"changes", m.text}});
+    case Notice::ban_list:
+      return payload_of({{"type", "bans"}, {"room", m.room}, {"masks", m.names}});
+    case Notice::invited:
+      return payload_of({{"type", "invited"}, {"room", m.room}, {"by", m.by}});
     case Notice::error:
       return payload_of({{"type", "error"}, {"code", socketchat::code_of(m.error)}});
     case Notice::message:

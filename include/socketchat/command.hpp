@@ -33,11 +33,16 @@ enum class Verb {
   unban,
   mute,
   unmute,
-  oper,      // OPER <account> <password>: name, secret
-  away,      // IRC's AWAY [message]: text, the message; empty: back
-  part_all,  // IRC's JOIN 0: out of every room
-  counts,    // IRC's LUSERS: how many users and rooms there are
-  rename,    // RENAME <name> (IRC's NICK after registration): name
+  oper,       // OPER <account> <password>: name, secret
+  away,       // IRC's AWAY [message]: text, the message; empty: back
+  part_all,   // IRC's JOIN 0: out of every room
+  counts,     // IRC's LUSERS: how many users and rooms there are
+  rename,     // RENAME <name> (IRC's NICK after registration): name
+  topic,      // TOPIC <room>: name; the room's topic asked for
+  set_topic,  // TOPIC <room> <topic>: name, text (empty: clear it)
+  mode,       // MODE <room> [changes [arguments]]: name, text ("": the modes asked for;
+              // "b": the ban list; else IRC's changes, "+ov-k alice bob")
+  invite,     // INVITE: name (the room), subject (the user)
   unknown
 };
 
@@ -60,13 +65,13 @@ struct Command {
                             // removed), HISTORY's count, PART's and QUIT's reason
   MessageKind kind = MessageKind::text;  // MSG, DM and SAY
   // A credential, never logged or shown: LOGIN's and REGISTER's password, TOKEN's
-  // token, PASSWD's old password (empty when not given).
+  // token, PASSWD's old password, JOIN's room key (empty when not given).
   std::string_view secret{};
   std::string_view new_secret{};  // PASSWD's new password
   // LOGIN's secret is offered, not required (IRC's PASS): without accounts it is
   // ignored, where the line protocol's second word would be part of the name.
   bool secret_optional = false;
-  std::string_view subject{};              // the user KICK, BAN, UNBAN, MUTE and UNMUTE are about
+  std::string_view subject{};  // the user KICK, BAN, UNBAN, MUTE, UNMUTE and INVITE are about
   HistoryOf history_of = HistoryOf::room;  // HISTORY: whose
   bool follow_up = false;  // issued by the protocol for the same line as the command
                            // before it (IRC's NAMES after JOIN): not rate-counted again

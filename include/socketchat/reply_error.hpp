@@ -50,9 +50,16 @@ enum class ReplyError {
   // RENAME (IRC's NICK) of an account's user, whose name is its account's, or on a
   // cluster, whose names are claimed in Redis.
   cannot_rename,
+  // Room modes (PROTOCOL.md, Operators, room operators and modes).
+  invite_only,       // JOIN of an invite-only room (+i) without an invitation
+  bad_key,           // JOIN of a room with a key (+k) without it
+  room_full,         // JOIN of a room at its limit (+l)
+  moderated,         // SAY in a moderated room (+m) by one neither operator nor voiced
+  unknown_mode,      // MODE with a letter not known
+  invalid_argument,  // MODE with a bad key or limit
 };
 
-inline constexpr auto last_reply_error = ReplyError::cannot_rename;
+inline constexpr auto last_reply_error = ReplyError::invalid_argument;
 
 // The line protocol's code word, e.g. "username-taken".
 std::string_view code_of(ReplyError error) noexcept;

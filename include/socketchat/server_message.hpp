@@ -42,6 +42,15 @@ enum class Notice {
   counts,             // Verb::counts answered: counts
   renamed,            // user is now called text (to everyone else: the renamed user's
                       // RENAME is answered ok, with user its new name)
+  topic,              // the topic of room asked for (Verb::topic): text, set by `by` at
+                      // time_ms; text empty: none
+  topic_changed,      // to a room's members: `by` set room's topic to text at time_ms
+                      // (empty: cleared); identity is by's
+  room_modes,         // the modes of room asked for: text ("+nt"); time_ms: created
+  ban_list,           // the bans of room: names, masks (nick!user@host)
+  modes_changed,      // to a room's members: `by` changed room's modes: text, as IRC
+                      // spells them ("+o-v alice bob"); identity is by's
+  invited,            // to a user: `by` invites it to room; identity is by's
 };
 
 // What kind of text a message (MSG, DM, SAY) carries: IRC's NOTICE and CTCP. An action
@@ -83,6 +92,13 @@ struct ServerCounts {
 struct RoomSummary {
   std::string_view name;
   std::size_t members;
+  std::string_view topic{};  // empty: none
+};
+
+// A member's standing in its room (user_list of a room): IRC's @ and +.
+struct RoomRoles {
+  bool room_operator = false;
+  bool voiced = false;
 };
 
 struct ServerMessage {
@@ -91,8 +107,7 @@ struct ServerMessage {
   std::string_view user{};
   std::string_view text{};
   std::string_view room{};
-  std::string_view by{};     // kicked: who kicked
-  std::string_view owner{};  // user_list of a room: its owner's ASCII lower-case name, if any
+  std::string_view by{};  // kicked, topic, topic_changed, modes_changed, invited: who did it
   // Of the message's source (user; by when kicked), and of user_info's user.
   UserIdentity identity{};
   MessageKind kind{};  // message, room_message, direct_message
@@ -100,6 +115,8 @@ struct ServerMessage {
   std::span<const std::string_view> names{};
   // One per name when known (user_disconnected, user_list), else empty.
   std::span<const UserIdentity> identities{};
+  // user_list of a room: one per name, its roles there; else empty.
+  std::span<const RoomRoles> roles{};
   // user_disconnected with names: one per name, each one's reason (maybe empty), or none.
   std::span<const std::string_view> reasons{};
   std::span<const RoomSummary> rooms{};
@@ -111,6 +128,7 @@ struct ServerMessage {
   std::size_t max_bytes = 0;
   // ok to a LOGIN: how many rooms a user may be in at once (IRC's CHANLIMIT); 0 = no limit.
   std::size_t room_limit = 0;
+  std::int64_t time_ms = 0;  // topic, topic_changed: when set; room_modes: created (unix ms)
   // user_list (WHO) and room_list (ROOMS) of everything: the version of the Hub's table
   // the list was made from (next_list_version). An encoder whose output depends on the
   // message alone may give the same bytes again for the same notice, version and

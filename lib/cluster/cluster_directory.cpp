@@ -205,14 +205,14 @@ void ClusterDirectory::list_rooms(std::vector<RoomSummary>& rooms) const {
   merge_by_key(
       local_.rooms(), remote_rooms_,
       [&](const auto& here) {
-        rooms.push_back({here.second.name, here.second.members.size()});
+        rooms.push_back({here.second.name, here.second.members.size(), here.second.state.topic});
       },
       [&](const auto& there) {
         rooms.push_back({there.second.name, there.second.members.size()});
       },
       [&](const auto& here, const auto& there) {
-        rooms.push_back(
-            {here.second.name, here.second.members.size() + there.second.members.size()});
+        rooms.push_back({here.second.name, here.second.members.size() + there.second.members.size(),
+                         here.second.state.topic});
       });
 }
 

@@ -58,8 +58,13 @@ class ClusterDirectory final : public Directory {
   bool kick_elsewhere(std::string_view by, bool by_operator, std::string_view name,
                       std::string_view room_key, std::string_view reason) override;
   std::string_view room_name(std::string_view room_key) const override;
-  std::string_view room_owner(std::string_view room_key) const override {
-    return local_.room_owner(room_key);
+  // A room's operators, modes and topic are each server's own (CLUSTER.md).
+  const RoomState* room_state(std::string_view room_key) const override {
+    return local_.room_state(room_key);
+  }
+  RoomState* room_state(std::string_view room_key) override {
+    rooms_version_ = next_list_version();  // the topic may change, shown by ROOMS
+    return local_.room_state(room_key);
   }
   bool is_member(const Peer& peer, std::string_view room_key) const override {
     return local_.is_member(peer, room_key);

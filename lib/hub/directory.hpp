@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hub/room_state.hpp"
 #include "socketchat/server_message.hpp"
 
 namespace socketchat::detail {
@@ -103,9 +104,12 @@ class Directory {
   virtual bool part(Peer& peer, std::string_view room_key) = 0;
   // The room's name as spelled; empty if there is no such room.
   virtual std::string_view room_name(std::string_view room_key) const = 0;
-  // The user key (ASCII lower case) of the account user who created the room; empty
-  // for a room a guest created, or no such room.
-  virtual std::string_view room_owner(std::string_view room_key) const = 0;
+  // The room's operators, modes, topic and invitations as this server keeps them; null
+  // if it has no such room (a cluster's room of other servers' members only). A change
+  // made through the mutable one may change the list of rooms (its topic): rooms_version
+  // changes with that call.
+  virtual const RoomState* room_state(std::string_view room_key) const = 0;
+  virtual RoomState* room_state(std::string_view room_key) = 0;
   virtual bool is_member(const Peer& peer, std::string_view room_key) const = 0;
   // The keys of the rooms the peer is in.
   virtual void rooms_of(const Peer& peer, std::vector<std::string>& room_keys) const = 0;

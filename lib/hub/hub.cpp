@@ -77,7 +77,9 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
   // with a user names its target by itself); those that carry text need that too.
   const bool needs_name = command.verb == Verb::dm || command.verb == Verb::join ||
                           command.verb == Verb::rename || command.verb == Verb::part ||
-                          command.verb == Verb::say ||
+                          command.verb == Verb::say || command.verb == Verb::topic ||
+                          command.verb == Verb::set_topic || command.verb == Verb::mode ||
+                          command.verb == Verb::invite ||
                           (command.verb == Verb::history && command.history_of == HistoryOf::room);
   const bool needs_text =
       command.verb == Verb::msg || command.verb == Verb::dm || command.verb == Verb::say;
@@ -106,7 +108,19 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
       }
       break;
     case Verb::join:
-      return join(from, command.name);
+      return join(from, command.name, command.secret);
+    case Verb::topic:
+      topic(from, command.name);
+      break;
+    case Verb::set_topic:
+      set_topic(from, command.name, command.text);
+      break;
+    case Verb::mode:
+      mode(from, command.name, command.text);
+      break;
+    case Verb::invite:
+      invite(from, command.name, command.subject);
+      break;
     case Verb::part:
       part(from, command.name, command.text);
       break;

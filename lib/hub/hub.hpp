@@ -122,6 +122,9 @@ class Hub {
   // (max_reply_bytes, at most a quarter of sendq_bytes): set before the server starts
   // and again when it is reconfigured. Until then: no limits.
   void set_limits(const ServerOptions& options) noexcept;
+  // The server's name (server_name_or_default), every user's host in a room ban's mask;
+  // set before the server starts.
+  void set_server_name(std::string name) { server_name_ = std::move(name); }
 
   // Work finished through Peer::defer, counted until the end of that defer (where the
   // peer calls end_work()) so that a shutdown can wait for it: from the hand-over to
@@ -208,6 +211,15 @@ class Hub {
   // A ban takes effect on the banned user, if it is here: out of the room, or out.
   void enforce_ban_locked(std::string_view by, std::string_view scope, std::string_view name);
   bool may_moderate_locked(const Peer& from, std::string_view scope) const;
+  // A room's bans: each entry a name's key or a mask (mode_changes.hpp). Adding one past
+  // max_bans is the caller's check. False if nothing changed.
+  bool add_ban_locked(std::string_view by, std::string_view scope, std::string_view entry);
+  bool lift_ban_locked(std::string_view by, std::string_view scope, std::string_view entry);
+  // Whether a ban of the room takes the peer: by its name or a mask of it.
+  bool banned_from_room_locked(std::string_view room_key, const Peer& peer) const;
+  // What a mask is matched against: "nick!~user@server", lower case.
+  std::string mask_subject(const Peer& peer) const;
+  std::vector<std::string> room_bans_locked(std::string_view room_key) const;  // sorted
   bool listed_locked(const std::unordered_set<std::string>& list, std::string_view scope,
                      std::string_view user_key) const;
   // Whether `name` is banned from `scope` (a room key, or "*" for the server).
@@ -221,6 +233,20 @@ class Hub {
   // A user muted or banned anywhere keeps its name (or a new one would escape it).
   bool moderated_anywhere_locked(const Peer& peer) const;
 
+  // hub_room_modes.cpp: TOPIC, MODE, INVITE, and what a room's modes allow
+  void topic(Peer& from, std::string_view room);
+  void set_topic(Peer& from, std::string_view room, std::string_view text);
+  void mode(Peer& from, std::string_view room, std::string_view text);
+  void change_modes(Peer& from, const std::string& room_key, std::string_view text);
+  void invite(Peer& from, std::string_view room, std::string_view user);
+  // A room operator of the room whose state it is, or an operator.
+  bool runs_room_locked(const Peer& from, const RoomState* state) const;
+  // Why `from` may not join the room with `key` (a ban, i, k, l), or nothing.
+  std::optional<ReplyError> may_join_locked(const Peer& from, const std::string& room_key,
+                                            std::string_view key) const;
+  // Why `from` may not SAY in the room (n, m), or nothing.
+  std::optional<ReplyError> may_say_locked(const Peer& from, const std::string& room_key) const;
+
   // hub_accounts.cpp: an account owner's PASSWD and TOKEN request
   After account_request(Peer& from, const Command& command);
 
@@ -233,7 +259,7 @@ class Hub {
 
   // hub_rooms.cpp
   void who_in_room(Peer& from, std::string_view room);
-  After join(Peer& from, std::string_view room);
+  After join(Peer& from, std::string_view room, std::string_view key);
   // A join the directory finished later (Joined::later), under the lock, exclusive.
   void join_finished_locked(Peer& from, Joined joined, const std::string& room_key);
   void part(Peer& from, std::string_view room, std::string_view reason);
@@ -297,6 +323,8 @@ class Hub {
   // count, readable without the lock, spares every message the lookup while there is none.
   std::unordered_set<std::string> bans_, mutes_;
   std::atomic<std::size_t> moderated_{0};
+  std::size_t ban_masks_ = 0;  // how many of bans_ are masks; under mutex_
+  std::string server_name_ = "socketchat";
   std::atomic<std::size_t> max_bans_{0};
   std::atomic<std::int64_t> rename_interval_ms_{0};
   std::atomic<std::int64_t> work_{0};

@@ -74,8 +74,13 @@ Hub::After Hub::direct_message(Peer& from, std::string_view to, std::string_view
 
 Hub::After Hub::say(Peer& from, std::string_view room, std::string_view text, MessageKind kind) {
   std::string room_key = ascii_lower(room);
-  if (!is_member(from, room_key)) {
-    reply_error(from, ReplyError::not_in_room);
+  std::optional<ReplyError> refusal;
+  {
+    std::shared_lock lock(mutex_);
+    refusal = may_say_locked(from, room_key);
+  }
+  if (refusal) {
+    reply_error(from, *refusal);
     return After::stay;
   }
   if (silenced(from, room_key)) return After::stay;

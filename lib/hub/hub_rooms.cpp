@@ -30,7 +30,7 @@ std::optional<ReplyError> refusal_of(Joined joined) {
 
 // The joiner's OK and the others' notice go out with the change, under the lock, so
 // that nobody hears of the room's next message before them.
-Hub::After Hub::join(Peer& from, std::string_view room) {
+Hub::After Hub::join(Peer& from, std::string_view room, std::string_view key) {
   if (!is_valid_name(room)) {
     reply_error(from, ReplyError::invalid_room);
     return After::stay;
@@ -38,12 +38,18 @@ Hub::After Hub::join(Peer& from, std::string_view room) {
   const std::string room_key = ascii_lower(room);
   const RoomLimits limits{.rooms = max_rooms_.load(std::memory_order_relaxed),
                           .rooms_per_user = max_rooms_per_user_.load(std::memory_order_relaxed)};
-  if (banned_from(room_key, from.name())) {
-    reply_error(from, ReplyError::banned);
+  std::unique_lock lock(mutex_);
+  if (auto refusal = may_join_locked(from, room_key, key)) {
+    lock.unlock();
+    reply_error(from, *refusal);
     return After::stay;
   }
-  std::unique_lock lock(mutex_);
   const Joined joined = directory_->join(from, room, room_key, limits);
+  if (joined == Joined::ok) {
+    if (RoomState* state = directory_->room_state(room_key); state && !state->invited.empty()) {
+      RoomState::set(state->invited, ascii_lower(from.name()), false);  // used
+    }
+  }
   if (joined == Joined::later) {  // join_finished_locked() answers
     work_.fetch_add(1, std::memory_order_relaxed);
     return After::wait;
@@ -140,10 +146,17 @@ void Hub::who_in_room(Peer& from, std::string_view room) {
   std::vector<UserIdentity> identities;
   identities.reserve(names.size());
   for (auto name : names) identities.push_back(identity_locked(name));
-  reply_list(from, {.notice = Notice::user_list,
-                    .owner = directory_->room_owner(room_key),
-                    .names = names,
-                    .identities = identities});
+  std::vector<RoomRoles> roles(names.size());
+  if (const RoomState* state = directory_->room_state(room_key)) {
+    std::string key;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      key = ascii_lower(names[i]);
+      roles[i] = {.room_operator = state->is_operator(key), .voiced = state->is_voiced(key)};
+    }
+  }
+  reply_list(
+      from,
+      {.notice = Notice::user_list, .names = names, .identities = identities, .roles = roles});
 }
 
 void Hub::list_rooms(Peer& from) {

@@ -62,11 +62,6 @@ std::string_view LocalDirectory::room_name(std::string_view room_key) const {
   return room ? std::string_view(room->name) : std::string_view{};
 }
 
-std::string_view LocalDirectory::room_owner(std::string_view room_key) const {
-  const auto* room = rooms_.find(room_key);
-  return room ? std::string_view(room->owner) : std::string_view{};
-}
-
 std::size_t LocalDirectory::member_count(std::string_view room_key) const {
   const auto* room = rooms_.find(room_key);
   return room ? room->members.size() : 0;
@@ -88,7 +83,8 @@ bool LocalDirectory::list_members(std::string_view room_key,
 
 void LocalDirectory::list_rooms(std::vector<RoomSummary>& rooms) const {
   rooms.reserve(rooms.size() + rooms_.rooms().size());
-  for (const auto& [key, room] : rooms_.rooms()) rooms.push_back({room.name, room.members.size()});
+  for (const auto& [key, room] : rooms_.rooms())
+    rooms.push_back({room.name, room.members.size(), room.state.topic});
 }
 
 }  // namespace socketchat::detail

@@ -28,7 +28,10 @@ class LocalDirectory final : public Directory {
               RoomLimits limits) override;
   bool part(Peer& peer, std::string_view room_key) override;
   std::string_view room_name(std::string_view room_key) const override;
-  std::string_view room_owner(std::string_view room_key) const override;
+  const RoomState* room_state(std::string_view room_key) const override {
+    return rooms_.state(room_key);
+  }
+  RoomState* room_state(std::string_view room_key) override { return rooms_.state(room_key); }
   std::size_t member_count(std::string_view room_key) const override;
   bool is_member(const Peer& peer, std::string_view room_key) const override;
   void rooms_of(const Peer& peer, std::vector<std::string>& room_keys) const override {

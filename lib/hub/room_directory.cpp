@@ -3,12 +3,25 @@
 #include "hub/peer.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 namespace socketchat::detail {
 
 const RoomDirectory::Room* RoomDirectory::find(std::string_view room_key) const {
   auto it = rooms_.find(room_key);
   return it == rooms_.end() ? nullptr : &it->second;
+}
+
+const RoomState* RoomDirectory::state(std::string_view room_key) const {
+  const Room* room = find(room_key);
+  return room ? &room->state : nullptr;
+}
+
+RoomState* RoomDirectory::state(std::string_view room_key) {
+  auto it = rooms_.find(room_key);
+  if (it == rooms_.end()) return nullptr;
+  version_ = next_list_version();
+  return &it->second.state;
 }
 
 Joined RoomDirectory::join(std::string_view room_name, const std::string& room_key,
@@ -25,7 +38,10 @@ Joined RoomDirectory::join(std::string_view room_name, const std::string& room_k
     if (limits.rooms != 0 && rooms_.size() >= limits.rooms) return Joined::too_many_rooms;
     room = rooms_.try_emplace(room_key).first;
     room->second.name = std::string(room_name);
-    if (peer && peer->account()) room->second.owner = user_key;  // a guest's has none
+    room->second.state.operators.push_back(user_key);
+    room->second.state.created_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count();
   }
   room->second.members.try_emplace(user_key, peer);
   joined_[peer].push_back(room_key);
@@ -36,6 +52,7 @@ Joined RoomDirectory::join(std::string_view room_name, const std::string& room_k
 bool RoomDirectory::part(std::string_view room_key, const std::string& user_key, Peer* peer) {
   auto it = rooms_.find(room_key);
   if (it == rooms_.end() || it->second.members.erase(user_key) == 0) return false;
+  it->second.state.forget_member(user_key);
   if (it->second.members.empty()) rooms_.erase(it);
   auto& keys = joined_[peer];
   std::erase(keys, room_key);
@@ -61,6 +78,7 @@ void RoomDirectory::rename_member(const Peer& peer, const std::string& old_key,
     if (member.empty()) continue;
     member.key() = new_key;
     it->second.members.insert(std::move(member));
+    it->second.state.rename_member(old_key, new_key);
   }
   version_ = next_list_version();
 }
@@ -72,6 +90,7 @@ void RoomDirectory::part_all(const std::string& user_key, Peer* peer) {
     auto it = rooms_.find(room_key);
     if (it == rooms_.end()) continue;
     it->second.members.erase(user_key);
+    it->second.state.forget_member(user_key);
     if (it->second.members.empty()) rooms_.erase(it);
   }
   joined_.erase(mine);

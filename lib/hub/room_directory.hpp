@@ -23,10 +23,13 @@ class RoomDirectory {
   struct Room {
     std::string name;
     Members members;
-    std::string owner;  // the user key of the account user who created it; empty: none
+    RoomState state;  // its first operator: the user who created it
   };
 
   const Room* find(std::string_view room_key) const;
+  const RoomState* state(std::string_view room_key) const;
+  // Changes version(): what is changed may be shown in a list (the topic).
+  RoomState* state(std::string_view room_key);
   // Puts the user in the room, creating it if need be, unless they are in it already or
   // a limit says no (checked in that order: the user's, then the server's for a new room).
   Joined join(std::string_view room_name, const std::string& room_key, const std::string& user_key,

@@ -81,6 +81,18 @@ std::string_view code_of(ReplyError error) noexcept {
       return "too-many-bans";
     case ReplyError::cannot_rename:
       return "cannot-rename";
+    case ReplyError::invite_only:
+      return "invite-only";
+    case ReplyError::bad_key:
+      return "bad-key";
+    case ReplyError::room_full:
+      return "room-full";
+    case ReplyError::moderated:
+      return "moderated";
+    case ReplyError::unknown_mode:
+      return "unknown-mode";
+    case ReplyError::invalid_argument:
+      return "invalid-argument";
   }
   return "internal";
 }

@@ -14,6 +14,7 @@
 #include "socketchat/error.hpp"
 #include "socketchat/memory_history_store.hpp"
 #include "socketchat/redis_history_store.hpp"
+#include "util/server_name.hpp"
 
 namespace socketchat::detail {
 
@@ -68,6 +69,7 @@ Core::Core(ServerOptions options)
     hub_.set_authenticator(std::make_shared<AccountAuthenticator>(given));
   }
   hub_.set_limits(given);
+  hub_.set_server_name(server_name_or_default(given.server_name));
   // A task may outlive the server on a host's io_context: it checks that Core still is.
   hub_.set_scheduler([this, alive = std::weak_ptr<void>(alive_)](std::function<void()> task) {
     asio::post(workers_.next(), [alive, task = std::move(task)] {

@@ -172,6 +172,7 @@ const IrcConnection::CommandSpec* IrcConnection::find_command(std::string_view n
       {"TOPIC", &IrcConnection::topic, 1, When::registered},
       {"MODE", &IrcConnection::mode, 1, When::registered},
       {"KICK", &IrcConnection::kick, 2, When::registered},
+      {"INVITE", &IrcConnection::invite, 2, When::registered},
       {"OPER", &IrcConnection::oper, 2, When::registered},
       {"AWAY", &IrcConnection::away, 0, When::registered},
       {"USERHOST", &IrcConnection::userhost, 1, When::registered},
@@ -471,20 +472,27 @@ Flow IrcConnection::join(const IrcMessage& m, DecodeHandler& handler) {
   if (m.param(0) == "0") {  // JOIN 0: out of every channel (but &public)
     return command_step(handler, Asked::part_all, {}, {.verb = Verb::part_all});
   }
+  std::string_view keys = m.param(1);  // "key1,key2": the n-th for the n-th channel
   return for_each_item(m.param(0), [&](std::string_view channel) {
+    const std::string_view key = keys.substr(0, keys.find(','));
+    keys.remove_prefix(std::min(keys.size(), key.size() + 1));
     if (is_public(channel)) return Flow::next;  // every IRC user is in it already
     std::string_view room = room_of(channel);
     if (room.empty())
       return numeric_step(handler, 403, fmt::format("{} :No such channel", channel));
-    SC_STEP(command_step(handler, Asked::join, channel, {.verb = Verb::join, .name = room}));
-    // The NAMES is a step whether it is asked or not, so that a line fed again after a
-    // retry skips the same steps. succeeded_ tells of the last command handed over, which is
-    // this JOIN only if it was not skipped as done before.
+    SC_STEP(command_step(handler, Asked::join, channel,
+                         {.verb = Verb::join, .name = room, .secret = key}));
+    // The topic and the NAMES are steps whether asked or not, so that a line fed again
+    // after a retry skips the same steps. succeeded_ tells of the last command handed
+    // over, which is this JOIN only if it was not skipped as done before.
     if (step_ < steps_done_ || succeeded_) {
+      SC_STEP(command_step(handler, Asked::join_topic, channel,
+                           {.verb = Verb::topic, .name = room, .follow_up = true}));
       return command_step(handler, Asked::join_names, channel,
                           {.verb = Verb::who, .name = room, .follow_up = true});
     }
-    steps_done_ = ++step_;  // no NAMES: already there, or refused (and told why)
+    step_ += 2;  // no topic, no NAMES: already there, or refused (and told why)
+    steps_done_ = step_;
     return Flow::next;
   });
 }
@@ -623,22 +631,30 @@ Flow IrcConnection::list(const IrcMessage& m, DecodeHandler& handler) {
   return command_step(handler, Asked::list, {}, {.verb = Verb::rooms});
 }
 
-// Rooms have no topics: asking shows none, setting one is refused.
+// TOPIC #room: asked for (332 and 333, or 331); TOPIC #room :<topic> sets it, an
+// empty one clears it.
 Flow IrcConnection::topic(const IrcMessage& m, DecodeHandler& handler) {
   std::string_view channel = m.param(0);
-  if (m.count > 1) {
-    return numeric_step(handler, 482, fmt::format("{} :You're not channel operator", channel));
-  }
-  if (is_public(channel))
+  if (is_public(channel)) {
+    if (m.count > 1) {
+      return numeric_step(handler, 482, fmt::format("{} :You're not channel operator", channel));
+    }
     return numeric_step(handler, 331, fmt::format("{} :No topic is set", channel));
+  }
   std::string_view room = room_of(channel);
   if (room.empty()) return numeric_step(handler, 403, fmt::format("{} :No such channel", channel));
-  return command_step(handler, Asked::topic, channel, {.verb = Verb::room_info, .name = room});
+  if (m.count == 1) {
+    return command_step(handler, Asked::topic, channel, {.verb = Verb::topic, .name = room});
+  }
+  thread_local std::string scratch;
+  return command_step(
+      handler, Asked::set_topic, channel,
+      {.verb = Verb::set_topic, .name = room, .text = reason_of(m.param(1), scratch)});
 }
 
-// Channel modes are fixed (+nt: members only, no topic changes) and user modes are
-// none: the queries clients send on joining are answered, changes refused or
-// ignored.
+// MODE #room [<changes> [<arguments>]]: the room's modes asked for (324, 329), its ban
+// list (MODE #room b), or changed as the line protocol's MODE. User modes are none:
+// the queries clients send on connecting are answered, changes ignored.
 Flow IrcConnection::mode(const IrcMessage& m, DecodeHandler& handler) {
   std::string_view target = m.param(0);
   if (target.empty()) return not_enough_params(handler, "MODE");  // "MODE :"
@@ -651,19 +667,38 @@ Flow IrcConnection::mode(const IrcMessage& m, DecodeHandler& handler) {
     if (modes.empty()) return numeric_step(handler, 221, "+");
     return Flow::next;  // +i, +w and the like change nothing here
   }
-  if ((modes == "+b" || modes == "-b") && m.count > 2 && !is_public(target)) {
-    return ban(target, modes, m.param(2), handler);
-  }
-  if (modes == "b" || modes == "+b") {
-    return numeric_step(handler, 368, fmt::format("{} :End of channel ban list", target));
-  }
-  if (!modes.empty()) {
+  const bool ban_list = (modes == "b" || modes == "+b") && m.count == 2;
+  if (is_public(target)) {
+    if (modes.empty()) return numeric_step(handler, 324, fmt::format("{} +nt", target));
+    if (ban_list) {
+      return numeric_step(handler, 368, fmt::format("{} :End of channel ban list", target));
+    }
     return numeric_step(handler, 482, fmt::format("{} :You're not channel operator", target));
   }
-  if (is_public(target)) return numeric_step(handler, 324, fmt::format("{} +nt", target));
   std::string_view room = room_of(target);
   if (room.empty()) return numeric_step(handler, 403, fmt::format("{} :No such channel", target));
-  return command_step(handler, Asked::mode, target, {.verb = Verb::room_info, .name = room});
+  if (modes.empty()) {
+    return command_step(handler, Asked::mode, target, {.verb = Verb::mode, .name = room});
+  }
+  if (ban_list) {
+    return command_step(handler, Asked::ban_list, target,
+                        {.verb = Verb::mode, .name = room, .text = "b"});
+  }
+  // The changes and their arguments, as the line protocol takes them: one text.
+  std::string changes(modes);
+  for (std::size_t i = 2; i < m.count; ++i) changes.append(" ").append(m.param(i));
+  return command_step(handler, Asked::mode_change, target,
+                      {.verb = Verb::mode, .name = room, .text = changes});
+}
+
+// INVITE <nick> #room: the nick may join once past +i, +k and +l.
+Flow IrcConnection::invite(const IrcMessage& m, DecodeHandler& handler) {
+  std::string_view channel = m.param(1);
+  std::string_view room = room_of(channel);
+  if (room.empty()) return numeric_step(handler, 403, fmt::format("{} :No such channel", channel));
+  subject_.assign(m.param(0));
+  return command_step(handler, Asked::invite, channel,
+                      {.verb = Verb::invite, .name = room, .subject = m.param(0)});
 }
 
 // KICK #room nick [:reason]: for an operator or the room's owner (docs/IRC.md).
@@ -683,24 +718,6 @@ Flow IrcConnection::kick(const IrcMessage& m, DecodeHandler& handler) {
 Flow IrcConnection::oper(const IrcMessage& m, DecodeHandler& handler) {
   return command_step(handler, Asked::oper, {},
                       {.verb = Verb::oper, .name = m.param(0), .secret = m.param(1)});
-}
-
-// MODE #room +b/-b <nick>[!*@*]: a room ban by name; a mask that names no nick (the
-// server bans names, not hosts) is refused.
-Flow IrcConnection::ban(std::string_view channel, std::string_view change, std::string_view mask,
-                        DecodeHandler& handler) {
-  std::string_view room = room_of(channel);
-  if (room.empty()) return numeric_step(handler, 403, fmt::format("{} :No such channel", channel));
-  std::string_view nick = mask.substr(0, mask.find('!'));
-  if (mask.size() > nick.size() && mask.substr(nick.size()) != "!*@*") nick = {};
-  if (!is_valid_name(nick)) {
-    return numeric_step(handler, 472,
-                        fmt::format("b :Only bans of a nick (nick or nick!*@*) are known"));
-  }
-  subject_ = fmt::format("{} {}", change, nick);
-  return command_step(
-      handler, Asked::ban, channel,
-      {.verb = change == "+b" ? Verb::ban : Verb::unban, .name = room, .subject = nick});
 }
 
 // AWAY [:message]: the Hub keeps it, for WHOIS (301), WHO (G) and a DM's answer (301).

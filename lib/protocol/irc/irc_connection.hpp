@@ -53,6 +53,7 @@ class IrcConnection final : public Decoder, public Protocol {
     none,
     registration,
     join,
+    join_topic,  // the topic shown after a JOIN (332, 333), if there is one
     join_names,
     part,
     privmsg,
@@ -62,12 +63,15 @@ class IrcConnection final : public Decoder, public Protocol {
     whois,
     list,
     topic,
-    mode,
+    set_topic,
+    mode,         // MODE #room: 324, 329
+    ban_list,     // MODE #room b: 367..., 368
+    mode_change,  // MODE #room <changes>: the change is seen as everyone sees it
+    invite,       // subject_: the nick
     ping,
     quit,
     sasl,  // the LOGIN of a SASL PLAIN exchange
     kick,  // subject_: the nick
-    ban,   // MODE #room +b/-b: subject_ holds "+b nick" or "-b nick"
     oper,
     away,      // subject_: the message, empty when back
     userhost,  // each nick looked up adds to gathered_
@@ -117,8 +121,7 @@ class IrcConnection final : public Decoder, public Protocol {
   Flow mode(const IrcMessage& message, DecodeHandler& handler);
   Flow kick(const IrcMessage& message, DecodeHandler& handler);
   Flow oper(const IrcMessage& message, DecodeHandler& handler);
-  Flow ban(std::string_view channel, std::string_view change, std::string_view mask,
-           DecodeHandler& handler);
+  Flow invite(const IrcMessage& message, DecodeHandler& handler);
   Flow away(const IrcMessage& message, DecodeHandler& handler);
   Flow userhost(const IrcMessage& message, DecodeHandler& handler);
   Flow ison(const IrcMessage& message, DecodeHandler& handler);
@@ -159,11 +162,12 @@ class IrcConnection final : public Decoder, public Protocol {
   // Whether WHO's mask and flags take this user.
   bool who_takes(std::string_view nick, UserIdentity identity) const;
   bool list_takes(const RoomSummary& room) const;
-  // A 352 line of WHO (354 for WHOX); `flags` after its H or G: "@" for a room's owner.
+  // A 352 line of WHO (354 for WHOX); `flags` after its H or G: "@" for a room operator.
   void who_line(fmt::memory_buffer& out, std::string_view channel, std::string_view nick,
                 UserIdentity identity, std::string_view flags) const;
   static std::string_view real_name_of(std::string_view nick, UserIdentity identity);
-  void error_reply(fmt::memory_buffer& out, ReplyError error) const;
+  // `about`: the nick, mode letter or argument a MODE refusal is about.
+  void error_reply(fmt::memory_buffer& out, ReplyError error, std::string_view about = {}) const;
   // A refused registration or SASL LOGIN (the Accounts table in docs/IRC.md).
   void login_refusal(fmt::memory_buffer& out, ReplyError error) const;
   // USERHOST and ISON: their nicks looked up one by one, then one 302 or 303 line.
@@ -171,9 +175,9 @@ class IrcConnection final : public Decoder, public Protocol {
                     DecodeHandler& handler);
   void gather(const ServerMessage& message) const;
   // Lists stop short of max_bytes (0: no limit) with a 416 before their end numeric.
-  // `owner`: the room's owner (lower case), marked @ (PREFIX=(o)@); empty: none.
+  // `roles`: of a room's members, marked @ or + (PREFIX=(ov)@+); empty: none.
   void user_list(fmt::memory_buffer& out, std::span<const std::string_view> names,
-                 std::span<const UserIdentity> identities, std::string_view owner,
+                 std::span<const UserIdentity> identities, std::span<const RoomRoles> roles,
                  std::size_t max_bytes) const;
   void room_list(fmt::memory_buffer& out, std::span<const RoomSummary> rooms,
                  std::size_t max_bytes) const;
@@ -223,7 +227,7 @@ class IrcConnection final : public Decoder, public Protocol {
   Asked awaiting_ = Asked::none;  // a command the Hub answers later (Handled::pending)
   std::string verb_;              // as the client spelled it, for numerics that name it
   std::string target_;            // channel or nick, as the client spelled it
-  std::string subject_;           // KICK's nick, MODE's ban change (Asked::kick, ban)
+  std::string subject_;           // KICK's and INVITE's nick (Asked::kick, invite)
   // USERHOST's and ISON's answer, gathered over the lookups of their nicks (encode()
   // writes it, on the strand), then sent in one line.
   mutable std::string gathered_;

@@ -7,10 +7,10 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
-#include <asio/ip/host_name.hpp>
 
 #include "protocol/irc/irc_connection.hpp"
 #include "socketchat/error.hpp"
+#include "util/server_name.hpp"
 #include "util/text.hpp"
 
 namespace socketchat::detail {
@@ -22,19 +22,8 @@ std::string utc_time_now() {
                      std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
 }
 
-namespace {
-
-// The host's name when it is a valid server name (an IRC server's name is a host's).
-std::string default_server_name() {
-  std::error_code error;
-  std::string host = asio::ip::host_name(error);
-  return !error && is_server_name(host) ? host : std::string("socketchat");
-}
-
-}  // namespace
-
 IrcProtocol::IrcProtocol(std::string server_name)
-    : server_name_(server_name.empty() ? default_server_name() : std::move(server_name)),
+    : server_name_(server_name_or_default(server_name)),
       created_(utc_time_now()),
       probe_(Payload::copy_of(fmt::format("PING :{}\r\n", server_name_))) {}
 
@@ -187,6 +176,14 @@ Payload IrcProtocol::encode(const ServerMessage& m) const {
     case Notice::kicked:
       append_source(out, m.by, m.identity);
       fmt::format_to(it, "KICK #{} {} :{}\r\n", m.room, m.user, m.text.empty() ? m.by : m.text);
+      break;
+    case Notice::topic_changed:
+      append_source(out, m.by, m.identity);
+      fmt::format_to(it, "TOPIC #{} :{}\r\n", m.room, m.text);
+      break;
+    case Notice::modes_changed:
+      append_source(out, m.by, m.identity);
+      fmt::format_to(it, "MODE #{} {}\r\n", m.room, m.text);
       break;
     case Notice::banned:
       fmt::format_to(it, "ERROR :Closing Link: (Banned)\r\n");

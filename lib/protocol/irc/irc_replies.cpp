@@ -134,16 +134,15 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
         } else {
           numeric(out, 306, ":You have been marked as being away");
         }
-      } else if (asked_ == Asked::ban) {
-        shared_.append_source(out, nick_, identity());
-        fmt::format_to(it, "MODE {} {}\r\n", target_, subject_);
+      } else if (asked_ == Asked::invite) {
+        numeric(out, 341, fmt::format("{} {}", m.user, target_));
       }
       break;
     case Notice::error:
-      error_reply(out, m.error);
+      error_reply(out, m.error, m.user);
       break;
     case Notice::user_list:
-      user_list(out, m.names, m.identities, m.owner, m.max_bytes);
+      user_list(out, m.names, m.identities, m.roles, m.max_bytes);
       break;
     case Notice::room_list:
       room_list(out, m.rooms, m.max_bytes);
@@ -170,9 +169,27 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
               fmt::format("{0} {1} :Current global users {0}, max {1}", m.counts.users,
                           m.counts.most_users));
       break;
-    case Notice::room_info:  // TOPIC or MODE asks; no such room is 403 (error_reply)
-      if (asked_ == Asked::topic) numeric(out, 331, fmt::format("{} :No topic is set", target_));
-      if (asked_ == Asked::mode) numeric(out, 324, fmt::format("{} +nt", target_));
+    case Notice::topic:  // TOPIC #room, and after a JOIN (nothing without a topic)
+      if (m.text.empty()) {
+        if (asked_ == Asked::topic) numeric(out, 331, fmt::format("{} :No topic is set", target_));
+        break;
+      }
+      numeric(out, 332, fmt::format("{} :{}", target_, m.text));
+      numeric(out, 333, fmt::format("{} {} {}", target_, m.by, m.time_ms / 1000));
+      break;
+    case Notice::room_modes:
+      numeric(out, 324, fmt::format("{} {}", target_, m.text));
+      numeric(out, 329, fmt::format("{} {}", target_, m.time_ms / 1000));
+      break;
+    case Notice::ban_list:
+      for (auto mask : m.names) numeric(out, 367, fmt::format("{} {}", target_, mask));
+      numeric(out, 368, fmt::format("{} :End of channel ban list", target_));
+      break;
+    case Notice::invited:  // under the Hub's lock, as a DM: nick_ is stable
+      shared_.append_source(out, m.by, m.identity);
+      fmt::format_to(it, "INVITE {} :#{}\r\n", nick_, m.room);
+      break;
+    case Notice::room_info:  // no IRC command asks for it
       break;
     case Notice::pong:
       fmt::format_to(it, ":{0} PONG {0} :{1}\r\n", server(), m.text);
@@ -284,9 +301,19 @@ std::string_view IrcConnection::real_name_of(std::string_view nick, UserIdentity
 }
 
 // A list of users answers NAMES (and a JOIN) or WHO.
+namespace {
+
+// IRC's prefix of a member: @ for a room operator, else + when voiced.
+std::string_view prefix_of(std::span<const RoomRoles> roles, std::size_t i) noexcept {
+  if (i >= roles.size()) return {};
+  return roles[i].room_operator ? "@" : roles[i].voiced ? "+" : "";
+}
+
+}  // namespace
+
 void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::string_view> names,
-                              std::span<const UserIdentity> identities, std::string_view owner,
-                              std::size_t max_bytes) const {
+                              std::span<const UserIdentity> identities,
+                              std::span<const RoomRoles> roles, std::size_t max_bytes) const {
   switch (asked_) {
     case Asked::join_names:
     case Asked::names: {
@@ -297,8 +324,9 @@ void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::stri
       ListBudget budget(max_bytes, names.size(), start,
                         [&end](std::size_t left) { return end.size(left); });
       std::size_t line = 0;  // bytes of the 353 line being filled (its CR LF to come); 0: none
-      for (auto name : names) {
-        if (line != 0 && line + 1 + name.size() > IrcProtocol::max_line_bytes) {
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        const std::string_view name = names[i], prefix = prefix_of(roles, i);
+        if (line != 0 && line + 1 + prefix.size() + name.size() > IrcProtocol::max_line_bytes) {
           out.append(std::string_view("\r\n"));
           line = 0;
         }
@@ -308,7 +336,7 @@ void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::stri
         } else {
           out.push_back(' ');
         }
-        if (!owner.empty() && iequals_ascii(name, owner)) out.push_back('@');  // the room's owner
+        out.append(prefix);
         out.append(name);
         line += out.size() - before;
         if (!budget.add(out.size() + 2)) break;  // with the CR LF that ends its line
@@ -334,8 +362,7 @@ void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::stri
       ListBudget budget(max_bytes, taken.size(), out.size(),
                         [&end](std::size_t left) { return end.size(left); });
       for (std::size_t i : taken) {
-        const bool owns = !owner.empty() && iequals_ascii(names[i], owner);
-        who_line(out, channel, names[i], identity_of(i), owns ? "@" : "");
+        who_line(out, channel, names[i], identity_of(i), prefix_of(roles, i));
         if (!budget.add(out.size())) break;
       }
       out.resize(budget.kept_bytes());
@@ -393,8 +420,8 @@ void IrcConnection::room_list(fmt::memory_buffer& out, std::span<const RoomSumma
                     [&end](std::size_t left) { return end.size(left); });
   for (const auto& room : rooms) {
     if (!list_takes(room)) continue;
-    fmt::format_to(std::back_inserter(out), ":{} 322 {} #{} {} :\r\n", server(), me(), room.name,
-                   room.members);
+    fmt::format_to(std::back_inserter(out), ":{} 322 {} #{} {} :{}\r\n", server(), me(), room.name,
+                   room.members, room.topic);
     if (!budget.add(out.size())) break;
   }
   out.resize(budget.kept_bytes());
@@ -445,7 +472,8 @@ void IrcConnection::login_refusal(fmt::memory_buffer& out, ReplyError error) con
   numeric(out, 464, fmt::format(":Password refused: {}", reason));
 }
 
-void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error) const {
+void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error,
+                                std::string_view about) const {
   if (asked_ == Asked::notice) return;  // NOTICE is never answered (RFC 2812 3.3.2)
   if (asked_ == Asked::sasl) return login_refusal(out, error);
   if (asked_ == Asked::rename) {  // a guest's NICK: as its registration's LOGIN would be
@@ -500,6 +528,18 @@ void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error) const
       return numeric(out, 421, fmt::format("{} :Unknown command", verb_));
     case ReplyError::missing_argument:
       return numeric(out, 461, fmt::format("{} :Not enough parameters", verb_));
+    case ReplyError::invite_only:
+      return numeric(out, 473, fmt::format("{} :Cannot join channel (+i)", target_));
+    case ReplyError::bad_key:
+      return numeric(out, 475, fmt::format("{} :Cannot join channel (+k)", target_));
+    case ReplyError::room_full:
+      return numeric(out, 471, fmt::format("{} :Cannot join channel (+l)", target_));
+    case ReplyError::moderated:
+      return numeric(out, 404, fmt::format("{} :Cannot send to channel (+m)", target_));
+    case ReplyError::unknown_mode:
+      return numeric(out, 472, fmt::format("{} :is unknown mode char to me", about));
+    case ReplyError::invalid_argument:  // ERR_INVALIDMODEPARAM
+      return numeric(out, 696, fmt::format("{} {} :Invalid mode parameter", target_, about));
     case ReplyError::empty_message:
       return numeric(out, 412, ":No text to send");
     case ReplyError::no_such_user:
@@ -507,6 +547,12 @@ void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error) const
       if (asked_ == Asked::kick) {
         return numeric(out, 441,
                        fmt::format("{} {} :They aren't on that channel", subject_, target_));
+      }
+      if (asked_ == Asked::mode_change) {
+        return numeric(out, 441, fmt::format("{} {} :They aren't on that channel", about, target_));
+      }
+      if (asked_ == Asked::invite) {
+        return numeric(out, 401, fmt::format("{} :No such nick/channel", subject_));
       }
       if (asked_ == Asked::who) {  // WHO nick: an empty list
         return numeric(out, 315, fmt::format("{} :End of /WHO list.", target_));
@@ -526,9 +572,12 @@ void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error) const
     case ReplyError::invalid_room:
       return numeric(out, 403, fmt::format("{} :No such channel", target_));
     case ReplyError::already_in_room:
+      if (asked_ == Asked::invite) {
+        return numeric(out, 443, fmt::format("{} {} :is already on channel", subject_, target_));
+      }
       return;  // JOIN of a channel one is in: nothing
     case ReplyError::not_in_room:
-      if (asked_ == Asked::part) {
+      if (asked_ == Asked::part || asked_ == Asked::set_topic || asked_ == Asked::invite) {
         return numeric(out, 442, fmt::format("{} :You're not on that channel", target_));
       }
       return numeric(out, 404, fmt::format("{} :Cannot send to channel", target_));

@@ -38,6 +38,9 @@ constexpr VerbName verbs[] = {
     {"UNMUTE", Verb::unmute},
     {"OPER", Verb::oper},
     {"RENAME", Verb::rename},
+    {"TOPIC", Verb::topic},
+    {"MODE", Verb::mode},
+    {"INVITE", Verb::invite},
 };
 
 // The HELP listing: "HELP <verb> <synopsis>" lines, then END.
@@ -50,14 +53,17 @@ constexpr std::string_view help_text =
     "HELP DM <username> <text> - send text to one user\n"
     "HELP RENAME <username> - change your name (not an account's)\n"
     "HELP WHO [room] - list the logged-in users, or a room's members\n"
-    "HELP JOIN <room> - join a room, creating it if need be\n"
+    "HELP JOIN <room> [key] - join a room, creating it if need be\n"
     "HELP PART <room> [reason] - leave a room\n"
     "HELP SAY <room> <text> - send text to a room's members\n"
-    "HELP ROOMS - list the rooms and how many are in each\n"
+    "HELP ROOMS - list the rooms, how many are in each, and their topics\n"
+    "HELP TOPIC <room> [topic|-] - show, set or clear a room's topic\n"
+    "HELP MODE <room> [b|changes [arguments]] - show or change a room's modes (+o alice)\n"
+    "HELP INVITE <room> <username> - invite a user to a room\n"
     "HELP HISTORY <room|*|@user> [n] - the latest n messages (default 50, at most 500)\n"
-    "HELP KICK <room> <username> [reason] - take a user out of a room (operators, owners)\n"
-    "HELP BAN <room|*> <username> - keep a user out of a room, or the server\n"
-    "HELP UNBAN <room|*> <username> - lift a ban\n"
+    "HELP KICK <room> <username> [reason] - take a user out of a room (room operators)\n"
+    "HELP BAN <room|*> <username|mask> - keep a user out of a room, or the server\n"
+    "HELP UNBAN <room|*> <username|mask> - lift a ban\n"
     "HELP MUTE <room|*> <username> - silence a user in a room, or everywhere\n"
     "HELP UNMUTE <room|*> <username> - lift a mute\n"
     "HELP OPER <account> <password> - become an operator with an operator's account\n"
@@ -212,7 +218,24 @@ Command LineProtocol::parse(std::string_view line, std::string& scratch) {
       }
       break;
     }
-    case Verb::join:
+    case Verb::join:  // "JOIN <room> [key]"
+      command.name = take_word(rest, command.secret);
+      break;
+    case Verb::topic: {  // "TOPIC <room> [topic]": a topic sets it, "-" clears it
+      std::string_view text;
+      command.name = take_word(rest, text);
+      if (!text.empty()) {
+        command.verb = Verb::set_topic;
+        command.text = text == "-" ? std::string_view{} : clean_text(text, scratch);
+      }
+      break;
+    }
+    case Verb::mode:  // "MODE <room> [changes [arguments]]": the changes as IRC's
+      command.name = take_word(rest, command.text);
+      break;
+    case Verb::invite:  // "INVITE <room> <user>"
+      command.name = take_word(rest, command.subject);
+      break;
     case Verb::who:
     case Verb::rename:
       command.name = rest;  // the whole rest: "LOGIN John Smith" is not a valid name
@@ -328,6 +351,32 @@ Payload LineProtocol::encode(const ServerMessage& m) const {
       fmt::format_to(it, "KICK {} {} {}{}{}\n", m.room, m.user, m.by, m.text.empty() ? "" : " ",
                      m.text);
       break;
+    case Notice::topic:  // "TOPIC <room>" alone: none
+      if (m.text.empty()) {
+        fmt::format_to(it, "TOPIC {}\n", m.room);
+        break;
+      }
+      [[fallthrough]];
+    case Notice::topic_changed:
+      fmt::format_to(it, "TOPIC {} {} {}{}{}\n", m.room, m.by, m.time_ms, m.text.empty() ? "" : " ",
+                     m.text);
+      break;
+    case Notice::room_modes:
+      fmt::format_to(it, "MODE {} {}\n", m.room, m.text);
+      break;
+    case Notice::modes_changed:
+      fmt::format_to(it, "MODE {} {} {}\n", m.room, m.by, m.text);
+      break;
+    case Notice::ban_list: {
+      const std::string_view room = m.room;
+      append_list(out, m.names, m.max_bytes, [room](fmt::memory_buffer& to, std::string_view mask) {
+        fmt::format_to(std::back_inserter(to), "BAN {} {}\n", room, mask);
+      });
+      break;
+    }
+    case Notice::invited:
+      fmt::format_to(it, "INVITE {} {}\n", m.room, m.by);
+      break;
     case Notice::banned:
       out.append(std::string_view("INFO banned\n"));
       break;
@@ -339,7 +388,8 @@ Payload LineProtocol::encode(const ServerMessage& m) const {
       break;
     case Notice::room_list:
       append_list(out, m.rooms, m.max_bytes, [](fmt::memory_buffer& to, const RoomSummary& room) {
-        fmt::format_to(std::back_inserter(to), "ROOM {} {}\n", room.name, room.members);
+        fmt::format_to(std::back_inserter(to), "ROOM {} {}{}{}\n", room.name, room.members,
+                       room.topic.empty() ? "" : " ", room.topic);
       });
       break;
     case Notice::user_list:
