@@ -71,7 +71,13 @@
     'bad-token': 'Your session has ended: log in again.',
     'not-registered': 'That needs an account; you joined as a guest.',
     'server-busy': 'The server is busy. Try again in a moment.',
-    'not-operator': 'Only an operator, or the room\'s owner, may do that.',
+    'not-operator': 'Only the room\'s operators (or a server operator) may do that.',
+    'invite-only': 'That room is by invitation only: ask one of its operators to /invite you.',
+    'bad-key': 'That room has a key: /join room key.',
+    'room-full': 'That room is full.',
+    'moderated': 'That room is moderated: only its operators and voiced members speak.',
+    'unknown-mode': 'Unknown mode: the modes are o v t n m i k l b.',
+    'invalid-argument': 'That mode needs a valid argument (a key, a limit or a mask).',
     'banned': 'You are banned from there.',
     'muted': 'You are muted there: that was not sent.',
     'too-many-bans': 'The server holds as many bans and mutes as it may: lift one first.',
@@ -500,7 +506,11 @@
       renderUsers();
     }, () => {});
     sendList('ROOMS', 'ROOM', (items) => {
-      state.roomList = items.map((item) => item.split(' '));
+      // "<room> <members> [topic]"
+      state.roomList = items.map((item) => {
+        const [name, members, ...topic] = item.split(' ');
+        return [name, members, topic.join(' ')];
+      });
       renderRooms();
     }, () => {});
   }
@@ -544,12 +554,49 @@
       case 'KICK':
         handleKick(rest);
         return;
+      case 'TOPIC':  // the answer to our own TOPIC <room>, or a member's change
+        if (state.pending.length > 0 && state.pending[0].expect === 'TOPIC') {
+          handleReply(verb, rest);
+        } else {
+          showTopic(rest, true);
+        }
+        return;
+      case 'MODE': {  // "MODE <room> <by> <changes>": a room operator changed its modes
+        const [roomName, tail] = split1(rest);
+        const [by, changes] = split1(tail);
+        const room = state.rooms.get(key(roomName));
+        if (room) notice(room.feed, `${by} set mode ${changes} on ${room.name}.`, 'info');
+        return;
+      }
+      case 'INVITE': {  // "INVITE <room> <by>"
+        const [roomName, by] = split1(rest);
+        notice(ui.feed, `${by} invites you to ${roomName}: /join ${roomName}`, 'info');
+        return;
+      }
       default:
         handleReply(verb, rest);
     }
   }
 
-  // "KICK <room> <user> <by> [reason]": an operator or the room's owner took a member out.
+  // "TOPIC <room> <set-by> <unix-ms> <topic>", or without the topic when it has none or
+  // was cleared; `changed`: told as a change, not as our question's answer.
+  function showTopic(rest, changed) {
+    const [roomName, tail] = split1(rest);
+    const [by, tail2] = split1(tail);
+    const [, topic] = split1(tail2);
+    const room = state.rooms.get(key(roomName));
+    const listed = state.roomList.find(([n]) => key(n) === key(roomName));
+    if (listed) listed[2] = topic;
+    renderRooms();
+    if (!room) return;
+    if (changed) {
+      notice(room.feed, topic ? `${by} set the topic of ${room.name}: ${topic}` : `${by} cleared the topic of ${room.name}.`, 'info');
+    } else if (topic) {
+      notice(room.feed, `Topic of ${room.name}: ${topic} (set by ${by})`, 'info');
+    }
+  }
+
+  // "KICK <room> <user> <by> [reason]": a room operator took a member out.
   function handleKick(rest) {
     const [roomName, tail] = split1(rest);
     const [user, tail2] = split1(tail);
@@ -904,16 +951,17 @@
     return room;
   }
 
-  function joinRoom(name) {
+  function joinRoom(name, roomKey = '') {
     const k = key(name);
     if (state.rooms.has(k)) {
       activate(k);
       return;
     }
-    sendOk(`JOIN ${name}`, () => {
+    sendOk(`JOIN ${name}${roomKey ? ` ${roomKey}` : ''}`, () => {
       const listed = state.roomList.find(([n]) => key(n) === k);
       const room = addRoom(listed ? listed[0] : name);
       const joined = notice(room.feed, `You joined ${room.name}.`, 'info');
+      send(`TOPIC ${room.name}`, { expect: 'TOPIC', onReply: (rest) => showTopic(rest, false), onError: () => {} });
       loadHistory(room.name, room.feed, joined);
       activate(k);
       refreshLists();
@@ -939,9 +987,9 @@
 
   function renderRooms() {
     const names = new Map();
-    for (const [name, members] of state.roomList) names.set(key(name), { name, members });
+    for (const [name, members, topic] of state.roomList) names.set(key(name), { name, members, topic });
     for (const [k, room] of state.rooms) if (!names.has(k)) names.set(k, { name: room.name, members: '' });
-    const items = [...names.values()].sort((a, b) => byName(a.name, b.name)).map(({ name, members }) => {
+    const items = [...names.values()].sort((a, b) => byName(a.name, b.name)).map(({ name, members, topic }) => {
       const item = document.createElement('li');
       item.dataset.room = name;
       const button = document.createElement('button');
@@ -952,7 +1000,7 @@
       if (state.active === key(name)) button.classList.add('selected');
       button.append(span('room-name', `# ${name}`));
       if (members) button.append(span('count', members));
-      button.title = joined ? `Show ${name}` : `Join ${name}`;
+      button.title = (joined ? `Show ${name}` : `Join ${name}`) + (topic ? `: ${topic}` : '');
       button.addEventListener('click', () => joinRoom(name));
       item.append(button);
       return item;
@@ -979,7 +1027,8 @@
   const HELP = [
     'Enter sends to everyone, to the room you are looking at, or as a DM after you click a name.',
     '/dm name text: a direct message.  /me text: an action, shown in italics.',
-    '/join room, /part [room]: rooms.  /who: refresh the list.  /nick name: a new name.',
+    '/join room [key], /part [room]: rooms.  /who: refresh the list.  /nick name: a new name.',
+    'In a room: /topic [text], /mode +o name (o v t n m i k l b), /invite name, /kick name [reason].',
     'Esc stops sending direct messages.',
   ];
 
@@ -1038,7 +1087,7 @@
           notice(currentFeed(), 'Usage: /join room', 'error');
           return false;
         }
-        joinRoom(arg);
+        joinRoom(arg, tail.trim());
         return true;
       case 'part':
       case 'leave': {
@@ -1053,6 +1102,31 @@
       case 'who':
         refreshLists();
         return true;
+      case 'topic':
+      case 'mode':
+      case 'invite':
+      case 'kick': {  // of the room being looked at
+        const room = state.active && state.rooms.get(state.active);
+        if (!room || (command !== 'topic' && !arg)) {
+          notice(currentFeed(), `Usage, in a room: /${command} ${command === 'topic' ? '[text]' : command === 'mode' ? '+o name' : 'name'}`, 'error');
+          return false;
+        }
+        const line = command === 'invite' ? `INVITE ${room.name} ${arg}` :
+          `${command.toUpperCase()} ${room.name}${rest.trim() ? ` ${rest.trim()}` : ''}`;
+        if (command === 'mode' && /^\+?b$/.test(rest.trim())) {  // the ban list
+          return sendList(`MODE ${room.name} b`, 'BAN', (items) => {
+            notice(room.feed, items.length ? `Banned from ${room.name}: ${items.map((i) => split1(i)[1]).join(', ')}`
+              : `Nobody is banned from ${room.name}.`, 'info');
+          });
+        }
+        if (command === 'topic' && !rest.trim()) {
+          return send(line, { expect: 'TOPIC', onReply: (r) => showTopic(r, false),
+                              onError: (code) => notice(currentFeed(), errorText(code), 'error') });
+        }
+        return sendOk(line, () => {
+          if (command === 'invite') notice(room.feed, `You invited ${arg} to ${room.name}.`, 'info');
+        }, (code) => notice(currentFeed(), errorText(code), 'error'));
+      }
       case 'nick':
         if (!arg) {
           notice(currentFeed(), 'Usage: /nick name', 'error');

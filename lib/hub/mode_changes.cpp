@@ -42,7 +42,7 @@ ModeChanges parse_mode_changes(std::string_view text) {
     ModeChange change{.add = add, .letter = c};
     if (takes_argument(c, add) || (c == 'k' && !add)) {
       change.argument = next_word(arguments);
-      if (change.argument.empty() && c != 'k') {
+      if (change.argument.empty() && (add || c != 'k')) {
         parsed.result = ModeChanges::Result::missing_argument;
         parsed.bad = c;
         return parsed;

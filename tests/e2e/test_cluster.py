@@ -379,7 +379,7 @@ class MixedProtocolsTest(ClusterTest):
         alice.register("alice")
         self.assertEqual(alice.ask("JOIN #general", 3), [
             f"{source('alice')} JOIN #general",
-            numeric(353, "alice", "= #general :alice lina"),
+            numeric(353, "alice", "= #general :@alice lina"),
             numeric(366, "alice", "#general :End of /NAMES list."),
         ])
         self.assertEqual(lina.line(), "INFO alice joined general")

@@ -29,8 +29,9 @@ from test_websocket import WsClient
 
 SERVER = TEST_SERVER_NAME  # --server-name: in every numeric, and every user's host
 MAX_LINE = 512  # RFC 2812 2.3: bytes in one IRC line, CR LF included
-ISUPPORT = ("CHANTYPES=#& CHANLIMIT=#:20 NICKLEN=32 CHANNELLEN=33 USERLEN=11 CASEMAPPING=ascii PREFIX=(o)@ CHANMODES=b,,,nt "
-            "NETWORK=socketchat WHOX ELIST=MU :are supported by this server")
+ISUPPORT = ("CHANTYPES=#& CHANLIMIT=#:20 NICKLEN=32 CHANNELLEN=33 USERLEN=11 CASEMAPPING=ascii PREFIX=(ov)@+ "
+            "CHANMODES=b,k,l,imnt :are supported by this server")
+ISUPPORT_2 = "MODES=4 TOPICLEN=390 KEYLEN=23 NETWORK=socketchat WHOX ELIST=MU :are supported by this server"
 Reactor = getattr(irc.client, "Reactor", None) or irc.client.IRC  # named IRC in older versions (8.5)
 
 
@@ -259,9 +260,9 @@ class IrcTestCase(DaemonTestCase):
         self.assertEqual(lina.ask("JOIN general"), "OK")
         alice = self.irc(daemon, "alice")
         bob = self.irc(daemon, "bob")
-        self.join(alice, "#general", "alice lina")
+        self.join(alice, "#general", "alice @lina")
         self.assertEqual(lina.line(), "INFO alice joined general")
-        self.join(bob, "#general", "alice bob lina")
+        self.join(bob, "#general", "alice bob @lina")
         self.assertEqual(alice.line(), f"{source('bob')} JOIN #general")
         self.assertEqual(lina.line(), "INFO bob joined general")
         return lina, alice, bob
@@ -284,7 +285,7 @@ class BotTest(IrcTestCase):
         bot.wait("join", source=f"bot!~bot@{SERVER}", target="&public")
         bot.connection.join("#general")
         bot.wait("join", source=f"bot!~bot@{SERVER}", target="#general")
-        names = bot.wait("namreply", arguments=["=", "#general", "bot lina webb"])
+        names = bot.wait("namreply", arguments=["=", "#general", "bot @lina webb"])
         self.assertEqual(names.target, "bot")
         for user in (lina, webb):
             self.assertEqual(user.line(), "INFO bot joined general")
@@ -356,7 +357,7 @@ class RegistrationTest(IrcTestCase):
         self.line(daemon, "lina")
         alice = self.irc(daemon)
         alice.send("NICK alice", "USER alice 0 * :Alice Liddell")
-        burst = alice.lines(9)
+        burst = alice.lines(10)
         self.assertEqual(burst[:2], [
             numeric(1, "alice", welcome_text("alice")),
             numeric(2, "alice", f":Your host is {SERVER}, running version {version}"),
@@ -364,8 +365,9 @@ class RegistrationTest(IrcTestCase):
         self.assertRegex(burst[2], rf"^:{SERVER} 003 alice :This server was created "
                                    r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$")
         self.assertEqual(burst[3:], [
-            numeric(4, "alice", f"{SERVER} {version} i nt"),
+            numeric(4, "alice", f"{SERVER} {version} i biklmnotv"),
             numeric(5, "alice", ISUPPORT),
+            numeric(5, "alice", ISUPPORT_2),
             numeric(422, "alice", ":MOTD File is missing"),
             f"{source('alice')} JOIN &public",
             numeric(353, "alice", "= &public :alice"),  # only the newcomer: NAMES &public lists everyone
@@ -467,9 +469,9 @@ class ChannelTest(IrcTestCase):
         self.assertReplies(alice, ["JOIN #general", "JOIN &public", "join #GENERAL"], [])
         # A list of channels, one created by this JOIN.
         self.assertReplies(alice, ["JOIN #second,#general,#third"], [
-            f"{source('alice')} JOIN #second", numeric(353, "alice", "= #second :alice"),
+            f"{source('alice')} JOIN #second", numeric(353, "alice", "= #second :@alice"),
             numeric(366, "alice", "#second :End of /NAMES list."),
-            f"{source('alice')} JOIN #third", numeric(353, "alice", "= #third :alice"),
+            f"{source('alice')} JOIN #third", numeric(353, "alice", "= #third :@alice"),
             numeric(366, "alice", "#third :End of /NAMES list."),
         ])
         self.assertAlive(lina)
@@ -496,7 +498,7 @@ class ChannelTest(IrcTestCase):
             numeric(403, "alice", "&other :No such channel"),
             numeric(461, "alice", "JOIN :Not enough parameters"),
         ])
-        self.join(alice, "#" + "r" * 32, "alice")  # CHANNELLEN=33
+        self.join(alice, "#" + "r" * 32, "@alice")  # CHANNELLEN=33
 
     def test_part_echo_and_errors(self):
         daemon = self.start()
@@ -574,14 +576,14 @@ class ChannelTest(IrcTestCase):
         self.irc(daemon, "Bob")
         self.assertReplies(alice, ["NAMES #general", "NAMES &public", "NAMES", "NAMES #nochan",
                                    "NAMES general", "NAMES #general,&public"], [
-            numeric(353, "alice", "= #general :lina"),  # membership is not needed
+            numeric(353, "alice", "= #general :@lina"),  # membership is not needed
             numeric(366, "alice", "#general :End of /NAMES list."),
             numeric(353, "alice", "= &public :alice Bob lina"),
             numeric(366, "alice", "&public :End of /NAMES list."),
             numeric(366, "alice", "* :End of /NAMES list."),
             numeric(366, "alice", "#nochan :End of /NAMES list."),
             numeric(366, "alice", "general :End of /NAMES list."),
-            numeric(353, "alice", "= #general :lina"),
+            numeric(353, "alice", "= #general :@lina"),
             numeric(366, "alice", "#general :End of /NAMES list."),
             numeric(353, "alice", "= &public :alice Bob lina"),
             numeric(366, "alice", "&public :End of /NAMES list."),
@@ -595,15 +597,15 @@ class QueryTest(IrcTestCase):
         self.assertEqual(lina.ask("JOIN general"), "OK")
         self.assertEqual(lina.ask("JOIN zoo"), "OK")
         alice = self.irc(daemon, "alice")
-        self.join(alice, "#general", "alice lina")
+        self.join(alice, "#general", "alice @lina")
 
-        def who(channel, nick, real_name=None):
-            return numeric(352, "alice", f"{channel} ~{nick} {SERVER} {SERVER} {nick} H :0 "
+        def who(channel, nick, real_name=None, flags="H"):
+            return numeric(352, "alice", f"{channel} ~{nick} {SERVER} {SERVER} {nick} {flags} :0 "
                                          f"{real_name or nick}")
 
         self.assertReplies(alice, ["WHO #general", "WHO &public", "WHO LINA", "WHO nobody", "WHO #nochan",
                                    "WHO"], [
-            who("#general", "alice", "alice the tester"), who("#general", "lina"),
+            who("#general", "alice", "alice the tester"), who("#general", "lina", flags="H@"),
             numeric(315, "alice", "#general :End of /WHO list."),
             who("&public", "alice", "alice the tester"), who("&public", "lina"),
             numeric(315, "alice", "&public :End of /WHO list."),
@@ -638,7 +640,9 @@ class QueryTest(IrcTestCase):
         daemon = self.start()
         lina = self.line(daemon, "lina")
         alice = self.irc(daemon, "alice")
-        self.join(alice, "#general", "alice")
+        self.assertEqual(lina.ask("JOIN general"), "OK")  # lina's room: alice is no operator
+        self.join(alice, "#general", "alice @lina")
+        self.assertEqual(lina.line(), "INFO alice joined general")
         self.assertReplies(alice, ["TOPIC #general", "TOPIC #general :a new topic", "TOPIC &public",
                                    "TOPIC #nochan", "TOPIC"], [
             numeric(331, "alice", "#general :No topic is set"),
@@ -647,10 +651,15 @@ class QueryTest(IrcTestCase):
             numeric(403, "alice", "#nochan :No such channel"),
             numeric(461, "alice", "TOPIC :Not enough parameters"),
         ])
-        self.assertReplies(alice, ["MODE #general", "MODE #general b", "MODE #general +b",
+        alice.send("MODE #general")
+        self.assertEqual(alice.line(), numeric(324, "alice", "#general +nt"))
+        prefix, code, params = parse(alice.line())
+        self.assertEqual((prefix, code, params[:2]), (SERVER, "329", ["alice", "#general"]))
+        created = int(params[2])  # when lina's JOIN made the room
+        self.assertLessEqual(abs(created - time.time()), 60)
+        self.assertReplies(alice, ["MODE #general b", "MODE #general +b",
                                    "MODE #general +o lina", "MODE &public", "MODE #nochan", "MODE alice",
                                    "MODE alice +i", "MODE lina", "MODE"], [
-            numeric(324, "alice", "#general +nt"),
             numeric(368, "alice", "#general :End of channel ban list"),
             numeric(368, "alice", "#general :End of channel ban list"),
             numeric(482, "alice", "#general :You're not channel operator"),
@@ -688,7 +697,7 @@ class QueryTest(IrcTestCase):
         self.assertReplies(alice, ["WHO #general %tnuhsraf,123", "WHO bob %na", "WHO nobody %n"], [
             numeric(354, "alice", f"123 ~alice {SERVER} {SERVER} alice H 0 :alice the tester"),
             numeric(354, "alice", f"123 ~bob {SERVER} {SERVER} bob H 0 :bob the tester"),
-            numeric(354, "alice", f"123 ~lina {SERVER} {SERVER} lina H 0 :lina"),
+            numeric(354, "alice", f"123 ~lina {SERVER} {SERVER} lina H@ 0 :lina"),
             numeric(315, "alice", "#general :End of /WHO list."),
             numeric(354, "alice", "bob 0"),
             numeric(315, "alice", "bob :End of /WHO list."),
@@ -722,7 +731,7 @@ class QueryTest(IrcTestCase):
             numeric(318, "alice", "bob :End of /WHOIS list."),
             numeric(352, "alice", f"#general ~alice {SERVER} {SERVER} alice H :0 alice the tester"),
             numeric(352, "alice", f"#general ~bob {SERVER} {SERVER} bob G :0 bob the tester"),
-            numeric(352, "alice", f"#general ~lina {SERVER} {SERVER} lina H :0 lina"),
+            numeric(352, "alice", f"#general ~lina {SERVER} {SERVER} lina H@ :0 lina"),
             numeric(315, "alice", "#general :End of /WHO list."),
             numeric(302, "alice", f":bob=-~bob@{SERVER} alice=+~alice@{SERVER}"),
         ])
@@ -748,7 +757,7 @@ class QueryTest(IrcTestCase):
     def test_lusers_and_join_0(self):
         daemon = self.start()
         lina, alice, bob = self.general_of_three(daemon)
-        self.join(alice, "#second", "alice")
+        self.join(alice, "#second", "@alice")
         self.assertReplies(alice, ["LUSERS"], [
             numeric(251, "alice", ":There are 3 users and 0 invisible on 1 servers"),
             numeric(254, "alice", "2 :channels formed"),
@@ -900,7 +909,7 @@ class IdentityTest(IrcTestCase):
         lina = self.line(daemon, "lina")
         self.assertEqual(lina.ask("JOIN general"), "OK")
         bob = self.irc(daemon, "bob")
-        self.join(bob, "#general", "bob lina")
+        self.join(bob, "#general", "bob @lina")
         self.assertEqual(lina.line(), "INFO bob joined general")
         zed = self.irc(daemon)
         # Only what a name may hold is kept of USER's user name (no '@', no '!'), cut to 10
@@ -924,7 +933,7 @@ class IdentityTest(IrcTestCase):
             numeric(352, "bob", f"* ~zed_x.y-12 {SERVER} {SERVER} Zed H :0 Zed Zebra"),
             numeric(315, "bob", "Zed :End of /WHO list."),
             numeric(352, "bob", f"#general ~bob {SERVER} {SERVER} bob H :0 bob the tester"),
-            numeric(352, "bob", f"#general ~lina {SERVER} {SERVER} lina H :0 lina"),
+            numeric(352, "bob", f"#general ~lina {SERVER} {SERVER} lina H@ :0 lina"),
             numeric(315, "bob", "#general :End of /WHO list."),
         ])
         self.assertReplies(zed, ["USERHOST Zed"], [
@@ -970,13 +979,13 @@ class IdentityTest(IrcTestCase):
             numeric(372, "alice", ":- " + "x" * 20),
             numeric(376, "alice", ":End of /MOTD command."),
         ]
-        self.assertEqual(burst[5:12], shown)
+        self.assertEqual(burst[6:13], shown)
         alice.nick = "alice"
         self.assertReplies(alice, ["MOTD"], shown)
         version = version_of(daemon)
         alice.send("VERSION", "TIME", "ADMIN", "INFO")
-        self.assertEqual(alice.lines(2), [numeric(351, "alice", f"socketchat-{version}. {SERVER} :"),
-                                          numeric(5, "alice", ISUPPORT)])
+        self.assertEqual(alice.lines(3), [numeric(351, "alice", f"socketchat-{version}. {SERVER} :"),
+                                          numeric(5, "alice", ISUPPORT), numeric(5, "alice", ISUPPORT_2)])
         self.assertRegex(alice.line(), rf"^:{re.escape(SERVER)} 391 alice {re.escape(SERVER)} "
                                        r":\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$")
         self.assertEqual(alice.line(), numeric(423, "alice", f"{SERVER} :No administrative info available"))
@@ -1194,18 +1203,18 @@ class LimitsTest(IrcTestCase):
         alice = self.irc(daemon)
         burst = alice.register("alice")
         self.assertEqual(burst[4], numeric(5, "alice", ISUPPORT.replace("CHANLIMIT=#:20", "CHANLIMIT=#:2")))
-        self.join(alice, "#a", "alice")
-        self.join(alice, "#b", "alice")
+        self.join(alice, "#a", "@alice")
+        self.join(alice, "#b", "@alice")
         # Her third: 405, no NAMES; &public is no room and counts for nothing.
         self.assertReplies(alice, ["JOIN #c", "JOIN &public"], [
             numeric(405, "alice", "#c :You have joined too many channels"),
         ])
         bob = self.irc(daemon, "bob")
-        self.join(bob, "#c", "bob")  # the server's third room
+        self.join(bob, "#c", "@bob")  # the server's third room
         self.assertReplies(bob, ["JOIN #d,#A"], [
             numeric(437, "bob", "#d :Cannot create channel: the server has too many channels"),
             f"{source('bob')} JOIN #A",  # a room that exists may still be joined
-            numeric(353, "bob", "= #A :alice bob"),
+            numeric(353, "bob", "= #A :@alice bob"),
             numeric(366, "bob", "#A :End of /NAMES list."),
         ])
         self.assertEqual(alice.line(), f"{source('bob')} JOIN #a")
@@ -1214,7 +1223,7 @@ class LimitsTest(IrcTestCase):
         self.assertReplies(bob, ["PART #c", "JOIN #d"], [
             f"{source('bob')} PART #c",
             f"{source('bob')} JOIN #d",
-            numeric(353, "bob", "= #d :bob"),
+            numeric(353, "bob", "= #d :@bob"),
             numeric(366, "bob", "#d :End of /NAMES list."),
         ])
 
@@ -1256,6 +1265,8 @@ class LimitsTest(IrcTestCase):
                 shown = [line.split(" ")[7] for line in got[:-2]]
                 self.assertTrue(all(line.startswith(f":{SERVER} 352 alice #room0000 ") for line in got[:-2]))
             everyone = sorted(["alice"] + names, key=str.lower)
+            if command == "NAMES":  # alice made the room: its operator
+                everyone = ["@" + nick if nick == "alice" else nick for nick in everyone]
             self.assertEqual(shown, everyone[:len(shown)])
             self.assertGreater(len(shown), 5)
             self.assertEqual(got[-2].split("(")[1], f"{len(everyone) - len(shown)} more)")
@@ -1272,8 +1283,8 @@ class IrcsTest(IrcTestCase):
         alice.register("alice")
         bob = self.irc(daemon, "bob")
         lina = self.line(daemon, "lina")
-        self.join(alice, "#general", "alice")
-        self.join(bob, "#general", "alice bob")
+        self.join(alice, "#general", "@alice")
+        self.join(bob, "#general", "@alice bob")
         self.assertEqual(alice.line(), f"{source('bob')} JOIN #general")
 
         alice.send("PRIVMSG #general :over tls")
@@ -1332,7 +1343,7 @@ class LongAndOddLinesTest(IrcTestCase):
         lina = self.line(daemon, "lina")
         self.assertEqual(lina.ask("JOIN general"), "OK")
         alice = self.irc(daemon, "alice")
-        self.join(alice, "#general", "alice lina")
+        self.join(alice, "#general", "alice @lina")
         self.assertEqual(lina.line(), "INFO alice joined general")
         text = "\u00e9" * 1500  # 3000 bytes of two-byte characters
         for command, target in ((f"MSG {text}", "&public"), (f"SAY general {text}", "#general"),

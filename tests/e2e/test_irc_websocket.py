@@ -97,7 +97,7 @@ class IrcOverWebSocketTest(DaemonTestCase):
         wendy.send("JOIN #general")
         self.assertEqual(wendy.until(numeric(366, "wendy", "#general :End of /NAMES list.")), [
             f"{source('wendy')} JOIN #general",
-            numeric(353, "wendy", "= #general :lina wendy"),
+            numeric(353, "wendy", "= #general :@lina wendy"),
             numeric(366, "wendy", "#general :End of /NAMES list."),
         ])
         self.assertEqual(lina.line(), "INFO wendy joined general")

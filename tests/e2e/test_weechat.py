@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """End-to-end test of the irc:// listener with WeeChat (Debian's weechat-headless), an
 irssi user and an ncat user of the line protocol in the same room: registration, /me,
-/nick, /away, /part with a reason and /quit, each seen on every screen.
+WeeChat as the room's operator (it created the room) with /topic, /mode +m, /voice and
+/kick, /nick, /away, /part with a reason (an operator who leaves is one no more) and
+/quit, each seen on every screen.
 
 WeeChat runs headless in a directory of its own; it is typed at through its FIFO (the
 fifo plugin) and read through its buffers' logs (the logger plugin, flushed at once), a
@@ -148,28 +150,38 @@ class WeechatTest(DaemonTestCase):
             print("\n".join(report), file=sys.stderr)
             raise
 
+    def assertTopicLine(self, line, by, text, since_ms):
+        """ncat's `TOPIC general <by> <unix-ms> <text>`, its time from since_ms to now."""
+        found = re.fullmatch(rf"TOPIC general {by} (\d+) {re.escape(text)}", line or "")
+        self.assertIsNotNone(found, f"not a TOPIC of {by}'s {text!r}: {line!r}")
+        self.assertTrue(since_ms <= int(found.group(1)) <= time.time() * 1000 + 1, line)
+
     def test_weechat_irssi_and_ncat_in_one_room(self):
         with self.reported():
-            self.bob = bob = Ncat(self.daemon.ports["tcp"], os.path.join(self.tmp, "ncat.stderr"))
-            bob.login("bob")
-            self.assertEqual(bob.ask("JOIN general"), "OK")
-            self.irssi = irssi = Irssi(self.tmp, self.daemon.ports["irc"], "alice")
-            irssi.wait_for(r"Welcome to the socketchat IRC Network alice")
-            irssi.type("/join #general")
-            irssi.wait_for(r"\[Users #general\]")
-            self.assertEqual(bob.line(), "INFO alice joined general")
-
-            # Registration: WeeChat's user name is what others see.
+            # Registration: WeeChat's user name is what others see. WeeChat joins first:
+            # it creates #general, and is its operator.
             self.weechat = wc = Weechat(self.tmp, self.daemon.ports["irc"], "wendy", "wen", "Wendy W")
             wc.wait_for("irc.server.sc", rf"Welcome to the socketchat IRC Network wendy!~wen@{re.escape(SERVER)}$")
             wc.type("irc.server.sc", "/join #general")
             wc.wait_for("irc.sc.#general", r"wendy \(~wen@irc\.socketchat\.test\) has joined #general")
-            irssi.wait_for(r"wendy \[~wen@irc\.socketchat\.test\] has joined #general")
-            self.assertEqual(bob.line(), "INFO wendy joined general")
+            wc.wait_for("irc.sc.#general", r"Channel #general: 1 nick \(1 op, 0 voices, 0 normals\)$")
+
+            self.bob = bob = Ncat(self.daemon.ports["tcp"], os.path.join(self.tmp, "ncat.stderr"))
+            bob.login("bob")
+            self.assertEqual(bob.ask("JOIN general"), "OK")
+            wc.wait_for("irc.sc.#general", r"bob \(~bob@irc\.socketchat\.test\) has joined #general")
+            self.irssi = irssi = Irssi(self.tmp, self.daemon.ports["irc"], "alice")
+            irssi.wait_for(r"Welcome to the socketchat IRC Network alice")
+            irssi.type("/join #general")
+            irssi.wait_for(r"\[Users #general\]")
+            irssi.wait_for(r"\[@wendy\s*\]")  # the room's operator, in irssi's names
+            irssi.wait_for(r"\[ bob\s*\]")
+            self.assertEqual(bob.line(), "INFO alice joined general")
+            wc.wait_for("irc.sc.#general", r"alice \(~alice@irc\.socketchat\.test\) has joined #general")
 
             # Messages, and /me both ways: an action for IRC clients, "/me ..." for ncat.
             wc.type("irc.sc.#general", "hello all")
-            irssi.wait_for(r"<\s*wendy> hello all\s*$")
+            irssi.wait_for(r"<@wendy> hello all\s*$")
             self.assertEqual(bob.line(), "SAY general wendy hello all")
             wc.type("irc.sc.#general", "/me waves")
             irssi.wait_for(r"\* wendy waves\s*$")
@@ -180,6 +192,51 @@ class WeechatTest(DaemonTestCase):
             bob.send("SAY general /me shrugs")
             wc.wait_for("irc.sc.#general", r"^\s*\*\s*bob shrugs$")
             irssi.wait_for(r"\* bob shrugs\s*$")
+
+            # WeeChat, the room's operator, sets the topic: irssi shows it, ncat gets the
+            # line protocol's TOPIC with the time in milliseconds.
+            since_ms = int(time.time() * 1000)
+            wc.type("irc.sc.#general", "/topic Channel ops are here")
+            wc.wait_for("irc.sc.#general", r'wendy has changed topic for #general to "Channel ops are here"$')
+            irssi.wait_for(r"wendy changed the topic of #general to: Channel ops are here\s*$")
+            self.assertTopicLine(bob.line(), "wendy", "Channel ops are here", since_ms)
+
+            # /mode +m: only the operator and voiced members speak.
+            wc.type("irc.sc.#general", "/mode +m")
+            wc.wait_for("irc.sc.#general", r"Mode #general \[\+m\] by wendy$")
+            irssi.wait_for(r"mode/#general \[\+m\] by wendy\s*$")
+            self.assertEqual(bob.line(), "MODE general wendy +m")
+            irssi.type("can anyone hear me?")
+            irssi.wait_for(r"Cannot send to channel \(\+m\)")
+            self.assertEqual(bob.ask("SAY general nor me?"), "ERR moderated")
+
+            # /voice alice: irssi's user speaks again, ncat's does not.
+            wc.type("irc.sc.#general", "/voice alice")
+            wc.wait_for("irc.sc.#general", r"Mode #general \[\+v alice\] by wendy$")
+            irssi.wait_for(r"mode/#general \[\+v alice\] by wendy\s*$")
+            self.assertEqual(bob.line(), "MODE general wendy +v alice")
+            irssi.type("voiced and heard")
+            wc.wait_for("irc.sc.#general", r"^\t\+alice\tvoiced and heard$")
+            self.assertEqual(bob.line(), "SAY general alice voiced and heard")  # and not the refused one
+            self.assertNotIn("can anyone hear me?", wc.log_of("irc.sc.#general"))
+            self.assertEqual(bob.ask("SAY general still not me?"), "ERR moderated")
+            wc.type("irc.sc.#general", "/mode -m")
+            wc.wait_for("irc.sc.#general", r"Mode #general \[-m\] by wendy$")
+            irssi.wait_for(r"mode/#general \[-m\] by wendy\s*$")
+            self.assertEqual(bob.line(), "MODE general wendy -m")
+
+            # /kick bob with a reason: everyone sees it, ncat first of all; bob is out
+            # until he joins again.
+            wc.type("irc.sc.#general", "/kick bob enough from ncat")
+            wc.wait_for("irc.sc.#general", r"wendy has kicked bob \(enough from ncat\)$")
+            irssi.wait_for(r"bob was kicked from #general by wendy \[enough from ncat\]\s*$")
+            self.assertEqual(bob.line(), "KICK general bob wendy enough from ncat")
+            self.assertEqual(bob.ask("SAY general still here?"), "ERR not-in-room")
+            self.assertEqual(bob.ask("JOIN general"), "OK")
+            wc.wait_for("irc.sc.#general", r"has kicked bob .*\n(?:.*\n)*.*bob \(~bob@irc\.socketchat\.test\) "
+                                           r"has joined #general$")
+            irssi.wait_for(r"bob was kicked from #general .*\n(?:.*\n)*.*bob \[~bob@irc\.socketchat\.test\] "
+                           r"has joined #general")
 
             # /nick: everyone is told, and the new nick is the user's from then on.
             wc.type("irc.sc.#general", "/nick wendy2")
@@ -208,6 +265,9 @@ class WeechatTest(DaemonTestCase):
             wc.type("irc.server.sc", "/join #general")
             irssi.wait_for(r"wendy2 \[~wen@irc\.socketchat\.test\] has joined #general")
             self.assertEqual(bob.line(), "INFO wendy2 joined general")
+            # The room kept members while WeeChat was out: it came back as no operator.
+            wc.wait_for("irc.sc.#general", r"Channel #general: 3 nicks \(0 ops, 1 voice, 2 normals\)$")
+            self.assertEqual(bob.ask("MODE general"), "MODE general +nt")
             wc.type("irc.server.sc", "/quit bye now")
             irssi.wait_for(r"wendy2 \[~wen@irc\.socketchat\.test\] has quit \[Quit: bye now\]")
             self.assertEqual(bob.line(), "INFO wendy2 disconnected")

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "hub/mode_changes.hpp"
+#include "hub/room_state.hpp"
 #include "protocol/irc/irc_connection.hpp"
 #include "protocol/list_reply.hpp"
 #include "socketchat/version.hpp"
@@ -216,7 +218,7 @@ void IrcConnection::welcome(fmt::memory_buffer& out, std::size_t room_limit) con
   numeric(out, nick_, 2,
           fmt::format(":Your host is {}, running version {}", server(), version_string));
   numeric(out, nick_, 3, fmt::format(":This server was created {}", shared_.created()));
-  numeric(out, nick_, 4, fmt::format("{} {} i nt", server(), version_string));
+  numeric(out, nick_, 4, fmt::format("{} {} i biklmnotv", server(), version_string));
   isupport(out, nick_, room_limit);
   motd(out, nick_);
   // Every IRC user is in the public feed (the line protocol's MSG). Its names list
@@ -233,11 +235,16 @@ void IrcConnection::isupport(fmt::memory_buffer& out, std::string_view to,
   // CHANLIMIT counts # channels only: &public is no room and takes none of them.
   const std::string chanlimit =
       room_limit == 0 ? std::string() : fmt::format("CHANLIMIT=#:{} ", room_limit);
+  // Two lines: a 005 holds at most 13 tokens (RFC 2812's 15 parameters).
   numeric(out, to, 5,
           fmt::format("CHANTYPES=#& {}NICKLEN=32 CHANNELLEN=33 USERLEN={} CASEMAPPING=ascii "
-                      "PREFIX=(o)@ CHANMODES=b,,,nt NETWORK=socketchat WHOX ELIST=MU :are "
-                      "supported by this server",
+                      "PREFIX=(ov)@+ CHANMODES=b,k,l,imnt :are supported by this server",
                       chanlimit, IrcProtocol::max_user_name_bytes + 1));
+  numeric(
+      out, to, 5,
+      fmt::format("MODES={} TOPICLEN={} KEYLEN={} NETWORK=socketchat WHOX ELIST=MU :are "
+                  "supported by this server",
+                  ModeChanges::max_changes, RoomState::max_topic_bytes, RoomState::max_key_bytes));
 }
 
 void IrcConnection::motd(fmt::memory_buffer& out, std::string_view to) const {
