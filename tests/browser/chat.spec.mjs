@@ -414,6 +414,35 @@ step('bob renames himself with /nick: alice\'s page and ncat are told, and DMs f
   await seen(feedEntry(bob, '[data-kind="dm-in"][data-from="carol"]', 'still you?'));
 });
 
+step('alice makes a room and runs it: /topic and /mode reach the other page and ncat', async () => {
+  await alice.locator('#message').fill('/join lounge');
+  await alice.locator('#message').press('Enter');
+  await seen(alice.locator('#room-lounge [data-kind="info"]').filter({ hasText: 'You joined lounge.' }));
+  carol.send('JOIN lounge');
+  await seen(alice.locator('#room-lounge [data-kind="info"]').filter({ hasText: 'carol joined lounge.' }));
+  const since = Date.now();
+  await alice.locator('#message').fill('/topic tea at five');
+  await alice.locator('#message').press('Enter');  // alice made the room: its operator
+  const topic = await carol.lines.waitFor(/^TOPIC lounge alice (\d+) tea at five$/, 'carol told of the topic');
+  const at = Number(topic.match(/(\d+)/)[1]);
+  assert.ok(at >= since - 1000 && at <= Date.now() + 1000, `the topic's time ${at}`);
+  await seen(alice.locator('#room-lounge [data-kind="info"]').filter({ hasText: 'alice set the topic of lounge: tea at five' }));
+  // A later joiner's page shows the topic the room has.
+  await bob.locator('#message').fill('/join lounge');
+  await bob.locator('#message').press('Enter');
+  await seen(bob.locator('#room-lounge [data-kind="info"]').filter({ hasText: 'Topic of lounge: tea at five (set by alice)' }));
+  await alice.locator('#message').fill('/mode +m');
+  await alice.locator('#message').press('Enter');
+  await carol.lines.waitFor('MODE lounge alice +m', 'carol told of +m');
+  await seen(bob.locator('#room-lounge [data-kind="info"]').filter({ hasText: 'alice set mode +m on lounge.' }));
+  await bob.locator('#message').fill('/topic mine now');  // not its operator, the topic locked
+  await bob.locator('#message').press('Enter');
+  await seen(bob.locator('#room-lounge [data-kind="error"]').filter({ hasText: 'Only the room\'s operators' }));
+  carol.send('ROOMS');
+  await carol.lines.waitFor('ROOM lounge 3 tea at five', 'the topic in ROOMS');
+  for (const page of [alice, bob]) await page.locator('#tabs [data-tab=""]').click();  // back to Everyone
+});
+
 step('carol\'s connection ends: both pages drop her from the list', async () => {
   carol.socket.destroy();
   for (const page of [alice, bob]) {
