@@ -2087,10 +2087,13 @@ class Chaos:
         client = await connect(soak, scheme, self.name, "chaos", raw_ws=True, login=False)
         if client.protocol == "irc":
             before = ["PRIVMSG #x :hi", "JOIN #soak-a", "FOO", "CAP LS 302", "CAP END"]
-            # (No NICK to a valid nick, nor JOIN 0: a rename or leaving every room is no junk.)
+            # (No NICK to a valid nick, nor JOIN 0, nor a change of a room's topic or modes: a
+            # rename, leaving every room or a key on a room is no junk; the junk client may
+            # have made #soak-a, and so be its operator.)
             after = ["FOO bar", "JOIN &nope", "JOIN #bad/room", "PART #nowhere", "PRIVMSG", "PRIVMSG nobody-here :x",
                      "NICK bad!nick", "USER a b c d", "MODE " + self.name + " +i", "WHOIS nobody-here", "TOPIC #soak-a",
-                     "TOPIC #soak-a :new", "MODE #soak-a +k key", "AWAY :gone", "AWAY", "USERHOST " + self.name,
+                     "TOPIC #nowhere :new", "MODE #soak-a +x", "MODE #soak-a b", "INVITE nobody-here #soak-a",
+                     "AWAY :gone", "AWAY", "USERHOST " + self.name,
                      "ISON a b", "KICK #soak-a x", "NAMES", "WHOWAS x", "PING", "NOTICE nobody-here :x"]
         else:
             before = ["WHO", "MSG hi", "HISTORY *", "help", "NOPE", ""]

@@ -151,12 +151,11 @@ void Hub::mode(Peer& from, std::string_view room, std::string_view text) {
   if (text.empty() || text == "b" || text == "+b") {
     std::shared_lock lock(mutex_);
     const RoomState* state = directory_->room_state(room_key);
-    const std::string_view spelled = directory_->room_name(room_key);
-    if (!state) {
+    if (!state) {  // none here (on a cluster: none on this node, whose modes they are)
       lock.unlock();
-      return reply_error(from,
-                         spelled.empty() ? ReplyError::no_such_room : ReplyError::not_in_room);
+      return reply_error(from, ReplyError::no_such_room);
     }
+    const std::string_view spelled = directory_->room_name(room_key);
     if (text.empty()) {
       const bool shows_key = directory_->is_member(from, room_key) || from.is_operator();
       const std::string modes = state->modes(shows_key);
