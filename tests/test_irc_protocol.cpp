@@ -385,11 +385,14 @@ std::string welcome(const IrcProtocol& shared, const std::string& nick, std::str
   return numeric("001", ":Welcome to the socketchat IRC Network " + source) +
          numeric("002", ":Your host is socketchat, running version " + v) +
          numeric("003", ":This server was created " + shared.created()) +
-         numeric("004", "socketchat " + v + " i nt") +
+         numeric("004", "socketchat " + v + " i biklmnotv") +
          numeric("005",
                  "CHANTYPES=#& NICKLEN=32 CHANNELLEN=33 USERLEN=11 CASEMAPPING=ascii "
-                 "PREFIX=(o)@ CHANMODES=b,,,nt NETWORK=socketchat WHOX ELIST=MU :are supported by "
-                 "this server") +
+                 "PREFIX=(ov)@+ CHANMODES=b,k,l,imnt :are supported by this server") +
+         numeric(
+             "005",
+             "MODES=4 TOPICLEN=390 KEYLEN=23 NETWORK=socketchat WHOX ELIST=MU :are supported by "
+             "this server") +
          numeric("422", ":MOTD File is missing") + ":" + source + " JOIN &public\r\n" +
          numeric("353", "= &public :" + nick) + numeric("366", "&public :End of /NAMES list.");
 }
@@ -1713,4 +1716,79 @@ TEST_CASE("WHO longer than max_bytes: the first users that fit, 416, 315; WHO ni
   // WHO nick looks the user up (user_info): one 352 at most, whatever the limit.
   CHECK(answer("WHO carol", {.notice = Notice::user_info, .user = "carol"}) ==
         user("*", "carol") + ":socketchat 315 alice carol :End of /WHO list.\r\n");
+}
+
+TEST_CASE("JOIN's keys go with their channels; a topic shows after the JOIN echo") {
+  Client client;
+  client.hub.topics["b"] = "tea at five";
+  client.feed("JOIN #a,#b,#c k1,k2\r\n");
+  CHECK(client.hub.seen ==
+        Lines{"join a secret=k1", "hub: :alice!~alice@socketchat JOIN #a\r\n",
+              "topic a (follow-up)", "who a (follow-up)",
+              "hub: :socketchat 353 alice = #a :alice\r\n:socketchat 366 alice #a :End of /NAMES "
+              "list.\r\n",
+              "join b secret=k2", "hub: :alice!~alice@socketchat JOIN #b\r\n",
+              "topic b (follow-up)",
+              "hub: :socketchat 332 alice #b :tea at five\r\n:socketchat 333 alice #b bob "
+              "1700000000\r\n",
+              "who b (follow-up)",
+              "hub: :socketchat 353 alice = #b :alice\r\n:socketchat 366 alice #b :End of /NAMES "
+              "list.\r\n",
+              "join c", "hub: :alice!~alice@socketchat JOIN #c\r\n", "topic c (follow-up)",
+              "who c (follow-up)",
+              "hub: :socketchat 353 alice = #c :alice\r\n:socketchat 366 alice #c :End of /NAMES "
+              "list.\r\n"});
+}
+
+TEST_CASE("MODE's changes and arguments reach the Hub as one text; TOPIC sets, INVITE asks") {
+  Client client;
+  client.feed("JOIN #a\r\n");
+  client.hub.seen.clear();
+  client.feed(
+      "MODE #a +ov-k alice bob :key\r\nMODE #a b\r\nTOPIC #a :new \x02topic\r\nTOPIC #a :\r\n"
+      "INVITE bob #a\r\nINVITE bob a\r\n");
+  CHECK(client.hub.seen == Lines{"mode a :+ov-k alice bob key",
+                                 "hub: :socketchat 482 alice #a :You're not channel operator\r\n",
+                                 "mode a :b",
+                                 "hub: :socketchat 368 alice #a :End of channel ban list\r\n",
+                                 "set_topic a :new topic", "set_topic a", "invite a",
+                                 "hub: :socketchat 421 alice INVITE :Unknown command\r\n",
+                                 "local: :socketchat 403 alice a :No such channel\r\n"});
+}
+
+TEST_CASE("room mode refusals are spelled as IRC servers spell them") {
+  for (auto [asked, error, about, line] : {
+           std::tuple{"JOIN #a\r\n", ReplyError::invite_only, "",
+                      ":socketchat 473 alice #a :Cannot join channel (+i)\r\n"},
+           std::tuple{"JOIN #a\r\n", ReplyError::bad_key, "",
+                      ":socketchat 475 alice #a :Cannot join channel (+k)\r\n"},
+           std::tuple{"JOIN #a\r\n", ReplyError::room_full, "",
+                      ":socketchat 471 alice #a :Cannot join channel (+l)\r\n"},
+           std::tuple{"PRIVMSG #a :hi\r\n", ReplyError::moderated, "",
+                      ":socketchat 404 alice #a :Cannot send to channel (+m)\r\n"},
+           std::tuple{"MODE #a +x\r\n", ReplyError::unknown_mode, "x",
+                      ":socketchat 472 alice x :is unknown mode char to me\r\n"},
+           std::tuple{"MODE #a +l x\r\n", ReplyError::invalid_argument, "l x",
+                      ":socketchat 696 alice #a l x :Invalid mode parameter\r\n"},
+           std::tuple{"MODE #a +o zed\r\n", ReplyError::no_such_user, "zed",
+                      ":socketchat 441 alice zed #a :They aren't on that channel\r\n"},
+           std::tuple{"MODE #a +o\r\n", ReplyError::missing_argument, "o",
+                      ":socketchat 461 alice MODE :Not enough parameters\r\n"},
+           std::tuple{"INVITE zed #a\r\n", ReplyError::no_such_user, "",
+                      ":socketchat 401 alice zed :No such nick/channel\r\n"},
+           std::tuple{"INVITE bob #a\r\n", ReplyError::already_in_room, "",
+                      ":socketchat 443 alice bob #a :is already on channel\r\n"},
+           std::tuple{"INVITE bob #a\r\n", ReplyError::not_in_room, "",
+                      ":socketchat 442 alice #a :You're not on that channel\r\n"},
+           std::tuple{"TOPIC #a :x\r\n", ReplyError::not_operator, "",
+                      ":socketchat 482 alice #a :You're not channel operator\r\n"},
+       }) {
+    CAPTURE(asked);
+    Client client;
+    client.hub.silent = true;  // the command is recorded; its answer spelled here
+    const ServerMessage refusal{.notice = Notice::error, .error = error, .user = about};
+    client.hub.first_reply = &refusal;
+    client.feed(asked);
+    CHECK(client.hub.first_spelled == line);
+  }
 }

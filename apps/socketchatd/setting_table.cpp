@@ -274,7 +274,8 @@ std::vector<Setting> make_table() {
 
       {.key = "max-bans",
        .unit = "COUNT",
-       .help = "Bans and mutes (BAN, MUTE, IRC's MODE +b) that may exist at once, room bans by mask included; 0 = unlimited",
+       .help = "Bans and mutes (BAN, MUTE, IRC's MODE +b) that may exist at once, room bans by "
+               "mask included; 0 = unlimited",
        .reload = Reload::server,
        .feeds = {"max_bans"},
        .example = "500",
