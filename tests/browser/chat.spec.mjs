@@ -440,7 +440,14 @@ step('alice makes a room and runs it: /topic and /mode reach the other page and 
   await seen(bob.locator('#room-lounge [data-kind="error"]').filter({ hasText: 'Only the room\'s operators' }));
   carol.send('ROOMS');
   await carol.lines.waitFor('ROOM lounge 3 tea at five', 'the topic in ROOMS');
-  for (const page of [alice, bob]) await page.locator('#tabs [data-tab=""]').click();  // back to Everyone
+  // A kick: the kicked page leaves the room and says why, the others are told.
+  await alice.locator('#message').fill('/kick bobby too quiet');
+  await alice.locator('#message').press('Enter');
+  await carol.lines.waitFor('KICK lounge bobby alice too quiet', 'carol told of the kick');
+  await seen(alice.locator('#room-lounge [data-kind="info"]').filter({ hasText: 'alice removed bobby from lounge: too quiet' }));
+  await seen(bob.locator('#feed [data-kind="error"]').filter({ hasText: 'alice removed you from lounge: too quiet' }));
+  await bob.locator('#room-lounge').waitFor({ state: 'detached', timeout: WAIT });
+  await alice.locator('#tabs [data-tab=""]').click();  // back to Everyone
 });
 
 step('carol\'s connection ends: both pages drop her from the list', async () => {
