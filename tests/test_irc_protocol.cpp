@@ -141,6 +141,7 @@ struct FakeHub final : DecodeHandler {
   std::optional<ReplyError> refuse_rename;    // how a rename is refused, if it is
   std::set<std::string> joined;               // the rooms this user is in (lower case)
   std::map<std::string, std::string> topics;  // by room key
+  std::vector<RoomRoles> roles;               // of the names of a room's list
   std::string nick;                           // once logged in
   // Registered names (lower case) and their passwords: LOGIN needs it for them, and
   // fits no other name.
@@ -235,7 +236,9 @@ struct FakeHub final : DecodeHandler {
           send(refusal(ReplyError::no_such_room));
           break;
         }
-        send({.notice = Notice::user_list, .names = names});
+        send({.notice = Notice::user_list,
+              .names = names,
+              .roles = c.name.empty() ? std::span<const RoomRoles>{} : std::span(roles)});
         break;
       }
       case Verb::join:
@@ -523,9 +526,9 @@ TEST_CASE("PASS is accepted, USER needs four params, NICK one") {
 TEST_CASE("CAP LS holds the LOGIN until CAP END") {
   Client client("");
   client.feed("CAP LS 302\r\n" + std::string(registration) +
-              "CAP REQ :multi-prefix sasl\r\nCAP LIST\r\n");
-  CHECK(client.hub.seen == Lines{"local: :socketchat CAP * LS :sasl=PLAIN\r\n",
-                                 "local: :socketchat CAP * NAK :multi-prefix sasl\r\n",
+              "CAP REQ :away-notify sasl\r\nCAP LIST\r\n");
+  CHECK(client.hub.seen == Lines{"local: :socketchat CAP * LS :multi-prefix sasl=PLAIN\r\n",
+                                 "local: :socketchat CAP * NAK :away-notify sasl\r\n",
                                  "local: :socketchat CAP * LIST :\r\n"});
   client.hub.seen.clear();
   client.feed("CAP END\r\n");
@@ -533,16 +536,16 @@ TEST_CASE("CAP LS holds the LOGIN until CAP END") {
   client.hub.seen.clear();
   client.feed("CAP BOGUS\r\nCAP LS\r\n");  // after registration: no hold, and the nick
   CHECK(client.hub.seen == Lines{"local: :socketchat 410 alice BOGUS :Invalid CAP command\r\n",
-                                 "local: :socketchat CAP alice LS :sasl\r\n"});
+                                 "local: :socketchat CAP alice LS :multi-prefix sasl\r\n"});
 }
 
 TEST_CASE("CAP: sasl=PLAIN for LS 302, sasl before; REQ is all or nothing; REQ holds too") {
   Client client("");
   client.feed("CAP LS\r\nCAP LS 301\r\nCAP LS 302\r\nCAP LS 310\r\n");
-  CHECK(client.hub.seen == Lines{"local: :socketchat CAP * LS :sasl\r\n",
-                                 "local: :socketchat CAP * LS :sasl\r\n",
-                                 "local: :socketchat CAP * LS :sasl=PLAIN\r\n",
-                                 "local: :socketchat CAP * LS :sasl=PLAIN\r\n"});
+  CHECK(client.hub.seen == Lines{"local: :socketchat CAP * LS :multi-prefix sasl\r\n",
+                                 "local: :socketchat CAP * LS :multi-prefix sasl\r\n",
+                                 "local: :socketchat CAP * LS :multi-prefix sasl=PLAIN\r\n",
+                                 "local: :socketchat CAP * LS :multi-prefix sasl=PLAIN\r\n"});
   client.hub.seen.clear();
   client.feed(
       "CAP REQ :sasl\r\nCAP LIST\r\nCAP REQ :-sasl\r\nCAP LIST\r\nCAP REQ :sasl nope\r\n"
@@ -1100,7 +1103,7 @@ TEST_CASE("SASL: an authzid equal to the authcid is fine; the nick becomes the a
   Client client("");
   client.feed("CAP LS 302\r\nNICK zed\r\nUSER z 0 * :Z\r\nCAP REQ :sasl\r\n" +
               authenticate("PLAIN") + authenticate("ZGF2ZQBkYXZlAHBhc3N3b3JkMQ==") + "CAP END\r\n");
-  CHECK(client.hub.seen == Lines{"local: :socketchat CAP * LS :sasl=PLAIN\r\n",
+  CHECK(client.hub.seen == Lines{"local: :socketchat CAP * LS :multi-prefix sasl=PLAIN\r\n",
                                  "local: :socketchat CAP * ACK :sasl\r\n",
                                  "local: AUTHENTICATE +\r\n", "login dave secret=password1",
                                  "hub: " + sasl_success("dave", "dave", "z"),
@@ -1111,7 +1114,7 @@ TEST_CASE("SASL before NICK: the welcome waits for NICK, and is the account's na
   Client client("");
   client.feed("CAP LS 302\r\nCAP REQ :sasl\r\n" + authenticate("PLAIN") + authenticate(dave_ok) +
               "USER d 0 * :D\r\nCAP END\r\n");
-  CHECK(client.hub.seen == Lines{"local: :socketchat CAP * LS :sasl=PLAIN\r\n",
+  CHECK(client.hub.seen == Lines{"local: :socketchat CAP * LS :multi-prefix sasl=PLAIN\r\n",
                                  "local: :socketchat CAP * ACK :sasl\r\n",
                                  "local: AUTHENTICATE +\r\n", "login dave secret=password1",
                                  "hub: " + sasl_success("dave", "dave")});
@@ -1791,4 +1794,29 @@ TEST_CASE("room mode refusals are spelled as IRC servers spell them") {
     client.feed(asked);
     CHECK(client.hub.first_spelled == line);
   }
+}
+
+TEST_CASE("multi-prefix: asked for, NAMES and WHO show @+ for a voiced operator, else the higher") {
+  Client client;
+  client.feed("JOIN #a\r\n");
+  client.hub.roles = {{.room_operator = true, .voiced = true}};
+  client.hub.seen.clear();
+  client.feed(
+      "NAMES #a\r\nCAP REQ :multi-prefix sasl\r\nCAP LIST\r\nNAMES #a\r\nWHO #a\r\n"
+      "CAP REQ :-multi-prefix\r\nCAP LIST\r\nNAMES #a\r\n");
+  CHECK(client.hub.seen ==
+        Lines{"who a",
+              "hub: :socketchat 353 alice = #a :@alice\r\n:socketchat 366 alice #a :End of /NAMES "
+              "list.\r\n",
+              "local: :socketchat CAP alice ACK :multi-prefix sasl\r\n",
+              "local: :socketchat CAP alice LIST :multi-prefix sasl\r\n", "who a",
+              "hub: :socketchat 353 alice = #a :@+alice\r\n:socketchat 366 alice #a :End of /NAMES "
+              "list.\r\n",
+              "who a",
+              "hub: :socketchat 352 alice #a ~alice socketchat socketchat alice H@+ :0 alice\r\n"
+              ":socketchat 315 alice #a :End of /WHO list.\r\n",
+              "local: :socketchat CAP alice ACK :-multi-prefix\r\n",
+              "local: :socketchat CAP alice LIST :sasl\r\n", "who a",
+              "hub: :socketchat 353 alice = #a :@alice\r\n:socketchat 366 alice #a :End of /NAMES "
+              "list.\r\n"});
 }

@@ -388,10 +388,13 @@ class RegistrationTest(IrcTestCase):
         daemon = self.start()
         carol = self.irc(daemon)
         self.assertReplies(carol, ["CAP LS 302", "NICK carol", "USER carol 0 * :Carol"],
-                           [f":{SERVER} CAP * LS :sasl=PLAIN"])  # and no 001: registration waits
-        self.assertReplies(carol, ["CAP REQ :multi-prefix sasl", "CAP LIST", "CAP BOGUS"], [
-            f":{SERVER} CAP * NAK :multi-prefix sasl",
+                           [f":{SERVER} CAP * LS :multi-prefix sasl=PLAIN"])  # and no 001: registration waits
+        self.assertReplies(carol, ["CAP REQ :away-notify sasl", "CAP LIST", "CAP REQ :multi-prefix",
+                                   "CAP LIST", "CAP BOGUS"], [
+            f":{SERVER} CAP * NAK :away-notify sasl",  # all or nothing
             f":{SERVER} CAP * LIST :",
+            f":{SERVER} CAP * ACK :multi-prefix",
+            f":{SERVER} CAP * LIST :multi-prefix",
             numeric(410, "*", "BOGUS :Invalid CAP command"),
         ])
         self.assertEqual(self.line(daemon).ask("LOGIN CAROL"), "OK")  # the nick is not taken yet
@@ -399,7 +402,7 @@ class RegistrationTest(IrcTestCase):
         self.assertEqual(carol.line(), numeric(1, "carol2", welcome_text("carol2", "carol")))
         carol.nick = "carol2"
         carol.until(numeric(366, "carol2", "&public :End of /NAMES list."))
-        self.assertReplies(carol, ["CAP LS"], [f":{SERVER} CAP carol2 LS :sasl"])  # nothing held now
+        self.assertReplies(carol, ["CAP LS"], [f":{SERVER} CAP carol2 LS :multi-prefix sasl"])  # nothing held now
 
     def test_nick_errors_then_a_free_nick_registers(self):
         daemon = self.start()
@@ -1157,7 +1160,7 @@ class LimitsTest(IrcTestCase):
         negotiating = self.irc(daemon)
         opened = time.monotonic()
         self.assertReplies(chatty, ["NICK chatty"], [])  # no USER: never registered
-        self.assertEqual(negotiating.ask("CAP LS"), f":{SERVER} CAP * LS :sasl")
+        self.assertEqual(negotiating.ask("CAP LS"), f":{SERVER} CAP * LS :multi-prefix sasl")
         negotiating.send("NICK neg", "USER neg 0 * :n")  # and never CAP END
         for client in (silent, chatty, negotiating):
             self.assertEqual(client.line(), "ERROR :Closing Link: * (Registration timed out)")

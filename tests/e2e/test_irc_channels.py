@@ -170,6 +170,15 @@ class OperatorTest(ChannelsTestCase):
         # Several changes in one command, as IRC spells them.
         self.assertMode(alice, "MODE #room +ov bob bob", "+ov bob bob", [bob], [lina])
         self.assertReplies(alice, ["NAMES #room"], names("alice", "#room", "@alice @bob lina"))  # the higher
+        # With IRCv3's multi-prefix, every prefix, in the order of PREFIX.
+        self.assertReplies(bob, ["CAP REQ :multi-prefix", "NAMES #room", "WHO #room"], [
+            f":{SERVER} CAP bob ACK :multi-prefix",
+            *names("bob", "#room", "@alice @+bob lina"),
+            who("bob", "#room", "alice", "H@", "alice the tester"),
+            who("bob", "#room", "bob", "H@+", "bob the tester"),
+            who("bob", "#room", "lina", "H"),
+            end_of_who("bob", "#room"),
+        ])
         self.assertMode(alice, "MODE #room -o bob", "-o bob", [bob], [lina])
         self.assertReplies(alice, ["NAMES #room"], names("alice", "#room", "@alice +bob lina"))
 

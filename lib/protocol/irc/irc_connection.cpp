@@ -423,7 +423,7 @@ Flow IrcConnection::sasl_numeric_step(DecodeHandler& handler, int code, std::str
                                          nick_.empty() ? std::string_view("*") : nick_, rest));
 }
 
-// Capability negotiation (IRCv3): one capability, sasl (PLAIN only). CAP LS or REQ
+// Capability negotiation (IRCv3): sasl (PLAIN only) and multi-prefix. CAP LS or REQ
 // before registration holds it until CAP END, as the specification asks.
 Flow IrcConnection::cap(const IrcMessage& m, DecodeHandler& handler) {
   std::string_view sub = m.param(0);
@@ -433,32 +433,42 @@ Flow IrcConnection::cap(const IrcMessage& m, DecodeHandler& handler) {
     int version = 0;
     const std::string_view asked = m.param(1);
     std::from_chars(asked.data(), asked.data() + asked.size(), version);
-    return reply_step(handler, fmt::format(":{} CAP {} LS :{}\r\n", server(), me(),
+    return reply_step(handler, fmt::format(":{} CAP {} LS :multi-prefix {}\r\n", server(), me(),
                                            version >= 302 ? "sasl=PLAIN" : "sasl"));
   }
   if (iequals_ascii(sub, "LIST")) {
-    return reply_step(
-        handler, fmt::format(":{} CAP {} LIST :{}\r\n", server(), me(), sasl_cap_ ? "sasl" : ""));
+    std::string enabled;
+    if (multi_prefix_) enabled = "multi-prefix";
+    if (sasl_cap_) enabled.append(enabled.empty() ? "" : " ").append("sasl");
+    return reply_step(handler, fmt::format(":{} CAP {} LIST :{}\r\n", server(), me(), enabled));
   }
   if (iequals_ascii(sub, "REQ")) {
     if (!registered_) negotiating_caps_ = true;
-    // All or nothing: ACK when every capability named is sasl or -sasl.
+    // All or nothing: ACK when every capability named is known (or its "-" to end it).
     const std::string_view list = trim(m.param(1));
     std::string_view rest = list;
     bool known = !list.empty();
-    std::optional<bool> sasl;
+    std::optional<bool> sasl, multi_prefix;
     while (known && !rest.empty()) {
       std::string_view cap = rest.substr(0, rest.find(' '));
       rest.remove_prefix(cap.size());
       while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
       const bool off = !cap.empty() && cap.front() == '-';
       if (off) cap.remove_prefix(1);
-      known = cap == "sasl";
-      sasl = !off;
+      if (cap == "sasl") {
+        sasl = !off;
+      } else if (cap == "multi-prefix") {
+        multi_prefix = !off;
+      } else {
+        known = false;
+      }
     }
     Flow flow = reply_step(
         handler, fmt::format(":{} CAP {} {} :{}\r\n", server(), me(), known ? "ACK" : "NAK", list));
-    if (flow != Flow::retry && known) sasl_cap_ = *sasl;
+    if (flow != Flow::retry && known) {
+      if (sasl) sasl_cap_ = *sasl;
+      if (multi_prefix) multi_prefix_ = *multi_prefix;
+    }
     return flow;
   }
   if (iequals_ascii(sub, "END")) {

@@ -210,6 +210,9 @@ class IrcConnection final : public Decoder, public Protocol {
     logged_in,  // the Hub logged the client in as nick_
   };
   bool sasl_cap_ = false;  // CAP REQ :sasl was acknowledged
+  // CAP REQ :multi-prefix was acknowledged: NAMES and WHO show every prefix of a
+  // member (@+), not the highest only.
+  bool multi_prefix_ = false;
   Sasl sasl_ = Sasl::none;
   std::string sasl_data_;  // the base64 of the 400-byte chunks so far
   // While a SASL LOGIN is asked and after it succeeded, nick_ is the account's name

@@ -310,10 +310,13 @@ std::string_view IrcConnection::real_name_of(std::string_view nick, UserIdentity
 // A list of users answers NAMES (and a JOIN) or WHO.
 namespace {
 
-// IRC's prefix of a member: @ for a room operator, else + when voiced.
-std::string_view prefix_of(std::span<const RoomRoles> roles, std::size_t i) noexcept {
+// IRC's prefix of a member: @ for a room operator, else + when voiced; with `every`
+// (IRCv3's multi-prefix) both, in that order.
+std::string_view prefix_of(std::span<const RoomRoles> roles, std::size_t i, bool every) noexcept {
   if (i >= roles.size()) return {};
-  return roles[i].room_operator ? "@" : roles[i].voiced ? "+" : "";
+  const RoomRoles r = roles[i];
+  if (every && r.room_operator && r.voiced) return "@+";
+  return r.room_operator ? "@" : r.voiced ? "+" : "";
 }
 
 }  // namespace
@@ -332,7 +335,7 @@ void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::stri
                         [&end](std::size_t left) { return end.size(left); });
       std::size_t line = 0;  // bytes of the 353 line being filled (its CR LF to come); 0: none
       for (std::size_t i = 0; i < names.size(); ++i) {
-        const std::string_view name = names[i], prefix = prefix_of(roles, i);
+        const std::string_view name = names[i], prefix = prefix_of(roles, i, multi_prefix_);
         if (line != 0 && line + 1 + prefix.size() + name.size() > IrcProtocol::max_line_bytes) {
           out.append(std::string_view("\r\n"));
           line = 0;
@@ -369,7 +372,7 @@ void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::stri
       ListBudget budget(max_bytes, taken.size(), out.size(),
                         [&end](std::size_t left) { return end.size(left); });
       for (std::size_t i : taken) {
-        who_line(out, channel, names[i], identity_of(i), prefix_of(roles, i));
+        who_line(out, channel, names[i], identity_of(i), prefix_of(roles, i, multi_prefix_));
         if (!budget.add(out.size())) break;
       }
       out.resize(budget.kept_bytes());
