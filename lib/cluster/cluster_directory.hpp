@@ -62,9 +62,9 @@ class ClusterDirectory final : public Directory {
   const RoomState* room_state(std::string_view room_key) const override {
     return local_.room_state(room_key);
   }
-  RoomState* room_state(std::string_view room_key) override {
+  RoomState* room_state_to_change(std::string_view room_key) override {
     rooms_version_ = next_list_version();  // the topic may change, shown by ROOMS
-    return local_.room_state(room_key);
+    return local_.room_state_to_change(room_key);
   }
   bool is_member(const Peer& peer, std::string_view room_key) const override {
     return local_.is_member(peer, room_key);

@@ -105,11 +105,11 @@ class Directory {
   // The room's name as spelled; empty if there is no such room.
   virtual std::string_view room_name(std::string_view room_key) const = 0;
   // The room's operators, modes, topic and invitations as this server keeps them; null
-  // if it has no such room (a cluster's room of other servers' members only). A change
-  // made through the mutable one may change the list of rooms (its topic): rooms_version
-  // changes with that call.
+  // if it has no such room (a cluster's room of other servers' members only). To read
+  // under the lock held shared; to change them (held exclusively) room_state_to_change,
+  // which also changes rooms_version (ROOMS shows the topic).
   virtual const RoomState* room_state(std::string_view room_key) const = 0;
-  virtual RoomState* room_state(std::string_view room_key) = 0;
+  virtual RoomState* room_state_to_change(std::string_view room_key) = 0;
   virtual bool is_member(const Peer& peer, std::string_view room_key) const = 0;
   // The keys of the rooms the peer is in.
   virtual void rooms_of(const Peer& peer, std::vector<std::string>& room_keys) const = 0;

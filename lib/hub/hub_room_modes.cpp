@@ -83,7 +83,7 @@ void Hub::topic(Peer& from, std::string_view room) {
 void Hub::set_topic(Peer& from, std::string_view room, std::string_view text) {
   const std::string room_key = ascii_lower(room);
   std::unique_lock lock(mutex_);
-  RoomState* state = directory_->room_state(room_key);
+  RoomState* state = directory_->room_state_to_change(room_key);
   std::optional<ReplyError> refusal;
   const bool member = state && directory_->is_member(from, room_key);
   if (!state) {
@@ -115,7 +115,7 @@ void Hub::invite(Peer& from, std::string_view room, std::string_view user) {
   if (room.empty() || user.empty()) return reply_error(from, ReplyError::missing_argument);
   const std::string room_key = ascii_lower(room);
   std::unique_lock lock(mutex_);
-  RoomState* state = directory_->room_state(room_key);
+  RoomState* state = directory_->room_state_to_change(room_key);
   Peer* target = directory_->find_peer(user);
   std::optional<ReplyError> refusal;
   if (!state) {
@@ -183,7 +183,7 @@ void Hub::change_modes(Peer& from, const std::string& room_key, std::string_view
                         .user = letter});
   }
   std::unique_lock lock(mutex_);
-  RoomState* state = directory_->room_state(room_key);
+  RoomState* state = directory_->room_state_to_change(room_key);
   // Every change is checked before any is made: all or nothing.
   auto refuse = [&](ReplyError error, std::string_view about = {}) {
     lock.unlock();

@@ -46,7 +46,8 @@ Hub::After Hub::join(Peer& from, std::string_view room, std::string_view key) {
   }
   const Joined joined = directory_->join(from, room, room_key, limits);
   if (joined == Joined::ok) {
-    if (RoomState* state = directory_->room_state(room_key); state && !state->invited.empty()) {
+    if (RoomState* state = directory_->room_state_to_change(room_key);
+        state && !state->invited.empty()) {
       RoomState::set(state->invited, ascii_lower(from.name()), false);  // used
     }
   }

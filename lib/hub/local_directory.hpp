@@ -31,7 +31,9 @@ class LocalDirectory final : public Directory {
   const RoomState* room_state(std::string_view room_key) const override {
     return rooms_.state(room_key);
   }
-  RoomState* room_state(std::string_view room_key) override { return rooms_.state(room_key); }
+  RoomState* room_state_to_change(std::string_view room_key) override {
+    return rooms_.state_to_change(room_key);
+  }
   std::size_t member_count(std::string_view room_key) const override;
   bool is_member(const Peer& peer, std::string_view room_key) const override;
   void rooms_of(const Peer& peer, std::vector<std::string>& room_keys) const override {

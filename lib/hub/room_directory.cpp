@@ -17,7 +17,7 @@ const RoomState* RoomDirectory::state(std::string_view room_key) const {
   return room ? &room->state : nullptr;
 }
 
-RoomState* RoomDirectory::state(std::string_view room_key) {
+RoomState* RoomDirectory::state_to_change(std::string_view room_key) {
   auto it = rooms_.find(room_key);
   if (it == rooms_.end()) return nullptr;
   version_ = next_list_version();

@@ -29,7 +29,7 @@ class RoomDirectory {
   const Room* find(std::string_view room_key) const;
   const RoomState* state(std::string_view room_key) const;
   // Changes version(): what is changed may be shown in a list (the topic).
-  RoomState* state(std::string_view room_key);
+  RoomState* state_to_change(std::string_view room_key);
   // Puts the user in the room, creating it if need be, unless they are in it already or
   // a limit says no (checked in that order: the user's, then the server's for a new room).
   Joined join(std::string_view room_name, const std::string& room_key, const std::string& user_key,
