@@ -57,6 +57,17 @@ class ChannelsTestCase(IrcTestCase):
             self.assertEqual(client.line(), f"{source('lina')} JOIN #room")
         return alice, bob, lina
 
+    def room_closed_by(self, change):
+        """A room of three (room_of_three) whose operator alice then makes the mode change
+        `change` ("+i", "+k key"), seen by all, and two users outside it: carol (IRC) and
+        lena (line protocol). Returns the daemon and the five."""
+        daemon = self.start()
+        alice, bob, lina = self.room_of_three(daemon)
+        carol = self.irc(daemon, "carol")
+        lena = self.line(daemon, "lena")
+        self.assertMode(alice, f"MODE #room {change}", change, [bob], [lina])
+        return daemon, alice, bob, lina, carol, lena
+
     def assertMode(self, setter, command, changes, irc_members=(), line_members=(), room="room"):
         """An IRC user's MODE command: its echo is the only reply, and every other member
         sees the same line (IRC users) or `MODE <room> <by> <changes>` (line users)."""
@@ -478,11 +489,7 @@ class ModeratedTest(ChannelsTestCase):
 
 class InviteTest(ChannelsTestCase):
     def test_invite_only_and_invite(self):
-        daemon = self.start()
-        alice, bob, lina = self.room_of_three(daemon)
-        carol = self.irc(daemon, "carol")
-        lena = self.line(daemon, "lena")
-        self.assertMode(alice, "MODE #room +i", "+i", [bob], [lina])
+        daemon, alice, bob, lina, carol, lena = self.room_closed_by("+i")
         self.assertReplies(carol, ["JOIN #room"], [numeric(473, "carol", "#room :Cannot join channel (+i)")])
         self.assertEqual(lena.ask("JOIN room"), "ERR invite-only")
         # Under +i only an operator invites.
@@ -547,11 +554,7 @@ class InviteTest(ChannelsTestCase):
 
 class KeyAndLimitTest(ChannelsTestCase):
     def test_key(self):
-        daemon = self.start()
-        alice, bob, lina = self.room_of_three(daemon)
-        carol = self.irc(daemon, "carol")
-        lena = self.line(daemon, "lena")
-        self.assertMode(alice, "MODE #room +k s3cret", "+k s3cret", [bob], [lina])
+        daemon, alice, bob, lina, carol, lena = self.room_closed_by("+k s3cret")
         self.assertReplies(carol, ["JOIN #room", "JOIN #room wrong"],
                            [numeric(475, "carol", "#room :Cannot join channel (+k)")] * 2)
         self.assertEqual(lena.ask("JOIN room"), "ERR bad-key")
@@ -589,11 +592,7 @@ class KeyAndLimitTest(ChannelsTestCase):
         self.join(eve, "#room", "@alice bob carol dave eve lena lina")
 
     def test_limit(self):
-        daemon = self.start()
-        alice, bob, lina = self.room_of_three(daemon)
-        carol = self.irc(daemon, "carol")
-        lena = self.line(daemon, "lena")
-        self.assertMode(alice, "MODE #room +l 3", "+l 3", [bob], [lina])
+        daemon, alice, bob, lina, carol, lena = self.room_closed_by("+l 3")
         self.assertReplies(carol, ["JOIN #room"], [numeric(471, "carol", "#room :Cannot join channel (+l)")])
         self.assertEqual(lena.ask("JOIN room"), "ERR room-full")
         self.assertModes(alice, "#room", "+lnt 3")
