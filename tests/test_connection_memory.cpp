@@ -447,6 +447,80 @@ TEST_CASE("TLS: an idle connection holds its keys, not buffers") {
 
 namespace {
 
+// In a child process: `warm` IRC clients over plain TCP, then `more`, each registered
+// (NICK and USER, its welcome read) and idle (its PING answered), telling the parent
+// after each lot; exits when the parent says so.
+[[noreturn]] void hold_irc_connections(int from_parent, int to_parent, int warm, int more) {
+  std::uint16_t port = 0;
+  if (::read(from_parent, &port, sizeof port) != sizeof port) ::_exit(2);
+  // Reads until `until` has come (after what was read before); false at the end.
+  auto read_until = [](int fd, std::string& seen, std::string_view until) {
+    char buffer[4096];
+    while (seen.find(until) == std::string::npos) {
+      const ssize_t n = ::read(fd, buffer, sizeof buffer);
+      if (n <= 0) return false;
+      seen.append(buffer, static_cast<std::size_t>(n));
+    }
+    return true;
+  };
+  std::vector<int> sockets;
+  bool ok = true;
+  for (int lot : {warm, more}) {
+    for (int i = 0; i < lot && ok; ++i) {
+      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in address{};
+      address.sin_family = AF_INET;
+      address.sin_port = htons(port);
+      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      ok = fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+      const std::string nick = "user" + std::to_string(sockets.size());
+      const std::string hello = "NICK " + nick + "\r\nUSER " + nick + " 0 * :A User\r\n";
+      std::string seen;
+      ok = ok && ::write(fd, hello.data(), hello.size()) == static_cast<ssize_t>(hello.size()) &&
+           read_until(fd, seen, "&public :End of /NAMES list.\r\n") &&
+           ::write(fd, "PING idle\r\n", 11) == 11 && read_until(fd, seen, ":idle\r\n");
+      sockets.push_back(fd);
+    }
+    signal_pipe(to_parent, ok ? 'y' : 'n');
+    await_pipe(from_parent);
+  }
+  ::_exit(ok ? 0 : 1);
+}
+
+}  // namespace
+
+TEST_CASE("IRC: an idle registered connection keeps nothing of its registration") {
+  // The connection (session, IRC state, its name in the directory, its pending read)
+  // once registered, about 2,040 bytes: its registration's state (PASS, SASL) is
+  // dropped and that of WHO and LIST queries made only when one comes (2,300 bytes when
+  // both were part of every connection).
+  constexpr std::size_t bound_per_connection = 2200;
+  constexpr int warm = 20;
+  constexpr int measured = 200;
+  ChildProcess child([&](int from_parent, int to_parent) {
+    hold_irc_connections(from_parent, to_parent, warm, measured);
+  });
+  ServerOptions options;
+  options.listen("irc://127.0.0.1:0");
+  options.threads = 1;
+  options.rate_per_second = 0;
+  Server server(options);
+  server.start();
+  child.send_port(server.port());
+  REQUIRE(child.hear() == 'y');  // the warm-up: per-thread buffers and the like
+  const std::size_t before = heap_in_use();
+  child.tell('g');
+  REQUIRE(child.hear() == 'y');
+  const std::size_t after = heap_in_use();
+  CHECK(child.finish());
+  const std::size_t per_connection = after > before ? (after - before) / measured : 0;
+  MESSAGE("heap per idle IRC connection: ", per_connection, " bytes");
+  CHECK(after > before);
+  CHECK(per_connection <= bound_per_connection);
+}
+
+namespace {
+
 // In a child process: one TLS 1.3 connection that logs in, then sends `rounds` key
 // updates (once the parent says so), each asking for the server's in return and
 // followed by an empty line (which the server reads and ignores), then `MSG done`; it

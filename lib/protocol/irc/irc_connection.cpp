@@ -88,9 +88,25 @@ std::string_view text_of(std::string_view given, MessageKind& kind, std::string&
 
 IrcConnection::IrcConnection(const IrcProtocol& shared) : shared_(shared) {}
 
+IrcConnection::Registration::~Registration() {
+  sodium_memzero(pass.data(), pass.size());
+  sodium_memzero(sasl_data.data(), sasl_data.size());
+}
+
+IrcConnection::Registration& IrcConnection::registration() const {
+  if (!registration_) registration_ = std::make_unique<Registration>();
+  return *registration_;
+}
+
+IrcConnection::Query& IrcConnection::query() const {
+  if (!query_) query_ = std::make_unique<Query>();
+  return *query_;
+}
+
 std::size_t IrcConnection::feed(std::string_view bytes, DecodeHandler& handler) {
   return framer_.feed(bytes, [&](LineFramer::Unit unit, std::string_view line) {
     handler.on_line();  // any line is activity, a PONG above all
+    if (registered_ && registration_) registration_.reset();  // not needed any more
     asked_ = Asked::none;
     // "*" until the line is known to hold a command (push_back: GCC 12 misreads
     // assign("*") as an overlapping copy, -Wrestrict).
@@ -244,7 +260,7 @@ Flow IrcConnection::nick(const IrcMessage& m, DecodeHandler& handler) {
     return command_step(handler, Asked::rename, wanted, {.verb = Verb::rename, .name = wanted});
   }
   // Logged in by SASL: the nick is the account's name, whatever NICK says.
-  (sasl_ == Sasl::logged_in ? nick_asked_ : nick_).assign(wanted);
+  (sasl_ == Sasl::logged_in ? registration().nick_asked : nick_).assign(wanted);
   return try_to_register(handler);
 }
 
@@ -271,8 +287,8 @@ Flow IrcConnection::user(const IrcMessage& m, DecodeHandler& handler) {
 // The password of the LOGIN that registration makes (LOGIN <nick> <password>), unless
 // SASL logged the client in. Without accounts the Hub does not look at it.
 Flow IrcConnection::pass(const IrcMessage& m, DecodeHandler&) {
-  sodium_memzero(pass_.data(), pass_.size());
-  pass_.assign(m.param(0));
+  sodium_memzero(registration().pass.data(), registration().pass.size());
+  registration().pass.assign(m.param(0));
   return Flow::next;
 }
 
@@ -281,7 +297,7 @@ Flow IrcConnection::pass(const IrcMessage& m, DecodeHandler&) {
 Flow IrcConnection::try_to_register(DecodeHandler& handler) {
   if (registered_ || !user_given_ || negotiating_caps_) return Flow::next;
   if (sasl_ == Sasl::logged_in) {
-    if (nick_asked_.empty()) return Flow::next;  // NICK has still to come
+    if (registration().nick_asked.empty()) return Flow::next;  // NICK has still to come
     fmt::memory_buffer out;
     welcome(out, room_limit_);
     Flow flow = reply_step(handler, fmt::to_string(out));
@@ -291,16 +307,16 @@ Flow IrcConnection::try_to_register(DecodeHandler& handler) {
   if (nick_.empty()) return Flow::next;
   if (sasl_ == Sasl::plain) {  // registration ends an unfinished exchange: as a guest
     sasl_ = Sasl::none;
-    sasl_data_.clear();
+    registration().sasl_data.clear();
   }
-  Flow flow =
-      command_step(handler, Asked::registration, nick_,
-                   {.verb = Verb::login, .name = nick_, .secret = pass_, .secret_optional = true});
+  Flow flow = command_step(
+      handler, Asked::registration, nick_,
+      {.verb = Verb::login, .name = nick_, .secret = registration().pass, .secret_optional = true});
   if (flow == Flow::retry) return flow;
   // A PASS is for one attempt: after a 433 the next NICK is a guest's, unless PASS
   // comes again.
-  sodium_memzero(pass_.data(), pass_.size());
-  pass_.clear();
+  sodium_memzero(registration().pass.data(), registration().pass.size());
+  registration().pass.clear();
   // 432 or 433 went out: the client tries another NICK. Not when the LOGIN has to wait:
   // the line comes again, and a USER or CAP END then needs the nick still; nor when
   // the answer comes later (on_settled).
@@ -334,7 +350,7 @@ Flow IrcConnection::authenticate(const IrcMessage& m, DecodeHandler& handler) {
   std::string_view data = m.param(0);
   if (data == "*") {
     sasl_ = Sasl::none;
-    sasl_data_.clear();
+    registration().sasl_data.clear();
     return sasl_numeric_step(handler, 906, ":SASL authentication aborted");
   }
   if (sasl_ == Sasl::none) {
@@ -346,21 +362,22 @@ Flow IrcConnection::authenticate(const IrcMessage& m, DecodeHandler& handler) {
     if (flow != Flow::retry) sasl_ = Sasl::plain;
     return flow;
   }
-  if (data.size() > sasl_chunk_bytes || sasl_data_.size() + data.size() > max_sasl_bytes) {
+  if (data.size() > sasl_chunk_bytes ||
+      registration().sasl_data.size() + data.size() > max_sasl_bytes) {
     Flow flow = sasl_numeric_step(handler, 905, ":SASL message too long");
     if (flow != Flow::retry) {
       sasl_ = Sasl::none;
-      sasl_data_.clear();
+      registration().sasl_data.clear();
     }
     return flow;
   }
   if (data.size() == sasl_chunk_bytes) {  // more to come
-    sasl_data_.append(data);
+    registration().sasl_data.append(data);
     return Flow::next;
   }
   if (data == "+") data = {};  // an empty last chunk
-  if (sasl_data_.empty()) return sasl_login(handler, data);
-  WipedString whole{sasl_data_};
+  if (registration().sasl_data.empty()) return sasl_login(handler, data);
+  WipedString whole{registration().sasl_data};
   whole.text.append(data);
   return sasl_login(handler, whole.text);
 }
@@ -389,28 +406,28 @@ Flow IrcConnection::sasl_login(DecodeHandler& handler, std::string_view base64) 
     Flow flow = sasl_numeric_step(handler, 904, ":SASL authentication failed");
     if (flow != Flow::retry) {
       sasl_ = Sasl::none;
-      sasl_data_.clear();
+      registration().sasl_data.clear();
     }
     return flow;
   }
   // The account's name is the nick from now on, unless the Hub refuses.
-  nick_asked_ = std::move(nick_);
+  registration().nick_asked = std::move(nick_);
   nick_.assign(authcid);
   Flow flow = command_step(handler, Asked::sasl, nick_,
                            {.verb = Verb::login, .name = nick_, .secret = password});
   if (flow == Flow::retry) {  // nothing happened: the line comes again
-    nick_ = std::move(nick_asked_);
+    nick_ = std::move(registration().nick_asked);
     return flow;
   }
-  sasl_data_.clear();
+  registration().sasl_data.clear();
   if (awaiting_ != Asked::sasl) sasl_settled(!succeeded_);  // else on_settled
   return flow;
 }
 
 void IrcConnection::sasl_settled(bool refused) {
   if (refused) {
-    nick_ = std::move(nick_asked_);  // 904 went out: the client may try again
-    nick_asked_.clear();
+    nick_ = std::move(registration().nick_asked);  // 904 went out: the client may try again
+    registration().nick_asked.clear();
     sasl_ = Sasl::none;
   } else {
     sasl_ = Sasl::logged_in;
@@ -579,16 +596,16 @@ Flow IrcConnection::who(const IrcMessage& m, DecodeHandler& handler) {
   if (mask.empty()) return numeric_step(handler, 315, "* :End of /WHO list.");
   const std::string_view options = m.param(1);
   const std::size_t percent = options.find('%');
-  who_operators_ = options.substr(0, percent).find('o') != std::string_view::npos;
-  whox_fields_.clear();
-  whox_token_.clear();
+  query().who_operators = options.substr(0, percent).find('o') != std::string_view::npos;
+  query().whox_fields.clear();
+  query().whox_token.clear();
   if (percent != std::string_view::npos) {
     const std::string_view whox = options.substr(percent + 1);
     const std::size_t comma = whox.find(',');
-    whox_fields_.assign(whox.substr(0, comma));
-    if (comma != std::string_view::npos) whox_token_.assign(whox.substr(comma + 1, 3));
+    query().whox_fields.assign(whox.substr(0, comma));
+    if (comma != std::string_view::npos) query().whox_token.assign(whox.substr(comma + 1, 3));
   }
-  who_mask_.clear();
+  query().who_mask.clear();
   if (std::string_view room = room_of(mask); !room.empty()) {
     return command_step(handler, Asked::who, mask, {.verb = Verb::who, .name = room});
   }
@@ -596,7 +613,7 @@ Flow IrcConnection::who(const IrcMessage& m, DecodeHandler& handler) {
     return command_step(handler, Asked::who, mask, {.verb = Verb::who});
   }
   if (mask.find_first_of("*?") != std::string_view::npos) {
-    who_mask_.assign(mask);
+    query().who_mask.assign(mask);
     return command_step(handler, Asked::who, mask, {.verb = Verb::who});
   }
   if (!is_valid_name(mask)) {
@@ -623,18 +640,18 @@ Flow IrcConnection::whowas(const IrcMessage& m, DecodeHandler& handler) {
 // LIST [<channel or mask>{,...}] with ELIST's M and U: masks of channel names, and
 // ">n" / "<n" for rooms of more or fewer than n members.
 Flow IrcConnection::list(const IrcMessage& m, DecodeHandler& handler) {
-  list_masks_.clear();
-  list_more_than_ = list_fewer_than_ = 0;
+  query().list_masks.clear();
+  query().list_more_than = query().list_fewer_than = 0;
   for_each_item(m.param(0), [&](std::string_view item) {
     std::size_t n = 0;
     const bool bound =
         item.size() > 1 && (item.front() == '>' || item.front() == '<') &&
         std::from_chars(item.data() + 1, item.data() + item.size(), n).ec == std::errc{};
     if (bound) {
-      (item.front() == '>' ? list_more_than_ : list_fewer_than_) = n;
+      (item.front() == '>' ? query().list_more_than : query().list_fewer_than) = n;
     } else {
-      if (!list_masks_.empty()) list_masks_.push_back(',');
-      list_masks_.append(item);
+      if (!query().list_masks.empty()) query().list_masks.push_back(',');
+      query().list_masks.append(item);
     }
     return Flow::next;
   });
@@ -749,7 +766,7 @@ Flow IrcConnection::ison(const IrcMessage& m, DecodeHandler& handler) {
 
 Flow IrcConnection::look_up_each(const IrcMessage& m, Asked asked, std::size_t most, int code,
                                  DecodeHandler& handler) {
-  if (steps_done_ == 0) gathered_.clear();  // a new line, not one fed again
+  if (steps_done_ == 0) query().gathered.clear();  // a new line, not one fed again
   // The nicks: the parameters, and the words of each (ISON :a b c).
   std::size_t looked_up = 0;
   for (std::size_t i = 0; i < m.count && looked_up < most; ++i) {
@@ -770,7 +787,7 @@ Flow IrcConnection::look_up_each(const IrcMessage& m, Asked asked, std::size_t m
   const std::string head = fmt::format(":{} {:03} {} :", server(), code, me());
   const std::size_t room = IrcProtocol::max_line_bytes - head.size();
   std::string lines;
-  std::string_view rest = gathered_;
+  std::string_view rest = query().gathered;
   do {
     std::size_t take = rest.size();
     if (take > room) {
@@ -782,7 +799,7 @@ Flow IrcConnection::look_up_each(const IrcMessage& m, Asked asked, std::size_t m
     while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
   } while (!rest.empty());
   Flow flow = reply_step(handler, std::move(lines));
-  if (flow != Flow::retry) gathered_.clear();
+  if (flow != Flow::retry) query().gathered.clear();
   return flow;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -199,7 +200,24 @@ class IrcConnection final : public Decoder, public Protocol {
   std::string user_name_;
   std::string real_name_;
   bool negotiating_caps_ = false;  // CAP LS or REQ came before registration: wait for CAP END
-  std::string pass_;               // PASS: the password of the registration's LOGIN
+
+  // What registration needs and nothing after it: made when first needed, dropped (its
+  // secrets wiped) at the first line after registration, so that an idle registered
+  // connection does not carry it.
+  struct Registration {
+    Registration() = default;
+    Registration(const Registration&) = delete;
+    Registration& operator=(const Registration&) = delete;
+    ~Registration();
+    std::string pass;       // PASS: the password of the registration's LOGIN
+    std::string sasl_data;  // the base64 of the 400-byte SASL chunks so far
+    // While a SASL LOGIN is asked and after it succeeded, nick_ is the account's name
+    // (set before the Hub can know it, as for registration) and this the nick NICK
+    // asked for: empty until NICK comes, which registration still needs.
+    std::string nick_asked;
+  };
+  Registration& registration() const;
+  mutable std::unique_ptr<Registration> registration_;
 
   // SASL (IRCv3 sasl, PLAIN only). A successful exchange logs in to the Hub at once,
   // so that 900 and 903 come before CAP END as clients expect; the welcome waits for
@@ -214,11 +232,6 @@ class IrcConnection final : public Decoder, public Protocol {
   // member (@+), not the highest only.
   bool multi_prefix_ = false;
   Sasl sasl_ = Sasl::none;
-  std::string sasl_data_;  // the base64 of the 400-byte chunks so far
-  // While a SASL LOGIN is asked and after it succeeded, nick_ is the account's name
-  // (set before the Hub can know it, as for registration) and this the nick NICK asked
-  // for: empty until NICK comes, which registration still needs.
-  std::string nick_asked_;
   // The room limit the OK to the LOGIN told, for a welcome that comes later (SASL) and
   // VERSION: encode() writes it, on the strand, and nothing on another strand reads it.
   mutable std::size_t room_limit_ = 0;
@@ -231,19 +244,25 @@ class IrcConnection final : public Decoder, public Protocol {
   std::string verb_;              // as the client spelled it, for numerics that name it
   std::string target_;            // channel or nick, as the client spelled it
   std::string subject_;           // KICK's and INVITE's nick (Asked::kick, invite)
-  // USERHOST's and ISON's answer, gathered over the lookups of their nicks (encode()
-  // writes it, on the strand), then sent in one line.
-  mutable std::string gathered_;
-  // The WHO being answered: the nicks it lists (a mask with * and ?; empty: all),
-  // operators only (WHO <mask> o), and WHOX's fields and token (WHO <mask> %tn,42;
-  // empty fields: a plain WHO, 352). Set before the command, read by encode().
-  std::string who_mask_;
-  bool who_operators_ = false;
-  std::string whox_fields_, whox_token_;
-  // The LIST being answered: its channel masks ("#a*,#b"; empty: all) and its ELIST
-  // bounds on the member count (>n, <n).
-  std::string list_masks_;
-  std::size_t list_more_than_ = 0, list_fewer_than_ = 0;
+  // What a WHO, LIST, USERHOST or ISON being answered asked for: made by the first of
+  // them (most connections never send one), on the strand; encode() reads it there.
+  struct Query {
+    // USERHOST's and ISON's answer, gathered over the lookups of their nicks (encode()
+    // writes it), then sent in one line.
+    std::string gathered;
+    // The WHO: the nicks it lists (a mask with * and ?; empty: all), operators only
+    // (WHO <mask> o), and WHOX's fields and token (WHO <mask> %tn,42; empty fields: a
+    // plain WHO, 352).
+    std::string who_mask;
+    bool who_operators = false;
+    std::string whox_fields, whox_token;
+    // The LIST: its channel masks ("#a*,#b"; empty: all) and its ELIST bounds on the
+    // member count (>n, <n).
+    std::string list_masks;
+    std::size_t list_more_than = 0, list_fewer_than = 0;
+  };
+  Query& query() const;
+  mutable std::unique_ptr<Query> query_;
   // What the handler said of the last command handed over (Handled::refused): encode()
   // only reads them, so it stays pure.
   bool registered_ = false;  // the LOGIN was not refused

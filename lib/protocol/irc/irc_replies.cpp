@@ -277,7 +277,7 @@ void IrcConnection::who_line(fmt::memory_buffer& out, std::string_view channel,
   const std::string_view away = identity.away.empty() ? "H" : "G";
   const std::string_view oper = identity.is_operator ? "*" : "";
   const std::string_view user = IrcProtocol::user_name_of(nick, identity);
-  if (whox_fields_.empty()) {
+  if (query().whox_fields.empty()) {
     fmt::format_to(std::back_inserter(out),
                    ":{0} 352 {1} {2} ~{3} {0} {0} {4} {5}{6}{7} :0 {8}\r\n", server(), me(),
                    channel, user, nick, away, oper, flags, real_name_of(nick, identity));
@@ -286,8 +286,8 @@ void IrcConnection::who_line(fmt::memory_buffer& out, std::string_view channel,
   // WHOX: the fields asked for, in this order whatever the order asked (IRCv3's WHOX).
   auto it = std::back_inserter(out);
   fmt::format_to(it, ":{} 354 {}", server(), me());
-  auto asked = [&](char field) { return whox_fields_.find(field) != std::string::npos; };
-  if (asked('t')) fmt::format_to(it, " {}", whox_token_.empty() ? "0" : whox_token_);
+  auto asked = [&](char field) { return query().whox_fields.find(field) != std::string::npos; };
+  if (asked('t')) fmt::format_to(it, " {}", query().whox_token.empty() ? "0" : query().whox_token);
   if (asked('c')) fmt::format_to(it, " {}", channel);
   if (asked('u')) fmt::format_to(it, " ~{}", user);
   if (asked('i')) fmt::format_to(it, " 255.255.255.255");  // addresses are never shown
@@ -386,26 +386,26 @@ void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::stri
 
 // "nick=+~user@host" (USERHOST; '-' when away) or "nick" (ISON), after a space.
 void IrcConnection::gather(const ServerMessage& m) const {
-  if (!gathered_.empty()) gathered_.push_back(' ');
+  if (!query().gathered.empty()) query().gathered.push_back(' ');
   if (asked_ == Asked::ison) {
-    gathered_.append(m.user);
+    query().gathered.append(m.user);
     return;
   }
-  fmt::format_to(std::back_inserter(gathered_), "{}={}~{}@{}", m.user,
+  fmt::format_to(std::back_inserter(query().gathered), "{}={}~{}@{}", m.user,
                  m.identity.away.empty() ? '+' : '-', IrcProtocol::user_name_of(m.user, m.identity),
                  server());
 }
 
 bool IrcConnection::who_takes(std::string_view nick, UserIdentity identity) const {
-  return (who_mask_.empty() || matches_mask(who_mask_, nick)) &&
-         (!who_operators_ || identity.is_operator);
+  return (query().who_mask.empty() || matches_mask(query().who_mask, nick)) &&
+         (!query().who_operators || identity.is_operator);
 }
 
 bool IrcConnection::list_takes(const RoomSummary& room) const {
-  if (list_more_than_ != 0 && room.members <= list_more_than_) return false;
-  if (list_fewer_than_ != 0 && room.members >= list_fewer_than_) return false;
-  if (list_masks_.empty()) return true;
-  for (std::string_view masks = list_masks_; !masks.empty();) {
+  if (query().list_more_than != 0 && room.members <= query().list_more_than) return false;
+  if (query().list_fewer_than != 0 && room.members >= query().list_fewer_than) return false;
+  if (query().list_masks.empty()) return true;
+  for (std::string_view masks = query().list_masks; !masks.empty();) {
     const std::string_view mask = masks.substr(0, masks.find(','));
     masks.remove_prefix(std::min(masks.size(), mask.size() + 1));
     // "#general" or "#gen*": the room's name after the '#'.
@@ -464,7 +464,8 @@ std::string_view login_refusal_reason(ReplyError error) noexcept {
 void IrcConnection::login_refusal(fmt::memory_buffer& out, ReplyError error) const {
   const std::string_view reason = login_refusal_reason(error);
   if (asked_ == Asked::sasl) {  // to the nick asked for: nick_ is the account's name here
-    const std::string_view to = nick_asked_.empty() ? std::string_view("*") : nick_asked_;
+    const std::string_view to =
+        registration().nick_asked.empty() ? std::string_view("*") : registration().nick_asked;
     if (reason.empty()) return numeric(out, to, 904, ":SASL authentication failed");
     return numeric(out, to, 904, fmt::format(":SASL authentication failed: {}", reason));
   }
