@@ -42,7 +42,7 @@ enum class ReplyError {
   bad_token,            // TOKEN of a token that is forged, expired, revoked or malformed
   not_registered,       // an account's command (PASSWD, TOKEN) from a guest
   server_busy,          // too many password checks wait already: try again later
-  // Operators and room owners (PROTOCOL.md).
+  // Operators, room operators and modes (PROTOCOL.md).
   not_operator,   // KICK, BAN, MUTE... by a user who may not, or of an operator
   banned,         // LOGIN of a name banned server-wide, JOIN of a room banned from
   muted,          // a message from a user muted there

@@ -202,7 +202,7 @@ class Hub {
     return authenticator_ && authenticator_->handles_accounts();
   }
 
-  // hub_moderation.cpp: operators and room owners
+  // hub_moderation.cpp: operators and room operators
   void kick(Peer& from, const Command& command);
   void moderate_user(Peer& from, const Command& command);  // BAN, UNBAN, MUTE, UNMUTE
   void kick_locked(std::string_view by, Peer& target, const std::string& room_key,

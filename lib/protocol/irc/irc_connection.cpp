@@ -728,7 +728,7 @@ Flow IrcConnection::invite(const IrcMessage& m, DecodeHandler& handler) {
                       {.verb = Verb::invite, .name = room, .subject = m.param(0)});
 }
 
-// KICK #room nick [:reason]: for an operator or the room's owner (docs/IRC.md).
+// KICK #room nick [:reason]: for a room operator or a server operator (docs/IRC.md).
 Flow IrcConnection::kick(const IrcMessage& m, DecodeHandler& handler) {
   std::string_view channel = m.param(0);
   std::string_view room = room_of(channel);
