@@ -59,7 +59,7 @@ class WebSocketLink final : private WebSocketHandler {
       : sessions_(&sessions),
         protocols_(&protocols),
         inner_(std::move(inner)),
-        path_(std::move(path)),
+        head_(std::make_unique<Head>(std::move(path))),
         decoder_(websocket_max_frame_bytes(sessions), websocket_max_message_bytes(sessions)) {}
 
   // Before the upgrade this is HTTP: 503 over ws://; nothing over wss:// (see TlsLink).
@@ -217,7 +217,7 @@ class WebSocketLink final : private WebSocketHandler {
                                                         bool) mutable {
       if (ec) return ready(ec);
       std::size_t consumed = 0;
-      switch (http_.feed(bytes, consumed)) {
+      switch (head_->http.feed(bytes, consumed)) {
         case HttpRequestParser::Status::incomplete:
           return read_head(std::move(ready));
         case HttpRequestParser::Status::bad_request:
@@ -229,8 +229,8 @@ class WebSocketLink final : private WebSocketHandler {
           break;
       }
       leftover_.assign(bytes.substr(consumed));
-      const HttpRequest& request = http_.request();
-      if (!websocket_path_matches(request.target, path_)) {
+      const HttpRequest& request = head_->http.request();
+      if (!websocket_path_matches(request.target, head_->path)) {
         return answer(http_response_for(*sessions_, request), std::move(ready));
       }
       subprotocol_ = websocket_subprotocol(*protocols_, request);
@@ -239,8 +239,8 @@ class WebSocketLink final : private WebSocketHandler {
           subprotocol_ ? std::string_view(subprotocol_->name) : std::string_view{});
       if (!upgrade.accepted()) return answer(std::move(upgrade.response), std::move(ready));
       if (subprotocol_ && subprotocol_->binary) decoder_.accept_binary();
-      response_ = std::move(upgrade.response);
-      buffers_.assign(1, asio::buffer(response_));
+      head_->response = std::move(upgrade.response);
+      buffers_.assign(1, asio::buffer(head_->response));
       inner_.write_buffers(buffers_,
                            [this, ready = std::move(ready)](std::error_code write_ec) mutable {
                              forget_head();
@@ -251,16 +251,15 @@ class WebSocketLink final : private WebSocketHandler {
 
   // An open WebSocket keeps neither the request nor the response.
   void forget_head() {
-    http_ = HttpRequestParser{};
-    std::string().swap(response_);
+    head_.reset();
     std::vector<asio::const_buffer>().swap(buffers_);
   }
 
   // Sends a complete HTTP response, then ends the connection (eof: not an error).
   template <class Ready>
   void answer(std::string response, Ready ready) {
-    response_ = std::move(response);
-    buffers_.assign(1, asio::buffer(response_));
+    head_->response = std::move(response);
+    buffers_.assign(1, asio::buffer(head_->response));
     inner_.write_buffers(
         buffers_, [ready = std::move(ready)](std::error_code) mutable { ready(asio::error::eof); });
   }
@@ -306,11 +305,17 @@ class WebSocketLink final : private WebSocketHandler {
   const Protocols* protocols_;
   Inner inner_;
   const Protocols::Subprotocol* subprotocol_ = nullptr;  // asked for at the upgrade
-  std::string path_;
-  HttpRequestParser http_;
+  // The HTTP request that opens the connection and the response to it: dropped once
+  // the WebSocket is open, so that an idle connection does not carry them.
+  struct Head {
+    explicit Head(std::string websocket_path) : path(std::move(websocket_path)) {}
+    std::string path;  // where the upgrade is
+    HttpRequestParser http;
+    std::string response;  // an HTTP response being written
+  };
+  std::unique_ptr<Head> head_;
   WebSocketDecoder decoder_;
   std::string leftover_;         // bytes that followed the HTTP head
-  std::string response_;         // an HTTP response being written
   std::string lines_;            // the text of the messages of one read
   std::string pending_pongs_;    // pongs for pings not yet admitted (admit_control)
   std::string control_;          // pongs admitted, waiting for the next write
