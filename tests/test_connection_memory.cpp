@@ -447,22 +447,51 @@ TEST_CASE("TLS: an idle connection holds its keys, not buffers") {
 
 namespace {
 
-// In a child process: `warm` IRC clients over plain TCP, then `more`, each registered
-// (NICK and USER, its welcome read) and idle (its PING answered), telling the parent
-// after each lot; exits when the parent says so.
-[[noreturn]] void hold_irc_connections(int from_parent, int to_parent, int warm, int more) {
+// Reads from `fd` until `until` has come (after what `seen` holds); false at the end.
+bool read_until(int fd, std::string& seen, std::string_view until) {
+  char buffer[4096];
+  while (seen.find(until) == std::string::npos) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n <= 0) return false;
+    seen.append(buffer, static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+// The exchange that makes a plain TCP client logged in and idle on `fd` (the `index`-th
+// client): true if it went as it should.
+using OpenClient = bool (*)(int fd, std::size_t index);
+
+bool register_irc_client(int fd, std::size_t index) {
+  const std::string nick = "user" + std::to_string(index);
+  const std::string hello = "NICK " + nick + "\r\nUSER " + nick + " 0 * :A User\r\n";
+  std::string seen;
+  return ::write(fd, hello.data(), hello.size()) == static_cast<ssize_t>(hello.size()) &&
+         read_until(fd, seen, "&public :End of /NAMES list.\r\n") &&
+         ::write(fd, "PING idle\r\n", 11) == 11 && read_until(fd, seen, ":idle\r\n");
+}
+
+bool log_in_websocket_client(int fd, std::size_t index) {
+  const std::string upgrade =
+      "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  // A masked text frame (a zero mask leaves the payload as it is).
+  const std::string login = "LOGIN user" + std::to_string(index) + "\n";
+  std::string frame{'\x81', static_cast<char>(0x80 | login.size()), 0, 0, 0, 0};
+  frame += login;
+  std::string seen;
+  return ::write(fd, upgrade.data(), upgrade.size()) == static_cast<ssize_t>(upgrade.size()) &&
+         read_until(fd, seen, "\r\n\r\n") &&
+         ::write(fd, frame.data(), frame.size()) == static_cast<ssize_t>(frame.size()) &&
+         read_until(fd, seen, "OK\n");
+}
+
+// In a child process: `warm` plain TCP clients, then `more`, each opened by `open`,
+// telling the parent after each lot; exits when the parent says so.
+[[noreturn]] void hold_plain_connections(int from_parent, int to_parent, int warm, int more,
+                                         OpenClient open) {
   std::uint16_t port = 0;
   if (::read(from_parent, &port, sizeof port) != sizeof port) ::_exit(2);
-  // Reads until `until` has come (after what was read before); false at the end.
-  auto read_until = [](int fd, std::string& seen, std::string_view until) {
-    char buffer[4096];
-    while (seen.find(until) == std::string::npos) {
-      const ssize_t n = ::read(fd, buffer, sizeof buffer);
-      if (n <= 0) return false;
-      seen.append(buffer, static_cast<std::size_t>(n));
-    }
-    return true;
-  };
   std::vector<int> sockets;
   bool ok = true;
   for (int lot : {warm, more}) {
@@ -472,13 +501,8 @@ namespace {
       address.sin_family = AF_INET;
       address.sin_port = htons(port);
       address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      ok = fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-      const std::string nick = "user" + std::to_string(sockets.size());
-      const std::string hello = "NICK " + nick + "\r\nUSER " + nick + " 0 * :A User\r\n";
-      std::string seen;
-      ok = ok && ::write(fd, hello.data(), hello.size()) == static_cast<ssize_t>(hello.size()) &&
-           read_until(fd, seen, "&public :End of /NAMES list.\r\n") &&
-           ::write(fd, "PING idle\r\n", 11) == 11 && read_until(fd, seen, ":idle\r\n");
+      ok = fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+           open(fd, sockets.size());
       sockets.push_back(fd);
     }
     signal_pipe(to_parent, ok ? 'y' : 'n');
@@ -487,49 +511,29 @@ namespace {
   ::_exit(ok ? 0 : 1);
 }
 
-// In a child process: `warm` WebSocket clients of the line protocol, then `more`, each
-// upgraded and logged in (its OK read), telling the parent after each lot.
-[[noreturn]] void hold_websocket_connections(int from_parent, int to_parent, int warm, int more) {
-  std::uint16_t port = 0;
-  if (::read(from_parent, &port, sizeof port) != sizeof port) ::_exit(2);
-  auto read_until = [](int fd, std::string& seen, std::string_view until) {
-    char buffer[4096];
-    while (seen.find(until) == std::string::npos) {
-      const ssize_t n = ::read(fd, buffer, sizeof buffer);
-      if (n <= 0) return false;
-      seen.append(buffer, static_cast<std::size_t>(n));
-    }
-    return true;
-  };
-  std::vector<int> sockets;
-  bool ok = true;
-  for (int lot : {warm, more}) {
-    for (int i = 0; i < lot && ok; ++i) {
-      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in address{};
-      address.sin_family = AF_INET;
-      address.sin_port = htons(port);
-      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      ok = fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-      const std::string upgrade =
-          "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-      // A masked text frame (a zero mask leaves the payload as it is).
-      const std::string login = "LOGIN user" + std::to_string(sockets.size()) + "\n";
-      std::string frame{'\x81', static_cast<char>(0x80 | login.size()), 0, 0, 0, 0};
-      frame += login;
-      std::string seen;
-      ok = ok &&
-           ::write(fd, upgrade.data(), upgrade.size()) == static_cast<ssize_t>(upgrade.size()) &&
-           read_until(fd, seen, "\r\n\r\n") &&
-           ::write(fd, frame.data(), frame.size()) == static_cast<ssize_t>(frame.size()) &&
-           read_until(fd, seen, "OK\n");
-      sockets.push_back(fd);
-    }
-    signal_pipe(to_parent, ok ? 'y' : 'n');
-    await_pipe(from_parent);
-  }
-  ::_exit(ok ? 0 : 1);
+// The heap a server on `listen` (one thread) holds per idle connection, 200 of them
+// opened by `open` in a child process, past 20 first (per-thread buffers and the like).
+std::size_t heap_per_idle_connection(const std::string& listen, OpenClient open) {
+  constexpr int warm = 20;
+  constexpr int measured = 200;
+  ChildProcess child([&](int from_parent, int to_parent) {
+    hold_plain_connections(from_parent, to_parent, warm, measured, open);
+  });
+  ServerOptions options;
+  options.listen(listen);
+  options.threads = 1;
+  options.rate_per_second = 0;
+  Server server(options);
+  server.start();
+  child.send_port(server.port());
+  REQUIRE(child.hear() == 'y');
+  const std::size_t before = heap_in_use();
+  child.tell('g');
+  REQUIRE(child.hear() == 'y');
+  const std::size_t after = heap_in_use();
+  CHECK(child.finish());
+  CHECK(after > before);
+  return after > before ? (after - before) / measured : 0;
 }
 
 }  // namespace
@@ -539,27 +543,9 @@ TEST_CASE("WebSocket: an open connection keeps nothing of its HTTP upgrade") {
   // once logged in: the upgrade's request parser and response are dropped (2,630 bytes
   // when they were kept).
   constexpr std::size_t bound_per_connection = 2500;
-  constexpr int warm = 20;
-  constexpr int measured = 200;
-  ChildProcess child([&](int from_parent, int to_parent) {
-    hold_websocket_connections(from_parent, to_parent, warm, measured);
-  });
-  ServerOptions options;
-  options.listen("ws://127.0.0.1:0");
-  options.threads = 1;
-  options.rate_per_second = 0;
-  Server server(options);
-  server.start();
-  child.send_port(server.port());
-  REQUIRE(child.hear() == 'y');  // the warm-up: per-thread buffers and the like
-  const std::size_t before = heap_in_use();
-  child.tell('g');
-  REQUIRE(child.hear() == 'y');
-  const std::size_t after = heap_in_use();
-  CHECK(child.finish());
-  const std::size_t per_connection = after > before ? (after - before) / measured : 0;
+  const std::size_t per_connection =
+      heap_per_idle_connection("ws://127.0.0.1:0", log_in_websocket_client);
   MESSAGE("heap per idle WebSocket connection: ", per_connection, " bytes");
-  CHECK(after > before);
   CHECK(per_connection <= bound_per_connection);
 }
 
@@ -569,27 +555,9 @@ TEST_CASE("IRC: an idle registered connection keeps nothing of its registration"
   // dropped and that of WHO and LIST queries made only when one comes (2,300 bytes when
   // both were part of every connection).
   constexpr std::size_t bound_per_connection = 2200;
-  constexpr int warm = 20;
-  constexpr int measured = 200;
-  ChildProcess child([&](int from_parent, int to_parent) {
-    hold_irc_connections(from_parent, to_parent, warm, measured);
-  });
-  ServerOptions options;
-  options.listen("irc://127.0.0.1:0");
-  options.threads = 1;
-  options.rate_per_second = 0;
-  Server server(options);
-  server.start();
-  child.send_port(server.port());
-  REQUIRE(child.hear() == 'y');  // the warm-up: per-thread buffers and the like
-  const std::size_t before = heap_in_use();
-  child.tell('g');
-  REQUIRE(child.hear() == 'y');
-  const std::size_t after = heap_in_use();
-  CHECK(child.finish());
-  const std::size_t per_connection = after > before ? (after - before) / measured : 0;
+  const std::size_t per_connection =
+      heap_per_idle_connection("irc://127.0.0.1:0", register_irc_client);
   MESSAGE("heap per idle IRC connection: ", per_connection, " bytes");
-  CHECK(after > before);
   CHECK(per_connection <= bound_per_connection);
 }
 

@@ -68,6 +68,16 @@ class ChannelsTestCase(IrcTestCase):
         self.assertMode(alice, f"MODE #room {change}", change, [bob], [lina])
         return daemon, alice, bob, lina, carol, lena
 
+    def invite_in(self, alice, bob, lina, carol):
+        """alice (the operator of room_of_three's room) invites carol, who is told and
+        joins: 341 to alice, INVITE to carol, her JOIN seen by every member."""
+        self.assertReplies(alice, ["INVITE carol #room"], [numeric(341, "alice", "carol #room")])
+        self.assertEqual(carol.line(), f"{source('alice')} INVITE carol :#room")
+        self.join(carol, "#room", "@alice bob carol lina")
+        for client in (alice, bob):
+            self.assertEqual(client.line(), f"{source('carol')} JOIN #room")
+        self.assertEqual(lina.line(), "INFO carol joined room")
+
     def assertMode(self, setter, command, changes, irc_members=(), line_members=(), room="room"):
         """An IRC user's MODE command: its echo is the only reply, and every other member
         sees the same line (IRC users) or `MODE <room> <by> <changes>` (line users)."""
@@ -496,12 +506,7 @@ class InviteTest(ChannelsTestCase):
         self.assertReplies(bob, ["INVITE carol #room"], [numeric(482, "bob", "#room :You're not channel operator")])
         self.assertEqual(lina.ask("INVITE room lena"), "ERR not-operator")
         # The operator invites carol: 341 to her, INVITE to carol; she gets in once.
-        self.assertReplies(alice, ["INVITE carol #room"], [numeric(341, "alice", "carol #room")])
-        self.assertEqual(carol.line(), f"{source('alice')} INVITE carol :#room")
-        self.join(carol, "#room", "@alice bob carol lina")
-        for client in (alice, bob):
-            self.assertEqual(client.line(), f"{source('carol')} JOIN #room")
-        self.assertEqual(lina.line(), "INFO carol joined room")
+        self.invite_in(alice, bob, lina, carol)
         self.assertReplies(carol, ["PART #room", "JOIN #room"], [
             f"{source('carol')} PART #room",
             numeric(473, "carol", "#room :Cannot join channel (+i)"),  # the invitation was used
@@ -600,12 +605,7 @@ class KeyAndLimitTest(ChannelsTestCase):
         self.assertMode(alice, "MODE #room +k key", "+k key", [bob], [lina])
         self.assertEqual(lina.ask("MODE room"), "MODE room +klnt key 3")
         # An invitation lets in past the limit (and the key).
-        self.assertReplies(alice, ["INVITE carol #room"], [numeric(341, "alice", "carol #room")])
-        self.assertEqual(carol.line(), f"{source('alice')} INVITE carol :#room")
-        self.join(carol, "#room", "@alice bob carol lina")
-        for client in (alice, bob):
-            self.assertEqual(client.line(), f"{source('carol')} JOIN #room")
-        self.assertEqual(lina.line(), "INFO carol joined room")
+        self.invite_in(alice, bob, lina, carol)
         self.assertMode(alice, "MODE #room -l", "-l", [bob, carol], [lina])
         self.assertEqual(lena.ask("JOIN room key"), "OK")
 
