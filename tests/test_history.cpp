@@ -120,13 +120,14 @@ class CountingStore final : public HistoryStore {
  public:
   explicit CountingStore(std::shared_ptr<HistoryStore> inner)
       : inner_(inner ? std::move(inner) : std::make_shared<MemoryHistoryStore>()) {}
-  void append(std::span<const HistoryRecord> records) override {
+  void append(std::span<HistoryRecord> records) override {
     inner_->append(records);
     appended_ += records.size();
   }
-  std::vector<HistoryRecord> latest(const std::string& scope, std::size_t limit) override {
-    return inner_->latest(scope, limit);
+  HistoryPage read(const std::string& scope, const HistoryRange& range) override {
+    return inner_->read(scope, range);
   }
+  std::string epoch() override { return inner_->epoch(); }
   std::size_t prune(std::chrono::system_clock::time_point cutoff) override {
     auto removed = inner_->prune(cutoff);
     pruned_ += removed;
@@ -803,7 +804,7 @@ namespace {
 // of its own and no I/O thread waits.
 class GatedStore final : public HistoryStore {
  public:
-  void append(std::span<const HistoryRecord> records) override {
+  void append(std::span<HistoryRecord> records) override {
     std::unique_lock lock(mutex_);
     ++waiting_;
     changed_.notify_all();
@@ -814,9 +815,10 @@ class GatedStore final : public HistoryStore {
     lock.unlock();
     inner_.append(records);
   }
-  std::vector<HistoryRecord> latest(const std::string& scope, std::size_t limit) override {
-    return inner_.latest(scope, limit);
+  HistoryPage read(const std::string& scope, const HistoryRange& range) override {
+    return inner_.read(scope, range);
   }
+  std::string epoch() override { return inner_.epoch(); }
   std::size_t prune(std::chrono::system_clock::time_point cutoff) override {
     return inner_.prune(cutoff);
   }
@@ -877,15 +879,16 @@ TEST_CASE("a message is stored before it is delivered to anyone") {
 
 namespace {
 
-// A store that keeps what it is given but cannot read it back: latest() throws.
+// A store that keeps what it is given but cannot read it back: read() throws.
 // `blocking` chooses the server's path to it: inline, or through the writer thread.
 class UnreadableStore final : public HistoryStore {
  public:
   explicit UnreadableStore(bool blocking) : blocking_(blocking) {}
-  void append(std::span<const HistoryRecord> records) override { inner_.append(records); }
-  std::vector<HistoryRecord> latest(const std::string&, std::size_t) override {
+  void append(std::span<HistoryRecord> records) override { inner_.append(records); }
+  HistoryPage read(const std::string&, const HistoryRange&) override {
     throw std::runtime_error("the disk is gone");
   }
+  std::string epoch() override { return inner_.epoch(); }
   std::size_t prune(std::chrono::system_clock::time_point cutoff) override {
     return inner_.prune(cutoff);
   }
@@ -970,7 +973,7 @@ TEST_CASE("MemoryHistoryStore is bounded in bytes: the least recently written hi
     for (const auto& r : records) out.push_back(r.text.substr(0, r.text.find('-')));
     return out;
   };
-  auto put = [](MemoryHistoryStore& store, const HistoryRecord& r) { store.append({&r, 1}); };
+  auto put = [](MemoryHistoryStore& store, HistoryRecord r) { store.append({&r, 1}); };
   const std::size_t each = MemoryHistoryStore::record_bytes(record("#old", 100));  // all alike
   CHECK(each == sizeof(HistoryRecord) + 4 + 5 + 9);
 

@@ -349,10 +349,11 @@ std::vector<std::string> hist_entries(const std::string& answer) {
 // Keeps what it is given, but cannot read it back.
 class UnreadableStore final : public HistoryStore {
  public:
-  void append(std::span<const HistoryRecord>) override {}
-  std::vector<HistoryRecord> latest(const std::string&, std::size_t) override {
+  void append(std::span<HistoryRecord>) override {}
+  HistoryPage read(const std::string&, const HistoryRange&) override {
     throw std::runtime_error("the disk is gone");
   }
+  std::string epoch() override { return "test"; }
   std::size_t prune(std::chrono::system_clock::time_point) override { return 0; }
   bool blocking() const noexcept override { return false; }
 };
@@ -440,7 +441,7 @@ TEST_CASE("HistoryWriter: its mark separates what it stamped before from what it
   auto stamp_of = [&](std::string text) {
     std::promise<std::int64_t> stamped;
     writer.append({.scope = "*", .unix_ms = 0, .from = "alice", .text = std::move(text)},
-                  [&](bool stored, HistoryRecord& record) {
+                  [&](bool stored, HistoryRecord& record, const std::string&) {
                     stamped.set_value(stored ? record.unix_ms : -1);
                   });
     return stamped.get_future().get();
@@ -457,16 +458,14 @@ TEST_CASE("HistoryWriter: a read that fails reports nothing found, not an empty 
   EventBus bus;
   UnreadableStore store;
   HistoryWriter writer(store, bus);
-  std::promise<std::optional<std::vector<HistoryRecord>>> answered;
-  writer.latest("*", 10, [&](std::optional<std::vector<HistoryRecord>> records) {
-    answered.set_value(std::move(records));
-  });
+  std::promise<std::optional<HistoryPage>> answered;
+  writer.read("*", {.range = {.limit = 10}},
+              [&](std::optional<HistoryPage> page) { answered.set_value(std::move(page)); });
   CHECK_FALSE(answered.get_future().get().has_value());
   writer.stop();
-  std::optional<std::vector<HistoryRecord>> late{std::vector<HistoryRecord>{}};
-  writer.latest("*", 10, [&](std::optional<std::vector<HistoryRecord>> records) {
-    late = std::move(records);
-  });
+  std::optional<HistoryPage> late{HistoryPage{}};
+  writer.read("*", {.range = {.limit = 10}},
+              [&](std::optional<HistoryPage> page) { late = std::move(page); });
   CHECK_FALSE(late.has_value());  // refused once stopped: not "no history" either
 }
 
@@ -475,11 +474,12 @@ namespace {
 // A store that notes the size of each batch it is given.
 class BatchSizes final : public HistoryStore {
  public:
-  void append(std::span<const HistoryRecord> records) override {
+  void append(std::span<HistoryRecord> records) override {
     std::lock_guard lock(mutex_);
     sizes_.push_back(records.size());
   }
-  std::vector<HistoryRecord> latest(const std::string&, std::size_t) override { return {}; }
+  HistoryPage read(const std::string&, const HistoryRange&) override { return {}; }
+  std::string epoch() override { return "test"; }
   std::size_t prune(std::chrono::system_clock::time_point) override { return 0; }
   bool blocking() const noexcept override { return true; }
   std::vector<std::size_t> sizes() const {
@@ -503,7 +503,7 @@ TEST_CASE("HistoryWriter: what an I/O thread queues in one round of its loop is 
   std::promise<void> first_three;
   auto append = [&](int i) {
     writer.append({.scope = "*", .unix_ms = 0, .from = "alice", .text = std::to_string(i)},
-                  [&](bool kept, HistoryRecord&) {
+                  [&](bool kept, HistoryRecord&, const std::string&) {
                     if (kept && ++stored == 3) first_three.set_value();
                   });
   };

@@ -15,6 +15,12 @@
 #include "cluster/redis_blocking.hpp"
 #include "support/redis_server.hpp"
 
+// Appends a batch given as a list (append() takes the records to give them their ids).
+template <class Store>
+void append_all(Store&& store, std::vector<socketchat::HistoryRecord> records) {
+  store.append(records);
+}
+
 using namespace socketchat;
 using namespace socketchat::test;
 using namespace std::chrono_literals;
@@ -44,9 +50,9 @@ TEST_CASE("latest returns the newest records of a scope, oldest first") {
   RedisHistoryStore store(options_for(redis));
   CHECK(store.blocking());
   CHECK(store.latest("*", 10).empty());
-  store.append(std::vector{record("*", 1000, "ann", "one"), record("*", 1001, "bob", "two"),
-                           record("*", 1002, "ann", "three")});
-  store.append(std::vector{record("*", 1003, "cy", "four"), record("*", 1004, "ann", "five")});
+  append_all(store, {record("*", 1000, "ann", "one"), record("*", 1001, "bob", "two"),
+                     record("*", 1002, "ann", "three")});
+  append_all(store, {record("*", 1003, "cy", "four"), record("*", 1004, "ann", "five")});
   CHECK(texts(store.latest("*", 3)) == std::vector<std::string>{"three", "four", "five"});
   CHECK(texts(store.latest("*", 50)) ==
         std::vector<std::string>{"one", "two", "three", "four", "five"});
@@ -64,9 +70,8 @@ TEST_CASE("scopes are kept apart; odd bytes round-trip exactly") {
   RedisServer redis;
   RedisHistoryStore store(options_for(redis));
   const std::string odd = "nul \0, CR LF \r\n, tab \t, ünïcødé, * ? [x]"s;
-  store.append(std::vector{record("*", 1, "ann", "public"), record("#lobby", 2, "ann", odd),
-                           record("@ann|bob", 3, "bob", "dm"),
-                           record("#Lobby", 5, "cy", "other case")});
+  append_all(store, {record("*", 1, "ann", "public"), record("#lobby", 2, "ann", odd),
+                     record("@ann|bob", 3, "bob", "dm"), record("#Lobby", 5, "cy", "other case")});
   CHECK(texts(store.latest("*", 10)) == std::vector<std::string>{"public"});
   CHECK(texts(store.latest("#lobby", 10)) == std::vector<std::string>{odd});
   CHECK(texts(store.latest("@ann|bob", 10)) == std::vector<std::string>{"dm"});
@@ -78,8 +83,8 @@ TEST_CASE("scopes are kept apart; odd bytes round-trip exactly") {
 TEST_CASE("what one server stores, another reads") {
   RedisServer redis;
   RedisHistoryStore one(options_for(redis)), two(options_for(redis));
-  one.append(std::vector{record("#ops", 10, "ann", "from node one")});
-  two.append(std::vector{record("#ops", 11, "bob", "from node two")});
+  append_all(one, {record("#ops", 10, "ann", "from node one")});
+  append_all(two, {record("#ops", 11, "bob", "from node two")});
   CHECK(texts(two.latest("#ops", 10)) ==
         std::vector<std::string>{"from node one", "from node two"});
   CHECK(texts(one.latest("#ops", 10)) == texts(two.latest("#ops", 10)));
@@ -88,8 +93,8 @@ TEST_CASE("what one server stores, another reads") {
 TEST_CASE("prune trims what Redis stamped before the cutoff") {
   RedisServer redis;
   RedisHistoryStore store(options_for(redis));
-  store.append(std::vector{record("*", 1, "ann", "a"), record("#r", 2, "ann", "b"),
-                           record("#r", 3, "ann", "c")});
+  append_all(store, {record("*", 1, "ann", "a"), record("#r", 2, "ann", "b"),
+                     record("#r", 3, "ann", "c")});
   CHECK(store.prune(std::chrono::system_clock::now() - 1h) == 0);
   CHECK(store.latest("#r", 10).size() == 2);
   CHECK(store.prune(std::chrono::system_clock::now() + 1h) == 3);
@@ -108,12 +113,12 @@ TEST_CASE("Redis down at start is a config error; killed later, calls fail and t
 
   RedisServer redis;
   RedisHistoryStore store(options_for(redis));
-  store.append(std::vector{record("*", 1, "ann", "acknowledged")});
+  append_all(store, {record("*", 1, "ann", "acknowledged")});
   redis.kill();
-  CHECK_THROWS_AS(store.append(std::vector{record("*", 2, "ann", "refused")}), std::runtime_error);
+  CHECK_THROWS_AS(append_all(store, {record("*", 2, "ann", "refused")}), std::runtime_error);
   CHECK_THROWS_AS(store.latest("*", 10), std::runtime_error);
   redis.restart();  // from its append-only file
-  store.append(std::vector{record("*", 3, "ann", "after")});
+  append_all(store, {record("*", 3, "ann", "after")});
   CHECK(texts(store.latest("*", 10)) == std::vector<std::string>{"acknowledged", "after"});
 }
 
@@ -122,12 +127,12 @@ TEST_CASE("a Redis that does not answer fails the call after the timeout, not ne
   RedisHistoryStore store({.url = "redis+unix://" + redis.unix_path(), .timeout = 300ms});
   redis.pause();
   const auto started = std::chrono::steady_clock::now();
-  CHECK_THROWS_AS(store.append(std::vector{record("*", 1, "ann", "x")}), std::runtime_error);
+  CHECK_THROWS_AS(append_all(store, {record("*", 1, "ann", "x")}), std::runtime_error);
   const auto waited = std::chrono::steady_clock::now() - started;
   CHECK(waited >= 250ms);
   CHECK(waited < 5s);
   redis.resume();
-  store.append(std::vector{record("*", 2, "ann", "y")});  // connects again
+  append_all(store, {record("*", 2, "ann", "y")});  // connects again
   CHECK(texts(store.latest("*", 10)).back() == "y");
 }
 
@@ -142,7 +147,7 @@ TEST_CASE("a password Redis asks for; a wrong one refused without being shown") 
   }
   RedisHistoryStore store(
       {.url = "redis+unix://" + redis.unix_path(), .password = "the-redis-password"});
-  store.append(std::vector{record("*", 1, "ann", "in")});
+  append_all(store, {record("*", 1, "ann", "in")});
   CHECK(texts(store.latest("*", 1)) == std::vector<std::string>{"in"});
 }
 
@@ -154,8 +159,7 @@ TEST_CASE("a cluster's node stores each record, keeps it in the feed's backlog, 
   REQUIRE(listener.run({"SUBSCRIBE", "sc:feed"}).elements.size() == 3);
   detail::RedisBlocking reader(options_for(redis), "the test's reader");
 
-  auto check_batch = [&](const std::vector<HistoryRecord>& batch,
-                         const std::vector<std::string>& events) {
+  auto check_batch = [&](std::vector<HistoryRecord> batch, const std::vector<std::string>& events) {
     const auto before = reader.run({"XLEN", "sc:feed:log"}).integer;
     store.append(batch);
     // Each in the backlog, as its event; published as "S", its backlog id, its event.

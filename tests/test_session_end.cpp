@@ -30,22 +30,26 @@ namespace {
 // appends wait at a gate until the test opens it.
 class GatedStore final : public HistoryStore {
  public:
-  void append(std::span<const HistoryRecord> records) override {
+  void append(std::span<HistoryRecord> records) override {
     std::unique_lock lock(mutex_);
     arrived_ += records.size();
     changed_.notify_all();
     changed_.wait(lock, [&] { return open_; });
+    for (auto& record : records) record.id = kept_.size() + 1;
     kept_.insert(kept_.end(), records.begin(), records.end());
   }
-  std::vector<HistoryRecord> latest(const std::string& scope, std::size_t limit) override {
+  HistoryPage read(const std::string& scope, const HistoryRange& range) override {
     std::lock_guard lock(mutex_);
-    std::vector<HistoryRecord> found;
+    HistoryPage page{.last_id = kept_.size()};
     for (const auto& record : kept_) {
-      if (record.scope == scope) found.push_back(record);
+      if (record.scope == scope) page.records.push_back(record);  // the tests ask for the latest
     }
-    if (found.size() > limit) found.erase(found.begin(), found.end() - static_cast<long>(limit));
-    return found;
+    auto& found = page.records;
+    if (found.size() > range.limit)
+      found.erase(found.begin(), found.end() - static_cast<long>(range.limit));
+    return page;
   }
+  std::string epoch() override { return "test"; }
   std::size_t prune(std::chrono::system_clock::time_point) override { return 0; }
   bool blocking() const noexcept override { return true; }
 

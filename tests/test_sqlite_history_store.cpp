@@ -21,6 +21,12 @@
 #include "socketchat/sqlite_history_store.hpp"
 #include "support/temp_dir.hpp"
 
+// Appends a batch given as a list (append() takes the records to give them their ids).
+template <class Store>
+void append_all(Store&& store, std::vector<socketchat::HistoryRecord> records) {
+  store.append(records);
+}
+
 using namespace socketchat;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -88,9 +94,9 @@ TEST_CASE("latest returns the newest records of a scope, oldest first") {
   CHECK(store.blocking());
   CHECK(store.latest("*", 10).empty());
 
-  store.append(std::vector{record("*", 1000, "ann", "one"), record("*", 1001, "bob", "two"),
-                           record("*", 1002, "ann", "three")});
-  store.append(std::vector{record("*", 1003, "cy", "four"), record("*", 1004, "ann", "five")});
+  append_all(store, {record("*", 1000, "ann", "one"), record("*", 1001, "bob", "two"),
+                     record("*", 1002, "ann", "three")});
+  append_all(store, {record("*", 1003, "cy", "four"), record("*", 1004, "ann", "five")});
 
   CHECK(texts(store.latest("*", 3)) == std::vector<std::string>{"three", "four", "five"});
   CHECK(texts(store.latest("*", 50)) ==
@@ -111,9 +117,9 @@ TEST_CASE("latest returns the newest records of a scope, oldest first") {
 TEST_CASE("scopes are kept apart") {
   DatabaseDir dir;
   SqliteHistoryStore store(dir.db());
-  store.append(std::vector{record("*", 1, "ann", "public"), record("#lobby", 2, "ann", "lobby"),
-                           record("@ann|bob", 3, "bob", "dm"), record("#lobby", 4, "cy", "lobby 2"),
-                           record("#Lobby", 5, "cy", "other case")});
+  append_all(store, {record("*", 1, "ann", "public"), record("#lobby", 2, "ann", "lobby"),
+                     record("@ann|bob", 3, "bob", "dm"), record("#lobby", 4, "cy", "lobby 2"),
+                     record("#Lobby", 5, "cy", "other case")});
   CHECK(texts(store.latest("*", 10)) == std::vector<std::string>{"public"});
   CHECK(texts(store.latest("#lobby", 10)) == std::vector<std::string>{"lobby", "lobby 2"});
   CHECK(texts(store.latest("@ann|bob", 10)) == std::vector<std::string>{"dm"});
@@ -126,20 +132,20 @@ TEST_CASE("records persist across reopening, and ids keep their order") {
   DatabaseDir dir;
   {
     SqliteHistoryStore store(dir.db());
-    store.append(std::vector{record("#a", 10, "ann", "before")});
+    append_all(store, {record("#a", 10, "ann", "before")});
   }
   {
     SqliteHistoryStore store(dir.db(), {.sync_full = true});
-    store.append(std::vector{record("#a", 5, "bob", "after, with an older clock")});
+    append_all(store, {record("#a", 5, "bob", "after, with an older clock")});
   }
   SqliteHistoryStore store(dir.db());
   CHECK(texts(store.latest("#a", 10)) ==
         std::vector<std::string>{"before", "after, with an older clock"});
   CHECK(RawConnection(dir.db()).text("PRAGMA journal_mode") == "wal");
-  CHECK(RawConnection(dir.db()).text("PRAGMA user_version") == "3");
+  CHECK(RawConnection(dir.db()).text("PRAGMA user_version") == "4");
 }
 
-TEST_CASE("a version 1 database is migrated to version 3 at open, its messages kept") {
+TEST_CASE("a version 1 database is migrated to version 4 at open, its messages kept") {
   DatabaseDir dir;
   {
     RawConnection v1(dir.db());
@@ -152,7 +158,7 @@ TEST_CASE("a version 1 database is migrated to version 3 at open, its messages k
   }
   SqliteHistoryStore store(dir.db());
   CHECK(texts(store.latest("*", 10)) == std::vector<std::string>{"old"});
-  CHECK(RawConnection(dir.db()).text("PRAGMA user_version") == "3");
+  CHECK(RawConnection(dir.db()).text("PRAGMA user_version") == "4");
   // Version 2's index by time came and went: appends no longer pay for it.
   CHECK(RawConnection(dir.db()).text(
             "SELECT count(*) FROM sqlite_master WHERE name = 'messages_by_time'") == "0");
@@ -172,7 +178,7 @@ TEST_CASE("a version 2 database loses its index by time, keeps its messages, and
         "PRAGMA user_version = 2;");
   }
   SqliteHistoryStore store(dir.db());
-  CHECK(RawConnection(dir.db()).text("PRAGMA user_version") == "3");
+  CHECK(RawConnection(dir.db()).text("PRAGMA user_version") == "4");
   CHECK(RawConnection(dir.db()).text(
             "SELECT count(*) FROM sqlite_master WHERE name = 'messages_by_time'") == "0");
   CHECK(texts(store.latest("*", 10)) == std::vector<std::string>{"old", "new"});
@@ -184,7 +190,7 @@ TEST_CASE("an empty file is an empty database") {
   DatabaseDir dir;
   std::ofstream(dir.db()).close();
   SqliteHistoryStore store(dir.db());
-  store.append(std::vector{record("*", 1, "ann", "hi")});
+  append_all(store, {record("*", 1, "ann", "hi")});
   CHECK(store.latest("*", 1).size() == 1);
 }
 
@@ -219,7 +225,7 @@ TEST_CASE("SQL metacharacters and odd bytes round-trip exactly") {
 TEST_CASE("a batch is one transaction: a record refused mid-batch stores none of it") {
   DatabaseDir dir;
   SqliteHistoryStore store(dir.db());
-  store.append(std::vector{record("*", 1, "ann", "kept")});
+  append_all(store, {record("*", 1, "ann", "kept")});
 
   // A trigger refuses one record in the middle of a 1000-record batch.
   RawConnection other(dir.db());
@@ -257,15 +263,15 @@ TEST_CASE("append fails cleanly while another connection holds the write lock") 
   CHECK(store.latest("*", 10).empty());  // WAL: reading works during the other's write
 
   other.exec("ROLLBACK");
-  store.append(std::vector{record("*", 2, "ann", "stored")});
+  append_all(store, {record("*", 2, "ann", "stored")});
   CHECK(texts(store.latest("*", 10)) == std::vector<std::string>{"stored"});
 }
 
 TEST_CASE("prune removes records older than the cutoff and counts them") {
   DatabaseDir dir;
   SqliteHistoryStore store(dir.db());
-  store.append(std::vector{record("*", 1000, "ann", "a"), record("#r", 2000, "ann", "b"),
-                           record("@a|b", 2999, "ann", "c"), record("*", 3000, "ann", "d")});
+  append_all(store, {record("*", 1000, "ann", "a"), record("#r", 2000, "ann", "b"),
+                     record("@a|b", 2999, "ann", "c"), record("*", 3000, "ann", "d")});
   auto at = [](auto ms) { return std::chrono::system_clock::time_point(ms); };
 
   CHECK(store.prune(at(1000ms)) == 0);  // strictly older only
@@ -283,8 +289,8 @@ TEST_CASE("latest and prune run alongside append from other threads") {
   std::atomic<bool> done = false;
   std::thread writer([&] {
     for (int i = 0; i < 200; ++i) {
-      store.append(std::vector{record("*", i, "ann", std::to_string(i)),
-                               record("#r", i, "ann", std::to_string(i))});
+      append_all(store, {record("*", i, "ann", std::to_string(i)),
+                         record("#r", i, "ann", std::to_string(i))});
     }
     done = true;
   });
@@ -337,16 +343,16 @@ TEST_CASE("open refuses a database it cannot use, with config_error naming the f
     CHECK(RawConnection(dir.db()).text("PRAGMA user_version") == "99");  // left untouched
   }
   SUBCASE("a current version but not our table") {
-    RawConnection(dir.db()).exec("PRAGMA user_version = 3");
+    RawConnection(dir.db()).exec("PRAGMA user_version = 4");
     auto message = open_error(dir.db());
-    CHECK(message.find("not those of schema version 3") != std::string::npos);
+    CHECK(message.find("not those of schema version 4") != std::string::npos);
     CHECK(message.find("no such table: messages") != std::string::npos);
   }
   SUBCASE("locked by another connection, before and after the switch to WAL") {
     bool wal = false;
     SUBCASE("a new database") {}
     SUBCASE("an existing WAL database") {
-      SqliteHistoryStore(dir.db()).append(std::vector{record("*", 1, "ann", "hi")});
+      append_all(SqliteHistoryStore(dir.db()), {record("*", 1, "ann", "hi")});
       wal = true;
     }
     CAPTURE(wal);
@@ -395,7 +401,7 @@ std::string open_error_unprivileged(const fs::path& path) {
 
 TEST_CASE("open refuses a database it cannot write") {
   DatabaseDir dir;
-  SqliteHistoryStore(dir.db()).append(std::vector{record("*", 1, "ann", "hi")});
+  append_all(SqliteHistoryStore(dir.db()), {record("*", 1, "ann", "hi")});
   // Everyone may reach the directory, so only the bits under test stand in the way.
   fs::permissions(dir.path, fs::perms::all & ~fs::perms::others_write & ~fs::perms::group_write);
 

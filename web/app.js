@@ -78,6 +78,7 @@
     'moderated': 'That room is moderated: only its operators and voiced members speak.',
     'unknown-mode': 'Unknown mode: the modes are o v t n m i k l b.',
     'invalid-argument': 'That mode needs a valid argument (a key, a limit or a mask).',
+    'invalid-id': 'That message id is not one this server gave.',
     'banned': 'You are banned from there.',
     'muted': 'You are muted there: that was not sent.',
     'too-many-bans': 'The server holds as many bans and mutes as it may: lift one first.',

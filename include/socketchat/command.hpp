@@ -53,6 +53,14 @@ enum class HistoryOf {
   user,      // the DMs between the asker and the user in name
 };
 
+// Where in history a HISTORY reads, or a JOIN resumes from (PROTOCOL.md, Message ids).
+enum class HistoryAnchor {
+  latest,  // HISTORY: the latest messages
+  after,   // HISTORY ... AFTER <id>: the first messages after the id
+  before,  // HISTORY ... BEFORE <id>: the latest messages before the id
+  since,   // JOIN ... SINCE <id>: joined, then the latest messages after the id (a resume)
+};
+
 // A decoder hands over text as its users should see it: no line breaks or other
 // control characters (the built-in protocols remove them), since other protocols put
 // it on their wire as it is.
@@ -72,7 +80,9 @@ struct Command {
   // ignored, where the line protocol's second word would be part of the name.
   bool secret_optional = false;
   std::string_view subject{};  // the user KICK, BAN, UNBAN, MUTE, UNMUTE and INVITE are about
-  HistoryOf history_of = HistoryOf::room;  // HISTORY: whose
+  HistoryOf history_of = HistoryOf::room;        // HISTORY: whose
+  HistoryAnchor anchor = HistoryAnchor::latest;  // HISTORY, JOIN
+  std::string_view message_id{};                 // the anchor's id (not latest)
   bool follow_up = false;  // issued by the protocol for the same line as the command
                            // before it (IRC's NAMES after JOIN): not rate-counted again
 };

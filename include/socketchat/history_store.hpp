@@ -18,19 +18,54 @@ struct HistoryRecord {
   std::int64_t unix_ms = 0;  // when the server accepted it
   std::string from{};        // the sender, as spelled at LOGIN
   std::string text{};
+  // Its place in the store's history (HistoryStore::append gives it): from 1 up, in the
+  // order records are stored, never given twice in one epoch(), shared by all scopes.
+  std::uint64_t id = 0;
+};
+
+// Which records of a scope read() returns: of those with ids between `after` and
+// `before` (both excluded), the `limit` oldest, or the `limit` newest when `newest`.
+struct HistoryRange {
+  std::uint64_t after = 0;   // 0: from the first
+  std::uint64_t before = 0;  // 0: up to the last
+  std::size_t limit = 0;
+  bool newest = true;
+};
+
+struct HistoryPage {
+  std::vector<HistoryRecord> records{};  // oldest first
+  // Records of the scope with ids above range.after may have been removed (retention, a
+  // bound): the page cannot say it holds every one.
+  bool gap = false;
+  // The highest id the store has given, in any scope (0: none yet).
+  std::uint64_t last_id = 0;
+  // Set by the server, not by read(): the store's epoch(), and whether the asker's id was
+  // of another epoch (so the records are not the range asked for).
+  std::string epoch{};
+  bool reset = false;
 };
 
 // Where history lives. The server calls append() from one thread at a time and
 // delivers nothing of a batch until append() has returned: a message any client has
-// received is in the store. latest() and prune() may come from other threads.
+// received is in the store. latest(), read(), epoch() and prune() may come from other
+// threads.
 class HistoryStore {
  public:
   virtual ~HistoryStore() = default;
 
-  // Stores the records, in order, all or none; throws on failure.
-  virtual void append(std::span<const HistoryRecord> records) = 0;
+  // Stores the records, in order, all or none, and gives each its id; throws on failure.
+  virtual void append(std::span<HistoryRecord> records) = 0;
+  // The records of `scope` in `range`, and whether some after range.after are gone.
+  virtual HistoryPage read(const std::string& scope, const HistoryRange& range) = 0;
   // Up to `limit` of the newest records of `scope`, oldest first.
-  virtual std::vector<HistoryRecord> latest(const std::string& scope, std::size_t limit) = 0;
+  std::vector<HistoryRecord> latest(const std::string& scope, std::size_t limit) {
+    return read(scope, {.limit = limit}).records;
+  }
+  // Names this history: 1 to 16 characters of 0-9 a-z, the same as long as its records
+  // and ids last, new when it starts empty (a new database, a new store in memory), so
+  // that an id of another epoch is known to be of a history that is gone. Empty only
+  // while the store has given no id and cannot yet say (a Redis nobody wrote to).
+  virtual std::string epoch() = 0;
   // Removes records older than `cutoff`; returns how many.
   virtual std::size_t prune(std::chrono::system_clock::time_point cutoff) = 0;
   // True when append() may wait on a disk: the server then calls it from a writer thread

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <list>
 #include <mutex>
@@ -15,7 +16,8 @@ namespace socketchat {
 // histories; and at most `max_bytes` for all the messages together (each counts its
 // text, sender and scope plus the record itself; see record_bytes()). Past a bound,
 // the history written to least recently loses its oldest messages first, and goes
-// when it has none left. For tests, and for embedders who want nothing on disk.
+// when it has none left. For tests, and for embedders who want nothing on disk. Its
+// epoch is new with every store, as its history is.
 // Thread-safe; never blocks on I/O.
 class MemoryHistoryStore final : public HistoryStore {
  public:
@@ -27,8 +29,9 @@ class MemoryHistoryStore final : public HistoryStore {
                               std::size_t max_scopes = default_max_scopes,
                               std::size_t max_bytes = default_max_bytes);
 
-  void append(std::span<const HistoryRecord> records) override;
-  std::vector<HistoryRecord> latest(const std::string& scope, std::size_t limit) override;
+  void append(std::span<HistoryRecord> records) override;
+  HistoryPage read(const std::string& scope, const HistoryRange& range) override;
+  std::string epoch() override { return epoch_; }
   std::size_t prune(std::chrono::system_clock::time_point cutoff) override;
   bool blocking() const noexcept override { return false; }
 
@@ -41,6 +44,7 @@ class MemoryHistoryStore final : public HistoryStore {
   struct Scope {
     std::deque<HistoryRecord> records;
     std::list<std::string>::iterator recency;  // its place in recency_
+    std::uint64_t removed_through = 0;         // the highest id it may have lost
   };
 
   // Drops the oldest record of `scope`, and the scope when that was its last.
@@ -51,7 +55,11 @@ class MemoryHistoryStore final : public HistoryStore {
   std::size_t per_scope_;
   std::size_t max_scopes_;
   std::size_t max_bytes_;
+  const std::string epoch_;
   mutable std::mutex mutex_;
+  std::uint64_t last_id_ = 0;
+  // The highest id of a scope dropped whole: a scope made anew may have lost up to it.
+  std::uint64_t forgotten_through_ = 0;
   std::size_t bytes_ = 0;  // record_bytes() of every record kept
   std::unordered_map<std::string, Scope> scopes_;
   std::list<std::string> recency_;  // scope names, most recently written first

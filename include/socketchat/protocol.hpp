@@ -61,6 +61,9 @@ class DecodeHandler {
   virtual bool on_decode_error(ReplyError error) = 0;
   // A complete unit (a line, a frame) arrived, whatever it held: it counts as activity.
   virtual void on_line() = 0;
+  // The decoder's encoder() or broadcast_encoder() has changed (the client asked for
+  // another form of the protocol, as the line protocol's CAPS does).
+  virtual void on_encoder_changed() {}
 
  protected:
   ~DecodeHandler() = default;
@@ -78,6 +81,9 @@ class Decoder {
   // The protocol that spells the replies to this connection: the shared one, or (IRC)
   // one that knows the connection's nick and which command is being answered.
   virtual const Protocol& encoder() const noexcept = 0;
+  // What spells the broadcasts to this connection, when not the listener's protocol (a
+  // form of it the client asked for: DecodeHandler::on_encoder_changed); null: that one.
+  virtual const Protocol* broadcast_encoder() const noexcept { return nullptr; }
   // The command that was Handled::pending has been answered: refused or not.
   virtual void on_settled(bool /*refused*/) {}
   // What the client said of itself besides its name (IRC's USER): fixed before its

@@ -13,7 +13,7 @@ namespace socketchat {
 class RedisHistoryStore;
 namespace detail {
 // A cluster's node (docs/CLUSTER.md): each record appended is also published, in the
-// same MULTI/EXEC, for the other nodes to deliver, as sent by `node`, and kept in the
+// same script, for the other nodes to deliver, as sent by `node`, and kept in the
 // feed's backlog of the last `backlog` messages for nodes that were away.
 void publish_history_as(RedisHistoryStore& store, std::string node, std::size_t backlog);
 }  // namespace detail
@@ -21,8 +21,9 @@ void publish_history_as(RedisHistoryStore& store, std::string node, std::size_t 
 // History in Redis, one stream per scope (`sc:history:<scope>`; docs/CLUSTER.md): what
 // several servers that share one Redis read and write alike. append() returns once
 // Redis has the records, which with Redis's `appendfsync always` means on its disk. They
-// go in one MULTI/EXEC (in a cluster, one script that also publishes them): a connection
-// lost before it stores none of them (Redis does not undo the others if one fails as it
+// go in one script, which gives their ids from one counter (`sc:history:last`) that every
+// server shares (in a cluster it also publishes them): a connection lost before it
+// stores none of them (Redis does not undo the others if one fails as it
 // runs, which only a key of another type under the history's names, written by someone
 // else, could make happen).
 //
@@ -38,8 +39,11 @@ class RedisHistoryStore final : public HistoryStore {
   RedisHistoryStore(const RedisHistoryStore&) = delete;
   RedisHistoryStore& operator=(const RedisHistoryStore&) = delete;
 
-  void append(std::span<const HistoryRecord> records) override;
-  std::vector<HistoryRecord> latest(const std::string& scope, std::size_t limit) override;
+  void append(std::span<HistoryRecord> records) override;
+  HistoryPage read(const std::string& scope, const HistoryRange& range) override;
+  // Kept in Redis (`sc:history:epoch`), made by the first append to an empty one: empty
+  // until then (no id given yet).
+  std::string epoch() override;
   // Trims every scope's stream to the entries Redis stamped at or after `cutoff` (its
   // own clock, which the servers' should not be far from).
   std::size_t prune(std::chrono::system_clock::time_point cutoff) override;
@@ -48,7 +52,6 @@ class RedisHistoryStore final : public HistoryStore {
  private:
   friend void detail::publish_history_as(RedisHistoryStore& store, std::string node,
                                          std::size_t backlog);
-  void append_published(std::span<const HistoryRecord> records);  // with impl_->mutex held
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

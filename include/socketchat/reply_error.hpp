@@ -56,10 +56,11 @@ enum class ReplyError {
   room_full,         // JOIN of a room at its limit (+l)
   moderated,         // SAY in a moderated room (+m) by one neither operator nor voiced
   unknown_mode,      // MODE with a letter not known
-  invalid_argument,  // MODE with a bad key or limit
+  invalid_argument,  // MODE with a bad key or limit; CAPS with an unknown capability
+  invalid_id,        // a message id that does not parse, or one not given yet
 };
 
-inline constexpr auto last_reply_error = ReplyError::invalid_argument;
+inline constexpr auto last_reply_error = ReplyError::invalid_id;
 
 // The line protocol's code word, e.g. "username-taken".
 std::string_view code_of(ReplyError error) noexcept;

@@ -71,6 +71,14 @@ constexpr bool is_stored_kind(MessageKind kind) noexcept {
   return kind == MessageKind::text || kind == MessageKind::notice;
 }
 
+// Why a history reply may not hold everything asked for (PROTOCOL.md, Gaps).
+enum class HistoryGap {
+  none,
+  expired,  // messages after the asked-for id may have been removed
+  reset,    // the id is of another epoch: the history it came from is gone
+  more,     // a resume: more were stored after the id than the replay holds
+};
+
 // What IRC shows of a user besides its name: what it said of itself (IRC's USER: in
 // `nick!~user@host` and WHOIS; empty: nothing said, the name stands in) and its state.
 struct UserIdentity {
@@ -121,6 +129,15 @@ struct ServerMessage {
   std::span<const std::string_view> reasons{};
   std::span<const RoomSummary> rooms{};
   std::span<const HistoryRecord> history{};
+  // A message kept in history (message, room_message, direct_message; history's records):
+  // its store's epoch, and (messages) its id, 0 when not kept, and time_ms its stamp.
+  std::string_view epoch{};
+  std::uint64_t id = 0;
+  std::string_view to{};              // direct_message: its recipient
+  HistoryGap gap = HistoryGap::none;  // history
+  // history: its records are the first after an id (AFTER), so what fits in max_bytes
+  // is the oldest of them; else the latest.
+  bool history_forward = false;
   // A list (user_list, room_list, history): the most bytes its encoding may take, its
   // end included. A longer list is cut short and says how many entries it left out
   // (PROTOCOL.md, "Long lists"): user_list and room_list keep their first entries,
@@ -128,7 +145,8 @@ struct ServerMessage {
   std::size_t max_bytes = 0;
   // ok to a LOGIN: how many rooms a user may be in at once (IRC's CHANLIMIT); 0 = no limit.
   std::size_t room_limit = 0;
-  std::int64_t time_ms = 0;  // topic, topic_changed: when set; room_modes: created (unix ms)
+  // topic, topic_changed: when set; room_modes: created; a message: its stamp (unix ms)
+  std::int64_t time_ms = 0;
   // user_list (WHO) and room_list (ROOMS) of everything: the version of the Hub's table
   // the list was made from (next_list_version). An encoder whose output depends on the
   // message alone may give the same bytes again for the same notice, version and

@@ -24,7 +24,7 @@ struct SqliteHistoryOptions {
 // be written (read-only, or locked by another process for longer than busy_timeout).
 //
 // Threads: append() and prune() share one write connection under a mutex; latest()
-// has a read connection of its own, so reading history never waits on a commit.
+// and read() have a read connection of their own, so reading history never waits on a commit.
 // All three may be called from any thread. The store also runs one thread of its own,
 // with a third connection, that copies the WAL back into the file (checkpoints), so
 // that append() does not have to; the destructor stops it. Built when
@@ -38,8 +38,10 @@ class SqliteHistoryStore final : public HistoryStore {
 
   // One transaction per call: all of `records` or, on failure, none (and it throws
   // std::runtime_error).
-  void append(std::span<const HistoryRecord> records) override;
-  std::vector<HistoryRecord> latest(const std::string& scope, std::size_t limit) override;
+  void append(std::span<HistoryRecord> records) override;
+  HistoryPage read(const std::string& scope, const HistoryRange& range) override;
+  // Made with the database, kept in it.
+  std::string epoch() override;
   // Removes the records before the first one stamped at or after `cutoff`: records
   // are expected in the order of their stamps, as the server stores them (one stamped
   // earlier than a record before it waits for that one to go).

@@ -4,6 +4,7 @@
 #include "socketchat/redis_history_store.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <deque>
 #include <limits>
@@ -17,6 +18,7 @@
 #include "cluster/redis_blocking.hpp"
 #include "cluster/redis_reply.hpp"
 #include "cluster/redis_script.hpp"
+#include "store/history_epoch.hpp"
 
 namespace socketchat {
 
@@ -26,12 +28,21 @@ namespace {
 
 constexpr std::string_view key_prefix = "sc:history:";
 constexpr std::string_view scopes_key = "sc:history:scopes";  // every scope written, for prune()
+constexpr std::string_view last_id_key = "sc:history:last";   // the highest id given
+constexpr std::string_view epoch_key = "sc:history:epoch";
+constexpr std::string_view removed_key = "sc:history:removed";  // the highest id pruned
 
 std::string stream_key(std::string_view scope) {
   return std::string(key_prefix) + std::string(scope);
 }
 
-// A stream entry's fields, as append() writes them: ms, from, text.
+std::uint64_t number_of(const std::string& text) {
+  std::uint64_t n = 0;
+  std::from_chars(text.data(), text.data() + text.size(), n);
+  return n;
+}
+
+// A stream entry's fields, as append() writes them: id, ms, from, text.
 HistoryRecord record_of(const std::string& scope, const RedisReply& entry) {
   HistoryRecord record{.scope = scope};
   if (entry.elements.size() != 2) return record;
@@ -39,6 +50,7 @@ HistoryRecord record_of(const std::string& scope, const RedisReply& entry) {
   for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
     const std::string& name = fields[i].text;
     const std::string& value = fields[i + 1].text;
+    if (name == "id") record.id = number_of(value);
     if (name == "ms") record.unix_ms = std::stoll(value);
     if (name == "from") record.from = value;
     if (name == "text") record.text = value;
@@ -46,17 +58,28 @@ HistoryRecord record_of(const std::string& scope, const RedisReply& entry) {
   return record;
 }
 
-// A cluster's messages, each stored in its scope's stream, kept in the feed's backlog
-// (trimmed to about ARGV[1] entries) and published with its place there, all at once:
-// one script for a batch, so that Redis runs it as one command.
-// KEYS: the set of scopes, the backlog, then each record's stream. ARGV: the backlog's
-// length, then for each record: ms, from, text, scope, and its event
-// (ClusterEvent::encode; empty: stored only).
+// A batch of messages, each given the next id and stored in its scope's stream, all at
+// once: one script, which Redis runs as one command. In a cluster each is also kept in
+// the feed's backlog (trimmed to about ARGV[1] entries) and published with its place
+// there. The first append makes the epoch, ARGV[2].
+// KEYS: the set of scopes, the backlog, the last id, the epoch, then each record's
+// stream. ARGV: the backlog's length, a new epoch, then for each record: ms, from, text,
+// scope, and its event (ClusterEvent::encode; empty: stored only).
+// Returns the first record's id and the epoch.
 const detail::RedisScript& store_and_publish() {
   static const detail::RedisScript script(R"lua(
-for i = 3, #KEYS do
-  local a = 2 + (i - 3) * 5
-  redis.call('XADD', KEYS[i], '*', 'ms', ARGV[a], 'from', ARGV[a + 1], 'text', ARGV[a + 2])
+local count = #KEYS - 4
+local last = redis.call('INCRBY', KEYS[3], count)
+local epoch = redis.call('GET', KEYS[4])
+if not epoch then
+  epoch = ARGV[2]
+  redis.call('SET', KEYS[4], epoch)
+end
+for i = 1, count do
+  local a = 3 + (i - 1) * 5
+  local id = last - count + i
+  redis.call('XADD', KEYS[4 + i], '*', 'id', id, 'ms', ARGV[a], 'from', ARGV[a + 1],
+             'text', ARGV[a + 2])
   redis.call('SADD', KEYS[1], ARGV[a + 3])
   local event = ARGV[a + 4]
   if event ~= '' then
@@ -64,7 +87,18 @@ for i = 3, #KEYS do
     redis.call('PUBLISH', 'sc:feed', 'S\t' .. at .. '\t' .. event)
   end
 end
-return #KEYS - 2
+return {last - count + 1, epoch}
+)lua");
+  return script;
+}
+
+// KEYS[1]: the highest id pruned, raised to ARGV[1] if that is higher.
+const detail::RedisScript& raise_removed() {
+  static const detail::RedisScript script(R"lua(
+if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+return 1
 )lua");
   return script;
 }
@@ -75,6 +109,7 @@ struct RedisHistoryStore::Impl : detail::RedisBlocking {
   using RedisBlocking::RedisBlocking;
   std::string node;  // a cluster's node: publish each record as sent by it
   std::string backlog;
+  std::string epoch;  // as Redis last said
 };
 
 void detail::publish_history_as(RedisHistoryStore& store, std::string node, std::size_t backlog) {
@@ -88,49 +123,21 @@ RedisHistoryStore::RedisHistoryStore(RedisOptions options)
 
 RedisHistoryStore::~RedisHistoryStore() = default;
 
-void RedisHistoryStore::append(std::span<const HistoryRecord> records) {
+void RedisHistoryStore::append(std::span<HistoryRecord> records) {
   if (records.empty()) return;
   std::lock_guard lock(impl_->mutex);
-  if (!impl_->node.empty()) return append_published(records);
-  // One round trip: MULTI, an XADD and SADD per record, EXEC; all of them or none.
-  impl_->queue({"MULTI"});
-  for (const auto& record : records) {
-    const std::string key = stream_key(record.scope), ms = std::to_string(record.unix_ms);
-    impl_->queue({"XADD", key, "*", "ms", ms, "from", record.from, "text", record.text});
-    impl_->queue({"SADD", scopes_key, record.scope});
-  }
-  impl_->queue({"EXEC"});
-  bool failed = false;
-  std::string why;
-  for (std::size_t i = 0; i < 1 + 2 * records.size(); ++i) {  // +OK, then QUEUED each
-    RedisReply reply = impl_->next_reply();
-    if (reply.failed() && !failed) {
-      failed = true;
-      why = reply.text;
-    }
-  }
-  RedisReply done = impl_->next_reply();
-  if (failed || done.kind != RedisReply::Kind::array) {
-    throw std::runtime_error("Redis refused the history: " + (why.empty() ? done.text : why));
-  }
-  for (const auto& result : done.elements) {
-    if (result.failed()) throw std::runtime_error("Redis refused the history: " + result.text);
-  }
-}
-
-void RedisHistoryStore::append_published(std::span<const HistoryRecord> records) {
-  // A cluster's node: one script stores the batch, keeps it in the feed's backlog and
-  // publishes it, so that the other nodes hear of exactly what is stored.
+  // One script stores the batch and gives its ids; a cluster's node also keeps it in the
+  // feed's backlog and publishes it, so that the other nodes hear of exactly what is stored.
+  const bool publish = !impl_->node.empty();
+  const std::string new_epoch = detail::new_history_epoch();
   std::deque<std::string> owned;  // the words the views below point into (never moved)
   std::vector<std::string_view> keys, arguments;
-  keys.reserve(2 + records.size());
-  arguments.reserve(1 + 5 * records.size());
-  keys.push_back(scopes_key);
-  keys.push_back(detail::feed_backlog_key);
-  arguments.push_back(impl_->backlog);
+  keys.reserve(4 + records.size());
+  arguments.reserve(2 + 5 * records.size());
+  keys.insert(keys.end(), {scopes_key, detail::feed_backlog_key, last_id_key, epoch_key});
+  arguments.push_back(publish ? std::string_view(impl_->backlog) : std::string_view("0"));
+  arguments.push_back(new_epoch);
   for (const auto& record : records) {
-    std::string recipient;
-    auto event = detail::ClusterEvent::of_message(impl_->node, record, recipient);
     owned.push_back(stream_key(record.scope));
     keys.push_back(owned.back());
     owned.push_back(std::to_string(record.unix_ms));
@@ -138,28 +145,79 @@ void RedisHistoryStore::append_published(std::span<const HistoryRecord> records)
     arguments.push_back(record.from);
     arguments.push_back(record.text);
     arguments.push_back(record.scope);
-    owned.push_back(event ? event->encode() : std::string());
+    std::string event;
+    if (publish) {
+      std::string recipient;
+      if (auto message = detail::ClusterEvent::of_message(impl_->node, record, recipient)) {
+        event = message->encode();
+      }
+    }
+    owned.push_back(std::move(event));
     arguments.push_back(owned.back());
   }
   RedisReply done = store_and_publish().run(*impl_, keys, arguments);
-  if (done.failed()) throw std::runtime_error("Redis refused the history: " + done.text);
+  if (done.failed() || done.kind != RedisReply::Kind::array || done.elements.size() != 2) {
+    throw std::runtime_error("Redis refused the history: " + done.text);
+  }
+  auto id = static_cast<std::uint64_t>(done.elements[0].integer);
+  for (auto& record : records) record.id = id++;
+  impl_->epoch = done.elements[1].text;
 }
 
-std::vector<HistoryRecord> RedisHistoryStore::latest(const std::string& scope, std::size_t limit) {
-  std::vector<HistoryRecord> records;
-  if (limit == 0) return records;
+HistoryPage RedisHistoryStore::read(const std::string& scope, const HistoryRange& range) {
+  HistoryPage page;
   std::lock_guard lock(impl_->mutex);
-  const auto count = std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max());
-  RedisReply reply =
-      impl_->run({"XREVRANGE", stream_key(scope), "+", "-", "COUNT", std::to_string(count)});
-  if (reply.kind != RedisReply::Kind::array) {
-    throw std::runtime_error("Redis history of " + scope + ": " + reply.text);
+  // The ids are a field of the entries, rising in the stream's order: the range is found
+  // by reading from the end it is taken from, a batch at a time.
+  const std::string key = stream_key(scope);
+  const std::size_t batch = std::clamp<std::size_t>(range.limit, 64, 1024);
+  const std::string count = std::to_string(batch + 1);
+  std::string from = range.newest ? "+" : "-";
+  for (bool done = range.limit == 0; !done;) {
+    RedisReply reply = range.newest ? impl_->run({"XREVRANGE", key, from, "-", "COUNT", count})
+                                    : impl_->run({"XRANGE", key, from, "+", "COUNT", count});
+    if (reply.kind != RedisReply::Kind::array) {
+      throw std::runtime_error("Redis history of " + scope + ": " + reply.text);
+    }
+    done = reply.elements.size() <= batch;
+    if (!done) {  // the next batch starts at this one's extra entry, read again there
+      from = reply.elements.back().elements.at(0).text;
+      reply.elements.pop_back();
+    }
+    for (const auto& entry : reply.elements) {
+      HistoryRecord record = record_of(scope, entry);
+      // Past the range's far end: nothing further can be in it.
+      if (range.newest ? record.id <= range.after
+                       : range.before != 0 && record.id >= range.before) {
+        done = true;
+        break;
+      }
+      if (record.id <= range.after || (range.before != 0 && record.id >= range.before)) continue;
+      page.records.push_back(std::move(record));
+      if (page.records.size() == range.limit) {
+        done = true;
+        break;
+      }
+    }
   }
-  records.reserve(reply.elements.size());
-  for (auto entry = reply.elements.rbegin(); entry != reply.elements.rend(); ++entry) {
-    records.push_back(record_of(scope, *entry));  // oldest first
+  if (range.newest) std::reverse(page.records.begin(), page.records.end());
+  impl_->queue({"GET", removed_key});
+  impl_->queue({"GET", last_id_key});
+  RedisReply removed = impl_->next_reply();
+  RedisReply last = impl_->next_reply();
+  page.gap = range.after < number_of(removed.text);
+  page.last_id = number_of(last.text);
+  return page;
+}
+
+std::string RedisHistoryStore::epoch() {
+  std::lock_guard lock(impl_->mutex);
+  if (impl_->epoch.empty()) {
+    RedisReply known = impl_->run({"GET", epoch_key});
+    // None yet: the first append makes it, and until then no id has been given.
+    if (known.kind == RedisReply::Kind::string) impl_->epoch = known.text;
   }
-  return records;
+  return impl_->epoch;
 }
 
 std::size_t RedisHistoryStore::prune(std::chrono::system_clock::time_point cutoff) {
@@ -168,11 +226,24 @@ std::size_t RedisHistoryStore::prune(std::chrono::system_clock::time_point cutof
   std::lock_guard lock(impl_->mutex);
   RedisReply scopes = impl_->run({"SMEMBERS", scopes_key});
   std::size_t removed = 0;
+  const std::string cut = std::to_string(std::max<std::int64_t>(cutoff_ms, 0));
+  std::uint64_t removed_through = 0;
   for (const auto& scope : scopes.elements) {
-    RedisReply trimmed = impl_->run({"XTRIM", stream_key(scope.text), "MINID",
-                                     std::to_string(std::max<std::int64_t>(cutoff_ms, 0))});
+    // The newest entry to go, for the highest id pruned (HistoryPage::gap).
+    RedisReply going =
+        impl_->run({"XREVRANGE", stream_key(scope.text), "(" + cut + "-0", "-", "COUNT", "1"});
+    if (going.kind == RedisReply::Kind::array && !going.elements.empty()) {
+      removed_through = std::max(removed_through, record_of(scope.text, going.elements[0]).id);
+    }
+    RedisReply trimmed = impl_->run({"XTRIM", stream_key(scope.text), "MINID", cut});
     if (trimmed.kind == RedisReply::Kind::integer)
       removed += static_cast<std::size_t>(trimmed.integer);
+  }
+  if (removed_through != 0) {
+    const std::string through = std::to_string(removed_through);
+    const std::string_view keys[] = {removed_key};
+    const std::string_view arguments[] = {through};
+    raise_removed().run(*impl_, keys, arguments);
   }
   return removed;
 }

@@ -7,23 +7,25 @@ namespace socketchat::detail {
 void HistoryAccess::append(const Peer& from, HistoryRecord record, HistoryWriter::Stored stored) {
   if (writer_) return writer_->append(std::move(record), std::move(stored));
   bool kept = true;
+  std::string epoch;
   try {
     std::lock_guard lock(inline_mutex_);
     record.unix_ms = inline_clock_.stamp();
     store_->append({&record, 1});
+    epoch = store_->epoch();
   } catch (const std::exception& e) {
     kept = false;
     publish_failure(bus_, from, "history-write-failed", e.what());
   }
-  stored(kept, record);
+  stored(kept, record, epoch);
 }
 
-void HistoryAccess::latest(const Peer& from, std::string scope, std::size_t limit,
-                           HistoryWriter::Found found) {
-  if (writer_) return writer_->latest(std::move(scope), limit, std::move(found));
-  std::optional<std::vector<HistoryRecord>> records;
+void HistoryAccess::read(const Peer& from, std::string scope, HistoryQuery query,
+                         HistoryWriter::Found found) {
+  if (writer_) return writer_->read(std::move(scope), std::move(query), std::move(found));
+  std::optional<HistoryPage> records;
   try {
-    records = store_->latest(scope, limit);
+    records = read_page(*store_, scope, query);
   } catch (const std::exception& e) {
     publish_failure(bus_, from, "history-read-failed", e.what());
   } catch (...) {

@@ -33,11 +33,12 @@ class HistoryAccess {
   bool enabled() const noexcept { return store_ != nullptr; }
   bool answers_later() const noexcept { return writer_ != nullptr; }
 
-  // Stamps and keeps `record`, then calls stored(true, record), or stored(false, record)
-  // if the store failed. `from` is who sent it, for the report of a failure.
+  // Stamps and keeps `record`, then calls stored(true, record, epoch) (the record with
+  // its id), or stored(false, record, {}) if the store failed. `from` is who sent it, for
+  // the report of a failure.
   void append(const Peer& from, HistoryRecord record, HistoryWriter::Stored stored);
-  // Up to `limit` of the latest records of `scope`, or nothing if the store failed.
-  void latest(const Peer& from, std::string scope, std::size_t limit, HistoryWriter::Found found);
+  // The page `query` finds in `scope`, or nothing if the store failed.
+  void read(const Peer& from, std::string scope, HistoryQuery query, HistoryWriter::Found found);
   // A mark on the clock that stamps the records (HistoryClock::mark); any thread.
   std::int64_t mark();
 

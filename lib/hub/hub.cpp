@@ -108,7 +108,8 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
       }
       break;
     case Verb::join:
-      return join(from, command.name, command.secret);
+      return join(from, command.name, command.secret,
+                  command.anchor == HistoryAnchor::since ? command.message_id : std::string_view{});
     case Verb::topic:
       topic(from, command.name);
       break;

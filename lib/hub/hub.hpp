@@ -15,6 +15,7 @@
 #include "hub/delivery.hpp"
 #include "hub/directory.hpp"
 #include "hub/history_access.hpp"
+#include "hub/history_ask.hpp"
 #include "hub/kept_list.hpp"
 #include "hub/peer.hpp"
 #include "sinks/event_bus.hpp"
@@ -259,7 +260,8 @@ class Hub {
 
   // hub_rooms.cpp
   void who_in_room(Peer& from, std::string_view room);
-  After join(Peer& from, std::string_view room, std::string_view key);
+  // JOIN <room> [key] [SINCE <id>] (since: empty when not given)
+  After join(Peer& from, std::string_view room, std::string_view key, std::string_view since);
   // A join the directory finished later (Joined::later), under the lock, exclusive.
   void join_finished_locked(Peer& from, Joined joined, const std::string& room_key);
   void part(Peer& from, std::string_view room, std::string_view reason);
@@ -290,9 +292,11 @@ class Hub {
   bool may_deliver_unstored(Peer& from);
   // A DM's sender is told when its recipient is away (IRC's 301).
   void tell_if_away(Peer& from, std::string_view to);
-  void route_message(Peer& from, std::string_view text, MessageKind kind);
-  void route_direct(Peer& from, std::string_view to, std::string_view text, MessageKind kind);
-  void route_room(Peer& from, std::string_view room_key, std::string_view text, MessageKind kind);
+  void route_message(Peer& from, std::string_view text, MessageKind kind, KeptAs kept = {});
+  void route_direct(Peer& from, std::string_view to, std::string_view text, MessageKind kind,
+                    KeptAs kept = {});
+  void route_room(Peer& from, std::string_view room_key, std::string_view text, MessageKind kind,
+                  KeptAs kept = {});
   // Runs the moderation filter; false if the message must not be delivered. A
   // rewritten text is kept in `storage` and `text` points to it.
   bool moderate(Peer& from, std::string_view to, std::string_view& text, std::string& storage);
@@ -305,11 +309,18 @@ class Hub {
 
   // hub_history.cpp
   After history(Peer& from, const Command& command);
+  // Reads what `ask` asks for and answers it (After::wait when the store answers later).
+  After read_history(Peer& from, HistoryAsk ask);
+  void answer_history(Peer& asker, const HistoryAsk& ask, HistoryPage page);
+  static constexpr std::size_t max_resume_count = 500;  // a JOIN SINCE's replay
 
   EventBus& bus_;
   MessageFilter filter_;
   std::shared_ptr<Authenticator> authenticator_;
   HistoryAccess history_{bus_};
+  // JOIN SINCE's replays waiting for their joins, decided elsewhere (Joined::later), by
+  // the joiner's Peer::id; under mutex_.
+  std::unordered_map<std::uint64_t, HistoryAsk> resumes_;
   mutable std::shared_mutex mutex_;
   std::unique_ptr<Directory> directory_;  // guarded by mutex_
   std::unique_ptr<Delivery> delivery_;    // reads the directory: under mutex_ too

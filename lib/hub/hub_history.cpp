@@ -1,9 +1,10 @@
 // The Hub's HISTORY: the latest messages of a room, of the public feed, or of the DMs
-// with one user.
+// with one user; those after or before a message id; and a JOIN's replay (SINCE).
 #include <algorithm>
 #include <charconv>
 
 #include "hub/hub.hpp"
+#include "hub/message_id.hpp"
 #include "util/text.hpp"
 
 namespace socketchat::detail {
@@ -33,15 +34,6 @@ void drop_older(std::vector<HistoryRecord>& records, std::int64_t since_ms) {
   std::erase_if(records, [since_ms](const HistoryRecord& r) { return r.unix_ms < since_ms; });
 }
 
-// The answer names what was asked for, as it was spelled: a room, or the user whose
-// DMs they are; neither for the public feed.
-ServerMessage history_answer(HistoryOf of, std::string_view name) {
-  ServerMessage answer{.notice = Notice::history};
-  if (of == HistoryOf::room) answer.room = name;
-  if (of == HistoryOf::user) answer.user = name;
-  return answer;
-}
-
 }  // namespace
 
 Hub::After Hub::history(Peer& from, const Command& command) {
@@ -51,36 +43,77 @@ Hub::After Hub::history(Peer& from, const Command& command) {
     reply_error(from, ReplyError::invalid_count);
     return After::stay;
   }
-  std::string scope = "*";
-  std::int64_t since_ms = 0;
+  HistoryAsk ask{.of = command.history_of,
+                 .name = std::string(command.name),
+                 .scope = "*",
+                 .anchor = command.anchor,
+                 .limit = *limit};
   if (command.history_of == HistoryOf::user) {
     // A name has no owner while there are no accounts: whoever logs in as bob may read
     // the DMs of this session only, never those of an earlier bob (PROTOCOL.md, History).
-    scope = dm_scope(from.name(), command.name);
-    since_ms = from.login_unix_ms();
+    ask.scope = dm_scope(from.name(), command.name);
+    ask.since_ms = from.login_unix_ms();
   } else if (command.history_of == HistoryOf::room) {
     const std::string room_key = ascii_lower(command.name);
     if (!is_member(from, room_key)) {
       reply_error(from, ReplyError::not_in_room);
       return After::stay;
     }
-    scope = room_scope(room_key);
+    ask.scope = room_scope(room_key);
   }
+  if (ask.anchor != HistoryAnchor::latest) {
+    auto id = parse_message_id(command.message_id);
+    if (!id) {
+      reply_error(from, ReplyError::invalid_id);
+      return After::stay;
+    }
+    ask.epoch = id->epoch;
+    ask.id = id->n;
+  }
+  return read_history(from, std::move(ask));
+}
+
+Hub::After Hub::read_history(Peer& from, HistoryAsk ask) {
   if (!history_.enabled()) {
-    reply(from, history_answer(command.history_of, command.name));
+    answer_history(from, ask, HistoryPage{});
     return After::stay;
   }
+  std::string scope = ask.scope;
+  HistoryQuery query = ask.query();
   return answered(
       from, history_.answers_later(), After::wait,
-      [&](auto done) { history_.latest(from, std::move(scope), *limit, std::move(done)); },
-      [this, of = command.history_of, name = std::string(command.name), since_ms](
-          Peer& asker, std::optional<std::vector<HistoryRecord>>& records) {
-        if (!records) return reply_error(asker, ReplyError::storage_failed);  // reported
-        drop_older(*records, since_ms);
-        ServerMessage answer = history_answer(of, name);
-        answer.history = *records;
-        reply_list(asker, answer);
+      [&](auto done) { history_.read(from, std::move(scope), std::move(query), std::move(done)); },
+      [this, ask = std::move(ask)](Peer& asker, std::optional<HistoryPage>& page) {
+        if (!page) return reply_error(asker, ReplyError::storage_failed);  // reported
+        answer_history(asker, ask, std::move(*page));
       });
+}
+
+void Hub::answer_history(Peer& asker, const HistoryAsk& ask, HistoryPage page) {
+  // An id of this history that it has not given yet: made up, or from a history that
+  // was restored from an older copy.
+  if (ask.anchor != HistoryAnchor::latest && !page.reset && !page.epoch.empty() &&
+      ask.id > page.last_id) {
+    return reply_error(asker, ReplyError::invalid_id);
+  }
+  ServerMessage answer{.notice = Notice::history};
+  if (ask.of == HistoryOf::room) answer.room = ask.name;
+  if (ask.of == HistoryOf::user) answer.user = ask.name;
+  if (page.reset) {
+    answer.gap = HistoryGap::reset;
+  } else if (page.gap &&
+             (ask.anchor == HistoryAnchor::after || ask.anchor == HistoryAnchor::since)) {
+    answer.gap = HistoryGap::expired;
+  }
+  if (ask.anchor == HistoryAnchor::since && page.records.size() > ask.limit) {
+    page.records.erase(page.records.begin());  // read one more than replayed
+    if (answer.gap == HistoryGap::none) answer.gap = HistoryGap::more;
+  }
+  drop_older(page.records, ask.since_ms);
+  answer.history = page.records;
+  answer.epoch = page.epoch;
+  answer.history_forward = ask.anchor == HistoryAnchor::after && !page.reset;
+  reply_list(asker, answer);
 }
 
 }  // namespace socketchat::detail

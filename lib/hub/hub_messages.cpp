@@ -1,4 +1,5 @@
 // The Hub's messages: MSG, DM and SAY, moderated, kept in history, then delivered.
+#include <chrono>
 #include <mutex>
 
 #include "hub/hub.hpp"
@@ -15,10 +16,18 @@ Hub::After Hub::keep_then_deliver(Peer& from, std::string scope, std::string_vie
   return answered(
       from, history_.answers_later(), After::pending,
       [&](auto done) { history_.append(from, std::move(record), std::move(done)); },
-      [deliver = std::move(deliver)](Peer& sender, bool stored, const HistoryRecord& kept) {
+      [deliver = std::move(deliver)](Peer& sender, bool stored, const HistoryRecord& kept,
+                                     const std::string& epoch) {
         if (!stored) return reply_error(sender, ReplyError::storage_failed);
-        deliver(sender, kept.text);
+        deliver(sender, kept.text, KeptAs{.epoch = epoch, .id = kept.id, .time_ms = kept.unix_ms});
       });
+}
+
+std::int64_t KeptAs::stamp() const noexcept {
+  if (id != 0) return time_ms;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 std::string Hub::room_scope(std::string_view room_key) {
@@ -38,9 +47,10 @@ Hub::After Hub::message(Peer& from, std::string_view text, MessageKind kind) {
     if (may_deliver_unstored(from)) route_message(from, text, kind);
     return After::stay;
   }
-  return keep_then_deliver(from, "*", text, [this, kind](Peer& sender, std::string_view kept) {
-    route_message(sender, kept, kind);
-  });
+  return keep_then_deliver(from, "*", text,
+                           [this, kind](Peer& sender, std::string_view kept, const KeptAs& as) {
+                             route_message(sender, kept, kind, as);
+                           });
 }
 
 Hub::After Hub::direct_message(Peer& from, std::string_view to, std::string_view text,
@@ -65,11 +75,11 @@ Hub::After Hub::direct_message(Peer& from, std::string_view to, std::string_view
     return After::stay;
   }
   std::string scope = dm_scope(from.name(), target);
-  return keep_then_deliver(
-      from, std::move(scope), text,
-      [this, target = std::move(target), kind](Peer& sender, std::string_view kept) {
-        route_direct(sender, target, kept, kind);
-      });
+  return keep_then_deliver(from, std::move(scope), text,
+                           [this, target = std::move(target), kind](
+                               Peer& sender, std::string_view kept, const KeptAs& as) {
+                             route_direct(sender, target, kept, kind, as);
+                           });
 }
 
 Hub::After Hub::say(Peer& from, std::string_view room, std::string_view text, MessageKind kind) {
@@ -91,11 +101,11 @@ Hub::After Hub::say(Peer& from, std::string_view room, std::string_view text, Me
     return After::stay;
   }
   std::string scope = room_scope(room_key);
-  return keep_then_deliver(
-      from, std::move(scope), text,
-      [this, room_key = std::move(room_key), kind](Peer& sender, std::string_view kept) {
-        route_room(sender, room_key, kept, kind);
-      });
+  return keep_then_deliver(from, std::move(scope), text,
+                           [this, room_key = std::move(room_key), kind](
+                               Peer& sender, std::string_view kept, const KeptAs& as) {
+                             route_room(sender, room_key, kept, kind, as);
+                           });
 }
 
 void Hub::tell_if_away(Peer& from, std::string_view to) {
@@ -113,20 +123,24 @@ bool Hub::may_deliver_unstored(Peer& from) {
   return false;
 }
 
-void Hub::route_message(Peer& from, std::string_view text, MessageKind kind) {
+void Hub::route_message(Peer& from, std::string_view text, MessageKind kind, KeptAs kept) {
   {
     std::shared_lock lock(mutex_);
     delivery_->to_everyone({.notice = Notice::message,
                             .user = from.name(),
                             .text = text,
                             .identity = from.identity(),
-                            .kind = kind},
+                            .kind = kind,
+                            .epoch = kept.epoch,
+                            .id = kept.id,
+                            .time_ms = kept.stamp()},
                            &from);
   }
   publish(EventKind::message, from, {}, text);
 }
 
-void Hub::route_direct(Peer& from, std::string_view to, std::string_view text, MessageKind kind) {
+void Hub::route_direct(Peer& from, std::string_view to, std::string_view text, MessageKind kind,
+                       KeptAs kept) {
   std::string target;
   {
     std::shared_lock lock(mutex_);
@@ -134,14 +148,18 @@ void Hub::route_direct(Peer& from, std::string_view to, std::string_view text, M
                                      .user = from.name(),
                                      .text = text,
                                      .identity = from.identity(),
-                                     .kind = kind});
+                                     .kind = kind,
+                                     .epoch = kept.epoch,
+                                     .id = kept.id,
+                                     .to = to,
+                                     .time_ms = kept.stamp()});
   }
   // A recipient gone since the check is no error: the message is in their history.
   publish(EventKind::direct_message, from, target.empty() ? to : std::string_view(target), text);
 }
 
-void Hub::route_room(Peer& from, std::string_view room_key, std::string_view text,
-                     MessageKind kind) {
+void Hub::route_room(Peer& from, std::string_view room_key, std::string_view text, MessageKind kind,
+                     KeptAs kept) {
   std::string spelled;
   {
     std::shared_lock lock(mutex_);
@@ -150,7 +168,10 @@ void Hub::route_room(Peer& from, std::string_view room_key, std::string_view tex
                                   .user = from.name(),
                                   .text = text,
                                   .identity = from.identity(),
-                                  .kind = kind},
+                                  .kind = kind,
+                                  .epoch = kept.epoch,
+                                  .id = kept.id,
+                                  .time_ms = kept.stamp()},
                                  &from);
   }
   if (spelled.empty()) return;  // the room is gone

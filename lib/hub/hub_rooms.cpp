@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "hub/hub.hpp"
+#include "hub/message_id.hpp"
 #include "util/text.hpp"
 
 namespace socketchat::detail {
@@ -30,12 +31,29 @@ std::optional<ReplyError> refusal_of(Joined joined) {
 
 // The joiner's OK and the others' notice go out with the change, under the lock, so
 // that nobody hears of the room's next message before them.
-Hub::After Hub::join(Peer& from, std::string_view room, std::string_view key) {
+Hub::After Hub::join(Peer& from, std::string_view room, std::string_view key,
+                     std::string_view since) {
   if (!is_valid_name(room)) {
     reply_error(from, ReplyError::invalid_room);
     return After::stay;
   }
   const std::string room_key = ascii_lower(room);
+  // JOIN ... SINCE <id>: the replay is read once the user is a member, so that every
+  // message of the room is in it or delivered live (PROTOCOL.md, Resuming).
+  std::optional<HistoryAsk> resume;
+  if (!since.empty()) {
+    auto id = parse_message_id(since);
+    if (!id) {
+      reply_error(from, ReplyError::invalid_id);
+      return After::stay;
+    }
+    resume = HistoryAsk{.of = HistoryOf::room,
+                        .scope = room_scope(room_key),
+                        .anchor = HistoryAnchor::since,
+                        .epoch = std::string(id->epoch),
+                        .id = id->n,
+                        .limit = max_resume_count};
+  }
   const RoomLimits limits{.rooms = max_rooms_.load(std::memory_order_relaxed),
                           .rooms_per_user = max_rooms_per_user_.load(std::memory_order_relaxed)};
   std::unique_lock lock(mutex_);
@@ -52,6 +70,7 @@ Hub::After Hub::join(Peer& from, std::string_view room, std::string_view key) {
     }
   }
   if (joined == Joined::later) {  // join_finished_locked() answers
+    if (resume) resumes_.insert_or_assign(from.id(), std::move(*resume));
     work_.fetch_add(1, std::memory_order_relaxed);
     return After::wait;
   }
@@ -68,7 +87,9 @@ Hub::After Hub::join(Peer& from, std::string_view room, std::string_view key) {
       &from);
   lock.unlock();  // sinks are called outside the Hub's lock
   publish(EventKind::joined, from, spelled);
-  return After::stay;
+  if (!resume) return After::stay;
+  resume->name = spelled;
+  return read_history(from, std::move(*resume));
 }
 
 void Hub::join_finished_locked(Peer& from, Joined joined, const std::string& room_key) {
@@ -84,11 +105,38 @@ void Hub::join_finished_locked(Peer& from, Joined joined, const std::string& roo
                         .identity = from.identity()},
                        &from);
   }
-  from.defer([this, peer = from.shared_peer(), joined, spelled = std::move(spelled)] {
+  std::optional<HistoryAsk> resume;
+  if (auto asked = resumes_.find(from.id()); asked != resumes_.end()) {
+    resume = std::move(asked->second);
+    resumes_.erase(asked);
+  }
+  auto finish = [this, peer = from.shared_peer(), joined, spelled = std::move(spelled)](
+                    const HistoryAsk* ask, std::optional<HistoryPage>* page) {
     if (auto refusal = refusal_of(joined)) return reply_error(*peer, *refusal);
     reply(*peer, {.notice = Notice::ok});
     publish(EventKind::joined, *peer, spelled);
-  });
+    if (!ask) return;
+    if (!*page) return reply_error(*peer, ReplyError::storage_failed);  // reported
+    answer_history(*peer, *ask, std::move(**page));
+  };
+  if (!resume || joined != Joined::ok || !history_.enabled()) {
+    if (resume && joined == Joined::ok) {  // no history kept: an empty replay
+      std::optional<HistoryPage> none = HistoryPage{};
+      return from.defer(
+          [finish, resume = std::move(*resume), none]() mutable { finish(&resume, &none); });
+    }
+    return from.defer([finish] { finish(nullptr, nullptr); });
+  }
+  // The replay is read now that the user is a member, and goes out after the OK.
+  resume->name = directory_->room_name(room_key);
+  std::string scope = resume->scope;
+  HistoryQuery query = resume->query();
+  history_.read(from, std::move(scope), std::move(query),
+                [peer = from.shared_peer(), finish,
+                 resume = std::move(*resume)](std::optional<HistoryPage> page) mutable {
+                  peer->defer([finish, resume = std::move(resume),
+                               page = std::move(page)]() mutable { finish(&resume, &page); });
+                });
 }
 
 void Hub::part(Peer& from, std::string_view room, std::string_view reason) {

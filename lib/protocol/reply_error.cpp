@@ -93,6 +93,8 @@ std::string_view code_of(ReplyError error) noexcept {
       return "unknown-mode";
     case ReplyError::invalid_argument:
       return "invalid-argument";
+    case ReplyError::invalid_id:
+      return "invalid-id";
   }
   return "internal";
 }

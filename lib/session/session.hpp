@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -48,7 +49,9 @@ class Session final : public Peer,
   void expel(Payload words) override;
 
   void send(Payload payload) override;
-  const Protocol& protocol() const noexcept override { return *protocol_; }
+  const Protocol& protocol() const noexcept override {
+    return *protocol_.load(std::memory_order_relaxed);  // protocols outlive connections
+  }
   const Protocol& encoder() const noexcept override { return *encoder_; }
   std::string_view transport() const noexcept override { return link_.transport_name(); }
   bool encrypted() const noexcept override { return link_.encrypted(); }
@@ -65,6 +68,7 @@ class Session final : public Peer,
   bool must_wait(bool message);  // and pauses the input if so
   bool on_decode_error(ReplyError error) override;
   void on_line() override;
+  void on_encoder_changed() override;
 
   void on_opened(std::error_code ec);
   void read(bool speculative);
@@ -112,7 +116,8 @@ class Session final : public Peer,
   const SessionContext context_;
   std::unique_ptr<Decoder> decoder_;
   // The listener's protocol, or the one a WebSocket client asked for (set on opening).
-  const Protocol* protocol_;
+  // Read by the threads that deliver to it, changed on the strand (CAPS).
+  std::atomic<const Protocol*> protocol_;
   const Protocol* encoder_;  // decoder_->encoder()
   Link link_;
   std::size_t metrics_slot_;  // of the link's transport

@@ -144,6 +144,14 @@ void Session<Link>::read_on() {
 }
 
 template <class Link>
+void Session<Link>::on_encoder_changed() {
+  encoder_ = &decoder_->encoder();
+  if (const Protocol* broadcasts = decoder_->broadcast_encoder()) {
+    protocol_.store(broadcasts, std::memory_order_relaxed);
+  }
+}
+
+template <class Link>
 void Session<Link>::defer(std::function<void()> task) {
   asio::post(link_.get_executor(), [self = this->shared_from_this(), task = std::move(task)] {
     // Whatever became of this connection, a message it sent is delivered to the
@@ -336,7 +344,7 @@ void Session<Link>::on_timer(std::error_code ec) {
   if (logged_in() && !probed_) {
     // Idle, not a login timeout: a protocol that can ask the client whether it is
     // still there (IRC's PING) does so, and any line it sends back counts.
-    if (auto probe = protocol_->keepalive_probe()) {
+    if (auto probe = protocol().keepalive_probe()) {
       probed_ = true;
       send(std::move(probe));
       return arm_timer(deadline());

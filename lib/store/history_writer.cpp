@@ -41,7 +41,7 @@ void HistoryWriter::append(HistoryRecord record, Stored stored) {
       kick = !std::exchange(kick_pending_, true);
     }
   }
-  if (!queued) return stored(false, record);
+  if (!queued) return stored(false, record, {});
   if (!kick) return;  // this round's end is already on its way
   std::function<void()> task = [kick = kick_] {
     std::lock_guard gate(kick->mutex);
@@ -69,13 +69,13 @@ bool HistoryWriter::released(const Job& job) const {
   return stopping_ || job.kind != Job::Kind::append || job.number <= released_;
 }
 
-void HistoryWriter::latest(std::string scope, std::size_t limit, Found found) {
+void HistoryWriter::read(std::string scope, HistoryQuery query, Found found) {
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
-      jobs_.push_back({.kind = Job::Kind::latest,
+      jobs_.push_back({.kind = Job::Kind::read,
                        .record = {.scope = std::move(scope)},
-                       .limit = limit,
+                       .query = std::move(query),
                        .found = std::move(found)});
       wake_.notify_one();
       return;
@@ -120,10 +120,10 @@ void HistoryWriter::run() {
 
 void HistoryWriter::write(std::vector<Job>& batch) {
   Job& first = batch.front();
-  if (first.kind == Job::Kind::latest) {
-    std::optional<std::vector<HistoryRecord>> found;
+  if (first.kind == Job::Kind::read) {
+    std::optional<HistoryPage> found;
     try {
-      found = store_.latest(first.record.scope, first.limit);
+      found = read_page(store_, first.record.scope, first.query);
     } catch (const std::exception& e) {
       report("history-read-failed", e.what());
     } catch (...) {
@@ -150,13 +150,15 @@ void HistoryWriter::write(std::vector<Job>& batch) {
     }
   }
   bool stored = true;
+  std::string epoch;
   try {
     store_.append(records);
+    epoch = store_.epoch();
   } catch (const std::exception& e) {
     stored = false;  // nothing of the batch is delivered: never a message that is not kept
     report("history-write-failed", e.what());
   }
-  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].stored(stored, records[i]);
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].stored(stored, records[i], epoch);
 }
 
 void HistoryWriter::report(std::string_view detail, std::string_view what) {

@@ -13,6 +13,7 @@
 
 #include "socketchat/history_store.hpp"
 #include "store/history_clock.hpp"
+#include "store/history_query.hpp"
 
 namespace socketchat::detail {
 
@@ -27,17 +28,18 @@ class EventBus;
 // this thread and must only hand work to a connection's strand.
 class HistoryWriter {
  public:
-  // Called with the record, once it is stored (true) or could not be (false).
-  using Stored = std::function<void(bool stored, HistoryRecord& record)>;
-  // Called with the records found, or with nothing when the store failed to read.
-  using Found = std::function<void(std::optional<std::vector<HistoryRecord>> records)>;
+  // Called with the record, once it is stored (true: with its id, and the store's epoch)
+  // or could not be (false).
+  using Stored = std::function<void(bool stored, HistoryRecord& record, const std::string& epoch)>;
+  // Called with the page found (its epoch set), or with nothing when the store failed.
+  using Found = std::function<void(std::optional<HistoryPage> page)>;
 
   HistoryWriter(HistoryStore& store, EventBus& bus);
   ~HistoryWriter();  // finishes what is queued, then stops
 
   // Stamps record.unix_ms when it is stored.
   void append(HistoryRecord record, Stored stored);
-  void latest(std::string scope, std::size_t limit, Found found);
+  void read(std::string scope, HistoryQuery query, Found found);
   void prune(std::chrono::system_clock::time_point cutoff);
   // A mark on the clock that stamps the records (HistoryClock::mark); any thread.
   std::int64_t mark();
@@ -47,9 +49,9 @@ class HistoryWriter {
 
  private:
   struct Job {
-    enum class Kind { append, latest, prune } kind;
-    HistoryRecord record{};  // append; for latest, scope holds the scope
-    std::size_t limit = 0;
+    enum class Kind { append, read, prune } kind;
+    HistoryRecord record{};  // append; for read, scope holds the scope
+    HistoryQuery query{};
     std::chrono::system_clock::time_point cutoff{};
     Stored stored{};
     Found found{};

@@ -1,8 +1,10 @@
 #include "socketchat/memory_history_store.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "socketchat/error.hpp"
+#include "store/history_epoch.hpp"
 #include "util/text.hpp"
 
 namespace socketchat {
@@ -15,7 +17,10 @@ std::string dm_scope(std::string_view user_a, std::string_view user_b) {
 
 MemoryHistoryStore::MemoryHistoryStore(std::size_t per_scope, std::size_t max_scopes,
                                        std::size_t max_bytes)
-    : per_scope_(per_scope), max_scopes_(max_scopes), max_bytes_(max_bytes) {
+    : per_scope_(per_scope),
+      max_scopes_(max_scopes),
+      max_bytes_(max_bytes),
+      epoch_(detail::new_history_epoch()) {
   if (per_scope_ == 0 || max_scopes_ == 0 || max_bytes_ == 0) {
     throw config_error(
         "MemoryHistoryStore: per_scope, max_scopes and max_bytes must be at least 1");
@@ -34,22 +39,28 @@ std::size_t MemoryHistoryStore::bytes() const {
 void MemoryHistoryStore::drop_oldest(std::unordered_map<std::string, Scope>::iterator scope) {
   auto& kept = scope->second.records;
   bytes_ -= record_bytes(kept.front());
+  scope->second.removed_through = kept.front().id;
   kept.pop_front();
   if (kept.empty()) drop_scope(scope);
 }
 
 void MemoryHistoryStore::drop_scope(std::unordered_map<std::string, Scope>::iterator scope) {
   for (const auto& record : scope->second.records) bytes_ -= record_bytes(record);
+  const auto& kept = scope->second.records;
+  forgotten_through_ = std::max(
+      {forgotten_through_, scope->second.removed_through, kept.empty() ? 0 : kept.back().id});
   recency_.erase(scope->second.recency);
   scopes_.erase(scope);
 }
 
-void MemoryHistoryStore::append(std::span<const HistoryRecord> records) {
+void MemoryHistoryStore::append(std::span<HistoryRecord> records) {
   std::lock_guard lock(mutex_);
-  for (const auto& record : records) {
+  for (auto& record : records) {
+    record.id = ++last_id_;
     auto [it, created] = scopes_.try_emplace(record.scope);
     if (created) {
       recency_.push_front(record.scope);
+      it->second.removed_through = forgotten_through_;
     } else {
       recency_.splice(recency_.begin(), recency_, it->second.recency);
     }
@@ -65,13 +76,32 @@ void MemoryHistoryStore::append(std::span<const HistoryRecord> records) {
   }
 }
 
-std::vector<HistoryRecord> MemoryHistoryStore::latest(const std::string& scope, std::size_t limit) {
+HistoryPage MemoryHistoryStore::read(const std::string& scope, const HistoryRange& range) {
   std::lock_guard lock(mutex_);
+  HistoryPage page{.last_id = last_id_};
   auto it = scopes_.find(scope);
-  if (it == scopes_.end()) return {};
+  if (it == scopes_.end()) {
+    page.gap = range.after < forgotten_through_;
+    return page;
+  }
+  page.gap = range.after < it->second.removed_through;
   const auto& kept = it->second.records;
-  std::size_t n = std::min(limit, kept.size());
-  return {kept.end() - static_cast<std::ptrdiff_t>(n), kept.end()};
+  // Ids rise through the deque: the range is found by halves.
+  auto first = std::upper_bound(kept.begin(), kept.end(), range.after,
+                                [](std::uint64_t id, const HistoryRecord& r) { return id < r.id; });
+  auto last =
+      range.before == 0
+          ? kept.end()
+          : std::lower_bound(first, kept.end(), range.before,
+                             [](const HistoryRecord& r, std::uint64_t id) { return r.id < id; });
+  const auto n =
+      static_cast<std::ptrdiff_t>(std::min(static_cast<std::size_t>(last - first), range.limit));
+  if (range.newest) {
+    page.records.assign(last - n, last);
+  } else {
+    page.records.assign(first, first + n);
+  }
+  return page;
 }
 
 std::size_t MemoryHistoryStore::prune(std::chrono::system_clock::time_point cutoff) {
@@ -83,10 +113,12 @@ std::size_t MemoryHistoryStore::prune(std::chrono::system_clock::time_point cuto
     auto& kept = it->second.records;
     while (!kept.empty() && kept.front().unix_ms < cutoff_ms) {
       bytes_ -= record_bytes(kept.front());
+      it->second.removed_through = kept.front().id;
       kept.pop_front();
       ++removed;
     }
     if (kept.empty()) {
+      forgotten_through_ = std::max(forgotten_through_, it->second.removed_through);
       recency_.erase(it->second.recency);
       it = scopes_.erase(it);
     } else {

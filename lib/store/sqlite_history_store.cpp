@@ -29,6 +29,12 @@ constexpr const char* history_migrations[] = {
     // 3: ...which cost every append a third B-tree (a sixth of the fanout with history
     // on one core): stamps rise with ids, so prune() finds its cut in id order instead.
     "DROP INDEX messages_by_time;",
+    // 4: message ids (HistoryRecord::id) are the rows' ids, given by append() itself so
+    // that none is given twice even after retention emptied the table; the epoch names
+    // this history, and removed_through is the highest id retention may have removed.
+    "CREATE TABLE history_meta(epoch TEXT NOT NULL, removed_through INTEGER NOT NULL);"
+    "INSERT INTO history_meta SELECT lower(hex(randomblob(5))),"
+    " coalesce((SELECT min(id) FROM messages), 1) - 1;",
 };
 constexpr int history_schema_version = static_cast<int>(std::size(history_migrations));
 
@@ -50,10 +56,20 @@ struct SqliteHistoryStore::Impl {
   Db writer;
   Statement insert;
   Statement remove_older;
+  Statement mark_removed;
+  std::uint64_t last_id = 0;  // the highest id given (under write_mutex)
 
-  std::mutex read_mutex;  // latest()
+  std::mutex read_mutex;  // read()
   Db reader;
-  Statement select_latest;
+  Statement select_newest;
+  Statement select_oldest;
+  Statement select_meta;
+  std::string epoch;
+
+  // The rows `select` finds (id, unix_ms, sender, text), in its order.
+  std::vector<HistoryRecord> rows(sqlite3_stmt* select, const std::string& scope);
+  // Of `scope`, the records in `range` (under read_mutex).
+  std::vector<HistoryRecord> select_range(const std::string& scope, const HistoryRange& range);
 
   // Last, so it stops before the connections it watches close.
   std::unique_ptr<detail::SqliteCheckpointer> checkpointer;
@@ -68,7 +84,7 @@ SqliteHistoryStore::SqliteHistoryStore(const std::filesystem::path& path,
 
   s.writer = s.file.connect(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   sqlite3* db = s.writer.get();
-  // WAL lets latest() read while append() commits.
+  // WAL lets read() read while append() commits.
   s.file.require_writable_wal(db);
   const char* sync = options.sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
   if (sqlite_exec(db, sync) != SQLITE_OK) s.file.fail_open(db);
@@ -77,7 +93,8 @@ SqliteHistoryStore::SqliteHistoryStore(const std::filesystem::path& path,
   auto unexpected =
       fmt::format("its tables are not those of schema version {}", history_schema_version);
   s.insert = s.file.prepare(
-      db, "INSERT INTO messages(scope, unix_ms, sender, text) VALUES(?, ?, ?, ?)", unexpected);
+      db, "INSERT INTO messages(id, scope, unix_ms, sender, text) VALUES(?, ?, ?, ?, ?)",
+      unexpected);
   // Stamps rise with ids (the HistoryWriter stamps in the order it stores), so the
   // records older than the cutoff are those before the first that is not: found by
   // reading in id order from the oldest, which reads only what is removed (and one more).
@@ -87,13 +104,39 @@ SqliteHistoryStore::SqliteHistoryStore(const std::filesystem::path& path,
                      "(SELECT id FROM messages WHERE unix_ms >= ?1 ORDER BY id LIMIT 1),"
                      " (SELECT max(id) + 1 FROM messages))",
                      unexpected);
+  // What is left starts after what was removed; nothing left: every id given may be gone.
+  s.mark_removed = s.file.prepare(db,
+                                  "UPDATE history_meta SET removed_through = max(removed_through,"
+                                  " coalesce((SELECT min(id) FROM messages) - 1, ?1))",
+                                  unexpected);
+  {
+    auto last = s.file.prepare(
+        db,
+        "SELECT max(removed_through, coalesce((SELECT max(id) FROM messages), 0)), epoch"
+        " FROM history_meta",
+        unexpected);
+    if (sqlite3_step(last.get()) != SQLITE_ROW)
+      throw config_error(s.file.failure("cannot open", db, unexpected));
+    s.last_id = static_cast<std::uint64_t>(sqlite3_column_int64(last.get(), 0));
+    s.epoch = column_text(last.get(), 1);
+  }
 
   s.reader = s.file.connect(SQLITE_OPEN_READWRITE);
   if (sqlite_exec(s.reader.get(), "PRAGMA query_only=ON") != SQLITE_OK)
     s.file.fail_open(s.reader.get());
-  s.select_latest = s.file.prepare(
+  s.select_newest =
+      s.file.prepare(s.reader.get(),
+                     "SELECT id, unix_ms, sender, text FROM messages"
+                     " WHERE scope = ?1 AND id > ?2 AND id < ?3 ORDER BY id DESC LIMIT ?4",
+                     unexpected);
+  s.select_oldest = s.file.prepare(s.reader.get(),
+                                   "SELECT id, unix_ms, sender, text FROM messages"
+                                   " WHERE scope = ?1 AND id > ?2 AND id < ?3 ORDER BY id LIMIT ?4",
+                                   unexpected);
+  s.select_meta = s.file.prepare(
       s.reader.get(),
-      "SELECT unix_ms, sender, text FROM messages WHERE scope = ? ORDER BY id DESC LIMIT ?",
+      "SELECT removed_through, max(removed_through, coalesce((SELECT max(id) FROM messages), 0))"
+      " FROM history_meta",
       unexpected);
   s.checkpointer = std::make_unique<detail::SqliteCheckpointer>(
       s.file.connect(SQLITE_OPEN_READWRITE), s.writer.get());
@@ -101,7 +144,7 @@ SqliteHistoryStore::SqliteHistoryStore(const std::filesystem::path& path,
 
 SqliteHistoryStore::~SqliteHistoryStore() = default;
 
-void SqliteHistoryStore::append(std::span<const HistoryRecord> records) {
+void SqliteHistoryStore::append(std::span<HistoryRecord> records) {
   if (records.empty()) return;
   std::lock_guard lock(impl_->write_mutex);
   sqlite3* db = impl_->writer.get();
@@ -112,44 +155,75 @@ void SqliteHistoryStore::append(std::span<const HistoryRecord> records) {
     throw std::runtime_error(impl_->file.failure("append failed", db));
   }
   RollbackGuard rollback(db);
-  for (const HistoryRecord& record : records) {
+  std::uint64_t id = impl_->last_id;
+  for (HistoryRecord& record : records) {
     ResetGuard reset(insert);
-    if (bind_text(insert, 1, record.scope) != SQLITE_OK ||
-        sqlite3_bind_int64(insert, 2, record.unix_ms) != SQLITE_OK ||
-        bind_text(insert, 3, record.from) != SQLITE_OK ||
-        bind_text(insert, 4, record.text) != SQLITE_OK || sqlite3_step(insert) != SQLITE_DONE) {
+    record.id = ++id;
+    if (sqlite3_bind_int64(insert, 1, static_cast<sqlite3_int64>(record.id)) != SQLITE_OK ||
+        bind_text(insert, 2, record.scope) != SQLITE_OK ||
+        sqlite3_bind_int64(insert, 3, record.unix_ms) != SQLITE_OK ||
+        bind_text(insert, 4, record.from) != SQLITE_OK ||
+        bind_text(insert, 5, record.text) != SQLITE_OK || sqlite3_step(insert) != SQLITE_DONE) {
       throw std::runtime_error(impl_->file.failure("append failed", db));
     }
   }
   if (sqlite_exec(db, "COMMIT") != SQLITE_OK) {
     throw std::runtime_error(impl_->file.failure("append failed", db));
   }
+  impl_->last_id = id;  // only once committed: a failed batch gives its ids again
 }
 
-std::vector<HistoryRecord> SqliteHistoryStore::latest(const std::string& scope, std::size_t limit) {
+std::vector<HistoryRecord> SqliteHistoryStore::Impl::rows(sqlite3_stmt* select,
+                                                          const std::string& scope) {
   std::vector<HistoryRecord> records;
-  if (limit == 0) return records;
-  std::lock_guard lock(impl_->read_mutex);
-  sqlite3* db = impl_->reader.get();
-  sqlite3_stmt* select = impl_->select_latest.get();
-
-  // Reset promptly: an unfinished read would pin the WAL and stall checkpoints.
-  ResetGuard reset(select);
-  auto max_limit = static_cast<std::size_t>(INT64_MAX);
-  if (bind_text(select, 1, scope) != SQLITE_OK ||
-      sqlite3_bind_int64(select, 2, static_cast<sqlite3_int64>(std::min(limit, max_limit))) !=
-          SQLITE_OK) {
-    throw std::runtime_error(impl_->file.failure("reading history failed", db));
-  }
   int rc;
   while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
-    records.push_back(
-        {scope, sqlite3_column_int64(select, 0), column_text(select, 1), column_text(select, 2)});
+    records.push_back({.scope = scope,
+                       .unix_ms = sqlite3_column_int64(select, 1),
+                       .from = column_text(select, 2),
+                       .text = column_text(select, 3),
+                       .id = static_cast<std::uint64_t>(sqlite3_column_int64(select, 0))});
   }
   if (rc != SQLITE_DONE)
-    throw std::runtime_error(impl_->file.failure("reading history failed", db));
-  std::reverse(records.begin(), records.end());  // newest first from the index, oldest first out
+    throw std::runtime_error(file.failure("reading history failed", reader.get()));
   return records;
+}
+
+std::vector<HistoryRecord> SqliteHistoryStore::Impl::select_range(const std::string& scope,
+                                                                  const HistoryRange& range) {
+  if (range.limit == 0) return {};
+  sqlite3_stmt* select = range.newest ? select_newest.get() : select_oldest.get();
+  // Reset promptly: an unfinished read would pin the WAL and stall checkpoints.
+  ResetGuard reset(select);
+  constexpr auto most = static_cast<std::uint64_t>(INT64_MAX);
+  auto bound = [most](std::uint64_t id) { return static_cast<sqlite3_int64>(std::min(id, most)); };
+  if (bind_text(select, 1, scope) != SQLITE_OK ||
+      sqlite3_bind_int64(select, 2, bound(range.after)) != SQLITE_OK ||
+      sqlite3_bind_int64(select, 3, range.before == 0 ? INT64_MAX : bound(range.before)) !=
+          SQLITE_OK ||
+      sqlite3_bind_int64(select, 4, bound(range.limit)) != SQLITE_OK) {
+    throw std::runtime_error(file.failure("reading history failed", reader.get()));
+  }
+  auto records = rows(select, scope);
+  if (range.newest) std::reverse(records.begin(), records.end());  // oldest first out
+  return records;
+}
+
+HistoryPage SqliteHistoryStore::read(const std::string& scope, const HistoryRange& range) {
+  std::lock_guard lock(impl_->read_mutex);
+  HistoryPage page{.records = impl_->select_range(scope, range)};
+  // After the records: a removal that took any of them is seen here.
+  sqlite3_stmt* meta = impl_->select_meta.get();
+  ResetGuard reset(meta);
+  if (sqlite3_step(meta) != SQLITE_ROW)
+    throw std::runtime_error(impl_->file.failure("reading history failed", impl_->reader.get()));
+  page.gap = range.after < static_cast<std::uint64_t>(sqlite3_column_int64(meta, 0));
+  page.last_id = static_cast<std::uint64_t>(sqlite3_column_int64(meta, 1));
+  return page;
+}
+
+std::string SqliteHistoryStore::epoch() {
+  return impl_->epoch;  // set when opened, never changed
 }
 
 std::size_t SqliteHistoryStore::prune(std::chrono::system_clock::time_point cutoff) {
@@ -158,13 +232,27 @@ std::size_t SqliteHistoryStore::prune(std::chrono::system_clock::time_point cuto
   std::lock_guard lock(impl_->write_mutex);
   sqlite3* db = impl_->writer.get();
   sqlite3_stmt* remove = impl_->remove_older.get();
+  sqlite3_stmt* mark = impl_->mark_removed.get();
 
-  ResetGuard reset(remove);
-  if (sqlite3_bind_int64(remove, 1, cutoff_ms) != SQLITE_OK ||
-      sqlite3_step(remove) != SQLITE_DONE) {
+  if (sqlite_exec(db, "BEGIN IMMEDIATE") != SQLITE_OK) {
     throw std::runtime_error(impl_->file.failure("prune failed", db));
   }
-  return static_cast<std::size_t>(sqlite3_changes64(db));
+  RollbackGuard rollback(db);
+  std::size_t removed = 0;
+  {
+    ResetGuard reset(remove);
+    if (sqlite3_bind_int64(remove, 1, cutoff_ms) != SQLITE_OK ||
+        sqlite3_step(remove) != SQLITE_DONE) {
+      throw std::runtime_error(impl_->file.failure("prune failed", db));
+    }
+    removed = static_cast<std::size_t>(sqlite3_changes64(db));
+  }
+  ResetGuard reset(mark);
+  if (sqlite3_bind_int64(mark, 1, static_cast<sqlite3_int64>(impl_->last_id)) != SQLITE_OK ||
+      sqlite3_step(mark) != SQLITE_DONE || sqlite_exec(db, "COMMIT") != SQLITE_OK) {
+    throw std::runtime_error(impl_->file.failure("prune failed", db));
+  }
+  return removed;
 }
 
 }  // namespace socketchat

@@ -612,6 +612,7 @@ void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error,
     case ReplyError::server_full:
     case ReplyError::too_many_connections:
     case ReplyError::invalid_count:
+    case ReplyError::invalid_id:
     case ReplyError::username_registered:
     case ReplyError::weak_password:
     case ReplyError::password_too_long:

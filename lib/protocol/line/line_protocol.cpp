@@ -53,14 +53,17 @@ constexpr std::string_view help_text =
     "HELP DM <username> <text> - send text to one user\n"
     "HELP RENAME <username> - change your name (not an account's)\n"
     "HELP WHO [room] - list the logged-in users, or a room's members\n"
-    "HELP JOIN <room> [key] - join a room, creating it if need be\n"
+    "HELP JOIN <room> [key] [SINCE <id>] - join a room, creating it if need be (SINCE: and "
+    "get what it said after that message)\n"
     "HELP PART <room> [reason] - leave a room\n"
     "HELP SAY <room> <text> - send text to a room's members\n"
     "HELP ROOMS - list the rooms, how many are in each, and their topics\n"
     "HELP TOPIC <room> [topic|-] - show, set or clear a room's topic\n"
     "HELP MODE <room> [b|changes [arguments]] - show or change a room's modes (+o alice)\n"
     "HELP INVITE <room> <username> - invite a user to a room\n"
-    "HELP HISTORY <room|*|@user> [n] - the latest n messages (default 50, at most 500)\n"
+    "HELP HISTORY <room|*|@user> [AFTER|BEFORE <id>] [n] - the latest n messages (default "
+    "50, at most 500), or those after or before a message id\n"
+    "HELP CAPS [[-]ids] - show or change what the server adds to lines (ids: message ids)\n"
     "HELP KICK <room> <username> [reason] - take a user out of a room (room operators)\n"
     "HELP BAN <room|*> <username|mask> - keep a user out of a room, or the server\n"
     "HELP UNBAN <room|*> <username|mask> - lift a ban\n"
@@ -120,38 +123,83 @@ HistoryLabel history_label(const ServerMessage& m) noexcept {
   return {"*", ""};
 }
 
-// "HIST <label> <unix-ms> <from> <text>", and its size.
-void append_hist(fmt::memory_buffer& out, HistoryLabel label, const HistoryRecord& r) {
-  fmt::format_to(std::back_inserter(out), "HIST {}{} {} {} {}\n", label.sigil, label.name,
-                 r.unix_ms, r.from, r.text);
-}
-std::size_t hist_size(HistoryLabel label, const HistoryRecord& r) {
-  return fmt::formatted_size("HIST {}{} {} {} {}\n", label.sigil, label.name, r.unix_ms, r.from,
-                             r.text);
+// A message's id and stamp, as lines with ids carry them: "<epoch>-<n> <unix-ms>", or
+// "- <unix-ms>" for one not kept.
+struct IdAndStamp {
+  std::string_view epoch;
+  std::uint64_t id;
+  std::int64_t unix_ms;
+};
+
+}  // namespace
+}  // namespace socketchat::detail
+
+template <>
+struct fmt::formatter<socketchat::detail::IdAndStamp> : fmt::formatter<std::string_view> {
+  auto format(const socketchat::detail::IdAndStamp& m, format_context& ctx) const {
+    if (m.id == 0) return fmt::format_to(ctx.out(), "- {}", m.unix_ms);
+    return fmt::format_to(ctx.out(), "{}-{} {}", m.epoch, m.id, m.unix_ms);
+  }
+};
+
+namespace socketchat::detail {
+namespace {
+
+// "HIST <label> [<id>] <unix-ms> <from> <text>"
+void append_hist(fmt::memory_buffer& out, HistoryLabel label, const HistoryRecord& r,
+                 std::string_view epoch, bool with_ids) {
+  if (with_ids) {
+    fmt::format_to(std::back_inserter(out), "HIST {}{} {} {} {}\n", label.sigil, label.name,
+                   IdAndStamp{epoch, r.id, r.unix_ms}, r.from, r.text);
+  } else {
+    fmt::format_to(std::back_inserter(out), "HIST {}{} {} {} {}\n", label.sigil, label.name,
+                   r.unix_ms, r.from, r.text);
+  }
 }
 
-// HISTORY: the latest records that fit, oldest first, then MORE (the older ones left
-// out) and END.
-void append_history(fmt::memory_buffer& out, const ServerMessage& m) {
+constexpr std::string_view gap_words[] = {"", "expired", "reset", "more"};
+
+// HISTORY: a GAP line if need be, the records that fit (the latest, or the first when
+// the reply runs forward from an id), oldest first, then MORE (how many were left out)
+// and END.
+void append_history(fmt::memory_buffer& out, const ServerMessage& m, bool with_ids) {
   const HistoryLabel label = history_label(m);
-  std::size_t first = 0;  // the oldest record sent
+  if (m.gap != HistoryGap::none) {
+    fmt::format_to(std::back_inserter(out), "GAP {}{} {}\n", label.sigil, label.name,
+                   gap_words[static_cast<std::size_t>(m.gap)]);
+  }
+  std::span<const HistoryRecord> sent = m.history;
   if (m.max_bytes != 0) {
     ListBudget budget(m.max_bytes, m.history.size(), out.size(), tail_size);
+    fmt::memory_buffer line;
     std::size_t bytes = out.size();
-    for (auto r = m.history.rbegin(); r != m.history.rend(); ++r) {
-      bytes += hist_size(label, *r);
-      if (!budget.add(bytes)) break;
+    auto add = [&](const HistoryRecord& r) {
+      line.clear();
+      append_hist(line, label, r, m.epoch, with_ids);
+      bytes += line.size();
+      return budget.add(bytes);
+    };
+    if (m.history_forward) {
+      for (const auto& r : m.history)
+        if (!add(r)) break;
+      sent = m.history.first(budget.kept());
+    } else {
+      for (auto r = m.history.rbegin(); r != m.history.rend(); ++r)
+        if (!add(*r)) break;
+      sent = m.history.subspan(budget.left_out());
     }
-    first = budget.left_out();
   }
-  for (const auto& r : m.history.subspan(first)) append_hist(out, label, r);
-  append_tail(out, first);
+  for (const auto& r : sent) append_hist(out, label, r, m.epoch, with_ids);
+  append_tail(out, m.history.size() - sent.size());
 }
 
 }  // namespace
 
-LineProtocol::LineProtocol(std::size_t max_line_bytes)
+LineProtocol::LineProtocol(std::size_t max_line_bytes, bool with_ids)
     : max_line_bytes_(max_line_bytes),
+      with_ids_(with_ids),
+      plain_form_(this),
+      ids_form_(with_ids ? nullptr : std::make_unique<LineProtocol>(max_line_bytes, true)),
       ok_(Payload::copy_of("OK\n")),
       help_(Payload::copy_of(help_text)),
       inactivity_(Payload::copy_of("INFO disconnected due to inactivity\n")),
@@ -160,6 +208,7 @@ LineProtocol::LineProtocol(std::size_t max_line_bytes)
   for (std::size_t i = 0; i <= static_cast<std::size_t>(last_reply_error); ++i) {
     errors_[i] = Payload::copy_of(fmt::format("ERR {}\n", code_of(static_cast<ReplyError>(i))));
   }
+  if (ids_form_) ids_form_->plain_form_ = this;
 }
 
 std::size_t LineDecoder::feed(std::string_view bytes, DecodeHandler& handler) {
@@ -171,9 +220,31 @@ std::size_t LineDecoder::feed(std::string_view bytes, DecodeHandler& handler) {
     if (unit == LineFramer::Unit::too_long) return refused(ReplyError::line_too_long);
     if (!is_valid_utf8(line)) return refused(ReplyError::invalid_utf8);
     if (trim(line).empty()) return Flow::next;  // blank lines are ignored
+    std::string_view rest;
+    if (iequals_ascii(take_word(line, rest), "CAPS")) return caps(rest, handler);
     thread_local std::string scratch;
     return handler.on_command(LineProtocol::parse(line, scratch)).flow;
   });
+}
+
+Flow LineDecoder::caps(std::string_view asked, DecodeHandler& handler) {
+  bool ids = protocol_ == &protocol_->with_ids();
+  for (std::string_view rest; !asked.empty(); asked = rest) {
+    std::string_view word = take_word(asked, rest);
+    const bool off = word.starts_with('-');
+    if (off) word.remove_prefix(1);
+    if (word != "ids") {
+      return handler.on_reply(
+          Payload::copy_of(fmt::format("ERR {}\n", code_of(ReplyError::invalid_argument))));
+    }
+    ids = !off;
+  }
+  const LineProtocol& form = ids ? protocol_->with_ids() : protocol_->plain();
+  if (&form != protocol_) {
+    protocol_ = &form;
+    handler.on_encoder_changed();
+  }
+  return handler.on_reply(Payload::copy_of(ids ? "CAPS ids\n" : "CAPS\n"));
 }
 
 std::unique_ptr<Decoder> LineProtocol::make_decoder() const {
@@ -218,9 +289,23 @@ Command LineProtocol::parse(std::string_view line, std::string& scratch) {
       }
       break;
     }
-    case Verb::join:  // "JOIN <room> [key]"
+    case Verb::join: {  // "JOIN <room> [key] [SINCE <id>]"
       command.name = take_word(rest, command.secret);
+      std::string_view after_first, after_second, after_third;
+      const std::string_view first = take_word(command.secret, after_first);
+      const std::string_view second = take_word(after_first, after_second);
+      const std::string_view third = take_word(after_second, after_third);
+      if (iequals_ascii(first, "SINCE") && !second.empty() && third.empty()) {
+        command.anchor = HistoryAnchor::since;
+        command.message_id = second;
+        command.secret = {};
+      } else if (iequals_ascii(second, "SINCE") && !third.empty() && after_third.empty()) {
+        command.anchor = HistoryAnchor::since;
+        command.message_id = third;
+        command.secret = first;
+      }
       break;
+    }
     case Verb::topic: {  // "TOPIC <room> [topic]": a topic sets it, "-" clears it
       std::string_view text;
       command.name = take_word(rest, text);
@@ -252,6 +337,14 @@ Command LineProtocol::parse(std::string_view line, std::string& scratch) {
     case Verb::history: {
       // "<room>", "*" (the public feed) or "@<user>" (the DMs with that user).
       std::string_view target = take_word(rest, command.text);
+      // "... AFTER <id> [n]", "... BEFORE <id> [n]"
+      std::string_view more;
+      std::string_view anchor = take_word(command.text, more);
+      const bool after = iequals_ascii(anchor, "AFTER");
+      if (after || iequals_ascii(anchor, "BEFORE")) {
+        command.anchor = after ? HistoryAnchor::after : HistoryAnchor::before;
+        command.message_id = take_word(more, command.text);
+      }
       if (target == "*") {
         command.history_of = HistoryOf::everyone;
       } else if (target.starts_with('@')) {
@@ -322,10 +415,19 @@ Payload LineProtocol::encode(const ServerMessage& m) const {
   auto it = std::back_inserter(out);
   switch (m.notice) {
     case Notice::message:
-      fmt::format_to(it, "MSG {} {}\n", m.user, m.text);
+      if (with_ids_) {
+        fmt::format_to(it, "MSG {} {} {}\n", IdAndStamp{m.epoch, m.id, m.time_ms}, m.user, m.text);
+      } else {
+        fmt::format_to(it, "MSG {} {}\n", m.user, m.text);
+      }
       break;
     case Notice::direct_message:
-      fmt::format_to(it, "DM {} {}\n", m.user, m.text);
+      if (with_ids_) {
+        fmt::format_to(it, "DM {} {} {} {}\n", IdAndStamp{m.epoch, m.id, m.time_ms}, m.user, m.to,
+                       m.text);
+      } else {
+        fmt::format_to(it, "DM {} {}\n", m.user, m.text);
+      }
       break;
     case Notice::user_disconnected:
       if (m.names.empty()) {
@@ -342,7 +444,12 @@ Payload LineProtocol::encode(const ServerMessage& m) const {
                      m.text);
       break;
     case Notice::room_message:
-      fmt::format_to(it, "SAY {} {} {}\n", m.room, m.user, m.text);
+      if (with_ids_) {
+        fmt::format_to(it, "SAY {} {} {} {}\n", m.room, IdAndStamp{m.epoch, m.id, m.time_ms},
+                       m.user, m.text);
+      } else {
+        fmt::format_to(it, "SAY {} {} {}\n", m.room, m.user, m.text);
+      }
       break;
     case Notice::renamed:
       fmt::format_to(it, "INFO {} renamed {}\n", m.user, m.text);
@@ -384,7 +491,7 @@ Payload LineProtocol::encode(const ServerMessage& m) const {
       out.append(std::string_view("INFO name-taken\n"));
       break;
     case Notice::history:
-      append_history(out, m);
+      append_history(out, m, with_ids_);
       break;
     case Notice::room_list:
       append_list(out, m.rooms, m.max_bytes, [](fmt::memory_buffer& to, const RoomSummary& room) {
