@@ -101,17 +101,23 @@ TEST_CASE("a stored message's place in the feed's backlog orders, and its payloa
     CHECK_FALSE(FeedId::parse(bad).has_value());
   }
 
-  const std::string wire = "S\t17-3\tR\tn1\tAlice\tlobby\thi\tthere";
+  const std::string wire = "S\t17-3\tk3f9a2x1\t42\t1700000000123\tR\tn1\tAlice\tlobby\thi\tthere";
   auto entry = FeedEntry::of(wire);
   REQUIRE(entry.has_value());
   CHECK(entry->id == FeedId{17, 3});
-  CHECK(entry->event == "R\tn1\tAlice\tlobby\thi\tthere");
-  auto event = ClusterEvent::decode(entry->event);
+  CHECK(entry->kept.epoch == "k3f9a2x1");  // the message's id and stamp, as stored
+  CHECK(entry->kept.n == 42);
+  CHECK(entry->kept.unix_ms == 1700000000123);
+  CHECK(entry->kept.event == "R\tn1\tAlice\tlobby\thi\tthere");
+  auto event = ClusterEvent::decode(entry->kept.event);
   REQUIRE(event.has_value());
   CHECK(event->text == "hi\tthere");
-  // Anything else is not a stored message: an event as it is, or a broken envelope.
+  // Anything else is not a stored message: an event as it is, or a broken envelope, or
+  // one without the message's id and stamp (or with a broken one).
   for (std::string_view other :
-       {"R\tn1\tAlice\tlobby\thi", "S\t17-3", "S\tx-3\tM\tn\tu\tt", "S17-3\tM"}) {
+       {"R\tn1\tAlice\tlobby\thi", "S\t17-3", "S\tx-3\tM\tn\tu\tt", "S17-3\tM",
+        "S\t17-3\tM\tn1\tAlice\thi", "S\t17-3\tk3\t0\t1\tM\tn1\tAlice\thi",
+        "S\t17-3\tk3\tx\t1\tM\tn1\tAlice\thi", "S\t17-3\t\t4\t1\tM\tn1\tAlice\thi"}) {
     CAPTURE(other);
     CHECK_FALSE(FeedEntry::of(other).has_value());
   }

@@ -33,6 +33,7 @@
 #endif
 
 #include "support/doctest_lines.hpp"
+#include "support/history_store_contract.hpp"
 #include "support/line_client.hpp"
 #include "support/redis_server.hpp"
 #include "support/running_server.hpp"
@@ -1044,4 +1045,11 @@ TEST_CASE("history_memory_bytes bounds the server's own in-memory history") {
   for (int i = 40 - kept; i < 40; ++i) expected.push_back("alice " + text(i));
   CHECK(history(bob, "HISTORY * 500", "*", since) == expected);
   server.stop();
+}
+
+TEST_CASE("MemoryHistoryStore: message ids, and a new store is a new history") {
+  MemoryHistoryStore store;
+  socketchat::test::check_message_ids(store);
+  MemoryHistoryStore other;
+  CHECK(other.epoch() != store.epoch());
 }

@@ -13,6 +13,7 @@
 #include <socketchat/redis_history_store.hpp>
 
 #include "cluster/redis_blocking.hpp"
+#include "support/history_store_contract.hpp"
 #include "support/redis_server.hpp"
 
 // Appends a batch given as a list (append() takes the records to give them their ids).
@@ -169,12 +170,16 @@ TEST_CASE("a cluster's node stores each record, keeps it in the feed's backlog, 
       const auto& entry = backlog.elements[static_cast<std::size_t>(before) + i];
       const std::string& id = entry.elements[0].text;
       CHECK(entry.elements[1].elements.size() == 2);
+      // Each with its message's id and stamp (KeptEvent).
+      const std::string kept = store.epoch() + "\t" + std::to_string(batch[i].id) + "\t" +
+                               std::to_string(batch[i].unix_ms) + "\t" + events[i];
+      CHECK(batch[i].id != 0);
       CHECK(entry.elements[1].elements[0].text == "e");
-      CHECK(entry.elements[1].elements[1].text == events[i]);
+      CHECK(entry.elements[1].elements[1].text == kept);
       auto message = listener.next_reply();  // ["message", channel, payload]
       REQUIRE(message.elements.size() == 3);
       CHECK(message.elements[1].text == "sc:feed");
-      CHECK(message.elements[2].text == "S\t" + id + "\t" + events[i]);
+      CHECK(message.elements[2].text == "S\t" + id + "\t" + kept);
     }
   };
   check_batch({record("#ops", 10, "ann", "one"), record("@ann|bob", 11, "Ann", "psst"),
@@ -190,4 +195,20 @@ TEST_CASE("a cluster's node stores each record, keeps it in the feed's backlog, 
   listener.run({"SUBSCRIBE", "sc:feed"});  // a new connection: the old one ended
   check_batch({record("#ops", 13, "ann", "after")}, {"R\tn1\tann\tops\tafter"});
   CHECK(texts(store.latest("#ops", 10)) == std::vector<std::string>{"one", "after"});
+}
+
+TEST_CASE("message ids come from Redis: one counter and one epoch for every server") {
+  RedisServer redis;
+  RedisHistoryStore store(options_for(redis));
+  CHECK(store.epoch().empty());  // nobody has written yet
+  socketchat::test::check_message_ids(store, false);
+  RedisHistoryStore other(options_for(redis));  // another server of the cluster
+  CHECK(other.epoch() == store.epoch());
+  std::vector<HistoryRecord> mine{record("#a", 1, "ann", "mine")};
+  std::vector<HistoryRecord> theirs{record("#a", 2, "bob", "theirs")};
+  store.append(mine);
+  other.append(theirs);
+  CHECK(theirs[0].id == mine[0].id + 1);
+  CHECK(texts(store.read("#a", {.after = mine[0].id, .limit = 10}).records) ==
+        std::vector<std::string>{"theirs"});
 }

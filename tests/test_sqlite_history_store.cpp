@@ -19,6 +19,7 @@
 
 #include "socketchat/error.hpp"
 #include "socketchat/sqlite_history_store.hpp"
+#include "support/history_store_contract.hpp"
 #include "support/temp_dir.hpp"
 
 // Appends a batch given as a list (append() takes the records to give them their ids).
@@ -433,4 +434,25 @@ TEST_CASE("open refuses a database it cannot write") {
     CHECK(message.find(path.string()) != std::string::npos);
     CHECK(message.find("cannot be opened") != std::string::npos);
   }
+}
+
+TEST_CASE("message ids: given in order, kept across reopening, never given twice") {
+  DatabaseDir dir;
+  std::string epoch;
+  {
+    SqliteHistoryStore store(dir.db());
+    socketchat::test::check_message_ids(store);
+    epoch = store.epoch();
+  }
+  SqliteHistoryStore reopened(dir.db());
+  CHECK(reopened.epoch() == epoch);  // the same history: the same epoch
+  auto kept = reopened.read("#a", {.limit = 10});
+  REQUIRE(kept.records.size() == 1);
+  std::vector<HistoryRecord> next{record("#a", 1, "ann", "after reopening")};
+  reopened.append(next);
+  CHECK(next[0].id == kept.records[0].id + 1);
+  CHECK(reopened.read("#a", {.after = kept.records[0].id, .limit = 10}).records.at(0).id ==
+        next[0].id);
+  DatabaseDir other;
+  CHECK(SqliteHistoryStore(other.db()).epoch() != epoch);  // a new database: a new history
 }

@@ -130,14 +130,31 @@ std::string FeedId::text() const {
   return std::to_string(ms) + "-" + std::to_string(seq);
 }
 
+std::optional<KeptEvent> KeptEvent::of(std::string_view text) {
+  auto epoch = next_word(text);
+  auto n_text = next_word(text);
+  auto ms_text = next_word(text);
+  if (!epoch || epoch->empty() || !n_text || !ms_text) return std::nullopt;
+  KeptEvent kept{.epoch = *epoch, .event = text};
+  auto whole = [](std::string_view word, auto& number) {
+    auto [end, error] = std::from_chars(word.data(), word.data() + word.size(), number);
+    return error == std::errc{} && end == word.data() + word.size() && !word.empty();
+  };
+  if (!whole(*n_text, kept.n) || !whole(*ms_text, kept.unix_ms) || kept.n == 0) {
+    return std::nullopt;
+  }
+  return kept;
+}
+
 std::optional<FeedEntry> FeedEntry::of(std::string_view payload) {
   if (!payload.starts_with("S\t")) return std::nullopt;
   std::string_view rest = payload.substr(2);
   auto id_text = next_word(rest);
   if (!id_text) return std::nullopt;
   auto id = FeedId::parse(*id_text);
-  if (!id) return std::nullopt;
-  return FeedEntry{.id = *id, .event = rest};
+  auto kept = KeptEvent::of(rest);
+  if (!id || !kept) return std::nullopt;
+  return FeedEntry{.id = *id, .kept = *kept};
 }
 
 }  // namespace socketchat::detail

@@ -62,11 +62,23 @@ struct FeedId {
   std::string text() const;
 };
 
-// A stored message as the feed carries it: "S\t<feed id>\t<event>" (the event a view
-// into the payload). Nothing for any other payload.
+// A stored message as the backlog keeps it: "<epoch>\t<n>\t<unix-ms>\t<event>", its id
+// (PROTOCOL.md, Message ids) and stamp as the history store gave them, then the event.
+// Views into the text. Nothing for any other text.
+struct KeptEvent {
+  std::string_view epoch;
+  std::uint64_t n = 0;
+  std::int64_t unix_ms = 0;
+  std::string_view event;
+
+  static std::optional<KeptEvent> of(std::string_view text);
+};
+
+// A stored message as the feed carries it: "S\t<feed id>\t" and the KeptEvent. Nothing
+// for any other payload.
 struct FeedEntry {
   FeedId id;
-  std::string_view event;
+  KeptEvent kept;
 
   static std::optional<FeedEntry> of(std::string_view payload);
 };

@@ -294,8 +294,9 @@ void ClusterLink::catch_up(Ready ready, bool first) {
         for (; entry != entries.elements.end(); ++entry) {
           if (entry->elements.size() != 2 || entry->elements[1].elements.size() != 2) continue;
           const std::string& id = entry->elements[0].text;
-          const std::string& event = entry->elements[1].elements[1].text;
-          if (auto feed_id = FeedId::parse(id)) apply_stored(*feed_id, event);
+          auto feed_id = FeedId::parse(id);
+          auto kept = KeptEvent::of(entry->elements[1].elements[1].text);
+          if (feed_id && kept) apply_stored(*feed_id, *kept);
         }
         if (entries.elements.size() == page) return catch_up(std::move(ready), false);
         loaded_ = true;
@@ -328,17 +329,17 @@ void ClusterLink::heard(std::string_view payload) {
 }
 
 void ClusterLink::apply(std::string_view payload) {
-  if (auto stored = FeedEntry::of(payload)) return apply_stored(stored->id, stored->event);
+  if (auto stored = FeedEntry::of(payload)) return apply_stored(stored->id, stored->kept);
   apply_event(payload);
 }
 
-void ClusterLink::apply_stored(FeedId id, std::string_view event) {
+void ClusterLink::apply_stored(FeedId id, const KeptEvent& kept) {
   if (feed_seen_ && id <= *feed_seen_) return;  // delivered already (caught up)
   feed_seen_ = id;
-  apply_event(event);
+  apply_event(kept.event, &kept);
 }
 
-void ClusterLink::apply_event(std::string_view payload) {
+void ClusterLink::apply_event(std::string_view payload, const KeptEvent* kept) {
   auto event = ClusterEvent::decode(payload);
   if (!event) return;
   // Ours: done here already, but for a join and a stored message (ClusterDelivery).
@@ -381,7 +382,12 @@ void ClusterLink::apply_event(std::string_view payload) {
       hub_->shared([&] {
         // Not to its sender, if it is ours (and still here).
         const Peer* sender = ours ? directory_->find_peer(event->user) : nullptr;
-        local_->to_everyone({.notice = Notice::message, .user = event->user, .text = event->text},
+        local_->to_everyone({.notice = Notice::message,
+                             .user = event->user,
+                             .text = event->text,
+                             .epoch = kept ? kept->epoch : std::string_view{},
+                             .id = kept ? kept->n : 0,
+                             .time_ms = kept ? kept->unix_ms : 0},
                             sender);
       });
       break;
@@ -389,7 +395,12 @@ void ClusterLink::apply_event(std::string_view payload) {
       hub_->shared([&] {
         const Peer* sender = ours ? directory_->find_peer(event->user) : nullptr;
         local_->to_room(event->target,
-                        {.notice = Notice::room_message, .user = event->user, .text = event->text},
+                        {.notice = Notice::room_message,
+                         .user = event->user,
+                         .text = event->text,
+                         .epoch = kept ? kept->epoch : std::string_view{},
+                         .id = kept ? kept->n : 0,
+                         .time_ms = kept ? kept->unix_ms : 0},
                         sender);
       });
       break;
@@ -421,9 +432,13 @@ void ClusterLink::apply_event(std::string_view payload) {
     }
     case K::direct:
       hub_->shared([&] {
-        local_->to_user(
-            event->target,
-            {.notice = Notice::direct_message, .user = event->user, .text = event->text});
+        local_->to_user(event->target, {.notice = Notice::direct_message,
+                                        .user = event->user,
+                                        .text = event->text,
+                                        .epoch = kept ? kept->epoch : std::string_view{},
+                                        .id = kept ? kept->n : 0,
+                                        .to = event->target,
+                                        .time_ms = kept ? kept->unix_ms : 0});
       });
       break;
   }

@@ -104,8 +104,9 @@ class ClusterLink final : public ClusterChanges, public ClusterPublisher {
   void set_up(bool up);
   void heard(std::string_view payload);
   void apply(std::string_view payload);
-  void apply_stored(FeedId id, std::string_view event);  // once per id, in order
-  void apply_event(std::string_view payload);
+  void apply_stored(FeedId id, const KeptEvent& kept);  // once per id, in order
+  // An event; a stored message's with the id and stamp its store gave it.
+  void apply_event(std::string_view payload, const KeptEvent* kept = nullptr);
   void sweep_claims();
   void report(std::string_view detail, const std::string& text);
 

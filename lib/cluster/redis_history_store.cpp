@@ -60,8 +60,8 @@ HistoryRecord record_of(const std::string& scope, const RedisReply& entry) {
 
 // A batch of messages, each given the next id and stored in its scope's stream, all at
 // once: one script, which Redis runs as one command. In a cluster each is also kept in
-// the feed's backlog (trimmed to about ARGV[1] entries) and published with its place
-// there. The first append makes the epoch, ARGV[2].
+// the feed's backlog (trimmed to about ARGV[1] entries) with its id and stamp (KeptEvent)
+// and published with its place there. The first append makes the epoch, ARGV[2].
 // KEYS: the set of scopes, the backlog, the last id, the epoch, then each record's
 // stream. ARGV: the backlog's length, a new epoch, then for each record: ms, from, text,
 // scope, and its event (ClusterEvent::encode; empty: stored only).
@@ -83,8 +83,9 @@ for i = 1, count do
   redis.call('SADD', KEYS[1], ARGV[a + 3])
   local event = ARGV[a + 4]
   if event ~= '' then
-    local at = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'e', event)
-    redis.call('PUBLISH', 'sc:feed', 'S\t' .. at .. '\t' .. event)
+    local kept = epoch .. '\t' .. id .. '\t' .. ARGV[a] .. '\t' .. event
+    local at = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'e', kept)
+    redis.call('PUBLISH', 'sc:feed', 'S\t' .. at .. '\t' .. kept)
   end
 end
 return {last - count + 1, epoch}

@@ -325,6 +325,45 @@ class HistoryTest(ClusterTest):
         self.assertHistory(carol.lines_until_end(), "news", [("bob", "from node two")], since, until)
         self.assertAlive(carol)
 
+    def test_ids_come_from_the_shared_store_and_a_resume_on_another_node_misses_nothing(self):
+        one, two = self.nodes(2)
+        alice = self.keep(e2e.Client(one.ports["tcp"]))
+        self.assertEqual(alice.ask("CAPS ids"), "CAPS ids")
+        alice.login("alice")
+        bob = self.keep(e2e.Client(two.ports["tcp"]))
+        self.assertEqual(bob.ask("CAPS ids"), "CAPS ids")
+        bob.login("bob")
+        self.assertEqual(alice.ask("JOIN news"), "OK")
+        self.assertEqual(bob.ask("JOIN news"), "OK")
+        self.assertEqual(alice.line(), "INFO bob joined news")
+        said = re.compile(r"^SAY news ([0-9a-z]+)-([1-9][0-9]*) (\d{13}) (\S+) (.*)$")
+        ids = []
+        for speaker, listener, text in ((alice, bob, "one"), (bob, alice, "two"), (alice, bob, "three")):
+            speaker.send(f"SAY news {text}")
+            match = said.match(listener.line())
+            self.assertIsNotNone(match)
+            self.assertEqual(match.group(5), text)
+            ids.append((match.group(1), int(match.group(2))))
+        self.assertEqual(len({epoch for epoch, _ in ids}), 1)  # one history for the cluster
+        self.assertEqual([n for _, n in ids], sorted(n for _, n in ids))
+        # A DM across nodes, with its id and recipient.
+        alice.send("DM bob psst")
+        self.assertRegex(bob.line(), r"^DM [0-9a-z]+-[1-9][0-9]* \d{13} alice bob psst$")
+        # alice drops, bob talks on, and alice resumes on the other node.
+        alice.close()
+        self.assertEqual(bob.line(), "INFO alice disconnected")
+        bob.send("SAY news while away")
+        self.assertAlive(bob)
+        back = self.keep(e2e.Client(two.ports["tcp"]))
+        self.assertEqual(back.ask("CAPS ids"), "CAPS ids")
+        back.login("alice")
+        epoch, n = ids[2]
+        self.assertEqual(back.ask(f"JOIN news SINCE {epoch}-{n}"), "OK")
+        replay = back.lines_until_end()
+        self.assertEqual(len(replay), 1, replay)
+        self.assertRegex(replay[0], rf"^HIST news {epoch}-\d+ \d{{13}} bob while away$")
+        self.assertEqual(bob.line(), "INFO alice joined news")
+
 
 class NodeDeathTest(ClusterTest):
     def test_a_killed_nodes_users_are_freed_and_announced_within_the_lease(self):
