@@ -61,9 +61,10 @@ class DecodeHandler {
   virtual bool on_decode_error(ReplyError error) = 0;
   // A complete unit (a line, a frame) arrived, whatever it held: it counts as activity.
   virtual void on_line() = 0;
-  // The decoder's encoder() or broadcast_encoder() has changed (the client asked for
-  // another form of the protocol, as the line protocol's CAPS does).
-  virtual void on_encoder_changed() {}
+  // The client asked for another form of the protocol or of what it receives (the line
+  // protocol's CAPS): the decoder's encoder(), broadcast_encoder() and
+  // echoes_own_messages() are to be read again.
+  virtual void on_capabilities_changed() {}
 
  protected:
   ~DecodeHandler() = default;
@@ -82,8 +83,11 @@ class Decoder {
   // one that knows the connection's nick and which command is being answered.
   virtual const Protocol& encoder() const noexcept = 0;
   // What spells the broadcasts to this connection, when not the listener's protocol (a
-  // form of it the client asked for: DecodeHandler::on_encoder_changed); null: that one.
+  // form of it the client asked for: DecodeHandler::on_capabilities_changed); null: that one.
   virtual const Protocol* broadcast_encoder() const noexcept { return nullptr; }
+  // The client also receives its own messages (MSG, SAY, DM) once stored, as their
+  // recipients do (the line protocol's `CAPS echo`, IRCv3's echo-message).
+  virtual bool echoes_own_messages() const noexcept { return false; }
   // The command that was Handled::pending has been answered: refused or not.
   virtual void on_settled(bool /*refused*/) {}
   // What the client said of itself besides its name (IRC's USER): fixed before its

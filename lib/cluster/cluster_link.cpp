@@ -380,8 +380,9 @@ void ClusterLink::apply_event(std::string_view payload, const KeptEvent* kept) {
       break;
     case K::message:
       hub_->shared([&] {
-        // Not to its sender, if it is ours (and still here).
+        // Not to its sender, if it is ours (and still here), unless it asked for its own.
         const Peer* sender = ours ? directory_->find_peer(event->user) : nullptr;
+        if (sender && sender->echoes()) sender = nullptr;
         local_->to_everyone({.notice = Notice::message,
                              .user = event->user,
                              .text = event->text,
@@ -394,6 +395,7 @@ void ClusterLink::apply_event(std::string_view payload, const KeptEvent* kept) {
     case K::room_message:
       hub_->shared([&] {
         const Peer* sender = ours ? directory_->find_peer(event->user) : nullptr;
+        if (sender && sender->echoes()) sender = nullptr;
         local_->to_room(event->target,
                         {.notice = Notice::room_message,
                          .user = event->user,

@@ -134,7 +134,7 @@ void Hub::route_message(Peer& from, std::string_view text, MessageKind kind, Kep
                             .epoch = kept.epoch,
                             .id = kept.id,
                             .time_ms = kept.stamp()},
-                           &from);
+                           from.echoes() ? nullptr : &from);
   }
   publish(EventKind::message, from, {}, text);
 }
@@ -144,15 +144,18 @@ void Hub::route_direct(Peer& from, std::string_view to, std::string_view text, M
   std::string target;
   {
     std::shared_lock lock(mutex_);
-    target = delivery_->to_user(to, {.notice = Notice::direct_message,
-                                     .user = from.name(),
-                                     .text = text,
-                                     .identity = from.identity(),
-                                     .kind = kind,
-                                     .epoch = kept.epoch,
-                                     .id = kept.id,
-                                     .to = to,
-                                     .time_ms = kept.stamp()});
+    const ServerMessage message{.notice = Notice::direct_message,
+                                .user = from.name(),
+                                .text = text,
+                                .identity = from.identity(),
+                                .kind = kind,
+                                .epoch = kept.epoch,
+                                .id = kept.id,
+                                .to = to,
+                                .time_ms = kept.stamp()};
+    target = delivery_->to_user(to, message);
+    // Its echo, unless it went to its sender already (a DM to oneself).
+    if (from.echoes() && !iequals_ascii(to, from.name())) reply(from, message);
   }
   // A recipient gone since the check is no error: the message is in their history.
   publish(EventKind::direct_message, from, target.empty() ? to : std::string_view(target), text);
@@ -163,16 +166,22 @@ void Hub::route_room(Peer& from, std::string_view room_key, std::string_view tex
   std::string spelled;
   {
     std::shared_lock lock(mutex_);
-    spelled = delivery_->to_room(room_key,
-                                 {.notice = Notice::room_message,
-                                  .user = from.name(),
-                                  .text = text,
-                                  .identity = from.identity(),
-                                  .kind = kind,
-                                  .epoch = kept.epoch,
-                                  .id = kept.id,
-                                  .time_ms = kept.stamp()},
-                                 &from);
+    const ServerMessage message{.notice = Notice::room_message,
+                                .user = from.name(),
+                                .text = text,
+                                .identity = from.identity(),
+                                .kind = kind,
+                                .epoch = kept.epoch,
+                                .id = kept.id,
+                                .time_ms = kept.stamp()};
+    const bool echo = from.echoes();
+    spelled = delivery_->to_room(room_key, message, echo ? nullptr : &from);
+    // A sender outside the room (mode -n) is not among those it went to.
+    if (echo && !spelled.empty() && !directory_->is_member(from, room_key)) {
+      ServerMessage echoed = message;
+      echoed.room = spelled;
+      reply(from, echoed);
+    }
   }
   if (spelled.empty()) return;  // the room is gone
   publish(EventKind::room_message, from, spelled, text);

@@ -65,6 +65,10 @@ class Peer {
   // over was refused (Handled::refused).
   std::uint64_t refusals() const noexcept { return refusals_; }
 
+  // Its client receives its own messages too (Decoder::echoes_own_messages). Set on its
+  // strand, read by the threads that deliver: any thread.
+  bool echoes() const noexcept { return echo_.load(std::memory_order_relaxed); }
+
   // The connection is ending: whatever is sent now is dropped, so the Hub need not
   // build replies (a long list) for it. Readable from any thread.
   bool closing() const noexcept { return closing_.load(std::memory_order_relaxed); }
@@ -72,6 +76,7 @@ class Peer {
  protected:
   ~Peer() = default;
   void mark_closing() noexcept { closing_.store(true, std::memory_order_relaxed); }
+  void set_echoes(bool echo) noexcept { echo_.store(echo, std::memory_order_relaxed); }
 
  private:
   friend class Hub;
@@ -80,6 +85,7 @@ class Peer {
   std::string name_;  // as spelled at LOGIN
   bool account_ = false;
   std::atomic<bool> operator_{false};
+  std::atomic<bool> echo_{false};
   std::int64_t login_unix_ms_ = 0;
   std::chrono::steady_clock::time_point renamed_at_{};  // its last rename; none: the epoch
   std::uint64_t refusals_ = 0;

@@ -68,7 +68,7 @@ class Session final : public Peer,
   bool must_wait(bool message);  // and pauses the input if so
   bool on_decode_error(ReplyError error) override;
   void on_line() override;
-  void on_encoder_changed() override;
+  void on_capabilities_changed() override;
 
   void on_opened(std::error_code ec);
   void read(bool speculative);

@@ -144,11 +144,12 @@ void Session<Link>::read_on() {
 }
 
 template <class Link>
-void Session<Link>::on_encoder_changed() {
+void Session<Link>::on_capabilities_changed() {
   encoder_ = &decoder_->encoder();
   if (const Protocol* broadcasts = decoder_->broadcast_encoder()) {
     protocol_.store(broadcasts, std::memory_order_relaxed);
   }
+  set_echoes(decoder_->echoes_own_messages());
 }
 
 template <class Link>

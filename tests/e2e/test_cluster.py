@@ -331,7 +331,7 @@ class HistoryTest(ClusterTest):
         self.assertEqual(alice.ask("CAPS ids"), "CAPS ids")
         alice.login("alice")
         bob = self.keep(e2e.Client(two.ports["tcp"]))
-        self.assertEqual(bob.ask("CAPS ids"), "CAPS ids")
+        self.assertEqual(bob.ask("CAPS ids echo"), "CAPS ids echo")  # bob hears his own too
         bob.login("bob")
         self.assertEqual(alice.ask("JOIN news"), "OK")
         self.assertEqual(bob.ask("JOIN news"), "OK")
@@ -340,19 +340,27 @@ class HistoryTest(ClusterTest):
         ids = []
         for speaker, listener, text in ((alice, bob, "one"), (bob, alice, "two"), (alice, bob, "three")):
             speaker.send(f"SAY news {text}")
-            match = said.match(listener.line())
+            line = listener.line()
+            match = said.match(line)
             self.assertIsNotNone(match)
             self.assertEqual(match.group(5), text)
             ids.append((match.group(1), int(match.group(2))))
+            if speaker is bob:  # through Redis and back, with the same id
+                self.assertEqual(bob.line(), line)
         self.assertEqual(len({epoch for epoch, _ in ids}), 1)  # one history for the cluster
         self.assertEqual([n for _, n in ids], sorted(n for _, n in ids))
         # A DM across nodes, with its id and recipient.
         alice.send("DM bob psst")
         self.assertRegex(bob.line(), r"^DM [0-9a-z]+-[1-9][0-9]* \d{13} alice bob psst$")
+        bob.send("DM alice back")
+        echo = bob.line()
+        self.assertRegex(echo, r"^DM [0-9a-z]+-[1-9][0-9]* \d{13} bob alice back$")
+        self.assertEqual(alice.line(), echo)
         # alice drops, bob talks on, and alice resumes on the other node.
         alice.close()
         self.assertEqual(bob.line(), "INFO alice disconnected")
         bob.send("SAY news while away")
+        self.assertRegex(bob.line(), r"^SAY news [0-9a-z]+-\d+ \d{13} bob while away$")  # echo
         self.assertAlive(bob)
         back = self.keep(e2e.Client(two.ports["tcp"]))
         self.assertEqual(back.ask("CAPS ids"), "CAPS ids")

@@ -54,8 +54,47 @@ class MessageIdsTest(e2e.DaemonTestCase):
         self.assertEqual(client.ask("CAPS ids"), "CAPS ids")
         self.assertEqual(client.ask("CAPS"), "CAPS ids")
         self.assertEqual(client.ask("caps -ids"), "CAPS")
-        self.assertEqual(client.ask("CAPS ids echo"), "ERR invalid-argument")
+        self.assertEqual(client.ask("CAPS ids shout"), "ERR invalid-argument")
         self.assertEqual(client.ask("CAPS"), "CAPS")  # nothing changed
+        self.assertEqual(client.ask("CAPS echo ids"), "CAPS ids echo")
+        self.assertEqual(client.ask("CAPS -echo"), "CAPS ids")
+
+    def test_echo_gives_the_sender_its_own_messages_with_their_ids(self):
+        daemon = self.start("--history", "sqlite")
+        alice = self.keep(daemon.client())
+        self.assertEqual(alice.ask("CAPS ids echo"), "CAPS ids echo")
+        alice.login("alice")
+        bob = self.user(daemon, "bob")
+        self.assertEqual(alice.ask("JOIN room"), "OK")
+        self.assertEqual(bob.ask("JOIN room"), "OK")
+        self.assertEqual(alice.line(), "INFO bob joined room")
+        alice.send("SAY room hello")
+        mine = self.parts(rf"SAY room ({ID}) ({STAMP}) alice hello", alice.line())
+        self.assertEqual(bob.line(), f"SAY room {mine.group(1)} {mine.group(4)} alice hello")  # the same id
+        alice.send("MSG to all")
+        mine = self.parts(rf"MSG ({ID}) {STAMP} alice to all", alice.line())
+        self.assertEqual(bob.line().split(" ")[1], mine.group(1))
+        alice.send("DM bob psst")
+        mine = self.parts(rf"DM ({ID}) {STAMP} alice bob psst", alice.line())
+        self.assertEqual(bob.line().split(" ")[1], mine.group(1))
+        alice.send("DM alice note to self")  # once, not twice
+        self.parts(rf"DM {ID} {STAMP} alice alice note to self", alice.line())
+        self.quiet(alice)
+        # A room that takes anyone's messages (-n): a sender outside it hears its own.
+        alice.send("MODE room -n")  # alice made the room: its operator
+        self.assertEqual(sorted([alice.line(), alice.line()]), ["MODE room alice -n", "OK"])
+        self.assertEqual(bob.line(), "MODE room alice -n")
+        self.assertEqual(alice.ask("PART room"), "OK")
+        self.assertEqual(bob.line(), "INFO alice left room")
+        alice.send("SAY room from outside")
+        mine = self.parts(rf"SAY room ({ID}) {STAMP} alice from outside", alice.line())
+        self.assertEqual(bob.line().split(" ")[2], mine.group(1))
+        self.quiet(alice)
+        # Without echo, nothing of its own comes back.
+        self.assertEqual(alice.ask("CAPS -echo"), "CAPS ids")
+        alice.send("MSG quiet")
+        self.assertEqual(bob.line().split(" ", 3)[3], "alice quiet")
+        self.quiet(alice)
 
     def test_lines_with_ids_and_without_and_history_pages_by_id(self):
         daemon = self.start("--history", "sqlite")

@@ -63,7 +63,8 @@ constexpr std::string_view help_text =
     "HELP INVITE <room> <username> - invite a user to a room\n"
     "HELP HISTORY <room|*|@user> [AFTER|BEFORE <id>] [n] - the latest n messages (default "
     "50, at most 500), or those after or before a message id\n"
-    "HELP CAPS [[-]ids] - show or change what the server adds to lines (ids: message ids)\n"
+    "HELP CAPS [[-]ids] [[-]echo] - show or change what the server sends: message ids, "
+    "your own messages\n"
     "HELP KICK <room> <username> [reason] - take a user out of a room (room operators)\n"
     "HELP BAN <room|*> <username|mask> - keep a user out of a room, or the server\n"
     "HELP UNBAN <room|*> <username|mask> - lift a ban\n"
@@ -229,22 +230,28 @@ std::size_t LineDecoder::feed(std::string_view bytes, DecodeHandler& handler) {
 
 Flow LineDecoder::caps(std::string_view asked, DecodeHandler& handler) {
   bool ids = protocol_ == &protocol_->with_ids();
+  bool echo = echo_;
   for (std::string_view rest; !asked.empty(); asked = rest) {
     std::string_view word = take_word(asked, rest);
-    const bool off = word.starts_with('-');
-    if (off) word.remove_prefix(1);
-    if (word != "ids") {
+    const bool on = !word.starts_with('-');
+    if (!on) word.remove_prefix(1);
+    if (word == "ids") {
+      ids = on;
+    } else if (word == "echo") {
+      echo = on;
+    } else {
       return handler.on_reply(
           Payload::copy_of(fmt::format("ERR {}\n", code_of(ReplyError::invalid_argument))));
     }
-    ids = !off;
   }
   const LineProtocol& form = ids ? protocol_->with_ids() : protocol_->plain();
-  if (&form != protocol_) {
+  if (&form != protocol_ || echo != echo_) {
     protocol_ = &form;
-    handler.on_encoder_changed();
+    echo_ = echo;
+    handler.on_capabilities_changed();
   }
-  return handler.on_reply(Payload::copy_of(ids ? "CAPS ids\n" : "CAPS\n"));
+  return handler.on_reply(
+      Payload::copy_of(fmt::format("CAPS{}{}\n", ids ? " ids" : "", echo ? " echo" : "")));
 }
 
 std::unique_ptr<Decoder> LineProtocol::make_decoder() const {

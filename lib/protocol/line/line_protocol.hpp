@@ -60,6 +60,7 @@ class LineDecoder final : public Decoder {
   std::size_t feed(std::string_view bytes, DecodeHandler& handler) override;
   const Protocol& encoder() const noexcept override { return *protocol_; }
   const Protocol* broadcast_encoder() const noexcept override { return protocol_; }
+  bool echoes_own_messages() const noexcept override { return echo_; }
   // Bytes held waiting for the rest of a line (at most max_line_bytes + 1).
   std::size_t buffered() const noexcept { return framer_.buffered(); }
 
@@ -69,6 +70,7 @@ class LineDecoder final : public Decoder {
 
   const LineProtocol* protocol_;  // the form this client asked for
   LineFramer framer_;
+  bool echo_ = false;  // CAPS echo
 };
 
 }  // namespace socketchat::detail
