@@ -11,6 +11,7 @@
   const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
   const MAX_ENTRIES = 1000;     // per feed; the oldest go first
   const HISTORY_COUNT = 50;
+  const RESUME_COUNT = 500;     // what one HISTORY ... AFTER brings back after a reconnect
   const TOKEN_KEY = 'socketchat.token';
   const RESUME_ATTEMPTS = 4;    // logging back in by token on load: tries before the form
 
@@ -48,6 +49,9 @@
     roomList: [],        // [name, members] from the last ROOMS
     active: '',          // '' for the Everyone feed, else a room's key
     dmTarget: null,
+    ids: false,          // the server gives message ids and echoes ours (CAPS ids echo)
+    connection: 0,       // connections made: what was sent on an earlier one is known by it
+    dmPartners: new Set(),  // lower-case names we exchanged DMs with: their DMs resume too
   };
 
   const key = (name) => name.toLowerCase();
@@ -84,6 +88,7 @@
     'too-many-bans': 'The server holds as many bans and mutes as it may: lift one first.',
     'cannot-rename': 'Your name cannot change here: it is your account\'s, or the server does not allow it.',
     'storage-failed': 'The server could not store that. Try again later.',
+    'connection-lost': 'The connection dropped before the server had it.',
     'not-logged-in': 'You are not logged in.',
     'server-full': 'The server is full. Try again later.',
     'too-many-connections': 'Too many connections from your address.',
@@ -162,10 +167,17 @@
       return;
     }
     state.ws = ws;
+    state.connection += 1;
     state.pending = [];
     if (state.resuming) setStatus('connecting', 'logging back in…');
     else if (!state.everLoggedIn) setStatus('connecting', 'connecting…');
     ws.onopen = () => {
+      // Message ids and our own messages back (PROTOCOL.md, Message ids): the page shows
+      // what the server stored, each message once, in order, also after a reconnect. A
+      // server without them says ERR, and the page shows what it sends as it is sent.
+      state.ids = false;
+      send('CAPS ids echo', { expect: 'CAPS', onReply: (caps) => { state.ids = caps.split(' ').includes('ids'); },
+                              onError: () => {} });
       if (state.wanted) sendLogin();
     };
     ws.onmessage = (event) => {
@@ -319,10 +331,8 @@
     addUser(name);
     if (again) {
       notice(ui.feed, 'Reconnected: you are back online.', 'back');
-      for (const room of state.rooms.values()) {
-        sendOk(`JOIN ${room.name}`, () => {},
-               (code) => notice(room.feed, `Could not rejoin ${room.name}: ${errorText(code)}`, 'error'));
-      }
+      for (const room of state.rooms.values()) rejoin(room);
+      resumeFeed();
     } else {
       const welcome = notice(ui.feed, `Welcome, ${name}. Messages here go to everyone who is online.`, 'info');
       loadHistory('*', ui.feed, welcome);
@@ -382,6 +392,7 @@
 
   // Back to the form, with nothing left of the chat: the rooms, the feeds, the DM target.
   function leaveChat() {
+    state.dmPartners.clear();
     for (const room of state.rooms.values()) {
       room.feed.remove();
       room.tab.remove();
@@ -529,24 +540,28 @@
     const [word, rest] = split1(line);
     const verb = word.toUpperCase();
     switch (verb) {
-      case 'MSG': {
-        const [from, text] = split1(rest);
+      case 'MSG': {  // "MSG [<id> <unix-ms>] <from> <text>"
+        const [stamp, after] = stamped(rest);
+        const [from, text] = split1(after);
         addUser(from);
-        addEntry(ui.feed, { kind: 'msg', from, text });
+        received(ui.feed, { kind: 'msg', from, text, ...stamp });
         return;
       }
-      case 'DM': {
-        const [from, text] = split1(rest);
+      case 'DM': {  // "DM <from> <text>", or with ids "DM <id> <unix-ms> <from> <to> <text>"
+        const [stamp, after] = stamped(rest);
+        const [from, tail] = split1(after);
+        const [to, text] = stamp.id ? split1(tail) : [state.me || '', tail];
         addUser(from);
-        addEntry(ui.feed, { kind: 'dm-in', from, text });
+        receivedDm(from, to, text, stamp);
         return;
       }
-      case 'SAY': {
+      case 'SAY': {  // "SAY <room> [<id> <unix-ms>] <from> <text>"
         const [roomName, tail] = split1(rest);
-        const [from, text] = split1(tail);
+        const [stamp, after] = stamped(tail);
+        const [from, text] = split1(after);
         addUser(from);
         const room = state.rooms.get(key(roomName));
-        if (room) addEntry(room.feed, { kind: 'say', from, text });
+        if (room) received(room.feed, { kind: 'say', from, text, ...stamp });
         return;
       }
       case 'INFO':
@@ -671,6 +686,7 @@
       }
       if (head.ok && verb === 'OK') {
         state.pending.shift();
+        if (head.then) state.pending.unshift(head.then);  // JOIN SINCE: its replay follows
         head.onOk(rest);
         return;
       }
@@ -687,13 +703,17 @@
         head.items.push(rest);
         return;
       }
+      if (head.item && verb === 'GAP') {  // "GAP <scope> <why>": not all of it is here
+        head.gap = split1(rest)[1];
+        return;
+      }
       if (head.item && verb === 'MORE') {  // a long list was cut short: this many left out
         head.more = Number(rest) || 0;
         return;
       }
       if (head.item && verb === 'END') {
         state.pending.shift();
-        head.onDone(head.items, head.more || 0);
+        head.onDone(head.items, head.more || 0, head.gap || '');
         return;
       }
       console.warn('socketchat: unexpected reply', verb);  // not its text: it may hold a token
@@ -724,10 +744,11 @@
 
   const ACTION = '/me ';
 
-  function makeEntry({ kind, from = '', to = '', text, own = false, when = new Date(), history = false }) {
+  function makeEntry({ kind, from = '', to = '', text, own = false, when = new Date(), history = false, id = '' }) {
     const item = document.createElement('li');
     item.className = `entry ${kind}${own ? ' own' : ''}${history ? ' history' : ''}`;
     item.dataset.kind = kind;
+    if (id) item.dataset.id = id;
     if (from) item.dataset.from = from;
     if (to) item.dataset.to = to;
     const time = document.createElement('time');
@@ -768,14 +789,17 @@
 
   function markFailed(item, code) {
     if (!item) return;
+    item.classList.remove('unconfirmed');
     item.classList.add('failed');
     item.dataset.failed = code;
     item.append(span('failed-reason', `Not sent: ${errorText(code)}`));
   }
 
-  function append(feed, item) {
+  // At the end of `feed`, or before `before` (a message that arrived late, in its place).
+  function append(feed, item, before = null) {
     const atBottom = feed.scrollHeight - feed.scrollTop - feed.clientHeight < 40;
-    feed.append(item);
+    if (before) before.before(item);
+    else feed.append(item);
     while (feed.childElementCount > MAX_ENTRIES) feed.firstElementChild.remove();
     if (atBottom || item.classList.contains('own')) feed.scrollTop = feed.scrollHeight;
     const tab = tabFor(feed);
@@ -794,6 +818,7 @@
   // line), so that what arrived meanwhile stays below them.
   function loadHistory(target, feed, anchor) {
     sendList(`HISTORY ${target} ${HISTORY_COUNT}`, 'HIST', (items) => {
+      if (state.ids) return showHistory(feed, items, '');  // each in the place its id says
       if (items.length === 0 || !anchor.isConnected) return;
       const nodes = [];
       for (const item of items) {  // "<target> <unix-ms> <from> <text>"
@@ -807,6 +832,142 @@
       anchor.after(...nodes);
       feed.scrollTop = feed.scrollHeight;
     }, () => {});  // history may be off on this server: nothing to show then
+  }
+
+  // ---- message ids (PROTOCOL.md, Message ids): each message once, in order ---------------
+
+  // "<id> <unix-ms> rest" when the server gives ids: [{ id, when }, rest]; else [{}, text].
+  // A message not kept has the id "-": no id, but its time.
+  function stamped(text) {
+    if (!state.ids) return [{}, text];
+    const [id, tail] = split1(text);
+    const [ms, rest] = split1(tail);
+    const when = new Date(Number(ms));
+    return [{ id: id === '-' ? '' : id, when: Number.isFinite(when.getTime()) ? when : new Date() }, rest];
+  }
+
+  // The order of two ids of one history (-1, 0, 1), or null for ids of two histories
+  // (the server's history was started anew: its epoch changed).
+  function compareIds(a, b) {
+    const [ea, na] = [a.slice(0, a.lastIndexOf('-')), a.slice(a.lastIndexOf('-') + 1)];
+    const [eb, nb] = [b.slice(0, b.lastIndexOf('-')), b.slice(b.lastIndexOf('-') + 1)];
+    if (ea !== eb) return null;
+    if (na.length !== nb.length) return na.length < nb.length ? -1 : 1;  // no leading zeros
+    return na < nb ? -1 : na > nb ? 1 : 0;
+  }
+
+  // The newest id a feed holds: where it resumes from.
+  function noteId(feed, id) {
+    const last = feed.dataset.lastId;
+    const order = last ? compareIds(last, id) : null;
+    if (!last || order === null || order < 0) feed.dataset.lastId = id;
+  }
+
+  // Puts an entry with an id after the latest one with a smaller id: a message replayed
+  // after a reconnect goes where it was said, not after what came live meanwhile.
+  function place(feed, item, id) {
+    let before = null;
+    for (let node = feed.lastElementChild; node; node = node.previousElementSibling) {
+      if (!node.dataset.id) continue;
+      const order = compareIds(node.dataset.id, id);
+      if (order === null || order < 0) break;
+      before = node;
+    }
+    noteId(feed, id);
+    append(feed, item, before);
+  }
+
+  // One of our own messages, told back by the server (echo, or history after a
+  // reconnect): it confirms what the page showed when it was sent, rather than showing
+  // it twice. Live echoes come in the order sent; a replay is matched by its text.
+  function confirmOwn(feed, entry) {
+    const waiting = [...feed.querySelectorAll('.entry.own.unconfirmed')]
+      .filter((item) => item.dataset.kind === entry.kind);
+    const item = entry.history ? waiting.find((i) => i.dataset.text === entry.text) : waiting[0];
+    if (!item) return false;
+    item.classList.remove('unconfirmed');
+    delete item.dataset.sentOn;
+    if (entry.id) {
+      item.dataset.id = entry.id;
+      noteId(feed, entry.id);
+    }
+    return true;
+  }
+
+  // A message for `feed`: shown once, however many ways it came (live, echo, replay).
+  function received(feed, entry) {
+    const own = state.me !== null && key(entry.from) === key(state.me);
+    if (entry.id && feed.querySelector(`[data-id="${entry.id}"]`)) return;
+    if (own && confirmOwn(feed, entry)) return;
+    const item = makeEntry({ ...entry, own });
+    if (entry.id) place(feed, item, entry.id);
+    else append(feed, item);
+  }
+
+  function receivedDm(from, to, text, stamp, history = false) {
+    const own = state.me !== null && key(from) === key(state.me);
+    const other = own ? to : from;
+    if (other) state.dmPartners.add(key(other));
+    received(ui.feed, { kind: own ? 'dm-out' : 'dm-in', from, to, text, history, ...stamp });
+  }
+
+  // HIST lines (without their verb) into `feed`, each in its place; `gap` from a GAP line.
+  function showHistory(feed, items, gap) {
+    for (const line of items) {  // "<scope> [<id>] <unix-ms> <from> <text>"
+      const [scope, tail] = split1(line);
+      const [stamp, after] = state.ids ? stamped(tail) : [{}, tail];
+      const [from, text] = split1(after);
+      if (scope.startsWith('@')) {
+        receivedDm(from, scope.slice(1), text, stamp, true);
+      } else {
+        received(feed, { kind: feed === ui.feed ? 'msg' : 'say', from, text, history: true, ...stamp });
+      }
+    }
+    if (gap === 'expired' || gap === 'reset') {
+      notice(feed, 'Some messages from while you were away are no longer kept on the server.', 'error');
+    } else if (gap === 'more') {
+      notice(feed, 'More was said while you were away than is shown here.', 'info');
+    }
+    feed.scrollTop = feed.scrollHeight;
+  }
+
+  // What was sent on an earlier connection and never came back: it did not reach the
+  // server before the connection dropped (the replay would have brought it back).
+  function settleUnsent(feed) {
+    for (const item of feed.querySelectorAll('.entry.own.unconfirmed')) {
+      if (Number(item.dataset.sentOn) < state.connection) markFailed(item, 'connection-lost');
+    }
+  }
+
+  // Back in a room after a reconnect: with ids, what was said meanwhile comes with the
+  // JOIN (JOIN <room> SINCE <id>), nothing missed between it and the live messages.
+  function rejoin(room) {
+    const onError = (code) => notice(room.feed, `Could not rejoin ${room.name}: ${errorText(code)}`, 'error');
+    const last = room.feed.dataset.lastId;
+    if (!state.ids || !last) {
+      sendOk(`JOIN ${room.name}`, () => {}, onError);
+      return;
+    }
+    const replay = { item: 'HIST', items: [], onError: () => {},
+                     onDone: (items, more, gap) => { showHistory(room.feed, items, gap); settleUnsent(room.feed); } };
+    send(`JOIN ${room.name} SINCE ${last}`, { ok: true, onOk: () => {}, onError, then: replay });
+  }
+
+  // The public feed and our DMs after a reconnect: what was stored after the newest
+  // message the feed holds, a page at a time.
+  function resumeFeed() {
+    const last = ui.feed.dataset.lastId;
+    if (!state.ids || !last) return;
+    const targets = ['*', ...[...state.dmPartners].map((name) => `@${name}`)];
+    const next = (target, after, rest) => {
+      sendList(`HISTORY ${target} AFTER ${after} ${RESUME_COUNT}`, 'HIST', (items, more, gap) => {
+        showHistory(ui.feed, items, gap);
+        if (items.length === RESUME_COUNT) return next(target, split1(split1(items[items.length - 1])[1])[0], rest);
+        if (rest.length > 0) return next(rest[0], last, rest.slice(1));
+        settleUnsent(ui.feed);
+      }, () => {});
+    };
+    next(targets[0], last, targets.slice(1));
   }
 
   // ---- people ----------------------------------------------------------------------------
@@ -1047,11 +1208,23 @@
     if (state.dmTarget) return sendDm(state.dmTarget, body);
     if (state.active) {
       const room = state.rooms.get(state.active);
-      const item = addEntry(room.feed, { kind: 'say', from: state.me, text: body, own: true });
+      const item = ownEntry(room.feed, { kind: 'say', from: state.me, text: body });
       return sendSilent(`SAY ${room.name} ${body}`, (code) => markFailed(item, code));
     }
-    const item = addEntry(ui.feed, { kind: 'msg', from: state.me, text: body, own: true });
+    const item = ownEntry(ui.feed, { kind: 'msg', from: state.me, text: body });
     return sendSilent(`MSG ${body}`, (code) => markFailed(item, code));
+  }
+
+  // What we send shows at once; with ids it waits for the server to tell it back (echo),
+  // which gives it its id.
+  function ownEntry(feed, fields) {
+    const item = addEntry(feed, { ...fields, own: true });
+    if (state.ids) {
+      item.classList.add('unconfirmed');
+      item.dataset.text = fields.text;
+      item.dataset.sentOn = String(state.connection);
+    }
+    return item;
   }
 
   function sendDm(to, text) {
@@ -1061,7 +1234,8 @@
       return false;
     }
     if (state.active) activate('');
-    const item = addEntry(ui.feed, { kind: 'dm-out', to, text, own: true });
+    state.dmPartners.add(key(to));
+    const item = ownEntry(ui.feed, { kind: 'dm-out', to, text });
     return sendSilent(`DM ${to} ${text}`, (code) => {
       markFailed(item, code);
       if (code === 'no-such-user') {

@@ -99,8 +99,9 @@ function newDataDir() {
 }
 
 async function startDaemon(listen, dataDir = newDataDir(), extra = []) {
+  const history = extra.includes('--history') ? [] : ['--history', 'memory'];
   const args = listen.flatMap((url) => ['--listen', url])
-    .concat(['--history', 'memory', '--data-dir', dataDir], extra);
+    .concat(history, ['--data-dir', dataDir], extra);
   const child = spawn(daemonPath, args, { stdio: ['ignore', 'inherit', 'pipe'] });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const log = new Lines(child.stderr, 'socketchatd stderr');
@@ -704,6 +705,108 @@ step('ncat leaves its node: the page on the other node is told', async () => {
     assert.equal(signal, null, `socketchatd died of ${signal}`);
     assert.equal(code, 0);
   }
+});
+
+// ---- a resume: the daemon restarts while two others talk on (PROTOCOL.md, Message ids) -------
+
+scenario = 'resume';
+let resumeDaemon;
+let pia;       // the page
+let talkers;   // tom and una on raw TCP, with ids
+const SQLITE = ['--history', 'sqlite'];
+
+// A raw TCP user with ids, in the room lounge.
+async function talker(port, name) {
+  const client = await tcpClient(port, name);
+  client.send('CAPS ids');
+  await client.lines.waitFor('CAPS ids', `${name} CAPS`);
+  client.send(`LOGIN ${name}`);
+  client.send('JOIN lounge');
+  await client.lines.waitFor('OK', `${name} LOGIN`);
+  return client;
+}
+
+// What a TCP client's HISTORY answers, as [id, from, text], oldest first.
+async function historyOf(client, target) {
+  const marker = `end-${target}-${Date.now()}`;
+  const start = client.lines.all.length;
+  client.send(`HISTORY ${target} 500`);
+  client.send(`PING ${marker}`);
+  await client.lines.waitFor(`PONG ${marker}`, `${client.lines.label} HISTORY ${target}`);
+  return client.lines.all.slice(start)
+    .filter((line) => line.startsWith(`HIST ${target} `))
+    .map((line) => {
+      const [, , id, , from, ...text] = line.split(' ');
+      return [id, from, text.join(' ')];
+    });
+}
+
+// What a feed of the page shows, as [id, from, text], top to bottom.
+const pageEntries = (page, feedSelector) => page.locator(`${feedSelector} li.entry`).evaluateAll(
+  (items) => items.map((li) => [li.dataset.id || '', li.dataset.from || '', li.querySelector('.text').textContent]));
+
+async function stopResumeDaemon() {
+  const { code } = await stopDaemon(resumeDaemon);
+  assert.equal(code, 0);
+  for (const client of talkers) client.socket.destroy();
+}
+
+step('a daemon with SQLite history; tom and una (ncat, with ids) and pia\'s page in a room', async () => {
+  resumeDaemon = await startDaemon(['tcp://127.0.0.1:0', 'ws://127.0.0.1:0'], newDataDir(), SQLITE);
+  talkers = [await talker(resumeDaemon.ports.tcp, 'tom'), await talker(resumeDaemon.ports.tcp, 'una')];
+  pia = await openPage(`http://127.0.0.1:${resumeDaemon.ports.ws}/`, 'pia');
+  await loginAs(pia, 'pia');
+  await online(pia, 'pia');
+  await pia.locator('#message').fill('/join lounge');
+  await pia.locator('#message').press('Enter');
+  await seen(pia.locator('#room-lounge [data-kind="info"]').filter({ hasText: 'You joined lounge' }));
+  talkers[0].send('SAY lounge before the restart');
+  await seen(pia.locator('#room-lounge [data-from="tom"]').filter({ hasText: 'before the restart' }));
+  await pia.locator('#message').fill('pia was here');
+  await pia.locator('#message').press('Enter');
+  // The server told it back with its id: the page's own line has one.
+  await seen(pia.locator('#room-lounge li.entry.own[data-id]').filter({ hasText: 'pia was here' }));
+  talkers[1].send('MSG to everyone before');  // in the Everyone feed, behind the room's tab
+  await feedEntry(pia, '[data-kind="msg"][data-from="una"]', 'to everyone before')
+    .waitFor({ state: 'attached', timeout: WAIT });
+});
+
+step('the daemon restarts without the page\'s port: tom and una talk on while the page is away', async () => {
+  const wsPort = resumeDaemon.ports.ws;
+  await stopResumeDaemon();
+  await seen(pia.locator('#status[data-state="reconnecting"]'));
+  resumeDaemon = await startDaemon(['tcp://127.0.0.1:0'], resumeDaemon.dataDir, SQLITE);
+  resumeDaemon.ports.ws = wsPort;
+  talkers = [await talker(resumeDaemon.ports.tcp, 'tom'), await talker(resumeDaemon.ports.tcp, 'una')];
+  for (let i = 1; i <= 3; i += 1) {
+    talkers[0].send(`SAY lounge while away ${i} (tom)`);
+    talkers[1].send(`SAY lounge while away ${i} (una)`);
+  }
+  talkers[1].send('MSG to everyone while away');
+  await talkers[0].lines.waitFor(/^SAY lounge \S+ \d+ una while away 3 \(una\)$/, 'tom hearing una');
+});
+
+step('the daemon restarts with it: the page comes back, and shows each message once, in order', async () => {
+  const wsPort = resumeDaemon.ports.ws;
+  await stopResumeDaemon();
+  resumeDaemon = await startDaemon(['tcp://127.0.0.1:0', `ws://127.0.0.1:${wsPort}`], resumeDaemon.dataDir, SQLITE);
+  talkers = [await talker(resumeDaemon.ports.tcp, 'tom'), await talker(resumeDaemon.ports.tcp, 'una')];
+  talkers[0].send('SAY lounge as the page comes back');
+  await online(pia, 'pia', RECONNECT_WAIT);
+  await talkers[1].lines.waitFor('INFO pia joined lounge', 'una seeing pia rejoin');
+  talkers[1].send('SAY lounge after the page is back');
+  await seen(pia.locator('#room-lounge [data-from="una"]').filter({ hasText: 'after the page is back' }));
+  await pia.locator('#message').fill('pia is back');
+  await pia.locator('#message').press('Enter');
+  await seen(pia.locator('#room-lounge li.entry.own[data-id]').filter({ hasText: 'pia is back' }));
+
+  const stored = await historyOf(talkers[0], 'lounge');
+  assert.equal(stored.length, 11, JSON.stringify(stored));
+  assert.deepEqual(await pageEntries(pia, '#room-lounge'), stored);
+  const feed = (await pageEntries(pia, '#feed')).filter(([id]) => id);
+  assert.deepEqual(feed, await historyOf(talkers[0], '*'));
+  assert.equal(await pia.locator('li.failed').count(), 0);
+  await stopResumeDaemon();
 });
 
 // ---- every scenario --------------------------------------------------------------------------
