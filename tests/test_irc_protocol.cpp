@@ -527,34 +527,47 @@ TEST_CASE("CAP LS holds the LOGIN until CAP END") {
   Client client("");
   client.feed("CAP LS 302\r\n" + std::string(registration) +
               "CAP REQ :away-notify sasl\r\nCAP LIST\r\n");
-  CHECK(client.hub.seen == Lines{"local: :socketchat CAP * LS :multi-prefix sasl=PLAIN\r\n",
-                                 "local: :socketchat CAP * NAK :away-notify sasl\r\n",
-                                 "local: :socketchat CAP * LIST :\r\n"});
+  CHECK(client.hub.seen ==
+        Lines{"local: :socketchat CAP * LS :multi-prefix sasl=PLAIN message-tags server-time "
+              "echo-message batch draft/chathistory cap-notify account-notify\r\n",
+              "local: :socketchat CAP * NAK :away-notify sasl\r\n",
+              // with CAP LS 302, cap-notify is on unasked (IRCv3)
+              "local: :socketchat CAP * LIST :cap-notify\r\n"});
   client.hub.seen.clear();
   client.feed("CAP END\r\n");
   CHECK(client.hub.seen == Lines{"login alice", "hub: " + welcome(client.shared, "alice")});
   client.hub.seen.clear();
   client.feed("CAP BOGUS\r\nCAP LS\r\n");  // after registration: no hold, and the nick
-  CHECK(client.hub.seen == Lines{"local: :socketchat 410 alice BOGUS :Invalid CAP command\r\n",
-                                 "local: :socketchat CAP alice LS :multi-prefix sasl\r\n"});
+  CHECK(client.hub.seen ==
+        Lines{"local: :socketchat 410 alice BOGUS :Invalid CAP command\r\n",
+              "local: :socketchat CAP alice LS :multi-prefix sasl message-tags server-time "
+              "echo-message batch draft/chathistory cap-notify account-notify\r\n"});
 }
 
 TEST_CASE("CAP: sasl=PLAIN for LS 302, sasl before; REQ is all or nothing; REQ holds too") {
   Client client("");
   client.feed("CAP LS\r\nCAP LS 301\r\nCAP LS 302\r\nCAP LS 310\r\n");
-  CHECK(client.hub.seen == Lines{"local: :socketchat CAP * LS :multi-prefix sasl\r\n",
-                                 "local: :socketchat CAP * LS :multi-prefix sasl\r\n",
-                                 "local: :socketchat CAP * LS :multi-prefix sasl=PLAIN\r\n",
-                                 "local: :socketchat CAP * LS :multi-prefix sasl=PLAIN\r\n"});
+  CHECK(client.hub.seen ==
+        Lines{"local: :socketchat CAP * LS :multi-prefix sasl message-tags server-time "
+              "echo-message batch draft/chathistory cap-notify account-notify\r\n",
+              "local: :socketchat CAP * LS :multi-prefix sasl message-tags server-time "
+              "echo-message batch draft/chathistory cap-notify account-notify\r\n",
+              "local: :socketchat CAP * LS :multi-prefix sasl=PLAIN message-tags server-time "
+              "echo-message batch draft/chathistory cap-notify account-notify\r\n",
+              "local: :socketchat CAP * LS :multi-prefix sasl=PLAIN message-tags server-time "
+              "echo-message batch draft/chathistory cap-notify account-notify\r\n"});
   client.hub.seen.clear();
   client.feed(
       "CAP REQ :sasl\r\nCAP LIST\r\nCAP REQ :-sasl\r\nCAP LIST\r\nCAP REQ :sasl nope\r\n"
       "CAP LIST\r\nCAP REQ :\r\nCAP REQ sasl\r\n");
   CHECK(client.hub.seen ==
-        Lines{"local: :socketchat CAP * ACK :sasl\r\n", "local: :socketchat CAP * LIST :sasl\r\n",
-              "local: :socketchat CAP * ACK :-sasl\r\n", "local: :socketchat CAP * LIST :\r\n",
-              "local: :socketchat CAP * NAK :sasl nope\r\n", "local: :socketchat CAP * LIST :\r\n",
-              "local: :socketchat CAP * NAK :\r\n", "local: :socketchat CAP * ACK :sasl\r\n"});
+        Lines{"local: :socketchat CAP * ACK :sasl\r\n",
+              "local: :socketchat CAP * LIST :sasl cap-notify\r\n",  // on since LS 302
+              "local: :socketchat CAP * ACK :-sasl\r\n",
+              "local: :socketchat CAP * LIST :cap-notify\r\n",
+              "local: :socketchat CAP * NAK :sasl nope\r\n",
+              "local: :socketchat CAP * LIST :cap-notify\r\n", "local: :socketchat CAP * NAK :\r\n",
+              "local: :socketchat CAP * ACK :sasl\r\n"});
   // CAP REQ without CAP LS holds registration until CAP END as well.
   Client fresh("");
   fresh.feed("CAP REQ :sasl\r\n" + std::string(registration));
@@ -1073,17 +1086,17 @@ std::string sasl_success(std::string_view nick, std::string_view account,
 }
 
 // A client that has asked for sasl, NICK dave and USER.
-Client sasl_client() {
-  Client client("");
-  client.feed(sasl_start);
-  client.hub.seen.clear();
-  return client;
-}
+struct SaslClient : Client {
+  SaslClient() : Client("") {
+    feed(sasl_start);
+    hub.seen.clear();
+  }
+};
 
 }  // namespace
 
 TEST_CASE("SASL PLAIN: +, the credentials, 900 and 903 at once, the welcome at CAP END") {
-  Client client = sasl_client();
+  SaslClient client;
   client.feed(authenticate("PLAIN") + authenticate(dave_ok));
   CHECK(client.hub.seen == Lines{"local: AUTHENTICATE +\r\n", "login dave secret=password1",
                                  "hub: " + sasl_success("dave", "dave")});
@@ -1103,21 +1116,23 @@ TEST_CASE("SASL: an authzid equal to the authcid is fine; the nick becomes the a
   Client client("");
   client.feed("CAP LS 302\r\nNICK zed\r\nUSER z 0 * :Z\r\nCAP REQ :sasl\r\n" +
               authenticate("PLAIN") + authenticate("ZGF2ZQBkYXZlAHBhc3N3b3JkMQ==") + "CAP END\r\n");
-  CHECK(client.hub.seen == Lines{"local: :socketchat CAP * LS :multi-prefix sasl=PLAIN\r\n",
-                                 "local: :socketchat CAP * ACK :sasl\r\n",
-                                 "local: AUTHENTICATE +\r\n", "login dave secret=password1",
-                                 "hub: " + sasl_success("dave", "dave", "z"),
-                                 "local: " + welcome(client.shared, "dave", "z")});
+  CHECK(client.hub.seen ==
+        Lines{"local: :socketchat CAP * LS :multi-prefix sasl=PLAIN message-tags server-time "
+              "echo-message batch draft/chathistory cap-notify account-notify\r\n",
+              "local: :socketchat CAP * ACK :sasl\r\n", "local: AUTHENTICATE +\r\n",
+              "login dave secret=password1", "hub: " + sasl_success("dave", "dave", "z"),
+              "local: " + welcome(client.shared, "dave", "z")});
 }
 
 TEST_CASE("SASL before NICK: the welcome waits for NICK, and is the account's name's") {
   Client client("");
   client.feed("CAP LS 302\r\nCAP REQ :sasl\r\n" + authenticate("PLAIN") + authenticate(dave_ok) +
               "USER d 0 * :D\r\nCAP END\r\n");
-  CHECK(client.hub.seen == Lines{"local: :socketchat CAP * LS :multi-prefix sasl=PLAIN\r\n",
-                                 "local: :socketchat CAP * ACK :sasl\r\n",
-                                 "local: AUTHENTICATE +\r\n", "login dave secret=password1",
-                                 "hub: " + sasl_success("dave", "dave")});
+  CHECK(client.hub.seen ==
+        Lines{"local: :socketchat CAP * LS :multi-prefix sasl=PLAIN message-tags server-time "
+              "echo-message batch draft/chathistory cap-notify account-notify\r\n",
+              "local: :socketchat CAP * ACK :sasl\r\n", "local: AUTHENTICATE +\r\n",
+              "login dave secret=password1", "hub: " + sasl_success("dave", "dave")});
   client.hub.seen.clear();
   client.feed("NICK other\r\n");
   // USER came once the user was online (others may read its identity): not taken, the
@@ -1127,7 +1142,7 @@ TEST_CASE("SASL before NICK: the welcome waits for NICK, and is the account's na
 }
 
 TEST_CASE("SASL failure: 904 to the nick asked, unregistered; a retry, or a guest's NICK") {
-  Client client = sasl_client();
+  SaslClient client;
   client.feed(authenticate("PLAIN") + authenticate(dave_wrong));
   CHECK(client.hub.seen == Lines{"local: AUTHENTICATE +\r\n", "login dave secret=wrong-pass",
                                  "hub: :socketchat 904 dave :SASL authentication failed\r\n"});
@@ -1138,7 +1153,7 @@ TEST_CASE("SASL failure: 904 to the nick asked, unregistered; a retry, or a gues
                                  "hub: " + sasl_success("dave", "dave")});
 
   // Or, after the 904, CAP END: a guest's LOGIN of the nick, reserved for the account.
-  Client guest = sasl_client();
+  SaslClient guest;
   guest.feed(authenticate("PLAIN") + authenticate(dave_wrong) + "CAP END\r\nNICK dave_\r\n");
   CHECK(guest.hub.seen ==
         Lines{"local: AUTHENTICATE +\r\n", "login dave secret=wrong-pass",
@@ -1150,7 +1165,7 @@ TEST_CASE("SASL failure: 904 to the nick asked, unregistered; a retry, or a gues
 TEST_CASE("SASL answered later: 900 and 903, or 904, when the Hub settles; input waits") {
   for (bool right : {true, false}) {
     CAPTURE(right);
-    Client client = sasl_client();
+    SaslClient client;
     client.hub.later = true;
     const std::string input =
         authenticate("PLAIN") + authenticate(right ? dave_ok : dave_wrong) + "CAP END\r\n";
@@ -1186,7 +1201,7 @@ TEST_CASE("SASL chunks: 400 bytes each, a shorter one or + ends them") {
     return a;
   }();
   REQUIRE(erin.size() == 400);
-  Client client = sasl_client();
+  SaslClient client;
   client.feed(authenticate("PLAIN") + authenticate(erin));
   CHECK(client.hub.seen == Lines{"local: AUTHENTICATE +\r\n"});  // more to come
   client.feed(authenticate("+"));
@@ -1196,7 +1211,7 @@ TEST_CASE("SASL chunks: 400 bytes each, a shorter one or + ends them") {
 
   // base64("\0fred\0" + 297 'A'): 404 bytes, as 400 and 4.
   const std::string fred = "AGZyZWQA" + erin.substr(8) + "QUFB";
-  Client other = sasl_client();
+  SaslClient other;
   other.feed(authenticate("PLAIN") + authenticate(fred.substr(0, 400)) +
              authenticate(fred.substr(400)));
   REQUIRE(other.hub.seen.size() == 3);
@@ -1206,7 +1221,7 @@ TEST_CASE("SASL chunks: 400 bytes each, a shorter one or + ends them") {
 
 TEST_CASE(
     "SASL refusals made here: abort 906, other mechanisms 908 904, too long 905, bad data 904") {
-  Client client = sasl_client();
+  SaslClient client;
   client.feed(authenticate("*") + authenticate("PLAIN") + authenticate("*") +
               authenticate("EXTERNAL") + authenticate("PLAIN") +
               authenticate(std::string(401, 'A')) + authenticate("PLAIN") +
@@ -1237,7 +1252,7 @@ TEST_CASE(
 }
 
 TEST_CASE("SASL: CAP END in the middle of an exchange registers a guest") {
-  Client client = sasl_client();
+  SaslClient client;
   client.feed("NICK carol\r\n" + authenticate("PLAIN") + "CAP END\r\n" + authenticate("*"));
   CHECK(client.hub.seen == Lines{"local: AUTHENTICATE +\r\n", "login carol",
                                  "hub: " + welcome(client.shared, "carol", "dave"),

@@ -32,6 +32,9 @@ MAX_LINE = 512  # RFC 2812 2.3: bytes in one IRC line, CR LF included
 ISUPPORT = ("CHANTYPES=#& CHANLIMIT=#:20 NICKLEN=32 CHANNELLEN=33 USERLEN=11 CASEMAPPING=ascii PREFIX=(ov)@+ "
             "CHANMODES=b,k,l,imnt :are supported by this server")
 ISUPPORT_2 = "MODES=4 TOPICLEN=390 KEYLEN=23 NETWORK=socketchat WHOX ELIST=MU :are supported by this server"
+# What CAP LS 302 (and later) and an older CAP LS list (docs/IRC.md, IRCv3).
+CAPS_302 = "multi-prefix sasl=PLAIN message-tags server-time echo-message batch draft/chathistory cap-notify account-notify"
+CAPS = "multi-prefix sasl message-tags server-time echo-message batch draft/chathistory cap-notify account-notify"
 Reactor = getattr(irc.client, "Reactor", None) or irc.client.IRC  # named IRC in older versions (8.5)
 
 
@@ -388,13 +391,13 @@ class RegistrationTest(IrcTestCase):
         daemon = self.start()
         carol = self.irc(daemon)
         self.assertReplies(carol, ["CAP LS 302", "NICK carol", "USER carol 0 * :Carol"],
-                           [f":{SERVER} CAP * LS :multi-prefix sasl=PLAIN"])  # and no 001: registration waits
+                           [f":{SERVER} CAP * LS :{CAPS_302}"])  # and no 001: registration waits
         self.assertReplies(carol, ["CAP REQ :away-notify sasl", "CAP LIST", "CAP REQ :multi-prefix",
                                    "CAP LIST", "CAP BOGUS"], [
             f":{SERVER} CAP * NAK :away-notify sasl",  # all or nothing
-            f":{SERVER} CAP * LIST :",
+            f":{SERVER} CAP * LIST :cap-notify",  # on unasked with CAP LS 302 (IRCv3)
             f":{SERVER} CAP * ACK :multi-prefix",
-            f":{SERVER} CAP * LIST :multi-prefix",
+            f":{SERVER} CAP * LIST :multi-prefix cap-notify",
             numeric(410, "*", "BOGUS :Invalid CAP command"),
         ])
         self.assertEqual(self.line(daemon).ask("LOGIN CAROL"), "OK")  # the nick is not taken yet
@@ -402,7 +405,7 @@ class RegistrationTest(IrcTestCase):
         self.assertEqual(carol.line(), numeric(1, "carol2", welcome_text("carol2", "carol")))
         carol.nick = "carol2"
         carol.until(numeric(366, "carol2", "&public :End of /NAMES list."))
-        self.assertReplies(carol, ["CAP LS"], [f":{SERVER} CAP carol2 LS :multi-prefix sasl"])  # nothing held now
+        self.assertReplies(carol, ["CAP LS"], [f":{SERVER} CAP carol2 LS :{CAPS}"])  # nothing held now
 
     def test_nick_errors_then_a_free_nick_registers(self):
         daemon = self.start()
@@ -1160,7 +1163,7 @@ class LimitsTest(IrcTestCase):
         negotiating = self.irc(daemon)
         opened = time.monotonic()
         self.assertReplies(chatty, ["NICK chatty"], [])  # no USER: never registered
-        self.assertEqual(negotiating.ask("CAP LS"), f":{SERVER} CAP * LS :multi-prefix sasl")
+        self.assertEqual(negotiating.ask("CAP LS"), f":{SERVER} CAP * LS :{CAPS}")
         negotiating.send("NICK neg", "USER neg 0 * :n")  # and never CAP END
         for client in (silent, chatty, negotiating):
             self.assertEqual(client.line(), "ERROR :Closing Link: * (Registration timed out)")

@@ -17,7 +17,7 @@ import irc.connection
 
 import daemon as e2e
 from daemon import Client, Daemon, DaemonTestCase
-from test_irc import SERVER, Bot, Irc, Reactor, numeric, pong, source, welcome_text
+from test_irc import CAPS_302, SERVER, Bot, Irc, Reactor, numeric, pong, source, welcome_text
 
 PASSWORD = "password1"
 
@@ -69,7 +69,7 @@ class AccountsDaemon(DaemonTestCase):
     def sasl_start(self, client, nick="bob"):
         """CAP LS 302, NICK, USER, CAP REQ :sasl, AUTHENTICATE PLAIN, up to its "+"."""
         client.send("CAP LS 302", f"NICK {nick}", f"USER {nick} 0 * :{nick}")
-        self.assertEqual(client.line(), f":{SERVER} CAP * LS :multi-prefix sasl=PLAIN")
+        self.assertEqual(client.line(), f":{SERVER} CAP * LS :{CAPS_302}")
         self.assertEqual(client.ask("CAP REQ :sasl"), f":{SERVER} CAP * ACK :sasl")
         client.send("AUTHENTICATE PLAIN")
         self.assertEqual(client.raw_line(), b"AUTHENTICATE +\r\n")
@@ -215,7 +215,7 @@ class WithoutAccountsTest(DaemonTestCase):
         self.assertEqual(alice.line(), numeric(1, "alice", welcome_text("alice")))
         bob = self.keep(Irc(daemon.ports["irc"]))
         bob.send("CAP LS 302", "NICK bob", "USER bob 0 * :Bob", "CAP REQ :sasl", "AUTHENTICATE PLAIN")
-        self.assertEqual(bob.lines(3), [f":{SERVER} CAP * LS :multi-prefix sasl=PLAIN", f":{SERVER} CAP * ACK :sasl",
+        self.assertEqual(bob.lines(3), [f":{SERVER} CAP * LS :{CAPS_302}", f":{SERVER} CAP * ACK :sasl",
                                         "AUTHENTICATE +"])
         bob.send(f"AUTHENTICATE {plain('bob', PASSWORD)}")
         self.assertEqual(bob.line(), numeric(904, "bob", ":SASL authentication failed"))

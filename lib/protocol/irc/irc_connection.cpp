@@ -1,6 +1,7 @@
 // IRC input: registration, then each line as Hub commands and local replies.
 #include "protocol/irc/irc_connection.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 
@@ -103,6 +104,17 @@ IrcConnection::Query& IrcConnection::query() const {
   return *query_;
 }
 
+// 512 bytes with the CR LF, besides the client's tags, which may take 4094 more (IRCv3).
+bool IrcConnection::too_long(std::string_view line) noexcept {
+  std::size_t tags = 0;
+  if (line.starts_with('@')) {
+    tags = std::min(line.find(' '), line.size());
+    if (tags - 1 > IrcProtocol::max_client_tag_bytes) return true;
+    while (tags < line.size() && line[tags] == ' ') ++tags;
+  }
+  return line.size() - tags > IrcProtocol::max_line_bytes;
+}
+
 std::size_t IrcConnection::feed(std::string_view bytes, DecodeHandler& handler) {
   return framer_.feed(bytes, [&](LineFramer::Unit unit, std::string_view line) {
     handler.on_line();  // any line is activity, a PONG above all
@@ -112,7 +124,7 @@ std::size_t IrcConnection::feed(std::string_view bytes, DecodeHandler& handler) 
     // assign("*") as an overlapping copy, -Wrestrict).
     verb_.clear();
     verb_.push_back('*');
-    if (unit == LineFramer::Unit::too_long) {
+    if (unit == LineFramer::Unit::too_long || too_long(line)) {
       return handler.on_decode_error(ReplyError::line_too_long) ? Flow::next : Flow::stop;
     }
     if (!is_valid_utf8(line)) {
@@ -440,23 +452,33 @@ Flow IrcConnection::sasl_numeric_step(DecodeHandler& handler, int code, std::str
                                          nick_.empty() ? std::string_view("*") : nick_, rest));
 }
 
-// Capability negotiation (IRCv3): sasl (PLAIN only) and multi-prefix. CAP LS or REQ
-// before registration holds it until CAP END, as the specification asks.
+// Capability negotiation (IRCv3, docs/IRC.md). CAP LS or REQ before registration holds
+// it until CAP END, as the specification asks.
 Flow IrcConnection::cap(const IrcMessage& m, DecodeHandler& handler) {
   std::string_view sub = m.param(0);
   if (iequals_ascii(sub, "LS")) {
     if (!registered_) negotiating_caps_ = true;
-    // CAP LS 302 and later: capabilities have values, sasl's its mechanisms.
+    // CAP LS 302 and later: capabilities have values (sasl's mechanisms), and
+    // cap-notify is on without being asked.
     int version = 0;
     const std::string_view asked = m.param(1);
     std::from_chars(asked.data(), asked.data() + asked.size(), version);
-    return reply_step(handler, fmt::format(":{} CAP {} LS :multi-prefix {}\r\n", server(), me(),
-                                           version >= 302 ? "sasl=PLAIN" : "sasl"));
+    std::string listed;
+    for (const auto& cap : irc_caps) {
+      if (!listed.empty()) listed.push_back(' ');
+      listed.append(cap.name);
+      if (version >= 302 && !cap.value.empty()) listed.append("=").append(cap.value);
+    }
+    if (version >= 302) caps_.fetch_or(cap_cap_notify, std::memory_order_relaxed);
+    return reply_step(handler, fmt::format(":{} CAP {} LS :{}\r\n", server(), me(), listed));
   }
   if (iequals_ascii(sub, "LIST")) {
     std::string enabled;
-    if (multi_prefix_) enabled = "multi-prefix";
-    if (sasl_cap_) enabled.append(enabled.empty() ? "" : " ").append("sasl");
+    for (const auto& cap : irc_caps) {
+      if ((caps() & cap.cap) == 0) continue;
+      if (!enabled.empty()) enabled.push_back(' ');
+      enabled.append(cap.name);
+    }
     return reply_step(handler, fmt::format(":{} CAP {} LIST :{}\r\n", server(), me(), enabled));
   }
   if (iequals_ascii(sub, "REQ")) {
@@ -465,26 +487,31 @@ Flow IrcConnection::cap(const IrcMessage& m, DecodeHandler& handler) {
     const std::string_view list = trim(m.param(1));
     std::string_view rest = list;
     bool known = !list.empty();
-    std::optional<bool> sasl, multi_prefix;
+    std::uint16_t on = 0, off = 0;
     while (known && !rest.empty()) {
-      std::string_view cap = rest.substr(0, rest.find(' '));
-      rest.remove_prefix(cap.size());
+      std::string_view name = rest.substr(0, rest.find(' '));
+      rest.remove_prefix(name.size());
       while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
-      const bool off = !cap.empty() && cap.front() == '-';
-      if (off) cap.remove_prefix(1);
-      if (cap == "sasl") {
-        sasl = !off;
-      } else if (cap == "multi-prefix") {
-        multi_prefix = !off;
-      } else {
+      const bool ending = !name.empty() && name.front() == '-';
+      if (ending) name.remove_prefix(1);
+      const auto* cap = std::find_if(std::begin(irc_caps), std::end(irc_caps),
+                                     [&](const IrcCapName& c) { return c.name == name; });
+      if (cap == std::end(irc_caps)) {
         known = false;
+      } else {
+        (ending ? off : on) |= cap->cap;
       }
     }
     Flow flow = reply_step(
         handler, fmt::format(":{} CAP {} {} :{}\r\n", server(), me(), known ? "ACK" : "NAK", list));
     if (flow != Flow::retry && known) {
-      if (sasl) sasl_cap_ = *sasl;
-      if (multi_prefix) multi_prefix_ = *multi_prefix;
+      const std::uint16_t before = caps();
+      const auto now = static_cast<std::uint16_t>((before & ~off) | on);
+      caps_.store(now, std::memory_order_relaxed);
+      // The tags of broadcasts, or echo-message: the session reads the encoders again.
+      if (((before ^ now) & (irc_tag_caps | cap_echo_message)) != 0) {
+        handler.on_capabilities_changed();
+      }
     }
     return flow;
   }

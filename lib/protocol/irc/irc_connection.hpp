@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -8,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "protocol/irc/irc_caps.hpp"
 #include "protocol/irc/irc_message.hpp"
 #include "protocol/irc/irc_protocol.hpp"
 #include "protocol/line_framer.hpp"
@@ -38,7 +40,11 @@ class IrcConnection final : public Decoder, public Protocol {
   // Decoder (irc_connection.cpp)
   std::size_t feed(std::string_view bytes, DecodeHandler& handler) override;
   std::size_t buffered() const noexcept { return framer_.buffered(); }
+  // Over what a line may hold: 510 bytes, besides a client's tags (docs/IRC.md, IRCv3).
+  static bool too_long(std::string_view line) noexcept;
   const Protocol& encoder() const noexcept override { return *this; }
+  const Protocol* broadcast_encoder() const noexcept override { return shared_.form(caps()); }
+  bool echoes_own_messages() const noexcept override { return (caps() & cap_echo_message) != 0; }
   void on_settled(bool refused) override;
   // USER's user name and real name: set before registration, never after.
   UserIdentity identity() const noexcept override { return {user_name_, real_name_}; }
@@ -188,7 +194,7 @@ class IrcConnection final : public Decoder, public Protocol {
   void end_of_whois(fmt::memory_buffer& out) const;
 
   const IrcProtocol& shared_;
-  LineFramer framer_{IrcProtocol::max_line_bytes};
+  LineFramer framer_{IrcProtocol::max_tagged_line_bytes};
   // Asked for by NICK; registered once registered_. A NICK after registration changes
   // it in encode() of the Hub's answer, made under the Hub's lock held exclusively, so
   // that other strands (which read it under that lock, shared) never see it change.
@@ -227,10 +233,10 @@ class IrcConnection final : public Decoder, public Protocol {
     plain,      // AUTHENTICATE PLAIN was answered "+": the credentials come next
     logged_in,  // the Hub logged the client in as nick_
   };
-  bool sasl_cap_ = false;  // CAP REQ :sasl was acknowledged
-  // CAP REQ :multi-prefix was acknowledged: NAMES and WHO show every prefix of a
-  // member (@+), not the highest only.
-  bool multi_prefix_ = false;
+  // The IRCv3 capabilities acknowledged (IrcCap bits). Changed on the strand; read by
+  // other connections' strands too (a DM's tags), hence atomic.
+  std::atomic<std::uint16_t> caps_{0};
+  std::uint16_t caps() const noexcept { return caps_.load(std::memory_order_relaxed); }
   Sasl sasl_ = Sasl::none;
   // The room limit the OK to the LOGIN told, for a welcome that comes later (SASL) and
   // VERSION: encode() writes it, on the strand, and nothing on another strand reads it.

@@ -4,10 +4,12 @@
 #include <chrono>
 #include <fstream>
 #include <iterator>
+#include <utility>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include "protocol/irc/irc_caps.hpp"
 #include "protocol/irc/irc_connection.hpp"
 #include "socketchat/error.hpp"
 #include "util/server_name.hpp"
@@ -25,7 +27,50 @@ std::string utc_time_now() {
 IrcProtocol::IrcProtocol(std::string server_name)
     : server_name_(server_name_or_default(server_name)),
       created_(utc_time_now()),
-      probe_(Payload::copy_of(fmt::format("PING :{}\r\n", server_name_))) {}
+      probe_(Payload::copy_of(fmt::format("PING :{}\r\n", server_name_))) {
+  for (std::uint16_t caps = 0; caps <= irc_tag_caps; ++caps) {
+    // One per set of the tag capabilities' bits; the empty set is this protocol itself.
+    const bool a_set = (caps & ~irc_tag_caps) == 0 && caps != 0;
+    forms_.push_back(a_set ? std::make_unique<IrcTaggedForm>(*this, caps) : nullptr);
+  }
+}
+
+const Protocol* IrcProtocol::form(std::uint16_t caps) const noexcept {
+  return forms_[caps & irc_tag_caps].get();
+}
+
+std::unique_ptr<Decoder> IrcTaggedForm::make_decoder() const {
+  return base_.make_decoder();
+}
+
+Payload IrcTaggedForm::encode(const ServerMessage& message) const {
+  return base_.encode(message, caps_);
+}
+
+Payload IrcTaggedForm::keepalive_probe() const {
+  return base_.keepalive_probe();
+}
+
+std::string irc_time(std::int64_t unix_ms) {
+  const auto ms = std::chrono::milliseconds(unix_ms);
+  const auto seconds = std::chrono::floor<std::chrono::seconds>(ms);
+  return fmt::format(
+      "{:%Y-%m-%dT%H:%M:%S}.{:03}Z",
+      std::chrono::sys_seconds(std::chrono::duration_cast<std::chrono::seconds>(seconds)),
+      (ms - seconds).count());
+}
+
+IrcLineTags IrcProtocol::line_tags(const ServerMessage& m, std::uint16_t caps) {
+  IrcLineTags tags;
+  if ((caps & cap_server_time) != 0) tags.rest = "@time=" + irc_time(m.time_ms);
+  tags.first = tags.rest;
+  if ((caps & cap_message_tags) != 0 && m.id != 0) {
+    tags.first += fmt::format("{}msgid={}-{}", tags.first.empty() ? "@" : ";", m.epoch, m.id);
+  }
+  if (!tags.first.empty()) tags.first.push_back(' ');
+  if (!tags.rest.empty()) tags.rest.push_back(' ');
+  return tags;
+}
 
 void IrcProtocol::read_motd(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
@@ -89,7 +134,8 @@ void IrcProtocol::append_source(fmt::memory_buffer& out, std::string_view nick,
 
 void IrcProtocol::append_message(fmt::memory_buffer& out, std::string_view nick,
                                  UserIdentity identity, MessageKind kind, std::string_view prefix,
-                                 std::string_view target, std::string_view text) const {
+                                 std::string_view target, std::string_view text,
+                                 const IrcLineTags& tags) const {
   const bool notice = kind == MessageKind::notice || kind == MessageKind::ctcp_reply;
   const std::string_view verb = notice ? "NOTICE" : "PRIVMSG";
   // Each line's text is wrapped in these: a CTCP's \x01s, an action's CTCP ACTION.
@@ -111,8 +157,10 @@ void IrcProtocol::append_message(fmt::memory_buffer& out, std::string_view nick,
                            2 + open.size() + close.size();
   const std::size_t room =
       head + 4 < IrcProtocol::max_line_bytes ? IrcProtocol::max_line_bytes - head : 4;
+  bool first = true;
   do {
     const std::string_view piece = utf8_head(text, room);
+    out.append(std::exchange(first, false) ? tags.first : tags.rest);
     append_source(out, nick, identity);
     fmt::format_to(std::back_inserter(out), "{} {}{} :{}{}{}\r\n", verb, prefix, target, open,
                    piece, close);
@@ -125,16 +173,17 @@ std::unique_ptr<Decoder> IrcProtocol::make_decoder() const {
 }
 
 // Only what does not depend on the recipient: the Hub encodes a broadcast once for
-// every IRC connection.
-Payload IrcProtocol::encode(const ServerMessage& m) const {
+// every IRC connection of a form (the tags it asked for).
+Payload IrcProtocol::encode(const ServerMessage& m, std::uint16_t caps) const {
   fmt::memory_buffer out;
   auto it = std::back_inserter(out);
   switch (m.notice) {
     case Notice::message:
-      append_message(out, m.user, m.identity, m.kind, {}, public_channel, m.text);
+      append_message(out, m.user, m.identity, m.kind, {}, public_channel, m.text,
+                     line_tags(m, caps));
       break;
     case Notice::room_message:
-      append_message(out, m.user, m.identity, m.kind, "#", m.room, m.text);
+      append_message(out, m.user, m.identity, m.kind, "#", m.room, m.text, line_tags(m, caps));
       break;
     case Notice::joined:
       append_source(out, m.user, m.identity);

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -11,6 +13,30 @@
 #include "socketchat/protocol.hpp"
 
 namespace socketchat::detail {
+
+class IrcProtocol;
+
+// The tags a message line carries for a client that asked for them (docs/IRC.md, IRCv3):
+// the first line's ("@time=...;msgid=... "), and that of the lines a long text goes on
+// in (no msgid: it names one message). Both empty: none asked for.
+struct IrcLineTags {
+  std::string first;
+  std::string rest;
+};
+
+// A form of IrcProtocol for clients that asked for message tags (server-time,
+// message-tags): what it spells for them, encoded once for all who share the form.
+class IrcTaggedForm final : public Protocol {
+ public:
+  IrcTaggedForm(const IrcProtocol& base, std::uint16_t caps) : base_(base), caps_(caps) {}
+  std::unique_ptr<Decoder> make_decoder() const override;
+  Payload encode(const ServerMessage& message) const override;
+  Payload keepalive_probe() const override;
+
+ private:
+  const IrcProtocol& base_;
+  std::uint16_t caps_;
+};
 
 // IRC (RFC 1459 / RFC 2812, client side) as a second wire protocol: rooms are
 // channels (room `general` is `#general`), the public feed is the channel
@@ -24,6 +50,10 @@ class IrcProtocol final : public Protocol {
  public:
   static constexpr std::string_view public_channel = "&public";
   static constexpr std::size_t max_line_bytes = 510;  // 512 with the CR LF (RFC 2812 2.3)
+  // A client's message tags (IRCv3 message-tags): at most this many bytes after the '@',
+  // and a line with them may be that much longer (its '@' and the space after them too).
+  static constexpr std::size_t max_client_tag_bytes = 4094;
+  static constexpr std::size_t max_tagged_line_bytes = max_client_tag_bytes + 2 + max_line_bytes;
   // A user name's bytes after its '~' (USERLEN); longer ones are cut.
   static constexpr std::size_t max_user_name_bytes = 10;
   static constexpr std::size_t max_real_name_bytes = 100;
@@ -42,8 +72,14 @@ class IrcProtocol final : public Protocol {
   std::span<const std::string> motd() const noexcept { return motd_; }
 
   std::unique_ptr<Decoder> make_decoder() const override;
-  Payload encode(const ServerMessage& message) const override;
+  Payload encode(const ServerMessage& message) const override { return encode(message, 0); }
+  // As a client with the IRCv3 capabilities `caps` receives it (only the tag ones count).
+  Payload encode(const ServerMessage& message, std::uint16_t caps) const;
   Payload keepalive_probe() const override { return probe_; }
+  // The form a client with the capabilities `caps` receives broadcasts in; null: this one.
+  const Protocol* form(std::uint16_t caps) const noexcept;
+  // The tags of a message's lines for a client with `caps`.
+  static IrcLineTags line_tags(const ServerMessage& message, std::uint16_t caps);
   // IRCv3's WebSocket subprotocols: one IRC line per message, as text or as bytes.
   std::vector<WebSocketSubprotocol> websocket_subprotocols() const override {
     return {{.name = "text.ircv3.net", .binary = false},
@@ -69,14 +105,19 @@ class IrcProtocol final : public Protocol {
   // longer), the text cut between UTF-8 characters. `prefix` is "#" for a room, else empty.
   void append_message(fmt::memory_buffer& out, std::string_view nick, UserIdentity identity,
                       MessageKind kind, std::string_view prefix, std::string_view target,
-                      std::string_view text) const;
+                      std::string_view text, const IrcLineTags& tags = {}) const;
 
  private:
   std::string server_name_;
   std::string created_;
   Payload probe_;
   std::vector<std::string> motd_;
+  // The tagged forms, by the tag capabilities' bits (irc_tag_caps): made with it.
+  std::vector<std::unique_ptr<IrcTaggedForm>> forms_;
 };
+
+// A unix time in ms as IRCv3's server-time spells it: "2026-12-05T21:00:00.123Z".
+std::string irc_time(std::int64_t unix_ms);
 
 // "PART <prefix><channel>[ :<reason>]\r\n", after a source.
 void append_part(fmt::memory_buffer& out, std::string_view prefix, std::string_view channel,

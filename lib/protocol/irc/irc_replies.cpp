@@ -102,10 +102,13 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
   fmt::memory_buffer out;
   auto it = std::back_inserter(out);
   switch (m.notice) {
-    case Notice::direct_message:  // from another connection's strand: nick_ only
-      // A clean text from a registered user: IRC lines as made, no echo to check.
-      shared_.append_message(out, m.user, m.identity, m.kind, {}, nick_, m.text);
+    case Notice::direct_message: {  // from another connection's strand: nick_, caps_ only
+      // To us, or our own told back (echo-message): then to its recipient.
+      const bool echo = !m.to.empty() && iequals_ascii(m.user, nick_);
+      shared_.append_message(out, m.user, m.identity, m.kind, {}, echo ? m.to : nick_, m.text,
+                             IrcProtocol::line_tags(m, caps()));
       return Payload::copy_of({out.data(), out.size()});
+    }
     case Notice::ok:
       if (asked_ == Asked::sasl) {
         // Logged in; the welcome comes with registration (NICK, USER, CAP END).
@@ -335,7 +338,8 @@ void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::stri
                         [&end](std::size_t left) { return end.size(left); });
       std::size_t line = 0;  // bytes of the 353 line being filled (its CR LF to come); 0: none
       for (std::size_t i = 0; i < names.size(); ++i) {
-        const std::string_view name = names[i], prefix = prefix_of(roles, i, multi_prefix_);
+        const std::string_view name = names[i],
+                               prefix = prefix_of(roles, i, (caps() & cap_multi_prefix) != 0);
         if (line != 0 && line + 1 + prefix.size() + name.size() > IrcProtocol::max_line_bytes) {
           out.append(std::string_view("\r\n"));
           line = 0;
@@ -372,7 +376,8 @@ void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::stri
       ListBudget budget(max_bytes, taken.size(), out.size(),
                         [&end](std::size_t left) { return end.size(left); });
       for (std::size_t i : taken) {
-        who_line(out, channel, names[i], identity_of(i), prefix_of(roles, i, multi_prefix_));
+        who_line(out, channel, names[i], identity_of(i),
+                 prefix_of(roles, i, (caps() & cap_multi_prefix) != 0));
         if (!budget.add(out.size())) break;
       }
       out.resize(budget.kept_bytes());
