@@ -24,12 +24,15 @@ struct HistoryRecord {
 };
 
 // Which records of a scope read() returns: of those with ids between `after` and
-// `before` (both excluded), the `limit` oldest, or the `limit` newest when `newest`.
+// `before` and stamps between `after_ms` and `before_ms` (all excluded), the `limit`
+// oldest, or the `limit` newest when `newest`.
 struct HistoryRange {
   std::uint64_t after = 0;   // 0: from the first
   std::uint64_t before = 0;  // 0: up to the last
   std::size_t limit = 0;
   bool newest = true;
+  std::int64_t after_ms = 0;   // 0: any (unix ms)
+  std::int64_t before_ms = 0;  // 0: any
 };
 
 struct HistoryPage {

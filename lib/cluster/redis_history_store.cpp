@@ -194,6 +194,11 @@ HistoryPage RedisHistoryStore::read(const std::string& scope, const HistoryRange
         break;
       }
       if (record.id <= range.after || (range.before != 0 && record.id >= range.before)) continue;
+      // Stamps are the nodes' clocks: a bound on them filters, it ends no scan.
+      if ((range.after_ms != 0 && record.unix_ms <= range.after_ms) ||
+          (range.before_ms != 0 && record.unix_ms >= range.before_ms)) {
+        continue;
+      }
       page.records.push_back(std::move(record));
       if (page.records.size() == range.limit) {
         done = true;

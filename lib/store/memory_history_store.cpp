@@ -94,6 +94,16 @@ HistoryPage MemoryHistoryStore::read(const std::string& scope, const HistoryRang
           ? kept.end()
           : std::lower_bound(first, kept.end(), range.before,
                              [](const HistoryRecord& r, std::uint64_t id) { return r.id < id; });
+  // Stamps rise with ids too (HistoryClock): times bound the range the same way.
+  if (range.after_ms != 0) {
+    first =
+        std::upper_bound(first, last, range.after_ms,
+                         [](std::int64_t ms, const HistoryRecord& r) { return ms < r.unix_ms; });
+  }
+  if (range.before_ms != 0) {
+    last = std::lower_bound(first, last, range.before_ms,
+                            [](const HistoryRecord& r, std::int64_t ms) { return r.unix_ms < ms; });
+  }
   const auto n =
       static_cast<std::ptrdiff_t>(std::min(static_cast<std::size_t>(last - first), range.limit));
   if (range.newest) {

@@ -124,14 +124,17 @@ SqliteHistoryStore::SqliteHistoryStore(const std::filesystem::path& path,
   s.reader = s.file.connect(SQLITE_OPEN_READWRITE);
   if (sqlite_exec(s.reader.get(), "PRAGMA query_only=ON") != SQLITE_OK)
     s.file.fail_open(s.reader.get());
-  s.select_newest =
-      s.file.prepare(s.reader.get(),
-                     "SELECT id, unix_ms, sender, text FROM messages"
-                     " WHERE scope = ?1 AND id > ?2 AND id < ?3 ORDER BY id DESC LIMIT ?4",
-                     unexpected);
+  s.select_newest = s.file.prepare(s.reader.get(),
+                                   "SELECT id, unix_ms, sender, text FROM messages"
+                                   " WHERE scope = ?1 AND id > ?2 AND id < ?3 AND (?5 IS NULL OR "
+                                   "unix_ms > ?5) AND (?6 IS NULL OR unix_ms < ?6)"
+                                   " ORDER BY id DESC LIMIT ?4",
+                                   unexpected);
   s.select_oldest = s.file.prepare(s.reader.get(),
                                    "SELECT id, unix_ms, sender, text FROM messages"
-                                   " WHERE scope = ?1 AND id > ?2 AND id < ?3 ORDER BY id LIMIT ?4",
+                                   " WHERE scope = ?1 AND id > ?2 AND id < ?3 AND (?5 IS NULL OR "
+                                   "unix_ms > ?5) AND (?6 IS NULL OR unix_ms < ?6)"
+                                   " ORDER BY id LIMIT ?4",
                                    unexpected);
   s.select_meta = s.file.prepare(
       s.reader.get(),
@@ -189,6 +192,13 @@ std::vector<HistoryRecord> SqliteHistoryStore::Impl::rows(sqlite3_stmt* select,
   return records;
 }
 
+namespace {
+// A bound on stamps, or NULL for none (0): a stamp may be any 64-bit number.
+int bind_stamp(sqlite3_stmt* statement, int index, std::int64_t ms) {
+  return ms == 0 ? sqlite3_bind_null(statement, index) : sqlite3_bind_int64(statement, index, ms);
+}
+}  // namespace
+
 std::vector<HistoryRecord> SqliteHistoryStore::Impl::select_range(const std::string& scope,
                                                                   const HistoryRange& range) {
   if (range.limit == 0) return {};
@@ -201,7 +211,9 @@ std::vector<HistoryRecord> SqliteHistoryStore::Impl::select_range(const std::str
       sqlite3_bind_int64(select, 2, bound(range.after)) != SQLITE_OK ||
       sqlite3_bind_int64(select, 3, range.before == 0 ? INT64_MAX : bound(range.before)) !=
           SQLITE_OK ||
-      sqlite3_bind_int64(select, 4, bound(range.limit)) != SQLITE_OK) {
+      sqlite3_bind_int64(select, 4, bound(range.limit)) != SQLITE_OK ||
+      bind_stamp(select, 5, range.after_ms) != SQLITE_OK ||
+      bind_stamp(select, 6, range.before_ms) != SQLITE_OK) {
     throw std::runtime_error(file.failure("reading history failed", reader.get()));
   }
   auto records = rows(select, scope);

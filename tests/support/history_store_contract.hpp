@@ -75,6 +75,11 @@ inline void check_message_ids(HistoryStore& store, bool prunes_by_stamps = true)
   CHECK(store.read("#a", {.after = last, .limit = 0}).records.empty());
   CHECK(store.read("#none", {.limit = 10}).records.empty());
   CHECK(texts_of(store.latest("#a", 1)) == Texts{"a5"});
+  // Stamps bound a range as ids do (both excluded): a1..a2 are stamped 1 and 3.
+  CHECK(texts_of(store.read("#a", {.limit = 10, .newest = false, .after_ms = 1}).records) ==
+        Texts{"a2", "a3", "a4", "a5"});
+  CHECK(texts_of(store.read("#a", {.limit = 10, .before_ms = 4}).records) == Texts{"a1", "a2"});
+  CHECK(texts_of(store.read("#a", {.limit = 10, .after_ms = 1, .before_ms = 3}).records).empty());
 
   if (prunes_by_stamps) {
     // A prune: whoever asks after an id below what it removed may have lost records.
