@@ -392,10 +392,10 @@ std::string welcome(const IrcProtocol& shared, const std::string& nick, std::str
          numeric("005",
                  "CHANTYPES=#& NICKLEN=32 CHANNELLEN=33 USERLEN=11 CASEMAPPING=ascii "
                  "PREFIX=(ov)@+ CHANMODES=b,k,l,imnt :are supported by this server") +
-         numeric(
-             "005",
-             "MODES=4 TOPICLEN=390 KEYLEN=23 NETWORK=socketchat WHOX ELIST=MU :are supported by "
-             "this server") +
+         numeric("005",
+                 "MODES=4 TOPICLEN=390 KEYLEN=23 NETWORK=socketchat WHOX ELIST=MU CHATHISTORY=500 "
+                 "MSGREFTYPES=msgid,timestamp :are supported by "
+                 "this server") +
          numeric("422", ":MOTD File is missing") + ":" + source + " JOIN &public\r\n" +
          numeric("353", "= &public :" + nick) + numeric("366", "&public :End of /NAMES list.");
 }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 #include "socketchat/server_message.hpp"
@@ -53,12 +55,17 @@ enum class HistoryOf {
   user,      // the DMs between the asker and the user in name
 };
 
+// The most messages one HISTORY (IRC: CHATHISTORY) answers; a larger n means this many.
+inline constexpr std::size_t max_history_messages = 500;
+
 // Where in history a HISTORY reads, or a JOIN resumes from (PROTOCOL.md, Message ids).
 enum class HistoryAnchor {
-  latest,  // HISTORY: the latest messages
-  after,   // HISTORY ... AFTER <id>: the first messages after the id
-  before,  // HISTORY ... BEFORE <id>: the latest messages before the id
-  since,   // JOIN ... SINCE <id>: joined, then the latest messages after the id (a resume)
+  latest,   // HISTORY: the latest messages
+  after,    // HISTORY ... AFTER <id>: the first messages after the id
+  before,   // HISTORY ... BEFORE <id>: the latest messages before the id
+  since,    // JOIN ... SINCE <id>: joined, then the latest messages after the id (a resume)
+  around,   // IRC's CHATHISTORY AROUND: half before the reference, half from it on
+  between,  // IRC's CHATHISTORY BETWEEN: between two references, from the first's side
 };
 
 // A decoder hands over text as its users should see it: no line breaks or other
@@ -82,7 +89,16 @@ struct Command {
   std::string_view subject{};  // the user KICK, BAN, UNBAN, MUTE, UNMUTE and INVITE are about
   HistoryOf history_of = HistoryOf::room;        // HISTORY: whose
   HistoryAnchor anchor = HistoryAnchor::latest;  // HISTORY, JOIN
-  std::string_view message_id{};                 // the anchor's id (not latest)
+  // The anchor's reference: a message id, or else a time (unix ms; 0: none). Needed but
+  // for latest, where one bounds the messages from below (IRC's CHATHISTORY LATEST).
+  std::string_view message_id{};
+  std::int64_t anchor_ms = 0;
+  // between: the second reference.
+  std::string_view message_id_2{};
+  std::int64_t anchor_ms_2 = 0;
+  // An id of a history that is gone is refused (invalid_id), not answered with the
+  // latest messages and a gap (IRC's CHATHISTORY, which has no gaps).
+  bool unknown_id_is_error = false;
   bool follow_up = false;  // issued by the protocol for the same line as the command
                            // before it (IRC's NAMES after JOIN): not rate-counted again
 };

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,29 @@ struct KeptAs {
   std::int64_t stamp() const noexcept;
 };
 
+// A point in history a read starts or ends at: a message's id, or a time.
+struct HistoryRef {
+  std::string epoch{};  // of the id
+  std::uint64_t id = 0;
+  std::int64_t ms = 0;  // when id is 0 (unix ms); both 0: none
+
+  bool present() const noexcept { return id != 0 || ms != 0; }
+  // The range's lower end: records after this point.
+  void bound_after(HistoryRange& range) const noexcept {
+    if (id != 0)
+      range.after = id;
+    else
+      range.after_ms = ms;
+  }
+  // The upper end: records before it.
+  void bound_before(HistoryRange& range) const noexcept {
+    if (id != 0)
+      range.before = id;
+    else
+      range.before_ms = ms;
+  }
+};
+
 // What a history reply answers: whose, where from, and how many.
 struct HistoryAsk {
   HistoryOf of = HistoryOf::room;
@@ -26,27 +50,54 @@ struct HistoryAsk {
   std::string scope{};        // the store's
   std::int64_t since_ms = 0;  // a guest's DMs: only from its LOGIN on
   HistoryAnchor anchor = HistoryAnchor::latest;
-  std::string epoch{};  // the anchor's id (not latest)
-  std::uint64_t id = 0;
+  HistoryRef ref{};
+  HistoryRef ref_2{};  // between's second
   std::size_t limit = 50;
+  bool unknown_id_is_error = false;
 
   HistoryQuery query() const {
-    HistoryQuery q{.epoch = epoch, .latest_if_reset = anchor != HistoryAnchor::before};
-    q.range.limit = limit;
+    HistoryQuery q{.epoch = ref.id != 0 ? ref.epoch : std::string(),
+                   .latest_if_reset = anchor != HistoryAnchor::before};
+    HistoryRange& range = q.range;
+    range.limit = limit;
     switch (anchor) {
-      case HistoryAnchor::latest:
+      case HistoryAnchor::latest:  // after the reference, if any
+        if (ref.present()) ref.bound_after(range);
         break;
       case HistoryAnchor::after:
-        q.range.after = id;
-        q.range.newest = false;
+        ref.bound_after(range);
+        range.newest = false;
         break;
       case HistoryAnchor::before:
-        q.range.before = id;
+        ref.bound_before(range);
         break;
       case HistoryAnchor::since:  // one more than it replays: were there more?
-        q.range.after = id;
-        q.range.limit = limit + 1;
+        ref.bound_after(range);
+        range.limit = limit + 1;
         break;
+      case HistoryAnchor::around: {  // the earlier half (rounded up), then from the ref on
+        range.limit = (limit + 1) / 2;
+        ref.bound_before(range);
+        HistoryRange later{.limit = limit - range.limit, .newest = false};
+        if (ref.id != 0)
+          later.after = ref.id - 1;
+        else
+          later.after_ms = ref.ms - 1;
+        q.also = later;
+        break;
+      }
+      case HistoryAnchor::between: {
+        // From the side of the first reference: the first after it, or the latest before it.
+        const bool rising = (ref.id != 0 && ref_2.id != 0)   ? ref.id < ref_2.id
+                            : (ref.id == 0 && ref_2.id == 0) ? ref.ms < ref_2.ms
+                                                             : true;
+        const HistoryRef& low = rising ? ref : ref_2;
+        const HistoryRef& high = rising ? ref_2 : ref;
+        low.bound_after(range);
+        high.bound_before(range);
+        range.newest = !rising;
+        break;
+      }
     }
     return q;
   }

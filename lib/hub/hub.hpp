@@ -312,7 +312,10 @@ class Hub {
   // Reads what `ask` asks for and answers it (After::wait when the store answers later).
   After read_history(Peer& from, HistoryAsk ask);
   void answer_history(Peer& asker, const HistoryAsk& ask, HistoryPage page);
-  static constexpr std::size_t max_resume_count = 500;  // a JOIN SINCE's replay
+  // A reference as a command gives it: an id if any (nothing if it does not parse), else
+  // a time (0: none).
+  static std::optional<HistoryRef> history_ref(std::string_view message_id, std::int64_t ms);
+  static constexpr std::size_t max_resume_count = max_history_messages;  // JOIN SINCE's replay
 
   EventBus& bus_;
   MessageFilter filter_;

@@ -12,7 +12,7 @@ namespace socketchat::detail {
 namespace {
 
 constexpr std::size_t default_history_count = 50;
-constexpr std::size_t max_history_count = 500;
+constexpr std::size_t max_history_count = max_history_messages;
 
 // "n" of HISTORY: a whole number from 1 up; a larger one than the maximum means the
 // maximum. Nothing given means the default.
@@ -47,7 +47,8 @@ Hub::After Hub::history(Peer& from, const Command& command) {
                  .name = std::string(command.name),
                  .scope = "*",
                  .anchor = command.anchor,
-                 .limit = *limit};
+                 .limit = *limit,
+                 .unknown_id_is_error = command.unknown_id_is_error};
   if (command.history_of == HistoryOf::user) {
     // A name has no owner while there are no accounts: whoever logs in as bob may read
     // the DMs of this session only, never those of an earlier bob (PROTOCOL.md, History).
@@ -61,16 +62,29 @@ Hub::After Hub::history(Peer& from, const Command& command) {
     }
     ask.scope = room_scope(room_key);
   }
-  if (ask.anchor != HistoryAnchor::latest) {
-    auto id = parse_message_id(command.message_id);
-    if (!id) {
+  // The references: needed but for the latest messages, where one is a lower bound.
+  auto ref = history_ref(command.message_id, command.anchor_ms);
+  if (!ref || (ask.anchor != HistoryAnchor::latest && !ref->present())) {
+    reply_error(from, ReplyError::invalid_id);
+    return After::stay;
+  }
+  ask.ref = std::move(*ref);
+  if (ask.anchor == HistoryAnchor::between) {
+    auto ref_2 = history_ref(command.message_id_2, command.anchor_ms_2);
+    if (!ref_2 || !ref_2->present()) {
       reply_error(from, ReplyError::invalid_id);
       return After::stay;
     }
-    ask.epoch = id->epoch;
-    ask.id = id->n;
+    ask.ref_2 = std::move(*ref_2);
   }
   return read_history(from, std::move(ask));
+}
+
+std::optional<HistoryRef> Hub::history_ref(std::string_view message_id, std::int64_t ms) {
+  if (message_id.empty()) return HistoryRef{.ms = ms};
+  auto id = parse_message_id(message_id);
+  if (!id) return std::nullopt;
+  return HistoryRef{.epoch = std::string(id->epoch), .id = id->n};
 }
 
 Hub::After Hub::read_history(Peer& from, HistoryAsk ask) {
@@ -91,9 +105,11 @@ Hub::After Hub::read_history(Peer& from, HistoryAsk ask) {
 
 void Hub::answer_history(Peer& asker, const HistoryAsk& ask, HistoryPage page) {
   // An id of this history that it has not given yet: made up, or from a history that
-  // was restored from an older copy.
-  if (ask.anchor != HistoryAnchor::latest && !page.reset && !page.epoch.empty() &&
-      ask.id > page.last_id) {
+  // was restored from an older copy. Of a history that is gone: an error where a reply
+  // has no way to say so (CHATHISTORY).
+  const bool unknown = !page.reset && !page.epoch.empty() &&
+                       (ask.ref.id > page.last_id || ask.ref_2.id > page.last_id);
+  if (unknown || (page.reset && ask.unknown_id_is_error)) {
     return reply_error(asker, ReplyError::invalid_id);
   }
   ServerMessage answer{.notice = Notice::history};

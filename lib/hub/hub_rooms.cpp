@@ -50,8 +50,7 @@ Hub::After Hub::join(Peer& from, std::string_view room, std::string_view key,
     resume = HistoryAsk{.of = HistoryOf::room,
                         .scope = room_scope(room_key),
                         .anchor = HistoryAnchor::since,
-                        .epoch = std::string(id->epoch),
-                        .id = id->n,
+                        .ref = {.epoch = std::string(id->epoch), .id = id->n},
                         .limit = max_resume_count};
   }
   const RoomLimits limits{.rooms = max_rooms_.load(std::memory_order_relaxed),

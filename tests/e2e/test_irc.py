@@ -31,7 +31,7 @@ SERVER = TEST_SERVER_NAME  # --server-name: in every numeric, and every user's h
 MAX_LINE = 512  # RFC 2812 2.3: bytes in one IRC line, CR LF included
 ISUPPORT = ("CHANTYPES=#& CHANLIMIT=#:20 NICKLEN=32 CHANNELLEN=33 USERLEN=11 CASEMAPPING=ascii PREFIX=(ov)@+ "
             "CHANMODES=b,k,l,imnt :are supported by this server")
-ISUPPORT_2 = "MODES=4 TOPICLEN=390 KEYLEN=23 NETWORK=socketchat WHOX ELIST=MU :are supported by this server"
+ISUPPORT_2 = "MODES=4 TOPICLEN=390 KEYLEN=23 NETWORK=socketchat WHOX ELIST=MU CHATHISTORY=500 MSGREFTYPES=msgid,timestamp :are supported by this server"
 # What CAP LS 302 (and later) and an older CAP LS list (docs/IRC.md, IRCv3).
 CAPS_302 = "multi-prefix sasl=PLAIN message-tags server-time echo-message batch draft/chathistory cap-notify account-notify"
 CAPS = "multi-prefix sasl message-tags server-time echo-message batch draft/chathistory cap-notify account-notify"

@@ -12,15 +12,18 @@ else arrived" is shown by a PING whose PONG is the very next line.
 """
 
 import re
+import time
 
 import daemon as e2e
-from test_irc import CAPS_302, SERVER, IrcTestCase, numeric, pong, source
+from test_irc import CAPS_302, SERVER, IrcTestCase, Reactor, numeric, pong, source
 
 TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 MSGID = r"[0-9a-z]{1,16}-[1-9]\d*"
 
 
-class TagsTest(IrcTestCase):
+class Ircv3TestCase(IrcTestCase):
+    """A daemon without a command rate; clients that ask for capabilities."""
+
     maxDiff = None
 
     def start(self, *args, **options):
@@ -42,6 +45,8 @@ class TagsTest(IrcTestCase):
         self.assertIsNotNone(match, f"{line!r} is not @{tags_pattern} {rest}")
         return dict(tag.split("=", 1) for tag in match.group(1).split(";"))
 
+
+class TagsTest(Ircv3TestCase):
     def test_tags_only_to_those_who_asked_and_the_same_msgid_everywhere(self):
         daemon = self.start()
         both = self.capable(daemon, "both", "server-time message-tags")
@@ -122,6 +127,181 @@ class TagsTest(IrcTestCase):
         self.assertReplies(alice, [f"{tags}x {body}"], [numeric(417, "alice", ":Input line was too long")])
         self.assertReplies(alice, [f"{tags} {body}y"], [numeric(417, "alice", ":Input line was too long")])
         self.assertAlive(bob)
+
+
+class ChatHistoryTest(Ircv3TestCase):
+    """CHATHISTORY over raw sockets, byte for byte (history in memory: the same ids)."""
+
+    def history_client(self, daemon, nick):
+        return self.capable(daemon, nick, "batch draft/chathistory")
+
+    def batch(self, client, command):
+        """The batch CHATHISTORY answers: [(tags, line)], each line without its tags."""
+        client.send(command)
+        start = client.line()
+        match = re.fullmatch(rf":{re.escape(SERVER)} BATCH \+(\S+) chathistory (\S+)", start)
+        self.assertIsNotNone(match, start)
+        reference = match.group(1)
+        entries = []
+        while (line := client.line()) != f":{SERVER} BATCH -{reference}":
+            tags, rest = line.split(" ", 1)
+            parsed = dict(tag.split("=", 1) for tag in tags[1:].split(";"))
+            self.assertEqual(parsed.pop("batch"), reference)
+            self.assertRegex(parsed["time"], TIME)
+            self.assertRegex(parsed["msgid"], MSGID)
+            entries.append((parsed, rest))
+        return entries
+
+    def texts(self, entries):
+        return [line.split(" :", 1)[1] for _, line in entries]
+
+    def test_chathistory_pages_a_room_by_msgid_and_by_time(self):
+        daemon = self.start()
+        alice = self.history_client(daemon, "alice")
+        lina = self.line(daemon, "lina")
+        alice.send("JOIN #room")
+        alice.until(numeric(366, "alice", "#room :End of /NAMES list."))
+        self.assertEqual(lina.ask("JOIN room"), "OK")
+        alice.until(f"{source('lina', 'lina')} JOIN #room")
+        for i in range(10):
+            lina.send(f"SAY room m{i}")
+        for i in range(10):
+            alice.line()
+        latest = self.batch(alice, "CHATHISTORY LATEST #room * 4")
+        self.assertEqual(self.texts(latest), ["m6", "m7", "m8", "m9"])
+        self.assertEqual(latest[0][1], f"{source('lina', 'lina')} PRIVMSG #room :m6")
+        ids = [tags["msgid"] for tags, _ in latest]
+        before = self.batch(alice, f"CHATHISTORY BEFORE #room msgid={ids[0]} 3")
+        self.assertEqual(self.texts(before), ["m3", "m4", "m5"])
+        first = before[0][0]["msgid"]
+        after = self.batch(alice, f"CHATHISTORY AFTER #room msgid={first} 2")
+        self.assertEqual(self.texts(after), ["m4", "m5"])
+        around = self.batch(alice, f"CHATHISTORY AROUND #room msgid={ids[0]} 4")
+        self.assertEqual(self.texts(around), ["m4", "m5", "m6", "m7"])
+        between = self.batch(alice, f"CHATHISTORY BETWEEN #room msgid={first} msgid={ids[2]} 10")
+        self.assertEqual(self.texts(between), ["m4", "m5", "m6", "m7"])
+        backwards = self.batch(alice, f"CHATHISTORY BETWEEN #room msgid={ids[2]} msgid={first} 2")
+        self.assertEqual(self.texts(backwards), ["m6", "m7"])  # the latest before the later one
+        # LATEST after a reference: what is newer than it.
+        self.assertEqual(self.texts(self.batch(alice, f"CHATHISTORY LATEST #room msgid={ids[1]} 10")), ["m8", "m9"])
+        # By time: the stamps of the messages themselves (several may share a millisecond).
+        every = self.batch(alice, "CHATHISTORY LATEST #room * 10")
+        stamp = every[6][0]["time"]  # m6's
+        self.assertEqual(self.texts(self.batch(alice, f"CHATHISTORY AFTER #room timestamp={stamp} 10")),
+                         [text for (tags, _), text in zip(every, self.texts(every)) if tags["time"] > stamp])
+        self.assertEqual(self.texts(self.batch(alice, f"CHATHISTORY BEFORE #room timestamp={stamp} 10")),
+                         [text for (tags, _), text in zip(every, self.texts(every)) if tags["time"] < stamp])
+        self.assertEqual(self.batch(alice, "CHATHISTORY LATEST &public * 5"), [])  # nothing said there
+        self.assertAlive(alice)
+
+    def test_chathistory_of_dms_and_the_refusals(self):
+        daemon = self.start()
+        alice = self.history_client(daemon, "alice")
+        bob = self.irc(daemon, "bob")
+        alice.send("PRIVMSG bob :hello bob")
+        bob.line()
+        bob.send("PRIVMSG alice :hello alice")
+        alice.line()
+        dms = self.batch(alice, "CHATHISTORY LATEST bob * 10")
+        self.assertEqual([line for _, line in dms], [f"{source('alice')} PRIVMSG bob :hello bob",
+                                                     f"{source('bob')} PRIVMSG alice :hello alice"])
+        msgid = dms[0][0]["msgid"]
+        epoch, n = msgid.split("-")
+        fail = "FAIL CHATHISTORY"
+        self.assertReplies(alice, [
+            "CHATHISTORY LATEST #nowhere * 10",
+            "CHATHISTORY LATEST bad!nick * 10",
+            "CHATHISTORY SOMETIME bob * 10",
+            "CHATHISTORY TARGETS timestamp=2026-01-01T00:00:00.000Z timestamp=2027-01-01T00:00:00.000Z 10",
+            "CHATHISTORY BEFORE bob msgid=nonsense 10",
+            "CHATHISTORY BEFORE bob timestamp=yesterday 10",
+            "CHATHISTORY BEFORE bob * 10",
+            "CHATHISTORY LATEST bob * 0",
+            "CHATHISTORY LATEST bob * lots",
+            "CHATHISTORY LATEST bob",
+            f"CHATHISTORY AFTER bob msgid={epoch}-{int(n) + 1000} 10",
+            f"CHATHISTORY AFTER bob msgid=zzzzzz-1 10",
+        ], [
+            f"{fail} INVALID_TARGET LATEST #nowhere :Messages could not be retrieved",
+            f"{fail} INVALID_TARGET LATEST bad!nick :Messages could not be retrieved",
+            f"{fail} INVALID_PARAMS SOMETIME :Unknown subcommand",
+            f"{fail} INVALID_PARAMS TARGETS :TARGETS is not supported",
+            f"{fail} INVALID_PARAMS BEFORE :Invalid message reference",
+            f"{fail} INVALID_PARAMS BEFORE :Invalid message reference",
+            f"{fail} INVALID_PARAMS BEFORE :Invalid message reference",
+            f"{fail} INVALID_PARAMS LATEST :Invalid limit",
+            f"{fail} INVALID_PARAMS LATEST :Invalid limit",
+            f"{fail} INVALID_PARAMS LATEST :Not enough parameters",
+            f"{fail} INVALID_PARAMS AFTER bob :Unknown message reference",  # not given yet
+            f"{fail} INVALID_PARAMS AFTER bob :Unknown message reference",  # of a history that is gone
+        ])
+        # Without the capabilities: an unknown command.
+        self.assertReplies(bob, ["CHATHISTORY LATEST alice * 10"],
+                           [numeric(421, "bob", "CHATHISTORY :Unknown command")])
+
+
+class PythonIrcTest(IrcTestCase):
+    """Debian's python3-irc negotiates the capabilities and pages CHATHISTORY. Its version
+    in Debian 12 parses no message tags, so the batches are read from its raw lines."""
+
+    def test_a_python_irc_client_negotiates_and_pages_chathistory(self):
+        daemon = IrcTestCase.start(self, "--rate", "0")
+        lina = self.line(daemon, "lina")
+        self.assertEqual(lina.ask("JOIN news"), "OK")
+        for i in range(7):
+            lina.send(f"SAY news item {i}")
+        self.assertAlive(lina)
+
+        reactor = Reactor()
+        connection = reactor.server()
+        seen = {"caps": None, "batches": [], "current": None}
+
+        def on_cap(conn, event):
+            if event.arguments[0] == "LS":
+                conn.cap("REQ", "batch", "draft/chathistory", "message-tags", "server-time")
+            elif event.arguments[0] == "ACK":
+                seen["caps"] = event.arguments[1].split()
+                conn.cap("END")
+
+        def on_welcome(conn, event):
+            conn.join("#news")
+
+        def on_join(conn, event):
+            if event.source.nick == "pyirc":
+                conn.send_raw("CHATHISTORY LATEST #news * 3")
+
+        def on_raw(conn, event):
+            line = event.arguments[0]
+            if re.match(r"^:\S+ BATCH \+", line):
+                seen["current"] = []
+            elif re.match(r"^:\S+ BATCH -", line):
+                seen["batches"].append(seen["current"])
+                if len(seen["batches"]) == 1:  # the page before the first of that one
+                    conn.send_raw(f"CHATHISTORY BEFORE #news msgid={seen['batches'][0][0]['msgid']} 3")
+            elif line.startswith("@") and seen["current"] is not None:
+                tags, rest = line[1:].split(" ", 1)
+                tags = dict(tag.split("=", 1) for tag in tags.split(";"))
+                seen["current"].append({**tags, "text": rest.split(" :", 1)[1]})
+
+        connection.add_global_handler("cap", on_cap)
+        connection.add_global_handler("welcome", on_welcome)
+        connection.add_global_handler("join", on_join)
+        connection.add_global_handler("all_raw_messages", on_raw)
+        connection.connect("127.0.0.1", daemon.ports["irc"], "pyirc")
+        connection.cap("LS", "302")
+        deadline = time.monotonic() + e2e.TIMEOUT
+        try:
+            while len(seen["batches"]) < 2 and time.monotonic() < deadline:
+                reactor.process_once(0.2)
+        finally:
+            connection.close()
+        self.assertEqual(sorted(seen["caps"]), ["batch", "draft/chathistory", "message-tags", "server-time"])
+        self.assertEqual(len(seen["batches"]), 2, seen)
+        self.assertEqual([m["text"] for m in seen["batches"][0]], ["item 4", "item 5", "item 6"])
+        self.assertEqual([m["text"] for m in seen["batches"][1]], ["item 1", "item 2", "item 3"])
+        for message in seen["batches"][0] + seen["batches"][1]:
+            self.assertRegex(message["msgid"], MSGID)
+            self.assertRegex(message["time"], TIME)
 
 
 if __name__ == "__main__":

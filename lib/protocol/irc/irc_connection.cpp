@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <sodium.h>
 
+#include "protocol/irc/irc_targets.hpp"
 #include "socketchat/version.hpp"
 #include "util/text.hpp"
 
@@ -17,15 +18,6 @@ namespace {
 
 bool is(std::string_view command, std::string_view name) noexcept {
   return iequals_ascii(command, name);
-}
-
-bool is_public(std::string_view target) noexcept {
-  return iequals_ascii(target, IrcProtocol::public_channel);
-}
-
-// "#general" -> "general"; empty for anything that is not a # channel.
-std::string_view room_of(std::string_view channel) noexcept {
-  return channel.size() > 1 && channel.front() == '#' ? channel.substr(1) : std::string_view{};
 }
 
 // Calls each(item) for the comma-separated items of a list, until one does not give
@@ -217,6 +209,7 @@ const IrcConnection::CommandSpec* IrcConnection::find_command(std::string_view n
       {"PASS", &IrcConnection::pass, 1, When::unregistered},
       {"AUTHENTICATE", &IrcConnection::authenticate, 1, When::any},  // 907 after it
       {"QUIT", &IrcConnection::quit, 0, When::any},
+      {"CHATHISTORY", &IrcConnection::chathistory, 0, When::registered},
   };
   for (const auto& command : commands) {
     if (is(name, command.name)) return &command;

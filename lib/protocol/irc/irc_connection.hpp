@@ -84,8 +84,9 @@ class IrcConnection final : public Decoder, public Protocol {
     userhost,  // each nick looked up adds to gathered_
     ison,      // as userhost
     lusers,
-    part_all,  // JOIN 0
-    rename,    // NICK after registration
+    part_all,     // JOIN 0
+    rename,       // NICK after registration
+    chathistory,  // CHATHISTORY: subject_ its subcommand, target_ its target
   };
 
   // irc_connection.cpp: one line, as a sequence of steps (Hub commands and local
@@ -116,6 +117,10 @@ class IrcConnection final : public Decoder, public Protocol {
   Flow user(const IrcMessage& message, DecodeHandler& handler);
   Flow pass(const IrcMessage& message, DecodeHandler& handler);
   Flow privmsg(const IrcMessage& message, DecodeHandler& handler);
+  // irc_chathistory.cpp: IRCv3's CHATHISTORY, its batch and its FAIL replies.
+  Flow chathistory(const IrcMessage& message, DecodeHandler& handler);
+  void chathistory_batch(fmt::memory_buffer& out, const ServerMessage& message) const;
+  void chathistory_error(fmt::memory_buffer& out, ReplyError error) const;
   Flow notice(const IrcMessage& message, DecodeHandler& handler);
   Flow join(const IrcMessage& message, DecodeHandler& handler);
   Flow part(const IrcMessage& message, DecodeHandler& handler);
@@ -246,10 +251,11 @@ class IrcConnection final : public Decoder, public Protocol {
 
   // The command being answered, set before each Hub command (strand only).
   Asked asked_ = Asked::none;
-  Asked awaiting_ = Asked::none;  // a command the Hub answers later (Handled::pending)
-  std::string verb_;              // as the client spelled it, for numerics that name it
-  std::string target_;            // channel or nick, as the client spelled it
-  std::string subject_;           // KICK's and INVITE's nick (Asked::kick, invite)
+  Asked awaiting_ = Asked::none;       // a command the Hub answers later (Handled::pending)
+  std::string verb_;                   // as the client spelled it, for numerics that name it
+  std::string target_;                 // channel or nick, as the client spelled it
+  std::string subject_;                // KICK's and INVITE's nick (Asked::kick, invite)
+  mutable std::uint32_t batches_ = 0;  // IRCv3 batches sent: the next one's reference
   // What a WHO, LIST, USERHOST or ISON being answered asked for: made by the first of
   // them (most connections never send one), on the strand; encode() reads it there.
   struct Query {

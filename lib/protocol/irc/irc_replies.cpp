@@ -205,7 +205,8 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
       break;
     case Notice::help:
     case Notice::history:
-      break;  // no IRC command asks for these
+      if (asked_ == Asked::chathistory) chathistory_batch(out, m);
+      break;
     default:
       return shared_.encode(m);  // broadcasts, and the server shutting down
   }
@@ -243,11 +244,11 @@ void IrcConnection::isupport(fmt::memory_buffer& out, std::string_view to,
           fmt::format("CHANTYPES=#& {}NICKLEN=32 CHANNELLEN=33 USERLEN={} CASEMAPPING=ascii "
                       "PREFIX=(ov)@+ CHANMODES=b,k,l,imnt :are supported by this server",
                       chanlimit, IrcProtocol::max_user_name_bytes + 1));
-  numeric(
-      out, to, 5,
-      fmt::format("MODES={} TOPICLEN={} KEYLEN={} NETWORK=socketchat WHOX ELIST=MU :are "
-                  "supported by this server",
-                  ModeChanges::max_changes, RoomState::max_topic_bytes, RoomState::max_key_bytes));
+  numeric(out, to, 5,
+          fmt::format("MODES={} TOPICLEN={} KEYLEN={} NETWORK=socketchat WHOX ELIST=MU "
+                      "CHATHISTORY={} MSGREFTYPES=msgid,timestamp :are supported by this server",
+                      ModeChanges::max_changes, RoomState::max_topic_bytes,
+                      RoomState::max_key_bytes, max_history_messages));
 }
 
 void IrcConnection::motd(fmt::memory_buffer& out, std::string_view to) const {
@@ -491,6 +492,7 @@ void IrcConnection::login_refusal(fmt::memory_buffer& out, ReplyError error) con
 void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error,
                                 std::string_view about) const {
   if (asked_ == Asked::notice) return;  // NOTICE is never answered (RFC 2812 3.3.2)
+  if (asked_ == Asked::chathistory) return chathistory_error(out, error);
   if (asked_ == Asked::sasl) return login_refusal(out, error);
   if (asked_ == Asked::rename) {  // a guest's NICK: as its registration's LOGIN would be
     switch (error) {
