@@ -526,11 +526,12 @@ TEST_CASE("PASS is accepted, USER needs four params, NICK one") {
 TEST_CASE("CAP LS holds the LOGIN until CAP END") {
   Client client("");
   client.feed("CAP LS 302\r\n" + std::string(registration) +
-              "CAP REQ :away-notify sasl\r\nCAP LIST\r\n");
+              "CAP REQ :extended-join sasl\r\nCAP LIST\r\n");
   CHECK(client.hub.seen ==
         Lines{"local: :socketchat CAP * LS :multi-prefix sasl=PLAIN message-tags server-time "
-              "echo-message batch draft/chathistory cap-notify account-notify\r\n",
-              "local: :socketchat CAP * NAK :away-notify sasl\r\n",
+              "echo-message batch draft/chathistory cap-notify account-notify away-notify "
+              "userhost-in-names\r\n",
+              "local: :socketchat CAP * NAK :extended-join sasl\r\n",
               // with CAP LS 302, cap-notify is on unasked (IRCv3)
               "local: :socketchat CAP * LIST :cap-notify\r\n"});
   client.hub.seen.clear();
@@ -541,7 +542,8 @@ TEST_CASE("CAP LS holds the LOGIN until CAP END") {
   CHECK(client.hub.seen ==
         Lines{"local: :socketchat 410 alice BOGUS :Invalid CAP command\r\n",
               "local: :socketchat CAP alice LS :multi-prefix sasl message-tags server-time "
-              "echo-message batch draft/chathistory cap-notify account-notify\r\n"});
+              "echo-message batch draft/chathistory cap-notify account-notify away-notify "
+              "userhost-in-names\r\n"});
 }
 
 TEST_CASE("CAP: sasl=PLAIN for LS 302, sasl before; REQ is all or nothing; REQ holds too") {
@@ -549,13 +551,17 @@ TEST_CASE("CAP: sasl=PLAIN for LS 302, sasl before; REQ is all or nothing; REQ h
   client.feed("CAP LS\r\nCAP LS 301\r\nCAP LS 302\r\nCAP LS 310\r\n");
   CHECK(client.hub.seen ==
         Lines{"local: :socketchat CAP * LS :multi-prefix sasl message-tags server-time "
-              "echo-message batch draft/chathistory cap-notify account-notify\r\n",
+              "echo-message batch draft/chathistory cap-notify account-notify away-notify "
+              "userhost-in-names\r\n",
               "local: :socketchat CAP * LS :multi-prefix sasl message-tags server-time "
-              "echo-message batch draft/chathistory cap-notify account-notify\r\n",
+              "echo-message batch draft/chathistory cap-notify account-notify away-notify "
+              "userhost-in-names\r\n",
               "local: :socketchat CAP * LS :multi-prefix sasl=PLAIN message-tags server-time "
-              "echo-message batch draft/chathistory cap-notify account-notify\r\n",
+              "echo-message batch draft/chathistory cap-notify account-notify away-notify "
+              "userhost-in-names\r\n",
               "local: :socketchat CAP * LS :multi-prefix sasl=PLAIN message-tags server-time "
-              "echo-message batch draft/chathistory cap-notify account-notify\r\n"});
+              "echo-message batch draft/chathistory cap-notify account-notify away-notify "
+              "userhost-in-names\r\n"});
   client.hub.seen.clear();
   client.feed(
       "CAP REQ :sasl\r\nCAP LIST\r\nCAP REQ :-sasl\r\nCAP LIST\r\nCAP REQ :sasl nope\r\n"
@@ -1118,7 +1124,8 @@ TEST_CASE("SASL: an authzid equal to the authcid is fine; the nick becomes the a
               authenticate("PLAIN") + authenticate("ZGF2ZQBkYXZlAHBhc3N3b3JkMQ==") + "CAP END\r\n");
   CHECK(client.hub.seen ==
         Lines{"local: :socketchat CAP * LS :multi-prefix sasl=PLAIN message-tags server-time "
-              "echo-message batch draft/chathistory cap-notify account-notify\r\n",
+              "echo-message batch draft/chathistory cap-notify account-notify away-notify "
+              "userhost-in-names\r\n",
               "local: :socketchat CAP * ACK :sasl\r\n", "local: AUTHENTICATE +\r\n",
               "login dave secret=password1", "hub: " + sasl_success("dave", "dave", "z"),
               "local: " + welcome(client.shared, "dave", "z")});
@@ -1130,7 +1137,8 @@ TEST_CASE("SASL before NICK: the welcome waits for NICK, and is the account's na
               "USER d 0 * :D\r\nCAP END\r\n");
   CHECK(client.hub.seen ==
         Lines{"local: :socketchat CAP * LS :multi-prefix sasl=PLAIN message-tags server-time "
-              "echo-message batch draft/chathistory cap-notify account-notify\r\n",
+              "echo-message batch draft/chathistory cap-notify account-notify away-notify "
+              "userhost-in-names\r\n",
               "local: :socketchat CAP * ACK :sasl\r\n", "local: AUTHENTICATE +\r\n",
               "login dave secret=password1", "hub: " + sasl_success("dave", "dave")});
   client.hub.seen.clear();

@@ -304,6 +304,7 @@ Payload JsonProtocol::encode(const ServerMessage& m) const {
       return payload_of({{"type", "renamed"}, {"user", m.user}, {"name", m.text}});
     case Notice::away:  // answers to what only IRC asks (AWAY, LUSERS): nothing here
     case Notice::counts:
+    case Notice::away_changed:
       return {};
     case Notice::topic:  // a room's topic, told as its members see it change
     case Notice::topic_changed:

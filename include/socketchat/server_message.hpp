@@ -51,6 +51,7 @@ enum class Notice {
   modes_changed,      // to a room's members: `by` changed room's modes: text, as IRC
                       // spells them ("+o-v alice bob"); identity is by's
   invited,            // to a user: `by` invites it to room; identity is by's
+  away_changed,       // to everyone: user is away, text: why (IRC's AWAY); empty: back
 };
 
 // What kind of text a message (MSG, DM, SAY) carries: IRC's NOTICE and CTCP. An action

@@ -27,15 +27,23 @@ void Hub::who(Peer& from) {
 // AWAY: kept by the Hub, so that others see it (WHOIS, WHO, a DM's answer); at most
 // max_away_bytes of it.
 void Hub::set_away(Peer& from, std::string_view message) {
+  message = utf8_head(message, max_away_bytes);
   {
     std::unique_lock lock(mutex_);
     if (message.empty()) {
       away_.erase(ascii_lower(from.name()));
     } else {
-      away_.insert_or_assign(ascii_lower(from.name()),
-                             std::string(utf8_head(message, max_away_bytes)));
+      away_.insert_or_assign(ascii_lower(from.name()), std::string(message));
     }
     kept_identities_.forget();
+    // Told to those who asked (IRC's away-notify); every other encoder spells nothing.
+    UserIdentity identity = from.identity();
+    identity.away = message;
+    delivery_->to_everyone({.notice = Notice::away_changed,
+                            .user = from.name(),
+                            .text = message,
+                            .identity = identity},
+                           &from);
   }
   reply(from, {.notice = Notice::ok});
 }

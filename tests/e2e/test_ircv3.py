@@ -128,6 +128,26 @@ class TagsTest(Ircv3TestCase):
         self.assertReplies(alice, [f"{tags} {body}y"], [numeric(417, "alice", ":Input line was too long")])
         self.assertAlive(bob)
 
+    def test_away_notify_and_userhost_in_names(self):
+        daemon = self.start()
+        alice = self.capable(daemon, "alice", "away-notify userhost-in-names")
+        bob = self.irc(daemon, "bob")
+        lina = self.line(daemon, "lina")
+        self.assertReplies(bob, ["AWAY :lunch"], [numeric(306, "bob", ":You have been marked as being away")])
+        self.assertEqual(alice.line(), f"{source('bob')} AWAY :lunch")
+        self.assertReplies(bob, ["AWAY"], [numeric(305, "bob", ":You are no longer marked as being away")])
+        self.assertEqual(alice.line(), f"{source('bob')} AWAY")
+        self.assertAlive(alice)
+        self.assertEqual(lina.ask("PING x"), "PONG x")  # the line protocol hears nothing of it
+        # NAMES with every member's nick!~user@host (alice's USER is alice, lina is a line user).
+        self.assertEqual(lina.ask("JOIN room"), "OK")
+        alice.send("JOIN #room")
+        self.assertEqual(alice.until(numeric(366, "alice", "#room :End of /NAMES list.")), [
+            f"{source('alice')} JOIN #room",
+            numeric(353, "alice", f"= #room :{source('alice')[1:]} @{source('lina', 'lina')[1:]}"),
+            numeric(366, "alice", "#room :End of /NAMES list."),
+        ])
+
 
 class ChatHistoryTest(Ircv3TestCase):
     """CHATHISTORY over raw sockets, byte for byte (history in memory: the same ids)."""

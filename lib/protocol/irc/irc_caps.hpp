@@ -16,6 +16,8 @@ enum IrcCap : std::uint16_t {
   cap_chathistory = 1 << 6,
   cap_cap_notify = 1 << 7,
   cap_account_notify = 1 << 8,
+  cap_away_notify = 1 << 9,
+  cap_userhost_in_names = 1 << 10,
 };
 
 struct IrcCapName {
@@ -26,15 +28,16 @@ struct IrcCapName {
 
 // In the order CAP LS and CAP LIST show them.
 inline constexpr IrcCapName irc_caps[] = {
-    {"multi-prefix", cap_multi_prefix, {}},     {"sasl", cap_sasl, "PLAIN"},
-    {"message-tags", cap_message_tags, {}},     {"server-time", cap_server_time, {}},
-    {"echo-message", cap_echo_message, {}},     {"batch", cap_batch, {}},
-    {"draft/chathistory", cap_chathistory, {}}, {"cap-notify", cap_cap_notify, {}},
-    {"account-notify", cap_account_notify, {}},
+    {"multi-prefix", cap_multi_prefix, {}},           {"sasl", cap_sasl, "PLAIN"},
+    {"message-tags", cap_message_tags, {}},           {"server-time", cap_server_time, {}},
+    {"echo-message", cap_echo_message, {}},           {"batch", cap_batch, {}},
+    {"draft/chathistory", cap_chathistory, {}},       {"cap-notify", cap_cap_notify, {}},
+    {"account-notify", cap_account_notify, {}},       {"away-notify", cap_away_notify, {}},
+    {"userhost-in-names", cap_userhost_in_names, {}},
 };
 
 // The capabilities that change how a broadcast is spelled: each set of them is a form of
 // IrcProtocol of its own (IrcProtocol::form), encoded once for all who asked for it.
-inline constexpr std::uint16_t irc_tag_caps = cap_message_tags | cap_server_time;
+inline constexpr std::uint16_t irc_form_caps = cap_message_tags | cap_server_time | cap_away_notify;
 
 }  // namespace socketchat::detail

@@ -502,7 +502,7 @@ Flow IrcConnection::cap(const IrcMessage& m, DecodeHandler& handler) {
       const auto now = static_cast<std::uint16_t>((before & ~off) | on);
       caps_.store(now, std::memory_order_relaxed);
       // The tags of broadcasts, or echo-message: the session reads the encoders again.
-      if (((before ^ now) & (irc_tag_caps | cap_echo_message)) != 0) {
+      if (((before ^ now) & (irc_form_caps | cap_echo_message)) != 0) {
         handler.on_capabilities_changed();
       }
     }

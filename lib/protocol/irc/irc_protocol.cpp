@@ -28,15 +28,15 @@ IrcProtocol::IrcProtocol(std::string server_name)
     : server_name_(server_name_or_default(server_name)),
       created_(utc_time_now()),
       probe_(Payload::copy_of(fmt::format("PING :{}\r\n", server_name_))) {
-  for (std::uint16_t caps = 0; caps <= irc_tag_caps; ++caps) {
+  for (std::uint16_t caps = 0; caps <= irc_form_caps; ++caps) {
     // One per set of the tag capabilities' bits; the empty set is this protocol itself.
-    const bool a_set = (caps & ~irc_tag_caps) == 0 && caps != 0;
+    const bool a_set = (caps & ~irc_form_caps) == 0 && caps != 0;
     forms_.push_back(a_set ? std::make_unique<IrcTaggedForm>(*this, caps) : nullptr);
   }
 }
 
 const Protocol* IrcProtocol::form(std::uint16_t caps) const noexcept {
-  return forms_[caps & irc_tag_caps].get();
+  return forms_[caps & irc_form_caps].get();
 }
 
 std::unique_ptr<Decoder> IrcTaggedForm::make_decoder() const {
@@ -216,6 +216,15 @@ Payload IrcProtocol::encode(const ServerMessage& m, std::uint16_t caps) const {
                            : "Too many connections from your address");
       } else {
         fmt::format_to(it, ":{} NOTICE * :{}\r\n", server_name_, code_of(m.error));
+      }
+      break;
+    case Notice::away_changed:  // IRCv3 away-notify
+      if ((caps & cap_away_notify) == 0) return {};
+      append_source(out, m.user, m.identity);
+      if (m.text.empty()) {
+        out.append(std::string_view("AWAY\r\n"));
+      } else {
+        fmt::format_to(it, "AWAY :{}\r\n", m.text);
       }
       break;
     case Notice::renamed:

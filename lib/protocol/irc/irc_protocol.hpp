@@ -112,7 +112,7 @@ class IrcProtocol final : public Protocol {
   std::string created_;
   Payload probe_;
   std::vector<std::string> motd_;
-  // The tagged forms, by the tag capabilities' bits (irc_tag_caps): made with it.
+  // The other forms, indexed by the bits of irc_form_caps they have: made with it.
   std::vector<std::unique_ptr<IrcTaggedForm>> forms_;
 };
 

@@ -338,9 +338,14 @@ void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::stri
       ListBudget budget(max_bytes, names.size(), start,
                         [&end](std::size_t left) { return end.size(left); });
       std::size_t line = 0;  // bytes of the 353 line being filled (its CR LF to come); 0: none
+      const bool userhost = (caps() & cap_userhost_in_names) != 0;  // IRCv3: nick!~user@host
+      std::string full;
       for (std::size_t i = 0; i < names.size(); ++i) {
-        const std::string_view name = names[i],
-                               prefix = prefix_of(roles, i, (caps() & cap_multi_prefix) != 0);
+        const std::string_view prefix = prefix_of(roles, i, (caps() & cap_multi_prefix) != 0);
+        if (userhost) {
+          full = shared_.source(names[i], i < identities.size() ? identities[i] : UserIdentity{});
+        }
+        const std::string_view name = userhost ? std::string_view(full) : names[i];
         if (line != 0 && line + 1 + prefix.size() + name.size() > IrcProtocol::max_line_bytes) {
           out.append(std::string_view("\r\n"));
           line = 0;
