@@ -292,6 +292,9 @@ class Hub {
   bool may_deliver_unstored(Peer& from);
   // A DM's sender is told when its recipient is away (IRC's 301).
   void tell_if_away(Peer& from, std::string_view to);
+  // A MSG, DM or SAY as delivered: from `from`, with its id and stamp (to, room: the caller's).
+  static ServerMessage chat_message(Notice notice, const Peer& from, std::string_view text,
+                                    MessageKind kind, const KeptAs& kept);
   void route_message(Peer& from, std::string_view text, MessageKind kind, KeptAs kept = {});
   void route_direct(Peer& from, std::string_view to, std::string_view text, MessageKind kind,
                     KeptAs kept = {});

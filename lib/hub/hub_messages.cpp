@@ -123,17 +123,22 @@ bool Hub::may_deliver_unstored(Peer& from) {
   return false;
 }
 
+ServerMessage Hub::chat_message(Notice notice, const Peer& from, std::string_view text,
+                                MessageKind kind, const KeptAs& kept) {
+  return {.notice = notice,
+          .user = from.name(),
+          .text = text,
+          .identity = from.identity(),
+          .kind = kind,
+          .epoch = kept.epoch,
+          .id = kept.id,
+          .time_ms = kept.stamp()};
+}
+
 void Hub::route_message(Peer& from, std::string_view text, MessageKind kind, KeptAs kept) {
   {
     std::shared_lock lock(mutex_);
-    delivery_->to_everyone({.notice = Notice::message,
-                            .user = from.name(),
-                            .text = text,
-                            .identity = from.identity(),
-                            .kind = kind,
-                            .epoch = kept.epoch,
-                            .id = kept.id,
-                            .time_ms = kept.stamp()},
+    delivery_->to_everyone(chat_message(Notice::message, from, text, kind, kept),
                            from.echoes() ? nullptr : &from);
   }
   publish(EventKind::message, from, {}, text);
@@ -144,15 +149,8 @@ void Hub::route_direct(Peer& from, std::string_view to, std::string_view text, M
   std::string target;
   {
     std::shared_lock lock(mutex_);
-    const ServerMessage message{.notice = Notice::direct_message,
-                                .user = from.name(),
-                                .text = text,
-                                .identity = from.identity(),
-                                .kind = kind,
-                                .epoch = kept.epoch,
-                                .id = kept.id,
-                                .to = to,
-                                .time_ms = kept.stamp()};
+    ServerMessage message = chat_message(Notice::direct_message, from, text, kind, kept);
+    message.to = to;
     target = delivery_->to_user(to, message);
     // Its echo, unless it went to its sender already (a DM to oneself).
     if (from.echoes() && !iequals_ascii(to, from.name())) reply(from, message);
@@ -166,14 +164,7 @@ void Hub::route_room(Peer& from, std::string_view room_key, std::string_view tex
   std::string spelled;
   {
     std::shared_lock lock(mutex_);
-    const ServerMessage message{.notice = Notice::room_message,
-                                .user = from.name(),
-                                .text = text,
-                                .identity = from.identity(),
-                                .kind = kind,
-                                .epoch = kept.epoch,
-                                .id = kept.id,
-                                .time_ms = kept.stamp()};
+    const ServerMessage message = chat_message(Notice::room_message, from, text, kind, kept);
     const bool echo = from.echoes();
     spelled = delivery_->to_room(room_key, message, echo ? nullptr : &from);
     // A sender outside the room (mode -n) is not among those it went to.

@@ -40,6 +40,21 @@ class MessageIdsTest(e2e.DaemonTestCase):
         self.assertIsNotNone(match, f"{line!r} is not {pattern!r}")
         return match
 
+    def bob_in_room(self, daemon):
+        """bob, with ids, in room (`name` set, for say())."""
+        bob = self.user(daemon, "bob")
+        bob.name = "bob"
+        self.assertEqual(bob.ask("JOIN room"), "OK")
+        return bob
+
+    def in_room(self, daemon):
+        """alice, then bob, with ids, in room; alice has seen bob join."""
+        alice = self.user(daemon, "alice")
+        self.assertEqual(alice.ask("JOIN room"), "OK")
+        bob = self.bob_in_room(daemon)
+        self.assertEqual(alice.line(), "INFO bob joined room")
+        return alice, bob
+
     def say(self, speaker, listener, room, text):
         """`speaker` says `text` in `room`; `listener` receives it with an id: its id."""
         speaker.send(f"SAY {room} {text}")
@@ -154,12 +169,7 @@ class MessageIdsTest(e2e.DaemonTestCase):
 
     def test_a_resume_after_a_reconnect_and_a_restart_misses_nothing(self):
         daemon = self.start("--history", "sqlite")
-        alice = self.user(daemon, "alice")
-        bob = self.user(daemon, "bob")
-        bob.name = "bob"
-        self.assertEqual(alice.ask("JOIN room"), "OK")
-        self.assertEqual(bob.ask("JOIN room"), "OK")
-        self.assertEqual(alice.line(), "INFO bob joined room")
+        alice, bob = self.in_room(daemon)
         seen = self.say(bob, alice, "room", "before")
         alice.close()
         self.assertEqual(bob.line(), "INFO alice disconnected")
@@ -168,9 +178,7 @@ class MessageIdsTest(e2e.DaemonTestCase):
         self.assertEqual(bob.ask("PING sync"), "PONG sync")
         daemon.kill()
         daemon = self.start("--history", "sqlite")
-        bob = self.user(daemon, "bob")
-        bob.name = "bob"
-        self.assertEqual(bob.ask("JOIN room"), "OK")
+        bob = self.bob_in_room(daemon)
         bob.send("SAY room while away 2")
         self.assertEqual(bob.ask("PING sync"), "PONG sync")
         # alice comes back: one command joins and replays what it missed, across the restart.
@@ -196,18 +204,11 @@ class MessageIdsTest(e2e.DaemonTestCase):
 
     def test_a_history_that_is_gone_says_so(self):
         daemon = self.start("--history", "memory")
-        alice = self.user(daemon, "alice")
-        bob = self.user(daemon, "bob")
-        bob.name = "bob"
-        self.assertEqual(alice.ask("JOIN room"), "OK")
-        self.assertEqual(bob.ask("JOIN room"), "OK")
-        self.assertEqual(alice.line(), "INFO bob joined room")
+        alice, bob = self.in_room(daemon)
         seen = self.say(bob, alice, "room", "kept in memory")
         daemon.kill()
         daemon = self.start("--history", "memory")  # a new history: a new epoch
-        bob = self.user(daemon, "bob")
-        bob.name = "bob"
-        self.assertEqual(bob.ask("JOIN room"), "OK")
+        bob = self.bob_in_room(daemon)
         bob.send("SAY room after the restart")
         self.assertEqual(bob.ask("PING sync"), "PONG sync")
         alice = self.user(daemon, "alice")
@@ -222,53 +223,39 @@ class MessageIdsTest(e2e.DaemonTestCase):
         self.assertEqual(alice.line(), "GAP room reset")
         self.assertEqual(alice.line(), "END")
 
-    def test_a_resume_past_what_one_replay_holds_says_more(self):
-        daemon = self.start("--history", "sqlite")
-        alice = self.user(daemon, "alice")
-        bob = self.user(daemon, "bob")
-        bob.name = "bob"
-        self.assertEqual(alice.ask("JOIN room"), "OK")
-        self.assertEqual(bob.ask("JOIN room"), "OK")
-        self.assertEqual(alice.line(), "INFO bob joined room")
+    def resume_after(self, history, missed):
+        """alice leaves the room after one message, bob says `missed` more, alice comes
+        back with JOIN SINCE: alice, the replay's first line, and the rest of the replay."""
+        daemon = self.start("--history", history)
+        alice, bob = self.in_room(daemon)
         seen = self.say(bob, alice, "room", "seen")
         self.assertEqual(alice.ask("PART room"), "OK")
         self.assertEqual(bob.line(), "INFO alice left room")
-        for i in range(501):
+        for i in range(missed):
             bob.send(f"SAY room {i}")
         self.assertEqual(bob.ask("PING sync"), "PONG sync")
         self.assertEqual(alice.ask(f"JOIN room SINCE {seen}"), "OK")
-        self.assertEqual(alice.line(), "GAP room more")
-        replay = alice.lines_until_end()
+        first = alice.line()
+        return alice, first, alice.lines_until_end()
+
+    def test_a_resume_past_what_one_replay_holds_says_more(self):
+        alice, first, replay = self.resume_after("sqlite", 501)
+        self.assertEqual(first, "GAP room more")
         self.assertEqual(len(replay), 500)
         self.assertTrue(replay[0].endswith(" bob 1"), replay[0])
         self.assertTrue(replay[-1].endswith(" bob 500"), replay[-1])
-        first = replay[0].split(" ")[2]
+        first_id = replay[0].split(" ")[2]
         # The one left out is still there, before the first replayed.
-        alice.send(f"HISTORY room BEFORE {first} 10")
+        alice.send(f"HISTORY room BEFORE {first_id} 10")
         earlier = alice.lines_until_end()
         self.assertEqual([line.split(" ", 5)[5] for line in earlier], ["seen", "0"])
 
     def test_a_resume_past_what_history_in_memory_keeps_says_expired(self):
-        daemon = self.start("--history", "memory")  # 500 messages a room (MemoryHistoryStore)
-        alice = self.user(daemon, "alice")
-        bob = self.user(daemon, "bob")
-        bob.name = "bob"
-        self.assertEqual(alice.ask("JOIN room"), "OK")
-        self.assertEqual(bob.ask("JOIN room"), "OK")
-        self.assertEqual(alice.line(), "INFO bob joined room")
-        seen = self.say(bob, alice, "room", "seen")
-        self.assertEqual(alice.ask("PART room"), "OK")
-        self.assertEqual(bob.line(), "INFO alice left room")
-        for i in range(501):
-            bob.send(f"SAY room {i}")
-        self.assertEqual(bob.ask("PING sync"), "PONG sync")
-        self.assertEqual(alice.ask(f"JOIN room SINCE {seen}"), "OK")
-        self.assertEqual(alice.line(), "GAP room expired")
-        replay = alice.lines_until_end()
+        _, first, replay = self.resume_after("memory", 501)  # 500 a room (MemoryHistoryStore)
+        self.assertEqual(first, "GAP room expired")
         self.assertEqual(len(replay), 500)
         self.assertTrue(replay[0].endswith(" bob 1"), replay[0])
         self.assertTrue(replay[-1].endswith(" bob 500"), replay[-1])
-
 
 if __name__ == "__main__":
     e2e.main(__file__)
