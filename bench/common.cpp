@@ -37,6 +37,10 @@ std::string CommonOptions::transport_label() const {
   return transport == "tcp" ? std::string() : " transport=" + transport;
 }
 
+std::string CommonOptions::caps_label() const {
+  return caps.empty() ? std::string() : " caps=" + caps;
+}
+
 std::vector<in_addr> source_addresses(std::size_t connections, std::size_t per_source) {
   if (per_source == 0) throw Failure(exit_setup, "--per-source must be 1 or more");
   std::size_t count = (connections + per_source - 1) / per_source;

@@ -18,6 +18,7 @@ struct CommonOptions {
   std::string dialect = "line";
   std::string line_feed = "room";  // the line dialect's feed: room or global
   std::string transport = "tcp";   // tcp, tls or ws (transport.hpp)
+  std::string caps;                // the line dialect's capabilities: "" or "ids"
   double timeout_seconds = 120;    // the whole run, login included
   int server_pid = 0;              // for its CPU time and memory; 0 = unknown
   std::size_t concurrency = 200;   // clients connecting or logging in at once
@@ -27,6 +28,8 @@ struct CommonOptions {
   std::vector<Endpoint> servers() const;
   // " transport=tls" for a report's title; empty for plain TCP.
   std::string transport_label() const;
+  // " caps=ids" for a report's title; empty without capabilities.
+  std::string caps_label() const;
 };
 
 // 127.0.0.2, 127.0.0.3, ... enough for `connections` at `per_source` each: one

@@ -40,6 +40,14 @@ void add_common(CLI::App& app, CommonOptions& common) {
       ->capture_default_str();
 }
 
+// The line dialect's capabilities (PROTOCOL.md, "Message ids and resuming").
+void add_caps(CLI::App& app, CommonOptions& common) {
+  app.add_option("--caps", common.caps,
+                 "Line dialect: send CAPS <this> before LOGIN (ids: every SAY and MSG then "
+                 "carries its id and stamp); not for --dialect irc")
+      ->check(CLI::IsMember({"ids"}));
+}
+
 void add_fanout(CLI::App& app, bench::FanoutOptions& fanout) {
   app.add_option("--users", fanout.users, "Clients on the feed")->capture_default_str();
   app.add_option("--senders", fanout.senders, "Of those, how many send")->capture_default_str();
@@ -69,6 +77,7 @@ int main(int argc, char** argv) {
   auto* fanout_app = app.add_subcommand(
       "fanout", "Users on the shared feed, some sending: deliveries/s, latency, losses");
   add_common(*fanout_app, common);
+  add_caps(*fanout_app, common);
   add_fanout(*fanout_app, fanout);
   fanout_app->add_flag("--slow-reader", fanout.slow_reader,
                        "Add one user on the feed that never reads");
@@ -100,6 +109,7 @@ int main(int argc, char** argv) {
   auto* latency_app =
       app.add_subcommand("latency", "PING/PONG round trips, optionally under a windowed fanout");
   add_common(*latency_app, common);
+  add_caps(*latency_app, common);
   latency_app->add_option("--count", latency.count, "Round trips measured")->capture_default_str();
   latency_app->add_option("--warmup", latency.warmup, "Round trips before those, not measured")
       ->capture_default_str();

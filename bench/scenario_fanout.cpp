@@ -69,7 +69,7 @@ void report_fanout(Report& report, const FanoutOptions& options, const FanoutTot
 }
 
 int run_fanout(const CommonOptions& common, const FanoutOptions& options) {
-  auto dialect = make_dialect(common.dialect, common.line_feed);
+  auto dialect = make_dialect(common.dialect, common.line_feed, common.caps);
   Deadline deadline(common.timeout_seconds);
   std::vector<Endpoint> servers = common.servers();
   EventLoop loop(make_transport(common.transport, servers.front()));
@@ -90,14 +90,15 @@ int run_fanout(const CommonOptions& common, const FanoutOptions& options) {
 
   FanoutTotals totals = fanout.totals();
   Report report(fmt::format(
-      "fanout  dialect={}{}{} users={} senders={} messages={} window={}{}", dialect->name(),
-      common.transport_label(),
+      "fanout  dialect={}{}{}{} users={} senders={} messages={} window={}{}", dialect->name(),
+      common.caps_label(), common.transport_label(),
       common.ports.empty() ? std::string() : fmt::format(" ports={}", fmt::join(common.ports, ",")),
       options.users, options.senders, options.messages, options.window,
       options.slow_reader ? " +slow-reader" : ""));
   report.json()["scenario"] = "fanout";
   report.json()["dialect"] = dialect->name();
   report.json()["transport"] = common.transport;
+  report.json()["caps"] = common.caps;
   report.row("login",
              fmt::format("{} users ready in {}", options.users, human_duration(login_time)));
   report_fanout(report, options, totals, fanout.latency());

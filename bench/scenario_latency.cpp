@@ -144,7 +144,7 @@ class ProbeThread {
 }  // namespace
 
 int run_latency(const CommonOptions& common, const LatencyOptions& options) {
-  auto dialect = make_dialect(common.dialect, common.line_feed);
+  auto dialect = make_dialect(common.dialect, common.line_feed, common.caps);
   Deadline deadline(common.timeout_seconds);
   EventLoop loop(make_transport(common.transport, common.server()));
   std::optional<Fanout> background;
@@ -180,8 +180,8 @@ int run_latency(const CommonOptions& common, const LatencyOptions& options) {
   double wall = static_cast<double>(now_ns() - start) / 1e9;
 
   Report report(fmt::format(
-      "latency  dialect={}{} round trips={}{}", dialect->name(), common.transport_label(),
-      options.count,
+      "latency  dialect={}{}{} round trips={}{}", dialect->name(), common.caps_label(),
+      common.transport_label(), options.count,
       background ? fmt::format(" with background fanout users={} "
                                "senders={} window={}",
                                options.fanout.users, options.fanout.senders, options.fanout.window)
@@ -189,6 +189,7 @@ int run_latency(const CommonOptions& common, const LatencyOptions& options) {
   report.json()["scenario"] = options.background ? "latency_background" : "latency";
   report.json()["dialect"] = dialect->name();
   report.json()["transport"] = common.transport;
+  report.json()["caps"] = common.caps;
   report.json()["count"] = options.count;
   report.latency("round trip", "rtt", probe.round_trips());
   report.row("round trips/s",

@@ -80,12 +80,31 @@ void Swarm::on_line(Connection& connection, std::string_view line, Nanos now) {
 
 void Swarm::advance_login(Client& client, std::size_t id, const Classified& line,
                           std::string_view raw) {
+  std::string_view caps = dialect_.caps();
   if (line.kind == LineKind::refused) {
+    if (!caps.empty() && !client.caps_answered) {
+      throw Failure(exit_setup, fmt::format("{}: refused while asking for CAPS {} (a server "
+                                            "without that capability?): {}",
+                                            client.nick, caps, raw));
+    }
     throw Failure(exit_setup, fmt::format("{}: refused while logging in: {}", client.nick, raw));
   }
   switch (client.phase) {
     case Phase::logging_in:
-      if (line.kind == LineKind::welcome) after_welcome(client, id);
+      if (line.kind == LineKind::caps && !caps.empty()) {
+        if (line.arg != caps) {
+          throw Failure(exit_setup, fmt::format("{}: asked for CAPS {}, the server answered: {}",
+                                                client.nick, caps, raw));
+        }
+        client.caps_answered = true;
+      }
+      if (line.kind == LineKind::welcome) {
+        if (!caps.empty() && !client.caps_answered) {
+          throw Failure(exit_setup, fmt::format("{}: logged in without an answer to CAPS {}",
+                                                client.nick, caps));
+        }
+        after_welcome(client, id);
+      }
       break;
     case Phase::joining:
       // The line protocol answers JOIN with the same OK as LOGIN.

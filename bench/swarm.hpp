@@ -59,6 +59,7 @@ class Swarm final : public ConnectionHandler {
     std::string nick;
     Connection* connection = nullptr;
     Phase phase = Phase::waiting;
+    bool caps_answered = false;  // the server listed the capabilities asked for
   };
 
   void on_connected(Connection& connection) override;
