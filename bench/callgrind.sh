@@ -17,7 +17,9 @@
 # Environment: BUILD_DIR (default build-bench, built in Release if needed),
 # KEEP_WORK=1 keeps the callgrind output for callgrind_annotate, SOCKETCHATD_ARGS adds
 # socketchatd flags (e.g. "--history memory"; the default is SQLite history, kept
-# in the temporary directory).
+# in the temporary directory), LOADGEN_ARGS adds flags to the load generator's fanout
+# (e.g. "--caps ids": every delivery then carries its message id and stamp; the
+# baseline run gets them too, so its logins include the CAPS).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -60,8 +62,9 @@ profile() {
   done
   [[ -n $port ]] || { echo "callgrind.sh: the server did not report its port" >&2; exit 2; }
 
+  # shellcheck disable=SC2086 # LOADGEN_ARGS is a list of flags
   "$loadgen" fanout --port "$port" --users "$users" --senders "$senders" --messages "$messages" \
-    --window "$window" --timeout 300 > "$work/$name.fanout"
+    --window "$window" --timeout 300 ${LOADGEN_ARGS:-} > "$work/$name.fanout"
 
   kill -TERM "$pid"
   for _ in $(seq 600); do  # at most 60 s to shut down and write the profile
@@ -92,7 +95,7 @@ inclusive() {
   sed -n "s/^ *\([0-9,]*\) ([^)]*) *[^ ]*$1.*/\1/p" <<< "$annotated" | head -1 | tr -d ,
 }
 echo
-echo "fanout: $users users, $senders senders, $messages messages each, window $window"
+echo "fanout: $users users, $senders senders, $messages messages each, window $window${LOADGEN_ARGS:+, $LOADGEN_ARGS}"
 echo "server instructions (Ir): $total"
 echo "deliveries: $delivered"
 echo "instructions per delivered message: $((total / delivered))"
