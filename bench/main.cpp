@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
   bench::ConnsOptions conns;
   bench::LatencyOptions latency;
   bench::LoginsOptions logins;
+  bench::ResumeOptions resume;
 
   auto* fanout_app = app.add_subcommand(
       "fanout", "Users on the shared feed, some sending: deliveries/s, latency, losses");
@@ -156,12 +157,41 @@ int main(int argc, char** argv) {
                    "Connections per source address (127.0.0.2, .3, ...)")
       ->capture_default_str();
 
+  auto* resume_app = app.add_subcommand(
+      "resume",
+      "A reconnect storm: clients with CAPS ids all reconnect at once and JOIN bench SINCE "
+      "their last id while talkers go on; time to log back in and catch up, losses");
+  add_common(*resume_app, common);
+  resume_app->add_option("--clients", resume.clients, "Clients that reconnect (with CAPS ids)")
+      ->capture_default_str();
+  resume_app->add_option("--talkers", resume.talkers, "Other clients saying things to bench")
+      ->capture_default_str();
+  resume_app->add_option("--rate", resume.rate, "Messages per second per talker")
+      ->capture_default_str();
+  resume_app
+      ->add_option("--warmup-messages", resume.warmup_messages,
+                   "Messages each client has before the storm (the last one's id is kept)")
+      ->capture_default_str();
+  resume_app
+      ->add_option("--tail-seconds", resume.tail_seconds,
+                   "The talkers go on this long after every client has caught up")
+      ->capture_default_str();
+  resume_app
+      ->add_option("--drain-seconds", resume.drain_seconds,
+                   "After the talkers stop, end the run when nothing arrives for this long")
+      ->capture_default_str();
+  resume_app->add_flag("--page-back", resume.page_back,
+                       "After GAP <room> more (a replay holds at most 500), page back with "
+                       "HISTORY bench BEFORE <first replayed id> to the last id; that GAP is then "
+                       "no failure");
+
   CLI11_PARSE(app, argc, argv);
 
   try {
     if (fanout_app->parsed()) return bench::run_fanout(common, fanout);
     if (conns_app->parsed()) return bench::run_conns(common, conns);
     if (logins_app->parsed()) return bench::run_logins(common, logins);
+    if (resume_app->parsed()) return bench::run_resume(common, resume);
     return bench::run_latency(common, latency);
   } catch (const bench::Failure& e) {
     std::fflush(stdout);

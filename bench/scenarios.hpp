@@ -42,10 +42,21 @@ struct LoginsOptions {
   std::size_t setup_concurrency = 0;  // registrations at once; 0 = --concurrency
 };
 
+struct ResumeOptions {
+  std::size_t clients = 2000;           // with CAPS ids, in bench, all reconnecting at once
+  std::size_t talkers = 5;              // saying things to bench the whole run
+  double rate = 200;                    // messages/s per talker
+  std::uint64_t warmup_messages = 200;  // each client has this many before the storm
+  double tail_seconds = 1;              // talking on after every client caught up
+  double drain_seconds = 5;             // after the talkers stop: nothing for this long ends it
+  bool page_back = false;               // GAP more: page back with HISTORY BEFORE, no failure
+};
+
 int run_fanout(const CommonOptions& common, const FanoutOptions& options);
 int run_conns(const CommonOptions& common, const ConnsOptions& options);
 int run_latency(const CommonOptions& common, const LatencyOptions& options);
 int run_logins(const CommonOptions& common, const LoginsOptions& options);
+int run_resume(const CommonOptions& common, const ResumeOptions& options);
 
 // Shared by fanout and latency: the fanout's rows and json keys.
 class Report;
