@@ -138,6 +138,12 @@ void EventLoop::set_reading(Connection& connection, bool reading) {
   update_interest(connection);
 }
 
+void EventLoop::want_drained(Connection& connection) {
+  if (!connection.is_open()) return;
+  connection.wants_drained_ = true;
+  update_interest(connection);
+}
+
 void EventLoop::close(Connection& connection) {
   if (!connection.is_open()) return;
   ::close(connection.fd_);  // also leaves the epoll set
@@ -305,6 +311,7 @@ void EventLoop::write_to(Connection& connection) {
   }
   connection.out_.clear();
   connection.out_sent_ = 0;
+  connection.wants_drained_ = false;
   connection.handler_->on_drained(connection);
   if (connection.is_open()) update_interest(connection);
 }
@@ -318,7 +325,7 @@ void EventLoop::update_interest(Connection& connection) {
   } else {
     // A handshake is read through even when the handler has paused reading.
     if (connection.reading_ || !connection.connected_) wanted |= EPOLLIN;
-    if (connection.pending_output() > 0) wanted |= EPOLLOUT;
+    if (connection.pending_output() > 0 || connection.wants_drained_) wanted |= EPOLLOUT;
   }
   if (wanted == connection.events_) return;
   epoll_event event{};

@@ -76,9 +76,10 @@ class Connection {
   bool tcp_connected_ = false;
   bool connected_ = false;  // the handler has heard on_connected
   bool reading_ = true;
-  std::uint32_t events_ = 0;  // what epoll watches now
-  std::string partial_;       // an incomplete line carried to the next read
-  std::string out_;           // bytes the socket has not taken yet
+  bool wants_drained_ = false;  // want_drained(): on_drained when writable
+  std::uint32_t events_ = 0;    // what epoll watches now
+  std::string partial_;         // an incomplete line carried to the next read
+  std::string out_;             // bytes the socket has not taken yet
   std::size_t out_sent_ = 0;
   std::string early_;  // lines sent before the transport's handshake ended
 };
@@ -102,6 +103,10 @@ class EventLoop {
   void send(Connection& connection, std::string_view bytes);
   // Stops (or resumes) reading: the kernel's buffers fill and the server must queue.
   void set_reading(Connection& connection, bool reading);
+  // The handler hears on_drained once the socket can take more, even with nothing
+  // waiting to be written: a writer that stopped while the socket still had room
+  // gets its next turn in a later round.
+  void want_drained(Connection& connection);
   // Closes without telling the handler.
   void close(Connection& connection);
 

@@ -126,6 +126,11 @@ void Fanout::produce(std::size_t sender) {
       while (batch_.size() < batch_bytes && !sender_done(sender)) append_message(sender, now);
       swarm_.send(user_of(sender), batch_);
     }
+    // The socket took every batch of this turn: nothing is left to write, so no
+    // on_drained would come. Ask for one, for the next turn, in a later round.
+    if (!sender_done(sender) && connection.is_open() && connection.pending_output() == 0) {
+      loop_.want_drained(connection);
+    }
     return;
   }
   batch_.clear();
