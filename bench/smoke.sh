@@ -3,8 +3,8 @@
 #
 # CI's benchmark smoke test: starts the built socketchatd on a free loopback port and
 # runs a tiny fanout (10 users, 2 senders, 50 messages each), then a few PINGs, over
-# the line protocol and over its IRC listener; then a few registrations, password and
-# token logins (the logins scenario).
+# the line protocol (and the fanout again with CAPS ids) and over its IRC listener; then
+# a few registrations, password and token logins (the logins scenario).
 # Exits non-zero if any message is lost, duplicated or reordered, or on a timeout.
 # SOCKETCHATD and LOADGEN, when set, name the two binaries instead of BUILD_DIR.
 set -euo pipefail
@@ -49,6 +49,9 @@ done
 "$loadgen" fanout --port "$port" --server-pid "$pid" --users 10 --senders 2 --messages 50 \
   --window 5 --slow-reader --timeout 20
 "$loadgen" latency --port "$port" --server-pid "$pid" --count 100 --warmup 10 --timeout 20
+# With message ids on every delivery (CAPS ids).
+"$loadgen" fanout --port "$port" --server-pid "$pid" --users 10 --senders 2 --messages 50 \
+  --window 5 --caps ids --timeout 20
 "$loadgen" fanout --port "$irc_port" --dialect irc --server-pid "$pid" --users 10 --senders 2 \
   --messages 50 --window 5 --timeout 20
 "$loadgen" latency --port "$irc_port" --dialect irc --server-pid "$pid" --count 100 --warmup 10 \
@@ -56,4 +59,4 @@ done
 # Accounts at the default password-hash cost: 5 registrations and 4 password logins.
 "$loadgen" logins --port "$port" --server-pid "$pid" --accounts 4 --password-logins 4 \
   --token-logins 4 --probe-pings 20 --timeout 40
-echo "bench smoke: 6 passed, 0 failed"
+echo "bench smoke: 7 passed, 0 failed"
