@@ -262,8 +262,6 @@ class Resumers final : public ConnectionHandler {
 
   bool all_joined() const noexcept { return joined_ == clients_.size(); }
   bool warmed_up() const noexcept { return warmed_ == clients_.size(); }
-  bool all_logged_back() const noexcept { return logged_back_ == clients_.size(); }
-  bool all_replayed() const noexcept { return replayed_ == clients_.size(); }
   // Caught up, or told by a GAP that it cannot be (a failure, counted).
   bool all_caught_up() const noexcept { return caught_up_ + gapped_ == clients_.size(); }
   Nanos last_progress() const noexcept { return last_progress_; }
