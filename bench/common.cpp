@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <charconv>
+
 #include <fmt/format.h>
 
 #include "failure.hpp"
@@ -56,6 +58,17 @@ Deadline::Deadline(double seconds) : end_(now_ns() + static_cast<Nanos>(seconds 
 
 void Deadline::check(std::string_view doing) const {
   if (now_ns() > end_) throw Failure(exit_timeout, fmt::format("timed out while {}", doing));
+}
+
+bool parse_number(std::string_view& text, std::uint64_t& value) {
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc{}) return false;
+  text.remove_prefix(static_cast<std::size_t>(end - text.data()));
+  if (!text.empty()) {
+    if (text.front() != ' ') return false;
+    text.remove_prefix(1);
+  }
+  return true;
 }
 
 }  // namespace bench

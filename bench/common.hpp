@@ -3,6 +3,7 @@
 // Settings every scenario shares, and the overall deadline they all run under.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,5 +56,9 @@ void run_until(EventLoop& loop, const Deadline& deadline, std::string_view doing
     loop.run_once(10);
   }
 }
+
+// Takes a whole number and the space after it (if any) off the front of `text` (a
+// message's "<sender> <sequence> <stamp>" head). False if it does not start with one.
+bool parse_number(std::string_view& text, std::uint64_t& value);
 
 }  // namespace bench

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "common.hpp"
 #include "failure.hpp"
 
 namespace bench {
@@ -16,17 +17,6 @@ constexpr std::size_t batch_bytes = 16 * 1024;
 constexpr int batches_per_turn = 8;
 // The slow reader's receive buffer: small, so the server has to queue for it.
 constexpr int slow_receive_buffer = 4096;
-
-bool parse_number(std::string_view& text, std::uint64_t& value) {
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc{}) return false;
-  text.remove_prefix(static_cast<std::size_t>(end - text.data()));
-  if (!text.empty()) {
-    if (text.front() != ' ') return false;
-    text.remove_prefix(1);
-  }
-  return true;
-}
 
 }  // namespace
 

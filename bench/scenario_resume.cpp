@@ -28,6 +28,7 @@
 
 #include <fmt/format.h>
 
+#include "common.hpp"
 #include "failure.hpp"
 #include "line_dialect.hpp"
 #include "report.hpp"
@@ -58,17 +59,6 @@ double seconds_of(Nanos nanos) {
 
 double rounded(double value) {
   return std::round(value * 1000) / 1000;
-}
-
-bool parse_number(std::string_view& text, std::uint64_t& value) {
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc{}) return false;
-  text.remove_prefix(static_cast<std::size_t>(end - text.data()));
-  if (!text.empty()) {
-    if (text.front() != ' ') return false;
-    text.remove_prefix(1);
-  }
-  return true;
 }
 
 // "<epoch>-<n>": the epoch (0-9 a-z, no dash) and n from 1 up.
