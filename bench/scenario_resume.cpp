@@ -101,16 +101,7 @@ class Talkers final : private Swarm::Listener {
   Talkers(EventLoop& loop, const Dialect& dialect, const Endpoint& server, std::size_t count,
           double rate, std::size_t concurrency)
       : dialect_(dialect),
-        swarm_(loop, dialect,
-               SwarmOptions{.nick_prefix = "talker",
-                            .servers = {server},
-                            .sources = {},
-                            .per_source = 0,
-                            .concurrency = concurrency,
-                            .join = true,
-                            .sync = true,
-                            .receive_buffer = 0},
-               *this),
+        swarm_(loop, dialect, SwarmOptions::on_feed("talker", {server}, concurrency), *this),
         count_(count),
         rate_(rate),
         sent_(count) {}

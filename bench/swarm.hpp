@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "dialect.hpp"
@@ -23,6 +24,19 @@ struct SwarmOptions {
   bool join = false;
   bool sync = false;
   int receive_buffer = 0;
+
+  // Clients named <prefix><i> that join the feed, as a fanout's users and talkers are.
+  static SwarmOptions on_feed(std::string prefix, std::vector<Endpoint> servers,
+                              std::size_t concurrency) {
+    return {.nick_prefix = std::move(prefix),
+            .servers = std::move(servers),
+            .sources = {},
+            .per_source = 0,
+            .concurrency = concurrency,
+            .join = true,
+            .sync = true,
+            .receive_buffer = 0};
+  }
 };
 
 class Swarm final : public ConnectionHandler {
