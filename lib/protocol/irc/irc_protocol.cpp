@@ -17,7 +17,13 @@
 
 namespace socketchat::detail {
 
-namespace {}  // namespace
+namespace {
+
+// The capabilities that make a form (irc_form_caps), each a bit of its form's index.
+constexpr std::uint16_t form_bits[] = {cap_message_tags, cap_server_time, cap_away_notify};
+static_assert((form_bits[0] | form_bits[1] | form_bits[2]) == irc_form_caps);
+
+}  // namespace
 
 std::string utc_time_now() {
   return fmt::format("{:%Y-%m-%d %H:%M:%S} UTC",
@@ -28,15 +34,21 @@ IrcProtocol::IrcProtocol(std::string server_name)
     : server_name_(server_name_or_default(server_name)),
       created_(utc_time_now()),
       probe_(Payload::copy_of(fmt::format("PING :{}\r\n", server_name_))) {
-  for (std::uint16_t caps = 0; caps <= irc_form_caps; ++caps) {
-    // One per set of the tag capabilities' bits; the empty set is this protocol itself.
-    const bool a_set = (caps & ~irc_form_caps) == 0 && caps != 0;
-    forms_.push_back(a_set ? std::make_unique<IrcTaggedForm>(*this, caps) : nullptr);
+  for (std::size_t index = 1; index < forms_.size(); ++index) {  // 0: this protocol itself
+    std::uint16_t caps = 0;
+    for (std::size_t bit = 0; bit < std::size(form_bits); ++bit) {
+      if ((index & (std::size_t{1} << bit)) != 0) caps |= form_bits[bit];
+    }
+    forms_[index] = std::make_unique<IrcTaggedForm>(*this, caps);
   }
 }
 
 const Protocol* IrcProtocol::form(std::uint16_t caps) const noexcept {
-  return forms_[caps & irc_form_caps].get();
+  std::size_t index = 0;
+  for (std::size_t bit = 0; bit < std::size(form_bits); ++bit) {
+    if ((caps & form_bits[bit]) != 0) index |= std::size_t{1} << bit;
+  }
+  return forms_[index].get();
 }
 
 std::unique_ptr<Decoder> IrcTaggedForm::make_decoder() const {

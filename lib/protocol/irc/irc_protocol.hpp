@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -112,8 +113,8 @@ class IrcProtocol final : public Protocol {
   std::string created_;
   Payload probe_;
   std::vector<std::string> motd_;
-  // The other forms, indexed by the bits of irc_form_caps they have: made with it.
-  std::vector<std::unique_ptr<IrcTaggedForm>> forms_;
+  // The other forms, one per set of the irc_form_caps (form()): made with it.
+  std::array<std::unique_ptr<IrcTaggedForm>, 8> forms_;
 };
 
 // A unix time in ms as IRCv3's server-time spells it: "2026-12-05T21:00:00.123Z".
