@@ -6,18 +6,27 @@ namespace socketchat::detail {
 
 void HistoryAccess::append(const Peer& from, HistoryRecord record, HistoryWriter::Stored stored) {
   if (writer_) return writer_->append(std::move(record), std::move(stored));
-  bool kept = true;
   std::string epoch;
+  std::string failure;
+  bool kept = false;
+  std::unique_lock lock(inline_mutex_);
   try {
-    std::lock_guard lock(inline_mutex_);
-    record.unix_ms = inline_clock_.stamp();
+    {
+      std::lock_guard clock(clock_mutex_);
+      record.unix_ms = inline_clock_.stamp();
+    }
     store_->append({&record, 1});
     epoch = store_->epoch();
+    kept = true;
   } catch (const std::exception& e) {
-    kept = false;
-    publish_failure(bus_, from, "history-write-failed", e.what());
+    failure = e.what();
   }
-  stored(kept, record, epoch);
+  // Answered still under the lock when kept: the next record is not stored before this
+  // one is answered (delivered), so answers go in the order of the ids.
+  if (kept) return stored(true, record, epoch);
+  lock.unlock();
+  publish_failure(bus_, from, "history-write-failed", failure);
+  stored(false, record, {});
 }
 
 void HistoryAccess::read(const Peer& from, std::string scope, HistoryQuery query,
@@ -36,7 +45,7 @@ void HistoryAccess::read(const Peer& from, std::string scope, HistoryQuery query
 
 std::int64_t HistoryAccess::mark() {
   if (writer_) return writer_->mark();
-  std::lock_guard lock(inline_mutex_);
+  std::lock_guard lock(clock_mutex_);
   return inline_clock_.mark();
 }
 

@@ -35,7 +35,8 @@ class HistoryAccess {
 
   // Stamps and keeps `record`, then calls stored(true, record, epoch) (the record with
   // its id), or stored(false, record, {}) if the store failed. `from` is who sent it, for
-  // the report of a failure.
+  // the report of a failure. Records are answered in the order they are stored: on the
+  // writer's thread, or here under a lock.
   void append(const Peer& from, HistoryRecord record, HistoryWriter::Stored stored);
   // The page `query` finds in `scope`, or nothing if the store failed.
   void read(const Peer& from, std::string scope, HistoryQuery query, HistoryWriter::Found found);
@@ -46,7 +47,11 @@ class HistoryAccess {
   EventBus& bus_;
   HistoryStore* store_ = nullptr;
   HistoryWriter* writer_ = nullptr;
-  std::mutex inline_mutex_;  // stamps and appends to a non-blocking store in one order
+  // A store that does not block: records are stamped, appended and answered one at a
+  // time, under inline_mutex_; the clock has a lock of its own, because a LOGIN marks it
+  // under the Hub's lock, which an answer (a delivery) takes.
+  std::mutex inline_mutex_;
+  std::mutex clock_mutex_;
   HistoryClock inline_clock_;
 };
 

@@ -13,6 +13,8 @@ namespace socketchat::detail {
 
 // A message as history kept it (PROTOCOL.md, Message ids): none when not kept.
 struct KeptAs {
+  // The sender's name as kept (its name when it sent it); empty for a message not kept.
+  std::string_view from{};
   std::string_view epoch{};
   std::uint64_t id = 0;
   std::int64_t time_ms = 0;

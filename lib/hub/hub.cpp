@@ -191,9 +191,9 @@ void Hub::reply_error(Peer& to, ReplyError error) {
   reply(to, {.notice = Notice::error, .error = error});
 }
 
-void Hub::publish(EventKind kind, const Peer& peer, std::string_view target,
-                  std::string_view text) {
-  Event event = event_of(peer, kind);
+void Hub::publish(EventKind kind, const Peer& peer, std::string_view target, std::string_view text,
+                  std::string_view as) {
+  Event event = event_of(peer, kind, as);
   event.target = target;
   event.text = text;
   bus_.publish(event);

@@ -152,8 +152,9 @@ class Hub {
   // A list (WHO, ROOMS, HISTORY): cut to the size a reply may take, and nothing at all
   // for a connection that is closing.
   void reply_list(Peer& to, ServerMessage message) const;
+  // `as`: the user it is from, when not the peer's name now (a message kept earlier).
   void publish(EventKind kind, const Peer& peer, std::string_view target = {},
-               std::string_view text = {});
+               std::string_view text = {}, std::string_view as = {});
   // Runs an embedder's callback; what it threw, if it threw.
   template <class Call>
   static std::optional<std::string> failure_of(Call&& call) {
@@ -174,12 +175,25 @@ class Hub {
   // returns `waiting`, counted as work in flight from now.
   template <class Start, class Finish>
   After answered(Peer& from, bool later, After waiting, Start start, Finish finish) {
+    return answered(
+        from, later, waiting, std::move(start), [](Peer&, auto&&...) {}, std::move(finish));
+  }
+  // The same, but at_once(peer, answer...) runs first, where and when the answer comes
+  // (any thread, before done() returns): for what must keep the order answers come in.
+  template <class Start, class AtOnce, class Finish>
+  After answered(Peer& from, bool later, After waiting, Start start, AtOnce at_once,
+                 Finish finish) {
     if (!later) {
-      start([&](auto&&... answer) { finish(from, answer...); });
+      start([&](auto&&... answer) {
+        at_once(from, answer...);
+        finish(from, answer...);
+      });
       return After::stay;
     }
     work_.fetch_add(1, std::memory_order_relaxed);
-    start([peer = from.shared_peer(), finish = std::move(finish)](auto&&... answer) mutable {
+    start([peer = from.shared_peer(), at_once = std::move(at_once),
+           finish = std::move(finish)](auto&&... answer) mutable {
+      at_once(*peer, answer...);
       peer->defer([peer, finish = std::move(finish), ... answer = std::move(answer)]() mutable {
         finish(*peer, answer...);
       });

@@ -13,13 +13,22 @@ Hub::After Hub::keep_then_deliver(Peer& from, std::string scope, std::string_vie
                                   Deliver deliver) {
   HistoryRecord record{
       .scope = std::move(scope), .unix_ms = 0, .from = from.name(), .text = std::string(text)};
+  // Delivered where the store answers, in the order it answers (ids rising: nobody sees
+  // a later message before an earlier one, so a client resuming from the last id it
+  // saw misses nothing); only the sender's own answer waits for its strand.
   return answered(
       from, history_.answers_later(), After::pending,
       [&](auto done) { history_.append(from, std::move(record), std::move(done)); },
       [deliver = std::move(deliver)](Peer& sender, bool stored, const HistoryRecord& kept,
                                      const std::string& epoch) {
-        if (!stored) return reply_error(sender, ReplyError::storage_failed);
-        deliver(sender, kept.text, KeptAs{.epoch = epoch, .id = kept.id, .time_ms = kept.unix_ms});
+        if (stored) {
+          deliver(
+              sender, kept.text,
+              KeptAs{.from = kept.from, .epoch = epoch, .id = kept.id, .time_ms = kept.unix_ms});
+        }
+      },
+      [](Peer& sender, bool stored, const HistoryRecord&, const std::string&) {
+        if (!stored) reply_error(sender, ReplyError::storage_failed);
       });
 }
 
@@ -29,6 +38,16 @@ std::int64_t KeptAs::stamp() const noexcept {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+namespace {
+
+// Who a message is from: the name it was kept under, which a RENAME since (on the
+// sender's strand, while the message is delivered elsewhere) does not change.
+std::string_view sender_of(const Peer& from, const KeptAs& kept) {
+  return kept.from.empty() ? std::string_view(from.name()) : kept.from;
+}
+
+}  // namespace
 
 std::string Hub::room_scope(std::string_view room_key) {
   // Built by append: GCC 12 misreads `"#" + string` as overlapping (-Wrestrict).
@@ -126,7 +145,7 @@ bool Hub::may_deliver_unstored(Peer& from) {
 ServerMessage Hub::chat_message(Notice notice, const Peer& from, std::string_view text,
                                 MessageKind kind, const KeptAs& kept) {
   return {.notice = notice,
-          .user = from.name(),
+          .user = sender_of(from, kept),
           .text = text,
           .identity = from.identity(),
           .kind = kind,
@@ -141,7 +160,7 @@ void Hub::route_message(Peer& from, std::string_view text, MessageKind kind, Kep
     delivery_->to_everyone(chat_message(Notice::message, from, text, kind, kept),
                            from.echoes() ? nullptr : &from);
   }
-  publish(EventKind::message, from, {}, text);
+  publish(EventKind::message, from, {}, text, sender_of(from, kept));
 }
 
 void Hub::route_direct(Peer& from, std::string_view to, std::string_view text, MessageKind kind,
@@ -153,10 +172,11 @@ void Hub::route_direct(Peer& from, std::string_view to, std::string_view text, M
     message.to = to;
     target = delivery_->to_user(to, message);
     // Its echo, unless it went to its sender already (a DM to oneself).
-    if (from.echoes() && !iequals_ascii(to, from.name())) reply(from, message);
+    if (from.echoes() && !iequals_ascii(to, sender_of(from, kept))) reply(from, message);
   }
   // A recipient gone since the check is no error: the message is in their history.
-  publish(EventKind::direct_message, from, target.empty() ? to : std::string_view(target), text);
+  publish(EventKind::direct_message, from, target.empty() ? to : std::string_view(target), text,
+          sender_of(from, kept));
 }
 
 void Hub::route_room(Peer& from, std::string_view room_key, std::string_view text, MessageKind kind,
@@ -175,7 +195,7 @@ void Hub::route_room(Peer& from, std::string_view room_key, std::string_view tex
     }
   }
   if (spelled.empty()) return;  // the room is gone
-  publish(EventKind::room_message, from, spelled, text);
+  publish(EventKind::room_message, from, spelled, text, sender_of(from, kept));
 }
 
 bool Hub::moderate(Peer& from, std::string_view to, std::string_view& text, std::string& storage) {

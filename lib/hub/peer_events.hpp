@@ -9,12 +9,14 @@
 namespace socketchat::detail {
 
 // An event about `peer`: its connection, where it is from, and its name if it has one.
-inline Event event_of(const Peer& peer, EventKind kind) {
+// `as`: the user, when not the peer's name now (which only its own strand may read
+// outside the Hub's lock).
+inline Event event_of(const Peer& peer, EventKind kind, std::string_view as = {}) {
   return {.kind = kind,
           .time = {},
           .connection = peer.id(),
           .remote = peer.remote(),
-          .user = peer.name()};
+          .user = as.empty() ? std::string_view(peer.name()) : as};
 }
 
 // Something the server survived failed for `peer` (an embedder's callback, the history

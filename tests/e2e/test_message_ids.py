@@ -11,6 +11,7 @@ synchronise: "nothing else arrived" is shown by a PING whose PONG is the very ne
 """
 
 import re
+import threading
 
 import daemon as e2e
 
@@ -256,6 +257,47 @@ class MessageIdsTest(e2e.DaemonTestCase):
         self.assertEqual(len(replay), 500)
         self.assertTrue(replay[0].endswith(" bob 1"), replay[0])
         self.assertTrue(replay[-1].endswith(" bob 500"), replay[-1])
+
+    def test_live_messages_from_two_senders_arrive_in_the_order_of_their_ids(self):
+        # Two I/O threads, so that the two senders' commands are read and stored at
+        # once; a listener that got a later id before an earlier one would resume past
+        # the earlier one and never have it.
+        for history in ("sqlite", "memory"):
+            with self.subTest(history=history):
+                daemon = self.start("--history", history, "--threads", "2")
+                bob = self.bob_in_room(daemon)
+                senders = [self.user(daemon, name, ids=False) for name in ("alice", "carol")]
+                for sender in senders:
+                    self.assertEqual(sender.ask("JOIN room"), "OK")
+                count = 2000
+                batches = [
+                    "".join(f"SAY room {sender_index} {i}\n" for i in range(count)).encode()
+                    for sender_index in range(len(senders))
+                ]
+                writers = [
+                    threading.Thread(target=sender.sock.sendall, args=(batch,))
+                    for sender, batch in zip(senders, batches)
+                ]
+                for writer in writers:
+                    writer.start()
+                numbers, next_of = [], {"alice": 0, "carol": 0}
+                while len(numbers) < 2 * count:
+                    line = bob.line()
+                    if line.startswith("INFO "):
+                        continue  # alice and carol joining
+                    match = self.parts(rf"SAY room {ID} {STAMP} (alice|carol) [01] ([0-9]+)", line)
+                    numbers.append(int(match.group(2)))
+                    # Each sender's own messages in the order it sent them.
+                    self.assertEqual(int(match.group(4)), next_of[match.group(3)])
+                    next_of[match.group(3)] += 1
+                for writer in writers:
+                    writer.join()
+                out_of_order = [
+                    (earlier, later) for earlier, later in zip(numbers, numbers[1:]) if later <= earlier
+                ]
+                self.assertEqual(out_of_order, [])
+                self.quiet(bob)
+                daemon.kill()
 
 if __name__ == "__main__":
     e2e.main(__file__)
