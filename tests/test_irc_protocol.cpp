@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "protocol/irc/irc_caps.hpp"
 #include "protocol/irc/irc_connection.hpp"
 #include "protocol/irc/irc_message.hpp"
 #include "protocol/irc/irc_protocol.hpp"
@@ -526,12 +527,12 @@ TEST_CASE("PASS is accepted, USER needs four params, NICK one") {
 TEST_CASE("CAP LS holds the LOGIN until CAP END") {
   Client client("");
   client.feed("CAP LS 302\r\n" + std::string(registration) +
-              "CAP REQ :extended-join sasl\r\nCAP LIST\r\n");
+              "CAP REQ :chghost sasl\r\nCAP LIST\r\n");
   CHECK(client.hub.seen ==
         Lines{"local: :socketchat CAP * LS :multi-prefix sasl=PLAIN message-tags server-time "
               "echo-message batch draft/chathistory cap-notify account-notify away-notify "
-              "userhost-in-names\r\n",
-              "local: :socketchat CAP * NAK :extended-join sasl\r\n",
+              "userhost-in-names extended-join\r\n",
+              "local: :socketchat CAP * NAK :chghost sasl\r\n",
               // with CAP LS 302, cap-notify is on unasked (IRCv3)
               "local: :socketchat CAP * LIST :cap-notify\r\n"});
   client.hub.seen.clear();
@@ -543,7 +544,7 @@ TEST_CASE("CAP LS holds the LOGIN until CAP END") {
         Lines{"local: :socketchat 410 alice BOGUS :Invalid CAP command\r\n",
               "local: :socketchat CAP alice LS :multi-prefix sasl message-tags server-time "
               "echo-message batch draft/chathistory cap-notify account-notify away-notify "
-              "userhost-in-names\r\n"});
+              "userhost-in-names extended-join\r\n"});
 }
 
 TEST_CASE("CAP: sasl=PLAIN for LS 302, sasl before; REQ is all or nothing; REQ holds too") {
@@ -552,16 +553,16 @@ TEST_CASE("CAP: sasl=PLAIN for LS 302, sasl before; REQ is all or nothing; REQ h
   CHECK(client.hub.seen ==
         Lines{"local: :socketchat CAP * LS :multi-prefix sasl message-tags server-time "
               "echo-message batch draft/chathistory cap-notify account-notify away-notify "
-              "userhost-in-names\r\n",
+              "userhost-in-names extended-join\r\n",
               "local: :socketchat CAP * LS :multi-prefix sasl message-tags server-time "
               "echo-message batch draft/chathistory cap-notify account-notify away-notify "
-              "userhost-in-names\r\n",
+              "userhost-in-names extended-join\r\n",
               "local: :socketchat CAP * LS :multi-prefix sasl=PLAIN message-tags server-time "
               "echo-message batch draft/chathistory cap-notify account-notify away-notify "
-              "userhost-in-names\r\n",
+              "userhost-in-names extended-join\r\n",
               "local: :socketchat CAP * LS :multi-prefix sasl=PLAIN message-tags server-time "
               "echo-message batch draft/chathistory cap-notify account-notify away-notify "
-              "userhost-in-names\r\n"});
+              "userhost-in-names extended-join\r\n"});
   client.hub.seen.clear();
   client.feed(
       "CAP REQ :sasl\r\nCAP LIST\r\nCAP REQ :-sasl\r\nCAP LIST\r\nCAP REQ :sasl nope\r\n"
@@ -1125,7 +1126,7 @@ TEST_CASE("SASL: an authzid equal to the authcid is fine; the nick becomes the a
   CHECK(client.hub.seen ==
         Lines{"local: :socketchat CAP * LS :multi-prefix sasl=PLAIN message-tags server-time "
               "echo-message batch draft/chathistory cap-notify account-notify away-notify "
-              "userhost-in-names\r\n",
+              "userhost-in-names extended-join\r\n",
               "local: :socketchat CAP * ACK :sasl\r\n", "local: AUTHENTICATE +\r\n",
               "login dave secret=password1", "hub: " + sasl_success("dave", "dave", "z"),
               "local: " + welcome(client.shared, "dave", "z")});
@@ -1138,7 +1139,7 @@ TEST_CASE("SASL before NICK: the welcome waits for NICK, and is the account's na
   CHECK(client.hub.seen ==
         Lines{"local: :socketchat CAP * LS :multi-prefix sasl=PLAIN message-tags server-time "
               "echo-message batch draft/chathistory cap-notify account-notify away-notify "
-              "userhost-in-names\r\n",
+              "userhost-in-names extended-join\r\n",
               "local: :socketchat CAP * ACK :sasl\r\n", "local: AUTHENTICATE +\r\n",
               "login dave secret=password1", "hub: " + sasl_success("dave", "dave")});
   client.hub.seen.clear();
@@ -1473,6 +1474,32 @@ TEST_CASE("broadcasts, byte for byte, the same for every IRC connection") {
   const ServerMessage message{.notice = Notice::message, .user = "alice", .text = "hi"};
   CHECK(connection.encode(message).view() == shared.encode(message).view());
   CHECK(&connection.encoder() == &connection);
+}
+
+TEST_CASE("extended-join: a form of its own tells the joiner's account and real name") {
+  const IrcProtocol shared{"socketchat"};
+  const ServerMessage guest{.notice = Notice::joined,
+                            .user = "bob",
+                            .room = "room",
+                            .identity = {.user_name = "b", .real_name = "Bob Ross"}};
+  ServerMessage owner = guest;
+  owner.identity.account = "bob";
+  const Protocol* extended = shared.form(cap_extended_join);
+  REQUIRE(extended != nullptr);
+  CHECK(extended != shared.form(0));
+  CHECK(extended->encode(guest).view() == ":bob!~b@socketchat JOIN #room * :Bob Ross\r\n");
+  CHECK(extended->encode(owner).view() == ":bob!~b@socketchat JOIN #room bob :Bob Ross\r\n");
+  // Without a real name (a line user), the nick; without the capability, the old JOIN.
+  CHECK(extended->encode({.notice = Notice::joined, .user = "lina", .room = "room"}).view() ==
+        ":lina!~lina@socketchat JOIN #room * :lina\r\n");
+  CHECK(shared.encode(owner).view() == ":bob!~b@socketchat JOIN #room\r\n");
+  // With the tag capabilities too, a form of its own; a message is spelled as without it.
+  const Protocol* tagged = shared.form(cap_extended_join | cap_server_time);
+  CHECK(tagged != extended);
+  CHECK(tagged->encode(owner).view() == ":bob!~b@socketchat JOIN #room bob :Bob Ross\r\n");
+  const ServerMessage said{
+      .notice = Notice::room_message, .user = "bob", .text = "hi", .room = "r"};
+  CHECK(extended->encode(said).view() == shared.encode(said).view());
 }
 
 TEST_CASE("353: as many names as fit in 512 bytes a line, each name exactly once") {

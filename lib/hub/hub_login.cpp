@@ -116,6 +116,8 @@ void Hub::log_in(Peer& from, std::string_view name, const LoginResult* account, 
     reply(from, {.notice = Notice::ok,
                  .user = from.name(),
                  .text = say_name ? std::string_view(from.name()) : std::string_view(),
+                 .identity = {.account = from.account() ? std::string_view(from.name())
+                                                        : std::string_view()},
                  .room_limit = max_rooms_per_user_.load(std::memory_order_relaxed)});
   }
   publish(EventKind::login, from);

@@ -27,6 +27,13 @@ std::optional<ReplyError> refusal_of(Joined joined) {
   return std::nullopt;
 }
 
+// Who joined, as the members hear of it: with its account (IRC's extended-join).
+UserIdentity joiner(const Peer& from) {
+  UserIdentity identity = from.identity();
+  if (from.account()) identity.account = from.name();
+  return identity;
+}
+
 }  // namespace
 
 // The joiner's OK and the others' notice go out with the change, under the lock, so
@@ -82,7 +89,7 @@ Hub::After Hub::join(Peer& from, std::string_view room, std::string_view key,
   const std::string spelled(directory_->room_name(room_key));
   delivery_->to_room(
       room_key,
-      {.notice = Notice::joined, .user = from.name(), .room = spelled, .identity = from.identity()},
+      {.notice = Notice::joined, .user = from.name(), .room = spelled, .identity = joiner(from)},
       &from);
   lock.unlock();  // sinks are called outside the Hub's lock
   publish(EventKind::joined, from, spelled);
@@ -97,12 +104,10 @@ void Hub::join_finished_locked(Peer& from, Joined joined, const std::string& roo
   std::string spelled;
   if (joined == Joined::ok) {
     spelled = directory_->room_name(room_key);
-    delivery_->to_room(room_key,
-                       {.notice = Notice::joined,
-                        .user = from.name(),
-                        .room = spelled,
-                        .identity = from.identity()},
-                       &from);
+    delivery_->to_room(
+        room_key,
+        {.notice = Notice::joined, .user = from.name(), .room = spelled, .identity = joiner(from)},
+        &from);
   }
   std::optional<HistoryAsk> resume;
   if (auto asked = resumes_.find(from.id()); asked != resumes_.end()) {

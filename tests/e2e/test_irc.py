@@ -33,8 +33,8 @@ ISUPPORT = ("CHANTYPES=#& CHANLIMIT=#:20 NICKLEN=32 CHANNELLEN=33 USERLEN=11 CAS
             "CHANMODES=b,k,l,imnt :are supported by this server")
 ISUPPORT_2 = "MODES=4 TOPICLEN=390 KEYLEN=23 NETWORK=socketchat WHOX ELIST=MU CHATHISTORY=500 MSGREFTYPES=msgid,timestamp :are supported by this server"
 # What CAP LS 302 (and later) and an older CAP LS list (docs/IRC.md, IRCv3).
-CAPS_302 = "multi-prefix sasl=PLAIN message-tags server-time echo-message batch draft/chathistory cap-notify account-notify away-notify userhost-in-names"
-CAPS = "multi-prefix sasl message-tags server-time echo-message batch draft/chathistory cap-notify account-notify away-notify userhost-in-names"
+CAPS_302 = "multi-prefix sasl=PLAIN message-tags server-time echo-message batch draft/chathistory cap-notify account-notify away-notify userhost-in-names extended-join"
+CAPS = "multi-prefix sasl message-tags server-time echo-message batch draft/chathistory cap-notify account-notify away-notify userhost-in-names extended-join"
 Reactor = getattr(irc.client, "Reactor", None) or irc.client.IRC  # named IRC in older versions (8.5)
 
 
@@ -392,9 +392,9 @@ class RegistrationTest(IrcTestCase):
         carol = self.irc(daemon)
         self.assertReplies(carol, ["CAP LS 302", "NICK carol", "USER carol 0 * :Carol"],
                            [f":{SERVER} CAP * LS :{CAPS_302}"])  # and no 001: registration waits
-        self.assertReplies(carol, ["CAP REQ :extended-join sasl", "CAP LIST", "CAP REQ :multi-prefix",
+        self.assertReplies(carol, ["CAP REQ :chghost sasl", "CAP LIST", "CAP REQ :multi-prefix",
                                    "CAP LIST", "CAP BOGUS"], [
-            f":{SERVER} CAP * NAK :extended-join sasl",  # all or nothing
+            f":{SERVER} CAP * NAK :chghost sasl",  # all or nothing
             f":{SERVER} CAP * LIST :cap-notify",  # on unasked with CAP LS 302 (IRCv3)
             f":{SERVER} CAP * ACK :multi-prefix",
             f":{SERVER} CAP * LIST :multi-prefix cap-notify",

@@ -148,6 +148,42 @@ class TagsTest(Ircv3TestCase):
             numeric(366, "alice", "#room :End of /NAMES list."),
         ])
 
+    def test_extended_join_tells_the_account_and_the_real_name(self):
+        daemon = self.start("--data-dir", self.tmp)
+        registrar = self.line(daemon)
+        self.assertEqual(registrar.ask("REGISTER bob password1"), "OK")
+        registrar.send("QUIT")
+        alice = self.capable(daemon, "alice", "extended-join")
+        plain = self.irc(daemon, "pat")
+        self.assertReplies(plain, ["JOIN #room"], [
+            f"{source('pat')} JOIN #room",
+            numeric(353, "pat", "= #room :@pat"),
+            numeric(366, "pat", "#room :End of /NAMES list."),
+        ])
+        # Its own JOIN, a guest's: account "*", and the real name USER gave.
+        alice.send("JOIN #room")
+        self.assertEqual(alice.until(numeric(366, "alice", "#room :End of /NAMES list.")), [
+            f"{source('alice')} JOIN #room * :alice the tester",
+            numeric(353, "alice", "= #room :alice @pat"),
+            numeric(366, "alice", "#room :End of /NAMES list."),
+        ])
+        self.assertEqual(plain.line(), f"{source('alice')} JOIN #room")  # the old form
+        # bob logs in to his account (IRC, PASS): alice hears his account; so does he.
+        bob = self.irc(daemon)
+        bob.send("CAP LS 302", "CAP REQ :extended-join", "CAP END", "PASS password1")
+        self.assertEqual(bob.lines(2), [f":{SERVER} CAP * LS :{CAPS_302}", f":{SERVER} CAP * ACK :extended-join"])
+        bob.register("bob")
+        bob.send("JOIN #room")
+        self.assertEqual(bob.line(), f"{source('bob')} JOIN #room bob :bob the tester")
+        self.assertEqual(alice.line(), f"{source('bob')} JOIN #room bob :bob the tester")
+        self.assertEqual(plain.line(), f"{source('bob')} JOIN #room")
+        # A line user: its name is its real name; carol is a guest.
+        carol = self.line(daemon, "carol")
+        self.assertEqual(carol.ask("JOIN room"), "OK")
+        self.assertEqual(alice.line(), f"{source('carol', 'carol')} JOIN #room * :carol")
+        self.assertEqual(plain.line(), f"{source('carol', 'carol')} JOIN #room")
+        self.assertAlive(alice)
+
 
 class ChatHistoryTest(Ircv3TestCase):
     """CHATHISTORY over raw sockets, byte for byte (history in memory: the same ids)."""

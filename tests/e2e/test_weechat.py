@@ -163,13 +163,14 @@ class WeechatTest(DaemonTestCase):
             self.weechat = wc = Weechat(self.tmp, self.daemon.ports["irc"], "wendy", "wen", "Wendy W")
             wc.wait_for("irc.server.sc", rf"Welcome to the socketchat IRC Network wendy!~wen@{re.escape(SERVER)}$")
             wc.type("irc.server.sc", "/join #general")
-            wc.wait_for("irc.sc.#general", r"wendy \(~wen@irc\.socketchat\.test\) has joined #general")
+            # WeeChat asks for extended-join: a JOIN shows the real name too.
+            wc.wait_for("irc.sc.#general", r"wendy \(Wendy W\) \(~wen@irc\.socketchat\.test\) has joined #general")
             wc.wait_for("irc.sc.#general", r"Channel #general: 1 nick \(1 op, 0 voices, 0 normals\)$")
 
             self.bob = bob = Ncat(self.daemon.ports["tcp"], os.path.join(self.tmp, "ncat.stderr"))
             bob.login("bob")
             self.assertEqual(bob.ask("JOIN general"), "OK")
-            wc.wait_for("irc.sc.#general", r"bob \(~bob@irc\.socketchat\.test\) has joined #general")
+            wc.wait_for("irc.sc.#general", r"bob \(bob\) \(~bob@irc\.socketchat\.test\) has joined #general")
             self.irssi = irssi = Irssi(self.tmp, self.daemon.ports["irc"], "alice")
             irssi.wait_for(r"Welcome to the socketchat IRC Network alice")
             irssi.type("/join #general")
@@ -177,7 +178,7 @@ class WeechatTest(DaemonTestCase):
             irssi.wait_for(r"\[@wendy\s*\]")  # the room's operator, in irssi's names
             irssi.wait_for(r"\[ bob\s*\]")
             self.assertEqual(bob.line(), "INFO alice joined general")
-            wc.wait_for("irc.sc.#general", r"alice \(~alice@irc\.socketchat\.test\) has joined #general")
+            wc.wait_for("irc.sc.#general", r"alice \(Alice\) \(~alice@irc\.socketchat\.test\) has joined #general")
 
             # Messages, and /me both ways: an action for IRC clients, "/me ..." for ncat.
             wc.type("irc.sc.#general", "hello all")
@@ -233,7 +234,7 @@ class WeechatTest(DaemonTestCase):
             self.assertEqual(bob.line(), "KICK general bob wendy enough from ncat")
             self.assertEqual(bob.ask("SAY general still here?"), "ERR not-in-room")
             self.assertEqual(bob.ask("JOIN general"), "OK")
-            wc.wait_for("irc.sc.#general", r"has kicked bob .*\n(?:.*\n)*.*bob \(~bob@irc\.socketchat\.test\) "
+            wc.wait_for("irc.sc.#general", r"has kicked bob .*\n(?:.*\n)*.*bob \(bob\) \(~bob@irc\.socketchat\.test\) "
                                            r"has joined #general$")
             irssi.wait_for(r"bob was kicked from #general .*\n(?:.*\n)*.*bob \[~bob@irc\.socketchat\.test\] "
                            r"has joined #general")

@@ -18,6 +18,7 @@ enum IrcCap : std::uint16_t {
   cap_account_notify = 1 << 8,
   cap_away_notify = 1 << 9,
   cap_userhost_in_names = 1 << 10,
+  cap_extended_join = 1 << 11,
 };
 
 struct IrcCapName {
@@ -33,11 +34,12 @@ inline constexpr IrcCapName irc_caps[] = {
     {"echo-message", cap_echo_message, {}},           {"batch", cap_batch, {}},
     {"draft/chathistory", cap_chathistory, {}},       {"cap-notify", cap_cap_notify, {}},
     {"account-notify", cap_account_notify, {}},       {"away-notify", cap_away_notify, {}},
-    {"userhost-in-names", cap_userhost_in_names, {}},
+    {"userhost-in-names", cap_userhost_in_names, {}}, {"extended-join", cap_extended_join, {}},
 };
 
 // The capabilities that change how a broadcast is spelled: each set of them is a form of
 // IrcProtocol of its own (IrcProtocol::form), encoded once for all who asked for it.
-inline constexpr std::uint16_t irc_form_caps = cap_message_tags | cap_server_time | cap_away_notify;
+inline constexpr std::uint16_t irc_form_caps =
+    cap_message_tags | cap_server_time | cap_away_notify | cap_extended_join;
 
 }  // namespace socketchat::detail

@@ -177,7 +177,6 @@ class IrcConnection final : public Decoder, public Protocol {
   // A 352 line of WHO (354 for WHOX); `flags` after its H or G: "@" for a room operator.
   void who_line(fmt::memory_buffer& out, std::string_view channel, std::string_view nick,
                 UserIdentity identity, std::string_view flags) const;
-  static std::string_view real_name_of(std::string_view nick, UserIdentity identity);
   // `about`: the nick, mode letter or argument a MODE refusal is about.
   void error_reply(fmt::memory_buffer& out, ReplyError error, std::string_view about = {}) const;
   // A refused registration or SASL LOGIN (the Accounts table in docs/IRC.md).
@@ -246,6 +245,9 @@ class IrcConnection final : public Decoder, public Protocol {
   // The room limit the OK to the LOGIN told, for a welcome that comes later (SASL) and
   // VERSION: encode() writes it, on the strand, and nothing on another strand reads it.
   mutable std::size_t room_limit_ = 0;
+  // The account it logged in to (the OK to its LOGIN says; empty: a guest), for
+  // extended-join: encode() writes it, on the strand, like room_limit_.
+  mutable std::string account_;
   std::size_t step_ = 0;        // of the line being run
   std::size_t steps_done_ = 0;  // of that line, before it had to wait
 

@@ -20,8 +20,9 @@ namespace socketchat::detail {
 namespace {
 
 // The capabilities that make a form (irc_form_caps), each a bit of its form's index.
-constexpr std::uint16_t form_bits[] = {cap_message_tags, cap_server_time, cap_away_notify};
-static_assert((form_bits[0] | form_bits[1] | form_bits[2]) == irc_form_caps);
+constexpr std::uint16_t form_bits[] = {cap_message_tags, cap_server_time, cap_away_notify,
+                                       cap_extended_join};
+static_assert((form_bits[0] | form_bits[1] | form_bits[2] | form_bits[3]) == irc_form_caps);
 
 }  // namespace
 
@@ -112,6 +113,16 @@ void IrcProtocol::read_motd(const std::string& path) {
   if (motd_.empty()) motd_.emplace_back();  // an empty file: a MOTD of one empty line
 }
 
+void append_join(fmt::memory_buffer& out, std::string_view prefix, std::string_view channel,
+                 bool extended, std::string_view account, std::string_view real_name) {
+  if (!extended) {
+    fmt::format_to(std::back_inserter(out), "JOIN {}{}\r\n", prefix, channel);
+  } else {
+    fmt::format_to(std::back_inserter(out), "JOIN {}{} {} :{}\r\n", prefix, channel,
+                   account.empty() ? "*" : account, real_name);
+  }
+}
+
 void append_part(fmt::memory_buffer& out, std::string_view prefix, std::string_view channel,
                  std::string_view reason) {
   if (reason.empty()) {
@@ -199,7 +210,8 @@ Payload IrcProtocol::encode(const ServerMessage& m, std::uint16_t caps) const {
       break;
     case Notice::joined:
       append_source(out, m.user, m.identity);
-      fmt::format_to(it, "JOIN #{}\r\n", m.room);
+      append_join(out, "#", m.room, (caps & cap_extended_join) != 0, m.identity.account,
+                  real_name_of(m.user, m.identity));
       break;
     case Notice::left:
       append_source(out, m.user, m.identity);

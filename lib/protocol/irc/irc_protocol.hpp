@@ -93,6 +93,10 @@ class IrcProtocol final : public Protocol {
   // A user's user name without its '~': what its USER said, or its nick (a user of
   // another protocol), cut to max_user_name_bytes.
   static std::string_view user_name_of(std::string_view nick, UserIdentity identity) noexcept;
+  // Its real name: what its USER said, or its nick (a user of another protocol).
+  static std::string_view real_name_of(std::string_view nick, UserIdentity identity) noexcept {
+    return identity.real_name.empty() ? nick : identity.real_name;
+  }
   // "nick!~user@server": how a user appears as the source of a message; the host is
   // the server's name, a cloak.
   std::string source(std::string_view nick, UserIdentity identity) const;
@@ -114,7 +118,7 @@ class IrcProtocol final : public Protocol {
   Payload probe_;
   std::vector<std::string> motd_;
   // The other forms, one per set of the irc_form_caps (form()): made with it.
-  std::array<std::unique_ptr<IrcTaggedForm>, 8> forms_;
+  std::array<std::unique_ptr<IrcTaggedForm>, 16> forms_;
 };
 
 // A unix time in ms as IRCv3's server-time spells it: "2026-12-05T21:00:00.123Z".
@@ -123,6 +127,10 @@ std::string irc_time(std::int64_t unix_ms);
 // "PART <prefix><channel>[ :<reason>]\r\n", after a source.
 void append_part(fmt::memory_buffer& out, std::string_view prefix, std::string_view channel,
                  std::string_view reason);
+// "JOIN <prefix><channel>\r\n" after a source; with IRCv3's extended-join "JOIN
+// <prefix><channel> <account> :<real name>\r\n", the account "*" for a guest.
+void append_join(fmt::memory_buffer& out, std::string_view prefix, std::string_view channel,
+                 bool extended, std::string_view account, std::string_view real_name);
 // "QUIT :Quit[: <reason>]\r\n", after a source: "Quit: " tells a user's words from the
 // server's (as InspIRCd and others do).
 void append_quit(fmt::memory_buffer& out, std::string_view reason);

@@ -110,6 +110,8 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
       return Payload::copy_of({out.data(), out.size()});
     }
     case Notice::ok:
+      // The OK to a LOGIN names the account (SASL's, or PASS's at registration).
+      if (!m.identity.account.empty()) account_.assign(m.identity.account);
       if (asked_ == Asked::sasl) {
         // Logged in; the welcome comes with registration (NICK, USER, CAP END).
         room_limit_ = m.room_limit;
@@ -123,7 +125,8 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
         welcome(out, m.room_limit);
       } else if (asked_ == Asked::join) {
         shared_.append_source(out, nick_, identity());
-        fmt::format_to(it, "JOIN {}\r\n", target_);
+        append_join(out, {}, target_, (caps() & cap_extended_join) != 0, account_,
+                    IrcProtocol::real_name_of(nick_, identity()));
       } else if (asked_ == Asked::part) {
         shared_.append_source(out, nick_, identity());
         append_part(out, {}, target_, subject_);  // subject_: the reason
@@ -229,7 +232,8 @@ void IrcConnection::welcome(fmt::memory_buffer& out, std::size_t room_limit) con
   // shows only the newcomer: everyone's would make N logins cost N^2 bytes (19,000
   // users: gigabytes); NAMES &public or WHO &public lists them on request.
   shared_.append_source(out, nick_, identity());
-  fmt::format_to(std::back_inserter(out), "JOIN {}\r\n", IrcProtocol::public_channel);
+  append_join(out, {}, IrcProtocol::public_channel, (caps() & cap_extended_join) != 0, account_,
+              IrcProtocol::real_name_of(nick_, identity()));
   numeric(out, nick_, 353, fmt::format("= {} :{}", IrcProtocol::public_channel, nick_));
   numeric(out, nick_, 366, fmt::format("{} :End of /NAMES list.", IrcProtocol::public_channel));
 }
@@ -269,7 +273,7 @@ void IrcConnection::user_info(fmt::memory_buffer& out, std::string_view nick,
   }
   numeric(out, 311,
           fmt::format("{} ~{} {} * :{}", nick, IrcProtocol::user_name_of(nick, identity), server(),
-                      real_name_of(nick, identity)));
+                      IrcProtocol::real_name_of(nick, identity)));
   numeric(out, 312, fmt::format("{} {} :socketchat", nick, server()));
   if (!identity.away.empty()) numeric(out, 301, fmt::format("{} :{}", nick, identity.away));
   end_of_whois(out);
@@ -282,9 +286,9 @@ void IrcConnection::who_line(fmt::memory_buffer& out, std::string_view channel,
   const std::string_view oper = identity.is_operator ? "*" : "";
   const std::string_view user = IrcProtocol::user_name_of(nick, identity);
   if (query().whox_fields.empty()) {
-    fmt::format_to(std::back_inserter(out),
-                   ":{0} 352 {1} {2} ~{3} {0} {0} {4} {5}{6}{7} :0 {8}\r\n", server(), me(),
-                   channel, user, nick, away, oper, flags, real_name_of(nick, identity));
+    fmt::format_to(
+        std::back_inserter(out), ":{0} 352 {1} {2} ~{3} {0} {0} {4} {5}{6}{7} :0 {8}\r\n", server(),
+        me(), channel, user, nick, away, oper, flags, IrcProtocol::real_name_of(nick, identity));
     return;
   }
   // WHOX: the fields asked for, in this order whatever the order asked (IRCv3's WHOX).
@@ -303,12 +307,8 @@ void IrcConnection::who_line(fmt::memory_buffer& out, std::string_view channel,
   if (asked('l')) fmt::format_to(it, " 0");
   if (asked('a')) fmt::format_to(it, " {}", identity.account.empty() ? "0" : identity.account);
   if (asked('o')) fmt::format_to(it, " n/a");
-  if (asked('r')) fmt::format_to(it, " :{}", real_name_of(nick, identity));
+  if (asked('r')) fmt::format_to(it, " :{}", IrcProtocol::real_name_of(nick, identity));
   out.append(std::string_view("\r\n"));
-}
-
-std::string_view IrcConnection::real_name_of(std::string_view nick, UserIdentity identity) {
-  return identity.real_name.empty() ? nick : identity.real_name;
 }
 
 // A list of users answers NAMES (and a JOIN) or WHO.
