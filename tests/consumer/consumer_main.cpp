@@ -11,6 +11,13 @@
 #include <socketchat/socketchat.hpp>
 
 int main() {
+#ifdef EXPECTED_VERSION  // the version its package (CMake or pkg-config) says it is
+  if (std::string(socketchat::version_string) != EXPECTED_VERSION) {
+    std::printf("socketchat/version.hpp says %s, its package %s\n", socketchat::version_string,
+                EXPECTED_VERSION);
+    return 1;
+  }
+#endif
   socketchat::ServerOptions options;
   options.listen("tcp://127.0.0.1:0");
   socketchat::Server server{options};

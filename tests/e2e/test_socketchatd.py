@@ -190,7 +190,7 @@ class SettingsTest(DaemonTest):
     def test_version(self):
         result = run_daemon("--version")
         self.assertEqual(result.returncode, 0)
-        self.assertEqual(result.stdout.strip(), "socketchatd 0.1.0")
+        self.assertEqual(result.stdout.strip(), "socketchatd " + os.environ["EXPECTED_VERSION"])
 
     def test_help_mentions_every_flag_and_variable(self):
         result = run_daemon("--help")
