@@ -1,9 +1,12 @@
 #include "settings_doc.hpp"
 
+#include <algorithm>
 #include <sstream>
+#include <stdexcept>
 #include <vector>
 
 #include "setting_table.hpp"
+#include "settings.hpp"
 
 namespace socketchatd {
 
@@ -28,27 +31,22 @@ constexpr const char* config_header =
 # Written from apps/socketchatd/setting_table.cpp by socketchatd_settings_doc.
 )";
 
-// The daemon's own options, with their defaults as --help shows them.
-struct Defaults {
-  Settings settings;
+// A value as the config file spells it, read as the setting's flag would read it.
+std::string toml_value(const Setting& setting, const std::string& flag_value) {
+  Settings parsed;
   CLI::App app;
-  Defaults() { add_settings(app, settings); }
-  std::string shown(const Setting& setting) {
-    return app.get_option("--" + setting.key)->get_default_str();
-  }
-};
+  add_settings(app, parsed);
+  std::vector<std::string> args{flag_value, "--" + setting.key};  // CLI11 takes the last first
+  app.parse(args);
+  return setting.binding.toml(parsed);
+}
 
 // The value the sample config shows: the default, or for a setting without one, its
 // example (commented out all the same).
 std::string sample_value(const Setting& setting, const Settings& defaults) {
   std::string value = setting.binding.toml(defaults);
   if (value != "\"\"" && value != "[]") return value;
-  Settings parsed;
-  CLI::App app;
-  add_settings(app, parsed);
-  std::vector<std::string> args{setting.example, "--" + setting.key};  // CLI11 takes the last first
-  app.parse(args);
-  return setting.binding.toml(parsed);
+  return toml_value(setting, setting.example);
 }
 
 // `text` as comment lines of at most 88 columns.
@@ -73,13 +71,19 @@ std::string table_cell(const std::string& text) {
 
 }  // namespace
 
+std::string shown_default(const Setting& setting) {
+  Settings settings;
+  CLI::App app;
+  add_settings(app, settings);
+  return app.get_option("--" + setting.key)->get_default_str();
+}
+
 std::string settings_markdown() {
-  Defaults defaults;
   std::string out =
       "| setting | default | on SIGHUP | what it does |\n"
       "|---|---|---|---|\n";
   for (const Setting& setting : setting_table()) {
-    std::string shown = defaults.shown(setting);
+    std::string shown = shown_default(setting);
     out += "| `--" + setting.key + " " + setting.unit + "` | " +
            (shown.empty() ? "none" : "`" + shown + "`") + " | " +
            (needs_restart(setting) ? "restart" : "applied") + " | " + table_cell(setting.help) +
@@ -88,14 +92,26 @@ std::string settings_markdown() {
   return out;
 }
 
-std::string sample_config() {
-  Defaults defaults;
+std::string sample_config(const Given& given) {
+  for (const auto& [key, value] : given) {
+    const auto& table = setting_table();
+    if (std::none_of(table.begin(), table.end(), [&](const Setting& s) { return s.key == key; }))
+      throw std::invalid_argument("no setting is called " + key);
+  }
+  Settings defaults;
   std::string out = config_header;
+  if (!given.empty()) {
+    out += "#\n# Set for this installation, the rest left at their defaults:";
+    for (const auto& item : given) out += " " + item.first;
+    out += ".\n";
+  }
   for (const Setting& setting : setting_table()) {
     if (!setting.section.empty()) out += "\n## " + setting.section + "\n\n";
     out +=
         comment(setting.help + "." + (needs_restart(setting) ? " A reload cannot change it." : ""));
-    out += "#" + setting.key + " = " + sample_value(setting, defaults.settings) + "\n";
+    auto set = given.find(setting.key);
+    out += set == given.end() ? "#" + setting.key + " = " + sample_value(setting, defaults) + "\n"
+                              : setting.key + " = " + toml_value(setting, set->second) + "\n";
   }
   return out;
 }

@@ -1,6 +1,9 @@
 // socketchatd_settings_doc: writes the README's table of settings and the sample config
-// from setting_table.cpp, or checks that they are what it would write.
+// from setting_table.cpp, or checks that they are what it would write; and, at build
+// time, the installed config (the sample with some settings set) and socketchatd(8).
 //   socketchatd_settings_doc --check|--write README.md packaging/socketchatd.conf
+//   socketchatd_settings_doc --config OUT [KEY=VALUE...]
+//   socketchatd_settings_doc --man OUT CONFIG_FILE DATA_DIR
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -32,12 +35,46 @@ std::string with_table(const std::string& readme, const std::string& table) {
   return readme.substr(0, begin) + table + readme.substr(end);
 }
 
+// Writes `text` to `path`, or says why it could not.
+int write(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  out.close();
+  if (out) return 0;
+  std::cerr << path << ": cannot be written\n";
+  return 1;
+}
+
+// --config OUT [KEY=VALUE...]: the sample config with those settings set.
+int write_config(int argc, char** argv) {
+  socketchatd::Given given;
+  for (int i = 3; i < argc; ++i) {
+    std::string item = argv[i];
+    auto equals = item.find('=');
+    if (equals == std::string::npos) {
+      std::cerr << "expected KEY=VALUE, got " << item << "\n";
+      return 2;
+    }
+    given[item.substr(0, equals)] = item.substr(equals + 1);
+  }
+  try {
+    return write(argv[2], socketchatd::sample_config(given));
+  } catch (const std::exception& e) {
+    std::cerr << "socketchatd_settings_doc --config: " << e.what() << "\n";
+    return 2;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string mode = argc == 4 ? argv[1] : "";
-  if (mode != "--check" && mode != "--write") {
-    std::cerr << "usage: socketchatd_settings_doc --check|--write README.md socketchatd.conf\n";
+  std::string mode = argc > 1 ? argv[1] : "";
+  if (mode == "--config" && argc >= 3) return write_config(argc, argv);
+  if (mode == "--man" && argc == 5) return write(argv[2], socketchatd::man_page(argv[3], argv[4]));
+  if ((mode != "--check" && mode != "--write") || argc != 4) {
+    std::cerr << "usage: socketchatd_settings_doc --check|--write README.md socketchatd.conf\n"
+                 "       socketchatd_settings_doc --config OUT [KEY=VALUE...]\n"
+                 "       socketchatd_settings_doc --man OUT CONFIG_FILE DATA_DIR\n";
     return 2;
   }
   const std::string readme_path = argv[2], config_path = argv[3];
