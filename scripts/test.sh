@@ -4,7 +4,8 @@
 # runs the suite three ways:
 #   1. warnings as errors (-Wall -Wextra -Werror): every test;
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer: every test again, but for the
-#      consumer tests (outside projects that build without the sanitizer flags) and the
+#      consumer tests (outside projects that build without the sanitizer flags), the
+#      package test (it builds its own Release packages: once is enough) and the
 #      benchmark's smoke test (the load generator is a tool; the server it drives is
 #      soaked under the sanitizers anyway);
 #   3. ThreadSanitizer: the integration and end-to-end tests (built without the unit
@@ -39,7 +40,7 @@ run_suite() {  # name, "ctest selection arguments", extra cmake arguments...
 }
 
 run_suite warnings ''
-run_suite asan '-LE consumer' -DCMAKE_UNITY_BUILD=ON -DSOCKETCHAT_BENCH=OFF \
+run_suite asan '-LE consumer|package' -DCMAKE_UNITY_BUILD=ON -DSOCKETCHAT_BENCH=OFF \
   "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
   "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined"
 # -Wno-tsan: GCC 12 warns that TSan does not model atomic_thread_fence, which Asio uses.
