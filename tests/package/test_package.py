@@ -2,15 +2,17 @@
 
 Builds the packages (scripts/package.sh), runs lintian over them, installs them on this
 machine with dpkg, and checks what an operator would: the version everywhere, the man
-pages, the packaged config, the unit (systemd-analyze verify), the daemon started as the
-unit starts it (its ExecStart, an unprivileged user, working directory /, the state
-directory as systemd makes it) serving a LOGIN/MSG round trip and keeping its history in
-the state directory, a program built against libsocketchat-dev with find_package and
-with pkg-config; then removes and purges the packages and checks nothing of them is
-left. Whatever happens, the packages are purged at the end.
+pages, the packaged config, the unit (systemd-analyze verify, systemctl enable), the
+daemon started as the unit starts it (its ExecStart, an unprivileged user, working
+directory /, the state directory as systemd makes it) serving a LOGIN/MSG round trip
+and keeping its history in the state directory, a program built against
+libsocketchat-dev with find_package and with pkg-config; then removes and purges the
+packages and checks nothing of them is left. Whatever happens, the packages are purged
+at the end.
 
 Needs root, or sudo without a password: it installs packages. Refuses to run where any
-of the packages, /etc/socketchat or /var/lib/socketchat are there already.
+of the packages, /etc/socketchat, /var/lib/socketchat or the unit's enable link are
+there already.
 
     test_package.py SOURCE_DIR WORK_DIR VERSION CMAKE_GENERATOR
 
@@ -37,6 +39,7 @@ PACKAGES = ["socketchatd", "libsocketchat-dev", LIBRARY]  # in the order they ar
 CONFIG = "/etc/socketchat/socketchatd.conf"
 UNIT = "/lib/systemd/system/socketchatd.service"
 STATE_DIR = "/var/lib/socketchat"
+ENABLED = "/etc/systemd/system/multi-user.target.wants/socketchatd.service"
 TIMEOUT = 10.0  # seconds for the daemon to listen, a reply to come, the daemon to stop
 
 # Root runs the commands that change the system; anyone else, sudo without a password.
@@ -89,7 +92,7 @@ def preflight():
     for package in PACKAGES:
         check(not known(package), f"{package} is on this machine already: the test would replace "
                                   f"and purge it; remove it first (dpkg -P {package})")
-    for path in ("/etc/socketchat", STATE_DIR):
+    for path in ("/etc/socketchat", STATE_DIR, ENABLED):
         check(not os.path.lexists(path), f"{path} exists: the test would purge it")
 
 
@@ -192,6 +195,9 @@ def check_config_and_unit():
     verify = run("systemd-analyze", "verify", UNIT, ok=False)
     check(verify.returncode == 0 and "socketchatd" not in verify.stdout + verify.stderr,
           f"systemd-analyze verify {UNIT}: {verify.stdout}{verify.stderr}")
+    # The README's systemctl enable (offline here: it makes the link); a purge takes it.
+    run("systemctl", "enable", "socketchatd", privileged=True)
+    check(os.path.islink(ENABLED), f"systemctl enable socketchatd links {ENABLED}")
 
 
 def free_port():
@@ -317,7 +323,7 @@ def remove_and_purge(debs):
         check(not known(package), f"dpkg -P: dpkg knows nothing of {package}")
     left = [path for path in files if os.path.lexists(path)]
     check(not left, f"no file of the packages is left: {left}")
-    for path in ("/etc/socketchat", STATE_DIR):
+    for path in ("/etc/socketchat", STATE_DIR, ENABLED):
         check(not os.path.lexists(path), f"dpkg -P removes {path}")
 
 
@@ -329,7 +335,7 @@ def clean_up(daemon):
     present = [package for package in PACKAGES if known(package)]
     if present:
         run("dpkg", "-P", *present, privileged=True, ok=False)
-    run("rm", "-rf", STATE_DIR, "/etc/socketchat", privileged=True, ok=False)
+    run("rm", "-rf", STATE_DIR, "/etc/socketchat", ENABLED, privileged=True, ok=False)
 
 
 def main():
