@@ -212,8 +212,10 @@ def connect(port, deadline, daemon):
         try:
             return socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
         except OSError:
-            check(daemon.poll() is None, f"socketchatd exited {daemon.returncode} before it listened")
-            check(time.monotonic() < deadline, f"socketchatd listens on 127.0.0.1:{port}")
+            if daemon.poll() is not None:
+                raise Failure(f"socketchatd exited {daemon.returncode} before it listened")
+            if time.monotonic() > deadline:
+                raise Failure(f"socketchatd listens on 127.0.0.1:{port} within {TIMEOUT} s")
             time.sleep(0.05)  # the port has no event to wait for: poll, bounded by the deadline
 
 
