@@ -20,7 +20,7 @@ import unittest
 PATH = os.environ.get("SOCKETCHATD", "")  # the daemon under test; main() sets it from argv[1]
 TIMEOUT = 5.0  # seconds for any single expected reply, log line or exit
 
-# "socketchatd 0.1.0 listening on wss://127.0.0.1:43123/chat": the scheme and the real port.
+# "socketchatd 0.2.0 listening on wss://127.0.0.1:43123/chat": the scheme and the real port.
 LISTENING = re.compile(r"^socketchatd \S+ listening on (tcp|tls|ws|wss|irc|ircs)://(\S+):(\d+)(/\S*)?$")
 
 
