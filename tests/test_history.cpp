@@ -1047,6 +1047,11 @@ TEST_CASE("history_memory_bytes bounds the server's own in-memory history") {
   server.stop();
 }
 
+TEST_CASE("MemoryHistoryStore: the DMs of a user") {
+  MemoryHistoryStore store;
+  socketchat::test::check_direct_scopes(store);
+}
+
 TEST_CASE("MemoryHistoryStore: message ids, and a new store is a new history") {
   MemoryHistoryStore store;
   socketchat::test::check_message_ids(store);

@@ -197,6 +197,12 @@ TEST_CASE("a cluster's node stores each record, keeps it in the feed's backlog, 
   CHECK(texts(store.latest("#ops", 10)) == std::vector<std::string>{"one", "after"});
 }
 
+TEST_CASE("the DMs of a user, from Redis") {
+  RedisServer redis;
+  RedisHistoryStore store(options_for(redis));
+  socketchat::test::check_direct_scopes(store);
+}
+
 TEST_CASE("message ids come from Redis: one counter and one epoch for every server") {
   RedisServer redis;
   RedisHistoryStore store(options_for(redis));

@@ -436,6 +436,12 @@ TEST_CASE("open refuses a database it cannot write") {
   }
 }
 
+TEST_CASE("the DMs of a user") {
+  DatabaseDir dir;
+  SqliteHistoryStore store(dir.db());
+  socketchat::test::check_direct_scopes(store);
+}
+
 TEST_CASE("message ids: given in order, kept across reopening, never given twice") {
   DatabaseDir dir;
   std::string epoch;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace socketchat {
@@ -69,6 +70,13 @@ class HistoryStore {
   // that an id of another epoch is known to be of a history that is gone. Empty only
   // while the store has given no id and cannot yet say (a Redis nobody wrote to).
   virtual std::string epoch() = 0;
+  // The scopes of the DMs of `user` (a name, in any case) that hold records, in no order:
+  // what CHATHISTORY TARGETS lists a user's conversations from. A store that cannot
+  // list them lists none (the default), and its users' DMs are then left out of it.
+  virtual std::vector<std::string> direct_scopes(std::string_view user) {
+    (void)user;
+    return {};
+  }
   // Removes records older than `cutoff`; returns how many.
   virtual std::size_t prune(std::chrono::system_clock::time_point cutoff) = 0;
   // True when append() may wait on a disk: the server then calls it from a writer thread
@@ -79,5 +87,8 @@ class HistoryStore {
 
 // The scope string of a DM conversation between two users (either order).
 std::string dm_scope(std::string_view user_a, std::string_view user_b);
+// Whether `scope` is that of the DMs of `user_key` (a name in ASCII lower case) with
+// anyone (itself included).
+bool is_dm_scope_of(std::string_view scope, std::string_view user_key) noexcept;
 
 }  // namespace socketchat

@@ -32,6 +32,7 @@ class MemoryHistoryStore final : public HistoryStore {
   void append(std::span<HistoryRecord> records) override;
   HistoryPage read(const std::string& scope, const HistoryRange& range) override;
   std::string epoch() override { return epoch_; }
+  std::vector<std::string> direct_scopes(std::string_view user) override;
   std::size_t prune(std::chrono::system_clock::time_point cutoff) override;
   bool blocking() const noexcept override { return false; }
 

@@ -46,6 +46,7 @@ class RedisHistoryStore final : public HistoryStore {
   std::string epoch() override;
   // Trims every scope's stream to the entries Redis stamped at or after `cutoff` (its
   // own clock, which the servers' should not be far from).
+  std::vector<std::string> direct_scopes(std::string_view user) override;
   std::size_t prune(std::chrono::system_clock::time_point cutoff) override;
   bool blocking() const noexcept override { return true; }
 

@@ -45,6 +45,7 @@ class SqliteHistoryStore final : public HistoryStore {
   // Removes the records before the first one stamped at or after `cutoff`: records
   // are expected in the order of their stamps, as the server stores them (one stamped
   // earlier than a record before it waits for that one to go).
+  std::vector<std::string> direct_scopes(std::string_view user) override;
   std::size_t prune(std::chrono::system_clock::time_point cutoff) override;
   bool blocking() const noexcept override { return true; }
 

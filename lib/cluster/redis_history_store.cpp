@@ -19,6 +19,7 @@
 #include "cluster/redis_reply.hpp"
 #include "cluster/redis_script.hpp"
 #include "store/history_epoch.hpp"
+#include "util/text.hpp"
 
 namespace socketchat {
 
@@ -224,6 +225,20 @@ std::string RedisHistoryStore::epoch() {
     if (known.kind == RedisReply::Kind::string) impl_->epoch = known.text;
   }
   return impl_->epoch;
+}
+
+std::vector<std::string> RedisHistoryStore::direct_scopes(std::string_view user) {
+  const std::string key = detail::ascii_lower(user);
+  std::lock_guard lock(impl_->mutex);
+  RedisReply scopes = impl_->run({"SMEMBERS", scopes_key});
+  if (scopes.kind != RedisReply::Kind::array) {
+    throw std::runtime_error("Redis history's scopes: " + scopes.text);
+  }
+  std::vector<std::string> found;
+  for (const auto& scope : scopes.elements) {
+    if (is_dm_scope_of(scope.text, key)) found.push_back(scope.text);
+  }
+  return found;
 }
 
 std::size_t RedisHistoryStore::prune(std::chrono::system_clock::time_point cutoff) {

@@ -15,6 +15,13 @@ std::string dm_scope(std::string_view user_a, std::string_view user_b) {
   return "@" + a + "|" + b;
 }
 
+bool is_dm_scope_of(std::string_view scope, std::string_view user_key) noexcept {
+  if (!scope.starts_with('@') || user_key.empty()) return false;
+  const std::size_t bar = scope.find('|');
+  if (bar == std::string_view::npos) return false;
+  return scope.substr(1, bar - 1) == user_key || scope.substr(bar + 1) == user_key;
+}
+
 MemoryHistoryStore::MemoryHistoryStore(std::size_t per_scope, std::size_t max_scopes,
                                        std::size_t max_bytes)
     : per_scope_(per_scope),
@@ -29,6 +36,16 @@ MemoryHistoryStore::MemoryHistoryStore(std::size_t per_scope, std::size_t max_sc
 
 std::size_t MemoryHistoryStore::record_bytes(const HistoryRecord& record) noexcept {
   return sizeof(HistoryRecord) + record.scope.size() + record.from.size() + record.text.size();
+}
+
+std::vector<std::string> MemoryHistoryStore::direct_scopes(std::string_view user) {
+  const std::string key = detail::ascii_lower(user);
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> found;
+  for (const auto& [scope, kept] : scopes_) {
+    if (is_dm_scope_of(scope, key)) found.push_back(scope);
+  }
+  return found;
 }
 
 std::size_t MemoryHistoryStore::bytes() const {

@@ -13,6 +13,7 @@
 #include "store/sqlite_checkpointer.hpp"
 #include "store/sqlite_handles.hpp"
 #include "store/sqlite_opener.hpp"
+#include "util/text.hpp"
 
 namespace socketchat {
 
@@ -64,6 +65,7 @@ struct SqliteHistoryStore::Impl {
   Statement select_newest;
   Statement select_oldest;
   Statement select_meta;
+  Statement select_directs;
   std::string epoch;
 
   // The rows `select` finds (id, unix_ms, sender, text), in its order.
@@ -141,6 +143,13 @@ SqliteHistoryStore::SqliteHistoryStore(const std::filesystem::path& path,
       "SELECT removed_through, max(removed_through, coalesce((SELECT max(id) FROM messages), 0))"
       " FROM history_meta",
       unexpected);
+  // A DM's scope is "@<a>|<b>": every one sorts between '@' and 'A' (the index finds them).
+  s.select_directs = s.file.prepare(s.reader.get(),
+                                    "SELECT DISTINCT scope FROM messages"
+                                    " WHERE scope >= '@' AND scope < 'A' AND"
+                                    " (substr(scope, 1, length(?1)) = ?1 OR"
+                                    " substr(scope, -length(?2)) = ?2)",
+                                    unexpected);
   s.checkpointer = std::make_unique<detail::SqliteCheckpointer>(
       s.file.connect(SQLITE_OPEN_READWRITE), s.writer.get());
 }
@@ -232,6 +241,24 @@ HistoryPage SqliteHistoryStore::read(const std::string& scope, const HistoryRang
   page.gap = range.after < static_cast<std::uint64_t>(sqlite3_column_int64(meta, 0));
   page.last_id = static_cast<std::uint64_t>(sqlite3_column_int64(meta, 1));
   return page;
+}
+
+std::vector<std::string> SqliteHistoryStore::direct_scopes(std::string_view user) {
+  const std::string key = detail::ascii_lower(user);
+  const std::string first = "@" + key + "|", second = "|" + key;
+  std::lock_guard lock(impl_->read_mutex);
+  sqlite3_stmt* select = impl_->select_directs.get();
+  ResetGuard reset(select);
+  if (bind_text(select, 1, first) != SQLITE_OK || bind_text(select, 2, second) != SQLITE_OK) {
+    throw std::runtime_error(impl_->file.failure("reading history failed", impl_->reader.get()));
+  }
+  std::vector<std::string> found;
+  int rc;
+  while ((rc = sqlite3_step(select)) == SQLITE_ROW) found.push_back(column_text(select, 0));
+  if (rc != SQLITE_DONE) {
+    throw std::runtime_error(impl_->file.failure("reading history failed", impl_->reader.get()));
+  }
+  return found;
 }
 
 std::string SqliteHistoryStore::epoch() {

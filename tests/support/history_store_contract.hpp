@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <chrono>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "socketchat/history_store.hpp"
@@ -104,6 +106,34 @@ inline void check_message_ids(HistoryStore& store, bool prunes_by_stamps = true)
   CHECK_FALSE(store.read("#a", {.after = last, .limit = 10}).gap);  // nothing after it was lost
   CHECK(store.read("#a", {.after = after_all[0].id, .limit = 10}).records.empty());
   CHECK(store.read("#a", {.limit = 10}).last_id == after_all[0].id);
+}
+
+// direct_scopes(): the DMs a user has had, found by its name in any case, and never
+// those of a name it only starts or ends (al, alice; bob, xbob).
+inline void check_direct_scopes(HistoryStore& store) {
+  auto dm = [](std::string_view a, std::string_view b, std::string text) {
+    return HistoryRecord{
+        .scope = dm_scope(a, b), .unix_ms = 1000, .from = std::string(a), .text = std::move(text)};
+  };
+  std::vector<HistoryRecord> records{dm("Alice", "bob", "1"),
+                                     dm("carol", "alice", "2"),
+                                     dm("al", "xbob", "3"),
+                                     dm("alice", "alice", "4"),
+                                     {.scope = "#alice", .unix_ms = 1000, .from = "x", .text = "5"},
+                                     {.scope = "*", .unix_ms = 1000, .from = "alice", .text = "6"}};
+  store.append(records);
+  auto scopes_of = [&](std::string_view user) {
+    auto scopes = store.direct_scopes(user);
+    std::sort(scopes.begin(), scopes.end());
+    return scopes;
+  };
+  using Scopes = std::vector<std::string>;
+  CHECK(scopes_of("ALICE") == Scopes{"@alice|alice", "@alice|bob", "@alice|carol"});
+  CHECK(scopes_of("bob") == Scopes{"@alice|bob"});
+  CHECK(scopes_of("xbob") == Scopes{"@al|xbob"});
+  CHECK(scopes_of("al") == Scopes{"@al|xbob"});
+  CHECK(scopes_of("ob").empty());
+  CHECK(scopes_of("dave").empty());
 }
 
 }  // namespace socketchat::test
