@@ -305,6 +305,7 @@ Payload JsonProtocol::encode(const ServerMessage& m) const {
     case Notice::away:  // answers to what only IRC asks (AWAY, LUSERS): nothing here
     case Notice::counts:
     case Notice::away_changed:
+    case Notice::conversations:
       return {};
     case Notice::topic:  // a room's topic, told as its members see it change
     case Notice::topic_changed:

@@ -53,6 +53,10 @@ enum class HistoryOf {
   room,      // a room's: name
   everyone,  // the public feed's (MSG)
   user,      // the DMs between the asker and the user in name
+  // The asker's conversations with a message strictly between anchor_ms and anchor_ms_2
+  // (the public feed, its rooms, its DMs), each with its latest (IRC's CHATHISTORY
+  // TARGETS): the first n after the earlier time when it is given first, else the last n.
+  conversations,
 };
 
 // The most messages one HISTORY (IRC: CHATHISTORY) answers; a larger n means this many.

@@ -52,6 +52,9 @@ enum class Notice {
                       // spells them ("+o-v alice bob"); identity is by's
   invited,            // to a user: `by` invites it to room; identity is by's
   away_changed,       // to everyone: user is away, text: why (IRC's AWAY); empty: back
+  conversations,      // HistoryOf::conversations answered: history, one record a
+                      // conversation, oldest first: scope names it as the asker does ("*",
+                      // "#<room>", a user), unix_ms is its latest message
 };
 
 // What kind of text a message (MSG, DM, SAY) carries: IRC's NOTICE and CTCP. An action

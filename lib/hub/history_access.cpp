@@ -43,6 +43,11 @@ void HistoryAccess::read(const Peer& from, std::string scope, HistoryQuery query
   found(std::move(records));  // nothing, not "no history", when the read failed
 }
 
+void HistoryAccess::visit(HistoryWriter::Visit visit) {
+  if (writer_) return writer_->visit(std::move(visit));
+  visit(store_);
+}
+
 std::int64_t HistoryAccess::mark() {
   if (writer_) return writer_->mark();
   std::lock_guard lock(clock_mutex_);

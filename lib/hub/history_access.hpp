@@ -40,6 +40,9 @@ class HistoryAccess {
   void append(const Peer& from, HistoryRecord record, HistoryWriter::Stored stored);
   // The page `query` finds in `scope`, or nothing if the store failed.
   void read(const Peer& from, std::string scope, HistoryQuery query, HistoryWriter::Found found);
+  // Runs `visit` with the store where reads run (HistoryWriter::visit), or with null
+  // when there is none any more.
+  void visit(HistoryWriter::Visit visit);
   // A mark on the clock that stamps the records (HistoryClock::mark); any thread.
   std::int64_t mark();
 

@@ -329,6 +329,8 @@ class Hub {
   // Reads what `ask` asks for and answers it (After::wait when the store answers later).
   After read_history(Peer& from, HistoryAsk ask);
   void answer_history(Peer& asker, const HistoryAsk& ask, HistoryPage page);
+  // hub_conversations.cpp: HistoryOf::conversations, at most `limit` of them
+  After conversations(Peer& from, const Command& command, std::size_t limit);
   // A reference as a command gives it: an id if any (nothing if it does not parse), else
   // a time (0: none).
   static std::optional<HistoryRef> history_ref(std::string_view message_id, std::int64_t ms);

@@ -43,6 +43,7 @@ Hub::After Hub::history(Peer& from, const Command& command) {
     reply_error(from, ReplyError::invalid_count);
     return After::stay;
   }
+  if (command.history_of == HistoryOf::conversations) return conversations(from, command, *limit);
   HistoryAsk ask{.of = command.history_of,
                  .name = std::string(command.name),
                  .scope = "*",

@@ -84,6 +84,18 @@ void HistoryWriter::read(std::string scope, HistoryQuery query, Found found) {
   found(std::nullopt);
 }
 
+void HistoryWriter::visit(Visit visit) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      jobs_.push_back({.kind = Job::Kind::visit, .visit = std::move(visit)});
+      wake_.notify_one();
+      return;
+    }
+  }
+  visit(nullptr);
+}
+
 void HistoryWriter::prune(std::chrono::system_clock::time_point cutoff) {
   std::lock_guard lock(mutex_);
   if (stopping_) return;
@@ -132,6 +144,7 @@ void HistoryWriter::write(std::vector<Job>& batch) {
     first.found(std::move(found));  // nothing when the read failed
     return;
   }
+  if (first.kind == Job::Kind::visit) return first.visit(&store_);
   if (first.kind == Job::Kind::prune) {
     try {
       store_.prune(first.cutoff);

@@ -33,6 +33,9 @@ class HistoryWriter {
   using Stored = std::function<void(bool stored, HistoryRecord& record, const std::string& epoch)>;
   // Called with the page found (its epoch set), or with nothing when the store failed.
   using Found = std::function<void(std::optional<HistoryPage> page)>;
+  // Work on the store that is more than one read: called with the store, on this thread
+  // in its turn, or with null when the writer has stopped. It catches what it throws.
+  using Visit = std::function<void(HistoryStore* store)>;
 
   HistoryWriter(HistoryStore& store, EventBus& bus);
   ~HistoryWriter();  // finishes what is queued, then stops
@@ -40,6 +43,7 @@ class HistoryWriter {
   // Stamps record.unix_ms when it is stored.
   void append(HistoryRecord record, Stored stored);
   void read(std::string scope, HistoryQuery query, Found found);
+  void visit(Visit visit);
   void prune(std::chrono::system_clock::time_point cutoff);
   // A mark on the clock that stamps the records (HistoryClock::mark); any thread.
   std::int64_t mark();
@@ -49,12 +53,13 @@ class HistoryWriter {
 
  private:
   struct Job {
-    enum class Kind { append, read, prune } kind;
+    enum class Kind { append, read, prune, visit } kind;
     HistoryRecord record{};  // append; for read, scope holds the scope
     HistoryQuery query{};
     std::chrono::system_clock::time_point cutoff{};
     Stored stored{};
     Found found{};
+    Visit visit{};
     std::uint64_t number = 0;  // append: the how-manyth
   };
 

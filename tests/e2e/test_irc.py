@@ -208,13 +208,13 @@ class IrcTestCase(DaemonTestCase):
     """A daemon per test through start(), clients through irc(), line() and ws(): the base
     ends them all in tearDown."""
 
-    def start(self, *args, listen=("irc", "tcp")):
+    def start(self, *args, listen=("irc", "tcp"), history="memory"):
         urls = []
         for scheme in listen:
             urls += ["--listen", f"{scheme}://127.0.0.1:0" + ("/ws" if scheme == "ws" else "")]
         if "ircs" in listen:
             urls += ["--tls-cert", self.cert, "--tls-key", self.key]
-        return self.keep_daemon(Daemon("--history", "memory", "--server-name", SERVER, *urls, *args))
+        return self.keep_daemon(Daemon("--history", history, "--server-name", SERVER, *urls, *args))
 
     def irc(self, daemon, nick=None, scheme="irc", **options):
         """A raw IRC connection, registered as `nick` when one is given."""

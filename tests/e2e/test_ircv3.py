@@ -11,6 +11,7 @@ Every wait is bounded: sockets have timeouts. Nothing sleeps to synchronise: "no
 else arrived" is shown by a PING whose PONG is the very next line.
 """
 
+import os
 import re
 import time
 
@@ -268,7 +269,9 @@ class ChatHistoryTest(Ircv3TestCase):
             "CHATHISTORY LATEST #nowhere * 10",
             "CHATHISTORY LATEST bad!nick * 10",
             "CHATHISTORY SOMETIME bob * 10",
-            "CHATHISTORY TARGETS timestamp=2026-01-01T00:00:00.000Z timestamp=2027-01-01T00:00:00.000Z 10",
+            "CHATHISTORY TARGETS timestamp=2026-01-01T00:00:00.000Z msgid=abc-1 10",
+            "CHATHISTORY TARGETS timestamp=2026-01-01T00:00:00.000Z timestamp=2027-01-01T00:00:00.000Z 0",
+            "CHATHISTORY TARGETS timestamp=2026-01-01T00:00:00.000Z 10",
             "CHATHISTORY BEFORE bob msgid=nonsense 10",
             "CHATHISTORY BEFORE bob timestamp=yesterday 10",
             "CHATHISTORY BEFORE bob * 10",
@@ -281,7 +284,9 @@ class ChatHistoryTest(Ircv3TestCase):
             f"{fail} INVALID_TARGET LATEST #nowhere :Messages could not be retrieved",
             f"{fail} INVALID_TARGET LATEST bad!nick :Messages could not be retrieved",
             f"{fail} INVALID_PARAMS SOMETIME :Unknown subcommand",
-            f"{fail} INVALID_PARAMS TARGETS :TARGETS is not supported",
+            f"{fail} INVALID_PARAMS TARGETS :Invalid message reference",
+            f"{fail} INVALID_PARAMS TARGETS :Invalid limit",
+            f"{fail} INVALID_PARAMS TARGETS :Not enough parameters",
             f"{fail} INVALID_PARAMS BEFORE :Invalid message reference",
             f"{fail} INVALID_PARAMS BEFORE :Invalid message reference",
             f"{fail} INVALID_PARAMS BEFORE :Invalid message reference",
@@ -294,6 +299,67 @@ class ChatHistoryTest(Ircv3TestCase):
         # Without the capabilities: an unknown command.
         self.assertReplies(bob, ["CHATHISTORY LATEST alice * 10"],
                            [numeric(421, "bob", "CHATHISTORY :Unknown command")])
+
+    def targets(self, client, first, second, n):
+        """CHATHISTORY TARGETS between two times: [(target, time)] of its batch."""
+        client.send(f"CHATHISTORY TARGETS timestamp={first} timestamp={second} {n}")
+        start = client.line()
+        match = re.fullmatch(rf":{re.escape(SERVER)} BATCH \+(\S+) draft/chathistory-targets", start)
+        self.assertIsNotNone(match, start)
+        reference = match.group(1)
+        found = []
+        while (line := client.line()) != f":{SERVER} BATCH -{reference}":
+            match = re.fullmatch(rf"@batch={re.escape(reference)} :{re.escape(SERVER)} CHATHISTORY TARGETS "
+                                 rf"(\S+) ({TIME})", line)
+            self.assertIsNotNone(match, line)
+            found.append((match.group(1), match.group(2)))
+        return found
+
+    def test_chathistory_targets_lists_the_conversations_it_may_read(self):
+        for history in ("memory", "sqlite"):
+            with self.subTest(history=history):
+                data = os.path.join(self.tmp, history)
+                self.check_targets(self.start("--data-dir", data, history=history))
+
+    def check_targets(self, daemon):
+        alice = self.history_client(daemon, "alice")
+        bob, carol, dave = (self.line(daemon, name) for name in ("bob", "Carol", "dave"))
+        alice.send("JOIN #room")
+        alice.until(numeric(366, "alice", "#room :End of /NAMES list."))
+        self.assertEqual(bob.ask("JOIN room"), "OK")
+        self.assertEqual(alice.line(), f"{source('bob', 'bob')} JOIN #room")
+        self.assertEqual(bob.ask("JOIN other"), "OK")  # a room alice is not in
+        before = self.batch(alice, "CHATHISTORY LATEST &public * 1")  # nothing yet: only a sync
+        self.assertEqual(before, [])
+        bob.send("SAY other not for alice")
+        bob.send("DM dave not for alice either")
+        self.assertEqual(dave.line().split(" ", 1)[0], "DM")
+        bob.send("SAY room r1")
+        self.assertTrue(alice.line().endswith("PRIVMSG #room :r1"))
+        bob.send("MSG p1")
+        self.assertTrue(alice.line().endswith("PRIVMSG &public :p1"))
+        carol.send("DM alice d1")
+        self.assertTrue(alice.line().endswith("PRIVMSG alice :d1"))
+        alice.send("PRIVMSG dave :d2")
+        self.assertEqual([dave.line(), dave.line()], ["MSG bob p1", "DM alice d2"])
+        # Each conversation with the time of its latest message, as CHATHISTORY LATEST has
+        # it, ordered by that time: the public feed, its room, and its DMs (Carol as she
+        # spells herself; dave, who never wrote to alice, by his name in lower case).
+        latest = {target: self.batch(alice, f"CHATHISTORY LATEST {target} * 1")[0][0]["time"]
+                  for target in ("&public", "#room", "carol", "dave")}
+        expected = sorted(((name, latest[name.lower()]) for name in ("&public", "#room", "Carol", "dave")),
+                          key=lambda entry: (entry[1], entry[0]))
+        early, late = "2000-01-01T00:00:00.000Z", "2100-01-01T00:00:00.000Z"
+        self.assertEqual(self.targets(alice, early, late, 10), expected)
+        self.assertEqual(self.targets(alice, early, late, 2), expected[:2])  # the first two
+        self.assertEqual(self.targets(alice, late, early, 2), expected[2:])  # the last two
+        # Strictly between the two times: a window that ends at the first latest leaves it out.
+        self.assertEqual(self.targets(alice, early, expected[0][1], 10), [])
+        self.assertEqual(self.targets(alice, early, "2001-01-01T00:00:00.000Z", 10), [])
+        # Someone in no room and in no DM: only the public feed.
+        eve = self.history_client(daemon, "eve")
+        self.assertEqual([name for name, _ in self.targets(eve, early, late, 10)], ["&public"])
+        self.assertAlive(alice)
 
 
 class PythonIrcTest(IrcTestCase):

@@ -48,6 +48,18 @@ std::optional<std::int64_t> parse_irc_time(std::string_view text) {
   return unix_ms;
 }
 
+// n: a whole number from 1 up (the Hub takes at most 500).
+bool is_limit(std::string_view count) {
+  return !count.empty() &&
+         std::all_of(count.begin(), count.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+         count.find_first_not_of('0') != std::string_view::npos;
+}
+
+// timestamp=<time>: unix ms, or nothing.
+std::optional<std::int64_t> timestamp_of(std::string_view ref) {
+  return ref.starts_with("timestamp=") ? parse_irc_time(ref.substr(10)) : std::nullopt;
+}
+
 struct Subcommand {
   std::string_view name;
   HistoryAnchor anchor;
@@ -72,7 +84,7 @@ Flow IrcConnection::chathistory(const IrcMessage& m, DecodeHandler& handler) {
     return reply_step(handler, fmt::format("FAIL CHATHISTORY {} {} :{}\r\n", code,
                                            name.empty() ? "*" : name, what));
   };
-  if (iequals_ascii(name, "TARGETS")) return fail("INVALID_PARAMS", "TARGETS is not supported");
+  if (iequals_ascii(name, "TARGETS")) return chathistory_targets(m, handler);
   const auto* sub = std::find_if(std::begin(subcommands), std::end(subcommands),
                                  [&](const Subcommand& s) { return iequals_ascii(name, s.name); });
   if (sub == std::end(subcommands)) return fail("INVALID_PARAMS", "Unknown subcommand");
@@ -100,19 +112,14 @@ Flow IrcConnection::chathistory(const IrcMessage& m, DecodeHandler& handler) {
     if (ref == "*" && sub->anchor == HistoryAnchor::latest) continue;
     if (ref.starts_with("msgid=") && parse_message_id(ref.substr(6))) {
       id = ref.substr(6);
-    } else if (auto time =
-                   ref.starts_with("timestamp=") ? parse_irc_time(ref.substr(10)) : std::nullopt) {
+    } else if (auto time = timestamp_of(ref)) {
       ms = *time;
     } else {
       return fail("INVALID_PARAMS", "Invalid message reference");
     }
   }
   const std::string_view count = m.param(2 + sub->references);
-  if (count.empty() ||
-      !std::all_of(count.begin(), count.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
-      count.find_first_not_of('0') == std::string_view::npos) {
-    return fail("INVALID_PARAMS", "Invalid limit");
-  }
+  if (!is_limit(count)) return fail("INVALID_PARAMS", "Invalid limit");
   command.text = count;  // the Hub takes at most 500
   subject_.assign(sub->name);
   return command_step(handler, Asked::chathistory, target, command);
@@ -157,6 +164,55 @@ void IrcConnection::chathistory_batch(fmt::memory_buffer& out, const ServerMessa
   }
   for (std::size_t i = first; i < last; ++i) out.append(lines[i]);
   fmt::format_to(std::back_inserter(out), ":{} BATCH -{}\r\n", server(), reference);
+}
+
+// CHATHISTORY TARGETS <timestamp> <timestamp> <n>: the conversations with a message
+// between the two times, each with the time of its latest.
+Flow IrcConnection::chathistory_targets(const IrcMessage& m, DecodeHandler& handler) {
+  auto fail = [&](std::string_view what) {
+    return reply_step(handler,
+                      fmt::format("FAIL CHATHISTORY INVALID_PARAMS TARGETS :{}\r\n", what));
+  };
+  if (m.count < 4) return fail("Not enough parameters");
+  const auto first = timestamp_of(m.param(1)), second = timestamp_of(m.param(2));
+  if (!first || !second) return fail("Invalid message reference");
+  if (!is_limit(m.param(3))) return fail("Invalid limit");
+  Command command{.verb = Verb::history, .text = m.param(3)};
+  command.history_of = HistoryOf::conversations;
+  command.anchor_ms = *first;
+  command.anchor_ms_2 = *second;
+  subject_.assign("TARGETS");
+  return command_step(handler, Asked::chathistory, "*", command);
+}
+
+void IrcConnection::targets_batch(fmt::memory_buffer& out, const ServerMessage& m) const {
+  const std::string reference = std::to_string(++batches_);
+  auto it = std::back_inserter(out);
+  fmt::format_to(it, ":{} BATCH +{} draft/chathistory-targets\r\n", server(), reference);
+  // At most max_bytes in all: the first that fit when read forward, else the latest.
+  std::vector<std::string> lines;
+  for (const HistoryRecord& conversation : m.history) {
+    const std::string_view target = conversation.scope == "*"
+                                        ? IrcProtocol::public_channel
+                                        : std::string_view(conversation.scope);
+    lines.push_back(fmt::format("@batch={} :{} CHATHISTORY TARGETS {} {}\r\n", reference, server(),
+                                target, irc_time(conversation.unix_ms)));
+  }
+  const std::size_t end_bytes = fmt::formatted_size(":{} BATCH -{}\r\n", server(), reference);
+  std::size_t budget = m.max_bytes == 0 ? SIZE_MAX : m.max_bytes;
+  budget = budget > out.size() + end_bytes ? budget - out.size() - end_bytes : 0;
+  std::size_t first = 0, last = lines.size(), used = 0;
+  if (m.history_forward) {
+    for (last = 0; last < lines.size() && used + lines[last].size() <= budget; ++last) {
+      used += lines[last].size();
+    }
+  } else {
+    for (first = lines.size(); first > 0 && used + lines[first - 1].size() <= budget; --first) {
+      used += lines[first - 1].size();
+    }
+  }
+  for (std::size_t i = first; i < last; ++i) out.append(lines[i]);
+  fmt::format_to(it, ":{} BATCH -{}\r\n", server(), reference);
 }
 
 void IrcConnection::chathistory_error(fmt::memory_buffer& out, ReplyError error) const {

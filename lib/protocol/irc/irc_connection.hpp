@@ -120,6 +120,9 @@ class IrcConnection final : public Decoder, public Protocol {
   // irc_chathistory.cpp: IRCv3's CHATHISTORY, its batch and its FAIL replies.
   Flow chathistory(const IrcMessage& message, DecodeHandler& handler);
   void chathistory_batch(fmt::memory_buffer& out, const ServerMessage& message) const;
+  // CHATHISTORY TARGETS: asked, and its batch (a line per conversation).
+  Flow chathistory_targets(const IrcMessage& message, DecodeHandler& handler);
+  void targets_batch(fmt::memory_buffer& out, const ServerMessage& message) const;
   void chathistory_error(fmt::memory_buffer& out, ReplyError error) const;
   Flow notice(const IrcMessage& message, DecodeHandler& handler);
   Flow join(const IrcMessage& message, DecodeHandler& handler);

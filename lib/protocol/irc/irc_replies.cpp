@@ -210,6 +210,9 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
     case Notice::history:
       if (asked_ == Asked::chathistory) chathistory_batch(out, m);
       break;
+    case Notice::conversations:
+      if (asked_ == Asked::chathistory) targets_batch(out, m);
+      break;
     default:
       return shared_.encode(m);  // broadcasts, and the server shutting down
   }

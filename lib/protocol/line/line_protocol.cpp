@@ -404,7 +404,8 @@ Payload LineProtocol::encode(const ServerMessage& m) const {
       return m.text.empty() ? pong_ : Payload::copy_of(fmt::format("PONG {}\n", m.text));
     case Notice::user_info:  // answers to lookups no line command makes (IRC's WHOIS)
     case Notice::room_info:
-    case Notice::away_changed:  // IRC's away-notify
+    case Notice::away_changed:   // IRC's away-notify
+    case Notice::conversations:  // IRC's CHATHISTORY TARGETS
       return {};
     case Notice::message:
     case Notice::room_message:
