@@ -55,8 +55,9 @@ std::vector<HistoryRecord> latest_of(HistoryStore& store, std::vector<Conversati
     HistoryPage page = store.read(place.scope, range);
     if (page.records.empty()) continue;
     const HistoryRecord& latest = page.records.back();
-    found.push_back({.scope = place.name.empty() ? other_of(place.scope, asker, latest) : place.name,
-                     .unix_ms = latest.unix_ms});
+    found.push_back(
+        {.scope = place.name.empty() ? other_of(place.scope, asker, latest) : place.name,
+         .unix_ms = latest.unix_ms});
   }
   std::sort(found.begin(), found.end(), [](const HistoryRecord& a, const HistoryRecord& b) {
     return a.unix_ms != b.unix_ms ? a.unix_ms < b.unix_ms : a.scope < b.scope;
@@ -91,7 +92,8 @@ Hub::After Hub::conversations(Peer& from, const Command& command, std::size_t li
     std::vector<std::string> keys;
     directory_->rooms_of(from, keys);
     for (const auto& key : keys) {
-      places.push_back({.scope = room_scope(key), .name = "#" + std::string(directory_->room_name(key))});
+      places.push_back(
+          {.scope = room_scope(key), .name = "#" + std::string(directory_->room_name(key))});
     }
   }
   // A guest reads the DMs of this session only (PROTOCOL.md, History).

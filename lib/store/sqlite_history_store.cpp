@@ -143,13 +143,17 @@ SqliteHistoryStore::SqliteHistoryStore(const std::filesystem::path& path,
       "SELECT removed_through, max(removed_through, coalesce((SELECT max(id) FROM messages), 0))"
       " FROM history_meta",
       unexpected);
-  // A DM's scope is "@<a>|<b>": every one sorts between '@' and 'A' (the index finds them).
-  s.select_directs = s.file.prepare(s.reader.get(),
-                                    "SELECT DISTINCT scope FROM messages"
-                                    " WHERE scope >= '@' AND scope < 'A' AND"
-                                    " (substr(scope, 1, length(?1)) = ?1 OR"
-                                    " substr(scope, -length(?2)) = ?2)",
-                                    unexpected);
+  // Every DM's scope ("@<a>|<b>", all between '@' and 'A'), one index seek each: the
+  // next scope after the last found, not every row of every DM.
+  s.select_directs =
+      s.file.prepare(s.reader.get(),
+                     "WITH RECURSIVE dms(scope) AS ("
+                     " SELECT min(scope) FROM messages WHERE scope > '@' AND scope < 'A'"
+                     " UNION ALL SELECT (SELECT min(scope) FROM messages"
+                     " WHERE scope > dms.scope AND scope < 'A') FROM dms"
+                     " WHERE dms.scope IS NOT NULL)"
+                     " SELECT scope FROM dms WHERE scope IS NOT NULL",
+                     unexpected);
   s.checkpointer = std::make_unique<detail::SqliteCheckpointer>(
       s.file.connect(SQLITE_OPEN_READWRITE), s.writer.get());
 }
@@ -245,16 +249,15 @@ HistoryPage SqliteHistoryStore::read(const std::string& scope, const HistoryRang
 
 std::vector<std::string> SqliteHistoryStore::direct_scopes(std::string_view user) {
   const std::string key = detail::ascii_lower(user);
-  const std::string first = "@" + key + "|", second = "|" + key;
   std::lock_guard lock(impl_->read_mutex);
   sqlite3_stmt* select = impl_->select_directs.get();
   ResetGuard reset(select);
-  if (bind_text(select, 1, first) != SQLITE_OK || bind_text(select, 2, second) != SQLITE_OK) {
-    throw std::runtime_error(impl_->file.failure("reading history failed", impl_->reader.get()));
-  }
   std::vector<std::string> found;
   int rc;
-  while ((rc = sqlite3_step(select)) == SQLITE_ROW) found.push_back(column_text(select, 0));
+  while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
+    std::string scope = column_text(select, 0);
+    if (is_dm_scope_of(scope, key)) found.push_back(std::move(scope));
+  }
   if (rc != SQLITE_DONE) {
     throw std::runtime_error(impl_->file.failure("reading history failed", impl_->reader.get()));
   }
