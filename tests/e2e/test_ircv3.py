@@ -192,15 +192,24 @@ class ChatHistoryTest(Ircv3TestCase):
     def history_client(self, daemon, nick):
         return self.capable(daemon, nick, "batch draft/chathistory")
 
-    def batch(self, client, command):
-        """The batch CHATHISTORY answers: [(tags, line)], each line without its tags."""
+    def batch_lines(self, client, command, kind):
+        """What `command` answers, a batch of the kind `kind` (a regular expression):
+        its reference and the lines between its start and its end."""
         client.send(command)
         start = client.line()
-        match = re.fullmatch(rf":{re.escape(SERVER)} BATCH \+(\S+) chathistory (\S+)", start)
+        match = re.fullmatch(rf":{re.escape(SERVER)} BATCH \+(\S+) {kind}", start)
         self.assertIsNotNone(match, start)
         reference = match.group(1)
-        entries = []
+        lines = []
         while (line := client.line()) != f":{SERVER} BATCH -{reference}":
+            lines.append(line)
+        return reference, lines
+
+    def batch(self, client, command):
+        """The batch CHATHISTORY answers: [(tags, line)], each line without its tags."""
+        reference, lines = self.batch_lines(client, command, r"chathistory \S+")
+        entries = []
+        for line in lines:
             tags, rest = line.split(" ", 1)
             parsed = dict(tag.split("=", 1) for tag in tags[1:].split(";"))
             self.assertEqual(parsed.pop("batch"), reference)
@@ -302,13 +311,11 @@ class ChatHistoryTest(Ircv3TestCase):
 
     def targets(self, client, first, second, n):
         """CHATHISTORY TARGETS between two times: [(target, time)] of its batch."""
-        client.send(f"CHATHISTORY TARGETS timestamp={first} timestamp={second} {n}")
-        start = client.line()
-        match = re.fullmatch(rf":{re.escape(SERVER)} BATCH \+(\S+) draft/chathistory-targets", start)
-        self.assertIsNotNone(match, start)
-        reference = match.group(1)
+        reference, lines = self.batch_lines(
+            client, f"CHATHISTORY TARGETS timestamp={first} timestamp={second} {n}",
+            "draft/chathistory-targets")
         found = []
-        while (line := client.line()) != f":{SERVER} BATCH -{reference}":
+        for line in lines:
             match = re.fullmatch(rf"@batch={re.escape(reference)} :{re.escape(SERVER)} CHATHISTORY TARGETS "
                                  rf"(\S+) ({TIME})", line)
             self.assertIsNotNone(match, line)
