@@ -366,7 +366,12 @@ class ChatHistoryTest(Ircv3TestCase):
         # Someone in no room and in no DM: only the public feed.
         eve = self.history_client(daemon, "eve")
         self.assertEqual([name for name, _ in self.targets(eve, early, late, 10)], ["&public"])
-        self.assertAlive(alice)
+        # A guest who takes a name again does not see the DMs of the name's earlier user.
+        alice.send("QUIT")
+        self.assertEqual(dave.line(), "INFO alice disconnected")
+        again = self.history_client(daemon, "alice")
+        self.assertEqual([name for name, _ in self.targets(again, early, late, 10)], ["&public"])
+        self.assertAlive(again)
 
 
 class PythonIrcTest(IrcTestCase):

@@ -60,6 +60,25 @@ std::optional<std::int64_t> timestamp_of(std::string_view ref) {
   return ref.starts_with("timestamp=") ? parse_irc_time(ref.substr(10)) : std::nullopt;
 }
 
+// Appends as many of `lines` as fit in `max_bytes` (0: no limit) beside what `out` holds
+// and `end_bytes` more after them: the first of them when `forward`, else the last.
+void append_fitting(fmt::memory_buffer& out, const std::vector<fmt::memory_buffer>& lines,
+                    std::size_t max_bytes, std::size_t end_bytes, bool forward) {
+  std::size_t budget = max_bytes == 0 ? SIZE_MAX : max_bytes;
+  budget = budget > out.size() + end_bytes ? budget - out.size() - end_bytes : 0;
+  std::size_t first = 0, last = lines.size(), used = 0;
+  if (forward) {
+    for (last = 0; last < lines.size() && used + lines[last].size() <= budget; ++last) {
+      used += lines[last].size();
+    }
+  } else {
+    for (first = lines.size(); first > 0 && used + lines[first - 1].size() <= budget; --first) {
+      used += lines[first - 1].size();
+    }
+  }
+  for (std::size_t i = first; i < last; ++i) out.append(lines[i]);
+}
+
 struct Subcommand {
   std::string_view name;
   HistoryAnchor anchor;
@@ -147,22 +166,8 @@ void IrcConnection::chathistory_batch(fmt::memory_buffer& out, const ServerMessa
   }
   // At most max_bytes in all (the batch's two lines too): the latest that fit, or the
   // first when the reply runs forward from a reference (AFTER).
-  const std::size_t end_bytes = fmt::formatted_size(":{} BATCH -{}\r\n", server(), reference);
-  std::size_t budget = m.max_bytes == 0 ? SIZE_MAX : m.max_bytes;
-  budget = budget > out.size() + end_bytes ? budget - out.size() - end_bytes : 0;
-  std::size_t first = 0, last = lines.size();
-  if (m.history_forward) {
-    std::size_t used = 0;
-    for (last = 0; last < lines.size() && used + lines[last].size() <= budget; ++last) {
-      used += lines[last].size();
-    }
-  } else {
-    std::size_t used = 0;
-    for (first = lines.size(); first > 0 && used + lines[first - 1].size() <= budget; --first) {
-      used += lines[first - 1].size();
-    }
-  }
-  for (std::size_t i = first; i < last; ++i) out.append(lines[i]);
+  append_fitting(out, lines, m.max_bytes,
+                 fmt::formatted_size(":{} BATCH -{}\r\n", server(), reference), m.history_forward);
   fmt::format_to(std::back_inserter(out), ":{} BATCH -{}\r\n", server(), reference);
 }
 
@@ -190,28 +195,17 @@ void IrcConnection::targets_batch(fmt::memory_buffer& out, const ServerMessage& 
   auto it = std::back_inserter(out);
   fmt::format_to(it, ":{} BATCH +{} draft/chathistory-targets\r\n", server(), reference);
   // At most max_bytes in all: the first that fit when read forward, else the latest.
-  std::vector<std::string> lines;
-  for (const HistoryRecord& conversation : m.history) {
+  std::vector<fmt::memory_buffer> lines(m.history.size());
+  for (std::size_t i = 0; i < m.history.size(); ++i) {
+    const HistoryRecord& conversation = m.history[i];
     const std::string_view target = conversation.scope == "*"
                                         ? IrcProtocol::public_channel
                                         : std::string_view(conversation.scope);
-    lines.push_back(fmt::format("@batch={} :{} CHATHISTORY TARGETS {} {}\r\n", reference, server(),
-                                target, irc_time(conversation.unix_ms)));
+    fmt::format_to(std::back_inserter(lines[i]), "@batch={} :{} CHATHISTORY TARGETS {} {}\r\n",
+                   reference, server(), target, irc_time(conversation.unix_ms));
   }
-  const std::size_t end_bytes = fmt::formatted_size(":{} BATCH -{}\r\n", server(), reference);
-  std::size_t budget = m.max_bytes == 0 ? SIZE_MAX : m.max_bytes;
-  budget = budget > out.size() + end_bytes ? budget - out.size() - end_bytes : 0;
-  std::size_t first = 0, last = lines.size(), used = 0;
-  if (m.history_forward) {
-    for (last = 0; last < lines.size() && used + lines[last].size() <= budget; ++last) {
-      used += lines[last].size();
-    }
-  } else {
-    for (first = lines.size(); first > 0 && used + lines[first - 1].size() <= budget; --first) {
-      used += lines[first - 1].size();
-    }
-  }
-  for (std::size_t i = first; i < last; ++i) out.append(lines[i]);
+  append_fitting(out, lines, m.max_bytes,
+                 fmt::formatted_size(":{} BATCH -{}\r\n", server(), reference), m.history_forward);
   fmt::format_to(it, ":{} BATCH -{}\r\n", server(), reference);
 }
 
