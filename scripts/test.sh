@@ -2,12 +2,13 @@
 # One command from a fresh Debian 12 checkout to a full test run: installs what is
 # missing, checks that the C++ sources are formatted (.clang-format), then builds and
 # runs the suite three ways:
-#   1. warnings as errors (-Wall -Wextra -Werror): every test;
-#   2. AddressSanitizer + UndefinedBehaviorSanitizer: every test again, but for the
-#      consumer tests (outside projects that build without the sanitizer flags), the
-#      package test (it builds its own Release packages: once is enough) and the
-#      benchmark's smoke test (the load generator is a tool; the server it drives is
-#      soaked under the sanitizers anyway);
+#   1. warnings as errors (-Wall -Wextra -Werror), every target built: the tests that
+#      only make sense without a sanitizer: the consumer tests (outside projects that
+#      build without the sanitizer flags), the package test (it builds its own Release
+#      packages), the benchmark's smoke test (the load generator is a tool; the server
+#      it drives is soaked under the sanitizers anyway) and the soak at full size (200
+#      clients; a sanitizer build soaks fewer);
+#   2. AddressSanitizer + UndefinedBehaviorSanitizer: every other test, the soak too;
 #   3. ThreadSanitizer: the integration and end-to-end tests (built without the unit
 #      tests and the benchmark, which it does not run).
 # Debug builds with line tables only (-g1): sanitizer reports keep file and line, and
@@ -28,18 +29,20 @@ echo "=== format: clang-format --dry-run"
 
 jobs=$(nproc)
 run_suite() {  # name, "ctest selection arguments", extra cmake arguments...
-  local name=$1 select=$2
+  local name=$1 select=$2 started=$SECONDS
   shift 2
   echo "=== build: $name"
   cmake -S . -B "build/$name" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 \
     -DSOCKETCHAT_WERROR=ON "$@" >/dev/null
   cmake --build "build/$name" -j"$jobs"
-  echo "=== test: $name"
+  echo "=== test: $name (built in $((SECONDS - started)) s)"
+  started=$SECONDS
   # shellcheck disable=SC2086  # the selection is a list of arguments
   (cd "build/$name" && ctest --output-on-failure --timeout 600 $select)
+  echo "=== tested: $name in $((SECONDS - started)) s"
 }
 
-run_suite warnings ''
+run_suite warnings '-L consumer|package|bench|soak'
 run_suite asan '-LE consumer|package' -DCMAKE_UNITY_BUILD=ON -DSOCKETCHAT_BENCH=OFF \
   "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
   "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined"
@@ -48,4 +51,4 @@ TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" run_suite tsan '-L integr
   -DCMAKE_UNITY_BUILD=ON -DSOCKETCHAT_UNIT_TESTS=OFF -DSOCKETCHAT_BENCH=OFF \
   "-DCMAKE_CXX_FLAGS=-fsanitize=thread -fno-omit-frame-pointer -Wno-tsan" \
   "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread"
-echo "=== all suites passed"
+echo "=== all suites passed in $SECONDS s"

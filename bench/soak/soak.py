@@ -60,7 +60,7 @@ SENDQ_BYTES = 1 << 20
 RATE_PER_SECOND = 20
 RATE_BURST = 40
 LOGIN_TIMEOUT = 30.0
-HANDSHAKE_TIMEOUT = 10.0
+HANDSHAKE_TIMEOUT = 10.0  # the default; --handshake-timeout sets the daemon's and ours
 HISTORY_MAX = 500
 MAX_ROOMS_PER_USER = 20
 MAX_REPLY_BYTES = 256 * 1024  # and never more than a quarter of sendq_bytes
@@ -124,7 +124,7 @@ class Daemon:
             path = "/ws" if scheme in ("ws", "wss") else ""
             listen += ["--listen", f"{scheme}://127.0.0.1:{ports.get(scheme, 0)}{path}"]
         self.args = [soak.args.socketchatd, *listen, "--tls-cert", soak.cert, "--tls-key", soak.key,
-                     "--data-dir", soak.data_dir]
+                     "--data-dir", soak.data_dir, "--handshake-timeout", f"{soak.handshake_timeout:g}"]
         self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, env=e2e.clean_env())
         self.pid = self.proc.pid
@@ -1312,6 +1312,7 @@ class Soak:
         self.log_file = open(self.log_path, "w", buffering=1 << 16)
         self.cert, self.key = await asyncio.to_thread(e2e.make_certificate, self.tmp, "localhost")
         self.scale = 1.0
+        self.handshake_timeout = args.handshake_timeout
         started = time.monotonic()
         await self.start_daemon({})
         self.sanitized = self.daemon.sanitized()
@@ -2129,7 +2130,7 @@ class Chaos:
     async def do_half_open_socket(self):
         scheme = self.soak.rng.choice(SCHEMES)
         # tcp and irc wait for a login (login_timeout); the others for a handshake.
-        limit = LOGIN_TIMEOUT if scheme in ("tcp", "irc") else HANDSHAKE_TIMEOUT
+        limit = LOGIN_TIMEOUT if scheme in ("tcp", "irc") else self.soak.handshake_timeout
         await self.silent(scheme, b"", limit)
 
     async def do_stalled_tls_handshake(self):
@@ -2141,13 +2142,13 @@ class Chaos:
         except ssl.SSLWantReadError:
             pass
         hello = outgoing.read()
-        await self.silent(scheme, hello[:len(hello) // 2], HANDSHAKE_TIMEOUT)
+        await self.silent(scheme, hello[:len(hello) // 2], self.soak.handshake_timeout)
 
     async def do_stalled_websocket_upgrade(self):
         scheme = self.soak.rng.choice(["ws", "wss"])
         head = ("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                 "Connection: Upgrade\r\n").encode()
-        await self.silent(scheme, head, HANDSHAKE_TIMEOUT, tls=scheme == "wss")
+        await self.silent(scheme, head, self.soak.handshake_timeout, tls=scheme == "wss")
 
     async def silent(self, scheme, first_bytes, limit, tls=False):
         """Connects, sends `first_bytes` (maybe nothing) and waits: the server must close
@@ -2400,6 +2401,10 @@ def parse_args(argv):
     parser.add_argument("--settle-seconds", type=float, default=20,
                         help="how long RSS and descriptors may take to come back (default 20)")
     parser.add_argument("--seed", type=int, default=None, help="for the random choices (default: random)")
+    parser.add_argument("--handshake-timeout", type=float, default=HANDSHAKE_TIMEOUT,
+                        help="the daemon's --handshake-timeout, which stalled handshakes are held "
+                             f"against (default {HANDSHAKE_TIMEOUT:g}; more for a sanitizer build, "
+                             "where well-behaved TLS handshakes under load take seconds)")
     parser.add_argument("--timeout-scale", type=float, default=0,
                         help="multiplies every timeout (default: 1, or 3 under a sanitizer)")
     parser.add_argument("--json", help="also write the summary to this file")
