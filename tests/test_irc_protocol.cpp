@@ -352,6 +352,10 @@ struct FakeHub final : DecodeHandler {
     return Flow::next;
   }
 
+  void on_answer(Payload payload) override {
+    if (payload) seen.push_back("answer: " + std::string(payload.view()));
+  }
+
   bool on_decode_error(ReplyError error) override {
     seen.push_back("error: " + std::string(code_of(error)));
     return true;
@@ -531,7 +535,7 @@ TEST_CASE("CAP LS holds the LOGIN until CAP END") {
   CHECK(client.hub.seen ==
         Lines{"local: :socketchat CAP * LS :multi-prefix sasl=PLAIN message-tags server-time "
               "echo-message batch draft/chathistory cap-notify account-notify away-notify "
-              "userhost-in-names extended-join\r\n",
+              "userhost-in-names extended-join labeled-response\r\n",
               "local: :socketchat CAP * NAK :chghost sasl\r\n",
               // with CAP LS 302, cap-notify is on unasked (IRCv3)
               "local: :socketchat CAP * LIST :cap-notify\r\n"});
@@ -544,7 +548,7 @@ TEST_CASE("CAP LS holds the LOGIN until CAP END") {
         Lines{"local: :socketchat 410 alice BOGUS :Invalid CAP command\r\n",
               "local: :socketchat CAP alice LS :multi-prefix sasl message-tags server-time "
               "echo-message batch draft/chathistory cap-notify account-notify away-notify "
-              "userhost-in-names extended-join\r\n"});
+              "userhost-in-names extended-join labeled-response\r\n"});
 }
 
 TEST_CASE("CAP: sasl=PLAIN for LS 302, sasl before; REQ is all or nothing; REQ holds too") {
@@ -553,16 +557,16 @@ TEST_CASE("CAP: sasl=PLAIN for LS 302, sasl before; REQ is all or nothing; REQ h
   CHECK(client.hub.seen ==
         Lines{"local: :socketchat CAP * LS :multi-prefix sasl message-tags server-time "
               "echo-message batch draft/chathistory cap-notify account-notify away-notify "
-              "userhost-in-names extended-join\r\n",
+              "userhost-in-names extended-join labeled-response\r\n",
               "local: :socketchat CAP * LS :multi-prefix sasl message-tags server-time "
               "echo-message batch draft/chathistory cap-notify account-notify away-notify "
-              "userhost-in-names extended-join\r\n",
+              "userhost-in-names extended-join labeled-response\r\n",
               "local: :socketchat CAP * LS :multi-prefix sasl=PLAIN message-tags server-time "
               "echo-message batch draft/chathistory cap-notify account-notify away-notify "
-              "userhost-in-names extended-join\r\n",
+              "userhost-in-names extended-join labeled-response\r\n",
               "local: :socketchat CAP * LS :multi-prefix sasl=PLAIN message-tags server-time "
               "echo-message batch draft/chathistory cap-notify account-notify away-notify "
-              "userhost-in-names extended-join\r\n"});
+              "userhost-in-names extended-join labeled-response\r\n"});
   client.hub.seen.clear();
   client.feed(
       "CAP REQ :sasl\r\nCAP LIST\r\nCAP REQ :-sasl\r\nCAP LIST\r\nCAP REQ :sasl nope\r\n"
@@ -1126,7 +1130,7 @@ TEST_CASE("SASL: an authzid equal to the authcid is fine; the nick becomes the a
   CHECK(client.hub.seen ==
         Lines{"local: :socketchat CAP * LS :multi-prefix sasl=PLAIN message-tags server-time "
               "echo-message batch draft/chathistory cap-notify account-notify away-notify "
-              "userhost-in-names extended-join\r\n",
+              "userhost-in-names extended-join labeled-response\r\n",
               "local: :socketchat CAP * ACK :sasl\r\n", "local: AUTHENTICATE +\r\n",
               "login dave secret=password1", "hub: " + sasl_success("dave", "dave", "z"),
               "local: " + welcome(client.shared, "dave", "z")});
@@ -1139,7 +1143,7 @@ TEST_CASE("SASL before NICK: the welcome waits for NICK, and is the account's na
   CHECK(client.hub.seen ==
         Lines{"local: :socketchat CAP * LS :multi-prefix sasl=PLAIN message-tags server-time "
               "echo-message batch draft/chathistory cap-notify account-notify away-notify "
-              "userhost-in-names extended-join\r\n",
+              "userhost-in-names extended-join labeled-response\r\n",
               "local: :socketchat CAP * ACK :sasl\r\n", "local: AUTHENTICATE +\r\n",
               "login dave secret=password1", "hub: " + sasl_success("dave", "dave")});
   client.hub.seen.clear();

@@ -44,6 +44,9 @@ struct Recorder final : DecodeHandler {
     seen.push_back("REPLY " + std::string(payload.view()));
     return Flow::next;
   }
+  void on_answer(Payload payload) override {
+    seen.push_back("ANSWER " + std::string(payload.view()));
+  }
   bool on_decode_error(ReplyError e) override {
     seen.push_back("ERR " + std::string(code_of(e)));
     return true;

@@ -105,6 +105,11 @@ struct Command {
   bool unknown_id_is_error = false;
   bool follow_up = false;  // issued by the protocol for the same line as the command
                            // before it (IRC's NAMES after JOIN): not rate-counted again
+  // MSG, DM and SAY: what the client labeled the command with (IRCv3 labeled-response),
+  // for its own copy of the message. When it asked for its own messages
+  // (Decoder::echoes_own_messages), that copy then comes as a reply through its encoder,
+  // carrying the label (ServerMessage::label), rather than in the shared broadcast.
+  std::string_view label{};
 };
 
 }  // namespace socketchat

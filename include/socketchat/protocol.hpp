@@ -37,12 +37,19 @@ enum class Flow {
 // registration after the LOGIN, the names after a JOIN). A Flow alone: not refused.
 // `pending`: the Hub answers later (a LOGIN an Authenticator decides, a HISTORY read);
 // the outcome then comes to Decoder::on_settled, before the next bytes are fed.
+// `finishes_later`: pending, or a message still being stored while the next commands are
+// fed; either way Decoder::on_finished is called once it is done, in the order taken.
 struct Handled {
-  constexpr Handled(Flow go_on, bool was_refused = false, bool answered_later = false) noexcept
-      : flow(go_on), refused(was_refused), pending(answered_later) {}
+  constexpr Handled(Flow go_on, bool was_refused = false, bool answered_later = false,
+                    bool done_later = false) noexcept
+      : flow(go_on),
+        refused(was_refused),
+        pending(answered_later),
+        finishes_later(answered_later || done_later) {}
   Flow flow;
   bool refused;
   bool pending;
+  bool finishes_later;
 };
 
 // Receives what a decoder makes of incoming bytes (the connection's session).
@@ -56,6 +63,9 @@ class DecodeHandler {
   // AWAY replies): sent in order with the Hub's replies, and rate-limited like a
   // command. Flow as for on_command.
   virtual Flow on_reply(Payload payload) = 0;
+  // Output the decoder assembled from answers already sent through it (IRC: a labeled
+  // response, held until complete): sent as it is, in order, charged to nothing.
+  virtual void on_answer(Payload payload) = 0;
   // The input was refused before it became a command (line-too-long, invalid-utf8).
   // False: the connection is closing, stop decoding.
   virtual bool on_decode_error(ReplyError error) = 0;
@@ -90,6 +100,12 @@ class Decoder {
   virtual bool echoes_own_messages() const noexcept { return false; }
   // The command that was Handled::pending has been answered: refused or not.
   virtual void on_settled(bool /*refused*/) {}
+  // Around the Hub's answer to each command that finishes later (Handled::finishes_later),
+  // in the order they were taken, on the strand: before it, and after it with whether it
+  // was refused; what on_finished returns is sent after the answer (IRC: the end of a
+  // labeled response).
+  virtual void on_finishing() {}
+  virtual Payload on_finished(bool /*refused*/) { return {}; }
   // What the client said of itself besides its name (IRC's USER): fixed before its
   // LOGIN and unchanged after, as other connections' threads read it from then on.
   virtual UserIdentity identity() const noexcept { return {}; }

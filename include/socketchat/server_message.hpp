@@ -137,7 +137,10 @@ struct ServerMessage {
   // its store's epoch, and (messages) its id, 0 when not kept, and time_ms its stamp.
   std::string_view epoch{};
   std::uint64_t id = 0;
-  std::string_view to{};              // direct_message: its recipient
+  std::string_view to{};  // direct_message: its recipient
+  // The sender's own copy of its message (message, room_message, direct_message) sent
+  // back to it as a reply: the label of the command that sent it (Command::label).
+  std::string_view label{};
   HistoryGap gap = HistoryGap::none;  // history
   // history: its records are the first after an id (AFTER), so what fits in max_bytes
   // is the oldest of them; else the latest.

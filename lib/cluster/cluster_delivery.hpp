@@ -43,6 +43,12 @@ class ClusterDelivery final : public Delivery {
   // With history, Redis takes a message with its record (or refuses both); without,
   // only while it can be published.
   bool accepting() const noexcept override { return history_publishes_ || publisher_.publishing(); }
+  // With history, this node's users get a MSG or SAY (its sender's copy too) once Redis
+  // publishes it; a DM's sender gets its copy from the Hub all the same.
+  bool delivers_later(const ServerMessage& message) const noexcept override {
+    return history_publishes_ && is_stored_kind(message.kind) &&
+           (message.notice == Notice::message || message.notice == Notice::room_message);
+  }
 
   // For what other nodes send: to this node's users only.
   Delivery& local() noexcept { return local_; }

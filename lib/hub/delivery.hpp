@@ -35,6 +35,9 @@ class Delivery {
   // Whether a message that is not stored can be taken to everyone it is for now. When
   // not, the Hub refuses it (ERR storage-failed) rather than lose it. Any thread.
   virtual bool accepting() const noexcept { return true; }
+  // Whether `message` reaches this node's users only later, by another way (a cluster
+  // whose shared store publishes what it keeps): its sender's own copy comes that way too.
+  virtual bool delivers_later(const ServerMessage& /*message*/) const noexcept { return false; }
 };
 
 }  // namespace socketchat::detail

@@ -93,11 +93,11 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
   }
   switch (command.verb) {
     case Verb::msg:
-      return message(from, command.text, command.kind);
+      return message(from, command);
     case Verb::dm:
-      return direct_message(from, command.name, command.text, command.kind);
+      return direct_message(from, command);
     case Verb::say:
-      return say(from, command.name, command.text, command.kind);
+      return say(from, command);
     case Verb::history:
       return history(from, command);
     case Verb::who:

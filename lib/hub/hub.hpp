@@ -298,9 +298,10 @@ class Hub {
   void room_info(Peer& from, std::string_view room);
 
   // hub_messages.cpp
-  After message(Peer& from, std::string_view text, MessageKind kind);
-  After direct_message(Peer& from, std::string_view to, std::string_view text, MessageKind kind);
-  After say(Peer& from, std::string_view room, std::string_view text, MessageKind kind);
+  // MSG, DM and SAY: the command's name, text, kind and label.
+  After message(Peer& from, const Command& command);
+  After direct_message(Peer& from, const Command& command);
+  After say(Peer& from, const Command& command);
   // Without history: whether a message may go out now; if not, `from` is told
   // storage-failed.
   bool may_deliver_unstored(Peer& from);
@@ -309,11 +310,16 @@ class Hub {
   // A MSG, DM or SAY as delivered: from `from`, with its id and stamp (to, room: the caller's).
   static ServerMessage chat_message(Notice notice, const Peer& from, std::string_view text,
                                     MessageKind kind, const KeptAs& kept);
-  void route_message(Peer& from, std::string_view text, MessageKind kind, KeptAs kept = {});
+  // `label`: the command's (Command::label); the sender's own copy, if it asked for one,
+  // then comes to it as a reply carrying it (labeled_echo).
+  void route_message(Peer& from, std::string_view text, MessageKind kind, std::string_view label,
+                     KeptAs kept = {});
   void route_direct(Peer& from, std::string_view to, std::string_view text, MessageKind kind,
-                    KeptAs kept = {});
+                    std::string_view label, KeptAs kept = {});
   void route_room(Peer& from, std::string_view room_key, std::string_view text, MessageKind kind,
-                  KeptAs kept = {});
+                  std::string_view label, KeptAs kept = {});
+  // Whether `from` gets its own copy of `message` as a labeled reply, not in the broadcast.
+  bool labeled_echo(const Peer& from, const ServerMessage& message, std::string_view label) const;
   // Runs the moderation filter; false if the message must not be delivered. A
   // rewritten text is kept in `storage` and `text` points to it.
   bool moderate(Peer& from, std::string_view to, std::string_view& text, std::string& storage);

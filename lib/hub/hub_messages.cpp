@@ -58,22 +58,27 @@ std::string Hub::room_scope(std::string_view room_key) {
   return scope;
 }
 
-Hub::After Hub::message(Peer& from, std::string_view text, MessageKind kind) {
+Hub::After Hub::message(Peer& from, const Command& command) {
+  const MessageKind kind = command.kind;
+  std::string_view text = command.text;
   if (silenced(from, {})) return After::stay;
   std::string rewritten;
   if (!moderate(from, {}, text, rewritten)) return After::stay;
   if (!history_.enabled() || !is_stored_kind(kind)) {
-    if (may_deliver_unstored(from)) route_message(from, text, kind);
+    if (may_deliver_unstored(from)) route_message(from, text, kind, command.label);
     return After::stay;
   }
   return keep_then_deliver(from, "*", text,
-                           [this, kind](Peer& sender, std::string_view kept, const KeptAs& as) {
-                             route_message(sender, kept, kind, as);
+                           [this, kind, label = std::string(command.label)](
+                               Peer& sender, std::string_view kept, const KeptAs& as) {
+                             route_message(sender, kept, kind, label, as);
                            });
 }
 
-Hub::After Hub::direct_message(Peer& from, std::string_view to, std::string_view text,
-                               MessageKind kind) {
+Hub::After Hub::direct_message(Peer& from, const Command& command) {
+  const std::string_view to = command.name;
+  const MessageKind kind = command.kind;
+  std::string_view text = command.text;
   if (silenced(from, {})) return After::stay;
   // The recipient's spelling, for the filter and for history's scope.
   std::string target;
@@ -90,19 +95,22 @@ Hub::After Hub::direct_message(Peer& from, std::string_view to, std::string_view
   // A NOTICE (and a CTCP reply, which is one) is never answered automatically.
   if (kind == MessageKind::text || kind == MessageKind::ctcp) tell_if_away(from, target);
   if (!history_.enabled() || !is_stored_kind(kind)) {
-    if (may_deliver_unstored(from)) route_direct(from, target, text, kind);
+    if (may_deliver_unstored(from)) route_direct(from, target, text, kind, command.label);
     return After::stay;
   }
   std::string scope = dm_scope(from.name(), target);
-  return keep_then_deliver(from, std::move(scope), text,
-                           [this, target = std::move(target), kind](
-                               Peer& sender, std::string_view kept, const KeptAs& as) {
-                             route_direct(sender, target, kept, kind, as);
-                           });
+  return keep_then_deliver(
+      from, std::move(scope), text,
+      [this, target = std::move(target), kind, label = std::string(command.label)](
+          Peer& sender, std::string_view kept, const KeptAs& as) {
+        route_direct(sender, target, kept, kind, label, as);
+      });
 }
 
-Hub::After Hub::say(Peer& from, std::string_view room, std::string_view text, MessageKind kind) {
-  std::string room_key = ascii_lower(room);
+Hub::After Hub::say(Peer& from, const Command& command) {
+  const MessageKind kind = command.kind;
+  std::string_view text = command.text;
+  std::string room_key = ascii_lower(command.name);
   std::optional<ReplyError> refusal;
   {
     std::shared_lock lock(mutex_);
@@ -116,15 +124,16 @@ Hub::After Hub::say(Peer& from, std::string_view room, std::string_view text, Me
   std::string rewritten;
   if (!moderate(from, {}, text, rewritten)) return After::stay;
   if (!history_.enabled() || !is_stored_kind(kind)) {
-    if (may_deliver_unstored(from)) route_room(from, room_key, text, kind);
+    if (may_deliver_unstored(from)) route_room(from, room_key, text, kind, command.label);
     return After::stay;
   }
   std::string scope = room_scope(room_key);
-  return keep_then_deliver(from, std::move(scope), text,
-                           [this, room_key = std::move(room_key), kind](
-                               Peer& sender, std::string_view kept, const KeptAs& as) {
-                             route_room(sender, room_key, kept, kind, as);
-                           });
+  return keep_then_deliver(
+      from, std::move(scope), text,
+      [this, room_key = std::move(room_key), kind, label = std::string(command.label)](
+          Peer& sender, std::string_view kept, const KeptAs& as) {
+        route_room(sender, room_key, kept, kind, label, as);
+      });
 }
 
 void Hub::tell_if_away(Peer& from, std::string_view to) {
@@ -154,17 +163,28 @@ ServerMessage Hub::chat_message(Notice notice, const Peer& from, std::string_vie
           .time_ms = kept.stamp()};
 }
 
-void Hub::route_message(Peer& from, std::string_view text, MessageKind kind, KeptAs kept) {
+bool Hub::labeled_echo(const Peer& from, const ServerMessage& message,
+                       std::string_view label) const {
+  return !label.empty() && from.echoes() && !delivery_->delivers_later(message);
+}
+
+void Hub::route_message(Peer& from, std::string_view text, MessageKind kind, std::string_view label,
+                        KeptAs kept) {
   {
     std::shared_lock lock(mutex_);
-    delivery_->to_everyone(chat_message(Notice::message, from, text, kind, kept),
-                           from.echoes() ? nullptr : &from);
+    ServerMessage message = chat_message(Notice::message, from, text, kind, kept);
+    const bool labeled = labeled_echo(from, message, label);
+    delivery_->to_everyone(message, from.echoes() && !labeled ? nullptr : &from);
+    if (labeled) {
+      message.label = label;
+      reply(from, message);
+    }
   }
   publish(EventKind::message, from, {}, text, sender_of(from, kept));
 }
 
 void Hub::route_direct(Peer& from, std::string_view to, std::string_view text, MessageKind kind,
-                       KeptAs kept) {
+                       std::string_view label, KeptAs kept) {
   std::string target;
   {
     std::shared_lock lock(mutex_);
@@ -172,7 +192,10 @@ void Hub::route_direct(Peer& from, std::string_view to, std::string_view text, M
     message.to = to;
     target = delivery_->to_user(to, message);
     // Its echo, unless it went to its sender already (a DM to oneself).
-    if (from.echoes() && !iequals_ascii(to, sender_of(from, kept))) reply(from, message);
+    if (from.echoes() && !iequals_ascii(to, sender_of(from, kept))) {
+      message.label = label;
+      reply(from, message);
+    }
   }
   // A recipient gone since the check is no error: the message is in their history.
   publish(EventKind::direct_message, from, target.empty() ? to : std::string_view(target), text,
@@ -180,17 +203,19 @@ void Hub::route_direct(Peer& from, std::string_view to, std::string_view text, M
 }
 
 void Hub::route_room(Peer& from, std::string_view room_key, std::string_view text, MessageKind kind,
-                     KeptAs kept) {
+                     std::string_view label, KeptAs kept) {
   std::string spelled;
   {
     std::shared_lock lock(mutex_);
     const ServerMessage message = chat_message(Notice::room_message, from, text, kind, kept);
     const bool echo = from.echoes();
-    spelled = delivery_->to_room(room_key, message, echo ? nullptr : &from);
+    const bool labeled = labeled_echo(from, message, label);
+    spelled = delivery_->to_room(room_key, message, echo && !labeled ? nullptr : &from);
     // A sender outside the room (mode -n) is not among those it went to.
-    if (echo && !spelled.empty() && !directory_->is_member(from, room_key)) {
+    if (echo && !spelled.empty() && (labeled || !directory_->is_member(from, room_key))) {
       ServerMessage echoed = message;
       echoed.room = spelled;
+      if (labeled) echoed.label = label;
       reply(from, echoed);
     }
   }

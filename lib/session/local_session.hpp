@@ -63,6 +63,7 @@ class LocalSession final : public Peer,
  private:
   Handled on_command(const Command& command) override;
   Flow on_reply(Payload payload) override;
+  void on_answer(Payload payload) override { send(std::move(payload)); }
   bool on_decode_error(ReplyError error) override;
   void on_line() override {}
 

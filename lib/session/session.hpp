@@ -65,6 +65,7 @@ class Session final : public Peer,
 
   Handled on_command(const Command& command) override;
   Flow on_reply(Payload payload) override;
+  void on_answer(Payload payload) override;
   bool must_wait(bool message);  // and pauses the input if so
   bool on_decode_error(ReplyError error) override;
   void on_line() override;

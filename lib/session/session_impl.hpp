@@ -159,8 +159,11 @@ void Session<Link>::defer(std::function<void()> task) {
     // others (a reply to a closed connection is dropped by send()).
     const bool waited = self->blocked_;  // only a command that waits is in flight then
     const std::uint64_t refusals_before = self->refusals();
+    self->decoder_->on_finishing();
     task();
-    if (waited) self->decoder_->on_settled(self->refusals() != refusals_before);
+    const bool refused = self->refusals() != refusals_before;
+    if (waited) self->decoder_->on_settled(refused);
+    self->send(self->decoder_->on_finished(refused));
     self->context_.connections.hub_work_ended();
     if (--self->in_flight_ == 0) self->blocked_ = false;
     if (self->state_ == State::open) return self->resume();
@@ -271,7 +274,7 @@ Handled Session<Link>::on_command(const Command& command) {
       return {Flow::stop, refused};
     case Hub::After::pending:
       ++in_flight_;
-      break;
+      return {state_ == State::open ? Flow::next : Flow::stop, refused, false, true};
     case Hub::After::wait:
       ++in_flight_;
       blocked_ = paused_ = true;
@@ -289,6 +292,11 @@ Flow Session<Link>::on_reply(Payload payload) {
   context_.metrics.command();
   if (rate_allows()) send(std::move(payload));
   return state_ == State::open ? Flow::next : Flow::stop;
+}
+
+template <class Link>
+void Session<Link>::on_answer(Payload payload) {
+  send(std::move(payload));  // dropped once the output has closed
 }
 
 template <class Link>
@@ -359,7 +367,7 @@ void Session<Link>::on_timer(std::error_code ec) {
 
 template <class Link>
 void Session<Link>::send(Payload payload) {
-  if (!payload)
+  if (payload.size() == 0)
     return;  // a reply the protocol spells as nothing (IRC: JOIN of a channel one is in)
   bool overflow = false;
   bool kick = false;

@@ -33,8 +33,8 @@ ISUPPORT = ("CHANTYPES=#& CHANLIMIT=#:20 NICKLEN=32 CHANNELLEN=33 USERLEN=11 CAS
             "CHANMODES=b,k,l,imnt :are supported by this server")
 ISUPPORT_2 = "MODES=4 TOPICLEN=390 KEYLEN=23 NETWORK=socketchat WHOX ELIST=MU CHATHISTORY=500 MSGREFTYPES=msgid,timestamp :are supported by this server"
 # What CAP LS 302 (and later) and an older CAP LS list (docs/IRC.md, IRCv3).
-CAPS_302 = "multi-prefix sasl=PLAIN message-tags server-time echo-message batch draft/chathistory cap-notify account-notify away-notify userhost-in-names extended-join"
-CAPS = "multi-prefix sasl message-tags server-time echo-message batch draft/chathistory cap-notify account-notify away-notify userhost-in-names extended-join"
+CAPS_302 = "multi-prefix sasl=PLAIN message-tags server-time echo-message batch draft/chathistory cap-notify account-notify away-notify userhost-in-names extended-join labeled-response"
+CAPS = "multi-prefix sasl message-tags server-time echo-message batch draft/chathistory cap-notify account-notify away-notify userhost-in-names extended-join labeled-response"
 Reactor = getattr(irc.client, "Reactor", None) or irc.client.IRC  # named IRC in older versions (8.5)
 
 

@@ -19,6 +19,7 @@ enum IrcCap : std::uint16_t {
   cap_away_notify = 1 << 9,
   cap_userhost_in_names = 1 << 10,
   cap_extended_join = 1 << 11,
+  cap_labeled_response = 1 << 12,
 };
 
 struct IrcCapName {
@@ -35,6 +36,7 @@ inline constexpr IrcCapName irc_caps[] = {
     {"draft/chathistory", cap_chathistory, {}},       {"cap-notify", cap_cap_notify, {}},
     {"account-notify", cap_account_notify, {}},       {"away-notify", cap_away_notify, {}},
     {"userhost-in-names", cap_userhost_in_names, {}}, {"extended-join", cap_extended_join, {}},
+    {"labeled-response", cap_labeled_response, {}},
 };
 
 // The capabilities that change how a broadcast is spelled: each set of them is a form of

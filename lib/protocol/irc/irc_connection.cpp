@@ -81,6 +81,15 @@ std::string_view text_of(std::string_view given, MessageKind& kind, std::string&
 
 IrcConnection::IrcConnection(const IrcProtocol& shared) : shared_(shared) {}
 
+IrcConnection::~IrcConnection() {
+  delete labels();
+}
+
+bool IrcConnection::labeling() const noexcept {
+  constexpr std::uint16_t needed = cap_labeled_response | cap_batch;
+  return registered_ && (caps() & needed) == needed && labels() != nullptr;
+}
+
 IrcConnection::Registration::~Registration() {
   sodium_memzero(pass.data(), pass.size());
   sodium_memzero(sasl_data.data(), sasl_data.size());
@@ -125,8 +134,26 @@ std::size_t IrcConnection::feed(std::string_view bytes, DecodeHandler& handler) 
     IrcMessage message;
     if (!parse_irc_message(line, message)) return Flow::next;  // blank lines are ignored
     step_ = 0;
+    if (!line_open_) {  // a new line, not one fed again
+      line_open_ = true;
+      const std::string_view label = irc_tag(message.tags, "label");
+      line_labeled_ =
+          labeling() && !label.empty() && label.size() <= LabeledResponses::max_label_bytes;
+      // A PRIVMSG to a list of targets may be echoed more than once: a batch at once.
+      if (line_labeled_) labels()->begin(label, message.param(0).find(',') != label.npos);
+    }
+    if (line_labeled_) labels()->capture_line();
     Flow flow = on_message(message, handler);
-    if (flow != Flow::retry) steps_done_ = 0;  // the line is done with
+    if (flow == Flow::retry) {
+      if (line_labeled_) labels()->stop_capturing();
+      return flow;
+    }
+    steps_done_ = 0;  // the line is done with
+    line_open_ = false;
+    if (line_labeled_) {
+      line_labeled_ = false;
+      handler.on_answer(labels()->end_line());
+    }
     return flow;
   });
 }
@@ -136,8 +163,12 @@ Flow IrcConnection::command_step(DecodeHandler& handler, Asked asked, std::strin
   if (skip_done_step()) return Flow::next;
   asked_ = asked;
   target_.assign(target);
+  if (line_labeled_) command.label = labels()->line_label();
   const Handled handled = handler.on_command(command);
   if (handled.flow == Flow::retry) return Flow::retry;
+  if (LabeledResponses* labels = this->labels(); labels && handled.finishes_later) {
+    labels->taken_later(line_labeled_);
+  }
   if (handled.pending) {
     awaiting_ = asked;  // the outcome comes to on_settled
     // A JOIN that waits (a cluster asks Redis first) has its NAMES still to come: the
@@ -162,7 +193,19 @@ bool IrcConnection::skip_done_step() {
 
 Flow IrcConnection::reply_step(DecodeHandler& handler, std::string text) {
   if (skip_done_step()) return Flow::next;
-  Flow flow = handler.on_reply(as_irc_lines(text.data(), text.size()));
+  Payload reply = as_irc_lines(text.data(), text.size());
+  Flow flow;
+  if (LabeledResponses* labels = this->labels(); labels && labels->capturing()) {
+    // Charged and ordered as any reply, then held; unless the rate limit refused it,
+    // whose error was held instead.
+    const std::size_t held = labels->held_lines();
+    flow = handler.on_reply(Payload{});
+    if (flow != Flow::retry && labels->held_lines() == held) {
+      handler.on_answer(labels->hold(reply));  // nothing, unless its batch is open
+    }
+  } else {
+    flow = handler.on_reply(std::move(reply));
+  }
   if (flow != Flow::retry) steps_done_ = ++step_;
   return flow;
 }
@@ -327,6 +370,15 @@ Flow IrcConnection::try_to_register(DecodeHandler& handler) {
   // the answer comes later (on_settled).
   if (awaiting_ != Asked::registration && !registered_) nick_.clear();
   return flow;
+}
+
+void IrcConnection::on_finishing() {
+  if (LabeledResponses* labels = this->labels()) labels->finishing();
+}
+
+Payload IrcConnection::on_finished(bool) {
+  LabeledResponses* labels = this->labels();
+  return labels ? labels->finished() : Payload{};
 }
 
 void IrcConnection::on_settled(bool refused) {
@@ -501,6 +553,9 @@ Flow IrcConnection::cap(const IrcMessage& m, DecodeHandler& handler) {
       const std::uint16_t before = caps();
       const auto now = static_cast<std::uint16_t>((before & ~off) | on);
       caps_.store(now, std::memory_order_relaxed);
+      if ((now & cap_labeled_response) != 0 && !labels()) {
+        labels_.store(new LabeledResponses(server()), std::memory_order_release);
+      }
       // The tags of broadcasts, or echo-message: the session reads the encoders again.
       if (((before ^ now) & (irc_form_caps | cap_echo_message)) != 0) {
         handler.on_capabilities_changed();

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "protocol/irc/irc_caps.hpp"
+#include "protocol/irc/irc_labeled_response.hpp"
 #include "protocol/irc/irc_message.hpp"
 #include "protocol/irc/irc_protocol.hpp"
 #include "protocol/line_framer.hpp"
@@ -36,6 +37,7 @@ Payload as_irc_lines(char* data, std::size_t size);
 class IrcConnection final : public Decoder, public Protocol {
  public:
   explicit IrcConnection(const IrcProtocol& shared);
+  ~IrcConnection() override;
 
   // Decoder (irc_connection.cpp)
   std::size_t feed(std::string_view bytes, DecodeHandler& handler) override;
@@ -46,11 +48,14 @@ class IrcConnection final : public Decoder, public Protocol {
   const Protocol* broadcast_encoder() const noexcept override { return shared_.form(caps()); }
   bool echoes_own_messages() const noexcept override { return (caps() & cap_echo_message) != 0; }
   void on_settled(bool refused) override;
+  void on_finishing() override;
+  Payload on_finished(bool refused) override;
   // USER's user name and real name: set before registration, never after.
   UserIdentity identity() const noexcept override { return {user_name_, real_name_}; }
 
   // Protocol (irc_replies.cpp)
   std::unique_ptr<Decoder> make_decoder() const override { return shared_.make_decoder(); }
+  // What spell() makes of it, held or labeled for a labeled line (labeled-response).
   Payload encode(const ServerMessage& message) const override;
   Payload keepalive_probe() const override { return shared_.keepalive_probe(); }
 
@@ -165,6 +170,7 @@ class IrcConnection final : public Decoder, public Protocol {
   Flow not_enough_params(DecodeHandler& handler, std::string_view command);
 
   // irc_replies.cpp
+  Payload spell(const ServerMessage& message) const;
   std::string_view me() const noexcept { return registered_ ? std::string_view(nick_) : "*"; }
   std::string_view server() const noexcept { return shared_.server_name(); }
   void welcome(fmt::memory_buffer& out, std::size_t room_limit) const;
@@ -253,6 +259,17 @@ class IrcConnection final : public Decoder, public Protocol {
   mutable std::string account_;
   std::size_t step_ = 0;        // of the line being run
   std::size_t steps_done_ = 0;  // of that line, before it had to wait
+  bool line_open_ = false;      // a line was fed and has still to be fed again (Flow::retry)
+  bool line_labeled_ = false;   // that line has a label its answer carries
+
+  // labeled-response: made when the client first asks for it (most never do), on the
+  // strand, and kept until the connection goes; read by the threads that spell its
+  // echoes (encode()), hence atomic. Owned.
+  std::atomic<LabeledResponses*> labels_{nullptr};
+  LabeledResponses* labels() const noexcept { return labels_.load(std::memory_order_acquire); }
+  // The labels of this line are to be answered: the client asked for labeled-response and
+  // batch (which the specification requires), and is registered.
+  bool labeling() const noexcept;
 
   // The command being answered, set before each Hub command (strand only).
   Asked asked_ = Asked::none;

@@ -20,8 +20,8 @@ std::string_view take_token(std::string_view& text) noexcept {
 bool parse_irc_message(std::string_view line, IrcMessage& out) noexcept {
   out = IrcMessage{};
   skip_spaces(line);
-  if (!line.empty() && line.front() == '@') {  // tags: we offer none, so ignore any
-    take_token(line);
+  if (!line.empty() && line.front() == '@') {
+    out.tags = take_token(line).substr(1);
     skip_spaces(line);
   }
   if (!line.empty() && line.front() == ':') {  // a client's own prefix means nothing
@@ -41,6 +41,18 @@ bool parse_irc_message(std::string_view line, IrcMessage& out) noexcept {
     out.params[out.count++] = take_token(line);
   }
   return true;
+}
+
+std::string_view irc_tag(std::string_view tags, std::string_view name) noexcept {
+  while (!tags.empty()) {
+    const std::size_t end = tags.find(';');
+    const std::string_view tag = tags.substr(0, end);
+    tags.remove_prefix(end == std::string_view::npos ? tags.size() : end + 1);
+    if (tag.size() > name.size() && tag.starts_with(name) && tag[name.size()] == '=') {
+      return tag.substr(name.size() + 1);
+    }
+  }
+  return {};
 }
 
 }  // namespace socketchat::detail

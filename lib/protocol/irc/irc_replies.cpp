@@ -99,6 +99,15 @@ void IrcConnection::numeric(fmt::memory_buffer& out, std::string_view to, int co
 }
 
 Payload IrcConnection::encode(const ServerMessage& m) const {
+  Payload spelled = spell(m);
+  LabeledResponses* labels = this->labels();
+  if (!labels || !spelled) return spelled;
+  if (labels->capturing()) return labels->hold(spelled);
+  if (!m.label.empty()) return labels->echo(m.label, spelled);
+  return spelled;
+}
+
+Payload IrcConnection::spell(const ServerMessage& m) const {
   fmt::memory_buffer out;
   auto it = std::back_inserter(out);
   switch (m.notice) {
@@ -213,8 +222,8 @@ Payload IrcConnection::encode(const ServerMessage& m) const {
     case Notice::conversations:
       if (asked_ == Asked::chathistory) targets_batch(out, m);
       break;
-    default:
-      return shared_.encode(m);  // broadcasts, and the server shutting down
+    default:  // broadcasts (as this client's form spells them), the server shutting down
+      return shared_.encode(m, caps() & irc_form_caps);
   }
   if (out.size() == 0) return {};
   return as_irc_lines(out.data(), out.size());
