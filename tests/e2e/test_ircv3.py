@@ -374,6 +374,118 @@ class ChatHistoryTest(Ircv3TestCase):
         self.assertAlive(again)
 
 
+class LabeledResponseTest(Ircv3TestCase):
+    """labeled-response: every labeled line is answered once, with its label on one line,
+    on a labeled-response batch, or on an ACK; with history in memory (stored at once),
+    in SQLite (stored, and echoed, on the writer's thread) and off."""
+
+    CAPS = "labeled-response batch echo-message message-tags draft/chathistory"
+
+    def answer(self, client, *lines):
+        """What the server sends for the lines (one write): every line before the PONG of
+        a PING sent after them."""
+        client.send(*lines, "PING end")
+        return client.until(pong("end"))[:-1]
+
+    def echo(self, nick, target, text, stored):
+        """A message's echo as (its tags, the rest), patterns: the msgid when it is stored."""
+        return (rf"msgid={MSGID}" if stored else "",
+                re.escape(f"{source(nick)} PRIVMSG {target} :{text}"))
+
+    def labeled(self, label, entry):
+        tags, rest = entry
+        return rf"@label={label}{';' + tags if tags else ''} {rest}"
+
+    def assertLines(self, lines, patterns):
+        self.assertEqual(len(lines), len(patterns), lines)
+        for line, pattern in zip(lines, patterns):
+            self.assertRegex(line, f"^{pattern}$")
+
+    def batch(self, label, entries):
+        """The patterns of a labeled-response batch of the entries, (tags, rest) each."""
+        patterns = [rf"@label={label} :{SERVER} BATCH \+lr\d+ labeled-response"]
+        for tags, rest in entries:
+            patterns.append(rf"@batch=lr\d+{';' + tags if tags else ''} {rest}")
+        patterns.append(rf":{SERVER} BATCH -lr\d+")
+        return patterns
+
+    def plain(self, line):
+        return "", re.escape(line)
+
+    def test_labeled_answers_are_one_line_a_batch_or_an_ack(self):
+        for history in ("memory", "sqlite", "off"):
+            with self.subTest(history=history):
+                data = os.path.join(self.tmp, f"labels-{history}")
+                self.check_answers(self.start("--data-dir", data, history=history), history != "off")
+
+    def check_answers(self, daemon, stored):
+        alice = self.capable(daemon, "alice", self.CAPS)
+        bob = self.irc(daemon, "bob")
+        for client in (alice, bob):
+            client.send("JOIN #room")
+            client.until(numeric(366, client.nick, "#room :End of /NAMES list."))
+        alice.until(f"{source('bob')} JOIN #room")
+        # The echo is the whole answer: the label on it; the others' copy has none.
+        self.assertLines(self.answer(alice, "@label=e1 PRIVMSG #room :hi"),
+                         [self.labeled("e1", self.echo("alice", "#room", "hi", stored))])
+        self.assertEqual(bob.line(), f"{source('alice')} PRIVMSG #room :hi")
+        # One reply; none (ACK); an error.
+        self.assertEqual(self.answer(alice, "@label=p1 PING :tok"), [f"@label=p1 {pong('tok')}"])
+        self.assertEqual(self.answer(alice, "@label=a1 PONG :x"), [f"@label=a1 :{SERVER} ACK"])
+        self.assertEqual(self.answer(alice, "@label=n1 PRIVMSG nobody :x"),
+                         [f"@label=n1 {numeric(401, 'alice', 'nobody :No such nick/channel')}"])
+        self.assertEqual(self.answer(alice, "@label=x1 NOTICE nobody :x"), [f"@label=x1 :{SERVER} ACK"])
+        # Several lines: a batch of what the same command answers unlabeled.
+        whois = self.answer(alice, "WHOIS bob")
+        self.assertEqual(whois[-1], numeric(318, "alice", "bob :End of /WHOIS list."))
+        self.assertLines(self.answer(alice, "@label=w1 WHOIS bob"), self.batch("w1", map(self.plain, whois)))
+        self.assertLines(self.answer(alice, "@label=j1 JOIN #other"), self.batch("j1", [
+            self.plain(f"{source('alice')} JOIN #other"),
+            self.plain(numeric(353, "alice", "= #other :@alice")),
+            self.plain(numeric(366, "alice", "#other :End of /NAMES list."))]))
+        # Messages in flight together: each echo with its own label, in order.
+        self.assertLines(self.answer(alice, *(f"@label=q{i} PRIVMSG #room :m{i}" for i in range(5))),
+                         [self.labeled(f"q{i}", self.echo("alice", "#room", f"m{i}", stored)) for i in range(5)])
+        self.assertEqual(bob.lines(5), [f"{source('alice')} PRIVMSG #room :m{i}" for i in range(5)])
+        # Two targets, two echoes: a batch.
+        answer = self.answer(alice, "@label=t1 PRIVMSG #room,bob :both")
+        self.assertLines(answer, self.batch("t1", [self.echo("alice", "#room", "both", stored),
+                                                   self.echo("alice", "bob", "both", stored)]))
+        # A DM to someone away: 301, then the echo, in one batch.
+        self.assertEqual(bob.until(f"{source('alice')} PRIVMSG bob :both")[-2:], [
+            f"{source('alice')} PRIVMSG #room :both", f"{source('alice')} PRIVMSG bob :both"])
+        self.assertReplies(bob, ["AWAY :lunch"], [numeric(306, "bob", ":You have been marked as being away")])
+        self.assertLines(self.answer(alice, "@label=d1 PRIVMSG bob :there?"), self.batch("d1", [
+            self.plain(numeric(301, "alice", "bob :lunch")), self.echo("alice", "bob", "there?", stored)]))
+        if stored:
+            # CHATHISTORY's batch is the whole answer: the label on its start.
+            answer = self.answer(alice, "@label=h1 CHATHISTORY LATEST #room * 1")
+            self.assertLines(answer, [
+                rf"@label=h1 :{SERVER} BATCH \+(\d+) chathistory #room",
+                rf"@batch=\d+;time={TIME};msgid={MSGID} {re.escape(source('alice'))} PRIVMSG #room :both",
+                rf":{SERVER} BATCH -\d+"])
+        # Without echo-message a message is answered by nothing: ACK.
+        self.assertReplies(alice, ["CAP REQ :-echo-message"], [f":{SERVER} CAP alice ACK :-echo-message"])
+        self.assertEqual(self.answer(alice, "@label=s1 PRIVMSG #room :quiet"), [f"@label=s1 :{SERVER} ACK"])
+        self.assertEqual(bob.until(f"{source('alice')} PRIVMSG #room :quiet")[-1], f"{source('alice')} PRIVMSG #room :quiet")
+
+    def test_labels_only_for_clients_that_asked_with_batch_and_only_short_ones(self):
+        daemon = self.start()
+        without = self.capable(daemon, "without", "message-tags")
+        no_batch = self.capable(daemon, "nobatch", "labeled-response")
+        labeled = self.capable(daemon, "labeled", "labeled-response batch")
+        for client in (without, no_batch):
+            self.assertEqual(self.answer(client, "@label=l1 PING :t"), [pong("t")])
+            self.assertEqual(self.answer(client, "@label=l1 PONG :t"), [])
+        self.assertEqual(self.answer(labeled, f"@label={'x' * 64} PING :t"), [f"@label={'x' * 64} {pong('t')}"])
+        self.assertEqual(self.answer(labeled, f"@label={'x' * 65} PING :t"), [pong("t")])  # too long: ignored
+        self.assertEqual(self.answer(labeled, "@label= PING :t"), [pong("t")])  # no value
+        # Unlabeled lines between labeled ones are answered as ever.
+        self.assertEqual(self.answer(labeled, "PING :a", "@label=b PING :b", "PING :c"),
+                         [pong("a"), f"@label=b {pong('b')}", pong("c")])
+        self.assertAlive(labeled)
+
+
 class PythonIrcTest(IrcTestCase):
     """Debian's python3-irc negotiates the capabilities and pages CHATHISTORY. Its version
     in Debian 12 parses no message tags, so the batches are read from its raw lines."""
