@@ -413,6 +413,28 @@ class NodeStopTest(ClusterTest):
 
 
 class MixedProtocolsTest(ClusterTest):
+    def test_a_labeled_message_is_acked_and_echoed_once_through_redis(self):
+        # With Redis history, every node's users (the sender's copy too) get a message
+        # once Redis publishes it: the echo comes that way, without the label, which comes
+        # on an ACK once the message is stored (docs/IRC.md, labeled-response).
+        one, two = self.nodes(2, listen=("tcp", "irc"))
+        lina = self.user(two, "lina")
+        alice = self.keep(Irc(one.ports["irc"]))
+        alice.send("CAP REQ :labeled-response batch echo-message")
+        self.assertEqual(alice.line(), f":{SERVER} CAP * ACK :labeled-response batch echo-message")
+        alice.send("CAP END")
+        alice.register("alice")
+        self.assertListed(lina, "WHO", ["USER alice", "USER lina"])
+        alice.send("@label=c1 PRIVMSG &public :across")
+        self.assertEqual(lina.line(), "MSG alice across")
+        self.assertCountEqual(alice.lines(2), [f"@label=c1 :{SERVER} ACK",
+                                               f"{source('alice')} PRIVMSG &public :across"])
+        self.assertAlive(alice)  # echoed once
+        # A DM's echo comes from the sender's node: labeled, the whole answer.
+        self.assertEqual(alice.ask("@label=c2 PRIVMSG lina :psst"), f"@label=c2 {source('alice')} PRIVMSG lina :psst")
+        self.assertEqual(lina.line(), "DM alice psst")
+        self.assertAlive(alice)
+
     def test_line_irc_and_websocket_users_on_three_nodes_share_a_room(self):
         one, two, three = self.nodes(3, listen=("tcp", "irc", "ws"))
         lina = self.user(one, "lina")
