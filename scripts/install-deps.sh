@@ -14,6 +14,7 @@ build=(
 tests=(
   clang-format doctest-dev redis-server
   python3 python3-websockets python3-irc python3-redis irssi weechat-headless tmux openssl ncat git strace
+  weechat-plugins  # the WeeChat test types through its fifo plugin (only recommended by weechat-headless)
   # the package test: lintian, man -w, groff's checks, systemd-analyze verify, setpriv
   lintian man-db groff-base systemd util-linux
 )
