@@ -121,6 +121,23 @@ TEST_CASE("a labeled message in flight: its echo is the answer, or opens the bat
   }
 }
 
+TEST_CASE("a long answer is not held back whole: past max_held_bytes its batch opens") {
+  LabeledResponses labels("irc.test");
+  labels.begin("big", false);
+  labels.capture_line();
+  const std::string line = ":irc.test 353 a = #r :" + std::string(400, 'n') + "\r\n";
+  std::size_t held = 0;
+  while (held + line.size() <= LabeledResponses::max_held_bytes) {
+    CHECK_FALSE(labels.hold(bytes(line)));
+    held += line.size();
+  }
+  const std::string opened = text(labels.hold(bytes(line)));  // one more: out it all goes
+  CHECK(opened.starts_with("@label=big :irc.test BATCH +lr1 labeled-response\r\n@batch=lr1 :irc"));
+  CHECK(opened.size() > LabeledResponses::max_held_bytes);
+  CHECK(text(labels.hold(bytes(line))) == "@batch=lr1 " + line);  // the rest as it comes
+  CHECK(text(labels.end_line()) == ":irc.test BATCH -lr1\r\n");
+}
+
 TEST_CASE("unlabeled commands in flight keep their place; other threads never capture") {
   LabeledResponses labels("irc.test");
   labels.taken_later(false);  // an unlabeled message, still being stored

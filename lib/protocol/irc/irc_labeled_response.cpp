@@ -60,7 +60,9 @@ Payload payload_of(std::string_view bytes) {
   return bytes.empty() ? Payload{} : Payload::copy_of(bytes);
 }
 
-bool is_batch_line(const IrcMessage& message) noexcept { return message.command == "BATCH"; }
+bool is_batch_line(const IrcMessage& message) noexcept {
+  return message.command == "BATCH";
+}
 
 // The lines, each tagged into the batch `reference`, but for those inside a batch of
 // their own (a CHATHISTORY batch nested in the answer's): only that batch's start and
@@ -160,7 +162,10 @@ Payload LabeledResponses::hold(const Payload& lines) {
   }
   if (answer.labeled_line_sent) return lines;  // not for a label any more (not expected)
   answer.held.append(lines.view());
-  return {};
+  if (answer.held.size() <= max_held_bytes) return {};
+  std::string out;
+  open_batch(answer, out);
+  return payload_of(out);
 }
 
 std::size_t LabeledResponses::held_lines() const {

@@ -29,6 +29,10 @@ class LabeledResponses {
  public:
   // Most a label may hold, as the specification says: a longer one is ignored.
   static constexpr std::size_t max_label_bytes = 64;
+  // Most an answer holds back: past it, its batch opens and what it held goes out, so
+  // that a long answer (JOIN of many channels, each with its names) reaches the send
+  // queue step by step, where the session's backlog check sees it, as an unlabeled one.
+  static constexpr std::size_t max_held_bytes = 64 * 1024;
 
   explicit LabeledResponses(std::string_view server) : server_(server) {}
 
@@ -56,7 +60,7 @@ class LabeledResponses {
   // Whether this thread is answering a labeled line of this connection now.
   bool capturing() const noexcept { return capturing_ == this; }
   // While capturing: output for the client, held (returns nothing), or, once its batch
-  // is open, tagged to go out now.
+  // is open (or opens, past max_held_bytes), tagged to go out now.
   Payload hold(const Payload& lines);
   // How many lines are held for the answer being captured.
   std::size_t held_lines() const;
@@ -67,12 +71,12 @@ class LabeledResponses {
   struct Answer {
     std::string label;
     bool several = false;
-    std::string held;        // lines not yet sent
-    std::size_t lines = 0;   // held or sent, of this answer
-    std::string batch;       // the labeled-response batch's reference, once open
+    std::string held;                // lines not yet sent
+    std::size_t lines = 0;           // held or sent, of this answer
+    std::string batch;               // the labeled-response batch's reference, once open
     bool labeled_line_sent = false;  // the whole answer went out as one labeled line
-    int in_flight = 0;       // its commands that finish later, not finished yet
-    bool line_done = false;  // end_line() came
+    int in_flight = 0;               // its commands that finish later, not finished yet
+    bool line_done = false;          // end_line() came
   };
 
   // What completes `answer` (the lock held).
@@ -82,11 +86,11 @@ class LabeledResponses {
   std::string server_;
   // Guards the answers' contents, which echo() reads and changes on other threads.
   mutable std::mutex mutex_;
-  std::list<Answer> answers_;        // of lines not yet answered in full, in order
-  std::deque<Answer*> in_flight_;    // per command that finishes later: its answer or null
-  Answer* line_ = nullptr;           // strand: of the labeled line being fed
-  Answer* target_ = nullptr;         // strand: what is held now (the line's, or finishing's)
-  std::size_t batches_ = 0;          // references made: "lr<n>"
+  std::list<Answer> answers_;      // of lines not yet answered in full, in order
+  std::deque<Answer*> in_flight_;  // per command that finishes later: its answer or null
+  Answer* line_ = nullptr;         // strand: of the labeled line being fed
+  Answer* target_ = nullptr;       // strand: what is held now (the line's, or finishing's)
+  std::size_t batches_ = 0;        // references made: "lr<n>"
   static thread_local const LabeledResponses* capturing_;
 };
 
