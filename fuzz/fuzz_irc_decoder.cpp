@@ -109,6 +109,11 @@ struct FakeHub final : DecodeHandler {
       std::string_view line = rest.substr(0, end);
       rest.remove_prefix(end + 2);
       require(!has_line_break_or_nul(line), "a line holds no CR, LF or NUL", payload);
+      if (line.starts_with('@')) {  // tags (a label, a batch): the rest is the line as ever
+        const std::size_t space = line.find(' ');
+        require(space != std::string_view::npos, "tags are followed by a line", payload);
+        line.remove_prefix(space + 1);
+      }
       require(line.size() + 2 <= 512, "a line is at most 512 bytes with its CR LF", payload);
       require(line.starts_with(':') || line.starts_with("ERROR :"),
               "a line starts with a source, or is an ERROR", payload);
@@ -332,11 +337,18 @@ struct FakeHub final : DecodeHandler {
   Flow on_reply(Payload payload) override {
     require(!closed, "nothing comes after QUIT");
     if (busy_now()) return Flow::retry;
-    require(static_cast<bool>(payload), "a local reply says something");
-    check_lines(payload.view());
+    // Nothing when held for a labeled answer (labeled-response), which on_answer sends.
+    if (payload) check_lines(payload.view());
     events += 'R';
     events += payload.view();
     return Flow::next;
+  }
+
+  void on_answer(Payload payload) override {
+    if (!payload) return;
+    check_lines(payload.view());
+    events += 'A';
+    events += payload.view();
   }
 
   bool on_decode_error(ReplyError error) override {

@@ -70,6 +70,7 @@ struct Recorder final : DecodeHandler {
     require(false, "the line protocol answers everything through the Hub");
     return Flow::stop;
   }
+  void on_answer(Payload) override { require(false, "the line protocol holds no answer"); }
   bool on_decode_error(ReplyError error) override {
     require(error == ReplyError::line_too_long || error == ReplyError::invalid_utf8,
             "the decoder refuses only long lines and invalid UTF-8");
