@@ -49,17 +49,11 @@ struct Settings {
   std::uint8_t refuse = 0;  // which commands get an error instead of their usual answer
 };
 
-constexpr ReplyError every_error[] = {
-    ReplyError::line_too_long,        ReplyError::invalid_utf8,      ReplyError::invalid_username,
-    ReplyError::username_taken,       ReplyError::already_logged_in, ReplyError::not_logged_in,
-    ReplyError::unknown_command,      ReplyError::missing_argument,  ReplyError::empty_message,
-    ReplyError::no_such_user,         ReplyError::rate_limited,      ReplyError::server_full,
-    ReplyError::too_many_connections, ReplyError::message_rejected,  ReplyError::invalid_room,
-    ReplyError::already_in_room,      ReplyError::not_in_room,       ReplyError::no_such_room,
-    ReplyError::invalid_count,        ReplyError::storage_failed,    ReplyError::too_many_rooms,
-    ReplyError::server_rooms_full,
-};
-static_assert(std::size(every_error) == static_cast<std::size_t>(last_reply_error) + 1);
+// Every ReplyError, 0 to last_reply_error: the fake Hub may answer with any of them.
+constexpr std::size_t error_count = static_cast<std::size_t>(last_reply_error) + 1;
+constexpr ReplyError error_at(std::size_t n) {
+  return static_cast<ReplyError>(n % error_count);
+}
 
 // Plays the Hub; records what happens as one string of events, and checks each.
 struct FakeHub final : DecodeHandler {
@@ -165,7 +159,7 @@ struct FakeHub final : DecodeHandler {
   bool refused() {
     const int n = answered % 8;
     if (((config.refuse >> n) & 1) == 0) return false;
-    refuse(every_error[(answered * 7 + config.refuse) % std::size(every_error)]);
+    refuse(error_at(answered * 7 + config.refuse));
     return true;
   }
 
@@ -185,23 +179,37 @@ struct FakeHub final : DecodeHandler {
         require(!has_control(c.text), "delivered text holds no control characters", c.text);
         require(trim(c.text) == c.text, "delivered text is trimmed", c.text);
         break;
+      case Verb::quit:  // reasons, away messages, topics, mode changes, history counts
+      case Verb::part:
+      case Verb::kick:
+      case Verb::away:
+      case Verb::set_topic:
+      case Verb::mode:
+      case Verb::history:
+        require(trim(c.text) == c.text || c.verb == Verb::mode, "a reason is trimmed", c.text);
+        break;
       case Verb::login:
       case Verb::who:
-      case Verb::quit:
       case Verb::join:
-      case Verb::part:
       case Verb::rooms:
       case Verb::user_info:
       case Verb::room_info:
-        require(c.text.empty(), "only messages and PING carry text");
+      case Verb::oper:
+      case Verb::part_all:
+      case Verb::counts:
+      case Verb::rename:
+      case Verb::topic:
+      case Verb::invite:
+        require(c.text.empty(), "only messages, PING and reasons carry text");
         break;
       default:
-        require(false, "IRC asks for no HELP, HISTORY or unknown verb");
+        require(false, "IRC asks for no HELP, line-protocol-only or unknown verb");
         break;
     }
     if (c.follow_up) {
-      require((c.verb == Verb::who && !c.name.empty()) || c.verb == Verb::quit,
-              "only a JOIN's names and QUIT follow up");
+      require((c.verb == Verb::who && !c.name.empty()) || c.verb == Verb::topic ||
+                  c.verb == Verb::user_info || c.verb == Verb::quit,
+              "only a JOIN's topic and names, USERHOST's and ISON's lookups and QUIT follow up");
     }
     if (c.verb == Verb::login) require(nick.empty(), "LOGIN comes once, until it succeeds");
   }
@@ -251,6 +259,11 @@ struct FakeHub final : DecodeHandler {
       }
       case Verb::ping:
         send({.notice = Notice::pong, .text = c.text});
+        return Flow::next;
+      case Verb::rename:  // NICK after registration: taken, as the Hub allows it
+        if (nick.empty() || !is_valid_name(c.name)) break;
+        nick = c.name;
+        send({.notice = Notice::ok, .user = c.name});
         return Flow::next;
       default:
         break;
@@ -375,8 +388,8 @@ std::string decode(const IrcProtocol& shared, Settings settings, std::string_vie
     require(taken <= piece.size(), "feed takes no more than it is given");
     require(busy || hub.closed || taken == piece.size(),
             "feed takes everything unless the Hub is busy or the client quit");
-    require(connection.buffered() <= IrcProtocol::max_line_bytes + 1,
-            "at most one unfinished line is held");
+    require(connection.buffered() <= IrcProtocol::max_tagged_line_bytes + 1,
+            "at most one unfinished line (tags and all) is held");
     // A busy Hub: what was not taken comes again (the retried step then succeeds).
     bytes.remove_prefix(taken);
   }

@@ -1811,6 +1811,10 @@ TEST_CASE("MODE's changes and arguments reach the Hub as one text; TOPIC sets, I
                                  "set_topic a :new topic", "set_topic a", "invite a",
                                  "hub: :socketchat 421 alice INVITE :Unknown command\r\n",
                                  "local: :socketchat 403 alice a :No such channel\r\n"});
+  // A lone CR inside the line is no part of the changes the Hub is given.
+  client.hub.seen.clear();
+  client.feed("MODE #a +o\rz bob\r\n");
+  CHECK(client.hub.seen.front() == "mode a :+oz bob");
 }
 
 TEST_CASE("room mode refusals are spelled as IRC servers spell them") {

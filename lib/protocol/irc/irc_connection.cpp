@@ -786,11 +786,13 @@ Flow IrcConnection::mode(const IrcMessage& m, DecodeHandler& handler) {
     return command_step(handler, Asked::ban_list, target,
                         {.verb = Verb::mode, .name = room, .text = "b"});
   }
-  // The changes and their arguments, as the line protocol takes them: one text.
+  // The changes and their arguments, as the line protocol takes them: one text, without
+  // control characters (a lone CR inside a line), as every text the Hub is given.
   std::string changes(modes);
   for (std::size_t i = 2; i < m.count; ++i) changes.append(" ").append(m.param(i));
+  thread_local std::string scratch;
   return command_step(handler, Asked::mode_change, target,
-                      {.verb = Verb::mode, .name = room, .text = changes});
+                      {.verb = Verb::mode, .name = room, .text = strip_controls(changes, scratch)});
 }
 
 // INVITE <nick> #room: the nick may join once past +i, +k and +l.
