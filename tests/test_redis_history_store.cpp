@@ -4,6 +4,7 @@
 // restarted from its append-only file, paused, a password).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 #include <string>
@@ -201,6 +202,26 @@ TEST_CASE("the DMs of a user, from Redis") {
   RedisServer redis;
   RedisHistoryStore store(options_for(redis));
   socketchat::test::check_direct_scopes(store);
+}
+
+TEST_CASE("the DMs of a user among thousands of scopes: found page by page") {
+  RedisServer redis;
+  RedisHistoryStore store(options_for(redis));
+  std::vector<HistoryRecord> records;
+  std::vector<std::string> expected;
+  for (int i = 0; i < 3000; ++i) {  // SSCAN's pages hold about 1,000 of them
+    const std::string other = "u" + std::to_string(i);
+    const bool theirs = i % 500 == 7;
+    const std::string scope = theirs ? dm_scope("zoe", other) : dm_scope("amy", other);
+    records.push_back({.scope = scope, .unix_ms = 1000, .from = other, .text = "x"});
+    if (theirs) expected.push_back(scope);
+  }
+  store.append(records);
+  auto found = store.direct_scopes("Zoe");
+  std::sort(found.begin(), found.end());
+  std::sort(expected.begin(), expected.end());
+  CHECK(expected.size() == 6);
+  CHECK(found == expected);
 }
 
 TEST_CASE("message ids come from Redis: one counter and one epoch for every server") {

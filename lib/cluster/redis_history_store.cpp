@@ -227,16 +227,46 @@ std::string RedisHistoryStore::epoch() {
   return impl_->epoch;
 }
 
+namespace {
+
+// `text` matched literally in a Redis glob pattern.
+std::string glob_escaped(std::string_view text) {
+  std::string escaped;
+  for (char c : text) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') escaped.push_back('\\');
+    escaped.push_back(c);
+  }
+  return escaped;
+}
+
+}  // namespace
+
+// Two SSCANs, one per side of "@<a>|<b>": each reply is a page of the scopes that
+// match, however many scopes there are (SMEMBERS would send them all at once).
 std::vector<std::string> RedisHistoryStore::direct_scopes(std::string_view user) {
   const std::string key = detail::ascii_lower(user);
+  const std::string name = glob_escaped(key);
   std::lock_guard lock(impl_->mutex);
-  RedisReply scopes = impl_->run({"SMEMBERS", scopes_key});
-  if (scopes.kind != RedisReply::Kind::array) {
-    throw std::runtime_error("Redis history's scopes: " + scopes.text);
-  }
   std::vector<std::string> found;
-  for (const auto& scope : scopes.elements) {
-    if (is_dm_scope_of(scope.text, key)) found.push_back(scope.text);
+  for (const std::string& pattern : {"@" + name + "|*", "@*|" + name}) {
+    std::string cursor = "0";
+    do {
+      RedisReply page =
+          impl_->run({"SSCAN", scopes_key, cursor, "MATCH", pattern, "COUNT", "1000"});
+      if (page.kind != RedisReply::Kind::array || page.elements.size() != 2 ||
+          page.elements[1].kind != RedisReply::Kind::array) {
+        throw std::runtime_error("Redis history's scopes: " + page.text);
+      }
+      cursor = page.elements[0].text;
+      for (const auto& scope : page.elements[1].elements) {
+        // A DM to oneself ("@a|a") matches both patterns; a name with a glob character
+        // in it could match more than it should.
+        if (is_dm_scope_of(scope.text, key) &&
+            std::find(found.begin(), found.end(), scope.text) == found.end()) {
+          found.push_back(scope.text);
+        }
+      }
+    } while (cursor != "0");
   }
   return found;
 }
