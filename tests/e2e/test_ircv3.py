@@ -469,6 +469,25 @@ class LabeledResponseTest(Ircv3TestCase):
         self.assertEqual(self.answer(alice, "@label=s1 PRIVMSG #room :quiet"), [f"@label=s1 :{SERVER} ACK"])
         self.assertEqual(bob.until(f"{source('alice')} PRIVMSG #room :quiet")[-1], f"{source('alice')} PRIVMSG #room :quiet")
 
+    def test_a_labeled_line_over_the_rate_limit_is_answered_by_its_labeled_263(self):
+        # A burst of 8 and one more every 10 s: registration and CAP spend some; of eight
+        # labeled lines, the first get their answer and the rest 263, each labeled once.
+        daemon = IrcTestCase.start(self, "--rate", "0.1", "--rate-burst", "8")
+        alice = self.capable(daemon, "alice", "labeled-response batch")
+        lines = [f"@label=t{i} TIME" if i % 2 else f"@label=t{i} PING :p{i}" for i in range(8)]
+        alice.send(*lines)
+        answers = alice.lines(8)
+        kinds = []
+        for i, line in enumerate(answers):
+            command = "TIME" if i % 2 else "PING"
+            answered = rf"@label=t{i} " + (rf":{SERVER} 391 alice {SERVER} :.+" if i % 2 else re.escape(pong(f"p{i}")))
+            refused = rf"@label=t{i} " + re.escape(numeric(263, "alice", f"{command} :Please wait a while and try again."))
+            self.assertRegex(line, f"^({answered}|{refused})$")
+            kinds.append("263" if " 263 " in line else "ok")
+        self.assertIn("ok", kinds)
+        self.assertEqual(kinds[-1], "263")
+        self.assertEqual(kinds, sorted(kinds, key=lambda kind: kind == "263"))  # answers, then refusals
+
     def test_labels_only_for_clients_that_asked_with_batch_and_only_short_ones(self):
         daemon = self.start()
         without = self.capable(daemon, "without", "message-tags")
