@@ -354,6 +354,13 @@ TEST_CASE("an account reads its DM history from any session; a guest only its ow
     auto alice = logged_in(s.port, "alice");
     alice.send("DM bob hello bob\n");
     bob.expect_line("DM alice hello bob");
+    // Both gone, and their departures told, before the next sessions: else the new bob
+    // may hear of this alice's departure before its HISTORY's answer.
+    alice.send("QUIT\n");
+    alice.expect_eof();
+    bob.expect_line("INFO alice disconnected");
+    bob.send("QUIT\n");
+    bob.expect_eof();
   }
   LineClient bob(s.port);
   bob.send("LOGIN bob bob-password\n");
