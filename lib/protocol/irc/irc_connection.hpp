@@ -212,13 +212,11 @@ class IrcConnection final : public Decoder, public Protocol {
   // it in encode() of the Hub's answer, made under the Hub's lock held exclusively, so
   // that other strands (which read it under that lock, shared) never see it change.
   mutable std::string nick_;
-  bool user_given_ = false;
   // USER's user name (A-Z a-z 0-9 _ . - only, at most IrcProtocol::max_user_name_bytes;
   // the nick when none of it is left) and real name; read by other connections' strands
   // once registered, so set only before.
   std::string user_name_;
   std::string real_name_;
-  bool negotiating_caps_ = false;  // CAP LS or REQ came before registration: wait for CAP END
 
   // What registration needs and nothing after it: made when first needed, dropped (its
   // secrets wiped) at the first line after registration, so that an idle registered
@@ -250,6 +248,9 @@ class IrcConnection final : public Decoder, public Protocol {
   // other connections' strands too (a DM's tags), hence atomic.
   std::atomic<std::uint16_t> caps_{0};
   std::uint16_t caps() const noexcept { return caps_.load(std::memory_order_relaxed); }
+  // (The small fields sit together, so that a connection carries no padding between.)
+  bool user_given_ = false;        // USER came
+  bool negotiating_caps_ = false;  // CAP LS or REQ came before registration: wait for CAP END
   Sasl sasl_ = Sasl::none;
   // The room limit the OK to the LOGIN told, for a welcome that comes later (SASL) and
   // VERSION: encode() writes it, on the strand, and nothing on another strand reads it.
@@ -259,8 +260,6 @@ class IrcConnection final : public Decoder, public Protocol {
   mutable std::string account_;
   std::size_t step_ = 0;        // of the line being run
   std::size_t steps_done_ = 0;  // of that line, before it had to wait
-  bool line_open_ = false;      // a line was fed and has still to be fed again (Flow::retry)
-  bool line_labeled_ = false;   // that line has a label its answer carries
 
   // labeled-response: made when the client first asks for it (most never do), on the
   // strand, and kept until the connection goes; read by the threads that spell its
@@ -278,6 +277,12 @@ class IrcConnection final : public Decoder, public Protocol {
   std::string target_;                 // channel or nick, as the client spelled it
   std::string subject_;                // KICK's and INVITE's nick (Asked::kick, invite)
   mutable std::uint32_t batches_ = 0;  // IRCv3 batches sent: the next one's reference
+  bool line_open_ = false;             // a line was fed and has still to be fed again (Flow::retry)
+  bool line_labeled_ = false;          // that line has a label its answer carries
+  // What the handler said of the last command handed over (Handled::refused): encode()
+  // only reads them, so it stays pure.
+  bool registered_ = false;  // the LOGIN was not refused
+  bool succeeded_ = false;   // the last command was not refused
   // What a WHO, LIST, USERHOST or ISON being answered asked for: made by the first of
   // them (most connections never send one), on the strand; encode() reads it there.
   struct Query {
@@ -297,10 +302,6 @@ class IrcConnection final : public Decoder, public Protocol {
   };
   Query& query() const;
   mutable std::unique_ptr<Query> query_;
-  // What the handler said of the last command handed over (Handled::refused): encode()
-  // only reads them, so it stays pure.
-  bool registered_ = false;  // the LOGIN was not refused
-  bool succeeded_ = false;   // the last command was not refused
 };
 
 }  // namespace socketchat::detail
