@@ -157,7 +157,7 @@ class MessageIdsTest(e2e.DaemonTestCase):
         self.assertEqual(alice.lines_until_end(), [f"HIST room {ids[1][0]} {ids[1][3]} bob m1", f"HIST room {ids[2][0]} {ids[2][3]} bob m2"])
         # Ids that do not parse, or that were never given: ERR invalid-id.
         epoch, last = ids[4][1], ids[4][2]
-        for bad in ("x", "-1", f"{epoch}-0", f"{epoch}-01", f"{epoch.upper()}-1", "a" * 17 + "-1", f"{epoch}-{last + 1000}"):
+        for bad in ("x", "-1", f"{epoch}-0", f"{epoch}-01", f"{epoch[:-1]}Z-1", "a" * 17 + "-1", f"{epoch}-{last + 1000}"):
             self.assertEqual(alice.ask(f"HISTORY room AFTER {bad}"), "ERR invalid-id", bad)
         self.assertEqual(alice.ask(f"JOIN other SINCE nonsense"), "ERR invalid-id")
         self.assertEqual(alice.ask("WHO other"), "ERR no-such-room")  # not joined
