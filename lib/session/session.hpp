@@ -10,6 +10,7 @@
 
 #include "hub/peer.hpp"
 #include "server/connection.hpp"
+#include "session/deadlines.hpp"
 #include "session/rate_limiter.hpp"
 #include "session/session_context.hpp"
 #include "session/write_turns.hpp"
@@ -18,11 +19,11 @@
 
 namespace socketchat::detail {
 
-// One connection's life: its read loop, its bounded write queue, its idle/login
-// timer and its rate limiter, over a Link that moves its bytes (TcpLink, TlsLink,
-// WebSocketLink<...>: see tcp_link.hpp for what a link offers). It owns the link;
-// the Hub holds it only as a Peer while it is logged in, and the ConnectionTable holds
-// it until it has closed.
+// One connection's life: its read loop, its bounded write queue, its deadline (idle,
+// login, handshake, drain: in its io_context's Deadlines) and its rate limiter, over a Link that
+// moves its bytes (TcpLink, TlsLink, WebSocketLink<...>: see tcp_link.hpp for what a link offers).
+// It owns the link; the Hub holds it only as a Peer while it is logged in, and the ConnectionTable
+// holds it until it has closed.
 //
 // Everything but send() runs on the session's strand. send() may be called from
 // any thread: it appends to the queue under a small mutex and, if no write is in
@@ -33,6 +34,7 @@ class Session final : public Peer,
                       public Connection,
                       private DecodeHandler,
                       private Writer,
+                      private Timed,
                       public std::enable_shared_from_this<Session<Link>> {
  public:
   using Clock = std::chrono::steady_clock;
@@ -84,7 +86,8 @@ class Session final : public Peer,
   void reply_error(ReplyError error);
 
   void arm_timer(Clock::time_point deadline);
-  void on_timer(std::error_code ec);
+  void deadline_passed() override;  // Deadlines: on_timer() on the strand
+  void on_timer();
   Clock::time_point deadline() const;
 
   void kick_flush();
@@ -122,8 +125,8 @@ class Session final : public Peer,
   const Protocol* encoder_;  // decoder_->encoder()
   Link link_;
   std::size_t metrics_slot_;  // of the link's transport
-  Timer timer_;
-  WriteTurns& write_turns_;  // of the io_context this connection runs on
+  WriteTurns& write_turns_;   // of the io_context this connection runs on
+  Deadlines& deadlines_;      // the same's
   RateLimiter rate_;
   std::string address_;  // the client's IP, for the per-address limit
   State state_ = State::opening;

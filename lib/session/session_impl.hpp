@@ -27,16 +27,18 @@ Session<Link>::Session(const SessionContext& context, const Protocol& protocol, 
       encoder_(&decoder_->encoder()),
       link_(std::move(link)),
       metrics_slot_(context.metrics.transport_slot(link_.transport_name())),
-      timer_(link_.get_executor()),
       write_turns_(
           asio::use_service<WriteTurns>(link_.get_executor().get_inner_executor().context())),
+      deadlines_(asio::use_service<Deadlines>(link_.get_executor().get_inner_executor().context())),
       rate_(context.settings.limits().rate_burst(), Clock::now()),
       address_(std::move(address)),
       connected_at_(Clock::now()),
       last_input_(connected_at_) {}
 
 template <class Link>
-Session<Link>::~Session() = default;
+Session<Link>::~Session() {
+  deadlines_.cancel(*this);
+}
 
 template <class Link>
 void Session<Link>::start() {
@@ -326,16 +328,22 @@ typename Session<Link>::Clock::time_point Session<Link>::deadline() const {
 
 template <class Link>
 void Session<Link>::arm_timer(Clock::time_point at) {
-  if (at == Clock::time_point::max()) return;
-  timer_.expires_at(at);
-  timer_.async_wait([self = this->shared_from_this()](std::error_code ec) { self->on_timer(ec); });
+  if (at == Clock::time_point::max()) return deadlines_.cancel(*this);
+  deadlines_.schedule(*this, at);
 }
 
-// The timer is not moved on every line: when it fires early it re-arms for the rest.
-// (A wait that had already fired when the timer was moved also lands here: check.)
 template <class Link>
-void Session<Link>::on_timer(std::error_code ec) {
-  if (ec == asio::error::operation_aborted || retired_) return;
+void Session<Link>::deadline_passed() {
+  if (auto self = this->weak_from_this().lock()) {  // else it is being destroyed
+    asio::post(link_.get_executor(), [self = std::move(self)] { self->on_timer(); });
+  }
+}
+
+// The deadline is not moved on every line: when it passes early it is set again for
+// the rest. (A deadline that passed just before it was moved also lands here: check.)
+template <class Link>
+void Session<Link>::on_timer() {
+  if (retired_) return;
   auto at = deadline();
   if (Clock::now() < at) return arm_timer(at);
   switch (state_) {
@@ -549,7 +557,7 @@ template <class Link>
 void Session<Link>::retire() {
   if (retired_) return;
   retired_ = true;
-  timer_.cancel();
+  deadlines_.cancel(*this);
   leave_hub();
   if (announced_) {
     context_.metrics.closed(metrics_slot_);

@@ -2,7 +2,6 @@
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
-#include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
 
 namespace socketchat::detail {
@@ -11,7 +10,5 @@ namespace socketchat::detail {
 // io_contexts: never two at once, on whichever thread runs that context.
 using Executor = asio::strand<asio::io_context::executor_type>;
 using TcpSocket = asio::basic_stream_socket<asio::ip::tcp, Executor>;
-using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
-                                         asio::wait_traits<std::chrono::steady_clock>, Executor>;
 
 }  // namespace socketchat::detail
