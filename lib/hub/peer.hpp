@@ -86,10 +86,10 @@ class Peer {
   bool account_ = false;
   std::atomic<bool> operator_{false};
   std::atomic<bool> echo_{false};
+  std::atomic<bool> closing_{false};  // the flags together: no padding between them
   std::int64_t login_unix_ms_ = 0;
   std::chrono::steady_clock::time_point renamed_at_{};  // its last rename; none: the epoch
   std::uint64_t refusals_ = 0;
-  std::atomic<bool> closing_{false};
   // What its QUIT said (null: nothing), for the departure's announcement; on its strand.
   std::unique_ptr<std::string> quit_reason_;
 };

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -63,7 +64,7 @@ class Session final : public Peer,
   Executor get_executor() { return link_.get_executor(); }
 
  private:
-  enum class State { opening, open, draining, closed };
+  enum class State : std::uint8_t { opening, open, draining, closed };
 
   Handled on_command(const Command& command) override;
   Flow on_reply(Payload payload) override;
@@ -129,33 +130,38 @@ class Session final : public Peer,
   Deadlines& deadlines_;      // the same's
   RateLimiter rate_;
   std::string address_;  // the client's IP, for the per-address limit
-  State state_ = State::opening;
   std::error_code reason_;
   Clock::time_point connected_at_;
   Clock::time_point last_input_;
   Clock::time_point now_;  // when the input being decoded was read
   Clock::time_point drain_deadline_;
-  bool announced_ = false;     // the connect event went out: the disconnect one will too
-  bool probed_ = false;        // idle: the protocol's keepalive probe went out, no line since
-  bool paused_ = false;        // input waits in stash_ until the Hub is done (see on_command)
-  bool blocked_ = false;       // a command waits for the Hub with everything after it
-  int in_flight_ = 0;          // commands the Hub has not finished (Hub::After::pending, wait)
-  bool more_waiting_ = false;  // the last read filled the buffer: the socket may hold more
-  bool input_ended_ = false;   // end of input came while paused: finish once the stash is done
-  bool drain_wait_ = false;    // paused until the client reads its backlog (backlogged)
-  bool left_hub_ = false;      // Hub::leave() done
-  bool retired_ = false;       // ConnectionTable::remove() done
-  std::string stash_;          // input received while paused, not yet decoded
+  // Input received while paused, not yet decoded; made when first needed, and dropped
+  // once decoded, so an idle connection holds no string for it.
+  std::unique_ptr<std::string> stash_;
+
+  // The small fields together, without padding between them (a connection's size is
+  // the server's memory at scale).
+  int in_flight_ = 0;  // commands the Hub has not finished (Hub::After::pending, wait)
+  State state_ = State::opening;
+  bool announced_ = false;        // the connect event went out: the disconnect one will too
+  bool probed_ = false;           // idle: the protocol's keepalive probe went out, no line since
+  bool paused_ = false;           // input waits in stash_ until the Hub is done (see on_command)
+  bool blocked_ = false;          // a command waits for the Hub with everything after it
+  bool more_waiting_ = false;     // the last read filled the buffer: the socket may hold more
+  bool input_ended_ = false;      // end of input came while paused: finish once the stash is done
+  bool drain_wait_ = false;       // paused until the client reads its backlog (backlogged)
+  bool left_hub_ = false;         // Hub::leave() done
+  bool retired_ = false;          // ConnectionTable::remove() done
+  bool write_in_flight_ = false;  // the link is writing writing_
+  bool write_pending_ = false;    // under out_mutex_: a flush is posted or a write is in flight
+  bool output_closed_ = false;    // under out_mutex_
 
   // Shared with send() on other threads, under out_mutex_.
   std::mutex out_mutex_;
   std::vector<Payload> queued_;
   std::size_t queued_bytes_ = 0;  // queued plus in flight, against sendq_bytes
-  bool write_pending_ = false;    // a flush is posted or a write is in flight
-  bool output_closed_ = false;
 
   std::vector<Payload> writing_;  // strand only: the batch being written
-  bool write_in_flight_ = false;  // strand only: the link is writing writing_
 };
 
 }  // namespace socketchat::detail

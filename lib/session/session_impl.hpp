@@ -126,11 +126,14 @@ void Session<Link>::on_input(std::error_code ec, std::string_view bytes, bool mo
 template <class Link>
 void Session<Link>::decode(std::string_view bytes) {
   if (paused_) {  // a command is still waiting: keep the input in order behind it
-    stash_.append(bytes);
+    if (!stash_) stash_ = std::make_unique<std::string>();
+    stash_->append(bytes);
     return;
   }
   std::size_t taken = decoder_->feed(bytes, *this);
-  if (paused_ && state_ == State::open) stash_.assign(bytes.substr(taken));  // `bytes` is not ours
+  if (paused_ && state_ == State::open && taken < bytes.size()) {
+    stash_ = std::make_unique<std::string>(bytes.substr(taken));  // `bytes` is not ours
+  }
 }
 
 template <class Link>
@@ -179,9 +182,7 @@ void Session<Link>::resume() {
   paused_ = false;
   drain_wait_ = false;
   if (state_ != State::open) return;
-  std::string pending = std::move(stash_);
-  stash_.clear();
-  decode(pending);
+  if (auto pending = std::move(stash_)) decode(*pending);
   if (state_ != State::open || paused_) return;
   if (input_ended_) return finish(errc::closed_by_client, nullptr);
   read_on();
