@@ -104,23 +104,28 @@ class WebSocketLink final : private WebSocketHandler {
     if (close_sent_) batch = {};  // nothing may follow a close frame (RFC 6455, 5.5.1)
     headers_.clear();
     buffers_.clear();
-    sending_control_ = std::move(control_);
-    control_.clear();
-    if (!sending_control_.empty()) buffers_.emplace_back(asio::buffer(sending_control_));
+    if (control_) {
+      control_->sending = std::move(control_->admitted);
+      control_->admitted.clear();
+      if (!control_->sending.empty()) buffers_.emplace_back(asio::buffer(control_->sending));
+    }
     if (subprotocol_) {
       frame_each_line(batch);
     } else {
       frame_whole_lines(batch);
     }
-    if (!close_.empty() && !close_sent_) {
-      buffers_.emplace_back(asio::buffer(close_));
+    if (control_ && !control_->close.empty() && !close_sent_) {
+      buffers_.emplace_back(asio::buffer(control_->close));
       close_sent_ = true;
       writing_close_ = true;
     }
     inner_.write_buffers(buffers_,
                          [this, done = std::forward<Done>(done)](std::error_code ec) mutable {
                            // A big batch made these big: an idle connection keeps none of it.
-                           reset_buffer(sending_control_);
+                           if (control_) {
+                             reset_buffer(control_->sending);
+                             if (control_->idle()) control_.reset();
+                           }
                            reset_buffer(headers_);
                            reset_buffer(buffers_);
                            writing_close_ = false;
@@ -129,38 +134,43 @@ class WebSocketLink final : private WebSocketHandler {
   }
 
   bool has_control() const noexcept {
-    return !control_.empty() || (!close_.empty() && !close_sent_);
+    return control_ && (!control_->admitted.empty() || (!control_->close.empty() && !close_sent_));
   }
 
   // The pongs for the pings received since the last call: each one that admit()
   // allows is queued (has_control() then says so), the others are dropped.
   template <class Admit>
   void admit_control(Admit&& admit) {
-    std::string_view pending = pending_pongs_;
+    if (!control_) return;
+    std::string_view pending = control_->pending_pongs;
     while (!pending.empty()) {
       // Each is a whole pong frame of our own: a 2-byte header, at most 125 bytes.
       std::size_t size = 2 + (static_cast<unsigned char>(pending[1]) & 0x7F);
-      if (admit()) control_.append(pending.substr(0, size));
+      if (admit()) control_->admitted.append(pending.substr(0, size));
       pending.remove_prefix(size);
     }
-    reset_buffer(pending_pongs_);
+    reset_buffer(control_->pending_pongs);
+    if (control_->idle()) control_.reset();  // every pong refused
   }
 
   // Control frames queued or being written: pongs admitted, our close frame.
   std::size_t control_bytes() const noexcept {
-    std::size_t close = (!close_sent_ || writing_close_) ? close_.size() : 0;
-    return control_.size() + sending_control_.size() + close;
+    if (!control_) return 0;
+    std::size_t close = (!close_sent_ || writing_close_) ? control_->close.size() : 0;
+    return control_->admitted.size() + control_->sending.size() + close;
   }
 
   // Our side ends the conversation: a close frame goes out after the last lines; the
   // answer to the client's close (or to its protocol error) if there was one.
   void goodbye(bool server_going_away) {
-    if (!close_.empty()) return;
-    if (!answer_.empty()) {
-      close_ = std::move(answer_);
+    Control& control = this->control();
+    if (!control.close.empty()) return;
+    if (!control.answer.empty()) {
+      control.close = std::move(control.answer);
     } else {
-      close_ = server_going_away ? close_frame(close_code::going_away, "server shutting down")
-                                 : close_frame(close_code::normal);
+      control.close = server_going_away
+                          ? close_frame(close_code::going_away, "server shutting down")
+                          : close_frame(close_code::normal);
     }
   }
 
@@ -283,9 +293,10 @@ class WebSocketLink final : private WebSocketHandler {
     // Held until the session admits it (admit_control), so that a client that pings
     // and never reads cannot make the pongs pile up.
     payload = payload.substr(0, 125);  // as the decoder ensures: admit_control relies on it
-    if (pending_pongs_.size() < max_pending_pongs) {
-      append_frame_header(pending_pongs_, Opcode::pong, payload.size());
-      pending_pongs_.append(payload);
+    std::string& pongs = control().pending_pongs;
+    if (pongs.size() < max_pending_pongs) {
+      append_frame_header(pongs, Opcode::pong, payload.size());
+      pongs.append(payload);
     }
     return true;
   }
@@ -293,12 +304,13 @@ class WebSocketLink final : private WebSocketHandler {
   // The answer waits for goodbye(): the replies to what the client sent before its
   // close still go out first.
   void on_close(std::uint16_t code, std::string_view) override {
-    if (answer_.empty()) {
-      answer_ = close_frame(code == close_code::no_status ? close_code::normal : code);
-    }
+    std::string& answer = control().answer;
+    if (answer.empty())
+      answer = close_frame(code == close_code::no_status ? close_code::normal : code);
   }
   void on_error(std::uint16_t code, std::string_view reason) override {
-    if (answer_.empty()) answer_ = close_frame(code, reason);
+    std::string& answer = control().answer;
+    if (answer.empty()) answer = close_frame(code, reason);
   }
 
   const SessionContext* sessions_;
@@ -315,15 +327,28 @@ class WebSocketLink final : private WebSocketHandler {
   };
   std::unique_ptr<Head> head_;
   WebSocketDecoder decoder_;
-  std::string leftover_;         // bytes that followed the HTTP head
-  std::string lines_;            // the text of the messages of one read
-  std::string pending_pongs_;    // pongs for pings not yet admitted (admit_control)
-  std::string control_;          // pongs admitted, waiting for the next write
-  std::string sending_control_;  // pongs being written
-  std::string answer_;           // our answer to the client's close, until goodbye()
-  std::string close_;            // our close frame, once there is one
-  bool close_sent_ = false;      // it went into a write
-  bool writing_close_ = false;   // and that write is in flight
+  std::string leftover_;  // bytes that followed the HTTP head
+  std::string lines_;     // the text of the messages of one read
+  // The control frames we send: made at the first ping or close, and dropped once
+  // nothing is left of them, so that an idle connection carries none of these.
+  struct Control {
+    std::string pending_pongs;  // pongs for pings not yet admitted (admit_control)
+    std::string admitted;       // pongs admitted, waiting for the next write
+    std::string sending;        // pongs being written
+    std::string answer;         // our answer to the client's close, until goodbye()
+    std::string close;          // our close frame, once there is one
+    bool idle() const noexcept {
+      return pending_pongs.empty() && admitted.empty() && sending.empty() && answer.empty() &&
+             close.empty();
+    }
+  };
+  Control& control() {
+    if (!control_) control_ = std::make_unique<Control>();
+    return *control_;
+  }
+  std::unique_ptr<Control> control_;
+  bool close_sent_ = false;     // it went into a write
+  bool writing_close_ = false;  // and that write is in flight
   std::vector<FrameHeader> headers_;
   std::vector<asio::const_buffer> buffers_;
 };
