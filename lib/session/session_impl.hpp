@@ -21,7 +21,7 @@ template <class Link>
 Session<Link>::Session(const SessionContext& context, const Protocol& protocol, Link link,
                        std::uint64_t id, std::string remote, std::string address)
     : Peer(id, std::move(remote)),
-      context_(context),
+      context_(&context),
       decoder_(protocol.make_decoder()),
       protocol_(&protocol),
       encoder_(&decoder_->encoder()),
@@ -49,7 +49,7 @@ void Session<Link>::start() {
     socket.set_option(asio::ip::tcp::no_delay(true), ignored);
     // A fixed kernel buffer: otherwise Linux grows it to megabytes for a reader that
     // does not read, and sendq_bytes would bound only what is queued beyond that.
-    if (int bytes = static_cast<int>(context_.settings.options().send_buffer_bytes); bytes > 0) {
+    if (int bytes = static_cast<int>(context_->settings.options().send_buffer_bytes); bytes > 0) {
       socket.set_option(asio::socket_base::send_buffer_size(bytes), ignored);
     }
   }
@@ -76,10 +76,10 @@ void Session<Link>::on_opened(std::error_code ec) {
   }
   state_ = State::open;
   announced_ = true;
-  context_.metrics.opened(metrics_slot_);
+  context_->metrics.opened(metrics_slot_);
   last_input_ = Clock::now();
   Event event{.kind = EventKind::connect, .time = {}, .connection = id(), .remote = remote()};
-  context_.bus.publish(event);
+  context_->bus.publish(event);
   arm_timer(deadline());
   read(false);
 }
@@ -100,7 +100,7 @@ void Session<Link>::on_input(std::error_code ec, std::string_view bytes, bool mo
   admit_control();  // the pongs go out first, as their pings came first
   if (state_ != State::open) return;
   if (!bytes.empty()) {
-    context_.metrics.received(bytes.size());
+    context_->metrics.received(bytes.size());
     now_ = Clock::now();
     more_waiting_ = more_waiting;
     decode(bytes);
@@ -169,7 +169,7 @@ void Session<Link>::defer(std::function<void()> task) {
     const bool refused = self->refusals() != refusals_before;
     if (waited) self->decoder_->on_settled(refused);
     self->send(self->decoder_->on_finished(refused));
-    self->context_.connections.hub_work_ended();
+    self->context_->connections.hub_work_ended();
     if (--self->in_flight_ == 0) self->blocked_ = false;
     if (self->state_ == State::open) return self->resume();
     if (self->settled()) self->on_settled();
@@ -196,9 +196,9 @@ void Session<Link>::on_line() {
 
 template <class Link>
 bool Session<Link>::rate_allows() {
-  const auto& limits = context_.settings.limits();
+  const auto& limits = context_->settings.limits();
   if (rate_.allow(now_, limits.rate_per_second(), limits.rate_burst())) return true;
-  context_.metrics.rate_limited();
+  context_->metrics.rate_limited();
   reply_error(ReplyError::rate_limited);
   return false;
 }
@@ -209,10 +209,10 @@ bool Session<Link>::rate_allows() {
 // dropped like any slow reader.
 template <class Link>
 void Session<Link>::admit_control() {
-  const auto& limits = context_.settings.limits();
+  const auto& limits = context_->settings.limits();
   link_.admit_control([&] {
     if (rate_.allow(Clock::now(), limits.rate_per_second(), limits.rate_burst())) return true;
-    context_.metrics.rate_limited();
+    context_->metrics.rate_limited();
     return false;
   });
   std::size_t limit = limits.sendq_bytes();
@@ -256,7 +256,7 @@ bool Session<Link>::must_wait(bool message) {
 
 template <class Link>
 bool Session<Link>::backlogged() {
-  std::size_t limit = context_.settings.limits().sendq_bytes();
+  std::size_t limit = context_->settings.limits().sendq_bytes();
   if (limit == 0) return false;
   std::lock_guard lock(out_mutex_);
   return queued_bytes_ > limit / 2;
@@ -266,10 +266,10 @@ template <class Link>
 Handled Session<Link>::on_command(const Command& command) {
   if (state_ != State::open) return {Flow::stop, true};
   if (must_wait(is_message(command.verb))) return Flow::retry;
-  context_.metrics.command();
+  context_->metrics.command();
   if (!command.follow_up && !rate_allows()) return {Flow::next, true};
   const std::uint64_t refusals_before = refusals();
-  const Hub::After after = context_.hub.handle(*this, command);
+  const Hub::After after = context_->hub.handle(*this, command);
   const bool refused = refusals() != refusals_before;
   switch (after) {
     case Hub::After::close:
@@ -292,7 +292,7 @@ template <class Link>
 Flow Session<Link>::on_reply(Payload payload) {
   if (state_ != State::open) return Flow::stop;
   if (must_wait(false)) return Flow::retry;  // after what the Hub still owes this client
-  context_.metrics.command();
+  context_->metrics.command();
   if (rate_allows()) send(std::move(payload));
   return state_ == State::open ? Flow::next : Flow::stop;
 }
@@ -313,7 +313,7 @@ bool Session<Link>::on_decode_error(ReplyError error) {
 
 template <class Link>
 typename Session<Link>::Clock::time_point Session<Link>::deadline() const {
-  const auto& limits = context_.settings.limits();
+  const auto& limits = context_->settings.limits();
   if (state_ == State::draining || state_ == State::closed) return drain_deadline_;
   auto at = Clock::time_point::max();
   if (auto idle = limits.idle_timeout(); idle.count() > 0) {
@@ -323,7 +323,7 @@ typename Session<Link>::Clock::time_point Session<Link>::deadline() const {
     at = std::min(at, connected_at_ + login);
   }
   if (state_ == State::opening)
-    at = std::min(at, connected_at_ + context_.settings.options().handshake_timeout);
+    at = std::min(at, connected_at_ + context_->settings.options().handshake_timeout);
   return at;
 }
 
@@ -383,7 +383,7 @@ void Session<Link>::send(Payload payload) {
   {
     std::lock_guard lock(out_mutex_);
     if (output_closed_) return;
-    std::size_t limit = context_.settings.limits().sendq_bytes();
+    std::size_t limit = context_->settings.limits().sendq_bytes();
     if (limit != 0 && queued_bytes_ + payload.size() > limit) {
       output_closed_ = true;  // nothing more for a reader this far behind
       overflow = true;
@@ -447,7 +447,7 @@ void Session<Link>::on_written(std::error_code ec) {
   if (ec) return abort(errc::connection_reset);
   std::size_t written = 0;
   for (const auto& payload : writing_) written += payload.size();
-  context_.metrics.sent(writing_.size(), written);
+  context_->metrics.sent(writing_.size(), written);
   writing_.clear();
   bool more;
   bool relieved;
@@ -456,7 +456,7 @@ void Session<Link>::on_written(std::error_code ec) {
     queued_bytes_ -= written;
     more = !queued_.empty() || link_.has_control();
     if (!more) write_pending_ = false;
-    relieved = queued_bytes_ <= context_.settings.limits().sendq_bytes() / 2;
+    relieved = queued_bytes_ <= context_->settings.limits().sendq_bytes() / 2;
   }
   // A link may finish a write at once, inside flush(): the next turn, so that flushing
   // again never recurses (and others get theirs first).
@@ -490,7 +490,7 @@ void Session<Link>::finish(std::error_code reason, const Payload* last_words) {
   state_ = State::draining;
   reason_ = reason;
   if (last_words) send(*last_words);
-  drain_deadline_ = Clock::now() + context_.settings.limits().shutdown_timeout();
+  drain_deadline_ = Clock::now() + context_->settings.limits().shutdown_timeout();
   arm_timer(drain_deadline_);
   if (settled()) on_settled();
 }
@@ -511,7 +511,7 @@ template <class Link>
 void Session<Link>::leave_hub() {
   if (left_hub_) return;
   left_hub_ = true;
-  context_.hub.leave(*this);
+  context_->hub.leave(*this);
 }
 
 template <class Link>
@@ -530,7 +530,7 @@ void Session<Link>::abort(std::error_code reason) {
   if (state_ == State::closed) return;
   if (state_ == State::open) reason_ = reason;
   if (reason == errc::sendq_exceeded) {
-    context_.metrics.sendq_drop();
+    context_->metrics.sendq_drop();
     publish_error("sendq-exceeded", reason);
   }
   close_now();
@@ -550,7 +550,7 @@ void Session<Link>::close_now() {
   if (settled()) return retire();
   // Messages this connection sent are still being stored: they are delivered, then
   // the departure announced (defer, on_settled), unless that takes too long.
-  drain_deadline_ = Clock::now() + context_.settings.limits().shutdown_timeout();
+  drain_deadline_ = Clock::now() + context_->settings.limits().shutdown_timeout();
   arm_timer(drain_deadline_);
 }
 
@@ -561,16 +561,16 @@ void Session<Link>::retire() {
   deadlines_.cancel(*this);
   leave_hub();
   if (announced_) {
-    context_.metrics.closed(metrics_slot_);
+    context_->metrics.closed(metrics_slot_);
     Event event{.kind = EventKind::disconnect,
                 .time = {},
                 .connection = id(),
                 .remote = remote(),
                 .user = name(),
                 .reason = reason_};
-    context_.bus.publish(event);
+    context_->bus.publish(event);
   }
-  context_.connections.remove(*this, address_);  // may drop the last owning reference but ours
+  context_->connections.remove(*this, address_);  // may drop the last owning reference but ours
 }
 
 template <class Link>
@@ -582,7 +582,7 @@ void Session<Link>::publish_error(std::string_view detail, std::error_code reaso
               .user = name(),
               .detail = detail,
               .reason = reason};
-  context_.bus.publish(event);
+  context_->bus.publish(event);
 }
 
 }  // namespace socketchat::detail
