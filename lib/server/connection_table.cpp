@@ -60,11 +60,15 @@ void ConnectionTable::publish_refusal(const std::string& address, ReplyError why
 
 void ConnectionTable::release(const std::string& address) {
   std::unique_lock lock(mutex_);
+  release_locked(address);
+  drained_if_done_locked(lock);
+}
+
+void ConnectionTable::release_locked(const std::string& address) {
   --admitted_;
   if (auto it = per_address_.find(address); it != per_address_.end() && --it->second == 0) {
-    per_address_.erase(it);
+    per_address_.erase(it);  // `address` may be this key: not used after
   }
-  drained_if_done_locked(lock);
 }
 
 bool ConnectionTable::add(std::shared_ptr<Connection> connection, const std::string& address) {
@@ -74,25 +78,25 @@ bool ConnectionTable::add(std::shared_ptr<Connection> connection, const std::str
     if (!address.empty()) release(address);
     return false;
   }
+  const std::string* counted = nullptr;
+  if (!address.empty()) {
+    if (auto it = per_address_.find(address); it != per_address_.end()) counted = &it->first;
+  }
   Connection* key = connection.get();
-  connections_.emplace(key, std::move(connection));
+  connections_.emplace(key, Entry{std::move(connection), counted});
   return true;
 }
 
-void ConnectionTable::remove(Connection& connection, const std::string& address) {
+void ConnectionTable::remove(Connection& connection) {
   std::shared_ptr<Connection> last;  // destroyed after the lock is released
-  {
-    std::unique_lock lock(mutex_);
-    auto it = connections_.find(&connection);
-    if (it == connections_.end()) return;
-    last = std::move(it->second);
-    connections_.erase(it);
-    if (address.empty()) {
-      drained_if_done_locked(lock);
-      return;
-    }
-  }
-  release(address);
+  std::unique_lock lock(mutex_);
+  auto it = connections_.find(&connection);
+  if (it == connections_.end()) return;
+  last = std::move(it->second.connection);
+  const std::string* counted = it->second.address;
+  connections_.erase(it);
+  if (counted) release_locked(*counted);
+  drained_if_done_locked(lock);
 }
 
 void ConnectionTable::shut_down(std::function<void()> on_drained) {
@@ -131,7 +135,7 @@ void ConnectionTable::tell_connections_to_stop() {
       asio::post(timer->get_executor(), [timer] { timer->cancel(); });
     }
     hub_.set_quiet(true);
-    for (const auto& [key, connection] : connections_) open.push_back(connection);
+    for (const auto& [key, entry] : connections_) open.push_back(entry.connection);
     drained_if_done_locked(lock);
   }
   for (const auto& connection : open) connection->shut_down();

@@ -41,7 +41,8 @@ class ConnectionTable {
   // Registers an admitted connection (`address` set) or an in-process one (empty
   // address, not counted against the limits); false if the server is stopping.
   bool add(std::shared_ptr<Connection> connection, const std::string& address);
-  void remove(Connection& connection, const std::string& address);
+  // Unregisters it; an admitted connection's place under the limits is given back.
+  void remove(Connection& connection);
 
   // Begins a graceful stop of every connection; calls on_drained once none is left.
   // Messages being stored are delivered first: the connections are told to stop once
@@ -56,6 +57,7 @@ class ConnectionTable {
 
  private:
   void drained_if_done_locked(std::unique_lock<std::mutex>& lock);
+  void release_locked(const std::string& address);
   void tell_connections_to_stop();  // once, after the Hub's work in flight
 
   const Settings& settings_;
@@ -69,7 +71,13 @@ class ConnectionTable {
 
   mutable std::mutex mutex_;
   std::size_t admitted_ = 0;  // remote connections, including those being set up
-  std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
+  struct Entry {
+    std::shared_ptr<Connection> connection;
+    // Its key in per_address_, which lives while the connection is counted there, so
+    // that a connection need not keep its address itself; null: in-process.
+    const std::string* address;
+  };
+  std::unordered_map<Connection*, Entry> connections_;
   std::unordered_map<std::string, std::size_t> per_address_;
   // connection_limit_exempt of the options in effect (parsed again when they change).
   bool exempt_locked(const std::string& address);

@@ -299,7 +299,7 @@ std::shared_ptr<LocalUser> Server::connect(std::string name, LocalUser::Handler 
   try {
     session->log_in(name);
   } catch (...) {
-    impl_->core_.connections().remove(*session, {});
+    impl_->core_.connections().remove(*session);
     throw;
   }
   std::shared_ptr<LocalUser> user(new LocalUser(session, std::move(name)));

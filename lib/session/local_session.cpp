@@ -219,7 +219,7 @@ void LocalSession::close_on_strand() {
               .user = name(),
               .reason = errc::closed_by_client};
   context_.bus.publish(event);
-  context_.connections.remove(*this, {});
+  context_.connections.remove(*this);
 }
 
 }  // namespace socketchat::detail

@@ -43,7 +43,7 @@ class Session final : public Peer,
   // `protocol` is the listener's: it makes this connection's decoder, and that says
   // which protocol spells the replies (see Decoder::encoder).
   Session(const SessionContext& context, const Protocol& protocol, Link link, std::uint64_t id,
-          std::string remote, std::string address);
+          std::string remote);
   ~Session();
 
   // Opens the link (handshakes), then reads and times; call once, after ConnectionTable::add().
@@ -129,7 +129,6 @@ class Session final : public Peer,
   WriteTurns& write_turns_;   // of the io_context this connection runs on
   Deadlines& deadlines_;      // the same's
   RateLimiter rate_;
-  std::string address_;  // the client's IP, for the per-address limit
   std::error_code reason_;
   Clock::time_point connected_at_;
   Clock::time_point last_input_;

@@ -19,7 +19,7 @@ namespace socketchat::detail {
 
 template <class Link>
 Session<Link>::Session(const SessionContext& context, const Protocol& protocol, Link link,
-                       std::uint64_t id, std::string remote, std::string address)
+                       std::uint64_t id, std::string remote)
     : Peer(id, std::move(remote)),
       context_(&context),
       decoder_(protocol.make_decoder()),
@@ -31,7 +31,6 @@ Session<Link>::Session(const SessionContext& context, const Protocol& protocol, 
           asio::use_service<WriteTurns>(link_.get_executor().get_inner_executor().context())),
       deadlines_(asio::use_service<Deadlines>(link_.get_executor().get_inner_executor().context())),
       rate_(context.settings.limits().rate_burst(), Clock::now()),
-      address_(std::move(address)),
       connected_at_(Clock::now()),
       last_input_(connected_at_) {}
 
@@ -570,7 +569,7 @@ void Session<Link>::retire() {
                 .reason = reason_};
     context_->bus.publish(event);
   }
-  context_->connections.remove(*this, address_);  // may drop the last owning reference but ours
+  context_->connections.remove(*this);  // may drop the last owning reference but ours
 }
 
 template <class Link>

@@ -17,9 +17,9 @@ namespace socketchat::detail {
 template <class Link>
 void start_session(const SessionContext& context, const Protocol& protocol, Link link,
                    std::string remote, const std::string& address) {
-  auto session = std::make_shared<Session<Link>>(context, protocol, std::move(link),
-                                                 context.connections.next_connection_id(),
-                                                 std::move(remote), address);
+  auto session =
+      std::make_shared<Session<Link>>(context, protocol, std::move(link),
+                                      context.connections.next_connection_id(), std::move(remote));
   if (context.connections.add(session, address)) {
     asio::post(session->get_executor(), [session] { session->start(); });
   }
