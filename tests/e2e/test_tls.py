@@ -142,6 +142,101 @@ class ChatOverTlsTest(TlsTest):
         self.assertAlive(alice)
 
 
+class RecordClient(e2e.Conversation):
+    """A TLS client over memory BIOs, so that what crosses the socket is seen record by
+    record: `records` counts the application-data records received, and burst() sends
+    each line as a record of its own, all of them in one send."""
+
+    def __init__(self, port, context):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        self.incoming, self.outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.tls = context.wrap_bio(self.incoming, self.outgoing, server_hostname="127.0.0.1")
+        self.raw = b""  # received, not yet a whole record
+        self.buffer = b""  # decrypted, not yet a whole line
+        self.records = 0
+        while True:
+            try:
+                self.tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self.flush()
+                self.receive()
+        self.flush()
+
+    def flush(self):
+        data = self.outgoing.read()
+        if data:
+            self.sock.sendall(data)
+
+    def receive(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise EOFError("the server closed the connection")
+        self.raw += data
+        while len(self.raw) >= 5 and len(self.raw) >= 5 + int.from_bytes(self.raw[3:5], "big"):
+            size = 5 + int.from_bytes(self.raw[3:5], "big")
+            if self.raw[0] == 23:  # application data (TLS 1.3 hides its handshake in these too)
+                self.records += 1
+            self.incoming.write(self.raw[:size])
+            self.raw = self.raw[size:]
+
+    def burst(self, lines):
+        for line in lines:
+            self.tls.write(line.encode() + b"\n")
+        self.flush()
+
+    def send(self, line):
+        self.burst([line])
+
+    def line(self):
+        while b"\n" not in self.buffer:
+            try:
+                self.buffer += self.tls.read(65536)
+            except ssl.SSLWantReadError:
+                self.receive()
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line.decode()
+
+    def close(self):
+        self.sock.close()
+
+
+class BurstTest(TlsTest):
+    """What a client sends in one burst is read whole, however many records it takes,
+    as a read over TCP takes every line that has arrived: its messages are fanned out
+    together and each reader's next write carries them all (docs/PERFORMANCE.md, "Over
+    TLS and WebSocket")."""
+
+    def record_client(self, daemon):
+        return self.keep(RecordClient(daemon.ports["tls"], self.trusted))
+
+    def test_a_burst_of_records_reaches_a_reader_in_one_write(self):
+        daemon = self.start("--threads", "1", "--rate", "0")
+        alice = self.record_client(daemon).login("alice")
+        bob = self.record_client(daemon).login("bob")
+        self.assertAlive(bob)
+        before = bob.records
+        alice.burst([f"MSG burst {i}" for i in range(50)])
+        for i in range(50):
+            self.assertEqual(bob.line(), f"MSG alice burst {i}")
+        # Read one record at a time, each message was written to bob on its own (50
+        # records); read whole, the burst is one write.
+        self.assertLessEqual(bob.records - before, 3)
+        self.assertAlive(bob)
+        self.assertAlive(alice)
+
+    def test_a_burst_larger_than_a_read_arrives_whole_and_in_order(self):
+        daemon = self.start("--threads", "1", "--rate", "0")
+        alice = self.record_client(daemon).login("alice")
+        bob = self.tls(daemon).login("bob")
+        texts = [f"{i:03d} " + chr(ord("a") + i % 26) * 1000 for i in range(200)]  # 200 KB
+        alice.burst([f"MSG {text}" for text in texts])
+        for text in texts:
+            self.assertEqual(bob.line(), f"MSG alice {text}")
+        self.assertAlive(bob)
+        self.assertAlive(alice)
+
+
 class CloseNotifyTest(TlsTest):
     """Every close the server makes ends with its TLS close_notify, sent without waiting
     for the client's: a strict client (Python's ssl with suppress_ragged_eofs=False
