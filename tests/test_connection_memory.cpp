@@ -556,26 +556,29 @@ static void check_heap_per_idle_connection(const std::string& kind, const std::s
 
 TEST_CASE("TCP: an idle logged-in connection waits on no timer of its own") {
   // The session, its decoder, its name in the directory and its pending read, about
-  // 1,450 bytes with the default idle timeout on: its deadline is an entry in its
+  // 1,320 bytes with the default idle timeout on: its deadline is an entry in its
   // io_context's Deadlines (1,730 bytes when each session had an Asio timer and, while
-  // it waited, that timer's pending operation).
-  check_heap_per_idle_connection("TCP", "tcp://127.0.0.1:0", log_in_line_client, 1550);
+  // it waited, that timer's pending operation), and its strand one its io_context's
+  // StrandPool shares (about 100 bytes more when each connection had its own).
+  check_heap_per_idle_connection("TCP", "tcp://127.0.0.1:0", log_in_line_client, 1390);
 }
 
 TEST_CASE("WebSocket: an open connection keeps nothing of its HTTP upgrade") {
-  // The session, the WebSocket's framing state and the line decoder, about 1,920 bytes
+  // The session, the WebSocket's framing state and the line decoder, about 1,800 bytes
   // once logged in: the upgrade's request parser and response are dropped (2,630 bytes
-  // when they were kept, 2,390 with a timer per session), and the control frames' state
-  // is made only at the first ping or close (150 bytes more when every connection had it).
-  check_heap_per_idle_connection("WebSocket", "ws://127.0.0.1:0", log_in_websocket_client, 2040);
+  // when they were kept, 2,390 with a timer per session), the control frames' state
+  // is made only at the first ping or close (150 bytes more when every connection had
+  // it), and the strand is shared (100 bytes more when it was not).
+  check_heap_per_idle_connection("WebSocket", "ws://127.0.0.1:0", log_in_websocket_client, 1870);
 }
 
 TEST_CASE("IRC: an idle registered connection keeps nothing of its registration") {
   // The connection (session, IRC state, its name in the directory, its pending read)
-  // once registered, about 1,790 bytes: its registration's state (PASS, SASL) is
+  // once registered, about 1,650 bytes: its registration's state (PASS, SASL) is
   // dropped and that of WHO and LIST queries made only when one comes (2,300 bytes when
-  // both were part of every connection, 2,040 with a timer per session).
-  check_heap_per_idle_connection("IRC", "irc://127.0.0.1:0", register_irc_client, 1900);
+  // both were part of every connection, 2,040 with a timer per session, 1,750 with a
+  // strand of its own).
+  check_heap_per_idle_connection("IRC", "irc://127.0.0.1:0", register_irc_client, 1730);
 }
 
 namespace {

@@ -7,6 +7,7 @@
 #include "session/session_context.hpp"
 #include "session/start_session.hpp"
 #include "sinks/event_bus.hpp"
+#include "transport/strand_pool.hpp"
 #include "transport/stream_link.hpp"
 
 namespace socketchat::detail {
@@ -19,7 +20,7 @@ StreamListener::StreamListener(const SessionContext& sessions, asio::io_context&
 }
 
 ConnectionExecutor StreamListener::next_executor() {
-  return asio::make_strand(sessions_.workers.next());
+  return StrandPool::next_on(sessions_.workers.next());
 }
 
 void StreamListener::accept(std::unique_ptr<Stream> stream, std::string remote,

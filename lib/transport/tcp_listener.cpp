@@ -16,6 +16,7 @@
 #include "session/session_context.hpp"
 #include "sinks/event_bus.hpp"
 #include "socketchat/error.hpp"
+#include "transport/strand_pool.hpp"
 #include "transport/tcp_link.hpp"
 #include "transport/tls_link.hpp"
 #include "transport/websocket/websocket_link.hpp"
@@ -139,7 +140,7 @@ void TcpListener::stop() {
 }
 
 void TcpListener::accept() {
-  acceptor_.async_accept(asio::make_strand(sessions_.workers.next()),
+  acceptor_.async_accept(StrandPool::next_on(sessions_.workers.next()),
                          [self = shared_from_this()](std::error_code ec, TcpSocket socket) {
                            self->on_accept(ec, std::move(socket));
                          });
