@@ -14,6 +14,7 @@
 #include "server/settings.hpp"
 #include "sinks/event_bus.hpp"
 #include "socketchat/error.hpp"
+#include "util/buffer_release.hpp"
 
 namespace socketchat::detail {
 
@@ -454,7 +455,14 @@ void Session<Link>::on_written(std::error_code ec) {
     std::lock_guard lock(out_mutex_);
     queued_bytes_ -= written;
     more = !queued_.empty() || link_.has_control();
-    if (!more) write_pending_ = false;
+    if (!more) {
+      write_pending_ = false;
+      // Caught up: a burst for a slow reader queued a pointer per message, and the
+      // queues give that memory back, not only the messages (test_connection_memory).
+      // Not before: under steady load they keep their size and allocate nothing.
+      reset_buffer(writing_);
+      reset_buffer(queued_);
+    }
     relieved = queued_bytes_ <= context_->settings.limits().sendq_bytes() / 2;
   }
   // A link may finish a write at once, inside flush(): the next turn, so that flushing
