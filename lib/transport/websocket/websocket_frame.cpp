@@ -160,7 +160,8 @@ void WebSocketDecoder::take_payload(std::string_view& bytes) {
   if (n == 0) return;  // an empty payload, or no bytes yet: memcpy must not see a null source
   char* destination;
   if (is_control(opcode_)) {
-    destination = control_.data() + payload_taken_;
+    if (!control_) control_ = std::make_unique<char[]>(max_control_payload);
+    destination = control_.get() + payload_taken_;
     std::memcpy(destination, bytes.data(), n);
   } else {
     // Capacity grows with the bytes that came, not with the length the header claims.
@@ -175,7 +176,12 @@ void WebSocketDecoder::take_payload(std::string_view& bytes) {
 
 bool WebSocketDecoder::deliver_frame(WebSocketHandler& handler) {
   if (is_control(opcode_)) {
-    std::string_view payload{control_.data(), static_cast<std::size_t>(payload_size_)};
+    // Dropped after the handler, even if it throws.
+    struct DropOnExit {
+      std::unique_ptr<char[]>& control;
+      ~DropOnExit() { control.reset(); }
+    } drop_on_exit{control_};
+    std::string_view payload{control_.get(), static_cast<std::size_t>(payload_size_)};
     if (opcode_ == Opcode::ping) return handler.on_ping(payload);
     if (opcode_ == Opcode::pong) return handler.on_pong(payload);
     return deliver_close(handler);
@@ -197,7 +203,7 @@ bool WebSocketDecoder::deliver_frame(WebSocketHandler& handler) {
 }
 
 bool WebSocketDecoder::deliver_close(WebSocketHandler& handler) {
-  std::string_view payload{control_.data(), static_cast<std::size_t>(payload_size_)};
+  std::string_view payload{control_.get(), static_cast<std::size_t>(payload_size_)};
   if (payload.empty()) {
     finished_ = true;
     handler.on_close(close_code::no_status, {});

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -102,10 +103,13 @@ class WebSocketDecoder {
   std::uint64_t payload_size_ = 0;
   std::uint64_t payload_taken_ = 0;
 
-  std::array<char, 125> control_{};  // a control payload, kept apart from the message
-  std::string message_;              // the text message being reassembled
-  bool in_message_ = false;          // a fragmented message awaits its final frame
-  bool binary_message_ = false;      // the message being read is binary
+  // A control frame's payload (at most 125 bytes), kept apart from the message while it
+  // arrives: made for the frame and dropped once it is delivered, since most
+  // connections never send one (125 bytes each otherwise).
+  std::unique_ptr<char[]> control_;
+  std::string message_;          // the text message being reassembled
+  bool in_message_ = false;      // a fragmented message awaits its final frame
+  bool binary_message_ = false;  // the message being read is binary
   bool accept_binary_ = false;
   bool finished_ = false;
 };
