@@ -116,8 +116,9 @@ class TlsLink : public NoControlFrames {
     // Every record already received, not one at a time: a client's burst is handed on
     // whole, as a read over TCP hands it, so its messages are fanned out together and
     // each reader's next write carries all of them. One record per read made a write
-    // to every reader per message: a third of TCP's deliveries per send.
-    while (!ec && n < buffer.size() && engine_.has_pending()) {
+    // to every reader per message: a third of TCP's deliveries per send. It stops
+    // where a read would: at answers (to key updates) the socket has not taken.
+    while (!ec && n < buffer.size() && engine_.has_pending() && !engine_.has_unsent()) {
       std::size_t more = engine_.read(std::span(buffer).subspan(n), wait, ec);
       if (more == 0) break;  // an error (handed on with what was read) or a wait
       n += more;
