@@ -10,10 +10,20 @@ StrandPool::StrandPool(asio::execution_context& context)
 
 Executor StrandPool::next() {
   std::lock_guard lock(mutex_);
+  if (shut_down_) return asio::make_strand(context_);
   if (strands_.size() < size) return strands_.emplace_back(asio::make_strand(context_));
   Executor strand = strands_[next_];
   next_ = (next_ + 1) % size;
   return strand;
+}
+
+void StrandPool::shutdown() {
+  std::vector<Executor> strands;
+  {
+    std::lock_guard lock(mutex_);
+    shut_down_ = true;
+    strands.swap(strands_);
+  }
 }
 
 }  // namespace socketchat::detail

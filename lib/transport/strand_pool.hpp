@@ -41,12 +41,16 @@ class StrandPool final : public asio::execution_context::service {
   }
 
  private:
-  void shutdown() override {}
+  // Lets the strands go while Asio's strand service still exists: it was made after
+  // this one (by the first strand), so it is destroyed before, and a strand that
+  // outlived it would unlink itself from freed memory.
+  void shutdown() override;
 
   asio::io_context& context_;
   std::mutex mutex_;
   std::vector<Executor> strands_;  // made as they are first needed, up to `size`
   std::size_t next_ = 0;
+  bool shut_down_ = false;  // then each strand is the caller's own
 };
 
 }  // namespace socketchat::detail
