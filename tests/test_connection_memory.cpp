@@ -626,15 +626,22 @@ namespace {
 // Whether a plain TCP line client (logged in as `name`) receives `line` within `wait`.
 class LineWatcher {
  public:
-  LineWatcher(std::uint16_t port, const std::string& name)
+  // `receive_buffer` (bytes; 0: the kernel's default) is set before connecting, so a
+  // small one keeps what the client does not read waiting in the server.
+  LineWatcher(std::uint16_t port, const std::string& name, int receive_buffer = 0)
       : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    if (receive_buffer > 0) {
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    }
     REQUIRE(connect_loopback(fd_, port));
     const std::string login = "LOGIN " + name + "\n";
     REQUIRE(::write(fd_, login.data(), login.size()) == static_cast<ssize_t>(login.size()));
     REQUIRE(sees("OK", std::chrono::seconds(5)));
   }
   ~LineWatcher() { ::close(fd_); }
-  int fd() const noexcept { return fd_; }
+  void send(std::string_view bytes) {
+    REQUIRE(::write(fd_, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
+  }
   bool sees(std::string_view line, std::chrono::milliseconds wait) {
     const auto deadline = std::chrono::steady_clock::now() + wait;
     for (;;) {
@@ -696,27 +703,6 @@ TEST_CASE("TLS: a client that asks for key updates and never reads cannot pile t
   CHECK(after < before + bound);
 }
 
-namespace {
-
-// Reads from `fd` until a line that is `line` has come (keeping only the unfinished
-// line between reads); false at the end of the stream or after the socket's timeout.
-bool drain_until(int fd, std::string_view line) {
-  std::string rest;
-  char buffer[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n <= 0) return false;
-    rest.append(buffer, static_cast<std::size_t>(n));
-    std::size_t start = 0;
-    for (std::size_t end; (end = rest.find('\n', start)) != std::string::npos; start = end + 1) {
-      if (std::string_view(rest).substr(start, end - start) == line) return true;
-    }
-    rest.erase(0, start);
-  }
-}
-
-}  // namespace
-
 TEST_CASE("TCP: after a burst queued for slow readers, idle connections hold what they did") {
   // A reader that does not keep up has its messages queued in the server, a pointer
   // each (the message itself is shared). Once it has read them all, the queue gives
@@ -733,32 +719,26 @@ TEST_CASE("TCP: after a burst queued for slow readers, idle connections hold wha
   Server server(options);
   server.start();
 
-  std::vector<int> fds;
+  std::vector<std::unique_ptr<LineWatcher>> watchers;
   for (int i = 0; i < readers; ++i) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    fds.push_back(fd);
-    const int small = 4096;  // so that the burst waits in the server, not in the kernel
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    timeval timeout{10, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    REQUIRE(connect_loopback(fd, server.port()));
-    REQUIRE(log_in_line_client(fd, static_cast<std::size_t>(i)));
+    // A small receive buffer, so that the burst waits in the server, not in the kernel.
+    watchers.push_back(
+        std::make_unique<LineWatcher>(server.port(), "reader" + std::to_string(i), 4096));
   }
   LineWatcher sender(server.port(), "sender");
   const std::size_t before = heap_in_use();
   std::string lines;
   for (int i = 0; i < burst; ++i) lines += "MSG m" + std::to_string(i) + "\n";
-  lines += "PING sent\n";
-  REQUIRE(::write(sender.fd(), lines.data(), lines.size()) == static_cast<ssize_t>(lines.size()));
+  sender.send(lines + "PING sent\n");
   REQUIRE(sender.sees("PONG sent", std::chrono::seconds(10)));  // all of it read and fanned out
   const std::string last = "MSG sender m" + std::to_string(burst - 1);
-  for (int fd : fds) {
-    REQUIRE(drain_until(fd, last));
-    REQUIRE(::write(fd, "PING done\n", 10) == 10);
-    REQUIRE(drain_until(fd, "PONG done"));  // idle again, nothing left queued
+  for (auto& reader : watchers) {
+    REQUIRE(reader->sees(last, std::chrono::seconds(10)));
+    reader->send("PING done\n");
+    REQUIRE(reader->sees("PONG done", std::chrono::seconds(10)));  // idle, nothing left queued
   }
   const std::size_t after = heap_in_use();
-  for (int fd : fds) ::close(fd);
+  watchers.clear();
   const std::size_t kept = after > before ? after - before : 0;
   MESSAGE("heap in use: ", before, " before, ", after, " after the burst");
   CHECK(kept < readers * kept_per_connection);
