@@ -63,7 +63,7 @@ class Peer {
   // How many of its commands the Hub has refused (answered with an error), counted on
   // the peer's own strand: a session tells by it whether the command it has just handed
   // over was refused (Handled::refused).
-  std::uint64_t refusals() const noexcept { return refusals_; }
+  std::uint32_t refusals() const noexcept { return refusals_; }
 
   // Its client receives its own messages too (Decoder::echoes_own_messages). Set on its
   // strand, read by the threads that deliver: any thread.
@@ -87,9 +87,9 @@ class Peer {
   std::atomic<bool> operator_{false};
   std::atomic<bool> echo_{false};
   std::atomic<bool> closing_{false};  // the flags together: no padding between them
+  std::uint32_t refusals_ = 0;        // compared before and after: may wrap
   std::int64_t login_unix_ms_ = 0;
   std::chrono::steady_clock::time_point renamed_at_{};  // its last rename; none: the epoch
-  std::uint64_t refusals_ = 0;
   // What its QUIT said (null: nothing), for the departure's announcement; on its strand.
   std::unique_ptr<std::string> quit_reason_;
 };

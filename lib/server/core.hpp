@@ -12,6 +12,7 @@
 #include "server/metrics.hpp"
 #include "server/settings.hpp"
 #include "server/workers.hpp"
+#include "session/output_locks.hpp"
 #include "session/session_context.hpp"
 #include "sinks/event_bus.hpp"
 #include "socketchat/options.hpp"
@@ -90,9 +91,10 @@ class Core {
   Protocols protocols_{settings_.options().max_line_bytes, settings_.options().server_name};
   Transports transports_;
   Metrics metrics_;
+  OutputLocks output_locks_;  // before the connections, which use them to the end
   Workers workers_;
   ConnectionTable connections_{settings_, hub_, bus_, workers_};
-  SessionContext sessions_{hub_, bus_, metrics_, settings_, connections_, workers_};
+  SessionContext sessions_{hub_, bus_, metrics_, settings_, connections_, workers_, output_locks_};
   std::shared_ptr<void> alive_ = std::make_shared<int>(0);  // expires with Core
 };
 

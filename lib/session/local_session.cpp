@@ -105,7 +105,7 @@ void LocalSession::run_typed(const OwnedCommand& owned) {
 
 // One command at a time: an in-process user never has many messages in flight.
 Handled LocalSession::on_command(const Command& command) {
-  const std::uint64_t refusals_before = refusals();
+  const std::uint32_t refusals_before = refusals();
   switch (context_.hub.handle(*this, command)) {
     case Hub::After::close:
       close_on_strand();

@@ -15,6 +15,7 @@
 #include "session/rate_limiter.hpp"
 #include "session/session_context.hpp"
 #include "session/write_turns.hpp"
+#include "socketchat/error.hpp"
 #include "socketchat/protocol.hpp"
 #include "transport/asio_types.hpp"
 
@@ -100,10 +101,10 @@ class Session final : public Peer,
   // Graceful end: stop reading, send `last_words` if any; once the Hub has finished
   // every command already taken (settled), leave it and close when the queue is
   // written, or when shutdown_timeout has passed.
-  void finish(std::error_code reason, const Payload* last_words);
+  void finish(errc reason, const Payload* last_words);
   // Immediate end: the queue is dropped and the socket closed; the Hub still
   // delivers the messages already taken before the departure is announced.
-  void abort(std::error_code reason);
+  void abort(errc reason);
   void close_now();
   // The Hub owes this connection nothing more (or it has waited long enough).
   bool settled() const noexcept { return in_flight_ == 0; }
@@ -115,6 +116,7 @@ class Session final : public Peer,
   void retire();      // leaves the Hub and the ConnectionTable, publishes the disconnect
   bool backlogged();  // so much output waits that commands should wait for it
   void publish_error(std::string_view detail, std::error_code reason);
+  std::mutex& out_mutex() const noexcept;  // the queue's: one of the server's OutputLocks
 
   // The server's parts (one SessionContext per server, which outlives its sessions):
   // a pointer, not a copy of its six references (40 bytes less a connection).
@@ -125,11 +127,9 @@ class Session final : public Peer,
   std::atomic<const Protocol*> protocol_;
   const Protocol* encoder_;  // decoder_->encoder()
   Link link_;
-  std::size_t metrics_slot_;  // of the link's transport
-  WriteTurns& write_turns_;   // of the io_context this connection runs on
-  Deadlines& deadlines_;      // the same's
+  WriteTurns& write_turns_;  // of the io_context this connection runs on
+  Deadlines& deadlines_;     // the same's
   RateLimiter rate_;
-  std::error_code reason_;
   Clock::time_point connected_at_;
   Clock::time_point last_input_;
   Clock::time_point now_;  // when the input being decoded was read
@@ -140,7 +140,9 @@ class Session final : public Peer,
 
   // The small fields together, without padding between them (a connection's size is
   // the server's memory at scale).
-  int in_flight_ = 0;  // commands the Hub has not finished (Hub::After::pending, wait)
+  int in_flight_ = 0;          // commands the Hub has not finished (Hub::After::pending, wait)
+  errc reason_{};              // why it ends (none yet: 0)
+  std::uint8_t metrics_slot_;  // of the link's transport (Metrics::max_transports)
   State state_ = State::opening;
   bool announced_ = false;        // the connect event went out: the disconnect one will too
   bool probed_ = false;           // idle: the protocol's keepalive probe went out, no line since
@@ -152,11 +154,10 @@ class Session final : public Peer,
   bool left_hub_ = false;         // Hub::leave() done
   bool retired_ = false;          // ConnectionTable::remove() done
   bool write_in_flight_ = false;  // the link is writing writing_
-  bool write_pending_ = false;    // under out_mutex_: a flush is posted or a write is in flight
-  bool output_closed_ = false;    // under out_mutex_
+  bool write_pending_ = false;    // under out_mutex(): a flush is posted or a write is in flight
+  bool output_closed_ = false;    // under out_mutex()
 
-  // Shared with send() on other threads, under out_mutex_.
-  std::mutex out_mutex_;
+  // Shared with send() on other threads, under out_mutex() (the server's OutputLocks).
   std::vector<Payload> queued_;
   std::size_t queued_bytes_ = 0;  // queued plus in flight, against sendq_bytes
 

@@ -6,6 +6,7 @@ class ConnectionTable;
 class EventBus;
 class Hub;
 class Metrics;
+class OutputLocks;
 class Settings;
 class Workers;
 
@@ -19,6 +20,7 @@ struct SessionContext {
   const Settings& settings;
   ConnectionTable& connections;  // the limits, the table of open connections
   Workers& workers;              // the io_context each new connection runs on
+  OutputLocks& output_locks;     // of the connections' output queues
 };
 
 }  // namespace socketchat::detail

@@ -12,6 +12,7 @@
 #include "server/connection_table.hpp"
 #include "server/metrics.hpp"
 #include "server/settings.hpp"
+#include "session/output_locks.hpp"
 #include "sinks/event_bus.hpp"
 #include "socketchat/error.hpp"
 #include "util/buffer_release.hpp"
@@ -27,13 +28,16 @@ Session<Link>::Session(const SessionContext& context, const Protocol& protocol, 
       protocol_(&protocol),
       encoder_(&decoder_->encoder()),
       link_(std::move(link)),
-      metrics_slot_(context.metrics.transport_slot(link_.transport_name())),
       write_turns_(
           asio::use_service<WriteTurns>(link_.get_executor().get_inner_executor().context())),
       deadlines_(asio::use_service<Deadlines>(link_.get_executor().get_inner_executor().context())),
       rate_(context.settings.limits().rate_burst(), Clock::now()),
       connected_at_(Clock::now()),
-      last_input_(connected_at_) {}
+      last_input_(connected_at_),
+      metrics_slot_(
+          static_cast<std::uint8_t>(context.metrics.transport_slot(link_.transport_name()))) {
+  static_assert(Metrics::max_transports <= 256, "a slot fits metrics_slot_");
+}
 
 template <class Link>
 Session<Link>::~Session() {
@@ -163,7 +167,7 @@ void Session<Link>::defer(std::function<void()> task) {
     // Whatever became of this connection, a message it sent is delivered to the
     // others (a reply to a closed connection is dropped by send()).
     const bool waited = self->blocked_;  // only a command that waits is in flight then
-    const std::uint64_t refusals_before = self->refusals();
+    const std::uint32_t refusals_before = self->refusals();
     self->decoder_->on_finishing();
     task();
     const bool refused = self->refusals() != refusals_before;
@@ -219,7 +223,7 @@ void Session<Link>::admit_control() {
   if (limit == 0 || link_.control_bytes() == 0) return;
   bool over;
   {
-    std::lock_guard lock(out_mutex_);
+    std::lock_guard lock(out_mutex());
     over = queued_bytes_ + link_.control_bytes() > limit;
   }
   if (over) abort(errc::sendq_exceeded);
@@ -258,7 +262,7 @@ template <class Link>
 bool Session<Link>::backlogged() {
   std::size_t limit = context_->settings.limits().sendq_bytes();
   if (limit == 0) return false;
-  std::lock_guard lock(out_mutex_);
+  std::lock_guard lock(out_mutex());
   return queued_bytes_ > limit / 2;
 }
 
@@ -268,7 +272,7 @@ Handled Session<Link>::on_command(const Command& command) {
   if (must_wait(is_message(command.verb))) return Flow::retry;
   context_->metrics.command();
   if (!command.follow_up && !rate_allows()) return {Flow::next, true};
-  const std::uint64_t refusals_before = refusals();
+  const std::uint32_t refusals_before = refusals();
   const Hub::After after = context_->hub.handle(*this, command);
   const bool refused = refusals() != refusals_before;
   switch (after) {
@@ -381,7 +385,7 @@ void Session<Link>::send(Payload payload) {
   bool overflow = false;
   bool kick = false;
   {
-    std::lock_guard lock(out_mutex_);
+    std::lock_guard lock(out_mutex());
     if (output_closed_) return;
     std::size_t limit = context_->settings.limits().sendq_bytes();
     if (limit != 0 && queued_bytes_ + payload.size() > limit) {
@@ -417,7 +421,7 @@ void Session<Link>::write_turn() {
 template <class Link>
 void Session<Link>::kick_flush() {
   {
-    std::lock_guard lock(out_mutex_);
+    std::lock_guard lock(out_mutex());
     if (write_pending_) return;  // the write in flight takes the control frames along
     write_pending_ = true;
   }
@@ -428,7 +432,7 @@ template <class Link>
 void Session<Link>::flush() {
   if (state_ == State::closed || write_in_flight_) return;  // on_written goes on from there
   {
-    std::lock_guard lock(out_mutex_);
+    std::lock_guard lock(out_mutex());
     writing_.swap(queued_);
     if (writing_.empty() && !link_.has_control()) {
       write_pending_ = false;
@@ -452,7 +456,7 @@ void Session<Link>::on_written(std::error_code ec) {
   bool more;
   bool relieved;
   {
-    std::lock_guard lock(out_mutex_);
+    std::lock_guard lock(out_mutex());
     queued_bytes_ -= written;
     more = !queued_.empty() || link_.has_control();
     if (!more) {
@@ -492,7 +496,7 @@ void Session<Link>::expel(Payload words) {
 }
 
 template <class Link>
-void Session<Link>::finish(std::error_code reason, const Payload* last_words) {
+void Session<Link>::finish(errc reason, const Payload* last_words) {
   if (state_ != State::open) return;
   state_ = State::draining;
   reason_ = reason;
@@ -526,14 +530,14 @@ void Session<Link>::close_if_drained() {
   if (state_ != State::draining || !settled()) return;
   bool idle;
   {
-    std::lock_guard lock(out_mutex_);
+    std::lock_guard lock(out_mutex());
     idle = !write_pending_;
   }
   if (idle) close_now();
 }
 
 template <class Link>
-void Session<Link>::abort(std::error_code reason) {
+void Session<Link>::abort(errc reason) {
   if (state_ == State::closed) return;
   if (state_ == State::open) reason_ = reason;
   if (reason == errc::sendq_exceeded) {
@@ -549,7 +553,7 @@ void Session<Link>::close_now() {
   state_ = State::closed;
   mark_closing();
   {
-    std::lock_guard lock(out_mutex_);
+    std::lock_guard lock(out_mutex());
     output_closed_ = true;
     queued_.clear();
   }
@@ -574,10 +578,15 @@ void Session<Link>::retire() {
                 .connection = id(),
                 .remote = remote(),
                 .user = name(),
-                .reason = reason_};
+                .reason = reason_ == errc{} ? std::error_code{} : make_error_code(reason_)};
     context_->bus.publish(event);
   }
   context_->connections.remove(*this);  // may drop the last owning reference but ours
+}
+
+template <class Link>
+std::mutex& Session<Link>::out_mutex() const noexcept {
+  return context_->output_locks.of(id());
 }
 
 template <class Link>
