@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -12,10 +14,13 @@ namespace socketchat::detail {
 // Splits a byte stream into LF-terminated lines of at most max_line_bytes (without
 // the LF and a CR right before it). A longer line is reported once, as soon as it is
 // known to be too long, and then skipped up to its LF. Holds only the unfinished
-// tail of the input, at most max_line_bytes + 1 bytes.
+// tail of the input, at most max_line_bytes + 1 bytes, and nothing between lines: an
+// idle connection's framer is a pointer and a bound.
 class LineFramer {
  public:
-  explicit LineFramer(std::size_t max_line_bytes) : max_(max_line_bytes) {}
+  // At most 64 MiB (ServerOptions::max_line_bytes' bound).
+  explicit LineFramer(std::size_t max_line_bytes)
+      : max_(static_cast<std::uint32_t>(max_line_bytes)) {}
 
   enum class Unit { line, too_long };
 
@@ -26,7 +31,7 @@ class LineFramer {
   template <class OnUnit>
   std::size_t feed(std::string_view bytes, OnUnit&& on_unit);
 
-  std::size_t buffered() const noexcept { return partial_.size(); }
+  std::size_t buffered() const noexcept { return partial_ ? partial_->size() : 0; }
 
  private:
   static std::string_view without_cr(std::string_view line) noexcept {
@@ -34,8 +39,10 @@ class LineFramer {
     return line;
   }
 
-  std::size_t max_;
-  std::string partial_;      // the start of a line whose LF has not come yet
+  // The start of a line whose LF has not come yet: made for it, dropped with it (never
+  // empty).
+  std::unique_ptr<std::string> partial_;
+  std::uint32_t max_;
   bool discarding_ = false;  // inside a too-long line, waiting for its LF
 };
 
@@ -66,34 +73,31 @@ std::size_t LineFramer::feed(std::string_view bytes, OnUnit&& on_unit) {
     }
     if (!complete) {
       // One byte of slack: a CR may yet turn out to precede the LF.
-      if (partial_.size() + piece.size() > max_ + 1) {
-        partial_.clear();
-        partial_.shrink_to_fit();
+      if (buffered() + piece.size() > std::size_t{max_} + 1) {
+        partial_.reset();
         discarding_ = true;
         if (flow(Unit::too_long, std::string_view{}) != Flow::next) return taken();
       } else {
-        partial_.append(piece);
+        if (!partial_) partial_ = std::make_unique<std::string>();
+        partial_->append(piece);
       }
       continue;
     }
     std::string_view line;
-    const std::size_t held = partial_.size();
-    if (partial_.empty()) {
+    const std::size_t held = buffered();
+    if (held == 0) {
       line = without_cr(piece);  // the common case: no copy
     } else {
-      partial_.append(piece);
-      line = without_cr(partial_);
+      partial_->append(piece);
+      line = without_cr(*partial_);
     }
     Flow next =
         line.size() > max_ ? flow(Unit::too_long, std::string_view{}) : flow(Unit::line, line);
     if (next == Flow::retry) {  // not taken: as if this piece had not come yet
-      partial_.resize(held);
+      if (held != 0) partial_->resize(held);
       return taken() - piece.size() - 1;
     }
-    if (!partial_.empty()) {
-      partial_.clear();
-      if (partial_.capacity() > 1024) partial_.shrink_to_fit();  // idle clients stay small
-    }
+    partial_.reset();
     if (next != Flow::next) return taken();
   }
   return total;
