@@ -88,6 +88,7 @@ class Session final : public Peer,
   void reply_error(ReplyError error);
 
   void arm_timer(Clock::time_point deadline);
+  void arm_drain_deadline();        // shutdown_timeout from now
   void deadline_passed() override;  // Deadlines: on_timer() on the strand
   void on_timer();
   Clock::time_point deadline() const;
@@ -130,10 +131,12 @@ class Session final : public Peer,
   WriteTurns& write_turns_;  // of the io_context this connection runs on
   Deadlines& deadlines_;     // the same's
   RateLimiter rate_;
-  Clock::time_point connected_at_;
+  // When it connected (opening, open: the handshake's and the login's deadlines count
+  // from it), then, once it ends, when its drain must be over (draining, closed): no
+  // state needs both (a connection's size is the server's memory at scale).
+  Clock::time_point connected_or_drain_by_;
   Clock::time_point last_input_;
   Clock::time_point now_;  // when the input being decoded was read
-  Clock::time_point drain_deadline_;
   // Input received while paused, not yet decoded; made when first needed, and dropped
   // once decoded, so an idle connection holds no string for it.
   std::unique_ptr<std::string> stash_;

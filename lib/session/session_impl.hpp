@@ -32,8 +32,8 @@ Session<Link>::Session(const SessionContext& context, const Protocol& protocol, 
           asio::use_service<WriteTurns>(link_.get_executor().get_inner_executor().context())),
       deadlines_(asio::use_service<Deadlines>(link_.get_executor().get_inner_executor().context())),
       rate_(context.settings.limits().rate_burst(), Clock::now()),
-      connected_at_(Clock::now()),
-      last_input_(connected_at_),
+      connected_or_drain_by_(Clock::now()),
+      last_input_(connected_or_drain_by_),
       metrics_slot_(
           static_cast<std::uint8_t>(context.metrics.transport_slot(link_.transport_name()))) {
   static_assert(Metrics::max_transports <= 256, "a slot fits metrics_slot_");
@@ -318,17 +318,23 @@ bool Session<Link>::on_decode_error(ReplyError error) {
 template <class Link>
 typename Session<Link>::Clock::time_point Session<Link>::deadline() const {
   const auto& limits = context_->settings.limits();
-  if (state_ == State::draining || state_ == State::closed) return drain_deadline_;
+  if (state_ == State::draining || state_ == State::closed) return connected_or_drain_by_;
   auto at = Clock::time_point::max();
   if (auto idle = limits.idle_timeout(); idle.count() > 0) {
     at = last_input_ + (probed_ ? 2 * idle : idle);  // a probed client gets one more period
   }
   if (auto login = limits.login_timeout(); !logged_in() && login.count() > 0) {
-    at = std::min(at, connected_at_ + login);
+    at = std::min(at, connected_or_drain_by_ + login);
   }
   if (state_ == State::opening)
-    at = std::min(at, connected_at_ + context_->settings.options().handshake_timeout);
+    at = std::min(at, connected_or_drain_by_ + context_->settings.options().handshake_timeout);
   return at;
+}
+
+template <class Link>
+void Session<Link>::arm_drain_deadline() {
+  connected_or_drain_by_ = Clock::now() + context_->settings.limits().shutdown_timeout();
+  arm_timer(connected_or_drain_by_);
 }
 
 template <class Link>
@@ -501,8 +507,7 @@ void Session<Link>::finish(errc reason, const Payload* last_words) {
   state_ = State::draining;
   reason_ = reason;
   if (last_words) send(*last_words);
-  drain_deadline_ = Clock::now() + context_->settings.limits().shutdown_timeout();
-  arm_timer(drain_deadline_);
+  arm_drain_deadline();
   if (settled()) on_settled();
 }
 
@@ -561,8 +566,7 @@ void Session<Link>::close_now() {
   if (settled()) return retire();
   // Messages this connection sent are still being stored: they are delivered, then
   // the departure announced (defer, on_settled), unless that takes too long.
-  drain_deadline_ = Clock::now() + context_->settings.limits().shutdown_timeout();
-  arm_timer(drain_deadline_);
+  arm_drain_deadline();
 }
 
 template <class Link>
