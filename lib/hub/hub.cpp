@@ -33,7 +33,7 @@ Hub::After Hub::handle(Peer& from, const Command& command) {
       reply_error(from, ReplyError::unknown_command);
       return After::stay;
     case Verb::quit:
-      if (!command.text.empty()) from.quit_reason_ = std::make_unique<std::string>(command.text);
+      if (!command.text.empty()) from.seldom().quit_reason = command.text;
       return After::close;
     case Verb::help:
       reply(from, {.notice = Notice::help});

@@ -28,8 +28,9 @@ Hub::After Hub::rename(Peer& from, std::string_view name) {
   }
   const auto interval =
       std::chrono::milliseconds(rename_interval_ms_.load(std::memory_order_relaxed));
-  if (interval.count() > 0 && from.renamed_at_ != std::chrono::steady_clock::time_point{} &&
-      std::chrono::steady_clock::now() - from.renamed_at_ < interval) {
+  if (interval.count() > 0 && from.seldom_ &&
+      from.seldom_->renamed_at != std::chrono::steady_clock::time_point{} &&
+      std::chrono::steady_clock::now() - from.seldom_->renamed_at < interval) {
     reply_error(from, ReplyError::rate_limited);
     return After::stay;
   }
@@ -76,7 +77,7 @@ void Hub::finish_rename(Peer& peer, std::string_view name) {
     return reply_error(peer, ReplyError::username_taken);
   }
   peer.name_ = std::string(name);
-  peer.renamed_at_ = std::chrono::steady_clock::now();
+  peer.seldom().renamed_at = std::chrono::steady_clock::now();
   if (auto away = away_.find(ascii_lower(old_name)); away != away_.end()) {
     std::string message = std::move(away->second);
     away_.erase(away);

@@ -72,7 +72,7 @@ void Hub::leave(Peer& peer) {
   if (!directory_->release(peer)) return;
   if (!away_.empty()) away_.erase(ascii_lower(peer.name()));
   if (quiet_) return;
-  const std::string_view reason = peer.quit_reason_ ? *peer.quit_reason_ : std::string_view();
+  const std::string_view reason = peer.seldom_ ? peer.seldom_->quit_reason : std::string_view();
   if (!schedule_) {
     delivery_->to_everyone({.notice = Notice::user_disconnected,
                             .user = peer.name(),

@@ -89,9 +89,17 @@ class Peer {
   std::atomic<bool> closing_{false};  // the flags together: no padding between them
   std::uint32_t refusals_ = 0;        // compared before and after: may wrap
   std::int64_t login_unix_ms_ = 0;
-  std::chrono::steady_clock::time_point renamed_at_{};  // its last rename; none: the epoch
-  // What its QUIT said (null: nothing), for the departure's announcement; on its strand.
-  std::unique_ptr<std::string> quit_reason_;
+  // What few connections ever have, made by the first that does (on its strand): an
+  // idle connection carries a pointer, not these.
+  struct Seldom {
+    std::chrono::steady_clock::time_point renamed_at{};  // its last rename; none: the epoch
+    std::string quit_reason;  // what its QUIT said, for the departure's announcement
+  };
+  Seldom& seldom() {
+    if (!seldom_) seldom_ = std::make_unique<Seldom>();
+    return *seldom_;
+  }
+  std::unique_ptr<Seldom> seldom_;
 };
 
 }  // namespace socketchat::detail

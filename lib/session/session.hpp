@@ -11,6 +11,7 @@
 
 #include "hub/peer.hpp"
 #include "server/connection.hpp"
+#include "session/connection_services.hpp"
 #include "session/deadlines.hpp"
 #include "session/rate_limiter.hpp"
 #include "session/session_context.hpp"
@@ -128,8 +129,7 @@ class Session final : public Peer,
   std::atomic<const Protocol*> protocol_;
   const Protocol* encoder_;  // decoder_->encoder()
   Link link_;
-  WriteTurns& write_turns_;  // of the io_context this connection runs on
-  Deadlines& deadlines_;     // the same's
+  ConnectionServices& services_;  // of the io_context this connection runs on
   RateLimiter rate_;
   // When it connected (opening, open: the handshake's and the login's deadlines count
   // from it), then, once it ends, when its drain must be over (draining, closed): no

@@ -28,9 +28,8 @@ Session<Link>::Session(const SessionContext& context, const Protocol& protocol, 
       protocol_(&protocol),
       encoder_(&decoder_->encoder()),
       link_(std::move(link)),
-      write_turns_(
-          asio::use_service<WriteTurns>(link_.get_executor().get_inner_executor().context())),
-      deadlines_(asio::use_service<Deadlines>(link_.get_executor().get_inner_executor().context())),
+      services_(asio::use_service<ConnectionServices>(
+          link_.get_executor().get_inner_executor().context())),
       rate_(context.settings.limits().rate_burst(), Clock::now()),
       connected_or_drain_by_(Clock::now()),
       last_input_(connected_or_drain_by_),
@@ -41,7 +40,7 @@ Session<Link>::Session(const SessionContext& context, const Protocol& protocol, 
 
 template <class Link>
 Session<Link>::~Session() {
-  deadlines_.cancel(*this);
+  services_.deadlines.cancel(*this);
 }
 
 template <class Link>
@@ -339,8 +338,8 @@ void Session<Link>::arm_drain_deadline() {
 
 template <class Link>
 void Session<Link>::arm_timer(Clock::time_point at) {
-  if (at == Clock::time_point::max()) return deadlines_.cancel(*this);
-  deadlines_.schedule(*this, at);
+  if (at == Clock::time_point::max()) return services_.deadlines.cancel(*this);
+  services_.deadlines.schedule(*this, at);
 }
 
 template <class Link>
@@ -415,7 +414,7 @@ void Session<Link>::send(Payload payload) {
 template <class Link>
 void Session<Link>::schedule_write() {
   auto self = this->shared_from_this();
-  write_turns_.schedule(std::shared_ptr<Writer>(self, static_cast<Writer*>(this)));
+  services_.write_turns.schedule(std::shared_ptr<Writer>(self, static_cast<Writer*>(this)));
 }
 
 template <class Link>
@@ -573,7 +572,7 @@ template <class Link>
 void Session<Link>::retire() {
   if (retired_) return;
   retired_ = true;
-  deadlines_.cancel(*this);
+  services_.deadlines.cancel(*this);
   leave_hub();
   if (announced_) {
     context_->metrics.closed(metrics_slot_);
