@@ -56,10 +56,8 @@ class WebSocketLink final : private WebSocketHandler {
   // `protocols`: those a client may ask for by subprotocol.
   WebSocketLink(const SessionContext& sessions, const Protocols& protocols, Inner inner,
                 std::string path)
-      : sessions_(&sessions),
-        protocols_(&protocols),
-        inner_(std::move(inner)),
-        head_(std::make_unique<Head>(std::move(path))),
+      : inner_(std::move(inner)),
+        head_(std::make_unique<Head>(sessions, protocols, std::move(path))),
         decoder_(websocket_max_frame_bytes(sessions), websocket_max_message_bytes(sessions)) {}
 
   // Before the upgrade this is HTTP: 503 over ws://; nothing over wss:// (see TlsLink).
@@ -85,10 +83,9 @@ class WebSocketLink final : private WebSocketHandler {
 
   template <class OnInput>
   void read(bool speculative, OnInput&& on_input) {
-    if (!leftover_.empty()) {  // frames that came with the upgrade request
-      std::string bytes = std::move(leftover_);
-      leftover_.clear();
-      return take(std::error_code{}, bytes, false, on_input);
+    if (leftover_) {  // frames that came with the upgrade request
+      const std::unique_ptr<std::string> bytes = std::move(leftover_);
+      return take(std::error_code{}, *bytes, false, on_input);
     }
     inner_.read(speculative, [this, on_input = std::forward<OnInput>(on_input)](
                                  std::error_code ec, std::string_view bytes, bool more) mutable {
@@ -238,14 +235,15 @@ class WebSocketLink final : private WebSocketHandler {
         case HttpRequestParser::Status::complete:
           break;
       }
-      leftover_.assign(bytes.substr(consumed));
+      if (consumed < bytes.size())
+        leftover_ = std::make_unique<std::string>(bytes.substr(consumed));
       const HttpRequest& request = head_->http.request();
       if (!websocket_path_matches(request.target, head_->path)) {
-        return answer(http_response_for(*sessions_, request), std::move(ready));
+        return answer(http_response_for(head_->sessions, request), std::move(ready));
       }
-      subprotocol_ = websocket_subprotocol(*protocols_, request);
+      subprotocol_ = websocket_subprotocol(head_->protocols, request);
       UpgradeResult upgrade = validate_upgrade(
-          request, websocket_allowed_origins(*sessions_),
+          request, websocket_allowed_origins(head_->sessions),
           subprotocol_ ? std::string_view(subprotocol_->name) : std::string_view{});
       if (!upgrade.accepted()) return answer(std::move(upgrade.response), std::move(ready));
       if (subprotocol_ && subprotocol_->binary) decoder_.accept_binary();
@@ -275,18 +273,30 @@ class WebSocketLink final : private WebSocketHandler {
   }
 
   // ---- WebSocket input ----
+  // The text of one read's messages, gathered by on_text: a string per thread, not per
+  // connection, as a read hands its text on before it returns.
+  static std::string& read_text() {
+    thread_local std::string text;
+    return text;
+  }
+
   template <class OnInput>
   void take(std::error_code ec, std::string_view bytes, bool more, OnInput& on_input) {
-    lines_.clear();
+    read_text().clear();
     if (!bytes.empty()) decoder_.feed(bytes, *this);
     if (!ec && decoder_.finished()) ec = asio::error::eof;  // closed, or broke the protocol
-    on_input(ec, std::string_view(lines_), more);
-    reset_buffer(lines_);  // the session has taken what it needs: a big message is not kept
+    // Out of the thread's string while the session takes it: a read it starts at once
+    // (the frames that came with the upgrade) gathers there anew.
+    std::string lines = std::move(read_text());
+    on_input(ec, std::string_view(lines), more);
+    reset_buffer(lines);  // the session has taken what it needs: a big message is not kept
+    read_text() = std::move(lines);
   }
 
   bool on_text(std::string_view message) override {
-    lines_.append(message);
-    if (message.empty() || message.back() != '\n') lines_.push_back('\n');
+    std::string& lines = read_text();
+    lines.append(message);
+    if (message.empty() || message.back() != '\n') lines.push_back('\n');
     return true;
   }
   bool on_ping(std::string_view payload) override {
@@ -313,22 +323,23 @@ class WebSocketLink final : private WebSocketHandler {
     if (answer.empty()) answer = close_frame(code, reason);
   }
 
-  const SessionContext* sessions_;
-  const Protocols* protocols_;
   Inner inner_;
   const Protocols::Subprotocol* subprotocol_ = nullptr;  // asked for at the upgrade
-  // The HTTP request that opens the connection and the response to it: dropped once
-  // the WebSocket is open, so that an idle connection does not carry them.
+  // The HTTP request that opens the connection, the response to it and what answering
+  // it needs: dropped once the WebSocket is open, so that an idle connection does not
+  // carry them.
   struct Head {
-    explicit Head(std::string websocket_path) : path(std::move(websocket_path)) {}
-    std::string path;  // where the upgrade is
+    Head(const SessionContext& server, const Protocols& known, std::string websocket_path)
+        : sessions(server), protocols(known), path(std::move(websocket_path)) {}
+    const SessionContext& sessions;
+    const Protocols& protocols;  // those a client may ask for by subprotocol
+    std::string path;            // where the upgrade is
     HttpRequestParser http;
     std::string response;  // an HTTP response being written
   };
   std::unique_ptr<Head> head_;
   WebSocketDecoder decoder_;
-  std::string leftover_;  // bytes that followed the HTTP head
-  std::string lines_;     // the text of the messages of one read
+  std::unique_ptr<std::string> leftover_;  // bytes that followed the HTTP head, if any
   // The control frames we send: made at the first ping or close, and dropped once
   // nothing is left of them, so that an idle connection carries none of these.
   struct Control {
