@@ -29,9 +29,9 @@ namespace socketchat::detail {
 // holds it until it has closed.
 //
 // Everything but send() runs on the session's strand. send() may be called from
-// any thread: it appends to the queue under a small mutex and, if no write is in
-// flight, asks the io_context's WriteTurns for a turn. Each write gathers everything
-// queued into one gather write.
+// any thread: it appends to the queue under a mutex (one of the server's OutputLocks)
+// and, if no write is in flight, asks the io_context's WriteTurns for a turn. Each
+// write gathers everything queued into one gather write.
 template <class Link>
 class Session final : public Peer,
                       public Connection,
