@@ -82,8 +82,10 @@ struct Redis {
 
 #if SOCKETCHAT_HAS_SQLITE
 #define HISTORY_STORES InMemory, Sqlite, Redis
+#define LOCAL_HISTORY_STORES InMemory, Sqlite
 #else
 #define HISTORY_STORES InMemory, Redis
+#define LOCAL_HISTORY_STORES InMemory
 #endif
 
 }  // namespace
@@ -631,6 +633,45 @@ TEST_CASE_TEMPLATE("histories are kept apart: no prefix or wildcard matching of 
           Lines{"alice to " + std::string(name)});
   }
   CHECK(history(alice, "HISTORY *", "*", since).empty());
+}
+
+// The server has 256 locks for its connections' output queues (OutputLocks), one
+// picked by each connection's id: with 300 connections, some share one. Two senders'
+// messages reach them at once from both I/O threads (and from the history writer's
+// thread, over SQLite), and each still receives every message, each sender's in order.
+TEST_CASE_TEMPLATE("connections that share an output queue lock each receive every message", Kind,
+                   LOCAL_HISTORY_STORES) {
+  HistoryServer<Kind> s;
+  constexpr int readers = 300;
+  std::vector<LineClient> clients;
+  clients.reserve(readers);
+  for (int i = 0; i < readers; ++i) clients.push_back(logged_in(s.port, "u" + std::to_string(i)));
+  auto alice = logged_in(s.port, "alice");
+  auto bob = logged_in(s.port, "bob");
+  constexpr int each = 30;
+  std::string from_alice, from_bob;
+  for (int i = 0; i < each; ++i) {
+    from_alice += "MSG a" + std::to_string(i) + "\n";
+    from_bob += "MSG b" + std::to_string(i) + "\n";
+  }
+  alice.send(from_alice);
+  bob.send(from_bob);
+
+  for (int c = 0; c < readers; ++c) {
+    CAPTURE(c);
+    int next_a = 0, next_b = 0;
+    for (int n = 0; n < 2 * each; ++n) {
+      auto line = clients[c].read_line();
+      REQUIRE_MESSAGE(line.has_value(), "received only " << n << " of " << 2 * each);
+      if (next_a < each && *line == "MSG alice a" + std::to_string(next_a)) {
+        ++next_a;
+      } else if (next_b < each && *line == "MSG bob b" + std::to_string(next_b)) {
+        ++next_b;
+      } else {
+        FAIL_CHECK("out of order or unexpected: \"" << escaped(*line) << "\"");
+      }
+    }
+  }
 }
 
 TEST_CASE_TEMPLATE("every message a client received is in HISTORY", Kind, HISTORY_STORES) {
