@@ -635,6 +635,41 @@ TEST_CASE_TEMPLATE("histories are kept apart: no prefix or wildcard matching of 
   CHECK(history(alice, "HISTORY *", "*", since).empty());
 }
 
+namespace {
+
+// Alice and Bob each send `each` messages (MSG a0..., MSG b0...), both floods at once.
+void flood_from_both(LineClient& alice, LineClient& bob, int each) {
+  std::string from_alice, from_bob;
+  for (int i = 0; i < each; ++i) {
+    from_alice += "MSG a" + std::to_string(i) + "\n";
+    from_bob += "MSG b" + std::to_string(i) + "\n";
+  }
+  alice.send(from_alice);
+  bob.send(from_bob);
+}
+
+// What `client` receives of both floods: every line a MSG of one of them, each sender's
+// in order (the two may interleave). Returns them as "alice a7", "bob b3"...
+std::vector<std::string> read_both_floods(LineClient& client, int each) {
+  std::vector<std::string> received;
+  int next_a = 0, next_b = 0;
+  for (int n = 0; n < 2 * each; ++n) {
+    auto line = client.read_line();
+    REQUIRE_MESSAGE(line.has_value(), "received only " << n << " of " << 2 * each);
+    if (next_a < each && *line == "MSG alice a" + std::to_string(next_a)) {
+      ++next_a;
+    } else if (next_b < each && *line == "MSG bob b" + std::to_string(next_b)) {
+      ++next_b;
+    } else {
+      FAIL_CHECK("out of order or unexpected: \"" << escaped(*line) << "\"");
+    }
+    received.push_back(line->substr(4));  // "alice a7"
+  }
+  return received;
+}
+
+}  // namespace
+
 // The server has 256 locks for its connections' output queues (OutputLocks), one
 // picked by each connection's id: with 300 connections, some share one. Two senders'
 // messages reach them at once from both I/O threads (and from the history writer's
@@ -649,28 +684,10 @@ TEST_CASE_TEMPLATE("connections that share an output queue lock each receive eve
   auto alice = logged_in(s.port, "alice");
   auto bob = logged_in(s.port, "bob");
   constexpr int each = 30;
-  std::string from_alice, from_bob;
-  for (int i = 0; i < each; ++i) {
-    from_alice += "MSG a" + std::to_string(i) + "\n";
-    from_bob += "MSG b" + std::to_string(i) + "\n";
-  }
-  alice.send(from_alice);
-  bob.send(from_bob);
-
+  flood_from_both(alice, bob, each);
   for (int c = 0; c < readers; ++c) {
     CAPTURE(c);
-    int next_a = 0, next_b = 0;
-    for (int n = 0; n < 2 * each; ++n) {
-      auto line = clients[c].read_line();
-      REQUIRE_MESSAGE(line.has_value(), "received only " << n << " of " << 2 * each);
-      if (next_a < each && *line == "MSG alice a" + std::to_string(next_a)) {
-        ++next_a;
-      } else if (next_b < each && *line == "MSG bob b" + std::to_string(next_b)) {
-        ++next_b;
-      } else {
-        FAIL_CHECK("out of order or unexpected: \"" << escaped(*line) << "\"");
-      }
-    }
+    read_both_floods(clients[c], each);
   }
 }
 
@@ -681,29 +698,10 @@ TEST_CASE_TEMPLATE("every message a client received is in HISTORY", Kind, HISTOR
   auto bob = logged_in(s.port, "bob");
   auto carol = logged_in(s.port, "carol");
   constexpr int each = 100;
-  std::string from_alice, from_bob;
-  for (int i = 0; i < each; ++i) {
-    from_alice += "MSG a" + std::to_string(i) + "\n";
-    from_bob += "MSG b" + std::to_string(i) + "\n";
-  }
-  alice.send(from_alice);  // both floods at once, from two connections
-  bob.send(from_bob);
-
-  // carol counts what she receives: every line a MSG of one of them, each sender's in order.
-  std::set<std::string> received;
-  int next_a = 0, next_b = 0;
-  for (int n = 0; n < 2 * each; ++n) {
-    auto line = carol.read_line();
-    REQUIRE_MESSAGE(line.has_value(), "carol received only " << n << " of " << 2 * each);
-    if (next_a < each && *line == "MSG alice a" + std::to_string(next_a)) {
-      ++next_a;
-    } else if (next_b < each && *line == "MSG bob b" + std::to_string(next_b)) {
-      ++next_b;
-    } else {
-      FAIL_CHECK("out of order or unexpected: \"" << escaped(*line) << "\"");
-    }
-    received.insert(line->substr(4));  // "alice a7"
-  }
+  flood_from_both(alice, bob, each);  // both floods at once, from two connections
+  // carol counts what she receives: each sender's in order, every one once.
+  const auto carol_received = read_both_floods(carol, each);
+  const std::set<std::string> received(carol_received.begin(), carol_received.end());
   CHECK(received.size() == 2 * each);
   for (int i = 0; i < each; ++i) {
     bob.expect_line("MSG alice a" + std::to_string(i));
