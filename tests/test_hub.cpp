@@ -530,6 +530,111 @@ TEST_CASE("HistoryWriter: what an I/O thread queues in one round of its loop is 
   CHECK(store.sizes() == std::vector<std::size_t>{3, 1});
 }
 
+namespace {
+
+// A store that holds its first append until it is let go, so that what comes meanwhile
+// makes the next batch; it gives ids as a store does.
+class HeldStore final : public HistoryStore {
+ public:
+  void append(std::span<HistoryRecord> records) override {
+    if (first_) {
+      first_ = false;
+      entered_.set_value();
+      held_.wait();
+    }
+    for (auto& record : records) record.id = ++last_id_;
+  }
+  HistoryPage read(const std::string&, const HistoryRange&) override { return {}; }
+  std::string epoch() override { return "test"; }
+  std::size_t prune(std::chrono::system_clock::time_point) override { return 0; }
+  bool blocking() const noexcept override { return true; }
+  void wait_until_holding() { holding_.wait(); }
+  void let_go() { release_.set_value(); }
+
+ private:
+  bool first_ = true;  // the writer's thread only
+  std::promise<void> entered_;
+  std::future<void> holding_ = entered_.get_future();
+  std::promise<void> release_;
+  std::shared_future<void> held_ = release_.get_future().share();
+  std::uint64_t last_id_ = 0;
+};
+
+// A connection that notes what each push onto its queue carried (the writer's thread
+// pushes, the test reads once the writer has stopped).
+class PushCountingPeer final : public Peer {
+ public:
+  explicit PushCountingPeer(std::uint64_t id) : Peer(id, "127.0.0.1:" + std::to_string(id)) {}
+  void send(Payload payload) override {
+    std::lock_guard lock(mutex_);
+    pushes_.push_back(std::string(payload.view()));
+  }
+  void send_each(std::span<const Payload* const> payloads) override {
+    std::string push;
+    for (const Payload* payload : payloads) {
+      if (payload) push += payload->view();
+    }
+    std::lock_guard lock(mutex_);
+    pushes_.push_back(std::move(push));
+  }
+  const Protocol& protocol() const noexcept override { return ::protocol; }
+  std::shared_ptr<Peer> shared_peer() override { return {std::shared_ptr<Peer>{}, this}; }
+  void defer(std::function<void()> task) override { task(); }
+  std::vector<std::string> take() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(pushes_, {});
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::string> pushes_;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "a batch the history writer stored reaches each recipient in one push per audience, "
+    "in the order of its ids") {
+  EventBus bus;
+  Hub hub{bus};
+  HeldStore store;
+  HistoryWriter writer(store, bus, &hub.batch_answers());
+  PushCountingPeer a{1}, b{2}, c{3};
+  auto run = [&](PushCountingPeer& from, std::string_view line) {
+    std::string scratch;
+    return hub.handle(from, LineProtocol::parse(line, scratch));
+  };
+  for (auto [peer, name] : {std::pair{&a, "alice"}, {&b, "bob"}, {&c, "carol"}}) {
+    run(*peer, std::string("LOGIN ") + name);
+    run(*peer, "JOIN lobby");
+  }
+  a.take(), b.take(), c.take();
+  hub.set_history(&store, &writer);
+  CHECK(run(a, "SAY lobby 1") == Hub::After::pending);
+  store.wait_until_holding();  // a batch of its own, held
+  // These make the next batch: two runs to the lobby with a DM between them, then a run
+  // to everyone.
+  run(a, "SAY lobby 2");
+  run(b, "SAY lobby 3");
+  run(a, "DM carol 4");
+  run(b, "SAY lobby 5");
+  run(a, "SAY lobby 6");
+  run(b, "MSG 7");
+  run(a, "MSG 8");
+  store.let_go();
+  writer.stop();  // everything queued is written and delivered first
+
+  // A sender does not receive its own (these peers do not ask for it).
+  CHECK(c.take() == std::vector<std::string>{"SAY lobby alice 1\n",
+                                             "SAY lobby alice 2\nSAY lobby bob 3\n", "DM alice 4\n",
+                                             "SAY lobby bob 5\nSAY lobby alice 6\n",
+                                             "MSG bob 7\nMSG alice 8\n"});
+  CHECK(a.take() ==
+        std::vector<std::string>{"SAY lobby bob 3\n", "SAY lobby bob 5\n", "MSG bob 7\n"});
+  CHECK(b.take() == std::vector<std::string>{"SAY lobby alice 1\n", "SAY lobby alice 2\n",
+                                             "SAY lobby alice 6\n", "MSG alice 8\n"});
+}
+
 // ---- WriteTurns: the queue of writes of one io_context ---------------------------------
 
 namespace {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstddef>
+#include <span>
 #include <string_view>
 
 #include "socketchat/server_message.hpp"
@@ -7,6 +9,12 @@
 namespace socketchat::detail {
 
 class Peer;
+
+// One message of a run: messages for the same recipients, delivered together in order.
+struct Outgoing {
+  ServerMessage message;
+  const Peer* except = nullptr;  // who of the recipients does not get it (none when null)
+};
 
 // Takes a message to its recipients: every user, a room's members, or one user.
 // LocalDelivery queues it for the connections of this process; another implementation
@@ -31,6 +39,20 @@ class Delivery {
   // connection (IRC addresses a direct message to the recipient's nick). Returns the
   // name as its user spelled it, empty if nobody has it.
   virtual std::string_view to_user(std::string_view name, const ServerMessage& message) = 0;
+
+  // A run of at most max_run messages (the history writer stored them in one batch): to
+  // every logged-in user, or to a room's members (each message's room spelled as
+  // to_room does), each message but to its `except`, in order. By default one by one;
+  // LocalDelivery gives each recipient the whole run in one push (Peer::send_each).
+  static constexpr std::size_t max_run = 32;
+  virtual void to_everyone_run(std::span<const Outgoing> run) {
+    for (const Outgoing& out : run) to_everyone(out.message, out.except);
+  }
+  virtual std::string_view to_room_run(std::string_view room_key, std::span<Outgoing> run) {
+    std::string_view spelled;
+    for (const Outgoing& out : run) spelled = to_room(room_key, out.message, out.except);
+    return spelled;
+  }
 
   // Whether a message that is not stored can be taken to everyone it is for now. When
   // not, the Hub refuses it (ERR storage-failed) rather than lose it. Any thread.

@@ -2,36 +2,57 @@
 
 #include <array>
 #include <cstddef>
+#include <memory>
+#include <span>
+#include <vector>
 
+#include "hub/delivery.hpp"
 #include "socketchat/protocol.hpp"
 
 namespace socketchat::detail {
 
-// Encodes one message at most once per protocol, however many recipients share it.
-// A server speaks a handful of protocols, so a short array searched in order beats
-// a map; past its size (an unusual server) the rest are encoded per recipient.
+// Encodes each message of a run (Delivery::Outgoing) at most once per protocol, however
+// many recipients share it. A server speaks a handful of protocols, so a short array
+// searched in order beats a map; past its size (an unusual server) the rest are
+// encoded per recipient. Nothing is allocated for that array: its payloads are made in
+// place as each protocol is first asked for.
 class EncodeOnce {
  public:
-  explicit EncodeOnce(const ServerMessage& message) : message_(message) {}
+  static constexpr std::size_t kept = 8;  // protocols
+  // At most Delivery::max_run messages.
+  explicit EncodeOnce(std::span<const Outgoing> run) : run_(run) {}
+  ~EncodeOnce() { std::destroy_n(slots(), used_ * run_.size()); }
+  EncodeOnce(const EncodeOnce&) = delete;
+  EncodeOnce& operator=(const EncodeOnce&) = delete;
 
-  // Valid until the next call (a reference: the recipient copies it into its queue).
-  const Payload& for_protocol(const Protocol& protocol) {
+  // The run's messages as `protocol` spells them, one per message, in order; valid until
+  // the next call (the recipient copies what it takes into its queue).
+  const Payload* for_protocol(const Protocol& protocol) {
+    const std::size_t count = run_.size();
     for (std::size_t i = 0; i < used_; ++i) {
-      if (protocols_[i] == &protocol) return payloads_[i];
+      if (protocols_[i] == &protocol) return slots() + i * count;
     }
-    if (used_ == protocols_.size()) return overflow_ = protocol.encode(message_);
-    protocols_[used_] = &protocol;
-    payloads_[used_] = protocol.encode(message_);
-    return payloads_[used_++];
+    if (used_ == kept) {
+      overflow_.clear();
+      for (const Outgoing& out : run_) overflow_.push_back(protocol.encode(out.message));
+      return overflow_.data();
+    }
+    Payload* made = slots() + used_ * count;
+    for (std::size_t i = 0; i < count; ++i) {
+      std::construct_at(made + i, protocol.encode(run_[i].message));
+    }
+    protocols_[used_++] = &protocol;
+    return made;
   }
 
  private:
-  static constexpr std::size_t kept = 8;
-  const ServerMessage& message_;
+  Payload* slots() noexcept { return reinterpret_cast<Payload*>(storage_.data()); }
+
+  std::span<const Outgoing> run_;
   std::size_t used_ = 0;
   std::array<const Protocol*, kept> protocols_{};
-  std::array<Payload, kept> payloads_{};
-  Payload overflow_;
+  alignas(Payload) std::array<std::byte, sizeof(Payload) * kept * Delivery::max_run> storage_;
+  std::vector<Payload> overflow_;
 };
 
 }  // namespace socketchat::detail

@@ -18,6 +18,7 @@
 #include "hub/history_ask.hpp"
 #include "hub/kept_list.hpp"
 #include "hub/peer.hpp"
+#include "hub/stored_run.hpp"
 #include "sinks/event_bus.hpp"
 #include "socketchat/authenticator.hpp"
 #include "socketchat/command.hpp"
@@ -42,8 +43,9 @@ class HistoryWriter;
 // at once. The directory and the delivery are called under a reader/writer lock:
 // routing takes it shared and only queues output (Peer::send never blocks), changes
 // take it exclusively. Sinks, the moderation filter, the authenticator and the history
-// store are called without it.
-class Hub {
+// store are called without it. A batch the history writer stored is delivered from its
+// thread: its messages to one room, or to everyone, together (hub_stored_runs.cpp).
+class Hub : private BatchAnswers {
  public:
   explicit Hub(EventBus& bus);  // with this process's directory and delivery
   Hub(EventBus& bus, std::unique_ptr<Directory> directory, std::unique_ptr<Delivery> delivery);
@@ -71,6 +73,8 @@ class Hub {
   // Set before the server starts. No store: nothing is kept and HISTORY answers END.
   // With a writer, the store is reached through it (group commit, off the I/O threads).
   void set_history(HistoryStore* store, HistoryWriter* writer) { history_.set(store, writer); }
+  // What the history writer tells of each batch it answers (made with it).
+  BatchAnswers& batch_answers() noexcept { return *this; }
 
   // The peer's connection is ending: free its name, leave its rooms, and tell
   // everyone, once.
@@ -191,12 +195,15 @@ class Hub {
       return After::stay;
     }
     work_.fetch_add(1, std::memory_order_relaxed);
-    start([peer = from.shared_peer(), at_once = std::move(at_once),
+    // The answer comes from history (HistoryAccess), which the server stops before the
+    // Hub goes: `this` outlives it.
+    start([this, peer = from.shared_peer(), at_once = std::move(at_once),
            finish = std::move(finish)](auto&&... answer) mutable {
       at_once(*peer, answer...);
-      peer->defer([peer, finish = std::move(finish), ... answer = std::move(answer)]() mutable {
-        finish(*peer, answer...);
-      });
+      defer_after_run(peer,
+                      [peer, finish = std::move(finish), ... answer = std::move(answer)]() mutable {
+                        finish(*peer, answer...);
+                      });
     });
     return waiting;
   }
@@ -329,6 +336,25 @@ class Hub {
   After keep_then_deliver(Peer& from, std::string scope, std::string_view text, Deliver deliver);
   // A room's history scope, "#<room key>".
   static std::string room_scope(std::string_view room_key);
+
+  // hub_stored_runs.cpp: the messages of one batch the history writer stored (BatchAnswers)
+  void answers_begin() override;
+  void answers_end() override;
+  // On the writer's thread, between those: takes the message into the run being gathered
+  // (to the room with `room_key` when to_room, else to everyone), delivering that run first
+  // when it is for other recipients, and returns true. False on any other thread, and for
+  // a message that goes its own way (a labeled echo), once the run is delivered.
+  bool gathered(Peer& from, bool to_room, std::string_view room_key, std::string_view text,
+                MessageKind kind, std::string_view label, const KeptAs& kept);
+  // The run gathered so far, delivered now if this is the writer's thread between those:
+  // before anything else it delivers, which must not overtake it.
+  void deliver_gathered();
+  void deliver_run();
+  // Peer::defer, but on the writer's thread between those only after the batch's runs
+  // are delivered: a command is finished, so its sender may leave and its departure be
+  // announced, only once its message is out.
+  void defer_after_run(std::shared_ptr<Peer> peer, std::function<void()> task);
+  StoredRun run_;  // the writer's thread only
 
   // hub_history.cpp
   After history(Peer& from, const Command& command);

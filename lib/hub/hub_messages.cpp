@@ -170,6 +170,7 @@ bool Hub::labeled_echo(const Peer& from, const ServerMessage& message,
 
 void Hub::route_message(Peer& from, std::string_view text, MessageKind kind, std::string_view label,
                         KeptAs kept) {
+  if (gathered(from, false, {}, text, kind, label, kept)) return;
   {
     std::shared_lock lock(mutex_);
     ServerMessage message = chat_message(Notice::message, from, text, kind, kept);
@@ -185,6 +186,7 @@ void Hub::route_message(Peer& from, std::string_view text, MessageKind kind, std
 
 void Hub::route_direct(Peer& from, std::string_view to, std::string_view text, MessageKind kind,
                        std::string_view label, KeptAs kept) {
+  deliver_gathered();
   std::string target;
   {
     std::shared_lock lock(mutex_);
@@ -204,6 +206,7 @@ void Hub::route_direct(Peer& from, std::string_view to, std::string_view text, M
 
 void Hub::route_room(Peer& from, std::string_view room_key, std::string_view text, MessageKind kind,
                      std::string_view label, KeptAs kept) {
+  if (gathered(from, true, room_key, text, kind, label, kept)) return;
   std::string spelled;
   {
     std::shared_lock lock(mutex_);

@@ -1,5 +1,8 @@
 #include "hub/local_delivery.hpp"
 
+#include <algorithm>
+#include <array>
+
 #include "hub/encode_once.hpp"
 #include "hub/peer.hpp"
 
@@ -7,27 +10,49 @@ namespace socketchat::detail {
 
 namespace {
 
-// Each recipient but `except` gets the bytes of its protocol, encoded once for all.
+// Each recipient gets the messages of the run not meant to skip it, in the bytes of its
+// protocol (encoded once for all), in one push: one lock of its queue for the run.
 template <class Recipients>
-void fan_out(const Recipients& recipients, const ServerMessage& message, const Peer* except) {
-  EncodeOnce encoded(message);
-  for (const auto& [key, peer] : recipients) {
-    if (peer != except) peer->send(encoded.for_protocol(peer->protocol()));
+void fan_out(const Recipients& recipients, std::span<const Outgoing> run) {
+  for (std::size_t first = 0; first < run.size(); first += Delivery::max_run) {
+    const auto part = run.subspan(first, std::min(Delivery::max_run, run.size() - first));
+    EncodeOnce encoded(part);
+    std::array<const Payload*, Delivery::max_run> picks{};
+    for (const auto& [key, peer] : recipients) {
+      const Payload* payloads = encoded.for_protocol(peer->protocol());
+      bool any = false;
+      for (std::size_t i = 0; i < part.size(); ++i) {
+        const bool skipped = part[i].except == peer;
+        picks[i] = skipped ? nullptr : &payloads[i];
+        any = any || !skipped;
+      }
+      if (any) peer->send_each({picks.data(), part.size()});
+    }
   }
 }
 
 }  // namespace
 
 void LocalDelivery::to_everyone(const ServerMessage& message, const Peer* except) {
-  fan_out(directory_.users(), message, except);
+  const Outgoing one{.message = message, .except = except};
+  fan_out(directory_.users(), {&one, 1});
+}
+
+void LocalDelivery::to_everyone_run(std::span<const Outgoing> run) {
+  fan_out(directory_.users(), run);
 }
 
 std::string_view LocalDelivery::to_room(std::string_view room_key, ServerMessage message,
                                         const Peer* except) {
+  Outgoing one{.message = std::move(message), .except = except};
+  return to_room_run(room_key, {&one, 1});
+}
+
+std::string_view LocalDelivery::to_room_run(std::string_view room_key, std::span<Outgoing> run) {
   const auto* room = directory_.find_room(room_key);
   if (!room) return {};
-  message.room = room->name;
-  fan_out(room->members, message, except);
+  for (Outgoing& out : run) out.message.room = room->name;
+  fan_out(room->members, run);
   return room->name;
 }
 

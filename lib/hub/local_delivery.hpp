@@ -15,6 +15,8 @@ class LocalDelivery final : public Delivery {
   std::string_view to_room(std::string_view room_key, ServerMessage message,
                            const Peer* except) override;
   std::string_view to_user(std::string_view name, const ServerMessage& message) override;
+  void to_everyone_run(std::span<const Outgoing> run) override;
+  std::string_view to_room_run(std::string_view room_key, std::span<Outgoing> run) override;
 
  private:
   const LocalDirectory& directory_;

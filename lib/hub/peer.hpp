@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,13 @@ class Peer {
 
   // Queues bytes for the client; callable from any thread, never blocks.
   virtual void send(Payload payload) = 0;
+  // Queues several, in order, skipping the null ones: a connection takes its queue's
+  // lock once for all (a batch of messages delivered together, LocalDelivery).
+  virtual void send_each(std::span<const Payload* const> payloads) {
+    for (const Payload* payload : payloads) {
+      if (payload) send(*payload);
+    }
+  }
   // The protocol it speaks, as registered: what spells a broadcast to it (encoded
   // once for every connection that speaks it).
   virtual const Protocol& protocol() const noexcept = 0;

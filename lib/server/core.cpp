@@ -61,7 +61,8 @@ Core::Core(ServerOptions options)
                                                             given.history_memory_bytes);
     }
     if (history_store_->blocking()) {
-      history_writer_ = std::make_unique<HistoryWriter>(*history_store_, bus_);
+      history_writer_ =
+          std::make_unique<HistoryWriter>(*history_store_, bus_, &hub_.batch_answers());
     }
   }
   hub_.set_history(history_store_.get(), history_writer_.get());

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -54,6 +55,7 @@ class Session final : public Peer,
   void expel(Payload words) override;
 
   void send(Payload payload) override;
+  void send_each(std::span<const Payload* const> payloads) override;
   const Protocol& protocol() const noexcept override {
     return *protocol_.load(std::memory_order_relaxed);  // protocols outlive connections
   }
@@ -94,6 +96,11 @@ class Session final : public Peer,
   void on_timer();
   Clock::time_point deadline() const;
 
+  // Counts `size` more bytes against sendq_bytes, or closes the output when they do not
+  // fit (false); under out_mutex().
+  bool admit_locked(std::size_t size);
+  // After a send: a write if the queue was idle, or the end of a reader too far behind.
+  void after_send(bool kick, bool overflow);
   void kick_flush();
   void schedule_write();       // a turn in WriteTurns, then flush()
   void write_turn() override;  // WriteTurns: flush() on the strand

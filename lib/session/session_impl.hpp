@@ -392,17 +392,46 @@ void Session<Link>::send(Payload payload) {
   {
     std::lock_guard lock(out_mutex());
     if (output_closed_) return;
-    std::size_t limit = context_->settings.limits().sendq_bytes();
-    if (limit != 0 && queued_bytes_ + payload.size() > limit) {
-      output_closed_ = true;  // nothing more for a reader this far behind
-      overflow = true;
-    } else {
-      queued_bytes_ += payload.size();
+    overflow = !admit_locked(payload.size());
+    if (!overflow) {
       queued_.push_back(std::move(payload));
-      kick = !write_pending_;
-      write_pending_ = true;
+      kick = !std::exchange(write_pending_, true);
     }
   }
+  after_send(kick, overflow);
+}
+
+template <class Link>
+void Session<Link>::send_each(std::span<const Payload* const> payloads) {
+  bool overflow = false;
+  bool kick = false;
+  {
+    std::lock_guard lock(out_mutex());
+    if (output_closed_) return;
+    for (const Payload* payload : payloads) {
+      if (!payload || payload->size() == 0) continue;
+      overflow = !admit_locked(payload->size());
+      if (overflow) break;
+      queued_.push_back(*payload);
+      kick = !std::exchange(write_pending_, true) || kick;
+    }
+  }
+  after_send(kick, overflow);
+}
+
+template <class Link>
+bool Session<Link>::admit_locked(std::size_t size) {
+  std::size_t limit = context_->settings.limits().sendq_bytes();
+  if (limit != 0 && queued_bytes_ + size > limit) {
+    output_closed_ = true;  // nothing more for a reader this far behind
+    return false;
+  }
+  queued_bytes_ += size;
+  return true;
+}
+
+template <class Link>
+void Session<Link>::after_send(bool kick, bool overflow) {
   if (overflow) {
     asio::post(link_.get_executor(),
                [self = this->shared_from_this()] { self->abort(errc::sendq_exceeded); });

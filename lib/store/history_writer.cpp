@@ -7,8 +7,8 @@
 
 namespace socketchat::detail {
 
-HistoryWriter::HistoryWriter(HistoryStore& store, EventBus& bus)
-    : store_(store), bus_(bus), thread_([this] { run(); }) {}
+HistoryWriter::HistoryWriter(HistoryStore& store, EventBus& bus, BatchAnswers* around)
+    : store_(store), bus_(bus), around_(around), thread_([this] { run(); }) {}
 
 HistoryWriter::~HistoryWriter() {
   stop();
@@ -171,7 +171,9 @@ void HistoryWriter::write(std::vector<Job>& batch) {
     stored = false;  // nothing of the batch is delivered: never a message that is not kept
     report("history-write-failed", e.what());
   }
+  if (around_) around_->answers_begin();
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i].stored(stored, records[i], epoch);
+  if (around_) around_->answers_end();
 }
 
 void HistoryWriter::report(std::string_view detail, std::string_view what) {

@@ -19,6 +19,17 @@ namespace socketchat::detail {
 
 class EventBus;
 
+// Told around the answers to each batch of appends, on the writer's thread, so that what
+// one batch stored can be delivered together (the Hub's StoredRun).
+class BatchAnswers {
+ public:
+  virtual void answers_begin() = 0;
+  virtual void answers_end() = 0;
+
+ protected:
+  ~BatchAnswers() = default;
+};
+
 // The one thread that talks to a store that may block (SQLite): it takes every
 // message queued while the previous batch was being written and appends them all in
 // one call (group commit), then reports each as stored. Messages queued on an I/O
@@ -37,7 +48,7 @@ class HistoryWriter {
   // in its turn, or with null when the writer has stopped. It catches what it throws.
   using Visit = std::function<void(HistoryStore* store)>;
 
-  HistoryWriter(HistoryStore& store, EventBus& bus);
+  HistoryWriter(HistoryStore& store, EventBus& bus, BatchAnswers* around = nullptr);
   ~HistoryWriter();  // finishes what is queued, then stops
 
   // Stamps record.unix_ms when it is stored.
@@ -80,6 +91,7 @@ class HistoryWriter {
   HistoryClock clock_;      // records are stamped in the order they are stored
   HistoryStore& store_;
   EventBus& bus_;
+  BatchAnswers* around_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Job> jobs_;
