@@ -12,6 +12,7 @@
 
 #include "socketchat/error.hpp"
 #include "socketchat/owned_event.hpp"
+#include "util/background_thread.hpp"
 
 namespace socketchat {
 
@@ -35,7 +36,10 @@ class AsyncSink::Impl {
         enough_(std::min(capacity, gather_events)) {
     if (!inner_) throw config_error("AsyncSink: null inner sink");
     if (capacity_ == 0) throw config_error("AsyncSink: capacity must be at least 1");
-    worker_ = std::thread([this] { run(); });
+    worker_ = std::thread([this] {
+      detail::run_as_background_thread();
+      run();
+    });
   }
 
   ~Impl() {

@@ -3,12 +3,16 @@
 #include <utility>
 
 #include "sinks/event_bus.hpp"
+#include "util/background_thread.hpp"
 #include "util/round_end.hpp"
 
 namespace socketchat::detail {
 
 HistoryWriter::HistoryWriter(HistoryStore& store, EventBus& bus, BatchAnswers* around)
-    : store_(store), bus_(bus), around_(around), thread_([this] { run(); }) {}
+    : store_(store), bus_(bus), around_(around), thread_([this] {
+        run_as_background_thread();
+        run();
+      }) {}
 
 HistoryWriter::~HistoryWriter() {
   stop();

@@ -4,11 +4,16 @@
 
 #include <sqlite3.h>
 
+#include "util/background_thread.hpp"
+
 namespace socketchat::detail {
 
 SqliteCheckpointer::SqliteCheckpointer(SqliteDb own, sqlite3* writer, int pages, int writer_pages)
     : own_(std::move(own)), writer_(writer), pages_(pages), writer_pages_(writer_pages) {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    run_as_background_thread();
+    run();
+  });
   // Replaces SQLite's autocheckpoint, which is a hook like this one.
   sqlite3_wal_hook(writer_, &SqliteCheckpointer::on_commit, this);
 }
