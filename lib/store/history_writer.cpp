@@ -121,7 +121,7 @@ void HistoryWriter::run() {
     if (jobs_.empty()) return;  // stopping, and everything queued is done
     // Everything that queued up meanwhile: appends go to the store as one batch, up
     // to the first job of another kind, which keeps its place in the order.
-    std::vector<Job> batch;
+    std::vector<Job>& batch = batch_;
     while (!jobs_.empty() && released(jobs_.front()) &&
            (batch.empty() ||
             (batch.front().kind == Job::Kind::append && jobs_.front().kind == Job::Kind::append))) {
@@ -130,6 +130,13 @@ void HistoryWriter::run() {
     }
     lock.unlock();
     write(batch);
+    batch.clear();
+    records_.clear();
+    // Kept for the next batch: freeing them each time had the allocator give the memory
+    // back to the kernel and fault it in again, batch after batch. Past a burst's size
+    // they go.
+    if (batch.capacity() > kept_jobs) batch.shrink_to_fit();
+    if (records_.capacity() > kept_jobs) records_.shrink_to_fit();
     lock.lock();
   }
 }
@@ -157,7 +164,7 @@ void HistoryWriter::write(std::vector<Job>& batch) {
     }
     return;
   }
-  std::vector<HistoryRecord> records;
+  std::vector<HistoryRecord>& records = records_;
   records.reserve(batch.size());
   {
     std::lock_guard lock(clock_mutex_);

@@ -104,6 +104,11 @@ class HistoryWriter {
     return kick;
   }();
   bool stopping_ = false;
+  // The batch being written and its records: this thread's, kept from one batch to the
+  // next up to kept_jobs of each (about 250 KiB together).
+  static constexpr std::size_t kept_jobs = 512;
+  std::vector<Job> batch_;
+  std::vector<HistoryRecord> records_;
   std::thread thread_;
 };
 
