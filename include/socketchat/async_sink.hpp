@@ -18,6 +18,7 @@ enum class OverflowPolicy {
 
 // Hands events to another sink on a thread of its own, through a bounded queue, so
 // a slow sink (a file on a slow disk, a remote collector) never blocks an I/O thread.
+// On Linux that thread is SCHED_BATCH: its waking up does not preempt an I/O thread.
 // Dropped events are counted (here and in dropped_in_process()); after a run of drops
 // the inner sink receives an error event with detail "events-dropped" whose text says
 // how many were lost.
