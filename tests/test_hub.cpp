@@ -12,6 +12,10 @@
 #include <thread>
 #include <vector>
 
+#if defined(__linux__)
+#include <sched.h>
+#endif
+
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 
@@ -453,6 +457,17 @@ TEST_CASE("HistoryWriter: its mark separates what it stamped before from what it
   CHECK(before < mark);
   CHECK(mark <= after);
 }
+
+#if defined(__linux__)
+TEST_CASE("HistoryWriter: its thread's waking up does not preempt an I/O thread (SCHED_BATCH)") {
+  EventBus bus;
+  MemoryHistoryStore store;
+  HistoryWriter writer(store, bus);
+  std::promise<int> policy;
+  writer.visit([&](HistoryStore*) { policy.set_value(sched_getscheduler(0)); });
+  CHECK(policy.get_future().get() == SCHED_BATCH);
+}
+#endif
 
 TEST_CASE("HistoryWriter: a read that fails reports nothing found, not an empty list") {
   EventBus bus;
