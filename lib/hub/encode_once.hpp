@@ -37,11 +37,12 @@ class EncodeOnce {
       for (const Outgoing& out : run_) overflow_.push_back(protocol.encode(out.message));
       return overflow_.data();
     }
+    // Made empty and counted first, so that what an encode() that throws leaves is
+    // destroyed with the rest.
     Payload* made = slots() + used_ * count;
-    for (std::size_t i = 0; i < count; ++i) {
-      std::construct_at(made + i, protocol.encode(run_[i].message));
-    }
+    std::uninitialized_default_construct_n(made, count);
     protocols_[used_++] = &protocol;
+    for (std::size_t i = 0; i < count; ++i) made[i] = protocol.encode(run_[i].message);
     return made;
   }
 
