@@ -327,6 +327,12 @@ class Hub : private BatchAnswers {
                   std::string_view label, KeptAs kept = {});
   // Whether `from` gets its own copy of `message` as a labeled reply, not in the broadcast.
   bool labeled_echo(const Peer& from, const ServerMessage& message, std::string_view label) const;
+  // Who of a broadcast's recipients does not get it: its sender, unless the sender receives
+  // its own messages, in the broadcast (not as a labeled reply). Null: nobody.
+  static const Peer* left_out(const Peer& from, bool labeled);
+  // Whether a room message comes to its sender as a reply (the lock held): its labeled
+  // echo, or the echo of a sender outside the room.
+  bool echoed_as_reply_locked(const Peer& from, std::string_view room_key, bool labeled) const;
   // Runs the moderation filter; false if the message must not be delivered. A
   // rewritten text is kept in `storage` and `text` points to it.
   bool moderate(Peer& from, std::string_view to, std::string_view& text, std::string& storage);

@@ -163,6 +163,15 @@ ServerMessage Hub::chat_message(Notice notice, const Peer& from, std::string_vie
           .time_ms = kept.stamp()};
 }
 
+const Peer* Hub::left_out(const Peer& from, bool labeled) {
+  return from.echoes() && !labeled ? nullptr : &from;
+}
+
+bool Hub::echoed_as_reply_locked(const Peer& from, std::string_view room_key, bool labeled) const {
+  // A sender outside the room (mode -n) is not among those it went to.
+  return from.echoes() && (labeled || !directory_->is_member(from, room_key));
+}
+
 bool Hub::labeled_echo(const Peer& from, const ServerMessage& message,
                        std::string_view label) const {
   return !label.empty() && from.echoes() && !delivery_->delivers_later(message);
@@ -175,7 +184,7 @@ void Hub::route_message(Peer& from, std::string_view text, MessageKind kind, std
     std::shared_lock lock(mutex_);
     ServerMessage message = chat_message(Notice::message, from, text, kind, kept);
     const bool labeled = labeled_echo(from, message, label);
-    delivery_->to_everyone(message, from.echoes() && !labeled ? nullptr : &from);
+    delivery_->to_everyone(message, left_out(from, labeled));
     if (labeled) {
       message.label = label;
       reply(from, message);
@@ -211,11 +220,9 @@ void Hub::route_room(Peer& from, std::string_view room_key, std::string_view tex
   {
     std::shared_lock lock(mutex_);
     const ServerMessage message = chat_message(Notice::room_message, from, text, kind, kept);
-    const bool echo = from.echoes();
     const bool labeled = labeled_echo(from, message, label);
-    spelled = delivery_->to_room(room_key, message, echo && !labeled ? nullptr : &from);
-    // A sender outside the room (mode -n) is not among those it went to.
-    if (echo && !spelled.empty() && (labeled || !directory_->is_member(from, room_key))) {
+    spelled = delivery_->to_room(room_key, message, left_out(from, labeled));
+    if (!spelled.empty() && echoed_as_reply_locked(from, room_key, labeled)) {
       ServerMessage echoed = message;
       echoed.room = spelled;
       if (labeled) echoed.label = label;

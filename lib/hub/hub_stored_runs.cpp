@@ -71,21 +71,18 @@ void Hub::deliver_run() {
     for (const auto& entry : entries) {
       const KeptAs kept{
           .from = entry.from, .epoch = entry.epoch, .id = entry.id, .time_ms = entry.time_ms};
-      // A sender that does not receive its own messages is not among their recipients.
       outgoing.push_back(
           {.message = chat_message(notice, *entry.sender, entry.text, entry.kind, kept),
-           .except = entry.sender->echoes() ? nullptr : entry.sender.get()});
+           .except = left_out(*entry.sender, false)});
     }
     if (!run_.to_room) {
       delivery_->to_everyone_run(outgoing);
     } else {
       spelled = delivery_->to_room_run(run_.room_key, outgoing);
-      // A sender outside the room (mode -n) is not among those it went to.
       for (std::size_t i = 0; i < entries.size() && !spelled.empty(); ++i) {
         Peer& sender = *entries[i].sender;
-        if (sender.echoes() && !directory_->is_member(sender, run_.room_key)) {
+        if (echoed_as_reply_locked(sender, run_.room_key, false))
           reply(sender, outgoing[i].message);
-        }
       }
     }
   }
