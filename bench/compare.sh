@@ -5,7 +5,9 @@
 # time, and prints one table with the ratio socketchat / best peer. The server is
 # pinned to CPU 0 and the load generator to CPU 1; each server is stopped by its PID
 # after its scenarios (and started afresh for the connection count, so its memory
-# is measured from a clean start).
+# is measured from a clean start). The scenarios run in ROUNDS rounds, each round
+# going through every server in turn, so that a quiet or a busy spell of the machine
+# falls on all of them; the table shows each figure's median over the rounds.
 #
 #   CONNECTIONS   idle connections for the conns scenario (default 19000; the
 #                 open-file limit, ulimit -Hn, must exceed it)
@@ -18,6 +20,8 @@
 #                 socketchat-defaults is socketchatd as shipped: durable SQLite history,
 #                 message texts logged (to a file), threads = its cores; only the limits
 #                 that every server here has lifted are lifted)
+#   ROUNDS        how many rounds of the scenarios (default 3; the connection count runs
+#                 once per server, after the rounds)
 #   KEEP_WORK=1   keep the working directory (logs, RESULT lines) instead of removing it
 #   SOCKETCHATD_ARGS  socketchatd's flags beyond the lifted limits (default
 #                 "--threads 1 --history off --log-messages false": like the peers, one
@@ -32,6 +36,7 @@ root=$(dirname "$here")
 connections=${1:-19000}
 build=${BUILD_DIR:-$root/build-bench}
 servers=${SERVERS:-socketchat socketchat-irc socketchat-defaults inspircd ngircd}
+rounds=${ROUNDS:-3}
 python=/usr/bin/python3
 [[ -x $python ]] || python=python3
 
@@ -124,23 +129,32 @@ if "$python" -c "import sys; sys.exit(0 if float('$load') > 0.7 else 1)"; then
   echo "warning: the machine is busy; expect noisy numbers (the table is only as quiet as the machine)"
 fi
 
-for server in $servers; do
-  if [[ $server != socketchat* ]] && ! command -v "$server" > /dev/null; then
-    echo "== $server: not installed (apt-get install -y $server); skipped"
-    continue
-  fi
-  start_server "$server"
-  echo "== $server: pid $server_pid, port $port"
-  run "$server" fanout100 fanout --users 100 --senders 10 --messages 2000 --window 0 --timeout 120
-  run "$server" fanout100w20 fanout --users 100 --senders 10 --messages 2000 --window 20 --timeout 120
-  run "$server" fanout100w20slow fanout --users 100 --senders 10 --messages 2000 --window 20 \
-    --slow-reader --timeout 120
-  run "$server" fanout500w20 fanout --users 500 --senders 5 --messages 2000 --window 20 --timeout 120
-  run "$server" latency latency --count 5000 --timeout 60
-  run "$server" latencybg latency --count 5000 --background --users 100 --senders 10 --window 20 \
-    --timeout 120
-  stop_server
+installed() {
+  [[ $1 == socketchat* ]] && return 0
+  command -v "$1" > /dev/null && return 0
+  echo "== $1: not installed (apt-get install -y $1); skipped"
+  return 1
+}
 
+for round in $(seq "$rounds"); do
+  for server in $servers; do
+    installed "$server" || continue
+    start_server "$server"
+    echo "== $server: round $round of $rounds, pid $server_pid, port $port"
+    run "$server" fanout100 fanout --users 100 --senders 10 --messages 2000 --window 0 --timeout 120
+    run "$server" fanout100w20 fanout --users 100 --senders 10 --messages 2000 --window 20 --timeout 120
+    run "$server" fanout100w20slow fanout --users 100 --senders 10 --messages 2000 --window 20 \
+      --slow-reader --timeout 120
+    run "$server" fanout500w20 fanout --users 500 --senders 5 --messages 2000 --window 20 --timeout 120
+    run "$server" latency latency --count 5000 --timeout 60
+    run "$server" latencybg latency --count 5000 --background --users 100 --senders 10 --window 20 \
+      --timeout 120
+    stop_server
+  done
+done
+
+for server in $servers; do
+  installed "$server" > /dev/null || continue
   start_server "$server"
   run "$server" conns conns --connections "$connections" --teardown-timeout 60 --timeout 300
   stop_server

@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """Prints compare.sh's results as one table, with the ratio socketchat / best peer (and
-socketchat-irc / best peer: socketchatd on its IRC listener, driven like the peers).
+socketchat-irc / best peer: socketchatd on its IRC listener, driven like the peers), and,
+when both ran, socketchat-defaults / socketchat (the daemon as shipped against it with
+history off).
 
-Input: lines "server<TAB>label<TAB>exit status<TAB>RESULT json" (see compare.sh).
+Input: lines "server<TAB>label<TAB>exit status<TAB>RESULT json" (see compare.sh). A
+scenario that ran several times (compare.sh's rounds) shows the median of its figures.
 """
 import json
+import statistics
 import sys
 
 HIGH, LOW = "higher is better", "lower is better"
@@ -56,29 +60,45 @@ def show(value, unit):
     return f"{value:.2f}"
 
 
+def median(values):
+    """The median of the numbers among values (booleans count as 0 and 1), or None."""
+    numbers = [float(v) for v in values if isinstance(v, (int, float))]
+    if not numbers:
+        return None
+    middle = statistics.median(numbers)
+    return bool(middle >= 0.5) if all(isinstance(v, bool) for v in values if v is not None) else middle
+
+
 def main(path):
-    runs = {}  # (server, label) -> (status, result)
+    runs = {}  # (server, label) -> [(status, result), ...], one per round
     servers = []
     with open(path) as lines:
         for line in lines:
             server, label, status, text = line.rstrip("\n").split("\t", 3)
-            runs[(server, label)] = (int(status), json.loads(text))
+            runs.setdefault((server, label), []).append((int(status), json.loads(text)))
             if server not in servers:
                 servers.append(server)
     peers = [s for s in servers if not s.startswith("socketchat")]
     ours = [s for s in servers if s.startswith("socketchat")] if peers else []
+    shipped = "socketchat-defaults" in servers and "socketchat" in servers
 
+    rounds = max(len(r) for (_, label), r in runs.items() if label != "conns") if runs else 0
+    if rounds > 1:
+        print(f"Each figure is the median of {rounds} rounds (conns: one run).")
     header = ["metric"] + servers + [f"{s} / best peer" for s in ours]
+    if shipped:
+        header.append("defaults / history off")
     rows = []
     for label, title, key, direction, unit in METRICS:
         cells, values = [title], {}
         for server in servers:
-            status, result = runs.get((server, label), (None, {}))
-            value = lookup(result, key)
+            done = runs.get((server, label), [])
+            value = median([lookup(result, key) for _, result in done])
             values[server] = value
             cell = show(value, unit)
-            if status not in (0, None):
-                cell += f" FAIL({status})"
+            failed = [status for status, _ in done if status != 0]
+            if failed:
+                cell += f" FAIL({failed[0]})"
             cells.append(cell)
         known = [values[p] for p in peers if isinstance(values.get(p), (int, float))]
         for server in ours:
@@ -89,14 +109,18 @@ def main(path):
                 if best:
                     ratio = f"{mine / best:.2f}"
             cells.append(ratio)
+        if shipped:
+            mine, off = values.get("socketchat-defaults"), values.get("socketchat")
+            useful = direction and isinstance(mine, (int, float)) and isinstance(off, (int, float))
+            cells.append(f"{mine / off:.2f}" if useful and off else "-")
         rows.append(cells)
 
     correct = ["all runs correct (no loss, dup, reorder)"]
     for server in servers:
-        bad = [label for (s, label), (status, result) in runs.items()
+        bad = [label for (s, label), done in runs.items() for status, result in done
                if s == server and (status != 0 or result.get("ok") is False)]
-        correct.append("yes" if not bad else "NO: " + ",".join(bad))
-    correct += [""] * len(ours)
+        correct.append("yes" if not bad else "NO: " + ",".join(sorted(set(bad))))
+    correct += [""] * (len(header) - len(correct))
     rows.append(correct)
     print_table(header, rows)
     print("ratio: socketchat's value (line protocol, or socketchat-irc: IRC) / the best peer's; for "
@@ -104,7 +128,7 @@ def main(path):
 
     print()
     print("CPU during each run (load generator busy = its CPU time / wall time, pinned to CPU 1;")
-    print("server = the server's CPU time / wall time, pinned to CPU 0):")
+    print("server = the server's CPU time / wall time, pinned to CPU 0; medians over the rounds):")
     labels = []
     for (_, label) in runs:
         if label not in labels:
@@ -114,14 +138,16 @@ def main(path):
     for label in labels:
         cells = [label]
         for server in servers:
-            _, result = runs.get((server, label), (None, {}))
-            wall, own, srv = result.get("wall_s"), result.get("loadgen_cpu_s"), result.get("server_cpu_s")
-            if not wall:
+            done = [result for _, result in runs.get((server, label), []) if result.get("wall_s")]
+            if not done:
                 cells.append("-")
                 continue
-            text = f"{own / wall * 100:.0f} % / " + (f"{srv / wall * 100:.0f} %" if srv is not None else "-")
-            if result.get("loadgen_saturated"):
-                text += " (loadgen saturated)"
+            own = median([r.get("loadgen_cpu_s", 0) / r["wall_s"] for r in done])
+            srv = median([r["server_cpu_s"] / r["wall_s"] for r in done if r.get("server_cpu_s") is not None])
+            text = f"{own * 100:.0f} % / " + (f"{srv * 100:.0f} %" if srv is not None else "-")
+            saturated = sum(1 for r in done if r.get("loadgen_saturated"))
+            if saturated:
+                text += f" (loadgen saturated {saturated}/{len(done)})"
             cells.append(text)
         rows.append(cells)
     print_table(header, rows)
