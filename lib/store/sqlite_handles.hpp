@@ -55,6 +55,13 @@ inline int sqlite_exec(sqlite3* db, const char* sql) {
   return sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
 }
 
+// Runs a statement that returns no rows (a prepared BEGIN or COMMIT), leaving it ready
+// to run again; SQLITE_DONE when it succeeded.
+inline int step_once(sqlite3_stmt* statement) {
+  ResetGuard reset(statement);
+  return sqlite3_step(statement);
+}
+
 // Binds without a copy: the text must outlive the statement's step (see ResetGuard).
 inline int bind_text(sqlite3_stmt* statement, int index, std::string_view text) {
   return sqlite3_bind_text64(statement, index, text.data(), text.size(), SQLITE_STATIC,

@@ -55,6 +55,9 @@ struct SqliteHistoryStore::Impl {
 
   std::mutex write_mutex;  // append() and prune()
   Db writer;
+  // BEGIN IMMEDIATE and COMMIT, prepared once: each batch of appends runs both.
+  Statement begin;
+  Statement commit;
   Statement insert;
   Statement remove_older;
   Statement mark_removed;
@@ -94,6 +97,8 @@ SqliteHistoryStore::SqliteHistoryStore(const std::filesystem::path& path,
   // Prepared now, so a table that is not what this code expects fails here, not later.
   auto unexpected =
       fmt::format("its tables are not those of schema version {}", history_schema_version);
+  s.begin = s.file.prepare(db, "BEGIN IMMEDIATE", unexpected);
+  s.commit = s.file.prepare(db, "COMMIT", unexpected);
   s.insert = s.file.prepare(
       db, "INSERT INTO messages(id, scope, unix_ms, sender, text) VALUES(?, ?, ?, ?, ?)",
       unexpected);
@@ -167,7 +172,7 @@ void SqliteHistoryStore::append(std::span<HistoryRecord> records) {
   sqlite3_stmt* insert = impl_->insert.get();
 
   // IMMEDIATE takes the write lock up front, so a busy database fails here, before any row.
-  if (sqlite_exec(db, "BEGIN IMMEDIATE") != SQLITE_OK) {
+  if (detail::step_once(impl_->begin.get()) != SQLITE_DONE) {
     throw std::runtime_error(impl_->file.failure("append failed", db));
   }
   RollbackGuard rollback(db);
@@ -183,7 +188,7 @@ void SqliteHistoryStore::append(std::span<HistoryRecord> records) {
       throw std::runtime_error(impl_->file.failure("append failed", db));
     }
   }
-  if (sqlite_exec(db, "COMMIT") != SQLITE_OK) {
+  if (detail::step_once(impl_->commit.get()) != SQLITE_DONE) {
     throw std::runtime_error(impl_->file.failure("append failed", db));
   }
   impl_->last_id = id;  // only once committed: a failed batch gives its ids again
