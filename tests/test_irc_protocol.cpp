@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "protocol/irc/irc_asked_words.hpp"
 #include "protocol/irc/irc_caps.hpp"
 #include "protocol/irc/irc_connection.hpp"
 #include "protocol/irc/irc_message.hpp"
@@ -454,6 +455,29 @@ constexpr std::string_view registration = "NICK alice\r\nUSER alice 0 * :Alice A
 }  // namespace
 
 // ---- parsing ------------------------------------------------------------------------
+
+TEST_CASE("IrcAskedWords: each word set in any order keeps the others") {
+  socketchat::detail::IrcAskedWords words;
+  CHECK(words.verb().empty());
+  CHECK(words.target().empty());
+  CHECK(words.subject().empty());
+  words.set_subject("a reason");
+  words.set_verb("*");
+  words.set_target("#room");
+  CHECK(words.verb() == "*");
+  CHECK(words.target() == "#room");
+  CHECK(words.subject() == "a reason");
+  words.set_verb("PrivMsg");
+  words.set_target("");
+  CHECK(words.verb() == "PrivMsg");
+  CHECK(words.target().empty());
+  CHECK(words.subject() == "a reason");
+  words.set_target(words.verb());  // a word of its own
+  words.set_subject(std::string(4000, 'x'));
+  CHECK(words.verb() == "PrivMsg");
+  CHECK(words.target() == "PrivMsg");
+  CHECK(words.subject() == std::string(4000, 'x'));
+}
 
 TEST_CASE("an IRC line splits into its command and parameters, the trailing one whole") {
   IrcMessage m;

@@ -140,16 +140,16 @@ Flow IrcConnection::chathistory(const IrcMessage& m, DecodeHandler& handler) {
   const std::string_view count = m.param(2 + sub->references);
   if (!is_limit(count)) return fail("INVALID_PARAMS", "Invalid limit");
   command.text = count;  // the Hub takes at most 500
-  subject_.assign(sub->name);
+  asked_words_.set_subject(sub->name);
   return command_step(handler, Asked::chathistory, target, command);
 }
 
 void IrcConnection::chathistory_batch(fmt::memory_buffer& out, const ServerMessage& m) const {
   const std::string reference = std::to_string(++batches_);
   fmt::format_to(std::back_inserter(out), ":{} BATCH +{} chathistory {}\r\n", server(), reference,
-                 target_);
+                 target());
   // Each message as it was delivered, with its time and msgid, whatever was asked for.
-  const bool direct = !m.user.empty();  // the DMs between the asker and the nick target_
+  const bool direct = !m.user.empty();  // the DMs between the asker and the nick target()
   std::vector<fmt::memory_buffer> lines(m.history.size());
   for (std::size_t i = 0; i < m.history.size(); ++i) {
     const HistoryRecord& record = m.history[i];
@@ -159,8 +159,8 @@ void IrcConnection::chathistory_batch(fmt::memory_buffer& out, const ServerMessa
     tags.first.replace(0, 1, fmt::format("@batch={};", reference));
     tags.rest.replace(0, 1, fmt::format("@batch={};", reference));
     const bool mine = iequals_ascii(record.from, nick_);
-    const std::string_view to = !direct ? std::string_view(target_)
-                                : mine  ? std::string_view(target_)
+    const std::string_view to = !direct ? std::string_view(target())
+                                : mine  ? std::string_view(target())
                                         : std::string_view(nick_);
     shared_.append_message(lines[i], record.from, {}, MessageKind::text, {}, to, record.text, tags);
   }
@@ -186,7 +186,7 @@ Flow IrcConnection::chathistory_targets(const IrcMessage& m, DecodeHandler& hand
   command.history_of = HistoryOf::conversations;
   command.anchor_ms = *first;
   command.anchor_ms_2 = *second;
-  subject_.assign("TARGETS");
+  asked_words_.set_subject("TARGETS");
   return command_step(handler, Asked::chathistory, "*", command);
 }
 
@@ -227,8 +227,8 @@ void IrcConnection::chathistory_error(fmt::memory_buffer& out, ReplyError error)
     default:
       break;
   }
-  fmt::format_to(std::back_inserter(out), "FAIL CHATHISTORY {} {} {} :{}\r\n", code, subject_,
-                 target_, what);
+  fmt::format_to(std::back_inserter(out), "FAIL CHATHISTORY {} {} {} :{}\r\n", code, subject(),
+                 target(), what);
 }
 
 }  // namespace socketchat::detail

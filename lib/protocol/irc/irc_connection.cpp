@@ -121,10 +121,7 @@ std::size_t IrcConnection::feed(std::string_view bytes, DecodeHandler& handler) 
     handler.on_line();  // any line is activity, a PONG above all
     if (registered_ && registration_) registration_.reset();  // not needed any more
     asked_ = Asked::none;
-    // "*" until the line is known to hold a command (push_back: GCC 12 misreads
-    // assign("*") as an overlapping copy, -Wrestrict).
-    verb_.clear();
-    verb_.push_back('*');
+    asked_words_.set_verb("*");  // until the line is known to hold a command
     if (unit == LineFramer::Unit::too_long || too_long(line)) {
       return handler.on_decode_error(ReplyError::line_too_long) ? Flow::next : Flow::stop;
     }
@@ -162,7 +159,7 @@ Flow IrcConnection::command_step(DecodeHandler& handler, Asked asked, std::strin
                                  Command command) {
   if (skip_done_step()) return Flow::next;
   asked_ = asked;
-  target_.assign(target);
+  asked_words_.set_target(target);
   if (line_labeled_) command.label = labels()->line_label();
   const Handled handled = handler.on_command(command);
   if (handled.flow == Flow::retry) return Flow::retry;
@@ -261,7 +258,7 @@ const IrcConnection::CommandSpec* IrcConnection::find_command(std::string_view n
 }
 
 Flow IrcConnection::on_message(const IrcMessage& m, DecodeHandler& handler) {
-  verb_.assign(m.command);
+  asked_words_.set_verb(m.command);
   const CommandSpec* command = find_command(m.command);
   // Before registration an unknown command is one not allowed yet, as RFC 2812 has it.
   if (!registered_ && (!command || command->when == When::registered)) {
@@ -322,13 +319,14 @@ Flow IrcConnection::user(const IrcMessage& m, DecodeHandler& handler) {
   // Logged in by SASL already, the user is online: others may read its identity from
   // now on, so it stays as it is (its nick stands in for both).
   if (sasl_ == Sasl::logged_in) return try_to_register(handler);
-  user_name_.clear();
+  user_names_.clear();
   for (char c : m.param(0)) {
     const bool kept = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                       c == '_' || c == '.' || c == '-';
-    if (kept && user_name_.size() < IrcProtocol::max_user_name_bytes) user_name_.push_back(c);
+    if (kept && user_names_.size() < IrcProtocol::max_user_name_bytes) user_names_.push_back(c);
   }
-  real_name_.assign(utf8_head(real_name, IrcProtocol::max_real_name_bytes));
+  user_name_size_ = static_cast<std::uint8_t>(user_names_.size());
+  user_names_.append(utf8_head(real_name, IrcProtocol::max_real_name_bytes));
   return try_to_register(handler);
 }
 
@@ -357,14 +355,19 @@ Flow IrcConnection::try_to_register(DecodeHandler& handler) {
     sasl_ = Sasl::none;
     registration().sasl_data.clear();
   }
-  Flow flow = command_step(
-      handler, Asked::registration, nick_,
-      {.verb = Verb::login, .name = nick_, .secret = registration().pass, .secret_optional = true});
+  // Without PASS or SASL (most clients) there is no Registration to make: its password
+  // is empty.
+  const std::string_view pass = registration_ ? std::string_view(registration_->pass) : "";
+  Flow flow =
+      command_step(handler, Asked::registration, nick_,
+                   {.verb = Verb::login, .name = nick_, .secret = pass, .secret_optional = true});
   if (flow == Flow::retry) return flow;
   // A PASS is for one attempt: after a 433 the next NICK is a guest's, unless PASS
   // comes again.
-  sodium_memzero(registration().pass.data(), registration().pass.size());
-  registration().pass.clear();
+  if (registration_) {
+    sodium_memzero(registration_->pass.data(), registration_->pass.size());
+    registration_->pass.clear();
+  }
   // 432 or 433 went out: the client tries another NICK. Not when the LOGIN has to wait:
   // the line comes again, and a USER or CAP END then needs the nick still; nor when
   // the answer comes later (on_settled).
@@ -602,7 +605,7 @@ Flow IrcConnection::join(const IrcMessage& m, DecodeHandler& handler) {
 Flow IrcConnection::part(const IrcMessage& m, DecodeHandler& handler) {
   thread_local std::string scratch;
   const std::string_view reason = reason_of(m.param(1), scratch);
-  subject_.assign(reason);  // for the echo
+  asked_words_.set_subject(reason);  // for the echo
   return for_each_item(m.param(0), [&](std::string_view channel) {
     if (is_public(channel)) {
       return reply_step(handler,
@@ -800,7 +803,7 @@ Flow IrcConnection::invite(const IrcMessage& m, DecodeHandler& handler) {
   std::string_view channel = m.param(1);
   std::string_view room = room_of(channel);
   if (room.empty()) return numeric_step(handler, 403, fmt::format("{} :No such channel", channel));
-  subject_.assign(m.param(0));
+  asked_words_.set_subject(m.param(0));
   return command_step(handler, Asked::invite, channel,
                       {.verb = Verb::invite, .name = room, .subject = m.param(0)});
 }
@@ -812,7 +815,7 @@ Flow IrcConnection::kick(const IrcMessage& m, DecodeHandler& handler) {
   if (room.empty()) return numeric_step(handler, 403, fmt::format("{} :No such channel", channel));
   thread_local std::string scratch;
   std::string_view reason = m.count > 2 ? trim(strip_controls(m.param(2), scratch)) : "";
-  subject_.assign(m.param(1));
+  asked_words_.set_subject(m.param(1));
   return command_step(handler, Asked::kick, channel,
                       {.verb = Verb::kick, .name = room, .text = reason, .subject = m.param(1)});
 }
@@ -828,7 +831,7 @@ Flow IrcConnection::oper(const IrcMessage& m, DecodeHandler& handler) {
 Flow IrcConnection::away(const IrcMessage& m, DecodeHandler& handler) {
   thread_local std::string scratch;
   const std::string_view message = reason_of(m.param(0), scratch);
-  subject_.assign(message);
+  asked_words_.set_subject(message);
   return command_step(handler, Asked::away, {}, {.verb = Verb::away, .text = message});
 }
 

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "protocol/irc/irc_asked_words.hpp"
 #include "protocol/irc/irc_caps.hpp"
 #include "protocol/irc/irc_labeled_response.hpp"
 #include "protocol/irc/irc_message.hpp"
@@ -30,8 +31,8 @@ Payload as_irc_lines(char* data, std::size_t size);
 //
 // Threading: everything runs on the connection's strand, except encode() of a
 // direct message, which the sender's strand calls, and identity(), which other
-// connections' commands call: those read only nick_, user_name_ and real_name_, which
-// are set before the nick is registered with the Hub and never change after. encode()
+// connections' commands call: those read only nick_ and user_names_, which are set
+// before the nick is registered with the Hub and never change after. encode()
 // changes nothing but room_limit_ (the OK to a LOGIN, on the strand): the decoder
 // learns a command's outcome from on_command() and on_settled().
 class IrcConnection final : public Decoder, public Protocol {
@@ -51,7 +52,10 @@ class IrcConnection final : public Decoder, public Protocol {
   void on_finishing() override;
   Payload on_finished(bool refused) override;
   // USER's user name and real name: set before registration, never after.
-  UserIdentity identity() const noexcept override { return {user_name_, real_name_}; }
+  UserIdentity identity() const noexcept override {
+    const std::string_view names = user_names_;
+    return {names.substr(0, user_name_size_), names.substr(user_name_size_)};
+  }
 
   // Protocol (irc_replies.cpp)
   std::unique_ptr<Decoder> make_decoder() const override { return shared_.make_decoder(); }
@@ -61,7 +65,7 @@ class IrcConnection final : public Decoder, public Protocol {
 
  private:
   // Which IRC command the Hub is answering, so that encode() spells the reply.
-  enum class Asked {
+  enum class Asked : std::uint8_t {
     none,
     registration,
     join,
@@ -79,19 +83,19 @@ class IrcConnection final : public Decoder, public Protocol {
     mode,         // MODE #room: 324, 329
     ban_list,     // MODE #room b: 367..., 368
     mode_change,  // MODE #room <changes>: the change is seen as everyone sees it
-    invite,       // subject_: the nick
+    invite,       // subject(): the nick
     ping,
     quit,
     sasl,  // the LOGIN of a SASL PLAIN exchange
-    kick,  // subject_: the nick
+    kick,  // subject(): the nick
     oper,
-    away,      // subject_: the message, empty when back
+    away,      // subject(): the message, empty when back
     userhost,  // each nick looked up adds to gathered_
     ison,      // as userhost
     lusers,
     part_all,     // JOIN 0
     rename,       // NICK after registration
-    chathistory,  // CHATHISTORY: subject_ its subcommand, target_ its target
+    chathistory,  // CHATHISTORY: subject() its subcommand, target() its target
   };
 
   // irc_connection.cpp: one line, as a sequence of steps (Hub commands and local
@@ -213,10 +217,9 @@ class IrcConnection final : public Decoder, public Protocol {
   // that other strands (which read it under that lock, shared) never see it change.
   mutable std::string nick_;
   // USER's user name (A-Z a-z 0-9 _ . - only, at most IrcProtocol::max_user_name_bytes;
-  // the nick when none of it is left) and real name; read by other connections' strands
-  // once registered, so set only before.
-  std::string user_name_;
-  std::string real_name_;
+  // the nick when none of it is left), its first user_name_size_ bytes (below), then its
+  // real name; read by other connections' strands once registered, so set only before.
+  std::string user_names_;
 
   // What registration needs and nothing after it: made when first needed, dropped (its
   // secrets wiped) at the first line after registration, so that an idle registered
@@ -239,7 +242,7 @@ class IrcConnection final : public Decoder, public Protocol {
   // SASL (IRCv3 sasl, PLAIN only). A successful exchange logs in to the Hub at once,
   // so that 900 and 903 come before CAP END as clients expect; the welcome waits for
   // registration (NICK, USER, CAP END) and is then a local reply.
-  enum class Sasl {
+  enum class Sasl : std::uint8_t {
     none,
     plain,      // AUTHENTICATE PLAIN was answered "+": the credentials come next
     logged_in,  // the Hub logged the client in as nick_
@@ -249,17 +252,21 @@ class IrcConnection final : public Decoder, public Protocol {
   std::atomic<std::uint16_t> caps_{0};
   std::uint16_t caps() const noexcept { return caps_.load(std::memory_order_relaxed); }
   // (The small fields sit together, so that a connection carries no padding between.)
+  std::uint8_t user_name_size_ = 0;  // of user_names_
+  static_assert(IrcProtocol::max_user_name_bytes <= UINT8_MAX);
   bool user_given_ = false;        // USER came
   bool negotiating_caps_ = false;  // CAP LS or REQ came before registration: wait for CAP END
   Sasl sasl_ = Sasl::none;
+  Asked asked_ = Asked::none;     // the command being answered (below)
+  Asked awaiting_ = Asked::none;  // a command the Hub answers later (Handled::pending)
   // The room limit the OK to the LOGIN told, for a welcome that comes later (SASL) and
   // VERSION: encode() writes it, on the strand, and nothing on another strand reads it.
   mutable std::size_t room_limit_ = 0;
   // The account it logged in to (the OK to its LOGIN says; empty: a guest), for
   // extended-join: encode() writes it, on the strand, like room_limit_.
   mutable std::string account_;
-  std::size_t step_ = 0;        // of the line being run
-  std::size_t steps_done_ = 0;  // of that line, before it had to wait
+  std::uint32_t step_ = 0;        // of the line being run
+  std::uint32_t steps_done_ = 0;  // of that line, before it had to wait
 
   // labeled-response: made when the client first asks for it (most never do), on the
   // strand, and kept until the connection goes; read by the threads that spell its
@@ -270,12 +277,15 @@ class IrcConnection final : public Decoder, public Protocol {
   // batch (which the specification requires), and is registered.
   bool labeling() const noexcept;
 
-  // The command being answered, set before each Hub command (strand only).
-  Asked asked_ = Asked::none;
-  Asked awaiting_ = Asked::none;       // a command the Hub answers later (Handled::pending)
-  std::string verb_;                   // as the client spelled it, for numerics that name it
-  std::string target_;                 // channel or nick, as the client spelled it
-  std::string subject_;                // KICK's and INVITE's nick (Asked::kick, invite)
+  // The command being answered, set before each Hub command (strand only): which one
+  // (asked_, with the small fields above); its verb as the client spelled it, for
+  // numerics that name it; its channel or nick, as the client spelled it; its subject
+  // (KICK's and INVITE's nick, a reason).
+  IrcAskedWords asked_words_;
+  static_assert(IrcProtocol::max_tagged_line_bytes <= UINT16_MAX);  // a word fits its size
+  std::string_view verb() const noexcept { return asked_words_.verb(); }
+  std::string_view target() const noexcept { return asked_words_.target(); }
+  std::string_view subject() const noexcept { return asked_words_.subject(); }
   mutable std::uint32_t batches_ = 0;  // IRCv3 batches sent: the next one's reference
   bool line_open_ = false;             // a line was fed and has still to be fed again (Flow::retry)
   bool line_labeled_ = false;          // that line has a label its answer carries

@@ -134,11 +134,11 @@ Payload IrcConnection::spell(const ServerMessage& m) const {
         welcome(out, m.room_limit);
       } else if (asked_ == Asked::join) {
         shared_.append_source(out, nick_, identity());
-        append_join(out, {}, target_, (caps() & cap_extended_join) != 0, account_,
+        append_join(out, {}, target(), (caps() & cap_extended_join) != 0, account_,
                     IrcProtocol::real_name_of(nick_, identity()));
       } else if (asked_ == Asked::part) {
         shared_.append_source(out, nick_, identity());
-        append_part(out, {}, target_, subject_);  // subject_: the reason
+        append_part(out, {}, target(), subject());  // subject(): the reason
       } else if (asked_ == Asked::oper) {
         numeric(out, 381, ":You are now an IRC operator");
       } else if (asked_ == Asked::rename) {  // under the Hub's lock: see nick_
@@ -146,13 +146,13 @@ Payload IrcConnection::spell(const ServerMessage& m) const {
         fmt::format_to(it, "NICK :{}\r\n", m.user);
         nick_.assign(m.user);
       } else if (asked_ == Asked::away) {
-        if (subject_.empty()) {
+        if (subject().empty()) {
           numeric(out, 305, ":You are no longer marked as being away");
         } else {
           numeric(out, 306, ":You have been marked as being away");
         }
       } else if (asked_ == Asked::invite) {
-        numeric(out, 341, fmt::format("{} {}", m.user, target_));
+        numeric(out, 341, fmt::format("{} {}", m.user, target()));
       }
       break;
     case Notice::error:
@@ -188,19 +188,19 @@ Payload IrcConnection::spell(const ServerMessage& m) const {
       break;
     case Notice::topic:  // TOPIC #room, and after a JOIN (nothing without a topic)
       if (m.text.empty()) {
-        if (asked_ == Asked::topic) numeric(out, 331, fmt::format("{} :No topic is set", target_));
+        if (asked_ == Asked::topic) numeric(out, 331, fmt::format("{} :No topic is set", target()));
         break;
       }
-      numeric(out, 332, fmt::format("{} :{}", target_, m.text));
-      numeric(out, 333, fmt::format("{} {} {}", target_, m.by, m.time_ms / 1000));
+      numeric(out, 332, fmt::format("{} :{}", target(), m.text));
+      numeric(out, 333, fmt::format("{} {} {}", target(), m.by, m.time_ms / 1000));
       break;
     case Notice::room_modes:
-      numeric(out, 324, fmt::format("{} {}", target_, m.text));
-      numeric(out, 329, fmt::format("{} {}", target_, m.time_ms / 1000));
+      numeric(out, 324, fmt::format("{} {}", target(), m.text));
+      numeric(out, 329, fmt::format("{} {}", target(), m.time_ms / 1000));
       break;
     case Notice::ban_list:
-      for (auto mask : m.names) numeric(out, 367, fmt::format("{} {}", target_, mask));
-      numeric(out, 368, fmt::format("{} :End of channel ban list", target_));
+      for (auto mask : m.names) numeric(out, 367, fmt::format("{} {}", target(), mask));
+      numeric(out, 368, fmt::format("{} :End of channel ban list", target()));
       break;
     case Notice::invited:  // under the Hub's lock, as a DM: nick_ is stable
       shared_.append_source(out, m.by, m.identity);
@@ -280,7 +280,7 @@ void IrcConnection::user_info(fmt::memory_buffer& out, std::string_view nick,
                               UserIdentity identity) const {
   if (asked_ == Asked::who) {
     if (who_takes(nick, identity)) who_line(out, "*", nick, identity, {});
-    numeric(out, 315, fmt::format("{} :End of /WHO list.", target_));
+    numeric(out, 315, fmt::format("{} :End of /WHO list.", target()));
     return;
   }
   numeric(out, 311,
@@ -345,7 +345,7 @@ void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::stri
     case Asked::names: {
       // 353 lines of as many names as fit in an IRC line.
       const ListEnd end(server(), me(), "NAMES", 366,
-                        fmt::format("{} :End of /NAMES list.", target_));
+                        fmt::format("{} :End of /NAMES list.", target()));
       const std::size_t start = out.size();
       ListBudget budget(max_bytes, names.size(), start,
                         [&end](std::size_t left) { return end.size(left); });
@@ -364,7 +364,7 @@ void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::stri
         }
         const std::size_t before = out.size();
         if (line == 0) {
-          fmt::format_to(std::back_inserter(out), ":{} 353 {} = {} :", server(), me(), target_);
+          fmt::format_to(std::back_inserter(out), ":{} 353 {} = {} :", server(), me(), target());
         } else {
           out.push_back(' ');
         }
@@ -380,7 +380,7 @@ void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::stri
       break;
     }
     case Asked::who: {  // WHO #room lists the room, WHO &public (or a mask) everyone
-      const ListEnd end(server(), me(), "WHO", 315, fmt::format("{} :End of /WHO list.", target_));
+      const ListEnd end(server(), me(), "WHO", 315, fmt::format("{} :End of /WHO list.", target()));
       auto identity_of = [&](std::size_t i) {
         return i < identities.size() ? identities[i] : UserIdentity{};
       };
@@ -390,7 +390,7 @@ void IrcConnection::user_list(fmt::memory_buffer& out, std::span<const std::stri
         if (who_takes(names[i], identity_of(i))) taken.push_back(i);
       }
       const std::string_view channel =
-          target_.front() == '#' || target_.front() == '&' ? std::string_view(target_) : "*";
+          target().front() == '#' || target().front() == '&' ? std::string_view(target()) : "*";
       ListBudget budget(max_bytes, taken.size(), out.size(),
                         [&end](std::size_t left) { return end.size(left); });
       for (std::size_t i : taken) {
@@ -440,7 +440,7 @@ bool IrcConnection::list_takes(const RoomSummary& room) const {
 }
 
 void IrcConnection::end_of_whois(fmt::memory_buffer& out) const {
-  numeric(out, 318, fmt::format("{} :End of /WHOIS list.", target_));
+  numeric(out, 318, fmt::format("{} :End of /WHOIS list.", target()));
 }
 
 void IrcConnection::room_list(fmt::memory_buffer& out, std::span<const RoomSummary> rooms,
@@ -495,10 +495,10 @@ void IrcConnection::login_refusal(fmt::memory_buffer& out, ReplyError error) con
   switch (error) {  // registration, with PASS or without
     case ReplyError::password_required:
       return numeric(out, 433,
-                     fmt::format("{} :Nickname is reserved for a registered account", target_));
+                     fmt::format("{} :Nickname is reserved for a registered account", target()));
     case ReplyError::server_busy:
     case ReplyError::storage_failed:
-      return numeric(out, 263, fmt::format("{} :Please wait a while and try again.", verb_));
+      return numeric(out, 263, fmt::format("{} :Please wait a while and try again.", verb()));
     default:
       break;
   }
@@ -515,12 +515,12 @@ void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error,
     switch (error) {
       case ReplyError::password_required:
         return numeric(out, 433,
-                       fmt::format("{} :Nickname is reserved for a registered account", target_));
+                       fmt::format("{} :Nickname is reserved for a registered account", target()));
       case ReplyError::banned:
-        return numeric(out, 432, fmt::format("{} :Erroneous nickname (banned)", target_));
+        return numeric(out, 432, fmt::format("{} :Erroneous nickname (banned)", target()));
       case ReplyError::server_busy:
       case ReplyError::storage_failed:
-        return numeric(out, 263, fmt::format("{} :Please wait a while and try again.", verb_));
+        return numeric(out, 263, fmt::format("{} :Please wait a while and try again.", verb()));
       default:
         break;  // 432, 433, 438, 447 below
     }
@@ -552,82 +552,83 @@ void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error,
                      server(), me());
       return;
     case ReplyError::invalid_username:
-      return numeric(out, 432, fmt::format("{} :Erroneous nickname", target_));
+      return numeric(out, 432, fmt::format("{} :Erroneous nickname", target()));
     case ReplyError::username_taken:
-      return numeric(out, 433, fmt::format("{} :Nickname is already in use", target_));
+      return numeric(out, 433, fmt::format("{} :Nickname is already in use", target()));
     case ReplyError::already_logged_in:
       return numeric(out, 462, ":You may not reregister");
     case ReplyError::not_logged_in:
       return numeric(out, 451, ":You have not registered");
     case ReplyError::unknown_command:
-      return numeric(out, 421, fmt::format("{} :Unknown command", verb_));
+      return numeric(out, 421, fmt::format("{} :Unknown command", verb()));
     case ReplyError::missing_argument:
-      return numeric(out, 461, fmt::format("{} :Not enough parameters", verb_));
+      return numeric(out, 461, fmt::format("{} :Not enough parameters", verb()));
     case ReplyError::invite_only:
-      return numeric(out, 473, fmt::format("{} :Cannot join channel (+i)", target_));
+      return numeric(out, 473, fmt::format("{} :Cannot join channel (+i)", target()));
     case ReplyError::bad_key:
-      return numeric(out, 475, fmt::format("{} :Cannot join channel (+k)", target_));
+      return numeric(out, 475, fmt::format("{} :Cannot join channel (+k)", target()));
     case ReplyError::room_full:
-      return numeric(out, 471, fmt::format("{} :Cannot join channel (+l)", target_));
+      return numeric(out, 471, fmt::format("{} :Cannot join channel (+l)", target()));
     case ReplyError::moderated:
-      return numeric(out, 404, fmt::format("{} :Cannot send to channel (+m)", target_));
+      return numeric(out, 404, fmt::format("{} :Cannot send to channel (+m)", target()));
     case ReplyError::unknown_mode:
       return numeric(out, 472, fmt::format("{} :is unknown mode char to me", about));
     case ReplyError::invalid_argument:  // ERR_INVALIDMODEPARAM
-      return numeric(out, 696, fmt::format("{} {} :Invalid mode parameter", target_, about));
+      return numeric(out, 696, fmt::format("{} {} :Invalid mode parameter", target(), about));
     case ReplyError::empty_message:
       return numeric(out, 412, ":No text to send");
     case ReplyError::no_such_user:
       if (asked_ == Asked::userhost || asked_ == Asked::ison) return;  // left out of the line
       if (asked_ == Asked::kick) {
         return numeric(out, 441,
-                       fmt::format("{} {} :They aren't on that channel", subject_, target_));
+                       fmt::format("{} {} :They aren't on that channel", subject(), target()));
       }
       if (asked_ == Asked::mode_change) {
-        return numeric(out, 441, fmt::format("{} {} :They aren't on that channel", about, target_));
+        return numeric(out, 441,
+                       fmt::format("{} {} :They aren't on that channel", about, target()));
       }
       if (asked_ == Asked::invite) {
-        return numeric(out, 401, fmt::format("{} :No such nick/channel", subject_));
+        return numeric(out, 401, fmt::format("{} :No such nick/channel", subject()));
       }
       if (asked_ == Asked::who) {  // WHO nick: an empty list
-        return numeric(out, 315, fmt::format("{} :End of /WHO list.", target_));
+        return numeric(out, 315, fmt::format("{} :End of /WHO list.", target()));
       }
-      numeric(out, 401, fmt::format("{} :No such nick/channel", target_));
+      numeric(out, 401, fmt::format("{} :No such nick/channel", target()));
       if (asked_ == Asked::whois) end_of_whois(out);
       return;
     case ReplyError::rate_limited:
       if (asked_ == Asked::rename) {  // ERR_NICKTOOFAST, as Hybrid and ratbox send it
         return numeric(out, 438,
-                       fmt::format("{} :Nick change too fast. Please wait a while.", target_));
+                       fmt::format("{} :Nick change too fast. Please wait a while.", target()));
       }
-      return numeric(out, 263, fmt::format("{} :Please wait a while and try again.", verb_));
+      return numeric(out, 263, fmt::format("{} :Please wait a while and try again.", verb()));
     case ReplyError::message_rejected:
       return numeric(out, 404,
-                     fmt::format("{} :Cannot send to channel (message rejected)", target_));
+                     fmt::format("{} :Cannot send to channel (message rejected)", target()));
     case ReplyError::invalid_room:
-      return numeric(out, 403, fmt::format("{} :No such channel", target_));
+      return numeric(out, 403, fmt::format("{} :No such channel", target()));
     case ReplyError::already_in_room:
       if (asked_ == Asked::invite) {
-        return numeric(out, 443, fmt::format("{} {} :is already on channel", subject_, target_));
+        return numeric(out, 443, fmt::format("{} {} :is already on channel", subject(), target()));
       }
       return;  // JOIN of a channel one is in: nothing
     case ReplyError::not_in_room:
       if (asked_ == Asked::part || asked_ == Asked::set_topic || asked_ == Asked::invite) {
-        return numeric(out, 442, fmt::format("{} :You're not on that channel", target_));
+        return numeric(out, 442, fmt::format("{} :You're not on that channel", target()));
       }
-      return numeric(out, 404, fmt::format("{} :Cannot send to channel", target_));
+      return numeric(out, 404, fmt::format("{} :Cannot send to channel", target()));
     case ReplyError::no_such_room:
       if (asked_ == Asked::names)
-        return numeric(out, 366, fmt::format("{} :End of /NAMES list.", target_));
+        return numeric(out, 366, fmt::format("{} :End of /NAMES list.", target()));
       if (asked_ == Asked::who)
-        return numeric(out, 315, fmt::format("{} :End of /WHO list.", target_));
-      return numeric(out, 403, fmt::format("{} :No such channel", target_));
+        return numeric(out, 315, fmt::format("{} :End of /WHO list.", target()));
+      return numeric(out, 403, fmt::format("{} :No such channel", target()));
     case ReplyError::too_many_rooms:
-      return numeric(out, 405, fmt::format("{} :You have joined too many channels", target_));
+      return numeric(out, 405, fmt::format("{} :You have joined too many channels", target()));
     case ReplyError::server_rooms_full:
       return numeric(
           out, 437,
-          fmt::format("{} :Cannot create channel: the server has too many channels", target_));
+          fmt::format("{} :Cannot create channel: the server has too many channels", target()));
     case ReplyError::storage_failed:
       fmt::format_to(std::back_inserter(out),
                      ":{} NOTICE {} :A message could not be stored, so it was not sent\r\n",
@@ -651,10 +652,10 @@ void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error,
     case ReplyError::server_busy:
       break;
     case ReplyError::not_operator:
-      return numeric(out, 482, fmt::format("{} :You're not channel operator", target_));
+      return numeric(out, 482, fmt::format("{} :You're not channel operator", target()));
     case ReplyError::banned:
       if (asked_ == Asked::join) {
-        return numeric(out, 474, fmt::format("{} :Cannot join channel (+b)", target_));
+        return numeric(out, 474, fmt::format("{} :Cannot join channel (+b)", target()));
       }
       if (asked_ == Asked::registration) {
         return numeric(out, 465, ":You are banned from this server");
@@ -664,12 +665,12 @@ void IrcConnection::error_reply(fmt::memory_buffer& out, ReplyError error,
       if (asked_ == Asked::rename) {
         return numeric(out, 447, ":Cannot change nickname while muted or banned");
       }
-      if (!target_.empty() && (target_.front() == '#' || target_.front() == '&')) {
-        return numeric(out, 404, fmt::format("{} :Cannot send to channel (muted)", target_));
+      if (!target().empty() && (target().front() == '#' || target().front() == '&')) {
+        return numeric(out, 404, fmt::format("{} :Cannot send to channel (muted)", target()));
       }
       break;
     case ReplyError::too_many_bans:
-      return numeric(out, 478, fmt::format("{} :Channel ban list is full", target_));
+      return numeric(out, 478, fmt::format("{} :Channel ban list is full", target()));
     case ReplyError::cannot_rename:  // ERR_NONICKCHANGE
       return numeric(out, 447, ":Cannot change nickname: it is an account's, or on a cluster");
   }
