@@ -7,6 +7,7 @@
 #include <asio/ssl/context.hpp>
 
 #include "socketchat/error.hpp"
+#include "transport/tls13_records.hpp"
 
 namespace socketchat::detail {
 
@@ -48,6 +49,7 @@ std::shared_ptr<asio::ssl::context> make_tls_context(const std::string& certific
     throw config_error(fmt::format("TLS private key '{}' does not match certificate '{}': {}",
                                    private_key_file, certificate_file, openssl_reason()));
   }
+  Tls13Records::prepare_context(native);
   return context;
 }
 

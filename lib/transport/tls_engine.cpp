@@ -85,8 +85,10 @@ TlsEngine::TlsEngine(SSL_CTX* context, int fd) : ssl_(SSL_new(context)), fd_(fd)
   BIO_set_data(bio, reinterpret_cast<void*>(static_cast<std::intptr_t>(fd)));
   SSL_set_bio(ssl_.get(), bio, bio);
   SSL_set_accept_state(ssl_.get());
-  // Whole reads: a record in one recv, not its header and then its body.
-  SSL_set_read_ahead(ssl_.get(), 1);
+  // During the handshake OpenSSL reads a record at a time, so that it has read nothing
+  // past the client's Finished when Tls13Records takes over.
+  SSL_set_read_ahead(ssl_.get(), 0);
+  handshake_ = Tls13Records::watch(ssl_.get());
   // A client that just closes has ended its input, as over TCP (OpenSSL 3 would call
   // it an error without its close_notify).
   SSL_set_options(ssl_.get(), SSL_OP_IGNORE_UNEXPECTED_EOF);
@@ -109,6 +111,18 @@ std::error_code TlsEngine::failure(int result, int error) {
   return code != 0 ? ssl_error(code) : std::error_code(asio::error::connection_aborted);
 }
 
+void TlsEngine::established() {
+  records_ = Tls13Records::take_over(ssl_.get(), *handshake_);
+  handshake_.reset();
+  if (records_) {
+    ssl_.reset();
+  } else {
+    // OpenSSL keeps the records (TLS 1.2): whole reads, a record in one recv, not its
+    // header and then its body.
+    SSL_set_read_ahead(ssl_.get(), 1);
+  }
+}
+
 TlsEngine::Wait TlsEngine::handshake(std::error_code& ec) {
   ERR_clear_error();
   int result = SSL_do_handshake(ssl_.get());
@@ -116,6 +130,7 @@ TlsEngine::Wait TlsEngine::handshake(std::error_code& ec) {
   if (error != SSL_ERROR_NONE && error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE) {
     ec = failure(result, error);
   }
+  if (result == 1) established();
   std::error_code send_error;
   send(send_error);  // the server's flight, or the alert that ends the handshake
   if (ec) return Wait::none;
@@ -129,8 +144,38 @@ TlsEngine::Wait TlsEngine::handshake(std::error_code& ec) {
   return Wait::none;
 }
 
+std::size_t TlsEngine::read_records(std::span<char> into, Wait& wait, std::error_code& ec) {
+  std::size_t n = 0;
+  const Tls13Records::Status status = records_->read(fd_, into, n, output(), ec);
+  std::error_code send_error;
+  send(send_error);  // the answers to the client's key updates
+  switch (status) {
+    case Tls13Records::Status::ok:
+      if (n == 0 && !has_pending()) wait = Wait::read;
+      break;
+    case Tls13Records::Status::more:
+      wait = Wait::read;
+      break;
+    case Tls13Records::Status::closed:
+      ec = asio::error::eof;
+      return 0;
+    case Tls13Records::Status::failed:
+      failed_ = true;
+      if (!ec) ec = asio::error::connection_aborted;
+      return 0;
+  }
+  if (send_error) {
+    ec = send_error;
+    wait = Wait::none;
+    return 0;
+  }
+  if (n == 0 && wait == Wait::read && has_unsent()) wait = Wait::write;  // its answer first
+  return n;
+}
+
 std::size_t TlsEngine::read(std::span<char> into, Wait& wait, std::error_code& ec) {
   wait = Wait::none;
+  if (records_) return read_records(into, wait, ec);
   ERR_clear_error();
   std::size_t n = 0;
   int result = SSL_read_ex(ssl_.get(), into.data(), into.size(), &n);
@@ -161,10 +206,16 @@ std::size_t TlsEngine::read(std::span<char> into, Wait& wait, std::error_code& e
 }
 
 bool TlsEngine::has_pending() const noexcept {
+  if (records_) return records_->has_pending();
   return SSL_has_pending(ssl_.get()) == 1;
 }
 
 std::error_code TlsEngine::encrypt(std::string_view plaintext) {
+  if (records_) {
+    if (records_->seal(plaintext, output())) return {};
+    failed_ = true;
+    return asio::error::connection_aborted;
+  }
   ERR_clear_error();
   std::size_t written = 0;
   int result = SSL_write_ex(ssl_.get(), plaintext.data(), plaintext.size(), &written);
@@ -210,14 +261,19 @@ bool TlsEngine::send(std::error_code& ec) {
 }
 
 void TlsEngine::release_buffers() noexcept {
-  (void)SSL_free_buffers(ssl_.get());
+  if (ssl_) (void)SSL_free_buffers(ssl_.get());
 }
 
 void TlsEngine::close_notify() noexcept {
   output().clear();
-  if (failed_ || SSL_is_init_finished(ssl_.get()) != 1) return;
+  if (failed_ || (!records_ && SSL_is_init_finished(ssl_.get()) != 1)) return;
   std::error_code ignored;
   if (!send(ignored)) return;  // a record half sent: a close_notify now would garble it
+  if (records_) {
+    if (records_->seal_close_notify(output())) send(ignored);
+    output().clear();
+    return;
+  }
   ERR_clear_error();
   (void)SSL_shutdown(ssl_.get());  // sends ours; the client's is not waited for
   send(ignored);

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "transport/tls13_records.hpp"
+
 typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;
 
@@ -18,6 +20,9 @@ namespace socketchat::detail {
 // straight from the socket, writes go to one buffer per thread and straight on to the
 // socket, and OpenSSL's record buffers are given back whenever nothing is in them.
 // Only ciphertext the socket did not take waits in the connection (`unsent`).
+//
+// Once a TLS 1.3 handshake is done, Tls13Records takes over the records and OpenSSL's
+// connection is freed: an idle connection keeps its keys and little else.
 //
 // Every call that may produce TLS records (handshake, read, encrypt, close_notify) puts
 // them in that per-thread buffer; send() must follow before the thread turns to another
@@ -55,8 +60,8 @@ class TlsEngine {
   bool send(std::error_code& ec);
   bool has_unsent() const noexcept { return !unsent_.empty(); }
 
-  // Hands OpenSSL's record buffers back if they hold nothing: an idle connection
-  // keeps only its keys.
+  // Hands OpenSSL's record buffers back if they hold nothing (while OpenSSL has the
+  // records: TLS 1.2): an idle connection keeps only its keys.
   void release_buffers() noexcept;
 
   // Best effort, never blocks: sends a close_notify if the handshake was done, no
@@ -66,11 +71,16 @@ class TlsEngine {
  private:
   std::size_t sent_from(std::string_view bytes, std::error_code& ec) const;
   std::error_code failure(int result, int error);
+  // The handshake is done: Tls13Records takes over, or OpenSSL goes on.
+  void established();
+  std::size_t read_records(std::span<char> into, Wait& wait, std::error_code& ec);
 
   struct SslFree {
     void operator()(SSL* ssl) const noexcept;
   };
-  std::unique_ptr<SSL, SslFree> ssl_;
+  std::unique_ptr<SSL, SslFree> ssl_;                   // null once records_ took over
+  std::unique_ptr<Tls13Records::Handshake> handshake_;  // until the handshake is done
+  std::unique_ptr<Tls13Records> records_;
   int fd_;
   std::string unsent_;   // ciphertext the socket has not taken yet
   bool failed_ = false;  // an error ended it: no close_notify (OpenSSL forbids it)
