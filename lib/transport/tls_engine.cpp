@@ -146,12 +146,17 @@ TlsEngine::Wait TlsEngine::handshake(std::error_code& ec) {
 
 std::size_t TlsEngine::read_records(std::span<char> into, Wait& wait, std::error_code& ec) {
   std::size_t n = 0;
-  const Tls13Records::Status status = records_->read(fd_, into, n, output(), ec);
+  Tls13Records::Status status;
   std::error_code send_error;
-  send(send_error);  // the answers to the client's key updates
+  do {
+    status = records_->read(fd_, into, n, output(), ec);
+    send(send_error);  // the answers to the client's key updates
+    // A key update answered and sent, the records after it: not a wait for the socket.
+  } while (status == Tls13Records::Status::ok && n == 0 && !send_error && !has_unsent() &&
+           has_pending());
   switch (status) {
     case Tls13Records::Status::ok:
-      if (n == 0 && !has_pending()) wait = Wait::read;
+      if (n == 0) wait = Wait::read;
       break;
     case Tls13Records::Status::more:
       wait = Wait::read;

@@ -11,6 +11,7 @@ timeouts, the daemon's log awaited with a deadline); nothing sleeps.
 
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -340,6 +341,125 @@ class TlsAbuseTest(TlsTest):
         self.assertGreaterEqual(time.monotonic() - opened, 0.4)  # not before it (timer slack)
         daemon.wait_for_lines(r"^\[ERROR\] tls-handshake-timeout remote=127\.0\.0\.1:\d+", 2)
         self.assertAlive(alice)  # connected more than 0.5 s ago, and still here
+
+
+class RecordLayerTest(TlsTest):
+    """After a TLS 1.3 handshake the server seals and opens the records itself
+    (ARCHITECTURE.md, "TLS"): every cipher suite, key updates either way, and records
+    that are not sealed with the client's key."""
+
+    def test_each_tls_1_3_cipher_suite_carries_the_chat(self):
+        daemon = self.start("--rate", "0")  # 50 PINGs at once
+        alice = self.tcp(daemon).login("alice")
+        for suite in ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+                      "TLS_CHACHA20_POLY1305_SHA256"):
+            with self.subTest(suite=suite):
+                # 24 KB each way: more than a record (16 KiB), cut and joined again.
+                pings = "".join(f"PING {i} {'x' * 480}\n" for i in range(50))
+                result = s_client(daemon.ports["tls"], "-quiet", "-tls1_3", "-ciphersuites", suite,
+                                  stdin=f"LOGIN carol\nMSG hi\n{pings}QUIT\n")
+                self.assertEqual(result.stdout, "OK\n" + pings.replace("PING", "PONG"),
+                                 result.stderr[-500:])
+                self.assertEqual(alice.line(), "MSG carol hi")
+                self.assertEqual(alice.line(), "INFO carol disconnected")
+
+    def test_key_updates_asked_for_and_not(self):
+        daemon = self.start()
+        # Without -quiet, s_client takes "K" (a key update asking for the server's) and "k"
+        # (one that does not) on a line of their own, and says KEYUPDATE.
+        proc = subprocess.Popen(["openssl", "s_client", "-connect", f"127.0.0.1:{daemon.ports['tls']}",
+                                 "-tls1_3"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, bufsize=1)
+        self.addCleanup(proc.kill)
+        lines = []
+
+        def until(wanted):
+            deadline = time.monotonic() + TIMEOUT
+            while wanted not in lines:
+                left = deadline - time.monotonic()
+                self.assertGreater(left, 0, f"no {wanted!r} in {lines[-20:]}")
+                ready, _, _ = select.select([proc.stdout], [], [], left)
+                if ready:
+                    line = proc.stdout.readline()
+                    self.assertNotEqual(line, "", f"s_client ended before {wanted!r}: {lines[-20:]}")
+                    lines.append(line.rstrip("\n"))
+
+        def say(text):
+            proc.stdin.write(text + "\n")
+            proc.stdin.flush()
+
+        say("LOGIN kay")
+        until("OK")
+        for round, command in enumerate(("K", "k", "K", "K", "k"), 1):
+            say(command)
+            until("KEYUPDATE")
+            lines.remove("KEYUPDATE")
+            say(f"PING {round}")
+            until(f"PONG {round}")  # sealed with the server's keys of now, opened by s_client
+        say("QUIT")
+        self.assertEqual(proc.wait(timeout=TIMEOUT), 0)
+        daemon.wait_for_log(r"^\[DISCONNECT\] kay disconnected$")
+
+    def test_a_record_changed_in_any_byte_closes_only_its_connection(self):
+        daemon = self.start()
+        alice = self.tls(daemon).login("alice")
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        context.minimum_version = ssl.TLSVersion.TLSv1_3
+
+        def connection():
+            """A TLS 1.3 client whose records go through our hands (memory BIOs), logged in."""
+            sock = self.raw(daemon)
+            incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+            tls = context.wrap_bio(incoming, outgoing)
+            while True:
+                try:
+                    tls.do_handshake()
+                    break
+                except ssl.SSLWantReadError:
+                    sock.sendall(outgoing.read())
+                    incoming.write(sock.recv(65536))
+            sock.sendall(outgoing.read())
+            tls.write(b"LOGIN mallory\n")
+            sock.sendall(outgoing.read())
+            reply = b""
+            while b"OK\n" not in reply:
+                data = sock.recv(65536)
+                self.assertNotEqual(data, b"")
+                incoming.write(data)
+                try:
+                    reply += tls.read()
+                except ssl.SSLWantReadError:
+                    pass
+            return sock, tls, outgoing
+
+        sock, tls, outgoing = connection()
+        tls.write(b"MSG hi\n")
+        record = outgoing.read()
+        self.assertEqual(record[0], 23)  # application_data, sealed
+        sock.sendall(record)  # as it is: taken
+        self.assertEqual(alice.line(), "MSG mallory hi")
+        sock.sendall(b"QUIT\n")  # plain text where a record should be
+        self.assertEqual(read_to_eof(sock), b"")
+        self.assertEqual(alice.line(), "INFO mallory disconnected")
+
+        # Every byte but the length's (a longer one waits for bytes that never come).
+        for position in [0, 1, 2] + list(range(5, len(record))):
+            with self.subTest(position=position):
+                sock, tls, outgoing = connection()
+                tls.write(b"MSG hi\n")
+                changed = bytearray(outgoing.read())
+                changed[position] ^= 0x01
+                sock.sendall(bytes(changed))
+                try:
+                    rest = read_to_eof(sock)
+                except ConnectionResetError:
+                    rest = b""
+                self.assertEqual(rest, b"")  # closed, nothing said
+                self.assertEqual(alice.line(), "INFO mallory disconnected")  # and no MSG
+        self.assertIsNone(daemon.proc.poll())
+        self.assertAlive(alice)
 
 
 class StartupErrorTest(TlsTest):
