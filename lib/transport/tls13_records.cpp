@@ -96,8 +96,8 @@ bool expand_label(const Suite& suite, std::span<const unsigned char> secret, std
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
       OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, const_cast<char*>(suite.digest), 0),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, const_cast<unsigned char*>(secret.data()),
-                                        secret.size()),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
+                                        const_cast<unsigned char*>(secret.data()), secret.size()),
       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, size),
       OSSL_PARAM_construct_end(),
   };
@@ -177,8 +177,8 @@ void on_keylog(const SSL* ssl, const char* text) {
 }
 
 // Counts the records each side sends after its Finished (see Handshake).
-void on_message(int write_p, int /*version*/, int content_type, const void* bytes,
-                std::size_t size, SSL* /*ssl*/, void* arg) {
+void on_message(int write_p, int /*version*/, int content_type, const void* bytes, std::size_t size,
+                SSL* /*ssl*/, void* arg) {
   auto& watched = *static_cast<Tls13Records::Handshake*>(arg);
   if (content_type == SSL3_RT_HEADER) {
     if (write_p && watched.server_finished) ++watched.written_after;
@@ -277,18 +277,18 @@ bool Tls13Records::seal_record(std::span<const unsigned char> content, unsigned 
   EVP_CIPHER_CTX* context = cipher_context();
   const auto nonce = nonce_of(write_);
   int n = 0;
-  bool ok = context &&
-            EVP_EncryptInit_ex2(context, cipher_of(suite_), write_.key.data(), nonce.data(),
-                                nullptr) == 1 &&
-            EVP_EncryptUpdate(context, nullptr, &n, header, header_size) == 1 &&
-            EVP_EncryptUpdate(context, sealed, &n, content.data(), static_cast<int>(content.size())) ==
-                1;
+  bool ok =
+      context &&
+      EVP_EncryptInit_ex2(context, cipher_of(suite_), write_.key.data(), nonce.data(), nullptr) ==
+          1 &&
+      EVP_EncryptUpdate(context, nullptr, &n, header, header_size) == 1 &&
+      EVP_EncryptUpdate(context, sealed, &n, content.data(), static_cast<int>(content.size())) == 1;
   std::size_t done = static_cast<std::size_t>(n);
   ok = ok && EVP_EncryptUpdate(context, sealed + done, &n, &type, 1) == 1;
   done += static_cast<std::size_t>(n);
   ok = ok && EVP_EncryptFinal_ex(context, sealed + done, &n) == 1;
-  ok = ok && EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_GET_TAG, tag_size, sealed + size - tag_size) ==
-                 1;
+  ok = ok &&
+       EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_GET_TAG, tag_size, sealed + size - tag_size) == 1;
   if (!ok) {
     out.resize(start);
     return false;
@@ -307,21 +307,23 @@ Tls13Records::Status Tls13Records::read(int fd, std::span<char> into, std::size_
   if (end_ != Status::ok) return end_;
   // What came before and is still to be opened, then what the socket has: gathered in a
   // buffer per thread, so that an idle connection keeps none (only a rest is kept).
-  thread_local std::string raw;
-  raw.clear();
-  raw.swap(pending_);
-  if (pending_.capacity() > 0) std::string().swap(pending_);
+  // A record's worth at most per recv, as OpenSSL reads: what one read leaves over waits
+  // in the connection while it cannot go on (its answers to key updates not yet sent).
+  // Before it, what was left over: less than a record, or else there is no recv.
+  constexpr std::size_t read_size = header_size + max_ciphertext;
+  thread_local std::array<char, 2 * read_size> buffer;
+  std::size_t gathered = 0;
+  if (!pending_.empty()) {
+    gathered = pending_.copy(buffer.data(), buffer.size());
+    std::string().swap(pending_);
+  }
   bool ended = false;
-  if (!has_whole_record(as_bytes(raw))) {
-    const std::size_t start = raw.size();
-    // A record's worth at most, as OpenSSL reads: what one read leaves over waits in
-    // the connection while it cannot go on (its answers to key updates not yet sent).
-    raw.resize(start + header_size + max_ciphertext);
+  if (!has_whole_record(as_bytes({buffer.data(), gathered}))) {
     ssize_t n;
     do {
-      n = ::recv(fd, raw.data() + start, raw.size() - start, MSG_DONTWAIT);
+      n = ::recv(fd, buffer.data() + gathered, read_size, MSG_DONTWAIT);
     } while (n < 0 && errno == EINTR);
-    raw.resize(start + (n > 0 ? static_cast<std::size_t>(n) : 0));
+    if (n > 0) gathered += static_cast<std::size_t>(n);
     if (n == 0) {
       ended = true;
     } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -329,6 +331,7 @@ Tls13Records::Status Tls13Records::read(int fd, std::span<char> into, std::size_
       return end_ = Status::failed;
     }
   }
+  const std::string_view raw(buffer.data(), gathered);
 
   const std::span<const unsigned char> bytes = as_bytes(raw);
   const std::size_t answers = out.size();
@@ -343,7 +346,7 @@ Tls13Records::Status Tls13Records::read(int fd, std::span<char> into, std::size_
       end_ = Status::failed;
       break;
     }
-    if (record.size() < header_size + size) break;  // the rest is still to come
+    if (record.size() < header_size + size) break;      // the rest is still to come
     if (size - tag_size > into.size() - filled) break;  // no room: the next read opens it
     const Status status = open(record.subspan(0, header_size + size), into, filled, out);
     used += header_size + size;
@@ -359,31 +362,29 @@ Tls13Records::Status Tls13Records::read(int fd, std::span<char> into, std::size_
   // The end of the client's stream (a record cut short included) ends the reading, once
   // the whole records before it are read.
   if (ended && !has_whole_record(bytes.subspan(used)) && end_ == Status::ok) end_ = Status::closed;
-  if (end_ == Status::ok && used < raw.size()) pending_.assign(raw, used);
+  if (end_ == Status::ok && used < raw.size()) pending_.assign(raw.substr(used));
   // What was read before the end goes first; the end comes with the next read.
   if (filled > 0 || (opened && end_ == Status::ok)) return Status::ok;
   if (end_ != Status::ok) return end_;
   return Status::more;
 }
 
-Tls13Records::Status Tls13Records::open(std::span<const unsigned char> record,
-                                        std::span<char> into, std::size_t& filled,
-                                        std::string& out) {
+Tls13Records::Status Tls13Records::open(std::span<const unsigned char> record, std::span<char> into,
+                                        std::size_t& filled, std::string& out) {
   const std::size_t size = record.size() - header_size - tag_size;
   auto* opened = reinterpret_cast<unsigned char*>(into.data() + filled);
   const unsigned char* sealed = record.data() + header_size;
   EVP_CIPHER_CTX* context = cipher_context();
   const auto nonce = nonce_of(read_);
   int n = 0;
-  bool ok =
-      context &&
-      EVP_DecryptInit_ex2(context, cipher_of(suite_), read_.key.data(), nonce.data(), nullptr) ==
-          1 &&
-      EVP_DecryptUpdate(context, nullptr, &n, record.data(), header_size) == 1 &&
-      EVP_DecryptUpdate(context, opened, &n, sealed, static_cast<int>(size)) == 1 &&
-      EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_SET_TAG, tag_size,
-                          const_cast<unsigned char*>(sealed + size)) == 1 &&
-      EVP_DecryptFinal_ex(context, opened + n, &n) == 1;
+  bool ok = context &&
+            EVP_DecryptInit_ex2(context, cipher_of(suite_), read_.key.data(), nonce.data(),
+                                nullptr) == 1 &&
+            EVP_DecryptUpdate(context, nullptr, &n, record.data(), header_size) == 1 &&
+            EVP_DecryptUpdate(context, opened, &n, sealed, static_cast<int>(size)) == 1 &&
+            EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_SET_TAG, tag_size,
+                                const_cast<unsigned char*>(sealed + size)) == 1 &&
+            EVP_DecryptFinal_ex(context, opened + n, &n) == 1;
   if (!ok) return Status::failed;  // not sealed with the client's key: bad_record_mac
   ++read_.sequence;
   // The content, then its type, then zeros (padding).
@@ -397,8 +398,8 @@ Tls13Records::Status Tls13Records::open(std::span<const unsigned char> record,
       filled += content.size();
       return Status::ok;
     case alert_type:
-      if (content.size() == 2 && content[1] == 0) return Status::closed;       // close_notify
-      if (content.size() == 2 && content[1] == 90) return Status::ok;          // user_canceled
+      if (content.size() == 2 && content[1] == 0) return Status::closed;  // close_notify
+      if (content.size() == 2 && content[1] == 90) return Status::ok;     // user_canceled
       return Status::failed;
     case handshake_type:
       return handle_handshake(content, out);

@@ -99,7 +99,7 @@ class Tls13Records {
   const Suite& suite_;
   Direction read_;
   Direction write_;
-  std::string pending_;       // ciphertext read and not yet opened
+  std::string pending_;      // ciphertext read and not yet opened
   Status end_ = Status::ok;  // closed or failed: what every read says from then on
 };
 
