@@ -106,6 +106,12 @@ int main(int argc, char** argv) {
       ->add_option("--teardown-timeout", conns.teardown_timeout,
                    "After closing all, wait this long for a new login to work (0: skip)")
       ->capture_default_str();
+  conns_app
+      ->add_option("--settle", conns.settle,
+                   "After the last login, hold the connections this long (seconds) before reading "
+                   "the server's RSS, so that its allocator may give back what the logins used "
+                   "(socketchatd trims every 5 s)")
+      ->capture_default_str();
 
   auto* latency_app =
       app.add_subcommand("latency", "PING/PONG round trips, optionally under a windowed fanout");

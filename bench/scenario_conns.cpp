@@ -126,6 +126,8 @@ int run_conns(const CommonOptions& common, const ConnsOptions& options) {
   run_until(loop, deadline, "connecting and logging in", [&] { return crowd.swarm().all_ready(); });
   Nanos login_time = now_ns() - start;
   cpu.stop();
+  const Nanos settled = now_ns() + static_cast<Nanos>(options.settle * 1e9);
+  run_until(loop, deadline, "settling", [&] { return now_ns() >= settled; });
   std::optional<long> rss_after = resident_kib(common.server_pid);
 
   crowd.ping_sample(options.sample);
@@ -144,6 +146,7 @@ int run_conns(const CommonOptions& common, const ConnsOptions& options) {
   report.row("connect + log in, all",
              fmt::format("{:.3f} s ({}/s)", seconds, human_count(options.connections / seconds)));
   json["login_s"] = std::round(seconds * 1000) / 1000;
+  json["settle_s"] = options.settle;
   json["logins_per_s"] = std::round(options.connections / seconds);
   if (rss_before && rss_after) {
     double per_connection =

@@ -16,6 +16,7 @@ struct ConnsOptions {
   std::size_t per_source = 4000;  // connections per source address 127.0.0.2, .3, ...
   std::size_t sample = 100;       // connections that must still answer PING
   double teardown_timeout = 30;   // after closing all: wait this long for a new login; 0 = skip
+  double settle = 0;  // after the last login: wait this long before reading the server's RSS
 };
 
 struct LatencyOptions {

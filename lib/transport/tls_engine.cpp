@@ -138,9 +138,11 @@ TlsEngine::Wait TlsEngine::handshake(std::error_code& ec) {
     ec = send_error;
     return Wait::none;
   }
+  // While it waits for the client, a handshake keeps no record buffers either (32 KiB,
+  // for each of the thousands that may be in flight at once).
+  release_buffers();
   if (error == SSL_ERROR_WANT_READ) return Wait::read;
   if (error == SSL_ERROR_WANT_WRITE || has_unsent()) return Wait::write;
-  release_buffers();
   return Wait::none;
 }
 
