@@ -171,6 +171,11 @@ std::size_t TlsEngine::read_records(std::span<char> into, Wait& wait, std::error
       if (!ec) ec = asio::error::connection_aborted;
       return 0;
   }
+  return after_read(n, send_error, wait, ec);
+}
+
+std::size_t TlsEngine::after_read(std::size_t n, const std::error_code& send_error, Wait& wait,
+                                  std::error_code& ec) const {
   if (send_error) {
     ec = send_error;
     wait = Wait::none;
@@ -202,13 +207,8 @@ std::size_t TlsEngine::read(std::span<char> into, Wait& wait, std::error_code& e
       ec = failure(result, error);
       return 0;
   }
-  if (send_error) {
-    ec = send_error;
-    wait = Wait::none;
-    return 0;
-  }
-  if (n == 0 && wait == Wait::read && has_unsent()) wait = Wait::write;  // its answer first
-  if (!has_pending()) release_buffers();
+  n = after_read(n, send_error, wait, ec);
+  if (!ec && !has_pending()) release_buffers();
   return n;
 }
 

@@ -74,6 +74,10 @@ class TlsEngine {
   // The handshake is done: Tls13Records takes over, or OpenSSL goes on.
   void established();
   std::size_t read_records(std::span<char> into, Wait& wait, std::error_code& ec);
+  // What every read ends with: an answer the socket refused is the error; with nothing
+  // read, the answer goes out before the next wait for input.
+  std::size_t after_read(std::size_t n, const std::error_code& send_error, Wait& wait,
+                         std::error_code& ec) const;
 
   struct SslFree {
     void operator()(SSL* ssl) const noexcept;
