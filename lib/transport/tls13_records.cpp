@@ -237,9 +237,14 @@ std::unique_ptr<Tls13Records> Tls13Records::take_over(SSL* ssl, Handshake& hands
   Direction read, write;
   read.secret = handshake.client_secret;
   write.secret = handshake.server_secret;
-  if (!derive(*suite, read) || !derive(*suite, write)) return nullptr;
-  write.sequence = handshake.written_after;  // the session tickets went before
-  return std::unique_ptr<Tls13Records>(new Tls13Records(*suite, read, write));
+  std::unique_ptr<Tls13Records> records;
+  if (derive(*suite, read) && derive(*suite, write)) {
+    write.sequence = handshake.written_after;  // the session tickets went before
+    records.reset(new Tls13Records(*suite, read, write));
+  }
+  OPENSSL_cleanse(&read, sizeof read);  // no key left behind on the stack
+  OPENSSL_cleanse(&write, sizeof write);
+  return records;
 }
 
 Tls13Records::Tls13Records(const Suite& suite, Direction read, Direction write)
