@@ -133,21 +133,11 @@ std::array<unsigned char, 12> nonce_of(const Direction& direction) {
   return nonce;
 }
 
-bool hex_to_bytes(std::string_view hex, std::span<unsigned char> out, std::size_t& size) {
-  auto value = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  if (hex.size() % 2 != 0 || hex.size() / 2 > out.size()) return false;
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    int high = value(hex[i]), low = value(hex[i + 1]);
-    if (high < 0 || low < 0) return false;
-    out[i / 2] = static_cast<unsigned char>(high * 16 + low);
-  }
-  size = hex.size() / 2;
-  return true;
+// The hex of a secret (no separators) into `out`; false, and size 0, if it is not that.
+bool secret_from_hex(const char* hex, std::span<unsigned char> out, std::size_t& size) {
+  if (OPENSSL_hexstr2buf_ex(out.data(), out.size(), &size, hex, '\0') == 1) return true;
+  size = 0;
+  return false;
 }
 
 int handshake_index() {
@@ -166,13 +156,11 @@ void on_keylog(const SSL* ssl, const char* text) {
   std::size_t second = line.find(' ', first == std::string_view::npos ? first : first + 1);
   if (second == std::string_view::npos) return;
   std::string_view label = line.substr(0, first);
-  std::string_view secret = line.substr(second + 1);
+  const char* secret = text + second + 1;  // to the end of the line
   if (label == "CLIENT_TRAFFIC_SECRET_0") {
-    if (!hex_to_bytes(secret, handshake->client_secret, handshake->client_secret_size))
-      handshake->client_secret_size = 0;
+    secret_from_hex(secret, handshake->client_secret, handshake->client_secret_size);
   } else if (label == "SERVER_TRAFFIC_SECRET_0") {
-    if (!hex_to_bytes(secret, handshake->server_secret, handshake->server_secret_size))
-      handshake->server_secret_size = 0;
+    secret_from_hex(secret, handshake->server_secret, handshake->server_secret_size);
   }
 }
 

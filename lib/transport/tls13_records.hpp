@@ -19,7 +19,7 @@ namespace socketchat::detail {
 // connection after the handshake (its SSL object, the ciphers' contexts); this keeps the
 // two directions' secrets, keys and sequence numbers (about 250 bytes), and OpenSSL's
 // connection is freed. The ciphers are OpenSSL's (EVP AEAD, HKDF): only the framing is
-// here. docs/ARCHITECTURE.md, "TLS", says why.
+// here. docs/ARCHITECTURE.md, "Transports", says why.
 //
 // Handled after the handshake: application data, the client's KeyUpdate (answered with
 // ours when it asks), close_notify and user_canceled; any other record ends the

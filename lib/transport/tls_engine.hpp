@@ -82,8 +82,9 @@ class TlsEngine {
   struct SslFree {
     void operator()(SSL* ssl) const noexcept;
   };
-  std::unique_ptr<SSL, SslFree> ssl_;                   // null once records_ took over
-  std::unique_ptr<Tls13Records::Handshake> handshake_;  // until the handshake is done
+  // Until the handshake is done; before ssl_, which points to it, so that it goes after.
+  std::unique_ptr<Tls13Records::Handshake> handshake_;
+  std::unique_ptr<SSL, SslFree> ssl_;  // null once records_ took over
   std::unique_ptr<Tls13Records> records_;
   int fd_;
   std::string unsent_;   // ciphertext the socket has not taken yet
