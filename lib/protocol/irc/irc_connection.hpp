@@ -1,7 +1,9 @@
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -259,14 +261,22 @@ class IrcConnection final : public Decoder, public Protocol {
   Sasl sasl_ = Sasl::none;
   Asked asked_ = Asked::none;     // the command being answered (below)
   Asked awaiting_ = Asked::none;  // a command the Hub answers later (Handled::pending)
+  // The account it logged in to (the OK to its LOGIN says; null: a guest, as most are),
+  // for extended-join: encode() writes it, on the strand, like room_limit_ below.
+  mutable std::unique_ptr<std::string> account_;
+  std::string_view account_name() const noexcept {
+    return account_ ? std::string_view(*account_) : std::string_view{};
+  }
+  // 16 bits: a line's steps are fewer than its bytes (max_tagged_line_bytes, asserted
+  // below to fit).
+  std::uint16_t step_ = 0;        // of the line being run
+  std::uint16_t steps_done_ = 0;  // of that line, before it had to wait
   // The room limit the OK to the LOGIN told, for a welcome that comes later (SASL) and
   // VERSION: encode() writes it, on the strand, and nothing on another strand reads it.
-  mutable std::size_t room_limit_ = 0;
-  // The account it logged in to (the OK to its LOGIN says; empty: a guest), for
-  // extended-join: encode() writes it, on the strand, like room_limit_.
-  mutable std::string account_;
-  std::uint32_t step_ = 0;        // of the line being run
-  std::uint32_t steps_done_ = 0;  // of that line, before it had to wait
+  mutable std::uint32_t room_limit_ = 0;
+  void keep_room_limit(std::size_t limit) const noexcept {
+    room_limit_ = static_cast<std::uint32_t>(std::min<std::size_t>(limit, UINT32_MAX));
+  }
 
   // labeled-response: made when the client first asks for it (most never do), on the
   // strand, and kept until the connection goes; read by the threads that spell its

@@ -120,21 +120,21 @@ Payload IrcConnection::spell(const ServerMessage& m) const {
     }
     case Notice::ok:
       // The OK to a LOGIN names the account (SASL's, or PASS's at registration).
-      if (!m.identity.account.empty()) account_.assign(m.identity.account);
+      if (!m.identity.account.empty()) account_ = std::make_unique<std::string>(m.identity.account);
       if (asked_ == Asked::sasl) {
         // Logged in; the welcome comes with registration (NICK, USER, CAP END).
-        room_limit_ = m.room_limit;
+        keep_room_limit(m.room_limit);
         const std::string_view account = m.user.empty() ? std::string_view(nick_) : m.user;
         numeric(out, nick_, 900,
                 fmt::format("{} {} :You are now logged in as {}", shared_.source(nick_, identity()),
                             account, account));
         numeric(out, nick_, 903, ":SASL authentication successful");
       } else if (asked_ == Asked::registration) {
-        room_limit_ = m.room_limit;  // for VERSION's ISUPPORT
+        keep_room_limit(m.room_limit);  // for VERSION's ISUPPORT
         welcome(out, m.room_limit);
       } else if (asked_ == Asked::join) {
         shared_.append_source(out, nick_, identity());
-        append_join(out, {}, target(), (caps() & cap_extended_join) != 0, account_,
+        append_join(out, {}, target(), (caps() & cap_extended_join) != 0, account_name(),
                     IrcProtocol::real_name_of(nick_, identity()));
       } else if (asked_ == Asked::part) {
         shared_.append_source(out, nick_, identity());
@@ -244,8 +244,8 @@ void IrcConnection::welcome(fmt::memory_buffer& out, std::size_t room_limit) con
   // shows only the newcomer: everyone's would make N logins cost N^2 bytes (19,000
   // users: gigabytes); NAMES &public or WHO &public lists them on request.
   shared_.append_source(out, nick_, identity());
-  append_join(out, {}, IrcProtocol::public_channel, (caps() & cap_extended_join) != 0, account_,
-              IrcProtocol::real_name_of(nick_, identity()));
+  append_join(out, {}, IrcProtocol::public_channel, (caps() & cap_extended_join) != 0,
+              account_name(), IrcProtocol::real_name_of(nick_, identity()));
   numeric(out, nick_, 353, fmt::format("= {} :{}", IrcProtocol::public_channel, nick_));
   numeric(out, nick_, 366, fmt::format("{} :End of /NAMES list.", IrcProtocol::public_channel));
 }

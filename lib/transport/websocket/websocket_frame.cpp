@@ -1,6 +1,7 @@
 #include "transport/websocket/websocket_frame.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "util/buffer_release.hpp"
@@ -55,7 +56,10 @@ void unmask(char* data, std::size_t size, const std::array<unsigned char, 4>& ma
 }  // namespace
 
 WebSocketDecoder::WebSocketDecoder(std::size_t max_frame_bytes, std::size_t max_message_bytes)
-    : max_frame_bytes_(max_frame_bytes), max_message_bytes_(max_message_bytes) {}
+    : max_frame_bytes_(
+          static_cast<std::uint32_t>(std::min<std::size_t>(max_frame_bytes, UINT32_MAX))),
+      max_message_bytes_(
+          static_cast<std::uint32_t>(std::min<std::size_t>(max_message_bytes, UINT32_MAX))) {}
 
 std::size_t WebSocketDecoder::buffered() const noexcept {
   std::size_t control = reading_payload_ && is_control(opcode_) ? payload_taken_ : 0;
@@ -85,9 +89,9 @@ WebSocketDecoder::Step WebSocketDecoder::take_header(std::string_view& bytes,
                                                      WebSocketHandler& handler) {
   while (header_size_ < header_needed_) {
     if (bytes.empty()) return Step::more;
-    std::size_t n = std::min(header_needed_ - header_size_, bytes.size());
+    std::size_t n = std::min<std::size_t>(header_needed_ - header_size_, bytes.size());
     std::memcpy(header_.data() + header_size_, bytes.data(), n);
-    header_size_ += n;
+    header_size_ = static_cast<std::uint8_t>(header_size_ + n);
     bytes.remove_prefix(n);
     if (header_size_ == 2 && !check_first_bytes(handler)) return Step::failed;
   }
@@ -129,7 +133,7 @@ bool WebSocketDecoder::check_first_bytes(WebSocketHandler& handler) {
     binary_message_ = opcode_ == Opcode::binary;
   }
   std::size_t extended_length = length7 == 126 ? 2 : length7 == 127 ? 8 : 0;
-  header_needed_ = 2 + extended_length + 4;  // and the masking key
+  header_needed_ = static_cast<std::uint8_t>(2 + extended_length + 4);  // and the masking key
   return true;
 }
 
@@ -150,13 +154,12 @@ bool WebSocketDecoder::check_length(WebSocketHandler& handler) {
   if (!is_control(opcode_) && size > max_message_bytes_ - message_.size()) {
     return fail(handler, close_code::message_too_big, "message too big");
   }
-  payload_size_ = size;
+  payload_size_ = static_cast<std::uint32_t>(size);  // at most max_frame_bytes_
   return true;
 }
 
 void WebSocketDecoder::take_payload(std::string_view& bytes) {
-  auto n = static_cast<std::size_t>(
-      std::min<std::uint64_t>(payload_size_ - payload_taken_, bytes.size()));
+  std::size_t n = std::min<std::size_t>(payload_size_ - payload_taken_, bytes.size());
   if (n == 0) return;  // an empty payload, or no bytes yet: memcpy must not see a null source
   char* destination;
   if (is_control(opcode_)) {
@@ -170,7 +173,7 @@ void WebSocketDecoder::take_payload(std::string_view& bytes) {
     destination = message_.data() + old_size;
   }
   unmask(destination, n, mask_, payload_taken_);
-  payload_taken_ += n;
+  payload_taken_ += static_cast<std::uint32_t>(n);
   bytes.remove_prefix(n);
 }
 

@@ -89,29 +89,33 @@ class WebSocketDecoder {
   // Finishes the decoder with on_error; false, so that checks can `return fail(...)`.
   bool fail(WebSocketHandler& handler, std::uint16_t code, std::string_view reason);
 
-  std::size_t max_frame_bytes_;
-  std::size_t max_message_bytes_;
+  // Fields ordered by size, without padding between them, and as narrow as their
+  // values (a connection's size is the server's memory at scale).
+  // The limits, in 32 bits: a limit above 4 GiB is taken as 4 GiB.
+  std::uint32_t max_frame_bytes_;
+  std::uint32_t max_message_bytes_;
 
-  // The frame being read.
+  // The frame being read. Its payload is no longer than max_frame_bytes_ once its
+  // header is complete (check_length), so its size fits too.
+  std::uint32_t payload_size_ = 0;
+  std::uint32_t payload_taken_ = 0;
   std::array<unsigned char, 14> header_{};
-  std::size_t header_size_ = 0;    // bytes of header_ filled
-  std::size_t header_needed_ = 2;  // its full size, known once the first two bytes are in
-  bool reading_payload_ = false;
-  Opcode opcode_ = Opcode::continuation;
-  bool fin_ = false;
+  std::uint8_t header_size_ = 0;    // bytes of header_ filled
+  std::uint8_t header_needed_ = 2;  // its full size, known once the first two bytes are in
   std::array<unsigned char, 4> mask_{};
-  std::uint64_t payload_size_ = 0;
-  std::uint64_t payload_taken_ = 0;
+  Opcode opcode_ = Opcode::continuation;
+  bool reading_payload_ = false;
+  bool fin_ = false;
+  bool in_message_ = false;      // a fragmented message awaits its final frame
+  bool binary_message_ = false;  // the message being read is binary
+  bool accept_binary_ = false;
+  bool finished_ = false;
 
   // A control frame's payload (at most 125 bytes), kept apart from the message while it
   // arrives: made for the frame and dropped once it is delivered, since most
   // connections never send one (125 bytes each otherwise).
   std::unique_ptr<char[]> control_;
-  std::string message_;          // the text message being reassembled
-  bool in_message_ = false;      // a fragmented message awaits its final frame
-  bool binary_message_ = false;  // the message being read is binary
-  bool accept_binary_ = false;
-  bool finished_ = false;
+  std::string message_;  // the text message being reassembled
 };
 
 // A server frame header (FIN set, never masked) for a payload of payload_size bytes:

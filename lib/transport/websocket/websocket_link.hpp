@@ -15,6 +15,7 @@
 #include "socketchat/payload.hpp"
 #include "transport/websocket/websocket_frame.hpp"
 #include "util/buffer_release.hpp"
+#include "util/thread_scratch.hpp"
 
 namespace socketchat::detail {
 
@@ -99,12 +100,12 @@ class WebSocketLink final : private WebSocketHandler {
   template <class Done>
   void write(std::span<const Payload> batch, Done&& done) {
     if (close_sent_) batch = {};  // nothing may follow a close frame (RFC 6455, 5.5.1)
-    headers_.clear();
-    buffers_.clear();
+    gather_ = ThreadScratch<Gather>::borrow();
+    auto& buffers = gather_->buffers;
     if (control_) {
       control_->sending = std::move(control_->admitted);
       control_->admitted.clear();
-      if (!control_->sending.empty()) buffers_.emplace_back(asio::buffer(control_->sending));
+      if (!control_->sending.empty()) buffers.emplace_back(asio::buffer(control_->sending));
     }
     if (subprotocol_) {
       frame_each_line(batch);
@@ -112,19 +113,18 @@ class WebSocketLink final : private WebSocketHandler {
       frame_whole_lines(batch);
     }
     if (control_ && !control_->close.empty() && !close_sent_) {
-      buffers_.emplace_back(asio::buffer(control_->close));
+      buffers.emplace_back(asio::buffer(control_->close));
       close_sent_ = true;
       writing_close_ = true;
     }
-    inner_.write_buffers(buffers_,
+    inner_.write_buffers(buffers,
                          [this, done = std::forward<Done>(done)](std::error_code ec) mutable {
                            // A big batch made these big: an idle connection keeps none of it.
                            if (control_) {
                              reset_buffer(control_->sending);
                              if (control_->idle()) control_.reset();
                            }
-                           reset_buffer(headers_);
-                           reset_buffer(buffers_);
+                           gather_.reset();  // back to the thread's spares
                            writing_close_ = false;
                            done(ec);
                          });
@@ -177,16 +177,17 @@ class WebSocketLink final : private WebSocketHandler {
   // Text frames of whole payloads, each frame up to max_frame_payload unless one
   // payload alone is larger.
   void frame_whole_lines(std::span<const Payload> batch) {
-    headers_.reserve(batch.size());  // buffers_ point into headers_: no reallocation below
+    auto& [headers, buffers] = *gather_;
+    headers.reserve(batch.size());  // buffers point into headers: no reallocation below
     for (std::size_t first = 0; first < batch.size();) {
       std::size_t last = first, size = 0;
       while (last < batch.size() &&
              (last == first || size + batch[last].size() <= max_frame_payload)) {
         size += batch[last++].size();
       }
-      headers_.push_back(frame_header(Opcode::text, size));
-      buffers_.emplace_back(headers_.back().bytes.data(), headers_.back().size);
-      for (; first < last; ++first) buffers_.emplace_back(batch[first].data(), batch[first].size());
+      headers.push_back(frame_header(Opcode::text, size));
+      buffers.emplace_back(headers.back().bytes.data(), headers.back().size);
+      for (; first < last; ++first) buffers.emplace_back(batch[first].data(), batch[first].size());
     }
   }
 
@@ -194,7 +195,8 @@ class WebSocketLink final : private WebSocketHandler {
   void frame_each_line(std::span<const Payload> batch) {
     std::size_t lines = 0;
     for (const auto& payload : batch) lines += count_lines(payload.view());
-    headers_.reserve(lines);  // buffers_ point into headers_: no reallocation below
+    auto& [headers, buffers] = *gather_;
+    headers.reserve(lines);  // buffers point into headers: no reallocation below
     const Opcode opcode = subprotocol_->binary ? Opcode::binary : Opcode::text;
     for (const auto& payload : batch) {
       std::string_view rest = payload.view();
@@ -204,9 +206,9 @@ class WebSocketLink final : private WebSocketHandler {
         rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         if (line.empty()) continue;
-        headers_.push_back(frame_header(opcode, line.size()));
-        buffers_.emplace_back(headers_.back().bytes.data(), headers_.back().size);
-        buffers_.emplace_back(line.data(), line.size());
+        headers.push_back(frame_header(opcode, line.size()));
+        buffers.emplace_back(headers.back().bytes.data(), headers.back().size);
+        buffers.emplace_back(line.data(), line.size());
       }
     }
   }
@@ -248,8 +250,7 @@ class WebSocketLink final : private WebSocketHandler {
       if (!upgrade.accepted()) return answer(std::move(upgrade.response), std::move(ready));
       if (subprotocol_ && subprotocol_->binary) decoder_.accept_binary();
       head_->response = std::move(upgrade.response);
-      buffers_.assign(1, asio::buffer(head_->response));
-      inner_.write_buffers(buffers_,
+      inner_.write_buffers(head_->response_buffer(),
                            [this, ready = std::move(ready)](std::error_code write_ec) mutable {
                              forget_head();
                              ready(write_ec);  // no error: the WebSocket is open
@@ -258,18 +259,15 @@ class WebSocketLink final : private WebSocketHandler {
   }
 
   // An open WebSocket keeps neither the request nor the response.
-  void forget_head() {
-    head_.reset();
-    std::vector<asio::const_buffer>().swap(buffers_);
-  }
+  void forget_head() { head_.reset(); }
 
   // Sends a complete HTTP response, then ends the connection (eof: not an error).
   template <class Ready>
   void answer(std::string response, Ready ready) {
     head_->response = std::move(response);
-    buffers_.assign(1, asio::buffer(head_->response));
     inner_.write_buffers(
-        buffers_, [ready = std::move(ready)](std::error_code) mutable { ready(asio::error::eof); });
+        head_->response_buffer(),
+        [ready = std::move(ready)](std::error_code) mutable { ready(asio::error::eof); });
   }
 
   // ---- WebSocket input ----
@@ -336,6 +334,11 @@ class WebSocketLink final : private WebSocketHandler {
     std::string path;            // where the upgrade is
     HttpRequestParser http;
     std::string response;  // an HTTP response being written
+    asio::const_buffer written;
+    std::span<const asio::const_buffer> response_buffer() {
+      written = asio::buffer(response);
+      return {&written, 1};
+    }
   };
   std::unique_ptr<Head> head_;
   WebSocketDecoder decoder_;
@@ -360,8 +363,17 @@ class WebSocketLink final : private WebSocketHandler {
   std::unique_ptr<Control> control_;
   bool close_sent_ = false;     // it went into a write
   bool writing_close_ = false;  // and that write is in flight
-  std::vector<FrameHeader> headers_;
-  std::vector<asio::const_buffer> buffers_;
+  // A write's frame headers and the gather list that points into them and into the
+  // payloads: lent by the thread for the write (ThreadScratch), null between writes.
+  struct Gather {
+    std::vector<FrameHeader> headers;
+    std::vector<asio::const_buffer> buffers;
+    void clear() noexcept {
+      reset_buffer(headers);
+      reset_buffer(buffers);
+    }
+  };
+  typename ThreadScratch<Gather>::Lease gather_;
 };
 
 }  // namespace socketchat::detail
