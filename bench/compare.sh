@@ -2,7 +2,8 @@
 # compare.sh [CONNECTIONS]
 #
 # Runs socketchatd, InspIRCd and ngIRCd through the same scenarios, one server at a
-# time, and prints one table with the ratio socketchat / best peer. The server is
+# time, and prints one table with the ratio socketchat / best peer (and socketchatd
+# over TLS against it over plain TCP, "tls / tcp"). The server is
 # pinned to CPU 0 and the load generator to CPU 1; each server is stopped by its PID
 # after its scenarios (and started afresh for the connection count, so its memory
 # is measured from a clean start). The scenarios run in ROUNDS rounds, each round
@@ -15,11 +16,15 @@
 # Environment:
 #   BUILD_DIR     where socketchat is (or gets) built in Release (default build-bench)
 #   SERVERS       which servers to run (default "socketchat socketchat-irc
-#                 socketchat-defaults inspircd ngircd"; socketchat-irc is socketchatd on
-#                 an irc:// listener, driven with the same IRC client as the peers;
-#                 socketchat-defaults is socketchatd as shipped: durable SQLite history,
-#                 message texts logged (to a file), threads = its cores; only the limits
-#                 that every server here has lifted are lifted)
+#                 socketchat-defaults socketchat-tls socketchat-ws inspircd ngircd";
+#                 socketchat-irc is socketchatd on an irc:// listener, driven with the
+#                 same IRC client as the peers; socketchat-defaults is socketchatd as
+#                 shipped: durable SQLite history, message texts logged (to a file),
+#                 threads = its cores; only the limits that every server here has lifted
+#                 are lifted; socketchat-tls and socketchat-ws are socketchatd exactly as
+#                 socketchat (same flags, line protocol) but on a tls:// listener (a
+#                 throwaway self-signed certificate, made once per run in the working
+#                 directory) or a ws:// one, driven with --transport tls or ws)
 #   ROUNDS        how many rounds of the scenarios (default 3; the connection count runs
 #                 once per server, after the rounds)
 #   KEEP_WORK=1   keep the working directory (logs, RESULT lines) instead of removing it
@@ -28,14 +33,15 @@
 #                 thread on its one core, no history kept, no message texts logged;
 #                 e.g. "--threads 1 --history sqlite" measures the durable history)
 #
-# Needs inspircd and ngircd (apt-get install -y inspircd ngircd), taskset and python3.
+# Needs inspircd and ngircd (apt-get install -y inspircd ngircd), taskset, python3, and
+# openssl (the command) for socketchat-tls.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 connections=${1:-19000}
 build=${BUILD_DIR:-$root/build-bench}
-servers=${SERVERS:-socketchat socketchat-irc socketchat-defaults inspircd ngircd}
+servers=${SERVERS:-socketchat socketchat-irc socketchat-defaults socketchat-tls socketchat-ws inspircd ngircd}
 rounds=${ROUNDS:-3}
 python=/usr/bin/python3
 [[ -x $python ]] || python=python3
@@ -46,6 +52,7 @@ results=$work/results.tsv
 server_pid=
 port=
 dialect=
+transport=
 concurrency=
 
 # shellcheck source=bench/lib.sh
@@ -55,6 +62,14 @@ trap cleanup EXIT
 # ---- build -------------------------------------------------------------------
 
 build_release
+
+# A throwaway certificate for 127.0.0.1 (P-256: the handshakes are not what is measured),
+# for socketchat-tls, made once for the whole run.
+if [[ " $servers " == *" socketchat-tls "* ]]; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+    -subj /CN=127.0.0.1 -keyout "$work/key.pem" -out "$work/cert.pem" 2> "$work/openssl.log" ||
+    { cat "$work/openssl.log"; exit 1; }
+fi
 
 # ---- servers -----------------------------------------------------------------
 
@@ -77,14 +92,26 @@ wait_for_port() {
 start_server() {
   port=$(free_port)
   case $1 in
-    socketchat | socketchat-irc | socketchat-defaults)
+    socketchat | socketchat-irc | socketchat-defaults | socketchat-tls | socketchat-ws)
       rm -rf "$work/data"
-      local scheme=tcp log=/dev/null
+      local scheme=tcp log=/dev/null tls=()
       dialect=line
-      if [[ $1 == socketchat-irc ]]; then
-        scheme=irc
-        dialect=irc
-      fi
+      transport=tcp
+      case $1 in
+        socketchat-irc)
+          scheme=irc
+          dialect=irc
+          ;;
+        socketchat-tls)
+          scheme=tls
+          transport=tls
+          tls=(--tls-cert "$work/cert.pem" --tls-key "$work/key.pem")
+          ;;
+        socketchat-ws)
+          scheme=ws
+          transport=ws
+          ;;
+      esac
       local flags=${SOCKETCHATD_ARGS:---threads 1 --history off --log-messages false}
       if [[ $1 == socketchat-defaults ]]; then
         flags=""
@@ -93,7 +120,7 @@ start_server() {
       # shellcheck disable=SC2086 # the flags are a list
       taskset -c 0 "$daemon" --listen "$scheme://127.0.0.1:$port" --rate 0 --sendq-bytes 67108864 \
         --max-connections 0 --idle-timeout 0 --login-timeout 0 --data-dir "$work/data" \
-        $flags 2> "$log" &
+        "${tls[@]}" $flags 2> "$log" &
       server_pid=$!
       wait_for_port "$port"
       concurrency=4000
@@ -101,6 +128,7 @@ start_server() {
     inspircd | ngircd)
       server_pid=$(taskset -c 0 "$here/peers/start_peer.sh" "$1" "$port" "$work/$1")
       dialect=irc
+      transport=tcp
       concurrency=$([[ $1 == ngircd ]] && echo 10 || echo 4000)
       ;;
   esac
@@ -113,8 +141,8 @@ run() {
   local server=$1 label=$2 status=0
   shift 2
   echo "== $server: $label"
-  taskset -c 1 "$loadgen" "$@" --port "$port" --dialect "$dialect" --server-pid "$server_pid" \
-    --concurrency "$concurrency" > "$work/out" 2>&1 || status=$?
+  taskset -c 1 "$loadgen" "$@" --port "$port" --dialect "$dialect" --transport "$transport" \
+    --server-pid "$server_pid" --concurrency "$concurrency" > "$work/out" 2>&1 || status=$?
   grep -v '^RESULT ' "$work/out" | sed 's/^/   /'
   local json
   json=$(sed -n 's/^RESULT //p' "$work/out" | tail -1)

@@ -2,7 +2,10 @@
 """Prints compare.sh's results as one table, with the ratio socketchat / best peer (and
 socketchat-irc / best peer: socketchatd on its IRC listener, driven like the peers), and,
 when both ran, socketchat-defaults / socketchat (the daemon as shipped against it with
-history off).
+history off) and socketchat-tls / socketchat ("tls / tcp": the same daemon over TLS
+against it over plain TCP). socketchat-tls and socketchat-ws (the same daemon over
+WebSocket) have columns of their own but no ratio to the best peer. Any subset of the
+servers may have run: a column whose servers did not run is left out.
 
 Input: lines "server<TAB>label<TAB>exit status<TAB>RESULT json" (see compare.sh). A
 scenario that ran several times (compare.sh's rounds) shows the median of its figures.
@@ -12,6 +15,9 @@ import statistics
 import sys
 
 HIGH, LOW = "higher is better", "lower is better"
+
+# socketchatd exactly as "socketchat" but over another transport (compare.sh).
+OTHER_TRANSPORTS = ("socketchat-tls", "socketchat-ws")
 
 # (run label, row title, json key path, direction, unit)
 METRICS = [
@@ -69,6 +75,12 @@ def median(values):
     return bool(middle >= 0.5) if all(isinstance(v, bool) for v in values if v is not None) else middle
 
 
+def ratio_of(mine, base, direction):
+    """mine / base as a table cell, or "-" for a row without a direction or a figure missing."""
+    useful = direction and isinstance(mine, (int, float)) and isinstance(base, (int, float))
+    return f"{mine / base:.2f}" if useful and base else "-"
+
+
 def main(path):
     runs = {}  # (server, label) -> [(status, result), ...], one per round
     servers = []
@@ -79,8 +91,10 @@ def main(path):
             if server not in servers:
                 servers.append(server)
     peers = [s for s in servers if not s.startswith("socketchat")]
-    ours = [s for s in servers if s.startswith("socketchat")] if peers else []
+    # socketchatd over another transport is measured against itself over TCP, not the peers.
+    ours = [s for s in servers if s.startswith("socketchat") and s not in OTHER_TRANSPORTS] if peers else []
     shipped = "socketchat-defaults" in servers and "socketchat" in servers
+    tls = "socketchat-tls" in servers and "socketchat" in servers
 
     rounds = max(len(r) for (_, label), r in runs.items() if label != "conns") if runs else 0
     if rounds > 1:
@@ -88,6 +102,8 @@ def main(path):
     header = ["metric"] + servers + [f"{s} / best peer" for s in ours]
     if shipped:
         header.append("defaults / history off")
+    if tls:
+        header.append("tls / tcp")
     rows = []
     for label, title, key, direction, unit in METRICS:
         cells, values = [title], {}
@@ -110,9 +126,9 @@ def main(path):
                     ratio = f"{mine / best:.2f}"
             cells.append(ratio)
         if shipped:
-            mine, off = values.get("socketchat-defaults"), values.get("socketchat")
-            useful = direction and isinstance(mine, (int, float)) and isinstance(off, (int, float))
-            cells.append(f"{mine / off:.2f}" if useful and off else "-")
+            cells.append(ratio_of(values.get("socketchat-defaults"), values.get("socketchat"), direction))
+        if tls:
+            cells.append(ratio_of(values.get("socketchat-tls"), values.get("socketchat"), direction))
         rows.append(cells)
 
     correct = ["all runs correct (no loss, dup, reorder)"]
@@ -125,6 +141,9 @@ def main(path):
     print_table(header, rows)
     print("ratio: socketchat's value (line protocol, or socketchat-irc: IRC) / the best peer's; for "
           "deliveries/s above 1 is better, for latency, seconds and memory below 1 is better.")
+    if tls:
+        print("tls / tcp: socketchat-tls's value / socketchat's (the same daemon and flags, over TLS "
+              "against plain TCP), read the same way.")
 
     print()
     print("CPU during each run (load generator busy = its CPU time / wall time, pinned to CPU 1;")
