@@ -18,9 +18,11 @@ namespace bench {
 namespace {
 
 // The largest TLS record's plaintext: one SSL_read returns at most this. One buffer
-// serves every connection: the load generator is one thread.
+// serves every connection of a thread: the latency scenario's probe runs on a thread
+// of its own beside the background fanout's (a buffer for the whole process made
+// their texts race: lines lost, duplicated and reordered, over TLS only).
 constexpr std::size_t record_bytes = 16 * 1024;
-std::array<char, record_bytes> record;
+thread_local std::array<char, record_bytes> record;
 
 // The oldest queued OpenSSL error (and the queue emptied), for a message.
 std::string openssl_error(std::string_view doing) {
