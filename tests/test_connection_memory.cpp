@@ -558,14 +558,14 @@ static void check_heap_per_idle_connection(const std::string& kind, const std::s
 
 TEST_CASE("TCP: an idle logged-in connection waits on no timer of its own") {
   // The session, its decoder, its name in the directory and its pending read, about
-  // 1,170 bytes with the default idle timeout on: its deadline is an entry in its
-  // io_context's Deadlines (1,730 bytes when each session had an Asio timer and, while
-  // it waited, that timer's pending operation), its strand one its io_context's
-  // StrandPool shares (about 100 bytes more when each connection had its own), its
-  // output queue's lock one of the server's OutputLocks and its line framer a pointer
-  // between lines (1,310 bytes with a mutex of its own, a framer's string and wider
-  // fields).
-  check_heap_per_idle_connection("TCP", "tcp://127.0.0.1:0", log_in_line_client, 1240);
+  // 1,155 bytes with the default idle timeout on (1,170 when each session kept its
+  // encoder's address and the time of its last read, now the thread's): its deadline is an entry in
+  // its io_context's Deadlines (1,730 bytes when each session had an Asio timer and, while it
+  // waited, that timer's pending operation), its strand one its io_context's StrandPool shares
+  // (about 100 bytes more when each connection had its own), its output queue's lock one of the
+  // server's OutputLocks and its line framer a pointer between lines (1,310 bytes with a mutex of
+  // its own, a framer's string and wider fields).
+  check_heap_per_idle_connection("TCP", "tcp://127.0.0.1:0", log_in_line_client, 1200);
 }
 
 TEST_CASE("WebSocket: an open connection keeps nothing of its HTTP upgrade") {

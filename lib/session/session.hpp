@@ -59,7 +59,7 @@ class Session final : public Peer,
   const Protocol& protocol() const noexcept override {
     return *protocol_.load(std::memory_order_relaxed);  // protocols outlive connections
   }
-  const Protocol& encoder() const noexcept override { return *encoder_; }
+  const Protocol& encoder() const noexcept override { return decoder_->encoder(); }
   std::string_view transport() const noexcept override { return link_.transport_name(); }
   bool encrypted() const noexcept override { return link_.encrypted(); }
   UserIdentity identity() const noexcept override { return decoder_->identity(); }
@@ -94,6 +94,14 @@ class Session final : public Peer,
   void arm_drain_deadline();        // shutdown_timeout from now
   void deadline_passed() override;  // Deadlines: on_timer() on the strand
   void on_timer();
+  // When the input being decoded was read (or, stashed, taken up again): what the rate
+  // limit and the idle timeout count from. Per thread, not per connection (a connection's
+  // size is the server's memory at scale): it is set right before each decode, and a
+  // decode runs on one thread from start to end.
+  static Clock::time_point& input_time() noexcept {
+    thread_local Clock::time_point time;
+    return time;
+  }
   Clock::time_point deadline() const;
 
   // Counts `size` more bytes against sendq_bytes, or closes the output when they do not
@@ -134,7 +142,6 @@ class Session final : public Peer,
   // The listener's protocol, or the one a WebSocket client asked for (set on opening).
   // Read by the threads that deliver to it, changed on the strand (CAPS).
   std::atomic<const Protocol*> protocol_;
-  const Protocol* encoder_;  // decoder_->encoder()
   Link link_;
   ConnectionServices& services_;  // of the io_context this connection runs on
   RateLimiter rate_;
@@ -143,7 +150,6 @@ class Session final : public Peer,
   // state needs both (a connection's size is the server's memory at scale).
   Clock::time_point connected_or_drain_by_;
   Clock::time_point last_input_;
-  Clock::time_point now_;  // when the input being decoded was read
   // Input received while paused, not yet decoded; made when first needed, and dropped
   // once decoded, so an idle connection holds no string for it.
   std::unique_ptr<std::string> stash_;

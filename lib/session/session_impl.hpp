@@ -26,7 +26,6 @@ Session<Link>::Session(const SessionContext& context, const Protocol& protocol, 
       context_(&context),
       decoder_(protocol.make_decoder()),
       protocol_(&protocol),
-      encoder_(&decoder_->encoder()),
       link_(std::move(link)),
       services_(asio::use_service<ConnectionServices>(
           link_.get_executor().get_inner_executor().context())),
@@ -74,7 +73,6 @@ void Session<Link>::on_opened(std::error_code ec) {
     if (const Protocol* asked = link_.negotiated_protocol(); asked && asked != protocol_) {
       decoder_ = asked->make_decoder();
       protocol_ = asked;
-      encoder_ = &decoder_->encoder();
     }
   }
   state_ = State::open;
@@ -104,7 +102,7 @@ void Session<Link>::on_input(std::error_code ec, std::string_view bytes, bool mo
   if (state_ != State::open) return;
   if (!bytes.empty()) {
     context_->metrics.received(bytes.size());
-    now_ = Clock::now();
+    input_time() = Clock::now();
     more_waiting_ = more_waiting;
     decode(bytes);
     // Replies to what was just read go out now, not behind every flush queued for
@@ -153,7 +151,6 @@ void Session<Link>::read_on() {
 
 template <class Link>
 void Session<Link>::on_capabilities_changed() {
-  encoder_ = &decoder_->encoder();
   if (const Protocol* broadcasts = decoder_->broadcast_encoder()) {
     protocol_.store(broadcasts, std::memory_order_relaxed);
   }
@@ -185,7 +182,10 @@ void Session<Link>::resume() {
   paused_ = false;
   drain_wait_ = false;
   if (state_ != State::open) return;
-  if (auto pending = std::move(stash_)) decode(*pending);
+  if (auto pending = std::move(stash_)) {
+    input_time() = Clock::now();
+    decode(*pending);
+  }
   if (state_ != State::open || paused_) return;
   if (input_ended_) return finish(errc::closed_by_client, nullptr);
   read_on();
@@ -193,14 +193,14 @@ void Session<Link>::resume() {
 
 template <class Link>
 void Session<Link>::on_line() {
-  last_input_ = now_;
+  last_input_ = input_time();
   probed_ = false;
 }
 
 template <class Link>
 bool Session<Link>::rate_allows() {
   const auto& limits = context_->settings.limits();
-  if (rate_.allow(now_, limits.rate_per_second(), limits.rate_burst())) return true;
+  if (rate_.allow(input_time(), limits.rate_per_second(), limits.rate_burst())) return true;
   context_->metrics.rate_limited();
   reply_error(ReplyError::rate_limited);
   return false;
@@ -230,7 +230,7 @@ void Session<Link>::admit_control() {
 
 template <class Link>
 void Session<Link>::reply_error(ReplyError error) {
-  send(encoder_->encode({.notice = Notice::error, .error = error}));
+  send(encoder().encode({.notice = Notice::error, .error = error}));
 }
 
 // Messages being made durable do not hold up the next message of the same sender (the
@@ -377,7 +377,7 @@ void Session<Link>::on_timer() {
       return arm_timer(deadline());
     }
   }
-  auto words = encoder_->encode({.notice = Notice::inactivity});
+  auto words = encoder().encode({.notice = Notice::inactivity});
   finish(logged_in() ? errc::idle_timeout : errc::login_timeout, &words);
 }
 
@@ -517,7 +517,7 @@ void Session<Link>::shut_down() {
   asio::post(link_.get_executor(), [self = this->shared_from_this()] {
     if (self->state_ == State::opening) return self->close_now();
     if (self->state_ != State::open) return;
-    auto words = self->encoder_->encode({.notice = Notice::shutting_down});
+    auto words = self->encoder().encode({.notice = Notice::shutting_down});
     self->finish(errc::server_shutdown, &words);
   });
 }
