@@ -558,18 +558,19 @@ static void check_heap_per_idle_connection(const std::string& kind, const std::s
 
 TEST_CASE("TCP: an idle logged-in connection waits on no timer of its own") {
   // The session, its decoder, its name in the directory and its pending read, about
-  // 1,155 bytes with the default idle timeout on (1,170 when each session kept its
-  // encoder's address and the time of its last read, now the thread's): its deadline is an entry in
-  // its io_context's Deadlines (1,730 bytes when each session had an Asio timer and, while it
-  // waited, that timer's pending operation), its strand one its io_context's StrandPool shares
-  // (about 100 bytes more when each connection had its own), its output queue's lock one of the
-  // server's OutputLocks and its line framer a pointer between lines (1,310 bytes with a mutex of
-  // its own, a framer's string and wider fields).
-  check_heap_per_idle_connection("TCP", "tcp://127.0.0.1:0", log_in_line_client, 1200);
+  // 1,125 bytes with the default idle timeout on (1,170 when each session kept its
+  // encoder's address and the time of its last read, now the thread's, and the
+  // directory a copy of each name, lower-cased, where it now keeps the peer by its name): its
+  // deadline is an entry in its io_context's Deadlines (1,730 bytes when each session had an Asio
+  // timer and, while it waited, that timer's pending operation), its strand one its io_context's
+  // StrandPool shares (about 100 bytes more when each connection had its own), its output queue's
+  // lock one of the server's OutputLocks and its line framer a pointer between lines (1,310 bytes
+  // with a mutex of its own, a framer's string and wider fields).
+  check_heap_per_idle_connection("TCP", "tcp://127.0.0.1:0", log_in_line_client, 1180);
 }
 
 TEST_CASE("WebSocket: an open connection keeps nothing of its HTTP upgrade") {
-  // The session, the WebSocket's framing state and the line decoder, about 1,320 bytes
+  // The session, the WebSocket's framing state and the line decoder, about 1,270 bytes
   // once logged in (1,680 before the session's diet, above; 1,540 when the decoder's
   // fields were wider and each connection kept the frame headers and gather list of its
   // last write, now lent by the thread for each write): the upgrade's request
@@ -578,19 +579,19 @@ TEST_CASE("WebSocket: an open connection keeps nothing of its HTTP upgrade") {
   // close (150 bytes more when every connection had it), and so is the buffer of a
   // control frame's payload (110 bytes more when it was part of every decoder), and the
   // strand is shared (100 bytes more when it was not).
-  check_heap_per_idle_connection("WebSocket", "ws://127.0.0.1:0", log_in_websocket_client, 1400);
+  check_heap_per_idle_connection("WebSocket", "ws://127.0.0.1:0", log_in_websocket_client, 1340);
 }
 
 TEST_CASE("IRC: an idle registered connection keeps nothing of its registration") {
   // The connection (session, IRC state, its name in the directory, its pending read)
-  // once registered, about 1,330 bytes: its registration's state (PASS, SASL) is made
+  // once registered, about 1,285 bytes: its registration's state (PASS, SASL) is made
   // only for a PASS or SASL, and dropped at the first line after registration, and that
   // of WHO and LIST queries made only when one comes (2,300 bytes when both were part of
   // every connection, 2,040 with a timer per session, 1,750 with a strand of its own,
   // 1,650 before the session's diet, above; 1,590 when every registration made its
   // state and the command's words and USER's names were strings of their own; 1,360
   // when every connection carried an account's name, a guest's empty, and wider steps).
-  check_heap_per_idle_connection("IRC", "irc://127.0.0.1:0", register_irc_client, 1400);
+  check_heap_per_idle_connection("IRC", "irc://127.0.0.1:0", register_irc_client, 1350);
 }
 
 namespace {

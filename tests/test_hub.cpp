@@ -215,6 +215,32 @@ TEST_CASE_FIXTURE(Fixture, "WHO lists users sorted by lower-case name, as spelle
   CHECK(a.take() == "USER Alpha\nUSER beta\nUSER zed\nEND\n");
 }
 
+TEST_CASE_FIXTURE(Fixture,
+                  "RENAME: the new name is found and listed in its place, the old one freed") {
+  login_all();  // alice, Bob, carol
+  run(a, "RENAME Zoe");
+  CHECK(a.take() == "OK\n");
+  CHECK(c.take() == "INFO alice renamed Zoe\n");
+  b.take();
+  run(a, "WHO");
+  CHECK(a.take() == "USER Bob\nUSER carol\nUSER Zoe\nEND\n");
+  run(b, "DM zoe hi");  // the new name, without regard to case
+  CHECK(a.take() == "DM Bob hi\n");
+  run(b, "DM alice hi");
+  CHECK(b.take() == "ERR no-such-user\n");
+  run(c, "RENAME ZOE");  // taken, without regard to case
+  CHECK(c.take() == "ERR username-taken\n");
+  run(b, "RENAME bob");  // a change of case only keeps its place
+  CHECK(b.take() == "OK\n");
+  a.take(), c.take();
+  run(c, "RENAME alice");  // the old name is free again
+  CHECK(c.take() == "OK\n");
+  a.take(), b.take();
+  run(a, "WHO");
+  CHECK(a.take() == "USER alice\nUSER bob\nUSER Zoe\nEND\n");
+  CHECK(hub.user_count() == 3);
+}
+
 namespace {
 
 // Writes down what the Hub answers, before any protocol spells it: "user_info Bob".

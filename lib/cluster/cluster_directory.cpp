@@ -7,17 +7,28 @@ namespace socketchat::detail {
 
 namespace {
 
+// An entry's key: a map's, or the name of a user in LocalDirectory's set (sorted as its
+// key, ascii_lower, would be).
+template <class Value>
+std::string_view key_of(const std::pair<const std::string, Value>& entry) noexcept {
+  return entry.first;
+}
+std::string_view key_of(const Peer* peer) noexcept {
+  return peer->name();
+}
+
 // Walks two maps sorted by the same keys in step: `both` for a key in each, `left` and
-// `right` for a key in one only. What merges this node's users and rooms with the rest.
+// `right` for a key in one only; keys are compared as ascii_lower() would make them (the
+// maps' are already). What merges this node's users and rooms with the rest.
 template <class Left, class Right, class OnLeft, class OnRight, class OnBoth>
 void merge_by_key(const Left& left, const Right& right, OnLeft on_left, OnRight on_right,
                   OnBoth on_both) {
   auto l = left.begin();
   auto r = right.begin();
   while (l != left.end() || r != right.end()) {
-    if (r == right.end() || (l != left.end() && l->first < r->first)) {
+    if (r == right.end() || (l != left.end() && iless_ascii(key_of(*l), key_of(*r)))) {
       on_left(*l++);
-    } else if (l == left.end() || r->first < l->first) {
+    } else if (l == left.end() || iless_ascii(key_of(*r), key_of(*l))) {
       on_right(*r++);
     } else {
       on_both(*l++, *r++);
@@ -78,10 +89,9 @@ std::string_view ClusterDirectory::node_of(std::string_view name) const {
 void ClusterDirectory::list_users(std::vector<std::string_view>& names) const {
   names.reserve(names.size() + user_count());
   merge_by_key(
-      local_.users(), remote_users_,
-      [&](const auto& here) { names.push_back(here.second->name()); },
+      local_.users(), remote_users_, [&](const Peer* here) { names.push_back(here->name()); },
       [&](const auto& there) { names.push_back(there.second.name); },
-      [&](const auto& here, const auto&) { names.push_back(here.second->name()); });
+      [&](const Peer* here, const auto&) { names.push_back(here->name()); });
 }
 
 std::string ClusterDirectory::join_key(std::string_view user_key, std::string_view room_key) {

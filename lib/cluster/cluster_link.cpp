@@ -113,9 +113,12 @@ void ClusterLink::restore(Ready ready) {
     for (const auto& [room_key, room] : local.rooms()) {
       for (const auto& member : room.members) rooms[member.first].emplace_back(room_key, room.name);
     }
-    for (const auto& [user_key, peer] : local.users()) {
-      const auto& in = rooms[user_key];
-      words.emplace_back(user_key);
+    static const std::vector<std::pair<std::string_view, std::string_view>> in_none;
+    for (const Peer* peer : local.users()) {
+      std::string user_key = ascii_lower(peer->name());
+      auto found = rooms.find(user_key);
+      const auto& in = found == rooms.end() ? in_none : found->second;
+      words.push_back(std::move(user_key));
       words.emplace_back(peer->name());
       words.push_back(std::to_string(in.size()));
       for (const auto& [room_key, room] : in) {

@@ -50,14 +50,15 @@ class Directory {
 
   // ---- users
 
-  // Gives `name` to `peer` (the Hub then sets the peer's name to it); false if another
-  // user has it.
+  // Gives `name` to `peer`, whose name the Hub has set to it already (and clears if
+  // this refuses); false if another user has it.
   virtual bool claim(Peer& peer, std::string_view name) = 0;
   // Frees the peer's name and takes it out of every room, silently; false if the peer
   // holds no name here.
   virtual bool release(Peer& peer) = 0;
   // Gives the peer `name` in place of its own (it stays in its rooms); false if another
-  // user has it. The Hub then sets the peer's name. A change of case only is always fine.
+  // user has it. The Hub then sets the peer's name (if the directory has not: the local
+  // one does, as it keeps its users by name). A change of case only is always fine.
   virtual bool rename(Peer& peer, std::string_view name) = 0;
   // Whether rename() may be called (a cluster's names are claimed in Redis: not yet).
   virtual bool renames() const noexcept { return true; }

@@ -18,8 +18,12 @@ std::optional<ReplyError> Hub::claim_name_locked(Peer& peer, std::string_view na
   if (!is_valid_name(name)) return ReplyError::invalid_username;
   // A name that has just been freed is announced as gone before anyone takes it again.
   if (!departed_.empty()) announce_departures_locked();
-  if (!directory_->claim(peer, name)) return ReplyError::username_taken;
+  // The name first: a directory keeps its users by the names they hold.
   peer.name_ = std::string(name);
+  if (!directory_->claim(peer, name)) {
+    peer.name_.clear();  // not logged in (above): it had none
+    return ReplyError::username_taken;
+  }
   if (const std::size_t users = directory_->user_count();
       users > most_users_.load(std::memory_order_relaxed)) {
     most_users_.store(users, std::memory_order_relaxed);  // changed under the lock held exclusively

@@ -10,6 +10,15 @@ namespace socketchat::detail {
 
 namespace {
 
+// A recipient: the users' set holds peers, a room's members map keys to peers.
+Peer* peer_of(Peer* peer) noexcept {
+  return peer;
+}
+template <class Key>
+Peer* peer_of(const std::pair<const Key, Peer*>& member) noexcept {
+  return member.second;
+}
+
 // Each recipient gets the messages of the run not meant to skip it, in the bytes of its
 // protocol (encoded once for all), in one push: one lock of its queue for the run.
 template <class Recipients>
@@ -18,7 +27,8 @@ void fan_out(const Recipients& recipients, std::span<const Outgoing> run) {
     const auto part = run.subspan(first, std::min(Delivery::max_run, run.size() - first));
     EncodeOnce encoded(part);
     std::array<const Payload*, Delivery::max_run> picks{};
-    for (const auto& [key, peer] : recipients) {
+    for (const auto& recipient : recipients) {
+      Peer* peer = peer_of(recipient);
       const Payload* payloads = encoded.for_protocol(peer->protocol());
       bool any = false;
       for (std::size_t i = 0; i < part.size(); ++i) {

@@ -6,27 +6,29 @@
 namespace socketchat::detail {
 
 bool LocalDirectory::claim(Peer& peer, std::string_view name) {
-  if (!users_.try_emplace(ascii_lower(name), &peer).second) return false;
+  if (peer.name() != name || !users_.insert(&peer).second) return false;
   users_version_ = next_list_version();
   return true;
 }
 
 bool LocalDirectory::release(Peer& peer) {
-  auto it = users_.find(ascii_lower(peer.name()));
-  if (it == users_.end() || it->second != &peer) return false;
-  rooms_.part_all(it->first, &peer);
+  auto it = users_.find(&peer);
+  if (it == users_.end() || *it != &peer) return false;
+  rooms_.part_all(ascii_lower(peer.name()), &peer);
   users_.erase(it);
   users_version_ = next_list_version();
   return true;
 }
 
 bool LocalDirectory::rename(Peer& peer, std::string_view name) {
-  const std::string old_key = ascii_lower(peer.name()), new_key = ascii_lower(name);
-  if (new_key != old_key) {
-    auto it = users_.find(old_key);
-    if (it == users_.end() || it->second != &peer) return false;  // not this peer's name
-    if (!users_.try_emplace(new_key, &peer).second) return false;
-    users_.erase(it);
+  auto it = users_.find(&peer);
+  if (it == users_.end() || *it != &peer) return false;  // not this peer's name
+  if (!iequals_ascii(name, peer.name())) {
+    if (users_.contains(name)) return false;
+    const std::string old_key = ascii_lower(peer.name()), new_key = ascii_lower(name);
+    auto node = users_.extract(it);
+    peer.name_ = std::string(name);  // out of the set: its place follows the name
+    users_.insert(std::move(node));
     rooms_.rename_member(peer, old_key, new_key);
   }
   users_version_ = next_list_version();  // lists show the new spelling
@@ -34,8 +36,8 @@ bool LocalDirectory::rename(Peer& peer, std::string_view name) {
 }
 
 Peer* LocalDirectory::find_peer(std::string_view name) const {
-  auto it = users_.find(ascii_lower(name));
-  return it == users_.end() ? nullptr : it->second;
+  auto it = users_.find(name);
+  return it == users_.end() ? nullptr : *it;
 }
 
 std::string_view LocalDirectory::find_user(std::string_view name) const {
@@ -45,7 +47,7 @@ std::string_view LocalDirectory::find_user(std::string_view name) const {
 
 void LocalDirectory::list_users(std::vector<std::string_view>& names) const {
   names.reserve(names.size() + users_.size());
-  for (const auto& [key, peer] : users_) names.push_back(peer->name());
+  for (const Peer* peer : users_) names.push_back(peer->name());
 }
 
 Joined LocalDirectory::join(Peer& peer, std::string_view room, const std::string& room_key,

@@ -1,11 +1,14 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <set>
 #include <string>
+#include <string_view>
 
 #include "hub/directory.hpp"
+#include "hub/peer.hpp"
 #include "hub/room_directory.hpp"
+#include "util/text.hpp"
 
 namespace socketchat::detail {
 
@@ -13,10 +16,30 @@ namespace socketchat::detail {
 // from LOGIN until it leaves. LocalDelivery routes over the same tables.
 class LocalDirectory final : public Directory {
  public:
-  using Users = std::map<std::string, Peer*, std::less<>>;  // by key: sorted for WHO
+  // The users by name, sorted as their keys (ascii_lower) sort, for WHO; a name finds its
+  // user as it is spelled. A set of the peers themselves, keyed by the names they hold:
+  // a user costs a node of two pointers' worth, not a copy of its name (a connection's
+  // size is the server's memory at scale), and a lookup lowers no string.
+  struct ByName {
+    using is_transparent = void;
+    bool operator()(const Peer* a, const Peer* b) const noexcept {
+      return iless_ascii(a->name(), b->name());
+    }
+    bool operator()(const Peer* a, std::string_view b) const noexcept {
+      return iless_ascii(a->name(), b);
+    }
+    bool operator()(std::string_view a, const Peer* b) const noexcept {
+      return iless_ascii(a, b->name());
+    }
+  };
+  using Users = std::set<Peer*, ByName>;
+
+  // `peer`'s name is `name` already (the Hub sets it first, and takes it back if this
+  // refuses): the set keeps it by its name.
 
   bool claim(Peer& peer, std::string_view name) override;
   bool release(Peer& peer) override;
+  // Sets the peer's name itself (out of the set, as the set is ordered by it).
   bool rename(Peer& peer, std::string_view name) override;
   std::string_view find_user(std::string_view name) const override;
   Peer* find_peer(std::string_view name) const override;

@@ -88,6 +88,7 @@ class Peer {
 
  private:
   friend class Hub;
+  friend class LocalDirectory;  // renames: its set of peers is ordered by their names
   std::uint64_t id_;
   std::string remote_;
   std::string name_;  // as spelled at LOGIN

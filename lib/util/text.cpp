@@ -108,6 +108,13 @@ bool iequals_ascii(std::string_view a, std::string_view b) noexcept {
                                             [](char x, char y) { return lower(x) == lower(y); });
 }
 
+bool iless_ascii(std::string_view a, std::string_view b) noexcept {
+  // As std::string compares: byte by byte as unsigned char, then the shorter first.
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return static_cast<unsigned char>(lower(x)) < static_cast<unsigned char>(lower(y));
+  });
+}
+
 std::string_view utf8_head(std::string_view text, std::size_t bytes) noexcept {
   std::size_t cut = std::min(text.size(), bytes);
   while (cut > 0 && cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)

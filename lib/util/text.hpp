@@ -35,6 +35,8 @@ std::string_view take_word(std::string_view text, std::string_view& rest) noexce
 // ASCII lower case: names are unique and sorted without regard to ASCII case.
 std::string ascii_lower(std::string_view text);
 bool iequals_ascii(std::string_view a, std::string_view b) noexcept;
+// Whether `a` sorts before `b` as their ascii_lower() would, without making them.
+bool iless_ascii(std::string_view a, std::string_view b) noexcept;
 
 // A username or room name: 1 to 32 of A-Z a-z 0-9 _ . -, starting with a letter or digit.
 bool is_valid_name(std::string_view name) noexcept;
