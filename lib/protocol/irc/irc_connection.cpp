@@ -95,14 +95,31 @@ IrcConnection::Registration::~Registration() {
   sodium_memzero(sasl_data.data(), sasl_data.size());
 }
 
+IrcConnection::Seldom& IrcConnection::seldom() const {
+  if (!seldom_) seldom_ = std::make_unique<Seldom>();
+  return *seldom_;
+}
+
 IrcConnection::Registration& IrcConnection::registration() const {
-  if (!registration_) registration_ = std::make_unique<Registration>();
-  return *registration_;
+  auto& made = seldom().registration;
+  if (!made) made = std::make_unique<Registration>();
+  return *made;
+}
+
+IrcConnection::Registration* IrcConnection::registration_if_made() const noexcept {
+  return seldom_ ? seldom_->registration.get() : nullptr;
+}
+
+void IrcConnection::drop_registration() const noexcept {
+  if (!seldom_) return;
+  seldom_->registration.reset();
+  if (!seldom_->query && seldom_->account.empty()) seldom_.reset();  // nothing else in it
 }
 
 IrcConnection::Query& IrcConnection::query() const {
-  if (!query_) query_ = std::make_unique<Query>();
-  return *query_;
+  auto& made = seldom().query;
+  if (!made) made = std::make_unique<Query>();
+  return *made;
 }
 
 // 512 bytes with the CR LF, besides the client's tags, which may take 4094 more (IRCv3).
@@ -119,7 +136,7 @@ bool IrcConnection::too_long(std::string_view line) noexcept {
 std::size_t IrcConnection::feed(std::string_view bytes, DecodeHandler& handler) {
   return framer_.feed(bytes, [&](LineFramer::Unit unit, std::string_view line) {
     handler.on_line();  // any line is activity, a PONG above all
-    if (registered_ && registration_) registration_.reset();  // not needed any more
+    if (registered_ && registration_if_made()) drop_registration();  // not needed any more
     asked_ = Asked::none;
     asked_words_.set_verb("*");  // until the line is known to hold a command
     if (unit == LineFramer::Unit::too_long || too_long(line)) {
@@ -357,16 +374,17 @@ Flow IrcConnection::try_to_register(DecodeHandler& handler) {
   }
   // Without PASS or SASL (most clients) there is no Registration to make: its password
   // is empty.
-  const std::string_view pass = registration_ ? std::string_view(registration_->pass) : "";
+  Registration* made = registration_if_made();
+  const std::string_view pass = made ? std::string_view(made->pass) : "";
   Flow flow =
       command_step(handler, Asked::registration, nick_,
                    {.verb = Verb::login, .name = nick_, .secret = pass, .secret_optional = true});
   if (flow == Flow::retry) return flow;
   // A PASS is for one attempt: after a 433 the next NICK is a guest's, unless PASS
   // comes again.
-  if (registration_) {
-    sodium_memzero(registration_->pass.data(), registration_->pass.size());
-    registration_->pass.clear();
+  if (made) {
+    sodium_memzero(made->pass.data(), made->pass.size());
+    made->pass.clear();
   }
   // 432 or 433 went out: the client tries another NICK. Not when the LOGIN has to wait:
   // the line comes again, and a USER or CAP END then needs the nick still; nor when

@@ -239,7 +239,8 @@ class IrcConnection final : public Decoder, public Protocol {
     std::string nick_asked;
   };
   Registration& registration() const;
-  mutable std::unique_ptr<Registration> registration_;
+  Registration* registration_if_made() const noexcept;  // null: no PASS or SASL came
+  void drop_registration() const noexcept;              // its secrets wiped
 
   // SASL (IRCv3 sasl, PLAIN only). A successful exchange logs in to the Hub at once,
   // so that 900 and 903 come before CAP END as clients expect; the welcome waits for
@@ -261,11 +262,8 @@ class IrcConnection final : public Decoder, public Protocol {
   Sasl sasl_ = Sasl::none;
   Asked asked_ = Asked::none;     // the command being answered (below)
   Asked awaiting_ = Asked::none;  // a command the Hub answers later (Handled::pending)
-  // The account it logged in to (the OK to its LOGIN says; null: a guest, as most are),
-  // for extended-join: encode() writes it, on the strand, like room_limit_ below.
-  mutable std::unique_ptr<std::string> account_;
   std::string_view account_name() const noexcept {
-    return account_ ? std::string_view(*account_) : std::string_view{};
+    return seldom_ ? std::string_view(seldom_->account) : std::string_view{};
   }
   // 16 bits: a line's steps are fewer than its bytes (max_tagged_line_bytes, asserted
   // below to fit).
@@ -321,7 +319,18 @@ class IrcConnection final : public Decoder, public Protocol {
     std::size_t list_more_than = 0, list_fewer_than = 0;
   };
   Query& query() const;
-  mutable std::unique_ptr<Query> query_;
+
+  // What few connections ever need, in one box made by the first need (on the strand),
+  // so that an idle guest's connection carries one pointer for all of it, not one each.
+  struct Seldom {
+    std::unique_ptr<Registration> registration;  // dropped once registered (above)
+    std::unique_ptr<Query> query;
+    // The account it logged in to (the OK to its LOGIN says; empty: a guest), for
+    // extended-join: encode() writes it, on the strand, like room_limit_.
+    std::string account;
+  };
+  Seldom& seldom() const;
+  mutable std::unique_ptr<Seldom> seldom_;
 };
 
 }  // namespace socketchat::detail

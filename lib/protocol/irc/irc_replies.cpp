@@ -120,7 +120,7 @@ Payload IrcConnection::spell(const ServerMessage& m) const {
     }
     case Notice::ok:
       // The OK to a LOGIN names the account (SASL's, or PASS's at registration).
-      if (!m.identity.account.empty()) account_ = std::make_unique<std::string>(m.identity.account);
+      if (!m.identity.account.empty()) seldom().account = m.identity.account;
       if (asked_ == Asked::sasl) {
         // Logged in; the welcome comes with registration (NICK, USER, CAP END).
         keep_room_limit(m.room_limit);
