@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <mutex>
 #include <thread>
 
@@ -11,13 +12,21 @@
 
 namespace socketchatd {
 
-// Gives the memory the allocator keeps after a burst back to the system, every few
-// seconds, from a thread of its own. glibc keeps freed memory in its arenas (one per
-// I/O thread) for reuse, so without this a daemon's RSS stays at the peak of its
-// busiest minute long after the load has gone. Trimming a heap that is already small
-// costs microseconds.
+// Gives the memory the allocator keeps after a burst back to the system, from a thread
+// of its own. glibc keeps freed memory in its arenas (one per I/O thread) for reuse, so
+// without this a daemon's RSS stays at the peak of its busiest minute long after the
+// load has gone.
+//
+// It trims every `every`, and, between those, as soon as a look (each `look_every`)
+// finds more than `free_past` bytes free in the arenas: a burst of TLS handshakes (each
+// tens of KiB while it lasts, thousands at once) leaves that much behind, and its memory
+// goes back within the second rather than after the next period. Looking costs a walk of
+// the allocator's free lists, trimming a heap that is already small microseconds.
 class MemoryTrimmer {
  public:
+  static constexpr std::size_t free_past = 16 * 1024 * 1024;
+  static constexpr std::chrono::milliseconds look_every{250};
+
   explicit MemoryTrimmer(std::chrono::milliseconds every)
       : thread_([this, every] { run(every); }) {}
   ~MemoryTrimmer() {
@@ -33,11 +42,16 @@ class MemoryTrimmer {
 
  private:
   void run(std::chrono::milliseconds every) {
+    using Clock = std::chrono::steady_clock;
+    auto last_trim = Clock::now();
     std::unique_lock lock(mutex_);
-    while (!changed_.wait_for(lock, every, [this] { return stopping_; })) {
+    while (!changed_.wait_for(lock, std::min(every, look_every), [this] { return stopping_; })) {
       lock.unlock();
 #if defined(__GLIBC__)
-      ::malloc_trim(0);
+      if (Clock::now() - last_trim >= every || ::mallinfo2().fordblks > free_past) {
+        ::malloc_trim(0);
+        last_trim = Clock::now();
+      }
 #endif
       lock.lock();
     }
