@@ -42,6 +42,7 @@ extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 #include <socketchat/server.hpp>
 
 #include "support/temp_dir.hpp"
+#include "transport/tls13_records.hpp"
 
 using namespace socketchat;
 
@@ -715,6 +716,49 @@ TEST_CASE("TLS: a client that asks for key updates and never reads cannot pile t
           "; its heap grew by ", after > before ? after - before : 0, " bytes");
   CHECK_FALSE(read_all);
   CHECK(after < before + bound);
+}
+
+namespace {
+
+// KeyUpdate messages a TLS client has received (its message callback counts them).
+int received_key_updates = 0;
+
+void count_key_updates(int write_p, int /*version*/, int content_type, const void* buf,
+                       std::size_t len, SSL* /*ssl*/, void* /*arg*/) {
+  if (write_p == 0 && content_type == SSL3_RT_HANDSHAKE && len > 0 &&
+      *static_cast<const unsigned char*>(buf) == SSL3_MT_KEY_UPDATE) {
+    ++received_key_updates;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("TLS 1.3: the server updates its key every key_update_after records, unasked") {
+  // 2^23 records in production (a key's bounded use, RFC 8446 5.5); 50 here.
+  const std::uint64_t production = socketchat::detail::Tls13Records::key_update_after();
+  socketchat::detail::Tls13Records::key_update_after() = 50;  // before the server's threads exist
+  struct Restore {
+    std::uint64_t after;
+    ~Restore() { socketchat::detail::Tls13Records::key_update_after() = after; }
+  } restore{production};
+  Certificate certificate;
+  Server server(tls_server_options(certificate, 1));
+  server.start();
+  asio::io_context io;
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_3_VERSION);
+  SSL_CTX_set_msg_callback(tls.native_handle(), count_key_updates);
+  received_key_updates = 0;
+  TlsClient client(io, tls, server.port());
+  client.send("LOGIN alice");
+  REQUIRE(client.line() == "OK");
+  // A record per PONG (the client waits for each): 200 records, so 4 keys after the first.
+  for (int i = 0; i < 200; ++i) {
+    client.send("PING " + std::to_string(i));
+    REQUIRE(client.line() == "PONG " + std::to_string(i));  // read under each new key
+  }
+  CHECK(received_key_updates >= 3);
+  CHECK(received_key_updates <= 5);
 }
 
 TEST_CASE("TCP: after a burst queued for slow readers, idle connections hold what they did") {

@@ -247,7 +247,21 @@ Tls13Records::~Tls13Records() {
 }
 
 bool Tls13Records::seal(std::string_view plaintext, std::string& out) {
+  if (write_.sequence >= key_update_after()) {
+    // Not asking for the client's: its key, which it seals far less with, is its own
+    // to update.
+    const std::size_t start = out.size();
+    if (!update_write_key(out)) {
+      out.resize(start);
+      return false;
+    }
+  }
   return seal_record(as_bytes(plaintext), application_data, out);
+}
+
+bool Tls13Records::update_write_key(std::string& out) {
+  const unsigned char ours[] = {key_update, 0, 0, 1, 0};  // update_not_requested
+  return seal_record(ours, handshake_type, out) && update(suite_, write_);
 }
 
 bool Tls13Records::seal_close_notify(std::string& out) {
@@ -411,10 +425,8 @@ Tls13Records::Status Tls13Records::handle_handshake(std::span<const unsigned cha
   }
   const bool requested = messages[4] == 1;
   if (!update(suite_, read_)) return Status::failed;
-  if (requested) {  // ours, under the old key, then the new one for what follows
-    const unsigned char ours[] = {key_update, 0, 0, 1, 0};
-    if (!seal_record(ours, handshake_type, out) || !update(suite_, write_)) return Status::failed;
-  }
+  // Ours, under the old key, then the new one for what follows.
+  if (requested && !update_write_key(out)) return Status::failed;
   return Status::ok;
 }
 

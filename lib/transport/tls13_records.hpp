@@ -59,8 +59,16 @@ class Tls13Records {
   ~Tls13Records();
 
   // Appends one record of application data (at most max_plaintext bytes) to `out`;
-  // false if OpenSSL's cipher failed (nothing appended).
+  // false if OpenSSL's cipher failed (nothing appended). Past key_update_after()
+  // records under one key, a KeyUpdate goes first and the key changes.
   bool seal(std::string_view plaintext, std::string& out);
+  // How many records a write key seals before the server updates it (RFC 8446, 5.5: a
+  // key's use is bounded, AES-GCM's to about 2^24.5 full records, so 2^23 leaves a
+  // margin whatever the records' size). Tests lower it, before any server starts.
+  static std::uint64_t& key_update_after() noexcept {
+    static std::uint64_t after = std::uint64_t{1} << 23;
+    return after;
+  }
   // Appends a close_notify alert to `out`.
   bool seal_close_notify(std::string& out);
   static constexpr std::size_t max_plaintext = 16 * 1024;
@@ -94,6 +102,9 @@ class Tls13Records {
   Status open(std::span<const unsigned char> record, std::span<char> into, std::size_t& filled,
               std::string& out);
   Status handle_handshake(std::span<const unsigned char> messages, std::string& out);
+  // Our KeyUpdate (not asking for the client's) under the current key, then the next key
+  // for what follows.
+  bool update_write_key(std::string& out);
   bool seal_record(std::span<const unsigned char> content, unsigned char type, std::string& out);
 
   const Suite& suite_;
