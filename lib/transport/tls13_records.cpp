@@ -43,6 +43,12 @@ constexpr unsigned char application_data = 23;
 constexpr unsigned char alert_type = 21;
 constexpr unsigned char handshake_type = 22;
 constexpr unsigned char key_update = 24;
+// Alert descriptions (RFC 8446, 6): what a fatal alert tells the client before the end.
+constexpr unsigned char unexpected_message = 10;
+constexpr unsigned char bad_record_mac = 20;
+constexpr unsigned char record_overflow = 22;
+constexpr unsigned char decode_error = 50;
+constexpr unsigned char internal_error = 80;
 constexpr std::size_t header_size = 5;
 constexpr std::size_t tag_size = 16;
 // RFC 8446, 5.2: at most 2^14 bytes of content, plus its type; 256 more of ciphertext.
@@ -247,6 +253,7 @@ Tls13Records::~Tls13Records() {
 }
 
 bool Tls13Records::seal(std::string_view plaintext, std::string& out) {
+  if (end_ == Status::failed) return false;  // nothing may follow a fatal alert (6.2)
   if (write_.sequence >= key_update_after()) {
     // Not asking for the client's: its key, which it seals far less with, is its own
     // to update.
@@ -265,6 +272,7 @@ bool Tls13Records::update_write_key(std::string& out) {
 }
 
 bool Tls13Records::seal_close_notify(std::string& out) {
+  if (end_ == Status::failed) return false;
   const unsigned char close_notify[] = {1, 0};  // warning, close_notify
   return seal_record(close_notify, alert_type, out);
 }
@@ -349,8 +357,12 @@ Tls13Records::Status Tls13Records::read(int fd, std::span<char> into, std::size_
     if (record.size() < header_size) break;
     const std::size_t size = record_size(record) - header_size;
     // Only application data after the handshake (5.1), and never too long to open (5.2).
-    if (record[0] != application_data || size > max_ciphertext || size < 1 + tag_size) {
-      end_ = Status::failed;
+    if (record[0] != application_data) {
+      end_ = fail(unexpected_message, out);
+      break;
+    }
+    if (size > max_ciphertext || size < 1 + tag_size) {
+      end_ = fail(size > max_ciphertext ? record_overflow : bad_record_mac, out);
       break;
     }
     if (record.size() < header_size + size) break;      // the rest is still to come
@@ -392,12 +404,13 @@ Tls13Records::Status Tls13Records::open(std::span<const unsigned char> record, s
             EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_SET_TAG, tag_size,
                                 const_cast<unsigned char*>(sealed + size)) == 1 &&
             EVP_DecryptFinal_ex(context, opened + n, &n) == 1;
-  if (!ok) return Status::failed;  // not sealed with the client's key: bad_record_mac
+  if (!ok) return fail(bad_record_mac, out);  // not sealed with the client's key
   ++read_.sequence;
   // The content, then its type, then zeros (padding).
   std::size_t end = size;
   while (end > 0 && opened[end - 1] == 0) --end;
-  if (end == 0 || end > max_inner) return Status::failed;
+  if (end == 0) return fail(unexpected_message, out);
+  if (end > max_inner) return fail(record_overflow, out);
   const unsigned char type = opened[end - 1];
   const std::span<const unsigned char> content(opened, end - 1);
   switch (type) {
@@ -411,22 +424,29 @@ Tls13Records::Status Tls13Records::open(std::span<const unsigned char> record, s
     case handshake_type:
       return handle_handshake(content, out);
     default:
-      return Status::failed;
+      return fail(unexpected_message, out);
   }
+}
+
+Tls13Records::Status Tls13Records::fail(unsigned char description, std::string& out) {
+  const unsigned char alert[] = {2, description};  // fatal
+  (void)seal_record(alert, alert_type, out);       // said if it can be: the end either way
+  return Status::failed;
 }
 
 // After the handshake a client may only send KeyUpdate (4.6.3), alone in its record
 // (5.1: a handshake message that changes keys ends its record).
 Tls13Records::Status Tls13Records::handle_handshake(std::span<const unsigned char> messages,
                                                     std::string& out) {
-  if (messages.size() != 5 || messages[0] != key_update || messages[1] != 0 || messages[2] != 0 ||
-      messages[3] != 1 || messages[4] > 1) {
-    return Status::failed;
+  if (messages.empty() || messages[0] != key_update) return fail(unexpected_message, out);
+  if (messages.size() != 5 || messages[1] != 0 || messages[2] != 0 || messages[3] != 1 ||
+      messages[4] > 1) {
+    return fail(decode_error, out);
   }
   const bool requested = messages[4] == 1;
-  if (!update(suite_, read_)) return Status::failed;
+  if (!update(suite_, read_)) return fail(internal_error, out);
   // Ours, under the old key, then the new one for what follows.
-  if (requested && !update_write_key(out)) return Status::failed;
+  if (requested && !update_write_key(out)) return fail(internal_error, out);
   return Status::ok;
 }
 

@@ -23,7 +23,8 @@ namespace socketchat::detail {
 //
 // Handled after the handshake: application data, the client's KeyUpdate (answered with
 // ours when it asks), close_notify and user_canceled; any other record ends the
-// connection (an error, as OpenSSL would).
+// connection with a fatal alert saying why (bad_record_mac, unexpected_message...), as
+// OpenSSL would.
 class Tls13Records {
  public:
   // What the handshake must record for a take-over: set up on the context once
@@ -59,7 +60,8 @@ class Tls13Records {
   ~Tls13Records();
 
   // Appends one record of application data (at most max_plaintext bytes) to `out`;
-  // false if OpenSSL's cipher failed (nothing appended). Past key_update_after()
+  // false if OpenSSL's cipher failed or reading has failed (nothing may follow the
+  // fatal alert that said so; nothing appended). Past key_update_after()
   // records under one key, a KeyUpdate goes first and the key changes.
   bool seal(std::string_view plaintext, std::string& out);
   // How many records a write key seals before the server updates it (RFC 8446, 5.5: a
@@ -102,6 +104,9 @@ class Tls13Records {
   Status open(std::span<const unsigned char> record, std::span<char> into, std::size_t& filled,
               std::string& out);
   Status handle_handshake(std::span<const unsigned char> messages, std::string& out);
+  // A record the client should not have sent: a fatal alert saying why (RFC 8446, 6.2)
+  // appended to `out`, and the end of reading.
+  Status fail(unsigned char description, std::string& out);
   // Our KeyUpdate (not asking for the client's) under the current key, then the next key
   // for what follows.
   bool update_write_key(std::string& out);

@@ -432,31 +432,37 @@ class RecordLayerTest(TlsTest):
                     reply += tls.read()
                 except ssl.SSLWantReadError:
                     pass
-            return sock, tls, outgoing
+            return sock, tls, incoming, outgoing
 
-        sock, tls, outgoing = connection()
+        sock, tls, incoming, outgoing = connection()
         tls.write(b"MSG hi\n")
         record = outgoing.read()
         self.assertEqual(record[0], 23)  # application_data, sealed
         sock.sendall(record)  # as it is: taken
         self.assertEqual(alice.line(), "MSG mallory hi")
         sock.sendall(b"QUIT\n")  # plain text where a record should be
-        self.assertEqual(read_to_eof(sock), b"")
+        incoming.write(read_to_eof(sock))
+        with self.assertRaises(ssl.SSLError) as said:  # the server's alert, then the end
+            tls.read()
+        self.assertEqual(said.exception.reason, "SSLV3_ALERT_UNEXPECTED_MESSAGE")
         self.assertEqual(alice.line(), "INFO mallory disconnected")
 
-        # Every byte but the length's (a longer one waits for bytes that never come).
+        # Every byte but the length's (a longer one waits for bytes that never come): the
+        # server's last words are a fatal alert saying why (RFC 8446, 6.2), then it closes.
         for position in [0, 1, 2] + list(range(5, len(record))):
             with self.subTest(position=position):
-                sock, tls, outgoing = connection()
+                sock, tls, incoming, outgoing = connection()
                 tls.write(b"MSG hi\n")
                 changed = bytearray(outgoing.read())
                 changed[position] ^= 0x01
                 sock.sendall(bytes(changed))
-                try:
-                    rest = read_to_eof(sock)
-                except ConnectionResetError:
-                    rest = b""
-                self.assertEqual(rest, b"")  # closed, nothing said
+                incoming.write(read_to_eof(sock))
+                with self.assertRaises(ssl.SSLError) as said:
+                    tls.read()
+                # The record type (position 0) is not application data; any other
+                # change, the header's included (it is authenticated), fails to open.
+                self.assertEqual(said.exception.reason, "SSLV3_ALERT_UNEXPECTED_MESSAGE"
+                                 if position == 0 else "SSLV3_ALERT_BAD_RECORD_MAC")
                 self.assertEqual(alice.line(), "INFO mallory disconnected")  # and no MSG
         self.assertIsNone(daemon.proc.poll())
         self.assertAlive(alice)
