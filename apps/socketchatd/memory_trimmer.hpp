@@ -1,8 +1,13 @@
 #pragma once
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -17,15 +22,18 @@ namespace socketchatd {
 // without this a daemon's RSS stays at the peak of its busiest minute long after the
 // load has gone.
 //
-// It trims every `every`, and, between those, as soon as a look (each `look_every`)
-// finds more than `free_past` bytes free in the arenas: a burst of TLS handshakes (each
-// tens of KiB while it lasts, thousands at once) leaves that much behind, and its memory
-// goes back within the second rather than after the next period. Looking costs a walk of
-// the allocator's free lists, trimming a heap that is already small microseconds.
+// It trims every `every`; and, looking at the process's RSS every `look_every` (a read
+// of /proc, which takes no allocator lock), whenever RSS has grown by `grown_past` since
+// the last trim, and once more `settle_after` after such a burst's last growth: a burst
+// of TLS handshakes (tens of KiB each while it lasts, thousands at once) leaves that much
+// behind, and it goes back within seconds rather than at the next period. A trim walks
+// the allocator's free chunks under each arena's lock (tens of milliseconds for a heap
+// in a hundred thousand pieces), so it is never repeated while nothing grows.
 class MemoryTrimmer {
  public:
-  static constexpr std::size_t free_past = 16 * 1024 * 1024;
+  static constexpr std::size_t grown_past = 16 * 1024 * 1024;
   static constexpr std::chrono::milliseconds look_every{250};
+  static constexpr std::chrono::seconds settle_after{1};
 
   explicit MemoryTrimmer(std::chrono::milliseconds every)
       : thread_([this, every] { run(every); }) {}
@@ -44,17 +52,39 @@ class MemoryTrimmer {
   void run(std::chrono::milliseconds every) {
     using Clock = std::chrono::steady_clock;
     auto last_trim = Clock::now();
+    std::size_t resident_after_trim = resident_bytes();
+    bool burst = false;  // a trim for growth happened; the one after it has not
     std::unique_lock lock(mutex_);
-    while (!changed_.wait_for(lock, std::min(every, look_every), [this] { return stopping_; })) {
+    while (!changed_.wait_for(lock, std::min<std::chrono::milliseconds>(every, look_every),
+                              [this] { return stopping_; })) {
       lock.unlock();
+      const auto now = Clock::now();
+      const bool grown = resident_bytes() > resident_after_trim + grown_past;
+      if (grown || now - last_trim >= every || (burst && now - last_trim >= settle_after)) {
 #if defined(__GLIBC__)
-      if (Clock::now() - last_trim >= every || ::mallinfo2().fordblks > free_past) {
         ::malloc_trim(0);
-        last_trim = Clock::now();
-      }
 #endif
+        last_trim = now;
+        resident_after_trim = resident_bytes();
+        burst = grown;
+      }
       lock.lock();
     }
+  }
+
+  // The process's resident set (0 if /proc cannot say).
+  static std::size_t resident_bytes() {
+    int fd = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    char text[128];
+    ssize_t n = ::read(fd, text, sizeof text - 1);
+    ::close(fd);
+    if (n <= 0) return 0;
+    text[n] = '\0';
+    char* rest = nullptr;
+    std::strtoull(text, &rest, 10);                       // the size
+    const auto pages = std::strtoull(rest, nullptr, 10);  // then the resident pages
+    return static_cast<std::size_t>(pages) * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   }
 
   std::mutex mutex_;
