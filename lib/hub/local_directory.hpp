@@ -36,7 +36,6 @@ class LocalDirectory final : public Directory {
 
   // `peer`'s name is `name` already (the Hub sets it first, and takes it back if this
   // refuses): the set keeps it by its name.
-
   bool claim(Peer& peer, std::string_view name) override;
   bool release(Peer& peer) override;
   // Sets the peer's name itself (out of the set, as the set is ordered by it).
