@@ -63,7 +63,7 @@ WebSocketDecoder::WebSocketDecoder(std::size_t max_frame_bytes, std::size_t max_
 
 std::size_t WebSocketDecoder::buffered() const noexcept {
   std::size_t control = reading_payload_ && is_control(opcode_) ? payload_taken_ : 0;
-  return header_size_ + control + message_.size();
+  return header_size_ + control + message_size();
 }
 
 std::size_t WebSocketDecoder::feed(std::string_view bytes, WebSocketHandler& handler) {
@@ -151,7 +151,7 @@ bool WebSocketDecoder::check_length(WebSocketHandler& handler) {
   }
   std::copy_n(&header_[2 + extended_length], 4, mask_.begin());
   if (size > max_frame_bytes_) return fail(handler, close_code::message_too_big, "frame too big");
-  if (!is_control(opcode_) && size > max_message_bytes_ - message_.size()) {
+  if (!is_control(opcode_) && size > max_message_bytes_ - message_size()) {
     return fail(handler, close_code::message_too_big, "message too big");
   }
   payload_size_ = static_cast<std::uint32_t>(size);  // at most max_frame_bytes_
@@ -168,9 +168,11 @@ void WebSocketDecoder::take_payload(std::string_view& bytes) {
     std::memcpy(destination, bytes.data(), n);
   } else {
     // Capacity grows with the bytes that came, not with the length the header claims.
-    std::size_t old_size = message_.size();
-    message_.append(bytes.substr(0, n));
-    destination = message_.data() + old_size;
+    if (!message_) message_ = ThreadScratch<MessageBuffer>::borrow();
+    std::string& message = message_->text;
+    std::size_t old_size = message.size();
+    message.append(bytes.substr(0, n));
+    destination = message.data() + old_size;
   }
   unmask(destination, n, mask_, payload_taken_);
   payload_taken_ += static_cast<std::uint32_t>(n);
@@ -193,16 +195,16 @@ bool WebSocketDecoder::deliver_frame(WebSocketHandler& handler) {
   if (in_message_) return true;
   // Validating the whole message when it is complete covers characters split
   // across fragments.
-  if (!binary_message_ && !is_valid_utf8(message_)) {
+  std::string_view message = message_ ? std::string_view(message_->text) : std::string_view{};
+  if (!binary_message_ && !is_valid_utf8(message)) {
     return fail(handler, close_code::invalid_payload, "text is not valid UTF-8");
   }
-  // Emptied even if the handler throws, so the next message starts clean; a big one
-  // does not stay allocated on an idle connection.
-  struct ClearOnExit {
-    std::string& message;
-    ~ClearOnExit() { reset_buffer(message); }
-  } clear_on_exit{message_};
-  return handler.on_text(message_);
+  // Given back even if the handler throws, so the next message starts clean.
+  struct GiveBackOnExit {
+    ThreadScratch<MessageBuffer>::Lease& message;
+    ~GiveBackOnExit() { message.reset(); }
+  } give_back_on_exit{message_};
+  return handler.on_text(message);
 }
 
 bool WebSocketDecoder::deliver_close(WebSocketHandler& handler) {
@@ -234,8 +236,7 @@ bool WebSocketDecoder::fail(WebSocketHandler& handler, std::uint16_t code,
   finished_ = true;
   in_message_ = false;
   header_size_ = 0;
-  message_.clear();
-  message_.shrink_to_fit();
+  message_.reset();
   handler.on_error(code, reason);
   return false;
 }

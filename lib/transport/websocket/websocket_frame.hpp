@@ -7,6 +7,9 @@
 #include <string>
 #include <string_view>
 
+#include "util/buffer_release.hpp"
+#include "util/thread_scratch.hpp"
+
 namespace socketchat::detail {
 
 // RFC 6455 section 5.2 opcodes; the others are reserved.
@@ -115,7 +118,15 @@ class WebSocketDecoder {
   // arrives: made for the frame and dropped once it is delivered, since most
   // connections never send one (125 bytes each otherwise).
   std::unique_ptr<char[]> control_;
-  std::string message_;  // the text message being reassembled
+  // The message being reassembled: lent by the thread from its first byte until it is
+  // delivered, so that an idle connection holds a null pointer and a thread decoding
+  // message after message reuses one buffer (no allocation per message).
+  struct MessageBuffer {
+    std::string text;
+    void clear() noexcept { reset_buffer(text); }
+  };
+  ThreadScratch<MessageBuffer>::Lease message_;
+  std::size_t message_size() const noexcept { return message_ ? message_->text.size() : 0; }
 };
 
 // A server frame header (FIN set, never masked) for a payload of payload_size bytes:
