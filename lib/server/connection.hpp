@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+
 namespace socketchat::detail {
 
 // What the server needs of every open connection, remote or in-process, to stop.
@@ -7,6 +9,11 @@ class Connection {
  public:
   // Begins a graceful stop: "INFO server shutting down", drain, close. Any thread.
   virtual void shut_down() = 0;
+
+  // Where the ConnectionTable keeps it: an index the table sets and the connection only
+  // stores (in a field of its own among its small ones, where this base would pad).
+  static constexpr std::uint32_t no_table_slot = UINT32_MAX;
+  virtual std::uint32_t& table_slot() noexcept = 0;
 
  protected:
   ~Connection() = default;

@@ -1,6 +1,7 @@
 #include "server/connection_table.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
@@ -82,21 +83,37 @@ bool ConnectionTable::add(std::shared_ptr<Connection> connection, const std::str
   if (!address.empty()) {
     if (auto it = per_address_.find(address); it != per_address_.end()) counted = &it->first;
   }
-  Connection* key = connection.get();
-  connections_.emplace(key, Entry{std::move(connection), counted});
+  connection->table_slot() = static_cast<std::uint32_t>(connections_.size());
+  connections_.push_back(Entry{std::move(connection), counted});
   return true;
 }
 
 void ConnectionTable::remove(Connection& connection) {
   std::shared_ptr<Connection> last;  // destroyed after the lock is released
   std::unique_lock lock(mutex_);
-  auto it = connections_.find(&connection);
-  if (it == connections_.end()) return;
-  last = std::move(it->second.connection);
-  const std::string* counted = it->second.address;
-  connections_.erase(it);
+  const std::uint32_t slot = connection.table_slot();
+  if (slot >= connections_.size() || connections_[slot].connection.get() != &connection) return;
+  connection.table_slot() = Connection::no_table_slot;
+  last = std::move(connections_[slot].connection);
+  const std::string* counted = connections_[slot].address;
+  if (slot + 1 != connections_.size()) {
+    connections_[slot] = std::move(connections_.back());
+    connections_[slot].connection->table_slot() = slot;
+  }
+  connections_.pop_back();
+  shrink_if_sparse_locked();
   if (counted) release_locked(*counted);
   drained_if_done_locked(lock);
+}
+
+void ConnectionTable::shrink_if_sparse_locked() {
+  constexpr std::size_t small = 1024;
+  if (connections_.capacity() > small && connections_.size() < connections_.capacity() / 4) {
+    std::vector<Entry> fewer;
+    fewer.reserve(std::max(small, 2 * connections_.size()));
+    std::move(connections_.begin(), connections_.end(), std::back_inserter(fewer));
+    connections_.swap(fewer);
+  }
 }
 
 void ConnectionTable::shut_down(std::function<void()> on_drained) {
@@ -135,7 +152,7 @@ void ConnectionTable::tell_connections_to_stop() {
       asio::post(timer->get_executor(), [timer] { timer->cancel(); });
     }
     hub_.set_quiet(true);
-    for (const auto& [key, entry] : connections_) open.push_back(entry.connection);
+    for (const auto& entry : connections_) open.push_back(entry.connection);
     drained_if_done_locked(lock);
   }
   for (const auto& connection : open) connection->shut_down();

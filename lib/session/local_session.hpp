@@ -58,6 +58,7 @@ class LocalSession final : public Peer,
   std::string_view transport() const noexcept override { return "local"; }
   bool encrypted() const noexcept override { return true; }  // never leaves the process
   void shut_down() override;
+  std::uint32_t& table_slot() noexcept override { return table_slot_; }
   void expel(Payload words) override;
 
  private:
@@ -86,6 +87,8 @@ class LocalSession final : public Peer,
   bool paused_ = false;           // a command is waiting for the Hub
   bool close_requested_ = false;  // close() once the lines before it have run
   std::deque<Input> queued_;      // submitted while paused
+
+  std::uint32_t table_slot_ = no_table_slot;  // the ConnectionTable's (under its lock)
 };
 
 }  // namespace socketchat::detail

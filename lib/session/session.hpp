@@ -20,6 +20,8 @@
 #include "socketchat/error.hpp"
 #include "socketchat/protocol.hpp"
 #include "transport/asio_types.hpp"
+#include "util/buffer_release.hpp"
+#include "util/thread_scratch.hpp"
 
 namespace socketchat::detail {
 
@@ -52,6 +54,7 @@ class Session final : public Peer,
   // Opens the link (handshakes), then reads and times; call once, after ConnectionTable::add().
   void start();
   void shut_down() override;
+  std::uint32_t& table_slot() noexcept override { return table_slot_; }
   void expel(Payload words) override;
 
   void send(Payload payload) override;
@@ -65,7 +68,7 @@ class Session final : public Peer,
   UserIdentity identity() const noexcept override { return decoder_->identity(); }
   std::shared_ptr<Peer> shared_peer() override { return this->shared_from_this(); }
   void defer(std::function<void()> task) override;
-  Executor get_executor() { return link_.get_executor(); }
+  auto get_executor() { return link_.get_executor(); }
 
  private:
   enum class State : std::uint8_t { opening, open, draining, closed };
@@ -156,8 +159,12 @@ class Session final : public Peer,
 
   // The small fields together, without padding between them (a connection's size is
   // the server's memory at scale).
-  int in_flight_ = 0;          // commands the Hub has not finished (Hub::After::pending, wait)
-  errc reason_{};              // why it ends (none yet: 0)
+  int in_flight_ = 0;  // commands the Hub has not finished (Hub::After::pending, wait)
+  std::uint32_t table_slot_ = no_table_slot;  // the ConnectionTable's (under its lock)
+  // Why it ends (an errc; none yet: 0), in a byte.
+  std::uint8_t reason_ = 0;
+  static_assert(static_cast<int>(errc::banned) <= UINT8_MAX);
+  errc reason() const noexcept { return static_cast<errc>(reason_); }
   std::uint8_t metrics_slot_;  // of the link's transport (Metrics::max_transports)
   State state_ = State::opening;
   bool announced_ = false;        // the connect event went out: the disconnect one will too
@@ -177,7 +184,14 @@ class Session final : public Peer,
   std::vector<Payload> queued_;
   std::size_t queued_bytes_ = 0;  // queued plus in flight, against sendq_bytes
 
-  std::vector<Payload> writing_;  // strand only: the batch being written
+  // Strand only: the batch being written, in a vector lent by the thread for the write
+  // (ThreadScratch), as a WebSocket write's gather list is: an idle connection holds a
+  // null pointer, not a vector and the capacity its last write left.
+  struct Batch {
+    std::vector<Payload> payloads;
+    void clear() noexcept { reset_buffer(payloads); }
+  };
+  ThreadScratch<Batch>::Lease writing_;
 };
 
 }  // namespace socketchat::detail

@@ -28,7 +28,7 @@ Session<Link>::Session(const SessionContext& context, const Protocol& protocol, 
       protocol_(&protocol),
       link_(std::move(link)),
       services_(asio::use_service<ConnectionServices>(
-          link_.get_executor().get_inner_executor().context())),
+          asio::query(link_.get_executor(), asio::execution::context))),
       rate_(context.settings.limits().rate_burst(), Clock::now()),
       connected_or_drain_by_(Clock::now()),
       last_input_(connected_or_drain_by_),
@@ -362,7 +362,7 @@ void Session<Link>::on_timer() {
                     errc::handshake_timeout);
       return close_now();
     case State::draining:
-      return abort(reason_);  // the flush took too long
+      return abort(reason());  // the flush took too long
     case State::closed:
       return retire();  // the Hub did not finish in time: go without waiting longer
     default:
@@ -465,16 +465,18 @@ void Session<Link>::kick_flush() {
 template <class Link>
 void Session<Link>::flush() {
   if (state_ == State::closed || write_in_flight_) return;  // on_written goes on from there
+  if (!writing_) writing_ = ThreadScratch<Batch>::borrow();
   {
     std::lock_guard lock(out_mutex());
-    writing_.swap(queued_);
-    if (writing_.empty() && !link_.has_control()) {
+    writing_->payloads.swap(queued_);
+    if (writing_->payloads.empty() && !link_.has_control()) {
       write_pending_ = false;
+      writing_.reset();  // given back
       return;
     }
   }
   write_in_flight_ = true;
-  link_.write(writing_,
+  link_.write(writing_->payloads,
               [self = this->shared_from_this()](std::error_code ec) { self->on_written(ec); });
 }
 
@@ -484,9 +486,9 @@ void Session<Link>::on_written(std::error_code ec) {
   if (state_ == State::closed) return;
   if (ec) return abort(errc::connection_reset);
   std::size_t written = 0;
-  for (const auto& payload : writing_) written += payload.size();
-  context_->metrics.sent(writing_.size(), written);
-  writing_.clear();
+  for (const auto& payload : writing_->payloads) written += payload.size();
+  context_->metrics.sent(writing_->payloads.size(), written);
+  writing_.reset();  // given back, emptied
   bool more;
   bool relieved;
   {
@@ -496,9 +498,9 @@ void Session<Link>::on_written(std::error_code ec) {
     if (!more) {
       write_pending_ = false;
       // Caught up: a burst for a slow reader queued a pointer per message, and the
-      // queues give that memory back, not only the messages (test_connection_memory).
-      // Not before: under steady load they keep their size and allocate nothing.
-      reset_buffer(writing_);
+      // queue gives that memory back, not only the messages (test_connection_memory), as
+      // the batch just written did when it was given back. Not before: under steady load
+      // they keep their size and allocate nothing.
       reset_buffer(queued_);
     }
     relieved = queued_bytes_ <= context_->settings.limits().sendq_bytes() / 2;
@@ -533,7 +535,7 @@ template <class Link>
 void Session<Link>::finish(errc reason, const Payload* last_words) {
   if (state_ != State::open) return;
   state_ = State::draining;
-  reason_ = reason;
+  reason_ = static_cast<std::uint8_t>(reason);
   if (last_words) send(*last_words);
   arm_drain_deadline();
   if (settled()) on_settled();
@@ -546,7 +548,7 @@ void Session<Link>::on_settled() {
   if (state_ == State::closed) return retire();
   if (state_ != State::draining) return;
   leave_hub();
-  link_.goodbye(reason_ == errc::server_shutdown);  // e.g. a WebSocket close frame, last
+  link_.goodbye(reason() == errc::server_shutdown);  // e.g. a WebSocket close frame, last
   if (link_.has_control()) kick_flush();
   close_if_drained();
 }
@@ -572,7 +574,7 @@ void Session<Link>::close_if_drained() {
 template <class Link>
 void Session<Link>::abort(errc reason) {
   if (state_ == State::closed) return;
-  if (state_ == State::open) reason_ = reason;
+  if (state_ == State::open) reason_ = static_cast<std::uint8_t>(reason);
   if (reason == errc::sendq_exceeded) {
     context_->metrics.sendq_drop();
     publish_error("sendq-exceeded", reason);
@@ -610,7 +612,7 @@ void Session<Link>::retire() {
                 .connection = id(),
                 .remote = remote(),
                 .user = name(),
-                .reason = reason_ == errc{} ? std::error_code{} : make_error_code(reason_)};
+                .reason = reason_ == 0 ? std::error_code{} : make_error_code(reason())};
     context_->bus.publish(event);
   }
   context_->connections.remove(*this);  // may drop the last owning reference but ours

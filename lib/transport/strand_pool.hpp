@@ -7,7 +7,7 @@
 #include <asio/execution_context.hpp>
 #include <asio/io_context.hpp>
 
-#include "transport/asio_types.hpp"
+#include "transport/pooled_strand.hpp"
 
 namespace socketchat::detail {
 
@@ -23,7 +23,11 @@ namespace socketchat::detail {
 // (docs/PERFORMANCE.md): every handler of the context then queued behind that one
 // strand's; 64 of them keep each strand's share of the work small.
 //
-// One per io_context (an Asio service), like WriteTurns and Deadlines.
+// One per io_context (an Asio service), like WriteTurns and Deadlines. It keeps its
+// strands for the context's whole life, so that a PooledStrand may hold one by address:
+// it makes Asio's strand service before it is made itself, and so is destroyed before
+// that service (Asio destroys its services newest first), while a strand going can
+// still unlink itself from the service.
 class StrandPool final : public asio::execution_context::service {
  public:
   using key_type = StrandPool;
@@ -33,24 +37,22 @@ class StrandPool final : public asio::execution_context::service {
   explicit StrandPool(asio::execution_context& context);
 
   // The strand for the next connection made on this context.
-  Executor next();
+  PooledStrand next();
 
   // The strand for the next connection made on `context`.
-  static Executor next_on(asio::io_context& context) {
+  static PooledStrand next_on(asio::io_context& context) {
     return asio::use_service<StrandPool>(context).next();
   }
 
  private:
-  // Lets the strands go while Asio's strand service still exists: it was made after
-  // this one (by the first strand), so it is destroyed before, and a strand that
-  // outlived it would unlink itself from freed memory.
-  void shutdown() override;
+  void shutdown() override {}
 
   asio::io_context& context_;
   std::mutex mutex_;
-  std::vector<Executor> strands_;  // made as they are first needed, up to `size`
+  // Made as they are first needed, up to `size`, in place: room for all is reserved
+  // first, so that none moves.
+  std::vector<Strand> strands_;
   std::size_t next_ = 0;
-  bool shut_down_ = false;  // then each strand is the caller's own
 };
 
 }  // namespace socketchat::detail

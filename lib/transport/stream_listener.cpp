@@ -20,7 +20,7 @@ StreamListener::StreamListener(const SessionContext& sessions, asio::io_context&
 }
 
 ConnectionExecutor StreamListener::next_executor() {
-  return StrandPool::next_on(sessions_.workers.next());
+  return StrandPool::next_on(sessions_.workers.next()).strand();
 }
 
 void StreamListener::accept(std::unique_ptr<Stream> stream, std::string remote,

@@ -53,7 +53,7 @@ class TcpLink : public NoControlFrames {
   explicit TcpLink(TcpSocket socket) : socket_(std::move(socket)) {}
 
   TcpSocket& socket() noexcept { return socket_; }
-  Executor get_executor() { return socket_.get_executor(); }
+  PooledStrand get_executor() { return socket_.get_executor(); }
 
   // Nothing to negotiate over plain TCP.
   template <class Ready>

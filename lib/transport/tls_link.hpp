@@ -38,7 +38,7 @@ class TlsLink : public NoControlFrames {
         engine_(context_->native_handle(), socket_.native_handle()) {}
 
   TcpSocket& socket() noexcept { return socket_; }
-  Executor get_executor() { return socket_.get_executor(); }
+  PooledStrand get_executor() { return socket_.get_executor(); }
 
   template <class Ready>
   void open(Ready&& ready) {
