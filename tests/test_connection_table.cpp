@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdlib>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -21,11 +23,17 @@ using namespace socketchat::detail;
 
 namespace {
 
-struct FakeConnection : Connection {
+struct FakeConnection final : Connection, std::enable_shared_from_this<FakeConnection> {
+  FakeConnection() : Connection(0, "test") {}
   int told_to_stop = 0;
   std::uint32_t slot = no_table_slot;
   void shut_down() override { ++told_to_stop; }
   std::uint32_t& table_slot() noexcept override { return slot; }
+  // Never logged in: the Hub calls none of these.
+  void send(Payload) override {}
+  const Protocol& protocol() const noexcept override { std::abort(); }
+  std::shared_ptr<Peer> shared_peer() override { return shared_from_this(); }
+  void defer(std::function<void()> task) override { task(); }
 };
 
 struct Fixture {

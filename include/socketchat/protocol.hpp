@@ -87,7 +87,8 @@ class Decoder {
   virtual ~Decoder() = default;
   // Feeds bytes; calls the handler for each complete unit, in order, until the
   // handler asks to stop. Returns how many bytes it took; the caller feeds the rest
-  // again later. `bytes` is valid only during the call: keep what you need.
+  // again later. `bytes` and `handler` are valid only during the call: keep what you
+  // need of the bytes, and nothing of the handler.
   virtual std::size_t feed(std::string_view bytes, DecodeHandler& handler) = 0;
   // The protocol that spells the replies to this connection: the shared one, or (IRC)
   // one that knows the connection's nick and which command is being answered.

@@ -1,12 +1,21 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <utility>
+
+#include "hub/peer.hpp"
 
 namespace socketchat::detail {
 
-// What the server needs of every open connection, remote or in-process, to stop.
-class Connection {
+// What the server needs of every open connection, remote or in-process, to stop: a
+// Peer (what the Hub sees of it) the ConnectionTable holds. A Peer, not beside one, so
+// that a connection carries one table of virtual functions for both (a connection's
+// size is the server's memory at scale).
+class Connection : public Peer {
  public:
+  Connection(std::uint64_t id, std::string remote) : Peer(id, std::move(remote)) {}
+
   // Begins a graceful stop: "INFO server shutting down", drain, close. Any thread.
   virtual void shut_down() = 0;
 

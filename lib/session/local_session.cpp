@@ -35,7 +35,7 @@ Incoming parse_incoming(std::string_view line) {
 
 LocalSession::LocalSession(const SessionContext& context, const Protocol& protocol,
                            LocalUser::Handler handler)
-    : Peer(context.connections.next_connection_id(), "local"),
+    : Connection(context.connections.next_connection_id(), "local"),
       context_(context),
       protocol_(protocol),
       strand_(asio::make_strand(context.workers.next())),

@@ -35,8 +35,7 @@ struct OwnedCommand {
 // a line it typed), and it receives the line protocol's lines, so others see it
 // exactly like a remote client. Everything runs on its own strand; submit() and send()
 // may come from any thread.
-class LocalSession final : public Peer,
-                           public Connection,
+class LocalSession final : public Connection,
                            private DecodeHandler,
                            public std::enable_shared_from_this<LocalSession> {
  public:

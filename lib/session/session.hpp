@@ -10,7 +10,6 @@
 #include <system_error>
 #include <vector>
 
-#include "hub/peer.hpp"
 #include "server/connection.hpp"
 #include "session/connection_services.hpp"
 #include "session/deadlines.hpp"
@@ -36,9 +35,7 @@ namespace socketchat::detail {
 // and, if no write is in flight, asks the io_context's WriteTurns for a turn. Each
 // write gathers everything queued into one gather write.
 template <class Link>
-class Session final : public Peer,
-                      public Connection,
-                      private DecodeHandler,
+class Session final : public Connection,
                       private Writer,
                       private Timed,
                       public std::enable_shared_from_this<Session<Link>> {
@@ -73,13 +70,28 @@ class Session final : public Peer,
  private:
   enum class State : std::uint8_t { opening, open, draining, closed };
 
-  Handled on_command(const Command& command) override;
-  Flow on_reply(Payload payload) override;
-  void on_answer(Payload payload) override;
+  // What the decoder calls, through a Decoding made for each feed() (a handler is used
+  // only during the call): not a base, so that a connection carries no pointer for it.
+  class Decoding final : public DecodeHandler {
+   public:
+    explicit Decoding(Session& session) noexcept : session_(session) {}
+    Handled on_command(const Command& command) override { return session_.on_command(command); }
+    Flow on_reply(Payload payload) override { return session_.on_reply(std::move(payload)); }
+    void on_answer(Payload payload) override { session_.on_answer(std::move(payload)); }
+    bool on_decode_error(ReplyError error) override { return session_.on_decode_error(error); }
+    void on_line() override { session_.on_line(); }
+    void on_capabilities_changed() override { session_.on_capabilities_changed(); }
+
+   private:
+    Session& session_;
+  };
+  Handled on_command(const Command& command);
+  Flow on_reply(Payload payload);
+  void on_answer(Payload payload);
   bool must_wait(bool message);  // and pauses the input if so
-  bool on_decode_error(ReplyError error) override;
-  void on_line() override;
-  void on_capabilities_changed() override;
+  bool on_decode_error(ReplyError error);
+  void on_line();
+  void on_capabilities_changed();
 
   void on_opened(std::error_code ec);
   void read(bool speculative);

@@ -22,7 +22,7 @@ namespace socketchat::detail {
 template <class Link>
 Session<Link>::Session(const SessionContext& context, const Protocol& protocol, Link link,
                        std::uint64_t id, std::string remote)
-    : Peer(id, std::move(remote)),
+    : Connection(id, std::move(remote)),
       context_(&context),
       decoder_(protocol.make_decoder()),
       protocol_(&protocol),
@@ -131,7 +131,8 @@ void Session<Link>::decode(std::string_view bytes) {
     stash_->append(bytes);
     return;
   }
-  std::size_t taken = decoder_->feed(bytes, *this);
+  Decoding handler(*this);
+  std::size_t taken = decoder_->feed(bytes, handler);
   if (paused_ && state_ == State::open && taken < bytes.size()) {
     stash_ = std::make_unique<std::string>(bytes.substr(taken));  // `bytes` is not ours
   }

@@ -43,7 +43,7 @@ const Protocols::Subprotocol* websocket_subprotocol(const Protocols& protocols,
 // one line per message each way (IRCv3's WebSocket specification), in text frames,
 // or binary ones for a binary subprotocol.
 template <class Inner>
-class WebSocketLink final : private WebSocketHandler {
+class WebSocketLink final {
  public:
   static constexpr const char* transport =
       std::string_view(Inner::transport) == "tcp" ? "ws" : "wss";
@@ -281,7 +281,10 @@ class WebSocketLink final : private WebSocketHandler {
   template <class OnInput>
   void take(std::error_code ec, std::string_view bytes, bool more, OnInput& on_input) {
     read_text().clear();
-    if (!bytes.empty()) decoder_.feed(bytes, *this);
+    if (!bytes.empty()) {
+      Framing framing(*this);
+      decoder_.feed(bytes, framing);
+    }
     if (!ec && decoder_.finished()) ec = asio::error::eof;  // closed, or broke the protocol
     // Out of the thread's string while the session takes it: a read it starts at once
     // (the frames that came with the upgrade) gathers there anew.
@@ -291,13 +294,31 @@ class WebSocketLink final : private WebSocketHandler {
     read_text() = std::move(lines);
   }
 
-  bool on_text(std::string_view message) override {
+  // What the decoder calls, through a Framing made for each feed(): not a base, so that
+  // a connection carries no pointer for it.
+  class Framing final : public WebSocketHandler {
+   public:
+    explicit Framing(WebSocketLink& link) noexcept : link_(link) {}
+    bool on_text(std::string_view message) override { return link_.on_text(message); }
+    bool on_ping(std::string_view payload) override { return link_.on_ping(payload); }
+    bool on_pong(std::string_view) override { return true; }
+    void on_close(std::uint16_t code, std::string_view reason) override {
+      link_.on_close(code, reason);
+    }
+    void on_error(std::uint16_t code, std::string_view reason) override {
+      link_.on_error(code, reason);
+    }
+
+   private:
+    WebSocketLink& link_;
+  };
+  bool on_text(std::string_view message) {
     std::string& lines = read_text();
     lines.append(message);
     if (message.empty() || message.back() != '\n') lines.push_back('\n');
     return true;
   }
-  bool on_ping(std::string_view payload) override {
+  bool on_ping(std::string_view payload) {
     // Held until the session admits it (admit_control), so that a client that pings
     // and never reads cannot make the pongs pile up.
     payload = payload.substr(0, 125);  // as the decoder ensures: admit_control relies on it
@@ -308,15 +329,14 @@ class WebSocketLink final : private WebSocketHandler {
     }
     return true;
   }
-  bool on_pong(std::string_view) override { return true; }
   // The answer waits for goodbye(): the replies to what the client sent before its
   // close still go out first.
-  void on_close(std::uint16_t code, std::string_view) override {
+  void on_close(std::uint16_t code, std::string_view) {
     std::string& answer = control().answer;
     if (answer.empty())
       answer = close_frame(code == close_code::no_status ? close_code::normal : code);
   }
-  void on_error(std::uint16_t code, std::string_view reason) override {
+  void on_error(std::uint16_t code, std::string_view reason) {
     std::string& answer = control().answer;
     if (answer.empty()) answer = close_frame(code, reason);
   }
