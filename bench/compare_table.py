@@ -38,6 +38,7 @@ METRICS = [
     ("latencybg", "  background fanout deliveries/s", "deliveries_per_s", HIGH, "count"),
     ("conns", "conns: connect + log in all (s)", "login_s", LOW, "seconds"),
     ("conns", "conns: server RSS per connection (KiB)", "rss_per_conn_kib", LOW, "float"),
+    ("conns", "  the same at the last login (KiB)", "rss_at_once_per_conn_kib", LOW, "float"),
     ("conns", "conns: sample answering PING", "sample_answered", None, "count"),
     ("conns", "conns: new login after all close (s)", "teardown_s", LOW, "seconds"),
 ]

@@ -110,7 +110,8 @@ int main(int argc, char** argv) {
       ->add_option("--settle", conns.settle,
                    "After the last login, hold the connections this long (seconds) before reading "
                    "the server's RSS, so that its allocator may give back what the logins used "
-                   "(socketchatd trims every 5 s)")
+                   "(socketchatd trims within a second of a burst's end); the RSS right after "
+                   "the last login is reported too")
       ->capture_default_str();
 
   auto* latency_app =

@@ -126,6 +126,7 @@ int run_conns(const CommonOptions& common, const ConnsOptions& options) {
   run_until(loop, deadline, "connecting and logging in", [&] { return crowd.swarm().all_ready(); });
   Nanos login_time = now_ns() - start;
   cpu.stop();
+  std::optional<long> rss_at_once = resident_kib(common.server_pid);
   const Nanos settled = now_ns() + static_cast<Nanos>(options.settle * 1e9);
   run_until(loop, deadline, "settling", [&] { return now_ns() >= settled; });
   std::optional<long> rss_after = resident_kib(common.server_pid);
@@ -148,15 +149,23 @@ int run_conns(const CommonOptions& common, const ConnsOptions& options) {
   json["login_s"] = std::round(seconds * 1000) / 1000;
   json["settle_s"] = options.settle;
   json["logins_per_s"] = std::round(options.connections / seconds);
+  auto per_connection = [&](long after) {
+    return static_cast<double>(after - *rss_before) / static_cast<double>(options.connections);
+  };
   if (rss_before && rss_after) {
-    double per_connection =
-        static_cast<double>(*rss_after - *rss_before) / static_cast<double>(options.connections);
     report.row("server RSS",
                fmt::format("{} KiB before, {} KiB after: {:.2f} KiB per connection",
-                           human_count(*rss_before), human_count(*rss_after), per_connection));
+                           human_count(*rss_before), human_count(*rss_after),
+                           per_connection(*rss_after)));
     json["rss_before_kib"] = *rss_before;
     json["rss_after_kib"] = *rss_after;
-    json["rss_per_conn_kib"] = std::round(per_connection * 100) / 100;
+    json["rss_per_conn_kib"] = std::round(per_connection(*rss_after) * 100) / 100;
+  }
+  if (rss_before && rss_at_once && options.settle > 0) {
+    report.row("server RSS at the last login",
+               fmt::format("{} KiB: {:.2f} KiB per connection", human_count(*rss_at_once),
+                           per_connection(*rss_at_once)));
+    json["rss_at_once_per_conn_kib"] = std::round(per_connection(*rss_at_once) * 100) / 100;
   }
   std::size_t sampled = std::min(options.sample, options.connections);
   std::size_t answered = crowd.round_trips().count();
