@@ -28,7 +28,7 @@ namespace socketchatd {
 // - whenever RSS has grown by `grown_past` since the last trim, and once more
 //   `settle_after` after such a burst's last growth;
 // - when the process goes quiet after having been busy since the last trim (at most
-//   once per `settle_after`): a burst's end, when what it used is freed at once (a
+//   once per `quiet_after`): a burst's end, when what it used is freed at once (a
 //   thousand TLS handshakes in flight hold tens of KiB each) and nothing grows any more.
 // So what a burst leaves behind goes back within a second of its end rather than at the
 // next period. A trim walks the allocator's free chunks under each arena's lock (tens
@@ -39,6 +39,7 @@ class MemoryTrimmer {
   static constexpr std::size_t grown_past = 16 * 1024 * 1024;
   static constexpr std::chrono::milliseconds look_every{250};
   static constexpr std::chrono::seconds settle_after{1};
+  static constexpr std::chrono::milliseconds quiet_after{500};
 
   explicit MemoryTrimmer(std::chrono::milliseconds every)
       : thread_([this, every] { run(every); }) {}
@@ -72,7 +73,7 @@ class MemoryTrimmer {
       cpu_at_look = cpu;
       last_look = now;
       busy = busy || worked >= elapsed / 4;  // a quarter of a core, or more
-      const bool went_quiet = busy && worked < elapsed / 20 && now - last_trim >= settle_after;
+      const bool went_quiet = busy && worked < elapsed / 20 && now - last_trim >= quiet_after;
       const bool grown = resident_bytes() > resident_after_trim + grown_past;
       if (grown || went_quiet || now - last_trim >= every ||
           (burst && now - last_trim >= settle_after)) {
