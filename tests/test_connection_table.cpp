@@ -28,6 +28,7 @@ struct FakeConnection final : Connection, std::enable_shared_from_this<FakeConne
   int told_to_stop = 0;
   std::uint32_t slot = no_table_slot;
   void shut_down() override { ++told_to_stop; }
+  void write_turn() override {}
   std::uint32_t& table_slot() noexcept override { return slot; }
   // Never logged in: the Hub calls none of these.
   void send(Payload) override {}

@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -24,6 +27,7 @@
 #include "hub/local_directory.hpp"
 #include "protocol/irc/irc_protocol.hpp"
 #include "protocol/line/line_protocol.hpp"
+#include "server/connection.hpp"
 #include "session/write_turns.hpp"
 #include "socketchat/event_sink.hpp"
 #include "socketchat/memory_history_store.hpp"
@@ -682,9 +686,16 @@ namespace {
 
 // Takes `more` turns after its first, asking for each during the one before, and
 // notes the largest capacity of the queue it saw.
-class TurnTaker final : public Writer {
+class TurnTaker final : public Connection {
  public:
-  TurnTaker(WriteTurns& turns, int more) : turns_(turns), more_(more) {}
+  TurnTaker(WriteTurns& turns, int more) : Connection(0, "test"), turns_(turns), more_(more) {}
+  // A Connection nothing else calls: only its turns matter here.
+  void shut_down() override {}
+  std::uint32_t& table_slot() noexcept override { return slot_; }
+  void send(Payload) override {}
+  const Protocol& protocol() const noexcept override { std::abort(); }
+  std::shared_ptr<Peer> shared_peer() override { return self.lock(); }
+  void defer(std::function<void()> task) override { task(); }
   void write_turn() override {
     ++taken;
     largest_capacity = std::max(largest_capacity, turns_.capacity());
@@ -703,6 +714,7 @@ class TurnTaker final : public Writer {
  private:
   WriteTurns& turns_;
   int more_;
+  std::uint32_t slot_ = no_table_slot;
 };
 
 }  // namespace

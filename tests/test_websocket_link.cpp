@@ -121,12 +121,20 @@ struct OpenLink {
   std::string read(std::string bytes) {
     inbox.push_back(std::move(bytes));
     std::string lines;
-    link.read(false, [&](std::error_code ec, std::string_view text, bool) {
-      CHECK_FALSE(ec);
-      lines.assign(text);
-    });
+    link.read(false, Read{this, &lines});
     return lines;
   }
+
+  // A read's callback, as a session's: the lines, and the link it was read from.
+  struct Read {
+    OpenLink* open;
+    std::string* lines;
+    void operator()(std::error_code ec, std::string_view text, bool) const {
+      CHECK_FALSE(ec);
+      lines->assign(text);
+    }
+    WebSocketLink<ScriptedLink>& link() const noexcept { return open->link; }
+  };
 
   // Writes `batch` (and whatever control frames are queued).
   void write(std::span<const Payload> batch = {}) {

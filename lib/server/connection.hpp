@@ -9,15 +9,19 @@
 namespace socketchat::detail {
 
 // What the server needs of every open connection, remote or in-process, to stop: a
-// Peer (what the Hub sees of it) the ConnectionTable holds. A Peer, not beside one, so
-// that a connection carries one table of virtual functions for both (a connection's
-// size is the server's memory at scale).
+// Peer (what the Hub sees of it) the ConnectionTable holds, and whose writes take turns
+// (WriteTurns). A Peer, not beside one, so that a connection carries one table of
+// virtual functions for all three (a connection's size is the server's memory at scale).
 class Connection : public Peer {
  public:
   Connection(std::uint64_t id, std::string remote) : Peer(id, std::move(remote)) {}
 
   // Begins a graceful stop: "INFO server shutting down", drain, close. Any thread.
   virtual void shut_down() = 0;
+
+  // Its turn in its io_context's WriteTurns (session/write_turns.hpp), which it asked
+  // for: writes what it has queued, on its own strand.
+  virtual void write_turn() = 0;
 
   // Where the ConnectionTable keeps it: an index the table sets and the connection only
   // stores (in a field of its own among its small ones, where this base would pad).

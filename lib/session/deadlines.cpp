@@ -82,7 +82,7 @@ void Deadlines::remove_locked(std::size_t slot) {
 
 void Deadlines::place(std::size_t slot, Entry entry) {
   heap_[slot] = entry;
-  entry.timed->slot_ = slot;
+  entry.timed->slot_ = static_cast<std::uint32_t>(slot);
 }
 
 std::size_t Deadlines::sift_up(std::size_t slot, const Entry& entry) {

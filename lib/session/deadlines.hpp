@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <mutex>
 #include <system_error>
@@ -27,8 +28,11 @@ class Timed {
 
  private:
   friend class Deadlines;
-  static constexpr std::size_t unscheduled = std::numeric_limits<std::size_t>::max();
-  std::size_t slot_ = unscheduled;  // its place in Deadlines::heap_
+  // 32 bits (a heap of connections is far shorter), so that a Session's first field fits
+  // beside it, where the base would pad (a connection's size is the server's memory at
+  // scale).
+  static constexpr std::uint32_t unscheduled = std::numeric_limits<std::uint32_t>::max();
+  std::uint32_t slot_ = unscheduled;  // its place in Deadlines::heap_
 };
 
 // The deadlines of one io_context's connections (login, idle, handshake and drain

@@ -57,6 +57,7 @@ class LocalSession final : public Connection,
   std::string_view transport() const noexcept override { return "local"; }
   bool encrypted() const noexcept override { return true; }  // never leaves the process
   void shut_down() override;
+  void write_turn() override {}  // never asks for one: its output goes to a callback
   std::uint32_t& table_slot() noexcept override { return table_slot_; }
   void expel(Payload words) override;
 

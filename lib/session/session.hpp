@@ -36,9 +36,8 @@ namespace socketchat::detail {
 // write gathers everything queued into one gather write.
 template <class Link>
 class Session final : public Connection,
-                      private Writer,
-                      private Timed,
-                      public std::enable_shared_from_this<Session<Link>> {
+                      public std::enable_shared_from_this<Session<Link>>,
+                      private Timed {  // last: its padding holds table_slot_ (below)
  public:
   using Clock = std::chrono::steady_clock;
 
@@ -94,6 +93,17 @@ class Session final : public Connection,
   void on_capabilities_changed();
 
   void on_opened(std::error_code ec);
+  // What a read calls back: the session, kept alive while the read waits, and through
+  // it the link, so that a link wrapping another (WebSocket) finds itself there instead
+  // of adding its own pointer to the operation each idle connection has pending (a
+  // connection's size is the server's memory at scale).
+  struct ReadDone {
+    std::shared_ptr<Session> self;
+    void operator()(std::error_code ec, std::string_view bytes, bool more_waiting) const {
+      self->on_input(ec, bytes, more_waiting);
+    }
+    Link& link() const noexcept { return self->link_; }
+  };
   void read(bool speculative);
   void on_input(std::error_code ec, std::string_view bytes, bool more_waiting);
   // Decodes `bytes`; what a paused command left unread is kept in stash_. Then reads
@@ -150,6 +160,9 @@ class Session final : public Connection,
   void publish_error(std::string_view detail, std::error_code reason);
   std::mutex& out_mutex() const noexcept;  // the queue's: one of the server's OutputLocks
 
+  // First: it fits where the last base, Timed, would pad (a connection's size is the
+  // server's memory at scale).
+  std::uint32_t table_slot_ = no_table_slot;  // the ConnectionTable's (under its lock)
   // The server's parts (one SessionContext per server, which outlives its sessions):
   // a pointer, not a copy of its six references (40 bytes less a connection).
   const SessionContext* context_;
@@ -172,25 +185,26 @@ class Session final : public Connection,
   // The small fields together, without padding between them (a connection's size is
   // the server's memory at scale).
   int in_flight_ = 0;  // commands the Hub has not finished (Hub::After::pending, wait)
-  std::uint32_t table_slot_ = no_table_slot;  // the ConnectionTable's (under its lock)
   // Why it ends (an errc; none yet: 0), in a byte.
   std::uint8_t reason_ = 0;
   static_assert(static_cast<int>(errc::banned) <= UINT8_MAX);
   errc reason() const noexcept { return static_cast<errc>(reason_); }
   std::uint8_t metrics_slot_;  // of the link's transport (Metrics::max_transports)
   State state_ = State::opening;
-  bool announced_ = false;        // the connect event went out: the disconnect one will too
-  bool probed_ = false;           // idle: the protocol's keepalive probe went out, no line since
-  bool paused_ = false;           // input waits in stash_ until the Hub is done (see on_command)
-  bool blocked_ = false;          // a command waits for the Hub with everything after it
-  bool more_waiting_ = false;     // the last read filled the buffer: the socket may hold more
-  bool input_ended_ = false;      // end of input came while paused: finish once the stash is done
-  bool drain_wait_ = false;       // paused until the client reads its backlog (backlogged)
-  bool left_hub_ = false;         // Hub::leave() done
-  bool retired_ = false;          // ConnectionTable::remove() done
-  bool write_in_flight_ = false;  // the link is writing writing_
-  bool write_pending_ = false;    // under out_mutex(): a flush is posted or a write is in flight
-  bool output_closed_ = false;    // under out_mutex()
+  // Strand only, so in bits (a write to one rewrites its neighbours: no other thread may
+  // write any of them).
+  bool announced_ : 1 = false;     // the connect event went out: the disconnect one will too
+  bool probed_ : 1 = false;        // idle: the protocol's keepalive probe went out, no line since
+  bool paused_ : 1 = false;        // input waits in stash_ until the Hub is done (see on_command)
+  bool blocked_ : 1 = false;       // a command waits for the Hub with everything after it
+  bool more_waiting_ : 1 = false;  // the last read filled the buffer: the socket may hold more
+  bool input_ended_ : 1 = false;   // end of input came while paused: finish once the stash is done
+  bool drain_wait_ : 1 = false;    // paused until the client reads its backlog (backlogged)
+  bool left_hub_ : 1 = false;      // Hub::leave() done
+  bool retired_ : 1 = false;       // ConnectionTable::remove() done
+  bool write_in_flight_ : 1 = false;  // the link is writing writing_
+  bool write_pending_ = false;  // under out_mutex(): a flush is posted or a write is in flight
+  bool output_closed_ = false;  // under out_mutex()
 
   // Shared with send() on other threads, under out_mutex() (the server's OutputLocks).
   std::vector<Payload> queued_;

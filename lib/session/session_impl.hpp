@@ -89,10 +89,7 @@ void Session<Link>::on_opened(std::error_code ec) {
 
 template <class Link>
 void Session<Link>::read(bool speculative) {
-  link_.read(speculative, [self = this->shared_from_this()](
-                              std::error_code ec, std::string_view bytes, bool more_waiting) {
-    self->on_input(ec, bytes, more_waiting);
-  });
+  link_.read(speculative, ReadDone{this->shared_from_this()});
 }
 
 template <class Link>
@@ -443,8 +440,7 @@ void Session<Link>::after_send(bool kick, bool overflow) {
 
 template <class Link>
 void Session<Link>::schedule_write() {
-  auto self = this->shared_from_this();
-  services_.write_turns.schedule(std::shared_ptr<Writer>(self, static_cast<Writer*>(this)));
+  services_.write_turns.schedule(this->shared_from_this());
 }
 
 template <class Link>

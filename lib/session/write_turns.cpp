@@ -4,13 +4,15 @@
 
 #include <asio/post.hpp>
 
+#include "server/connection.hpp"
+
 namespace socketchat::detail {
 
 WriteTurns::WriteTurns(asio::execution_context& context)
     : asio::execution_context::service(context),
       context_(static_cast<asio::io_context&>(context)) {}
 
-void WriteTurns::schedule(std::shared_ptr<Writer> writer) {
+void WriteTurns::schedule(std::shared_ptr<Connection> writer) {
   std::lock_guard lock(mutex_);
   waiting_.push_back(std::move(writer));
   if (posted_) return;
@@ -19,7 +21,7 @@ void WriteTurns::schedule(std::shared_ptr<Writer> writer) {
 }
 
 void WriteTurns::run_turn() {
-  std::array<std::shared_ptr<Writer>, writes_per_turn> turn;
+  std::array<std::shared_ptr<Connection>, writes_per_turn> turn;
   std::size_t count = 0;
   {
     std::lock_guard lock(mutex_);

@@ -10,16 +10,7 @@
 
 namespace socketchat::detail {
 
-// Something with output to write on its own strand (a Session).
-class Writer {
- public:
-  // Writes what is queued, on the writer's strand (dispatched there: at once when
-  // that strand is free).
-  virtual void write_turn() = 0;
-
- protected:
-  ~Writer() = default;
-};
+class Connection;
 
 // The writes of one io_context, taken in turns of a few connections each, with the
 // event loop's other work (reads above all) in between.
@@ -51,9 +42,9 @@ class WriteTurns final : public asio::execution_context::service {
 
   explicit WriteTurns(asio::execution_context& context);
 
-  // Queues `writer` for a turn; it must not be queued already (the Session keeps
-  // track: its write_pending_ flag).
-  void schedule(std::shared_ptr<Writer> writer);
+  // Queues `writer` for a turn (Connection::write_turn); it must not be queued already
+  // (the Session keeps track: its write_pending_ flag).
+  void schedule(std::shared_ptr<Connection> writer);
 
   // The slots the queue has allocated (for tests).
   std::size_t capacity() const;
@@ -64,7 +55,7 @@ class WriteTurns final : public asio::execution_context::service {
 
   asio::io_context& context_;
   mutable std::mutex mutex_;
-  std::vector<std::shared_ptr<Writer>> waiting_;
+  std::vector<std::shared_ptr<Connection>> waiting_;
   std::size_t next_ = 0;  // waiting_[next_...] have not had their turn yet
   bool posted_ = false;   // a turn is posted to the context
 };

@@ -26,6 +26,8 @@ namespace socketchat::detail {
 // The bytes of one connection over plain TCP, as a Session uses them (the "link"
 // of the transport). Every link offers the same members: open, read, write,
 // has_control, admit_control, control_bytes, goodbye, close, socket and get_executor.
+// A read's callback (the session's ReadDone) is called as on_input(ec, bytes, more) and
+// has link(), the outermost link, through which a link wrapping another finds itself.
 //
 // Control frames are a link's own output (WebSocket pongs and its close frame), so the
 // session bounds them through two members, and links without any have trivial ones:

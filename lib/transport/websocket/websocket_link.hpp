@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <vector>
 
 #include <asio/buffer.hpp>
@@ -88,10 +89,7 @@ class WebSocketLink final {
       const std::unique_ptr<std::string> bytes = std::move(leftover_);
       return take(std::error_code{}, *bytes, false, on_input);
     }
-    inner_.read(speculative, [this, on_input = std::forward<OnInput>(on_input)](
-                                 std::error_code ec, std::string_view bytes, bool more) mutable {
-      take(ec, bytes, more, on_input);
-    });
+    inner_.read(speculative, Unframe<std::decay_t<OnInput>>{std::forward<OnInput>(on_input)});
   }
 
   // The batch as text frames of whole payloads (lines), each frame up to
@@ -277,6 +275,17 @@ class WebSocketLink final {
     thread_local std::string text;
     return text;
   }
+
+  // The inner link's read callback: the frames' payloads, as lines, to the session's.
+  // The session's callback leads back to this link (its link()), so that the read
+  // pending on an idle connection holds no pointer of this layer's own.
+  template <class OnInput>
+  struct Unframe {
+    OnInput on_input;
+    void operator()(std::error_code ec, std::string_view bytes, bool more) {
+      on_input.link().take(ec, bytes, more, on_input);
+    }
+  };
 
   template <class OnInput>
   void take(std::error_code ec, std::string_view bytes, bool more, OnInput& on_input) {
