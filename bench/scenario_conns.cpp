@@ -153,10 +153,9 @@ int run_conns(const CommonOptions& common, const ConnsOptions& options) {
     return static_cast<double>(after - *rss_before) / static_cast<double>(options.connections);
   };
   if (rss_before && rss_after) {
-    report.row("server RSS",
-               fmt::format("{} KiB before, {} KiB after: {:.2f} KiB per connection",
-                           human_count(*rss_before), human_count(*rss_after),
-                           per_connection(*rss_after)));
+    report.row("server RSS", fmt::format("{} KiB before, {} KiB after: {:.2f} KiB per connection",
+                                         human_count(*rss_before), human_count(*rss_after),
+                                         per_connection(*rss_after)));
     json["rss_before_kib"] = *rss_before;
     json["rss_after_kib"] = *rss_after;
     json["rss_per_conn_kib"] = std::round(per_connection(*rss_after) * 100) / 100;
