@@ -107,12 +107,13 @@ class WebSocketDecoder {
   std::uint8_t header_needed_ = 2;  // its full size, known once the first two bytes are in
   std::array<unsigned char, 4> mask_{};
   Opcode opcode_ = Opcode::continuation;
-  bool reading_payload_ = false;
-  bool fin_ = false;
-  bool in_message_ = false;      // a fragmented message awaits its final frame
-  bool binary_message_ = false;  // the message being read is binary
-  bool accept_binary_ = false;
-  bool finished_ = false;
+  // In bits (one connection's decoder is only ever used by one thread at a time).
+  bool reading_payload_ : 1 = false;
+  bool fin_ : 1 = false;
+  bool in_message_ : 1 = false;      // a fragmented message awaits its final frame
+  bool binary_message_ : 1 = false;  // the message being read is binary
+  bool accept_binary_ : 1 = false;
+  bool finished_ : 1 = false;
 
   // A control frame's payload (at most 125 bytes), kept apart from the message while it
   // arrives: made for the frame and dropped once it is delivered, since most

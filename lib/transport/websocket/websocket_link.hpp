@@ -97,7 +97,7 @@ class WebSocketLink final {
   // frame last.
   template <class Done>
   void write(std::span<const Payload> batch, Done&& done) {
-    if (close_sent_) batch = {};  // nothing may follow a close frame (RFC 6455, 5.5.1)
+    if (close_sent()) batch = {};  // nothing may follow a close frame (RFC 6455, 5.5.1)
     gather_ = ThreadScratch<Gather>::borrow();
     auto& buffers = gather_->buffers;
     if (control_) {
@@ -110,26 +110,27 @@ class WebSocketLink final {
     } else {
       frame_whole_lines(batch);
     }
-    if (control_ && !control_->close.empty() && !close_sent_) {
+    if (control_ && !control_->close.empty() && !control_->close_sent) {
       buffers.emplace_back(asio::buffer(control_->close));
-      close_sent_ = true;
-      writing_close_ = true;
+      control_->close_sent = true;
+      control_->writing_close = true;
     }
     inner_.write_buffers(buffers,
                          [this, done = std::forward<Done>(done)](std::error_code ec) mutable {
                            // A big batch made these big: an idle connection keeps none of it.
                            if (control_) {
+                             control_->writing_close = false;
                              reset_buffer(control_->sending);
                              if (control_->idle()) control_.reset();
                            }
                            gather_.reset();  // back to the thread's spares
-                           writing_close_ = false;
                            done(ec);
                          });
   }
 
   bool has_control() const noexcept {
-    return control_ && (!control_->admitted.empty() || (!control_->close.empty() && !close_sent_));
+    return control_ &&
+           (!control_->admitted.empty() || (!control_->close.empty() && !control_->close_sent));
   }
 
   // The pongs for the pings received since the last call: each one that admit()
@@ -151,7 +152,8 @@ class WebSocketLink final {
   // Control frames queued or being written: pongs admitted, our close frame.
   std::size_t control_bytes() const noexcept {
     if (!control_) return 0;
-    std::size_t close = (!close_sent_ || writing_close_) ? control_->close.size() : 0;
+    std::size_t close =
+        (!control_->close_sent || control_->writing_close) ? control_->close.size() : 0;
     return control_->admitted.size() + control_->sending.size() + close;
   }
 
@@ -375,11 +377,13 @@ class WebSocketLink final {
   // The control frames we send: made at the first ping or close, and dropped once
   // nothing is left of them, so that an idle connection carries none of these.
   struct Control {
-    std::string pending_pongs;  // pongs for pings not yet admitted (admit_control)
-    std::string admitted;       // pongs admitted, waiting for the next write
-    std::string sending;        // pongs being written
-    std::string answer;         // our answer to the client's close, until goodbye()
-    std::string close;          // our close frame, once there is one
+    std::string pending_pongs;   // pongs for pings not yet admitted (admit_control)
+    std::string admitted;        // pongs admitted, waiting for the next write
+    std::string sending;         // pongs being written
+    std::string answer;          // our answer to the client's close, until goodbye()
+    std::string close;           // our close frame, once there is one
+    bool close_sent = false;     // it went into a write (close stays: this box too)
+    bool writing_close = false;  // and that write is in flight
     bool idle() const noexcept {
       return pending_pongs.empty() && admitted.empty() && sending.empty() && answer.empty() &&
              close.empty();
@@ -390,8 +394,7 @@ class WebSocketLink final {
     return *control_;
   }
   std::unique_ptr<Control> control_;
-  bool close_sent_ = false;     // it went into a write
-  bool writing_close_ = false;  // and that write is in flight
+  bool close_sent() const noexcept { return control_ && control_->close_sent; }
   // A write's frame headers and the gather list that points into them and into the
   // payloads: lent by the thread for the write (ThreadScratch), null between writes.
   struct Gather {
