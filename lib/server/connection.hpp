@@ -23,8 +23,8 @@ class Connection : public Peer {
   // for: writes what it has queued, on its own strand.
   virtual void write_turn() = 0;
 
-  // Where the ConnectionTable keeps it: an index the table sets and the connection only
-  // stores (in a field of its own among its small ones, where this base would pad).
+  // Where the ConnectionTable keeps it: an index the table sets and reads under its lock,
+  // and the connection only stores (a Session, where its last base would pad).
   static constexpr std::uint32_t no_table_slot = UINT32_MAX;
   virtual std::uint32_t& table_slot() noexcept = 0;
 

@@ -1,7 +1,6 @@
 #include "server/connection_table.hpp"
 
 #include <algorithm>
-#include <iterator>
 
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
@@ -12,6 +11,7 @@
 #include "server/workers.hpp"
 #include "sinks/event_bus.hpp"
 #include "socketchat/error.hpp"
+#include "util/buffer_release.hpp"
 
 namespace socketchat::detail {
 
@@ -101,19 +101,10 @@ void ConnectionTable::remove(Connection& connection) {
     connections_[slot].connection->table_slot() = slot;
   }
   connections_.pop_back();
-  shrink_if_sparse_locked();
+  // Memory back after a burst of connections.
+  shrink_if_sparse(connections_, 1024, connections_.size(), 2 * connections_.size());
   if (counted) release_locked(*counted);
   drained_if_done_locked(lock);
-}
-
-void ConnectionTable::shrink_if_sparse_locked() {
-  constexpr std::size_t small = 1024;
-  if (connections_.capacity() > small && connections_.size() < connections_.capacity() / 4) {
-    std::vector<Entry> fewer;
-    fewer.reserve(std::max(small, 2 * connections_.size()));
-    std::move(connections_.begin(), connections_.end(), std::back_inserter(fewer));
-    connections_.swap(fewer);
-  }
 }
 
 void ConnectionTable::shut_down(std::function<void()> on_drained) {

@@ -81,7 +81,6 @@ class ConnectionTable {
   // takes the place of one removed. 24 bytes a connection, where a hash map's node and
   // bucket took about 60 (a connection's size is the server's memory at scale).
   std::vector<Entry> connections_;
-  void shrink_if_sparse_locked();  // memory back after a burst
   std::unordered_map<std::string, std::size_t> per_address_;
   // connection_limit_exempt of the options in effect (parsed again when they change).
   bool exempt_locked(const std::string& address);

@@ -1,5 +1,7 @@
 #include "session/deadlines.hpp"
 
+#include "util/buffer_release.hpp"
+
 namespace socketchat::detail {
 
 Deadlines::Deadlines(asio::execution_context& context)
@@ -72,12 +74,7 @@ void Deadlines::remove_locked(std::size_t slot) {
   Entry last = heap_.back();
   heap_.pop_back();
   if (slot < heap_.size()) place(sift_down(sift_up(slot, last), last), last);
-  if (heap_.capacity() > shrink_above && heap_.size() < heap_.capacity() / 4) {
-    std::vector<Entry> smaller;  // a burst has passed: keep twice what is left
-    smaller.reserve(heap_.size() * 2);
-    smaller.assign(heap_.begin(), heap_.end());
-    heap_.swap(smaller);
-  }
+  shrink_if_sparse(heap_, shrink_above, heap_.size(), 2 * heap_.size());  // after a burst
 }
 
 void Deadlines::place(std::size_t slot, Entry entry) {

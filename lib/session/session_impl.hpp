@@ -462,15 +462,14 @@ void Session<Link>::kick_flush() {
 template <class Link>
 void Session<Link>::flush() {
   if (state_ == State::closed || write_in_flight_) return;  // on_written goes on from there
-  if (!writing_) writing_ = ThreadScratch<Batch>::borrow();
   {
     std::lock_guard lock(out_mutex());
-    writing_->payloads.swap(queued_);
-    if (writing_->payloads.empty() && !link_.has_control()) {
+    if (queued_.empty() && !link_.has_control()) {  // a read ends in a flush: it may find none
       write_pending_ = false;
-      writing_.reset();  // given back
       return;
     }
+    if (!writing_) writing_ = ThreadScratch<Batch>::borrow();  // lent by the thread
+    writing_->payloads.swap(queued_);
   }
   write_in_flight_ = true;
   link_.write(writing_->payloads,

@@ -5,6 +5,7 @@
 #include <asio/post.hpp>
 
 #include "server/connection.hpp"
+#include "util/buffer_release.hpp"
 
 namespace socketchat::detail {
 
@@ -42,11 +43,7 @@ void WriteTurns::run_turn() {
   }
   const std::size_t used = waiting_.size();
   waiting_.clear();  // keeps its capacity: no allocation per round...
-  if (waiting_.capacity() > shrink_above && waiting_.capacity() / 4 > used) {
-    decltype(waiting_) smaller;  // ...unless a burst left it far larger than a round now
-    smaller.reserve(used);
-    waiting_.swap(smaller);
-  }
+  shrink_if_sparse(waiting_, shrink_above, used, used);  // ...unless a burst left it far larger
   next_ = 0;
   posted_ = false;
 }

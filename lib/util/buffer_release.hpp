@@ -1,6 +1,8 @@
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <iterator>
 
 namespace socketchat::detail {
 
@@ -17,6 +19,19 @@ void reset_buffer(Buffer& buffer, std::size_t kept_bytes = kept_buffer_bytes) no
   } else {
     buffer.clear();
   }
+}
+
+// Gives back what a burst made a long-lived vector allocate (a table or queue of
+// connections): once its capacity is past `floor` and more than four times `in_use`, it
+// is rebuilt, what it holds moved, with room for `keep`. Otherwise it keeps its capacity,
+// so that steady use allocates nothing.
+template <class Vector>
+void shrink_if_sparse(Vector& vector, std::size_t floor, std::size_t in_use, std::size_t keep) {
+  if (vector.capacity() <= floor || vector.capacity() / 4 <= in_use) return;
+  Vector smaller;
+  smaller.reserve(std::max(keep, vector.size()));
+  std::move(vector.begin(), vector.end(), std::back_inserter(smaller));
+  vector.swap(smaller);
 }
 
 }  // namespace socketchat::detail
