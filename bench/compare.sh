@@ -27,6 +27,8 @@
 #                 directory) or a ws:// one, driven with --transport tls or ws)
 #   ROUNDS        how many rounds of the scenarios (default 3; the connection count runs
 #                 once per server, after the rounds)
+#   MESSAGES      each sender's messages in the fanout scenarios (default 4000)
+#   PINGS         round trips of the idle PING scenario (default 20000)
 #   KEEP_WORK=1   keep the working directory (logs, RESULT lines) instead of removing it
 #   SOCKETCHATD_ARGS  socketchatd's flags beyond the lifted limits (default
 #                 "--threads 1 --history off --log-messages false": like the peers, one
@@ -43,6 +45,13 @@ connections=${1:-19000}
 build=${BUILD_DIR:-$root/build-bench}
 servers=${SERVERS:-socketchat socketchat-irc socketchat-defaults socketchat-tls socketchat-ws inspircd ngircd}
 rounds=${ROUNDS:-3}
+# Each sender's messages in the fanouts, and the idle round trips: enough that a pause
+# of the machine of a few milliseconds weighs little in a run (a windowed fanout of
+# 2,000 messages each lasts about 0.2 s), and that the idle p99 rests on 200 round
+# trips, not the 50 of 5,000. Not more messages: ngIRCd drops the slow reader, which
+# never reads, at about 45,000 messages queued for it (10 senders x 4,000 stay under).
+messages=${MESSAGES:-4000}
+pings=${PINGS:-20000}
 python=/usr/bin/python3
 [[ -x $python ]] || python=python3
 
@@ -169,12 +178,12 @@ for round in $(seq "$rounds"); do
     installed "$server" || continue
     start_server "$server"
     echo "== $server: round $round of $rounds, pid $server_pid, port $port"
-    run "$server" fanout100 fanout --users 100 --senders 10 --messages 2000 --window 0 --timeout 120
-    run "$server" fanout100w20 fanout --users 100 --senders 10 --messages 2000 --window 20 --timeout 120
-    run "$server" fanout100w20slow fanout --users 100 --senders 10 --messages 2000 --window 20 \
+    run "$server" fanout100 fanout --users 100 --senders 10 --messages "$messages" --window 0 --timeout 120
+    run "$server" fanout100w20 fanout --users 100 --senders 10 --messages "$messages" --window 20 --timeout 120
+    run "$server" fanout100w20slow fanout --users 100 --senders 10 --messages "$messages" --window 20 \
       --slow-reader --timeout 120
-    run "$server" fanout500w20 fanout --users 500 --senders 5 --messages 2000 --window 20 --timeout 120
-    run "$server" latency latency --count 5000 --timeout 60
+    run "$server" fanout500w20 fanout --users 500 --senders 5 --messages "$messages" --window 20 --timeout 120
+    run "$server" latency latency --count "$pings" --timeout 60
     run "$server" latencybg latency --count 5000 --background --users 100 --senders 10 --window 20 \
       --timeout 120
     stop_server
