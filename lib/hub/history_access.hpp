@@ -35,8 +35,8 @@ class HistoryAccess {
 
   // Stamps and keeps `record`, then calls stored(true, record, epoch) (the record with
   // its id), or stored(false, record, {}) if the store failed. `from` is who sent it, for
-  // the report of a failure. Records are answered in the order they are stored: on the
-  // writer's thread, or here under a lock.
+  // the report of a failure. Records are answered in the order they are stored: by the
+  // writer's StoredAnswers, or here under a lock.
   void append(const Peer& from, HistoryRecord record, HistoryWriter::Stored stored);
   // The page `query` finds in `scope`, or nothing if the store failed.
   void read(const Peer& from, std::string scope, HistoryQuery query, HistoryWriter::Found found);

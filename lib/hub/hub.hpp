@@ -343,24 +343,25 @@ class Hub : private BatchAnswers {
   // A room's history scope, "#<room key>".
   static std::string room_scope(std::string_view room_key);
 
-  // hub_stored_runs.cpp: the messages of one batch the history writer stored (BatchAnswers)
+  // hub_stored_runs.cpp: the messages of one slice of a batch the history writer stored
+  // (BatchAnswers; StoredAnswers runs the slices one at a time, on one thread each)
   void answers_begin() override;
   void answers_end() override;
-  // On the writer's thread, between those: takes the message into the run being gathered
+  // On the answering thread, between those: takes the message into the run being gathered
   // (to the room with `room_key` when to_room, else to everyone), delivering that run first
   // when it is for other recipients, and returns true. False on any other thread, and for
   // a message that goes its own way (a labeled echo), once the run is delivered.
   bool gathered(Peer& from, bool to_room, std::string_view room_key, std::string_view text,
                 MessageKind kind, std::string_view label, const KeptAs& kept);
-  // The run gathered so far, delivered now if this is the writer's thread between those:
+  // The run gathered so far, delivered now if this is the answering thread between those:
   // before anything else it delivers, which must not overtake it.
   void deliver_gathered();
   void deliver_run();
-  // Peer::defer, but on the writer's thread between those only after the batch's runs
+  // Peer::defer, but on the answering thread between those only after the slice's runs
   // are delivered: a command is finished, so its sender may leave and its departure be
   // announced, only once its message is out.
   void defer_after_run(std::shared_ptr<Peer> peer, std::function<void()> task);
-  StoredRun run_;  // the writer's thread only
+  StoredRun run_;  // the answering thread's, between those
 
   // hub_history.cpp
   After history(Peer& from, const Command& command);

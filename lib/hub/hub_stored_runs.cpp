@@ -1,5 +1,5 @@
-// The Hub's side of a batch the history writer stored: its messages to a room, or to
-// everyone, delivered together (StoredRun).
+// The Hub's side of a batch the history writer stored, a slice at a time (StoredAnswers):
+// its messages to a room, or to everyone, delivered together (StoredRun).
 #include <mutex>
 
 #include "hub/hub.hpp"
@@ -8,7 +8,7 @@ namespace socketchat::detail {
 
 namespace {
 
-// The run the writer's thread is gathering, between answers_begin and answers_end; null
+// The run the answering thread is gathering, between answers_begin and answers_end; null
 // on every other thread, whose messages are delivered at once.
 thread_local StoredRun* gathering = nullptr;
 

@@ -13,11 +13,12 @@
 
 namespace socketchat::detail {
 
-// Messages the history writer stored in one batch, for one audience (a room, or every
-// user), gathered to be delivered together: under one hold of the Hub's lock, each
-// recipient getting them in one push (Delivery::to_room_run), in the order of their ids.
-// Only the writer's thread touches it, between BatchAnswers::answers_begin and _end;
-// what it holds is copied, because the writer's records are gone once answered.
+// Messages the history writer stored in one batch (a slice of it), for one audience (a room, or
+// every user), gathered to be delivered together: under one hold of the Hub's lock, each recipient
+// getting them in one push (Delivery::to_room_run), in the order of their ids. Only the thread
+// answering the slice touches it, between BatchAnswers::answers_begin and _end (StoredAnswers
+// answers one slice at a time); what it holds is copied, because the writer's records are gone once
+// answered.
 struct StoredRun {
   struct Entry {
     std::shared_ptr<Peer> sender;

@@ -61,8 +61,8 @@ Core::Core(ServerOptions options)
                                                             given.history_memory_bytes);
     }
     if (history_store_->blocking()) {
-      history_writer_ =
-          std::make_unique<HistoryWriter>(*history_store_, bus_, &hub_.batch_answers());
+      history_writer_ = std::make_unique<HistoryWriter>(*history_store_, bus_,
+                                                        &hub_.batch_answers(), &answer_loop_);
     }
   }
   hub_.set_history(history_store_.get(), history_writer_.get());

@@ -9,6 +9,7 @@
 #include "hub/hub.hpp"
 #include "protocol/protocols.hpp"
 #include "server/connection_table.hpp"
+#include "server/front_answer_loop.hpp"
 #include "server/metrics.hpp"
 #include "server/settings.hpp"
 #include "server/workers.hpp"
@@ -86,13 +87,14 @@ class Core {
   static HubParts hub_parts(ClusterLink* cluster, bool history);
   HubParts hub_parts_ = hub_parts(cluster_.get(), settings_.options().history);
   Hub hub_{bus_, std::move(hub_parts_.directory), std::move(hub_parts_.delivery)};
+  Workers workers_;                        // before the history writer, which answers there:
+  FrontAnswerLoop answer_loop_{workers_};  // on the first io_context
   std::shared_ptr<HistoryStore> history_store_;
   std::unique_ptr<HistoryWriter> history_writer_;
   Protocols protocols_{settings_.options().max_line_bytes, settings_.options().server_name};
   Transports transports_;
   Metrics metrics_;
   OutputLocks output_locks_;  // before the connections, which use them to the end
-  Workers workers_;
   ConnectionTable connections_{settings_, hub_, bus_, workers_};
   SessionContext sessions_{hub_, bus_, metrics_, settings_, connections_, workers_, output_locks_};
   std::shared_ptr<void> alive_ = std::make_shared<int>(0);  // expires with Core

@@ -16,7 +16,19 @@ WriteTurns::WriteTurns(asio::execution_context& context)
 void WriteTurns::schedule(std::shared_ptr<Connection> writer) {
   std::lock_guard lock(mutex_);
   waiting_.push_back(std::move(writer));
-  if (posted_) return;
+  if (posted_ || holds_ != 0) return;  // release() posts it
+  posted_ = true;
+  asio::post(context_, [this] { run_turn(); });
+}
+
+void WriteTurns::hold() {
+  std::lock_guard lock(mutex_);
+  ++holds_;
+}
+
+void WriteTurns::release() {
+  std::lock_guard lock(mutex_);
+  if (--holds_ != 0 || posted_ || next_ == waiting_.size()) return;
   posted_ = true;
   asio::post(context_, [this] { run_turn(); });
 }
@@ -26,6 +38,10 @@ void WriteTurns::run_turn() {
   std::size_t count = 0;
   {
     std::lock_guard lock(mutex_);
+    if (holds_ != 0) {  // release() posts the next one
+      posted_ = false;
+      return;
+    }
     while (count < turn.size() && next_ < waiting_.size())
       turn[count++] = std::move(waiting_[next_++]);
   }

@@ -46,6 +46,13 @@ class WriteTurns final : public asio::execution_context::service {
   // (the Session keeps track: its write_pending_ flag).
   void schedule(std::shared_ptr<Connection> writer);
 
+  // While held (more hold()s than release()s), no turn is taken; release() resumes them.
+  // The history's answers hold their io_context's writes while they deliver a batch in
+  // slices (StoredAnswers): the reads between slices run, the writes wait for the whole
+  // batch and take it in one go. Any thread.
+  void hold();
+  void release();
+
   // The slots the queue has allocated (for tests).
   std::size_t capacity() const;
 
@@ -58,6 +65,7 @@ class WriteTurns final : public asio::execution_context::service {
   std::vector<std::shared_ptr<Connection>> waiting_;
   std::size_t next_ = 0;  // waiting_[next_...] have not had their turn yet
   bool posted_ = false;   // a turn is posted to the context
+  std::size_t holds_ = 0;
 };
 
 }  // namespace socketchat::detail

@@ -8,8 +8,9 @@
 
 namespace socketchat::detail {
 
-HistoryWriter::HistoryWriter(HistoryStore& store, EventBus& bus, BatchAnswers* around)
-    : store_(store), bus_(bus), around_(around), thread_([this] {
+HistoryWriter::HistoryWriter(HistoryStore& store, EventBus& bus, BatchAnswers* around,
+                             AnswerLoop* loop)
+    : store_(store), bus_(bus), answers_(around, loop), thread_([this] {
         run_as_background_thread();
         run();
       }) {}
@@ -29,6 +30,7 @@ void HistoryWriter::stop() {
   }
   wake_.notify_one();
   if (thread_.joinable()) thread_.join();
+  answers_.finish();
 }
 
 void HistoryWriter::append(HistoryRecord record, Stored stored) {
@@ -131,12 +133,10 @@ void HistoryWriter::run() {
     lock.unlock();
     write(batch);
     batch.clear();
-    records_.clear();
-    // Kept for the next batch: freeing them each time had the allocator give the memory
+    // Kept for the next batch: freeing it each time had the allocator give the memory
     // back to the kernel and fault it in again, batch after batch. Past a burst's size
-    // they go.
+    // it goes.
     if (batch.capacity() > kept_jobs) batch.shrink_to_fit();
-    if (records_.capacity() > kept_jobs) records_.shrink_to_fit();
     lock.lock();
   }
 }
@@ -164,27 +164,26 @@ void HistoryWriter::write(std::vector<Job>& batch) {
     }
     return;
   }
-  std::vector<HistoryRecord>& records = records_;
-  records.reserve(batch.size());
+  StoredBatch out = answers_.spare();
+  out.answers.reserve(batch.size());
+  out.records.reserve(batch.size());
   {
     std::lock_guard lock(clock_mutex_);
     for (auto& job : batch) {
       job.record.unix_ms = clock_.stamp();
-      records.push_back(std::move(job.record));
+      out.records.push_back(std::move(job.record));
+      out.answers.push_back(std::move(job.stored));
     }
   }
-  bool stored = true;
-  std::string epoch;
+  out.stored = true;
   try {
-    store_.append(records);
-    epoch = store_.epoch();
+    store_.append(out.records);
+    out.epoch = store_.epoch();
   } catch (const std::exception& e) {
-    stored = false;  // nothing of the batch is delivered: never a message that is not kept
+    out.stored = false;  // nothing of the batch is delivered: never a message that is not kept
     report("history-write-failed", e.what());
   }
-  if (around_) around_->answers_begin();
-  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].stored(stored, records[i], epoch);
-  if (around_) around_->answers_end();
+  answers_.answer(std::move(out));
 }
 
 void HistoryWriter::report(std::string_view detail, std::string_view what) {

@@ -14,41 +14,32 @@
 #include "socketchat/history_store.hpp"
 #include "store/history_clock.hpp"
 #include "store/history_query.hpp"
+#include "store/stored_answers.hpp"
 
 namespace socketchat::detail {
 
 class EventBus;
-
-// Told around the answers to each batch of appends, on the writer's thread, so that what
-// one batch stored can be delivered together (the Hub's StoredRun).
-class BatchAnswers {
- public:
-  virtual void answers_begin() = 0;
-  virtual void answers_end() = 0;
-
- protected:
-  ~BatchAnswers() = default;
-};
 
 // The one thread that talks to a store that may block (SQLite): it takes every
 // message queued while the previous batch was being written and appends them all in
 // one call (group commit), then reports each as stored. Messages queued on an I/O
 // thread are handed over at the end of its event-loop round (util/round_end.hpp): a
 // round's messages make one batch, and this thread wakes once for them. Queries wait their turn in
-// the same queue, so a reader sees everything queued before it. Completions run on
-// this thread and must only hand work to a connection's strand.
+// the same queue, so a reader sees everything queued before it. The answers to appends
+// run on the AnswerLoop, in slices (StoredAnswers), or on this thread when there is
+// none; those to reads and visits run on this thread. Completions must only hand work
+// to a connection's strand.
 class HistoryWriter {
  public:
-  // Called with the record, once it is stored (true: with its id, and the store's epoch)
-  // or could not be (false).
-  using Stored = std::function<void(bool stored, HistoryRecord& record, const std::string& epoch)>;
+  using Stored = detail::Stored;  // stored_answers.hpp
   // Called with the page found (its epoch set), or with nothing when the store failed.
   using Found = std::function<void(std::optional<HistoryPage> page)>;
   // Work on the store that is more than one read: called with the store, on this thread
   // in its turn, or with null when the writer has stopped. It catches what it throws.
   using Visit = std::function<void(HistoryStore* store)>;
 
-  HistoryWriter(HistoryStore& store, EventBus& bus, BatchAnswers* around = nullptr);
+  HistoryWriter(HistoryStore& store, EventBus& bus, BatchAnswers* around = nullptr,
+                AnswerLoop* loop = nullptr);
   ~HistoryWriter();  // finishes what is queued, then stops
 
   // Stamps record.unix_ms when it is stored.
@@ -58,8 +49,8 @@ class HistoryWriter {
   void prune(std::chrono::system_clock::time_point cutoff);
   // A mark on the clock that stamps the records (HistoryClock::mark); any thread.
   std::int64_t mark();
-  // Finishes what is queued and stops the thread; later calls are refused (Stored
-  // gets false, Found gets nothing).
+  // Finishes what is queued and stops the thread, then answers here what the loop has
+  // not; later calls are refused (Stored gets false, Found gets nothing).
   void stop();
 
  private:
@@ -91,7 +82,6 @@ class HistoryWriter {
   HistoryClock clock_;      // records are stamped in the order they are stored
   HistoryStore& store_;
   EventBus& bus_;
-  BatchAnswers* around_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Job> jobs_;
@@ -104,11 +94,11 @@ class HistoryWriter {
     return kick;
   }();
   bool stopping_ = false;
-  // The batch being written and its records: this thread's, kept from one batch to the
-  // next up to kept_jobs of each (about 250 KiB together).
+  // The batch being written: this thread's, kept from one batch to the next up to
+  // kept_jobs (about 200 KiB).
   static constexpr std::size_t kept_jobs = 512;
   std::vector<Job> batch_;
-  std::vector<HistoryRecord> records_;
+  StoredAnswers answers_;  // before thread_, which uses it
   std::thread thread_;
 };
 
