@@ -21,8 +21,10 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
+#include <asio/io_context.hpp>
 #include <socketchat/error.hpp>
 #include <socketchat/history_store.hpp>
 #include <socketchat/memory_history_store.hpp>
@@ -747,6 +749,45 @@ TEST_CASE_TEMPLATE("oldest first holds for messages from many senders at once", 
   // history() checks that the unix-ms never decreases down the answer.
   CHECK(history(reader, "HISTORY * 500", "*", since).size() == senders * each);
 }
+
+#if SOCKETCHAT_HAS_SQLITE
+// SQLite's answers come on the first io_context in slices (StoredAnswers): here the
+// host's, which two threads run; bursts make batches of several slices.
+TEST_CASE("on a host's io_context run by two threads, stored bursts arrive in the order kept") {
+  Sqlite sqlite;
+  asio::io_context io;
+  Server server(history_options(sqlite.open()), io);
+  server.start();
+  std::thread one([&] { io.run(); });
+  std::thread two([&] { io.run(); });
+  const auto since = now_unix_ms();
+  {
+    auto reader = logged_in(server.port(), "reader");
+    constexpr int senders = 6, each = 80;
+    std::vector<LineClient> clients;
+    for (int k = 0; k < senders; ++k) {
+      clients.push_back(logged_in(server.port(), "s" + std::to_string(k)));
+    }
+    for (int k = 0; k < senders; ++k) {
+      std::string burst;
+      for (int i = 0; i < each; ++i) burst += "MSG m" + std::to_string(i) + "\n";
+      clients[static_cast<std::size_t>(k)].send(burst);
+    }
+    Lines received;
+    for (int n = 0; n < senders * each; ++n) {
+      auto line = reader.read_line();
+      REQUIRE_MESSAGE(line.has_value(), "reader received only " << n << " of " << senders * each);
+      REQUIRE(line->starts_with("MSG "));
+      received.push_back(line->substr(4));
+    }
+    CHECK(history(reader, "HISTORY * 500", "*", since) == received);  // ids' order, each once
+  }
+  server.stop();
+  server.wait();
+  one.join();  // io.run() returns: nothing of the server's is left on the host's loop
+  two.join();
+}
+#endif
 
 TEST_CASE_TEMPLATE("retention: old messages are pruned, young ones kept", Kind, HISTORY_STORES) {
   SUBCASE("retention 1 ms: eventually nothing is left") {

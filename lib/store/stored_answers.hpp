@@ -62,7 +62,8 @@ struct StoredBatch {
 // of the whole batch still leaves in one write a recipient.
 //
 // How much it holds: the batches stored but not yet answered, each message of which
-// is a command its sender waits on (one at a time a connection).
+// is a command its sender waits on (at most max_messages_in_flight, 64, a connection:
+// session/session_impl.hpp).
 class StoredAnswers {
  public:
   static constexpr std::size_t slice_answers = 32;
