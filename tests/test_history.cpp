@@ -729,25 +729,46 @@ TEST_CASE_TEMPLATE("every message a client received is in HISTORY", Kind, HISTOR
   CHECK(bobs == expected_bobs);
 }
 
+namespace {
+
+// Six senders at once, 80 MSGs each (480: all of them fit in one HISTORY * 500), and
+// what `reader` received of them, each as "<from> <text>", in the order it came. The
+// senders stay online: their departures would be more lines for the reader.
+constexpr int burst_senders = 6, burst_each = 80;
+struct Bursts {
+  std::vector<LineClient> senders;
+  Lines received;
+};
+Bursts bursts(std::uint16_t port, LineClient& reader) {
+  Bursts sent;
+  for (int k = 0; k < burst_senders; ++k) {
+    sent.senders.push_back(logged_in(port, "s" + std::to_string(k)));
+  }
+  for (auto& client : sent.senders) {
+    std::string burst;
+    for (int i = 0; i < burst_each; ++i) burst += "MSG m" + std::to_string(i) + "\n";
+    client.send(burst);
+  }
+  for (int n = 0; n < burst_senders * burst_each; ++n) {
+    auto line = reader.read_line();
+    REQUIRE_MESSAGE(line.has_value(),
+                    "reader received only " << n << " of " << burst_senders * burst_each);
+    REQUIRE(line->starts_with("MSG "));
+    sent.received.push_back(line->substr(4));
+  }
+  return sent;
+}
+
+}  // namespace
+
 TEST_CASE_TEMPLATE("oldest first holds for messages from many senders at once", Kind,
                    HISTORY_STORES) {
   HistoryServer<Kind> s;
   const auto since = now_unix_ms();
   auto reader = logged_in(s.port, "reader");
-  constexpr int senders = 6, each = 80;  // 480: all of them fit in one HISTORY * 500
-  std::vector<LineClient> clients;
-  for (int k = 0; k < senders; ++k) clients.push_back(logged_in(s.port, "s" + std::to_string(k)));
-  for (int k = 0; k < senders; ++k) {
-    std::string burst;
-    for (int i = 0; i < each; ++i) burst += "MSG m" + std::to_string(i) + "\n";
-    clients[static_cast<std::size_t>(k)].send(burst);
-  }
-  for (int n = 0; n < senders * each; ++n) {
-    auto line = reader.read_line();
-    REQUIRE_MESSAGE(line.has_value(), "reader received only " << n << " of " << senders * each);
-  }
+  const auto sent = bursts(s.port, reader);  // its senders online until the end
   // history() checks that the unix-ms never decreases down the answer.
-  CHECK(history(reader, "HISTORY * 500", "*", since).size() == senders * each);
+  CHECK(history(reader, "HISTORY * 500", "*", since).size() == burst_senders * burst_each);
 }
 
 #if SOCKETCHAT_HAS_SQLITE
@@ -763,24 +784,8 @@ TEST_CASE("on a host's io_context run by two threads, stored bursts arrive in th
   const auto since = now_unix_ms();
   {
     auto reader = logged_in(server.port(), "reader");
-    constexpr int senders = 6, each = 80;
-    std::vector<LineClient> clients;
-    for (int k = 0; k < senders; ++k) {
-      clients.push_back(logged_in(server.port(), "s" + std::to_string(k)));
-    }
-    for (int k = 0; k < senders; ++k) {
-      std::string burst;
-      for (int i = 0; i < each; ++i) burst += "MSG m" + std::to_string(i) + "\n";
-      clients[static_cast<std::size_t>(k)].send(burst);
-    }
-    Lines received;
-    for (int n = 0; n < senders * each; ++n) {
-      auto line = reader.read_line();
-      REQUIRE_MESSAGE(line.has_value(), "reader received only " << n << " of " << senders * each);
-      REQUIRE(line->starts_with("MSG "));
-      received.push_back(line->substr(4));
-    }
-    CHECK(history(reader, "HISTORY * 500", "*", since) == received);  // ids' order, each once
+    const auto sent = bursts(server.port(), reader);
+    CHECK(history(reader, "HISTORY * 500", "*", since) == sent.received);  // ids' order, once each
   }
   server.stop();
   server.wait();
