@@ -102,8 +102,8 @@ class StoredAnswers {
   std::size_t next_ = 0;           // queue_.front()'s first answer not yet run
   bool posted_ = false;            // a slice is posted to the loop
   bool finished_ = false;          // finish(): answered at once from now on
-  // A batch's vectors, kept for the next one while they are not too large (about 250
-  // KiB together).
+  // Answered batches' vectors, kept for the next ones while they are not too large: at
+  // most two, of up to kept_answers each (about 72 KiB a batch).
   static constexpr std::size_t kept_answers = 512;
   std::vector<StoredBatch> spares_;
   std::shared_ptr<Gate> gate_;
