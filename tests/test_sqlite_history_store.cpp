@@ -462,3 +462,145 @@ TEST_CASE("message ids: given in order, kept across reopening, never given twice
   DatabaseDir other;
   CHECK(SqliteHistoryStore(other.db()).epoch() != epoch);  // a new database: a new history
 }
+
+namespace {
+// The journal files beside `db`, and how many bytes they hold together.
+std::pair<int, std::uintmax_t> journal_files(const fs::path& db) {
+  std::pair<int, std::uintmax_t> found{0, 0};
+  const std::string prefix = db.filename().string() + "-aof.";
+  for (const auto& entry : fs::directory_iterator(db.parent_path())) {
+    if (!entry.path().filename().string().starts_with(prefix)) continue;
+    ++found.first;
+    found.second += fs::file_size(entry.path());
+  }
+  return found;
+}
+
+std::vector<std::uint64_t> ids_of(const std::vector<HistoryRecord>& records) {
+  std::vector<std::uint64_t> out;
+  for (const auto& r : records) out.push_back(r.id);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("journal: ids after the database's; read once appended; the journal emptied then") {
+  DatabaseDir dir;
+  SqliteHistoryStore store(dir.db());
+  append_all(store, {record("#a", 1, "ann", "stored")});
+  std::vector<HistoryRecord> batch{record("#a", 2, "ann", "journaled 1"),
+                                   record("#b", 3, "bob", "journaled 2")};
+  REQUIRE(store.journal(batch));
+  CHECK(ids_of(batch) == std::vector<std::uint64_t>{2, 3});
+  CHECK(texts(store.latest("#a", 10)) == std::vector<std::string>{"stored"});
+  CHECK(journal_files(dir.db()).second > 0);
+  // An append without ids meanwhile comes after them.
+  std::vector<HistoryRecord> plain{record("#a", 4, "ann", "plain")};
+  store.append(plain);
+  CHECK(plain[0].id == 4);
+  store.append(batch);  // the server indexes them, in order, with the ids they have
+  CHECK(ids_of(batch) == std::vector<std::uint64_t>{2, 3});
+  CHECK(texts(store.latest("#a", 10)) ==
+        std::vector<std::string>{"stored", "journaled 1", "plain"});
+  CHECK(ids_of(store.latest("#b", 10)) == std::vector<std::uint64_t>{3});
+  CHECK(journal_files(dir.db()) == std::pair<int, std::uintmax_t>{1, 0});
+}
+
+TEST_CASE("journal: what a crash left unindexed is in the database when it is opened again") {
+  DatabaseDir dir;
+  std::string epoch;
+  {
+    SqliteHistoryStore store(dir.db());
+    epoch = store.epoch();
+    append_all(store, {record("#a", 1, "ann", "indexed")});
+    std::vector<HistoryRecord> first{record("#a", 2, "ann", "journaled only")};
+    std::vector<HistoryRecord> second{record("@ann|bob", 3, "bob", "a DM, journaled only")};
+    REQUIRE(store.journal(first));
+    REQUIRE(store.journal(second));
+  }  // destroyed without append(): as after a SIGKILL, the journal holds them
+  SqliteHistoryStore reopened(dir.db());
+  CHECK(reopened.epoch() == epoch);
+  CHECK(texts(reopened.latest("#a", 10)) == std::vector<std::string>{"indexed", "journaled only"});
+  CHECK(ids_of(reopened.latest("#a", 10)) == std::vector<std::uint64_t>{1, 2});
+  CHECK(texts(reopened.latest("@ann|bob", 10)) ==
+        std::vector<std::string>{"a DM, journaled only"});
+  CHECK(journal_files(dir.db()) == std::pair<int, std::uintmax_t>{1, 0});  // only the new one
+  std::vector<HistoryRecord> next{record("#a", 4, "ann", "next")};
+  REQUIRE(reopened.journal(next));
+  CHECK(next[0].id == 4);  // never an id given twice
+}
+
+TEST_CASE("journal: refused, ids untouched, past journal_backlog, with sync_full, or with 0") {
+  DatabaseDir dir;
+  {
+    SqliteHistoryStore store(dir.db(), {.journal_backlog = 3});
+    std::vector<HistoryRecord> two(2, record("*", 1, "ann", "x"));
+    REQUIRE(store.journal(two));
+    std::vector<HistoryRecord> two_more(2, record("*", 1, "ann", "y"));
+    CHECK_FALSE(store.journal(two_more));  // 4 would wait for the database
+    CHECK(ids_of(two_more) == std::vector<std::uint64_t>{0, 0});
+    store.append(two);  // indexed: room again
+    REQUIRE(store.journal(two_more));
+    CHECK(ids_of(two_more) == std::vector<std::uint64_t>{3, 4});
+    store.append(two_more);
+  }
+  std::uint64_t expected = 5;
+  for (SqliteHistoryOptions options : {SqliteHistoryOptions{.sync_full = true},
+                                       SqliteHistoryOptions{.journal_backlog = 0}}) {
+    SqliteHistoryStore store(dir.db(), options);
+    std::vector<HistoryRecord> one{record("*", 1, "ann", "z")};
+    CHECK_FALSE(store.journal(one));
+    CHECK(one[0].id == 0);
+    store.append(one);
+    CHECK(one[0].id == expected++);
+  }
+}
+
+TEST_CASE("journal: records it could not index stay in the journal for the next open") {
+  DatabaseDir dir;
+  {
+    SqliteHistoryStore store(dir.db(), {.busy_timeout = 20ms});
+    std::vector<HistoryRecord> batch{record("#a", 1, "ann", "journaled"),
+                                     record("#a", 2, "ann", "journaled too")};
+    REQUIRE(store.journal(batch));
+    {
+      RawConnection other(dir.db());
+      other.exec("BEGIN EXCLUSIVE");
+      CHECK_THROWS_AS(store.append(batch), std::runtime_error);
+      other.exec("ROLLBACK");
+    }
+    // From then on messages wait for their commit: the journal takes no more.
+    std::vector<HistoryRecord> later{record("#a", 3, "ann", "committed")};
+    CHECK_FALSE(store.journal(later));
+    store.append(later);
+    CHECK(later[0].id == 3);
+    CHECK(texts(store.latest("#a", 10)) == std::vector<std::string>{"committed"});
+    CHECK(journal_files(dir.db()).second > 0);  // kept, though a later id is indexed
+  }
+  SqliteHistoryStore reopened(dir.db());
+  CHECK(texts(reopened.latest("#a", 10)) ==
+        std::vector<std::string>{"journaled", "journaled too", "committed"});
+  CHECK(journal_files(dir.db()) == std::pair<int, std::uintmax_t>{1, 0});
+  std::vector<HistoryRecord> one{record("#a", 4, "ann", "journaled again")};
+  CHECK(reopened.journal(one));
+}
+
+TEST_CASE("journal: a record retention removed is not brought back from it") {
+  DatabaseDir dir;
+  {
+    SqliteHistoryStore store(dir.db());
+    std::vector<HistoryRecord> old{record("#a", 1000, "ann", "old")};
+    REQUIRE(store.journal(old));
+    store.append(old);
+    std::vector<HistoryRecord> newer{record("#a", 5000, "ann", "newer")};
+    REQUIRE(store.journal(newer));
+    store.append(newer);
+    // Both in the file being written until it is emptied; a crash leaves such a file
+    // when a later record is still unindexed.
+    std::vector<HistoryRecord> last{record("#a", 6000, "ann", "unindexed")};
+    REQUIRE(store.journal(last));
+    CHECK(store.prune(std::chrono::system_clock::time_point(std::chrono::milliseconds(2000))) ==
+          1);
+  }
+  SqliteHistoryStore reopened(dir.db());
+  CHECK(texts(reopened.latest("#a", 10)) == std::vector<std::string>{"newer", "unindexed"});
+}

@@ -50,15 +50,28 @@ struct HistoryPage {
 };
 
 // Where history lives. The server calls append() from one thread at a time and
-// delivers nothing of a batch until append() has returned: a message any client has
-// received is in the store. latest(), read(), epoch() and prune() may come from other
-// threads.
+// delivers nothing of a batch until append() (or journal()) has returned: a message any
+// client has received is in the store. latest(), read(), epoch() and prune() may come
+// from other threads.
 class HistoryStore {
  public:
   virtual ~HistoryStore() = default;
 
   // Stores the records, in order, all or none, and gives each its id; throws on failure.
+  // Records whose id is set were journal()ed: they keep it.
   virtual void append(std::span<HistoryRecord> records) = 0;
+  // Optional, for a blocking() store: makes the records durable now and cheaply (an
+  // append-only journal, no index), all or none, and gives each its id, so that they
+  // can be delivered before append() stores them for reading. The server calls it at
+  // the end of an I/O thread's round, then append() with the same records, in the same
+  // order, on the writer's thread; read() sees them once append() has. Returns false,
+  // having done nothing, when it cannot now (no journal, or too many records wait for
+  // append()): the records then go to append() without ids, and are delivered once it
+  // has returned. Throws on failure.
+  virtual bool journal(std::span<HistoryRecord> records) {
+    (void)records;
+    return false;
+  }
   // The records of `scope` in `range`, and whether some after range.after are gone.
   virtual HistoryPage read(const std::string& scope, const HistoryRange& range) = 0;
   // Up to `limit` of the newest records of `scope`, oldest first.

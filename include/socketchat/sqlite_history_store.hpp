@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <filesystem>
 #include <memory>
 
@@ -14,6 +15,10 @@ struct SqliteHistoryOptions {
   bool sync_full = false;
   // How long a call waits on a database locked by another process before failing.
   std::chrono::milliseconds busy_timeout{2000};
+  // The journal (journal()): at most this many records written to it and not yet to the
+  // database; past that, a message waits for its commit. 0: no journal, every message
+  // waits for its commit. Never with sync_full (the journal is not fsynced).
+  std::size_t journal_backlog = 20000;
 };
 
 // History in an SQLite database file (WAL mode), e.g. "<data-dir>/history.db".
@@ -22,6 +27,10 @@ struct SqliteHistoryOptions {
 // throws config_error, naming the path, when the directory is missing, the file is
 // not a database or is newer than this version understands, or the database cannot
 // be written (read-only, or locked by another process for longer than busy_timeout).
+//
+// The journal: files "<path>-aof.<n>" beside the database, to which journal() writes
+// records that append() indexes later; the constructor indexes whatever a crash left
+// in them, and files whose records are all in the database are removed.
 //
 // Threads: append() and prune() share one write connection under a mutex; latest()
 // and read() have a read connection of their own, so reading history never waits on a commit.
@@ -39,6 +48,8 @@ class SqliteHistoryStore final : public HistoryStore {
   // One transaction per call: all of `records` or, on failure, none (and it throws
   // std::runtime_error).
   void append(std::span<HistoryRecord> records) override;
+  // One write() to the journal; false when there is none or journal_backlog is reached.
+  bool journal(std::span<HistoryRecord> records) override;
   HistoryPage read(const std::string& scope, const HistoryRange& range) override;
   // Made with the database, kept in it.
   std::string epoch() override;

@@ -10,7 +10,7 @@ namespace socketchat::detail {
 
 HistoryWriter::HistoryWriter(HistoryStore& store, EventBus& bus, BatchAnswers* around,
                              AnswerLoop* loop)
-    : store_(store), bus_(bus), answers_(around, loop), thread_([this] {
+    : store_(store), bus_(bus), has_loop_(loop != nullptr), answers_(around, loop), thread_([this] {
         run_as_background_thread();
         run();
       }) {}
@@ -51,18 +51,58 @@ void HistoryWriter::append(HistoryRecord record, Stored stored) {
   if (!kick) return;  // this round's end is already on its way
   std::function<void()> task = [kick = kick_] {
     std::lock_guard gate(kick->mutex);
-    if (kick->writer) kick->writer->submit();
+    if (kick->writer) kick->writer->submit(true);
   };
-  if (!at_round_end(task)) submit();
+  if (!at_round_end(task)) submit(false);
 }
 
-void HistoryWriter::submit() {
+void HistoryWriter::submit(bool journal) {
   {
     std::lock_guard lock(mutex_);
     released_ = appended_;  // what was queued up to this round's end
     kick_pending_ = false;  // the next append's round needs an end of its own
+    // Only where the answers are posted to the loop (never run here, under the lock),
+    // and not while this thread owes answers to messages before these.
+    if (journal && has_loop_ && !owing_) journal_released();
   }
   wake_.notify_one();
+}
+
+void HistoryWriter::journal_released() {
+  StoredBatch out = answers_.spare();
+  std::vector<Job*> jobs;
+  for (std::size_t i = unjournaled_from_; i < jobs_.size(); ++i) {
+    Job& job = jobs_[i];
+    if (job.kind != Job::Kind::append || job.journaled) continue;
+    jobs.push_back(&job);
+    out.records.push_back(std::move(job.record));
+  }
+  if (jobs.empty()) return;
+  {
+    std::lock_guard lock(clock_mutex_);
+    for (auto& record : out.records) record.unix_ms = clock_.stamp();
+  }
+  bool kept = false;
+  try {
+    kept = store_.journal(out.records);
+    if (kept) out.epoch = store_.epoch();
+  } catch (const std::exception& e) {
+    report("history-write-failed", e.what());  // left to the writer, which may yet store them
+  }
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    if (!kept) {
+      jobs[i]->record = std::move(out.records[i]);
+      jobs[i]->record.id = 0;
+      continue;
+    }
+    jobs[i]->record = out.records[i];  // to be indexed; the answers tell of out's
+    jobs[i]->journaled = true;
+    out.answers.push_back(std::move(jobs[i]->stored));
+  }
+  if (!kept) return;
+  unjournaled_from_ = jobs_.size();
+  out.stored = true;
+  answers_.answer(std::move(out));
 }
 
 bool HistoryWriter::ready_locked() const {
@@ -124,15 +164,26 @@ void HistoryWriter::run() {
     // Everything that queued up meanwhile: appends go to the store as one batch, up
     // to the first job of another kind, which keeps its place in the order.
     std::vector<Job>& batch = batch_;
-    while (!jobs_.empty() && released(jobs_.front()) &&
-           (batch.empty() ||
-            (batch.front().kind == Job::Kind::append && jobs_.front().kind == Job::Kind::append))) {
+    auto joins = [&batch](const Job& next) {
+      return batch.empty() || (batch.front().kind == Job::Kind::append &&
+                               next.kind == Job::Kind::append &&
+                               batch.front().journaled == next.journaled);
+    };
+    while (!jobs_.empty() && released(jobs_.front()) && joins(jobs_.front())) {
       batch.push_back(std::move(jobs_.front()));
       jobs_.pop_front();
+      if (unjournaled_from_ > 0) --unjournaled_from_;
     }
+    const bool owes = batch.front().kind == Job::Kind::append && !batch.front().journaled;
+    owing_ = owes;
     lock.unlock();
     write(batch);
     batch.clear();
+    if (owes) {
+      lock.lock();
+      owing_ = false;  // answered: the next round's may be journaled
+      lock.unlock();
+    }
     // Kept for the next batch: freeing it each time had the allocator give the memory
     // back to the kernel and fault it in again, batch after batch. Past a burst's size
     // it goes.
@@ -156,6 +207,7 @@ void HistoryWriter::write(std::vector<Job>& batch) {
     return;
   }
   if (first.kind == Job::Kind::visit) return first.visit(&store_);
+  if (first.kind == Job::Kind::append && first.journaled) return index(batch);
   if (first.kind == Job::Kind::prune) {
     try {
       store_.prune(first.cutoff);
@@ -184,6 +236,19 @@ void HistoryWriter::write(std::vector<Job>& batch) {
     report("history-write-failed", e.what());
   }
   answers_.answer(std::move(out));
+}
+
+// Journaled messages, answered already: stored for reading. Should that fail, they
+// stay in the journal, and the store indexes them when it is opened again.
+void HistoryWriter::index(std::vector<Job>& batch) {
+  for (auto& job : batch) indexed_.push_back(std::move(job.record));
+  try {
+    store_.append(indexed_);
+  } catch (const std::exception& e) {
+    report("history-index-failed", e.what());
+  }
+  indexed_.clear();
+  if (indexed_.capacity() > kept_jobs) indexed_.shrink_to_fit();
 }
 
 void HistoryWriter::report(std::string_view detail, std::string_view what) {

@@ -24,11 +24,18 @@ class EventBus;
 // message queued while the previous batch was being written and appends them all in
 // one call (group commit), then reports each as stored. Messages queued on an I/O
 // thread are handed over at the end of its event-loop round (util/round_end.hpp): a
-// round's messages make one batch, and this thread wakes once for them. Queries wait their turn in
-// the same queue, so a reader sees everything queued before it. The answers to appends
-// run on the AnswerLoop, in slices (StoredAnswers), or on this thread when there is
-// none; those to reads and visits run on this thread. Completions must only hand work
-// to a connection's strand.
+// round's messages make one batch, and this thread wakes once for them. Queries wait
+// their turn in the same queue, so a reader sees everything queued before it. The
+// answers to appends run on the AnswerLoop, in slices (StoredAnswers), or on this
+// thread when there is none; those to reads and visits run on this thread. Completions
+// must only hand work to a connection's strand.
+//
+// A store with a journal (HistoryStore::journal) is given a round's messages at the
+// round's end, on the I/O thread, and they are answered at once; they stay queued here,
+// in their place, until this thread has appended them (indexed), so a read queued after
+// them still sees them. When the journal refuses, messages wait for their append as
+// above, and the next round's are not journaled before those are answered: answers go
+// in the order of the ids.
 class HistoryWriter {
  public:
   using Stored = detail::Stored;  // stored_answers.hpp
@@ -63,6 +70,7 @@ class HistoryWriter {
     Found found{};
     Visit visit{};
     std::uint64_t number = 0;  // append: the how-manyth
+    bool journaled = false;    // append: answered already; to be indexed
   };
 
   // What a round's end calls: it holds the writer only while the writer exists.
@@ -74,8 +82,13 @@ class HistoryWriter {
   void run();
   bool ready_locked() const;
   bool released(const Job& job) const;  // may be written now
-  void submit();
+  // The end of a round: releases what was queued; `journal`: on an I/O thread, whose
+  // appends may go to the store's journal now.
+  void submit(bool journal);
+  // Under mutex_: journals the released appends not yet journaled, and has them answered.
+  void journal_released();
   void write(std::vector<Job>& batch);
+  void index(std::vector<Job>& batch);
   void report(std::string_view detail, std::string_view what);
 
   std::mutex clock_mutex_;  // this thread stamps, a LOGIN marks
@@ -88,6 +101,11 @@ class HistoryWriter {
   std::uint64_t appended_ = 0;  // appends queued, ever
   std::uint64_t released_ = 0;  // of those, the ones whose round has ended
   bool kick_pending_ = false;   // a round's end is on its way
+  // Of jobs_, those before this index are no append waiting to be journaled.
+  std::size_t unjournaled_from_ = 0;
+  // This thread is appending messages that were not journaled: none is journaled until
+  // they are answered.
+  bool owing_ = false;
   std::shared_ptr<Kick> kick_ = [this] {
     auto kick = std::make_shared<Kick>();
     kick->writer = this;  // before thread_ starts, like every member above it
@@ -98,6 +116,8 @@ class HistoryWriter {
   // kept_jobs (about 200 KiB).
   static constexpr std::size_t kept_jobs = 512;
   std::vector<Job> batch_;
+  std::vector<HistoryRecord> indexed_;  // a journaled batch's records, kept likewise
+  bool has_loop_;  // answers are posted to a loop, never run where they are given
   StoredAnswers answers_;  // before thread_, which uses it
   std::thread thread_;
 };

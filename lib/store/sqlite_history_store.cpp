@@ -3,13 +3,16 @@
 #include <algorithm>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
+#include <thread>
 
 #include <fmt/format.h>
 #include <sqlite3.h>
 
 #include "socketchat/error.hpp"
+#include "store/history_journal.hpp"
 #include "store/sqlite_checkpointer.hpp"
 #include "store/sqlite_handles.hpp"
 #include "store/sqlite_opener.hpp"
@@ -38,6 +41,7 @@ constexpr const char* history_migrations[] = {
     " coalesce((SELECT min(id) FROM messages), 1) - 1;",
 };
 constexpr int history_schema_version = static_cast<int>(std::size(history_migrations));
+constexpr std::size_t rows_between_yields = 16;
 
 using Db = detail::SqliteDb;
 using Statement = detail::SqliteStatement;
@@ -58,10 +62,22 @@ struct SqliteHistoryStore::Impl {
   // BEGIN IMMEDIATE and COMMIT, prepared once: each batch of appends runs both.
   Statement begin;
   Statement commit;
-  Statement insert;
+  Statement insert_row;
+  Statement insert_missing;
   Statement remove_older;
   Statement mark_removed;
-  std::uint64_t last_id = 0;  // the highest id given (under write_mutex)
+  std::uint64_t last_id = 0;  // the highest id in the database (under write_mutex)
+
+  // journal() runs on I/O threads while append() commits: ids are given under a lock of
+  // their own, by either.
+  std::mutex journal_mutex;
+  std::optional<detail::HistoryJournal> journal;
+  std::size_t journal_backlog = 0;  // 0: journal() refuses
+  std::uint64_t given_id = 0;       // the highest id given (under journal_mutex)
+  std::uint64_t indexed_id = 0;     // every id up to it is in the database (journal_mutex)
+  // The first id of a journaled batch append() failed to store (0: none): from then on
+  // the journal keeps its records for the next open, and takes no more.
+  std::uint64_t failed_from = 0;
 
   std::mutex read_mutex;  // read()
   Db reader;
@@ -73,6 +89,14 @@ struct SqliteHistoryStore::Impl {
 
   // The rows `select` finds (id, unix_ms, sender, text), in its order.
   std::vector<HistoryRecord> rows(sqlite3_stmt* select, const std::string& scope);
+  // Opens the journal and indexes what it holds that the database lacks (a crash, or
+  // an index that failed), but nothing retention may have removed.
+  void recover_journal(const std::filesystem::path& path, std::uint64_t removed_through);
+  // Inserts the records, ids set, in one transaction (under write_mutex); throws. With
+  // `add` insert_missing, a record whose id is in the table already is left as it is.
+  void insert(std::span<const HistoryRecord> records, sqlite3_stmt* add);
+  // Under journal_mutex: the database has every record up to `id`.
+  void indexed_through(std::uint64_t id);
   // Of `scope`, the records in `range` (under read_mutex).
   std::vector<HistoryRecord> select_range(const std::string& scope, const HistoryRange& range);
 
@@ -99,8 +123,11 @@ SqliteHistoryStore::SqliteHistoryStore(const std::filesystem::path& path,
       fmt::format("its tables are not those of schema version {}", history_schema_version);
   s.begin = s.file.prepare(db, "BEGIN IMMEDIATE", unexpected);
   s.commit = s.file.prepare(db, "COMMIT", unexpected);
-  s.insert = s.file.prepare(
+  s.insert_row = s.file.prepare(
       db, "INSERT INTO messages(id, scope, unix_ms, sender, text) VALUES(?, ?, ?, ?, ?)",
+      unexpected);
+  s.insert_missing = s.file.prepare(
+      db, "INSERT OR IGNORE INTO messages(id, scope, unix_ms, sender, text) VALUES(?, ?, ?, ?, ?)",
       unexpected);
   // Stamps rise with ids (the HistoryWriter stamps in the order it stores), so the
   // records older than the cutoff are those before the first that is not: found by
@@ -119,13 +146,14 @@ SqliteHistoryStore::SqliteHistoryStore(const std::filesystem::path& path,
   {
     auto last = s.file.prepare(
         db,
-        "SELECT max(removed_through, coalesce((SELECT max(id) FROM messages), 0)), epoch"
-        " FROM history_meta",
+        "SELECT max(removed_through, coalesce((SELECT max(id) FROM messages), 0)), epoch,"
+        " removed_through FROM history_meta",
         unexpected);
     if (sqlite3_step(last.get()) != SQLITE_ROW)
       throw config_error(s.file.failure("cannot open", db, unexpected));
     s.last_id = static_cast<std::uint64_t>(sqlite3_column_int64(last.get(), 0));
     s.epoch = column_text(last.get(), 1);
+    s.recover_journal(path, static_cast<std::uint64_t>(sqlite3_column_int64(last.get(), 2)));
   }
 
   s.reader = s.file.connect(SQLITE_OPEN_READWRITE);
@@ -165,33 +193,104 @@ SqliteHistoryStore::SqliteHistoryStore(const std::filesystem::path& path,
 
 SqliteHistoryStore::~SqliteHistoryStore() = default;
 
-void SqliteHistoryStore::append(std::span<HistoryRecord> records) {
-  if (records.empty()) return;
-  std::lock_guard lock(impl_->write_mutex);
-  sqlite3* db = impl_->writer.get();
-  sqlite3_stmt* insert = impl_->insert.get();
-
-  // IMMEDIATE takes the write lock up front, so a busy database fails here, before any row.
-  if (detail::step_once(impl_->begin.get()) != SQLITE_DONE) {
-    throw std::runtime_error(impl_->file.failure("append failed", db));
+void SqliteHistoryStore::Impl::recover_journal(const std::filesystem::path& path,
+                                               std::uint64_t removed_through) {
+  auto base = path;
+  base += "-aof";
+  try {
+    journal.emplace(base);
+  } catch (const std::exception& e) {
+    throw config_error(fmt::format("history database \"{}\": cannot open its journal: {}",
+                                   path.string(), e.what()));
   }
-  RollbackGuard rollback(db);
-  std::uint64_t id = impl_->last_id;
-  for (HistoryRecord& record : records) {
-    ResetGuard reset(insert);
-    record.id = ++id;
-    if (sqlite3_bind_int64(insert, 1, static_cast<sqlite3_int64>(record.id)) != SQLITE_OK ||
-        bind_text(insert, 2, record.scope) != SQLITE_OK ||
-        sqlite3_bind_int64(insert, 3, record.unix_ms) != SQLITE_OK ||
-        bind_text(insert, 4, record.from) != SQLITE_OK ||
-        bind_text(insert, 5, record.text) != SQLITE_OK || sqlite3_step(insert) != SQLITE_DONE) {
-      throw std::runtime_error(impl_->file.failure("append failed", db));
+  std::vector<HistoryRecord>& found = journal->found();
+  std::erase_if(found, [&](const HistoryRecord& r) { return r.id <= removed_through; });
+  if (!found.empty()) {
+    try {
+      insert(found, insert_missing.get());
+    } catch (const std::exception& e) {
+      throw config_error(e.what());
     }
   }
-  if (detail::step_once(impl_->commit.get()) != SQLITE_DONE) {
-    throw std::runtime_error(impl_->file.failure("append failed", db));
+  std::vector<HistoryRecord>().swap(found);
+  given_id = last_id;
+  indexed_through(last_id);
+  if (!options.sync_full) journal_backlog = options.journal_backlog;
+}
+
+void SqliteHistoryStore::Impl::insert(std::span<const HistoryRecord> records, sqlite3_stmt* add) {
+  sqlite3* db = writer.get();
+  // IMMEDIATE takes the write lock up front, so a busy database fails here, before any row.
+  if (detail::step_once(begin.get()) != SQLITE_DONE) {
+    throw std::runtime_error(file.failure("append failed", db));
   }
-  impl_->last_id = id;  // only once committed: a failed batch gives its ids again
+  RollbackGuard rollback(db);
+  std::size_t done = 0;
+  for (const HistoryRecord& record : records) {
+    // Offered between rows: on a core shared with an I/O thread, a long batch no longer
+    // holds the CPU while a PING waits (the I/O thread runs, the rest follows).
+    if (++done % rows_between_yields == 0) std::this_thread::yield();
+    ResetGuard reset(add);
+    if (sqlite3_bind_int64(add, 1, static_cast<sqlite3_int64>(record.id)) != SQLITE_OK ||
+        bind_text(add, 2, record.scope) != SQLITE_OK ||
+        sqlite3_bind_int64(add, 3, record.unix_ms) != SQLITE_OK ||
+        bind_text(add, 4, record.from) != SQLITE_OK ||
+        bind_text(add, 5, record.text) != SQLITE_OK || sqlite3_step(add) != SQLITE_DONE) {
+      throw std::runtime_error(file.failure("append failed", db));
+    }
+  }
+  if (detail::step_once(commit.get()) != SQLITE_DONE) {
+    throw std::runtime_error(file.failure("append failed", db));
+  }
+  for (const HistoryRecord& record : records) last_id = std::max(last_id, record.id);
+}
+
+void SqliteHistoryStore::Impl::indexed_through(std::uint64_t id) {
+  indexed_id = failed_from != 0 ? std::min(id, failed_from - 1) : id;
+  journal->indexed(indexed_id);
+}
+
+void SqliteHistoryStore::append(std::span<HistoryRecord> records) {
+  if (records.empty()) return;
+  Impl& s = *impl_;
+  std::lock_guard lock(s.write_mutex);
+  const bool journaled = records.front().id != 0;
+  const std::uint64_t first = journaled ? records.front().id : [&] {
+    std::lock_guard ids(s.journal_mutex);
+    const std::uint64_t next = s.given_id + 1;
+    s.given_id += records.size();
+    return next;
+  }();
+  if (!journaled) {
+    for (std::size_t i = 0; i < records.size(); ++i) records[i].id = first + i;
+  }
+  try {
+    s.insert(records, s.insert_row.get());
+  } catch (...) {
+    std::lock_guard ids(s.journal_mutex);
+    if (journaled) {
+      // Kept in the journal for the next open; they are not in the database meanwhile.
+      if (s.failed_from == 0 || first < s.failed_from) s.failed_from = first;
+    } else if (s.given_id == records.back().id) {
+      s.given_id = first - 1;  // its ids are given again, as none was given after them
+    }
+    throw;
+  }
+  std::lock_guard ids(s.journal_mutex);
+  s.indexed_through(s.last_id);
+}
+
+bool SqliteHistoryStore::journal(std::span<HistoryRecord> records) {
+  if (records.empty()) return true;
+  Impl& s = *impl_;
+  std::lock_guard lock(s.journal_mutex);
+  if (s.failed_from != 0 || s.given_id - s.indexed_id + records.size() > s.journal_backlog) {
+    return false;
+  }
+  for (std::size_t i = 0; i < records.size(); ++i) records[i].id = s.given_id + 1 + i;
+  s.journal->write(records);
+  s.given_id += records.size();
+  return true;
 }
 
 std::vector<HistoryRecord> SqliteHistoryStore::Impl::rows(sqlite3_stmt* select,
