@@ -965,6 +965,110 @@ TEST_CASE("a message is stored before it is delivered to anyone") {
 
 namespace {
 
+// A GatedStore with a journal (HistoryStore::journal): it keeps what it is given there
+// at once, or refuses while told to, and then indexes it at the gate.
+class JournalingStore final : public HistoryStore {
+ public:
+  bool journal(std::span<HistoryRecord> records) override {
+    std::lock_guard lock(mutex_);
+    if (!accepting_) return false;
+    for (auto& record : records) {
+      record.id = ++journaled_;
+      kept_.push_back(record.text);
+    }
+    return true;
+  }
+  void append(std::span<HistoryRecord> records) override { gate_.append(records); }
+  HistoryPage read(const std::string& scope, const HistoryRange& range) override {
+    return gate_.read(scope, range);
+  }
+  std::string epoch() override { return gate_.epoch(); }
+  std::size_t prune(std::chrono::system_clock::time_point cutoff) override {
+    return gate_.prune(cutoff);
+  }
+  bool blocking() const noexcept override { return true; }
+
+  void accept(bool accepting) {
+    std::lock_guard lock(mutex_);
+    accepting_ = accepting;
+  }
+  std::vector<std::string> kept() {
+    std::lock_guard lock(mutex_);
+    return kept_;
+  }
+  GatedStore& gate() { return gate_; }
+
+ private:
+  GatedStore gate_;
+  std::mutex mutex_;
+  bool accepting_ = true;
+  std::uint64_t journaled_ = 0;
+  std::vector<std::string> kept_;  // the texts journaled, in order
+};
+
+// Whatever happens, nothing stays held at the gate when the server stops.
+struct GateOpener {
+  GatedStore& gate;
+  ~GateOpener() { gate.let_through(1000); }
+};
+
+}  // namespace
+
+TEST_CASE("with a journal, a message is delivered once journaled; a HISTORY waits for its index") {
+  auto store = std::make_shared<JournalingStore>();
+  Server server(history_options(store));
+  server.start();
+  GateOpener opener{store->gate()};
+  auto lobby = pair_in_lobby(server.port());
+  auto& alice = lobby.alice;
+  auto& bob = lobby.bob;
+  alice.send("MSG one\nSAY lobby two\n");
+  bob.expect_line("MSG alice one");
+  bob.expect_line("SAY lobby alice two");
+  CHECK(store->kept() == Lines{"one", "two"});  // journaled before anyone got them
+  REQUIRE(store->gate().held());                 // while the index waits
+  CHECK(store->latest("*", 10).empty());
+  // A HISTORY asked now is answered after the index (the store has nothing before): it
+  // has what was delivered. (No PING can show the wait: its PONG would queue behind.)
+  bob.send("HISTORY * 10\n");
+  CHECK_FALSE(bob.read_line(std::chrono::milliseconds{300}).has_value());
+  store->gate().let_through(1000);
+  auto line = bob.read_line();
+  REQUIRE(line.has_value());
+  CHECK(line->ends_with(" alice one"));
+  bob.expect_line("END");
+  server.stop();
+}
+
+TEST_CASE("when the journal refuses, a message waits for its commit, and none overtakes it") {
+  auto store = std::make_shared<JournalingStore>();
+  Server server(history_options(store));
+  server.start();
+  GateOpener opener{store->gate()};
+  auto lobby = pair_in_lobby(server.port());
+  auto& alice = lobby.alice;
+  auto& bob = lobby.bob;
+  store->accept(false);
+  alice.send("MSG one\n");
+  REQUIRE(store->gate().held());
+  bob.expect_quiet();  // not journaled, not committed: not delivered
+  // The journal takes messages again; the next one still waits behind the first.
+  store->accept(true);
+  alice.send("MSG two\n");
+  bob.expect_quiet();
+  store->gate().let_through(1000);
+  bob.expect_line("MSG alice one");
+  bob.expect_line("MSG alice two");
+  CHECK(store->kept().empty());  // both went the commit's way
+  // Once they are answered, the journal is used again.
+  alice.send("MSG three\n");
+  bob.expect_line("MSG alice three");
+  CHECK(store->kept() == Lines{"three"});
+  server.stop();
+}
+
+namespace {
+
 // A store that keeps what it is given but cannot read it back: read() throws.
 // `blocking` chooses the server's path to it: inline, or through the writer thread.
 class UnreadableStore final : public HistoryStore {
