@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@ struct Settings {
   std::string history = default_history();     // sqlite, memory or off
   std::string data_dir = "./socketchat-data";  // where the sqlite history lives
   std::string history_sync = "normal";         // normal (a crash) or full (a power loss)
+  std::size_t history_journal = 20000;         // SqliteHistoryOptions::journal_backlog
   double history_days = 30;                    // retention; 0 = for ever
   std::string accounts = "optional";           // off, optional or required
   std::string registration = "open";           // open or closed
