@@ -1026,7 +1026,7 @@ TEST_CASE("with a journal, a message is delivered once journaled; a HISTORY wait
   bob.expect_line("MSG alice one");
   bob.expect_line("SAY lobby alice two");
   CHECK(store->kept() == Lines{"one", "two"});  // journaled before anyone got them
-  REQUIRE(store->gate().held());                 // while the index waits
+  REQUIRE(store->gate().held());                // while the index waits
   CHECK(store->latest("*", 10).empty());
   // A HISTORY asked now is answered after the index (the store has nothing before): it
   // has what was delivered. (No PING can show the wait: its PONG would queue behind.)

@@ -29,8 +29,11 @@ struct JournalDir : socketchat::test::TempDir {
 };
 
 HistoryRecord record(std::uint64_t id, std::string text) {
-  return {.scope = "#room", .unix_ms = 1700000000000 + static_cast<std::int64_t>(id),
-          .from = "ann", .text = std::move(text), .id = id};
+  return {.scope = "#room",
+          .unix_ms = 1700000000000 + static_cast<std::int64_t>(id),
+          .from = "ann",
+          .text = std::move(text),
+          .id = id};
 }
 
 std::vector<std::uint64_t> ids(const std::vector<HistoryRecord>& records) {
@@ -55,8 +58,8 @@ TEST_CASE("records written are read back when the journal is opened again, byte 
     CHECK(journal.found().empty());
     std::vector<HistoryRecord> batch{record(1, "first"), record(2, odd)};
     journal.write(batch);
-    std::vector<HistoryRecord> empty_text{{.scope = "@ann|bob", .unix_ms = -5, .from = "bob",
-                                           .text = "", .id = 3}};
+    std::vector<HistoryRecord> empty_text{
+        {.scope = "@ann|bob", .unix_ms = -5, .from = "bob", .text = "", .id = 3}};
     journal.write(empty_text);
   }  // a crash: nothing was indexed
   HistoryJournal reopened(dir.base());
@@ -94,8 +97,8 @@ TEST_CASE("a record cut short by a crash ends what is read, in every place it ca
   }();
   for (std::uintmax_t cut = first_two; cut < whole; ++cut) {
     JournalDir copy;
-    std::ofstream(copy.path / file.filename(), std::ios::binary).write(bytes.data(),
-                                                                       static_cast<long>(cut));
+    std::ofstream(copy.path / file.filename(), std::ios::binary)
+        .write(bytes.data(), static_cast<long>(cut));
     HistoryJournal reopened(copy.base());
     CHECK_MESSAGE((ids(reopened.found()) == std::vector<std::uint64_t>{1, 2}), "cut at ", cut);
   }

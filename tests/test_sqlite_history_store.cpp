@@ -521,8 +521,7 @@ TEST_CASE("journal: what a crash left unindexed is in the database when it is op
   CHECK(reopened.epoch() == epoch);
   CHECK(texts(reopened.latest("#a", 10)) == std::vector<std::string>{"indexed", "journaled only"});
   CHECK(ids_of(reopened.latest("#a", 10)) == std::vector<std::uint64_t>{1, 2});
-  CHECK(texts(reopened.latest("@ann|bob", 10)) ==
-        std::vector<std::string>{"a DM, journaled only"});
+  CHECK(texts(reopened.latest("@ann|bob", 10)) == std::vector<std::string>{"a DM, journaled only"});
   CHECK(journal_files(dir.db()) == std::pair<int, std::uintmax_t>{1, 0});  // only the new one
   std::vector<HistoryRecord> next{record("#a", 4, "ann", "next")};
   REQUIRE(reopened.journal(next));
@@ -544,8 +543,8 @@ TEST_CASE("journal: refused, ids untouched, past journal_backlog, with sync_full
     store.append(two_more);
   }
   std::uint64_t expected = 5;
-  for (SqliteHistoryOptions options : {SqliteHistoryOptions{.sync_full = true},
-                                       SqliteHistoryOptions{.journal_backlog = 0}}) {
+  for (SqliteHistoryOptions options :
+       {SqliteHistoryOptions{.sync_full = true}, SqliteHistoryOptions{.journal_backlog = 0}}) {
     SqliteHistoryStore store(dir.db(), options);
     std::vector<HistoryRecord> one{record("*", 1, "ann", "z")};
     CHECK_FALSE(store.journal(one));
@@ -598,8 +597,7 @@ TEST_CASE("journal: a record retention removed is not brought back from it") {
     // when a later record is still unindexed.
     std::vector<HistoryRecord> last{record("#a", 6000, "ann", "unindexed")};
     REQUIRE(store.journal(last));
-    CHECK(store.prune(std::chrono::system_clock::time_point(std::chrono::milliseconds(2000))) ==
-          1);
+    CHECK(store.prune(std::chrono::system_clock::time_point(std::chrono::milliseconds(2000))) == 1);
   }
   SqliteHistoryStore reopened(dir.db());
   CHECK(texts(reopened.latest("#a", 10)) == std::vector<std::string>{"newer", "unindexed"});

@@ -49,8 +49,8 @@ std::array<unsigned char, crypto_shorthash_BYTES> checksum(const char* body, std
 
 void append_record(std::string& out, const HistoryRecord& record) {
   const std::size_t start = out.size();
-  const std::size_t body = fixed_body_bytes + record.scope.size() + record.from.size() +
-                           record.text.size();
+  const std::size_t body =
+      fixed_body_bytes + record.scope.size() + record.from.size() + record.text.size();
   if (body > UINT32_MAX) throw std::length_error("history record too large for the journal");
   put(out, body, 4);
   out.append(crypto_shorthash_BYTES, '\0');  // the checksum, once the body is there

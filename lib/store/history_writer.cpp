@@ -165,9 +165,9 @@ void HistoryWriter::run() {
     // to the first job of another kind, which keeps its place in the order.
     std::vector<Job>& batch = batch_;
     auto joins = [&batch](const Job& next) {
-      return batch.empty() || (batch.front().kind == Job::Kind::append &&
-                               next.kind == Job::Kind::append &&
-                               batch.front().journaled == next.journaled);
+      return batch.empty() ||
+             (batch.front().kind == Job::Kind::append && next.kind == Job::Kind::append &&
+              batch.front().journaled == next.journaled);
     };
     while (!jobs_.empty() && released(jobs_.front()) && joins(jobs_.front())) {
       batch.push_back(std::move(jobs_.front()));

@@ -117,7 +117,7 @@ class HistoryWriter {
   static constexpr std::size_t kept_jobs = 512;
   std::vector<Job> batch_;
   std::vector<HistoryRecord> indexed_;  // a journaled batch's records, kept likewise
-  bool has_loop_;  // answers are posted to a loop, never run where they are given
+  bool has_loop_;          // answers are posted to a loop, never run where they are given
   StoredAnswers answers_;  // before thread_, which uses it
   std::thread thread_;
 };
