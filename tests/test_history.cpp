@@ -1059,11 +1059,15 @@ TEST_CASE("when the journal refuses, a message waits for its commit, and none ov
   store->gate().let_through(1000);
   bob.expect_line("MSG alice one");
   bob.expect_line("MSG alice two");
-  CHECK(store->kept().empty());  // both went the commit's way
+  // "one" went the commit's way; "two" too, or to the journal once "one" was answered.
+  auto kept = store->kept();
+  CHECK(std::find(kept.begin(), kept.end(), "one") == kept.end());
   // Once they are answered, the journal is used again.
   alice.send("MSG three\n");
   bob.expect_line("MSG alice three");
-  CHECK(store->kept() == Lines{"three"});
+  kept = store->kept();
+  REQUIRE_FALSE(kept.empty());
+  CHECK(kept.back() == "three");
   server.stop();
 }
 

@@ -70,7 +70,9 @@ void HistoryWriter::submit(bool journal) {
 
 void HistoryWriter::journal_released() {
   StoredBatch out = answers_.spare();
-  std::vector<Job*> jobs;
+  std::vector<Job*>& jobs = journaling_;
+  jobs.clear();
+  if (jobs.capacity() > kept_jobs) jobs.shrink_to_fit();  // a burst's goes with the next round
   for (std::size_t i = unjournaled_from_; i < jobs_.size(); ++i) {
     Job& job = jobs_[i];
     if (job.kind != Job::Kind::append || job.journaled) continue;

@@ -103,6 +103,7 @@ class HistoryWriter {
   bool kick_pending_ = false;   // a round's end is on its way
   // Of jobs_, those before this index are no append waiting to be journaled.
   std::size_t unjournaled_from_ = 0;
+  std::vector<Job*> journaling_;  // journal_released()'s, kept from round to round
   // This thread is appending messages that were not journaled: none is journaled until
   // they are answered.
   bool owing_ = false;
