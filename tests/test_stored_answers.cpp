@@ -239,3 +239,23 @@ TEST_CASE("WriteTurns: no turn is taken while held; release() resumes them") {
   CHECK(first->turns == 1);
   CHECK(second->turns == 1);
 }
+
+TEST_CASE("a batch's answered hook runs once, after its last answer and the writes' release") {
+  std::vector<std::string> log;
+  ManualLoop loop(log);
+  StoredAnswers answers(nullptr, &loop);
+  StoredBatch first = batch_of(40, "a", log);  // two slices
+  first.answered = [&log] { log.push_back("answered"); };
+  answers.answer(std::move(first));
+  answers.answer(batch_of(1, "b", log));  // no hook
+  REQUIRE(loop.run_one());
+  CHECK(std::find(log.begin(), log.end(), "answered") == log.end());  // a slice is left
+  while (loop.run_one()) {
+  }
+  REQUIRE(std::count(log.begin(), log.end(), "answered") == 1);
+  auto at = std::find(log.begin(), log.end(), "answered");
+  CHECK(*(at - 1) == "release");
+  CHECK(*(at - 2) == "a39");
+  CHECK(log.back() == "release");  // the second batch's, after the hook
+  CHECK(std::find(at, log.end(), "b0") != log.end());
+}

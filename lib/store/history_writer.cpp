@@ -59,13 +59,31 @@ void HistoryWriter::append(HistoryRecord record, Stored stored) {
 void HistoryWriter::submit(bool journal) {
   {
     std::lock_guard lock(mutex_);
-    released_ = appended_;  // what was queued up to this round's end
     kick_pending_ = false;  // the next append's round needs an end of its own
     // Only where the answers are posted to the loop (never run here, under the lock),
     // and not while this thread owes answers to messages before these.
+    if (journal && has_loop_ && !owing_ && delivering_) {
+      // A journaled batch is being delivered: what comes meanwhile waits for it to be out
+      // and then goes as one batch (journal_delivered()), as commits gathered what came
+      // during the one before. Batch by round, a busy loop delivered a few messages at a
+      // time, in three times as many writes.
+      gathering_ = true;
+      return;
+    }
+    released_ = appended_;  // what was queued up to this round's end
     if (journal && has_loop_ && !owing_) journal_released();
   }
   wake_.notify_one();
+}
+
+void HistoryWriter::journal_delivered() {
+  bool gathered = false;
+  {
+    std::lock_guard lock(mutex_);
+    delivering_ = false;
+    gathered = std::exchange(gathering_, false);
+  }
+  if (gathered) submit(true);
 }
 
 void HistoryWriter::journal_released() {
@@ -104,6 +122,11 @@ void HistoryWriter::journal_released() {
   if (!kept) return;
   unjournaled_from_ = jobs_.size();
   out.stored = true;
+  out.answered = [kick = kick_] {
+    std::lock_guard gate(kick->mutex);
+    if (kick->writer) kick->writer->journal_delivered();
+  };
+  delivering_ = true;
   answers_.answer(std::move(out));
 }
 

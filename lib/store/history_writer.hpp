@@ -87,6 +87,8 @@ class HistoryWriter {
   void submit(bool journal);
   // Under mutex_: journals the released appends not yet journaled, and has them answered.
   void journal_released();
+  // On the loop: the last journaled batch is delivered; submits what gathered meanwhile.
+  void journal_delivered();
   void write(std::vector<Job>& batch);
   void index(std::vector<Job>& batch);
   void report(std::string_view detail, std::string_view what);
@@ -107,6 +109,8 @@ class HistoryWriter {
   // This thread is appending messages that were not journaled: none is journaled until
   // they are answered.
   bool owing_ = false;
+  bool delivering_ = false;  // a journaled batch is being delivered
+  bool gathering_ = false;   // appends wait for it (not released) to go as one batch
   std::shared_ptr<Kick> kick_ = [this] {
     auto kick = std::make_shared<Kick>();
     kick->writer = this;  // before thread_ starts, like every member above it

@@ -89,7 +89,10 @@ bool StoredAnswers::run_slice() {
     more = !queue_.empty();
     if (!more) posted_ = false;
   }
-  if (last) recycle(done);
+  if (last) {
+    if (done.answered) done.answered();
+    recycle(done);
+  }
   return more;
 }
 
@@ -98,6 +101,7 @@ void StoredAnswers::recycle(StoredBatch& batch) {
   batch.answers.clear();
   batch.records.clear();
   batch.epoch.clear();
+  batch.answered = nullptr;
   if (batch.answers.capacity() > kept_answers || batch.records.capacity() > kept_answers) return;
   std::lock_guard lock(mutex_);
   if (spares_.size() < 2) spares_.push_back(std::move(batch));

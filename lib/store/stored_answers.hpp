@@ -49,6 +49,8 @@ struct StoredBatch {
   std::vector<HistoryRecord> records;  // answers[i] is told of records[i]
   bool stored = false;
   std::string epoch;
+  // Called once the last answer has run (on the loop, or where it ran), if set.
+  std::function<void()> answered;
 };
 
 // The answers to the writer's batches, in the order they were stored, run on the
