@@ -528,10 +528,12 @@ TEST_CASE("journal: what a crash left unindexed is in the database when it is op
   CHECK(next[0].id == 4);  // never an id given twice
 }
 
-TEST_CASE("journal: refused, ids untouched, past journal_backlog, with sync_full, or with 0") {
+TEST_CASE("journal: refused, ids untouched, past journal_bytes, with sync_full, or with 0") {
   DatabaseDir dir;
   {
-    SqliteHistoryStore store(dir.db(), {.journal_backlog = 3});
+    // Room for three such records: "*", "ann" and a text of one byte, and the overhead.
+    const std::size_t each = SqliteHistoryStore::journal_record_overhead + 1 + 3 + 1;
+    SqliteHistoryStore store(dir.db(), {.journal_bytes = 3 * each});
     std::vector<HistoryRecord> two(2, record("*", 1, "ann", "x"));
     REQUIRE(store.journal(two));
     std::vector<HistoryRecord> two_more(2, record("*", 1, "ann", "y"));
@@ -541,10 +543,15 @@ TEST_CASE("journal: refused, ids untouched, past journal_backlog, with sync_full
     REQUIRE(store.journal(two_more));
     CHECK(ids_of(two_more) == std::vector<std::uint64_t>{3, 4});
     store.append(two_more);
+    // One record whose text alone is more than the bound: its bytes count, not records.
+    std::vector<HistoryRecord> long_one{record("*", 1, "ann", std::string(3 * each, 'l'))};
+    CHECK_FALSE(store.journal(long_one));
+    store.append(long_one);
+    CHECK(long_one[0].id == 5);
   }
-  std::uint64_t expected = 5;
+  std::uint64_t expected = 6;
   for (SqliteHistoryOptions options :
-       {SqliteHistoryOptions{.sync_full = true}, SqliteHistoryOptions{.journal_backlog = 0}}) {
+       {SqliteHistoryOptions{.sync_full = true}, SqliteHistoryOptions{.journal_bytes = 0}}) {
     SqliteHistoryStore store(dir.db(), options);
     std::vector<HistoryRecord> one{record("*", 1, "ann", "z")};
     CHECK_FALSE(store.journal(one));

@@ -62,7 +62,7 @@ void open_history(const Settings& settings, [[maybe_unused]] socketchat::ServerO
   options.history_store = std::make_shared<socketchat::SqliteHistoryStore>(
       std::filesystem::path(settings.data_dir) / "history.db",
       socketchat::SqliteHistoryOptions{.sync_full = settings.history_sync == "full",
-                                       .journal_backlog = settings.history_journal});
+                                       .journal_bytes = settings.history_journal_bytes});
 #else
   throw socketchat::config_error(std::string(without_sqlite) + ": history sqlite");
 #endif

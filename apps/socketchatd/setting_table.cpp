@@ -255,16 +255,17 @@ std::vector<Setting> make_table() {
        .example = "full",
        .binding = text(&Settings::history_sync),
        .check = CLI::IsMember({"normal", "full"})},
-      {.key = "history-journal",
-       .unit = "MESSAGES",
+      {.key = "history-journal-bytes",
+       .unit = "BYTES",
        .help = "With --history sqlite and --history-sync normal: a message is delivered once "
-               "written to an append-only journal, and indexed into the database behind; at "
-               "most this many wait for the index, past which a message waits for its commit; "
-               "0 = no journal (docs/ARCHITECTURE.md)",
+               "written to an append-only journal, and indexed into the database behind; what "
+               "waits for the index may take this much memory (each message its texts and "
+               "256 bytes), past which a message waits for its commit; 0 = no journal "
+               "(docs/ARCHITECTURE.md)",
        .reload = Reload::restart,
        .feeds = {"history_store"},
        .example = "0",
-       .binding = number(&Settings::history_journal)},
+       .binding = number(&Settings::history_journal_bytes)},
       {.key = "history-days",
        .unit = "DAYS",
        .help = "Remove messages older than this many days (checked hourly); 0 = keep for ever",

@@ -15,10 +15,12 @@ struct SqliteHistoryOptions {
   bool sync_full = false;
   // How long a call waits on a database locked by another process before failing.
   std::chrono::milliseconds busy_timeout{2000};
-  // The journal (journal()): at most this many records written to it and not yet to the
-  // database; past that, a message waits for its commit. 0: no journal, every message
-  // waits for its commit. Never with sync_full (the journal is not fsynced).
-  std::size_t journal_backlog = 20000;
+  // The journal (journal()): what records written to it and not yet to the database may
+  // take in memory, at most, each counted as its scope, sender and text plus
+  // journal_record_overhead bytes; past that, a message waits for its commit. 0: no
+  // journal, every message waits for its commit. Never with sync_full (the journal is
+  // not fsynced).
+  std::size_t journal_bytes = 32 << 20;
 };
 
 // History in an SQLite database file (WAL mode), e.g. "<data-dir>/history.db".
@@ -40,6 +42,9 @@ struct SqliteHistoryOptions {
 // SOCKETCHAT_HAS_SQLITE is 1.
 class SqliteHistoryStore final : public HistoryStore {
  public:
+  // What a record waiting in memory takes besides its strings, as journal_bytes counts.
+  static constexpr std::size_t journal_record_overhead = 256;
+
   explicit SqliteHistoryStore(const std::filesystem::path& path, SqliteHistoryOptions options = {});
   ~SqliteHistoryStore() override;
   SqliteHistoryStore(const SqliteHistoryStore&) = delete;
@@ -48,7 +53,7 @@ class SqliteHistoryStore final : public HistoryStore {
   // One transaction per call: all of `records` or, on failure, none (and it throws
   // std::runtime_error).
   void append(std::span<HistoryRecord> records) override;
-  // One write() to the journal; false when there is none or journal_backlog is reached.
+  // One write() to the journal; false when there is none or journal_bytes is reached.
   bool journal(std::span<HistoryRecord> records) override;
   HistoryPage read(const std::string& scope, const HistoryRange& range) override;
   // Made with the database, kept in it.

@@ -46,6 +46,16 @@ constexpr int history_schema_version = static_cast<int>(std::size(history_migrat
 constexpr std::size_t rows_per_insert = 16;
 constexpr int columns = 5;
 
+// What the records take in memory while they wait for the database (journal_bytes).
+std::size_t cost_of(std::span<const HistoryRecord> records) {
+  std::size_t bytes = 0;
+  for (const HistoryRecord& r : records) {
+    bytes += SqliteHistoryStore::journal_record_overhead + r.scope.size() + r.from.size() +
+             r.text.size();
+  }
+  return bytes;
+}
+
 using Db = detail::SqliteDb;
 using Statement = detail::SqliteStatement;
 using detail::bind_text;
@@ -76,7 +86,8 @@ struct SqliteHistoryStore::Impl {
   // their own, by either.
   std::mutex journal_mutex;
   std::optional<detail::HistoryJournal> journal;
-  std::size_t journal_backlog = 0;  // 0: journal() refuses
+  std::size_t journal_bytes = 0;    // 0: journal() refuses
+  std::size_t unindexed_bytes = 0;  // of the records journaled, not yet in the database
   std::uint64_t given_id = 0;       // the highest id given (under journal_mutex)
   std::uint64_t indexed_id = 0;     // every id up to it is in the database (journal_mutex)
   // The first id of a journaled batch append() failed to store (0: none): from then on
@@ -227,7 +238,7 @@ void SqliteHistoryStore::Impl::recover_journal(const std::filesystem::path& path
   std::vector<HistoryRecord>().swap(found);
   given_id = last_id;
   indexed_through(last_id);
-  if (!options.sync_full) journal_backlog = options.journal_backlog;
+  if (!options.sync_full) journal_bytes = options.journal_bytes;
 }
 
 bool SqliteHistoryStore::Impl::bind_row(sqlite3_stmt* statement, std::size_t row,
@@ -306,7 +317,9 @@ void SqliteHistoryStore::append(std::span<HistoryRecord> records) {
     }
     throw;
   }
+  const std::size_t bytes = journaled ? cost_of(records) : 0;
   std::lock_guard ids(s.journal_mutex);
+  s.unindexed_bytes -= std::min(bytes, s.unindexed_bytes);
   s.indexed_through(s.last_id);
 }
 
@@ -314,12 +327,12 @@ bool SqliteHistoryStore::journal(std::span<HistoryRecord> records) {
   if (records.empty()) return true;
   Impl& s = *impl_;
   std::lock_guard lock(s.journal_mutex);
-  if (s.failed_from != 0 || s.given_id - s.indexed_id + records.size() > s.journal_backlog) {
-    return false;
-  }
+  const std::size_t bytes = cost_of(records);
+  if (s.failed_from != 0 || s.unindexed_bytes + bytes > s.journal_bytes) return false;
   for (std::size_t i = 0; i < records.size(); ++i) records[i].id = s.given_id + 1 + i;
   s.journal->write(records);
   s.given_id += records.size();
+  s.unindexed_bytes += bytes;
   return true;
 }
 

@@ -22,7 +22,7 @@ SETTINGS = [
     "--port", "--host", "--listen", "--idle-timeout", "--login-timeout", "--shutdown-timeout",
     "--max-line-bytes", "--sendq-bytes", "--rate", "--rate-burst", "--max-connections",
     "--max-connections-per-ip", "--threads", "--log-format", "--send-buffer-bytes",
-    "--history", "--data-dir", "--history-sync", "--history-journal", "--history-days", "--tls-cert", "--tls-key", "--ws-allowed-origin",
+    "--history", "--data-dir", "--history-sync", "--history-journal-bytes", "--history-days", "--tls-cert", "--tls-key", "--ws-allowed-origin",
     "--handshake-timeout", "--log-messages", "--max-rooms", "--max-rooms-per-user",
     "--max-reply-bytes", "--history-memory-bytes", "--connection-limit-exempt", "--metrics-token",
     "--accounts", "--registration", "--allow-plaintext-passwords", "--password-hash-passes",
