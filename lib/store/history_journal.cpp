@@ -174,22 +174,27 @@ void HistoryJournal::write(std::span<const HistoryRecord> records) {
   if (buffer_.capacity() > 64 * 1024) std::string().swap(buffer_);
 }
 
-std::size_t HistoryJournal::indexed(std::uint64_t id) {
-  std::size_t removed = 0;
-  while (files_.size() > 1 && files_.front().last_id <= id) {
-    std::error_code ignored;  // a file left behind is read again, and skipped, next time
-    std::filesystem::remove(path_of(files_.front().number), ignored);
-    files_.pop_front();
-    ++removed;
-  }
-  File& written = files_.back();
-  if (written.last_id != 0 && written.last_id <= id && size_ != 0) {
-    if (::ftruncate(fd_, 0) == 0) {
-      size_ = 0;
-      written.last_id = 0;
+std::vector<std::filesystem::path> HistoryJournal::indexed(std::uint64_t id) {
+  std::vector<std::filesystem::path> done;
+  if (files_.back().last_id != 0 && files_.back().last_id <= id && size_ >= file_bytes / 16) {
+    try {
+      start_file(files_.back().number + 1);
+    } catch (const std::system_error&) {
+      // Kept, and written on: a journal that cannot start a file still works.
     }
   }
-  return removed;
+  while (files_.size() > 1 && files_.front().last_id <= id) {
+    done.push_back(path_of(files_.front().number));
+    files_.pop_front();
+  }
+  return done;
+}
+
+void HistoryJournal::remove(const std::vector<std::filesystem::path>& files) noexcept {
+  for (const auto& file : files) {
+    std::error_code ignored;
+    std::filesystem::remove(file, ignored);
+  }
 }
 
 }  // namespace socketchat::detail

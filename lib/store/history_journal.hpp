@@ -46,9 +46,15 @@ class HistoryJournal {
   // Appends the records (ids set) in one write(); throws std::system_error, having
   // cut off whatever part of them reached the file.
   void write(std::span<const HistoryRecord> records);
-  // The index holds every record with an id up to `id`: the files with no other are
-  // removed (the one written too, then emptied). Returns how many files went.
-  std::size_t indexed(std::uint64_t id);
+  // The index holds every record with an id up to `id`: returns the files that hold no
+  // other, for the caller to remove outside its lock (removing a file the kernel is
+  // still writing back waits for it: milliseconds an I/O thread's journal() would wait).
+  // The file being written is among them once it holds file_bytes / 16 or more, and
+  // the next one is started; a smaller one stays, to be read again after a crash and
+  // skipped (INSERT OR IGNORE), rather than a file made and removed per commit.
+  std::vector<std::filesystem::path> indexed(std::uint64_t id);
+  // Removes them; a file that cannot be removed is read again, and skipped, next time.
+  static void remove(const std::vector<std::filesystem::path>& files) noexcept;
   // The files on disk now (for tests and reports).
   std::size_t files() const noexcept { return files_.size(); }
 

@@ -112,8 +112,9 @@ struct SqliteHistoryStore::Impl {
   void insert(std::span<const HistoryRecord> records, bool missing_only = false);
   // Binds `record` as the `row`th of `statement`'s rows of values.
   static bool bind_row(sqlite3_stmt* statement, std::size_t row, const HistoryRecord& record);
-  // Under journal_mutex: the database has every record up to `id`.
-  void indexed_through(std::uint64_t id);
+  // Under journal_mutex: the database has every record up to `id`. Returns the journal
+  // files to remove, once the lock is released.
+  [[nodiscard]] std::vector<std::filesystem::path> indexed_through(std::uint64_t id);
   // Of `scope`, the records in `range` (under read_mutex).
   std::vector<HistoryRecord> select_range(const std::string& scope, const HistoryRange& range);
 
@@ -237,7 +238,7 @@ void SqliteHistoryStore::Impl::recover_journal(const std::filesystem::path& path
   }
   std::vector<HistoryRecord>().swap(found);
   given_id = last_id;
-  indexed_through(last_id);
+  detail::HistoryJournal::remove(indexed_through(last_id));
   if (!options.sync_full) journal_bytes = options.journal_bytes;
 }
 
@@ -286,9 +287,9 @@ void SqliteHistoryStore::Impl::insert(std::span<const HistoryRecord> records, bo
   for (const HistoryRecord& record : records) last_id = std::max(last_id, record.id);
 }
 
-void SqliteHistoryStore::Impl::indexed_through(std::uint64_t id) {
+std::vector<std::filesystem::path> SqliteHistoryStore::Impl::indexed_through(std::uint64_t id) {
   indexed_id = failed_from != 0 ? std::min(id, failed_from - 1) : id;
-  journal->indexed(indexed_id);
+  return journal->indexed(indexed_id);
 }
 
 void SqliteHistoryStore::append(std::span<HistoryRecord> records) {
@@ -318,9 +319,13 @@ void SqliteHistoryStore::append(std::span<HistoryRecord> records) {
     throw;
   }
   const std::size_t bytes = journaled ? cost_of(records) : 0;
-  std::lock_guard ids(s.journal_mutex);
-  s.unindexed_bytes -= std::min(bytes, s.unindexed_bytes);
-  s.indexed_through(s.last_id);
+  std::vector<std::filesystem::path> done;
+  {
+    std::lock_guard ids(s.journal_mutex);
+    s.unindexed_bytes -= std::min(bytes, s.unindexed_bytes);
+    done = s.indexed_through(s.last_id);
+  }
+  detail::HistoryJournal::remove(done);
 }
 
 bool SqliteHistoryStore::journal(std::span<HistoryRecord> records) {
