@@ -194,7 +194,10 @@ void HistoryWriter::run() {
              (batch.front().kind == Job::Kind::append && next.kind == Job::Kind::append &&
               batch.front().journaled == next.journaled);
     };
-    while (!jobs_.empty() && released(jobs_.front()) && joins(jobs_.front())) {
+    // At most batch_jobs at a time: moving a backlog of tens of thousands of jobs out
+    // of the queue held its lock, and every I/O thread's next append, for 20 ms.
+    while (!jobs_.empty() && batch.size() < batch_jobs && released(jobs_.front()) &&
+           joins(jobs_.front())) {
       batch.push_back(std::move(jobs_.front()));
       jobs_.pop_front();
       if (unjournaled_from_ > 0) --unjournaled_from_;

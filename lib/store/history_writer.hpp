@@ -120,6 +120,7 @@ class HistoryWriter {
   // The batch being written: this thread's, kept from one batch to the next up to
   // kept_jobs (about 200 KiB).
   static constexpr std::size_t kept_jobs = 512;
+  static constexpr std::size_t batch_jobs = 512;  // taken from the queue at a time
   std::vector<Job> batch_;
   std::vector<HistoryRecord> indexed_;  // a journaled batch's records, kept likewise
   bool has_loop_;          // answers are posted to a loop, never run where they are given
