@@ -25,10 +25,6 @@ std::atomic<std::uint64_t> dropped_by_every_sink{0};
 // one core they took the I/O thread's time, half its message rate with texts logged).
 constexpr std::chrono::milliseconds gather_time{5};
 constexpr std::size_t gather_events = 1024;
-// Between so many events the worker offers the CPU to any thread waiting for it: on a
-// core it shares with an I/O thread, a batch of a thousand log lines took a few hundred
-// microseconds in one stretch, which a PING arriving meanwhile waited out.
-constexpr std::size_t events_between_yields = 64;
 }  // namespace
 
 class AsyncSink::Impl {
@@ -132,11 +128,7 @@ class AsyncSink::Impl {
       std::uint64_t lost = std::exchange(unreported_, 0);
       lock.unlock();
       room_.notify_all();
-      std::size_t done = 0;
-      for (const auto& e : batch) {
-        inner_->on_event(e.view());
-        if (++done % events_between_yields == 0) std::this_thread::yield();
-      }
+      for (const auto& e : batch) inner_->on_event(e.view());
       if (lost != 0) report_drops(lost);
       inner_->flush();
       lock.lock();
