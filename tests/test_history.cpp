@@ -888,7 +888,7 @@ namespace {
 // An in-memory store that makes the server wait: append() holds each batch until the
 // test lets it through. It says it blocks, so the server calls it from a writer thread
 // of its own and no I/O thread waits.
-class GatedStore final : public HistoryStore {
+class GatedStore : public HistoryStore {
  public:
   void append(std::span<HistoryRecord> records) override {
     std::unique_lock lock(mutex_);
@@ -967,7 +967,7 @@ namespace {
 
 // A GatedStore with a journal (HistoryStore::journal): it keeps what it is given there
 // at once, or refuses while told to, and then indexes it at the gate.
-class JournalingStore final : public HistoryStore {
+class JournalingStore final : public GatedStore {
  public:
   bool journal(std::span<HistoryRecord> records) override {
     std::lock_guard lock(mutex_);
@@ -978,15 +978,6 @@ class JournalingStore final : public HistoryStore {
     }
     return true;
   }
-  void append(std::span<HistoryRecord> records) override { gate_.append(records); }
-  HistoryPage read(const std::string& scope, const HistoryRange& range) override {
-    return gate_.read(scope, range);
-  }
-  std::string epoch() override { return gate_.epoch(); }
-  std::size_t prune(std::chrono::system_clock::time_point cutoff) override {
-    return gate_.prune(cutoff);
-  }
-  bool blocking() const noexcept override { return true; }
 
   void accept(bool accepting) {
     std::lock_guard lock(mutex_);
@@ -996,10 +987,9 @@ class JournalingStore final : public HistoryStore {
     std::lock_guard lock(mutex_);
     return kept_;
   }
-  GatedStore& gate() { return gate_; }
+  GatedStore& gate() { return *this; }
 
  private:
-  GatedStore gate_;
   std::mutex mutex_;
   bool accepting_ = true;
   std::uint64_t journaled_ = 0;
@@ -1012,16 +1002,24 @@ struct GateOpener {
   ~GateOpener() { gate.let_through(1000); }
 };
 
+// A started server on a JournalingStore, and alice and bob in its lobby.
+struct JournalingServer {
+  std::shared_ptr<JournalingStore> store = std::make_shared<JournalingStore>();
+  Server server{history_options(store)};
+  GateOpener opener{store->gate()};
+  Pair lobby = [this] {
+    server.start();
+    return pair_in_lobby(server.port());
+  }();
+};
+
 }  // namespace
 
 TEST_CASE("with a journal, a message is delivered once journaled; a HISTORY waits for its index") {
-  auto store = std::make_shared<JournalingStore>();
-  Server server(history_options(store));
-  server.start();
-  GateOpener opener{store->gate()};
-  auto lobby = pair_in_lobby(server.port());
-  auto& alice = lobby.alice;
-  auto& bob = lobby.bob;
+  JournalingServer s;
+  auto& store = s.store;
+  auto& alice = s.lobby.alice;
+  auto& bob = s.lobby.bob;
   alice.send("MSG one\nSAY lobby two\n");
   bob.expect_line("MSG alice one");
   bob.expect_line("SAY lobby alice two");
@@ -1037,17 +1035,14 @@ TEST_CASE("with a journal, a message is delivered once journaled; a HISTORY wait
   REQUIRE(line.has_value());
   CHECK(line->ends_with(" alice one"));
   bob.expect_line("END");
-  server.stop();
+  s.server.stop();
 }
 
 TEST_CASE("when the journal refuses, a message waits for its commit, and none overtakes it") {
-  auto store = std::make_shared<JournalingStore>();
-  Server server(history_options(store));
-  server.start();
-  GateOpener opener{store->gate()};
-  auto lobby = pair_in_lobby(server.port());
-  auto& alice = lobby.alice;
-  auto& bob = lobby.bob;
+  JournalingServer s;
+  auto& store = s.store;
+  auto& alice = s.lobby.alice;
+  auto& bob = s.lobby.bob;
   store->accept(false);
   alice.send("MSG one\n");
   REQUIRE(store->gate().held());
@@ -1068,7 +1063,7 @@ TEST_CASE("when the journal refuses, a message waits for its commit, and none ov
   kept = store->kept();
   REQUIRE_FALSE(kept.empty());
   CHECK(kept.back() == "three");
-  server.stop();
+  s.server.stop();
 }
 
 namespace {
