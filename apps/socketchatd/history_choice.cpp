@@ -32,6 +32,14 @@ std::string default_history() {
   return with_sqlite ? "sqlite" : "memory";
 }
 
+std::size_t default_history_journal_bytes() {
+#if SOCKETCHAT_HAS_SQLITE
+  return socketchat::SqliteHistoryOptions{}.journal_bytes;
+#else
+  return 0;
+#endif
+}
+
 CLI::Validator history_kinds() {
   return CLI::Validator(
       [](std::string& kind) -> std::string {

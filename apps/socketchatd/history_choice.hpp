@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,8 @@ struct Settings;
 // built without SQLite (-DSOCKETCHAT_SQLITE=OFF) it keeps it in memory, and refuses
 // --history sqlite and --data-dir with a message saying why.
 std::string default_history();
+// The journal's bound, SqliteHistoryOptions' own default (0 without SQLite: no journal).
+std::size_t default_history_journal_bytes();
 CLI::Validator history_kinds();  // sqlite (when built in), memory or off
 CLI::Validator data_dir_allowed();
 

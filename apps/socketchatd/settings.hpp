@@ -22,17 +22,17 @@ struct Settings {
   unsigned port = 4000;
   std::vector<std::string> listen;  // when given, replaces host and port
   std::string log_format = "text";
-  bool log_messages = true;                      // false: MSG, DM and SAY texts stay out of the log
-  std::string history = default_history();       // sqlite, memory or off
-  std::string data_dir = "./socketchat-data";    // where the sqlite history lives
-  std::string history_sync = "normal";           // normal (a crash) or full (a power loss)
-  std::size_t history_journal_bytes = 32 << 20;  // SqliteHistoryOptions::journal_bytes
-  double history_days = 30;                      // retention; 0 = for ever
-  std::string accounts = "optional";             // off, optional or required
-  std::string registration = "open";             // open or closed
-  std::string jwt_algorithm = "off";             // off, HS256, RS256 or ES256
-  std::string jwt_secret_file;                   // HS256: the file holding the secret
-  std::string cluster_password_file;             // Redis's password, with --cluster
+  bool log_messages = true;                    // false: MSG, DM and SAY texts stay out of the log
+  std::string history = default_history();     // sqlite, memory or off
+  std::string data_dir = "./socketchat-data";  // where the sqlite history lives
+  std::string history_sync = "normal";         // normal (a crash) or full (a power loss)
+  std::size_t history_journal_bytes = default_history_journal_bytes();
+  double history_days = 30;           // retention; 0 = for ever
+  std::string accounts = "optional";  // off, optional or required
+  std::string registration = "open";  // open or closed
+  std::string jwt_algorithm = "off";  // off, HS256, RS256 or ES256
+  std::string jwt_secret_file;        // HS256: the file holding the secret
+  std::string cluster_password_file;  // Redis's password, with --cluster
   bool check_config = false;
 };
 

@@ -89,7 +89,6 @@ struct SqliteHistoryStore::Impl {
   std::size_t journal_bytes = 0;    // 0: journal() refuses
   std::size_t unindexed_bytes = 0;  // of the records journaled, not yet in the database
   std::uint64_t given_id = 0;       // the highest id given (under journal_mutex)
-  std::uint64_t indexed_id = 0;     // every id up to it is in the database (journal_mutex)
   // The first id of a journaled batch append() failed to store (0: none): from then on
   // the journal keeps its records for the next open, and takes no more.
   std::uint64_t failed_from = 0;
@@ -288,8 +287,7 @@ void SqliteHistoryStore::Impl::insert(std::span<const HistoryRecord> records, bo
 }
 
 std::vector<std::filesystem::path> SqliteHistoryStore::Impl::indexed_through(std::uint64_t id) {
-  indexed_id = failed_from != 0 ? std::min(id, failed_from - 1) : id;
-  return journal->indexed(indexed_id);
+  return journal->indexed(failed_from != 0 ? std::min(id, failed_from - 1) : id);
 }
 
 void SqliteHistoryStore::append(std::span<HistoryRecord> records) {
