@@ -84,7 +84,8 @@ std::string http_response_for(const SessionContext& sessions, const HttpRequest&
     if (!token.empty() && !has_bearer_token(request, token)) return unauthorized_response();
     return ok_response(
         "text/plain; version=0.0.4; charset=utf-8",
-        sessions.metrics.render(sessions.hub.user_count(), AsyncSink::dropped_in_process()));
+        sessions.metrics.render(sessions.hub.user_count(), AsyncSink::dropped_in_process(),
+                                sessions.bus.errors()));
   }
   if (const WebAsset* asset = find_web_asset(path))
     return ok_response(asset->content_type, asset->body);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "sinks/error_counts.hpp"
+
 namespace socketchat::detail {
 
 Metrics::Metrics() : names_{"tcp", "tls", "ws", "wss", "local"} {}
@@ -16,7 +18,26 @@ std::size_t Metrics::transport_slot(std::string_view name) {
   return names_.size() - 1;
 }
 
-std::string Metrics::render(std::size_t users, std::uint64_t sink_events_dropped) const {
+namespace {
+
+// A label's value as the exposition format quotes it.
+std::string label_value(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Metrics::render(std::size_t users, std::uint64_t sink_events_dropped,
+                            const ErrorCounts& errors) const {
   auto load = [](const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); };
   fmt::memory_buffer out;
   auto it = std::back_inserter(out);
@@ -55,6 +76,11 @@ std::string Metrics::render(std::size_t users, std::uint64_t sink_events_dropped
   family("socketchat_sink_events_dropped_total", "counter",
          "Events (log lines) an AsyncSink dropped because its queue was full.");
   fmt::format_to(it, "socketchat_sink_events_dropped_total {}\n", sink_events_dropped);
+  family("socketchat_errors_total", "counter",
+         "Errors the server survived, by the word its log gives them (detail).");
+  for (const auto& [detail, count] : errors.snapshot()) {
+    fmt::format_to(it, "socketchat_errors_total{{detail=\"{}\"}} {}\n", label_value(detail), count);
+  }
   return {out.data(), out.size()};
 }
 

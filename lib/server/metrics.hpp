@@ -10,6 +10,8 @@
 
 namespace socketchat::detail {
 
+class ErrorCounts;
+
 // Counters for /metrics. Relaxed atomics, bumped once per read, per command or per
 // write batch (never once per recipient of a message), so they cost nothing that shows.
 class Metrics {
@@ -35,8 +37,9 @@ class Metrics {
   void rate_limited() noexcept { add(rate_limited_, 1); }
 
   // The Prometheus text exposition format (version 0.0.4), with the figures kept
-  // elsewhere: logged-in users and the events AsyncSinks dropped.
-  std::string render(std::size_t users, std::uint64_t sink_events_dropped) const;
+  // elsewhere: logged-in users, the events AsyncSinks dropped and the errors published.
+  std::string render(std::size_t users, std::uint64_t sink_events_dropped,
+                     const ErrorCounts& errors) const;
 
  private:
   static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept {

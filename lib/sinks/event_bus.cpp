@@ -10,6 +10,7 @@ void EventBus::add(std::shared_ptr<EventSink> sink) {
 }
 
 void EventBus::publish(Event& event) noexcept {
+  if (event.kind == EventKind::error) errors_.count(event.detail);
   std::shared_ptr<const SinkList> sinks;
   {
     std::lock_guard lock(mutex_);

@@ -9,12 +9,14 @@ Usage: /usr/bin/python3 test_metrics.py PATH/TO/socketchatd [unittest options]
   chatting: log lines are dropped and counted in /metrics, never waited for.
 - /metrics behind a bearer token: 401 without it, 200 with it, the token never logged.
 - README.md names every metric /metrics exposes.
+- An error the server survives (a TLS handshake that fails) is counted by its log word.
 Standard library only; every wait is bounded and awaits a reply, a log line or an exit.
 """
 
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 
@@ -35,6 +37,25 @@ def http_get(port, path, headers=()):
         return raw.response()
     finally:
         raw.close()
+
+
+def error_counts(body):
+    """{detail: count} of socketchat_errors_total."""
+    return {match.group(1): float(match.group(2))
+            for match in re.finditer(r'^socketchat_errors_total\{detail="([^"]*)"\} (\S+)$',
+                                     body.decode(), re.MULTILINE)}
+
+
+def fail_a_tls_handshake(daemon):
+    """Cleartext on the TLS port: the server logs tls-handshake-failed and closes."""
+    with socket.create_connection(("127.0.0.1", daemon.ports["tls"]), timeout=TIMEOUT) as sock:
+        sock.sendall(b"PING not tls\r\n" * 8)
+        try:
+            while sock.recv(4096):  # a TLS alert at most, then the end
+                pass
+        except ConnectionResetError:
+            pass
+    daemon.wait_for_log(r"^\[ERROR\] tls-handshake-failed remote=127\.0\.0\.1:\d+")
 
 
 def samples(body):
@@ -78,6 +99,13 @@ class StalledLog:
 
 
 class MetricsTest(DaemonTestCase):
+    CERTIFICATE_CN = "127.0.0.1"
+
+    def tls_and_ws(self, *args):
+        return self.keep_daemon(Daemon("--history", "memory", "--listen", "tls://127.0.0.1:0",
+                                       "--tls-cert", self.cert, "--tls-key", self.key,
+                                       "--listen", "ws://127.0.0.1:0", *args))
+
     def test_a_log_nobody_reads_drops_lines_and_never_stalls_the_chat(self):
         stalled = StalledLog("--listen", "tcp://127.0.0.1:0", "--listen", "ws://127.0.0.1:0",
                              "--rate", "0", "--history", "off", "--threads", "2",
@@ -149,8 +177,23 @@ class MetricsTest(DaemonTestCase):
             leaked = [line for line in text if token in line or rotated in line]
             self.assertEqual(leaked, [], "the token is in the log")
 
+    def test_errors_are_counted_by_the_word_the_log_gives_them(self):
+        daemon = self.tls_and_ws()
+        status, _, body = http_get(daemon.ports["ws"], "/metrics")
+        self.assertEqual(status, 200)
+        self.assertIn(b"# TYPE socketchat_errors_total counter\n", body)
+        self.assertEqual(error_counts(body), {})
+        for failed in (1, 2):
+            fail_a_tls_handshake(daemon)
+            _, _, body = http_get(daemon.ports["ws"], "/metrics")
+            self.assertEqual(error_counts(body), {"tls-handshake-failed": failed})
+        # And the TLS listener still serves a real client.
+        client = self.keep(daemon.client(port=daemon.ports["tls"], tls=self.trusted))
+        self.assertEqual(client.ask("PING after"), "PONG after")
+
     def test_without_a_token_metrics_stay_open_and_the_readme_names_every_metric(self):
-        daemon = self.keep_daemon(Daemon("--history", "memory", "--listen", "ws://127.0.0.1:0"))
+        daemon = self.tls_and_ws()
+        fail_a_tls_handshake(daemon)  # so that the errors' family has a sample
         status, _, body = http_get(daemon.ports["ws"], "/metrics")
         self.assertEqual(status, 200)
         _, exposed = samples(body)
