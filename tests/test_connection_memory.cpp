@@ -19,18 +19,13 @@ extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 #endif
 
 #include <chrono>
-#include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
 #include <asio/connect.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
@@ -41,7 +36,7 @@ extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 
 #include <socketchat/server.hpp>
 
-#include "support/temp_dir.hpp"
+#include "support/self_signed_certificate.hpp"
 #include "transport/tls13_records.hpp"
 
 using namespace socketchat;
@@ -155,40 +150,8 @@ std::string line_of(WsClient& client) {
   return line;
 }
 
-// ---- a self-signed certificate for 127.0.0.1, made here ----
-
-struct Certificate {
-  test::TempDir directory;
-  std::filesystem::path certificate = directory.path / "cert.pem";
-  std::filesystem::path key = directory.path / "key.pem";
-  Certificate() {
-    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pkey(EVP_EC_gen("P-256"), EVP_PKEY_free);
-    std::unique_ptr<X509, decltype(&X509_free)> x509(X509_new(), X509_free);
-    REQUIRE(pkey);
-    REQUIRE(x509);
-    X509_set_version(x509.get(), 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x509.get()), 1);
-    X509_gmtime_adj(X509_getm_notBefore(x509.get()), 0);
-    X509_gmtime_adj(X509_getm_notAfter(x509.get()), 24 * 3600);
-    X509_set_pubkey(x509.get(), pkey.get());
-    X509_NAME* name = X509_get_subject_name(x509.get());
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
-    X509_set_issuer_name(x509.get(), name);
-    REQUIRE(X509_sign(x509.get(), pkey.get(), EVP_sha256()) > 0);
-    std::FILE* file = std::fopen(certificate.c_str(), "w");
-    REQUIRE(file);
-    PEM_write_X509(file, x509.get());
-    std::fclose(file);
-    file = std::fopen(key.c_str(), "w");
-    REQUIRE(file);
-    PEM_write_PrivateKey(file, pkey.get(), nullptr, nullptr, 0, nullptr, nullptr);
-    std::fclose(file);
-  }
-};
-
 // A TLS listener on a free port with `certificate`, no rate limit.
-ServerOptions tls_server_options(const Certificate& certificate, unsigned threads) {
+ServerOptions tls_server_options(const test::SelfSignedCertificate& certificate, unsigned threads) {
   ServerOptions options;
   options.listen("tls://127.0.0.1:0");
   options.tls_certificate_file = certificate.certificate.string();
@@ -286,7 +249,7 @@ TEST_CASE("WebSocket: after a 1 MiB message each, 40 idle connections hold what 
 }
 
 TEST_CASE("TLS: after a big HISTORY each, 20 idle connections hold what they did") {
-  Certificate certificate;
+  test::SelfSignedCertificate certificate;
   Server server(tls_server_options(certificate, 2));
   server.start();
 
@@ -433,7 +396,7 @@ TEST_CASE("TLS: an idle connection holds its keys, not buffers") {
     hold_tls_connections(from_parent, to_parent, warm, measured);
   });
 
-  Certificate certificate;
+  test::SelfSignedCertificate certificate;
   Server server(tls_server_options(certificate, 1));
   server.start();
   child.send_port(server.port());
@@ -704,7 +667,7 @@ TEST_CASE("TLS: a client that asks for key updates and never reads cannot pile t
   ChildProcess child(
       [&](int from_parent, int to_parent) { flood_key_updates(from_parent, to_parent, rounds); });
 
-  Certificate certificate;
+  test::SelfSignedCertificate certificate;
   ServerOptions options = tls_server_options(certificate, 1);
   options.listen("tcp://127.0.0.1:0");
   Server server(options);
@@ -751,7 +714,7 @@ TEST_CASE("TLS 1.3: the server updates its key every key_update_after records, u
     std::uint64_t after;
     ~Restore() { socketchat::detail::Tls13Records::key_update_after() = after; }
   } restore{production};
-  Certificate certificate;
+  test::SelfSignedCertificate certificate;
   Server server(tls_server_options(certificate, 1));
   server.start();
   asio::io_context io;

@@ -124,6 +124,11 @@ void TlsEngine::established() {
 }
 
 TlsEngine::Wait TlsEngine::handshake(std::error_code& ec) {
+  if (!ssl_ || SSL_is_init_finished(ssl_.get()) == 1) {
+    // Done, with records the socket did not take: they are all that is left.
+    if (send(ec) || ec) return Wait::none;
+    return Wait::write;
+  }
   ERR_clear_error();
   int result = SSL_do_handshake(ssl_.get());
   int error = result == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl_.get(), result);
@@ -285,6 +290,12 @@ void TlsEngine::close_notify() noexcept {
   (void)SSL_shutdown(ssl_.get());  // sends ours; the client's is not waited for
   send(ignored);
   ERR_clear_error();
+}
+
+void TlsEngine::forget_socket() noexcept {
+  fd_ = -1;
+  if (ssl_) BIO_set_data(SSL_get_rbio(ssl_.get()), reinterpret_cast<void*>(std::intptr_t{-1}));
+  std::string().swap(unsent_);
 }
 
 }  // namespace socketchat::detail

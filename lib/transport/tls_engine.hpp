@@ -68,6 +68,12 @@ class TlsEngine {
   // error ended the connection and the socket takes it (after anything unsent).
   void close_notify() noexcept;
 
+  // The socket is closed: from now on nothing reads or writes its descriptor, whose
+  // number the next accepted connection may already have. A wait that completed before
+  // the close may still run its handler after it; what it calls fails as on a closed
+  // socket (EBADF) instead of reading another client's bytes or writing to it.
+  void forget_socket() noexcept;
+
  private:
   std::size_t sent_from(std::string_view bytes, std::error_code& ec) const;
   std::error_code failure(int result, int error);
@@ -86,7 +92,7 @@ class TlsEngine {
   std::unique_ptr<Tls13Records::Handshake> handshake_;
   std::unique_ptr<SSL, SslFree> ssl_;  // null once records_ took over
   std::unique_ptr<Tls13Records> records_;
-  int fd_;
+  int fd_;               // -1 once the socket is closed
   std::string unsent_;   // ciphertext the socket has not taken yet
   bool failed_ = false;  // an error ended it: no close_notify (OpenSSL forbids it)
 };

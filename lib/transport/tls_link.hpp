@@ -82,6 +82,7 @@ class TlsLink : public NoControlFrames {
   // strict clients see a clean end, then closes the socket.
   void close() {
     engine_.close_notify();
+    engine_.forget_socket();  // its number is free for the next connection once closed
     std::error_code ignored;
     socket_.shutdown(asio::socket_base::shutdown_both, ignored);
     socket_.close(ignored);
