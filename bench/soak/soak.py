@@ -2441,6 +2441,8 @@ def parse_args(argv):
 async def amain(args):
     global TLS_CONTEXT
     TLS_CONTEXT = e2e.tls_context()
+    if os.environ.get("SSLKEYLOGFILE"):  # the clients' secrets, to read a capture with
+        TLS_CONTEXT.keylog_filename = os.environ["SSLKEYLOGFILE"]
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(lambda loop, context: None)  # aborted TLS transports complain
     soak = Soak(args)
