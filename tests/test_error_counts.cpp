@@ -67,14 +67,14 @@ TEST_CASE("the bus counts every error event it publishes, with sinks or without"
 TEST_CASE("/metrics renders the errors by detail, the label quoted") {
   ErrorCounts errors;
   Metrics metrics;
-  std::string text = metrics.render(0, 0, errors);
+  std::string text = metrics.render({}, errors);
   CHECK(text.find("# TYPE socketchat_errors_total counter\n") != std::string::npos);
   CHECK(text.find("socketchat_errors_total{") == std::string::npos);  // nothing counted yet
 
   errors.count("history-index-failed");
   errors.count("history-index-failed");
   errors.count("odd\"one\\\n");
-  text = metrics.render(0, 0, errors);
+  text = metrics.render({}, errors);
   CHECK(text.find("socketchat_errors_total{detail=\"history-index-failed\"} 2\n") !=
         std::string::npos);
   CHECK(text.find("socketchat_errors_total{detail=\"odd\\\"one\\\\\\n\"} 1\n") !=

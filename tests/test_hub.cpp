@@ -637,6 +637,31 @@ class PushCountingPeer final : public Peer {
 
 }  // namespace
 
+TEST_CASE("HistoryWriter: its backlog is the messages accepted and not yet in the store") {
+  EventBus bus;
+  HeldStore store;
+  HistoryWriter writer(store, bus);
+  CHECK(writer.backlog() == 0);
+  std::atomic<int> stored{0};
+  auto append = [&](const char* text) {
+    writer.append({.scope = "*", .unix_ms = 0, .from = "alice", .text = text},
+                  [&](bool kept, HistoryRecord&, const std::string&) { stored += kept; });
+  };
+  append("1");
+  store.wait_until_holding();  // being written
+  CHECK(writer.backlog() == 1);
+  append("2");
+  append("3");  // waiting for the first
+  CHECK(writer.backlog() == 3);
+  store.let_go();
+  // A visit runs once the appends before it are written.
+  std::promise<void> after;
+  writer.visit([&](HistoryStore*) { after.set_value(); });
+  after.get_future().wait();
+  CHECK(stored == 3);
+  CHECK(writer.backlog() == 0);
+}
+
 TEST_CASE(
     "a batch the history writer stored reaches each recipient in one push per audience, "
     "in the order of its ids") {

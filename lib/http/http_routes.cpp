@@ -82,10 +82,11 @@ std::string http_response_for(const SessionContext& sessions, const HttpRequest&
   if (path == "/metrics") {
     const std::string& token = sessions.settings.options().metrics_token;  // may change on a reload
     if (!token.empty() && !has_bearer_token(request, token)) return unauthorized_response();
-    return ok_response(
-        "text/plain; version=0.0.4; charset=utf-8",
-        sessions.metrics.render(sessions.hub.user_count(), AsyncSink::dropped_in_process(),
-                                sessions.bus.errors()));
+    const Metrics::Elsewhere figures{.users = sessions.hub.user_count(),
+                                     .sink_events_dropped = AsyncSink::dropped_in_process(),
+                                     .history_backlog = sessions.hub.history_backlog()};
+    return ok_response("text/plain; version=0.0.4; charset=utf-8",
+                       sessions.metrics.render(figures, sessions.bus.errors()));
   }
   if (const WebAsset* asset = find_web_asset(path))
     return ok_response(asset->content_type, asset->body);

@@ -45,6 +45,9 @@ class HistoryAccess {
   void visit(HistoryWriter::Visit visit);
   // A mark on the clock that stamps the records (HistoryClock::mark); any thread.
   std::int64_t mark();
+  // Messages accepted and not yet in the store: 0 for a store that does not block,
+  // which has each before it is answered.
+  std::uint64_t backlog() { return writer_ ? writer_->backlog() : 0; }
 
  private:
   EventBus& bus_;

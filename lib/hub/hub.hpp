@@ -90,6 +90,8 @@ class Hub : private BatchAnswers {
   void set_scheduler(Scheduler scheduler) { schedule_ = std::move(scheduler); }
 
   std::size_t user_count() const;
+  // Messages accepted and not yet written to the history store (HistoryWriter::backlog).
+  std::uint64_t history_backlog() { return history_.backlog(); }
 
   // What another server of a cluster did, applied here (ClusterLink): `change` runs
   // under the Hub's lock, held exclusively to change the directory, shared to deliver.

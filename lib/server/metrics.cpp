@@ -36,8 +36,7 @@ std::string label_value(std::string_view text) {
 
 }  // namespace
 
-std::string Metrics::render(std::size_t users, std::uint64_t sink_events_dropped,
-                            const ErrorCounts& errors) const {
+std::string Metrics::render(const Elsewhere& figures, const ErrorCounts& errors) const {
   auto load = [](const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); };
   fmt::memory_buffer out;
   auto it = std::back_inserter(out);
@@ -59,7 +58,7 @@ std::string Metrics::render(std::size_t users, std::uint64_t sink_events_dropped
                    load(accepted_[t]));
   }
   family("socketchat_users", "gauge", "Logged-in users.");
-  fmt::format_to(it, "socketchat_users {}\n", users);
+  fmt::format_to(it, "socketchat_users {}\n", figures.users);
   family("socketchat_commands_total", "counter", "Commands received from clients.");
   fmt::format_to(it, "socketchat_commands_total {}\n", load(commands_));
   family("socketchat_received_bytes_total", "counter", "Bytes received from clients.");
@@ -75,7 +74,11 @@ std::string Metrics::render(std::size_t users, std::uint64_t sink_events_dropped
   fmt::format_to(it, "socketchat_rate_limited_total {}\n", load(rate_limited_));
   family("socketchat_sink_events_dropped_total", "counter",
          "Events (log lines) an AsyncSink dropped because its queue was full.");
-  fmt::format_to(it, "socketchat_sink_events_dropped_total {}\n", sink_events_dropped);
+  fmt::format_to(it, "socketchat_sink_events_dropped_total {}\n", figures.sink_events_dropped);
+  family("socketchat_history_backlog_messages", "gauge",
+         "Messages accepted and not yet written to the history store (journaled ones until "
+         "indexed).");
+  fmt::format_to(it, "socketchat_history_backlog_messages {}\n", figures.history_backlog);
   family("socketchat_errors_total", "counter",
          "Errors the server survived, by the word its log gives them (detail).");
   for (const auto& [detail, count] : errors.snapshot()) {

@@ -36,10 +36,15 @@ class Metrics {
   void sendq_drop() noexcept { add(sendq_drops_, 1); }
   void rate_limited() noexcept { add(rate_limited_, 1); }
 
+  // What /metrics shows that is kept elsewhere, read when it is asked for.
+  struct Elsewhere {
+    std::size_t users = 0;                  // logged in
+    std::uint64_t sink_events_dropped = 0;  // by AsyncSinks, in the whole process
+    std::uint64_t history_backlog = 0;      // messages accepted, not yet in the store
+  };
   // The Prometheus text exposition format (version 0.0.4), with the figures kept
-  // elsewhere: logged-in users, the events AsyncSinks dropped and the errors published.
-  std::string render(std::size_t users, std::uint64_t sink_events_dropped,
-                     const ErrorCounts& errors) const;
+  // elsewhere and the errors published.
+  std::string render(const Elsewhere& figures, const ErrorCounts& errors) const;
 
  private:
   static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept {

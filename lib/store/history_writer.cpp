@@ -179,6 +179,11 @@ std::int64_t HistoryWriter::mark() {
   return clock_.mark();
 }
 
+std::uint64_t HistoryWriter::backlog() {
+  std::lock_guard lock(mutex_);  // appended_'s; every job written was appended before
+  return appended_ - written_.load(std::memory_order_relaxed);
+}
+
 void HistoryWriter::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
@@ -202,10 +207,12 @@ void HistoryWriter::run() {
       jobs_.pop_front();
       if (unjournaled_from_ > 0) --unjournaled_from_;
     }
-    const bool owes = batch.front().kind == Job::Kind::append && !batch.front().journaled;
+    const bool appends = batch.front().kind == Job::Kind::append;
+    const bool owes = appends && !batch.front().journaled;
     owing_ = owes;
     lock.unlock();
     write(batch);
+    if (appends) written_.fetch_add(batch.size(), std::memory_order_relaxed);
     batch.clear();
     if (owes) {
       lock.lock();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -56,6 +57,9 @@ class HistoryWriter {
   void prune(std::chrono::system_clock::time_point cutoff);
   // A mark on the clock that stamps the records (HistoryClock::mark); any thread.
   std::int64_t mark();
+  // Appends queued and not yet written to the store, journaled ones included until they
+  // are indexed (and failed writes once they are answered); any thread.
+  std::uint64_t backlog();
   // Finishes what is queued and stops the thread, then answers here what the loop has
   // not; later calls are refused (Stored gets false, Found gets nothing).
   void stop();
@@ -100,9 +104,10 @@ class HistoryWriter {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Job> jobs_;
-  std::uint64_t appended_ = 0;  // appends queued, ever
-  std::uint64_t released_ = 0;  // of those, the ones whose round has ended
-  bool kick_pending_ = false;   // a round's end is on its way
+  std::uint64_t appended_ = 0;             // appends queued, ever
+  std::atomic<std::uint64_t> written_{0};  // of those, the ones this thread has written
+  std::uint64_t released_ = 0;             // of those, the ones whose round has ended
+  bool kick_pending_ = false;              // a round's end is on its way
   // Of jobs_, those before this index are no append waiting to be journaled.
   std::size_t unjournaled_from_ = 0;
   std::vector<Job*> journaling_;  // journal_released()'s, kept from round to round

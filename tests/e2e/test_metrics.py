@@ -10,6 +10,8 @@ Usage: /usr/bin/python3 test_metrics.py PATH/TO/socketchatd [unittest options]
 - /metrics behind a bearer token: 401 without it, 200 with it, the token never logged.
 - README.md names every metric /metrics exposes.
 - An error the server survives (a TLS handshake that fails) is counted by its log word.
+- The history backlog (messages accepted, not yet stored) is back to 0 once a HISTORY
+  asked after them is answered.
 Standard library only; every wait is bounded and awaits a reply, a log line or an exit.
 """
 
@@ -190,6 +192,21 @@ class MetricsTest(DaemonTestCase):
         # And the TLS listener still serves a real client.
         client = self.keep(daemon.client(port=daemon.ports["tls"], tls=self.trusted))
         self.assertEqual(client.ask("PING after"), "PONG after")
+
+    def test_the_history_backlog_is_empty_once_what_was_sent_is_stored(self):
+        daemon = self.keep_daemon(Daemon("--data-dir", os.path.join(self.tmp, "data"),
+                                         "--listen", "tcp://127.0.0.1:0",
+                                         "--listen", "ws://127.0.0.1:0"))  # SQLite history
+        alice = self.keep(daemon.client(port=daemon.ports["tcp"])).login("alice")
+        alice.sock.sendall(b"".join(b"MSG stored %d\n" % i for i in range(30)))
+        # A HISTORY is answered after every message sent before it is in the store.
+        alice.send("HISTORY * 30")
+        lines = [alice.line() for _ in range(31)]
+        self.assertEqual(lines[-1], "END")
+        self.assertTrue(lines[0].endswith(" alice stored 0"), lines[0])
+        _, _, body = http_get(daemon.ports["ws"], "/metrics")
+        self.assertIn(b"# TYPE socketchat_history_backlog_messages gauge\n", body)
+        self.assertEqual(samples(body)[0]["socketchat_history_backlog_messages"], 0)
 
     def test_without_a_token_metrics_stay_open_and_the_readme_names_every_metric(self):
         daemon = self.tls_and_ws()
