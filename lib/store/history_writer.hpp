@@ -58,7 +58,7 @@ class HistoryWriter {
   // A mark on the clock that stamps the records (HistoryClock::mark); any thread.
   std::int64_t mark();
   // Appends queued and not yet written to the store, journaled ones included until they
-  // are indexed (and failed writes once they are answered); any thread.
+  // are indexed; a batch leaves it once its write is over, failed or not. Any thread.
   std::uint64_t backlog();
   // Finishes what is queued and stops the thread, then answers here what the loop has
   // not; later calls are refused (Stored gets false, Found gets nothing).
